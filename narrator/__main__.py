@@ -1,0 +1,104 @@
+"""Command line: ``python -m narrator narrate|show|worker``. Parses arguments, calls the library."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from narrator.errors import NarratorError
+from narrator.settings import load_settings
+
+
+def _settings(args: argparse.Namespace):
+    return load_settings(db_url=getattr(args, "db", None), model=getattr(args, "model", None),
+                         adapter=getattr(args, "adapter", None))
+
+
+def cmd_narrate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from narrator.narrate import run_job
+    from narrator.report import summary_text
+    from narrator.service import NarratorService
+
+    settings = _settings(args)
+    service = NarratorService(settings)
+    repo = service.add_repository(args.repo)
+    job_id = service.store.create_job(repo.id, "narrate", {"commits": args.commits, "full": args.full})
+    bar = tqdm(total=0, unit="narrative", desc="Narrating", file=sys.stderr, dynamic_ncols=True)
+
+    def progress(done: int, total: int, message: str) -> None:
+        bar.total = max(total, done)
+        bar.n = done
+        bar.set_description_str(message[:60])
+        bar.refresh()
+
+    try:
+        report = run_job(settings, job_id, progress=progress)
+    finally:
+        bar.close()
+    print(summary_text(service, repo.id, report))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from narrator.report import markdown
+    from narrator.service import NarratorService
+
+    service = NarratorService(_settings(args))
+    repo = service.find(args.repo)
+    print(markdown(service, repo.id, commits=args.commits))
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from narrator.narrate import run_job
+
+    run_job(load_settings(), args.job_id)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m narrator", description="Tell non-technical readers what a repository does and what changed.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    n = sub.add_parser("narrate", help="narrate a repository (a local path or an https/ssh URL)")
+    n.add_argument("repo")
+    n.add_argument("--commits", type=int, default=30, help="latest commits to explain (default 30)")
+    n.add_argument("--full", action="store_true", help="narrate every file, not only the most important")
+    n.add_argument("--db", help="SQLAlchemy URL of the cache (default: a SQLite file in the user data folder)")
+    n.add_argument("--model", help="embedded (default), a Hugging Face id or folder, openai:URL[#model], or fake")
+    n.add_argument("--adapter", help="a LoRA adapter folder to apply on top of the model")
+    n.set_defaults(func=cmd_narrate)
+
+    s = sub.add_parser("show", help="print the cached narratives as Markdown (no model is loaded)")
+    s.add_argument("repo")
+    s.add_argument("--commits", type=int, default=30, help="latest commits to list (default 30)")
+    s.add_argument("--db", help="SQLAlchemy URL of the cache")
+    s.add_argument("--model", help="the model whose narratives count as fresh")
+    s.add_argument("--adapter", help="the adapter whose narratives count as fresh")
+    s.set_defaults(func=cmd_show)
+
+    w = sub.add_parser("worker", help=argparse.SUPPRESS)
+    w.add_argument("job_id", type=int)
+    w.set_defaults(func=cmd_worker)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "commits", 1) < 0:
+        print("error: --commits must be zero or more", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except NarratorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: finished narratives are kept; run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""The faithfulness check: model text may only repeat specifics that occur in its input.
+
+A 135M model left to itself invents details ("a fix for versions 10.3 and 10.8" where the diff has
+none). Every number, version and code-like identifier in a model's answer is looked up in the input
+it was given; a sentence carrying one that is not there is dropped, and what was dropped is recorded
+as a flag on the narrative. The check also tidies the answer into at most a few plain sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Specifics a reader would take as facts: numbers and versions (10, 3.2, v1.2.3, 50%), and
+# identifiers that only code has (snake_case, camelCase, dotted.names, names with digits).
+_NUMBER = re.compile(r"(?<![\w.])v?\d+(?:[.,]\d+)*%?")
+_IDENTIFIER = re.compile(
+    r"\b(?:[A-Za-z_]+\w*_\w+"  # snake_case / _private
+    r"|[a-z]+[A-Z]\w*"  # camelCase
+    r"|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+"  # dotted.name
+    r"|[A-Za-z]+\d\w*)\b"  # name2 / sha1 / md5sum
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+_CODE_FENCE = re.compile(r"```.*?(```|$)", re.S)
+_MARKUP = re.compile(r"[`*]+|^\s*[#>]+\s*", re.M)  # underscores stay: they are part of names
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A model answer after the check."""
+
+    text: str
+    """The sentences that survived, joined by spaces ('' when none did)."""
+    removed: list[str] = field(default_factory=list)
+    """The unsupported specifics that made a sentence go."""
+    dropped: int = 0
+    """How many sentences were dropped (unsupported, repeated or past the limit)."""
+
+    @property
+    def flags(self) -> dict:
+        """What to store with the narrative so the dashboard can say it was edited."""
+        return {"unsupported": self.removed, "dropped_sentences": self.dropped} if self.dropped else {}
+
+
+# Abbreviations of plain English that look like dotted names.
+_PLAIN = {"e.g", "i.e", "etc.", "vs"}
+
+
+def claims(sentence: str) -> list[str]:
+    """The numbers, versions and code-like identifiers a sentence states."""
+    found = [m.group(0).rstrip(".,") for m in _NUMBER.finditer(sentence)]
+    found += [m.group(0) for m in _IDENTIFIER.finditer(sentence)]
+    return [c for c in found if c and c.lower() not in _PLAIN]
+
+
+def _supported(claim: str, source: str, source_lower: str) -> bool:
+    if claim[0].isdigit() or claim[0] in "vV" and claim[1:2].isdigit():
+        digits = claim.lstrip("vV").rstrip("%")
+        # A number must appear as a whole number in the input: "10" is not supported by "100".
+        return re.search(rf"(?<![\d.]){re.escape(digits)}(?![\d])", source) is not None
+    return claim.lower() in source_lower
+
+
+def sentences(text: str) -> list[str]:
+    """Split plain text into sentences, after removing code blocks and Markdown marks."""
+    text = _CODE_FENCE.sub(" ", text)
+    text = _MARKUP.sub("", text)
+    text = re.sub(r"^\s*(?:[-+]|\d+[.)])\s+", "", text, flags=re.M)
+    text = " ".join(text.split())
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def check(answer: str, source: str, max_sentences: int = 3) -> Checked:
+    """Keep at most ``max_sentences`` sentences of ``answer`` whose specifics all occur in ``source``.
+
+    ``source`` is everything the model was shown (the prompt's text). Sentences that repeat an
+    earlier one, or that end without punctuation because generation was cut off, are dropped too
+    (a cut-off last sentence is kept only when it is the only one).
+    """
+    source_lower = source.lower()
+    kept: list[str] = []
+    removed: list[str] = []
+    dropped = 0
+    all_sentences = sentences(answer)
+    for index, sentence in enumerate(all_sentences):
+        unsupported = [c for c in claims(sentence) if not _supported(c, source, source_lower)]
+        cut_off = not sentence.endswith((".", "!", "?")) and index == len(all_sentences) - 1
+        repeated = sentence.lower() in (k.lower() for k in kept)
+        if unsupported or repeated or len(kept) >= max_sentences or (cut_off and kept):
+            removed += unsupported
+            dropped += 1
+            continue
+        kept.append(sentence if not cut_off else sentence + ".")
+    return Checked(" ".join(kept), removed, dropped)

@@ -1,0 +1,64 @@
+"""Background narration jobs: a worker process per job, progress in the database.
+
+The dashboard never narrates in its own script thread: it queues a job row and starts
+``python -m narrator worker JOB_ID`` as a separate process. The worker writes progress to the job
+row; the page polls it. A worker that died (machine restart, kill) leaves a 'running' row whose pid
+is gone: it is marked 'interrupted' and started again, and the cache makes the restart skip every
+narrative the dead worker had finished.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+
+from db.store import Store
+from narrator.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pid_alive(pid: int | None) -> bool:
+    """True when ``pid`` is a live process (a zombie counts as dead)."""
+    if not pid:
+        return False
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    """The environment that makes a worker see the same settings as its parent."""
+    env = dict(os.environ)
+    env.update(CODE_NARRATOR_HOME=str(settings.home), CODE_NARRATOR_DB=settings.db_url,
+               CODE_NARRATOR_MODEL=settings.model, CODE_NARRATOR_QUANT=settings.quant)
+    if settings.adapter:
+        env["CODE_NARRATOR_ADAPTER"] = settings.adapter
+    else:
+        env.pop("CODE_NARRATOR_ADAPTER", None)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def spawn_worker(settings: Settings, store: Store, job_id: int) -> int:
+    """Start the worker process for a queued job; returns its pid."""
+    logs = settings.home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with open(logs / f"job-{job_id}.log", "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "narrator", "worker", str(job_id)],
+            cwd=ROOT, env=worker_env(settings), stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,  # survives the dashboard's reruns
+        )
+    store.update_job(job_id, pid=process.pid)
+    return process.pid
+
+
+def recover(store: Store) -> list[int]:
+    """Mark jobs whose worker died as interrupted; returns their ids."""
+    return store.mark_stale_jobs(pid_alive)

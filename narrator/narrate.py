@@ -1,0 +1,384 @@
+"""Narrate a repository: read it, plan what to narrate, call the model, cache every answer.
+
+The flow is one way: repository -> units and commits -> prompts -> model -> faithfulness check ->
+narratives in the database. Narration is bottom-up (unit -> file -> folder -> project) because each
+level is summarised from the level below. Every narrative is stored under a key hashed from its
+prompt, the model, the adapter and the prompt version, so a re-run narrates only what changed and a
+crashed run resumes where it stopped: finished answers are already stored and are skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import PurePosixPath
+from typing import Callable, Iterable
+
+from db.store import Store, cache_key
+from narrator import facts, prompts
+from narrator.backends import Backend, make_backend
+from narrator.errors import NarratorError
+from narrator.faithful import check
+from narrator.repo import CommitInfo, SourceFile, cut_patch, open_repository, recent_commits, source_files
+from narrator.settings import Settings
+from narrator.units import Unit, cut_units
+
+Progress = Callable[[int, int, str], None]
+"""Called as progress(done, total, message) after every batch."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much the first run narrates; the rest is narrated on demand from the dashboard."""
+
+    commits: int = 30
+    """The latest commits to explain."""
+    units: int = 80
+    """Functions/classes of the most important files to summarise."""
+    files: int = 30
+    """Files (the most important first) whose units are summarised."""
+    patch_tokens: int = 700
+    """Approximate tokens of diff a commit prompt may carry; the rest is left out and said so."""
+    unit_chars: int = 2400
+    """Characters of code a unit prompt may carry."""
+    batch_size: int = 8
+    """Prompts per model call."""
+    full: bool = False
+    """Narrate every unit and file, ignoring ``units`` and ``files``."""
+
+    def __post_init__(self) -> None:
+        for name in ("commits", "units", "files", "patch_tokens", "unit_chars", "batch_size"):
+            if getattr(self, name) < 0 or (name == "batch_size" and self.batch_size == 0):
+                raise ValueError(f"{name} must be positive, not {getattr(self, name)}")
+
+
+@dataclass
+class Task:
+    """One narrative to produce (or find in the cache)."""
+
+    kind: str
+    """'unit', 'file', 'module', 'overview' or 'commit'."""
+    target: str
+    """What it narrates: 'path::name', a file path, a folder, '' for the project, or a commit sha."""
+    messages: prompts.Messages
+    input_hash: str
+    """Hash of the underlying code or change: a narrative whose target's hash moved on is stale."""
+    max_new_tokens: int = 64
+    max_sentences: int = 2
+    fallback: str = ""
+    """Shown when no sentence of the model's answer passes the faithfulness check."""
+    suffix: str = ""
+    """Computed text appended to the answer (e.g. what a cut diff left out)."""
+    key: str = ""
+
+
+@dataclass
+class RunReport:
+    """What a run did, for the CLI summary and the benchmark."""
+
+    commits: int = 0
+    units: int = 0
+    narrated: int = 0
+    cached: int = 0
+    flagged: int = 0
+    model_calls: int = 0
+    skipped_files: dict = field(default_factory=dict)
+
+
+def digest(value: object) -> str:
+    """A short stable hash of any JSON-able value."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
+
+
+def unit_target(unit: Unit) -> str:
+    return f"{unit.path}::{unit.name}"
+
+
+def file_hash(unit_hashes: Iterable[str]) -> str:
+    """A file's input hash: its units' hashes, so stale detection needs no git."""
+    return digest(sorted(unit_hashes))
+
+
+# --- planning -----------------------------------------------------------------------------------
+
+
+def rank_files(files: list[SourceFile], commits: list[CommitInfo]) -> list[SourceFile]:
+    """The most important files first: often changed, code over docs, source over tests."""
+    touched: dict[str, int] = defaultdict(int)
+    for commit in commits:
+        for change in commit.files:
+            touched[change.path] += 1
+
+    def score(f: SourceFile) -> float:
+        value = 3.0 * touched.get(f.path, 0) + min(f.size, 20_000) / 4_000
+        if f.language:
+            value += 4
+        if PurePosixPath(f.path).stem.upper() == "README":
+            value += 6
+        if facts.is_test_path(f.path):
+            value *= 0.3
+        return value
+
+    return sorted(files, key=lambda f: (-score(f), f.path))
+
+
+def commit_task(commit: CommitInfo, budget: Budget) -> Task:
+    patch, omitted = cut_patch(commit.patch, budget.patch_tokens)
+    body = commit.message.split("\n", 1)[1] if "\n" in commit.message else ""
+    paths = [c.path for c in commit.files]
+    messages = prompts.commit_prompt(commit.subject, body, paths, patch)
+    return Task(
+        kind="commit",
+        target=commit.sha,
+        messages=messages,
+        input_hash=digest([commit.sha, patch]),
+        max_new_tokens=72,
+        max_sentences=3,
+        fallback=f"The developer describes this change as: \u201c{commit.subject.strip()}\u201d.",
+        suffix=f" (Only part of this change was read: {omitted})" if omitted else "",
+    )
+
+
+def unit_task(unit: Unit, language: str | None, budget: Budget) -> Task:
+    code = unit.code[: budget.unit_chars]
+    return Task(
+        kind="unit",
+        target=unit_target(unit),
+        messages=prompts.unit_prompt(code, unit.name, unit.kind, unit.path, language),
+        input_hash=digest(unit.code),
+        max_new_tokens=48,
+        max_sentences=2,
+        fallback="",
+    )
+
+
+def summary_task(kind: str, target: str, name: str, children: list[tuple[str, str]], input_hash: str) -> Task:
+    """A file/folder/project summary built from its children's narratives."""
+    scope = {"file": "file", "module": "folder", "overview": "project"}[kind]
+    lines = [f"{child}: {text}" for child, text in children[:15] if text]
+    return Task(
+        kind=kind,
+        target=target,
+        messages=prompts.summary_prompt(scope, name, lines),
+        input_hash=input_hash,
+        max_new_tokens=96 if kind == "overview" else 56,
+        max_sentences=3 if kind == "overview" else 2,
+    )
+
+
+# --- running ------------------------------------------------------------------------------------
+
+
+class Narration:
+    """One narration run over one repository, writing to one store."""
+
+    def __init__(self, settings: Settings, store: Store, repo_id: int, budget: Budget,
+                 backend: Backend | None = None, progress: Progress | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.repo_id = repo_id
+        self.budget = budget
+        self._backend = backend
+        self.progress = progress or (lambda done, total, message: None)
+        self.report = RunReport()
+        self.done = 0
+        self.total = 0
+
+    @property
+    def backend(self) -> Backend:
+        # Loaded only when something is not cached: a fully cached re-run never loads the model.
+        if self._backend is None:
+            self._backend = make_backend(self.settings)
+        return self._backend
+
+    def identity(self) -> tuple[str, str | None]:
+        from narrator.backends import describe
+
+        return describe(self.settings) if self._backend is None else (self._backend.name, self._backend.adapter)
+
+    def _key(self, task: Task) -> str:
+        model, adapter = self.identity()
+        return cache_key(kind=task.kind, messages=task.messages, model=model, adapter=adapter,
+                         prompt_version=prompts.PROMPT_VERSION)
+
+    def pending(self, tasks: list[Task]) -> list[Task]:
+        """The tasks whose narrative is not cached yet (keys are filled in on the way)."""
+        todo = []
+        for task in tasks:
+            task.key = self._key(task)
+            if self.store.get_narrative(task.key) is None:
+                todo.append(task)
+            else:
+                self.report.cached += 1
+        return todo
+
+    def run(self, tasks: list[Task], message: str) -> dict[str, str]:
+        """Narrate ``tasks`` in batches, storing each batch as soon as it is done."""
+        todo = self.pending(tasks)
+        size = self.budget.batch_size
+        for start in range(0, len(todo), size):
+            batch = todo[start : start + size]
+            self.progress(self.done, self.total, f"{message} ({start + 1}-{start + len(batch)} of {len(todo)})")
+            answers = self.backend.generate([t.messages for t in batch], max_new_tokens=max(t.max_new_tokens for t in batch))
+            self.report.model_calls += len(batch)
+            model, adapter = self.backend.name, self.backend.adapter
+            for task, answer in zip(batch, answers):
+                source = "\n".join(m["content"] for m in task.messages)
+                checked = check(answer, source, task.max_sentences)
+                text = (checked.text or task.fallback) + task.suffix
+                if checked.dropped:
+                    self.report.flagged += 1
+                self.store.put_narrative(
+                    key=task.key, repo_id=self.repo_id, kind=task.kind, target=task.target,
+                    input_hash=task.input_hash, model=model, adapter=adapter,
+                    prompt_version=prompts.PROMPT_VERSION, text=text.strip(),
+                    flags={**checked.flags, **({"raw": answer[:500]} if checked.dropped else {})},
+                )
+                self.report.narrated += 1
+            self.done += len(batch)
+            self.progress(self.done, self.total, message)
+        stored = {}
+        for task in tasks:
+            row = self.store.get_narrative(task.key)
+            if row is not None:
+                stored[task.target] = row.text
+        return stored
+
+
+def scan(settings: Settings, store: Store, repo_id: int, commit_limit: int | None):
+    """Read the repository, record its commits and units (facts), and return what was read."""
+    repo_row = store.get_repository(repo_id)
+    repo = open_repository(repo_row.source, settings.clone_dir)
+    files, skipped = source_files(repo)
+    commits = recent_commits(repo, limit=commit_limit)
+    store.upsert_repository(repo_row.source, repo_row.name, str(repo.working_tree_dir or repo.git_dir), repo.head.commit.hexsha)
+    store.upsert_commits(repo_id, [commit_row(c) for c in commits])
+    units_by_file = {f.path: cut_units(f) for f in files}
+    store.replace_units(repo_id, [
+        dict(path=u.path, name=u.name, kind=u.kind, start_line=u.start_line, end_line=u.end_line,
+             module=facts.module_of(u.path), input_hash=digest(u.code))
+        for units in units_by_file.values() for u in units
+    ])
+    return repo, files, skipped, commits, units_by_file
+
+
+def commit_row(commit: CommitInfo) -> dict:
+    paths = [c.path for c in commit.files]
+    return dict(
+        sha=commit.sha, subject=commit.subject, message=commit.message, author=commit.author,
+        email=commit.email, date=commit.date,
+        area=facts.area_of([(c.path, c.added + c.removed) for c in commit.files]),
+        category=facts.categorize(commit.subject, paths),
+        files=[dict(path=c.path, change=c.change, added=c.added, removed=c.removed) for c in commit.files],
+        added=commit.added, removed=commit.removed, is_merge=commit.is_merge,
+        input_hash=digest([commit.sha, commit.patch]),
+    )
+
+
+def narrate_repository(settings: Settings, store: Store, repo_id: int, budget: Budget,
+                       backend: Backend | None = None, progress: Progress | None = None,
+                       only: list[tuple[str, str]] | None = None) -> RunReport:
+    """Narrate one repository within ``budget``; ``only`` limits it to (kind, target) pairs."""
+    repo_row = store.get_repository(repo_id)
+    progress = progress or (lambda done, total, message: None)
+    progress(0, 0, "Reading the repository")
+    _, files, skipped, commits, units_by_file = scan(settings, store, repo_id, None if only else budget.commits)
+    narration = Narration(settings, store, repo_id, budget, backend, progress)
+    narration.report.skipped_files = skipped
+    narration.report.commits = len(commits)
+    language = {f.path: f.language for f in files}
+
+    wanted_commits = [c for c in commits if only is None or ("commit", c.sha) in only][: budget.commits if only is None else None]
+    if only is None:
+        ranked = rank_files(files, commits)
+        chosen_files = [f.path for f in ranked] if budget.full else [f.path for f in ranked[: budget.files]]
+    else:
+        wanted = {t for k, t in only if k == "file"} | {t for k, t in only if k == "module"}
+        chosen_files = [f.path for f in files if f.path in wanted or facts.module_of(f.path) in wanted]
+    chosen_units: list[Unit] = []
+    for path in chosen_files:
+        chosen_units += units_by_file[path]
+    if only is None and not budget.full:
+        chosen_units = chosen_units[: budget.units]
+    narration.report.units = len(chosen_units)
+    covered = sorted({u.path for u in chosen_units}, key=chosen_files.index)
+    modules = sorted({facts.module_of(p) for p in covered})
+
+    stage1 = [commit_task(c, budget) for c in wanted_commits] + [unit_task(u, language[u.path], budget) for u in chosen_units]
+    # Upper bound for the progress bar; later stages shrink it as cached answers are found.
+    narration.total = len(narration.pending(stage1)) + len(covered) + len(modules) + (1 if only is None else 0)
+    narration.report.cached = 0
+    unit_texts = narration.run(stage1, "Explaining commits and code")
+
+    file_texts: dict[str, str] = {}
+    file_tasks = []
+    for path in covered:
+        units = units_by_file[path]
+        children = [(u.name, unit_texts.get(unit_target(u), "")) for u in units if unit_texts.get(unit_target(u))]
+        if not children:
+            continue
+        task = summary_task("file", path, path, children, file_hash(digest(u.code) for u in units))
+        if len(units) == 1:
+            # A file with one unit says what that unit says: no second model call.
+            file_texts[path] = children[0][1]
+            narration.store.put_narrative(key=narration._key(task), repo_id=repo_id, kind="file", target=path,
+                                          input_hash=task.input_hash, model=narration.identity()[0],
+                                          adapter=narration.identity()[1], prompt_version=prompts.PROMPT_VERSION,
+                                          text=children[0][1], flags={"copied_from_unit": True})
+            narration.done += 1
+        else:
+            file_tasks.append(task)
+    file_texts.update(narration.run(file_tasks, "Summarising files"))
+
+    module_texts = {}
+    module_tasks = []
+    file_hashes = {p: file_hash(digest(u.code) for u in units_by_file[p]) for p in covered}
+    for module in modules:
+        children = [(PurePosixPath(p).name, file_texts[p]) for p in covered if facts.module_of(p) == module and p in file_texts]
+        if children:
+            mhash = digest(sorted(h for p, h in file_hashes.items() if facts.module_of(p) == module))
+            module_tasks.append(summary_task("module", module, module, children, mhash))
+    module_texts = narration.run(module_tasks, "Summarising folders")
+
+    if only is None and module_texts:
+        readme = next((f.text for f in files if PurePosixPath(f.path).stem.upper() == "README" and "/" not in f.path), "")
+        children = [(m, t) for m, t in module_texts.items()]
+        if readme:
+            children.insert(0, ("its README says", " ".join(readme.split())[:400]))
+        overview = summary_task("overview", "", repo_row.name, children, digest(sorted(file_hashes.values())))
+        narration.run([overview], "Writing the project overview")
+    store.mark_narrated(repo_id)
+    progress(narration.total, narration.total, "Done")
+    return narration.report
+
+
+def run_job(settings: Settings, job_id: int, backend: Backend | None = None, progress: Progress | None = None) -> RunReport:
+    """Run a queued narration job in this process, recording progress and the outcome on the job row."""
+    store = Store(settings.db_url)
+    job = store.get_job(job_id)
+    params = job.params or {}
+    budget = Budget(commits=int(params.get("commits", 30)), full=bool(params.get("full", False)))
+    only = [tuple(x) for x in params["only"]] if params.get("only") else None
+    store.update_job(job_id, status="running", pid=os.getpid(), started_at=datetime.now(timezone.utc), error=None)
+
+    def record(done: int, total: int, message: str) -> None:
+        store.update_job(job_id, done=done, total=total, message=message, updated_at=datetime.now(timezone.utc))
+        if progress:
+            progress(done, total, message)
+
+    try:
+        report = narrate_repository(settings, store, job.repo_id, budget, backend, record, only)
+    except NarratorError as error:
+        store.update_job(job_id, status="failed", error=str(error), finished_at=datetime.now(timezone.utc))
+        raise
+    except BaseException as error:
+        store.update_job(job_id, status="failed", error=f"{type(error).__name__}: {error}"[:500],
+                         finished_at=datetime.now(timezone.utc))
+        raise
+    store.update_job(job_id, status="done", finished_at=datetime.now(timezone.utc),
+                     message=f"Done: {report.narrated} new narratives, {report.cached} from the cache")
+    return report

@@ -1,0 +1,315 @@
+"""The service layer: everything the dashboard (and ``narrator show``) may ask for.
+
+Pages call only this module. It reads the cache and starts background jobs; it never loads a model
+and never runs git beyond validating a new repository. Views are frozen dataclasses, so a page
+cannot change what it was given.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+
+from db.store import Store
+from narrator import facts, jobs, prompts
+from narrator.backends import describe
+from narrator.errors import NarratorError
+from narrator.narrate import digest, file_hash
+from narrator.repo import open_repository, repository_name, validate_source
+from narrator.settings import Settings
+
+
+@dataclass(frozen=True)
+class RepoView:
+    id: int
+    name: str
+    source: str
+    head_sha: str | None
+    added_at: datetime
+    narrated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NarrativeView:
+    text: str
+    stale: bool
+    """The code, the model, the adapter or the prompts changed since it was written."""
+    created_at: datetime
+    model: str
+    flags: dict
+
+
+@dataclass(frozen=True)
+class PartView:
+    area: str
+    files: int
+    narrative: NarrativeView | None
+
+
+@dataclass(frozen=True)
+class DigestView:
+    period: str
+    text: str
+    stale: bool
+    areas: list[tuple[str, list[str]]]
+
+
+@dataclass(frozen=True)
+class OverviewView:
+    repo: RepoView
+    summary: NarrativeView | None
+    parts: list[PartView]
+    digest: DigestView | None
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class CommitView:
+    sha: str
+    short_sha: str
+    subject: str
+    author: str
+    date: datetime
+    area: str
+    category: str
+    files: list[dict]
+    added: int
+    removed: int
+    narrative: NarrativeView | None
+
+
+@dataclass(frozen=True)
+class UnitView:
+    path: str
+    name: str
+    kind: str
+    start_line: int
+    end_line: int
+    narrative: NarrativeView | None
+
+
+@dataclass(frozen=True)
+class FileView:
+    path: str
+    narrative: NarrativeView | None
+    units: list[UnitView]
+
+
+@dataclass(frozen=True)
+class ModuleView:
+    folder: str
+    narrative: NarrativeView | None
+    files: list[FileView]
+
+
+@dataclass(frozen=True)
+class JobView:
+    id: int
+    repo_id: int
+    status: str
+    done: int
+    total: int
+    message: str
+    error: str | None
+    started_at: datetime | None
+    updated_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("queued", "running")
+
+
+def _repo_view(row) -> RepoView:
+    return RepoView(row.id, row.name, row.source, row.head_sha, row.added_at, row.narrated_at)
+
+
+def _job_view(row) -> JobView:
+    return JobView(row.id, row.repo_id, row.status, row.done or 0, row.total or 0, row.message or "",
+                   row.error, row.started_at, row.updated_at)
+
+
+class NarratorService:
+    """Reads narratives and facts from the cache; starts narration in worker processes."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = Store(settings.db_url)
+        self.model, self.adapter = describe(settings)
+
+    # --- repositories ---------------------------------------------------------------------------
+
+    def repositories(self) -> list[RepoView]:
+        return [_repo_view(r) for r in self.store.list_repositories()]
+
+    def repository(self, repo_id: int) -> RepoView:
+        row = self.store.get_repository(repo_id)
+        if row is None:
+            raise NarratorError(f"No repository with id {repo_id}.")
+        return _repo_view(row)
+
+    @staticmethod
+    def canonical_source(source: str) -> str:
+        """The form a source is stored under: URLs as given, local folders as absolute paths."""
+        source = validate_source(source.strip())
+        if "://" not in source and "@" not in source.split("/")[0]:
+            source = str(Path(source).expanduser().resolve())
+        return source
+
+    def find(self, source: str) -> RepoView:
+        """A repository already in the cache, by the path or URL it was added with."""
+        row = self.store.find_repository(self.canonical_source(source))
+        if row is None:
+            raise NarratorError(f"{source} has not been narrated yet: run 'python -m narrator narrate {source}' first.")
+        return _repo_view(row)
+
+    def add_repository(self, source: str) -> RepoView:
+        """Validate, open (or clone) and record a repository; an existing one is returned as is."""
+        source = self.canonical_source(source)
+        existing = self.store.find_repository(source)
+        if existing is not None:
+            return _repo_view(existing)
+        repo = open_repository(source, self.settings.clone_dir)
+        repo_id = self.store.upsert_repository(source, repository_name(source),
+                                               str(repo.working_tree_dir or repo.git_dir), repo.head.commit.hexsha)
+        return self.repository(repo_id)
+
+    # --- narratives -----------------------------------------------------------------------------
+
+    def _view(self, row, current_hash: str | None) -> NarrativeView | None:
+        if row is None:
+            return None
+        stale = (row.model != self.model or row.adapter != self.adapter
+                 or row.prompt_version != prompts.PROMPT_VERSION
+                 or (current_hash is not None and row.input_hash != current_hash))
+        return NarrativeView(row.text, stale, row.created_at, row.model, row.flags or {})
+
+    def _hashes(self, repo_id: int):
+        """Current input hashes of units, files and folders, from the facts recorded at the last scan."""
+        units = self.store.list_units(repo_id)
+        by_file: dict[str, list] = defaultdict(list)
+        for unit in units:
+            by_file[unit.path].append(unit)
+        files = {path: file_hash(u.input_hash for u in us) for path, us in by_file.items()}
+        modules: dict[str, list[str]] = defaultdict(list)
+        for path, h in files.items():
+            modules[facts.module_of(path)].append(h)
+        return units, by_file, files, {m: digest(sorted(hs)) for m, hs in modules.items()}
+
+    def overview(self, repo_id: int) -> OverviewView:
+        repo = self.repository(repo_id)
+        units, by_file, file_hashes, module_hashes = self._hashes(repo_id)
+        summary = self.store.latest_narratives(repo_id, "overview").get("")
+        modules = self.store.latest_narratives(repo_id, "module")
+        narrated = [m for m in module_hashes if m in modules]
+        files_per_module = Counter(facts.module_of(p) for p in by_file)
+        parts = [PartView(m, files_per_module[m], self._view(modules.get(m), module_hashes.get(m)))
+                 for m in sorted(module_hashes, key=lambda m: (m not in narrated, -files_per_module[m], m))]
+        commits = self.store.list_commits(repo_id)
+        counts = {"files": len(by_file), "units": len(units), "commits": len(commits),
+                  "narratives": self.store.count_narratives(repo_id)}
+        # The overview summarises only the files narrated so far: judge it by model/prompt, not by hash.
+        return OverviewView(repo, self._view(summary, None), parts, self.digest(repo_id, commits), counts)
+
+    def digest(self, repo_id: int, commits=None, days: int = 7) -> DigestView | None:
+        """What moved forward in the last ``days`` days that had commits, grouped by area (no model)."""
+        commits = commits if commits is not None else self.store.list_commits(repo_id)
+        if not commits:
+            return None
+        end = max(c.date for c in commits)
+        start = end - timedelta(days=days)
+        recent = [c for c in commits if c.date > start]
+        texts = self.store.latest_narratives(repo_id, "commit", [c.sha for c in recent])
+        by_area: dict[str, list[str]] = defaultdict(list)
+        stale = False
+        for commit in recent:
+            row = texts.get(commit.sha)
+            view = self._view(row, commit.input_hash)
+            stale |= bool(view and view.stale)
+            by_area[commit.area].append(f"{view.text if view else commit.subject} ({commit.category})")
+        categories = Counter(c.category for c in recent)
+        kinds = ", ".join(f"{n} {k}{'es' if k == 'fix' and n != 1 else ''}" for k, n in categories.most_common())
+        period = f"{start.date().isoformat()}..{end.date().isoformat()}"
+        text = (f"{len(recent)} change{'s' if len(recent) != 1 else ''} in {len(by_area)} "
+                f"area{'s' if len(by_area) != 1 else ''} between {start.date():%d %b} and {end.date():%d %b %Y}: {kinds}.")
+        areas = sorted(by_area.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        return DigestView(period, text, stale, areas)
+
+    def weekly_activity(self, repo_id: int) -> list[dict]:
+        counts: Counter[tuple[date, str]] = Counter()
+        for commit in self.store.list_commits(repo_id):
+            day = commit.date.date()
+            counts[(day - timedelta(days=day.weekday()), commit.category)] += 1
+        return [{"week": week, "category": cat, "commits": n} for (week, cat), n in sorted(counts.items())]
+
+    def change_filters(self, repo_id: int) -> dict:
+        commits = self.store.list_commits(repo_id)
+        return {
+            "authors": sorted({c.author for c in commits}),
+            "folders": sorted({c.area for c in commits}),
+            "categories": [k for k in facts.CATEGORIES if any(c.category == k for c in commits)],
+            "first": min((c.date.date() for c in commits), default=None),
+            "last": max((c.date.date() for c in commits), default=None),
+        }
+
+    def changes(self, repo_id: int, since: date | None = None, until: date | None = None,
+                author: str | None = None, folder: str | None = None, category: str | None = None) -> list[CommitView]:
+        since_dt = datetime.combine(since, time.min, timezone.utc) if since else None
+        until_dt = datetime.combine(until, time.max, timezone.utc) if until else None
+        commits = self.store.list_commits(repo_id, since=since_dt, until=until_dt, author=author or None,
+                                          folder=folder or None, category=category or None)
+        texts = self.store.latest_narratives(repo_id, "commit", [c.sha for c in commits])
+        return [CommitView(c.sha, c.sha[:8], c.subject, c.author, c.date, c.area, c.category, list(c.files or []),
+                           c.added, c.removed, self._view(texts.get(c.sha), c.input_hash)) for c in commits]
+
+    def code(self, repo_id: int) -> list[ModuleView]:
+        units, by_file, file_hashes, module_hashes = self._hashes(repo_id)
+        unit_texts = self.store.latest_narratives(repo_id, "unit")
+        file_texts = self.store.latest_narratives(repo_id, "file")
+        module_texts = self.store.latest_narratives(repo_id, "module")
+        modules: dict[str, list[FileView]] = defaultdict(list)
+        for path in sorted(by_file):
+            unit_views = [UnitView(u.path, u.name, u.kind, u.start_line, u.end_line,
+                                   self._view(unit_texts.get(f"{u.path}::{u.name}"), u.input_hash))
+                          for u in sorted(by_file[path], key=lambda u: u.start_line)]
+            modules[facts.module_of(path)].append(FileView(path, self._view(file_texts.get(path), file_hashes[path]), unit_views))
+        order = sorted(modules, key=lambda m: (m not in module_texts, m))
+        return [ModuleView(m, self._view(module_texts.get(m), module_hashes[m]), modules[m]) for m in order]
+
+    # --- jobs -----------------------------------------------------------------------------------
+
+    def _start(self, repo_id: int, params: dict) -> JobView:
+        self.repository(repo_id)
+        jobs.recover(self.store)
+        active = self.store.active_job(repo_id)
+        if active is not None:
+            return _job_view(active)  # one narration per repository at a time
+        job_id = self.store.create_job(repo_id, "narrate", params)
+        jobs.spawn_worker(self.settings, self.store, job_id)
+        return self.job(job_id)
+
+    def start_narration(self, repo_id: int, commits: int = 30, full: bool = False) -> JobView:
+        return self._start(repo_id, {"commits": commits, "full": full})
+
+    def narrate_on_demand(self, repo_id: int, kind: str, target: str) -> JobView:
+        if kind not in ("commit", "file", "module"):
+            raise NarratorError(f"Cannot narrate a {kind!r} on demand.")
+        return self._start(repo_id, {"only": [[kind, target]]})
+
+    def resume_interrupted(self) -> list[JobView]:
+        """Restart every job whose worker died; the cache makes them skip finished work."""
+        resumed = []
+        for job_id in jobs.recover(self.store):
+            self.store.update_job(job_id, status="queued", error=None)
+            jobs.spawn_worker(self.settings, self.store, job_id)
+            resumed.append(self.job(job_id))
+        return resumed
+
+    def job(self, job_id: int) -> JobView:
+        return _job_view(self.store.get_job(job_id))
+
+    def latest_job(self, repo_id: int) -> JobView | None:
+        jobs.recover(self.store)
+        rows = self.store.list_jobs(repo_id)
+        return _job_view(rows[0]) if rows else None

@@ -1,0 +1,73 @@
+"""Shared test fixtures: settings in a temporary folder and small git repositories made on the spot."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import git
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import torch  # noqa: E402  (after the environment is set)
+
+torch.set_num_threads(2)
+
+START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+
+
+def commit_files(repo: git.Repo, files: dict[str, str | bytes | None], message: str, when: datetime,
+                 author: str = "Ada Lovelace") -> str:
+    """Write (or delete, for None) files and commit them with a fixed author and date."""
+    root = Path(repo.working_tree_dir)
+    for path, content in files.items():
+        target = root / path
+        if content is None:
+            repo.index.remove([path], working_tree=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content if isinstance(content, bytes) else content.encode())
+        repo.index.add([path])
+    actor = git.Actor(author, f"{author.split()[0].lower()}@example.com")
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%S%z")
+    return repo.index.commit(message, author=actor, committer=actor, author_date=stamp, commit_date=stamp).hexsha
+
+
+def make_sample_repo(path: Path) -> git.Repo:
+    """A tiny two-folder project with five commits across two authors and a week."""
+    repo = git.Repo.init(path)
+    commit_files(repo, {
+        "README.md": "# Shop\n\nA small web shop that lists products and takes orders.\n",
+        "shop/cart.py": 'def add_item(cart, item):\n    """Add an item to the cart."""\n    cart.append(item)\n    return cart\n\n\ndef total(cart):\n    return sum(i["price"] for i in cart)\n',
+    }, "Add shopping cart", START)
+    commit_files(repo, {
+        "shop/orders.py": "class Order:\n    def __init__(self, cart):\n        self.cart = cart\n\n    def place(self):\n        return {'status': 'placed', 'items': len(self.cart)}\n",
+    }, "Add orders that can be placed", START + timedelta(days=1), author="Grace Hopper")
+    commit_files(repo, {
+        "shop/cart.py": 'def add_item(cart, item):\n    """Add an item to the cart."""\n    if item is None:\n        raise ValueError("no item")\n    cart.append(item)\n    return cart\n\n\ndef total(cart):\n    return sum(i["price"] for i in cart)\n',
+    }, "Fix crash when adding an empty item", START + timedelta(days=2))
+    commit_files(repo, {"docs/guide.md": "# Guide\n\nHow to run the shop.\n"}, "Write a user guide", START + timedelta(days=8))
+    commit_files(repo, {"tests/test_cart.py": "from shop.cart import total\n\n\ndef test_total():\n    assert total([{'price': 2}]) == 2\n"},
+                 "Test the cart total", START + timedelta(days=9), author="Grace Hopper")
+    return repo
+
+
+@pytest.fixture
+def sample_repo(tmp_path: Path) -> git.Repo:
+    return make_sample_repo(tmp_path / "shop")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch):
+    """Settings pointing every path at tmp_path, with the fake model."""
+    from narrator.settings import load_settings
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("CODE_NARRATOR_HOME", str(home))
+    monkeypatch.setenv("CODE_NARRATOR_MODEL", "fake")
+    monkeypatch.delenv("CODE_NARRATOR_DB", raising=False)
+    monkeypatch.delenv("CODE_NARRATOR_ADAPTER", raising=False)
+    return load_settings()

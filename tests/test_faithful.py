@@ -1,0 +1,53 @@
+"""The faithfulness check drops sentences whose numbers or identifiers the input does not contain."""
+
+from narrator.faithful import check, claims
+
+
+def test_invented_versions_are_removed_and_flagged():
+    source = "Fix crash when the cart is empty\n-    cart.append(item)\n+    if item is None: raise ValueError"
+    answer = "This change fixes a crash when the cart is empty. It is a fix for versions 10.3 and 10.8."
+    checked = check(answer, source)
+    assert checked.text == "This change fixes a crash when the cart is empty."
+    assert "10.3" in checked.removed and "10.8" in checked.removed
+    assert checked.flags["dropped_sentences"] == 1
+
+
+def test_numbers_and_identifiers_present_in_input_are_kept():
+    source = "Raise the retry limit from 3 to 5 in http_client.retry_policy"
+    answer = "The retry limit goes from 3 to 5 in http_client.retry_policy."
+    assert check(answer, source).text == answer
+    assert check(answer, source).flags == {}
+
+
+def test_a_number_is_not_supported_by_a_longer_number():
+    assert check("It waits 10 seconds.", "timeout = 100").text == ""
+    assert check("It waits 100 seconds.", "timeout = 100").text == "It waits 100 seconds."
+
+
+def test_invented_identifiers_are_removed():
+    checked = check("It calls parseConfig to read settings. It reads settings.", "def load(): read settings")
+    assert checked.text == "It reads settings."
+    assert checked.removed == ["parseConfig"]
+
+
+def test_rambling_is_cut_to_the_sentence_limit_and_repeats_dropped():
+    answer = "It adds items. It adds items. It totals prices. It shows a page. It sends mail."
+    checked = check(answer, "items prices page mail", max_sentences=2)
+    assert checked.text == "It adds items. It totals prices."
+    assert checked.dropped == 3
+
+
+def test_code_and_markup_are_stripped():
+    answer = "**It adds an item.**\n```python\ncart.append(x)\n```\n- It returns the cart."
+    assert check(answer, "add item return cart").text == "It adds an item. It returns the cart."
+
+
+def test_cut_off_last_sentence_is_dropped_unless_alone():
+    assert check("It adds items. It also", "x").text == "It adds items."
+    assert check("It adds items to the cart", "x").text == "It adds items to the cart."
+
+
+def test_claims_finds_numbers_versions_and_code_names():
+    found = claims("Version v2.1 moves load_config and parseArgs into utils.io, 50% faster, e.g. here.")
+    assert {"v2.1", "load_config", "parseArgs", "utils.io", "50%"} <= set(found)
+    assert "e.g" not in found

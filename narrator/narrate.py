@@ -23,7 +23,8 @@ from narrator import facts, prompts
 from narrator.backends import Backend, make_backend
 from narrator.errors import NarratorError
 from narrator.faithful import check
-from narrator.repo import CommitInfo, SourceFile, cut_patch, open_repository, recent_commits, source_files
+from narrator.repo import (CommitInfo, SourceFile, cut_patch, open_repository, recent_commits, scan_source_files,
+                           skipped_summary)
 from narrator.settings import Settings
 from narrator.units import Unit, cut_units
 
@@ -87,6 +88,7 @@ class RunReport:
     flagged: int = 0
     model_calls: int = 0
     skipped_files: dict = field(default_factory=dict)
+    skipped_note: str = ""
 
 
 def digest(value: object) -> str:
@@ -252,8 +254,9 @@ class Narration:
 def scan(settings: Settings, store: Store, repo_id: int, commit_limit: int | None):
     """Read the repository, record its commits and units (facts), and return what was read."""
     repo_row = store.get_repository(repo_id)
-    repo = open_repository(repo_row.source, settings.clone_dir)
-    files, skipped = source_files(repo)
+    repo = open_repository(repo_row.source, settings.clone_dir, timeout=120)
+    scanned = scan_source_files(repo)
+    files = list(scanned.files)
     commits = recent_commits(repo, limit=commit_limit)
     store.upsert_repository(repo_row.source, repo_row.name, str(repo.working_tree_dir or repo.git_dir), repo.head.commit.hexsha)
     store.upsert_commits(repo_id, [commit_row(c) for c in commits])
@@ -263,7 +266,7 @@ def scan(settings: Settings, store: Store, repo_id: int, commit_limit: int | Non
              module=facts.module_of(u.path), input_hash=digest(u.code))
         for units in units_by_file.values() for u in units
     ])
-    return repo, files, skipped, commits, units_by_file
+    return repo, files, scanned, commits, units_by_file
 
 
 def commit_row(commit: CommitInfo) -> dict:
@@ -286,9 +289,10 @@ def narrate_repository(settings: Settings, store: Store, repo_id: int, budget: B
     repo_row = store.get_repository(repo_id)
     progress = progress or (lambda done, total, message: None)
     progress(0, 0, "Reading the repository")
-    _, files, skipped, commits, units_by_file = scan(settings, store, repo_id, None if only else budget.commits)
+    _, files, scanned, commits, units_by_file = scan(settings, store, repo_id, None if only else budget.commits)
     narration = Narration(settings, store, repo_id, budget, backend, progress)
-    narration.report.skipped_files = skipped
+    narration.report.skipped_files = skipped_summary(scanned)
+    narration.report.skipped_note = scanned.note() if narration.report.skipped_files else ""
     narration.report.commits = len(commits)
     language = {f.path: f.language for f in files}
 
@@ -361,7 +365,8 @@ def run_job(settings: Settings, job_id: int, backend: Backend | None = None, pro
     store = Store(settings.db_url)
     job = store.get_job(job_id)
     params = job.params or {}
-    budget = Budget(commits=int(params.get("commits", 30)), full=bool(params.get("full", False)))
+    budget = Budget(commits=int(params.get("commits", 30)), full=bool(params.get("full", False)),
+                    batch_size=int(params.get("batch_size", 8)))
     only = [tuple(x) for x in params["only"]] if params.get("only") else None
     store.update_job(job_id, status="running", pid=os.getpid(), started_at=datetime.now(timezone.utc), error=None)
 

@@ -41,8 +41,8 @@ def summary_text(service: NarratorService, repo_id: int, report) -> str:
         f"{report.model_calls} model calls; {report.flagged} answers edited by the faithfulness check.",
         f"Read {view.counts['files']} files ({view.counts['units']} parts) and {report.commits} commits.",
     ]
-    if report.skipped_files:
-        lines.append("Skipped files: " + ", ".join(f"{n} {why}" for why, n in sorted(report.skipped_files.items())) + ".")
+    if report.skipped_note:
+        lines.append(report.skipped_note)
     lines += ["", "What this software does:", "  " + (view.summary.text if view.summary else "(not narrated yet)")]
     if view.digest:
         lines += ["", f"Latest changes: {view.digest.text}"]

@@ -1,0 +1,93 @@
+"""The command line: a summary after narrate, Markdown from show, one-line errors for bad input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import git
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, CODE_NARRATOR_HOME=str(home), CODE_NARRATOR_MODEL="fake", HF_HUB_OFFLINE="1")
+    env.pop("CODE_NARRATOR_DB", None)
+    return subprocess.run([sys.executable, "-m", "narrator", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *words: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    for word in words:
+        assert word.lower() in lines[0].lower(), lines[0]
+
+
+def test_narrate_then_show(sample_repo, tmp_path):
+    home = tmp_path / "home"
+    result = run_cli("narrate", sample_repo.working_tree_dir, "--commits", "5", home=home)
+    assert result.returncode == 0, result.stderr
+    assert "new narratives" in result.stdout and "What this software does" in result.stdout
+    shown = run_cli("show", sample_repo.working_tree_dir, home=home)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("# shop")
+    assert "Fix crash when adding an empty item" not in shown.stdout or "[fix, shop]" in shown.stdout
+    assert "[fix, shop]" in shown.stdout and "## Its main parts" in shown.stdout
+    again = run_cli("narrate", sample_repo.working_tree_dir, home=home)
+    assert "0 model calls" in again.stdout
+
+
+@pytest.mark.parametrize("source,words", [
+    ("/no/such/folder", ["no such"]),
+    ("ext::sh -c touch% /tmp/pwned", ["refused"]),
+    ("--upload-pack=touch /tmp/x", ["refused"]),
+    ("https://127.0.0.1:9/none.git", ["could not clone"]),
+])
+def test_bad_sources(source, words, tmp_path):
+    assert_one_line_error(run_cli("narrate", source, home=tmp_path / "home"), *words)
+
+
+def test_not_a_repository_and_empty_repository(tmp_path):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert_one_line_error(run_cli("narrate", str(plain), home=tmp_path / "home"), "not a git repository")
+    empty = tmp_path / "empty"
+    git.Repo.init(empty)
+    assert_one_line_error(run_cli("narrate", str(empty), home=tmp_path / "home"), "empty")
+
+
+def test_model_that_fails_to_load_keeps_the_cache(sample_repo, tmp_path):
+    home = tmp_path / "home"
+    assert run_cli("narrate", sample_repo.working_tree_dir, home=home).returncode == 0
+    before = run_cli("show", sample_repo.working_tree_dir, home=home).stdout
+    commit_files_path = Path(sample_repo.working_tree_dir) / "shop" / "new.py"
+    commit_files_path.write_text("def new():\n    return 1\n")
+    sample_repo.index.add(["shop/new.py"])
+    sample_repo.index.commit("Add a new helper")
+    broken = run_cli("narrate", sample_repo.working_tree_dir, "--model", str(tmp_path / "missing-model"), home=home)
+    assert_one_line_error(broken, "could not load model")
+    after = run_cli("show", sample_repo.working_tree_dir, home=home).stdout
+    for line in before.splitlines():
+        if "Fix crash" in line:
+            assert line.split(": ", 1)[-1] in after
+
+
+def test_show_before_narrate_says_so(sample_repo, tmp_path):
+    assert_one_line_error(run_cli("show", sample_repo.working_tree_dir, home=tmp_path / "home"), "not been narrated")
+
+
+def test_binary_and_non_utf8_files_are_skipped(tmp_path):
+    from tests.conftest import START, commit_files
+
+    repo = git.Repo.init(tmp_path / "mixed")
+    commit_files(repo, {"logo.png": b"\x89PNG\r\n\x1a\n\x00\x00binary", "latin.txt": "caf\xe9".encode("latin-1"),
+                        "app.py": "def main():\n    return 'ok'\n"}, "Add app, logo and notes", START)
+    result = run_cli("narrate", str(tmp_path / "mixed"), home=tmp_path / "home")
+    assert result.returncode == 0, result.stderr
+    assert "Skipped 2 files" in result.stdout, result.stdout

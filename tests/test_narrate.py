@@ -1,0 +1,153 @@
+"""Narration end to end with the fake model: what is stored, what is cached, what resumes."""
+
+from __future__ import annotations
+
+import pytest
+
+from db.store import Store
+from narrator.backends import FakeBackend
+from narrator.narrate import Budget, narrate_repository, run_job
+from narrator.service import NarratorService
+from tests.conftest import START, commit_files
+
+
+class ExplodingBackend(FakeBackend):
+    """Fails after ``limit`` prompts, like a worker killed half way."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def generate(self, prompts, max_new_tokens=64):
+        if self.calls + len(prompts) > self.limit:
+            raise RuntimeError("worker killed")
+        return super().generate(prompts, max_new_tokens)
+
+
+def _narrate(settings, repo_path, backend, **budget):
+    service = NarratorService(settings)
+    repo = service.add_repository(str(repo_path))
+    report = narrate_repository(settings, service.store, repo.id, Budget(batch_size=3, **budget), backend)
+    return service, repo, report
+
+
+def test_narrates_commits_units_files_folders_and_overview(settings, sample_repo):
+    backend = FakeBackend()
+    service, repo, report = _narrate(settings, sample_repo.working_tree_dir, backend)
+    assert report.commits == 5 and report.narrated == backend.calls > 0
+    view = service.overview(repo.id)
+    assert view.summary is not None and view.summary.text and not view.summary.stale
+    assert {p.area for p in view.parts} >= {"shop", "(top level)"}
+    assert all(p.narrative for p in view.parts if p.area == "shop")
+    changes = service.changes(repo.id)
+    assert [c.subject for c in changes][0] == "Test the cart total"  # newest first
+    assert all(c.narrative and c.narrative.text for c in changes)
+    fix = next(c for c in changes if c.subject.startswith("Fix crash"))
+    assert fix.category == "fix" and fix.area == "shop" and fix.added == 2 and fix.removed == 0
+    code = {m.folder: m for m in service.code(repo.id)}
+    cart = next(f for f in code["shop"].files if f.path == "shop/cart.py")
+    assert [u.name for u in cart.units] == ["add_item", "total"]
+    assert all(u.narrative and u.narrative.text for u in cart.units)
+
+
+def test_second_run_makes_no_model_call(settings, sample_repo):
+    _narrate(settings, sample_repo.working_tree_dir, FakeBackend())
+    again = FakeBackend()
+    _, _, report = _narrate(settings, sample_repo.working_tree_dir, again)
+    assert again.calls == 0 and report.narrated == 0 and report.cached > 0
+
+
+def test_rerun_after_a_change_narrates_only_what_changed(settings, sample_repo):
+    service, repo, _ = _narrate(settings, sample_repo.working_tree_dir, FakeBackend())
+    commit_files(sample_repo, {"shop/orders.py": "class Order:\n    def cancel(self):\n        return 'cancelled'\n"},
+                 "Allow cancelling an order", START.replace(day=12))
+    before = {m.folder: m for m in service.code(repo.id)}
+    assert before["shop"].narrative is not None
+    backend = FakeBackend()
+    _, _, report = _narrate(settings, sample_repo.working_tree_dir, backend)
+    # New commit + new unit, then its file, its folder and the overview are redone: nothing else.
+    assert backend.calls == 5, backend.calls
+    assert service.changes(repo.id)[0].subject == "Allow cancelling an order"
+
+
+def test_stale_after_model_change(settings, sample_repo, monkeypatch):
+    service, repo, _ = _narrate(settings, sample_repo.working_tree_dir, FakeBackend())
+    from narrator.settings import load_settings
+
+    other = NarratorService(load_settings(model="openai:http://127.0.0.1:9/v1#other"))
+    view = other.overview(repo.id)
+    assert view.summary.stale
+    assert all(c.narrative.stale for c in other.changes(repo.id))
+    assert not any(c.narrative.stale for c in service.changes(repo.id))
+
+
+def test_crash_then_resume_loses_and_duplicates_nothing(settings, sample_repo, tmp_path):
+    from narrator.settings import load_settings
+
+    service = NarratorService(settings)
+    repo = service.add_repository(str(sample_repo.working_tree_dir))
+    job_id = service.store.create_job(repo.id, "narrate", {"commits": 30, "batch_size": 3})
+    with pytest.raises(RuntimeError):
+        run_job(settings, job_id, backend=ExplodingBackend(limit=7))
+    job = service.job(job_id)
+    assert job.status == "failed" and "worker killed" in job.error
+    stored_before = service.store.count_narratives(repo.id)
+    assert stored_before > 0
+
+    backend = FakeBackend()
+    run_job(settings, job_id, backend=backend)
+    assert service.job(job_id).status == "done"
+    fresh = FakeBackend()
+    _narrate(settings, sample_repo.working_tree_dir, fresh)
+    assert fresh.calls == 0
+    # The interrupted and the resumed run together called the model exactly as often as one clean
+    # run does, and stored as many narratives: nothing lost, nothing twice.
+    clean_settings = load_settings(home=tmp_path / "clean")
+    clean = FakeBackend()
+    clean_service, clean_repo, _ = _narrate(clean_settings, sample_repo.working_tree_dir, clean)
+    assert stored_before + backend.calls == clean.calls
+    assert service.store.count_narratives(repo.id) == clean_service.store.count_narratives(clean_repo.id)
+
+
+def test_budget_limits_first_run(settings, sample_repo):
+    backend = FakeBackend()
+    service, repo, report = _narrate(settings, sample_repo.working_tree_dir, backend, commits=2, units=1, files=1)
+    changes = service.changes(repo.id)
+    assert sum(1 for c in changes if c.narrative) == 2
+    assert report.units == 1
+
+
+def test_on_demand_commit_narration(settings, sample_repo):
+    service, repo, _ = _narrate(settings, sample_repo.working_tree_dir, FakeBackend(), commits=1)
+    target = next(c for c in service.changes(repo.id) if c.narrative is None)
+    job_id = service.store.create_job(repo.id, "narrate", {"only": [["commit", target.sha]]})
+    backend = FakeBackend()
+    run_job(settings, job_id, backend=backend)
+    assert backend.calls == 1
+    assert next(c for c in service.changes(repo.id) if c.sha == target.sha).narrative is not None
+
+
+def test_large_diff_is_cut_and_the_narrative_says_so(settings, tmp_path):
+    import git
+
+    repo = git.Repo.init(tmp_path / "big")
+    commit_files(repo, {"a.txt": "start\n"}, "Start", START)
+    commit_files(repo, {f"data/part{i}.txt": "".join(f"line {j}\n" for j in range(1000)) for i in range(10)},
+                 "Add ten thousand lines of data", START.replace(day=3))
+    service, handle, _ = _narrate(settings, tmp_path / "big", FakeBackend(), units=0, files=0)
+    big = service.changes(handle.id)[0]
+    assert big.added == 10_000
+    assert "left out" in big.narrative.text
+
+
+def test_fake_model_faithfulness_flags_are_stored(settings, sample_repo):
+    class Inventive(FakeBackend):
+        def generate(self, prompts, max_new_tokens=64):
+            self.calls += len(prompts)
+            return ["It changes the shop. It fixes versions 10.3 and 10.8."] * len(prompts)
+
+    service, repo, report = _narrate(settings, sample_repo.working_tree_dir, Inventive())
+    assert report.flagged > 0
+    narrative = service.changes(repo.id)[0].narrative
+    assert narrative.text == "It changes the shop."
+    assert "10.3" in narrative.flags["unsupported"]

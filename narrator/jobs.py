@@ -14,22 +14,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import psutil
-
-from db.store import Store
+from db.store import Store, pid_alive
 from narrator.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def pid_alive(pid: int | None) -> bool:
-    """True when ``pid`` is a live process (a zombie counts as dead)."""
-    if not pid:
-        return False
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
 
 
 def worker_env(settings: Settings) -> dict[str, str]:

@@ -14,7 +14,6 @@ import json
 import os
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import PurePosixPath
 from typing import Callable, Iterable
 
@@ -50,9 +49,11 @@ class Budget:
     """Prompts per model call."""
     full: bool = False
     """Narrate every unit and file, ignoring ``units`` and ``files``."""
+    history: int = 200
+    """Commits whose facts (date, author, category, size) are recorded for charts and filters."""
 
     def __post_init__(self) -> None:
-        for name in ("commits", "units", "files", "patch_tokens", "unit_chars", "batch_size"):
+        for name in ("commits", "units", "files", "patch_tokens", "unit_chars", "batch_size", "history"):
             if getattr(self, name) < 0 or (name == "batch_size" and self.batch_size == 0):
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)}")
 
@@ -141,7 +142,7 @@ def commit_task(commit: CommitInfo, budget: Budget) -> Task:
         max_new_tokens=72,
         max_sentences=3,
         fallback=f"The developer describes this change as: \u201c{commit.subject.strip()}\u201d.",
-        suffix=f" (Only part of this change was read: {omitted})" if omitted else "",
+        suffix=f" ({omitted})" if omitted else "",
     )
 
 
@@ -289,7 +290,7 @@ def narrate_repository(settings: Settings, store: Store, repo_id: int, budget: B
     repo_row = store.get_repository(repo_id)
     progress = progress or (lambda done, total, message: None)
     progress(0, 0, "Reading the repository")
-    _, files, scanned, commits, units_by_file = scan(settings, store, repo_id, None if only else budget.commits)
+    _, files, scanned, commits, units_by_file = scan(settings, store, repo_id, None if only else max(budget.commits, budget.history))
     narration = Narration(settings, store, repo_id, budget, backend, progress)
     narration.report.skipped_files = skipped_summary(scanned)
     narration.report.skipped_note = scanned.note() if narration.report.skipped_files else ""
@@ -368,22 +369,21 @@ def run_job(settings: Settings, job_id: int, backend: Backend | None = None, pro
     budget = Budget(commits=int(params.get("commits", 30)), full=bool(params.get("full", False)),
                     batch_size=int(params.get("batch_size", 8)))
     only = [tuple(x) for x in params["only"]] if params.get("only") else None
-    store.update_job(job_id, status="running", pid=os.getpid(), started_at=datetime.now(timezone.utc), error=None)
+    store.update_job(job_id, status="running", pid=os.getpid(), error=None)
 
     def record(done: int, total: int, message: str) -> None:
-        store.update_job(job_id, done=done, total=total, message=message, updated_at=datetime.now(timezone.utc))
+        store.update_job(job_id, done=done, total=total, message=message)
         if progress:
             progress(done, total, message)
 
     try:
         report = narrate_repository(settings, store, job.repo_id, budget, backend, record, only)
     except NarratorError as error:
-        store.update_job(job_id, status="failed", error=str(error), finished_at=datetime.now(timezone.utc))
+        store.update_job(job_id, status="failed", error=str(error))
         raise
     except BaseException as error:
-        store.update_job(job_id, status="failed", error=f"{type(error).__name__}: {error}"[:500],
-                         finished_at=datetime.now(timezone.utc))
+        store.update_job(job_id, status="failed", error=f"{type(error).__name__}: {error}"[:500])
         raise
-    store.update_job(job_id, status="done", finished_at=datetime.now(timezone.utc),
+    store.update_job(job_id, status="done",
                      message=f"Done: {report.narrated} new narratives, {report.cached} from the cache")
     return report

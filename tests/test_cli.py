@@ -23,10 +23,12 @@ def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess:
 def assert_one_line_error(result: subprocess.CompletedProcess, *words: str) -> None:
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
+    # Progress-bar lines may come first; the message is one line, and the last.
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
+    messages = [line for line in lines if line.startswith("error:")]
+    assert len(messages) == 1 and lines[-1] == messages[0], result.stderr
     for word in words:
-        assert word.lower() in lines[0].lower(), lines[0]
+        assert word.lower() in messages[0].lower(), messages[0]
 
 
 def test_narrate_then_show(sample_repo, tmp_path):

@@ -58,16 +58,29 @@ def test_second_run_makes_no_model_call(settings, sample_repo):
 
 
 def test_rerun_after_a_change_narrates_only_what_changed(settings, sample_repo):
+    class Recording(FakeBackend):
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def generate(self, prompts, max_new_tokens=64):
+            self.seen += [p[-1]["content"] for p in prompts]
+            return super().generate(prompts, max_new_tokens)
+
     service, repo, _ = _narrate(settings, sample_repo.working_tree_dir, FakeBackend())
+    cart_before = {u.name: u.narrative for f in service.code(repo.id)[0].files for u in f.units if f.path == "shop/cart.py"}
     commit_files(sample_repo, {"shop/orders.py": "class Order:\n    def cancel(self):\n        return 'cancelled'\n"},
                  "Allow cancelling an order", START.replace(day=12))
-    before = {m.folder: m for m in service.code(repo.id)}
-    assert before["shop"].narrative is not None
-    backend = FakeBackend()
-    _, _, report = _narrate(settings, sample_repo.working_tree_dir, backend)
-    # New commit + new unit, then its file, its folder and the overview are redone: nothing else.
-    assert backend.calls == 5, backend.calls
+    backend = Recording()
+    _narrate(settings, sample_repo.working_tree_dir, backend)
+    # The new commit and the changed file's units are narrated; untouched code and commits are not.
+    assert any("Allow cancelling an order" in p for p in backend.seen)
+    assert any("Order.cancel" in p for p in backend.seen)
+    assert not any("add_item" in p and "In one sentence, what does this" in p for p in backend.seen)
+    assert not any("Fix crash" in p for p in backend.seen)
     assert service.changes(repo.id)[0].subject == "Allow cancelling an order"
+    cart_after = {u.name: u.narrative for f in service.code(repo.id)[0].files for u in f.units if f.path == "shop/cart.py"}
+    assert cart_after == cart_before
 
 
 def test_stale_after_model_change(settings, sample_repo, monkeypatch):
@@ -137,7 +150,7 @@ def test_large_diff_is_cut_and_the_narrative_says_so(settings, tmp_path):
     service, handle, _ = _narrate(settings, tmp_path / "big", FakeBackend(), units=0, files=0)
     big = service.changes(handle.id)[0]
     assert big.added == 10_000
-    assert "left out" in big.narrative.text
+    assert "left out" in big.narrative.text.lower() and "9,000 changed lines" in big.narrative.text
 
 
 def test_fake_model_faithfulness_flags_are_stored(settings, sample_repo):

@@ -1,0 +1,286 @@
+"""Tables of the narrative cache, and the plain rows the rest of the program reads.
+
+The ORM classes (``Repository``, ``Narrative``, ``Commit``, ``Unit``, ``Job``) never leave ``db/``:
+every ``Store`` method turns them into the frozen ``*Row`` dataclasses below, so pages and workers
+hold ordinary values that stay readable after the session is closed.
+
+The schema itself is owned by the Alembic migrations in ``db/migrations/versions``; these classes
+must describe the same tables (a test compares them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NARRATIVE_KINDS = ("unit", "file", "module", "overview", "parts", "commit", "digest")
+JOB_STATUSES = ("queued", "running", "done", "failed", "interrupted")
+ACTIVE_JOB_STATUSES = ("queued", "running")
+FINISHED_JOB_STATUSES = ("done", "failed", "interrupted")
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def as_utc(value: datetime) -> datetime:
+    """``value`` in UTC; a naive datetime is taken to already be UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always read back tz-aware.
+
+    SQLite has no time zones: ``DateTime(timezone=True)`` silently drops ``tzinfo`` there and reads
+    back naive values. Normalising to UTC on write makes stored values comparable (``since``/``until``
+    filters compare strings on SQLite), and attaching UTC on read gives every backend the same answer.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = as_utc(value)
+        # Naive UTC for SQLite so the stored text has one format; PostgreSQL keeps the offset.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+class Base(DeclarativeBase):
+    # Named constraints, so the migrations can name the same ones and autogenerate finds no drift.
+    metadata = MetaData(
+        naming_convention={
+            "fk": "fk_%(table_name)s_%(column_0_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        }
+    )
+    type_annotation_map = {datetime: UTCDateTime(), dict: JSON, list: JSON}
+
+
+class Repository(Base):
+    __tablename__ = "repositories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(1000), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    local_path: Mapped[str] = mapped_column(Text)
+    head_sha: Mapped[str | None] = mapped_column(String(64))
+    added_at: Mapped[datetime] = mapped_column(default=utc_now)
+    narrated_at: Mapped[datetime | None]
+
+
+class Narrative(Base):
+    __tablename__ = "narratives"
+    __table_args__ = (Index("ix_narratives_repo_kind_target", "repo_id", "kind", "target"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repositories.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(1000))
+    input_hash: Mapped[str] = mapped_column(String(100))
+    model: Mapped[str] = mapped_column(String(300))
+    adapter: Mapped[str | None] = mapped_column(String(300))
+    prompt_version: Mapped[str] = mapped_column(String(50))
+    text: Mapped[str] = mapped_column(Text)
+    flags: Mapped[Any] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Commit(Base):
+    __tablename__ = "commits"
+    __table_args__ = (
+        UniqueConstraint("repo_id", "sha", name="uq_commits_repo_sha"),
+        Index("ix_commits_repo_date", "repo_id", "date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repositories.id"))
+    sha: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(300), default="")
+    email: Mapped[str] = mapped_column(String(300), default="")
+    date: Mapped[datetime]
+    area: Mapped[str] = mapped_column(String(500), default="")
+    category: Mapped[str | None] = mapped_column(String(50))
+    files: Mapped[list] = mapped_column(default=list)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    removed: Mapped[int] = mapped_column(Integer, default=0)
+    is_merge: Mapped[bool] = mapped_column(Boolean, default=False)
+    input_hash: Mapped[str | None] = mapped_column(String(100))
+
+
+class Unit(Base):
+    __tablename__ = "units"
+    __table_args__ = (UniqueConstraint("repo_id", "path", "name", name="uq_units_repo_path_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repositories.id"))
+    path: Mapped[str] = mapped_column(String(1000))
+    name: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(20))
+    start_line: Mapped[int] = mapped_column(Integer)
+    end_line: Mapped[int] = mapped_column(Integer)
+    module: Mapped[str] = mapped_column(String(1000), default="")
+    input_hash: Mapped[str | None] = mapped_column(String(100))
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_repo_status", "repo_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repo_id: Mapped[int | None] = mapped_column(ForeignKey("repositories.id"))
+    kind: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    params: Mapped[dict] = mapped_column(default=dict)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str | None] = mapped_column(Text)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    started_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now)
+    finished_at: Mapped[datetime | None]
+
+
+# --- plain rows handed out by Store -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RepositoryRow:
+    id: int
+    source: str
+    """Local folder path or clone URL, as the user gave it (normalised); unique."""
+    name: str
+    """Short display name."""
+    local_path: str
+    """Folder of the working copy that was read."""
+    head_sha: str | None
+    """HEAD commit at the last scan."""
+    added_at: datetime
+    narrated_at: datetime | None
+    """When a narration job last finished for this repository."""
+
+
+@dataclass(frozen=True)
+class NarrativeRow:
+    id: int
+    key: str
+    """Cache key (``cache_key(...)``) of everything that shaped the text."""
+    repo_id: int
+    kind: str
+    """One of ``NARRATIVE_KINDS``."""
+    target: str
+    """What it narrates: unit id ``path::name``, file path, folder, commit sha or period ``a..b``."""
+    input_hash: str
+    model: str
+    adapter: str | None
+    prompt_version: str
+    text: str
+    flags: Any
+    """JSON details, e.g. sentences removed by the faithfulness check."""
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CommitRow:
+    id: int
+    repo_id: int
+    sha: str
+    subject: str
+    message: str
+    author: str
+    email: str
+    date: datetime
+    """Authored date, tz-aware (UTC)."""
+    area: str
+    """Top folder the commit mostly touches."""
+    category: str | None
+    files: list
+    """``[{path, change, added, removed}, ...]``."""
+    added: int
+    removed: int
+    is_merge: bool
+    input_hash: str | None
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    id: int
+    repo_id: int
+    path: str
+    name: str
+    kind: str
+    """``function`` | ``class`` | ``method`` | ``file``."""
+    start_line: int
+    end_line: int
+    module: str
+    """Folder the unit lives in."""
+    input_hash: str | None
+
+    @property
+    def unit_id(self) -> str:
+        """The narrative target for this unit: ``path::name``."""
+        return f"{self.path}::{self.name}"
+
+
+@dataclass(frozen=True)
+class JobRow:
+    id: int
+    repo_id: int | None
+    kind: str
+    status: str
+    """One of ``JOB_STATUSES``."""
+    params: dict
+    done: int
+    total: int
+    message: str
+    error: str | None
+    pid: int | None
+    """Process running the job (set together with ``status='running'``)."""
+    created_at: datetime
+    started_at: datetime | None
+    updated_at: datetime
+    finished_at: datetime | None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_JOB_STATUSES
+
+    @property
+    def progress(self) -> float | None:
+        """Share of the work done, 0..1, or None while the total is unknown."""
+        return min(1.0, self.done / self.total) if self.total > 0 else None
+
+
+RowT = TypeVar("RowT")
+
+
+def to_row(row_class: type[RowT], obj: Base) -> RowT:
+    """Copy the columns of an ORM object into the row dataclass of the same shape."""
+    return row_class(**{f.name: getattr(obj, f.name) for f in fields(row_class)})

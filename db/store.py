@@ -1,0 +1,510 @@
+"""The narrative cache: one ``Store`` per database, and the only place that opens sessions.
+
+``Store(url)`` connects to any SQLAlchemy URL (a SQLite file by default, PostgreSQL works too),
+brings the schema to the newest Alembic revision, and offers small methods that take and return
+plain values (the frozen rows of ``db.models``), so callers never hold a session or a lazy object.
+
+Two processes share one SQLite file: the dashboard and a background worker. Three things keep
+them from tripping over each other:
+
+* every connection runs in WAL mode with a 30 s ``busy_timeout``, so readers never block the
+  writer and a writer waits for another writer instead of failing with "database is locked";
+* write sessions start with ``BEGIN IMMEDIATE``. A deferred transaction that reads first and
+  then writes cannot wait for the lock (SQLite answers "database is locked" at once when the
+  snapshot it read is stale), so writers take the write lock up front;
+* migrations run inside one such write transaction (an advisory lock on PostgreSQL), so a second
+  process opening a fresh database waits, then finds the schema at head and does nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, delete, event, func, select, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
+
+from db.models import (
+    ACTIVE_JOB_STATUSES,
+    FINISHED_JOB_STATUSES,
+    JOB_STATUSES,
+    NARRATIVE_KINDS,
+    Commit,
+    CommitRow,
+    Job,
+    JobRow,
+    Narrative,
+    NarrativeRow,
+    Repository,
+    RepositoryRow,
+    Unit,
+    UnitRow,
+    to_row,
+    utc_now,
+)
+from narrator.errors import NarratorError
+
+CACHE_KEY_TAG = "narr:v1:"
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+BUSY_TIMEOUT_S = 30
+# Any constant works; it only has to be the same in every process migrating one PostgreSQL db.
+_PG_MIGRATION_LOCK = 7_306_120_517
+# Execution option read by the SQLite "begin" hook: write sessions take the write lock up front.
+_IMMEDIATE = "narrator_begin_immediate"
+# Bound parameters per IN (...) list; SQLite's limit is far higher, this keeps statements small.
+_CHUNK = 500
+
+COMMIT_FIELDS = frozenset(c.name for c in Commit.__table__.columns) - {"id", "repo_id"}
+UNIT_FIELDS = frozenset(c.name for c in Unit.__table__.columns) - {"id", "repo_id"}
+JOB_UPDATE_FIELDS = frozenset({"status", "params", "done", "total", "message", "error", "pid"})
+
+
+def cache_key(**parts: Any) -> str:
+    """Tagged sha256 of the canonical JSON of ``parts``: same parts, same key; any change, new key.
+
+    Pass everything that changes the output (input text or its hash, model, adapter, prompt
+    version, kind, target). Values must be JSON-serialisable.
+    """
+    canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return CACHE_KEY_TAG + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs on this machine (a zombie, i.e. an unreaped dead child, does not)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:  # exists, owned by someone else
+        return True
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic config for ``url`` without any alembic.ini.
+
+    Config values go through ConfigParser interpolation, so a literal '%' (URL-escaped passwords,
+    odd folder names) must be doubled.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def make_engine(url: str | URL) -> Engine:
+    """An engine for ``url``; SQLite gets its folder created and WAL, foreign keys and a busy timeout."""
+    url = make_url(url)
+    if not url.drivername.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+
+    database = url.database or ""
+    in_memory = database in ("", ":memory:") or url.query.get("mode") == "memory"
+    if in_memory:
+        # One shared connection, so the migrated schema is what every session (and thread) sees.
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        if not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        # Stop the sqlite3 module from managing transactions itself (it never BEGINs before DDL or
+        # SELECT); the "begin" hook below emits BEGIN, so migrations really run in one transaction.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # busy_timeout first: switching to WAL needs a lock that another process may hold.
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _forget_pool_in_forked_children(engine: Engine) -> None:
+    """A forked worker must not reuse the parent's pooled connections (two processes on one
+    SQLite handle corrupt each other); the child drops them unclosed and opens its own."""
+    if not hasattr(os, "register_at_fork"):
+        return
+    ref = weakref.ref(engine)
+
+    def in_child() -> None:
+        engine = ref()
+        if engine is not None:
+            engine.dispose(close=False)
+
+    os.register_at_fork(after_in_child=in_child)
+
+
+def _short_reason(exc: BaseException) -> str:
+    reason = getattr(exc, "orig", None) or exc
+    lines = str(reason).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _chunks(items: Sequence, size: int = _CHUNK) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _check_fields(row: Mapping[str, Any], allowed: frozenset[str], what: str) -> None:
+    unknown = set(row) - allowed
+    if unknown:
+        raise ValueError(f"Unknown {what} field(s): {', '.join(sorted(unknown))}")
+
+
+class Store:
+    """The narrative cache behind one database URL; schema migrated to head on open."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise NarratorError(f"Not a database URL: {url!r}") from exc
+        self.url = parsed
+        shown = parsed.render_as_string(hide_password=True)
+        try:
+            self.engine = make_engine(parsed)
+            # Same pool, but sessions bound here start SQLite transactions with BEGIN IMMEDIATE.
+            self._writer = self.engine.execution_options(**{_IMMEDIATE: True})
+            _forget_pool_in_forked_children(self.engine)
+            self._migrate()
+        except (SQLAlchemyError, ImportError, OSError) as exc:
+            raise NarratorError(f"Could not open the database {shown}: {_short_reason(exc)}") from exc
+
+    def _migrate(self) -> None:
+        config = alembic_config(self.url.render_as_string(hide_password=False))
+        heads = set(ScriptDirectory.from_config(config).get_heads())
+        with self.engine.connect() as connection:
+            if set(MigrationContext.configure(connection).get_current_heads()) == heads:
+                return  # already at head: no write lock needed
+        with self._writer.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+            # env.py migrates on this connection, inside this transaction, then we commit.
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def close(self) -> None:
+        """Return every pooled connection; the Store must not be used afterwards."""
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self, write: bool = False) -> Iterator[Session]:
+        """A session in one transaction, committed on success and rolled back on error.
+
+        Pass ``write=True`` when the session writes: on SQLite it takes the write lock at BEGIN
+        (see the module docstring). Objects stay readable after the block (no expiry on commit).
+        """
+        with Session(self._writer if write else self.engine, expire_on_commit=False) as session:
+            with session.begin():
+                yield session
+
+    # --- repositories -------------------------------------------------------------------------
+
+    def upsert_repository(self, source: str, name: str, local_path: str, head_sha: str | None) -> int:
+        """Id of the repository with ``source``, added or updated in place."""
+        for attempt in range(2):
+            try:
+                with self.session(write=True) as s:
+                    repo = s.scalar(select(Repository).where(Repository.source == source))
+                    if repo is None:
+                        repo = Repository(source=source, name=name, local_path=local_path, head_sha=head_sha)
+                        s.add(repo)
+                    else:
+                        repo.name, repo.local_path, repo.head_sha = name, local_path, head_sha
+                    s.flush()
+                    return repo.id
+            except IntegrityError:
+                if attempt:  # another process inserted the same source between our check and insert
+                    raise
+        raise AssertionError("unreachable")
+
+    def mark_narrated(self, repo_id: int, when: datetime | None = None) -> None:
+        """Record that narration of the repository finished (now, unless ``when`` is given)."""
+        with self.session(write=True) as s:
+            repo = s.get(Repository, repo_id)
+            if repo is None:
+                raise LookupError(f"No repository with id {repo_id}")
+            repo.narrated_at = when or utc_now()
+
+    def get_repository(self, repo_id: int) -> RepositoryRow | None:
+        with self.session() as s:
+            repo = s.get(Repository, repo_id)
+            return None if repo is None else to_row(RepositoryRow, repo)
+
+    def find_repository(self, source: str) -> RepositoryRow | None:
+        with self.session() as s:
+            repo = s.scalar(select(Repository).where(Repository.source == source))
+            return None if repo is None else to_row(RepositoryRow, repo)
+
+    def list_repositories(self) -> list[RepositoryRow]:
+        """All repositories by name."""
+        with self.session() as s:
+            repos = s.scalars(select(Repository).order_by(Repository.name, Repository.id))
+            return [to_row(RepositoryRow, r) for r in repos]
+
+    # --- narratives (the cache) ----------------------------------------------------------------
+
+    def get_narrative(self, key: str) -> NarrativeRow | None:
+        with self.session() as s:
+            narrative = s.scalar(select(Narrative).where(Narrative.key == key))
+            return None if narrative is None else to_row(NarrativeRow, narrative)
+
+    def put_narrative(
+        self,
+        key: str,
+        repo_id: int,
+        kind: str,
+        target: str,
+        input_hash: str,
+        model: str,
+        adapter: str | None,
+        prompt_version: str,
+        text: str,
+        flags: Any = None,
+    ) -> None:
+        """Store a narrative under ``key``; a key already stored is left as it is (no error).
+
+        Idempotent so that a job resumed after a crash can simply redo its last batch.
+        """
+        if kind not in NARRATIVE_KINDS:
+            raise ValueError(f"Unknown narrative kind {kind!r}; expected one of {', '.join(NARRATIVE_KINDS)}")
+        try:
+            with self.session(write=True) as s:
+                if s.scalar(select(Narrative.id).where(Narrative.key == key)) is not None:
+                    return
+                s.add(
+                    Narrative(
+                        key=key, repo_id=repo_id, kind=kind, target=target, input_hash=input_hash,
+                        model=model, adapter=adapter, prompt_version=prompt_version, text=text,
+                        flags={} if flags is None else flags,
+                    )
+                )
+        except IntegrityError:
+            # PostgreSQL: another process stored the same key after our check. Anything else
+            # (a missing repository) is a real error.
+            if self.get_narrative(key) is None:
+                raise
+
+    def count_narratives(self, repo_id: int) -> int:
+        """How many narratives are stored for a repository (all kinds, all models)."""
+        with self.session() as s:
+            return s.scalar(select(func.count()).select_from(Narrative).where(Narrative.repo_id == repo_id)) or 0
+
+    def latest_narratives(
+        self, repo_id: int, kind: str, targets: Iterable[str] | None = None
+    ) -> dict[str, NarrativeRow]:
+        """The newest narrative of ``kind`` per target (all targets, or only ``targets``)."""
+        wanted = None if targets is None else sorted(set(targets))
+        found: dict[str, NarrativeRow] = {}
+        with self.session() as s:
+            for chunk in [None] if wanted is None else _chunks(wanted):
+                # Ids grow with insertion, so the highest id per target is its newest narrative.
+                newest = select(func.max(Narrative.id)).where(
+                    Narrative.repo_id == repo_id, Narrative.kind == kind
+                )
+                if chunk is not None:
+                    newest = newest.where(Narrative.target.in_(chunk))
+                newest = newest.group_by(Narrative.target)
+                for narrative in s.scalars(select(Narrative).where(Narrative.id.in_(newest))):
+                    found[narrative.target] = to_row(NarrativeRow, narrative)
+        return found
+
+    # --- commits -------------------------------------------------------------------------------
+
+    def upsert_commits(self, repo_id: int, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Add or update commits by sha; returns how many were new.
+
+        Each row is a dict of ``Commit`` columns and needs ``sha`` (and ``date`` when new). For a
+        stored commit only the keys given change, so a later pass that adds ``category`` keeps
+        everything else.
+        """
+        by_sha: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            _check_fields(row, COMMIT_FIELDS, "commit")
+            if not row.get("sha"):
+                raise ValueError("Every commit row needs a 'sha'")
+            by_sha.setdefault(row["sha"], {}).update(row)
+        if not by_sha:
+            return 0
+        new = 0
+        with self.session(write=True) as s:
+            existing: dict[str, Commit] = {}
+            for chunk in _chunks(list(by_sha)):
+                query = select(Commit).where(Commit.repo_id == repo_id, Commit.sha.in_(chunk))
+                existing.update((c.sha, c) for c in s.scalars(query))
+            for sha, data in by_sha.items():
+                commit = existing.get(sha)
+                if commit is None:
+                    if data.get("date") is None:
+                        raise ValueError(f"New commit {sha} needs a 'date'")
+                    s.add(Commit(repo_id=repo_id, **data))
+                    new += 1
+                else:
+                    for name, value in data.items():
+                        setattr(commit, name, value)
+        return new
+
+    def list_commits(
+        self,
+        repo_id: int,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        author: str | None = None,
+        folder: str | None = None,
+        category: str | None = None,
+        limit: int | None = None,
+    ) -> list[CommitRow]:
+        """Commits newest first, with ``since <= date < until`` (half-open, so weekly periods tile).
+
+        ``author`` matches the author name exactly, ``folder`` the commit's area, ``category`` its
+        category. Naive datetimes are taken as UTC.
+        """
+        query = select(Commit).where(Commit.repo_id == repo_id)
+        if since is not None:
+            query = query.where(Commit.date >= since)
+        if until is not None:
+            query = query.where(Commit.date < until)
+        if author is not None:
+            query = query.where(Commit.author == author)
+        if folder is not None:
+            query = query.where(Commit.area == folder)
+        if category is not None:
+            query = query.where(Commit.category == category)
+        query = query.order_by(Commit.date.desc(), Commit.id.desc()).limit(limit)
+        with self.session() as s:
+            return [to_row(CommitRow, c) for c in s.scalars(query)]
+
+    # --- units ---------------------------------------------------------------------------------
+
+    def replace_units(self, repo_id: int, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Make ``rows`` the repository's units: matching (path, name) rows update in place, new
+        ones are added, units no longer present are removed. Narratives are never touched.
+
+        Rows need ``path``, ``name``, ``kind``, ``start_line``, ``end_line``. A repeated
+        (path, name), e.g. an overloaded Java method, keeps its first occurrence.
+        """
+        wanted: dict[tuple[str, str], Mapping[str, Any]] = {}
+        for row in rows:
+            _check_fields(row, UNIT_FIELDS, "unit")
+            wanted.setdefault((row["path"], row["name"]), row)
+        with self.session(write=True) as s:
+            existing = {(u.path, u.name): u for u in s.scalars(select(Unit).where(Unit.repo_id == repo_id))}
+            gone = [u.id for key, u in existing.items() if key not in wanted]
+            for chunk in _chunks(gone):
+                s.execute(delete(Unit).where(Unit.id.in_(chunk)))
+            for key, data in wanted.items():
+                unit = existing.get(key)
+                if unit is None:
+                    s.add(Unit(repo_id=repo_id, **data))
+                else:
+                    for name, value in data.items():
+                        setattr(unit, name, value)
+
+    def list_units(self, repo_id: int) -> list[UnitRow]:
+        """Units by path, then position in the file."""
+        query = select(Unit).where(Unit.repo_id == repo_id).order_by(Unit.path, Unit.start_line, Unit.id)
+        with self.session() as s:
+            return [to_row(UnitRow, u) for u in s.scalars(query)]
+
+    # --- jobs ----------------------------------------------------------------------------------
+
+    def create_job(self, repo_id: int | None, kind: str, params: Mapping[str, Any] | None = None) -> int:
+        """A new 'queued' job; returns its id."""
+        with self.session(write=True) as s:
+            job = Job(repo_id=repo_id, kind=kind, status="queued", params=dict(params or {}))
+            s.add(job)
+            s.flush()
+            return job.id
+
+    def update_job(self, job_id: int, **fields: Any) -> JobRow:
+        """Change ``status``, ``params``, ``done``, ``total``, ``message``, ``error`` or ``pid``.
+
+        ``started_at`` is set when the job first turns 'running', ``finished_at`` when it turns
+        'done', 'failed' or 'interrupted'; ``updated_at`` on every call. Returns the job as stored.
+        """
+        _check_fields(fields, JOB_UPDATE_FIELDS, "job")
+        status = fields.get("status")
+        if status is not None and status not in JOB_STATUSES:
+            raise ValueError(f"Unknown job status {status!r}; expected one of {', '.join(JOB_STATUSES)}")
+        with self.session(write=True) as s:
+            job = s.get(Job, job_id)
+            if job is None:
+                raise LookupError(f"No job with id {job_id}")
+            for name, value in fields.items():
+                setattr(job, name, value)
+            now = utc_now()
+            job.updated_at = now
+            if status == "running" and job.started_at is None:
+                job.started_at = now
+            if status in FINISHED_JOB_STATUSES:
+                job.finished_at = now
+        return self.get_job(job_id)
+
+    def get_job(self, job_id: int) -> JobRow | None:
+        with self.session() as s:
+            job = s.get(Job, job_id)
+            return None if job is None else to_row(JobRow, job)
+
+    def active_job(self, repo_id: int | None) -> JobRow | None:
+        """The newest 'queued' or 'running' job of the repository, if any."""
+        query = (
+            select(Job)
+            .where(Job.repo_id == repo_id, Job.status.in_(ACTIVE_JOB_STATUSES))
+            .order_by(Job.id.desc())
+            .limit(1)
+        )
+        with self.session() as s:
+            job = s.scalar(query)
+            return None if job is None else to_row(JobRow, job)
+
+    def list_jobs(self, repo_id: int | None = None, limit: int | None = None) -> list[JobRow]:
+        """Jobs newest first, of one repository or (``repo_id=None``) of all."""
+        query = select(Job)
+        if repo_id is not None:
+            query = query.where(Job.repo_id == repo_id)
+        query = query.order_by(Job.id.desc()).limit(limit)
+        with self.session() as s:
+            return [to_row(JobRow, j) for j in s.scalars(query)]
+
+    def mark_stale_jobs(self, is_alive: Callable[[int], bool] = pid_alive) -> list[int]:
+        """Turn 'running' jobs whose process is gone into 'interrupted'; returns their ids.
+
+        Called at start-up so a crashed worker's job can be resumed (the cache keeps its work).
+        A running job without a pid has no process to wait for and counts as gone.
+        """
+        with self.session(write=True) as s:
+            running = s.scalars(select(Job).where(Job.status == "running")).all()
+            stale = [job for job in running if job.pid is None or not is_alive(job.pid)]
+            now = utc_now()
+            for job in stale:
+                job.status, job.updated_at, job.finished_at = "interrupted", now, now
+                job.message = (job.message + " " if job.message else "") + "(interrupted: its process ended)"
+            return [job.id for job in stale]
+
+
+def open_store(url: str) -> Store:
+    """The Store for ``url``, migrated to the newest schema."""
+    return Store(url)

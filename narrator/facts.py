@@ -77,3 +77,26 @@ def area_of(changes: list[tuple[str, int]]) -> str:
 def size_phrase(files: int, added: int, removed: int) -> str:
     """'3 files, +120/-4 lines': the size of a change in the words a manager reads."""
     return f"{files} file{'s' if files != 1 else ''}, +{added}/-{removed} lines"
+
+
+_DOC_BLOCK = re.compile(r'"""(.*?)"""|\'\'\'(.*?)\'\'\'|/\*\*(.*?)\*/', re.S)
+_DOC_LINES = re.compile(r"^\s*(?:#|//)\s?(.*)$", re.M)
+
+
+def doc_sentence(code: str) -> str:
+    """The first sentence of a unit's own doc comment or docstring, or ''.
+
+    Used when the model's answer fails the faithfulness check: the developer's words are a fact.
+    """
+    match = _DOC_BLOCK.search(code)
+    if match:
+        text = next(g for g in match.groups() if g is not None)
+        text = re.sub(r"^\s*\*\s?", "", text, flags=re.M)
+    else:
+        text = " ".join(_DOC_LINES.findall("\n".join(code.splitlines()[:6])))
+    text = " ".join(text.split())
+    text = re.split(r"(?:^|\s)[@:](?:param|return|returns|throws|type|rtype)\b", text)[0].strip()
+    text = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0] if text else ""
+    if len(text.split()) < 3 or text.startswith(("@", ":param")):
+        return ""
+    return text if text.endswith((".", "!", "?")) else text + "."

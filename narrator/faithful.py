@@ -70,25 +70,41 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
+_PARENTHETICAL = re.compile(r"\s*\([^()]*\)")
+
+
+def _without_unsupported_asides(sentence: str, source: str, source_lower: str) -> str:
+    """Drop parenthetical asides that state something unsupported; the rest may still stand."""
+    def keep(match: re.Match) -> str:
+        aside = match.group(0)
+        return aside if all(_supported(c, source, source_lower) for c in claims(aside)) else ""
+
+    return _PARENTHETICAL.sub(keep, sentence)
+
+
 def check(answer: str, source: str, max_sentences: int = 3) -> Checked:
     """Keep at most ``max_sentences`` sentences of ``answer`` whose specifics all occur in ``source``.
 
-    ``source`` is everything the model was shown (the prompt's text). Sentences that repeat an
-    earlier one, or that end without punctuation because generation was cut off, are dropped too
-    (a cut-off last sentence is kept only when it is the only one).
+    ``source`` is everything the model was shown (the prompt's text). A parenthetical aside with an
+    unsupported specific is cut out first; a sentence still carrying one is dropped. Sentences that
+    repeat an earlier one, that are too short to say anything, that end in a colon, or that were cut
+    off by the token limit (no closing punctuation) are dropped too.
     """
     source_lower = source.lower()
     kept: list[str] = []
     removed: list[str] = []
     dropped = 0
-    all_sentences = sentences(answer)
-    for index, sentence in enumerate(all_sentences):
-        unsupported = [c for c in claims(sentence) if not _supported(c, source, source_lower)]
-        cut_off = not sentence.endswith((".", "!", "?")) and index == len(all_sentences) - 1
-        repeated = sentence.lower() in (k.lower() for k in kept)
-        if unsupported or repeated or len(kept) >= max_sentences or (cut_off and kept):
+    for sentence in sentences(answer):
+        trimmed = _without_unsupported_asides(sentence, source, source_lower)
+        removed += [c for c in claims(sentence) if c not in claims(trimmed)]
+        unsupported = [c for c in claims(trimmed) if not _supported(c, source, source_lower)]
+        complete = trimmed.endswith((".", "!", "?")) and len(trimmed.split()) >= 4 and not trimmed.rstrip(".").endswith(":")
+        repeated = trimmed.lower() in (k.lower() for k in kept)
+        if unsupported or repeated or not complete or len(kept) >= max_sentences:
             removed += unsupported
             dropped += 1
             continue
-        kept.append(sentence if not cut_off else sentence + ".")
+        if trimmed != sentence:
+            dropped += 1  # an aside was cut: flag the narrative as edited
+        kept.append(trimmed)
     return Checked(" ".join(kept), removed, dropped)

@@ -41,7 +41,7 @@ class Budget:
     """Functions/classes of the most important files to summarise."""
     files: int = 30
     """Files (the most important first) whose units are summarised."""
-    patch_tokens: int = 700
+    patch_tokens: int = 400
     """Approximate tokens of diff a commit prompt may carry; the rest is left out and said so."""
     unit_chars: int = 2400
     """Characters of code a unit prompt may carry."""
@@ -139,7 +139,7 @@ def commit_task(commit: CommitInfo, budget: Budget) -> Task:
         target=commit.sha,
         messages=messages,
         input_hash=digest([commit.sha, patch]),
-        max_new_tokens=72,
+        max_new_tokens=60,
         max_sentences=3,
         fallback=f"The developer describes this change as: \u201c{commit.subject.strip()}\u201d.",
         suffix=f" ({omitted})" if omitted else "",
@@ -153,9 +153,9 @@ def unit_task(unit: Unit, language: str | None, budget: Budget) -> Task:
         target=unit_target(unit),
         messages=prompts.unit_prompt(code, unit.name, unit.kind, unit.path, language),
         input_hash=digest(unit.code),
-        max_new_tokens=48,
+        max_new_tokens=40,
         max_sentences=2,
-        fallback="",
+        fallback=f"The developer\u2019s note says: \u201c{doc}\u201d" if (doc := facts.doc_sentence(unit.code)) else "",
     )
 
 

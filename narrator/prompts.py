@@ -8,7 +8,7 @@ it sees at run time.
 
 from __future__ import annotations
 
-PROMPT_VERSION = "2026-11-27.1"
+PROMPT_VERSION = "2026-11-27.2"
 
 Messages = list[dict[str, str]]
 
@@ -36,9 +36,9 @@ def unit_prompt(code: str, name: str, kind: str, path: str, language: str | None
     """Code -> one-sentence summary (the CodeSearchNet task)."""
     lang = LANGUAGE_NAMES.get(language or "", "")
     what = f"{lang} {kind}".strip() if kind != "file" else "file"
-    return _chat(
-        f"In one sentence, what does this {what} ({name}, in {path}) do?\n\n{code.strip()}"
-    )
+    # The name and path are not spelled out in the question: the small model parrots them back
+    # (often mangled), and the code already shows the name.
+    return _chat(f"In one short sentence, say what this {what} does.\n\n{code.strip()}")
 
 
 def commit_prompt(subject: str, body: str, files: list[str], patch: str) -> Messages:
@@ -49,14 +49,15 @@ def commit_prompt(subject: str, body: str, files: list[str], patch: str) -> Mess
     """
     parts = []
     if subject:
-        parts.append(f"The developer wrote: {subject.strip()}")
+        parts.append(f"Commit message: {subject.strip()}")
         if body.strip():
             parts.append(body.strip()[:600])
     if files:
         parts.append("Files changed: " + ", ".join(files[:12]) + (" and more" if len(files) > 12 else ""))
-    parts.append(patch.strip())
+    parts.append("Diff:\n" + patch.strip())
     return _chat(
-        "In one or two sentences, explain what this change to the software does.\n\n" + "\n\n".join(parts)
+        "In one or two short sentences, explain what this change does for the people who use the software.\n\n"
+        + "\n\n".join(parts)
     )
 
 

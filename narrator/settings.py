@@ -55,17 +55,18 @@ class Settings:
 
 
 def load_settings(**overrides) -> Settings:
-    """Settings from the environment, then ``overrides`` (ignored when None)."""
+    """Settings from the environment, then ``overrides`` (ignored when None).
+
+    The database defaults to a file in the chosen home, so overriding ``home`` alone moves both.
+    """
     env = os.environ
-    home = Path(env.get("CODE_NARRATOR_HOME") or platformdirs.user_data_dir("code-narrator"))
-    settings = Settings(
+    given = {k: v for k, v in overrides.items() if v is not None}
+    home = Path(given.pop("home", None) or env.get("CODE_NARRATOR_HOME") or platformdirs.user_data_dir("code-narrator"))
+    return Settings(
         home=home,
-        db_url=env.get("CODE_NARRATOR_DB", ""),
-        model=env.get("CODE_NARRATOR_MODEL") or "embedded",
-        adapter=env.get("CODE_NARRATOR_ADAPTER") or None,
-        quant=env.get("CODE_NARRATOR_QUANT") or "none",
+        db_url=given.pop("db_url", None) or env.get("CODE_NARRATOR_DB", ""),
+        model=given.pop("model", None) or env.get("CODE_NARRATOR_MODEL") or "embedded",
+        adapter=given.pop("adapter", None) or env.get("CODE_NARRATOR_ADAPTER") or None,
+        quant=given.pop("quant", None) or env.get("CODE_NARRATOR_QUANT") or "none",
+        **given,
     )
-    settings = settings.with_overrides(**overrides)
-    if "home" in overrides and overrides["home"] is not None and "db_url" not in overrides and not env.get("CODE_NARRATOR_DB"):
-        settings = replace(settings, db_url=f"sqlite:///{settings.home / 'narrator.db'}")
-    return settings

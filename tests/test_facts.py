@@ -30,3 +30,12 @@ def test_module_and_area():
 def test_size_phrase():
     assert size_phrase(1, 3, 0) == "1 file, +3/-0 lines"
     assert size_phrase(2, 10, 4) == "2 files, +10/-4 lines"
+
+
+def test_doc_sentence_reads_the_units_own_documentation():
+    from narrator.facts import doc_sentence
+
+    assert doc_sentence('def f():\n    """Add an item to the cart. Then save."""\n') == "Add an item to the cart."
+    assert doc_sentence("/**\n * Returns the total price\n * @param cart the cart\n */\nint total()") == "Returns the total price."
+    assert doc_sentence("// Opens the main window for users\nfunc Open() {}") == "Opens the main window for users."
+    assert doc_sentence("def f():\n    return 1\n") == ""

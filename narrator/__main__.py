@@ -52,9 +52,10 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from narrator.jobs import work
     from narrator.narrate import run_job
 
-    run_job(load_settings(), args.job_id)
+    work(load_settings(), args.job_id, run_job)
     return 0
 
 

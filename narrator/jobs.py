@@ -50,3 +50,16 @@ def spawn_worker(settings: Settings, store: Store, job_id: int) -> int:
 def recover(store: Store) -> list[int]:
     """Mark jobs whose worker died as interrupted; returns their ids."""
     return store.mark_stale_jobs(pid_alive)
+
+
+def work(settings: Settings, job_id: int, run) -> None:
+    """Run ``job_id``, then every job queued for the same repository meanwhile, oldest first."""
+    store = Store(settings.db_url)
+    repo_id = store.get_job(job_id).repo_id
+    while job_id is not None:
+        try:
+            run(settings, job_id)
+        except Exception:  # recorded on the job row by run(); go on with the queue
+            pass
+        queued = [j for j in store.list_jobs(repo_id) if j.status == "queued"]
+        job_id = queued[-1].id if queued else None

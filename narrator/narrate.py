@@ -124,6 +124,8 @@ def rank_files(files: list[SourceFile], commits: list[CommitInfo]) -> list[Sourc
             value += 6
         if facts.is_test_path(f.path):
             value *= 0.3
+        elif facts.is_doc_path(f.path) and PurePosixPath(f.path).stem.upper() != "README":
+            value *= 0.2  # changelogs are touched by every release but say little about the product
         return value
 
     return sorted(files, key=lambda f: (-score(f), f.path))

@@ -280,13 +280,21 @@ class NarratorService:
     # --- jobs -----------------------------------------------------------------------------------
 
     def _start(self, repo_id: int, params: dict) -> JobView:
+        """Queue a job; start a worker unless one is already running for this repository.
+
+        A running worker takes queued jobs of its repository one after another, so an on-demand
+        request made during a long run is narrated right after it instead of being dropped.
+        """
         self.repository(repo_id)
         jobs.recover(self.store)
-        active = self.store.active_job(repo_id)
-        if active is not None:
-            return _job_view(active)  # one narration per repository at a time
+        rows = self.store.list_jobs(repo_id)
+        running = [j for j in rows if j.status == "running"]
+        same = [j for j in rows if j.is_active and (j.params or {}) == params]
+        if same:
+            return _job_view(same[0])  # the very same request is already queued or running
         job_id = self.store.create_job(repo_id, "narrate", params)
-        jobs.spawn_worker(self.settings, self.store, job_id)
+        if not running:
+            jobs.spawn_worker(self.settings, self.store, job_id)
         return self.job(job_id)
 
     def start_narration(self, repo_id: int, commits: int = 30, full: bool = False) -> JobView:

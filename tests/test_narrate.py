@@ -164,3 +164,30 @@ def test_fake_model_faithfulness_flags_are_stored(settings, sample_repo):
     narrative = service.changes(repo.id)[0].narrative
     assert narrative.text == "It changes the shop."
     assert "10.3" in narrative.flags["unsupported"]
+
+
+def test_worker_runs_jobs_queued_while_it_was_busy(settings, sample_repo):
+    from narrator.backends import forget_backends
+    from narrator.jobs import work
+
+    forget_backends()
+    service = NarratorService(settings)
+    repo = service.add_repository(str(sample_repo.working_tree_dir))
+    first = service.store.create_job(repo.id, "narrate", {"commits": 1})
+    sha = sample_repo.head.commit.parents[0].hexsha
+    queued = service.store.create_job(repo.id, "narrate", {"only": [["commit", sha]]})
+    work(settings, first, run_job)
+    assert service.job(first).status == "done" and service.job(queued).status == "done"
+    assert next(c for c in service.changes(repo.id) if c.sha == sha).narrative is not None
+
+
+def test_starting_the_same_narration_twice_queues_one_job(settings, sample_repo, monkeypatch):
+    from narrator import jobs
+
+    started = []
+    monkeypatch.setattr(jobs, "spawn_worker", lambda settings, store, job_id: started.append(job_id))
+    service = NarratorService(settings)
+    repo = service.add_repository(str(sample_repo.working_tree_dir))
+    a = service.start_narration(repo.id)
+    b = service.start_narration(repo.id)
+    assert a.id == b.id and started == [a.id]

@@ -1,0 +1,1 @@
+"""Streamlit dashboard: pages that show the narratives kept by the service layer."""

@@ -1,0 +1,102 @@
+"""Entry point of the Code Narrator dashboard: ``streamlit run dashboard/app.py``.
+
+Sets up what every page shares, once per rerun: the page layout, the one ``NarratorService``
+(built once per process), the repository chooser and the "add a repository" form in the sidebar,
+and the navigation between pages. The pages themselves live in ``dashboard/app_pages/``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# `streamlit run dashboard/app.py` puts only dashboard/ on sys.path; the packages live one level up.
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import views  # noqa: E402
+from narrator.errors import NarratorError  # noqa: E402
+from narrator.service import NarratorService  # noqa: E402
+
+st.set_page_config(page_title="Code Narrator", page_icon="📖", layout="wide")
+
+service = views.service()
+
+
+def add_default_repository(svc: NarratorService) -> None:
+    """On a fresh install, narrate this project's own checkout so the first visit shows something."""
+    if svc.repositories() or st.session_state.get("app_default_tried"):
+        return
+    st.session_state["app_default_tried"] = True
+    try:
+        repo = svc.add_repository(str(ROOT))
+        svc.start_narration(repo.id)
+    except NarratorError as error:
+        st.session_state["app_notice"] = ("info", f"Add a repository to begin ({error})")
+        return
+    st.session_state[views.REPO_KEY] = repo.id
+    st.session_state["app_notice"] = ("success", f"Narrating {repo.name}, this project itself, as a first example.")
+
+
+def add_repository() -> None:
+    """Form callback: add the typed source, choose it, and start narrating it."""
+    source = (st.session_state.get("app_add_source") or "").strip()
+    if not source:
+        st.session_state["app_notice"] = ("error", "Type a folder path or a repository address first.")
+        return
+    added = {}
+
+    def add() -> None:
+        added["repo"] = service.add_repository(source)
+        service.start_narration(added["repo"].id)
+
+    error = views.guarded(add, "Adding the repository")
+    if error:
+        st.session_state["app_notice"] = ("error", error)
+        return
+    repo = added["repo"]
+    st.session_state[views.REPO_KEY] = repo.id
+    st.session_state["app_add_source"] = ""
+    st.session_state["app_notice"] = ("success", f"Added {repo.name}; narration has started.")
+
+
+add_default_repository(service)
+
+with st.sidebar:
+    repos = service.repositories()
+    if repos:
+        ids = [r.id for r in repos]
+        if st.session_state.get(views.REPO_KEY) not in ids:
+            st.session_state[views.REPO_KEY] = ids[0]
+        names = {r.id: r.name for r in repos}
+        st.selectbox("Repository", ids, key=views.REPO_KEY, format_func=lambda i: names.get(i, str(i)))
+
+    with st.form("app_add_form", border=False):
+        st.text_input(
+            "Add a repository",
+            key="app_add_source",
+            placeholder="/path/to/folder or https://host/owner/project.git",
+            help="A git folder on this computer, or an https:// or ssh address to clone.",
+        )
+        st.form_submit_button("Add and narrate", on_click=add_repository)
+
+    notice = st.session_state.pop("app_notice", None)
+    if notice:
+        kind, text = notice
+        {"error": st.error, "success": st.success}.get(kind, st.info)(views.plain(text))
+
+# Sections group the pages; an "Admin" section goes beside "Read". The folder is deliberately not
+# called `pages/`: Streamlit treats a `pages/` folder next to the entry point as an old-style
+# multipage app and, until some session has run st.navigation, serves e.g. /changes by running that
+# file alone, without this entry point (no sidebar, no shared set-up).
+pages = {
+    "Read": [
+        st.Page("app_pages/overview.py", title="Overview", icon=":material/menu_book:", default=True),
+        st.Page("app_pages/changes.py", title="Changes", icon=":material/history:"),
+        st.Page("app_pages/code.py", title="Code", icon=":material/code:"),
+    ],
+}
+st.navigation(pages).run()

@@ -1,0 +1,70 @@
+"""Changes page: the commits of the chosen repository in plain words, with their evidence."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import views
+from dashboard.views import plain, show_narrative
+
+PENDING = "changes_pending"
+PAGE_SIZE = 50
+
+service = views.service()
+repo = views.require_repo(service)
+
+st.title("Changes")
+filters = service.change_filters(repo.id)
+if filters["first"] is None:
+    st.info("No changes have been read yet. Press Narrate on the Overview page.")
+    st.stop()
+
+# Widget keys carry the repository id: another repository has other authors and dates.
+key = f"changes_{repo.id}"
+everyone = {"author": "Everyone", "folder": "Everywhere", "category": "Every kind"}
+date_col, author_col, folder_col, category_col = st.columns(4)
+dates = date_col.date_input("Between", value=(filters["first"], filters["last"]), min_value=filters["first"],
+                            max_value=filters["last"], key=f"{key}_dates")
+author = author_col.selectbox("Author", [None, *filters["authors"]], key=f"{key}_author",
+                              format_func=lambda v: everyone["author"] if v is None else v)
+folder = folder_col.selectbox("Folder", [None, *filters["folders"]], key=f"{key}_folder",
+                              format_func=lambda v: everyone["folder"] if v is None else v)
+category = category_col.selectbox("Kind of change", [None, *filters["categories"]], key=f"{key}_category",
+                                  format_func=lambda v: everyone["category"] if v is None else views.category_label(v))
+
+# While a range is being picked the widget holds only its first day.
+since = dates[0] if len(dates) > 0 else None
+until = dates[1] if len(dates) > 1 else None
+commits = service.changes(repo.id, since=since, until=until, author=author, folder=folder, category=category)
+
+shown = st.session_state.get(f"{key}_shown", PAGE_SIZE)
+st.caption(f"{len(commits)} change{'s' if len(commits) != 1 else ''}" + (f", showing the newest {shown}" if len(commits) > shown else ""))
+views.watch_jobs(service, PENDING)
+
+for commit in commits[:shown]:
+    with st.container(border=True, key=f"changes_commit_{commit.sha}"):
+        head, badge = st.columns([5, 1])
+        head.markdown(f"**{views.when(commit.date)}** · {plain(commit.author)} · in {plain(commit.area)}")
+        badge.badge(views.category_label(commit.category), color=views.category_colour(commit.category))
+        if commit.narrative is not None:
+            show_narrative(commit.narrative)
+        else:
+            st.markdown(plain(commit.subject))
+            if views.is_pending(PENDING, commit.sha):
+                st.caption("Being narrated…")
+            elif st.button("Narrate", key=f"changes_narrate_{commit.sha}", help="Explain this change in plain words."):
+                views.start_on_demand(service, PENDING, "commit", commit.sha, repo.id)
+                st.rerun()
+        problem = views.failure(PENDING, commit.sha)
+        if problem:
+            st.error(plain(problem))
+        with st.expander("Evidence"):
+            st.markdown(f"{len(commit.files)} file{'s' if len(commit.files) != 1 else ''} · "
+                        f"\\+{commit.added} / \\-{commit.removed} lines · commit {plain(commit.sha)}")
+            st.markdown(f"Message: {plain(commit.subject)}")
+            if commit.files:
+                st.dataframe(views.evidence_rows(commit.files), hide_index=True, key=f"changes_files_{commit.sha}")
+
+if len(commits) > shown and st.button("Show more", key=f"{key}_more"):
+    st.session_state[f"{key}_shown"] = shown + PAGE_SIZE
+    st.rerun()

@@ -1,0 +1,55 @@
+"""Code page: the repository's folders, files and pieces of code, each explained in plain words."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import views
+from dashboard.views import plain, show_narrative
+
+PENDING = "code_pending"
+
+service = views.service()
+repo = views.require_repo(service)
+
+st.title("Code")
+modules = service.code(repo.id)
+if not modules:
+    st.info("The code has not been read yet. Press Narrate on the Overview page.")
+    st.stop()
+
+key = f"code_{repo.id}"
+pick_col, find_col = st.columns(2)
+folders = [m.folder for m in modules]
+folder = pick_col.selectbox("Folder", [None, *folders], key=f"{key}_folder",
+                            format_func=lambda v: "All folders" if v is None else v)
+needle = find_col.text_input("Find a file", key=f"{key}_find", placeholder="part of a file name").strip().lower()
+views.watch_jobs(service, PENDING)
+
+for module in modules:
+    if folder is not None and module.folder != folder:
+        continue
+    files = [f for f in module.files if needle in f.path.lower()]
+    if needle and not files:
+        continue
+    st.header(plain(module.folder))
+    show_narrative(module.narrative, missing="This folder has not been summarised yet.")
+    for file in files:
+        with st.expander(plain(file.path)):
+            if file.narrative is not None:
+                show_narrative(file.narrative)
+            elif views.is_pending(PENDING, file.path):
+                st.caption("Being narrated…")
+            else:
+                st.caption("This file has not been narrated yet.")
+                if st.button("Narrate", key=f"code_narrate_{file.path}", help="Explain this file in plain words."):
+                    views.start_on_demand(service, PENDING, "file", file.path, repo.id)
+                    st.rerun()
+            problem = views.failure(PENDING, file.path)
+            if problem:
+                st.error(plain(problem))
+            for unit in file.units:
+                if unit.kind == "file" and file.narrative is not None:
+                    continue  # a whole-file unit says what the file's narrative above says
+                st.markdown(f"**{plain(unit.name)}** · {plain(unit.kind)}, lines {unit.start_line}–{unit.end_line}")
+                show_narrative(unit.narrative)

@@ -1,0 +1,90 @@
+"""Overview page: what the software does, its main parts, what changed lately, and narration."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import views
+from dashboard.views import plain, show_narrative
+from narrator.service import NarratorService
+
+service = views.service()
+repo = views.require_repo(service)
+overview = service.overview(repo.id)
+
+st.title(plain(repo.name))
+st.caption(plain(repo.source) + (f" · narrated {views.when(repo.narrated_at)}" if repo.narrated_at else " · not narrated yet"))
+
+labels = {"files": "Files read", "units": "Pieces of code", "commits": "Changes read", "narratives": "Narratives"}
+columns = st.columns(max(1, len(overview.counts)))
+for column, (name, value) in zip(columns, overview.counts.items()):
+    column.metric(labels.get(name, name.replace("_", " ").capitalize()), value)
+
+
+def narration_progress(svc: NarratorService, repo_id: int) -> None:
+    """The latest narration job of this repository (run as a fragment that polls while it runs)."""
+    job = svc.latest_job(repo_id)
+    if job is None:
+        st.caption("This repository has not been narrated yet.")
+        return
+    if job.active:
+        st.session_state["overview_watching"] = job.id
+        st.progress(views.progress_fraction(job), text=plain(views.job_summary(job)))
+        return
+    if st.session_state.get("overview_watching") == job.id:
+        # The job we were watching just ended: rerun the whole page so its narratives show.
+        del st.session_state["overview_watching"]
+        st.rerun()
+    if job.status == "failed":
+        st.error(plain(views.job_summary(job) + " " + (job.error or job.message)))
+    else:
+        st.caption(plain(views.job_summary(job)))
+
+
+with st.container(border=True):
+    left, right = st.columns([1, 3], vertical_alignment="center")
+    with left:
+        commits = st.number_input("Recent changes to read", min_value=1, max_value=1000, value=30, step=10,
+                                  key="overview_commits")
+        if st.button("Narrate", key="overview_narrate", type="primary",
+                     help="Read the repository again and narrate what is new; finished narratives are reused."):
+            error = views.guarded(lambda: service.start_narration(repo.id, commits=int(commits)), "Starting narration")
+            if error:
+                st.error(plain(error))
+    with right:
+        latest = service.latest_job(repo.id)
+        # Poll every two seconds only while a job runs; when it ends the fragment reruns the page.
+        live = latest is not None and latest.active
+        st.fragment(narration_progress, run_every=2 if live else None)(service, repo.id)
+
+st.header("What this software does")
+show_narrative(overview.summary, missing="No summary yet: press Narrate and it will be written here.")
+
+st.header("Its main parts")
+if not overview.parts:
+    st.caption("The parts are listed once the repository has been read.")
+for part in overview.parts:
+    files = f"{part.files} file{'s' if part.files != 1 else ''}"
+    st.markdown(f"**{plain(part.area)}** · {files}")
+    show_narrative(part.narrative)
+
+st.header("What changed lately")
+digest = overview.digest
+if digest is None:
+    st.caption("No changes have been read yet.")
+else:
+    st.markdown(plain(digest.text))
+    for area, sentences in digest.areas:
+        st.markdown(f"**{plain(area)}**")
+        # One sentence per bullet; newlines inside a sentence would end the list item early.
+        st.markdown("\n".join(f"- {plain(' '.join(s.split()))}" for s in sentences))
+    if digest.stale:
+        st.caption(views.STALE_NOTE)
+
+st.header("Activity")
+activity = service.weekly_activity(repo.id)
+if activity:
+    st.caption("Changes per week, by kind of change.")
+    st.plotly_chart(views.activity_figure(activity), key="overview_activity", config={"displaylogo": False})
+else:
+    st.caption("No changes have been read yet.")

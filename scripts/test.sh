@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Set up (with the browser the dashboard test drives) and run the test suite offline.
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh -k dashboard -x`.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh --browser
+
+# The Hugging Face Hub cannot be reached; offline mode makes any accidental download fail fast
+# instead of hanging on retries.
+export HF_HUB_OFFLINE=1
+export TRANSFORMERS_OFFLINE=1
+echo "test: running pytest"
+exec .venv/bin/python -m pytest -q tests "$@"

@@ -1,0 +1,120 @@
+"""The real dashboard in a real browser: `streamlit run` as a server, Debian's chromium via Playwright.
+
+The repository is narrated in this process first (fake model), so the server only reads. The
+overview's summary is replaced by hostile text to check, in a real DOM, that narratives are shown
+as literal text: no script runs and no Markdown turns into markup.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from narrator import jobs, prompts
+from narrator.narrate import run_job
+from narrator.service import NarratorService
+from narrator.settings import load_settings
+from tests.conftest import make_sample_repo
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+HOSTILE = "<script>alert(1)</script> A **bold** claim <img src=x onerror=alert(2)>"
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian chromium is not installed (bash scripts/setup.sh --browser installs it)"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_server(process: subprocess.Popen, url: str, log: Path, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"streamlit exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"streamlit did not answer within {seconds:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+def test_overview_in_a_real_browser(tmp_path, monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    home = tmp_path / "home"
+    env = dict(os.environ, CODE_NARRATOR_HOME=str(home), CODE_NARRATOR_MODEL="fake", HF_HUB_OFFLINE="1",
+               PYTHONPATH=str(ROOT))
+    env.pop("CODE_NARRATOR_DB", None)
+    env.pop("CODE_NARRATOR_ADAPTER", None)
+    for name in ("CODE_NARRATOR_HOME", "CODE_NARRATOR_MODEL"):
+        monkeypatch.setenv(name, env[name])
+    monkeypatch.delenv("CODE_NARRATOR_DB", raising=False)
+    monkeypatch.delenv("CODE_NARRATOR_ADAPTER", raising=False)
+    monkeypatch.setattr(jobs, "spawn_worker", lambda settings, store, job_id: 0)  # narrated below instead
+
+    source = make_sample_repo(tmp_path / "shop")
+    settings = load_settings()
+    service = NarratorService(settings)
+    repo = service.add_repository(source.working_tree_dir)
+    run_job(settings, service.start_narration(repo.id).id)
+    part = next(p for p in service.overview(repo.id).parts if p.narrative)
+    service.store.put_narrative(key="test-hostile-summary", repo_id=repo.id, kind="overview", target="",
+                                input_hash="x", model=service.model, adapter=service.adapter,
+                                prompt_version=prompts.PROMPT_VERSION, text=HOSTILE, flags={})
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "streamlit.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+             "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+    try:
+        wait_for_server(server, url, log)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM),
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                      "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+            )
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 1600})
+                dialogs: list[str] = []
+                page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+                page.goto(url, wait_until="domcontentloaded")
+                page.get_by_text("What this software does").wait_for(timeout=60_000)
+                page.get_by_text(part.narrative.text).first.wait_for(timeout=30_000)
+                # The hostile summary is there, character for character, and inert.
+                page.get_by_text(HOSTILE, exact=True).wait_for(timeout=30_000)
+                page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
+                main = page.locator("section.stMain, [data-testid='stMain']").first
+                assert main.locator("strong", has_text=re.compile(r"^bold$")).count() == 0
+                assert main.locator("img[src='x']").count() == 0
+                assert dialogs == [], f"a script ran: {dialogs}"
+            finally:
+                browser.close()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

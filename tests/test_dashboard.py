@@ -1,0 +1,243 @@
+"""The dashboard, run with Streamlit's AppTest against a small narrated repository (fake model).
+
+Every page is rendered in-process; the repository is narrated synchronously with ``run_job`` first,
+and worker processes are replaced by a no-op so nothing runs in the background.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import git
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.views import STALE_NOTE, activity_figure, narrative_notes, plain
+from narrator import jobs, prompts
+from narrator.narrate import run_job
+from narrator.service import NarrativeView, NarratorService, RepoView
+from narrator.settings import Settings, load_settings
+from tests.conftest import make_sample_repo
+
+APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+EVIL = "<script>alert(1)</script> and **bold** [link](http://example.com) $x$ :red[red]"
+
+
+@dataclass
+class Narrated:
+    settings: Settings
+    service: NarratorService
+    repo: RepoView
+
+
+def no_worker(settings, store, job_id: int) -> int:
+    """Stands in for jobs.spawn_worker: the job stays queued until the test runs it with run_job."""
+    store.update_job(job_id, pid=os.getpid())
+    return os.getpid()
+
+
+@pytest.fixture(scope="module")
+def narrated(tmp_path_factory) -> Narrated:
+    """The sample repository, narrated except for its two oldest commits."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CODE_NARRATOR_HOME", str(tmp_path_factory.mktemp("home")))
+        mp.setenv("CODE_NARRATOR_MODEL", "fake")
+        mp.delenv("CODE_NARRATOR_DB", raising=False)
+        mp.delenv("CODE_NARRATOR_ADAPTER", raising=False)
+        mp.setattr(jobs, "spawn_worker", no_worker)
+        source = make_sample_repo(tmp_path_factory.mktemp("src") / "shop")
+        settings = load_settings()
+        service = NarratorService(settings)
+        repo = service.add_repository(source.working_tree_dir)
+        run_job(settings, service.start_narration(repo.id, commits=3).id)
+        yield Narrated(settings, service, service.repository(repo.id))
+
+
+def app(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def shown(at: AppTest) -> list[str]:
+    """The Markdown source of every text element on the page (captions and errors included)."""
+    return [e.value for kind in ("markdown", "caption", "error", "info", "success") for e in getattr(at, kind)]
+
+
+def evidence_count(at: AppTest) -> int:
+    return sum(1 for e in at.expander if e.label == "Evidence")
+
+
+def unescape(markdown: str) -> str:
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def test_plain_escapes_every_markup_character():
+    escaped = plain(EVIL)
+    assert unescape(escaped) == EVIL
+    assert re.search(r"(?<!\\)[<>*\[\]$:()]", escaped) is None  # no markup character left bare
+    assert plain("one\n    two") == "one  \ntwo"  # indentation would start a code block
+
+
+def test_narrative_notes_say_stale_and_edited():
+    now = datetime.now(timezone.utc)
+    assert narrative_notes(NarrativeView("Adds a cart.", False, now, "fake", {})) == []
+    edited = NarrativeView("Adds a cart.", True, now, "fake", {"unsupported": ["v9"], "dropped_sentences": 2})
+    assert narrative_notes(edited) == ["(2 sentences left out: they named things not found in the code)", STALE_NOTE]
+    emptied = NarrativeView("", False, now, "fake", {"dropped_sentences": 1})
+    assert "left out" in narrative_notes(emptied)[0]
+
+
+def test_activity_figure_stacks_categories_per_week():
+    rows = [{"week": date(2026, 11, 2), "category": "fix", "commits": 2},
+            {"week": date(2026, 11, 2), "category": "feature", "commits": 1},
+            {"week": date(2026, 11, 9), "category": "docs", "commits": 3}]
+    figure = activity_figure(rows)
+    assert figure.layout.barmode == "stack"
+    assert [t.name for t in figure.data] == ["New feature", "Fix", "Documentation"]
+    assert [list(t.y) for t in figure.data] == [[1, 0], [2, 0], [0, 3]]
+
+
+def test_overview_shows_summary_parts_digest_and_chart(narrated):
+    overview = narrated.service.overview(narrated.repo.id)
+    assert overview.summary is not None
+    at = app()
+    text = shown(at)
+    assert plain(overview.summary.text) in text
+    part = next(p for p in overview.parts if p.narrative)
+    assert plain(part.narrative.text) in text
+    assert [h.value for h in at.header][:3] == ["What this software does", "Its main parts", "What changed lately"]
+    assert any(narrated.repo.name in t.value for t in at.title)
+    assert at.get("plotly_chart"), "the weekly activity chart is drawn"
+    assert any("Narration finished" in c for c in text)
+
+
+def test_overview_follows_narration_jobs(narrated, monkeypatch):
+    monkeypatch.setattr(jobs, "spawn_worker", no_worker)
+    service, repo_id = narrated.service, narrated.repo.id
+    failed = service.start_narration(repo_id, commits=3)
+    service.store.update_job(failed.id, status="failed", error="Could not load model x: not found")
+    at = app()
+    assert [e.value for e in at.error] == [plain("Narration failed. Could not load model x: not found")]
+
+    at.number_input(key="overview_commits").set_value(3)
+    at.button(key="overview_narrate").click().run()
+    job = service.latest_job(repo_id)
+    assert job.id != failed.id and job.status == "queued"
+    assert service.store.get_job(job.id).params["commits"] == 3
+    [bar] = at.get("progress")
+    assert "Waiting to start" in bar.proto.text
+
+    run_job(narrated.settings, job.id)  # what the worker process would do
+    at.run()  # the polling fragment sees the job end and reruns the page
+    assert not at.get("progress") and not at.error
+    assert any("Narration finished" in c for c in shown(at))
+
+
+def test_changes_filters_narrow_the_list(narrated):
+    key = f"changes_{narrated.repo.id}"
+    at = app("app_pages/changes.py")
+    assert evidence_count(at) == 5
+    narrative = narrated.service.changes(narrated.repo.id)[0].narrative
+    assert plain(narrative.text) in shown(at)
+
+    at.selectbox(key=f"{key}_author").set_value("Grace Hopper").run()
+    assert evidence_count(at) == 2
+    at.selectbox(key=f"{key}_category").set_value("tests").run()
+    assert evidence_count(at) == 1
+    at.selectbox(key=f"{key}_author").set_value(None).run()
+    at.selectbox(key=f"{key}_category").set_value(None).run()
+    at.selectbox(key=f"{key}_folder").set_value("docs").run()
+    assert evidence_count(at) == 1
+    at.selectbox(key=f"{key}_folder").set_value(None).run()
+    at.date_input(key=f"{key}_dates").set_value((date(2026, 11, 2), date(2026, 11, 3))).run()
+    assert evidence_count(at) == 2
+    assert not at.exception
+
+
+def test_changes_narrates_a_commit_on_demand(narrated, monkeypatch):
+    monkeypatch.setattr(jobs, "spawn_worker", no_worker)
+    oldest = narrated.service.changes(narrated.repo.id)[-1]
+    assert oldest.narrative is None, "the fixture leaves the oldest commits for this test"
+    at = app("app_pages/changes.py")
+    at.button(key=f"changes_narrate_{oldest.sha}").click().run()
+    assert any("Being narrated" in c for c in shown(at))
+
+    job = narrated.service.latest_job(narrated.repo.id)
+    run_job(narrated.settings, job.id)  # what the worker process would do
+    at.run()  # the watcher sees the job end and reruns the page
+    after = next(c for c in narrated.service.changes(narrated.repo.id) if c.sha == oldest.sha)
+    assert after.narrative is not None
+    assert plain(after.narrative.text) in shown(at)
+    assert not [b for b in at.button if b.key == f"changes_narrate_{oldest.sha}"]
+
+
+def test_code_page_lists_folders_files_and_units(narrated):
+    modules = narrated.service.code(narrated.repo.id)
+    at = app("app_pages/code.py")
+    headers = [h.value for h in at.header]
+    assert [plain(m.folder) for m in modules] == headers
+    labels = {e.label for e in at.expander}
+    assert plain("shop/cart.py") in labels
+    unit = next(u for m in modules for f in m.files for u in f.units if u.narrative)
+    assert plain(unit.narrative.text) in shown(at)
+
+    at.text_input(key=f"code_{narrated.repo.id}_find").input("orders").run()
+    assert {e.label for e in at.expander} == {plain("shop/orders.py")}
+
+
+@pytest.mark.parametrize("source", ["/no/such/folder", "ext::sh -c touch% /tmp/pwned", "--upload-pack=touch /tmp/x", ""])
+def test_bad_source_in_add_form_gives_one_error_box(narrated, source):
+    at = app()
+    at.text_input(key="app_add_source").input(source)
+    next(b for b in at.button if b.label == "Add and narrate").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "\n" not in errors[0] and "Traceback" not in errors[0]
+    assert len(narrated.service.repositories()) == 1
+
+
+def test_untrusted_text_is_shown_literally(narrated):
+    commit = narrated.service.changes(narrated.repo.id)[0]
+    store = narrated.service.store
+    store.put_narrative(key="test-evil-commit", repo_id=narrated.repo.id, kind="commit", target=commit.sha,
+                        input_hash="x", model=narrated.service.model, adapter=narrated.service.adapter,
+                        prompt_version=prompts.PROMPT_VERSION, text=EVIL, flags={})
+    at = app("app_pages/changes.py")
+    text = shown(at)
+    assert plain(EVIL) in text
+    assert not any("<script>" in t or "**bold**" in t for t in text), "markup reached the page unescaped"
+    assert any(t == "(out of date — will be redone)" for t in text), "its input hash differs: marked stale"
+
+    at.switch_page("app_pages/overview.py").run()
+    assert not any("<script>" in t or "**bold**" in t for t in shown(at))
+    assert any(plain(EVIL) in t for t in shown(at)), "the digest repeats the commit's narrative, escaped"
+
+
+def test_first_visit_adds_this_project(tmp_path, monkeypatch):
+    """With no repository yet, the dashboard adds its own checkout and starts narrating it."""
+    monkeypatch.setenv("CODE_NARRATOR_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CODE_NARRATOR_MODEL", "fake")
+    monkeypatch.delenv("CODE_NARRATOR_DB", raising=False)
+    monkeypatch.setattr(jobs, "spawn_worker", no_worker)
+    root = Path(APP).parents[1]
+    at = app()
+    service = NarratorService(load_settings())
+    try:
+        has_commits = git.Repo(root).head.is_valid()
+    except git.InvalidGitRepositoryError:
+        has_commits = False
+    if has_commits:
+        [repo] = service.repositories()
+        assert Path(repo.source) == root
+        assert service.latest_job(repo.id) is not None, "its narration was started"
+        assert any("this project itself" in s.value for s in at.success)
+    else:  # a checkout without commits cannot be narrated: the reader is told what to do instead
+        assert service.repositories() == []
+        assert any("Add a repository to begin" in i.value for i in at.info)

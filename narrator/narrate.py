@@ -41,7 +41,7 @@ class Budget:
     """Functions/classes of the most important files to summarise."""
     files: int = 30
     """Files (the most important first) whose units are summarised."""
-    patch_tokens: int = 400
+    patch_tokens: int = 300
     """Approximate tokens of diff a commit prompt may carry; the rest is left out and said so."""
     unit_chars: int = 2400
     """Characters of code a unit prompt may carry."""
@@ -97,6 +97,16 @@ def digest(value: object) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
 
 
+def commit_hash(commit: CommitInfo) -> str:
+    """A commit's input hash (the same for its fact row and its narrative, so staleness compares)."""
+    return digest([commit.sha, commit.patch])
+
+
+def module_hash(file_hashes: Iterable[str]) -> str:
+    """A folder's input hash: the hashes of all its files, narrated or not."""
+    return digest(sorted(file_hashes))
+
+
 def unit_target(unit: Unit) -> str:
     return f"{unit.path}::{unit.name}"
 
@@ -140,8 +150,8 @@ def commit_task(commit: CommitInfo, budget: Budget) -> Task:
         kind="commit",
         target=commit.sha,
         messages=messages,
-        input_hash=digest([commit.sha, patch]),
-        max_new_tokens=60,
+        input_hash=commit_hash(commit),
+        max_new_tokens=48,  # two short sentences; each extra token costs a decoding step for the batch
         max_sentences=3,
         fallback=f"The developer describes this change as: \u201c{commit.subject.strip()}\u201d.",
         suffix=f" ({omitted})" if omitted else "",
@@ -241,7 +251,8 @@ class Narration:
                     key=task.key, repo_id=self.repo_id, kind=task.kind, target=task.target,
                     input_hash=task.input_hash, model=model, adapter=adapter,
                     prompt_version=prompts.PROMPT_VERSION, text=text.strip(),
-                    flags={**checked.flags, **({"raw": answer[:500]} if checked.dropped else {})},
+                    flags={**checked.flags, **({"raw": answer[:500]} if checked.dropped else {}),
+                       **({"omitted": task.suffix.strip()} if task.suffix else {})},
                 )
                 self.report.narrated += 1
             self.done += len(batch)
@@ -281,7 +292,7 @@ def commit_row(commit: CommitInfo) -> dict:
         category=facts.categorize(commit.subject, paths),
         files=[dict(path=c.path, change=c.change, added=c.added, removed=c.removed) for c in commit.files],
         added=commit.added, removed=commit.removed, is_merge=commit.is_merge,
-        input_hash=digest([commit.sha, commit.patch]),
+        input_hash=commit_hash(commit),
     )
 
 
@@ -343,11 +354,11 @@ def narrate_repository(settings: Settings, store: Store, repo_id: int, budget: B
 
     module_texts = {}
     module_tasks = []
-    file_hashes = {p: file_hash(digest(u.code) for u in units_by_file[p]) for p in covered}
+    file_hashes = {p: file_hash(digest(u.code) for u in units) for p, units in units_by_file.items()}
     for module in modules:
         children = [(PurePosixPath(p).name, file_texts[p]) for p in covered if facts.module_of(p) == module and p in file_texts]
         if children:
-            mhash = digest(sorted(h for p, h in file_hashes.items() if facts.module_of(p) == module))
+            mhash = module_hash(h for p, h in file_hashes.items() if facts.module_of(p) == module)
             module_tasks.append(summary_task("module", module, module, children, mhash))
     module_texts = narration.run(module_tasks, "Summarising folders")
 

@@ -16,7 +16,7 @@ from db.store import Store
 from narrator import facts, jobs, prompts
 from narrator.backends import describe
 from narrator.errors import NarratorError
-from narrator.narrate import digest, file_hash
+from narrator.narrate import digest, file_hash, module_hash
 from narrator.repo import open_repository, repository_name, validate_source
 from narrator.settings import Settings
 
@@ -195,7 +195,7 @@ class NarratorService:
         modules: dict[str, list[str]] = defaultdict(list)
         for path, h in files.items():
             modules[facts.module_of(path)].append(h)
-        return units, by_file, files, {m: digest(sorted(hs)) for m, hs in modules.items()}
+        return units, by_file, files, {m: module_hash(hs) for m, hs in modules.items()}
 
     def overview(self, repo_id: int) -> OverviewView:
         repo = self.repository(repo_id)
@@ -227,7 +227,9 @@ class NarratorService:
             row = texts.get(commit.sha)
             view = self._view(row, commit.input_hash)
             stale |= bool(view and view.stale)
-            by_area[commit.area].append(f"{view.text if view else commit.subject} ({commit.category})")
+            # The digest is a summary: the note on what a cut diff left out stays on the Changes page.
+            text = view.text.removesuffix(view.flags.get("omitted", "")).strip() if view else commit.subject
+            by_area[commit.area].append(f"{text} ({commit.category})")
         categories = Counter(c.category for c in recent)
         kinds = ", ".join(f"{n} {k}{'es' if k == 'fix' and n != 1 else ''}" for k, n in categories.most_common())
         period = f"{start.date().isoformat()}..{end.date().isoformat()}"

@@ -191,3 +191,25 @@ def test_starting_the_same_narration_twice_queues_one_job(settings, sample_repo,
     a = service.start_narration(repo.id)
     b = service.start_narration(repo.id)
     assert a.id == b.id and started == [a.id]
+
+
+def test_nothing_is_stale_right_after_narration_and_a_code_change_makes_it_stale(settings, sample_repo):
+    service, repo, _ = _narrate(settings, sample_repo.working_tree_dir, FakeBackend(), units=2, files=1)
+    views = [c.narrative for c in service.changes(repo.id) if c.narrative]
+    for module in service.code(repo.id):
+        views += [module.narrative] + [f.narrative for f in module.files] + [u.narrative for f in module.files for u in f.units]
+    views += [p.narrative for p in service.overview(repo.id).parts]
+    views = [v for v in views if v is not None]
+    assert len(views) > 5 and not any(v.stale for v in views)
+
+    commit_files(sample_repo, {"shop/cart.py": "def add_item(cart, item):\n    return cart + [item]\n"},
+                 "Simplify adding items", START.replace(day=20))
+    # Re-reading the repository without narrating (no model calls) is enough to see what is stale.
+    from narrator.narrate import scan
+
+    scan(settings, service.store, repo.id, 200)
+    shop = next(m for m in service.code(repo.id) if m.folder == "shop")
+    assert shop.narrative.stale
+    cart = next(f for f in shop.files if f.path == "shop/cart.py")
+    assert [u.name for u in cart.units] == ["add_item"]
+    assert cart.units[0].narrative.stale and cart.narrative.stale

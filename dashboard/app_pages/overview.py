@@ -25,7 +25,8 @@ def narration_progress(svc: NarratorService, repo_id: int) -> None:
     """The latest narration job of this repository (run as a fragment that polls while it runs)."""
     job = svc.latest_job(repo_id)
     if job is None:
-        st.caption("This repository has not been narrated yet.")
+        narrated = svc.repository(repo_id).narrated_at
+        st.caption(f"Last narrated {narrated:%d %b %Y %H:%M} UTC." if narrated else "This repository has not been narrated yet.")
         return
     if job.active:
         st.session_state["overview_watching"] = job.id

@@ -37,13 +37,13 @@ class Budget:
 
     commits: int = 30
     """The latest commits to explain."""
-    units: int = 80
+    units: int = 60
     """Functions/classes of the most important files to summarise."""
-    files: int = 30
+    files: int = 20
     """Files (the most important first) whose units are summarised."""
     patch_tokens: int = 300
     """Approximate tokens of diff a commit prompt may carry; the rest is left out and said so."""
-    unit_chars: int = 2400
+    unit_chars: int = 1200
     """Characters of code a unit prompt may carry."""
     batch_size: int = 8
     """Prompts per model call."""
@@ -233,7 +233,8 @@ class Narration:
 
     def run(self, tasks: list[Task], message: str) -> dict[str, str]:
         """Narrate ``tasks`` in batches, storing each batch as soon as it is done."""
-        todo = self.pending(tasks)
+        # Similar lengths in one batch waste less time on padding.
+        todo = sorted(self.pending(tasks), key=lambda t: sum(len(m["content"]) for m in t.messages))
         size = self.budget.batch_size
         for start in range(0, len(todo), size):
             batch = todo[start : start + size]

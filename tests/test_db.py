@@ -11,6 +11,8 @@ import signal
 import socket
 import subprocess
 import sys
+
+import training.records  # noqa: F401  (the training tables live on the same Base)
 import tempfile
 import threading
 import time

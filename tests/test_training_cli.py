@@ -82,6 +82,15 @@ def test_empty_data_and_empty_files_are_reported(tmp_path, capsys):
     assert capsys.readouterr().err == f"error: No such file: {tmp_path / 'missing.jsonl'}\n"
 
 
+def test_data_prepared_with_older_prompts_is_refused(data_dir, tmp_path, capsys):
+    stale = tmp_path / "stale"
+    stale.mkdir()
+    (stale / "manifest.json").write_text(json.dumps({"prompt_version": "2000-01-01.1"}))
+    assert main(["train", "--data", str(stale), "--out", str(tmp_path / "o"), "--db", f"sqlite:///{tmp_path}/r.db"]) == 1
+    assert capsys.readouterr().err == (f"error: {stale} was prepared with prompt version 2000-01-01.1 but narration now "
+                                       f"uses {prompts.PROMPT_VERSION}: run python -m training prepare again\n")
+
+
 def test_train_then_evaluate_and_list_runs(tiny_base, data_dir, tmp_path, capsys):
     db = f"sqlite:///{tmp_path}/runs.db"
     out = tmp_path / "adapter"

@@ -12,11 +12,11 @@ import pytest
 from narrator import prompts
 from tests.conftest import START, commit_files
 from training.cleaning import Filters, clean_docstring, commit_target, strip_python_docstring, summary_problem
-from training.dataset import PrepareConfig, prepare
+from training.dataset import PrepareConfig, check_prompt_version, prepare
 from training.errors import DataError
 from training.examples import Example, read_examples
 from training.mining import mine_repository
-from training.sources import RawRow, SourceSpec, code_example, commit_example, read_hub, read_rows
+from training.sources import RawRow, SourceSpec, code_example, commit_example, hub_files, read_hub, read_rows
 from training.splits import SplitPlan, split_examples
 
 FILTERS = Filters()
@@ -141,22 +141,31 @@ def test_local_parquet_and_jsonl_folders_are_read_with_language_from_the_file_na
     assert sorted((r.language, r.partition) for r in raws) == [("go", "val"), ("ruby", None)]
 
 
-def test_hub_sources_stream_through_datasets(monkeypatch):
-    import datasets
+def test_hub_sources_stream_through_datasets_from_a_local_copy_of_the_hub_layout(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
-    calls = []
+    for split, n in (("train", 3), ("validation", 1), ("test", 2)):
+        (tmp_path / "csn" / "go" / split).mkdir(parents=True)
+        pq.write_table(pa.Table.from_pylist([{"func_code_string": CODE, "func_documentation_string": GOOD_DOC,
+                                              "language": "go"}] * n), tmp_path / "csn" / "go" / split / "0000.parquet")
+    write_jsonl(tmp_path / "cpf" / "data" / "ruby" / "data.jsonl", [commit_row(f"Change the value to {i}") for i in range(5)])
 
-    def fake_load_dataset(path, *args, **kwargs):
-        calls.append((path, args, kwargs))
-        return iter([csn_row(GOOD_DOC)] * 5)
+    rows = list(read_hub(SourceSpec.parse(f"csn:hub:{tmp_path / 'csn'}"), languages=("go",), per_language=2))
+    assert [(r.language, r.partition) for r in rows] == [("go", "train")] * 2 + [("go", "val")] + [("go", "test")] * 2
+    assert rows[0].row["func_documentation_string"] == GOOD_DOC
+    rows = list(read_hub(SourceSpec.parse(f"commitpackft:hub:{tmp_path / 'cpf'}"), languages=("ruby",), per_language=4))
+    assert len(rows) == 4 and rows[0].row["subject"] == "Change the value to 0"
+    with pytest.raises(DataError, match="Could not load"):
+        list(read_hub(SourceSpec.parse(f"commitpackft:hub:{tmp_path / 'cpf'}"), languages=("go",)))
 
-    monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
-    rows = list(read_hub(SourceSpec.parse("csn:hub"), languages=("python",), per_language=2))
-    assert len(rows) == 6 and {r.partition for r in rows} == {"train", "val", "test"}
-    assert calls[0][0] == "code-search-net/code_search_net" and calls[0][2]["streaming"] is True
-    calls.clear()
-    list(read_hub(SourceSpec.parse("commitpackft:hub"), languages=("go",), per_language=1))
-    assert calls[0][2]["data_files"] == "hf://datasets/bigcode/commitpackft/data/go/data.jsonl"
+
+def test_hub_ids_point_at_the_published_layouts():
+    [(builder, pattern, _)] = hub_files(SourceSpec.parse("commitpackft:hub"), "go")
+    assert (builder, pattern) == ("json", "hf://datasets/bigcode/commitpackft/data/go/data.jsonl")
+    files = hub_files(SourceSpec.parse("csn:hub"), "python")
+    assert [p for _, p, _ in files] == [f"hf://datasets/code-search-net/code_search_net@refs%2Fconvert%2Fparquet/python/{s}/*.parquet"
+                                        for s in ("train", "validation", "test")]
 
 
 def _examples(n: int, language: str = "python", task: str = "commitpackft") -> list[tuple[Example, None]]:
@@ -200,6 +209,7 @@ def test_prepare_writes_files_and_manifest_and_drops_duplicates(tmp_path):
     out = tmp_path / "prepared"
     manifest = prepare(PrepareConfig(sources=(SourceSpec.parse(f"csn:{csn.parent}"), SourceSpec.parse(f"commitpackft:{cpf}")), out=out))
     assert manifest["duplicates_dropped"] == 1
+    assert manifest["prompt_version"] == prompts.PROMPT_VERSION == check_prompt_version(out)
     assert manifest["sources"][f"csn:{csn.parent}"]["dropped"] == {"summary too short": 1}
     assert manifest["totals"]["commitpackft"] == {"train": 7, "val": 1, "test": 2}
     assert manifest["counts"]["codesearchnet"]["python"] == {"train": 1, "val": 0, "test": 1}

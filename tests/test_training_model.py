@@ -193,7 +193,7 @@ def test_a_run_is_recorded_lowers_validation_ce_and_saves_the_adapter(tiny_base,
     result = train(config(data_dir, tmp_path / "adapter", tiny_base, db, max_steps=8, eval_every=4, ratio=0.5),
                    progress=False)
     assert result.steps == 8 and (tmp_path / "adapter" / "adapter_model.safetensors").is_file()
-    assert result.mix["drawn"] == {"codesearchnet": 16, "commitpackft": 16}
+    assert result.mix["drawn"] == {"codesearchnet": 16, "commitpackft": 16} and result.mix["prompt_version"] is None
     log = RunLog(f"sqlite:///{db}")
     run = log.get_run(result.run_id)
     assert run.status == "done" and run.step == 8 and run.mix == result.mix
@@ -210,7 +210,7 @@ def test_a_run_is_recorded_lowers_validation_ce_and_saves_the_adapter(tiny_base,
 def test_resume_after_a_crash_continues_the_same_run_to_the_same_weights(tiny_base, data_dir, tmp_path):
     from safetensors.torch import load_file
 
-    straight = train(config(data_dir, tmp_path / "straight", tiny_base, tmp_path / "a.db"), progress=False)
+    train(config(data_dir, tmp_path / "straight", tiny_base, tmp_path / "a.db"), progress=False)
 
     def crash(step: int, loss: float) -> None:
         if step == 5:

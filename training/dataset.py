@@ -1,0 +1,164 @@
+"""``prepare``: read every source, filter, deduplicate, split and write ready prompt/target files.
+
+Output layout (``DIR``)::
+
+    codesearchnet/{train,val,test}.jsonl   code -> summary examples
+    commitpackft/{train,val,test}.jsonl    diff -> message examples
+    manifest.json                          counts per source, task, language and split, drop reasons
+
+Each line is an ``Example`` whose prompt comes from ``narrator.prompts`` (version recorded in the
+manifest), so a change of prompt wording shows up as a stale data folder.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from narrator.prompts import PROMPT_VERSION
+from training.cleaning import Filters
+from training.errors import DataError
+from training.examples import SPLITS, TASKS, Example, read_examples, write_examples
+from training.mining import mine_repository
+from training.sources import TASK_OF_KIND, SourceSpec, code_example, commit_example, partition_of, read_rows
+from training.splits import SplitPlan, dedupe, split_examples
+
+
+@dataclass(frozen=True)
+class PrepareConfig:
+    """What ``prepare`` reads, how it filters and splits, and where it writes."""
+
+    sources: tuple[SourceSpec, ...]
+    """Where rows come from (``--source`` arguments)."""
+    out: Path
+    """Output folder (created; existing task files are replaced)."""
+    filters: Filters = field(default_factory=Filters)
+    """Keep/drop thresholds."""
+    plan: SplitPlan = field(default_factory=SplitPlan)
+    """Split shares, per-language caps and seed."""
+    hub_rows: int = 20_000
+    """Rows streamed per language (and split) from the Hub before filtering."""
+    max_commits: int = 5000
+    """Newest commits read per mined repository."""
+    clone_dir: Path | None = None
+    """Where ``mine:URL`` repositories are cloned (default: next to the output, ``OUT/.repos``)."""
+
+    def __post_init__(self) -> None:
+        if not self.sources:
+            raise DataError("Name at least one --source (csn:PATH|hub, commitpackft:PATH|hub or mine:REPO)")
+        if self.hub_rows < 1 or self.max_commits < 1:
+            raise ValueError("hub_rows and max_commits must be positive")
+
+
+def _collect(spec: SourceSpec, config: PrepareConfig, stats: dict) -> list[tuple[Example, str | None]]:
+    """Examples of one source with their given partitions; drop reasons go to ``stats``."""
+    label = str(spec)
+    dropped: Counter = Counter()
+    kept: list[tuple[Example, str | None]] = []
+    read = 0
+    if spec.kind == "mine":
+        clone_dir = config.clone_dir or config.out / ".repos"
+        for item in mine_repository(spec.location, config.filters, clone_dir, config.max_commits):
+            read += 1
+            if isinstance(item, str):
+                dropped[item] += 1
+            else:
+                kept.append((item, None))
+    else:
+        build = code_example if TASK_OF_KIND[spec.kind] == "codesearchnet" else commit_example
+        for raw in read_rows(spec, per_language=config.hub_rows):
+            read += 1
+            item = build(raw, config.filters, label)
+            if isinstance(item, str):
+                dropped[item] += 1
+            else:
+                kept.append((item, partition_of(raw)))
+    languages = Counter(f"{example.task}/{example.language}" for example, _ in kept)
+    stats[label] = {"read": read, "kept": len(kept), "dropped": dict(dropped.most_common()),
+                    "kept_by_language": dict(sorted(languages.items()))}
+    return kept
+
+
+def prepare(config: PrepareConfig) -> dict:
+    """Build the data folder; return the manifest (also written to ``OUT/manifest.json``)."""
+    stats: dict[str, dict] = {}
+    rows: list[tuple[Example, str | None]] = []
+    for spec in config.sources:
+        rows.extend(_collect(spec, config, stats))
+    rows, duplicates = dedupe(rows)
+    if not rows:
+        read = sum(s["read"] for s in stats.values())
+        reasons = Counter()
+        for s in stats.values():
+            reasons.update(s["dropped"])
+        top = ", ".join(f"{reason} ({n})" for reason, n in reasons.most_common(3))
+        raise DataError(f"No examples left: {read} rows read" + (f", dropped as {top}" if top else ""))
+    splits = split_examples(rows, config.plan)
+
+    counts: dict = {task: defaultdict(lambda: {name: 0 for name in SPLITS}) for task in TASKS}
+    by_source: dict = defaultdict(lambda: {name: 0 for name in SPLITS})
+    for name, examples in splits.items():
+        for example in examples:
+            counts[example.task][example.language][name] += 1
+            by_source[example.source][name] += 1
+    config.out.mkdir(parents=True, exist_ok=True)
+    for task in TASKS:
+        for name in SPLITS:
+            path = config.out / task / f"{name}.jsonl"
+            selected = [e for e in splits[name] if e.task == task]
+            if selected or path.exists():
+                write_examples(path, selected)
+
+    manifest = {
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "prompt_version": PROMPT_VERSION,
+        "sources": stats,
+        "duplicates_dropped": duplicates,
+        "counts": {task: {lang: counts[task][lang] for lang in sorted(counts[task])} for task in TASKS},
+        "totals": {task: {name: sum(c[name] for c in counts[task].values()) for name in SPLITS} for task in TASKS},
+        "splits_by_source": {source: by_source[source] for source in sorted(by_source)},
+        "filters": asdict(config.filters),
+        "plan": asdict(config.plan),
+    }
+    text = json.dumps(manifest, indent=2)
+    (config.out / "manifest.json").write_text(text + "\n", encoding="utf-8")
+    return json.loads(text)  # the same plain JSON values as the file (lists, not tuples)
+
+
+def split_file(data: Path, task: str, split: str) -> Path:
+    """The prepared file of ``task`` and ``split`` in data folder ``data``."""
+    return data / task / f"{split}.jsonl"
+
+
+def load_split(data: Path, task: str, split: str, limit: int | None = None, required: bool = True) -> list[Example]:
+    """The prepared examples of one task and split ([] when the file is missing and not required)."""
+    if not data.is_dir():
+        raise DataError(f"No such data folder: {data} (run: python -m training prepare --out {data} ...)")
+    path = split_file(data, task, split)
+    if not path.is_file():
+        if required:
+            raise DataError(f"No {task} {split} data in {data} (expected {path})")
+        return []
+    return read_examples(path, limit)
+
+
+def check_prompt_version(data: Path) -> str | None:
+    """The prompt version ``data`` was prepared with; raises if narration's prompts changed since.
+
+    Training on old prompt wording would tune the model on text it never sees at run time. A folder
+    without a manifest (hand-made examples) is accepted as is and gives None.
+    """
+    manifest = data / "manifest.json"
+    if not manifest.is_file():
+        return None
+    try:
+        version = json.loads(manifest.read_text(encoding="utf-8")).get("prompt_version")
+    except ValueError:
+        raise DataError(f"{manifest} is not valid JSON") from None
+    if version != PROMPT_VERSION:
+        raise DataError(f"{data} was prepared with prompt version {version} but narration now uses {PROMPT_VERSION}: "
+                        "run python -m training prepare again")
+    return version

@@ -1,0 +1,150 @@
+"""Mean token cross-entropy over target tokens, and perplexity = exp(CE), per task.
+
+``mean_ce`` is the one definition of the metric; the training loss is ``summed_ce`` of a batch
+divided by its token count, i.e. the same quantity on one batch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterable
+
+from training.batches import IGNORE_INDEX, batched, encode, pad_id_of
+from training.config import Quant, resolve_quant
+from training.errors import DataError, TrainingError
+from training.examples import Example, read_examples
+
+DEFAULT_ADAPTER = Path("adapters") / "smollm2-cocktail"
+"""Where the adapter narration uses by default lives, relative to the repository root."""
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def default_adapter() -> Path | None:
+    """The default narration adapter folder (``adapters/smollm2-cocktail``) if it exists, else None."""
+    folder = repo_root() / DEFAULT_ADAPTER
+    return folder if (folder / "adapter_config.json").is_file() else None
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Cross-entropy of one task on one set of examples."""
+
+    ce: float
+    """Mean next-token cross-entropy (nats) over all target tokens."""
+    ppl: float
+    """``exp(ce)``."""
+    examples: int
+    """Examples measured."""
+    tokens: int
+    """Target tokens the mean is over."""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def summed_ce(model, batch: dict):
+    """``(sum of next-token CE over target positions, number of target positions)`` for one batch.
+
+    Position t's logits predict token t+1; a prediction is scored only where the label of token
+    t+1 is not ``IGNORE_INDEX`` (see ``mean_ce`` for what that masks). Batches are left-padded
+    (``batches.collate``), so only the last positions, from the earliest target on, go through the
+    vocabulary projection. Returns a scalar tensor (with gradient in training) and an int.
+    """
+    import torch.nn.functional as F
+
+    labels = batch["labels"]  # (B, T), left-padded: targets sit at the end of every row
+    width = labels.size(1)
+    scored = labels != IGNORE_INDEX
+    first = int(scored.float().argmax(dim=1)[scored.any(dim=1)].min()) if scored.any() else width - 1
+    # Logits of position t predict token t+1: the earliest target token needs the logits just before it.
+    keep = min(width, width - first + 1)
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                   position_ids=batch.get("position_ids"), logits_to_keep=keep).logits  # (B, keep, V)
+    predictions = logits[:, :-1, :].float()  # (B, keep-1, V)
+    targets = labels[:, width - keep + 1 :]  # (B, keep-1): the token each kept position predicts
+    total = F.cross_entropy(predictions.reshape(-1, predictions.size(-1)), targets.reshape(-1),
+                            ignore_index=IGNORE_INDEX, reduction="sum")
+    return total, int((targets != IGNORE_INDEX).sum())
+
+
+def mean_ce(model, batches: Iterable[dict]) -> tuple[float, int]:
+    """Mean token cross-entropy over target tokens, and the number of tokens it is over.
+
+    What is masked (not scored): every prompt token, i.e. the system and user messages and the chat
+    template's markup up to and including the assistant header, and all padding. What is scored:
+    each target token and the end-of-turn (eos) token that closes the target, each predicted from
+    everything before it. The mean pools tokens across all examples (``sum CE / number of target
+    tokens``), so a long target weighs more than a short one, as in training. No gradient is kept.
+    """
+    import torch
+
+    total, count = 0.0, 0
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for batch in batches:
+                device = next(model.parameters()).device
+                batch_total, batch_count = summed_ce(model, {k: v.to(device) for k, v in batch.items()})
+                total += float(batch_total)
+                count += batch_count
+    finally:
+        model.train(was_training)
+    return (total / count if count else float("nan")), count
+
+
+def evaluate_examples(model, tokenizer, examples: list[Example], batch_size: int = 8, max_length: int = 384) -> EvalResult:
+    """CE and perplexity of ``model`` on ``examples`` (encoded as in training)."""
+    encoded = [encode(example, tokenizer, max_length) for example in examples]
+    # Similar lengths together: less padding, same result (the mean is over tokens, not batches).
+    encoded.sort(key=lambda item: len(item.input_ids))
+    ce, tokens = mean_ce(model, batched(encoded, batch_size, pad_id_of(tokenizer)))
+    return EvalResult(ce=ce, ppl=math.exp(ce) if tokens else float("nan"), examples=len(examples), tokens=tokens)
+
+
+def evaluate_tasks(model, tokenizer, sets: dict[str, list[Example]], batch_size: int = 8,
+                   max_length: int = 384) -> dict[str, EvalResult]:
+    """``evaluate_examples`` for each task's examples (tasks without examples are left out)."""
+    return {task: evaluate_examples(model, tokenizer, examples, batch_size, max_length)
+            for task, examples in sets.items() if examples}
+
+
+def evaluate_files(files: dict[str, Path], adapter: Path | None, base: str | None = None, limit: int | None = None,
+                   quant: Quant = "auto", device: str | None = None, batch_size: int = 8, max_length: int = 384,
+                   compare: bool = False) -> dict:
+    """CE/PPL per task of prepared files, with ``adapter`` on the base model (or the base alone).
+
+    Returns ``{task: EvalResult-dict}``; with ``compare``, ``{"base": {...}, "adapter": {...}}``
+    measured on the same examples (the adapter switched off for the base numbers).
+    """
+    from narrator.backends import pick_device
+    from training.model import load_adapter, load_base, resolve_base
+
+    if compare and adapter is None:
+        raise TrainingError("--compare needs an adapter, and none was given or found")
+    sets = {task: read_examples(path, limit) for task, path in files.items()}
+    for task, examples in sets.items():
+        if not examples:
+            raise DataError(f"No examples in {files[task]}")
+        wrong = {e.task for e in examples} - {task}
+        if wrong:
+            raise DataError(f"{files[task]} holds {', '.join(sorted(wrong))} examples, not {task}")
+    device = pick_device(device)
+    model, tokenizer = load_base(resolve_base(base), resolve_quant(quant, device), device)
+    if adapter is not None:
+        model = load_adapter(model, adapter)
+
+    def measure() -> dict:
+        return {task: result.as_dict()
+                for task, result in evaluate_tasks(model, tokenizer, sets, batch_size, max_length).items()}
+
+    if not compare:
+        return measure()
+    with model.disable_adapter():
+        baseline = measure()
+    return {"base": baseline, "adapter": measure()}

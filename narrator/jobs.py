@@ -25,10 +25,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env.update(CODE_NARRATOR_HOME=str(settings.home), CODE_NARRATOR_DB=settings.db_url,
                CODE_NARRATOR_MODEL=settings.model, CODE_NARRATOR_QUANT=settings.quant)
-    if settings.adapter:
-        env["CODE_NARRATOR_ADAPTER"] = settings.adapter
-    else:
-        env.pop("CODE_NARRATOR_ADAPTER", None)
+    env["CODE_NARRATOR_ADAPTER"] = settings.adapter or "none"  # "none": do not fall back to a default
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     return env
 

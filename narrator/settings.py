@@ -3,6 +3,10 @@
 Every field can be overridden by an environment variable so tests (and admins) point everything at
 another folder: ``CODE_NARRATOR_HOME``, ``CODE_NARRATOR_DB``, ``CODE_NARRATOR_MODEL``,
 ``CODE_NARRATOR_ADAPTER``.
+
+The adapter a local model narrates with is, in order: ``CODE_NARRATOR_ADAPTER`` (a folder, or
+``none``); the one an admin made active (``<home>/active_adapter``); the adapter shipped in this
+repository (``adapters/smollm2-cocktail``), for the embedded model.
 """
 
 from __future__ import annotations
@@ -12,6 +16,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import platformdirs
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_ADAPTER = ROOT / "adapters" / "smollm2-cocktail"
+"""The LoRA adapter trained by ``training/`` and committed with the project."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,36 @@ class Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
+def shipped_adapter() -> Path | None:
+    """The committed default adapter, when this checkout has one."""
+    return SHIPPED_ADAPTER if (SHIPPED_ADAPTER / "adapter_config.json").is_file() else None
+
+
+def active_adapter_file(home: Path) -> Path:
+    """Where the admin page records the adapter it made active."""
+    return Path(home) / "active_adapter"
+
+
+def set_active_adapter(home: Path, adapter: Path | None) -> None:
+    """Make ``adapter`` (or no adapter, for None) what narration uses from now on."""
+    target = active_adapter_file(home)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(".tmp")
+    temporary.write_text(str(Path(adapter).resolve()) if adapter else "none")
+    temporary.replace(target)  # atomic: a reader never sees half a path
+
+
+def _adapter(home: Path, model: str, given: str | None) -> str | None:
+    choice = given or os.environ.get("CODE_NARRATOR_ADAPTER")
+    if not choice and active_adapter_file(home).is_file():
+        choice = active_adapter_file(home).read_text().strip()
+    if choice:
+        return None if choice.lower() == "none" else choice
+    if model == "embedded" and shipped_adapter() is not None:
+        return str(shipped_adapter())
+    return None
+
+
 def load_settings(**overrides) -> Settings:
     """Settings from the environment, then ``overrides`` (ignored when None).
 
@@ -62,11 +100,12 @@ def load_settings(**overrides) -> Settings:
     env = os.environ
     given = {k: v for k, v in overrides.items() if v is not None}
     home = Path(given.pop("home", None) or env.get("CODE_NARRATOR_HOME") or platformdirs.user_data_dir("code-narrator"))
+    model = given.pop("model", None) or env.get("CODE_NARRATOR_MODEL") or "embedded"
     return Settings(
         home=home,
         db_url=given.pop("db_url", None) or env.get("CODE_NARRATOR_DB", ""),
-        model=given.pop("model", None) or env.get("CODE_NARRATOR_MODEL") or "embedded",
-        adapter=given.pop("adapter", None) or env.get("CODE_NARRATOR_ADAPTER") or None,
+        model=model,
+        adapter=_adapter(home, model, given.pop("adapter", None)),
         quant=given.pop("quant", None) or env.get("CODE_NARRATOR_QUANT") or "none",
         **given,
     )

@@ -213,3 +213,24 @@ def test_nothing_is_stale_right_after_narration_and_a_code_change_makes_it_stale
     cart = next(f for f in shop.files if f.path == "shop/cart.py")
     assert [u.name for u in cart.units] == ["add_item"]
     assert cart.units[0].narrative.stale and cart.narrative.stale
+
+
+def test_adapter_resolution_order(tmp_path, monkeypatch):
+    from narrator import settings as settings_module
+    from narrator.settings import load_settings, set_active_adapter
+
+    monkeypatch.delenv("CODE_NARRATOR_ADAPTER", raising=False)
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    (shipped / "adapter_config.json").write_text("{}")
+    monkeypatch.setattr(settings_module, "SHIPPED_ADAPTER", shipped)
+    home = tmp_path / "home"
+    assert load_settings(home=home, model="embedded").adapter == str(shipped)
+    assert load_settings(home=home, model="fake").adapter is None
+    chosen = tmp_path / "retrained"
+    set_active_adapter(home, chosen)
+    assert load_settings(home=home, model="embedded").adapter == str(chosen.resolve())
+    set_active_adapter(home, None)
+    assert load_settings(home=home, model="embedded").adapter is None
+    monkeypatch.setenv("CODE_NARRATOR_ADAPTER", str(shipped))
+    assert load_settings(home=home, model="embedded").adapter == str(shipped)

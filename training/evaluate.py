@@ -25,9 +25,11 @@ def repo_root() -> Path:
 
 
 def default_adapter() -> Path | None:
-    """The default narration adapter folder (``adapters/smollm2-cocktail``) if it exists, else None."""
-    folder = repo_root() / DEFAULT_ADAPTER
-    return folder if (folder / "adapter_config.json").is_file() else None
+    """The adapter narration uses by default (see ``narrator.settings.load_settings``), or None."""
+    from narrator.settings import load_settings
+
+    adapter = load_settings(model="embedded").adapter
+    return Path(adapter) if adapter else None
 
 
 @dataclass(frozen=True)

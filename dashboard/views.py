@@ -171,7 +171,9 @@ def activity_figure(rows: Iterable[dict]) -> go.Figure:
 def _service_for(settings_key: str, _settings: Settings) -> NarratorService:
     # Keyed by the settings' text so tests that point CODE_NARRATOR_HOME elsewhere in the same
     # process get their own service; a running dashboard builds exactly one.
-    return NarratorService(_settings)
+    svc = NarratorService(_settings)
+    svc.resume_interrupted()  # a narration cut short by a crash or restart goes on by itself
+    return svc
 
 
 def service() -> NarratorService:

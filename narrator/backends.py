@@ -453,9 +453,14 @@ class OpenAICompatBackend:
 
 
 class FakeBackend:
-    """Deterministic answers without a model: "This part handles <first identifier>."."""
+    """Deterministic answers without a model: "This part handles <first identifier>.".
 
-    def __init__(self) -> None:
+    ``delay`` seconds per prompt (model spec ``fake:0.5``) stand in for a slow model, so a
+    worker can be watched, interrupted and resumed in tests and demos.
+    """
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
         self.name = "fake"
         self.adapter = None
         self.calls = 0
@@ -472,6 +477,8 @@ class FakeBackend:
 
     def generate(self, prompts: list[Messages], max_new_tokens: int = 64) -> list[str]:
         answers = [f"This part handles {self.subject(messages)}." for messages in prompts]
+        if self.delay:
+            time.sleep(self.delay * len(prompts))
         self.calls += len(prompts)
         self.generated_tokens += sum(len(answer.split()) for answer in answers)
         return answers
@@ -500,7 +507,7 @@ def describe(settings: Settings) -> tuple[str, str | None]:
     """
     adapter = adapter_id(settings.adapter) if settings.adapter else None
     model = settings.model
-    if model == "fake":
+    if model == "fake" or model.startswith("fake:"):
         return "fake", None
     if model.startswith("openai:"):
         base, served = parse_openai_spec(model)
@@ -519,8 +526,8 @@ def forget_backends() -> None:
 
 def _build(settings: Settings) -> Backend:
     model = settings.model
-    if model == "fake":
-        return FakeBackend()
+    if model == "fake" or model.startswith("fake:"):
+        return FakeBackend(float(model.partition(":")[2] or 0))
     if model.startswith("openai:"):
         return OpenAICompatBackend(model)
     if model == "embedded":

@@ -121,6 +121,9 @@ class JobView:
         return self.status in ("queued", "running")
 
 
+PLURALS = {"feature": "features", "fix": "fixes"}  # 'docs', 'tests' and 'maintenance' read as they are
+
+
 def _repo_view(row) -> RepoView:
     return RepoView(row.id, row.name, row.source, row.head_sha, row.added_at, row.narrated_at)
 
@@ -231,7 +234,7 @@ class NarratorService:
             text = view.text.removesuffix(view.flags.get("omitted", "")).strip() if view else commit.subject
             by_area[commit.area].append(f"{text} ({commit.category})")
         categories = Counter(c.category for c in recent)
-        kinds = ", ".join(f"{n} {k}{'es' if k == 'fix' and n != 1 else ''}" for k, n in categories.most_common())
+        kinds = ", ".join(f"{n} {PLURALS.get(k, k) if n != 1 else k}" for k, n in categories.most_common())
         period = f"{start.date().isoformat()}..{end.date().isoformat()}"
         text = (f"{len(recent)} change{'s' if len(recent) != 1 else ''} in {len(by_area)} "
                 f"area{'s' if len(by_area) != 1 else ''} between {start.date():%d %b} and {end.date():%d %b %Y}: {kinds}.")
@@ -308,12 +311,20 @@ class NarratorService:
         return self._start(repo_id, {"only": [[kind, target]]})
 
     def resume_interrupted(self) -> list[JobView]:
-        """Restart every job whose worker died; the cache makes them skip finished work."""
-        resumed = []
-        for job_id in jobs.recover(self.store):
-            self.store.update_job(job_id, status="queued", error=None)
-            jobs.spawn_worker(self.settings, self.store, job_id)
-            resumed.append(self.job(job_id))
+        """Restart the newest interrupted job of each repository whose worker died.
+
+        The cache makes the restarted job skip every narrative the dead worker had finished.
+        """
+        jobs.recover(self.store)
+        resumed, seen = [], set()
+        for row in self.store.list_jobs():  # newest first
+            if row.repo_id in seen:
+                continue
+            seen.add(row.repo_id)
+            if row.status == "interrupted":
+                self.store.update_job(row.id, status="queued", error=None)
+                jobs.spawn_worker(self.settings, self.store, row.id)
+                resumed.append(self.job(row.id))
         return resumed
 
     def job(self, job_id: int) -> JobView:

@@ -234,3 +234,14 @@ def test_adapter_resolution_order(tmp_path, monkeypatch):
     assert load_settings(home=home, model="embedded").adapter is None
     monkeypatch.setenv("CODE_NARRATOR_ADAPTER", str(shipped))
     assert load_settings(home=home, model="embedded").adapter == str(shipped)
+
+
+def test_digest_covers_the_last_seven_days_with_commits_grouped_by_area(settings, sample_repo):
+    service, repo, _ = _narrate(settings, sample_repo.working_tree_dir, FakeBackend())
+    digest = service.overview(repo.id).digest
+    # Newest commit: day 11 of the month; the week before it holds the guide and the test commits.
+    assert digest.period == "2026-11-04..2026-11-11"
+    assert digest.text.startswith("2 changes in 2 areas")
+    assert "1 docs" in digest.text and "1 tests" in digest.text
+    assert [area for area, _ in digest.areas] == ["docs", "tests"]
+    assert all(item.endswith(("(docs)", "(tests)")) for _, items in digest.areas for item in items)

@@ -105,6 +105,13 @@ def test_train_then_evaluate_and_list_runs(tiny_base, data_dir, tmp_path, capsys
     assert set(evaluated) == {"codesearchnet", "commitpackft"}
     assert evaluated["codesearchnet"]["examples"] == 1 and evaluated["codesearchnet"]["ppl"] > 1
 
+    test_file = data_dir / "codesearchnet" / "test.jsonl"
+    languages = {json.loads(line)["language"] for line in test_file.read_text().splitlines()}
+    assert main(["evaluate", "--adapter", str(out), "--base", tiny_base, "--csn", str(test_file),
+                 "--per-language", "1", "--json"]) == 0
+    stratified = json.loads(capsys.readouterr().out)
+    assert stratified["codesearchnet"]["examples"] == len(languages)
+
     assert main(["evaluate", "--adapter", str(out), "--base", tiny_base, "--data", str(data_dir), "--split", "val",
                  "--compare", "--json"]) == 0
     compared = json.loads(capsys.readouterr().out)

@@ -122,7 +122,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         adapter = Path(args.adapter)
     results = evaluate_files(files, adapter, base=args.base, limit=args.limit, quant=args.quant, device=args.device,
-                             batch_size=args.batch_size, max_length=args.max_length, compare=args.compare)
+                             batch_size=args.batch_size, max_length=args.max_length, compare=args.compare,
+                             per_language=args.per_language)
     if args.json:
         print(json.dumps(results))
         return 0
@@ -233,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, help="prepared data folder (with --split)")
     p.add_argument("--split", choices=("train", "val", "test"), default="val")
     p.add_argument("--limit", type=int, help="first N examples per task")
+    p.add_argument("--per-language", type=int, help="first N examples of each language per task (a stratified sample)")
     p.add_argument("--base", help="base model id or folder (default: the embedded model)")
     p.add_argument("--quant", choices=("auto", "nf4", "none"), default="auto")
     p.add_argument("--device")

@@ -118,7 +118,7 @@ def evaluate_tasks(model, tokenizer, sets: dict[str, list[Example]], batch_size:
 
 def evaluate_files(files: dict[str, Path], adapter: Path | None, base: str | None = None, limit: int | None = None,
                    quant: Quant = "auto", device: str | None = None, batch_size: int = 8, max_length: int = 384,
-                   compare: bool = False) -> dict:
+                   compare: bool = False, per_language: int | None = None) -> dict:
     """CE/PPL per task of prepared files, with ``adapter`` on the base model (or the base alone).
 
     Returns ``{task: EvalResult-dict}``; with ``compare``, ``{"base": {...}, "adapter": {...}}``
@@ -129,7 +129,12 @@ def evaluate_files(files: dict[str, Path], adapter: Path | None, base: str | Non
 
     if compare and adapter is None:
         raise TrainingError("--compare needs an adapter, and none was given or found")
-    sets = {task: read_examples(path, limit) for task, path in files.items()}
+    sets = {task: read_examples(path, None if per_language else limit) for task, path in files.items()}
+    if per_language:
+        # A test file is ordered by language; take the first N of each so all six are measured.
+        sets = {task: [e for lang in sorted({x.language for x in examples})
+                       for e in [x for x in examples if x.language == lang][:per_language]][:limit]
+                for task, examples in sets.items()}
     for task, examples in sets.items():
         if not examples:
             raise DataError(f"No examples in {files[task]}")

@@ -17,13 +17,14 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard import views  # noqa: E402
+from dashboard import auth, views  # noqa: E402
 from narrator.errors import NarratorError  # noqa: E402
 from narrator.service import NarratorService  # noqa: E402
 
 st.set_page_config(page_title="Code Narrator", page_icon="📖", layout="wide")
 
 service = views.service()
+auth.prepare_password(service.settings.home)  # first start: make up the admin password, print it once
 
 
 def add_default_repository(svc: NarratorService) -> None:
@@ -88,8 +89,8 @@ with st.sidebar:
         kind, text = notice
         {"error": st.error, "success": st.success}.get(kind, st.info)(views.plain(text))
 
-# Sections group the pages; an "Admin" section goes beside "Read". The folder is deliberately not
-# called `pages/`: Streamlit treats a `pages/` folder next to the entry point as an old-style
+# Sections group the pages; the Admin page asks for the admin password first. The folder is not
+# called `pages/` on purpose: Streamlit treats a `pages/` folder next to the entry point as an old-style
 # multipage app and, until some session has run st.navigation, serves e.g. /changes by running that
 # file alone, without this entry point (no sidebar, no shared set-up).
 pages = {
@@ -97,6 +98,9 @@ pages = {
         st.Page("app_pages/overview.py", title="Overview", icon=":material/menu_book:", default=True),
         st.Page("app_pages/changes.py", title="Changes", icon=":material/history:"),
         st.Page("app_pages/code.py", title="Code", icon=":material/code:"),
+    ],
+    "Admin": [
+        st.Page("app_pages/admin.py", title="Training and adapters", icon=":material/admin_panel_settings:"),
     ],
 }
 st.navigation(pages).run()

@@ -1,0 +1,382 @@
+"""The Admin page and ``training.service``: the password lock, launching, watching and cancelling a
+run, Table 1 and the charts, comparing runs, and making an adapter the one narration uses.
+
+The dashboard runs in-process with Streamlit's AppTest (fake model unless a test needs adapters to
+matter). Narration workers are replaced by a no-op; a launched training worker is either a harmless
+``sleep`` (to watch and cancel) or, in one test, the real worker function run in this process on a
+tiny model built here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from dashboard import auth, views
+from dashboard.views import STALE_NOTE, plain
+from db.store import pid_alive
+from narrator import jobs, prompts
+from narrator.backends import adapter_id, describe
+from narrator.service import NarratorService
+from narrator.settings import load_settings
+from tests.helpers_tiny_model import build_tiny_model
+from training import service as training_service
+from training.records import TrainingRun
+from training.runs import RunLog
+from training.service import TrainingService, main, total_steps
+
+APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+ADMIN = "app_pages/admin.py"
+PASSWORD = "correct horse battery staple"
+EVIL = "<script>alert(1)</script> **bold** [link](http://example.com)"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny model; the machine is shared with longer work
+    yield
+    torch.set_num_threads(before)
+
+
+def no_worker(settings, store, job_id: int) -> int:
+    """Stands in for jobs.spawn_worker: the first visit's narration of this project stays queued."""
+    store.update_job(job_id, pid=os.getpid())
+    return os.getpid()
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "home"
+    monkeypatch.setenv("CODE_NARRATOR_HOME", str(folder))
+    monkeypatch.setenv("CODE_NARRATOR_MODEL", "fake")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("CODE_NARRATOR_ADMIN_PASSWORD", PASSWORD)
+    for name in ("CODE_NARRATOR_DB", "CODE_NARRATOR_ADAPTER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(jobs, "spawn_worker", no_worker)
+    monkeypatch.setattr(auth, "WRONG_PASSWORD_DELAY", 0.2)
+    return folder
+
+
+def admin(password: str | None = None) -> AppTest:
+    """The dashboard switched to the Admin page, unlocked with ``password`` when given."""
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page(ADMIN).run()
+    if password is not None:
+        at.text_input(key="admin_password").input(password)
+        at.main.form_submit_button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def main_widgets(at: AppTest) -> dict[str, list]:
+    kinds = ("text_input", "text_area", "number_input", "selectbox", "multiselect", "slider", "button",
+             "dataframe", "tabs")
+    return {kind: list(getattr(at.main, kind)) for kind in kinds if len(getattr(at.main, kind))}
+
+
+def shown(at: AppTest) -> list[str]:
+    kinds = ("markdown", "caption", "error", "warning", "info", "success")
+    return [e.value for kind in kinds for e in getattr(at.main, kind)]
+
+
+def fake_adapter(folder: Path, weights: bytes) -> Path:
+    """A folder that looks like a saved peft adapter (only its weights' bytes matter here)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "adapter_config.json").write_text("{}")
+    (folder / "adapter_model.safetensors").write_bytes(weights)
+    return folder
+
+
+def record_run(log: RunLog, name: str, out: Path, evals: dict[int, dict[str, float]], *, ratio=0.5,
+               optimizer="adagrad", status="done", error=None) -> int:
+    """A finished run with validation CE per step and task, as the trainer would have logged it."""
+    run_id = log.create_run({"out": str(out), "ratio": ratio, "optimizer": optimizer, "learning_rate": 2e-4,
+                             "batch_size": 4, "epochs": 1, "max_steps": max(evals)}, {}, name=name)
+    for step, tasks in sorted(evals.items()):
+        if step:
+            log.log_step(run_id, step, loss=min(tasks.values()), tokens=100, seconds=0.5)
+        for task, ce in tasks.items():
+            log.log_eval(run_id, step, task, ce, float(torch.tensor(ce).exp()), examples=8)
+    log.finish(run_id, status, error)
+    return run_id
+
+
+# --- the password ---------------------------------------------------------------------------
+
+
+def test_password_hash_is_salted_and_checked(tmp_path):
+    first, second = auth.hash_password("s3cret"), auth.hash_password("s3cret")
+    assert first["salt"] != second["salt"] and first["hash"] != second["hash"]
+    assert auth.matches("s3cret", first) and not auth.matches("s3cret!", first) and not auth.matches("", first)
+    # The variable wins over a stored hash, and changing it re-hashes; the file never holds it.
+    assert auth.ensure_password(tmp_path, "one") is None and auth.check(tmp_path, "one")
+    assert auth.ensure_password(tmp_path, "two") is None and auth.check(tmp_path, "two") and not auth.check(tmp_path, "one")
+    assert "two" not in auth.password_file(tmp_path).read_text()
+    assert auth.password_file(tmp_path).stat().st_mode & 0o777 == 0o600
+
+
+def test_admin_page_is_locked_until_the_right_password(home):
+    at = admin()
+    widgets = {kind: [w.label if kind == "button" else w.key for w in found] for kind, found in main_widgets(at).items()}
+    assert widgets == {"text_input": ["admin_password"], "button": ["Unlock"]}, "only the password box while locked"
+    assert not at.main.get("plotly_chart") and not at.main.header
+
+    started = time.monotonic()
+    at.text_input(key="admin_password").input("wrong guess")
+    at.main.form_submit_button[0].click().run()
+    assert time.monotonic() - started >= 0.2, "a wrong password waits before answering"
+    assert [e.value for e in at.main.error] == ["Wrong password."]
+    assert [w.key for w in at.main.text_input] == ["admin_password"] and not at.main.tabs
+    assert at.text_input(key="admin_password").value == "", "the typed password is not kept"
+
+    at.text_input(key="admin_password").input(PASSWORD)
+    at.main.form_submit_button[0].click().run()
+    assert not at.main.error
+    assert [t.label for t in at.main.tabs] == ["Train", "Runs", "Compare", "Adapters"]
+    assert {"admin_run_name", "admin_csn"} <= {w.key for w in [*at.main.text_input, *at.main.text_area]}
+    assert at.selectbox(key="admin_optimizer").value == "adagrad" and at.number_input(key="admin_batch_size").value == 4
+    assert "Start training" in [b.label for b in at.main.form_submit_button]
+    stored = json.loads((home / "admin.json").read_text())
+    assert stored["scheme"] == "scrypt" and PASSWORD not in json.dumps(stored)
+
+    at.button(key="admin_lock").click().run()
+    assert not at.main.tabs and [w.key for w in at.main.text_input] == ["admin_password"]
+
+
+def test_first_start_makes_up_a_password_and_prints_it_once(home, monkeypatch, capsys):
+    monkeypatch.delenv("CODE_NARRATOR_ADMIN_PASSWORD")
+    admin()
+    printed = re.findall(r"admin password .*: (\S+)$", capsys.readouterr().out, re.MULTILINE)
+    assert len(printed) == 1
+    password = printed[0]
+    stored = (home / "admin.json").read_text()
+    assert password not in stored and auth.matches(password, json.loads(stored))
+
+    at = admin(password)  # a second start (and any rerun) prints nothing
+    assert "admin password" not in capsys.readouterr().out
+    assert at.main.tabs and not at.main.error
+    assert auth.ensure_password(home) is None, "a new process finds the hash and makes up nothing"
+
+
+# --- launching, watching, cancelling --------------------------------------------------------
+
+
+def test_launch_records_the_run_and_cancel_ends_its_process_group(home, tmp_path, monkeypatch):
+    commands, real_command = [], training_service.worker_command
+
+    def sleeper(run_id: int) -> list[str]:
+        commands.append(real_command(run_id))
+        return ["sleep", "60"]  # started by the real spawn_worker: own session, log file, pid recorded
+
+    monkeypatch.setattr(training_service, "worker_command", sleeper)
+    csn = tmp_path / "csn" / "python.jsonl"
+    csn.parent.mkdir()
+    csn.write_text("{}\n")
+
+    at = admin(PASSWORD)
+    at.text_input(key="admin_run_name").input("ratio-70")
+    at.text_area(key="admin_csn").input(str(csn.parent))
+    at.multiselect(key="admin_repos").set_value([at.multiselect(key="admin_repos").options[0]])
+    at.selectbox(key="admin_optimizer").set_value("adamw")
+    at.number_input(key="admin_learning_rate").set_value(1e-3)
+    at.number_input(key="admin_batch_size").set_value(2)
+    at.number_input(key="admin_max_steps").set_value(30)
+    at.slider(key="admin_ratio").set_value(0.7)
+    next(b for b in at.main.form_submit_button if b.label == "Start training").click().run()
+    assert not at.main.error, [e.value for e in at.main.error]
+    assert any(plain("Started ratio-70") in s for s in shown(at)), shown(at)
+
+    training = TrainingService(load_settings())
+    [run] = training.runs()
+    assert run.name == "ratio-70" and run.status == "running"
+    folder = home / "training" / "ratio-70"
+    assert commands == [[sys.executable, "-m", "training.service", str(run.id)]]
+    assert {k: run.config[k] for k in ("optimizer", "learning_rate", "batch_size", "max_steps", "ratio")} \
+        == {"optimizer": "adamw", "learning_rate": 1e-3, "batch_size": 2, "max_steps": 30, "ratio": 0.7}
+    assert run.config["data"] == str(folder / "data") and run.config["out"] == str(folder / "adapter")
+    assert run.sources == [f"mine:{Path(APP).parents[1]}", f"csn:{csn.parent}"]
+    with training.store.session() as session:
+        pid = session.get(TrainingRun, run.id).pid
+    assert pid != os.getpid() and pid_alive(pid) and os.getpgid(pid) == pid
+    assert (home / "logs" / f"training-{run.id}.log").is_file()
+
+    [bar] = at.main.get("progress")
+    assert bar.proto.text == plain("ratio-70: Preparing the data")
+    progress = training.progress(run.id)
+    assert (progress.phase, progress.total_steps, progress.eta_seconds) == ("Preparing the data", 30, None)
+
+    at.button(key=f"admin_cancel_{run.id}").click().run()
+    assert not pid_alive(pid), "the worker's process group was terminated"
+    cancelled = training.run(run.id)
+    assert cancelled.status == "failed" and cancelled.error == "Cancelled by the admin at step 0."
+    at.run()
+    assert not at.main.get("progress") and any("No run is training now." in s for s in shown(at))
+
+
+def test_bad_launch_input_gives_one_line_and_no_run(home):
+    at = admin(PASSWORD)
+    at.text_area(key="admin_csn").input("/no/such/file.jsonl")
+    next(b for b in at.main.form_submit_button if b.label == "Start training").click().run()
+    assert [e.value for e in at.main.error] == [plain("No such file or folder: /no/such/file.jsonl")]
+    assert TrainingService(load_settings()).runs() == []
+    with pytest.raises(Exception, match="Name the run"):
+        TrainingService(load_settings()).start("../escape", ["csn:hub"])
+
+
+def test_dead_worker_shows_as_interrupted_and_progress_has_an_eta(home):
+    settings = load_settings()
+    training = TrainingService(settings)
+    config, mix = {"batch_size": 2, "epochs": 1, "max_steps": None}, {"drawn": {"codesearchnet": 10, "commitpackft": 10}}
+    run_id = training.log.create_run(config, mix, name="x")
+    for step in (1, 2, 3):
+        training.log.log_step(run_id, step, 2.0, 50, seconds=2.0)
+    assert total_steps(config, mix) == 10 and total_steps({**config, "max_steps": 4}, mix) == 4
+    progress = training.progress(run_id)
+    assert (progress.phase, progress.total_steps, progress.seconds_per_step) == ("Training", 10, 2.0)
+    assert progress.eta_seconds == 14.0, "7 steps left at 2 s each"
+    assert progress.fraction == pytest.approx(0.3)
+
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    with training.store.session(write=True) as session:
+        session.get(TrainingRun, run_id).pid = finished.pid
+    run = training.run(run_id)
+    assert run.status == "interrupted" and "ended at step 3 without finishing" in run.error
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+def test_table1_charts_and_comparison_come_from_the_recorded_metrics(home, tmp_path):
+    log = RunLog(load_settings().db_url)
+    first = record_run(log, "ratio-50", fake_adapter(tmp_path / "a" / "adapter", b"A"),
+                       {0: {"codesearchnet": 2.0, "commitpackft": 2.5}, 50: {"codesearchnet": 1.8, "commitpackft": 2.2},
+                        100: {"codesearchnet": 1.6, "commitpackft": 2.0}})
+    second = record_run(log, "ratio-70", tmp_path / "b" / "adapter", {0: {"codesearchnet": 2.0, "commitpackft": 2.5},
+                                                                      100: {"codesearchnet": 1.5, "commitpackft": 2.1}},
+                        ratio=0.7, optimizer="adamw")
+    broken = record_run(log, EVIL, tmp_path / "c", {0: {"codesearchnet": 2.0}}, status="failed", error=EVIL)
+
+    training = TrainingService(load_settings())
+    table = training.table1(first)
+    assert [r["Dataset"] for r in table] == ["CodeSearchNet", "CommitPackFT"]
+    assert table[0]["Baseline CE"] == 2.0 and table[0]["Tuned CE"] == 1.6
+    assert table[0]["Tuned PPL"] == pytest.approx(float(torch.tensor(1.6).exp()))
+    assert table[0]["CE reduction %"] == pytest.approx(20.0) and table[1]["CE reduction %"] == pytest.approx(20.0)
+
+    at = admin(PASSWORD)
+    # The newest run is chosen first: its name and error are untrusted text, shown literally.
+    assert plain(EVIL) in [e.value for e in at.main.error]
+    assert not any("<script>" in s or "**bold**" in s for s in shown(at))
+    at.selectbox(key="admin_run").set_value(first).run()
+    table_frame = at.main.dataframe[1].value
+    assert list(table_frame["Dataset"]) == ["CodeSearchNet", "CommitPackFT"]
+    assert list(table_frame["Tuned CE"]) == [1.6, 2.0]
+    charts = [json.loads(c.proto.spec) for c in at.main.get("plotly_chart")]
+    assert [[t["name"] for t in c["data"]] for c in charts] == [["CodeSearchNet", "CommitPackFT"]] * 2
+    assert charts[0]["data"][0]["x"] == [0, 50, 100] and charts[0]["data"][0]["y"] == [2.0, 1.8, 1.6]
+    assert charts[1]["layout"]["yaxis"]["title"]["text"] == "PPL"
+
+    at.multiselect(key="admin_compare").set_value([first, second]).run()
+    frame = at.main.dataframe[-1].value
+    assert list(frame["Run"]) == ["ratio-50", "ratio-70"] and list(frame["Ratio"]) == [0.5, 0.7]
+    assert list(frame["Optimizer"]) == ["adagrad", "adamw"] and list(frame["Steps"]) == [100, 100]
+    assert list(frame["CodeSearchNet CE"]) == [1.6, 1.5]
+    overlay = json.loads(at.main.get("plotly_chart")[-1].proto.spec)
+    assert [t["name"] for t in overlay["data"]] == ["ratio-50 · CodeSearchNet", "ratio-50 · CommitPackFT",
+                                                    "ratio-70 · CodeSearchNet", "ratio-70 · CommitPackFT"]
+    # Only a finished run whose adapter was saved can be made active.
+    activate_buttons = {b.key for b in at.main.button if b.key and b.key.startswith("admin_activate_")}
+    assert activate_buttons == {f"admin_activate_{first}"}
+    assert broken not in {r.id for r in training.runs() if r.adapter}
+
+
+# --- the adapter narration uses -----------------------------------------------------------------
+
+
+def test_activating_an_adapter_makes_older_narratives_stale(home, tmp_path, monkeypatch):
+    # A local model (never loaded here) so that the adapter is part of what made a narrative.
+    monkeypatch.setenv("CODE_NARRATOR_MODEL", str(tmp_path / "base-model"))
+    old, new = fake_adapter(tmp_path / "old" / "adapter", b"old"), fake_adapter(tmp_path / "new" / "adapter", b"new")
+    from narrator.settings import set_active_adapter
+
+    set_active_adapter(home, old)
+    settings = load_settings()
+    assert settings.adapter == str(old)
+    narrator = NarratorService(settings)
+    repo_id = narrator.store.upsert_repository("/somewhere/shop", "shop", "/somewhere/shop", "abc")
+    model, adapter = describe(settings)
+    narrator.store.put_narrative(key="overview-old", repo_id=repo_id, kind="overview", target="", input_hash="h",
+                                 model=model, adapter=adapter, prompt_version=prompts.PROMPT_VERSION,
+                                 text="A small web shop.", flags={})
+    run_id = record_run(RunLog(settings.db_url), "tuned", new, {0: {"codesearchnet": 2.0}, 10: {"codesearchnet": 1.5}})
+
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert plain("A small web shop.") in [m.value for m in at.main.markdown] and STALE_NOTE not in shown(at)
+    before = views.service()
+    assert before is views.service() and before.adapter == adapter_id(old), "one service per settings"
+    at.switch_page(ADMIN).run()
+    at.text_input(key="admin_password").input(PASSWORD)
+    at.main.form_submit_button[0].click().run()
+    assert plain(str(old)) in shown(at) and "Narration uses an adapter from elsewhere." in shown(at)
+    at.button(key=f"admin_activate_{run_id}").click().run()
+    assert not at.exception
+    assert load_settings().adapter == str(new.resolve())
+    assert plain(f"Narration now uses the adapter of run #{run_id} tuned (done).") in " ".join(shown(at))
+    assert plain(f"#{run_id} tuned (done)") in " ".join(shown(at)) and plain(str(new.resolve())) in shown(at)
+    assert at.button(key=f"admin_activate_{run_id}").disabled, "the active adapter's button says so"
+    active = TrainingService(load_settings()).active_adapter()
+    assert (active.path, active.origin, active.run_id, active.applies) == (str(new.resolve()), "admin", run_id, True)
+
+    # The dashboard's service is keyed by the settings, so the next page builds one with the new adapter.
+    after = views.service()
+    assert after is not before and after.adapter == adapter_id(new) and after.overview(repo_id).summary.stale
+    at.switch_page("app_pages/overview.py").run()
+    assert STALE_NOTE in shown(at)
+
+    with pytest.raises(Exception, match="no adapter_model.safetensors"):
+        TrainingService(load_settings()).activate(tmp_path)
+
+
+# --- the worker, for real, on a tiny model ----------------------------------------------------
+
+
+def test_worker_prepares_and_trains_a_tiny_model_end_to_end(home, tmp_path, monkeypatch):
+    base = build_tiny_model(tmp_path / "tiny")
+    rows = tmp_path / "rows"
+    rows.mkdir()
+    (rows / "python.jsonl").write_text("".join(json.dumps({
+        "code": f"def total_{i}(cart):\n    return sum(item['price'] * {i} for item in cart)\n",
+        "docstring": f"Return the total price of all items in the cart times {i}.", "language": "python",
+        "func_name": f"total_{i}", "path": "shop/cart.py"}) + "\n" for i in range(12)))
+    (rows / "commits.jsonl").write_text("".join(json.dumps({
+        "old_contents": "limit = 1\n", "new_contents": f"limit = {i}\n", "subject": f"Raise the default limit to {i}",
+        "lang": "Python", "new_file": "app/config.py"}) + "\n" for i in range(2, 14)))
+    monkeypatch.setattr(training_service, "spawn_worker", lambda settings, run_id: os.getpid())
+
+    training = TrainingService(load_settings())
+    run = training.start("tiny", [f"csn:{rows / 'python.jsonl'}", f"commitpackft:{rows / 'commits.jsonl'}"],
+                         {"base": str(base), "max_steps": 2, "batch_size": 2, "eval_every": 0, "eval_examples": 2,
+                          "save_every": 0, "quant": "none", "max_length": 128, "threads": 1, "device": "cpu"})
+    assert main([str(run.id)]) == 0  # what `python -m training.service RUN_ID` does, in this process
+
+    done = training.run(run.id)
+    assert done.status == "done" and done.step == 2 and done.name == "tiny", done.error
+    assert done.adapter == str(home / "training" / "tiny" / "adapter")
+    assert done.mix["drawn"] and done.sources == run.sources
+    assert (home / "training" / "tiny" / "data" / "manifest.json").is_file()
+    assert {r["Dataset"] for r in training.table1(run.id)} == {"CodeSearchNet", "CommitPackFT"}
+    assert [m.step for m in training.metrics(run.id, "eval")] == [0, 0, 2, 2]
+    assert training.progress(run.id).fraction == 1.0
+    assert training.activate(run.id).run_id == run.id

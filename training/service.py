@@ -1,0 +1,516 @@
+"""What the Admin page calls for training: launch a run, watch it, cancel it, compare runs, and
+choose the adapter narration uses.
+
+A launch is one worker process, ``python -m training.service RUN_ID``, that first prepares data
+into ``<home>/training/<name>/data`` and then trains into ``<home>/training/<name>/adapter``. The
+run row is written before the worker starts, so the page sees the run from its first second; the
+worker hands the trainer a run log whose ``create_run`` fills in that same row (``_LaunchLog``).
+The worker runs in its own session, so the page returns at once and ``cancel`` can end the worker
+and everything it started (git, tokenizer threads) as one process group.
+
+A run whose process died without finishing (killed, machine restarted) would stay ``running``
+forever; every read first turns such rows into ``interrupted`` (``_recover``).
+
+The page imports this module, so nothing here imports torch or transformers at module level: the
+worker imports the data pipeline and the trainer only when it starts them.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, fields
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from db.models import utc_now
+from db.store import Store, pid_alive
+from narrator.backends import adapter_id, adapter_weights
+from narrator.errors import ModelError, NarratorError
+from narrator.jobs import worker_env
+from narrator.settings import Settings, active_adapter_file, load_settings, set_active_adapter
+from training.config import LoraSettings, TrainConfig
+from training.errors import DataError, TrainingError
+from training.records import TrainingRun
+from training.runs import MetricRow, RunLog, RunSummary
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TASK_NAMES = {"codesearchnet": "CodeSearchNet", "commitpackft": "CommitPackFT"}
+"""How the write-up's Table 1 names each task's data set."""
+
+OPTIONS = ("ratio", "optimizer", "scheduler", "learning_rate", "batch_size", "epochs", "max_steps",
+           "eval_every", "eval_examples", "quant")
+"""The settings the Admin page's form offers; ``start`` accepts any other TrainConfig field too."""
+
+_FIXED = ("data", "out", "db_url", "resume")  # chosen by the launch itself, not by the caller
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+_RECENT_STEPS = 20  # the ETA follows the speed of the last steps, not of a slow first one
+_CANCEL_GRACE = 10.0  # seconds a cancelled worker gets to exit before it is killed
+
+
+@dataclass(frozen=True)
+class RunView:
+    """A training run as the Admin page shows it."""
+
+    id: int
+    name: str
+    status: str
+    """``running``, ``done``, ``failed`` or ``interrupted``; a cancelled run is ``failed`` and its error says so."""
+    step: int
+    """Last optimizer step logged."""
+    created_at: datetime
+    finished_at: datetime | None
+    error: str | None
+    config: dict
+    """The recorded TrainConfig (``training.config.TrainConfig.record``), plus ``sources`` for a launch."""
+    mix: dict
+    """The data mix the trainer drew (empty while the data is being prepared)."""
+    last_loss: float | None
+    baseline: dict
+    """Per task, the first evaluation: ``{"step", "ce", "ppl", "examples"}`` (step 0 = the base model)."""
+    final: dict
+    """Per task, the latest evaluation."""
+    adapter: str | None
+    """Folder of the trained adapter once the run is done and its weights are saved, else None."""
+
+    @property
+    def active(self) -> bool:
+        return self.status == "running"
+
+    @property
+    def sources(self) -> list[str]:
+        return list(self.config.get("sources") or [])
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a run stands, for the live view."""
+
+    run_id: int
+    status: str
+    phase: str
+    """What the run does now, in words (empty once it ended)."""
+    step: int
+    total_steps: int | None
+    """Steps the run will take in all; None until the data mix is known."""
+    loss: float | None
+    """Train loss of the last step."""
+    seconds_per_step: float | None
+    """Mean time of the last steps."""
+    eta_seconds: float | None
+    """Time left for the remaining steps at that speed (evaluations not counted)."""
+    error: str | None
+
+    @property
+    def fraction(self) -> float:
+        """How far the run is, between 0 and 1 (0 while the total is unknown)."""
+        if self.status == "done":
+            return 1.0
+        if not self.total_steps:
+            return 0.0
+        return min(1.0, self.step / self.total_steps)
+
+
+@dataclass(frozen=True)
+class ActiveAdapter:
+    """The adapter narration uses now, and why."""
+
+    path: str | None
+    """Adapter folder, or None for the plain model."""
+    origin: str
+    """``environment`` (CODE_NARRATOR_ADAPTER, which wins over any choice made here), ``admin``
+    (made active on the Admin page), ``shipped`` (the project's default adapter) or ``none``."""
+    applies: bool
+    """Whether the narration model takes an adapter at all (the fake and OpenAI-style backends do not)."""
+    run_id: int | None
+    """The training run that made it, when it is one of the recorded runs."""
+
+
+def train_defaults() -> dict:
+    """The default value of every form option, from ``TrainConfig``."""
+    defaults = {f.name: f.default for f in fields(TrainConfig)}
+    return {name: defaults[name] for name in OPTIONS}
+
+
+def train_config(record: dict, db_url: str | None = None) -> TrainConfig:
+    """The TrainConfig a recorded config (``TrainConfig.record()``, extra keys ignored) stands for."""
+    names = {f.name for f in fields(TrainConfig)}
+    values = {key: value for key, value in record.items() if key in names}
+    if isinstance(values.get("lora"), dict):
+        values["lora"] = LoraSettings(**values["lora"])
+    return TrainConfig(**values, db_url=db_url)
+
+
+def worker_command(run_id: int) -> list[str]:
+    """The worker process of launch ``run_id`` (tests swap it for a harmless command)."""
+    return [sys.executable, "-m", "training.service", str(run_id)]
+
+
+def spawn_worker(settings: Settings, run_id: int) -> int:
+    """Start the worker of ``run_id`` in its own session, logging to ``<home>/logs``; returns its pid."""
+    logs = settings.home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with open(logs / f"training-{run_id}.log", "ab") as log:
+        process = subprocess.Popen(
+            worker_command(run_id), cwd=ROOT, env=worker_env(settings), stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,  # outlives the page's reruns; one group to cancel
+        )
+    return process.pid
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, NarratorError):
+        return str(exc)
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}".strip()[:500]
+
+
+def _end_if_running(store: Store, run_id: int, status: str, error: str | None, pid: int | None = None) -> bool:
+    """End run ``run_id`` unless it already ended (or, given ``pid``, another process took it over).
+
+    Checked and written in one transaction, so a worker that finishes at the same moment keeps its
+    ``done``.
+    """
+    with store.session(write=True) as session:
+        run = session.get(TrainingRun, run_id)
+        if run is None or run.status != "running" or (pid is not None and run.pid != pid):
+            return False
+        now = utc_now()
+        run.status, run.error, run.finished_at, run.updated_at, run.pid = status, error, now, now, None
+        return True
+
+
+def _terminate(pid: int, grace: float = _CANCEL_GRACE) -> None:
+    """Stop process ``pid``, and its whole process group when it leads one (a launched worker does)."""
+    if pid == os.getpid():
+        return  # a run recorded by this very process (a test, a notebook): nothing to kill
+    try:
+        group = os.getpgid(pid)
+    except ProcessLookupError:
+        return
+    whole_group = group == pid and group != os.getpgrp()
+
+    def send(sig: int) -> None:
+        try:
+            os.killpg(pid, sig) if whole_group else os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+    send(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if pid_alive(pid):
+        send(signal.SIGKILL)
+
+
+def _adapter_folder(summary: RunSummary) -> str | None:
+    out = summary.config.get("out")
+    if summary.status != "done" or not out:
+        return None
+    try:
+        adapter_weights(Path(out))
+    except ModelError:
+        return None  # deleted or moved since
+    return out
+
+
+def _view(summary: RunSummary) -> RunView:
+    return RunView(
+        id=summary.id, name=summary.name, status=summary.status, step=summary.step, created_at=summary.created_at,
+        finished_at=summary.finished_at, error=summary.error, config=summary.config or {}, mix=summary.mix or {},
+        last_loss=summary.last_loss, baseline=summary.baseline, final=summary.final, adapter=_adapter_folder(summary),
+    )
+
+
+def total_steps(config: dict, mix: dict) -> int | None:
+    """Steps a run takes in all, as the trainer counts them (one process); None before the mix is drawn."""
+    max_steps = config.get("max_steps")
+    drawn = sum((mix.get("drawn") or {}).values())
+    if not drawn:
+        return max_steps
+    total = math.ceil(drawn / max(1, int(config.get("batch_size") or 1))) * int(config.get("epochs") or 1)
+    return min(total, max_steps) if max_steps else total
+
+
+class _LaunchLog(RunLog):
+    """The run log the worker gives the trainer: "creating" the run fills in the row made at launch."""
+
+    def __init__(self, url: str, run_id: int) -> None:
+        super().__init__(url)
+        self.run_id = run_id
+
+    def create_run(self, config: dict, mix: dict | None = None, name: str = "") -> int:
+        with self.store.session(write=True) as session:
+            run = self._run(session, self.run_id)
+            # Keep the launch's name and sources; the trainer's record is the truth for the rest.
+            run.config = {**(run.config or {}), **config}
+            run.mix, run.pid, run.updated_at = mix or {}, os.getpid(), utc_now()
+        return self.run_id
+
+
+def work(settings: Settings, run_id: int) -> None:
+    """What the worker of launch ``run_id`` does: prepare the data, then train on it.
+
+    Any failure ends the run as ``failed`` with a one-line error (the trainer records its own
+    failures; this covers the data step and settings refused before training starts).
+    """
+    log = _LaunchLog(settings.db_url, run_id)
+    stage = "Preparing the data"
+    try:
+        from training.dataset import PrepareConfig, prepare
+        from training.sources import SourceSpec
+
+        summary = log.get_run(run_id)
+        if summary is None:
+            raise TrainingError(f"No training run {run_id}")
+        config = train_config(summary.config, settings.db_url)
+        sources = tuple(SourceSpec.parse(s) for s in summary.config.get("sources") or [])
+        print(f"{stage} from {', '.join(map(str, sources))} into {config.data}", flush=True)
+        prepare(PrepareConfig(sources=sources, out=config.data))
+
+        from training.trainer import train
+
+        stage = "Training"
+        print(f"Training into {config.out}", flush=True)
+        train(config, runs=log, progress=False)
+        print("Done", flush=True)
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            _end_if_running(log.store, run_id, "interrupted", f"{stage} was interrupted.")
+        else:
+            _end_if_running(log.store, run_id, "failed", f"{stage} failed: {_one_line(exc)}")
+        raise
+    finally:
+        log.close()
+
+
+class TrainingService:
+    """Training runs and the active adapter, for the Admin page (one per settings)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.log = RunLog(settings.db_url)
+        self.store = self.log.store
+
+    @property
+    def runs_dir(self) -> Path:
+        """Where launched runs keep their data and adapter: ``<home>/training/<name>/``."""
+        return self.settings.home / "training"
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def _recover(self) -> None:
+        """Mark running runs whose process is gone as interrupted."""
+        with self.store.session() as session:
+            rows = session.execute(select(TrainingRun.id, TrainingRun.pid, TrainingRun.step)
+                                   .where(TrainingRun.status == "running")).all()
+        for run_id, pid, step in rows:
+            if pid is not None and not pid_alive(pid):
+                note = f"Its process ended at step {step} without finishing (stopped or the machine restarted)."
+                _end_if_running(self.store, run_id, "interrupted", note, pid=pid)
+
+    def runs(self) -> list[RunView]:
+        """Every recorded run, newest first."""
+        self._recover()
+        return [_view(s) for s in self.log.list_runs()]
+
+    def run(self, run_id: int) -> RunView:
+        self._recover()
+        summary = self.log.get_run(run_id)
+        if summary is None:
+            raise TrainingError(f"No training run {run_id}.")
+        return _view(summary)
+
+    def metrics(self, run_id: int, kind: str | None = None) -> list[MetricRow]:
+        """The run's logged steps (``train``) and evaluations (``eval``), in step order."""
+        return self.log.metrics(run_id, kind)
+
+    def evaluations(self, run_ids: list[int]) -> list[dict]:
+        """Validation points of the runs: rows ``{"run_id", "run", "task", "step", "ce", "ppl"}``."""
+        rows = []
+        for run_id in run_ids:
+            name = self.run(run_id).name
+            for m in self.log.metrics(run_id, "eval"):
+                rows.append({"run_id": run_id, "run": name, "task": m.task, "step": m.step, "ce": m.value,
+                             "ppl": m.ppl})
+        return rows
+
+    def progress(self, run_id: int) -> Progress:
+        """Step, loss and time left of a run, from its logged step timings."""
+        run = self.run(run_id)
+        total = total_steps(run.config, run.mix)
+        steps = self.log.metrics(run_id, "train")[-_RECENT_STEPS:]
+        timed = [m.seconds for m in steps if m.seconds is not None]
+        per_step = sum(timed) / len(timed) if timed else None
+        eta = per_step * max(0, total - run.step) if per_step is not None and total else None
+        if not run.active:
+            phase = ""
+        elif not run.mix:
+            phase = "Preparing the data"
+        elif run.step == 0:
+            phase = "Loading the model and measuring the baseline"
+        elif total and run.step >= total:
+            phase = "Final evaluation and saving the adapter"
+        else:
+            phase = "Training"
+        return Progress(run.id, run.status, phase, run.step, total, run.last_loss, per_step,
+                        eta if run.active else None, run.error)
+
+    def table1(self, run_id: int) -> list[dict]:
+        """Baseline (first evaluation) against tuned (last evaluation) per data set, as in the write-up's Table 1."""
+        run = self.run(run_id)
+        rows = []
+        for task, base in run.baseline.items():
+            tuned = run.final[task]
+            rows.append({
+                "Dataset": TASK_NAMES.get(task, task),
+                "Baseline CE": base["ce"], "Tuned CE": tuned["ce"],
+                "Baseline PPL": base["ppl"], "Tuned PPL": tuned["ppl"],
+                "CE reduction %": 100.0 * (base["ce"] - tuned["ce"]) / base["ce"] if base["ce"] else None,
+            })
+        return rows
+
+    def compare(self, run_ids: list[int]) -> list[dict]:
+        """One row per run: its settings (ratio, optimizer, lr, steps) and final CE per data set."""
+        rows = []
+        for run_id in run_ids:
+            run = self.run(run_id)
+            row = {"Run": run.name, "Status": run.status, "Ratio": run.config.get("ratio"),
+                   "Optimizer": run.config.get("optimizer"), "LR": run.config.get("learning_rate"),
+                   "Batch": run.config.get("batch_size"), "Steps": run.step}
+            for task, final in run.final.items():
+                base, label = run.baseline[task]["ce"], TASK_NAMES.get(task, task)
+                row[f"{label} CE"] = final["ce"]
+                row[f"{label} CE reduction %"] = 100.0 * (base - final["ce"]) / base if base else None
+            rows.append(row)
+        return rows
+
+    def repository_sources(self) -> list[tuple[str, str]]:
+        """(name, ``mine:<local folder>``) of every repository added to the dashboard."""
+        return [(row.name, f"mine:{row.local_path}") for row in self.store.list_repositories() if row.local_path]
+
+    # --- launching ------------------------------------------------------------------------------
+
+    def start(self, name: str, sources: list[str], options: dict | None = None) -> RunView:
+        """Record a run and start its worker (prepare, then train); returns at once.
+
+        ``options`` are TrainConfig fields (``OPTIONS`` and any other but data/out/db_url/resume).
+        Bad input raises a NarratorError with one line.
+        """
+        from training.sources import SourceSpec  # light, but only needed here
+
+        name = (name or "").strip()
+        if not _NAME.match(name):
+            raise TrainingError("Name the run with letters, digits, '.', '-' or '_' (up to 80), "
+                                "starting with a letter or digit.")
+        folder = self.runs_dir / name
+        if folder.exists():
+            raise TrainingError(f"A run named {name} already exists in {self.runs_dir}; pick another name.")
+        specs = [SourceSpec.parse(s) for s in sources if s.strip()]
+        if not specs:
+            raise DataError("Choose at least one data source.")
+        for spec in specs:
+            if spec.kind != "mine" and not spec.is_hub and not Path(spec.location).expanduser().exists():
+                raise DataError(f"No such file or folder: {spec.location}")
+        options = dict(options or {})
+        allowed = {f.name for f in fields(TrainConfig)} - set(_FIXED)
+        refused = sorted(set(options) - allowed)
+        if refused:
+            raise TrainingError(f"Unknown or fixed training setting: {', '.join(refused)}")
+        try:
+            config = TrainConfig(data=folder / "data", out=folder / "adapter", **options)
+        except (TypeError, ValueError) as exc:
+            raise TrainingError(f"Bad training setting: {exc}") from None
+        busy = [r for r in self.runs() if r.active]
+        if busy:
+            raise TrainingError(f"Run {busy[0].name} is still running; wait for it or cancel it first.")
+
+        folder.mkdir(parents=True)
+        record = {**config.record(), "sources": [str(s) for s in specs]}
+        run_id = self.log.create_run(record, {}, name=name)
+        try:
+            pid = spawn_worker(self.settings, run_id)
+        except OSError as exc:
+            self.log.finish(run_id, "failed", f"Could not start the training process: {exc}")
+            raise TrainingError(f"Could not start the training process: {exc}") from None
+        with self.store.session(write=True) as session:
+            run = session.get(TrainingRun, run_id)
+            if run.status == "running" and run.pid == os.getpid():  # unless the worker got there first
+                run.pid, run.updated_at = pid, utc_now()
+        return self.run(run_id)
+
+    def cancel(self, run_id: int) -> RunView:
+        """Stop a running run's process group and mark the run failed, saying it was cancelled."""
+        run = self.run(run_id)
+        if not run.active:
+            raise TrainingError(f"Run {run.name} is not running (it is {run.status}).")
+        with self.store.session() as session:
+            pid = session.get(TrainingRun, run_id).pid
+        if pid is not None:
+            _terminate(pid)
+        with self.store.session() as session:
+            step = session.get(TrainingRun, run_id).step  # read after the worker stopped logging
+        _end_if_running(self.store, run_id, "failed", f"Cancelled by the admin at step {step}.")
+        return self.run(run_id)
+
+    # --- the adapter narration uses -------------------------------------------------------------
+
+    def active_adapter(self) -> ActiveAdapter:
+        """The adapter the next narration will use (read afresh: the admin may have just changed it)."""
+        settings = load_settings(home=self.settings.home, db_url=self.settings.db_url)
+        if os.environ.get("CODE_NARRATOR_ADAPTER"):
+            origin = "environment"
+        elif active_adapter_file(settings.home).is_file():
+            origin = "admin"
+        else:
+            origin = "shipped" if settings.adapter else "none"
+        applies = settings.model != "fake" and not settings.model.startswith("openai:")
+        run_id = None
+        if settings.adapter:
+            here = Path(settings.adapter).resolve()
+            run_id = next((r.id for r in self.log.list_runs()
+                           if r.config.get("out") and Path(r.config["out"]).resolve() == here), None)
+        return ActiveAdapter(settings.adapter, origin, applies, run_id)
+
+    def activate(self, which: int | str | Path | None) -> ActiveAdapter:
+        """Make a finished run's adapter (by run id), an adapter folder, or None (the plain model) active."""
+        if which is None:
+            set_active_adapter(self.settings.home, None)
+            return self.active_adapter()
+        if isinstance(which, int):
+            run = self.run(which)
+            if run.adapter is None:
+                raise TrainingError(f"Run {run.name} has no trained adapter (it is {run.status}).")
+            folder = Path(run.adapter)
+        else:
+            folder = Path(which).expanduser()
+        adapter_id(folder)  # a folder without adapter weights is refused here, not at the next narration
+        set_active_adapter(self.settings.home, folder)
+        return self.active_adapter()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m training.service RUN_ID``: the worker process a launch starts."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or not args[0].isdigit():
+        print("usage: python -m training.service RUN_ID", file=sys.stderr)
+        return 2
+    try:
+        work(load_settings(), int(args[0]))
+    except NarratorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -57,28 +57,13 @@ _CANCEL_GRACE = 10.0  # seconds a cancelled worker gets to exit before it is kil
 
 
 @dataclass(frozen=True)
-class RunView:
-    """A training run as the Admin page shows it."""
+class RunView(RunSummary):
+    """A training run as the Admin page shows it: the recorded run, plus where its adapter is.
 
-    id: int
-    name: str
-    status: str
-    """``running``, ``done``, ``failed`` or ``interrupted``; a cancelled run is ``failed`` and its error says so."""
-    step: int
-    """Last optimizer step logged."""
-    created_at: datetime
-    finished_at: datetime | None
-    error: str | None
-    config: dict
-    """The recorded TrainConfig (``training.config.TrainConfig.record``), plus ``sources`` for a launch."""
-    mix: dict
-    """The data mix the trainer drew (empty while the data is being prepared)."""
-    last_loss: float | None
-    baseline: dict
-    """Per task, the first evaluation: ``{"step", "ce", "ppl", "examples"}`` (step 0 = the base model)."""
-    final: dict
-    """Per task, the latest evaluation."""
-    adapter: str | None
+    A cancelled run is ``failed`` and its error says so; ``config`` also holds the launch's ``sources``.
+    """
+
+    adapter: str | None = None
     """Folder of the trained adapter once the run is done and its weights are saved, else None."""
 
     @property
@@ -224,11 +209,9 @@ def _adapter_folder(summary: RunSummary) -> str | None:
 
 
 def _view(summary: RunSummary) -> RunView:
-    return RunView(
-        id=summary.id, name=summary.name, status=summary.status, step=summary.step, created_at=summary.created_at,
-        finished_at=summary.finished_at, error=summary.error, config=summary.config or {}, mix=summary.mix or {},
-        last_loss=summary.last_loss, baseline=summary.baseline, final=summary.final, adapter=_adapter_folder(summary),
-    )
+    recorded = {f.name: getattr(summary, f.name) for f in fields(RunSummary)}
+    recorded.update(config=summary.config or {}, mix=summary.mix or {})
+    return RunView(**recorded, adapter=_adapter_folder(summary))
 
 
 def total_steps(config: dict, mix: dict) -> int | None:

@@ -24,8 +24,9 @@ from narrator.settings import load_settings
 
 
 def measure(source: str, commits: int, units: int, model: str | None, db: str | None, batch_size: int) -> dict:
-    home = Path(tempfile.mkdtemp(prefix="narrator-bench-"))
-    settings = load_settings(home=home, db_url=db, model=model)
+    # A fresh cache, but the usual home: the converted model copy is reused, as in normal use.
+    scratch = Path(tempfile.mkdtemp(prefix="narrator-bench-"))
+    settings = load_settings(db_url=db or f"sqlite:///{scratch / 'bench.db'}", model=model)
     service = NarratorService(settings)
     repo = service.add_repository(source)
 
@@ -55,6 +56,8 @@ def measure(source: str, commits: int, units: int, model: str | None, db: str | 
         "repository": source,
         "commits_in_cache": len(service.changes(repo.id)),
         "model_load_seconds": round(load_seconds, 2),
+        "model_convert_seconds": round(getattr(backend, "convert_seconds", 0.0), 2),
+        "adapter": backend.adapter,
         "commit_narratives": commit_calls,
         "commit_narratives_per_minute": round(60 * commit_calls / commit_seconds, 1) if commit_calls else None,
         "unit_and_summary_narratives": unit_calls,

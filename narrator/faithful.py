@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+CHECK_VERSION = 2
+"""Part of every narrative's cache key: a stricter or looser check redoes the narratives."""
+
 # Specifics a reader would take as facts: numbers and versions (10, 3.2, v1.2.3, 50%), and
 # identifiers that only code has (snake_case, camelCase, dotted.names, names with digits).
 _NUMBER = re.compile(r"(?<![\w.])v?\d+(?:[.,]\d+)*%?")
@@ -87,18 +90,25 @@ def check(answer: str, source: str, max_sentences: int = 3) -> Checked:
 
     ``source`` is everything the model was shown (the prompt's text). A parenthetical aside with an
     unsupported specific is cut out first; a sentence still carrying one is dropped. Sentences that
-    repeat an earlier one, that are too short to say anything, that end in a colon, or that were cut
-    off by the token limit (no closing punctuation) are dropped too.
+    repeat an earlier one, that are too short to say anything (under three words), that end in a
+    colon, or that were cut off by the token limit (no closing punctuation after an earlier sentence)
+    are dropped too.
     """
     source_lower = source.lower()
     kept: list[str] = []
     removed: list[str] = []
     dropped = 0
-    for sentence in sentences(answer):
+    found = sentences(answer)
+    for sentence in found:
         trimmed = _without_unsupported_asides(sentence, source, source_lower)
         removed += [c for c in claims(sentence) if c not in claims(trimmed)]
         unsupported = [c for c in claims(trimmed) if not _supported(c, source, source_lower)]
-        complete = trimmed.endswith((".", "!", "?")) and len(trimmed.split()) >= 4 and not trimmed.rstrip(".").endswith(":")
+        if len(found) == 1 and not trimmed.endswith((".", "!", "?", ":")) and len(trimmed.split()) >= 3:
+            # A lone line without a full stop is how a tuned model writes a commit subject: the
+            # model stopped by itself. (A cut-off answer shows up as a fragment after sentences.)
+            trimmed += "."
+        complete = (trimmed.endswith((".", "!", "?")) and len(trimmed.split()) >= 3
+                    and not trimmed.rstrip(".").endswith(":"))
         repeated = trimmed.lower() in (k.lower() for k in kept)
         if unsupported or repeated or not complete or len(kept) >= max_sentences:
             removed += unsupported

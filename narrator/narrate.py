@@ -21,7 +21,7 @@ from db.store import Store, cache_key
 from narrator import facts, prompts
 from narrator.backends import Backend, make_backend
 from narrator.errors import NarratorError
-from narrator.faithful import check
+from narrator.faithful import CHECK_VERSION, check
 from narrator.repo import (CommitInfo, SourceFile, cut_patch, open_repository, recent_commits, scan_source_files,
                            skipped_summary)
 from narrator.settings import Settings
@@ -218,7 +218,7 @@ class Narration:
     def _key(self, task: Task) -> str:
         model, adapter = self.identity()
         return cache_key(kind=task.kind, messages=task.messages, model=model, adapter=adapter,
-                         prompt_version=prompts.PROMPT_VERSION)
+                         prompt_version=prompts.PROMPT_VERSION, check_version=CHECK_VERSION)
 
     def pending(self, tasks: list[Task]) -> list[Task]:
         """The tasks whose narrative is not cached yet (keys are filled in on the way)."""

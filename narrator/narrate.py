@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -26,6 +27,9 @@ from narrator.repo import (CommitInfo, SourceFile, cut_patch, open_repository, r
                            skipped_summary)
 from narrator.settings import Settings
 from narrator.units import Unit, cut_units
+
+README_CHILD = "its README says"
+"""How the README's opening appears among the parts of the project overview prompt."""
 
 Progress = Callable[[int, int, str], None]
 """Called as progress(done, total, message) after every batch."""
@@ -182,7 +186,21 @@ def summary_task(kind: str, target: str, name: str, children: list[tuple[str, st
         input_hash=input_hash,
         max_new_tokens=96 if kind == "overview" else 56,
         max_sentences=3 if kind == "overview" else 2,
+        fallback=summary_fallback(kind, children),
     )
+
+
+def summary_fallback(kind: str, children: list[tuple[str, str]]) -> str:
+    """Computed text for a summary whose model answer failed the check: its parts, or the README."""
+    if kind == "overview":
+        readme = next((text for child, text in children if child == README_CHILD), "")
+        first = re.split(r"(?<=[.!?])\s", readme, maxsplit=1)[0] if readme else ""
+        return f"Its README says: \u201c{first}\u201d" if first else ""
+    names = [child for child, text in children if text]
+    if not names:
+        return ""
+    listed = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    return f"Made of {len(names)} narrated part{'s' if len(names) != 1 else ''}: {listed}."
 
 
 # --- running ------------------------------------------------------------------------------------
@@ -367,7 +385,9 @@ def narrate_repository(settings: Settings, store: Store, repo_id: int, budget: B
         readme = next((f.text for f in files if PurePosixPath(f.path).stem.upper() == "README" and "/" not in f.path), "")
         children = [(m, t) for m, t in module_texts.items()]
         if readme:
-            children.insert(0, ("its README says", " ".join(readme.split())[:400]))
+            # Headings, badges and HTML say nothing a reader needs; the prose after them does.
+            prose = " ".join(line for line in readme.splitlines() if not line.lstrip().startswith(("#", "[!", "<", "!")))
+            children.insert(0, (README_CHILD, " ".join(prose.split())[:400]))
         overview = summary_task("overview", "", repo_row.name, children, digest(sorted(file_hashes.values())))
         narration.run([overview], "Writing the project overview")
     store.mark_narrated(repo_id)

@@ -232,7 +232,9 @@ class NarratorService:
             stale |= bool(view and view.stale)
             # The digest is a summary: the note on what a cut diff left out stays on the Changes page.
             text = view.text.removesuffix(view.flags.get("omitted", "")).strip() if view else commit.subject
-            by_area[commit.area].append(f"{text} ({commit.category})")
+            item = f"{text} ({commit.category})"
+            if item not in by_area[commit.area]:  # a merged branch repeats its commits' changes
+                by_area[commit.area].append(item)
         categories = Counter(c.category for c in recent)
         kinds = ", ".join(f"{n} {PLURALS.get(k, k) if n != 1 else k}" for k, n in categories.most_common())
         period = f"{start.date().isoformat()}..{end.date().isoformat()}"

@@ -245,3 +245,16 @@ def test_digest_covers_the_last_seven_days_with_commits_grouped_by_area(settings
     assert "1 docs" in digest.text and "1 tests" in digest.text
     assert [area for area, _ in digest.areas] == ["docs", "tests"]
     assert all(item.endswith(("(docs)", "(tests)")) for _, items in digest.areas for item in items)
+
+
+def test_summaries_that_fail_the_check_fall_back_to_computed_text(settings, sample_repo):
+    class Inventive(FakeBackend):
+        def generate(self, prompts, max_new_tokens=64):
+            self.calls += len(prompts)
+            return ["It is version 9.9.9 of it."] * len(prompts)
+
+    service, repo, _ = _narrate(settings, sample_repo.working_tree_dir, Inventive())
+    overview = service.overview(repo.id)
+    assert overview.summary.text == "Its README says: \u201cA small web shop that lists products and takes orders.\u201d"
+    shop = next(p for p in overview.parts if p.area == "shop")
+    assert shop.narrative.text.startswith("Made of ") and "cart.py" in shop.narrative.text

@@ -21,9 +21,10 @@ from typing import Callable, Iterable
 from db.store import Store, cache_key
 from narrator import facts, prompts
 from narrator.backends import Backend, make_backend
+from narrator.commits import CommitInfo, cut_patch, recent_commits
 from narrator.errors import NarratorError
 from narrator.faithful import CHECK_VERSION, check
-from narrator.repo import (CommitInfo, SourceFile, cut_patch, open_repository, recent_commits, scan_source_files,
+from narrator.repo import (SourceFile, open_repository, scan_source_files,
                            skipped_summary)
 from narrator.settings import Settings
 from narrator.units import Unit, cut_units

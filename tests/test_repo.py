@@ -12,11 +12,9 @@ import pytest
 
 from narrator import repo as repo_mod
 from narrator.errors import RepoError
+from narrator.commits import approx_tokens, cut_patch, recent_commits
 from narrator.repo import (
-    approx_tokens,
-    cut_patch,
     open_repository,
-    recent_commits,
     repository_name,
     scan_source_files,
     skipped_summary,

@@ -20,7 +20,8 @@ from typing import Iterator
 
 from narrator import prompts
 from narrator.errors import RepoError
-from narrator.repo import CommitInfo, SourceFile, cut_patch, language_of, open_repository, recent_commits, source_files
+from narrator.commits import CommitInfo, cut_patch, recent_commits
+from narrator.repo import SourceFile, language_of, open_repository, source_files
 from training.cleaning import Filters, clean_docstring, code_problem, commit_problem, commit_target, summary_problem
 from training.errors import DataError
 from training.examples import Example

@@ -27,7 +27,7 @@ from typing import Iterator, Literal
 
 from narrator import prompts
 from narrator.narrate import Budget
-from narrator.repo import cut_patch
+from narrator.commits import cut_patch
 from training.cleaning import (
     Filters,
     clean_docstring,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-CHECK_VERSION = 2
+CHECK_VERSION = 3
 """Part of every narrative's cache key: a stricter or looser check redoes the narratives."""
 
 # Specifics a reader would take as facts: numbers and versions (10, 3.2, v1.2.3, 50%), and
@@ -101,6 +101,7 @@ def check(answer: str, source: str, max_sentences: int = 3) -> Checked:
     found = sentences(answer)
     for sentence in found:
         trimmed = _without_unsupported_asides(sentence, source, source_lower)
+        aside_cut = trimmed != sentence
         removed += [c for c in claims(sentence) if c not in claims(trimmed)]
         unsupported = [c for c in claims(trimmed) if not _supported(c, source, source_lower)]
         if len(found) == 1 and not trimmed.endswith((".", "!", "?", ":")) and len(trimmed.split()) >= 3:
@@ -114,7 +115,7 @@ def check(answer: str, source: str, max_sentences: int = 3) -> Checked:
             removed += unsupported
             dropped += 1
             continue
-        if trimmed != sentence:
+        if aside_cut:
             dropped += 1  # an aside was cut: flag the narrative as edited
         kept.append(trimmed)
     return Checked(" ".join(kept), removed, dropped)

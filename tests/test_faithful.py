@@ -50,7 +50,8 @@ def test_cut_off_short_and_dangling_sentences_are_dropped():
 
 
 def test_a_lone_subject_line_without_full_stop_is_kept():
-    assert check("Add progress bar to the editor", "progress bar editor").text == "Add progress bar to the editor."
+    lone = check("Add progress bar to the editor", "progress bar editor")
+    assert lone.text == "Add progress bar to the editor." and lone.flags == {}
     assert check("Add bar", "bar").text == ""
 
 

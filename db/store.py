@@ -314,16 +314,30 @@ class Store:
             return s.scalar(select(func.count()).select_from(Narrative).where(Narrative.repo_id == repo_id)) or 0
 
     def latest_narratives(
-        self, repo_id: int, kind: str, targets: Iterable[str] | None = None
+        self, repo_id: int, kind: str, targets: Iterable[str] | None = None,
+        prefer: Mapping[str, Any] | None = None,
     ) -> dict[str, NarrativeRow]:
-        """The newest narrative of ``kind`` per target (all targets, or only ``targets``)."""
+        """The newest narrative of ``kind`` per target (all targets, or only ``targets``).
+
+        With ``prefer`` (column -> value, e.g. the current model and adapter), a target's newest
+        narrative matching those values wins over a newer one that does not: after switching back to
+        an adapter, its cached narratives count again.
+        """
+        found = self._newest(repo_id, kind, targets, {})
+        if prefer:
+            found.update(self._newest(repo_id, kind, targets, prefer))
+        return found
+
+    def _newest(self, repo_id: int, kind: str, targets: Iterable[str] | None,
+                where: Mapping[str, Any]) -> dict[str, NarrativeRow]:
         wanted = None if targets is None else sorted(set(targets))
         found: dict[str, NarrativeRow] = {}
         with self.session() as s:
             for chunk in [None] if wanted is None else _chunks(wanted):
                 # Ids grow with insertion, so the highest id per target is its newest narrative.
                 newest = select(func.max(Narrative.id)).where(
-                    Narrative.repo_id == repo_id, Narrative.kind == kind
+                    Narrative.repo_id == repo_id, Narrative.kind == kind,
+                    *(getattr(Narrative, column) == value for column, value in where.items()),
                 )
                 if chunk is not None:
                     newest = newest.where(Narrative.target.in_(chunk))

@@ -180,6 +180,11 @@ class NarratorService:
 
     # --- narratives -----------------------------------------------------------------------------
 
+    def _latest(self, repo_id: int, kind: str, targets=None) -> dict:
+        """Per target, the newest narrative by the current model, adapter and prompts, else the newest."""
+        prefer = {"model": self.model, "adapter": self.adapter, "prompt_version": prompts.PROMPT_VERSION}
+        return self.store.latest_narratives(repo_id, kind, targets, prefer=prefer)
+
     def _view(self, row, current_hash: str | None) -> NarrativeView | None:
         if row is None:
             return None
@@ -203,8 +208,8 @@ class NarratorService:
     def overview(self, repo_id: int) -> OverviewView:
         repo = self.repository(repo_id)
         units, by_file, file_hashes, module_hashes = self._hashes(repo_id)
-        summary = self.store.latest_narratives(repo_id, "overview").get("")
-        modules = self.store.latest_narratives(repo_id, "module")
+        summary = self._latest(repo_id, "overview").get("")
+        modules = self._latest(repo_id, "module")
         narrated = [m for m in module_hashes if m in modules]
         files_per_module = Counter(facts.module_of(p) for p in by_file)
         parts = [PartView(m, files_per_module[m], self._view(modules.get(m), module_hashes.get(m)))
@@ -223,7 +228,7 @@ class NarratorService:
         end = max(c.date for c in commits)
         start = end - timedelta(days=days)
         recent = [c for c in commits if c.date > start]
-        texts = self.store.latest_narratives(repo_id, "commit", [c.sha for c in recent])
+        texts = self._latest(repo_id, "commit", [c.sha for c in recent])
         by_area: dict[str, list[str]] = defaultdict(list)
         stale = False
         for commit in recent:
@@ -266,15 +271,15 @@ class NarratorService:
         until_dt = datetime.combine(until, time.max, timezone.utc) if until else None
         commits = self.store.list_commits(repo_id, since=since_dt, until=until_dt, author=author or None,
                                           folder=folder or None, category=category or None)
-        texts = self.store.latest_narratives(repo_id, "commit", [c.sha for c in commits])
+        texts = self._latest(repo_id, "commit", [c.sha for c in commits])
         return [CommitView(c.sha, c.sha[:8], c.subject, c.author, c.date, c.area, c.category, list(c.files or []),
                            c.added, c.removed, self._view(texts.get(c.sha), c.input_hash)) for c in commits]
 
     def code(self, repo_id: int) -> list[ModuleView]:
         units, by_file, file_hashes, module_hashes = self._hashes(repo_id)
-        unit_texts = self.store.latest_narratives(repo_id, "unit")
-        file_texts = self.store.latest_narratives(repo_id, "file")
-        module_texts = self.store.latest_narratives(repo_id, "module")
+        unit_texts = self._latest(repo_id, "unit")
+        file_texts = self._latest(repo_id, "file")
+        module_texts = self._latest(repo_id, "module")
         modules: dict[str, list[FileView]] = defaultdict(list)
         for path in sorted(by_file):
             unit_views = [UnitView(u.path, u.name, u.kind, u.start_line, u.end_line,

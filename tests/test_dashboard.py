@@ -241,3 +241,27 @@ def test_first_visit_adds_this_project(tmp_path, monkeypatch):
     else:  # a checkout without commits cannot be narrated: the reader is told what to do instead
         assert service.repositories() == []
         assert any("Add a repository to begin" in i.value for i in at.info)
+
+
+def test_a_narrative_by_another_adapter_is_stale_and_can_be_narrated_again(narrated, monkeypatch):
+    monkeypatch.setattr(jobs, "spawn_worker", no_worker)
+    target = narrated.service.changes(narrated.repo.id)[-2]
+    assert target.narrative is None, "the fixture leaves the two oldest commits unnarrated"
+    narrated.service.store.put_narrative(
+        key="test-old-adapter", repo_id=narrated.repo.id, kind="commit", target=target.sha,
+        input_hash=target_hash(narrated, target.sha), model=narrated.service.model, adapter="old-adapter@123",
+        prompt_version=prompts.PROMPT_VERSION, text="Written by the old adapter.", flags={})
+    at = app("app_pages/changes.py")
+    again = next(b for b in at.button if b.key == f"changes_narrate_{target.sha}")
+    assert again.label == "Narrate again"
+    assert "(out of date — will be redone)" in shown(at)
+    again.click().run()
+    run_job(narrated.settings, narrated.service.latest_job(narrated.repo.id).id)
+    at.run()
+    fresh = next(c for c in narrated.service.changes(narrated.repo.id) if c.sha == target.sha).narrative
+    assert fresh.text != "Written by the old adapter." and not fresh.stale
+    assert not [b for b in at.button if b.key == f"changes_narrate_{target.sha}"]
+
+
+def target_hash(narrated: Narrated, sha: str) -> str:
+    return next(c.input_hash for c in narrated.service.store.list_commits(narrated.repo.id) if c.sha == sha)

@@ -582,3 +582,18 @@ def test_postgresql_concurrent_first_opens_migrate_once(postgres_server):
         assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
     for s in stores:
         s.close()
+
+
+def test_latest_narratives_prefers_the_current_model(tmp_path):
+    from db.store import Store
+
+    store = Store(f"sqlite:///{tmp_path}/prefer.db")
+    repo_id = store.upsert_repository("/src", "src", "/src", "abc")
+    common = dict(repo_id=repo_id, kind="commit", target="sha1", input_hash="h", prompt_version="v", flags={})
+    store.put_narrative(key="k1", model="m", adapter="a1", text="by a1", **common)
+    store.put_narrative(key="k2", model="m", adapter="a2", text="by a2", **common)
+    assert store.latest_narratives(repo_id, "commit")["sha1"].text == "by a2"
+    preferred = store.latest_narratives(repo_id, "commit", prefer={"model": "m", "adapter": "a1"})
+    assert preferred["sha1"].text == "by a1"
+    nothing_matches = store.latest_narratives(repo_id, "commit", prefer={"model": "other"})
+    assert nothing_matches["sha1"].text == "by a2"

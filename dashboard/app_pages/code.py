@@ -38,11 +38,13 @@ for module in modules:
         with st.expander(plain(file.path)):
             if file.narrative is not None:
                 show_narrative(file.narrative)
-            elif views.is_pending(PENDING, file.path):
+            if views.is_pending(PENDING, file.path):
                 st.caption("Being narrated…")
-            else:
-                st.caption("This file has not been narrated yet.")
-                if st.button("Narrate", key=f"code_narrate_{file.path}", help="Explain this file in plain words."):
+            elif file.narrative is None or file.narrative.stale:  # missing or out of date: redo on demand
+                if file.narrative is None:
+                    st.caption("This file has not been narrated yet.")
+                if st.button("Narrate" if file.narrative is None else "Narrate again", key=f"code_narrate_{file.path}",
+                             help="Explain this file in plain words."):
                     views.start_on_demand(service, PENDING, "file", file.path, repo.id)
                     st.rerun()
             problem = views.failure(PENDING, file.path)

@@ -146,6 +146,23 @@ def rank_files(files: list[SourceFile], commits: list[CommitInfo]) -> list[Sourc
     return sorted(files, key=lambda f: (-score(f), f.path))
 
 
+def spread_over_folders(ranked: list[SourceFile]) -> list[SourceFile]:
+    """Interleave folders, each in its own order: the best file of every folder, then the second...
+
+    So a first run with a small budget gives every main part of the project a summary.
+    """
+    queues: dict[str, list[SourceFile]] = {}
+    for f in ranked:
+        queues.setdefault(facts.module_of(f.path), []).append(f)
+    spread: list[SourceFile] = []
+    while queues:
+        for folder in list(queues):
+            spread.append(queues[folder].pop(0))
+            if not queues[folder]:
+                del queues[folder]
+    return spread
+
+
 def commit_task(commit: CommitInfo, budget: Budget) -> Task:
     patch, omitted = cut_patch(commit.patch, budget.patch_tokens)
     body = commit.message.split("\n", 1)[1] if "\n" in commit.message else ""
@@ -332,14 +349,17 @@ def narrate_repository(settings: Settings, store: Store, repo_id: int, budget: B
 
     wanted_commits = [c for c in commits if only is None or ("commit", c.sha) in only][: budget.commits if only is None else None]
     if only is None:
-        ranked = rank_files(files, commits)
+        ranked = spread_over_folders(rank_files(files, commits))
         chosen_files = [f.path for f in ranked] if budget.full else [f.path for f in ranked[: budget.files]]
     else:
         wanted = {t for k, t in only if k == "file"} | {t for k, t in only if k == "module"}
         chosen_files = [f.path for f in files if f.path in wanted or facts.module_of(f.path) in wanted]
     chosen_units: list[Unit] = []
+    # Within the budget, a few units of many files say more about the product than every
+    # method of one big file.
+    per_file = None if only is not None or budget.full else max(3, budget.units // max(1, budget.files))
     for path in chosen_files:
-        chosen_units += units_by_file[path]
+        chosen_units += units_by_file[path][:per_file]
     if only is None and not budget.full:
         chosen_units = chosen_units[: budget.units]
     narration.report.units = len(chosen_units)

@@ -258,3 +258,10 @@ def test_summaries_that_fail_the_check_fall_back_to_computed_text(settings, samp
     assert overview.summary.text == "Its README says: \u201cA small web shop that lists products and takes orders.\u201d"
     shop = next(p for p in overview.parts if p.area == "shop")
     assert shop.narrative.text.startswith("Made of ") and "cart.py" in shop.narrative.text
+
+
+def test_a_small_budget_covers_every_folder_first(settings, sample_repo):
+    service, repo, report = _narrate(settings, sample_repo.working_tree_dir, FakeBackend(), files=4, units=8)
+    parts = {p.area: p.narrative for p in service.overview(repo.id).parts}
+    # shop ranks first, but docs, tests and the top level each get their best file before shop's second.
+    assert all(parts[area] is not None for area in ("shop", "docs", "tests", "(top level)")), parts

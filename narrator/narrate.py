@@ -20,7 +20,7 @@ from typing import Callable, Iterable
 
 from db.store import Store, cache_key
 from narrator import facts, prompts
-from narrator.backends import Backend, make_backend
+from narrator.backends import Backend, describe, make_backend
 from narrator.commits import CommitInfo, cut_patch, recent_commits
 from narrator.errors import NarratorError
 from narrator.faithful import CHECK_VERSION, check
@@ -234,6 +234,7 @@ class Narration:
         self.repo_id = repo_id
         self.budget = budget
         self._backend = backend
+        self._identity = (backend.name, backend.adapter) if backend is not None else None
         self.progress = progress or (lambda done, total, message: None)
         self.report = RunReport()
         self.done = 0
@@ -247,9 +248,13 @@ class Narration:
         return self._backend
 
     def identity(self) -> tuple[str, str | None]:
-        from narrator.backends import describe
+        """(model, adapter) as they go into cache keys; known without loading the model.
 
-        return describe(self.settings) if self._backend is None else (self._backend.name, self._backend.adapter)
+        Computed once: the adapter id hashes the adapter's weights, far too slow to redo per task.
+        """
+        if self._identity is None:
+            self._identity = describe(self.settings)
+        return self._identity
 
     def _key(self, task: Task) -> str:
         model, adapter = self.identity()
@@ -277,7 +282,7 @@ class Narration:
             self.progress(self.done, self.total, f"{message} ({start + 1}-{start + len(batch)} of {len(todo)})")
             answers = self.backend.generate([t.messages for t in batch], max_new_tokens=max(t.max_new_tokens for t in batch))
             self.report.model_calls += len(batch)
-            model, adapter = self.backend.name, self.backend.adapter
+            model, adapter = self.identity()
             for task, answer in zip(batch, answers):
                 source = "\n".join(m["content"] for m in task.messages)
                 checked = check(answer, source, task.max_sentences)
@@ -383,10 +388,11 @@ def narrate_repository(settings: Settings, store: Store, repo_id: int, budget: B
         if len(units) == 1:
             # A file with one unit says what that unit says: no second model call.
             file_texts[path] = children[0][1]
+            model, adapter = narration.identity()
             narration.store.put_narrative(key=narration._key(task), repo_id=repo_id, kind="file", target=path,
-                                          input_hash=task.input_hash, model=narration.identity()[0],
-                                          adapter=narration.identity()[1], prompt_version=prompts.PROMPT_VERSION,
-                                          text=children[0][1], flags={"copied_from_unit": True})
+                                          input_hash=task.input_hash, model=model, adapter=adapter,
+                                          prompt_version=prompts.PROMPT_VERSION, text=children[0][1],
+                                          flags={"copied_from_unit": True})
             narration.done += 1
         else:
             file_tasks.append(task)

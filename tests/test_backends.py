@@ -112,7 +112,10 @@ def test_lora_adapter_id_tracks_weights_and_changes_output(tiny_model, tmp_path)
     assert backends.adapter_id(adapter) != first_id
 
     settings = Settings(home=tmp_path / "home", model=str(tiny_model), adapter=str(adapter), device="cpu")
-    assert make_backend(settings).adapter == backends.adapter_id(adapter)
+    loaded = make_backend(settings)
+    assert loaded.adapter == backends.adapter_id(adapter)
+    # Narration keys its cache with describe() until (and unless) the model is loaded: they must agree.
+    assert backends.describe(settings) == (loaded.name, loaded.adapter)
 
 
 def test_quantization_config_factory():
@@ -188,6 +191,7 @@ def test_openai_compatible_backend(chat_server, monkeypatch):
 
     assert answers == ["echo: one", "echo: two", "echo: three"]
     assert backend.model == "served-model" and backend.name == f"openai:{chat_server}#default"
+    assert backends.describe(Settings(home=Path("/tmp/unused"), model=f"openai:{chat_server}")) == (backend.name, None)
     assert backend.calls == 3 and backend.generated_tokens == 9
     request = ChatServer.seen[0]
     assert request["path"] == "/v1/chat/completions"

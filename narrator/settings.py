@@ -12,7 +12,7 @@ repository (``adapters/smollm2-cocktail``), for the embedded model.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
@@ -36,8 +36,6 @@ class Settings:
     """Torch device for local models; ``None`` picks CUDA when present, else CPU."""
     quant: str = "none"
     """``nf4`` loads a local Hugging Face model in 4-bit (bitsandbytes); ``none`` keeps full precision."""
-    extra: dict = field(default_factory=dict)
-    """Free-form overrides for experiments (not read by library code)."""
 
     def __post_init__(self) -> None:
         if self.quant not in ("nf4", "none"):
@@ -56,10 +54,6 @@ class Settings:
     def model_dir(self) -> Path:
         """Where converted model copies (the embedded fp32 folder) are kept."""
         return self.home / "models"
-
-    def with_overrides(self, **changes) -> "Settings":
-        """A copy with the given non-None fields replaced (CLI flags win over the environment)."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
 def shipped_adapter() -> Path | None:

@@ -100,7 +100,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from training.dataset import split_file
-    from training.evaluate import DEFAULT_ADAPTER, default_adapter, evaluate_files
+    from training.evaluate import default_adapter, evaluate_files
 
     files: dict[str, Path] = {}
     if args.data:
@@ -116,7 +116,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.adapter is None:
         adapter = default_adapter()
         if adapter is None:
-            print(f"No default adapter at {DEFAULT_ADAPTER}; evaluating the base model", file=sys.stderr)
+            print("Narration uses no adapter (none shipped, active or set); evaluating the base model", file=sys.stderr)
     elif args.adapter.lower() == "none":
         adapter = None
     else:

@@ -16,14 +16,6 @@ from training.config import Quant, resolve_quant
 from training.errors import DataError, TrainingError
 from training.examples import Example, read_examples
 
-DEFAULT_ADAPTER = Path("adapters") / "smollm2-cocktail"
-"""Where the adapter narration uses by default lives, relative to the repository root."""
-
-
-def repo_root() -> Path:
-    return Path(__file__).resolve().parent.parent
-
-
 def default_adapter() -> Path | None:
     """The adapter narration uses by default (see ``narrator.settings.load_settings``), or None."""
     from narrator.settings import load_settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from narrator.errors import NarratorError
+from narrator.errors import run_command
 from narrator.settings import load_settings
 
 
@@ -91,14 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "commits", 1) < 0:
         print("error: --commits must be zero or more", file=sys.stderr)
         return 2
-    try:
-        return args.func(args)
-    except NarratorError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted: finished narratives are kept; run the same command again to resume", file=sys.stderr)
-        return 130
+    return run_command(lambda: args.func(args),
+                       "interrupted: finished narratives are kept; run the same command again to resume")
 
 
 if __name__ == "__main__":

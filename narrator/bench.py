@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from narrator.backends import make_backend
-from narrator.errors import NarratorError
+from narrator.errors import run_command
 from narrator.narrate import Budget, narrate_repository
 from narrator.report import markdown
 from narrator.service import NarratorService
@@ -81,12 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--db", help="cache URL (default: a fresh temporary SQLite file)")
     p.add_argument("--batch-size", type=int, default=8)
     args = p.parse_args(argv)
-    try:
+    def run() -> int:
         print(json.dumps(measure(args.repo, args.commits, args.units, args.model, args.db, args.batch_size), indent=2, default=str))
-    except NarratorError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
+        return 0
+
+    return run_command(run)
 
 
 if __name__ == "__main__":

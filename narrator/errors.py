@@ -5,6 +5,9 @@ a ``NarratorError`` whose message is one plain line. The CLI prints it and exits
 dashboard shows it in an error box. Anything else is a bug and keeps its traceback.
 """
 
+import sys
+from typing import Callable
+
 
 class NarratorError(Exception):
     """A problem with the user's input or environment, explained in one line."""
@@ -16,3 +19,17 @@ class RepoError(NarratorError):
 
 class ModelError(NarratorError):
     """The model cannot be loaded or cannot generate."""
+
+
+def run_command(command: Callable[[], int], interrupted: str = "interrupted") -> int:
+    """Run a command-line entry point: a ``NarratorError`` becomes one ``error:`` line on stderr and
+    exit status 1, Ctrl+C prints ``interrupted`` and exits 130; any other exception is a bug and
+    keeps its traceback."""
+    try:
+        return command()
+    except NarratorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(interrupted, file=sys.stderr)
+        return 130

@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from narrator.errors import NarratorError
+from narrator.errors import run_command
 from training.errors import DataError, TrainingError
 
 
@@ -263,14 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except NarratorError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("error: interrupted (resume with --resume)", file=sys.stderr)
-        return 130
+    return run_command(lambda: args.func(args), "error: interrupted (resume with --resume)")
 
 
 if __name__ == "__main__":

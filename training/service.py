@@ -25,7 +25,6 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, fields
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -33,7 +32,7 @@ from sqlalchemy import select
 from db.models import utc_now
 from db.store import Store, pid_alive
 from narrator.backends import adapter_id, adapter_weights
-from narrator.errors import ModelError, NarratorError
+from narrator.errors import ModelError, NarratorError, run_command
 from narrator.jobs import worker_env
 from narrator.settings import Settings, active_adapter_file, load_settings, set_active_adapter
 from training.config import LoraSettings, TrainConfig
@@ -487,12 +486,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1 or not args[0].isdigit():
         print("usage: python -m training.service RUN_ID", file=sys.stderr)
         return 2
-    try:
-        work(load_settings(), int(args[0]))
-    except NarratorError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_command(lambda: work(load_settings(), int(args[0])) or 0)
 
 
 if __name__ == "__main__":

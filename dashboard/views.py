@@ -233,6 +233,21 @@ def failure(pending_key: str, target: str) -> str | None:
     return st.session_state.get(pending_key + "_failed", {}).get(target)
 
 
+def narrate_control(svc: NarratorService, pending_key: str, kind: str, target: str, repo_id: int,
+                    narrative: NarrativeView | None, key: str, help: str) -> None:
+    """What an item offers when its narrative is missing or out of date: a Narrate (again) button,
+    "Being narrated…" while its on-demand job runs, and the error of a failed attempt."""
+    if is_pending(pending_key, target):
+        st.caption("Being narrated…")
+    elif narrative is None or narrative.stale:
+        if st.button("Narrate" if narrative is None else "Narrate again", key=key, help=help):
+            start_on_demand(svc, pending_key, kind, target, repo_id)
+            st.rerun()
+    problem = failure(pending_key, target)
+    if problem:
+        st.error(plain(problem))
+
+
 def watch_jobs(svc: NarratorService, pending_key: str) -> None:
     """While on-demand jobs started from this page run, poll them every two seconds.
 

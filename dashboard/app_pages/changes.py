@@ -50,16 +50,8 @@ for commit in commits[:shown]:
             show_narrative(commit.narrative)
         else:
             st.markdown(plain(commit.subject))
-        if commit.narrative is None or commit.narrative.stale:  # missing or out of date: redo on demand
-            if views.is_pending(PENDING, commit.sha):
-                st.caption("Being narrated…")
-            elif st.button("Narrate" if commit.narrative is None else "Narrate again", key=f"changes_narrate_{commit.sha}",
-                           help="Explain this change in plain words."):
-                views.start_on_demand(service, PENDING, "commit", commit.sha, repo.id)
-                st.rerun()
-        problem = views.failure(PENDING, commit.sha)
-        if problem:
-            st.error(plain(problem))
+        views.narrate_control(service, PENDING, "commit", commit.sha, repo.id, commit.narrative,
+                              key=f"changes_narrate_{commit.sha}", help="Explain this change in plain words.")
         with st.expander("Evidence"):
             st.markdown(f"{len(commit.files)} file{'s' if len(commit.files) != 1 else ''} · "
                         f"\\+{commit.added} / \\-{commit.removed} lines · commit {plain(commit.sha)}")

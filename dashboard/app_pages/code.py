@@ -38,18 +38,10 @@ for module in modules:
         with st.expander(plain(file.path)):
             if file.narrative is not None:
                 show_narrative(file.narrative)
-            if views.is_pending(PENDING, file.path):
-                st.caption("Being narrated…")
-            elif file.narrative is None or file.narrative.stale:  # missing or out of date: redo on demand
-                if file.narrative is None:
-                    st.caption("This file has not been narrated yet.")
-                if st.button("Narrate" if file.narrative is None else "Narrate again", key=f"code_narrate_{file.path}",
-                             help="Explain this file in plain words."):
-                    views.start_on_demand(service, PENDING, "file", file.path, repo.id)
-                    st.rerun()
-            problem = views.failure(PENDING, file.path)
-            if problem:
-                st.error(plain(problem))
+            elif not views.is_pending(PENDING, file.path):
+                st.caption("This file has not been narrated yet.")
+            views.narrate_control(service, PENDING, "file", file.path, repo.id, file.narrative,
+                                  key=f"code_narrate_{file.path}", help="Explain this file in plain words.")
             for unit in file.units:
                 if unit.kind == "file" and file.narrative is not None:
                     continue  # a whole-file unit says what the file's narrative above says

@@ -24,6 +24,18 @@ class ExplodingBackend(FakeBackend):
         return super().generate(prompts, max_new_tokens)
 
 
+class Answering(FakeBackend):
+    """Gives the same answer to every prompt (an invented detail, say)."""
+
+    def __init__(self, answer: str) -> None:
+        super().__init__()
+        self.answer = answer
+
+    def generate(self, prompts, max_new_tokens=64):
+        self.calls += len(prompts)
+        return [self.answer] * len(prompts)
+
+
 def _narrate(settings, repo_path, backend, **budget):
     service = NarratorService(settings)
     repo = service.add_repository(str(repo_path))
@@ -154,12 +166,8 @@ def test_large_diff_is_cut_and_the_narrative_says_so(settings, tmp_path):
 
 
 def test_fake_model_faithfulness_flags_are_stored(settings, sample_repo):
-    class Inventive(FakeBackend):
-        def generate(self, prompts, max_new_tokens=64):
-            self.calls += len(prompts)
-            return ["It changes the shop. It fixes versions 10.3 and 10.8."] * len(prompts)
-
-    service, repo, report = _narrate(settings, sample_repo.working_tree_dir, Inventive())
+    inventive = Answering("It changes the shop. It fixes versions 10.3 and 10.8.")
+    service, repo, report = _narrate(settings, sample_repo.working_tree_dir, inventive)
     assert report.flagged > 0
     narrative = service.changes(repo.id)[0].narrative
     assert narrative.text == "It changes the shop."
@@ -248,12 +256,7 @@ def test_digest_covers_the_last_seven_days_with_commits_grouped_by_area(settings
 
 
 def test_summaries_that_fail_the_check_fall_back_to_computed_text(settings, sample_repo):
-    class Inventive(FakeBackend):
-        def generate(self, prompts, max_new_tokens=64):
-            self.calls += len(prompts)
-            return ["It is version 9.9.9 of it."] * len(prompts)
-
-    service, repo, _ = _narrate(settings, sample_repo.working_tree_dir, Inventive())
+    service, repo, _ = _narrate(settings, sample_repo.working_tree_dir, Answering("It is version 9.9.9 of it."))
     overview = service.overview(repo.id)
     assert overview.summary.text == "Its README says: \u201cA small web shop that lists products and takes orders.\u201d"
     shop = next(p for p in overview.parts if p.area == "shop")

@@ -345,7 +345,9 @@ def narrate_repository(settings: Settings, store: Store, repo_id: int, budget: B
     repo_row = store.get_repository(repo_id)
     progress = progress or (lambda done, total, message: None)
     progress(0, 0, "Reading the repository")
-    _, files, scanned, commits, units_by_file = scan(settings, store, repo_id, None if only else max(budget.commits, budget.history))
+    # On demand too, only the recorded history is read: the commits a page can show come from it,
+    # and reading every patch of a long history would take minutes.
+    _, files, scanned, commits, units_by_file = scan(settings, store, repo_id, max(budget.commits, budget.history))
     narration = Narration(settings, store, repo_id, budget, backend, progress)
     narration.report.skipped_files = skipped_summary(scanned)
     narration.report.skipped_note = scanned.note() if narration.report.skipped_files else ""
@@ -353,6 +355,9 @@ def narrate_repository(settings: Settings, store: Store, repo_id: int, budget: B
     language = {f.path: f.language for f in files}
 
     wanted_commits = [c for c in commits if only is None or ("commit", c.sha) in only][: budget.commits if only is None else None]
+    missing = {t for k, t in only or [] if k == "commit"} - {c.sha for c in wanted_commits}
+    if missing:
+        raise NarratorError(f"Commit {sorted(missing)[0][:12]} is not among the latest {len(commits)} commits of this repository.")
     if only is None:
         ranked = spread_over_folders(rank_files(files, commits))
         chosen_files = [f.path for f in ranked] if budget.full else [f.path for f in ranked[: budget.files]]

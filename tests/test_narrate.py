@@ -6,6 +6,7 @@ import pytest
 
 from db.store import Store
 from narrator.backends import FakeBackend
+from narrator.errors import NarratorError
 from narrator.narrate import Budget, narrate_repository, run_job
 from narrator.service import NarratorService
 from tests.conftest import START, commit_files
@@ -268,3 +269,11 @@ def test_a_small_budget_covers_every_folder_first(settings, sample_repo):
     parts = {p.area: p.narrative for p in service.overview(repo.id).parts}
     # shop ranks first, but docs, tests and the top level each get their best file before shop's second.
     assert all(parts[area] is not None for area in ("shop", "docs", "tests", "(top level)")), parts
+
+
+def test_on_demand_commit_outside_the_recorded_history_is_a_clear_error(settings, sample_repo):
+    service, repo, _ = _narrate(settings, sample_repo.working_tree_dir, FakeBackend(), commits=1)
+    job_id = service.store.create_job(repo.id, "narrate", {"only": [["commit", "f" * 40]]})
+    with pytest.raises(NarratorError, match="not among the latest 5 commits"):
+        run_job(settings, job_id, backend=FakeBackend())
+    assert service.job(job_id).status == "failed"

@@ -272,10 +272,13 @@ class Narration:
                 self.report.cached += 1
         return todo
 
-    def run(self, tasks: list[Task], message: str) -> dict[str, str]:
-        """Narrate ``tasks`` in batches, storing each batch as soon as it is done."""
+    def run(self, tasks: list[Task], message: str, todo: list[Task] | None = None) -> dict[str, str]:
+        """Narrate ``tasks`` in batches, storing each batch as soon as it is done.
+
+        ``todo`` is ``pending(tasks)`` when the caller already looked the tasks up in the cache.
+        """
         # Similar lengths in one batch waste less time on padding.
-        todo = sorted(self.pending(tasks), key=lambda t: sum(len(m["content"]) for m in t.messages))
+        todo = sorted(self.pending(tasks) if todo is None else todo, key=lambda t: sum(len(m["content"]) for m in t.messages))
         size = self.budget.batch_size
         for start in range(0, len(todo), size):
             batch = todo[start : start + size]
@@ -378,9 +381,9 @@ def narrate_repository(settings: Settings, store: Store, repo_id: int, budget: B
 
     stage1 = [commit_task(c, budget) for c in wanted_commits] + [unit_task(u, language[u.path], budget) for u in chosen_units]
     # Upper bound for the progress bar; later stages shrink it as cached answers are found.
-    narration.total = len(narration.pending(stage1)) + len(covered) + len(modules) + (1 if only is None else 0)
-    narration.report.cached = 0
-    unit_texts = narration.run(stage1, "Explaining commits and code")
+    todo = narration.pending(stage1)
+    narration.total = len(todo) + len(covered) + len(modules) + (1 if only is None else 0)
+    unit_texts = narration.run(stage1, "Explaining commits and code", todo)
 
     file_texts: dict[str, str] = {}
     file_tasks = []

@@ -16,7 +16,7 @@ from db.store import Store
 from narrator import facts, jobs, prompts
 from narrator.backends import describe
 from narrator.errors import NarratorError
-from narrator.narrate import digest, file_hash, module_hash
+from narrator.narrate import file_hash, module_hash
 from narrator.repo import open_repository, repository_name, validate_source
 from narrator.settings import Settings
 

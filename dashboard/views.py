@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from narrator.errors import NarratorError
+from narrator.provenance import Said
 from narrator.service import JobView, NarrativeView, NarratorService, RepoView
 from narrator.settings import Settings, load_settings
 
@@ -35,13 +36,17 @@ STALE_NOTE = "(out of date — will be redone)"
 CATEGORIES: dict[str, tuple[str, str]] = {
     # category -> (label for readers, badge colour); the order is the chart's stacking order.
     "feature": ("New feature", "green"),
-    "fix": ("Fix", "red"),
+    "fix": ("Fix", "orange"),
+    "security": ("Security fix", "red"),
+    "release": ("Release", "primary"),
+    "dependencies": ("Dependency update", "yellow"),
     "maintenance": ("Maintenance", "gray"),
     "docs": ("Documentation", "blue"),
     "tests": ("Tests", "violet"),
 }
 _CHART_COLOURS = {
-    "feature": "#2e9e5b", "fix": "#d6453d", "maintenance": "#8a8f98", "docs": "#3b7dd8", "tests": "#8e5cc9",
+    "feature": "#2e9e5b", "fix": "#e08a2c", "security": "#d6453d", "release": "#ff4b4b", "dependencies": "#c9b22e",
+    "maintenance": "#8a8f98", "docs": "#3b7dd8", "tests": "#8e5cc9",
 }
 
 # CommonMark lets a backslash escape any ASCII punctuation character, and an escaped character is
@@ -99,11 +104,34 @@ def job_summary(job: JobView) -> str:
     return "Narration failed" + (f" after {job.done} of {job.total} steps." if job.total else ".")
 
 
+def source_caption(label: str, by_model: bool) -> str:
+    """The small provenance label under a sentence; model text is marked as such."""
+    return f"\u2139\ufe0f {label}" if by_model else f"\u2714 {label}"
+
+
+def glossary_help(terms: Iterable[tuple[str, str]]) -> str | None:
+    """Tooltip text explaining the jargon in a headline, or None when there is none."""
+    lines = [f"{term}: {explanation}" for term, explanation in terms]
+    return "\n\n".join(lines) or None
+
+
+DROPPED = {
+    "faithfulness": "named things its input does not show",
+    "contradicts the subject": "contradicted what the developer wrote",
+    "repeats the subject": "only repeated what the developer wrote",
+    "reads like a commit subject": "described a change, not the part",
+}
+
+
 def narrative_notes(narrative: NarrativeView) -> list[str]:
-    """Small notes under a narrative: out of date, or edited by the faithfulness check."""
+    """Small notes under a narrative: out of date, or edited or dropped by the checks."""
     notes = []
-    dropped = int((narrative.flags or {}).get("dropped_sentences") or 0)
-    if dropped and not narrative.text.strip():
+    flags = narrative.flags or {}
+    reason = flags.get("dropped")
+    dropped = int(flags.get("dropped_sentences") or 0)
+    if reason:
+        notes.append(f"The model's text was left out: it {DROPPED.get(reason, reason)}.")
+    elif dropped and not narrative.text.strip():
         notes.append("The model's explanation named things not found in the code, so it was left out.")
     elif dropped:
         notes.append(f"({dropped} sentence{'s' if dropped != 1 else ''} left out: "
@@ -202,14 +230,22 @@ def require_repo(svc: NarratorService) -> RepoView:
 
 
 def show_narrative(narrative: NarrativeView | None, missing: str = "Not narrated yet.") -> None:
-    """A narrative as literal text, with a note when it is out of date."""
+    """A narrative as literal text with its source label, and a note when it is out of date."""
     if narrative is None:
         st.caption(missing)
         return
     if narrative.text.strip():
         st.markdown(plain(narrative.text))
+        st.caption(plain(source_caption(narrative.label, narrative.source == "model")))
     for note in narrative_notes(narrative):
         st.caption(note)
+
+
+def show_said(item: Said, help: str | None = None, bold: bool = False) -> None:
+    """A sentence with its source label (``narrator.provenance.Said``), as literal text."""
+    text = plain(item.text)
+    st.markdown(f"**{text}**" if bold and text else text, help=help)
+    st.caption(plain(source_caption(item.label, item.by_model)) + (f" {STALE_NOTE}" if item.stale else ""))
 
 
 def start_on_demand(svc: NarratorService, pending_key: str, kind: str, target: str, repo_id: int) -> None:
@@ -286,3 +322,38 @@ def guarded(action: Callable[[], object], what: str) -> str | None:
         log.exception("%s failed", what)
         return f"{what} failed: {type(error).__name__}: {error}".splitlines()[0]
     return None
+
+
+PERIOD_CHOICES = {"7d": "Last 7 days with commits", "30d": "Last 30 days", "90d": "Last 90 days",
+                  "range": "Chosen dates"}
+
+
+def period_picker(svc: NarratorService, repo_id: int, key: str):
+    """A period choice ('7d', '30d', '90d' or a (from, to) date pair), shared by the digest views."""
+    choice = st.segmented_control("Period", list(PERIOD_CHOICES), format_func=PERIOD_CHOICES.get, default="7d",
+                                  key=key)
+    if choice != "range":
+        return choice or "7d"
+    bounds = svc.change_filters(repo_id)
+    if bounds["first"] is None:
+        return "7d"
+    picked = st.date_input("Between", value=(bounds["first"], bounds["last"]), min_value=bounds["first"],
+                           max_value=bounds["last"], key=key + "_dates")
+    return (picked[0], picked[1]) if len(picked) == 2 else None
+
+
+def commit_link(shas: Iterable[str]) -> None:
+    """A link to the Changes page showing exactly these commits."""
+    shas = list(dict.fromkeys(shas))
+    if not shas:
+        return
+    label = "the change" if len(shas) == 1 else f"the {len(shas)} changes"
+    st.page_link("app_pages/changes.py", label=f"See {label}", icon=":material/arrow_forward:",
+                 query_params={"commits": ",".join(s[:12] for s in shas[:200])})
+
+
+def digest_line(line) -> None:
+    """One digest line (``narrator.digest.Line``): its text, its source, and a link to its commits."""
+    st.markdown(plain(line.text))
+    st.caption(plain(source_caption(line.source, line.source.startswith("written by the model"))))
+    commit_link(line.shas)

@@ -10,7 +10,7 @@ must describe the same tables (a test compares them).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -29,7 +29,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-NARRATIVE_KINDS = ("unit", "file", "module", "overview", "parts", "commit", "digest")
+NARRATIVE_KINDS = ("unit", "file", "module", "overview", "parts", "commit", "headline", "description", "digest")
+SOURCES = ("git", "developer", "pull request", "release notes", "readme", "package", "docstring", "model")
+"""Where a sentence comes from, most trusted first; 'model' is model text that passed the checks."""
 JOB_STATUSES = ("queued", "running", "done", "failed", "interrupted")
 ACTIVE_JOB_STATUSES = ("queued", "running")
 FINISHED_JOB_STATUSES = ("done", "failed", "interrupted")
@@ -107,6 +109,7 @@ class Narrative(Base):
     text: Mapped[str] = mapped_column(Text)
     flags: Mapped[Any] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    source: Mapped[str] = mapped_column(String(40), default="model", server_default="model")
 
 
 class Commit(Base):
@@ -131,6 +134,8 @@ class Commit(Base):
     removed: Mapped[int] = mapped_column(Integer, default=0)
     is_merge: Mapped[bool] = mapped_column(Boolean, default=False)
     input_hash: Mapped[str | None] = mapped_column(String(100))
+    headline: Mapped[str] = mapped_column(Text, default="", server_default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
 
 class Unit(Base):
@@ -205,6 +210,8 @@ class NarrativeRow:
     flags: Any
     """JSON details, e.g. sentences removed by the faithfulness check."""
     created_at: datetime
+    source: str = "model"
+    """Whose words the text is: one of ``SOURCES`` ('model' = written by the model, checked)."""
 
 
 @dataclass(frozen=True)
@@ -227,6 +234,31 @@ class CommitRow:
     removed: int
     is_merge: bool
     input_hash: str | None
+    headline: str = ""
+    """The developer's own subject without its conventional prefix, or a merge's pull request title."""
+    details: dict = field(default_factory=dict)
+    """Facts from the message and the diff (see ``narrator.history.commit_details``)."""
+
+    @property
+    def headline_source(self) -> str:
+        """'developer' or 'pull request': whose words the headline is."""
+        return (self.details or {}).get("headline_source", "developer")
+
+    @property
+    def version(self) -> str | None:
+        return (self.details or {}).get("version")
+
+    @property
+    def advisories(self) -> list[str]:
+        return list((self.details or {}).get("advisories", []))
+
+    @property
+    def release_notes(self) -> list[str]:
+        return list((self.details or {}).get("release_notes", []))
+
+    @property
+    def paths(self) -> list[str]:
+        return [f["path"] for f in self.files or []]
 
 
 @dataclass(frozen=True)

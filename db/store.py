@@ -44,6 +44,7 @@ from db.models import (
     FINISHED_JOB_STATUSES,
     JOB_STATUSES,
     NARRATIVE_KINDS,
+    SOURCES,
     Commit,
     CommitRow,
     Job,
@@ -284,6 +285,7 @@ class Store:
         prompt_version: str,
         text: str,
         flags: Any = None,
+        source: str = "model",
     ) -> None:
         """Store a narrative under ``key``; a key already stored is left as it is (no error).
 
@@ -291,6 +293,8 @@ class Store:
         """
         if kind not in NARRATIVE_KINDS:
             raise ValueError(f"Unknown narrative kind {kind!r}; expected one of {', '.join(NARRATIVE_KINDS)}")
+        if source not in SOURCES:
+            raise ValueError(f"Unknown narrative source {source!r}; expected one of {', '.join(SOURCES)}")
         try:
             with self.session(write=True) as s:
                 if s.scalar(select(Narrative.id).where(Narrative.key == key)) is not None:
@@ -299,7 +303,7 @@ class Store:
                     Narrative(
                         key=key, repo_id=repo_id, kind=kind, target=target, input_hash=input_hash,
                         model=model, adapter=adapter, prompt_version=prompt_version, text=text,
-                        flags={} if flags is None else flags,
+                        flags={} if flags is None else flags, source=source,
                     )
                 )
         except IntegrityError:

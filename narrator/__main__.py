@@ -47,8 +47,26 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     service = NarratorService(_settings(args))
     repo = service.find(args.repo)
-    print(markdown(service, repo.id, commits=args.commits))
+    print(markdown(service, repo.id, commits=args.commits, period=args.period))
     return 0
+
+
+def period_arg(text: str):
+    """``7d``/``30d``/``90d``, or a range ``YYYY-MM-DD..YYYY-MM-DD``."""
+    from datetime import date
+
+    if ".." not in text:
+        if text not in ("7d", "30d", "90d"):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a period: use 7d, 30d, 90d or FROM..TO (YYYY-MM-DD)")
+        return text
+    first, _, last = text.partition("..")
+    try:
+        start, end = date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date range: use YYYY-MM-DD..YYYY-MM-DD") from None
+    if end < start:
+        raise argparse.ArgumentTypeError(f"{text!r} ends before it starts")
+    return (start, end)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -75,6 +93,8 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("show", help="print the cached narratives as Markdown (no model is loaded)")
     s.add_argument("repo")
     s.add_argument("--commits", type=int, default=30, help="latest commits to list (default 30)")
+    s.add_argument("--period", type=period_arg, default="7d",
+                   help="digest period: 7d (the last 7 days with commits, default), 30d, 90d or FROM..TO")
     s.add_argument("--db", help="SQLAlchemy URL of the cache")
     s.add_argument("--model", help="the model whose narratives count as fresh")
     s.add_argument("--adapter", help="the adapter whose narratives count as fresh")

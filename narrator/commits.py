@@ -55,6 +55,8 @@ class CommitInfo:
     """Total lines removed."""
     patch: str
     """Unified diff from the first parent (the empty tree for a root commit) to this commit."""
+    tags: tuple[str, ...] = ()
+    """Tags pointing at this commit (annotated tags by the commit they tag)."""
 
     @property
     def is_merge(self) -> bool:
@@ -82,10 +84,26 @@ def recent_commits(repo: git.Repo, limit: int | None = None, since: datetime | N
         options["max_count"] = limit
     if since is not None:
         options["since"] = since.isoformat()
-    return [_describe_commit(repo, commit) for commit in repo.iter_commits("HEAD", **options)]
+    tags = tags_by_commit(repo)
+    return [_describe_commit(repo, commit, tags.get(commit.hexsha, ()))
+            for commit in repo.iter_commits("HEAD", **options)]
 
 
-def _describe_commit(repo: git.Repo, commit: git.Commit) -> CommitInfo:
+def tags_by_commit(repo: git.Repo) -> dict[str, tuple[str, ...]]:
+    """Every tag of the repository by the sha of the commit it marks."""
+    # %(*objectname) is the tagged object of an annotated tag (empty for a lightweight tag).
+    raw = repo.git.execute(["git", "for-each-ref", "refs/tags", "--format=%(objectname) %(*objectname) %(refname:short)"])
+    found: dict[str, list[str]] = {}
+    for line in raw.splitlines():
+        parts = line.split(" ", 2)
+        if len(parts) != 3:
+            continue
+        direct, peeled, name = parts
+        found.setdefault(peeled or direct, []).append(name)
+    return {sha: tuple(sorted(names)) for sha, names in found.items()}
+
+
+def _describe_commit(repo: git.Repo, commit: git.Commit, tags: tuple[str, ...] = ()) -> CommitInfo:
     # Gotcha: GitPython's commit.diff(parent) runs parent <- commit, the reverse of what a reader
     # expects. diff-tree with (first parent, commit) gives the usual direction: '+' lines are new.
     # A root commit is compared with the empty tree; a merge with its first parent, i.e. what the
@@ -111,6 +129,7 @@ def _describe_commit(repo: git.Repo, commit: git.Commit) -> CommitInfo:
         added=sum(f.added for f in files),
         removed=sum(f.removed for f in files),
         patch=patch,
+        tags=tags,
     )
 
 

@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from pathlib import PurePosixPath
 
-CATEGORIES = ("feature", "fix", "maintenance", "docs", "tests")
+CATEGORIES = ("feature", "fix", "security", "release", "dependencies", "docs", "tests", "maintenance")
 
 TOP_LEVEL = "(top level)"
 
@@ -39,21 +39,385 @@ def is_test_path(path: str) -> bool:
     ) is not None
 
 
-def categorize(subject: str, paths: list[str]) -> str:
-    """One of CATEGORIES, from the commit's paths first (they cannot lie), then its message."""
+# --- paths: dependencies and CI ---------------------------------------------------------------
+
+_LOCK_NAMES = frozenset({
+    "poetry.lock", "uv.lock", "pdm.lock", "pipfile.lock", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock",
+    "pnpm-lock.yaml", "bun.lock", "bun.lockb", "cargo.lock", "go.sum", "composer.lock", "gemfile.lock", "mix.lock",
+    "packages.lock.json", "gradle.lockfile", "pubspec.lock", "podfile.lock", "flake.lock", "conda-lock.yml",
+})
+# Files that hold nothing but dependencies: any change to them is a dependency change.
+_PURE_MANIFEST = re.compile(r"^(pipfile|gemfile|go\.mod|(requirements|constraints)[\w.-]*\.(txt|in)|environment\.ya?ml)$")
+# Manifests that also hold a package's metadata and scripts: dependencies only with more evidence.
+_MIXED_MANIFESTS = frozenset({"package.json", "pyproject.toml", "cargo.toml", "composer.json", "pom.xml", "build.gradle",
+                              "build.gradle.kts", "setup.cfg", "setup.py", "mix.exs", "pubspec.yaml", "podfile", "deno.json"})
+
+
+def is_lock_path(path: str) -> bool:
+    """Lock files, written by a package manager to pin exact versions (poetry.lock, yarn.lock, go.sum...)."""
+    return PurePosixPath(path).name.lower() in _LOCK_NAMES
+
+
+def _is_pure_manifest(path: str) -> bool:
+    p = PurePosixPath(path)
+    name = p.name.lower()
+    in_requirements_folder = len(p.parts) > 1 and p.parts[-2].lower() == "requirements" and p.suffix.lower() in (".txt", ".in")
+    return _PURE_MANIFEST.match(name) is not None or in_requirements_folder
+
+
+def is_dependency_path(path: str) -> bool:
+    """Lock files and dependency manifests.
+
+    Includes manifests that also carry metadata (package.json, pyproject.toml, Cargo.toml, pom.xml...),
+    because a dependency bump touches them; ``categorize`` asks for more evidence before calling a
+    change to those alone "dependencies". A *.gemspec is package metadata, not listed.
+    """
+    return is_lock_path(path) or _is_pure_manifest(path) or PurePosixPath(path).name.lower() in _MIXED_MANIFESTS
+
+
+_CI_FILES = frozenset({".gitlab-ci.yml", ".travis.yml", "azure-pipelines.yml", "jenkinsfile", ".pre-commit-config.yaml",
+                       "appveyor.yml", ".appveyor.yml", "bitbucket-pipelines.yml", ".drone.yml", ".woodpecker.yml",
+                       "cloudbuild.yaml", "cloudbuild.yml", "renovate.json", ".renovaterc", ".renovaterc.json",
+                       ".pre-commit-hooks.yaml", "codecov.yml", ".codecov.yml", ".mergify.yml"})
+_CI_FOLDERS = frozenset({".circleci", ".buildkite", ".azure-pipelines", ".woodpecker"})
+
+
+def is_ci_path(path: str) -> bool:
+    """Build-and-check automation: GitHub workflows, actions and bot settings, GitLab/CircleCI/Travis/... files.
+
+    Under ``.github/`` that is ``workflows/``, ``actions/`` and the YAML settings at its top level
+    (dependabot.yml, release-drafter.yml, labeler.yml), not issue templates or FUNDING.yml. Local
+    test runners (tox.ini, noxfile.py) are not CI: developers run them by hand too.
+    """
+    p = PurePosixPath(path)
+    parts = [part.lower() for part in p.parts]
+    if not parts:
+        return False
+    if parts[0] == ".github":
+        if len(parts) > 2 and parts[1] in ("workflows", "actions"):
+            return True
+        return len(parts) == 2 and p.suffix.lower() in (".yml", ".yaml") and parts[1] not in ("funding.yml", "funding.yaml")
+    if parts[0] == ".gitlab" and len(parts) > 1 and parts[1] == "ci":
+        return True
+    return parts[0] in _CI_FOLDERS or parts[-1] in _CI_FILES
+
+
+# --- people and words -------------------------------------------------------------------------
+
+_BOT = re.compile(r"\[bot\]|\b(dependabot|renovate|pre-commit-ci|github-actions|greenkeeper|snyk-bot|pyup-bot|depfu|mend-bolt|whitesource)\b", re.I)
+_DEPENDENCY_BOT = re.compile(r"\b(dependabot|renovate|pre-commit-ci|greenkeeper|snyk-bot|pyup-bot|depfu|mend|whitesource)", re.I)
+
+
+def is_bot(author: str, email: str = "") -> bool:
+    """Automated authors: dependabot, renovate, pre-commit-ci, github-actions, ... and any "[bot]" account."""
+    return bool(_BOT.search(author) or _BOT.search(email))
+
+
+_ADVISORY = re.compile(r"\b(CVE-\d{4}-\d{4,}|GHSA(?:-[0-9a-z]{4}){3}|PYSEC-\d{4}-\d+|RUSTSEC-\d{4}-\d{4}|GO-\d{4}-\d{4,})\b", re.I)
+_SECURITY = re.compile(
+    r"\b(vulnerab\w*|security|secure|insecure|exploit\w*|malicious|XSS|CSRF|XSRF|SSRF|RCE|CWE-\d+"
+    r"|(?<!dependency )(?<!dependency-)injection|denial[- ]of[- ]service|(?-i:D?DoS)|(?-i:ReDoS)|(?:path|directory) traversal"
+    r"|(?:decompression|zip) bomb|privilege escalation|(?:remote )?code execution|clickjacking|open redirect"
+    r"|auth(?:entication|orization)? bypass|timing attack|buffer overflow|(?:credential|secret|token|password)s? leak)\b", re.I)
+
+
+def advisories(text: str) -> list[str]:
+    """Security advisory ids (CVE, GHSA, PYSEC, RUSTSEC, GO) in ``text``: upper-cased, unique, in order."""
+    return list(dict.fromkeys(m.upper() for m in _ADVISORY.findall(text)))
+
+
+def is_security_text(text: str) -> bool:
+    """Whether ``text`` speaks of security: advisory ids, "vulnerability", XSS, "denial of service", ...
+
+    "DoS" is matched in that case only (not "dos"); "dependency injection" is a design pattern, not
+    an attack.
+    """
+    return bool(_ADVISORY.search(text) or _SECURITY.search(text))
+
+
+# --- releases ---------------------------------------------------------------------------------
+
+_VER = r"v?(\d+(?:\.\d+)+(?:[-.]?(?:a|b|c|rc|alpha|beta|pre|preview|dev|post)\.?\d*)?(?:[-+][0-9A-Za-z][0-9A-Za-z.-]*)?)"
+_RELEASE_PREFIX = re.compile(r"^(?:(?:chore|build|ci|release)(?:\([^)]*\))?!?:|\[release\])\s*", re.I)
+_RELEASE_FORMS = [re.compile(f"^{form}$", re.I) for form in (
+    rf"(?:prepare|prepare for|cut|tag|publish)?\s*(?:the )?releas(?:e|ed|ing)(?: of)?(?: version)? {_VER}(?:\s*[-–—:(].*)?",
+    rf"(?:bump|update|set|change|increment)(?: the)?(?: package)? version(?: number)?:?(?: to| from \S+ to| \S+ (?:to|->|→))? {_VER}",
+    rf"(?:bump|update) to {_VER}",
+    rf"version(?: bump)?:?(?: to)? {_VER}",
+    rf"{_VER}(?: release| released)?",
+)]
+
+
+def release_version(subject: str) -> str | None:
+    """The version a release subject announces, without a leading "v", or None.
+
+    "Release 2.7.1", "v2.7.1", "Bump version to 2.7.1", "Bump version: 1.2.0 → 1.3.0", "Version 2.7.1",
+    "Prepare release 1.2.0", "chore(release): 1.2.0", "Release v2.0.0-rc.1" all announce one;
+    "Bump requests from 2.1 to 2.2" (a dependency) and "Fix crash in 2.7 parser" do not.
+    """
+    text = re.sub(r"^[^\w\[]+", "", " ".join(subject.split()))      # leading emoji such as "🔖"
+    text = _RELEASE_PREFIX.sub("", text)
+    text = re.sub(r"\s*\((?:#\d+|[\w.-]+/[\w.-]+#\d+)\)\s*$|[.!\s]+$", "", text)
+    for form in _RELEASE_FORMS:
+        if match := form.match(text):
+            return next(g for g in match.groups() if g)
+    return None
+
+
+def _patch_files(patch: str) -> list[tuple[str, list[str]]]:
+    """(new path, lines of its hunks with their +/-/space marker) for each file of a git diff."""
+    files: list[tuple[str, list[str]]] = []
+    in_hunk = False                      # header lines ("--- a/x", "index ...") come before the first @@
+    for line in patch.splitlines():
+        if line.startswith("diff --git "):
+            match = re.match(r'diff --git "?a/.*?"? "?b/(.*?)"?$', line)
+            files.append((match.group(1) if match else line.split()[-1], []))
+            in_hunk = False
+        elif files and (line.startswith("@@") or in_hunk and line[:1] in ("+", "-", " ", "")):
+            in_hunk = True
+            files[-1][1].append(line)
+    return files
+
+
+_QUOTED = r"""["']([^"']+)["']"""
+_VERSION_FIELDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
+    (re.compile(r"(^|/)(pyproject\.toml|cargo\.toml|setup\.cfg)$", re.I), re.compile(r"""^version\s*=\s*["']?([^"'\s#]+)""")),
+    (re.compile(r"(^|/)(package\.json|composer\.json)$", re.I), re.compile(r'^\s*"version"\s*:\s*"([^"]+)"')),
+    (re.compile(r"(^|/)setup\.py$", re.I), re.compile(rf"\bversion\s*=\s*{_QUOTED}")),
+    (re.compile(r"(\.gemspec|(^|/)version\.rb)$", re.I), re.compile(rf"(?:\bVERSION|\.version)\s*=\s*{_QUOTED}")),
+    (re.compile(r"(^|/)(__init__|_version|__about__|version)\.py$"), re.compile(rf"^__version__\s*=\s*(?:version\s*=\s*)?{_QUOTED}")),
+    (re.compile(r"(^|/)version\.go$", re.I), re.compile(r'\bVersion\s*=\s*"v?([^"]+)"')),
+    (re.compile(r"(^|/)mix\.exs$", re.I), re.compile(rf"\bversion:\s*{_QUOTED}")),
+    (re.compile(r"(^|/)VERSION(\.txt)?$"), re.compile(r"^\s*v?(\d+(?:\.\d+)+\S*)\s*$")),
+]
+_NOT_PACKAGE_SECTION = re.compile(r"^\s*\[.*(depend|target|patch|replace|workspace\.dependencies|tool\.(?!poetry\]|hatch|setuptools)).*\]", re.I)
+_POM_NESTED = re.compile(r"<(parent|dependency|plugin|extension|exclusion)>")
+
+
+def _new_version(path: str, lines: list[str]) -> str | None:
+    """The new value of ``path``'s version field when its hunks change it, else None."""
+    if path.endswith("pom.xml"):
+        return _pom_version(lines)
+    for name, field in _VERSION_FIELDS:
+        if not name.search(path):
+            continue
+        old, new, skip = None, None, False
+        for line in lines:
+            if line.startswith("@@"):
+                skip = False
+                continue
+            body = line[1:]
+            if re.match(r"^\s*\[", body):                # a TOML/INI section header seen in the hunk
+                skip = bool(_NOT_PACKAGE_SECTION.match(body))
+            match = None if skip else field.search(body)
+            if match and line.startswith("-"):
+                old = old or match.group(1)
+            elif match and line.startswith("+"):
+                new = new or match.group(1)
+        return new if new and old and new.lstrip("v") != old.lstrip("v") else None
+    return None
+
+
+def _pom_version(lines: list[str]) -> str | None:
+    """Best effort for Maven: a changed <version> near the top of pom.xml, outside <parent>/<dependency>."""
+    old = new = None
+    depth = 0
+    for line in lines:
+        if line.startswith("@@"):
+            start = re.search(r"\+(\d+)", line)
+            if start and int(start.group(1)) > 40:
+                return new if old and new and old != new else None
+            continue
+        depth += len(_POM_NESTED.findall(line)) - len(re.findall(r"</(parent|dependency|plugin|extension|exclusion)>", line))
+        match = re.search(r"<version>\s*([^<\s]+)\s*</version>", line)
+        if match and depth == 0:
+            if line.startswith("-"):
+                old = old or match.group(1)
+            elif line.startswith("+"):
+                new = new or match.group(1)
+    return new if old and new and old != new else None
+
+
+def version_change(patch: str) -> str | None:
+    """The new version when a git diff changes a package's version field, else None.
+
+    Reads pyproject.toml / setup.cfg / Cargo.toml (``version = "..."`` outside dependency tables seen
+    in the hunk), package.json / composer.json (``"version": "..."``), setup.py (``version="..."``),
+    *.gemspec / version.rb (``VERSION = "..."``), __init__.py / _version.py / __about__.py
+    (``__version__ = "..."``), version.go, mix.exs, a VERSION file and, best effort, pom.xml's own
+    <version>. A field only added (a new file) is not a change.
+    """
+    for path, lines in _patch_files(patch):
+        if version := _new_version(path, lines):
+            return version
+    return None
+
+
+_NOTES_NAME = re.compile(r"^(changelog|changes|history|news|release[-_ ]?notes)", re.I)
+_NOTES_FOLDERS = frozenset({"changelog", "changelog.d", "changes", ".changes", "newsfragments", "news", ".changeset", "releasenotes"})
+
+
+def is_release_notes_path(path: str) -> bool:
+    """CHANGELOG*/CHANGES*/HISTORY*/NEWS*/RELEASE*NOTES* files anywhere, and files in changelog folders."""
+    p = PurePosixPath(path)
+    folders = {part.lower() for part in p.parts[:-1]}
+    if folders & _NOTES_FOLDERS:
+        return not re.match(r"^(readme|config\.json|template)", p.name, re.I)
+    return bool(_NOTES_NAME.match(p.name)) and not p.name.lower().endswith((".py", ".js", ".ts", ".go", ".rs", ".java", ".rb", ".php"))
+
+
+_UNDERLINE = re.compile(r"^\s*([=\-~^*+#`'\".:_])\1{2,}\s*$")
+_VERSION_LINE = re.compile(
+    r"^\s*(?:#+\s*)?\[?(?:v(?:ersion)?\s*)?\d+(?:\.\d+)+[^\s\]]*\]?(?:\s*[-–—:(].*)?$|^\s*\(?\d{4}-\d{2}-\d{2}\)?\s*$"
+    r"|^\s*\[?unreleased\]?\s*(?:[-–—:(].*)?$", re.I)
+_BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
+_MARKUP = [
+    (re.compile(r"!?\[([^\]]+)\]\([^)]*\)"), r"\1"),                 # [text](url)
+    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),                  # [text][ref]
+    (re.compile(r"`([^`<]+?)\s*<[^>]+>`_{1,2}"), r"\1"),             # RST `text <url>`_
+    (re.compile(r":[\w:.-]+:`([^`]+)`"), r"\1"),                     # RST :role:`x`
+    (re.compile(r"``([^`]+)``"), r"\1"),
+    (re.compile(r"`([^`]+)`"), r"\1"),
+    (re.compile(r"\*\*([^*]+)\*\*|__([^_]+)__"), r"\1\2"),
+    (re.compile(r"(?<![\w*])\*([^*\s][^*]*)\*(?![\w*])"), r"\1"),
+    (re.compile(r"<!--.*?-->"), ""),
+]
+
+
+def _plain(text: str) -> str:
+    for pattern, replacement in _MARKUP:
+        text = pattern.sub(replacement, text)
+    return " ".join(text.split())
+
+
+def _note_entries(lines: list[str]) -> list[str]:
+    """Plain entries from the added lines of one release-notes file (see ``release_notes``)."""
+    added = [line[1:] for line in lines if line.startswith("+")]
+    entries: list[str] = []
+    entries_bulleted: list[bool] = []
+    joinable = False                     # may the next plain line continue the last entry?
+    in_comment = in_front = False
+    for i, line in enumerate(added):
+        stripped = line.strip()
+        if i == 0 and stripped == "---":
+            in_front = True
+            continue
+        if in_front:
+            in_front = stripped != "---"
+            continue
+        if in_comment or stripped.startswith("<!--") and "-->" not in stripped:
+            in_comment = "-->" not in stripped
+            continue
+        following = added[i + 1] if i + 1 < len(added) else ""
+        if (not stripped or stripped.startswith("#") or _UNDERLINE.match(stripped) or _VERSION_LINE.match(stripped)
+                or re.match(r"^\[[^\]]+\]:\s*\S", stripped) or re.match(r"^\.\. ", stripped) or _UNDERLINE.match(following)):
+            joinable = False
+            continue
+        bullet = _BULLET.match(line)
+        text = _plain(_BULLET.sub("", line) if bullet else line)
+        if not re.search(r"[A-Za-z]", text) or re.fullmatch(r"(?:\S*:\s*)?https?://\S+", text) or text.lower().startswith("full changelog"):
+            continue
+        if not bullet and joinable and entries and (line[:1].isspace() or not entries_bulleted[-1]):
+            entries[-1] = f"{entries[-1]} {text}"
+            continue
+        entries.append(text)
+        entries_bulleted.append(bool(bullet))
+        joinable = True
+    return entries
+
+
+def release_notes(patch: str, limit: int = 5) -> list[str]:
+    """Up to ``limit`` plain entries the diff adds to release notes, unique, in order.
+
+    Release notes are CHANGELOG*/CHANGES*/HISTORY*/NEWS*/RELEASE*NOTES* files (any folder, any
+    extension) and files under changelog folders (changelog/, changelog.d/, changes/, .changes/,
+    newsfragments/, news/, .changeset/). Headings, version/date lines, RST underlines, link
+    references, HTML comments, front matter and blank lines are skipped; bullet markers and
+    Markdown/RST markup are removed; wrapped lines are joined to their entry.
+    """
+    found: list[str] = []
+    for path, lines in _patch_files(patch):
+        if is_release_notes_path(path):
+            found.extend(e for e in _note_entries(lines) if e not in found)
+    return found[:limit]
+
+
+# --- categories -------------------------------------------------------------------------------
+
+_DEPENDENCY_SUBJECT = re.compile(
+    r"^(?:bump|update|upgrade|pin|downgrade)\s+(?:the\s+)?[\w@/.\-]+(?:\s+(?:action|requirement|dependency|docker tag|digest))?"
+    r"\s+(?:from\s+\S+\s+to|to|from)\s+v?\d"                                  # "Bump x from 1 to 2", "Update x action to v4"
+    r"|^bump the [\w.-]+ group\b"                                                 # dependabot groups
+    r"|^(?:update|upgrade|bump|pin)\s+(?:dependency|module|rust crate|npm package|package|gem|crate)\s+\S+"
+    r"|^(?:upgrade|bump|pin)\s+(?!version\b)[\w@/.\-]+$"                           # "Upgrade lodash"
+    r"|\b(?:bump|update|upgrade|pin|refresh)\w*\s+(?:all\s+|the\s+|some\s+|npm\s+|python\s+|js\s+)?(?:dev\s*)?(?:dependenc(?:y|ies)|deps|requirements|lock\s*files?)\b"
+    r"|\b(?:dependenc(?:y|ies)|deps)\s+(?:bump|update|upgrade)s?\b|^lock file maintenance\b|pre-commit autoupdate", re.I)
+_DEPENDENCY_WORDS = re.compile(r"\b(bump\w*|updat\w*|upgrad\w*|pin\w*|dependenc\w*|deps)\b", re.I)
+_CONVENTIONAL = {"feat": "feature", "fix": "fix", "docs": "docs", "test": "tests", "tests": "tests", "perf": "maintenance",
+                 "build": "maintenance", "ci": "maintenance", "chore": "maintenance", "refactor": "maintenance",
+                 "style": "maintenance", "revert": "maintenance", "security": "security", "release": "release", "deps": "dependencies"}
+
+
+def _is_dependency_change(headline: str, paths: list[str], scope: str | None, conventional_type: str | None, author: str, email: str) -> bool:
+    if paths and all(is_lock_path(p) or _is_pure_manifest(p) for p in paths):
+        return True
+    if paths and all(is_dependency_path(p) for p in paths) and (any(is_lock_path(p) for p in paths) or _DEPENDENCY_WORDS.search(headline)):
+        return True
+    if _DEPENDENCY_BOT.search(author) or _DEPENDENCY_BOT.search(email):
+        return True
+    if conventional_type == "deps" or (scope or "").lower() in ("deps", "deps-dev", "dev-deps", "dependencies", "dependency"):
+        return True
+    return bool(_DEPENDENCY_SUBJECT.search(headline))
+
+
+def categorize(headline: str, paths: list[str], *, body: str = "", conventional_type: str | None = None, scope: str | None = None,
+               author: str = "", email: str = "", tagged: bool = False, version: str | None = None) -> str:
+    """One of CATEGORIES for a commit: paths first (they cannot lie), then the developer's words.
+
+    The first rule that holds wins:
+
+    1. paths: all documentation -> "docs"; all tests or documentation -> "tests";
+    2. advisory ids (headline or body) or security wording (headline, or body unless a dependency bot
+       wrote it: their bodies quote whole upstream changelogs) -> "security", even on a lock file;
+    3. ``tagged``, a release headline (``release_version``) or a changed ``version`` field -> "release";
+    4. dependencies: only lock files or pure manifests (requirements*.txt, Pipfile, Gemfile, go.mod);
+       only dependency files with a lock file among them or bump/update/upgrade/pin words; a
+       dependency bot (dependabot, renovate, ...); a dependency subject ("Bump x from 1 to 2",
+       "Update dependency x to v3", "Upgrade lodash"); or conventional type/scope ``deps``;
+    5. only CI files (``is_ci_path``) -> "maintenance";
+    6. the conventional type: feat -> feature, fix -> fix, docs -> docs, test(s) -> tests,
+       security -> security, release -> release; perf, build, ci, chore, refactor, style and revert
+       -> maintenance (a speed-up changes no behaviour a manager would file as a feature);
+    7. message words: revert; fix words; maintenance words; docs or test words without feature
+       words; feature words;
+    8. otherwise "maintenance".
+    """
     if paths and all(is_doc_path(p) for p in paths):
         return "docs"
     if paths and all(is_test_path(p) or is_doc_path(p) for p in paths):
         return "tests"
-    if _FIX.search(subject):
-        return "fix"
-    if _MAINTENANCE.search(subject):
+    dependency_bot = bool(_DEPENDENCY_BOT.search(author) or _DEPENDENCY_BOT.search(email))
+    if advisories(headline + "\n" + body) or is_security_text(headline) or (not dependency_bot and is_security_text(body)):
+        return "security"
+    if tagged or version or release_version(headline):
+        return "release"
+    if _is_dependency_change(headline, paths, scope, conventional_type, author, email):
+        return "dependencies"
+    if paths and all(is_ci_path(p) for p in paths):
         return "maintenance"
-    if _DOCS_WORDS.search(subject) and not _FEATURE.search(subject):
+    if conventional_type and conventional_type.lower() in _CONVENTIONAL:
+        return _CONVENTIONAL[conventional_type.lower()]
+    if re.match(r"^revert\b", headline, re.I):
+        return "maintenance"
+    if _FIX.search(headline):
+        return "fix"
+    if _MAINTENANCE.search(headline):
+        return "maintenance"
+    if _DOCS_WORDS.search(headline) and not _FEATURE.search(headline):
         return "docs"
-    if _TEST_WORDS.search(subject) and not _FEATURE.search(subject):
+    if _TEST_WORDS.search(headline) and not _FEATURE.search(headline):
         return "tests"
-    if _FEATURE.search(subject):
+    if _FEATURE.search(headline):
         return "feature"
     return "maintenance"
 

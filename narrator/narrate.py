@@ -12,14 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Callable, Iterable
 
+from db.models import NarrativeRow
 from db.store import Store, cache_key
-from narrator import facts, prompts
+from narrator import changes, facts, project, prompts
 from narrator.backends import Backend, describe, make_backend
 from narrator.commits import CommitInfo, cut_patch, recent_commits
 from narrator.errors import NarratorError
@@ -81,6 +81,15 @@ class Task:
     suffix: str = ""
     """Computed text appended to the answer (e.g. what a cut diff left out)."""
     key: str = ""
+    fallback_source: str = "git"
+    """Whose words ``fallback`` is (a ``db.models.SOURCES`` value)."""
+    direct: str = ""
+    """Text that needs no model (a docstring, a README paragraph): stored as it is, as ``direct_source``."""
+    direct_source: str = "docstring"
+    origin: str = ""
+    """For ``direct`` text: the file it was read from, shown with its label."""
+    subject: str = ""
+    """For a commit explanation: the developer's subject the model's sentence must agree with."""
 
 
 @dataclass
@@ -163,24 +172,33 @@ def spread_over_folders(ranked: list[SourceFile]) -> list[SourceFile]:
     return spread
 
 
-def commit_task(commit: CommitInfo, budget: Budget) -> Task:
+def commit_task(commit: CommitInfo, row: dict, budget: Budget) -> Task | None:
+    """The model task a commit needs (see ``changes.needs_model``), or None when people's words suffice.
+
+    An uninformative subject gets a headline from the diff alone (the diff-only prompt the adapter
+    was trained on); an informative one without an explanation may get one sentence under it.
+    """
+    headline, need = row["headline"], changes.needs_model(row["category"], row["details"])
+    if need is None:
+        return None
     patch, omitted = cut_patch(commit.patch, budget.patch_tokens)
-    body = commit.message.split("\n", 1)[1] if "\n" in commit.message else ""
     paths = [c.path for c in commit.files]
-    messages = prompts.commit_prompt(commit.subject, body, paths, patch)
+    if need == "headline":
+        return Task(
+            kind="headline", target=commit.sha, messages=prompts.commit_prompt(paths, patch),
+            input_hash=commit_hash(commit), max_new_tokens=32, max_sentences=1,
+            fallback=changes.facts_headline(len(commit.files), commit.added, commit.removed, row["area"]),
+            fallback_source="git", suffix=f" ({omitted})" if omitted else "",
+        )
     return Task(
-        kind="commit",
-        target=commit.sha,
-        messages=messages,
-        input_hash=commit_hash(commit),
-        max_new_tokens=48,  # two short sentences; each extra token costs a decoding step for the batch
-        max_sentences=3,
-        fallback=f"The developer describes this change as: \u201c{commit.subject.strip()}\u201d.",
+        kind="commit", target=commit.sha, messages=prompts.explain_prompt(headline, paths, patch),
+        input_hash=commit_hash(commit), max_new_tokens=40, max_sentences=1, subject=headline,
         suffix=f" ({omitted})" if omitted else "",
     )
 
 
 def unit_task(unit: Unit, language: str | None, budget: Budget) -> Task:
+    """A unit's summary: the developer's own doc sentence when it has one, else the model's."""
     code = unit.code[: budget.unit_chars]
     return Task(
         kind="unit",
@@ -189,7 +207,8 @@ def unit_task(unit: Unit, language: str | None, budget: Budget) -> Task:
         input_hash=digest(unit.code),
         max_new_tokens=40,
         max_sentences=2,
-        fallback=f"The developer\u2019s note says: \u201c{doc}\u201d" if (doc := facts.doc_sentence(unit.code)) else "",
+        direct=facts.doc_sentence(unit.code),
+        direct_source="docstring",
     )
 
 
@@ -202,23 +221,48 @@ def summary_task(kind: str, target: str, name: str, children: list[tuple[str, st
         target=target,
         messages=prompts.summary_prompt(scope, name, lines),
         input_hash=input_hash,
-        max_new_tokens=96 if kind == "overview" else 56,
-        max_sentences=3 if kind == "overview" else 2,
-        fallback=summary_fallback(kind, children),
+        max_new_tokens=80 if kind == "overview" else 56,
+        # The project's own description leads the overview; the model may add two sentences at most.
+        max_sentences=2,
+        fallback="" if kind == "overview" else summary_fallback(children),
     )
 
 
-def summary_fallback(kind: str, children: list[tuple[str, str]]) -> str:
-    """Computed text for a summary whose model answer failed the check: its parts, or the README."""
-    if kind == "overview":
-        readme = next((text for child, text in children if child == README_CHILD), "")
-        first = re.split(r"(?<=[.!?])\s", readme, maxsplit=1)[0] if readme else ""
-        return f"Its README says: \u201c{first}\u201d" if first else ""
+def summary_fallback(children: list[tuple[str, str]]) -> str:
+    """Computed text for a file or folder summary whose model answer failed the check: its parts."""
     names = [child for child, text in children if text]
     if not names:
         return ""
     listed = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
     return f"Made of {len(names)} narrated part{'s' if len(names) != 1 else ''}: {listed}."
+
+
+def description_tasks(files: list[SourceFile]) -> list[Task]:
+    """The project's and each area's own description (package metadata, READMEs, docstrings): no model.
+
+    Targets are ``project:package``, ``project:readme`` and ``area:<folder>``.
+    """
+    texts = {f.path: f.text for f in files if f.text}
+    found: list[tuple[str, project.Description]] = []
+    for described in project.project_descriptions(texts):
+        found.append(("project:" + ("readme" if described.source.startswith("README") else "package"), described))
+    for area in sorted({facts.module_of(p) for p in texts} - {facts.TOP_LEVEL}):
+        own = project.area_own_words(area, texts)
+        if own is not None:
+            found.append((f"area:{area}", own))
+    return [Task(kind="description", target=target, messages=[{"role": "user", "content": d.text}],
+                 input_hash=digest(d.text), direct=d.text, direct_source=_source_of(d.source), origin=d.source)
+            for target, d in found]
+
+
+def _source_of(label: str) -> str:
+    """The ``SOURCES`` value of a ``project.Description`` label."""
+    lowered = label.lower()
+    if lowered.startswith("package metadata"):
+        return "package"
+    if "readme" in lowered:
+        return "readme"
+    return "docstring"
 
 
 # --- running ------------------------------------------------------------------------------------
@@ -272,41 +316,70 @@ class Narration:
                 self.report.cached += 1
         return todo
 
-    def run(self, tasks: list[Task], message: str, todo: list[Task] | None = None) -> dict[str, str]:
+    def _store(self, task: Task, text: str, source: str, flags: dict) -> None:
+        model, adapter = self.identity()
+        self.store.put_narrative(
+            key=task.key, repo_id=self.repo_id, kind=task.kind, target=task.target,
+            input_hash=task.input_hash, model=model, adapter=adapter,
+            prompt_version=prompts.PROMPT_VERSION, text=text.strip(), flags=flags, source=source,
+        )
+        self.report.narrated += 1
+
+    def _judge(self, task: Task, answer: str) -> tuple[str, str, dict]:
+        """``(text, source, flags)`` to store for a model answer, after the checks of its kind."""
+        shown = "\n".join(m["content"] for m in task.messages)
+        omitted = {"omitted": task.suffix.strip()} if task.suffix else {}
+        if task.kind in ("commit", "headline"):
+            verdict = (changes.check_explanation(answer, shown, task.subject) if task.kind == "commit"
+                       else changes.check_headline(answer, shown))
+            flags = {**verdict.checked.flags, **omitted}
+            if verdict.dropped:
+                flags.update(dropped=verdict.dropped, raw=answer[:500])
+                return task.fallback, task.fallback_source, flags
+            return verdict.text + task.suffix, "model", flags
+        checked = check(answer, shown, task.max_sentences)
+        flags = {**checked.flags, **omitted}
+        text = checked.text
+        if text and task.kind in ("module", "overview") and project.is_commit_style(text):
+            # "Remove the fake project directory." describes a change, not what a part is.
+            flags["dropped"], text = "reads like a commit subject", ""
+        if checked.dropped or not text:
+            flags["raw"] = answer[:500]
+        if not text:
+            flags.setdefault("dropped", "faithfulness")
+            return task.fallback, task.fallback_source, flags
+        return text + task.suffix, "model", flags
+
+    def run(self, tasks: list[Task], message: str, todo: list[Task] | None = None) -> dict[str, NarrativeRow]:
         """Narrate ``tasks`` in batches, storing each batch as soon as it is done.
 
-        ``todo`` is ``pending(tasks)`` when the caller already looked the tasks up in the cache.
+        Tasks with ``direct`` text (people's words) are stored without a model call. ``todo`` is
+        ``pending(tasks)`` when the caller already looked the tasks up in the cache.
         """
+        todo = self.pending(tasks) if todo is None else todo
+        for task in [t for t in todo if t.direct]:
+            self._store(task, task.direct, task.direct_source, {"origin": task.origin} if task.origin else {})
+            self.done += 1
         # Similar lengths in one batch waste less time on padding.
-        todo = sorted(self.pending(tasks) if todo is None else todo, key=lambda t: sum(len(m["content"]) for m in t.messages))
+        todo = sorted((t for t in todo if not t.direct), key=lambda t: sum(len(m["content"]) for m in t.messages))
         size = self.budget.batch_size
         for start in range(0, len(todo), size):
             batch = todo[start : start + size]
             self.progress(self.done, self.total, f"{message} ({start + 1}-{start + len(batch)} of {len(todo)})")
             answers = self.backend.generate([t.messages for t in batch], max_new_tokens=max(t.max_new_tokens for t in batch))
             self.report.model_calls += len(batch)
-            model, adapter = self.identity()
             for task, answer in zip(batch, answers):
-                source = "\n".join(m["content"] for m in task.messages)
-                checked = check(answer, source, task.max_sentences)
-                text = (checked.text or task.fallback) + task.suffix
-                if checked.dropped:
+                text, source, flags = self._judge(task, answer)
+                if flags.get("dropped") or flags.get("dropped_sentences"):
                     self.report.flagged += 1
-                self.store.put_narrative(
-                    key=task.key, repo_id=self.repo_id, kind=task.kind, target=task.target,
-                    input_hash=task.input_hash, model=model, adapter=adapter,
-                    prompt_version=prompts.PROMPT_VERSION, text=text.strip(),
-                    flags={**checked.flags, **({"raw": answer[:500]} if checked.dropped else {}),
-                       **({"omitted": task.suffix.strip()} if task.suffix else {})},
-                )
-                self.report.narrated += 1
+                self._store(task, text, source, flags)
             self.done += len(batch)
             self.progress(self.done, self.total, message)
-        stored = {}
+        stored: dict[str, NarrativeRow] = {}
         for task in tasks:
             row = self.store.get_narrative(task.key)
             if row is not None:
-                stored[task.target] = row.text
+                stored[task.target] = row
         return stored
 
 
@@ -318,23 +391,25 @@ def scan(settings: Settings, store: Store, repo_id: int, commit_limit: int | Non
     files = list(scanned.files)
     commits = recent_commits(repo, limit=commit_limit)
     store.upsert_repository(repo_row.source, repo_row.name, str(repo.working_tree_dir or repo.git_dir), repo.head.commit.hexsha)
-    store.upsert_commits(repo_id, [commit_row(c) for c in commits])
+    rows = {c.sha: commit_row(c) for c in commits}
+    store.upsert_commits(repo_id, list(rows.values()))
     units_by_file = {f.path: cut_units(f) for f in files}
     store.replace_units(repo_id, [
         dict(path=u.path, name=u.name, kind=u.kind, start_line=u.start_line, end_line=u.end_line,
              module=facts.module_of(u.path), input_hash=digest(u.code))
         for units in units_by_file.values() for u in units
     ])
-    return repo, files, scanned, commits, units_by_file
+    return repo, files, scanned, commits, rows, units_by_file
 
 
 def commit_row(commit: CommitInfo) -> dict:
-    paths = [c.path for c in commit.files]
+    """The stored facts of a commit: from git and the developer's words, no model."""
+    headline, category, details = changes.commit_details(commit)
     return dict(
         sha=commit.sha, subject=commit.subject, message=commit.message, author=commit.author,
         email=commit.email, date=commit.date,
         area=facts.area_of([(c.path, c.added + c.removed) for c in commit.files]),
-        category=facts.categorize(commit.subject, paths),
+        category=category, headline=headline, details=details,
         files=[dict(path=c.path, change=c.change, added=c.added, removed=c.removed) for c in commit.files],
         added=commit.added, removed=commit.removed, is_merge=commit.is_merge,
         input_hash=commit_hash(commit),
@@ -350,7 +425,7 @@ def narrate_repository(settings: Settings, store: Store, repo_id: int, budget: B
     progress(0, 0, "Reading the repository")
     # On demand too, only the recorded history is read: the commits a page can show come from it,
     # and reading every patch of a long history would take minutes.
-    _, files, scanned, commits, units_by_file = scan(settings, store, repo_id, max(budget.commits, budget.history))
+    _, files, scanned, commits, rows, units_by_file = scan(settings, store, repo_id, max(budget.commits, budget.history))
     narration = Narration(settings, store, repo_id, budget, backend, progress)
     narration.report.skipped_files = skipped_summary(scanned)
     narration.report.skipped_note = scanned.note() if narration.report.skipped_files else ""
@@ -379,50 +454,56 @@ def narrate_repository(settings: Settings, store: Store, repo_id: int, budget: B
     covered = sorted({u.path for u in chosen_units}, key=chosen_files.index)
     modules = sorted({facts.module_of(p) for p in covered})
 
-    stage1 = [commit_task(c, budget) for c in wanted_commits] + [unit_task(u, language[u.path], budget) for u in chosen_units]
+    commit_tasks = [task for c in wanted_commits if (task := commit_task(c, rows[c.sha], budget)) is not None]
+    stage1 = commit_tasks + [unit_task(u, language[u.path], budget) for u in chosen_units]
+    if only is None:
+        stage1 += description_tasks(files)
     # Upper bound for the progress bar; later stages shrink it as cached answers are found.
     todo = narration.pending(stage1)
     narration.total = len(todo) + len(covered) + len(modules) + (1 if only is None else 0)
-    unit_texts = narration.run(stage1, "Explaining commits and code", todo)
+    stored = narration.run(stage1, "Explaining commits and code", todo)
+    own_words = {t.removeprefix("area:"): row for t, row in stored.items() if t.startswith("area:")}
 
     file_texts: dict[str, str] = {}
     file_tasks = []
     for path in covered:
         units = units_by_file[path]
-        children = [(u.name, unit_texts.get(unit_target(u), "")) for u in units if unit_texts.get(unit_target(u))]
+        children = [(u.name, stored[unit_target(u)]) for u in units if unit_target(u) in stored and stored[unit_target(u)].text]
         if not children:
             continue
         task = summary_task("file", path, path, children, file_hash(digest(u.code) for u in units))
         if len(units) == 1:
             # A file with one unit says what that unit says: no second model call.
-            file_texts[path] = children[0][1]
-            model, adapter = narration.identity()
-            narration.store.put_narrative(key=narration._key(task), repo_id=repo_id, kind="file", target=path,
-                                          input_hash=task.input_hash, model=model, adapter=adapter,
-                                          prompt_version=prompts.PROMPT_VERSION, text=children[0][1],
-                                          flags={"copied_from_unit": True})
+            file_texts[path] = children[0][1].text
+            if narration.pending([task]):
+                narration._store(task, children[0][1].text, children[0][1].source, {"copied_from_unit": True})
             narration.done += 1
         else:
             file_tasks.append(task)
-    file_texts.update(narration.run(file_tasks, "Summarising files"))
+    file_texts.update((t, row.text) for t, row in narration.run(file_tasks, "Summarising files").items())
 
-    module_texts = {}
     module_tasks = []
     file_hashes = {p: file_hash(digest(u.code) for u in units) for p, units in units_by_file.items()}
+    paths_by_area: dict[str, list[str]] = defaultdict(list)
+    for f in files:
+        paths_by_area[facts.module_of(f.path)].append(f.path)
     for module in modules:
+        # Only source code needs a model's summary: a tests or docs folder is told by its role, and
+        # an area that describes itself (its README, its package docstring) keeps its own words.
+        if module in own_words or project.area_role(module, paths_by_area.get(module, [])) != "source code":
+            continue
         children = [(PurePosixPath(p).name, file_texts[p]) for p in covered if facts.module_of(p) == module and p in file_texts]
         if children:
             mhash = module_hash(h for p, h in file_hashes.items() if facts.module_of(p) == module)
             module_tasks.append(summary_task("module", module, module, children, mhash))
-    module_texts = narration.run(module_tasks, "Summarising folders")
+    module_texts = {t: row.text for t, row in narration.run(module_tasks, "Summarising folders").items() if row.text}
+    module_texts.update((area, row.text) for area, row in own_words.items())
 
     if only is None and module_texts:
-        readme = next((f.text for f in files if PurePosixPath(f.path).stem.upper() == "README" and "/" not in f.path), "")
-        children = [(m, t) for m, t in module_texts.items()]
-        if readme:
-            # Headings, badges and HTML say nothing a reader needs; the prose after them does.
-            prose = " ".join(line for line in readme.splitlines() if not line.lstrip().startswith(("#", "[!", "<", "!")))
-            children.insert(0, (README_CHILD, " ".join(prose.split())[:400]))
+        children = sorted(module_texts.items())
+        readme = stored.get("project:readme") or stored.get("project:package")
+        if readme is not None:
+            children.insert(0, (README_CHILD, readme.text))
         overview = summary_task("overview", "", repo_row.name, children, digest(sorted(file_hashes.values())))
         narration.run([overview], "Writing the project overview")
     store.mark_narrated(repo_id)

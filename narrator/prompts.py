@@ -8,7 +8,7 @@ it sees at run time.
 
 from __future__ import annotations
 
-PROMPT_VERSION = "2026-11-27.2"
+PROMPT_VERSION = "2026-12-02.1"
 
 Messages = list[dict[str, str]]
 
@@ -41,23 +41,37 @@ def unit_prompt(code: str, name: str, kind: str, path: str, language: str | None
     return _chat(f"In one short sentence, say what this {what} does.\n\n{code.strip()}")
 
 
-def commit_prompt(subject: str, body: str, files: list[str], patch: str) -> Messages:
-    """Diff -> short plain explanation of the change (the CommitPackFT task).
-
-    ``subject``/``body`` are the developer's message; at training time they are the target and are
-    passed empty, so the model learns to explain a change from the diff alone.
-    """
+def _change_parts(files: list[str], patch: str) -> list[str]:
     parts = []
-    if subject:
-        parts.append(f"Commit message: {subject.strip()}")
-        if body.strip():
-            parts.append(body.strip()[:600])
     if files:
         parts.append("Files changed: " + ", ".join(files[:12]) + (" and more" if len(files) > 12 else ""))
     parts.append("Diff:\n" + patch.strip())
+    return parts
+
+
+def commit_prompt(files: list[str], patch: str) -> Messages:
+    """Diff -> a one-line title of the change (the CommitPackFT task, diff only).
+
+    Used only when the developer's own subject says nothing ("wip", "fix"): the model's title then
+    heads the change, labelled as written by the model. Trained with the developer's subject as the
+    target, so the prompt never shows a subject.
+    """
     return _chat(
-        "In one or two short sentences, explain what this change does for the people who use the software.\n\n"
-        + "\n\n".join(parts)
+        "In one short sentence, say what this change does.\n\n" + "\n\n".join(_change_parts(files, patch))
+    )
+
+
+def explain_prompt(subject: str, files: list[str], patch: str) -> Messages:
+    """Subject + diff -> one plain sentence of what the change means (the CommitPackFT explain task).
+
+    Used for an informative subject that has no body: the developer's subject stays the headline and
+    the model may add one sentence below it. Trained with the first sentences of developers' own
+    message bodies as targets, on commits whose subject is shown exactly like this.
+    """
+    return _chat(
+        "A developer titled this change: " + " ".join(subject.split()) + "\n"
+        "In one short sentence, explain in plain words what it means for the people who use the software.\n\n"
+        + "\n\n".join(_change_parts(files, patch))
     )
 
 

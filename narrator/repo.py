@@ -289,7 +289,11 @@ def _clone_or_update(url: str, clone_dir: Path, timeout: float) -> git.Repo:
 
 
 def _fetch_default_branch(repo: git.Repo, timeout: float) -> None:
-    """Fetch the remote's HEAD (its default branch) into our branch, without tags or other branches."""
+    """Fetch the remote's HEAD (its default branch) into our branch, with the tags on its history.
+
+    No other branches. Tags are kept because a tag marks a release; git's tag auto-following brings
+    only the tags that point into the history fetched.
+    """
     # GitPython's Repo.clone_from ignores kill_after_timeout (it runs git as a background process),
     # so the clone is an init + Remote.fetch, which honours the timeout and the same unsafe checks.
     progress = git.RemoteProgress()  # collects stderr lines, which the error alone may lack
@@ -301,7 +305,6 @@ def _fetch_default_branch(repo: git.Repo, timeout: float) -> None:
                 kill_after_timeout=timeout,
                 allow_unsafe_protocols=False,
                 allow_unsafe_options=False,
-                no_tags=True,
                 update_head_ok=True,  # the bare repository's HEAD points at the branch we update
             )
     except GitCommandError as err:

@@ -1,35 +1,98 @@
-"""Plain-text renderings of the cache for the terminal: the run summary and ``narrator show``."""
+"""Plain-text renderings of the cache for the terminal: the run summary and ``narrator show``.
+
+Every sentence carries its source as a marker (``[developer's message]``, ``[written by the model
+(checked)]``, ...), and jargon in headlines is explained in footnotes at the end.
+"""
 
 from __future__ import annotations
 
+from narrator import glossary
 from narrator.facts import size_phrase
-from narrator.service import NarratorService
+from narrator.provenance import Said
+from narrator.service import CommitView, NarratorService
 
 
-def _stale(view) -> str:
-    return " _(out of date)_" if view is not None and view.stale else ""
+def marker(label: str, stale: bool = False) -> str:
+    """The provenance marker written after a sentence."""
+    return f" [{label}{', out of date' if stale else ''}]"
 
 
-def markdown(service: NarratorService, repo_id: int, commits: int = 30) -> str:
-    """The overview, the main parts and the latest commit narratives as Markdown."""
-    view = service.overview(repo_id)
+def said(item: Said) -> str:
+    return item.text + marker(item.label, item.stale)
+
+
+def _narrative(view) -> str:
+    return view.text + marker(view.label, view.stale)
+
+
+def change_lines(change: CommitView) -> list[str]:
+    """A change as Markdown list lines: headline, then its explanation, release notes and evidence."""
+    size = size_phrase(len(change.files), change.added, change.removed)
+    kind = change.category + (f" {change.version}" if change.version else "")
+    where = change.area + (f" \u00b7 {change.scope}" if change.scope and change.scope != change.area else "")
+    lines = [f"- {change.date:%Y-%m-%d} {change.short_sha} [{kind}, {where}] {change.author}: {said(change.headline)}"]
+    if change.explanation is not None:
+        lines.append(f"  - {said(change.explanation)}")
+    for note in change.release_notes[:5]:
+        lines.append(f"  - {note}{marker('release notes')}")
+    if change.category == "release" and not change.release_notes:
+        lines.append("  - This release added no notes of its own: see the project's changelog or release page.")
+    evidence = [size]
+    if change.advisories:
+        evidence.append("advisories " + ", ".join(change.advisories))
+    if change.refs:
+        evidence.append("references " + ", ".join(change.refs))
+    if change.tags:
+        evidence.append("tags " + ", ".join(change.tags))
+    if change.headline.source == "model" or change.headline.text != change.subject:
+        evidence.append(f"developer's subject \u201c{change.subject}\u201d")
+    lines.append(f"  - Evidence: {'; '.join(evidence)}{marker('git facts')}")
+    return lines
+
+
+def markdown(service: NarratorService, repo_id: int, commits: int = 30, period: str = "7d") -> str:
+    """The overview, the main parts, the digest and the latest changes as Markdown, with sources."""
+    view = service.overview(repo_id, period)
     lines = [f"# {view.repo.name}", "", "## What this software does", ""]
-    lines.append(view.summary.text + _stale(view.summary) if view.summary else "_Not narrated yet._")
-    lines += ["", "## Its main parts", ""]
+    for description in view.descriptions:
+        lines.append(_narrative(description))
+        lines.append("")
+    if view.summary is not None:
+        lines += [_narrative(view.summary), ""]
+    if not view.descriptions and view.summary is None:
+        lines += ["_Not described yet: no package description or README, and nothing narrated._", ""]
+    lines += ["## Its main parts", ""]
     for part in view.parts:
-        text = part.narrative.text + _stale(part.narrative) if part.narrative else "_not narrated yet_"
-        lines.append(f"- **{part.area}** ({part.files} files): {text}")
-    if view.digest:
-        lines += ["", f"## Latest digest ({view.digest.period})", "", view.digest.text]
-        for area, items in view.digest.areas:
-            lines.append(f"- **{area}**")
-            lines += [f"  - {item}" for item in items]
+        text = _narrative(part.narrative) if part.narrative else "_not described yet_"
+        lines.append(f"- **{part.area}** ({part.role}, {part.files} files): {text}")
+    headlines: list[str] = []
+    if view.digest is not None:
+        digest = view.digest
+        lines += ["", f"## What changed lately: {digest.period.label}", ""]
+        lines += [f"{line.text}{marker(line.source)}" for line in digest.summary]
+        sections = [("Security fixes", digest.security), ("Features", digest.features), ("Fixes", digest.fixes),
+                    ("Internal work", digest.internal), ("Areas that moved most", digest.areas)]
+        if digest.releases:
+            lines += ["", "### Releases", ""]
+            for release in digest.releases:
+                lines.append(f"- **{release.version}** ({release.date:%Y-%m-%d}, {release.sha[:8]})")
+                lines += [f"  - {note}{marker('release notes')}" for note in release.notes]
+                if release.notes_missing:
+                    lines.append("  - No release notes in this commit: see the project's changelog.")
+        for title, items in sections:
+            if items:
+                lines += ["", f"### {title}", ""]
+                lines += [f"- {item.text}{marker(item.source)} ({', '.join(s[:8] for s in item.shas[:5])})" for item in items]
+                headlines += [item.text for item in items]
+        lines += ["", f"{digest.comparison.text}{marker(digest.comparison.source)}"]
     lines += ["", "## Recent changes", ""]
     for change in service.changes(repo_id)[:commits]:
-        text = change.narrative.text + _stale(change.narrative) if change.narrative else "_not narrated yet_"
-        size = size_phrase(len(change.files), change.added, change.removed)
-        lines.append(f"- {change.date:%Y-%m-%d} {change.short_sha} [{change.category}, {change.area}] "
-                     f"{change.author} ({size}): {text}")
+        lines += change_lines(change)
+        headlines.append(change.headline.text)
+    notes = glossary.footnotes(headlines)
+    if notes:
+        lines += ["", "## Words used above", ""]
+        lines += [f"- **{term}**: {explanation}" for term, explanation in notes]
     return "\n".join(lines)
 
 
@@ -38,13 +101,16 @@ def summary_text(service: NarratorService, repo_id: int, report) -> str:
     view = service.overview(repo_id)
     lines = [
         f"{view.repo.name}: {report.narrated} new narratives, {report.cached} from the cache, "
-        f"{report.model_calls} model calls; {report.flagged} answers edited by the faithfulness check.",
+        f"{report.model_calls} model calls; {report.flagged} model answers edited or dropped by the checks.",
         f"Read {view.counts['files']} files ({view.counts['units']} parts) and {report.commits} commits.",
     ]
     if report.skipped_note:
         lines.append(report.skipped_note)
-    lines += ["", "What this software does:", "  " + (view.summary.text if view.summary else "(not narrated yet)")]
-    if view.digest:
-        lines += ["", f"Latest changes: {view.digest.text}"]
+    lines += ["", "What this software does:"]
+    described = [*view.descriptions, *([view.summary] if view.summary else [])]
+    lines += [f"  {_narrative(d)}" for d in described] or ["  (not described yet)"]
+    if view.digest is not None:
+        lines += ["", f"What changed lately ({view.digest.period.label}):"]
+        lines += [f"  {line.text}" for line in view.digest.summary]
     lines += ["", "Run 'python -m narrator show REPO' for the full narrative, or open the dashboard."]
     return "\n".join(lines)

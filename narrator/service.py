@@ -13,7 +13,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 from db.store import Store
-from narrator import facts, jobs, prompts
+from narrator import changes, facts, glossary, jobs, project, prompts, provenance
+from narrator.digest import Digest, Period, build_digest, choose_period
+from narrator.provenance import Said
 from narrator.backends import describe
 from narrator.errors import NarratorError
 from narrator.narrate import file_hash, module_hash
@@ -39,29 +41,37 @@ class NarrativeView:
     created_at: datetime
     model: str
     flags: dict
+    source: str = "model"
+    """Whose words the text is (``db.models.SOURCES``)."""
+
+    @property
+    def label(self) -> str:
+        return provenance.label(self.source, self.flags.get("origin", ""))
+
+    @property
+    def said(self) -> Said:
+        return Said(self.text, self.source, self.label, self.stale, self.flags)
 
 
 @dataclass(frozen=True)
 class PartView:
     area: str
     files: int
+    role: str
+    """What kind of part it is, from conventions: source code, tests, documentation, ..."""
     narrative: NarrativeView | None
-
-
-@dataclass(frozen=True)
-class DigestView:
-    period: str
-    text: str
-    stale: bool
-    areas: list[tuple[str, list[str]]]
+    """Its description: its own README or package docstring, else the model's checked summary."""
 
 
 @dataclass(frozen=True)
 class OverviewView:
     repo: RepoView
+    descriptions: list[NarrativeView]
+    """The project's own description: package metadata first, then the README's opening."""
     summary: NarrativeView | None
+    """At most two checked model sentences built from the code summaries."""
     parts: list[PartView]
-    digest: DigestView | None
+    digest: Digest | None
     counts: dict[str, int]
 
 
@@ -70,6 +80,7 @@ class CommitView:
     sha: str
     short_sha: str
     subject: str
+    """The developer's subject line exactly as written (evidence)."""
     author: str
     date: datetime
     area: str
@@ -78,6 +89,24 @@ class CommitView:
     added: int
     removed: int
     narrative: NarrativeView | None
+    """The model's narrative of this commit (a headline or an added sentence), if any."""
+    headline: Said
+    """What heads the change: the developer's words, a pull request's title, or (only for a subject
+    that says nothing) the model's summary of the diff, labelled as such."""
+    explanation: Said | None = None
+    """One more sentence: the developer's own message body, else a checked model sentence."""
+    message: str = ""
+    scope: str | None = None
+    version: str | None = None
+    advisories: tuple[str, ...] = ()
+    refs: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    release_notes: tuple[str, ...] = ()
+    glossary: tuple[tuple[str, str], ...] = ()
+    """Jargon in the headline with a plain explanation: (term, explanation)."""
+    is_merge: bool = False
+    needs_model: str | None = None
+    """What the model could add: 'headline', 'commit' (a sentence) or None (people's words suffice)."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +150,31 @@ class JobView:
         return self.status in ("queued", "running")
 
 
-PLURALS = {"feature": "features", "fix": "fixes"}  # 'docs', 'tests' and 'maintenance' read as they are
+@dataclass(frozen=True)
+class _DigestCommit:
+    """The facts of one change as ``narrator.digest`` reads them."""
+
+    sha: str
+    date: datetime
+    author: str
+    area: str
+    category: str
+    headline: str
+    headline_source: str
+    version: str | None
+    advisories: list[str]
+    release_notes: list[str]
+    paths: list[str]
+    is_merge: bool
+    ci: bool
+
+    @classmethod
+    def of(cls, view: CommitView) -> "_DigestCommit":
+        paths = [f["path"] for f in view.files]
+        return cls(view.sha, view.date, view.author, view.area, view.category, view.headline.text,
+                   view.headline.source, view.version, list(view.advisories), list(view.release_notes), paths,
+                   view.is_merge,
+                   bool(paths) and all(facts.is_ci_path(p) for p in paths))
 
 
 def _repo_view(row) -> RepoView:
@@ -191,7 +244,10 @@ class NarratorService:
         stale = (row.model != self.model or row.adapter != self.adapter
                  or row.prompt_version != prompts.PROMPT_VERSION
                  or (current_hash is not None and row.input_hash != current_hash))
-        return NarrativeView(row.text, stale, row.created_at, row.model, row.flags or {})
+        if row.source != "model":
+            # People's words and git facts do not go out of date with the model or the prompts.
+            stale = current_hash is not None and row.input_hash != current_hash
+        return NarrativeView(row.text, stale, row.created_at, row.model, row.flags or {}, row.source)
 
     def _hashes(self, repo_id: int):
         """Current input hashes of units, files and folders, from the facts recorded at the last scan."""
@@ -205,48 +261,74 @@ class NarratorService:
             modules[facts.module_of(path)].append(h)
         return units, by_file, files, {m: module_hash(hs) for m, hs in modules.items()}
 
-    def overview(self, repo_id: int) -> OverviewView:
+    def overview(self, repo_id: int, period: str | tuple[date, date] = "7d") -> OverviewView:
         repo = self.repository(repo_id)
         units, by_file, file_hashes, module_hashes = self._hashes(repo_id)
-        summary = self._latest(repo_id, "overview").get("")
+        summary = self._view(self._latest(repo_id, "overview").get(""), None)
+        if summary is not None and not summary.text:
+            summary = None  # the model's sentences failed the checks: nothing to add
+        described = self._latest(repo_id, "description")
+        descriptions = [self._view(described[t], None) for t in ("project:package", "project:readme") if t in described]
         modules = self._latest(repo_id, "module")
-        narrated = [m for m in module_hashes if m in modules]
-        files_per_module = Counter(facts.module_of(p) for p in by_file)
-        parts = [PartView(m, files_per_module[m], self._view(modules.get(m), module_hashes.get(m)))
-                 for m in sorted(module_hashes, key=lambda m: (m not in narrated, -files_per_module[m], m))]
+        paths_by_area: dict[str, list[str]] = defaultdict(list)
+        for path in by_file:
+            paths_by_area[facts.module_of(path)].append(path)
+        parts = []
+        for area, paths in paths_by_area.items():
+            own = described.get(f"area:{area}")
+            narrative = self._view(own, None) if own is not None else self._view(modules.get(area), module_hashes.get(area))
+            if narrative is not None and not narrative.text:
+                narrative = None
+            parts.append(PartView(area, len(paths), project.area_role(area, paths), narrative))
+        # Source code first, then the parts that say most about themselves, then by size.
+        parts.sort(key=lambda p: (p.role != "source code", p.narrative is None, -p.files, p.area))
         commits = self.store.list_commits(repo_id)
         counts = {"files": len(by_file), "units": len(units), "commits": len(commits),
                   "narratives": self.store.count_narratives(repo_id)}
-        # The overview summarises only the files narrated so far: judge it by model/prompt, not by hash.
-        return OverviewView(repo, self._view(summary, None), parts, self.digest(repo_id, commits), counts)
+        return OverviewView(repo, descriptions, summary, parts, self.digest(repo_id, period, commits), counts)
 
-    def digest(self, repo_id: int, commits=None, days: int = 7) -> DigestView | None:
-        """What moved forward in the last ``days`` days that had commits, grouped by area (no model)."""
+    def _headlines(self, repo_id: int, commits) -> tuple[dict, dict]:
+        """The model's headline and explanation narratives of ``commits``, by sha."""
+        shas = [c.sha for c in commits]
+        return self._latest(repo_id, "headline", shas), self._latest(repo_id, "commit", shas)
+
+    def _commit_view(self, commit, headlines: dict, explanations: dict) -> CommitView:
+        details = commit.details or {}
+        model_headline = self._view(headlines.get(commit.sha), commit.input_hash)
+        model_sentence = self._view(explanations.get(commit.sha), commit.input_hash)
+        if details.get("informative", True) or model_headline is None or not model_headline.text:
+            source = commit.headline_source if details else "developer"
+            headline = Said(commit.headline or commit.subject, source, provenance.label(source))
+        else:
+            label = provenance.MODEL_HEADLINE if model_headline.source == "model" else model_headline.label
+            headline = Said(model_headline.text, model_headline.source, label, model_headline.stale, model_headline.flags)
+        explanation = None
+        if details.get("explanation"):
+            explanation = Said(details["explanation"], "developer", provenance.label("developer"))
+        elif model_sentence is not None and model_sentence.text:
+            explanation = model_sentence.said
+        narrative = model_sentence if model_headline is None else model_headline
+        return CommitView(
+            commit.sha, commit.sha[:8], commit.subject, commit.author, commit.date, commit.area,
+            commit.category, list(commit.files or []), commit.added, commit.removed, narrative,
+            headline=headline, explanation=explanation, message=commit.message,
+            scope=details.get("scope"), version=commit.version, advisories=tuple(commit.advisories),
+            refs=tuple(details.get("refs", [])), tags=tuple(details.get("tags", [])),
+            release_notes=tuple(commit.release_notes), glossary=tuple(glossary.terms_in(headline.text)),
+            is_merge=commit.is_merge, needs_model=changes.needs_model(commit.category, details) if details else None,
+        )
+
+    def digest(self, repo_id: int, period: str | tuple[date, date] = "7d", commits=None) -> Digest | None:
+        """What changed in ``period`` ('7d', '30d', '90d' or a date range), from facts and people's words."""
         commits = commits if commits is not None else self.store.list_commits(repo_id)
         if not commits:
             return None
-        end = max(c.date for c in commits)
-        start = end - timedelta(days=days)
-        recent = [c for c in commits if c.date > start]
-        texts = self._latest(repo_id, "commit", [c.sha for c in recent])
-        by_area: dict[str, list[str]] = defaultdict(list)
-        stale = False
-        for commit in recent:
-            row = texts.get(commit.sha)
-            view = self._view(row, commit.input_hash)
-            stale |= bool(view and view.stale)
-            # The digest is a summary: the note on what a cut diff left out stays on the Changes page.
-            text = view.text.removesuffix(view.flags.get("omitted", "")).strip() if view else commit.subject
-            item = f"{text} ({commit.category})"
-            if item not in by_area[commit.area]:  # a merged branch repeats its commits' changes
-                by_area[commit.area].append(item)
-        categories = Counter(c.category for c in recent)
-        kinds = ", ".join(f"{n} {PLURALS.get(k, k) if n != 1 else k}" for k, n in categories.most_common())
-        period = f"{start.date().isoformat()}..{end.date().isoformat()}"
-        text = (f"{len(recent)} change{'s' if len(recent) != 1 else ''} in {len(by_area)} "
-                f"area{'s' if len(by_area) != 1 else ''} between {start.date():%d %b} and {end.date():%d %b %Y}: {kinds}.")
-        areas = sorted(by_area.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-        return DigestView(period, text, stale, areas)
+        chosen = choose_period([c.date for c in commits], period)
+        earlier = chosen.previous()
+        wanted = [c for c in commits if earlier.start < c.date <= chosen.end]
+        headlines, explanations = self._headlines(repo_id, wanted)
+        views = [self._commit_view(c, headlines, explanations) for c in wanted]
+        return build_digest([_DigestCommit.of(v) for v in views], chosen)
 
     def weekly_activity(self, repo_id: int) -> list[dict]:
         counts: Counter[tuple[date, str]] = Counter()
@@ -271,9 +353,8 @@ class NarratorService:
         until_dt = datetime.combine(until, time.max, timezone.utc) if until else None
         commits = self.store.list_commits(repo_id, since=since_dt, until=until_dt, author=author or None,
                                           folder=folder or None, category=category or None)
-        texts = self._latest(repo_id, "commit", [c.sha for c in commits])
-        return [CommitView(c.sha, c.sha[:8], c.subject, c.author, c.date, c.area, c.category, list(c.files or []),
-                           c.added, c.removed, self._view(texts.get(c.sha), c.input_hash)) for c in commits]
+        headlines, explanations = self._headlines(repo_id, commits)
+        return [self._commit_view(c, headlines, explanations) for c in commits]
 
     def code(self, repo_id: int) -> list[ModuleView]:
         units, by_file, file_hashes, module_hashes = self._hashes(repo_id)

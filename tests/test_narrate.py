@@ -47,20 +47,29 @@ def _narrate(settings, repo_path, backend, **budget):
 def test_narrates_commits_units_files_folders_and_overview(settings, sample_repo):
     backend = FakeBackend()
     service, repo, report = _narrate(settings, sample_repo.working_tree_dir, backend)
-    assert report.commits == 5 and report.narrated == backend.calls > 0
+    # Every model answer is stored, and so are the developers' own docstrings (without a model call).
+    assert report.commits == 5 and report.narrated > backend.calls > 0
     view = service.overview(repo.id)
     assert view.summary is not None and view.summary.text and not view.summary.stale
+    assert view.summary.source == "model"
+    assert [(d.text, d.source) for d in view.descriptions] == [
+        ("A small web shop that lists products and takes orders.", "readme")]
     assert {p.area for p in view.parts} >= {"shop", "(top level)"}
     assert all(p.narrative for p in view.parts if p.area == "shop")
+    assert {p.area: p.role for p in view.parts}["tests"] == "tests"
     changes = service.changes(repo.id)
     assert [c.subject for c in changes][0] == "Test the cart total"  # newest first
-    assert all(c.narrative and c.narrative.text for c in changes)
+    # Every change is headed by the developer's own subject; the model only adds a sentence under it.
+    assert all(c.headline.text == c.subject and c.headline.source == "developer" for c in changes)
+    assert all(c.explanation and c.explanation.source == "model" for c in changes)
     fix = next(c for c in changes if c.subject.startswith("Fix crash"))
     assert fix.category == "fix" and fix.area == "shop" and fix.added == 2 and fix.removed == 0
     code = {m.folder: m for m in service.code(repo.id)}
     cart = next(f for f in code["shop"].files if f.path == "shop/cart.py")
     assert [u.name for u in cart.units] == ["add_item", "total"]
     assert all(u.narrative and u.narrative.text for u in cart.units)
+    documented = next(u for u in cart.units if u.name == "add_item")
+    assert (documented.narrative.text, documented.narrative.source) == ("Add an item to the cart.", "docstring")
 
 
 def test_second_run_makes_no_model_call(settings, sample_repo):
@@ -113,8 +122,9 @@ def test_crash_then_resume_loses_and_duplicates_nothing(settings, sample_repo, t
     service = NarratorService(settings)
     repo = service.add_repository(str(sample_repo.working_tree_dir))
     job_id = service.store.create_job(repo.id, "narrate", {"commits": 30, "batch_size": 3})
+    exploding = ExplodingBackend(limit=7)
     with pytest.raises(RuntimeError):
-        run_job(settings, job_id, backend=ExplodingBackend(limit=7))
+        run_job(settings, job_id, backend=exploding)
     job = service.job(job_id)
     assert job.status == "failed" and "worker killed" in job.error
     stored_before = service.store.count_narratives(repo.id)
@@ -131,7 +141,7 @@ def test_crash_then_resume_loses_and_duplicates_nothing(settings, sample_repo, t
     clean_settings = load_settings(home=tmp_path / "clean")
     clean = FakeBackend()
     clean_service, clean_repo, _ = _narrate(clean_settings, sample_repo.working_tree_dir, clean)
-    assert stored_before + backend.calls == clean.calls
+    assert exploding.calls + backend.calls == clean.calls
     assert service.store.count_narratives(repo.id) == clean_service.store.count_narratives(clean_repo.id)
 
 
@@ -139,7 +149,7 @@ def test_budget_limits_first_run(settings, sample_repo):
     backend = FakeBackend()
     service, repo, report = _narrate(settings, sample_repo.working_tree_dir, backend, commits=2, units=1, files=1)
     changes = service.changes(repo.id)
-    assert sum(1 for c in changes if c.narrative) == 2
+    assert sum(1 for c in changes if c.explanation) == 2
     assert report.units == 1
 
 
@@ -163,7 +173,8 @@ def test_large_diff_is_cut_and_the_narrative_says_so(settings, tmp_path):
     service, handle, _ = _narrate(settings, tmp_path / "big", FakeBackend(), units=0, files=0)
     big = service.changes(handle.id)[0]
     assert big.added == 10_000
-    assert "left out" in big.narrative.text.lower() and "9,000 changed lines" in big.narrative.text
+    assert big.headline.text == "Add ten thousand lines of data"
+    assert "left out" in big.explanation.text.lower() and "9,000 changed lines" in big.explanation.text
 
 
 def test_fake_model_faithfulness_flags_are_stored(settings, sample_repo):
@@ -171,7 +182,7 @@ def test_fake_model_faithfulness_flags_are_stored(settings, sample_repo):
     service, repo, report = _narrate(settings, sample_repo.working_tree_dir, inventive)
     assert report.flagged > 0
     narrative = service.changes(repo.id)[0].narrative
-    assert narrative.text == "It changes the shop."
+    assert narrative.text == "It changes the shop." and narrative.source == "model"
     assert "10.3" in narrative.flags["unsupported"]
 
 
@@ -245,30 +256,41 @@ def test_adapter_resolution_order(tmp_path, monkeypatch):
     assert load_settings(home=home, model="embedded").adapter == str(shipped)
 
 
-def test_digest_covers_the_last_seven_days_with_commits_grouped_by_area(settings, sample_repo):
+def test_digest_covers_the_last_seven_days_with_commits_from_facts(settings, sample_repo):
     service, repo, _ = _narrate(settings, sample_repo.working_tree_dir, FakeBackend())
     digest = service.overview(repo.id).digest
-    # Newest commit: day 11 of the month; the week before it holds the guide and the test commits.
-    assert digest.period == "2026-11-04..2026-11-11"
-    assert digest.text.startswith("2 changes in 2 areas")
-    assert "1 docs" in digest.text and "1 tests" in digest.text
-    assert [area for area, _ in digest.areas] == ["docs", "tests"]
-    assert all(item.endswith(("(docs)", "(tests)")) for _, items in digest.areas for item in items)
+    # Newest commit: day 11 of the month; the week up to it holds the guide and the test commits.
+    assert digest.period.label == "the last 7 days with commits (5 - 11 Nov 2026)"
+    assert digest.counts == {"changes": 2, "people": 2, "areas": 2}
+    assert [line.text for line in digest.internal] == ["1 documentation update", "1 test change"]
+    assert all(line.shas for line in digest.summary)
+    month = service.digest(repo.id, "30d")
+    assert month.counts["changes"] == 5 and [f.text for f in month.features] == [
+        "Add orders that can be placed", "Add shopping cart"]
+    assert [f.text for f in month.fixes] == ["Fix crash when adding an empty item"]
 
 
-def test_summaries_that_fail_the_check_fall_back_to_computed_text(settings, sample_repo):
+def test_summaries_that_fail_the_check_fall_back_to_people_and_computed_text(settings, sample_repo):
     service, repo, _ = _narrate(settings, sample_repo.working_tree_dir, Answering("It is version 9.9.9 of it."))
     overview = service.overview(repo.id)
-    assert overview.summary.text == "Its README says: \u201cA small web shop that lists products and takes orders.\u201d"
+    # No model sentence passed: the project is told by its README alone.
+    assert overview.summary is None
+    assert overview.descriptions[0].text == "A small web shop that lists products and takes orders."
     shop = next(p for p in overview.parts if p.area == "shop")
     assert shop.narrative.text.startswith("Made of ") and "cart.py" in shop.narrative.text
+    assert shop.narrative.source == "git"
+    assert all(c.explanation is None for c in service.changes(repo.id))
 
 
 def test_a_small_budget_covers_every_folder_first(settings, sample_repo):
     service, repo, report = _narrate(settings, sample_repo.working_tree_dir, FakeBackend(), files=4, units=8)
-    parts = {p.area: p.narrative for p in service.overview(repo.id).parts}
+    parts = {p.area: p for p in service.overview(repo.id).parts}
     # shop ranks first, but docs, tests and the top level each get their best file before shop's second.
-    assert all(parts[area] is not None for area in ("shop", "docs", "tests", "(top level)")), parts
+    files = {f.path: f for m in service.code(repo.id) for f in m.files}
+    assert all(files[path].narrative is not None for path in ("shop/cart.py", "docs/guide.md", "tests/test_cart.py", "README.md"))
+    # A tests or docs folder is told by its role; only source code gets a model summary.
+    assert parts["shop"].narrative is not None and parts["shop"].role == "source code"
+    assert (parts["docs"].role, parts["tests"].role) == ("documentation", "tests")
 
 
 def test_on_demand_commit_outside_the_recorded_history_is_a_clear_error(settings, sample_repo):

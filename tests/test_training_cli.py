@@ -51,7 +51,7 @@ def data_dir(tmp_path_factory) -> Path:
                                                                 "function", "calc.go", "go"),
                     "This function adds two numbers and returns the sum.") for i in range(n)])
         write_examples(folder / "commitpackft" / f"{split}.jsonl", [
-            Example("commitpackft", "go", prompts.commit_prompt("", "", ["calc.go"], f"-x := {i}\n+x := {i + 1}"),
+            Example("commitpackft", "go", prompts.commit_prompt(["calc.go"], f"-x := {i}\n+x := {i + 1}"),
                     "Fix crash when the input list is empty.") for i in range(n)])
     return folder
 

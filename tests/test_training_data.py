@@ -1,4 +1,5 @@
-"""Training data: the reference filters, both row layouts, splits and compaction, mining, the manifest."""
+"""Training data: the reference filters, both row layouts, commit title and explain examples, splits and
+compaction, mining, the manifest."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ import git
 import pytest
 
 from narrator import prompts
+from narrator.commits import recent_commits
 from tests.conftest import START, commit_files
-from training.cleaning import Filters, clean_docstring, commit_target, strip_python_docstring, summary_problem
+from training.cleaning import Filters, clean_docstring, explain_target, strip_python_docstring, summary_problem
 from training.dataset import PrepareConfig, check_prompt_version, prepare
 from training.errors import DataError
 from training.examples import Example, read_examples
 from training.mining import mine_repository
-from training.sources import RawRow, SourceSpec, code_example, commit_example, hub_files, read_hub, read_rows
+from training.sources import (RawRow, SourceSpec, code_example, commit_example, hub_files, read_hub, read_rows,
+                              unified_diff)
 from training.splits import SplitPlan, split_examples
 
 FILTERS = Filters()
@@ -105,26 +108,49 @@ def test_strip_python_docstring_keeps_a_valid_body():
     assert strip_python_docstring('def f():\n    """Only a docstring."""\n') == "def f():\n    ...\n"
 
 
-def test_commit_target_is_subject_plus_a_body_that_adds_something():
-    subject = "Fix crash when the cart is empty"
-    assert commit_target(subject, subject + "\n", FILTERS) == subject
-    assert commit_target(subject, f"{subject}\n\nSigned-off-by: Ada <ada@example.com>\n", FILTERS) == subject
-    body = f"{subject}\n\nThe total divided by zero items.\nNow it returns zero.\n\nSigned-off-by: Ada <a@b.c>"
-    assert commit_target(subject, body, FILTERS) == f"{subject}. The total divided by zero items. Now it returns zero."
-    assert commit_target(subject, "", FILTERS) == subject  # message missing
+SUBJECT = "Fix crash when the cart is empty"
+EXPLAINED = f"{SUBJECT}\n\nThe total divided by zero items.\nNow it returns zero.\n\nSigned-off-by: Ada <a@b.c>"
+
+
+def test_explain_target_is_the_first_sentences_of_a_body_that_explains():
+    assert explain_target(SUBJECT, EXPLAINED, FILTERS) == "The total divided by zero items. Now it returns zero."
+    assert explain_target(SUBJECT, SUBJECT + "\n", FILTERS) == ""
+    assert explain_target(SUBJECT, f"{SUBJECT}\n\nSigned-off-by: Ada <ada@example.com>\n", FILTERS) == ""
+    assert explain_target(SUBJECT, "", FILTERS) == ""  # message missing
+    three = f"{SUBJECT}\n\nThe total divided by zero items. Now it returns zero. Tests cover it, e.g. an empty cart."
+    assert explain_target(SUBJECT, three, FILTERS) == "The total divided by zero items. Now it returns zero."
+    long_first = f"{SUBJECT}\n\nThe total divided by zero items{', and more' * 25}. Now it returns zero."
+    assert explain_target(SUBJECT, long_first, FILTERS) == ""  # not one whole sentence fits 200 characters
+    assert explain_target(SUBJECT, f"{SUBJECT}\n\nSo the page no longer breaks for shoppers.", FILTERS) != ""
+    for body in ("so the page no longer breaks for shoppers.",  # runs on from the subject
+                 "Now it returns zero.",  # too few words to explain
+                 "The total divided by zero items, see the report",  # no sentence end
+                 "See https://example.com/report for the whole story."):  # a link
+        assert explain_target(SUBJECT, f"{SUBJECT}\n\n{body}", FILTERS) == "", body
 
 
 def test_commitpackft_rows_become_diff_prompts_with_missing_fields_tolerated():
-    example = commit_example(RawRow(commit_row("Raise the default limit to two"), None, None), FILTERS)
+    (example,) = commit_example(RawRow(commit_row("Raise the default limit to two"), None, None), FILTERS)
     assert example.task == "commitpackft" and example.language == "python" and example.target == "Raise the default limit to two"
+    assert example.messages == prompts.commit_prompt(["app/config.py"], unified_diff("a = 1\n", "a = 2\n", "app/config.py"))
     user = example.messages[1]["content"]
     assert "-a = 1" in user and "+a = 2" in user and "app/config.py" in user
     assert "Raise the default limit" not in user  # the target is never in the prompt
     no_file = {"old_contents": "x\n", "new_contents": "y\n", "subject": "Change the value of x", "lang": "Ruby"}
-    assert isinstance(commit_example(RawRow(no_file, None, None), FILTERS), Example)
+    assert [e.target for e in commit_example(RawRow(no_file, None, None), FILTERS)] == ["Change the value of x"]
     assert commit_example(RawRow(commit_row("Merge branch 'main' into dev"), None, None), FILTERS) == "merge or revert"
     assert commit_example(RawRow(commit_row("Change nothing at all", new="a = 1\n"), None, None), FILTERS) == "no change"
     assert commit_example(RawRow(commit_row("Port the parser", lang="Haskell"), None, None), FILTERS) == "language not supported"
+
+
+def test_a_commit_with_a_body_gives_a_title_and_an_explain_example_with_the_run_time_prompts():
+    title, explain = commit_example(RawRow(commit_row(f"  {SUBJECT} ", message=EXPLAINED), None, None), FILTERS, "cpf")
+    patch = unified_diff("a = 1\n", "a = 2\n", "app/config.py")
+    assert title.messages == prompts.commit_prompt(["app/config.py"], patch) and title.target == SUBJECT
+    assert explain.messages == prompts.explain_prompt(SUBJECT, ["app/config.py"], patch)
+    assert explain.target == "The total divided by zero items. Now it returns zero."
+    assert (title.task, title.language, title.source) == (explain.task, explain.language, explain.source) == ("commitpackft", "python", "cpf")
+    assert len(commit_example(RawRow(commit_row(SUBJECT, message=SUBJECT), None, None), FILTERS)) == 1
 
 
 # --- loading, splitting, compaction ---------------------------------------------------------------
@@ -168,8 +194,8 @@ def test_hub_ids_point_at_the_published_layouts():
                                         for s in ("train", "validation", "test")]
 
 
-def _examples(n: int, language: str = "python", task: str = "commitpackft") -> list[tuple[Example, None]]:
-    return [(Example(task, language, [{"role": "user", "content": f"diff {i}"}], f"Change {i}."), None) for i in range(n)]
+def _examples(n: int, language: str = "python", task: str = "commitpackft") -> list[tuple[tuple[Example], None]]:
+    return [((Example(task, language, [{"role": "user", "content": f"diff {i}"}], f"Change {i}."),), None) for i in range(n)]
 
 
 def test_stratified_70_10_20_split_per_language():
@@ -193,7 +219,7 @@ def test_compaction_caps_each_language_and_split_and_is_seeded():
 
 def test_given_partitions_are_kept_and_a_missing_val_split_is_carved_from_train():
     train = [(e, "train") for e, _ in _examples(80, "ruby")]
-    test = [(Example("commitpackft", "ruby", [{"role": "user", "content": f"held {i}"}], "Held out."), "test") for i in range(10)]
+    test = [((Example("commitpackft", "ruby", [{"role": "user", "content": f"held {i}"}], "Held out."),), "test") for i in range(10)]
     splits = split_examples(train + test, SplitPlan(caps=(None, None, None)))
     assert len(splits["test"]) == 10 and all(e.target == "Held out." for e in splits["test"])
     assert (len(splits["train"]), len(splits["val"])) == (70, 10)  # val = 0.1 / (0.7 + 0.1) of train
@@ -228,6 +254,29 @@ def test_prepare_reports_missing_and_empty_sources(tmp_path):
         SourceSpec.parse("just-a-path")
 
 
+
+def test_a_commits_title_and_explain_examples_land_in_the_same_split(tmp_path):
+    rows = [commit_row(f"Raise the default limit to {i}", message=f"Raise the default limit to {i}\n\n"
+                       f"Large shops hit the old limit of {i - 1} every day.", new=f"a = {i}\n") for i in range(2, 42)]
+    rows += [commit_row(f"Lower the default limit to {i}", new=f"a = -{i}\n") for i in range(2, 12)]  # no body
+    cpf = write_jsonl(tmp_path / "cpf.jsonl", rows)
+    out = tmp_path / "prepared"
+    manifest = prepare(PrepareConfig(sources=(SourceSpec.parse(f"commitpackft:{cpf}"),), out=out))
+    assert sum(manifest["totals"]["commitpackft"].values()) == 40 * 2 + 10
+    assert sum(manifest["explain_totals"].values()) == manifest["sources"][f"commitpackft:{cpf}"]["explain"] == 40
+    split_of = {}
+    for split in ("train", "val", "test"):
+        for example in read_examples(out / "commitpackft" / f"{split}.jsonl"):
+            split_of[example.messages[1]["content"]] = split
+    for i in range(2, 42):
+        subject, patch = f"Raise the default limit to {i}", unified_diff("a = 1\n", f"a = {i}\n", "app/config.py")
+        title = prompts.commit_prompt(["app/config.py"], patch)[1]["content"]
+        explain = prompts.explain_prompt(subject, ["app/config.py"], patch)[1]["content"]
+        assert split_of[title] == split_of[explain]
+    assert {split_of[prompts.commit_prompt(["app/config.py"], unified_diff("a = 1\n", f"a = {i}\n", "app/config.py"))[1]["content"]]
+            for i in range(2, 42)} == {"train", "val", "test"}  # the commits themselves are spread over the splits
+
+
 # --- mining a local repository --------------------------------------------------------------------
 
 
@@ -245,7 +294,7 @@ def test_mining_finds_documented_functions_and_good_single_file_commits(tmp_path
     commit_files(repo, {"shop/a.py": "x = 1\n", "shop/b.py": "y = 2\n"}, "Add two modules at once", START + timedelta(days=3))
 
     items = list(mine_repository(str(tmp_path / "shop"), FILTERS, tmp_path / "clones"))
-    examples = [i for i in items if isinstance(i, Example)]
+    examples = [e for i in items if not isinstance(i, str) for e in i]
     reasons = [i for i in items if isinstance(i, str)]
     summaries = {e.target: e for e in examples if e.task == "codesearchnet"}
     # HEAD has the stub only; the documented functions of the first commit are gone from HEAD.
@@ -262,12 +311,25 @@ def test_mining_python_docstrings_at_head(tmp_path):
     repo = git.Repo.init(tmp_path / "r")
     commit_files(repo, {"cart.py": f'class Cart:\n    def total(self):\n        """{GOOD_DOC}"""\n        return sum(self.items)\n'},
                  "Add the cart", START)
-    examples = [i for i in mine_repository(str(tmp_path / "r"), FILTERS, tmp_path / "c") if isinstance(i, Example)]
+    examples = [e for i in mine_repository(str(tmp_path / "r"), FILTERS, tmp_path / "c") if not isinstance(i, str) for e in i]
     assert [e.target for e in examples] == [GOOD_DOC]
     user = examples[0].messages[1]["content"]
     assert examples[0].messages == prompts.unit_prompt("def total(self):\n    return sum(self.items)\n", "Cart.total",
                                                        "method", "cart.py", "python")
     assert GOOD_DOC not in user
+
+
+def test_mining_a_commit_with_a_body_gives_its_title_and_explain_examples(tmp_path):
+    repo = git.Repo.init(tmp_path / "r")
+    commit_files(repo, {"cart.py": "limit = 1\n"}, "Add the cart", START)
+    commit_files(repo, {"cart.py": "limit = 2\n"}, "Raise the cart limit to two\n\n"
+                 "Shoppers could not buy more than one item at a time.", START + timedelta(days=1))
+    items = [i for i in mine_repository(str(tmp_path / "r"), FILTERS, tmp_path / "c") if not isinstance(i, str)]
+    [(title, explain)] = items
+    commit = recent_commits(repo, limit=1)[0]
+    assert title.messages == prompts.commit_prompt(["cart.py"], commit.patch) and title.target == "Raise the cart limit to two"
+    assert explain.messages == prompts.explain_prompt("Raise the cart limit to two", ["cart.py"], commit.patch)
+    assert explain.target == "Shoppers could not buy more than one item at a time."
 
 
 def test_mining_a_missing_repository_is_a_one_line_error(tmp_path):

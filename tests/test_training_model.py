@@ -56,8 +56,8 @@ def code_example(i: int) -> Example:
 
 
 def commit_example(i: int) -> Example:
-    return Example("commitpackft", "python", prompts.commit_prompt("", "", ["calc.py"],
-                                                                   f"-    return a\n+    return a + {i}"), MESSAGES[i % 2])
+    patch = f"-    return a\n+    return a + {i}"
+    return Example("commitpackft", "python", prompts.commit_prompt(["calc.py"], patch), MESSAGES[i % 2])
 
 
 @pytest.fixture(scope="module")

@@ -37,13 +37,13 @@ _PATCH = "diff --git a/app/users.py b/app/users.py\n--- a/app/users.py\n+++ b/ap
 
 
 def sample_examples() -> list[Example]:
-    """One code -> summary and one diff -> message example, built with the run-time prompts."""
+    """One code -> summary and one diff -> title example, built with the run-time prompts."""
     from narrator import prompts
 
     return [
         Example("codesearchnet", "python", prompts.unit_prompt(_CODE, "load_users", "function", "app/users.py", "python"),
                 "Reads users from a comma-separated file and returns the active ones with their name and email."),
-        Example("commitpackft", "python", prompts.commit_prompt("", "", ["app/users.py"], _PATCH),
+        Example("commitpackft", "python", prompts.commit_prompt(["app/users.py"], _PATCH),
                 "Cache the computed values so that loading users is faster."),
     ]
 

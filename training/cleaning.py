@@ -52,7 +52,8 @@ _TRAILER = re.compile(
     re.I,
 )
 _BOOKKEEPING = re.compile(r"^(?:[A-Z_]+=\S+|-{3,}|Created by MOE:.*|This reverts commit \w+\.?|[-*]?\s*(?:closes|fixes)\s+#\d+\.?)$", re.I)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# A sentence ends at . ! or ? before a space, but not inside "e.g." / "i.e." / "vs.".
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)\s+")
 
 
 @dataclass(frozen=True)
@@ -69,14 +70,19 @@ class Filters:
     """Longest function kept (run time shows at most a few thousand characters)."""
     min_subject_words: int = 3
     """Fewest words in a commit subject ("Fix typo" says nothing a reader can use)."""
-    max_target_chars: int = 400
-    """Longest commit target; a body that would pass it is cut at a sentence end or left out."""
+    min_explain_words: int = 6
+    """Fewest words in an explain target (the start of a message body)."""
+    max_explain_sentences: int = 2
+    """Most sentences of the body kept as the explain target."""
+    max_explain_chars: int = 200
+    """Longest explain target; a longer body is cut at a sentence end or left out."""
     max_changed_lines: int = 400
     """Largest commit diff kept, in added plus removed lines."""
 
     def __post_init__(self) -> None:
         for name in ("min_summary_chars", "max_summary_chars", "min_code_chars", "max_code_chars",
-                     "min_subject_words", "max_target_chars", "max_changed_lines"):
+                     "min_subject_words", "min_explain_words", "max_explain_sentences", "max_explain_chars",
+                     "max_changed_lines"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
         if self.min_summary_chars > self.max_summary_chars:
@@ -206,30 +212,26 @@ def commit_body(subject: str, message: str) -> str:
     return body
 
 
-def commit_target(subject: str, message: str, filters: Filters) -> str:
-    """The commit target: the subject, plus the message body when it adds something.
+def explain_target(subject: str, message: str, filters: Filters) -> str:
+    """The explain target of a commit: the first sentences of its message body, or ``""``.
 
-    A body that would make the target longer than ``filters.max_target_chars`` is cut after its
-    last whole sentence that fits, or left out when not even one sentence fits.
+    At most ``filters.max_explain_sentences`` whole sentences and ``filters.max_explain_chars``
+    characters are kept. ``""`` when the body is missing, starts mid-sentence (lower case, often
+    the subject running on), does not end a sentence within those limits, has fewer than
+    ``filters.min_explain_words`` words, or carries a link.
     """
-    subject = " ".join(subject.split())
     body = commit_body(subject, message or "")
-    if not body:
-        return subject
-    head = subject if subject[-1:] in ".!?:" else subject + "."
-    room = filters.max_target_chars - len(head) - 1
-    if len(body) > room:
-        sentences = _SENTENCE_END.split(body)
-        fitted = ""
-        for sentence in sentences:
-            candidate = f"{fitted} {sentence}".strip()
-            if len(candidate) > room:
-                break
-            fitted = candidate
-        if not fitted or fitted[-1] not in ".!?":
-            return subject
-        body = fitted
-    return f"{head} {body}"
+    if not body or not body[0].isupper():
+        return ""
+    kept = ""
+    for count, sentence in enumerate(_SENTENCE_END.split(body), 1):
+        candidate = f"{kept} {sentence}".strip()
+        if count > filters.max_explain_sentences or len(candidate) > filters.max_explain_chars:
+            break
+        kept = candidate
+    if not kept or kept[-1] not in ".!?" or len(kept.split()) < filters.min_explain_words or "://" in kept:
+        return ""
+    return kept
 
 
 def commit_problem(subject: str, changed_lines: int, filters: Filters) -> str | None:

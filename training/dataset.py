@@ -3,7 +3,7 @@
 Output layout (``DIR``)::
 
     codesearchnet/{train,val,test}.jsonl   code -> summary examples
-    commitpackft/{train,val,test}.jsonl    diff -> message examples
+    commitpackft/{train,val,test}.jsonl    diff -> title and subject + diff -> explain examples
     manifest.json                          counts per source, task, language and split, drop reasons
 
 Each line is an ``Example`` whose prompt comes from ``narrator.prompts`` (version recorded in the
@@ -24,7 +24,7 @@ from training.errors import DataError
 from training.examples import SPLITS, TASKS, Example, read_examples, write_examples
 from training.mining import mine_repository
 from training.sources import TASK_OF_KIND, SourceSpec, code_example, commit_example, partition_of, read_rows
-from training.splits import SplitPlan, dedupe, split_examples
+from training.splits import Row, SplitPlan, dedupe, dedupe_key, split_examples
 
 
 @dataclass(frozen=True)
@@ -53,39 +53,39 @@ class PrepareConfig:
             raise ValueError("hub_rows and max_commits must be positive")
 
 
-def _collect(spec: SourceSpec, config: PrepareConfig, stats: dict) -> list[tuple[Example, str | None]]:
-    """Examples of one source with their given partitions; drop reasons go to ``stats``."""
+def _collect(spec: SourceSpec, config: PrepareConfig, stats: dict) -> list[Row]:
+    """The rows of one source (its examples and given partition); drop reasons go to ``stats``.
+
+    A builder gives one example per row (a function) or several (a commit: its diff -> title
+    example, then its explain example when the body qualifies); a row's examples stay together.
+    """
     label = str(spec)
     dropped: Counter = Counter()
-    kept: list[tuple[Example, str | None]] = []
+    kept: list[Row] = []
     read = 0
     if spec.kind == "mine":
         clone_dir = config.clone_dir or config.out / ".repos"
-        for item in mine_repository(spec.location, config.filters, clone_dir, config.max_commits):
-            read += 1
-            if isinstance(item, str):
-                dropped[item] += 1
-            else:
-                kept.append((item, None))
+        items = ((item, None) for item in mine_repository(spec.location, config.filters, clone_dir, config.max_commits))
     else:
         build = code_example if TASK_OF_KIND[spec.kind] == "codesearchnet" else commit_example
-        for raw in read_rows(spec, per_language=config.hub_rows):
-            read += 1
-            item = build(raw, config.filters, label)
-            if isinstance(item, str):
-                dropped[item] += 1
-            else:
-                kept.append((item, partition_of(raw)))
-    languages = Counter(f"{example.task}/{example.language}" for example, _ in kept)
-    stats[label] = {"read": read, "kept": len(kept), "dropped": dict(dropped.most_common()),
-                    "kept_by_language": dict(sorted(languages.items()))}
+        raws = read_rows(spec, per_language=config.hub_rows)
+        items = ((build(raw, config.filters, label), partition_of(raw)) for raw in raws)
+    for item, partition in items:
+        read += 1
+        if isinstance(item, str):
+            dropped[item] += 1
+        else:
+            kept.append(((item,) if isinstance(item, Example) else tuple(item), partition))
+    languages = Counter(f"{examples[0].task}/{examples[0].language}" for examples, _ in kept)
+    stats[label] = {"read": read, "kept": len(kept), "explain": sum(len(examples) - 1 for examples, _ in kept),
+                    "dropped": dict(dropped.most_common()), "kept_by_language": dict(sorted(languages.items()))}
     return kept
 
 
 def prepare(config: PrepareConfig) -> dict:
     """Build the data folder; return the manifest (also written to ``OUT/manifest.json``)."""
     stats: dict[str, dict] = {}
-    rows: list[tuple[Example, str | None]] = []
+    rows: list[Row] = []
     for spec in config.sources:
         rows.extend(_collect(spec, config, stats))
     rows, duplicates = dedupe(rows)
@@ -97,13 +97,17 @@ def prepare(config: PrepareConfig) -> dict:
         top = ", ".join(f"{reason} ({n})" for reason, n in reasons.most_common(3))
         raise DataError(f"No examples left: {read} rows read" + (f", dropped as {top}" if top else ""))
     splits = split_examples(rows, config.plan)
+    # A commit's examples after its first (diff -> title) are subject + diff -> explain ones.
+    explain = {dedupe_key(example) for examples, _ in rows for example in examples[1:]}
 
     counts: dict = {task: defaultdict(lambda: {name: 0 for name in SPLITS}) for task in TASKS}
     by_source: dict = defaultdict(lambda: {name: 0 for name in SPLITS})
+    explain_totals = {name: 0 for name in SPLITS}
     for name, examples in splits.items():
         for example in examples:
             counts[example.task][example.language][name] += 1
             by_source[example.source][name] += 1
+            explain_totals[name] += dedupe_key(example) in explain
     config.out.mkdir(parents=True, exist_ok=True)
     for task in TASKS:
         for name in SPLITS:
@@ -119,6 +123,7 @@ def prepare(config: PrepareConfig) -> dict:
         "duplicates_dropped": duplicates,
         "counts": {task: {lang: counts[task][lang] for lang in sorted(counts[task])} for task in TASKS},
         "totals": {task: {name: sum(c[name] for c in counts[task].values()) for name in SPLITS} for task in TASKS},
+        "explain_totals": explain_totals,
         "splits_by_source": {source: by_source[source] for source in sorted(by_source)},
         "filters": asdict(config.filters),
         "plan": asdict(config.plan),

@@ -4,7 +4,9 @@
   JavaScript, PHP, Ruby and Go doc comments (``/** ... */``, ``//`` and ``#`` lines right above a
   function) from tree-sitter. The same filters as for CodeSearchNet apply.
 - diff -> message: non-merge commits that change exactly one source file, whose message reads like
-  a good CommitPackFT subject (capitalised, imperative, several words, no issue numbers, not a bot).
+  a good CommitPackFT subject (capitalised, imperative, several words, no issue numbers, not a bot);
+  each gives a title example and, when its body explains, an explain example
+  (``training.sources.commit_examples``).
 
 Files and patches come from ``narrator.repo``, so mined prompts see exactly what narration sees.
 """
@@ -20,12 +22,12 @@ from typing import Iterator
 
 from narrator import prompts
 from narrator.errors import RepoError
-from narrator.commits import CommitInfo, cut_patch, recent_commits
+from narrator.commits import CommitInfo, recent_commits
 from narrator.repo import SourceFile, language_of, open_repository, source_files
-from training.cleaning import Filters, clean_docstring, code_problem, commit_problem, commit_target, summary_problem
+from training.cleaning import Filters, clean_docstring, code_problem, commit_problem, summary_problem
 from training.errors import DataError
 from training.examples import Example
-from training.sources import PATCH_TOKENS, UNIT_CHARS
+from training.sources import UNIT_CHARS, commit_examples
 
 # Function and class node types per tree-sitter grammar.
 _FUNCTIONS = {
@@ -200,8 +202,8 @@ def message_problem(subject: str) -> str | None:
     return None
 
 
-def commit_example_from_git(commit: CommitInfo, filters: Filters, source: str) -> Example | str:
-    """A diff -> message example from a single-file commit, or why it was dropped."""
+def commit_example_from_git(commit: CommitInfo, filters: Filters, source: str) -> tuple[Example, ...] | str:
+    """The examples of a single-file commit (see ``commit_examples``), or why it was dropped."""
     if commit.is_merge or commit.is_root:
         return "merge or first commit"
     if len(commit.files) != 1:
@@ -213,13 +215,13 @@ def commit_example_from_git(commit: CommitInfo, filters: Filters, source: str) -
     problem = commit_problem(commit.subject, change.added + change.removed, filters) or message_problem(commit.subject)
     if problem:
         return problem
-    patch, _ = cut_patch(commit.patch, PATCH_TOKENS)
-    messages = prompts.commit_prompt(subject="", body="", files=[change.path], patch=patch)
-    return Example("commitpackft", language, messages, commit_target(commit.subject, commit.message, filters), source)
+    return commit_examples(language, commit.subject, commit.message, [change.path], commit.patch, filters, source)
 
 
-def mine_repository(location: str, filters: Filters, clone_dir: Path, max_commits: int = 5000) -> Iterator[Example | str]:
-    """Examples of both tasks (or drop reasons) mined from the repository at ``location``."""
+def mine_repository(location: str, filters: Filters, clone_dir: Path,
+                    max_commits: int = 5000) -> Iterator[tuple[Example, ...] | str]:
+    """Per documented function and commit of the repository at ``location``: its examples, or why
+    it was dropped. A function gives one example, a commit one or two (``commit_examples``)."""
     try:
         repo = open_repository(location, clone_dir)
         files = source_files(repo)
@@ -230,6 +232,7 @@ def mine_repository(location: str, filters: Filters, clone_dir: Path, max_commit
     for file in files:
         if file.language:
             for function in documented_functions(file):
-                yield function_example(function, filters, source)
+                item = function_example(function, filters, source)
+                yield item if isinstance(item, str) else (item,)
     for commit in commits:
         yield commit_example_from_git(commit, filters, source)

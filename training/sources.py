@@ -8,7 +8,9 @@ Accepted row layouts:
   ``func_name``, ``func_path_in_repository``); a ``summary`` field is a fallback only, the docstring
   is preferred and always goes through the filters;
 - diff -> message: CommitPackFT (``old_contents``, ``new_contents``, ``subject``, ``message``,
-  ``lang``, ``old_file``/``new_file``); ``message`` and the file names may be missing.
+  ``lang``, ``old_file``/``new_file``); ``message`` and the file names may be missing. A commit gives
+  a diff -> title example (the subject), and a subject + diff -> explain example (the first sentences
+  of the body) when its message has a body that explains.
 
 A source is named ``csn:PATH``, ``commitpackft:PATH`` (a file, or a folder of ``<lang>.jsonl`` /
 ``*.parquet``), ``csn:hub`` / ``commitpackft:hub[:DATASET]`` or ``mine:REPO``. Hub rows are streamed,
@@ -33,7 +35,7 @@ from training.cleaning import (
     clean_docstring,
     code_problem,
     commit_problem,
-    commit_target,
+    explain_target,
     strip_python_docstring,
     summary_problem,
 )
@@ -249,8 +251,26 @@ def unified_diff(old: str, new: str, path: str) -> str:
     return f"diff --git a/{path} b/{path}\n{body}" if body else ""
 
 
-def commit_example(raw: RawRow, filters: Filters, source: str = "") -> Example | str:
-    """A diff -> message example from a CommitPackFT row, or why it was dropped."""
+def commit_examples(language: str, subject: str, message: str, files: list[str], patch: str, filters: Filters,
+                    source: str) -> tuple[Example, ...]:
+    """The examples of one kept commit, built with the run-time prompts.
+
+    Always diff -> title (the developer's subject); then subject + diff -> explain (the first
+    sentences of the message body) when the body qualifies (``explain_target``). Both come from the
+    same commit, so ``training.splits`` keeps them in the same split.
+    """
+    subject = " ".join(subject.split())
+    patch, _ = cut_patch(patch, PATCH_TOKENS)
+    examples = [Example("commitpackft", language, prompts.commit_prompt(files, patch), subject, source)]
+    explanation = explain_target(subject, message, filters)
+    if explanation:
+        messages = prompts.explain_prompt(subject, files, patch)
+        examples.append(Example("commitpackft", language, messages, explanation, source))
+    return tuple(examples)
+
+
+def commit_example(raw: RawRow, filters: Filters, source: str = "") -> tuple[Example, ...] | str:
+    """The examples of a CommitPackFT row (see ``commit_examples``), or why it was dropped."""
     row = raw.row
     language = normalize_language(row.get("lang") or row.get("language")) or raw.language
     if language is None:
@@ -265,8 +285,4 @@ def commit_example(raw: RawRow, filters: Filters, source: str = "") -> Example |
     problem = commit_problem(subject, changed, filters)
     if problem:
         return problem
-    target = commit_target(subject, message, filters)
-    patch, _ = cut_patch(patch, PATCH_TOKENS)
-    messages = prompts.commit_prompt(subject="", body="", files=[path] if path else [], patch=patch)
-    return Example("commitpackft", language, messages, target, source)
-
+    return commit_examples(language, subject, message, [path] if path else [], patch, filters, source)

@@ -37,6 +37,15 @@ since = dates[0] if len(dates) > 0 else None
 until = dates[1] if len(dates) > 1 else None
 commits = service.changes(repo.id, since=since, until=until, author=author, folder=folder, category=category)
 
+# A digest line links here with the commits it stands on.
+linked = [s for s in st.query_params.get("commits", "").split(",") if s]
+if linked:
+    commits = [c for c in service.changes(repo.id) if any(c.sha.startswith(s) for s in linked)]
+    st.info(f"Showing the {len(commits)} change{'s' if len(commits) != 1 else ''} behind a line of the digest.")
+    if st.button("Show every change", key=f"{key}_all"):
+        st.query_params.clear()
+        st.rerun()
+
 shown = st.session_state.get(f"{key}_shown", PAGE_SIZE)
 st.caption(f"{len(commits)} change{'s' if len(commits) != 1 else ''}" + (f", showing the newest {shown}" if len(commits) > shown else ""))
 views.watch_jobs(service, PENDING)
@@ -44,18 +53,31 @@ views.watch_jobs(service, PENDING)
 for commit in commits[:shown]:
     with st.container(border=True, key=f"changes_commit_{commit.sha}"):
         head, badge = st.columns([5, 1])
-        head.markdown(f"**{views.when(commit.date)}** · {plain(commit.author)} · in {plain(commit.area)}")
-        badge.badge(views.category_label(commit.category), color=views.category_colour(commit.category))
+        where = plain(commit.area) + (f" · {plain(commit.scope)}" if commit.scope and commit.scope != commit.area else "")
+        head.markdown(f"**{views.when(commit.date)}** · {plain(commit.author)} · in {where}")
+        badge.badge(views.category_label(commit.category) + (f" {commit.version}" if commit.version else ""),
+                    color=views.category_colour(commit.category))
+        views.show_said(commit.headline, help=views.glossary_help(commit.glossary), bold=True)
+        if commit.explanation is not None:
+            views.show_said(commit.explanation)
+        if commit.release_notes:
+            st.markdown("\n".join(f"- {plain(note)}" for note in commit.release_notes[:5]))
+            st.caption(plain(views.source_caption("release notes", False)))
+        elif commit.category == "release":
+            st.caption("This release added no notes of its own: see the project's changelog or release page.")
         if commit.narrative is not None:
-            show_narrative(commit.narrative)
-        else:
-            st.markdown(plain(commit.subject))
-        views.narrate_control(service, PENDING, "commit", commit.sha, repo.id, commit.narrative,
-                              key=f"changes_narrate_{commit.sha}", help="Explain this change in plain words.")
+            for note in views.narrative_notes(commit.narrative):
+                st.caption(note)
+        if commit.needs_model:
+            views.narrate_control(service, PENDING, "commit", commit.sha, repo.id, commit.narrative,
+                                  key=f"changes_narrate_{commit.sha}", help="Explain this change in plain words.")
         with st.expander("Evidence"):
             st.markdown(f"{len(commit.files)} file{'s' if len(commit.files) != 1 else ''} · "
                         f"\\+{commit.added} / \\-{commit.removed} lines · commit {plain(commit.sha)}")
-            st.markdown(f"Message: {plain(commit.subject)}")
+            st.markdown(f"Developer's message: {plain(commit.message or commit.subject)}")
+            for name, values in (("Advisories", commit.advisories), ("References", commit.refs), ("Tags", commit.tags)):
+                if values:
+                    st.markdown(f"{name}: {plain(', '.join(values))}")
             if commit.files:
                 st.dataframe(views.evidence_rows(commit.files), hide_index=True, key=f"changes_files_{commit.sha}")
 

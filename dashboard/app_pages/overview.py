@@ -59,28 +59,53 @@ with st.container(border=True):
         st.fragment(narration_progress, run_every=2 if live else None)(service, repo.id)
 
 st.header("What this software does")
-show_narrative(overview.summary, missing="No summary yet: press Narrate and it will be written here.")
+if not overview.descriptions and overview.summary is None:
+    st.caption("No description yet: the project has no package description or README, and nothing is narrated yet.")
+for description in overview.descriptions:
+    show_narrative(description)
+if overview.summary is not None:
+    show_narrative(overview.summary)
 
 st.header("Its main parts")
 if not overview.parts:
     st.caption("The parts are listed once the repository has been read.")
 for part in overview.parts:
     files = f"{part.files} file{'s' if part.files != 1 else ''}"
-    st.markdown(f"**{plain(part.area)}** · {files}")
-    show_narrative(part.narrative)
+    st.markdown(f"**{plain(part.area)}** · {plain(part.role)} · {files}")
+    if part.narrative is not None or part.role == "source code":
+        show_narrative(part.narrative, missing="Not described yet.")
 
 st.header("What changed lately")
-digest = overview.digest
+period = views.period_picker(service, repo.id, key=f"overview_period_{repo.id}")
+digest = service.digest(repo.id, period) if period is not None else overview.digest
 if digest is None:
     st.caption("No changes have been read yet.")
 else:
-    st.markdown(plain(digest.text))
-    for area, sentences in digest.areas:
-        st.markdown(f"**{plain(area)}**")
-        # One sentence per bullet; newlines inside a sentence would end the list item early.
-        st.markdown("\n".join(f"- {plain(' '.join(s.split()))}" for s in sentences))
-    if digest.stale:
-        st.caption(views.STALE_NOTE)
+    st.caption(plain(digest.period.label))
+    for line in digest.summary:
+        views.digest_line(line)
+    columns = st.columns(3)
+    for column, (name, value) in zip(columns, digest.counts.items()):
+        column.metric(name.capitalize(), value)
+    views.digest_line(digest.comparison)
+    if digest.releases:
+        st.subheader("Releases")
+        for release in digest.releases:
+            st.markdown(f"**{plain(release.version)}** · {views.when(release.date)}")
+            for note in release.notes:
+                st.markdown(f"- {plain(note)}")
+            if release.notes:
+                st.caption(plain(views.source_caption("release notes", False)))
+            else:
+                st.caption("This release added no notes of its own: see the project's changelog or release page.")
+            views.commit_link([release.sha])
+    for title, lines in (("Security fixes", digest.security), ("New features", digest.features),
+                         ("Fixes", digest.fixes), ("Internal work", digest.internal),
+                         ("Areas that moved most", digest.areas)):
+        if lines:
+            st.subheader(title)
+            for number, line in enumerate(lines):
+                views.digest_line(line)
 
 st.header("Activity")
 activity = service.weekly_activity(repo.id)

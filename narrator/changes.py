@@ -1,0 +1,163 @@
+"""A commit told in people's words first: its headline, category, release, advisories and notes.
+
+Everything here is computed from git and from what developers wrote (the subject, the message body,
+a pull request's title, lines added to a changelog), never by the model. The model is asked only
+where these leave a gap (``needs_model``), and what it writes is checked against them
+(``check_explanation``) before it may be shown, always labelled as the model's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from narrator import facts, subjects
+from narrator.commits import CommitInfo
+from narrator.faithful import Checked, check
+
+# Lines of a message body that are bookkeeping, not explanation.
+_TRAILER = re.compile(
+    r"^(?:[A-Z][\w.-]*-by|Change-Id|Co-authored-by|Bug|Issue|Refs?|Closes|Fixes|Resolves|See|Cc|"
+    r"PiperOrigin-RevId|Reviewed-on|Tested-by|Acked-by|Signed-off-by)\s*[:#]",
+    re.I,
+)
+_BOOKKEEPING = re.compile(r"^(?:[A-Z_]+=\S+|-{3,}|\*{3,}|This reverts commit \w+\.?|[-*]?\s*(?:closes|fixes|resolves)\s+#\d+\.?"
+                          r"|See merge request \S+|\(cherry picked from commit \w+\))$", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+_WORD = re.compile(r"[a-z][a-z0-9]+")
+_STOP = frozenset("the a an and or of to in on for with from by is are be this that it its as at into when now so".split())
+
+def message_body(message: str, subject: str) -> str:
+    """The message's first explanatory paragraph beyond its subject, or ``""``.
+
+    Trailers (``Signed-off-by:``), bookkeeping and a body that only repeats the subject do not count.
+    """
+    lines = message.replace("\r\n", "\n").strip().split("\n")
+    if lines and " ".join(lines[0].split()) == " ".join(subject.split()):
+        lines = lines[1:]
+    paragraph: list[str] = []
+    for line in lines:
+        stripped = line.strip()
+        if _TRAILER.match(stripped) or _BOOKKEEPING.match(stripped) or stripped.startswith("```"):
+            if paragraph:
+                break
+            continue
+        if stripped:
+            paragraph.append(stripped.lstrip("-* ").strip() if not paragraph else stripped)
+        elif paragraph:
+            break
+    body = " ".join(" ".join(paragraph).split())
+    if not body or body.lower().rstrip(".") in " ".join(subject.split()).lower().rstrip("."):
+        return ""
+    return body
+
+
+def first_sentences(text: str, limit: int = 2, max_chars: int = 300) -> str:
+    """The first ``limit`` sentences of ``text`` that fit in ``max_chars`` (at least one, cut)."""
+    picked = ""
+    for sentence in _SENTENCE_END.split(text.strip())[:limit]:
+        candidate = f"{picked} {sentence}".strip()
+        if picked and len(candidate) > max_chars:
+            break
+        picked = candidate
+    return picked if len(picked) <= max_chars else picked[: max_chars - 1].rsplit(" ", 1)[0] + "\u2026"
+
+
+def _body_after_title(message: str, subject: str, is_merge: bool) -> str:
+    """The body with a pull request's title line removed (a merge's body opens with the title)."""
+    body = message.split("\n", 1)[1] if "\n" in message else ""
+    if is_merge:
+        lines = body.strip().split("\n", 1)
+        body = lines[1] if len(lines) > 1 else ""
+    return body
+
+
+def commit_details(commit: CommitInfo) -> tuple[str, str, dict]:
+    """``(headline, category, details)`` of a commit, from git and the developer's words only."""
+    body = commit.message.split("\n", 1)[1] if "\n" in commit.message else ""
+    said = subjects.read_subject(commit.subject, body, commit.is_merge)
+    paths = [c.path for c in commit.files]
+    version = facts.release_version(said.headline) or facts.version_change(commit.patch)
+    tag_version = next((t for t in commit.tags if re.search(r"\d", t)), None)
+    category = facts.categorize(said.headline, paths, body=body, conventional_type=said.conventional_type,
+                                scope=said.scope, author=commit.author, email=commit.email,
+                                tagged=bool(tag_version), version=version)
+    if category == "release":
+        version = version or (tag_version.removeprefix("v") if tag_version and tag_version[1:2].isdigit() else tag_version)
+    explanation = first_sentences(message_body(_body_after_title(commit.message, commit.subject, commit.is_merge),
+                                               said.headline))
+    details = {
+        "headline_source": said.source,
+        "informative": said.informative,
+        "uninformative": said.reason,
+        "conventional": ({"type": said.conventional_type, "scope": said.scope, "breaking": said.breaking}
+                         if said.conventional_type else None),
+        "scope": said.scope,
+        "refs": list(said.refs),
+        "advisories": facts.advisories(f"{commit.subject}\n{body}"),
+        "version": version if category == "release" else None,
+        "tags": list(commit.tags),
+        "release_notes": facts.release_notes(commit.patch, limit=8),
+        "explanation": explanation,
+        "ci": bool(paths) and all(facts.is_ci_path(p) for p in paths),
+        "bot": facts.is_bot(commit.author, commit.email),
+    }
+    return said.headline, category, details
+
+
+def needs_model(category: str, details: dict) -> str | None:
+    """Which model task a commit needs: 'headline', 'commit' (one added sentence) or None.
+
+    The model writes the headline only when the developer's subject says nothing. It adds a sentence
+    only to an informative subject with no explanation of the developer's own, and never to a release
+    (its release notes tell it) or a dependency update (the subject is the whole story).
+    """
+    if not details.get("informative", True):
+        return "headline"
+    if details.get("explanation") or category in ("release", "dependencies") or details.get("release_notes"):
+        return None
+    return "commit"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The model's sentence after every check: the text to show ('' for none) and why it went."""
+
+    text: str
+    dropped: str | None
+    """None when kept; else 'faithfulness', 'contradicts the subject' or 'repeats the subject'."""
+    checked: Checked
+
+
+def _content_words(text: str) -> set[str]:
+    return {w.rstrip("s") for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def repeats(subject: str, sentence: str) -> bool:
+    """True when ``sentence`` adds no content word to ``subject`` beyond one or two."""
+    new = _content_words(sentence) - _content_words(subject)
+    return len(new) <= 1
+
+
+def check_explanation(answer: str, source: str, subject: str) -> Verdict:
+    """One model sentence under an informative subject: faithful, consistent, adding something."""
+    checked = check(answer, source, max_sentences=1)
+    if not checked.text:
+        return Verdict("", "faithfulness", checked)
+    if subjects.contradicts(subject, checked.text):
+        return Verdict("", "contradicts the subject", checked)
+    if repeats(subject, checked.text):
+        return Verdict("", "repeats the subject", checked)
+    return Verdict(checked.text, None, checked)
+
+
+def check_headline(answer: str, source: str) -> Verdict:
+    """A model headline for a change whose subject says nothing: faithful, one sentence."""
+    checked = check(answer, source, max_sentences=1)
+    return Verdict(checked.text, None if checked.text else "faithfulness", checked)
+
+
+def facts_headline(files: int, added: int, removed: int, area: str) -> str:
+    """A headline from git alone, for a change whose subject and model summary both say nothing."""
+    where = "" if area == facts.TOP_LEVEL else f" in {area}"
+    return f"Changed {facts.size_phrase(files, added, removed)}{where}."

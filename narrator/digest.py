@@ -1,0 +1,410 @@
+"""What changed lately: a digest of one period's commits, built only from facts and people's words.
+
+Every sentence here is a template filled from commit facts (dates, authors, areas, categories,
+advisory ids) or quotes what a person wrote (a commit subject, a pull request title, changelog
+lines). The model appears only where the commit facts say it does: a headline whose
+``headline_source`` is "model" stands in for a developer who wrote nothing useful, and its Line says
+so. Nothing here calls git, the database or a model, so the page works with none of them.
+
+Periods are whole calendar days in UTC. ``Period`` keeps the brief's half-open ``(start, end]``:
+``start`` is the last instant before the first day and ``end`` the last instant of the last day, so
+``start < date <= end`` holds exactly for commits on those days.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Protocol, Sequence
+
+from narrator.provenance import LABELS
+
+PERIODS = {"7d": 7, "30d": 30, "90d": 90}
+"""The period choices by name: the N days ending at the latest commit's day."""
+
+CATEGORIES = ("feature", "fix", "security", "release", "dependencies", "docs", "tests", "maintenance")
+"""The categories a commit fact may carry."""
+
+GIT_FACTS = LABELS["git"]
+HEADLINE_SOURCES = {source: LABELS[source] for source in ("developer", "pull request", "model")}
+"""A commit's ``headline_source`` -> the provenance its Line shows. Earlier entries win a tie."""
+
+TOP_AREAS = 5
+TOP_NOTES = 5
+
+_INTERNAL = (
+    ("docs", "documentation update", "documentation updates"),
+    ("tests", "test change", "test changes"),
+    ("ci", "CI and automation change", "CI and automation changes"),
+    ("dependencies", "dependency update", "dependency updates"),
+    ("maintenance", "maintenance change", "maintenance changes"),
+)
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_INSTANT = timedelta(microseconds=1)
+
+
+class CommitFacts(Protocol):
+    """What the digest reads from a commit; any object with these attributes will do."""
+
+    sha: str
+    date: datetime
+    author: str
+    area: str
+    category: str
+    headline: str
+    headline_source: str
+    version: str | None
+    advisories: list[str]
+    release_notes: list[str]
+    paths: list[str]
+    is_merge: bool
+    ci: bool
+
+
+# ---------------------------------------------------------------------------------------------
+# Periods
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """A run of whole UTC calendar days, half-open as ``(start, end]``."""
+
+    start: datetime
+    """The last instant before the first day (so the first day's midnight is inside)."""
+    end: datetime
+    """The last instant of the last day."""
+    label: str
+    """How a page heads the period: 'the last 7 days with commits (26 Nov - 2 Dec 2026)'."""
+    days: int
+    """How many calendar days it covers."""
+    name: str = ""
+    """How a sentence names it: 'the last 7 days with commits', 'the 7 days before'. Defaults to label."""
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("a period's start and end must be timezone-aware")
+        if self.days < 1 or self.end - self.start != timedelta(days=self.days):
+            raise ValueError(f"a period of {self.days} days must span exactly that many days")
+        if not self.name:
+            object.__setattr__(self, "name", self.label)
+
+    @property
+    def first_day(self) -> date:
+        return (self.start + _INSTANT).astimezone(timezone.utc).date()
+
+    @property
+    def last_day(self) -> date:
+        return self.end.astimezone(timezone.utc).date()
+
+    def contains(self, when: datetime) -> bool:
+        """Whether ``when`` (naive means UTC) falls in ``(start, end]``."""
+        return self.start < _utc(when) <= self.end
+
+    def previous(self) -> Period:
+        """The same number of days just before this period."""
+        last = self.first_day - timedelta(days=1)
+        name = "the day before" if self.days == 1 else f"the {self.days} days before"
+        return _period(last - timedelta(days=self.days - 1), last, name, with_days=True)
+
+
+def choose_period(dates: Sequence[datetime], choice: str | tuple[date, date] = "7d") -> Period:
+    """The period a digest covers.
+
+    "7d", "30d" or "90d": the N days ending on the day of the latest commit in ``dates``, so a quiet
+    repository still gets its last active week. A ``(from, to)`` pair of dates: those days, both
+    included. Raises ValueError for an unknown choice, a range that ends before it starts, or a
+    named choice with no dates to anchor it.
+    """
+    if isinstance(choice, tuple):
+        if len(choice) != 2 or not all(isinstance(d, date) for d in choice):
+            raise ValueError("a period range must be a (from, to) pair of dates")
+        first, last = (_utc(d).date() if isinstance(d, datetime) else d for d in choice)
+        if first > last:
+            raise ValueError(f"the period starts ({first}) after it ends ({last})")
+        return _period(first, last, "the period " + _day_range(first, last), with_days=False)
+    if choice not in PERIODS:
+        raise ValueError(f"unknown period {choice!r}: choose {', '.join(PERIODS)} or a (from, to) date range")
+    if not dates:
+        raise ValueError(f"no commits to anchor {choice!r} on; choose a (from, to) date range instead")
+    days = PERIODS[choice]
+    last = max(_utc(d) for d in dates).date()
+    return _period(last - timedelta(days=days - 1), last, f"the last {days} days with commits", with_days=True)
+
+
+def _period(first: date, last: date, name: str, with_days: bool) -> Period:
+    """The Period covering ``first``..``last``; its label is the name with the days, or the days alone."""
+    start = datetime.combine(first, time.min, timezone.utc) - _INSTANT
+    end = datetime.combine(last, time.max, timezone.utc)
+    days = _day_range(first, last)
+    label = f"{name} ({days})" if with_days else days
+    return Period(start=start, end=end, label=label, days=(last - first).days + 1, name=name)
+
+
+def _day_range(first: date, last: date) -> str:
+    """'2 Dec 2026', '3 - 9 Dec 2026', '26 Nov - 2 Dec 2026', '28 Dec 2026 - 3 Jan 2027'."""
+    def day(d: date, month: bool = True, year: bool = True) -> str:
+        return " ".join([str(d.day)] + [_MONTHS[d.month - 1]] * month + [str(d.year)] * year)
+
+    if first == last:
+        return day(last)
+    if first.year != last.year:
+        return f"{day(first)} - {day(last)}"
+    same_month = first.month == last.month
+    return f"{day(first, month=not same_month, year=False)} - {day(last)}"
+
+
+def _utc(when: datetime) -> datetime:
+    """``when`` in UTC; a naive datetime is taken to be UTC already."""
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+
+
+# ---------------------------------------------------------------------------------------------
+# The digest
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Line:
+    """One plain sentence or phrase for a manager, with the commits it stands on."""
+
+    text: str
+    shas: tuple[str, ...]
+    """The commits it stands on, newest first; empty only for the 'no changes' line of an empty period."""
+    source: str
+    """Provenance: 'git facts', "developer's message", 'pull request title' or 'written by the model (checked)'."""
+
+
+@dataclass(frozen=True)
+class Release:
+    """A release commit and the top of what its changelog entry says."""
+
+    version: str
+    """The version, or the commit's headline when it names none."""
+    sha: str
+    date: datetime
+    notes: tuple[str, ...]
+    """The first TOP_NOTES lines the release commit added to the changelog."""
+    notes_missing: bool
+    """True when it added none: the page points to the release notes or changelog instead."""
+
+
+@dataclass(frozen=True)
+class Digest:
+    """What changed in one period, section by section."""
+
+    period: Period
+    summary: list[Line]
+    """One to three template sentences; each carries the commits it counts."""
+    counts: dict[str, int]
+    """{'changes', 'people', 'areas'}: non-merge commits, their distinct authors (ignoring case), their areas."""
+    releases: list[Release]
+    """Newest first."""
+    security: list[Line]
+    features: list[Line]
+    fixes: list[Line]
+    internal: list[Line]
+    """One Line per kind of internal work that happened: '2 dependency updates'."""
+    areas: list[Line]
+    """The TOP_AREAS busiest areas: 'src: 12 changes'."""
+    comparison: Line
+    """Changes against the previous period of the same length."""
+    empty: bool
+    """True when no commit at all falls in the period."""
+
+
+def build_digest(commits: Sequence[CommitFacts], period: Period) -> Digest:
+    """The digest of ``period`` from ``commits``, which may span more: it keeps what falls in the
+    period, and counts what falls in ``period.previous()`` for the comparison.
+
+    A "change" is a non-merge commit: a merge only brings in commits that are already listed. Merges
+    still give their pull request title to the feature, fix and security lists, where identical
+    headlines (ignoring case and spacing) collapse into one Line carrying all their commits, so a
+    merged branch is not listed twice. Internal work, areas and counts use non-merge commits only.
+    Raises ValueError for a commit in the period with an unknown category or headline source.
+    """
+    inside = sorted((c for c in commits if period.contains(c.date)), key=lambda c: _utc(c.date), reverse=True)
+    for c in inside:
+        _check(c)
+    changes = [c for c in inside if not c.is_merge]
+    before = period.previous()
+    earlier = [c for c in commits if not c.is_merge and before.contains(c.date)]
+    comparison = _comparison(changes, earlier, before)
+
+    if not inside:
+        summary = [Line(f"No changes were recorded in {period.name}.", (), GIT_FACTS)]
+        return Digest(period, summary, {"changes": 0, "people": 0, "areas": 0}, [], [], [], [], [], [],
+                      comparison, empty=True)
+
+    by_kind: dict[str, list] = {}
+    for c in inside:
+        by_kind.setdefault(_kind(c), []).append(c)
+    releases = _releases(by_kind.get("release", []))
+    security = [_security_line(group) for group in _by_headline(by_kind.get("security", []))]
+    features = [_headline_line(group) for group in _by_headline(by_kind.get("feature", []))]
+    fixes = [_headline_line(group) for group in _by_headline(by_kind.get("fix", []))]
+    internal = []
+    for kind, one, many in _INTERNAL:
+        done = [c for c in by_kind.get(kind, []) if not c.is_merge]
+        if done:
+            internal.append(Line(_count(len(done), one, many), _shas(done), GIT_FACTS))
+
+    area_commits: dict[str, list] = {}
+    for c in changes:
+        area_commits.setdefault(c.area, []).append(c)
+    ranked = sorted(area_commits.items(), key=lambda item: (-len(item[1]), item[0]))
+    areas = [Line(f"{area}: {_count(len(cs), 'change')}", _shas(cs), GIT_FACTS) for area, cs in ranked[:TOP_AREAS]]
+    people = {" ".join(c.author.casefold().split()) for c in changes}
+    counts = {"changes": len(changes), "people": len(people), "areas": len(area_commits)}
+
+    summary = [_overview(period, changes, counts, len(inside) - len(changes))]
+    if releases or security:
+        summary.append(_shipped(releases, security, by_kind.get("release", [])))
+    work = _work(features, fixes, ranked, len(changes))
+    if work:
+        summary.append(work)
+    return Digest(period, summary, counts, releases, security, features, fixes, internal, areas, comparison,
+                  empty=False)
+
+
+def _check(c: CommitFacts) -> None:
+    if c.category not in CATEGORIES:
+        raise ValueError(f"commit {c.sha[:12]} has unknown category {c.category!r}; "
+                         f"expected one of {', '.join(CATEGORIES)}")
+    if c.headline_source not in HEADLINE_SOURCES:
+        raise ValueError(f"commit {c.sha[:12]} has unknown headline source {c.headline_source!r}; "
+                         f"expected one of {', '.join(HEADLINE_SOURCES)}")
+
+
+def _kind(c: CommitFacts) -> str:
+    """The one section a commit counts in. A commit naming an advisory is a security fix whatever its
+    category (a release only lists others' fixes); CI-only commits are CI work whatever they say."""
+    if c.category == "release":
+        return "release"
+    if c.category == "security" or c.advisories:
+        return "security"
+    return "ci" if c.ci else c.category
+
+
+def _by_headline(commits: list) -> list[list]:
+    """Commits (newest first) grouped by headline, ignoring case and spacing; groups newest first."""
+    groups: dict[str, list] = {}
+    for c in commits:
+        groups.setdefault(" ".join(c.headline.casefold().split()), []).append(c)
+    return list(groups.values())
+
+
+def _best_worded(group: list) -> CommitFacts:
+    """The commit whose headline comes from the most trusted source (people before the model)."""
+    order = list(HEADLINE_SOURCES)
+    return min(group, key=lambda c: order.index(c.headline_source))
+
+
+def _headline_line(group: list) -> Line:
+    best = _best_worded(group)
+    return Line(best.headline, _shas(group), HEADLINE_SOURCES[best.headline_source])
+
+
+def _security_line(group: list) -> Line:
+    """The headline with its advisory ids appended, leaving out ids the headline already names."""
+    best = _best_worded(group)
+    named = best.headline.casefold()
+    ids = [i for i in dict.fromkeys(i for c in group for i in c.advisories) if i.casefold() not in named]
+    text = f"{best.headline} ({', '.join(ids)})" if ids else best.headline
+    return Line(text, _shas(group), HEADLINE_SOURCES[best.headline_source])
+
+
+def _releases(commits: list) -> list[Release]:
+    """One Release per version (a release PR's merge and its commit are one release), newest first."""
+    groups: dict[str, list] = {}
+    for c in commits:
+        groups.setdefault((c.version or c.headline).strip(), []).append(c)
+    releases = []
+    for version, group in groups.items():
+        # The commit that added notes tells most; then the commit itself over its merge; then the newest.
+        rep = min(group, key=lambda c: (not c.release_notes, c.is_merge, -_utc(c.date).timestamp()))
+        notes = tuple(rep.release_notes[:TOP_NOTES])
+        releases.append(Release(version, rep.sha, rep.date, notes, notes_missing=not notes))
+    return sorted(releases, key=lambda r: _utc(r.date), reverse=True)
+
+
+def _overview(period: Period, changes: list, counts: dict[str, int], merges: int) -> Line:
+    if not changes:
+        text = f"In {period.name}, no changes were recorded apart from {_count(merges, 'merge')}."
+    else:
+        where = "in 1 area" if counts["areas"] == 1 else f"across {counts['areas']} areas"
+        text = (f"In {period.name}, {_count(counts['people'], 'person', 'people')} made "
+                f"{_count(counts['changes'], 'change')} {where}.")
+    return Line(text, _shas(changes), GIT_FACTS)
+
+
+def _shipped(releases: list[Release], security: list[Line], release_commits: list) -> Line:
+    """'The team shipped two releases (2.7.0 and 2.7.1) and fixed three security problems.'"""
+    parts = []
+    if releases:
+        versions = [r.version for r in reversed(releases)]  # oldest first reads as a story
+        parts.append(f"shipped {_count(len(releases), 'release', words=True)} ({_and(versions)})")
+    if security:
+        parts.append(f"fixed {_count(len(security), 'security problem', words=True)}")
+    shas = _shas(release_commits) + tuple(s for line in security for s in line.shas)
+    return Line(f"The team {' and '.join(parts)}.", shas, GIT_FACTS)
+
+
+def _work(features: list[Line], fixes: list[Line], ranked: list, total: int) -> Line | None:
+    """'They added 3 features and fixed 5 problems; most of the work was in src.'"""
+    done = []
+    if features:
+        done.append(f"added {_count(len(features), 'feature')}")
+    if fixes:
+        done.append(f"fixed {_count(len(fixes), 'problem')}")
+    where, area_shas = "", ()
+    if ranked:
+        top = len(ranked[0][1])
+        busiest = [(area, cs) for area, cs in ranked if len(cs) == top]
+        area_shas = tuple(s for _, cs in busiest for s in _shas(cs))
+        if len(busiest) > 1:
+            where = f"the busiest areas were {_and([area for area, _ in busiest])}"
+        elif 2 * top > total:
+            where = f"most of the work was in {busiest[0][0]}"
+        else:
+            where = f"the busiest area was {busiest[0][0]}"
+    if not done and not where:
+        return None
+    if done:
+        text = f"They {' and '.join(done)}" + (f"; {where}." if where else ".")
+    else:
+        text = where[0].upper() + where[1:] + "."
+    shas = tuple(s for line in features + fixes for s in line.shas) + area_shas
+    return Line(text, tuple(dict.fromkeys(shas)), GIT_FACTS)
+
+
+def _comparison(changes: list, earlier: list, before: Period) -> Line:
+    """'12 changes, up from 7 in the 7 days before' (or 'the same as', 'down from', 'no changes in')."""
+    now, then = len(changes), len(earlier)
+    counted = _count(now, "change") if now else "no changes"
+    if not then:
+        text = f"no changes in this period or {before.name}" if not now else f"{counted}; no changes in {before.name}"
+    elif now > then:
+        text = f"{counted}, up from {then} in {before.name}"
+    elif now == then:
+        text = f"{counted}, the same as in {before.name}"
+    else:
+        text = f"{counted}, down from {then} in {before.name}"
+    return Line(text, _shas(changes) + _shas(earlier), GIT_FACTS)
+
+
+def _shas(commits: list) -> tuple[str, ...]:
+    return tuple(c.sha for c in commits)
+
+
+def _count(n: int, one: str, many: str | None = None, words: bool = False) -> str:
+    """'1 change', '3 changes'; with ``words``, 'three changes' up to ten."""
+    number = _WORDS[n] if words and n < len(_WORDS) else str(n)
+    return f"{number} {one if n == 1 else (many or one + 's')}"
+
+
+def _and(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"

@@ -1,0 +1,374 @@
+"""The measurements behind ``python -m narrator.evaluate``: summary BLEU and category accuracy.
+
+- ``smoothed_bleu4`` is the CodeXGLUE code-to-text metric, reproduced from ``smooth_bleu``,
+  ``computeMaps`` and ``bleuFromMaps`` in microsoft/CodeXGLUE
+  ``Code-Text/code-to-text/evaluator/bleu.py`` (itself adapted from the NIST ``mteval-v11a.pl``
+  script by way of Moses): lowercase, ``splitPuncts``, the NIST normalisation, BLEU-4 with Lin &
+  Och (2004) add-one smoothing on the 2- to 4-gram orders, and that script's brevity penalty
+  ``min(0, 1 - (r + 1) / (c + 1))``. A corpus score is the mean of sentence scores, as there.
+  Numbers therefore compare with published CodeXGLUE results.
+- ``summary_bleu`` runs a backend on held-out CodeSearchNet/CodeXGLUE functions with the prompt
+  and faithfulness check narration uses, so it scores what a reader would see.
+- ``category_accuracy`` checks ``facts.categorize`` against the category a conventional-commit
+  prefix states, with the prefix hidden from it.
+"""
+
+from __future__ import annotations
+
+import ast
+import gzip
+import html
+import json
+import math
+import random
+import re
+import sys
+import textwrap
+import xml.sax.saxutils
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from narrator import facts, prompts
+from narrator.faithful import check
+from narrator.repo import language_of
+from narrator.subjects import read_subject
+
+if TYPE_CHECKING:
+    from narrator.backends import Backend
+
+# --- smoothed BLEU-4 (CodeXGLUE) --------------------------------------------------------------------
+
+_NGRAM_ORDER = 4
+
+# NIST mteval normalisation, as in CodeXGLUE's bleu.py (which keeps its "apostrophe is missing").
+_NORMALIZE_1 = [
+    (re.compile(r"<skipped>"), ""),  # strip "skipped" tags
+    (re.compile(r"-\n"), ""),  # join end-of-line hyphenation
+    (re.compile(r"\n"), " "),  # join lines
+]
+_NORMALIZE_2 = [
+    (re.compile(r"([\{-\~\[-\` -\&\(-\+\:-\@\/])"), r" \1 "),  # tokenize punctuation
+    (re.compile(r"([^0-9])([\.,])"), r"\1 \2 "),  # period and comma unless preceded by a digit
+    (re.compile(r"([\.,])([^0-9])"), r" \1 \2"),  # period and comma unless followed by a digit
+    (re.compile(r"([0-9])(-)"), r"\1 \2 "),  # dash when preceded by a digit
+]
+_WORD_OR_PUNCT = re.compile(r"[\w]+|[^\s\w]")
+
+
+def split_puncts(line: str) -> str:
+    """CodeXGLUE's ``splitPuncts``: words and single punctuation marks, joined by spaces."""
+    return " ".join(_WORD_OR_PUNCT.findall(line))
+
+
+def _nist_tokens(text: str) -> list[str]:
+    for pattern, replacement in _NORMALIZE_1:
+        text = pattern.sub(replacement, text)
+    text = xml.sax.saxutils.unescape(text, {"&quot;": '"'})
+    text = f" {text.lower()} "
+    for pattern, replacement in _NORMALIZE_2:
+        text = pattern.sub(replacement, text)
+    return text.split()
+
+
+def _ngram_counts(words: list[str]) -> Counter[tuple[str, ...]]:
+    counts: Counter[tuple[str, ...]] = Counter()
+    for k in range(1, _NGRAM_ORDER + 1):
+        for i in range(len(words) - k + 1):
+            counts[tuple(words[i : i + k])] += 1
+    return counts
+
+
+def smoothed_bleu4(reference: str, hypothesis: str) -> float:
+    """Sentence BLEU-4 of ``hypothesis`` against one ``reference``, 0..100, exactly as CodeXGLUE.
+
+    Identical texts score 100.0; an empty hypothesis scores ``100 * exp(-reference tokens)``.
+    """
+    ref = _nist_tokens(split_puncts(reference.strip().lower()))
+    test = _nist_tokens(split_puncts(hypothesis.strip().lower()))
+    ref_counts = _ngram_counts(ref)
+    correct = [0] * _NGRAM_ORDER
+    for ngram, count in _ngram_counts(test).items():
+        correct[len(ngram) - 1] += min(ref_counts.get(ngram, 0), count)
+    guess = [max(len(test) - k + 1, 0) for k in range(1, _NGRAM_ORDER + 1)]
+    tiny = sys.float_info.min  # the original's guard against log(0): a miss costs about -708
+    log_bleu = 0.0
+    for k in range(_NGRAM_ORDER):
+        add = 1 if k > 0 else 0  # Lin & Och smoothing spares unigrams
+        log_bleu += math.log(correct[k] + add + tiny) - math.log(guess[k] + add + tiny)
+    log_bleu /= _NGRAM_ORDER
+    log_bleu += min(0.0, 1 - (len(ref) + 1) / (len(test) + 1))  # the script's +1 brevity penalty
+    return math.exp(log_bleu) * 100.0
+
+
+def corpus_smoothed_bleu4(pairs: Iterable[tuple[str, str]]) -> float:
+    """The mean of ``smoothed_bleu4`` over (reference, hypothesis) pairs (CodeXGLUE's corpus score)."""
+    scores = [smoothed_bleu4(reference, hypothesis) for reference, hypothesis in pairs]
+    if not scores:
+        raise ValueError("corpus_smoothed_bleu4 needs at least one (reference, hypothesis) pair")
+    return sum(scores) / len(scores)
+
+
+# --- held-out code -> summary rows --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One documented function to summarise, with the developer's summary as the reference."""
+
+    code: str
+    """The function's code, without its docstring (Python) so the model cannot copy it."""
+    reference: str
+    """The docstring's first paragraph, without tags or markup."""
+    language: str
+    """Lower-case language name (``python``, ``java`` ...), or ``unknown``."""
+    name: str
+    """The function's name as the dataset gives it."""
+    path: str
+    """The file it came from, or ``""``."""
+
+
+# Everything from the first block tag on is dropped: Javadoc/JSDoc/PHPDoc (@param), Doxygen
+# (\param), Sphinx fields (:param x:) and RST directives (.. note::), Google/NumPy section headers.
+_BLOCK_TAG = re.compile(r"^(?:[@\\][A-Za-z][\w-]*\b|:[A-Za-z][\w ]*(?:\s+[^:]+)?:(?:\s|$)|\.\.\s+[\w-]+::)")
+_SECTION = re.compile(
+    r"^(?:Args|Arguments|Parameters|Params|Returns?|Raises|Throws|Yields|Examples?|Notes?|Attributes)\s*:?\s*$"
+)
+_UNDERLINE = re.compile(r"^[-=~]{3,}\s*$")
+_INLINE_TAG = re.compile(r"\{@\w+\s*([^}]*)\}")  # {@code x}, {@link Foo#bar}
+_HTML_TAG = re.compile(r"</?(?:p|a|b|i|em|strong|code|pre|tt|br|ul|ol|li|div|span)\b[^>]*/?>", re.I)
+_RST_ROLE = re.compile(r":(?:[\w-]+:)+`~?([^`]+)`")  # :class:`Foo`
+_BACKTICKS = re.compile(r"`+([^`]+)`+")
+_COMMENT_MARKS = re.compile(r"^\s*(?:/\*\*?|\*/|\*(?!\*)|//+|#+)\s?")
+
+
+def clean_reference(docstring: str) -> str:
+    """The first paragraph of a docstring, stopping at the first tag, with markup removed."""
+    paragraph: list[str] = []
+    for line in textwrap.dedent(docstring.replace("\r\n", "\n")).split("\n"):
+        stripped = _COMMENT_MARKS.sub("", line).removesuffix("*/").strip()
+        if _UNDERLINE.match(stripped) and paragraph:
+            paragraph.pop()  # the NumPy section header it underlines
+            break
+        if _BLOCK_TAG.match(stripped) or _SECTION.match(stripped):
+            break
+        if stripped.lower().startswith("<p") and paragraph:
+            break  # Javadoc's <p> starts the next paragraph
+        if stripped:
+            paragraph.append(stripped)
+        elif paragraph:
+            break
+    text = " ".join(paragraph)
+    text = _INLINE_TAG.sub(lambda m: m.group(1).lstrip("#").replace("#", "."), text)
+    text = _HTML_TAG.sub("", text)
+    text = _RST_ROLE.sub(r"\1", text)
+    text = _BACKTICKS.sub(r"\1", text)
+    return " ".join(html.unescape(text).split())
+
+
+_TRIPLE_QUOTED = re.compile(r"""[ \t]*[rRuU]?(\"\"\"|''')(?:.*?)\1[ \t]*\n?""", re.S)
+
+
+def strip_python_docstring(code: str) -> str:
+    """The function without its docstring; the first triple-quoted string when ``ast`` can't parse it.
+
+    CodeSearchNet's Python code keeps the docstring in the body (and some of it is Python 2, hence
+    the fallback). A body that was only a docstring gets ``...`` so it still reads as code.
+    """
+    source = textwrap.dedent(code)
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return _TRIPLE_QUOTED.sub("", code, count=1)
+    node = tree.body[0] if tree.body else None
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return code
+    first = node.body[0]
+    if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+            and isinstance(first.value.value, str)):
+        return code
+    lines = source.split("\n")
+    # ast columns count UTF-8 bytes; a docstring may share its line with the ``def`` header.
+    start = lines[first.lineno - 1].encode()
+    end = lines[first.end_lineno - 1].encode()
+    before = start[: first.col_offset].decode()
+    after = end[first.end_col_offset :].decode().lstrip(" \t;")
+    only = len(node.body) == 1
+    replacement = [before + ("..." if only else "") + after] if before.strip() or after.strip() or only else []
+    lines[first.lineno - 1 : first.end_lineno] = replacement
+    return "\n".join(lines)
+
+
+def _text(row: dict, *names: str) -> str:
+    for name in names:
+        value = row.get(name)
+        if isinstance(value, str) and value.strip():
+            return value
+    return ""
+
+
+def _read_jsonl(path: Path) -> Iterable[dict]:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{number}: not a JSON line ({exc.msg})") from exc
+
+
+def summary_row(row: dict) -> SummaryRow | None:
+    """A ``SummaryRow`` from one CodeSearchNet/CodeXGLUE record, or None when it has no code or summary."""
+    code = _text(row, "code", "original_string", "func_code_string")
+    reference = clean_reference(_text(row, "docstring", "func_documentation_string", "summary"))
+    if not code.strip() or not reference:
+        return None
+    path = _text(row, "path", "func_path_in_repository")
+    language = (_text(row, "language").strip().lower() or language_of(path) or "unknown")
+    if language == "python":
+        code = strip_python_docstring(code)
+    return SummaryRow(code, reference, language, _text(row, "func_name", "name") or "function", path)
+
+
+def stratified_sample(rows: Sequence[SummaryRow], limit: int, seed: int = 0) -> list[SummaryRow]:
+    """``limit`` rows taken round-robin over languages (alphabetical), each language shuffled by ``seed``."""
+    by_language: dict[str, list[SummaryRow]] = defaultdict(list)
+    for row in rows:
+        by_language[row.language].append(row)
+    queues = []
+    for language in sorted(by_language):
+        group = by_language[language]
+        random.Random(f"{seed}:{language}").shuffle(group)  # str seeds are stable across processes
+        queues.append(group)
+    picked: list[SummaryRow] = []
+    depth = 0
+    while len(picked) < limit and any(depth < len(q) for q in queues):
+        picked += [q[depth] for q in queues if depth < len(q)][: limit - len(picked)]
+        depth += 1
+    return picked
+
+
+def read_summary_rows(path: Path, limit: int | None = None, seed: int = 0) -> list[SummaryRow]:
+    """Usable rows of a JSON-lines file (``.gz`` too), in file order, or a stratified sample of ``limit``."""
+    rows = [row for row in map(summary_row, _read_jsonl(Path(path))) if row is not None]
+    return rows if limit is None else stratified_sample(rows, limit, seed)
+
+
+# --- model summaries and their BLEU -------------------------------------------------------------------
+
+
+def unit_summaries(backend: Backend, rows: Sequence[SummaryRow], batch_size: int = 8,
+                   unit_chars: int = 1200) -> list[str]:
+    """The backend's one-sentence summary of each row, after the faithfulness check ('' when none passed)."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    messages = [prompts.unit_prompt(row.code[:unit_chars], row.name, "function", row.path, row.language)
+                for row in rows]
+    answers: list[str] = []
+    for start in range(0, len(messages), batch_size):
+        batch = messages[start : start + batch_size]
+        for prompt, answer in zip(batch, backend.generate(batch, max_new_tokens=40)):
+            source = "\n".join(m["content"] for m in prompt)  # everything the model was shown
+            answers.append(check(answer, source, max_sentences=1).text)
+    return answers
+
+
+def summary_bleu(backend: Backend, rows: Sequence[SummaryRow], batch_size: int = 8,
+                 unit_chars: int = 1200) -> dict:
+    """Smoothed BLEU-4 of the checked summaries against the references, overall and per language.
+
+    An answer the check emptied scores as an empty hypothesis (near 0), so dropping a bad sentence
+    costs BLEU; ``empty`` counts them. ``bleu`` is None when there are no rows.
+    """
+    summaries = unit_summaries(backend, rows, batch_size, unit_chars)
+    pairs_by_language: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for row, summary in zip(rows, summaries):
+        pairs_by_language[row.language].append((row.reference, summary))
+    pairs = [(row.reference, summary) for row, summary in zip(rows, summaries)]
+    return {
+        "bleu": corpus_smoothed_bleu4(pairs) if pairs else None,
+        "examples": len(pairs),
+        "empty": sum(1 for summary in summaries if not summary),
+        "by_language": {lang: corpus_smoothed_bleu4(p) for lang, p in sorted(pairs_by_language.items())},
+    }
+
+
+# --- commit categories --------------------------------------------------------------------------------
+
+
+class CommitLike(Protocol):
+    """What ``category_accuracy`` reads of a commit."""
+
+    subject: str
+    body: str
+    paths: list[str]
+    author: str
+    email: str
+    tagged: bool
+    version: str | None
+
+
+_TYPE_CATEGORY = {
+    "feat": "feature",
+    "fix": "fix",
+    "docs": "docs",
+    "test": "tests",
+    "tests": "tests",
+    "deps": "dependencies",
+    "release": "release",
+    "security": "security",
+    **dict.fromkeys(("perf", "refactor", "style", "chore", "build", "ci", "revert"), "maintenance"),
+}
+_DEPENDENCY_SCOPES = {"deps", "deps-dev", "dependencies"}  # Dependabot writes chore(deps-dev) too
+
+
+def expected_category(conventional_type: str, scope: str | None) -> tuple[str, str] | None:
+    """(label for the tally, category) that a conventional-commit prefix states, or None if unknown."""
+    kind = conventional_type.lower()
+    scope = (scope or "").lower()
+    if kind in ("build", "chore") and scope in _DEPENDENCY_SCOPES:
+        return f"{kind}({scope})", "dependencies"
+    if kind == "chore" and scope == "release":
+        return "chore(release)", "release"
+    category = _TYPE_CATEGORY.get(kind)
+    return (kind, category) if category else None
+
+
+def category_accuracy(commits: Iterable[CommitLike]) -> dict:
+    """How often ``facts.categorize`` on the subject without its prefix agrees with the prefix.
+
+    Only commits whose prefix maps to a category count (``wip:`` or a missing prefix do not). The
+    prefix's type is not passed to ``categorize``: the point is to see how well the rest of the
+    commit (headline, paths, body, author, tag) tells the category.
+    """
+    total = correct = 0
+    by_type: dict[str, dict[str, int]] = {}
+    confusion: dict[str, Counter[str]] = defaultdict(Counter)
+    for commit in commits:
+        subject = read_subject(commit.subject, commit.body)
+        if not subject.conventional_type:
+            continue
+        expected = expected_category(subject.conventional_type, subject.scope)
+        if expected is None:
+            continue
+        label, want = expected
+        got = facts.categorize(subject.headline, list(commit.paths), body=commit.body, author=commit.author,
+                               email=commit.email, tagged=commit.tagged, version=commit.version)
+        tally = by_type.setdefault(label, {"n": 0, "correct": 0})
+        tally["n"] += 1
+        total += 1
+        if got == want:
+            tally["correct"] += 1
+            correct += 1
+        confusion[want][got] += 1
+    return {
+        "commits": total,
+        "correct": correct,
+        "accuracy": correct / total if total else None,
+        "by_type": dict(sorted(by_type.items())),
+        "confusion": {want: dict(got) for want, got in sorted(confusion.items())},
+    }

@@ -14,42 +14,11 @@ from dataclasses import dataclass
 from narrator import facts, subjects
 from narrator.commits import CommitInfo
 from narrator.faithful import Checked, check
+from narrator.messages import message_body
 
-# Lines of a message body that are bookkeeping, not explanation.
-_TRAILER = re.compile(
-    r"^(?:[A-Z][\w.-]*-by|Change-Id|Co-authored-by|Bug|Issue|Refs?|Closes|Fixes|Resolves|See|Cc|"
-    r"PiperOrigin-RevId|Reviewed-on|Tested-by|Acked-by|Signed-off-by)\s*[:#]",
-    re.I,
-)
-_BOOKKEEPING = re.compile(r"^(?:[A-Z_]+=\S+|-{3,}|\*{3,}|This reverts commit \w+\.?|[-*]?\s*(?:closes|fixes|resolves)\s+#\d+\.?"
-                          r"|See merge request \S+|\(cherry picked from commit \w+\))$", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 _WORD = re.compile(r"[a-z][a-z0-9]+")
 _STOP = frozenset("the a an and or of to in on for with from by is are be this that it its as at into when now so".split())
-
-def message_body(message: str, subject: str) -> str:
-    """The message's first explanatory paragraph beyond its subject, or ``""``.
-
-    Trailers (``Signed-off-by:``), bookkeeping and a body that only repeats the subject do not count.
-    """
-    lines = message.replace("\r\n", "\n").strip().split("\n")
-    if lines and " ".join(lines[0].split()) == " ".join(subject.split()):
-        lines = lines[1:]
-    paragraph: list[str] = []
-    for line in lines:
-        stripped = line.strip()
-        if _TRAILER.match(stripped) or _BOOKKEEPING.match(stripped) or stripped.startswith("```"):
-            if paragraph:
-                break
-            continue
-        if stripped:
-            paragraph.append(stripped.lstrip("-* ").strip() if not paragraph else stripped)
-        elif paragraph:
-            break
-    body = " ".join(" ".join(paragraph).split())
-    if not body or body.lower().rstrip(".") in " ".join(subject.split()).lower().rstrip("."):
-        return ""
-    return body
 
 
 def first_sentences(text: str, limit: int = 2, max_chars: int = 300) -> str:

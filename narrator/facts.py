@@ -15,7 +15,20 @@ CATEGORIES = ("feature", "fix", "security", "release", "dependencies", "docs", "
 TOP_LEVEL = "(top level)"
 
 _DOC_SUFFIXES = {".md", ".rst", ".adoc"}
-_FIX = re.compile(r"\b(fix(e[sd])?|bug|crash|error|broken|regression|typo|issue|wrong|incorrect|repair|resolve[sd]?|hotfix|patch(ed)?)\b", re.I)
+_FIX = re.compile(r"\b(fix(e[sd]|ing)?|bugs?|crash(es|ed|ing)?|errors?|broken|regression|typos?|issues?|wrong(ly)?|incorrect(ly)?|"
+                  r"repair(s|ed)?|resolve[sd]?|hotfix|patch(ed)?|fail(s|ed|ing|ure)?|leak(s|ing)?|hang(s|ing)?|"
+                  r"mismatch(es)?|invalid|missing|unexpected(ly)?|race condition|typo)\b", re.I)
+# The verb a subject opens with says most about its kind ("Handle empty config files" is a fix).
+_FIX_VERBS = re.compile(r"^(?:fix|correct|repair|resolve|handle|avoid|prevent|ensure|restore|respect|guard|"
+                        r"stop|ignore|skip|catch|escape|sanitize|sanitise|normalize|normalise|preserve|keep|"
+                        r"properly|do not|don't|never)(?:e?[sd]|ing)?\b", re.I)
+_FEATURE_VERBS = re.compile(r"^(?:add|implement|introduce|support|allow|enable|create|expose|provide|let|"
+                            r"offer|accept|new)(?:e?[sd]|ing)?\b", re.I)
+_MAINTENANCE_VERBS = re.compile(r"^(?:refactor|rename|move|remove|drop|delete|clean|tidy|simplify|reorgani[sz]e|"
+                                r"extract|replace|migrate|switch|deprecate|format|lint|revert|bump|upgrade|"
+                                r"split|merge|inline|reuse|speed up|optimi[sz]e|improve|use)(?:e?[sd]|ing)?\b", re.I)
+# Weaker signs of a fix, read only when the opening verb said nothing: negations and "should".
+_FIX_HINTS = re.compile(r"\b(not|no longer|n't|cannot|should|when|instead of|properly|correctly)\b", re.I)
 _FEATURE = re.compile(r"\b(add(s|ed)?|implement(s|ed)?|introduce[sd]?|support(s|ed)?|new|allow(s|ed)?|enable[sd]?|create[sd]?|feature)\b", re.I)
 _MAINTENANCE = re.compile(r"\b(refactor|bump|upgrade|chore|ci|cleanup|clean up|rename|remove[sd]?|deprecate[sd]?|lint|format|release|merge|revert|update dependenc)", re.I)
 _DOCS_WORDS = re.compile(r"\b(docs?|documentation|readme|changelog|comment[s]?)\b", re.I)
@@ -388,8 +401,9 @@ def categorize(headline: str, paths: list[str], *, body: str = "", conventional_
     6. the conventional type: feat -> feature, fix -> fix, docs -> docs, test(s) -> tests,
        security -> security, release -> release; perf, build, ci, chore, refactor, style and revert
        -> maintenance (a speed-up changes no behaviour a manager would file as a feature);
-    7. message words: revert; fix words; maintenance words; docs or test words without feature
-       words; feature words;
+    7. message words: revert; fix words or an opening fix verb ("Handle", "Avoid", "Prevent"); an
+       opening maintenance verb; an opening feature verb; maintenance words; docs or test words
+       without feature words; feature words; fix hints (negations, "should", "when");
     8. otherwise "maintenance".
     """
     if paths and all(is_doc_path(p) for p in paths):
@@ -409,8 +423,12 @@ def categorize(headline: str, paths: list[str], *, body: str = "", conventional_
         return _CONVENTIONAL[conventional_type.lower()]
     if re.match(r"^revert\b", headline, re.I):
         return "maintenance"
-    if _FIX.search(headline):
+    if _FIX.search(headline) or _FIX_VERBS.match(headline):
         return "fix"
+    if _MAINTENANCE_VERBS.match(headline):
+        return "maintenance"
+    if _FEATURE_VERBS.match(headline):
+        return "feature"
     if _MAINTENANCE.search(headline):
         return "maintenance"
     if _DOCS_WORDS.search(headline) and not _FEATURE.search(headline):
@@ -419,6 +437,8 @@ def categorize(headline: str, paths: list[str], *, body: str = "", conventional_
         return "tests"
     if _FEATURE.search(headline):
         return "feature"
+    if _FIX_HINTS.search(headline):
+        return "fix"
     return "maintenance"
 
 

@@ -15,15 +15,12 @@
 
 from __future__ import annotations
 
-import ast
 import gzip
-import html
 import json
 import math
 import random
 import re
 import sys
-import textwrap
 import xml.sax.saxutils
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -32,6 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from narrator import facts, prompts
+# clean_reference: the name evaluation has always used for the shared docstring cleaning.
+from narrator.docstrings import clean_docstring as clean_reference, strip_python_docstring
 from narrator.faithful import check
 from narrator.repo import language_of
 from narrator.subjects import read_subject
@@ -128,77 +127,6 @@ class SummaryRow:
     """The function's name as the dataset gives it."""
     path: str
     """The file it came from, or ``""``."""
-
-
-# Everything from the first block tag on is dropped: Javadoc/JSDoc/PHPDoc (@param), Doxygen
-# (\param), Sphinx fields (:param x:) and RST directives (.. note::), Google/NumPy section headers.
-_BLOCK_TAG = re.compile(r"^(?:[@\\][A-Za-z][\w-]*\b|:[A-Za-z][\w ]*(?:\s+[^:]+)?:(?:\s|$)|\.\.\s+[\w-]+::)")
-_SECTION = re.compile(
-    r"^(?:Args|Arguments|Parameters|Params|Returns?|Raises|Throws|Yields|Examples?|Notes?|Attributes)\s*:?\s*$"
-)
-_UNDERLINE = re.compile(r"^[-=~]{3,}\s*$")
-_INLINE_TAG = re.compile(r"\{@\w+\s*([^}]*)\}")  # {@code x}, {@link Foo#bar}
-_HTML_TAG = re.compile(r"</?(?:p|a|b|i|em|strong|code|pre|tt|br|ul|ol|li|div|span)\b[^>]*/?>", re.I)
-_RST_ROLE = re.compile(r":(?:[\w-]+:)+`~?([^`]+)`")  # :class:`Foo`
-_BACKTICKS = re.compile(r"`+([^`]+)`+")
-_COMMENT_MARKS = re.compile(r"^\s*(?:/\*\*?|\*/|\*(?!\*)|//+|#+)\s?")
-
-
-def clean_reference(docstring: str) -> str:
-    """The first paragraph of a docstring, stopping at the first tag, with markup removed."""
-    paragraph: list[str] = []
-    for line in textwrap.dedent(docstring.replace("\r\n", "\n")).split("\n"):
-        stripped = _COMMENT_MARKS.sub("", line).removesuffix("*/").strip()
-        if _UNDERLINE.match(stripped) and paragraph:
-            paragraph.pop()  # the NumPy section header it underlines
-            break
-        if _BLOCK_TAG.match(stripped) or _SECTION.match(stripped):
-            break
-        if stripped.lower().startswith("<p") and paragraph:
-            break  # Javadoc's <p> starts the next paragraph
-        if stripped:
-            paragraph.append(stripped)
-        elif paragraph:
-            break
-    text = " ".join(paragraph)
-    text = _INLINE_TAG.sub(lambda m: m.group(1).lstrip("#").replace("#", "."), text)
-    text = _HTML_TAG.sub("", text)
-    text = _RST_ROLE.sub(r"\1", text)
-    text = _BACKTICKS.sub(r"\1", text)
-    return " ".join(html.unescape(text).split())
-
-
-_TRIPLE_QUOTED = re.compile(r"""[ \t]*[rRuU]?(\"\"\"|''')(?:.*?)\1[ \t]*\n?""", re.S)
-
-
-def strip_python_docstring(code: str) -> str:
-    """The function without its docstring; the first triple-quoted string when ``ast`` can't parse it.
-
-    CodeSearchNet's Python code keeps the docstring in the body (and some of it is Python 2, hence
-    the fallback). A body that was only a docstring gets ``...`` so it still reads as code.
-    """
-    source = textwrap.dedent(code)
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return _TRIPLE_QUOTED.sub("", code, count=1)
-    node = tree.body[0] if tree.body else None
-    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return code
-    first = node.body[0]
-    if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
-            and isinstance(first.value.value, str)):
-        return code
-    lines = source.split("\n")
-    # ast columns count UTF-8 bytes; a docstring may share its line with the ``def`` header.
-    start = lines[first.lineno - 1].encode()
-    end = lines[first.end_lineno - 1].encode()
-    before = start[: first.col_offset].decode()
-    after = end[first.end_col_offset :].decode().lstrip(" \t;")
-    only = len(node.body) == 1
-    replacement = [before + ("..." if only else "") + after] if before.strip() or after.strip() or only else []
-    lines[first.lineno - 1 : first.end_lineno] = replacement
-    return "\n".join(lines)
 
 
 def _text(row: dict, *names: str) -> str:

@@ -330,6 +330,21 @@ class NarratorService:
         views = [self._commit_view(c, headlines, explanations) for c in wanted]
         return build_digest([_DigestCommit.of(v) for v in views], chosen)
 
+    def check_outcomes(self, repo_id: int) -> dict:
+        """Per model-written kind: how many current answers were kept, edited, or dropped and why."""
+        outcomes: dict[str, dict] = {}
+        for kind in ("headline", "commit", "unit", "file", "module", "overview"):
+            rows = [r for r in self._latest(repo_id, kind).values()
+                    if r.model == self.model and r.adapter == self.adapter and r.prompt_version == prompts.PROMPT_VERSION]
+            asked = [r for r in rows if (r.source == "model" and not (r.flags or {}).get("copied_from_unit"))
+                     or (r.flags or {}).get("dropped")]
+            dropped = Counter((r.flags or {}).get("dropped") for r in asked if (r.flags or {}).get("dropped"))
+            edited = sum(1 for r in asked if r.source == "model" and (r.flags or {}).get("dropped_sentences"))
+            outcomes[kind] = {"answers": len(asked), "kept": len(asked) - sum(dropped.values()),
+                              "edited": edited, "dropped": dict(dropped),
+                              "people_or_facts": len(rows) - len(asked)}
+        return outcomes
+
     def weekly_activity(self, repo_id: int) -> list[dict]:
         counts: Counter[tuple[date, str]] = Counter()
         for commit in self.store.list_commits(repo_id):

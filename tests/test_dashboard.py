@@ -216,8 +216,12 @@ def test_untrusted_text_is_shown_literally(narrated):
     assert any(t == "(out of date — will be redone)" for t in text), "its input hash differs: marked stale"
 
     at.switch_page("app_pages/overview.py").run()
+    assert not any(plain(EVIL) in t for t in shown(at)), "the digest is made of facts and people's words, not model text"
+    # A developer's subject is untrusted too: as a feature headline in the digest it is shown escaped.
+    store.upsert_commits(narrated.repo.id, [{"sha": commit.sha, "headline": EVIL, "category": "feature"}])
+    at.run()
     assert not any("<script>" in t or "**bold**" in t for t in shown(at))
-    assert any(plain(EVIL) in t for t in shown(at)), "the digest repeats the commit's narrative, escaped"
+    assert any(plain(EVIL) in t for t in shown(at)), "the digest shows the developer's headline, escaped"
 
 
 def test_first_visit_adds_this_project(tmp_path, monkeypatch):

@@ -38,10 +38,12 @@ def test_real_model_narrates_and_second_run_is_fully_cached(tmp_path, monkeypatc
     changes = service.changes(handle.id)
     narrated = [c for c in changes if c.narrative]
     assert len(narrated) == 3
-    assert all(c.narrative.text.strip() for c in narrated)
+    # The developer's subject heads every change; the model's sentence is shown only if it passed.
+    assert all(c.headline.text == c.subject and c.headline.source == "developer" for c in changes)
+    assert all(c.narrative.text.strip() or c.narrative.flags.get("dropped") for c in narrated)
     assert all(c.narrative.model.startswith("embedded:") for c in narrated)
     overview = service.overview(handle.id)
-    assert overview.summary is not None
+    assert overview.descriptions and overview.descriptions[0].source == "readme"
 
     calls = backend.calls
     second = narrate_repository(settings, service.store, handle.id, budget, backend)

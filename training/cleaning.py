@@ -7,51 +7,18 @@ reason otherwise; the reasons are counted in the manifest, so an admin sees why 
 
 from __future__ import annotations
 
-import ast
-import html
 import re
-import textwrap
 from dataclasses import dataclass
 
-# A documentation block tag ends the description: Javadoc/JSDoc/PHPDoc/YARD (@param, @return ...),
-# Doxygen (\param), Sphinx fields (:param x:, :returns:, :raises X:) and RST directives (.. note::).
-# Tags that carry the summary itself (@brief, @summary, @description) keep their text instead.
-_SUMMARY_TAG = re.compile(r"^[@\\](?:brief|summary|description|desc)\b\s*(.*)$", re.I)
-_BLOCK_TAG = re.compile(r"^(?:[@\\][A-Za-z][\w-]*\b|:[A-Za-z][\w ]*(?:\s+[^:]+)?:(?:\s|$)|\.\.\s+[\w-]+::)")
-# Google/NumPy style section headers: "Args:", "Returns:", or a header underlined by dashes.
-_SECTION = re.compile(
-    r"^(?:Args|Arguments|Parameters|Params|Returns?|Raises|Throws|Yields|Examples?|Notes?|Attributes|"
-    r"Keyword Arguments|Kwargs|Other Parameters|See Also|Warnings?|Todo|References)\s*:?\s*$"
-)
-_UNDERLINE = re.compile(r"^[-=~]{3,}\s*$")
-_HTML_PARAGRAPH = re.compile(r"^<p\b", re.I)
+from narrator.docstrings import clean_docstring, strip_python_docstring  # noqa: F401 (re-exported)
+from narrator.messages import message_body
 
-_INLINE_LINK = re.compile(r"\{@(?:link|linkplain)\s+[^\s}]+\s+([^}]+)\}")  # {@link Foo#bar label} -> label
-_INLINE_TAG = re.compile(r"\{@\w+\s*([^}]*)\}")  # {@code x}, {@link Foo#bar}, {@inheritDoc}
-# Only real HTML tags: "List<String>" in a summary is a type, not markup.
-_HTML_TAG = re.compile(
-    r"</?(?:p|a|b|i|u|s|em|strong|code|pre|tt|br|hr|ul|ol|li|dl|dt|dd|div|span|sup|sub|blockquote|"
-    r"table|tr|td|th|h[1-6]|img|var|kbd|samp|cite)\b[^>]*/?>",
-    re.I,
-)
-_RST_ROLE = re.compile(r":(?:[\w-]+:)+`~?([^`]+)`")  # :class:`Foo`, :py:meth:`~a.b`
-_BACKTICKS = re.compile(r"`+([^`]+)`+")
-_RDOC_CODE = re.compile(r"\+(\w[\w.:]*)\+")  # RDoc +code+
-_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
-_YARD_REF = re.compile(r"\{#?([A-Za-z_][\w:#.?!]*)\}")  # YARD {Pry::REPL}, {#before}
 _GENERIC = re.compile(
     r"^(?:see|refer|please\s+(?:see|refer)|for\s+(?:more|details)|same\s+as|alias\s+(?:for|of)|"
     r"deprecated|inherit|todo|fixme)\b",
     re.I,
 )
 
-# Lines of a commit message body that are bookkeeping, not explanation.
-_TRAILER = re.compile(
-    r"^(?:[A-Z][\w.-]*-by|Change-Id|Co-authored-by|Bug|Issue|Refs?|Closes|Fixes|Resolves|See|Cc|"
-    r"PiperOrigin-RevId|Reviewed-on|Tested-by|Acked-by|Signed-off-by)\s*[:#]",
-    re.I,
-)
-_BOOKKEEPING = re.compile(r"^(?:[A-Z_]+=\S+|-{3,}|Created by MOE:.*|This reverts commit \w+\.?|[-*]?\s*(?:closes|fixes)\s+#\d+\.?)$", re.I)
 # A sentence ends at . ! or ? before a space, but not inside "e.g." / "i.e." / "vs.".
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)\s+")
 
@@ -92,45 +59,7 @@ class Filters:
 
 
 # --- code -> summary ------------------------------------------------------------------------------
-
-
-def clean_docstring(text: str) -> str:
-    """The summary of a docstring: its first paragraph, without parameter tags or markup.
-
-    Everything from the first block tag (``@param``, ``\\param``, ``:param x:``, ``Args:`` ...) on is
-    dropped, as tags come after the description; a docstring that is only tags gives ``""``.
-    """
-    kept: list[str] = []
-    for line in textwrap.dedent(text.replace("\r\n", "\n")).split("\n"):
-        stripped = line.strip().lstrip("*").strip() if line.strip().startswith("*") else line.strip()
-        brief = _SUMMARY_TAG.match(stripped)
-        if brief:
-            kept.append(brief.group(1))
-            continue
-        if _UNDERLINE.match(stripped) and kept and kept[-1].strip():
-            kept.pop()  # the NumPy section header it underlines
-            break
-        if _BLOCK_TAG.match(stripped) or _SECTION.match(stripped):
-            break
-        if _HTML_PARAGRAPH.match(stripped):
-            kept.append("")  # Javadoc's <p> starts a new paragraph
-        kept.append(stripped)
-    paragraph: list[str] = []
-    for line in kept:
-        if line:
-            paragraph.append(line)
-        elif paragraph:
-            break
-    summary = " ".join(paragraph)
-    summary = _INLINE_LINK.sub(r"\1", summary)
-    summary = _INLINE_TAG.sub(lambda m: m.group(1).lstrip("#").replace("#", "."), summary)
-    summary = _HTML_TAG.sub("", summary)
-    summary = _RST_ROLE.sub(r"\1", summary)
-    summary = _BACKTICKS.sub(r"\1", summary)
-    summary = _RDOC_CODE.sub(r"\1", summary)
-    summary = _MD_LINK.sub(r"\1", summary)
-    summary = _YARD_REF.sub(lambda m: m.group(1).replace("#", "."), summary)
-    return " ".join(html.unescape(summary).split())
+# The summary target itself is ``narrator.docstrings.clean_docstring``, shared with evaluation.
 
 
 def summary_problem(summary: str, filters: Filters) -> str | None:
@@ -158,58 +87,7 @@ def code_problem(code: str, filters: Filters) -> str | None:
     return None
 
 
-def strip_python_docstring(code: str) -> str:
-    """Python code without its function docstring, so the target is not part of the prompt.
-
-    CodeSearchNet's ``func_code_string`` keeps the docstring in the body; for other languages the
-    doc comment precedes the function and is never in the code field.
-    """
-    source = textwrap.dedent(code)
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return code
-    node = tree.body[0] if tree.body else None
-    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or not node.body:
-        return code
-    first = node.body[0]
-    if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)):
-        return code
-    lines = source.split("\n")
-    del lines[first.lineno - 1 : first.end_lineno]
-    if len(node.body) == 1:  # a docstring-only body still needs a statement
-        lines.insert(first.lineno - 1, " " * first.col_offset + "...")
-    return "\n".join(lines)
-
-
 # --- diff -> message ------------------------------------------------------------------------------
-
-
-def commit_body(subject: str, message: str) -> str:
-    """What the message says beyond its subject: the first explanatory paragraph, or ``""``.
-
-    Trailers (``Signed-off-by:``), bookkeeping (``MOE_MIGRATED_REVID=``) and a body that only
-    repeats the subject do not count.
-    """
-    lines = message.replace("\r\n", "\n").strip().split("\n")
-    if lines and " ".join(lines[0].split()) == " ".join(subject.split()):
-        lines = lines[1:]
-    paragraph: list[str] = []
-    for line in lines:
-        stripped = line.strip()
-        if _TRAILER.match(stripped) or _BOOKKEEPING.match(stripped) or stripped.startswith("```"):
-            if paragraph:
-                break
-            continue
-        if stripped:
-            paragraph.append(stripped)
-        elif paragraph:
-            break
-    body = " ".join(" ".join(paragraph).split())
-    flat_subject = " ".join(subject.split()).lower().rstrip(".")
-    if not body or body.lower().rstrip(".") in flat_subject:
-        return ""
-    return body
 
 
 def explain_target(subject: str, message: str, filters: Filters) -> str:
@@ -220,7 +98,7 @@ def explain_target(subject: str, message: str, filters: Filters) -> str:
     the subject running on), does not end a sentence within those limits, has fewer than
     ``filters.min_explain_words`` words, or carries a link.
     """
-    body = commit_body(subject, message or "")
+    body = message_body(message or "", subject, training=True)
     if not body or not body[0].isupper():
         return ""
     kept = ""

@@ -24,7 +24,8 @@ from narrator import prompts
 from narrator.errors import RepoError
 from narrator.commits import CommitInfo, recent_commits
 from narrator.repo import SourceFile, language_of, open_repository, source_files
-from training.cleaning import Filters, clean_docstring, code_problem, commit_problem, summary_problem
+from narrator.docstrings import clean_docstring
+from training.cleaning import Filters, code_problem, commit_problem, summary_problem
 from training.errors import DataError
 from training.examples import Example
 from training.sources import UNIT_CHARS, commit_examples

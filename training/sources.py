@@ -30,15 +30,8 @@ from typing import Iterator, Literal
 from narrator import prompts
 from narrator.narrate import Budget
 from narrator.commits import cut_patch
-from training.cleaning import (
-    Filters,
-    clean_docstring,
-    code_problem,
-    commit_problem,
-    explain_target,
-    strip_python_docstring,
-    summary_problem,
-)
+from narrator.docstrings import clean_docstring, strip_python_docstring
+from training.cleaning import Filters, code_problem, commit_problem, explain_target, summary_problem
 from training.errors import DataError
 from training.examples import LANGUAGES, Example, normalize_language
 

@@ -1,0 +1,54 @@
+"""The developer's explanation in a commit message: the first paragraph of its body that explains.
+
+Shared by narration (``narrator.changes``: the explanation shown under a headline) and training
+(``training.cleaning``: the explain target), so the model learns to write what narration shows.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Lines of a message body that are bookkeeping, not explanation.
+_TRAILER = re.compile(
+    r"^(?:[A-Z][\w.-]*-by|Change-Id|Co-authored-by|Bug|Issue|Refs?|Closes|Fixes|Resolves|See|Cc|"
+    r"PiperOrigin-RevId|Reviewed-on|Tested-by|Acked-by|Signed-off-by)\s*[:#]",
+    re.I,
+)
+_BOOKKEEPING = re.compile(r"^(?:[A-Z_]+=\S+|-{3,}|Created by MOE:.*|This reverts commit \w+\.?|[-*]?\s*(?:closes|fixes)\s+#\d+\.?)$", re.I)
+# Read at run time only: the prepared training data was built without these (see ``message_body``).
+_MORE_BOOKKEEPING = re.compile(r"^(?:\*{3,}|[-*]?\s*resolves\s+#\d+\.?|See merge request \S+|"
+                               r"\(cherry picked from commit \w+\))$", re.I)
+
+
+def _bookkeeping(line: str, training: bool) -> bool:
+    return bool(_TRAILER.match(line) or _BOOKKEEPING.match(line) or line.startswith("```")
+                or (not training and _MORE_BOOKKEEPING.match(line)))
+
+
+def message_body(message: str, subject: str, *, training: bool = False) -> str:
+    """The message's first explanatory paragraph beyond its subject, or ``""``.
+
+    Trailers (``Signed-off-by:``), bookkeeping (``MOE_MIGRATED_REVID=``, ``See merge request ...``,
+    ``(cherry picked from commit ...)``) and a body that only repeats the subject do not count, and a
+    list bullet opening the paragraph is dropped. ``training=True`` reads the body as the prepared
+    training data was built, so rebuilt data stays byte-identical: only the trailers and the first
+    bookkeeping patterns are skipped, and a leading bullet stays.
+    """
+    lines = message.replace("\r\n", "\n").strip().split("\n")
+    if lines and " ".join(lines[0].split()) == " ".join(subject.split()):
+        lines = lines[1:]
+    paragraph: list[str] = []
+    for line in lines:
+        stripped = line.strip()
+        if _bookkeeping(stripped, training):
+            if paragraph:
+                break
+            continue
+        if stripped:
+            paragraph.append(stripped.lstrip("-* ").strip() if not (paragraph or training) else stripped)
+        elif paragraph:
+            break
+    body = " ".join(" ".join(paragraph).split())
+    if not body or body.lower().rstrip(".") in " ".join(subject.split()).lower().rstrip("."):
+        return ""
+    return body

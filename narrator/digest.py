@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Protocol, Sequence
 
+from narrator.facts import TOP_LEVEL
 from narrator.provenance import LABELS
 
 PERIODS = {"7d": 7, "30d": 30, "90d": 90}
@@ -352,6 +353,11 @@ def _shipped(releases: list[Release], security: list[Line], release_commits: lis
     return Line(f"The team {' and '.join(parts)}.", shas, GIT_FACTS)
 
 
+def _place(area: str) -> str:
+    """An area as a sentence names it: the top-level pseudo-area reads 'the top-level files'."""
+    return "the top-level files" if area == TOP_LEVEL else area
+
+
 def _work(features: list[Line], fixes: list[Line], ranked: list, total: int) -> Line | None:
     """'They added 3 features and fixed 5 problems; most of the work was in src.'"""
     done = []
@@ -365,11 +371,11 @@ def _work(features: list[Line], fixes: list[Line], ranked: list, total: int) -> 
         busiest = [(area, cs) for area, cs in ranked if len(cs) == top]
         area_shas = tuple(s for _, cs in busiest for s in _shas(cs))
         if len(busiest) > 1:
-            where = f"the busiest areas were {_and([area for area, _ in busiest])}"
+            where = f"the busiest areas were {_and([_place(area) for area, _ in busiest])}"
         elif 2 * top > total:
-            where = f"most of the work was in {busiest[0][0]}"
+            where = f"most of the work was in {_place(busiest[0][0])}"
         else:
-            where = f"the busiest area was {busiest[0][0]}"
+            where = f"the busiest area was {_place(busiest[0][0])}"
     if not done and not where:
         return None
     if done:

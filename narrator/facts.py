@@ -303,9 +303,17 @@ def _plain(text: str) -> str:
     return " ".join(text.split())
 
 
-def _note_entries(lines: list[str]) -> list[str]:
-    """Plain entries from the added lines of one release-notes file (see ``release_notes``)."""
-    added = [line[1:] for line in lines if line.startswith("+")]
+def _note_entries(lines: list[str]) -> list[tuple[str, bool]]:
+    """Plain ``(entry, bulleted)`` pairs from the added lines of one release-notes file."""
+    added = []
+    in_code = False
+    for line in (line[1:] for line in lines if line.startswith("+")):
+        # Code blocks and shell sessions show commands, not what changed.
+        if re.match(r"^(?:```|~~~(?!~))", line.strip()):  # a long ~~~~ line is an RST underline
+            in_code = not in_code
+            continue
+        if not in_code and not line.lstrip().startswith(("$ ", "> $", ">>> ")):
+            added.append(line)
     entries: list[str] = []
     entries_bulleted: list[bool] = []
     joinable = False                     # may the next plain line continue the last entry?
@@ -336,7 +344,18 @@ def _note_entries(lines: list[str]) -> list[str]:
         entries.append(text)
         entries_bulleted.append(bool(bullet))
         joinable = True
-    return entries
+    return list(zip(entries, entries_bulleted))
+
+
+_NOTE_CHARS = 220
+
+
+def _short_note(text: str) -> str:
+    """A note cut to its first sentence, and to ``_NOTE_CHARS`` at a word end."""
+    first = re.split(r"(?<=[.!?])\s+(?=[A-Z])", text, maxsplit=1)[0]
+    if len(first) <= _NOTE_CHARS:
+        return first
+    return first[: _NOTE_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:") + "\u2026"
 
 
 def release_notes(patch: str, limit: int = 5) -> list[str]:
@@ -345,13 +364,22 @@ def release_notes(patch: str, limit: int = 5) -> list[str]:
     Release notes are CHANGELOG*/CHANGES*/HISTORY*/NEWS*/RELEASE*NOTES* files (any folder, any
     extension) and files under changelog folders (changelog/, changelog.d/, changes/, .changes/,
     newsfragments/, news/, .changeset/). Headings, version/date lines, RST underlines, link
-    references, HTML comments, front matter and blank lines are skipped; bullet markers and
-    Markdown/RST markup are removed; wrapped lines are joined to their entry.
+    references, HTML comments, front matter, code blocks, shell sessions and blank lines are
+    skipped; bullet markers and Markdown/RST markup are removed; wrapped lines are joined to their
+    entry. When the notes hold a list, only its items count; each note is cut to its first sentence.
     """
-    found: list[str] = []
+    entries: list[str] = []
     for path, lines in _patch_files(patch):
         if is_release_notes_path(path):
-            found.extend(e for e in _note_entries(lines) if e not in found)
+            notes = _note_entries(lines)
+            # Where a file's notes are a list, the list is the account; a prose introduction is not.
+            listed = any(bulleted for _, bulleted in notes)
+            entries += [text for text, bulleted in notes if bulleted or not listed]
+    found: list[str] = []
+    for text in entries:
+        note = _short_note(text)
+        if note and not note.endswith(":") and note not in found:
+            found.append(note)
     return found[:limit]
 
 

@@ -251,8 +251,14 @@ def description_tasks(files: list[SourceFile]) -> list[Task]:
         if own is not None:
             found.append((f"area:{area}", own))
     return [Task(kind="description", target=target, messages=[{"role": "user", "content": d.text}],
-                 input_hash=digest(d.text), direct=d.text, direct_source=_source_of(d.source), origin=d.source)
+                 input_hash=digest(d.text), direct=d.text, direct_source=_source_of(d.source), origin=_origin_of(d.source))
             for target, d in found]
+
+
+def _origin_of(label: str) -> str:
+    """The file a ``project.Description`` label names: 'package metadata (pyproject.toml)' -> 'pyproject.toml'."""
+    inner = label[label.rfind("(") + 1 : -1] if label.endswith(")") else label
+    return "" if inner == "README" else inner
 
 
 def _source_of(label: str) -> str:

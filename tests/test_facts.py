@@ -217,3 +217,14 @@ def test_doc_sentence_reads_the_units_own_documentation():
 ])
 def test_dependency_subjects_on_code_paths(subject, expected):
     assert categorize(subject, ["src/app.py", "web/app.js"]) == expected
+
+
+def test_release_notes_skip_code_and_prose_introductions_and_cut_long_entries():
+    long_entry = "Support templates from private registries. " + "It reads the token from the environment. " * 8
+    patch = _diff("CHANGELOG/2.7.1.md", "+# 2.7.1", "+", "+This release fixes the version it reports:", "+",
+                  "+```bash", "+$ tool -V", "+tool 2.6.0", "+```", "+", "+- Report the real version",
+                  f"+- {long_entry}")
+    assert release_notes(patch) == ["Report the real version", "Support templates from private registries."]
+    prose = _diff("NEWS.md", "+" + "A very long paragraph about the release " * 10 + "ends here.")
+    [note] = release_notes(prose)
+    assert len(note) <= 220 and note.endswith("\u2026")

@@ -355,5 +355,5 @@ def commit_link(shas: Iterable[str]) -> None:
 def digest_line(line) -> None:
     """One digest line (``narrator.digest.Line``): its text, its source, and a link to its commits."""
     st.markdown(plain(line.text))
-    st.caption(plain(source_caption(line.source, line.source.startswith("written by the model"))))
+    st.caption(plain(source_caption(line.source, "by the model" in line.source)))
     commit_link(line.shas)

@@ -18,17 +18,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Protocol, Sequence
 
-from narrator.facts import TOP_LEVEL
-from narrator.provenance import LABELS
+from narrator.facts import CATEGORIES, TOP_LEVEL
+from narrator.provenance import LABELS, MODEL_HEADLINE
 
 PERIODS = {"7d": 7, "30d": 30, "90d": 90}
 """The period choices by name: the N days ending at the latest commit's day."""
 
-CATEGORIES = ("feature", "fix", "security", "release", "dependencies", "docs", "tests", "maintenance")
-"""The categories a commit fact may carry."""
-
 GIT_FACTS = LABELS["git"]
-HEADLINE_SOURCES = {source: LABELS[source] for source in ("developer", "pull request", "model")}
+HEADLINE_SOURCES = {**{source: LABELS[source] for source in ("developer", "pull request")},
+                    "model": MODEL_HEADLINE, "git": LABELS["git"]}
 """A commit's ``headline_source`` -> the provenance its Line shows. Earlier entries win a tie."""
 
 TOP_AREAS = 5

@@ -243,6 +243,7 @@ def description_tasks(files: list[SourceFile]) -> list[Task]:
     Targets are ``project:package``, ``project:readme`` and ``area:<folder>``.
     """
     texts = {f.path: f.text for f in files if f.text}
+    readme = next((p for p in sorted(texts) if "/" not in p and p.upper().startswith("README")), "")
     found: list[tuple[str, project.Description]] = []
     for described in project.project_descriptions(texts):
         found.append(("project:" + ("readme" if described.source.startswith("README") else "package"), described))
@@ -251,14 +252,14 @@ def description_tasks(files: list[SourceFile]) -> list[Task]:
         if own is not None:
             found.append((f"area:{area}", own))
     return [Task(kind="description", target=target, messages=[{"role": "user", "content": d.text}],
-                 input_hash=digest(d.text), direct=d.text, direct_source=_source_of(d.source), origin=_origin_of(d.source))
+                 input_hash=digest(d.text), direct=d.text, direct_source=_source_of(d.source),
+                 origin=readme if d.source == "README" else _origin_of(d.source))
             for target, d in found]
 
 
 def _origin_of(label: str) -> str:
     """The file a ``project.Description`` label names: 'package metadata (pyproject.toml)' -> 'pyproject.toml'."""
-    inner = label[label.rfind("(") + 1 : -1] if label.endswith(")") else label
-    return "" if inner == "README" else inner
+    return label[label.rfind("(") + 1 : -1] if label.endswith(")") else label
 
 
 def _source_of(label: str) -> str:

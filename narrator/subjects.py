@@ -155,7 +155,8 @@ def uninformative_reason(text: str) -> str | None:
         return "too short"
     if all(w in _GENERIC for w in words):
         return "generic words only"
-    if len(words) < 3 or sum(c.isalpha() for c in rest) < 10:
+    # A conventional type is a word of its own: "docs: explain hooks" says what and where.
+    if len(words) + (1 if kind else 0) < 3 or sum(c.isalpha() for c in rest) < 10:
         return "too short"
     return None
 

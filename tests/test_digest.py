@@ -135,7 +135,7 @@ def test_counts_leave_out_merges_and_fold_name_case(digest):
 
 def test_a_merged_branch_is_listed_once(digest):
     assert [(f.text, f.shas, f.source) for f in digest.features] == [
-        ("Add dark mode", ("a05",), "written by the model (checked)"),
+        ("Add dark mode", ("a05",), "summary written by the model from the diff"),
         ("Add CSV export", ("m01", "a01"), "developer's message"),
     ]
     assert [(f.text, f.shas) for f in digest.fixes] == [("Handle empty config files", ("a13",)),
@@ -158,7 +158,7 @@ def test_a_release_without_a_version_uses_its_headline():
 
 def test_security_lines_keep_ids_without_repeating_them(digest):
     assert [(s.text, s.shas, s.source) for s in digest.security] == [
-        ("Reject oversized tokens (CVE-2026-2222)", ("a12",), "written by the model (checked)"),
+        ("Reject oversized tokens (CVE-2026-2222)", ("a12",), "summary written by the model from the diff"),
         ("Fix CVE-2026-1111: escape file names in uploads (GHSA-2x3c-4v5b-6n7m)", ("a08",), "developer's message"),
         ("Fix decompression bomb vulnerability in urllib3 (CVE-2025-66471)", ("a04",), "developer's message"),
     ]
@@ -186,7 +186,8 @@ def test_every_line_stands_on_commits_from_the_period(digest):
     in_period = {c.sha for c in IN_PERIOD}
     for line in lines:
         assert line.shas and set(line.shas) <= in_period, line
-        assert line.source in ("git facts", "developer's message", "pull request title", "written by the model (checked)")
+        assert line.source in ("git facts", "developer's message", "pull request title",
+                               "summary written by the model from the diff")
     assert digest.comparison.shas
 
 

@@ -225,8 +225,6 @@ def test_conventional_prefixes_become_the_category_and_scope_not_the_headline(pr
     assert not any("feat(parser):" in line for line in shown.splitlines() if "Evidence:" not in line)
 
 
-@pytest.mark.xfail(reason="narrator/subjects.py:158 counts words after the conventional prefix is stripped, so "
-                          "'docs: explain hooks' is 'too short' and the fake model's text replaces the developer's", strict=True)
 def test_a_short_conventional_subject_keeps_the_developers_words(project):
     docs = project["changes"][project["sha"]["docs"]]
     assert docs.headline == provenance.Said("Explain hooks", "developer", "developer's message")
@@ -334,8 +332,6 @@ def test_a_model_headline_that_fails_the_check_falls_back_to_git_facts(settings,
     assert fix.narrative.flags["dropped"] == "faithfulness" and "500" in fix.narrative.flags["unsupported"]
 
 
-@pytest.mark.xfail(reason="narrator/digest.py:30 HEADLINE_SOURCES lacks 'git': a commit headed by the git-facts "
-                          "fallback makes build_digest raise, so overview/digest/show fail", strict=True)
 def test_a_git_facts_headline_does_not_break_the_digest_or_show(settings, tmp_path, capsys):
     repo, sha = make_project(tmp_path / "pagesmith", fix_commit=True)
     backend = Scripted((("say what this change does", "MAX_PAGES"), "Raises the page limit to 500 pages."))
@@ -383,9 +379,6 @@ def test_a_package_json_description_comes_before_the_readme(settings, tmp_path, 
     assert "A command line tool that sorts a folder of photos into one folder per day. [README" in shown
 
 
-@pytest.mark.xfail(reason="narrator/narrate.py:254 passes the Description label ('README', 'package metadata "
-                          "(pyproject.toml)') as origin, not the file: show prints '[README (README)]' and "
-                          "'[package description (package metadata (pyproject.toml))]'", strict=True)
 def test_description_labels_name_the_file_they_were_read_from(project):
     package, readme = project["service"].overview(project["handle"].id).descriptions
     assert (package.label, readme.label) == ("package description (pyproject.toml)", "README (README.md)")

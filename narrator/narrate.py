@@ -257,6 +257,22 @@ def description_tasks(files: list[SourceFile]) -> list[Task]:
             for target, d in found]
 
 
+def _best_docstring(module: str, covered: list[str], units_by_file: dict[str, list[Unit]],
+                    stored: dict[str, NarrativeRow]) -> tuple[str, str]:
+    """``(text, unit)`` of the docstring that best describes a folder, or ``("", "")``.
+
+    Classes before functions, more important files first (``covered`` is in rank order), and never
+    a sentence that reads like a commit subject ("Add an item to the cart." describes an action).
+    """
+    candidates = []
+    for rank, path in enumerate(p for p in covered if facts.module_of(p) == module):
+        for unit in units_by_file[path]:
+            row = stored.get(unit_target(unit))
+            if row is not None and row.source == "docstring" and not project.is_commit_style(row.text):
+                candidates.append((unit.kind != "class", rank, unit.start_line, row.text, unit_target(unit)))
+    return min(candidates)[3:] if candidates else ("", "")
+
+
 def _origin_of(label: str) -> str:
     """The file a ``project.Description`` label names: 'package metadata (pyproject.toml)' -> 'pyproject.toml'."""
     return label[label.rfind("(") + 1 : -1] if label.endswith(")") else label
@@ -502,7 +518,10 @@ def narrate_repository(settings: Settings, store: Store, repo_id: int, budget: B
         children = [(PurePosixPath(p).name, file_texts[p]) for p in covered if facts.module_of(p) == module and p in file_texts]
         if children:
             mhash = module_hash(h for p, h in file_hashes.items() if facts.module_of(p) == module)
-            module_tasks.append(summary_task("module", module, module, children, mhash))
+            task = summary_task("module", module, module, children, mhash)
+            # Developers' docstrings first: a class's own description says what the part is for.
+            task.direct, task.origin = _best_docstring(module, covered, units_by_file, stored)
+            module_tasks.append(task)
     module_texts = {t: row.text for t, row in narration.run(module_tasks, "Summarising folders").items() if row.text}
     module_texts.update((area, row.text) for area, row in own_words.items())
 

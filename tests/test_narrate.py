@@ -299,3 +299,20 @@ def test_on_demand_commit_outside_the_recorded_history_is_a_clear_error(settings
     with pytest.raises(NarratorError, match="not among the latest 5 commits"):
         run_job(settings, job_id, backend=FakeBackend())
     assert service.job(job_id).status == "failed"
+
+
+def test_a_folder_is_described_by_a_class_docstring_before_the_model(settings, tmp_path):
+    import git
+
+    repo = git.Repo.init(tmp_path / "inv")
+    commit_files(repo, {
+        "stock/ledger.py": 'class Ledger:\n    """A record of every item that enters or leaves the warehouse."""\n\n'
+                           '    def add(self, item):\n        """Add an item to the ledger."""\n        self.items.append(item)\n',
+        "stock/report.py": 'def weekly(ledger):\n    return len(ledger.items)\n',
+    }, "Start the stock ledger", START)
+    backend = FakeBackend()
+    service, handle, _ = _narrate(settings, tmp_path / "inv", backend)
+    part = next(p for p in service.overview(handle.id).parts if p.area == "stock")
+    # The class docstring describes the part; the method's "Add an item ..." reads like a commit subject.
+    assert part.narrative.text == "A record of every item that enters or leaves the warehouse."
+    assert part.narrative.source == "docstring" and "stock/ledger.py::Ledger" in part.narrative.label

@@ -129,7 +129,8 @@ class SummaryRow:
     """The file it came from, or ``""``."""
 
 
-def _text(row: dict, *names: str) -> str:
+def first_text(row: dict, *names: str) -> str:
+    """The first of ``names`` whose value in ``row`` is a non-blank string, else ``""``."""
     for name in names:
         value = row.get(name)
         if isinstance(value, str) and value.strip():
@@ -151,15 +152,15 @@ def _read_jsonl(path: Path) -> Iterable[dict]:
 
 def summary_row(row: dict) -> SummaryRow | None:
     """A ``SummaryRow`` from one CodeSearchNet/CodeXGLUE record, or None when it has no code or summary."""
-    code = _text(row, "code", "original_string", "func_code_string")
-    reference = clean_reference(_text(row, "docstring", "func_documentation_string", "summary"))
+    code = first_text(row, "code", "original_string", "func_code_string")
+    reference = clean_reference(first_text(row, "docstring", "func_documentation_string", "summary"))
     if not code.strip() or not reference:
         return None
-    path = _text(row, "path", "func_path_in_repository")
-    language = (_text(row, "language").strip().lower() or language_of(path) or "unknown")
+    path = first_text(row, "path", "func_path_in_repository")
+    language = (first_text(row, "language").strip().lower() or language_of(path) or "unknown")
     if language == "python":
         code = strip_python_docstring(code)
-    return SummaryRow(code, reference, language, _text(row, "func_name", "name") or "function", path)
+    return SummaryRow(code, reference, language, first_text(row, "func_name", "name") or "function", path)
 
 
 def stratified_sample(rows: Sequence[SummaryRow], limit: int, seed: int = 0) -> list[SummaryRow]:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Iterator, Literal
 
 from narrator import prompts
+from narrator.metrics import first_text
 from narrator.narrate import Budget
 from narrator.commits import cut_patch
 from narrator.docstrings import clean_docstring, strip_python_docstring
@@ -193,14 +194,6 @@ def read_rows(spec: SourceSpec, per_language: int = 20_000) -> Iterator[RawRow]:
 # --- rows -> examples -----------------------------------------------------------------------------
 
 
-def _text(row: dict, *names: str) -> str:
-    for name in names:
-        value = row.get(name)
-        if isinstance(value, str) and value.strip():
-            return value
-    return ""
-
-
 def partition_of(raw: RawRow) -> str | None:
     """The split a row already belongs to (its ``partition`` field, else its file's name)."""
     value = raw.row.get("partition") or raw.row.get("split")
@@ -213,8 +206,8 @@ def code_example(raw: RawRow, filters: Filters, source: str = "") -> Example | s
     language = normalize_language(row.get("language")) or raw.language
     if language is None:
         return "language not supported"
-    code = _text(row, "code", "func_code_string", "original_string", "whole_func_string")
-    docstring = _text(row, "docstring", "func_documentation_string", "summary")
+    code = first_text(row, "code", "func_code_string", "original_string", "whole_func_string")
+    docstring = first_text(row, "docstring", "func_documentation_string", "summary")
     if not code:
         return "no code"
     if language == "python":
@@ -226,8 +219,8 @@ def code_example(raw: RawRow, filters: Filters, source: str = "") -> Example | s
     problem = summary_problem(summary, filters)
     if problem:
         return problem
-    name = _text(row, "func_name", "name") or "function"
-    path = _text(row, "path", "func_path_in_repository")
+    name = first_text(row, "func_name", "name") or "function"
+    path = first_text(row, "path", "func_path_in_repository")
     messages = prompts.unit_prompt(code[:UNIT_CHARS], name, "function", path, language)
     return Example("codesearchnet", language, messages, summary, source)
 
@@ -270,9 +263,9 @@ def commit_example(raw: RawRow, filters: Filters, source: str = "") -> tuple[Exa
         return "language not supported"
     old = row.get("old_contents") or ""
     new = row.get("new_contents") or ""
-    message = _text(row, "message")
-    subject = _text(row, "subject") or (message.strip().split("\n", 1)[0] if message else "")
-    path = _text(row, "new_file", "old_file", "path")
+    message = first_text(row, "message")
+    subject = first_text(row, "subject") or (message.strip().split("\n", 1)[0] if message else "")
+    path = first_text(row, "new_file", "old_file", "path")
     patch = unified_diff(old, new, path or "file")
     changed = sum(1 for line in patch.split("\n") if line[:1] in ("+", "-") and line[:3] not in ("+++", "---"))
     problem = commit_problem(subject, changed, filters)

@@ -348,11 +348,15 @@ def _note_entries(lines: list[str]) -> list[tuple[str, bool]]:
 
 
 _NOTE_CHARS = 220
+_CREDIT = re.compile(r"^(?:@[\w-]+|thanks\b|thank you\b|special thanks\b|many thanks\b|kudos\b|contributors?\b|"
+                     r"new contributors?\b|huge thanks\b)", re.I)
+# A full stop after an initial ("Audrey M. Roy") or in "e.g." does not end a sentence.
+_NOTE_SENTENCE_END = re.compile(r"(?<![\s(][A-Z]\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<=[.!?])\s+(?=[A-Z])")
 
 
 def _short_note(text: str) -> str:
     """A note cut to its first sentence, and to ``_NOTE_CHARS`` at a word end."""
-    first = re.split(r"(?<=[.!?])\s+(?=[A-Z])", text, maxsplit=1)[0]
+    first = _NOTE_SENTENCE_END.split(text, maxsplit=1)[0]
     if len(first) <= _NOTE_CHARS:
         return first
     return first[: _NOTE_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:") + "\u2026"
@@ -371,7 +375,8 @@ def release_notes(patch: str, limit: int = 5) -> list[str]:
     entries: list[str] = []
     for path, lines in _patch_files(patch):
         if is_release_notes_path(path):
-            notes = _note_entries(lines)
+            # Credits ("Thanks to @x", "@x for ...") say who helped, not what changed.
+            notes = [(text, bulleted) for text, bulleted in _note_entries(lines) if not _CREDIT.match(text)]
             # Where a file's notes are a list, the list is the account; a prose introduction is not.
             listed = any(bulleted for _, bulleted in notes)
             entries += [text for text, bulleted in notes if bulleted or not listed]

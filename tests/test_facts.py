@@ -228,3 +228,9 @@ def test_release_notes_skip_code_and_prose_introductions_and_cut_long_entries():
     prose = _diff("NEWS.md", "+" + "A very long paragraph about the release " * 10 + "ends here.")
     [note] = release_notes(prose)
     assert len(note) <= 220 and note.endswith("\u2026")
+
+
+def test_release_notes_leave_out_credits_and_keep_initials_inside_a_sentence():
+    patch = _diff("CHANGELOG.md", "+## 3.0.0", "+", "+- Ship the new importer, reviewed by Audrey M. Roy and others. It is faster.",
+                  "+- Thanks to @ada for the report", "+- @grace for the review")
+    assert release_notes(patch) == ["Ship the new importer, reviewed by Audrey M. Roy and others."]

@@ -269,3 +269,40 @@ def test_a_narrative_by_another_adapter_is_stale_and_can_be_narrated_again(narra
 
 def target_hash(narrated: Narrated, sha: str) -> str:
     return next(c.input_hash for c in narrated.service.store.list_commits(narrated.repo.id) if c.sha == sha)
+
+
+def test_changes_page_heads_each_change_with_the_developers_words_and_their_source(narrated):
+    changes = narrated.service.changes(narrated.repo.id)
+    at = app("app_pages/changes.py")
+    text = shown(at)
+    for change in changes:
+        assert f"**{plain(change.headline.text)}**" in text
+    assert any(plain("developer's message") in t for t in text), "every headline carries its source label"
+    model_sentences = [c.explanation for c in changes if c.explanation and c.explanation.source == "model"]
+    assert model_sentences and any(plain("written by the model (checked)") in t for t in text)
+    assert any(t.startswith("Developer's message:") for t in text), "the whole message is in the evidence"
+
+
+def test_changes_page_shows_only_the_commits_a_digest_line_links_to(narrated):
+    first, *rest = narrated.service.changes(narrated.repo.id)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["commits"] = first.sha[:12]
+    at.run()
+    at.switch_page("app_pages/changes.py").run()
+    assert not at.exception
+    text = shown(at)
+    assert f"**{plain(first.headline.text)}**" in text
+    assert not any(f"**{plain(c.headline.text)}**" in text for c in rest if c.headline.text != first.headline.text)
+
+
+def test_overview_digest_lines_carry_sources_and_the_period_can_change(narrated):
+    at = app()
+    text = shown(at)
+    digest = narrated.service.digest(narrated.repo.id)
+    assert plain(digest.summary[0].text) in text
+    assert any("git facts" in t for t in text)
+    assert at.get("page_link"), "digest lines link to their commits"
+    at.segmented_control(key=f"overview_period_{narrated.repo.id}").set_value("90d").run()
+    month = narrated.service.digest(narrated.repo.id, "90d")
+    assert plain(month.summary[0].text) in shown(at)
+    assert month.counts["changes"] == 5

@@ -58,8 +58,11 @@ def measure(source: str, commits: int, units: int, model: str | None, db: str | 
         "model_load_seconds": round(load_seconds, 2),
         "model_convert_seconds": round(getattr(backend, "convert_seconds", 0.0), 2),
         "adapter": backend.adapter,
-        "commit_narratives": commit_calls,
-        "commit_narratives_per_minute": round(60 * commit_calls / commit_seconds, 1) if commit_calls else None,
+        # Most commits are told by people's words alone; only the rest cost a model call.
+        "commits_told": min(commits, len(service.changes(repo.id))),
+        "commits_told_per_minute": round(60 * min(commits, len(service.changes(repo.id))) / commit_seconds, 1),
+        "commit_model_calls": commit_calls,
+        "commit_model_calls_per_minute": round(60 * commit_calls / commit_seconds, 1) if commit_calls else None,
         "unit_and_summary_narratives": unit_calls,
         "units_per_minute": round(60 * unit_calls / unit_seconds, 1) if unit_calls else None,
         "generated_tokens_per_second": round((commit_tokens + unit_tokens) / (commit_seconds + unit_seconds), 1),

@@ -118,7 +118,7 @@ def glossary_help(terms: Iterable[tuple[str, str]]) -> str | None:
 DROPPED = {
     "faithfulness": "named things its input does not show",
     "contradicts the subject": "contradicted what the developer wrote",
-    "repeats the subject": "only repeated what the developer wrote",
+    "adds nothing to the subject": "added nothing the developer had not written",
     "reads like a commit subject": "described a change, not the part",
 }
 

@@ -94,18 +94,34 @@ class Verdict:
 
     text: str
     dropped: str | None
-    """None when kept; else 'faithfulness', 'contradicts the subject' or 'repeats the subject'."""
+    """None when kept; else 'faithfulness', 'contradicts the subject' or 'adds nothing to the subject'."""
     checked: Checked
 
 
 def _content_words(text: str) -> set[str]:
-    return {w.rstrip("s") for w in _WORD.findall(text.lower()) if w not in _STOP}
+    """Lower-case words that carry meaning, a plural 's' removed ('carts' -> 'cart', 'class' stays)."""
+    return {w[:-1] if w.endswith("s") and not w.endswith("ss") and len(w) > 3 else w
+            for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
-def repeats(subject: str, sentence: str) -> bool:
-    """True when ``sentence`` adds no content word to ``subject`` beyond one or two."""
-    new = _content_words(sentence) - _content_words(subject)
-    return len(new) <= 1
+# Words that let a sentence sound informative while saying nothing about this change.
+_FILLER = frozenset("""new code change changed file good thing better easier simpler more less also make made
+using used use work working correct correctly proper properly different update updated software user people
+project feature function method part version way thing some other now much very well help helps need needed
+read readable concise clean cleaner""".split())
+
+
+def adds_nothing(subject: str, sentence: str, source: str) -> bool:
+    """True when ``sentence`` names nothing from its input that the subject does not already say.
+
+    A sentence under a developer's subject must bring at least one content word of four letters or
+    more that the subject lacks and that occurs in what the model was shown (the diff, the file
+    names): "The new code is more concise and easier to read." brings only filler.
+    """
+    # Only what the change shows counts, not the words of the question around it.
+    shown = source[source.find("Files changed:"):].lower() if "Files changed:" in source else source.lower()
+    new = _content_words(sentence) - _content_words(subject) - _FILLER
+    return not any(len(word) >= 4 and word in shown for word in new)
 
 
 def check_explanation(answer: str, source: str, subject: str) -> Verdict:
@@ -115,8 +131,8 @@ def check_explanation(answer: str, source: str, subject: str) -> Verdict:
         return Verdict("", "faithfulness", checked)
     if subjects.contradicts(subject, checked.text):
         return Verdict("", "contradicts the subject", checked)
-    if repeats(subject, checked.text):
-        return Verdict("", "repeats the subject", checked)
+    if adds_nothing(subject, checked.text, source):
+        return Verdict("", "adds nothing to the subject", checked)
     return Verdict(checked.text, None, checked)
 
 

@@ -8,10 +8,12 @@ as a flag on the narrative. The check also tidies the answer into at most a few 
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 from dataclasses import dataclass, field
 
-CHECK_VERSION = 3
+CHECK_VERSION = 4
 """Part of every narrative's cache key: a stricter or looser check redoes the narratives."""
 
 # Specifics a reader would take as facts: numbers and versions (10, 3.2, v1.2.3, 50%), and
@@ -85,16 +87,60 @@ def _without_unsupported_asides(sentence: str, source: str, source_lower: str) -
     return _PARENTHETICAL.sub(keep, sentence)
 
 
+_LETTERS = re.compile(r"[A-Za-z]+")
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ers", "er", "ies", "es", "ed", "ly", "s", "d", "e")
+
+
+@functools.lru_cache(maxsize=1)
+def _english() -> frozenset[str]:
+    """A list of English words (lower case; the ``english-words`` package, MIT), loaded once."""
+    from english_words import get_english_words_set
+
+    return frozenset(get_english_words_set(["web2", "gcide"], lower=True))
+
+
+def _stems(word: str) -> set[str]:
+    """``word`` and the forms it has without a common ending: 'templates' -> 'template', 'templat'."""
+    found = {word}
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            found.add(word[: -len(suffix)])
+    return found
+
+
+def invented_words(sentence: str, source_lower: str, source_words: set[str]) -> list[str]:
+    """Words the model made up by mangling a word of its input ("cookiecuts" from "cookiecutters").
+
+    A word of six letters or more counts as invented when neither it nor its stem occurs in the input,
+    it is no English word, and it shares its first letters (at least 70% of it) with a word of the
+    input. A word unlike any in the input is left alone: nothing shows it is wrong.
+    """
+    invented = []
+    source_stems = {stem for other in source_words for stem in _stems(other)}
+    for word in _LETTERS.findall(sentence):
+        lower = word.lower()
+        if len(lower) < 6 or lower in source_lower or _stems(lower) & source_stems:
+            continue
+        if any(stem in _english() for stem in _stems(lower)):
+            continue
+        need = max(5, int(0.7 * len(lower) + 0.999))
+        if any(os.path.commonprefix([lower, other]).__len__() >= need for other in source_words):
+            invented.append(word)
+    return invented
+
+
 def check(answer: str, source: str, max_sentences: int = 3) -> Checked:
     """Keep at most ``max_sentences`` sentences of ``answer`` whose specifics all occur in ``source``.
 
     ``source`` is everything the model was shown (the prompt's text). A parenthetical aside with an
-    unsupported specific is cut out first; a sentence still carrying one is dropped. Sentences that
+    unsupported specific is cut out first; a sentence still carrying one, or a word it invented by
+    mangling one of the input's (``invented_words``), is dropped. Sentences that
     repeat an earlier one, that are too short to say anything (under three words), that end in a
     colon, or that were cut off by the token limit (no closing punctuation after an earlier sentence)
     are dropped too.
     """
     source_lower = source.lower()
+    source_words = {w.lower() for w in _LETTERS.findall(source) if len(w) >= 5}
     kept: list[str] = []
     removed: list[str] = []
     dropped = 0
@@ -104,6 +150,7 @@ def check(answer: str, source: str, max_sentences: int = 3) -> Checked:
         aside_cut = trimmed != sentence
         removed += [c for c in claims(sentence) if c not in claims(trimmed)]
         unsupported = [c for c in claims(trimmed) if not _supported(c, source, source_lower)]
+        unsupported += invented_words(trimmed, source_lower, source_words)
         if len(found) == 1 and not trimmed.endswith((".", "!", "?", ":")) and len(trimmed.split()) >= 3:
             # A lone line without a full stop is how a tuned model writes a commit subject: the
             # model stopped by itself. (A cut-off answer shows up as a fragment after sentences.)

@@ -358,7 +358,7 @@ class Narration:
             flags = {**verdict.checked.flags, **omitted}
             if verdict.dropped:
                 flags.update(dropped=verdict.dropped, raw=answer[:500])
-                return task.fallback, task.fallback_source, flags
+                return task.fallback, task.fallback_source if task.fallback else "model", flags
             return verdict.text + task.suffix, "model", flags
         checked = check(answer, shown, task.max_sentences)
         flags = {**checked.flags, **omitted}
@@ -370,7 +370,7 @@ class Narration:
             flags["raw"] = answer[:500]
         if not text:
             flags.setdefault("dropped", "faithfulness")
-            return task.fallback, task.fallback_source, flags
+            return task.fallback, task.fallback_source if task.fallback else "model", flags
         return text + task.suffix, "model", flags
 
     def run(self, tasks: list[Task], message: str, todo: list[Task] | None = None) -> dict[str, NarrativeRow]:

@@ -244,8 +244,9 @@ class NarratorService:
         stale = (row.model != self.model or row.adapter != self.adapter
                  or row.prompt_version != prompts.PROMPT_VERSION
                  or (current_hash is not None and row.input_hash != current_hash))
-        if row.source != "model":
-            # People's words and git facts do not go out of date with the model or the prompts.
+        if row.source != "model" and not (row.flags or {}).get("dropped"):
+            # People's words and git facts do not go out of date with the model or the prompts
+            # (a fallback for a dropped model answer does: another model may do better).
             stale = current_hash is not None and row.input_hash != current_hash
         return NarrativeView(row.text, stale, row.created_at, row.model, row.flags or {}, row.source)
 

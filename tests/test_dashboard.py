@@ -144,8 +144,11 @@ def test_changes_filters_narrow_the_list(narrated):
     key = f"changes_{narrated.repo.id}"
     at = app("app_pages/changes.py")
     assert evidence_count(at) == 5
-    narrative = narrated.service.changes(narrated.repo.id)[0].narrative
-    assert plain(narrative.text) in shown(at)
+    newest = narrated.service.changes(narrated.repo.id)[0]
+    assert f"**{plain(newest.headline.text)}**" in shown(at)
+    # The fake model's sentence under it named nothing new, so the page says it was left out.
+    assert newest.narrative.flags["dropped"] == "adds nothing to the subject"
+    assert "The model's text was left out: it added nothing the developer had not written." in shown(at)
 
     at.selectbox(key=f"{key}_author").set_value("Grace Hopper").run()
     assert evidence_count(at) == 2

@@ -66,3 +66,16 @@ def test_claims_finds_numbers_versions_and_code_names():
     found = claims("Version v2.1 moves load_config and parseArgs into utils.io, 50% faster, e.g. here.")
     assert {"v2.1", "load_config", "parseArgs", "utils.io", "50%"} <= set(found)
     assert "e.g" not in found
+
+
+def test_a_word_mangled_from_the_input_is_an_invention():
+    from narrator.faithful import check, invented_words
+
+    source = "Create projects swiftly from cookiecutters (project templates) with this command-line utility."
+    # "cookiecuts" is no English word, not in the input, and a mangled "cookiecutters".
+    checked = check("It makes projects quickly from cookiecuts.", source)
+    assert checked.text == "" and checked.removed == ["cookiecuts"]
+    # English words and inflections of the input's words are not inventions, nor is a name unlike any input word.
+    assert invented_words("It creates templated projects for different utilities.", source.lower(),
+                          {"create", "projects", "swiftly", "cookiecutters", "project", "templates", "command", "utility"}) == []
+    assert check("Cookiecutter creates projects from the templates you choose.", source).text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from db.store import Store
@@ -25,6 +27,21 @@ class ExplodingBackend(FakeBackend):
         return super().generate(prompts, max_new_tokens)
 
 
+class Grounded(FakeBackend):
+    """Like the fake, but a sentence under a subject names a word of the diff, as a useful one would."""
+
+    def generate(self, prompts, max_new_tokens=64):
+        answers = super().generate(prompts, max_new_tokens)
+        for i, messages in enumerate(prompts):
+            text = messages[-1]["content"]
+            if text.startswith("A developer titled this change"):
+                subject = text.split("\n", 1)[0].lower()
+                added = " ".join(line for line in text.split("\n") if line.startswith("+") and not line.startswith("+++"))
+                word = next(w for w in re.findall(r"[A-Za-z]{4,}", added) if w.lower() not in subject + " from with")
+                answers[i] = f"It now covers {word.lower()} for the people who use it."
+        return answers
+
+
 class Answering(FakeBackend):
     """Gives the same answer to every prompt (an invented detail, say)."""
 
@@ -45,7 +62,7 @@ def _narrate(settings, repo_path, backend, **budget):
 
 
 def test_narrates_commits_units_files_folders_and_overview(settings, sample_repo):
-    backend = FakeBackend()
+    backend = Grounded()
     service, repo, report = _narrate(settings, sample_repo.working_tree_dir, backend)
     # Every model answer is stored, and so are the developers' own docstrings (without a model call).
     assert report.commits == 5 and report.narrated > backend.calls > 0
@@ -149,7 +166,7 @@ def test_budget_limits_first_run(settings, sample_repo):
     backend = FakeBackend()
     service, repo, report = _narrate(settings, sample_repo.working_tree_dir, backend, commits=2, units=1, files=1)
     changes = service.changes(repo.id)
-    assert sum(1 for c in changes if c.explanation) == 2
+    assert sum(1 for c in changes if c.narrative) == 2
     assert report.units == 1
 
 

@@ -47,7 +47,7 @@ CVE_SUBJECT = "Fix decompression bomb vulnerability in urllib3 (CVE-2025-66471)"
 WIP_ANSWER = "Logs each page the builder writes."
 DROP_SUBJECT = "Drop the Release Drafter integration"
 CONTRADICTING = "Adds a release drafter branch to pull requests."
-AGREEING = "Stops drafting release notes automatically with the Release Drafter tool."
+AGREEING = "Stops drafting release notes from the template automatically."
 
 
 class Scripted(FakeBackend):
@@ -286,8 +286,9 @@ def test_a_pull_request_merge_is_headed_by_its_title_and_a_bare_merge_says_nothi
     assert merged.is_merge and merged.subject == "Merge pull request #42 from alice/fix-login-timeout"
     assert merged.headline == provenance.Said("Fix the login timeout on slow networks", "pull request", "pull request title")
     assert "#42" in merged.refs and merged.category == "fix"
-    # The title heads the change; it is not repeated as the developer's explanation.
-    assert merged.explanation.source == "model" and "slow networks" not in merged.explanation.text
+    # The title heads the change; it is not repeated as the developer's explanation: the model was
+    # asked for a sentence (the fake's says nothing new, so none is shown).
+    assert merged.narrative is not None and merged.explanation is None
 
     plain = changes[bare]
     assert plain.is_merge and plain.needs_model == "headline"
@@ -478,3 +479,13 @@ def test_a_message_body_explains_the_change_and_the_model_is_not_asked(project, 
     shown = _show(settings, project["path"], capsys)
     assert _change_block(shown, speed.short_sha)[1] == (
         "  - Pages are now cached between builds, so a site rebuilds in half the time. [developer's message]")
+
+
+def test_a_sentence_of_filler_under_a_subject_adds_nothing_and_is_dropped():
+    from narrator.changes import adds_nothing, check_explanation
+
+    shown = "Files changed: AUTHORS.md\n\nDiff:\n+* Audrey M. Roy Greenfeld (lead)\n-* Audrey Roy Greenfeld"
+    subject = "Update with current lead status"
+    verdict = check_explanation("The new code is more concise and easier to read.", shown, subject)
+    assert (verdict.text, verdict.dropped) == ("", "adds nothing to the subject")
+    assert not adds_nothing(subject, "The list of authors now names Audrey Greenfeld as the lead.", shown)

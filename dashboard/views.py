@@ -119,6 +119,7 @@ DROPPED = {
     "faithfulness": "named things its input does not show",
     "contradicts the subject": "contradicted what the developer wrote",
     "adds nothing to the subject": "added nothing the developer had not written",
+    "contradicts git": "claimed something the change's files do not show",
     "reads like a commit subject": "described a change, not the part",
 }
 

@@ -94,7 +94,8 @@ class Verdict:
 
     text: str
     dropped: str | None
-    """None when kept; else 'faithfulness', 'contradicts the subject' or 'adds nothing to the subject'."""
+    """None when kept; else 'faithfulness', 'contradicts the subject', 'contradicts git' or
+    'adds nothing to the subject'."""
     checked: Checked
 
 
@@ -124,13 +125,30 @@ def adds_nothing(subject: str, sentence: str, source: str) -> bool:
     return not any(len(word) >= 4 and word in shown for word in new)
 
 
-def check_explanation(answer: str, source: str, subject: str) -> Verdict:
-    """One model sentence under an informative subject: faithful, consistent, adding something."""
+_MOVE = re.compile(r"\b(mov(e|es|ed|ing)|renam(e|es|ed|ing)|relocat\w*|different (directory|folder|location|place))\b", re.I)
+
+
+def contradicts_git(sentence: str, files: list[dict]) -> bool:
+    """Whether ``sentence`` claims what the commit's files deny: a move or rename where no file was
+    renamed, an addition where nothing was added, a removal where nothing was removed."""
+    if _MOVE.search(sentence) and not any(f.get("change") == "renamed" for f in files):
+        return True
+    action = subjects.action(sentence)
+    added = sum(f.get("added", 0) for f in files) + sum(1 for f in files if f.get("change") == "added")
+    removed = sum(f.get("removed", 0) for f in files) + sum(1 for f in files if f.get("change") == "deleted")
+    return (action == "add" and added == 0) or (action == "remove" and removed == 0)
+
+
+def check_explanation(answer: str, source: str, subject: str, files: list[dict] | None = None) -> Verdict:
+    """One model sentence under an informative subject: faithful, consistent with the subject and
+    with git, adding something. ``files`` are the commit's ``{path, change, added, removed}``."""
     checked = check(answer, source, max_sentences=1)
     if not checked.text:
         return Verdict("", "faithfulness", checked)
     if subjects.contradicts(subject, checked.text):
         return Verdict("", "contradicts the subject", checked)
+    if files is not None and contradicts_git(checked.text, files):
+        return Verdict("", "contradicts git", checked)
     if adds_nothing(subject, checked.text, source):
         return Verdict("", "adds nothing to the subject", checked)
     return Verdict(checked.text, None, checked)

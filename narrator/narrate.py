@@ -90,6 +90,8 @@ class Task:
     """For ``direct`` text: the file it was read from, shown with its label."""
     subject: str = ""
     """For a commit explanation: the developer's subject the model's sentence must agree with."""
+    files: list[dict] | None = None
+    """For a commit explanation: the commit's changed files, which the sentence must not deny."""
 
 
 @dataclass
@@ -192,7 +194,7 @@ def commit_task(commit: CommitInfo, row: dict, budget: Budget) -> Task | None:
         )
     return Task(
         kind="commit", target=commit.sha, messages=prompts.explain_prompt(headline, paths, patch),
-        input_hash=commit_hash(commit), max_new_tokens=40, max_sentences=1, subject=headline,
+        input_hash=commit_hash(commit), max_new_tokens=40, max_sentences=1, subject=headline, files=row["files"],
         suffix=f" ({omitted})" if omitted else "",
     )
 
@@ -353,7 +355,7 @@ class Narration:
         shown = "\n".join(m["content"] for m in task.messages)
         omitted = {"omitted": task.suffix.strip()} if task.suffix else {}
         if task.kind in ("commit", "headline"):
-            verdict = (changes.check_explanation(answer, shown, task.subject) if task.kind == "commit"
+            verdict = (changes.check_explanation(answer, shown, task.subject, task.files) if task.kind == "commit"
                        else changes.check_headline(answer, shown))
             flags = {**verdict.checked.flags, **omitted}
             if verdict.dropped:

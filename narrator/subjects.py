@@ -271,7 +271,7 @@ _ENDINGS = ("", "e", "s", "es", "ed", "d", "ing", "ped", "ping", "ion", "ions")
 _LEAD_FILLER = frozenset("this the a an commit change changeset patch pr it now also we developer developers code that which then here simply finally".split())
 
 
-def _action(text: str) -> str | None:
+def action(text: str) -> str | None:
     """'remove' or 'add' for the leading verb of ``text`` (after a conventional prefix), else None."""
     _kind, _scope, _bang, rest = _clean(text)
     for word in re.findall(r"[a-z]+", rest.lower()):
@@ -290,5 +290,5 @@ def contradicts(subject: str, sentence: str) -> bool:
     Judged on the leading verb of each (after a conventional prefix and filler such as "This
     commit"), with stems, so "Drop X" vs "Adds X" contradicts and "Remove X" vs "Deletes X" agrees.
     """
-    ours, theirs = _action(subject), _action(sentence)
+    ours, theirs = action(subject), action(sentence)
     return ours is not None and theirs is not None and ours != theirs

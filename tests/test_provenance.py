@@ -489,3 +489,16 @@ def test_a_sentence_of_filler_under_a_subject_adds_nothing_and_is_dropped():
     verdict = check_explanation("The new code is more concise and easier to read.", shown, subject)
     assert (verdict.text, verdict.dropped) == ("", "adds nothing to the subject")
     assert not adds_nothing(subject, "The list of authors now names Audrey Greenfeld as the lead.", shown)
+
+
+def test_a_sentence_that_claims_what_git_denies_is_dropped():
+    from narrator.changes import check_explanation, contradicts_git
+
+    edited = [{"path": "docs/tutorials/tutorial1.rst", "change": "modified", "added": 4, "removed": 4}]
+    shown = "Files changed: docs/tutorials/tutorial1.rst\n\nDiff:\n-Audrey Roy\n+Audrey M. Roy Greenfeld"
+    moved = check_explanation("The documentation for the tutorial is now in a different directory.", shown,
+                              "In docs, fix my name and username", edited)
+    assert (moved.text, moved.dropped) == ("", "contradicts git")
+    assert contradicts_git("Removes the old tutorial.", [{"path": "a.rst", "change": "added", "added": 9, "removed": 0}])
+    assert not contradicts_git("Renames the tutorial page.", [{"path": "b.rst", "change": "renamed", "added": 0, "removed": 0}])
+    assert not contradicts_git("Adds the author's full name to the tutorial.", edited)

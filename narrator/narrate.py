@@ -361,7 +361,8 @@ class Narration:
             if verdict.dropped:
                 flags.update(dropped=verdict.dropped, raw=answer[:500])
                 return task.fallback, task.fallback_source if task.fallback else "model", flags
-            return verdict.text + task.suffix, "model", flags
+            # A headline stays one line: what the cut diff left out is in its flags, not in its text.
+            return verdict.text + (task.suffix if task.kind == "commit" else ""), "model", flags
         checked = check(answer, shown, task.max_sentences)
         flags = {**checked.flags, **omitted}
         text = checked.text

@@ -120,7 +120,7 @@ DROPPED = {
     "contradicts the subject": "contradicted what the developer wrote",
     "adds nothing to the subject": "added nothing the developer had not written",
     "contradicts git": "claimed something the change's files do not show",
-    "reads like a commit subject": "described a change, not the part",
+    "reads like a commit subject": "read like a commit subject, not an explanation",
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from narrator import facts, subjects
+from narrator import facts, project, subjects
 from narrator.commits import CommitInfo
 from narrator.faithful import Checked, check
 from narrator.messages import message_body
@@ -51,12 +51,15 @@ def commit_details(commit: CommitInfo) -> tuple[str, str, dict]:
     category = facts.categorize(said.headline, paths, body=body, conventional_type=said.conventional_type,
                                 scope=said.scope, author=commit.author, email=commit.email,
                                 tagged=bool(tag_version), version=version)
+    headline, source = said.headline, said.source
     if category == "release":
         version = version or (tag_version.removeprefix("v") if tag_version and tag_version[1:2].isdigit() else tag_version)
+        if not said.informative and version:
+            headline, source = f"Release {version}", "git"  # a release says what it is, whatever its subject
     explanation = first_sentences(message_body(_body_after_title(commit.message, commit.subject, commit.is_merge),
                                                said.headline))
     details = {
-        "headline_source": said.source,
+        "headline_source": source,
         "informative": said.informative,
         "uninformative": said.reason,
         "conventional": ({"type": said.conventional_type, "scope": said.scope, "breaking": said.breaking}
@@ -71,7 +74,7 @@ def commit_details(commit: CommitInfo) -> tuple[str, str, dict]:
         "ci": bool(paths) and all(facts.is_ci_path(p) for p in paths),
         "bot": facts.is_bot(commit.author, commit.email),
     }
-    return said.headline, category, details
+    return headline, category, details
 
 
 def needs_model(category: str, details: dict) -> str | None:
@@ -81,9 +84,11 @@ def needs_model(category: str, details: dict) -> str | None:
     only to an informative subject with no explanation of the developer's own, and never to a release
     (its release notes tell it) or a dependency update (the subject is the whole story).
     """
+    if category in ("release", "dependencies"):
+        return None
     if not details.get("informative", True):
         return "headline"
-    if details.get("explanation") or category in ("release", "dependencies") or details.get("release_notes"):
+    if details.get("explanation") or details.get("release_notes"):
         return None
     return "commit"
 
@@ -107,6 +112,7 @@ def _content_words(text: str) -> set[str]:
 
 # Words that let a sentence sound informative while saying nothing about this change.
 _FILLER = frozenset("""new code change changed file good thing better easier simpler more less also make made
+readable understand understandable clear clearer format formatting style
 using used use work working correct correctly proper properly different update updated software user people
 project feature function method part version way thing some other now much very well help helps need needed
 read readable concise clean cleaner""".split())
@@ -125,6 +131,7 @@ def adds_nothing(subject: str, sentence: str, source: str) -> bool:
     return not any(len(word) >= 4 and word in shown for word in new)
 
 
+_NEGATION = re.compile(r"\b(not|no longer|never|cannot)\b|n't\b", re.I)
 _MOVE = re.compile(r"\b(mov(e|es|ed|ing)|renam(e|es|ed|ing)|relocat\w*|different (directory|folder|location|place))\b", re.I)
 
 
@@ -145,8 +152,12 @@ def check_explanation(answer: str, source: str, subject: str, files: list[dict] 
     checked = check(answer, source, max_sentences=1)
     if not checked.text:
         return Verdict("", "faithfulness", checked)
-    if subjects.contradicts(subject, checked.text):
+    if subjects.contradicts(subject, checked.text) or (_NEGATION.search(checked.text) and not _NEGATION.search(subject)):
+        # A negation the developer did not write ("The test is not supported") turns the change around.
         return Verdict("", "contradicts the subject", checked)
+    if project.is_commit_style(checked.text):
+        # "Remove the use_git option." is a second, competing subject, not an explanation of the first.
+        return Verdict("", "reads like a commit subject", checked)
     if files is not None and contradicts_git(checked.text, files):
         return Verdict("", "contradicts git", checked)
     if adds_nothing(subject, checked.text, source):

@@ -151,12 +151,12 @@ def is_security_text(text: str) -> bool:
 # --- releases ---------------------------------------------------------------------------------
 
 _VER = r"v?(\d+(?:\.\d+)+(?:[-.]?(?:a|b|c|rc|alpha|beta|pre|preview|dev|post)\.?\d*)?(?:[-+][0-9A-Za-z][0-9A-Za-z.-]*)?)"
-_RELEASE_PREFIX = re.compile(r"^(?:(?:chore|build|ci|release)(?:\([^)]*\))?!?:|\[release\])\s*", re.I)
+_RELEASE_PREFIX = re.compile(r"^(?:(?:chore|build|ci|release|bump)(?:\([^)]*\))?!?:|\[release\])\s*", re.I)
 _RELEASE_FORMS = [re.compile(f"^{form}$", re.I) for form in (
     rf"(?:prepare|prepare for|cut|tag|publish)?\s*(?:the )?releas(?:e|ed|ing)(?: of)?(?: version)? {_VER}(?:\s*[-–—:(].*)?",
     rf"(?:bump|update|set|change|increment)(?: the)?(?: package)? version(?: number)?:?(?: to| from \S+ to| \S+ (?:to|->|→))? {_VER}",
     rf"(?:bump|update) to {_VER}",
-    rf"version(?: bump)?:?(?: to)? {_VER}",
+    rf"version(?: bump)?:?(?: to| \S+ (?:to|->|→))? {_VER}",
     rf"{_VER}(?: release| released)?",
 )]
 

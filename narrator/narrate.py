@@ -209,7 +209,8 @@ def unit_task(unit: Unit, language: str | None, budget: Budget) -> Task:
         input_hash=digest(unit.code),
         max_new_tokens=40,
         max_sentences=2,
-        direct=facts.doc_sentence(unit.code),
+        # Only code has docstrings: a "/**" inside a JSON string is not one.
+        direct=facts.doc_sentence(unit.code) if language else "",
         direct_source="docstring",
     )
 
@@ -261,18 +262,20 @@ def description_tasks(files: list[SourceFile]) -> list[Task]:
 
 def _best_docstring(module: str, covered: list[str], units_by_file: dict[str, list[Unit]],
                     stored: dict[str, NarrativeRow]) -> tuple[str, str]:
-    """``(text, unit)`` of the docstring that best describes a folder, or ``("", "")``.
+    """``(text, unit)`` of the class docstring that best describes a folder, or ``("", "")``.
 
-    Classes before functions, more important files first (``covered`` is in rank order), and never
-    a sentence that reads like a commit subject ("Add an item to the cart." describes an action).
+    More important files first (``covered`` is in rank order), and never a sentence that reads like
+    a commit subject ("Add an item to the cart." describes an action).
     """
     candidates = []
     for rank, path in enumerate(p for p in covered if facts.module_of(p) == module):
         for unit in units_by_file[path]:
             row = stored.get(unit_target(unit))
-            if row is not None and row.source == "docstring" and not project.is_commit_style(row.text):
-                candidates.append((unit.kind != "class", rank, unit.start_line, row.text, unit_target(unit)))
-    return min(candidates)[3:] if candidates else ("", "")
+            # A function's docstring says what the function does, not what the folder is for.
+            if (unit.kind == "class" and row is not None and row.source == "docstring"
+                    and not project.is_commit_style(row.text)):
+                candidates.append((rank, unit.start_line, row.text, unit_target(unit)))
+    return min(candidates)[2:] if candidates else ("", "")
 
 
 def _origin_of(label: str) -> str:

@@ -333,3 +333,14 @@ def test_a_folder_is_described_by_a_class_docstring_before_the_model(settings, t
     # The class docstring describes the part; the method's "Add an item ..." reads like a commit subject.
     assert part.narrative.text == "A record of every item that enters or leaves the warehouse."
     assert part.narrative.source == "docstring" and "stock/ledger.py::Ledger" in part.narrative.label
+
+
+def test_a_json_file_is_not_described_by_a_comment_marker_inside_a_string(settings, tmp_path):
+    import git
+
+    repo = git.Repo.init(tmp_path / "pkg")
+    commit_files(repo, {"package.json": '{"files": ["!test/**/*.test.js"], "ava": {"files": ["test/**/*.js"]}}\n',
+                        "index.js": "module.exports = 1;\n"}, "Start the package", START)
+    service, handle, _ = _narrate(settings, tmp_path / "pkg", FakeBackend())
+    files = {f.path: f for m in service.code(handle.id) for f in m.files}
+    assert files["package.json"].units[0].narrative.source == "model"

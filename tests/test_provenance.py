@@ -502,3 +502,28 @@ def test_a_sentence_that_claims_what_git_denies_is_dropped():
     assert contradicts_git("Removes the old tutorial.", [{"path": "a.rst", "change": "added", "added": 9, "removed": 0}])
     assert not contradicts_git("Renames the tutorial page.", [{"path": "b.rst", "change": "renamed", "added": 0, "removed": 0}])
     assert not contradicts_git("Adds the author's full name to the tutorial.", edited)
+
+
+def test_a_release_whose_subject_says_little_is_headed_by_its_version_and_never_sent_to_the_model(settings, tmp_path):
+    repo = _new_repo(tmp_path / "bumped")
+    commit_files(repo, {"pyproject.toml": PYPROJECT.format(version="4.16.5"), "app.py": "X = 1\n"}, "Start", _day(0))
+    sha = commit_files(repo, {"pyproject.toml": PYPROJECT.format(version="4.17.0")}, "bump: 4.17.0", _day(1))
+    backend = Scripted()
+    service, handle = _narrate(settings, repo.working_tree_dir, backend)
+    change = next(c for c in service.changes(handle.id) if c.sha == sha)
+    assert change.category == "release" and change.version == "4.17.0"
+    assert not any(sha[:8] in text for text in backend.texts()) and change.needs_model is None
+    assert change.headline.text in ("Release 4.17.0", "4.17.0")
+
+
+def test_model_sentences_that_negate_or_read_like_another_subject_are_dropped():
+    from narrator.changes import check_explanation
+
+    shown = "Files changed: lib/branches/expand.js\n\nDiff:\n+const isSameChannel = (a, b) => a === b;\n+test('isSameChannel')"
+    subject = "Prevent template evaluation syntax in branch expansion"
+    negated = check_explanation("The isSameChannel test is not supported in the current version.", shown, subject)
+    assert negated.dropped == "contradicts the subject"
+    second = check_explanation("Remove the isSameChannel helper from the branches.", shown, subject)
+    assert second.dropped in ("reads like a commit subject", "contradicts git")
+    kept = check_explanation("Branch names are now compared with isSameChannel before expansion.", shown, subject)
+    assert kept.dropped is None and kept.text

@@ -336,6 +336,10 @@ def _note_entries(lines: list[str]) -> list[tuple[str, bool]]:
             continue
         bullet = _BULLET.match(line)
         text = _plain(_BULLET.sub("", line) if bullet else line)
+        lead = _BOLD_LEAD.match(_BULLET.sub("", line) if bullet else line)
+        if lead:
+            # "**Pretty-printed JSON in templates.** The jsonify extension ..." - the bold lead is the entry.
+            bullet, text = True, _plain(lead.group(1))
         if not re.search(r"[A-Za-z]", text) or re.fullmatch(r"(?:\S*:\s*)?https?://\S+", text) or text.lower().startswith("full changelog"):
             continue
         if not bullet and joinable and entries and (line[:1].isspace() or not entries_bulleted[-1]):
@@ -348,6 +352,7 @@ def _note_entries(lines: list[str]) -> list[tuple[str, bool]]:
 
 
 _NOTE_CHARS = 220
+_BOLD_LEAD = re.compile(r"^\s*\*\*([^*]{3,}?)\*\*")
 _CREDIT = re.compile(r"^(?:@[\w-]+|thanks\b|thank you\b|special thanks\b|many thanks\b|kudos\b|contributors?\b|"
                      r"new contributors?\b|huge thanks\b)", re.I)
 # A full stop after an initial ("Audrey M. Roy") or in "e.g." does not end a sentence.

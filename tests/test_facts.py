@@ -234,3 +234,11 @@ def test_release_notes_leave_out_credits_and_keep_initials_inside_a_sentence():
     patch = _diff("CHANGELOG.md", "+## 3.0.0", "+", "+- Ship the new importer, reviewed by Audrey M. Roy and others. It is faster.",
                   "+- Thanks to @ada for the report", "+- @grace for the review")
     assert release_notes(patch) == ["Ship the new importer, reviewed by Audrey M. Roy and others."]
+
+
+def test_release_notes_written_as_bold_leads_are_entries():
+    patch = _diff("CHANGELOG/2.7.0.md", "+Version 2.7.0 is tested on five Python versions.",
+                  "+**Pretty-printed JSON in templates.** The jsonify extension takes an indent argument.",
+                  "+**Boolean variables from the command line.** Pass use_docker=y and it arrives as a boolean.",
+                  "+- [@tyler](https://github.com/tyler) for the boolean conversion")
+    assert release_notes(patch) == ["Pretty-printed JSON in templates.", "Boolean variables from the command line."]

@@ -138,7 +138,8 @@ def first_text(row: dict, *names: str) -> str:
     return ""
 
 
-def _read_jsonl(path: Path) -> Iterable[dict]:
+def read_jsonl(path: Path) -> Iterable[dict]:
+    """The rows of a JSON-lines file (``.gz`` too); a bad line raises ValueError naming it."""
     opener = gzip.open if path.name.endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
@@ -183,7 +184,7 @@ def stratified_sample(rows: Sequence[SummaryRow], limit: int, seed: int = 0) -> 
 
 def read_summary_rows(path: Path, limit: int | None = None, seed: int = 0) -> list[SummaryRow]:
     """Usable rows of a JSON-lines file (``.gz`` too), in file order, or a stratified sample of ``limit``."""
-    rows = [row for row in map(summary_row, _read_jsonl(Path(path))) if row is not None]
+    rows = [row for row in map(summary_row, read_jsonl(Path(path))) if row is not None]
     return rows if limit is None else stratified_sample(rows, limit, seed)
 
 

@@ -20,15 +20,13 @@ so only the rows needed are downloaded.
 from __future__ import annotations
 
 import difflib
-import gzip
-import json
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Iterator, Literal
 
 from narrator import prompts
-from narrator.metrics import first_text
+from narrator.metrics import first_text, read_jsonl
 from narrator.narrate import Budget
 from narrator.commits import cut_patch
 from narrator.docstrings import clean_docstring, strip_python_docstring
@@ -131,17 +129,12 @@ def read_file(path: Path) -> Iterator[RawRow]:
             for row in batch.to_pylist():
                 yield RawRow(row, language, partition)
         return
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError:
-                raise DataError(f"{path}:{number} is not valid JSON") from None
+    try:
+        for row in read_jsonl(path):
             if isinstance(row, dict):
                 yield RawRow(row, language, partition)
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
 
 
 def hub_files(spec: SourceSpec, language: str) -> list[tuple[str, str, str | None]]:

@@ -13,7 +13,6 @@ Periods are whole calendar days in UTC. ``Period`` keeps the brief's half-open `
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Protocol, Sequence

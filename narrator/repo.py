@@ -19,7 +19,6 @@ import shutil
 import unicodedata
 import urllib.parse
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 import git

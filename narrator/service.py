@@ -14,7 +14,7 @@ from pathlib import Path
 
 from db.store import Store
 from narrator import changes, facts, glossary, jobs, project, prompts, provenance
-from narrator.digest import Digest, Period, build_digest, choose_period
+from narrator.digest import Digest, build_digest, choose_period
 from narrator.provenance import Said
 from narrator.backends import describe
 from narrator.errors import NarratorError

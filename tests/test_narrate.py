@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from db.store import Store
 from narrator.backends import FakeBackend
 from narrator.errors import NarratorError
 from narrator.narrate import Budget, narrate_repository, run_job

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import views
-from dashboard.views import plain, show_narrative
+from dashboard.views import plain
 
 PENDING = "changes_pending"
 PAGE_SIZE = 50

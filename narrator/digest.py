@@ -6,7 +6,7 @@ lines). The model appears only where the commit facts say it does: a headline wh
 ``headline_source`` is "model" stands in for a developer who wrote nothing useful, and its Line says
 so. Nothing here calls git, the database or a model, so the page works with none of them.
 
-Periods are whole calendar days in UTC. ``Period`` keeps the brief's half-open ``(start, end]``:
+Periods are whole calendar days in UTC. A ``Period`` is half-open, ``(start, end]``:
 ``start`` is the last instant before the first day and ``end`` the last instant of the last day, so
 ``start < date <= end`` holds exactly for commits on those days.
 """

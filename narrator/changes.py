@@ -14,22 +14,10 @@ from dataclasses import dataclass
 from narrator import facts, project, subjects
 from narrator.commits import CommitInfo
 from narrator.faithful import Checked, check
-from narrator.messages import message_body
+from narrator.messages import first_sentences, message_body
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 _WORD = re.compile(r"[a-z][a-z0-9]+")
 _STOP = frozenset("the a an and or of to in on for with from by is are be this that it its as at into when now so".split())
-
-
-def first_sentences(text: str, limit: int = 2, max_chars: int = 300) -> str:
-    """The first ``limit`` sentences of ``text`` that fit in ``max_chars`` (at least one, cut)."""
-    picked = ""
-    for sentence in _SENTENCE_END.split(text.strip())[:limit]:
-        candidate = f"{picked} {sentence}".strip()
-        if picked and len(candidate) > max_chars:
-            break
-        picked = candidate
-    return picked if len(picked) <= max_chars else picked[: max_chars - 1].rsplit(" ", 1)[0] + "\u2026"
 
 
 def _body_after_title(message: str, subject: str, is_merge: bool) -> str:
@@ -62,8 +50,6 @@ def commit_details(commit: CommitInfo) -> tuple[str, str, dict]:
         "headline_source": source,
         "informative": said.informative,
         "uninformative": said.reason,
-        "conventional": ({"type": said.conventional_type, "scope": said.scope, "breaking": said.breaking}
-                         if said.conventional_type else None),
         "scope": said.scope,
         "refs": list(said.refs),
         "advisories": facts.advisories(f"{commit.subject}\n{body}"),
@@ -72,7 +58,6 @@ def commit_details(commit: CommitInfo) -> tuple[str, str, dict]:
         "release_notes": facts.release_notes(commit.patch, limit=8),
         "explanation": explanation,
         "ci": bool(paths) and all(facts.is_ci_path(p) for p in paths),
-        "bot": facts.is_bot(commit.author, commit.email),
     }
     return headline, category, details
 

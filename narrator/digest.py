@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Protocol, Sequence
+from typing import Sequence
 
 from narrator.facts import CATEGORIES, TOP_LEVEL
 from narrator.provenance import LABELS, MODEL_HEADLINE
@@ -43,8 +43,9 @@ _WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight"
 _INSTANT = timedelta(microseconds=1)
 
 
-class CommitFacts(Protocol):
-    """What the digest reads from a commit; any object with these attributes will do."""
+@dataclass(frozen=True)
+class CommitFacts:
+    """What the digest reads from a commit (any object with these attributes will do)."""
 
     sha: str
     date: datetime

@@ -20,13 +20,13 @@ import json
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from narrator import facts
 from narrator.commits import recent_commits
 from narrator.errors import NarratorError, run_command
-from narrator.metrics import category_accuracy, read_summary_rows, summary_bleu
+from narrator.metrics import PrefixedCommit, category_accuracy, read_summary_rows, summary_bleu
 from narrator.narrate import Budget, narrate_repository
 from narrator.repo import open_repository
 from narrator.service import NarratorService
@@ -35,17 +35,6 @@ from narrator.settings import Settings, load_settings
 PEOPLE = ("developer", "pull request")
 ANCHORS = {"CodeBERT": 12.16, "CodeT5-small": 14.87, "CodeT5+ 220M": 15.51}
 """Published smoothed BLEU-4 on the CodeXGLUE code-to-text Ruby test set."""
-
-
-@dataclass(frozen=True)
-class _Commit:
-    subject: str
-    body: str
-    paths: list[str]
-    author: str
-    email: str
-    tagged: bool
-    version: str | None
 
 
 def headline_shares(service: NarratorService, repo_id: int, commits: int) -> dict:
@@ -69,7 +58,7 @@ def conventional_accuracy(settings: Settings, source: str, history: int) -> dict
     rows = []
     for commit in recent_commits(repo, limit=history):
         body = commit.message.split("\n", 1)[1] if "\n" in commit.message else ""
-        rows.append(_Commit(commit.subject, body, [f.path for f in commit.files], commit.author, commit.email,
+        rows.append(PrefixedCommit(commit.subject, body, [f.path for f in commit.files], commit.author, commit.email,
                             any(any(ch.isdigit() for ch in t) for t in commit.tags), facts.version_change(commit.patch)))
     return category_accuracy(rows)
 

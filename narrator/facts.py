@@ -10,6 +10,8 @@ import re
 from collections import Counter
 from pathlib import PurePosixPath
 
+from narrator.messages import first_sentences
+
 CATEGORIES = ("feature", "fix", "security", "release", "dependencies", "docs", "tests", "maintenance")
 
 TOP_LEVEL = "(top level)"
@@ -355,16 +357,6 @@ _NOTE_CHARS = 220
 _BOLD_LEAD = re.compile(r"^\s*\*\*([^*]{3,}?)\*\*")
 _CREDIT = re.compile(r"^(?:@[\w-]+|thanks\b|thank you\b|special thanks\b|many thanks\b|kudos\b|contributors?\b|"
                      r"new contributors?\b|huge thanks\b)", re.I)
-# A full stop after an initial ("Audrey M. Roy") or in "e.g." does not end a sentence.
-_NOTE_SENTENCE_END = re.compile(r"(?<![\s(][A-Z]\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<=[.!?])\s+(?=[A-Z])")
-
-
-def _short_note(text: str) -> str:
-    """A note cut to its first sentence, and to ``_NOTE_CHARS`` at a word end."""
-    first = _NOTE_SENTENCE_END.split(text, maxsplit=1)[0]
-    if len(first) <= _NOTE_CHARS:
-        return first
-    return first[: _NOTE_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:") + "\u2026"
 
 
 def release_notes(patch: str, limit: int = 5) -> list[str]:
@@ -387,7 +379,7 @@ def release_notes(patch: str, limit: int = 5) -> list[str]:
             entries += [text for text, bulleted in notes if bulleted or not listed]
     found: list[str] = []
     for text in entries:
-        note = _short_note(text)
+        note = first_sentences(text, limit=1, max_chars=_NOTE_CHARS)
         if note and not note.endswith(":") and note not in found:
             found.append(note)
     return found[:limit]

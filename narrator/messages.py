@@ -52,3 +52,21 @@ def message_body(message: str, subject: str, *, training: bool = False) -> str:
     if not body or body.lower().rstrip(".") in " ".join(subject.split()).lower().rstrip("."):
         return ""
     return body
+
+
+# A full stop after an initial ("Audrey M. Roy") or in "e.g."/"i.e." does not end a sentence.
+_SENTENCE_END = re.compile(r"(?<![\s(][A-Z]\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<=[.!?])\s+(?=[A-Z\"'(])")
+
+
+def first_sentences(text: str, limit: int = 2, max_chars: int = 300) -> str:
+    """The first ``limit`` sentences of ``text`` that fit in ``max_chars``; a first sentence that is
+    longer on its own is cut at a word end and ends in an ellipsis."""
+    picked = ""
+    for sentence in _SENTENCE_END.split(text.strip())[:limit]:
+        candidate = f"{picked} {sentence}".strip()
+        if picked and len(candidate) > max_chars:
+            break
+        picked = candidate
+    if len(picked) <= max_chars:
+        return picked
+    return picked[: max_chars - 1].rsplit(" ", 1)[0].rstrip(",;:") + "\u2026"

@@ -26,7 +26,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from narrator import facts, prompts
 # clean_reference: the name evaluation has always used for the shared docstring cleaning.
@@ -230,8 +230,9 @@ def summary_bleu(backend: Backend, rows: Sequence[SummaryRow], batch_size: int =
 # --- commit categories --------------------------------------------------------------------------------
 
 
-class CommitLike(Protocol):
-    """What ``category_accuracy`` reads of a commit."""
+@dataclass(frozen=True)
+class PrefixedCommit:
+    """What ``category_accuracy`` reads of a commit (any object with these attributes will do)."""
 
     subject: str
     body: str
@@ -268,7 +269,7 @@ def expected_category(conventional_type: str, scope: str | None) -> tuple[str, s
     return (kind, category) if category else None
 
 
-def category_accuracy(commits: Iterable[CommitLike]) -> dict:
+def category_accuracy(commits: Iterable[PrefixedCommit]) -> dict:
     """How often ``facts.categorize`` on the subject without its prefix agrees with the prefix.
 
     Only commits whose prefix maps to a category count (``wip:`` or a missing prefix do not). The

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from db.store import Store
 from narrator import changes, facts, glossary, jobs, project, prompts, provenance
-from narrator.digest import Digest, build_digest, choose_period
+from narrator.digest import CommitFacts, Digest, build_digest, choose_period
 from narrator.provenance import Said
 from narrator.backends import describe
 from narrator.errors import NarratorError
@@ -105,6 +105,8 @@ class CommitView:
     glossary: tuple[tuple[str, str], ...] = ()
     """Jargon in the headline with a plain explanation: (term, explanation)."""
     is_merge: bool = False
+    ci: bool = False
+    """It touched only CI and automation files."""
     needs_model: str | None = None
     """What the model could add: 'headline', 'commit' (a sentence) or None (people's words suffice)."""
 
@@ -150,31 +152,11 @@ class JobView:
         return self.status in ("queued", "running")
 
 
-@dataclass(frozen=True)
-class _DigestCommit:
-    """The facts of one change as ``narrator.digest`` reads them."""
-
-    sha: str
-    date: datetime
-    author: str
-    area: str
-    category: str
-    headline: str
-    headline_source: str
-    version: str | None
-    advisories: list[str]
-    release_notes: list[str]
-    paths: list[str]
-    is_merge: bool
-    ci: bool
-
-    @classmethod
-    def of(cls, view: CommitView) -> "_DigestCommit":
-        paths = [f["path"] for f in view.files]
-        return cls(view.sha, view.date, view.author, view.area, view.category, view.headline.text,
-                   view.headline.source, view.version, list(view.advisories), list(view.release_notes), paths,
-                   view.is_merge,
-                   bool(paths) and all(facts.is_ci_path(p) for p in paths))
+def _facts_of(view: CommitView) -> CommitFacts:
+    """A change as ``narrator.digest`` reads it."""
+    return CommitFacts(view.sha, view.date, view.author, view.area, view.category, view.headline.text,
+                       view.headline.source, view.version, list(view.advisories), list(view.release_notes),
+                       [f["path"] for f in view.files], view.is_merge, view.ci)
 
 
 def _repo_view(row) -> RepoView:
@@ -262,7 +244,8 @@ class NarratorService:
             modules[facts.module_of(path)].append(h)
         return units, by_file, files, {m: module_hash(hs) for m, hs in modules.items()}
 
-    def overview(self, repo_id: int, period: str | tuple[date, date] = "7d") -> OverviewView:
+    def overview(self, repo_id: int, period: str | tuple[date, date] | None = "7d") -> OverviewView:
+        """The Overview; ``period=None`` leaves the digest out (a page that builds its own)."""
         repo = self.repository(repo_id)
         units, by_file, file_hashes, module_hashes = self._hashes(repo_id)
         summary = self._view(self._latest(repo_id, "overview").get(""), None)
@@ -286,7 +269,8 @@ class NarratorService:
         commits = self.store.list_commits(repo_id)
         counts = {"files": len(by_file), "units": len(units), "commits": len(commits),
                   "narratives": self.store.count_narratives(repo_id)}
-        return OverviewView(repo, descriptions, summary, parts, self.digest(repo_id, period, commits), counts)
+        digest = self.digest(repo_id, period, commits) if period is not None else None
+        return OverviewView(repo, descriptions, summary, parts, digest, counts)
 
     def _headlines(self, repo_id: int, commits) -> tuple[dict, dict]:
         """The model's headline and explanation narratives of ``commits``, by sha."""
@@ -316,7 +300,7 @@ class NarratorService:
             scope=details.get("scope"), version=commit.version, advisories=tuple(commit.advisories),
             refs=tuple(details.get("refs", [])), tags=tuple(details.get("tags", [])),
             release_notes=tuple(commit.release_notes), glossary=tuple(glossary.terms_in(headline.text)),
-            is_merge=commit.is_merge, needs_model=changes.needs_model(commit.category, details) if details else None,
+            is_merge=commit.is_merge, ci=bool(details.get("ci")), needs_model=changes.needs_model(commit.category, details) if details else None,
         )
 
     def digest(self, repo_id: int, period: str | tuple[date, date] = "7d", commits=None) -> Digest | None:
@@ -329,7 +313,7 @@ class NarratorService:
         wanted = [c for c in commits if earlier.start < c.date <= chosen.end]
         headlines, explanations = self._headlines(repo_id, wanted)
         views = [self._commit_view(c, headlines, explanations) for c in wanted]
-        return build_digest([_DigestCommit.of(v) for v in views], chosen)
+        return build_digest([_facts_of(v) for v in views], chosen)
 
     def check_outcomes(self, repo_id: int) -> dict:
         """Per model-written kind: how many current answers were kept, edited, or dropped and why."""

@@ -10,7 +10,7 @@ from narrator.service import NarratorService
 
 service = views.service()
 repo = views.require_repo(service)
-overview = service.overview(repo.id)
+overview = service.overview(repo.id, period=None)  # the digest follows the period picked below
 
 st.title(plain(repo.name))
 st.caption(plain(repo.source) + (f" · narrated {views.when(repo.narrated_at)}" if repo.narrated_at else " · not narrated yet"))
@@ -77,7 +77,7 @@ for part in overview.parts:
 
 st.header("What changed lately")
 period = views.period_picker(service, repo.id, key=f"overview_period_{repo.id}")
-digest = service.digest(repo.id, period) if period is not None else overview.digest
+digest = service.digest(repo.id, period or "7d")
 if digest is None:
     st.caption("No changes have been read yet.")
 else:

@@ -18,7 +18,7 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 from dashboard import auth, views  # noqa: E402
-from narrator.errors import NarratorError  # noqa: E402
+from narrator.errors import UserError  # noqa: E402
 from narrator.service import NarratorService  # noqa: E402
 
 st.set_page_config(page_title="Code Narrator", page_icon="📖", layout="wide")
@@ -35,7 +35,7 @@ def add_default_repository(svc: NarratorService) -> None:
     try:
         repo = svc.add_repository(str(ROOT))
         svc.start_narration(repo.id)
-    except NarratorError as error:
+    except UserError as error:
         st.session_state["app_notice"] = ("info", f"Add a repository to begin ({error})")
         return
     st.session_state[views.REPO_KEY] = repo.id

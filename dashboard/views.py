@@ -21,7 +21,7 @@ from datetime import date, datetime
 import plotly.graph_objects as go
 import streamlit as st
 
-from narrator.errors import NarratorError
+from narrator.errors import UserError
 from narrator.provenance import Said
 from narrator.service import JobView, NarrativeView, NarratorService, RepoView
 from narrator.settings import Settings, load_settings
@@ -253,7 +253,7 @@ def start_on_demand(svc: NarratorService, pending_key: str, kind: str, target: s
     """Ask the service to narrate one item in the background and remember its job to watch."""
     try:
         job = svc.narrate_on_demand(repo_id, kind, target)
-    except NarratorError as error:
+    except UserError as error:
         st.session_state.setdefault(pending_key + "_failed", {})[target] = str(error)
         return
     st.session_state.setdefault(pending_key, {})[target] = job.id
@@ -317,7 +317,7 @@ def guarded(action: Callable[[], object], what: str) -> str | None:
     """Run a service call for a button; return a one-line error to show instead of a traceback."""
     try:
         action()
-    except NarratorError as error:
+    except UserError as error:
         return str(error)
     except Exception as error:  # a bug, but the reader still gets one line; the log keeps the trace
         log.exception("%s failed", what)

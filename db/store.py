@@ -58,7 +58,7 @@ from db.models import (
     to_row,
     utc_now,
 )
-from narrator.errors import NarratorError
+from db.errors import StoreError, first_line
 
 CACHE_KEY_TAG = "narr:v1:"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -159,9 +159,7 @@ def _forget_pool_in_forked_children(engine: Engine) -> None:
 
 
 def _short_reason(exc: BaseException) -> str:
-    reason = getattr(exc, "orig", None) or exc
-    lines = str(reason).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
+    return first_line(getattr(exc, "orig", None) or exc)
 
 
 def _chunks(items: Sequence, size: int = _CHUNK) -> Iterator[Sequence]:
@@ -182,7 +180,7 @@ class Store:
         try:
             parsed = make_url(url)
         except ArgumentError as exc:
-            raise NarratorError(f"Not a database URL: {url!r}") from exc
+            raise StoreError(f"Not a database URL: {url!r}") from exc
         self.url = parsed
         shown = parsed.render_as_string(hide_password=True)
         try:
@@ -192,7 +190,7 @@ class Store:
             _forget_pool_in_forked_children(self.engine)
             self._migrate()
         except (SQLAlchemyError, ImportError, OSError) as exc:
-            raise NarratorError(f"Could not open the database {shown}: {_short_reason(exc)}") from exc
+            raise StoreError(f"Could not open the database {shown}: {_short_reason(exc)}") from exc
 
     def _migrate(self) -> None:
         config = alembic_config(self.url.render_as_string(hide_password=False))

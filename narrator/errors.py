@@ -8,8 +8,10 @@ dashboard shows it in an error box. Anything else is a bug and keeps its traceba
 import sys
 from typing import Callable
 
+from db.errors import UserError, first_line  # noqa: F401  (first_line: the one helper, re-exported)
 
-class NarratorError(Exception):
+
+class NarratorError(UserError):
     """A problem with the user's input or environment, explained in one line."""
 
 
@@ -22,13 +24,13 @@ class ModelError(NarratorError):
 
 
 def run_command(command: Callable[[], int], interrupted: str = "interrupted") -> int:
-    """Run a command-line entry point: a ``NarratorError`` becomes one ``error:`` line on stderr and
-    exit status 1, Ctrl+C prints ``interrupted`` and exits 130; any other exception is a bug and
-    keeps its traceback."""
+    """Run a command-line entry point: a ``UserError`` (``NarratorError``, ``StoreError``) becomes
+    one ``error:`` line on stderr and exit status 1, Ctrl+C prints ``interrupted`` and exits 130;
+    any other exception is a bug and keeps its traceback."""
     try:
         return command()
-    except NarratorError as error:
-        print(f"error: {error}", file=sys.stderr)
+    except UserError as error:
+        print(f"error: {first_line(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(interrupted, file=sys.stderr)

@@ -22,7 +22,7 @@ from db.store import Store, cache_key
 from narrator import changes, facts, project, prompts
 from narrator.backends import Backend, describe, make_backend
 from narrator.commits import CommitInfo, cut_patch, recent_commits
-from narrator.errors import NarratorError
+from narrator.errors import NarratorError, UserError
 from narrator.faithful import CHECK_VERSION, check
 from narrator.repo import (SourceFile, open_repository, scan_source_files,
                            skipped_summary)
@@ -560,7 +560,7 @@ def run_job(settings: Settings, job_id: int, backend: Backend | None = None, pro
 
     try:
         report = narrate_repository(settings, store, job.repo_id, budget, backend, record, only)
-    except NarratorError as error:
+    except UserError as error:
         store.update_job(job_id, status="failed", error=str(error))
         raise
     except BaseException as error:

@@ -31,7 +31,7 @@ import db.store
 from db import Store, cache_key, pid_alive
 from db.models import Base, Commit, Narrative
 from db.store import alembic_config
-from narrator.errors import NarratorError
+from db.errors import StoreError
 
 TABLES = {"repositories", "narratives", "commits", "units", "jobs", "alembic_version"}
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
@@ -136,7 +136,7 @@ def test_in_memory_database_is_shared_by_threads():
 
 @pytest.mark.parametrize("url", ["not a url", "nosuchdb://host/db"])
 def test_bad_url_is_a_one_line_error(url):
-    with pytest.raises(NarratorError) as error:
+    with pytest.raises(StoreError) as error:
         Store(url)
     assert "\n" not in str(error.value)
 

@@ -18,12 +18,16 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 from dashboard import auth, views  # noqa: E402
-from narrator.errors import UserError  # noqa: E402
+from narrator.errors import UserError, first_line  # noqa: E402
 from narrator.service import NarratorService  # noqa: E402
 
 st.set_page_config(page_title="Code Narrator", page_icon="📖", layout="wide")
 
-service = views.service()
+try:
+    service = views.service()
+except UserError as error:  # a setting that cannot work (CODE_NARRATOR_MODEL=fake:abc, ...): say which
+    st.error(views.plain(first_line(error)))
+    st.stop()
 auth.prepare_password(service.settings.home)  # first start: make up the admin password, print it once
 
 

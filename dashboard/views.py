@@ -13,18 +13,17 @@ model repeats what it reads), so every such string goes through :func:`plain` be
 from __future__ import annotations
 
 import logging
-import re
-import string
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from narrator.errors import UserError
+from narrator.errors import UserError, first_line
 from narrator.provenance import Said
 from narrator.service import JobView, NarrativeView, NarratorService, RepoView
 from narrator.settings import Settings, load_settings
+from narrator.text import markdown_text
 
 log = logging.getLogger(__name__)
 
@@ -49,22 +48,11 @@ _CHART_COLOURS = {
     "maintenance": "#8a8f98", "docs": "#3b7dd8", "tests": "#8e5cc9",
 }
 
-# CommonMark lets a backslash escape any ASCII punctuation character, and an escaped character is
-# always literal text. Escaping all of them (rather than a hand-picked list) also covers
-# Streamlit's own extensions: `$` math, `:red[...]` colour directives and raw `<tags>`.
-_PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
-
 
 def plain(text: str | None) -> str:
-    """Markdown that shows ``text`` exactly as written, with no markup, links or HTML.
-
-    Line breaks are kept as hard breaks; leading spaces are dropped because four of them would
-    otherwise start a code block.
-    """
-    if not text:
-        return ""
-    escaped = _PUNCTUATION.sub(r"\\\1", text)
-    return "  \n".join(line.strip() for line in escaped.splitlines())
+    """Markdown that shows ``text`` exactly as written, with no markup, links, HTML or control
+    characters (``narrator.text.markdown_text``); line breaks are kept as hard breaks."""
+    return markdown_text(text, keep_newlines=True)
 
 
 def category_label(category: str) -> str:
@@ -321,7 +309,7 @@ def guarded(action: Callable[[], object], what: str) -> str | None:
         return str(error)
     except Exception as error:  # a bug, but the reader still gets one line; the log keeps the trace
         log.exception("%s failed", what)
-        return f"{what} failed: {type(error).__name__}: {error}".splitlines()[0]
+        return f"{what} failed: {first_line(error, with_type=True)}"
     return None
 
 

@@ -1,6 +1,7 @@
 """Tables of the narrative cache, and the plain rows the rest of the program reads.
 
-The ORM classes (``Repository``, ``Narrative``, ``Commit``, ``Unit``, ``Job``) never leave ``db/``:
+The ORM classes (``Repository``, ``Narrative``, ``Commit``, ``Unit``, ``Job``, ``TrainingRun``,
+``TrainingMetric``) never leave ``db/``:
 every ``Store`` method turns them into the frozen ``*Row`` dataclasses below, so pages and workers
 hold ordinary values that stay readable after the session is closed.
 
@@ -18,6 +19,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -32,9 +34,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 NARRATIVE_KINDS = ("unit", "file", "module", "overview", "parts", "commit", "headline", "description", "digest")
 SOURCES = ("git", "developer", "pull request", "release notes", "readme", "package", "docstring", "model")
 """Where a sentence comes from, most trusted first; 'model' is model text that passed the checks."""
-JOB_STATUSES = ("queued", "running", "done", "failed", "interrupted")
+JOB_STATUSES = ("queued", "running", "done", "failed", "interrupted", "cancelled")
+"""The lifecycle of every long piece of work, narration and training alike (``narrator.jobs``)."""
 ACTIVE_JOB_STATUSES = ("queued", "running")
-FINISHED_JOB_STATUSES = ("done", "failed", "interrupted")
+FINISHED_JOB_STATUSES = ("done", "failed", "interrupted", "cancelled")
+JOB_KINDS = ("narrate", "train")
+METRIC_KINDS = ("train", "eval")
 
 
 def utc_now() -> datetime:
@@ -95,10 +100,16 @@ class Repository(Base):
 
 class Narrative(Base):
     __tablename__ = "narratives"
-    __table_args__ = (Index("ix_narratives_repo_kind_target", "repo_id", "kind", "target"),)
+    __table_args__ = (
+        # One row per repository and key: the same model answer may serve several repositories,
+        # each keeps its own copy (migration 0004).
+        UniqueConstraint("repo_id", "key", name="uq_narratives_repo_id_key"),
+        Index("ix_narratives_repo_kind_target", "repo_id", "kind", "target"),
+        Index("ix_narratives_key", "key"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(100), unique=True)
+    key: Mapped[str] = mapped_column(String(100))
     repo_id: Mapped[int] = mapped_column(ForeignKey("repositories.id"))
     kind: Mapped[str] = mapped_column(String(20))
     target: Mapped[str] = mapped_column(String(1000))
@@ -171,6 +182,38 @@ class Job(Base):
     started_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utc_now)
     finished_at: Mapped[datetime | None]
+
+
+class TrainingRun(Base):
+    """The details of one training run; its lifecycle (status, pid, error, times) is its ``Job``."""
+
+    __tablename__ = "training_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    config: Mapped[Any] = mapped_column(JSON)
+    mix: Mapped[Any] = mapped_column(JSON)
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    train_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class TrainingMetric(Base):
+    __tablename__ = "training_metrics"
+    __table_args__ = (Index("ix_training_metrics_run_kind_step", "run_id", "kind", "step"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("training_runs.id", ondelete="CASCADE"))
+    step: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))
+    task: Mapped[str | None] = mapped_column(String(50))
+    value: Mapped[float] = mapped_column(Float)
+    ppl: Mapped[float | None] = mapped_column(Float)
+    tokens: Mapped[int | None] = mapped_column(Integer)
+    examples: Mapped[int | None] = mapped_column(Integer)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 # --- plain rows handed out by Store -------------------------------------------------------------
@@ -308,6 +351,37 @@ class JobRow:
     def progress(self) -> float | None:
         """Share of the work done, 0..1, or None while the total is unknown."""
         return min(1.0, self.done / self.total) if self.total > 0 else None
+
+
+@dataclass(frozen=True)
+class TrainingMetricRow:
+    step: int
+    kind: str
+    """One of ``METRIC_KINDS``: ``train`` (value = mean loss of the step's batch) or ``eval``
+    (value = validation CE)."""
+    task: str | None
+    value: float
+    ppl: float | None
+    tokens: int | None
+    examples: int | None
+    seconds: float | None
+
+
+@dataclass(frozen=True)
+class TrainingRunRow:
+    id: int
+    job_id: int
+    name: str
+    config: Any
+    """The run's ``TrainConfig.record()`` (a launch adds its ``sources``)."""
+    mix: Any
+    """The data mix drawn (``Mixture.describe``); empty until the data is ready."""
+    step: int
+    """Last optimizer step logged."""
+    train_seconds: float
+    created_at: datetime
+    job: JobRow
+    """The run's lifecycle: status, pid, error, start and end."""
 
 
 RowT = TypeVar("RowT")

@@ -35,7 +35,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, delete, event, func, select, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
@@ -59,6 +59,8 @@ from db.models import (
     utc_now,
 )
 from db.errors import StoreError, first_line
+from db.locks import file_lock
+from db.training import TrainingRecords
 
 CACHE_KEY_TAG = "narr:v1:"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -109,7 +111,7 @@ def alembic_config(url: str) -> Config:
 
 def make_engine(url: str | URL) -> Engine:
     """An engine for ``url``; SQLite gets its folder created and WAL, foreign keys and a busy timeout."""
-    url = make_url(url)
+    url = database_url(url)
     if not url.drivername.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
 
@@ -158,8 +160,56 @@ def _forget_pool_in_forked_children(engine: Engine) -> None:
     os.register_at_fork(after_in_child=in_child)
 
 
-def _short_reason(exc: BaseException) -> str:
-    return first_line(getattr(exc, "orig", None) or exc)
+def _reason(exc: BaseException) -> str:
+    """What went wrong, in words a user can act on, without SQLAlchemy's SQL and links."""
+    reason = first_line(getattr(exc, "orig", None) or exc)
+    lowered = reason.lower()
+    if "file is not a database" in lowered or "malformed" in lowered:
+        return f"the file is damaged or not a database ({reason})"
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"it is read-only ({reason})"
+    if "unable to open database file" in lowered:
+        return f"its file cannot be opened or created ({reason}); check the folder exists and is writable"
+    return reason
+
+
+def database_url(url: str | URL) -> URL:
+    """``url`` parsed; a plain ``postgresql://`` (or ``postgres://``) URL gets the installed driver.
+
+    SQLAlchemy 2.1 reads a bare ``postgresql://`` as psycopg 3, while this project ships psycopg2.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"Not a database URL: {str(url)!r}") from exc
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg2")
+    return parsed
+
+
+@contextmanager
+def _creation_lock(url: URL) -> Iterator[None]:
+    """Serialise opening (and so creating and migrating) one SQLite file across processes.
+
+    The lock file sits beside the database; where it cannot be made (a read-only folder) nobody
+    can create the database there either, so opening goes on unlocked and reports what SQLite says.
+    """
+    database = url.database or ""
+    if not url.drivername.startswith("sqlite") or database in ("", ":memory:") or database.startswith("file:"):
+        yield
+        return
+    path = Path(database).expanduser()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = file_lock(path.with_name(path.name + ".lock"))
+        lock.__enter__()
+    except OSError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.__exit__(None, None, None)
 
 
 def _chunks(items: Sequence, size: int = _CHUNK) -> Iterator[Sequence]:
@@ -173,31 +223,40 @@ def _check_fields(row: Mapping[str, Any], allowed: frozenset[str], what: str) ->
         raise ValueError(f"Unknown {what} field(s): {', '.join(sorted(unknown))}")
 
 
-class Store:
+class Store(TrainingRecords):
     """The narrative cache behind one database URL; schema migrated to head on open."""
 
     def __init__(self, url: str) -> None:
-        try:
-            parsed = make_url(url)
-        except ArgumentError as exc:
-            raise StoreError(f"Not a database URL: {url!r}") from exc
+        parsed = database_url(url)
         self.url = parsed
-        shown = parsed.render_as_string(hide_password=True)
+        self.shown = parsed.render_as_string(hide_password=True)
         try:
-            self.engine = make_engine(parsed)
-            # Same pool, but sessions bound here start SQLite transactions with BEGIN IMMEDIATE.
-            self._writer = self.engine.execution_options(**{_IMMEDIATE: True})
-            _forget_pool_in_forked_children(self.engine)
-            self._migrate()
+            # Two processes creating one fresh SQLite file at once: the second waits here until the
+            # first has switched it to WAL and migrated it (SQLite alone answers "database is locked").
+            with _creation_lock(parsed):
+                self.engine = make_engine(parsed)
+                # Same pool, but sessions bound here start SQLite transactions with BEGIN IMMEDIATE.
+                self._writer = self.engine.execution_options(**{_IMMEDIATE: True})
+                _forget_pool_in_forked_children(self.engine)
+                self._migrate()
+        except StoreError:
+            raise
         except (SQLAlchemyError, ImportError, OSError) as exc:
-            raise StoreError(f"Could not open the database {shown}: {_short_reason(exc)}") from exc
+            raise StoreError(f"Could not open the database {self.shown}: {_reason(exc)}") from exc
 
     def _migrate(self) -> None:
         config = alembic_config(self.url.render_as_string(hide_password=False))
-        heads = set(ScriptDirectory.from_config(config).get_heads())
+        script = ScriptDirectory.from_config(config)
+        heads = set(script.get_heads())
+        known = {revision.revision for revision in script.walk_revisions()}
         with self.engine.connect() as connection:
-            if set(MigrationContext.configure(connection).get_current_heads()) == heads:
-                return  # already at head: no write lock needed
+            current = set(MigrationContext.configure(connection).get_current_heads())
+        if current - known:
+            raise StoreError(
+                f"The database {self.shown} was written by a newer version of Code Narrator (schema "
+                f"{', '.join(sorted(current - known))}); upgrade Code Narrator or use another database.")
+        if current == heads:
+            return  # already at head: no write lock needed
         with self._writer.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
@@ -216,9 +275,16 @@ class Store:
         Pass ``write=True`` when the session writes: on SQLite it takes the write lock at BEGIN
         (see the module docstring). Objects stay readable after the block (no expiry on commit).
         """
-        with Session(self._writer if write else self.engine, expire_on_commit=False) as session:
-            with session.begin():
-                yield session
+        try:
+            with Session(self._writer if write else self.engine, expire_on_commit=False) as session:
+                with session.begin():
+                    yield session
+        except IntegrityError:
+            raise  # a race between processes that callers resolve themselves
+        except DBAPIError as exc:
+            # Damaged, read-only or locked: one line, and no SQL or file contents in it.
+            raise StoreError(f"The database {self.shown} could not be {'written' if write else 'read'}: "
+                             f"{_reason(exc)}") from exc
 
     # --- repositories -------------------------------------------------------------------------
 
@@ -266,9 +332,14 @@ class Store:
 
     # --- narratives (the cache) ----------------------------------------------------------------
 
-    def get_narrative(self, key: str) -> NarrativeRow | None:
+    def get_narrative(self, key: str, repo_id: int | None = None) -> NarrativeRow | None:
+        """The narrative stored under ``key`` for ``repo_id``; with no repository, the oldest row
+        of any repository (a model answer that another repository can reuse)."""
+        query = select(Narrative).where(Narrative.key == key)
+        if repo_id is not None:
+            query = query.where(Narrative.repo_id == repo_id)
         with self.session() as s:
-            narrative = s.scalar(select(Narrative).where(Narrative.key == key))
+            narrative = s.scalar(query.order_by(Narrative.id).limit(1))
             return None if narrative is None else to_row(NarrativeRow, narrative)
 
     def put_narrative(
@@ -285,7 +356,8 @@ class Store:
         flags: Any = None,
         source: str = "model",
     ) -> None:
-        """Store a narrative under ``key``; a key already stored is left as it is (no error).
+        """Store a narrative under ``key`` for ``repo_id``; a key the repository already has is left
+        as it is (no error). Another repository's row under the same key is a separate row.
 
         Idempotent so that a job resumed after a crash can simply redo its last batch.
         """
@@ -295,7 +367,7 @@ class Store:
             raise ValueError(f"Unknown narrative source {source!r}; expected one of {', '.join(SOURCES)}")
         try:
             with self.session(write=True) as s:
-                if s.scalar(select(Narrative.id).where(Narrative.key == key)) is not None:
+                if s.scalar(select(Narrative.id).where(Narrative.key == key, Narrative.repo_id == repo_id)) is not None:
                     return
                 s.add(
                     Narrative(
@@ -307,7 +379,7 @@ class Store:
         except IntegrityError:
             # PostgreSQL: another process stored the same key after our check. Anything else
             # (a missing repository) is a real error.
-            if self.get_narrative(key) is None:
+            if self.get_narrative(key, repo_id) is None:
                 raise
 
     def count_narratives(self, repo_id: int) -> int:
@@ -459,7 +531,7 @@ class Store:
         """Change ``status``, ``params``, ``done``, ``total``, ``message``, ``error`` or ``pid``.
 
         ``started_at`` is set when the job first turns 'running', ``finished_at`` when it turns
-        'done', 'failed' or 'interrupted'; ``updated_at`` on every call. Returns the job as stored.
+        'done', 'failed', 'interrupted' or 'cancelled'; ``updated_at`` on every call. Returns the job as stored.
         """
         _check_fields(fields, JOB_UPDATE_FIELDS, "job")
         status = fields.get("status")
@@ -496,28 +568,56 @@ class Store:
             job = s.scalar(query)
             return None if job is None else to_row(JobRow, job)
 
-    def list_jobs(self, repo_id: int | None = None, limit: int | None = None) -> list[JobRow]:
-        """Jobs newest first, of one repository or (``repo_id=None``) of all."""
+    def finish_job(self, job_id: int, status: str, error: str | None = None, message: str | None = None,
+                   pid: int | None = None) -> bool:
+        """End an active job as ``status`` (with ``error``, and ``message`` when given) unless it
+        already ended, or, given ``pid``, another process now runs it; returns whether it did.
+
+        Checked and written in one transaction, so a worker that finishes at the same moment as a
+        cancel or a recovery keeps its own outcome.
+        """
+        if status not in FINISHED_JOB_STATUSES:
+            raise ValueError(f"A job ends as one of {', '.join(FINISHED_JOB_STATUSES)}, not {status!r}")
+        with self.session(write=True) as s:
+            job = s.get(Job, job_id)
+            if job is None:
+                raise LookupError(f"No job with id {job_id}")
+            if job.status not in ACTIVE_JOB_STATUSES or (pid is not None and job.pid != pid):
+                return False
+            now = utc_now()
+            job.status, job.error, job.updated_at, job.finished_at = status, error, now, now
+            if message is not None:
+                job.message = message
+            return True
+
+    def list_jobs(self, repo_id: int | None = None, limit: int | None = None, kind: str | None = None) -> list[JobRow]:
+        """Jobs newest first, of one repository or (``repo_id=None``) of all; ``kind``: only that kind."""
         query = select(Job)
         if repo_id is not None:
             query = query.where(Job.repo_id == repo_id)
+        if kind is not None:
+            query = query.where(Job.kind == kind)
         query = query.order_by(Job.id.desc()).limit(limit)
         with self.session() as s:
             return [to_row(JobRow, j) for j in s.scalars(query)]
 
     def mark_stale_jobs(self, is_alive: Callable[[int], bool] = pid_alive) -> list[int]:
-        """Turn 'running' jobs whose process is gone into 'interrupted'; returns their ids.
+        """Turn active jobs whose process is gone into 'interrupted'; returns their ids.
 
-        Called at start-up so a crashed worker's job can be resumed (the cache keeps its work).
-        A running job without a pid has no process to wait for and counts as gone.
+        Called at start-up and before reads so a crashed worker's job can be resumed (the cache and
+        checkpoints keep its work). A running job without a pid has no process to wait for and
+        counts as gone; a queued job with a pid is one whose worker died before it started.
         """
         with self.session(write=True) as s:
-            running = s.scalars(select(Job).where(Job.status == "running")).all()
-            stale = [job for job in running if job.pid is None or not is_alive(job.pid)]
+            active = s.scalars(select(Job).where(Job.status.in_(ACTIVE_JOB_STATUSES))).all()
+            stale = [job for job in active if (job.status == "running" and job.pid is None)
+                     or (job.pid is not None and not is_alive(job.pid))]
             now = utc_now()
             for job in stale:
                 job.status, job.updated_at, job.finished_at = "interrupted", now, now
                 job.message = (job.message + " " if job.message else "") + "(interrupted: its process ended)"
+                job.error = (f"Its process ended at step {job.done} without finishing "
+                             "(stopped or the machine restarted).")
             return [job.id for job in stale]
 
 

@@ -17,12 +17,14 @@ def _settings(args: argparse.Namespace):
 def cmd_narrate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from narrator import jobs
     from narrator.narrate import run_job
     from narrator.report import summary_text
     from narrator.service import NarratorService
 
     settings = _settings(args)
     service = NarratorService(settings)
+    jobs.recover(service.store)  # a run killed earlier (kill -9) left its job 'running'
     repo = service.add_repository(args.repo)
     job_id = service.store.create_job(repo.id, "narrate", {"commits": args.commits, "full": args.full})
     bar = tqdm(total=0, unit="narrative", desc="Narrating", file=sys.stderr, dynamic_ncols=True)

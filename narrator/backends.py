@@ -32,8 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from narrator.errors import ModelError
-from narrator.settings import Settings
+from narrator.errors import ModelError, first_line
+from narrator.settings import Settings, fake_delay, parse_openai_spec
 
 if TYPE_CHECKING:  # importing torch/transformers costs seconds; only backends that run a model pay it
     import torch
@@ -69,13 +69,6 @@ class Backend(Protocol):
     def generate(self, prompts: list[Messages], max_new_tokens: int = 64) -> list[str]:
         """One stripped completion per prompt, in the order given."""
         ...
-
-
-def _one_line(reason: object, limit: int = 200) -> str:
-    """The first line of an exception (or reason) message, short enough for an error box."""
-    text = str(reason).strip()
-    text = text.splitlines()[0] if text else type(reason).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def quantization_config(quant: str) -> BitsAndBytesConfig | None:
@@ -203,7 +196,7 @@ class TransformersBackend:
         except ModelError:
             raise
         except Exception as exc:  # transformers raises many types for missing or corrupt files
-            raise ModelError(f"Could not load model {model}: {_one_line(exc)}") from exc
+            raise ModelError(f"Could not load model {model}: {first_line(exc)}") from exc
         if adapter:
             try:
                 from peft import PeftModel  # imports bitsandbytes: seconds, so only when needed
@@ -212,7 +205,7 @@ class TransformersBackend:
                 if quant_config is None:
                     loaded = loaded.merge_and_unload()  # same outputs, no per-layer adapter overhead
             except Exception as exc:
-                raise ModelError(f"Could not load adapter {adapter}: {_one_line(exc)}") from exc
+                raise ModelError(f"Could not load adapter {adapter}: {first_line(exc)}") from exc
         loaded.eval()
         tokenizer.padding_side = "left"  # generation appends on the right, so pad on the left
         if tokenizer.pad_token is None:
@@ -325,7 +318,7 @@ def convert_embedded(model_dir: Path) -> Path:
             if not target.is_dir():  # a concurrent conversion that finished first is fine
                 raise
     except Exception as exc:
-        reason = f"conversion of {gguf.name} failed: {_one_line(exc)}"
+        reason = f"conversion of {gguf.name} failed: {first_line(exc)}"
         raise ModelError(f"Could not load model embedded: {reason}") from exc
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -371,16 +364,6 @@ class EmbeddedBackend(TransformersBackend):
         self.load_seconds += self.convert_seconds
 
 
-def parse_openai_spec(spec: str) -> tuple[str, str | None]:
-    """``openai:BASE[#MODEL]`` -> (base URL without trailing slash, model or None)."""
-    rest = spec.removeprefix("openai:")
-    base, _, model = rest.partition("#")
-    base = base.rstrip("/")
-    if not re.match(r"^https?://[^\s/]+", base):
-        raise ModelError(f"Could not load model {spec}: expected openai:http(s)://host:port/v1[#model]")
-    return base, model or None
-
-
 class _HTTPStatusError(ModelError):
     """The server answered with an HTTP error status."""
 
@@ -414,10 +397,10 @@ class OpenAICompatBackend:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return json.loads(response.read().decode("utf-8"))
         except urllib.error.HTTPError as exc:
-            detail = _one_line(exc.read().decode("utf-8", "replace") or exc.reason)
+            detail = first_line(exc.read().decode("utf-8", "replace") or exc.reason)
             raise _HTTPStatusError(f"Model server {self.base} answered HTTP {exc.code}: {detail}") from exc
         except (urllib.error.URLError, OSError) as exc:  # refused, unknown host, timeout
-            reason = _one_line(getattr(exc, "reason", exc))
+            reason = first_line(getattr(exc, "reason", exc))
             raise ModelError(f"Could not reach model server {self.base}: {reason}") from exc
         except ValueError as exc:
             raise ModelError(f"Model server {self.base} sent a reply that is not JSON") from exc
@@ -507,7 +490,7 @@ def describe(settings: Settings) -> tuple[str, str | None]:
     """
     adapter = adapter_id(settings.adapter) if settings.adapter else None
     model = settings.model
-    if model == "fake" or model.startswith("fake:"):
+    if fake_delay(model) is not None:
         return "fake", None
     if model.startswith("openai:"):
         base, served = parse_openai_spec(model)
@@ -526,8 +509,9 @@ def forget_backends() -> None:
 
 def _build(settings: Settings) -> Backend:
     model = settings.model
-    if model == "fake" or model.startswith("fake:"):
-        return FakeBackend(float(model.partition(":")[2] or 0))
+    delay = fake_delay(model)
+    if delay is not None:
+        return FakeBackend(delay)
     if model.startswith("openai:"):
         return OpenAICompatBackend(model)
     if model == "embedded":

@@ -14,9 +14,10 @@ import json
 import os
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable
 
+from db.locks import file_lock
 from db.models import NarrativeRow
 from db.store import Store, cache_key
 from narrator import changes, facts, project, prompts
@@ -334,14 +335,26 @@ class Narration:
                          prompt_version=prompts.PROMPT_VERSION, check_version=CHECK_VERSION)
 
     def pending(self, tasks: list[Task]) -> list[Task]:
-        """The tasks whose narrative is not cached yet (keys are filled in on the way)."""
+        """The tasks whose narrative is not cached yet (keys are filled in on the way).
+
+        A prompt another repository already asked (a copy, a bare clone, the same "init" commit)
+        reuses that answer: it is copied into this repository's own rows, without a model call.
+        """
         todo = []
         for task in tasks:
-            task.key = self._key(task)
-            if self.store.get_narrative(task.key) is None:
-                todo.append(task)
-            else:
+            task.key = task.key or self._key(task)
+            if self.store.get_narrative(task.key, self.repo_id) is not None:
                 self.report.cached += 1
+            elif (elsewhere := self.store.get_narrative(task.key)) is not None:
+                self.store.put_narrative(
+                    key=task.key, repo_id=self.repo_id, kind=task.kind, target=task.target,
+                    input_hash=task.input_hash, model=elsewhere.model, adapter=elsewhere.adapter,
+                    prompt_version=elsewhere.prompt_version, text=elsewhere.text,
+                    flags=elsewhere.flags, source=elsewhere.source,
+                )
+                self.report.cached += 1
+            else:
+                todo.append(task)
         return todo
 
     def _store(self, task: Task, text: str, source: str, flags: dict) -> None:
@@ -393,7 +406,13 @@ class Narration:
         todo = sorted((t for t in todo if not t.direct), key=lambda t: sum(len(m["content"]) for m in t.messages))
         size = self.budget.batch_size
         for start in range(0, len(todo), size):
-            batch = todo[start : start + size]
+            # Another process narrating the same repository (e.g. on a shared PostgreSQL cache)
+            # may have stored some of these meanwhile: ask the cache again, not the model.
+            chunk = todo[start : start + size]
+            batch = self.pending(chunk)
+            self.done += len(chunk) - len(batch)
+            if not batch:
+                continue
             self.progress(self.done, self.total, f"{message} ({start + 1}-{start + len(batch)} of {len(todo)})")
             answers = self.backend.generate([t.messages for t in batch], max_new_tokens=max(t.max_new_tokens for t in batch))
             self.report.model_calls += len(batch)
@@ -406,7 +425,7 @@ class Narration:
             self.progress(self.done, self.total, message)
         stored: dict[str, NarrativeRow] = {}
         for task in tasks:
-            row = self.store.get_narrative(task.key)
+            row = self.store.get_narrative(task.key, self.repo_id)
             if row is not None:
                 stored[task.target] = row
         return stored
@@ -448,9 +467,27 @@ def commit_row(commit: CommitInfo) -> dict:
 def narrate_repository(settings: Settings, store: Store, repo_id: int, budget: Budget,
                        backend: Backend | None = None, progress: Progress | None = None,
                        only: list[tuple[str, str]] | None = None) -> RunReport:
-    """Narrate one repository within ``budget``; ``only`` limits it to (kind, target) pairs."""
+    """Narrate one repository within ``budget``; ``only`` limits it to (kind, target) pairs.
+
+    One narration of a repository at a time per cache: a second run (another terminal, the
+    dashboard) waits for the first, then finds its narratives in the cache instead of asking the
+    model for each of them again.
+    """
     repo_row = store.get_repository(repo_id)
     progress = progress or (lambda done, total, message: None)
+    with file_lock(_lock_path(settings, repo_row.source),
+                   on_wait=lambda: progress(0, 0, "Waiting for another narration of this repository to finish")):
+        return _narrate(settings, store, repo_row, budget, backend, progress, only)
+
+
+def _lock_path(settings: Settings, source: str) -> Path:
+    name = hashlib.sha256(f"{settings.db_url}\n{source}".encode()).hexdigest()[:24]
+    return settings.home / "locks" / f"narrate-{name}.lock"
+
+
+def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend: Backend | None,
+             progress: Progress, only: list[tuple[str, str]] | None) -> RunReport:
+    repo_id = repo_row.id
     progress(0, 0, "Reading the repository")
     # On demand too, only the recorded history is read: the commits a page can show come from it,
     # and reading every patch of a long history would take minutes.
@@ -497,15 +534,17 @@ def narrate_repository(settings: Settings, store: Store, repo_id: int, budget: B
     file_tasks = []
     for path in covered:
         units = units_by_file[path]
-        children = [(u.name, stored[unit_target(u)]) for u in units if unit_target(u) in stored and stored[unit_target(u)].text]
-        if not children:
+        rows = [(u.name, stored[unit_target(u)]) for u in units if unit_target(u) in stored and stored[unit_target(u)].text]
+        if not rows:
             continue
-        task = summary_task("file", path, path, children, file_hash(digest(u.code) for u in units))
+        task = summary_task("file", path, path, [(name, row.text) for name, row in rows],
+                            file_hash(digest(u.code) for u in units))
         if len(units) == 1:
             # A file with one unit says what that unit says: no second model call.
-            file_texts[path] = children[0][1].text
+            only_row = rows[0][1]
+            file_texts[path] = only_row.text
             if narration.pending([task]):
-                narration._store(task, children[0][1].text, children[0][1].source, {"copied_from_unit": True})
+                narration._store(task, only_row.text, only_row.source, {"copied_from_unit": True})
             narration.done += 1
         else:
             file_tasks.append(task)
@@ -544,13 +583,14 @@ def narrate_repository(settings: Settings, store: Store, repo_id: int, budget: B
 
 
 def run_job(settings: Settings, job_id: int, backend: Backend | None = None, progress: Progress | None = None) -> RunReport:
-    """Run a queued narration job in this process, recording progress and the outcome on the job row."""
+    """Run a queued narration job in this process, recording progress and the outcome on the job row.
+
+    Any failure, bad params included, ends the job as 'failed' with a one-line error; Ctrl+C ends it
+    as 'interrupted', to be resumed like a job whose worker was killed (the cache keeps its work).
+    """
+    from narrator.jobs import failure  # narrator.jobs is the job system; this is one kind of job
+
     store = Store(settings.db_url)
-    job = store.get_job(job_id)
-    params = job.params or {}
-    budget = Budget(commits=int(params.get("commits", 30)), full=bool(params.get("full", False)),
-                    batch_size=int(params.get("batch_size", 8)))
-    only = [tuple(x) for x in params["only"]] if params.get("only") else None
     store.update_job(job_id, status="running", pid=os.getpid(), error=None)
 
     def record(done: int, total: int, message: str) -> None:
@@ -559,13 +599,17 @@ def run_job(settings: Settings, job_id: int, backend: Backend | None = None, pro
             progress(done, total, message)
 
     try:
+        job = store.get_job(job_id)
+        params = job.params or {}
+        budget = Budget(commits=int(params.get("commits", 30)), full=bool(params.get("full", False)),
+                        batch_size=int(params.get("batch_size", 8)))
+        only = [tuple(x) for x in params["only"]] if params.get("only") else None
         report = narrate_repository(settings, store, job.repo_id, budget, backend, record, only)
-    except UserError as error:
-        store.update_job(job_id, status="failed", error=str(error))
+    except KeyboardInterrupt:
+        store.finish_job(job_id, "interrupted", "Interrupted before it finished; run it again to go on.")
         raise
     except BaseException as error:
-        store.update_job(job_id, status="failed", error=f"{type(error).__name__}: {error}"[:500])
+        store.finish_job(job_id, "failed", failure(error))
         raise
-    store.update_job(job_id, status="done",
-                     message=f"Done: {report.narrated} new narratives, {report.cached} from the cache")
+    store.finish_job(job_id, "done", message=f"Done: {report.narrated} new narratives, {report.cached} from the cache")
     return report

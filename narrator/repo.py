@@ -18,6 +18,8 @@ import re
 import shutil
 import unicodedata
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -222,7 +224,8 @@ def open_repository(source: str, clone_dir: Path, timeout: float = 600.0) -> git
 
     URLs are fetched into a bare repository named after the URL, so reading files never depends
     on a checkout. An existing clone is updated; if the update fails (say, offline) the copy already
-    there is used. ``timeout`` bounds each git network call in seconds.
+    there is used. ``timeout`` bounds each git network call in seconds. Every git command later
+    run on the returned repository runs under ``git_safety_env``.
     """
     normalized = validate_source(source)
     if _is_url(normalized):
@@ -231,7 +234,7 @@ def open_repository(source: str, clone_dir: Path, timeout: float = 600.0) -> git
     else:
         label = normalized
         try:
-            repo = git.Repo(normalized)
+            repo = _harden(git.Repo(normalized), network=False)
         except NoSuchPathError:
             raise RepoError(f"No such folder: {normalized}") from None
         except InvalidGitRepositoryError:
@@ -249,14 +252,80 @@ def _require_commits(repo: git.Repo, label: str) -> None:
         reason = _short_reason(err)
         if "dubious ownership" in reason:
             raise RepoError(f"{label} belongs to another user, so git refuses to read it (see git config safe.directory).") from None
-        raise RepoError(f"{label} is an empty repository (no commits yet).") from None
+        try:  # HEAD names a commit that cannot be read, or names none yet?
+            head = repo.git.rev_parse("--verify", "--quiet", "HEAD")
+        except GitCommandError:
+            raise RepoError(f"{label} is an empty repository (no commits yet).") from None
+        raise RepoError(f"Could not read {label}: its latest commit {head[:12]} is missing or corrupt. "
+                        f"{_DAMAGED}") from None
+
+
+_DAMAGED = "The repository is damaged: 'git fsck' there names what is broken."
+
+
+@contextmanager
+def reading(repo: git.Repo) -> Iterator[None]:
+    """Turn git failing to read the repository (a missing or corrupt object) into one RepoError line.
+
+    Only git's own failures are caught (``GitCommandError``; a ValueError from GitPython's object
+    reader is turned into one where it is read, see ``read_object``), so a bug keeps its traceback.
+    """
+    try:
+        yield
+    except GitCommandError as err:
+        raise RepoError(f"Could not read {_label(repo)}: {_short_reason(err)}. {_DAMAGED}") from None
+
+
+def read_object(repo: git.Repo, sha: str | bytes) -> bytes:
+    """The raw content of one object (hex or binary sha), or RepoError when it is missing or corrupt."""
+    binsha = sha if isinstance(sha, bytes) else bytes.fromhex(sha)
+    try:
+        return repo.odb.stream(binsha).read()
+    except ValueError:  # GitPython: "SHA ... could not be resolved, git returned: b'... missing'"
+        raise RepoError(f"Could not read {_label(repo)}: git object {binsha.hex()[:12]} is missing or corrupt. "
+                        f"{_DAMAGED}") from None
+
+
+def _label(repo: git.Repo) -> str:
+    return _redact(str(repo.working_tree_dir or repo.git_dir))
+
+
+def is_shallow(repo: git.Repo) -> bool:
+    """True for a shallow clone (``git clone --depth N``): its oldest commits' parents are not in it."""
+    return repo.git.rev_parse("--is-shallow-repository").strip() == "true"
+
+
+def shallow_boundary(repo: git.Repo) -> frozenset[str]:
+    """The commits of a shallow clone whose parents it lacks (none for a full repository).
+
+    git lists them one per line in ``$GIT_DIR/shallow`` (gitrepository-layout); ``--git-path``
+    finds that file wherever GIT_DIR is, relative to the folder git runs in.
+    """
+    if not is_shallow(repo):
+        return frozenset()
+    listing = Path(repo.git.working_dir) / repo.git.rev_parse("--git-path", "shallow").strip()
+    try:
+        return frozenset(line.strip() for line in listing.read_text().splitlines() if line.strip())
+    except OSError:
+        return frozenset()
+
+
+def shallow_at(folder: str | None) -> bool:
+    """``is_shallow`` of the repository in ``folder``; False when it is gone or no repository."""
+    if not folder or not Path(folder).is_dir():
+        return False
+    try:
+        with _harden(git.Repo(folder), network=False) as repo:
+            return is_shallow(repo)
+    except (InvalidGitRepositoryError, NoSuchPathError, GitCommandError, OSError):
+        return False
 
 
 def _clone_or_update(url: str, clone_dir: Path, timeout: float) -> git.Repo:
     target = clone_dir / _clone_folder_name(url)
     if target.exists():
         try:
-            repo = git.Repo(target)
+            repo = _harden(git.Repo(target), network=True)
         except (InvalidGitRepositoryError, NoSuchPathError):
             shutil.rmtree(target, ignore_errors=True)  # a leftover that is not a clone: start again
         else:
@@ -272,7 +341,7 @@ def _clone_or_update(url: str, clone_dir: Path, timeout: float) -> git.Repo:
     staging = clone_dir / f".{target.name}.tmp-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        repo = git.Repo.init(staging, bare=True)
+        repo = _harden(git.Repo.init(staging, bare=True), network=True)
         repo.git.symbolic_ref("HEAD", _CLONE_BRANCH)
         repo.create_remote("origin", url, allow_unsafe_protocols=False)
         _fetch_default_branch(repo, timeout)
@@ -284,7 +353,7 @@ def _clone_or_update(url: str, clone_dir: Path, timeout: float) -> git.Repo:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return git.Repo(target)
+    return _harden(git.Repo(target), network=True)
 
 
 def _fetch_default_branch(repo: git.Repo, timeout: float) -> None:
@@ -295,17 +364,17 @@ def _fetch_default_branch(repo: git.Repo, timeout: float) -> None:
     """
     # GitPython's Repo.clone_from ignores kill_after_timeout (it runs git as a background process),
     # so the clone is an init + Remote.fetch, which honours the timeout and the same unsafe checks.
+    # ``repo`` was opened with ``_harden(..., network=True)``: the fetch runs under _git_network_env.
     progress = git.RemoteProgress()  # collects stderr lines, which the error alone may lack
     try:
-        with repo.git.custom_environment(**_git_network_env()):
-            repo.remote("origin").fetch(
-                refspec=f"+HEAD:{_CLONE_BRANCH}",
-                progress=progress,
-                kill_after_timeout=timeout,
-                allow_unsafe_protocols=False,
-                allow_unsafe_options=False,
-                update_head_ok=True,  # the bare repository's HEAD points at the branch we update
-            )
+        repo.remote("origin").fetch(
+            refspec=f"+HEAD:{_CLONE_BRANCH}",
+            progress=progress,
+            kill_after_timeout=timeout,
+            allow_unsafe_protocols=False,
+            allow_unsafe_options=False,
+            update_head_ok=True,  # the bare repository's HEAD points at the branch we update
+        )
     except GitCommandError as err:
         reason = _short_reason(err, progress.other_lines)
         if "timed out" in reason or "kill_after_timeout" in reason:
@@ -329,6 +398,62 @@ def _git_network_env() -> dict[str, str]:
         # BatchMode: fail instead of asking for a passphrase or confirming an unknown host key.
         env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes -o ConnectTimeout=30"
     return env
+
+
+# Config that beats the narrated repository's own, so that reading it cannot run a command it names.
+# Each key names a program git would run, or turns one on; the value turns it off. They reach git
+# as GIT_CONFIG_COUNT/KEY_n/VALUE_n, the command-line scope that git reads after .git/config, so
+# for these single-valued keys ours wins. Not listed, because other settings already cover them:
+# diff.external, diff.<driver>.command and .textconv (diff-tree runs with --no-ext-diff and
+# --no-textconv); filter.<driver>.clean/smudge/process (nothing here checks out, adds or runs
+# --filters; diff-tree skips its work-tree shortcut for filtered paths); uploadpack.packObjectsHook
+# (git itself ignores it in repository config); core.pager (GIT_PAGER below beats it and
+# pager.<command>); core.sshCommand, core.gitProxy, credential.helper and protocol.<name>.allow (a
+# local repository may reach no transport at all, see ``git_safety_env``; a clone's config is ours).
+# GIT_ATTR_SOURCE (git 2.40) would pin .gitattributes too, but attributes only pick drivers, and
+# every driver that runs a program is off by the flags above.
+SAFE_GIT_CONFIG: tuple[tuple[str, str], ...] = (
+    ("core.fsmonitor", "false"),             # a hook run whenever git reads the index (diff-tree does)
+    ("core.hooksPath", os.devnull),          # no hook at all: /dev/null/<hook> never exists
+    ("core.askPass", ""),                    # no password program (prompts are off, see below)
+    ("core.alternateRefsCommand", "true"),   # run for alternates while fetching; 'true' lists none
+    ("log.showSignature", "false"),          # would run gpg for every commit a log shows
+    ("gpg.program", "false"),                # and the signature checkers, should anything verify
+    ("gpg.openpgp.program", "false"),
+    ("gpg.x509.program", "false"),
+    ("gpg.ssh.program", "false"),
+)
+
+
+def git_safety_env(network: bool) -> dict[str, str]:
+    """Environment for every git command run on a repository the narrator reads.
+
+    ``SAFE_GIT_CONFIG`` overrides the repository's config; the network settings of
+    ``_git_network_env`` apply to every command, so a lazy fetch of a partial clone gets them too.
+    With ``network`` False (a local folder, read in place) git may use no transport at all: its
+    config could otherwise point a fetch at ``ext::``, an ssh or proxy command or a credential
+    helper of its choosing. Entries already in the caller's GIT_CONFIG_COUNT are kept, before ours.
+    """
+    env = _git_network_env()
+    if not network:
+        env["GIT_ALLOW_PROTOCOL"] = ""  # an empty list allows no protocol (it beats protocol.*.allow)
+    env["GIT_PAGER"] = "cat"             # beats core.pager and pager.<command>; git is never on a tty here
+    env["GIT_OPTIONAL_LOCKS"] = "0"      # reading someone's checkout must not rewrite its index
+    try:
+        start = int(os.environ.get("GIT_CONFIG_COUNT", "0"))
+    except ValueError:
+        start = 0
+    for offset, (key, value) in enumerate(SAFE_GIT_CONFIG):
+        env[f"GIT_CONFIG_KEY_{start + offset}"] = key
+        env[f"GIT_CONFIG_VALUE_{start + offset}"] = value
+    env["GIT_CONFIG_COUNT"] = str(start + len(SAFE_GIT_CONFIG))
+    return env
+
+
+def _harden(repo: git.Repo, network: bool) -> git.Repo:
+    """Make every later git command on ``repo`` (GitPython's object reads included) run safely."""
+    repo.git.update_environment(**git_safety_env(network))
+    return repo
 
 
 def _clone_folder_name(url: str) -> str:
@@ -421,7 +546,8 @@ def scan_source_files(repo: git.Repo, max_bytes: int = 200_000) -> SourceScan:
     if not repo.head.is_valid():
         return SourceScan(files=())
     # One ls-tree call lists mode, type, size and path for every file; -z keeps odd names intact.
-    listing = repo.git.execute(["git", "ls-tree", "-r", "-l", "-z", "HEAD"], stdout_as_string=False)
+    with reading(repo):
+        listing = repo.git.execute(["git", "ls-tree", "-r", "-l", "-z", "HEAD"], stdout_as_string=False)
     files: list[SourceFile] = []
     skipped: dict[str, list[str]] = {}
     for record in listing.split(b"\0"):
@@ -430,11 +556,13 @@ def scan_source_files(repo: git.Repo, max_bytes: int = 200_000) -> SourceScan:
         meta, _, raw_path = record.partition(b"\t")
         mode, kind, sha, size_text = meta.split()
         path = raw_path.decode("utf-8", "replace")
+        if kind == b"blob" and not size_text.isdigit():  # ls-tree -l prints 'BAD' for an unreadable blob
+            raise RepoError(f"Could not read {_label(repo)}: the file {_shown(path)} (git object {sha.decode()[:12]}) "
+                            f"is missing or corrupt. {_DAMAGED}")
         reason = _skip_reason_for_entry(mode, kind, path, size_text, max_bytes)
         text = None
         if reason is None:
-            data = repo.odb.stream(bytes.fromhex(sha.decode())).read()
-            reason, text = _decode(data)
+            reason, text = _decode(read_object(repo, sha.decode()))
         if reason is None:
             reason = _skip_reason_for_text(path, text)
         if reason is not None:

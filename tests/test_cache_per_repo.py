@@ -1,0 +1,122 @@
+"""Narratives belong to their repository; identical prompts reuse the model's answer across them;
+two narrations of one repository at once ask the model once."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+
+import git
+from alembic import command
+from sqlalchemy import create_engine, text
+
+from db.store import Store, alembic_config, cache_key
+from narrator.backends import FakeBackend
+from narrator.narrate import Budget, narrate_repository
+from narrator.service import NarratorService
+from tests.conftest import START, commit_files
+
+
+def _narrate(settings, path, backend, only=None):
+    service = NarratorService(settings)
+    repo = service.add_repository(str(path))
+    report = narrate_repository(settings, service.store, repo.id, Budget(batch_size=3), backend, only=only)
+    return service, repo, report
+
+
+def _init_repo(path, when):
+    repo = git.Repo.init(path)
+    commit_files(repo, {"app.py": "def start_app():\n    return 'ready'\n"}, "init", when)
+    return repo
+
+
+def test_a_copy_of_a_repository_gets_its_own_narratives_from_the_cache(settings, sample_repo, tmp_path):
+    first = FakeBackend()
+    service, original, _ = _narrate(settings, sample_repo.working_tree_dir, first)
+    assert first.calls > 0
+    copy = tmp_path / "elsewhere" / "shop"  # same name: every prompt is the same
+    shutil.copytree(sample_repo.working_tree_dir, copy)
+
+    second = FakeBackend()
+    _, duplicate, report = _narrate(settings, copy, second)
+
+    assert second.calls == 0 and report.cached > 0 and report.narrated == 0
+    assert service.store.count_narratives(duplicate.id) == service.store.count_narratives(original.id)
+    shas = {c.sha for c in service.changes(duplicate.id)}
+    assert set(service.store.latest_narratives(duplicate.id, "commit")) == shas
+    assert ([c.explanation for c in service.changes(duplicate.id)]
+            == [c.explanation for c in service.changes(original.id)])
+    assert service.overview(duplicate.id).summary.text == service.overview(original.id).summary.text
+
+
+def test_unrelated_repositories_with_the_same_init_commit_each_show_it(settings, tmp_path):
+    _init_repo(tmp_path / "one", START)
+    other = _init_repo(tmp_path / "two", START.replace(year=2025))
+    service, _, _ = _narrate(settings, tmp_path / "one", FakeBackend())
+
+    # The on-demand Narrate of the second repository's commit: answered from the cache, and shown.
+    second = FakeBackend()
+    _, repo, report = _narrate(settings, tmp_path / "two", second, only=[("commit", other.head.commit.hexsha)])
+    assert second.calls == 0 and report.cached >= 1
+    # "init" says nothing: the model's summary of the diff heads it, in both repositories.
+    [change] = service.changes(repo.id)
+    [first] = service.changes(service.find(str(tmp_path / "one")).id)
+    assert change.sha == other.head.commit.hexsha and change.headline.source == "model"
+    assert change.headline.text == first.headline.text
+
+
+def test_put_narrative_keeps_one_row_per_repository_and_key(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'n.db'}")
+    a = store.upsert_repository("/a", "a", "/a", None)
+    b = store.upsert_repository("/b", "b", "/b", None)
+    key = cache_key(kind="unit", text="x")
+    for repo_id, words in ((a, "first"), (a, "again"), (b, "second")):
+        store.put_narrative(key, repo_id, "unit", "m.py::f", "h", "fake", None, "v1", words)
+    assert store.get_narrative(key, a).text == "first"
+    assert store.get_narrative(key, b).text == "second"
+    assert store.get_narrative(key).text == "first"  # any repository's answer: the oldest
+    assert store.count_narratives(a) == store.count_narratives(b) == 1
+
+
+def test_migration_0004_keeps_rows_and_lets_a_second_repository_store_the_same_key(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0003")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for rid in (1, 2):
+            conn.execute(text("INSERT INTO repositories (id, source, name, local_path, added_at) "
+                              "VALUES (:id, :s, :s, :s, '2026-12-01 00:00:00')"), {"id": rid, "s": f"/r{rid}"})
+        conn.execute(text(
+            "INSERT INTO narratives (key, repo_id, kind, target, input_hash, model, adapter, prompt_version,"
+            " text, flags, created_at, source) VALUES ('k', 1, 'unit', 't', 'h', 'fake', NULL, 'v', 'kept',"
+            " '{}', '2026-12-01 00:00:00', 'model')"))
+    engine.dispose()
+
+    store = Store(url)  # migrates to head
+    assert store.get_narrative("k", 1).text == "kept"
+    store.put_narrative("k", 2, "unit", "t", "h", "fake", None, "v", "own row")
+    assert store.get_narrative("k", 2).text == "own row" and store.get_narrative("k", 1).text == "kept"
+
+
+def test_two_narrations_of_one_repository_at_once_ask_the_model_once(settings, sample_repo, tmp_path):
+    solo_settings = settings.__class__(**{**settings.__dict__, "home": tmp_path / "solo",
+                                          "db_url": f"sqlite:///{tmp_path / 'solo.db'}"})
+    solo = FakeBackend()
+    _narrate(solo_settings, sample_repo.working_tree_dir, solo)
+
+    backends = [FakeBackend(delay=0.05), FakeBackend(delay=0.05)]
+    messages: list[list[str]] = [[], []]
+    repo_id = NarratorService(settings).add_repository(sample_repo.working_tree_dir).id
+
+    def run(i: int) -> None:
+        store = Store(settings.db_url)  # each run its own connection pool, as two processes would have
+        narrate_repository(settings, store, repo_id, Budget(batch_size=3), backends[i],
+                           lambda done, total, message: messages[i].append(message))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sum(b.calls for b in backends) == solo.calls
+    assert any("Waiting for another narration" in m for ms in messages for m in ms)

@@ -9,18 +9,31 @@ Where the password comes from:
   nothing; to get a new password, set the variable, or delete ``admin.json`` and restart.
 
 Managers reading the dashboard never see it; the Admin page asks for it before showing anything.
+
+Guessing is limited for the whole home, not per browser session: wrong passwords are counted in
+``<home>/admin_attempts.json``, read and written under an exclusive ``flock`` so parallel sessions
+and dashboard processes share one count. After ``MAX_FAILURES`` wrong ones in a row every guess,
+even the right one, is refused for ``LOCK_SECONDS`` (doubling with each further lock, up to
+``MAX_LOCK_SECONDS``); the right password resets it all. Deleting the file lifts a lock.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
 import json
+import math
 import os
 import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import streamlit as st
+
+from db.errors import UserError
 
 ENV = "CODE_NARRATOR_ADMIN_PASSWORD"
 FILE = "admin.json"
@@ -29,6 +42,15 @@ UNLOCKED_KEY = "admin_unlocked"
 
 WRONG_PASSWORD_DELAY = 1.0
 """Seconds a wrong password waits before its answer, so guessing is slow."""
+
+ATTEMPTS_FILE = "admin_attempts.json"
+MAX_FAILURES = 10
+"""Wrong passwords in a row (within ``FAILURE_WINDOW``) that lock the Admin page."""
+FAILURE_WINDOW = 15 * 60.0
+"""Seconds after the first wrong password of a streak in which the next ones still count."""
+LOCK_SECONDS = 60.0
+"""How long the first lock lasts; each further lock before a right password lasts twice as long."""
+MAX_LOCK_SECONDS = 3600.0
 
 # scrypt cost: 16 MiB and ~50 ms per check; n, r, p are stored with each hash so they can change.
 _N, _R, _P = 2**14, 8, 1
@@ -104,10 +126,85 @@ def ensure_password(home: Path, given: str | None = None) -> str | None:
     return password if _write(home, hash_password(password), exclusive=True) else None
 
 
-def check(home: Path, password: str) -> bool:
-    """Whether ``password`` is the admin password of ``home``."""
-    record = _read(home)
-    return bool(password) and record is not None and matches(password, record)
+class LockedOut(UserError):
+    """Too many wrong passwords: every guess is refused until ``until`` (a Unix time)."""
+
+    def __init__(self, until: float, now: float) -> None:
+        self.until = until
+        wait = max(1, math.ceil(until - now))
+        after = f"{wait} s" if wait < 120 else f"{math.ceil(wait / 60)} min"
+        super().__init__(f"Too many wrong passwords: the Admin page is locked. Try again in {after} "
+                         f"(after {time.strftime('%H:%M:%S', time.localtime(until))}).")
+
+
+def attempts_file(home: Path) -> Path:
+    return Path(home) / ATTEMPTS_FILE
+
+
+def _number(state: dict, key: str) -> float:
+    value = state.get(key, 0)
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else 0.0
+
+
+@contextmanager
+def _attempts(home: Path) -> Iterator[dict]:
+    """The failure record of ``home`` (a dict to change in place), held under an exclusive flock.
+
+    The lock is on the record file itself, which is rewritten in place and never replaced, so every
+    process and thread that opens it waits for the one before to finish its check.
+    """
+    path = attempts_file(home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "r+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+        try:
+            state = json.loads(handle.read() or "{}")
+        except ValueError:
+            state = {}
+        state = state if isinstance(state, dict) else {}
+        before = dict(state)
+        try:
+            yield state
+        finally:  # LockedOut too: what was changed before it is kept
+            if state != before:
+                handle.seek(0)
+                handle.truncate()
+                json.dump(state, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+
+
+def check(home: Path, password: str, now: float | None = None) -> bool:
+    """Whether ``password`` is the admin password of ``home``; a wrong one is counted.
+
+    Raises ``LockedOut`` while ``home`` is locked by too many wrong passwords, whatever
+    ``password`` is. ``now`` (a Unix time) is for tests. The whole check runs under the record's
+    lock, so guesses made in parallel are counted one after another and none slips past a lock.
+    """
+    now = time.time() if now is None else now
+    with _attempts(home) as state:
+        # A clock set back must not leave a lock that never ends.
+        until = min(_number(state, "locked_until"), now + MAX_LOCK_SECONDS)
+        if until > now:
+            state["locked_until"] = until
+            raise LockedOut(until, now)
+        if not password:
+            return False
+        record = _read(home)
+        if record is not None and matches(password, record):
+            state.clear()
+            return True
+        failures = int(_number(state, "failures"))
+        if failures == 0 or now - _number(state, "first_failure") > FAILURE_WINDOW:
+            failures, state["first_failure"] = 0, now
+        failures += 1
+        if failures >= MAX_FAILURES:
+            locks = min(int(_number(state, "locks")), 16)
+            state.update(failures=0, locks=locks + 1,
+                         locked_until=now + min(LOCK_SECONDS * 2**locks, MAX_LOCK_SECONDS))
+        else:
+            state["failures"] = failures
+        return False
 
 
 @st.cache_resource(show_spinner=False)

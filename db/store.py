@@ -382,6 +382,13 @@ class Store(TrainingRecords):
             if self.get_narrative(key, repo_id) is None:
                 raise
 
+    def set_input_hash(self, key: str, repo_id: int, input_hash: str) -> None:
+        """Record that the narrative under ``key`` is current for the input hashed ``input_hash``."""
+        with self.session(write=True) as s:
+            narrative = s.scalar(select(Narrative).where(Narrative.key == key, Narrative.repo_id == repo_id))
+            if narrative is not None:
+                narrative.input_hash = input_hash
+
     def count_narratives(self, repo_id: int) -> int:
         """How many narratives are stored for a repository (all kinds, all models)."""
         with self.session() as s:

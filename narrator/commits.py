@@ -2,18 +2,22 @@
 
 Commits are read with ``git diff-tree`` in the parent -> commit direction (root commits against the
 empty tree, merges against their first parent), so a patch's ``+`` lines are what the commit added.
+The oldest commits of a shallow clone have parents the clone lacks: they are kept, marked
+``parent_missing``, with no changes listed (diffing them against nothing would claim they added
+every file). Messages are decoded in the encoding their commit declares.
 ``cut_patch`` keeps a commit prompt inside a token budget and says in plain words what it left out.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass
 from datetime import datetime
 
 import git
 
-from narrator.repo import skip_reason_for_path
+from narrator.repo import read_object, reading, shallow_boundary, skip_reason_for_path
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,9 @@ class CommitInfo:
     """Unified diff from the first parent (the empty tree for a root commit) to this commit."""
     tags: tuple[str, ...] = ()
     """Tags pointing at this commit (annotated tags by the commit they tag)."""
+    parent_missing: bool = False
+    """A shallow clone's oldest commit: its parent is not in the clone, so what it changed is
+    unknown and ``files`` and ``patch`` are empty (it is not a root commit: ``parents`` names them)."""
 
     @property
     def is_merge(self) -> bool:
@@ -75,7 +82,7 @@ def recent_commits(repo: git.Repo, limit: int | None = None, since: datetime | N
     """Commits reachable from HEAD, newest first, each with its changed files and patch.
 
     ``since`` keeps commits committed at or after that moment. A repository without commits gives
-    an empty list.
+    an empty list; one git cannot read (a missing or corrupt object) raises ``RepoError``.
     """
     if not repo.head.is_valid():
         return []
@@ -84,9 +91,11 @@ def recent_commits(repo: git.Repo, limit: int | None = None, since: datetime | N
         options["max_count"] = limit
     if since is not None:
         options["since"] = since.isoformat()
-    tags = tags_by_commit(repo)
-    return [_describe_commit(repo, commit, tags.get(commit.hexsha, ()))
-            for commit in repo.iter_commits("HEAD", **options)]
+    with reading(repo):
+        tags = tags_by_commit(repo)
+        boundary = shallow_boundary(repo)
+        return [_describe_commit(repo, commit, tags.get(commit.hexsha, ()), commit.hexsha in boundary)
+                for commit in repo.iter_commits("HEAD", **options)]
 
 
 def tags_by_commit(repo: git.Repo) -> dict[str, tuple[str, ...]]:
@@ -103,7 +112,50 @@ def tags_by_commit(repo: git.Repo) -> dict[str, tuple[str, ...]]:
     return {sha: tuple(sorted(names)) for sha, names in found.items()}
 
 
-def _describe_commit(repo: git.Repo, commit: git.Commit, tags: tuple[str, ...] = ()) -> CommitInfo:
+def _describe_commit(repo: git.Repo, commit: git.Commit, tags: tuple[str, ...] = (),
+                     parent_missing: bool = False) -> CommitInfo:
+    message, author = _message_and_author(read_object(repo, commit.binsha))
+    files, patch = ([], "") if parent_missing else _changes(repo, commit)
+    return CommitInfo(
+        sha=commit.hexsha,
+        subject=message.strip().split("\n", 1)[0].strip(),
+        message=message.strip(),
+        author=author if author is not None else commit.author.name or "",
+        email=commit.author.email or "",
+        date=commit.authored_datetime,
+        parents=tuple(p.hexsha for p in commit.parents),
+        files=tuple(files),
+        added=sum(f.added for f in files),
+        removed=sum(f.removed for f in files),
+        patch=patch,
+        tags=tags,
+        parent_missing=parent_missing,
+    )
+
+
+def _message_and_author(raw: bytes) -> tuple[str, str | None]:
+    """A raw commit object's message and author name, decoded as its ``encoding`` header says.
+
+    GitPython 3.1 never finds that header (it compares 10 bytes with the 9 of b"encoding "), so
+    a Latin-1 message came out with replacement characters. Without the header, or with a name
+    Python does not know, the text is read as UTF-8, git's default.
+    """
+    header, _, body = raw.partition(b"\n\n")
+    encoding, author = "utf-8", None
+    for line in header.split(b"\n"):  # continuation lines (signatures) start with a space
+        if line.startswith(b"encoding "):
+            encoding = line[len(b"encoding "):].decode("ascii", "replace").strip()
+        elif line.startswith(b"author "):
+            author = line[len(b"author "):].rsplit(b" <", 1)[0]
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        encoding = "utf-8"
+    return body.decode(encoding, "replace"), None if author is None else author.decode(encoding, "replace")
+
+
+def _changes(repo: git.Repo, commit: git.Commit) -> tuple[list[FileChange], str]:
+    """The files a commit changed and its patch, from its first parent (or the empty tree)."""
     # Gotcha: GitPython's commit.diff(parent) runs parent <- commit, the reverse of what a reader
     # expects. diff-tree with (first parent, commit) gives the usual direction: '+' lines are new.
     # A root commit is compared with the empty tree; a merge with its first parent, i.e. what the
@@ -115,22 +167,7 @@ def _describe_commit(repo: git.Repo, commit: git.Commit, tags: tuple[str, ...] =
          "--no-ext-diff", "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/", *compared],
         stdout_as_string=False,
     )
-    files, patch = _parse_diff_tree(raw)
-    message = commit.message if isinstance(commit.message, str) else commit.message.decode("utf-8", "replace")
-    return CommitInfo(
-        sha=commit.hexsha,
-        subject=message.strip().split("\n", 1)[0].strip(),
-        message=message.strip(),
-        author=commit.author.name or "",
-        email=commit.author.email or "",
-        date=commit.authored_datetime,
-        parents=tuple(p.hexsha for p in commit.parents),
-        files=tuple(files),
-        added=sum(f.added for f in files),
-        removed=sum(f.removed for f in files),
-        patch=patch,
-        tags=tags,
-    )
+    return _parse_diff_tree(raw)
 
 
 _CHANGE_BY_STATUS = {"A": "added", "C": "added", "D": "deleted", "M": "modified", "T": "modified", "R": "renamed"}

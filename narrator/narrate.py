@@ -119,6 +119,16 @@ def commit_hash(commit: CommitInfo) -> str:
     return digest([commit.sha, commit.patch])
 
 
+def unit_hash(unit: Unit, unit_chars: int) -> str:
+    """A unit's input hash: of the code its prompt shows (the first ``unit_chars`` characters).
+
+    The same for its fact row and its narrative. Hashing the whole unit instead would mark a unit
+    edited past the cut as out of date for good: narrating it again sends the same prompt, gets
+    the cached answer, and stores nothing new.
+    """
+    return digest(unit.code[:unit_chars])
+
+
 def module_hash(file_hashes: Iterable[str]) -> str:
     """A folder's input hash: the hashes of all its files, narrated or not."""
     return digest(sorted(file_hashes))
@@ -207,7 +217,7 @@ def unit_task(unit: Unit, language: str | None, budget: Budget) -> Task:
         kind="unit",
         target=unit_target(unit),
         messages=prompts.unit_prompt(code, unit.name, unit.kind, unit.path, language),
-        input_hash=digest(unit.code),
+        input_hash=unit_hash(unit, budget.unit_chars),
         max_new_tokens=40,
         max_sentences=2,
         # Only code has docstrings: a "/**" inside a JSON string is not one.
@@ -343,7 +353,11 @@ class Narration:
         todo = []
         for task in tasks:
             task.key = task.key or self._key(task)
-            if self.store.get_narrative(task.key, self.repo_id) is not None:
+            if (own := self.store.get_narrative(task.key, self.repo_id)) is not None:
+                if own.input_hash != task.input_hash:
+                    # Same prompt, so the same answer, for an input that changed where the prompt
+                    # does not look (past a cut): the stored answer is current for it.
+                    self.store.set_input_hash(task.key, self.repo_id, task.input_hash)
                 self.report.cached += 1
             elif (elsewhere := self.store.get_narrative(task.key)) is not None:
                 self.store.put_narrative(
@@ -431,7 +445,8 @@ class Narration:
         return stored
 
 
-def scan(settings: Settings, store: Store, repo_id: int, commit_limit: int | None):
+def scan(settings: Settings, store: Store, repo_id: int, commit_limit: int | None,
+         unit_chars: int = Budget.unit_chars):
     """Read the repository, record its commits and units (facts), and return what was read."""
     repo_row = store.get_repository(repo_id)
     repo = open_repository(repo_row.source, settings.clone_dir, timeout=120)
@@ -444,7 +459,7 @@ def scan(settings: Settings, store: Store, repo_id: int, commit_limit: int | Non
     units_by_file = {f.path: cut_units(f) for f in files}
     store.replace_units(repo_id, [
         dict(path=u.path, name=u.name, kind=u.kind, start_line=u.start_line, end_line=u.end_line,
-             module=facts.module_of(u.path), input_hash=digest(u.code))
+             module=facts.module_of(u.path), input_hash=unit_hash(u, unit_chars))
         for units in units_by_file.values() for u in units
     ])
     return repo, files, scanned, commits, rows, units_by_file
@@ -491,7 +506,8 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
     progress(0, 0, "Reading the repository")
     # On demand too, only the recorded history is read: the commits a page can show come from it,
     # and reading every patch of a long history would take minutes.
-    _, files, scanned, commits, rows, units_by_file = scan(settings, store, repo_id, max(budget.commits, budget.history))
+    _, files, scanned, commits, rows, units_by_file = scan(settings, store, repo_id, max(budget.commits, budget.history),
+                                                           budget.unit_chars)
     narration = Narration(settings, store, repo_id, budget, backend, progress)
     narration.report.skipped_files = skipped_summary(scanned)
     narration.report.skipped_note = scanned.note() if narration.report.skipped_files else ""
@@ -538,7 +554,7 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
         if not rows:
             continue
         task = summary_task("file", path, path, [(name, row.text) for name, row in rows],
-                            file_hash(digest(u.code) for u in units))
+                            file_hash(unit_hash(u, budget.unit_chars) for u in units))
         if len(units) == 1:
             # A file with one unit says what that unit says: no second model call.
             only_row = rows[0][1]
@@ -551,7 +567,7 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
     file_texts.update((t, row.text) for t, row in narration.run(file_tasks, "Summarising files").items())
 
     module_tasks = []
-    file_hashes = {p: file_hash(digest(u.code) for u in units) for p, units in units_by_file.items()}
+    file_hashes = {p: file_hash(unit_hash(u, budget.unit_chars) for u in units) for p, units in units_by_file.items()}
     paths_by_area: dict[str, list[str]] = defaultdict(list)
     for f in files:
         paths_by_area[facts.module_of(f.path)].append(f.path)

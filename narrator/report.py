@@ -13,7 +13,7 @@ from __future__ import annotations
 from narrator import glossary
 from narrator.facts import size_phrase
 from narrator.provenance import Said
-from narrator.service import CommitView, NarratorService
+from narrator.service import SHALLOW_NOTE, CommitView, NarratorService
 from narrator.text import markdown_text as md
 from narrator.text import plain
 
@@ -72,6 +72,8 @@ def markdown(service: NarratorService, repo_id: int, commits: int = 30, period: 
     lines = [f"# {md(view.repo.name)}", ""]
     if view.repo.folder_gone:
         lines += [f"_{gone_note(view.repo.source)}_", ""]
+    if view.repo.shallow:
+        lines += [f"_{SHALLOW_NOTE}_", ""]
     lines += ["## What this software does", ""]
     for description in view.descriptions:
         lines.append(_narrative(description))

@@ -1,8 +1,8 @@
 """The service layer: everything the dashboard (and ``narrator show``) may ask for.
 
 Pages call only this module. It reads the cache and starts background jobs; it never loads a model
-and never runs git beyond validating a new repository. Views are frozen dataclasses, so a page
-cannot change what it was given.
+and never runs git beyond validating a new repository and asking whether one is a shallow clone.
+Views are frozen dataclasses, so a page cannot change what it was given.
 """
 
 from __future__ import annotations
@@ -19,8 +19,12 @@ from narrator.provenance import Said
 from narrator.backends import describe
 from narrator.errors import NarratorError
 from narrator.narrate import file_hash, module_hash
-from narrator.repo import open_repository, repository_name, validate_source
+from narrator.repo import open_repository, repository_name, shallow_at, validate_source
 from narrator.settings import Settings
+
+
+SHALLOW_NOTE = "Partial history: this is a shallow clone; older commits are not in it."
+"""What ``show`` and the Changes page say about a ``RepoView.shallow`` repository."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,8 @@ class RepoView:
     head_sha: str | None
     added_at: datetime
     narrated_at: datetime | None
+    shallow: bool = False
+    """A shallow clone (``git clone --depth N``): its history is partial (checked when viewed)."""
 
     @property
     def folder_gone(self) -> bool:
@@ -165,7 +171,8 @@ def _facts_of(view: CommitView) -> CommitFacts:
 
 
 def _repo_view(row) -> RepoView:
-    return RepoView(row.id, row.name, row.source, row.head_sha, row.added_at, row.narrated_at)
+    return RepoView(row.id, row.name, row.source, row.head_sha, row.added_at, row.narrated_at,
+                    shallow=shallow_at(row.local_path))
 
 
 def _job_view(row) -> JobView:

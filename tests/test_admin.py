@@ -30,7 +30,6 @@ from narrator.service import NarratorService
 from narrator.settings import load_settings
 from tests.helpers_tiny_model import build_tiny_model
 from training import service as training_service
-from training.records import TrainingRun
 from training.runs import RunLog
 from training.service import TrainingService, main, total_steps
 
@@ -199,15 +198,15 @@ def test_launch_records_the_run_and_cancel_ends_its_process_group(home, tmp_path
 
     training = TrainingService(load_settings())
     [run] = training.runs()
-    assert run.name == "ratio-70" and run.status == "running"
+    assert run.name == "ratio-70" and run.status == "queued" and run.active, "queued until the worker starts"
     folder = home / "training" / "ratio-70"
     assert commands == [[sys.executable, "-m", "training.service", str(run.id)]]
     assert {k: run.config[k] for k in ("optimizer", "learning_rate", "batch_size", "max_steps", "ratio")} \
         == {"optimizer": "adamw", "learning_rate": 1e-3, "batch_size": 2, "max_steps": 30, "ratio": 0.7}
     assert run.config["data"] == str(folder / "data") and run.config["out"] == str(folder / "adapter")
     assert run.sources == [f"mine:{Path(APP).parents[1]}", f"csn:{csn.parent}"]
-    with training.store.session() as session:
-        pid = session.get(TrainingRun, run.id).pid
+    pid = training.store.get_job(run.job_id).pid
+    assert training.store.get_job(run.job_id).kind == "train"
     assert pid != os.getpid() and pid_alive(pid) and os.getpgid(pid) == pid
     assert (home / "logs" / f"training-{run.id}.log").is_file()
 
@@ -219,7 +218,7 @@ def test_launch_records_the_run_and_cancel_ends_its_process_group(home, tmp_path
     at.button(key=f"admin_cancel_{run.id}").click().run()
     assert not pid_alive(pid), "the worker's process group was terminated"
     cancelled = training.run(run.id)
-    assert cancelled.status == "failed" and cancelled.error == "Cancelled by the admin at step 0."
+    assert cancelled.status == "cancelled" and cancelled.error == "Cancelled by the admin at step 0."
     at.run()
     assert not at.main.get("progress") and any("No run is training now." in s for s in shown(at))
 
@@ -249,8 +248,7 @@ def test_dead_worker_shows_as_interrupted_and_progress_has_an_eta(home):
 
     finished = subprocess.Popen(["true"])
     finished.wait()
-    with training.store.session(write=True) as session:
-        session.get(TrainingRun, run_id).pid = finished.pid
+    training.store.update_job(training.log.job_id(run_id), pid=finished.pid)
     run = training.run(run_id)
     assert run.status == "interrupted" and "ended at step 3 without finishing" in run.error
 
@@ -363,7 +361,7 @@ def test_worker_prepares_and_trains_a_tiny_model_end_to_end(home, tmp_path, monk
     (rows / "commits.jsonl").write_text("".join(json.dumps({
         "old_contents": "limit = 1\n", "new_contents": f"limit = {i}\n", "subject": f"Raise the default limit to {i}",
         "lang": "Python", "new_file": "app/config.py"}) + "\n" for i in range(2, 14)))
-    monkeypatch.setattr(training_service, "spawn_worker", lambda settings, run_id: os.getpid())
+    monkeypatch.setattr(jobs, "spawn", lambda settings, store, job_id, command, log_name: os.getpid())
 
     training = TrainingService(load_settings())
     run = training.start("tiny", [f"csn:{rows / 'python.jsonl'}", f"commitpackft:{rows / 'commits.jsonl'}"],

@@ -120,3 +120,45 @@ def test_two_narrations_of_one_repository_at_once_ask_the_model_once(settings, s
         thread.join(timeout=120)
     assert sum(b.calls for b in backends) == solo.calls
     assert any("Waiting for another narration" in m for ms in messages for m in ms)
+
+
+def _unit_view(service, repo_id, name):
+    return next(u for m in service.code(repo_id) for f in m.files for u in f.units if u.name == name)
+
+
+def test_a_unit_edited_past_the_prompt_cut_is_current_after_narrating_again(settings, tmp_path):
+    body = "".join(f"    step_{i} = compute_value({i}) + offset_value\n" for i in range(60))  # ~3,000 chars
+    repo = git.Repo.init(tmp_path / "long")
+    commit_files(repo, {"calc.py": f"def long_calculation(offset_value):\n{body}    return step_0\n"}, "Add the calculation", START)
+    service, view, _ = _narrate(settings, tmp_path / "long", FakeBackend())
+    assert not _unit_view(service, view.id, "long_calculation").narrative.stale
+
+    # An edit near the end of the unit, beyond the part of it the prompt shows.
+    commit_files(repo, {"calc.py": f"def long_calculation(offset_value):\n{body}    return step_59\n"},
+                 "Return the last step", START.replace(day=3))
+    again = FakeBackend()
+    _narrate(settings, tmp_path / "long", again)
+    narrative = _unit_view(service, view.id, "long_calculation").narrative
+    assert narrative is not None and not narrative.stale
+    # ...and a change inside the part the prompt shows is narrated anew.
+    commit_files(repo, {"calc.py": f"def long_calculation(offset_value):\n    offset_value += 1\n{body}    return step_59\n"},
+                 "Start one higher", START.replace(day=4))
+    third = FakeBackend()
+    _narrate(settings, tmp_path / "long", third)
+    assert third.calls >= 1 and not _unit_view(service, view.id, "long_calculation").narrative.stale
+
+
+def test_a_bare_clone_and_a_detached_head_get_their_own_rows(settings, sample_repo, tmp_path):
+    service, original, _ = _narrate(settings, sample_repo.working_tree_dir, FakeBackend())
+    bare = tmp_path / "bare" / "shop.git"
+    git.Repo.clone_from(sample_repo.working_tree_dir, bare, bare=True)
+    detached = tmp_path / "detached" / "shop"
+    clone = git.Repo.clone_from(sample_repo.working_tree_dir, detached)
+    clone.git.checkout(clone.head.commit.hexsha)  # a detached HEAD at the same commit
+    expected = set(service.store.latest_narratives(original.id, "commit")) | set(
+        service.store.latest_narratives(original.id, "headline"))
+    for path in (bare, detached):
+        backend = FakeBackend()
+        _, repo, _ = _narrate(settings, path, backend)
+        got = set(service.store.latest_narratives(repo.id, "commit")) | set(service.store.latest_narratives(repo.id, "headline"))
+        assert got == expected

@@ -137,3 +137,25 @@ def test_processes_creating_one_fresh_database_at_once_never_see_it_locked(tmp_p
         store = Store(url)
         assert len(store.list_repositories()) == 4
         store.close()
+
+
+@pytest.mark.parametrize("fault", ["damaged", "newer"])
+def test_the_dashboard_shows_a_database_fault_in_one_error_box(tmp_path, monkeypatch, fault):
+    from streamlit.testing.v1 import AppTest
+
+    path = tmp_path / "narrator.db"
+    if fault == "damaged":
+        path.write_bytes(b"garbage" * 500)
+    else:
+        Store(_url(path)).close()
+        engine = create_engine(_url(path))
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '0999_from_the_future'"))
+        engine.dispose()
+    monkeypatch.setenv("CODE_NARRATOR_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CODE_NARRATOR_MODEL", "fake")
+    monkeypatch.setenv("CODE_NARRATOR_DB", _url(path))
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    [box] = at.error
+    assert "\n" not in box.value and ("damaged" in box.value if fault == "damaged" else "newer version" in box.value)

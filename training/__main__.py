@@ -10,10 +10,41 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import MISSING, fields
 from pathlib import Path
+from types import NoneType, UnionType
+from typing import Literal, get_args, get_origin, get_type_hints
 
 from narrator.errors import run_command
+from training.config import LoraSettings, Quant, TrainConfig
 from training.errors import DataError, TrainingError
+
+_TRAIN_FLAGS = (
+    # (flag or flags, TrainConfig field, help); each flag's type, default and choices come from the field.
+    ("--data", "data", "prepared data folder"),
+    ("--out", "out", "adapter output folder"),
+    ("--ratio", "ratio", "share of code->summary examples (0.5 = 50/50)"),
+    ("--mix-size", "mix_size", "training examples drawn in all (default: all the ratio allows)"),
+    ("--seed", "seed", None),
+    ("--base", "base", "base model id or folder (default: the embedded SmolLM2-135M-Instruct)"),
+    ("--quant", "quant", "nf4 = QLoRA 4-bit base; auto = nf4 on CUDA, none on CPU"),
+    ("--optimizer", "optimizer", None),
+    ("--scheduler", "scheduler", None),
+    ("--warmup-steps", "warmup_steps", None),
+    ("--epochs", "epochs", None),
+    ("--batch-size", "batch_size", None),
+    (("--lr", "--learning-rate"), "learning_rate", None),
+    ("--max-steps", "max_steps", "stop after this many steps in all"),
+    ("--eval-every", "eval_every", "validation every N steps (0: start and end only)"),
+    ("--eval-examples", "eval_examples", "validation examples per task"),
+    ("--save-every", "save_every", "checkpoint every N steps (0: none)"),
+    ("--max-length", "max_length", None),
+    ("--device", "device", "cpu or cuda (default: cuda when present)"),
+    ("--threads", "threads", "CPU threads (default: one per core; fewer on a busy machine)"),
+    ("--db", "db_url", "database URL for run records (default: the project database)"),
+)
+_LORA_FLAGS = (("--lora-r", "r"), ("--lora-alpha", "alpha"), ("--lora-dropout", "dropout"),
+               ("--target-modules", "target_modules"))
 
 
 def _floats(text: str, count: int, flag: str) -> tuple[float, ...]:
@@ -51,21 +82,11 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train_config(args: argparse.Namespace, **overrides):
-    from training.config import LoraSettings, TrainConfig
-
+def _train_config(args: argparse.Namespace, **overrides) -> TrainConfig:
     try:
-        lora = LoraSettings(r=args.lora_r, alpha=args.lora_alpha, dropout=args.lora_dropout,
-                            target_modules=tuple(m.strip() for m in args.target_modules.split(",") if m.strip()))
-        values = dict(
-            data=args.data, out=args.out, base=args.base, ratio=args.ratio, mix_size=args.mix_size, seed=args.seed,
-            quant=args.quant, lora=lora, optimizer=args.optimizer, scheduler=args.scheduler,
-            warmup_steps=args.warmup_steps, epochs=args.epochs, batch_size=args.batch_size,
-            learning_rate=args.lr, max_steps=args.max_steps, eval_every=args.eval_every,
-            eval_examples=args.eval_examples, save_every=args.save_every, max_length=args.max_length,
-            device=args.device, threads=args.threads, db_url=args.db, resume=args.resume,
-        )
-        values.update(overrides)
+        lora = LoraSettings(**{name: getattr(args, f"lora_{name}") for _, name in _LORA_FLAGS})
+        values = {name: getattr(args, name) for _, name, _ in _TRAIN_FLAGS}
+        values.update(lora=lora, resume=args.resume, **overrides)
         return TrainConfig(**values)
     except ValueError as exc:
         raise TrainingError(f"Bad training setting: {exc}") from None
@@ -167,36 +188,39 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train_flags(parser: argparse.ArgumentParser) -> None:
-    from training.config import DEFAULT_TARGET_MODULES
+def _modules(text: str) -> tuple[str, ...]:
+    """``q_proj,v_proj`` -> ("q_proj", "v_proj")."""
+    return tuple(m.strip() for m in text.split(",") if m.strip())
 
-    parser.add_argument("--data", type=Path, required=True, help="prepared data folder")
-    parser.add_argument("--out", type=Path, required=True, help="adapter output folder")
-    parser.add_argument("--ratio", type=float, default=0.5, help="share of code->summary examples (0.5 = 50/50)")
-    parser.add_argument("--mix-size", type=int, help="training examples drawn in all (default: all the ratio allows)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--base", help="base model id or folder (default: the embedded SmolLM2-135M-Instruct)")
-    parser.add_argument("--quant", choices=("auto", "nf4", "none"), default="auto",
-                        help="nf4 = QLoRA 4-bit base; auto = nf4 on CUDA, none on CPU")
-    parser.add_argument("--optimizer", choices=("adamw", "adagrad", "sgd"), default="adagrad")
-    parser.add_argument("--scheduler", choices=("linear", "cosine", "constant_with_warmup", "polynomial"),
-                        default="constant_with_warmup")
-    parser.add_argument("--warmup-steps", type=int, default=10)
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--lr", "--learning-rate", dest="lr", type=float, default=2e-4)
-    parser.add_argument("--max-steps", type=int, help="stop after this many steps in all")
-    parser.add_argument("--eval-every", type=int, default=200, help="validation every N steps (0: start and end only)")
-    parser.add_argument("--eval-examples", type=int, default=200, help="validation examples per task")
-    parser.add_argument("--save-every", type=int, default=200, help="checkpoint every N steps (0: none)")
-    parser.add_argument("--max-length", type=int, default=384)
-    parser.add_argument("--lora-r", type=int, default=16)
-    parser.add_argument("--lora-alpha", type=int, default=32)
-    parser.add_argument("--lora-dropout", type=float, default=0.05)
-    parser.add_argument("--target-modules", default=",".join(DEFAULT_TARGET_MODULES))
-    parser.add_argument("--device", help="cpu or cuda (default: cuda when present)")
-    parser.add_argument("--threads", type=int, help="CPU threads (default: one per core; fewer on a busy machine)")
-    parser.add_argument("--db", help="database URL for run records (default: the project database)")
+
+def _field_flag(parser: argparse.ArgumentParser, flag: str | tuple[str, ...], config: type, name: str, dest: str,
+                help: str | None = None) -> None:
+    """Add ``flag`` (one or several names) for field ``name`` of dataclass ``config``: its type, default and choices
+    (a ``Literal``) are the field's own, so each default lives in one place."""
+    field = next(f for f in fields(config) if f.name == name)
+    default = field.default_factory() if field.default is MISSING and field.default_factory is not MISSING else field.default
+    hint = get_type_hints(config)[name]
+    if get_origin(hint) is UnionType:  # ``int | None``: the flag takes an int
+        hint = next(arg for arg in get_args(hint) if arg is not NoneType)
+    options: dict = {"dest": dest}
+    if get_origin(hint) is Literal:
+        options.update(choices=get_args(hint), type=str)
+    elif name == "target_modules":
+        options["type"] = _modules
+    else:
+        options["type"] = hint
+    if default is MISSING:
+        options["required"] = True
+    else:
+        options["default"] = default
+    parser.add_argument(*(flag if isinstance(flag, tuple) else (flag,)), help=help, **options)
+
+
+def _train_flags(parser: argparse.ArgumentParser) -> None:
+    for flag, name, help in _TRAIN_FLAGS:
+        _field_flag(parser, flag, TrainConfig, name, name, help)
+    for flag, name in _LORA_FLAGS:
+        _field_flag(parser, flag, LoraSettings, name, f"lora_{name}")
     parser.add_argument("--resume", action="store_true", help="continue from the newest OUT/checkpoint-N")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -236,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="first N examples per task")
     p.add_argument("--per-language", type=int, help="first N examples of each language per task (a stratified sample)")
     p.add_argument("--base", help="base model id or folder (default: the embedded model)")
-    p.add_argument("--quant", choices=("auto", "nf4", "none"), default="auto")
+    p.add_argument("--quant", choices=get_args(Quant), default="auto")
     p.add_argument("--device")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--max-length", type=int, default=384)

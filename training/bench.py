@@ -12,6 +12,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 
+from db.errors import first_line
 from training.batches import collate, encode, pad_id_of
 from training.config import LoraSettings
 from training.examples import Example
@@ -115,7 +116,7 @@ def _child(queue, *args) -> None:
     try:
         queue.put(("ok", asdict(bench_mode(*args))))
     except Exception as exc:  # reported by the parent as this mode's error
-        queue.put(("error", f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"))
+        queue.put(("error", first_line(exc, with_type=True)))
 
 
 def bench(base: str, quants: tuple[str, ...] = ("none", "nf4"), steps: int = 3, batch_size: int = 4,

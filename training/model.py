@@ -5,15 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from db.errors import first_line
 from narrator.errors import ModelError
 
 EMBEDDED = "embedded"
 """``--base`` value (and the default) for the embedded SmolLM2-135M-Instruct."""
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return (text.splitlines()[0] if text else type(exc).__name__)[:200]
 
 
 def resolve_base(base: str | None) -> str:
@@ -59,9 +55,9 @@ def load_base(base: str, quant: Literal["nf4", "none"], device: str):
         else:
             model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype).to(device)
     except ImportError as exc:
-        raise ModelError(f"Could not load model {base}: {_one_line(exc)}") from exc
+        raise ModelError(f"Could not load model {base}: {first_line(exc, limit=200)}") from exc
     except (OSError, ValueError, RuntimeError) as exc:
-        raise ModelError(f"Could not load model {base}: {_one_line(exc)}") from exc
+        raise ModelError(f"Could not load model {base}: {first_line(exc, limit=200)}") from exc
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer
@@ -78,7 +74,7 @@ def attach_lora(model, settings, seed: int):
     try:
         return get_peft_model(model, lora_config(settings))
     except ValueError as exc:  # e.g. target modules not found in this architecture
-        raise ModelError(f"Could not add the LoRA adapter: {_one_line(exc)}") from exc
+        raise ModelError(f"Could not add the LoRA adapter: {first_line(exc, limit=200)}") from exc
 
 
 def load_adapter(model, folder: str | Path, trainable: bool = False):
@@ -91,4 +87,4 @@ def load_adapter(model, folder: str | Path, trainable: bool = False):
     try:
         return PeftModel.from_pretrained(model, str(path), is_trainable=trainable)
     except Exception as exc:  # peft raises many types for mismatched or corrupt adapters
-        raise ModelError(f"Could not load adapter {folder}: {_one_line(exc)}") from exc
+        raise ModelError(f"Could not load adapter {folder}: {first_line(exc, limit=200)}") from exc

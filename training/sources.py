@@ -25,6 +25,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Iterator, Literal
 
+from db.errors import first_line
 from narrator import prompts
 from narrator.metrics import first_text, read_jsonl
 from narrator.narrate import Budget
@@ -169,8 +170,7 @@ def read_hub(spec: SourceSpec, languages: tuple[str, ...] = LANGUAGES, per_langu
                 stream = datasets.load_dataset(builder, data_files=pattern, split="train", streaming=True)
                 rows = [dict(row) for row in islice(stream, per_language)]
             except Exception as exc:  # offline, unknown data set, changed layout ...
-                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise DataError(f"Could not load {pattern}: {reason[:200]}") from None
+                raise DataError(f"Could not load {pattern}: {first_line(exc, limit=200)}") from None
             for row in rows:
                 yield RawRow(row, language, partition)
 

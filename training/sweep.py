@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Callable
 
+from db.errors import first_line
 from narrator.errors import NarratorError
 from training.config import LoraSettings, TrainConfig
 from training.errors import TrainingError
@@ -63,9 +64,9 @@ def run_sweep(points: list[SweepPoint], train: Callable[[TrainConfig], object]) 
             results.append({"point": point.name, "status": "done", "run_id": getattr(outcome, "run_id", None),
                             "evaluation": {t: r.as_dict() for t, r in getattr(outcome, "evaluation", {}).items()}})
         except NarratorError as exc:  # bad input for this point (the run, if created, is marked failed)
-            results.append({"point": point.name, "status": "failed", "error": str(exc)})
+            results.append({"point": point.name, "status": "failed", "error": first_line(exc)})
         except Exception as exc:  # a crash in one point must not lose the others; its run says why
-            results.append({"point": point.name, "status": "failed", "error": f"{type(exc).__name__}: {exc}"})
+            results.append({"point": point.name, "status": "failed", "error": first_line(exc, with_type=True)})
     return results
 
 

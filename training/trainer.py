@@ -21,10 +21,11 @@ import json
 import math
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
+from narrator.jobs import failure
 from training.batches import collate, encode, pad_id_of
 from training.checkpoints import TrainerState, checkpoints, latest_checkpoint, read_state, restore_checkpoint, save_checkpoint
 from training.config import RESUME_KEYS, TrainConfig, make_optimizer, make_scheduler, resolve_quant
@@ -52,11 +53,6 @@ class TrainResult:
     evaluation: dict[str, EvalResult]
     """Final validation CE/PPL per task."""
     mix: dict
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"[:500]
 
 
 def default_db_url() -> str:
@@ -99,21 +95,60 @@ def training_step(model, batch: dict, optimizer, scheduler, accelerator, max_gra
     return loss, tokens
 
 
-def train(config: TrainConfig, *, runs: RunLog | None = None, on_step: StepHook | None = None,
-          progress: bool = True) -> TrainResult:
-    """Run (or resume) a training run; see the module docstring."""
-    # --- data ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Data:
+    stream: list[Example]
+    """The drawn cocktail, in draw order (each epoch visits it in its own seeded order)."""
+    mix: dict
+    validation: dict[str, list[Example]]
+
+
+@dataclass
+class _Fit:
+    """Everything a run holds while it trains; ``step``/``epoch``/``position`` say where it is."""
+
+    config: TrainConfig
+    data: _Data
+    accelerator: Any
+    model: Any
+    """The model as the accelerator prepared it (DDP-wrapped under ``accelerate launch``)."""
+    peft_model: Any
+    """The unwrapped peft model: what is evaluated and saved."""
+    tokenizer: Any
+    pad_id: int
+    optimizer: Any
+    scheduler: Any
+    per_epoch: int
+    total_steps: int
+    log: RunLog | None
+    """Run records; only the main process has one."""
+    run_id: int | None = None
+    step: int = 0
+    epoch: int = 0
+    position: int = 0
+    evaluation: dict[str, EvalResult] = field(default_factory=dict)
+
+    @property
+    def main(self) -> bool:
+        return self.accelerator.is_main_process
+
+
+def _load_data(config: TrainConfig) -> _Data:
+    """Draw the cocktail from the prepared train split and read the validation examples."""
     mixture = Mixture.from_ratio(config.ratio, seed=config.seed, size=config.mix_size)
     prompt_version = check_prompt_version(config.data) if config.data.is_dir() else None
     pools = {task: load_split(config.data, task, "train", required=False) for task in TASKS}
     available = {task: len(pool) for task, pool in pools.items()}
     if not any(available.values()):
         raise TrainingError(f"No training examples in {config.data} (expected codesearchnet/train.jsonl, commitpackft/train.jsonl)")
-    stream: list[Example] = mixture.draw(pools)
+    stream = mixture.draw(pools)
     mix = {**mixture.describe(available), "prompt_version": prompt_version}
     validation = {task: load_split(config.data, task, "val", limit=config.eval_examples, required=False) for task in TASKS}
+    return _Data(stream, mix, validation)
 
-    # --- where to start --------------------------------------------------------------------------
+
+def _start_point(config: TrainConfig) -> Path | None:
+    """The checkpoint to resume from (None for a fresh run), checked against ``config``."""
     checkpoint = latest_checkpoint(config.out) if config.resume else None
     if config.resume and checkpoint is None:
         raise TrainingError(f"Nothing to resume: no checkpoint-N folder in {config.out}")
@@ -122,11 +157,14 @@ def train(config: TrainConfig, *, runs: RunLog | None = None, on_step: StepHook 
     saved_state = read_state(checkpoint)[0] if checkpoint else None
     if saved_state:
         _check_resume(config, saved_state.config)
+    return checkpoint
 
-    # --- model -----------------------------------------------------------------------------------
-    import torch  # only now: bad input above is reported without waiting for torch to import
+
+def _setup(config: TrainConfig, data: _Data, checkpoint: Path | None, runs: RunLog | None) -> _Fit:
+    """Load the model with a fresh adapter, build the optimizer and schedule, restore the checkpoint
+    and open (or resume) the run record."""
+    import torch  # only now: bad input is reported without waiting for torch to import
     from accelerate import Accelerator
-    from tqdm import tqdm
 
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -140,94 +178,127 @@ def train(config: TrainConfig, *, runs: RunLog | None = None, on_step: StepHook 
     model.train()
     pad_id = pad_id_of(tokenizer)
 
-    processes = accelerator.num_processes
-    per_epoch = _steps_per_epoch(len(stream), config.batch_size, processes)
+    per_epoch = _steps_per_epoch(len(data.stream), config.batch_size, accelerator.num_processes)
     if per_epoch == 0:
-        raise TrainingError(f"Too few examples ({len(stream)}) for one batch of {config.batch_size} per process")
+        raise TrainingError(f"Too few examples ({len(data.stream)}) for one batch of {config.batch_size} per process")
     total_steps = per_epoch * config.epochs
     if config.max_steps is not None:
         total_steps = min(total_steps, config.max_steps)
     optimizer = make_optimizer(config, model.parameters())
     scheduler = make_scheduler(config, optimizer, total_steps)
     model, optimizer = accelerator.prepare(model, optimizer)  # DDP-wrapped under accelerate launch
-    peft_model = accelerator.unwrap_model(model)
-
-    step, epoch, position = 0, 0, 0
-    main = accelerator.is_main_process
-    own_log = main and runs is None
-    log = (runs or RunLog(config.db_url or default_db_url())) if main else None
-    run_id: int | None = None
+    log = (runs or RunLog(config.db_url or default_db_url())) if accelerator.is_main_process else None
+    fit = _Fit(config, data, accelerator, model, accelerator.unwrap_model(model), tokenizer, pad_id, optimizer,
+               scheduler, per_epoch, total_steps, log)
     if checkpoint:
-        state = restore_checkpoint(checkpoint, peft_model, optimizer, scheduler)
-        step, epoch, position, run_id = state.step, state.epoch, state.position, state.run_id
-        if log and run_id is not None:
-            log.resume_run(run_id, step)
-    if log and run_id is None:
-        run_id = log.create_run(config.record(), mix, name=config.out.name)
+        state = restore_checkpoint(checkpoint, fit.peft_model, optimizer, scheduler)
+        fit.step, fit.epoch, fit.position, fit.run_id = state.step, state.epoch, state.position, state.run_id
+        if log and fit.run_id is not None:
+            log.resume_run(fit.run_id, fit.step)
+    if log and fit.run_id is None:
+        fit.run_id = log.create_run(config.record(), data.mix, name=config.out.name)
+    return fit
 
-    def evaluate_now() -> dict[str, EvalResult]:
-        results = evaluate_tasks(peft_model, tokenizer, validation, config.batch_size, config.max_length)
-        for task, result in results.items():
-            log.log_eval(run_id, step, task, result.ce, result.ppl, result.examples)
-        model.train()
-        return results
 
-    evaluation: dict[str, EvalResult] = {}
-    bar = tqdm(total=total_steps, initial=step, desc="Training", unit="step", dynamic_ncols=True,
-               disable=not (progress and main))
+def _evaluate(fit: _Fit) -> None:
+    """Validation CE/PPL per task at the current step, recorded with the run (main process only)."""
+    fit.evaluation = evaluate_tasks(fit.peft_model, fit.tokenizer, fit.data.validation, fit.config.batch_size,
+                                    fit.config.max_length)
+    for task, result in fit.evaluation.items():
+        fit.log.log_eval(fit.run_id, fit.step, task, result.ce, result.ppl, result.examples)
+    fit.model.train()
+
+
+def _checkpoint(fit: _Fit) -> None:
+    """A resumable checkpoint of the adapter, optimizer, schedule and position."""
+    save_checkpoint(fit.config.out, fit.peft_model, fit.optimizer, fit.scheduler,
+                    TrainerState(fit.step, fit.epoch, fit.position, fit.run_id, fit.config.record()), KEEP_CHECKPOINTS)
+
+
+def _loop_step(fit: _Fit, order: list[int]) -> float:
+    """Take the next batch of this epoch's ``order``, train on it, log it; returns the mean loss."""
+    import torch
+
+    config, accelerator = fit.config, fit.accelerator
+    first = (fit.position * accelerator.num_processes + accelerator.process_index) * config.batch_size
+    examples = [fit.data.stream[i] for i in order[first : first + config.batch_size]]
+    started = time.perf_counter()
+    batch = collate([encode(e, fit.tokenizer, config.max_length) for e in examples], fit.pad_id)
+    batch = {key: value.to(accelerator.device) for key, value in batch.items()}
+    loss, tokens = training_step(fit.model, batch, fit.optimizer, fit.scheduler, accelerator, config.max_grad_norm)
+    fit.step += 1
+    fit.position += 1
+    mean_loss = float(accelerator.reduce(loss.detach(), reduction="mean"))
+    all_tokens = int(accelerator.reduce(torch.tensor(tokens, device=loss.device), reduction="sum"))
+    if fit.main:
+        fit.log.log_step(fit.run_id, fit.step, mean_loss, all_tokens, time.perf_counter() - started)
+    return mean_loss
+
+
+def _finish(fit: _Fit) -> None:
+    """Final evaluation, the saved adapter and ``training.json``; the run is done (main process only)."""
+    config = fit.config
+    if config.save_every and fit.step < fit.per_epoch * config.epochs:
+        _checkpoint(fit)  # stopped early by max_steps: a longer run can --resume from here
+    _evaluate(fit)
+    config.out.mkdir(parents=True, exist_ok=True)
+    fit.peft_model.save_pretrained(config.out)
+    summary = {"run_id": fit.run_id, "steps": fit.step, "config": config.record(), "mix": fit.data.mix,
+               "evaluation": {task: result.as_dict() for task, result in fit.evaluation.items()}}
+    (config.out / "training.json").write_text(json.dumps(summary, indent=2) + "\n")
+    fit.log.finish(fit.run_id, "done")
+
+
+def _run_loop(fit: _Fit, on_step: StepHook | None, bar) -> None:
+    """Train from where ``fit`` stands to ``total_steps``, evaluating and checkpointing on schedule."""
+    config = fit.config
+    if fit.main and fit.step == 0:
+        _evaluate(fit)  # step 0: LoRA B is zero, so this is the base model
+    while fit.step < fit.total_steps and fit.epoch < config.epochs:
+        order = _order(len(fit.data.stream), config.seed, fit.epoch)
+        while fit.position < fit.per_epoch and fit.step < fit.total_steps:
+            loss = _loop_step(fit, order)
+            if fit.main:
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss:.3f}")
+                more = fit.step < fit.total_steps
+                if config.eval_every and fit.step % config.eval_every == 0 and more:
+                    _evaluate(fit)
+                if config.save_every and fit.step % config.save_every == 0 and more:
+                    _checkpoint(fit)
+            fit.accelerator.wait_for_everyone()
+            if on_step:
+                on_step(fit.step, loss)
+        if fit.position >= fit.per_epoch:
+            fit.epoch, fit.position = fit.epoch + 1, 0
+
+
+def train(config: TrainConfig, *, runs: RunLog | None = None, on_step: StepHook | None = None,
+          progress: bool = True) -> TrainResult:
+    """Run (or resume) a training run; see the module docstring."""
+    data = _load_data(config)
+    checkpoint = _start_point(config)
+    fit = _setup(config, data, checkpoint, runs)
+    own_log = fit.log is not None and runs is None
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=fit.total_steps, initial=fit.step, desc="Training", unit="step", dynamic_ncols=True,
+               disable=not (progress and fit.main))
     try:
-        if main and step == 0:
-            evaluation = evaluate_now()  # step 0: LoRA B is zero, so this is the base model
-        while step < total_steps and epoch < config.epochs:
-            order = _order(len(stream), config.seed, epoch)
-            while position < per_epoch and step < total_steps:
-                first = (position * processes + accelerator.process_index) * config.batch_size
-                examples = [stream[i] for i in order[first : first + config.batch_size]]
-                started = time.perf_counter()
-                batch = collate([encode(e, tokenizer, config.max_length) for e in examples], pad_id)
-                batch = {key: value.to(accelerator.device) for key, value in batch.items()}
-                loss, tokens = training_step(model, batch, optimizer, scheduler, accelerator, config.max_grad_norm)
-                step += 1
-                position += 1
-                mean_loss = float(accelerator.reduce(loss.detach(), reduction="mean"))
-                all_tokens = int(accelerator.reduce(torch.tensor(tokens, device=loss.device), reduction="sum"))
-                seconds = time.perf_counter() - started
-                if main:
-                    log.log_step(run_id, step, mean_loss, all_tokens, seconds)
-                    bar.update(1)
-                    bar.set_postfix(loss=f"{mean_loss:.3f}")
-                    if config.eval_every and step % config.eval_every == 0 and step < total_steps:
-                        evaluation = evaluate_now()
-                    if config.save_every and step % config.save_every == 0 and step < total_steps:
-                        save_checkpoint(config.out, peft_model, optimizer, scheduler,
-                                        TrainerState(step, epoch, position, run_id, config.record()), KEEP_CHECKPOINTS)
-                accelerator.wait_for_everyone()
-                if on_step:
-                    on_step(step, mean_loss)
-            if position >= per_epoch:
-                epoch, position = epoch + 1, 0
-        if main:
-            if config.save_every and step < per_epoch * config.epochs:
-                # Stopped early by max_steps: keep a checkpoint so a longer run can --resume from here.
-                save_checkpoint(config.out, peft_model, optimizer, scheduler,
-                                TrainerState(step, epoch, position, run_id, config.record()), KEEP_CHECKPOINTS)
-            evaluation = evaluate_now()
-            config.out.mkdir(parents=True, exist_ok=True)
-            peft_model.save_pretrained(config.out)
-            summary = {"run_id": run_id, "steps": step, "config": config.record(), "mix": mix,
-                       "evaluation": {task: result.as_dict() for task, result in evaluation.items()}}
-            (config.out / "training.json").write_text(json.dumps(summary, indent=2) + "\n")
-            log.finish(run_id, "done")
+        _run_loop(fit, on_step, bar)
+        if fit.main:
+            _finish(fit)
     except KeyboardInterrupt:
-        if log and run_id is not None:
-            log.finish(run_id, "interrupted", f"Interrupted at step {step}")
+        if fit.log and fit.run_id is not None:
+            fit.log.finish(fit.run_id, "interrupted", f"Interrupted at step {fit.step}")
         raise
     except BaseException as exc:
-        if log and run_id is not None:
-            log.finish(run_id, "failed", _one_line(exc))
+        if fit.log and fit.run_id is not None:
+            fit.log.finish(fit.run_id, "failed", failure(exc))
         raise
     finally:
         bar.close()
         if own_log:
-            log.close()
-    return TrainResult(run_id=run_id, steps=step, adapter=config.out, evaluation=evaluation, mix=mix)
+            fit.log.close()
+    return TrainResult(run_id=fit.run_id, steps=fit.step, adapter=config.out, evaluation=fit.evaluation, mix=data.mix)

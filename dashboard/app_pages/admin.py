@@ -28,11 +28,16 @@ settings = views.service().settings
 
 def unlock() -> None:
     """Form callback: check the typed password; never keep it in the session."""
-    if auth.check(settings.home, st.session_state.get("admin_password") or ""):
-        st.session_state[auth.UNLOCKED_KEY] = True
+    try:
+        right = auth.check(settings.home, st.session_state.get("admin_password") or "")
+    except auth.LockedOut as refused:  # too many wrong passwords, from any session: say until when
+        st.session_state["admin_wrong"] = str(refused)
     else:
-        time.sleep(auth.WRONG_PASSWORD_DELAY)
-        st.session_state["admin_wrong"] = True
+        if right:
+            st.session_state[auth.UNLOCKED_KEY] = True
+        else:
+            time.sleep(auth.WRONG_PASSWORD_DELAY)
+            st.session_state["admin_wrong"] = "Wrong password."
     st.session_state["admin_password"] = ""
 
 
@@ -41,8 +46,9 @@ if not auth.unlocked():
     with st.form("admin_login"):
         st.text_input("Admin password", type="password", key="admin_password")
         st.form_submit_button("Unlock", on_click=unlock)
-    if st.session_state.pop("admin_wrong", False):
-        st.error("Wrong password.")
+    wrong = st.session_state.pop("admin_wrong", None)
+    if wrong:
+        st.error(wrong)
     st.stop()
 
 
@@ -245,7 +251,7 @@ with runs_tab:
             st.session_state["admin_run"] = runs[0].id
         chosen = by_id[st.selectbox("Run", list(by_id), key="admin_run", format_func=lambda i: run_label(by_id[i]))]
         if chosen.error:
-            (st.warning if chosen.status == "interrupted" else st.error)(plain(chosen.error))
+            (st.warning if chosen.status in ("interrupted", "cancelled") else st.error)(plain(chosen.error))
         config = chosen.config
         st.caption(plain(f"Sources: {', '.join(chosen.sources) or 'a prepared folder'} · ratio {config.get('ratio')} · "
                          f"{config.get('optimizer')} · lr {config.get('learning_rate')} · "

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import views
 from dashboard.views import plain
+from narrator.service import SHALLOW_NOTE
 
 PENDING = "changes_pending"
 PAGE_SIZE = 50
@@ -47,6 +48,8 @@ if linked:
         st.rerun()
 
 shown = st.session_state.get(f"{key}_shown", PAGE_SIZE)
+if repo.shallow:
+    st.info(SHALLOW_NOTE)
 st.caption(f"{len(commits)} change{'s' if len(commits) != 1 else ''}" + (f", showing the newest {shown}" if len(commits) > shown else ""))
 views.watch_jobs(service, PENDING)
 

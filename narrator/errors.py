@@ -5,6 +5,7 @@ a ``NarratorError`` whose message is one plain line. The CLI prints it and exits
 dashboard shows it in an error box. Anything else is a bug and keeps its traceback.
 """
 
+import os
 import sys
 from typing import Callable
 
@@ -35,3 +36,8 @@ def run_command(command: Callable[[], int], interrupted: str = "interrupted") ->
     except KeyboardInterrupt:
         print(interrupted, file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`show | head`): stop quietly, as other command-line tools do.
+        # stdout is pointed at devnull so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

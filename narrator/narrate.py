@@ -192,7 +192,8 @@ def commit_task(commit: CommitInfo, row: dict, budget: Budget) -> Task | None:
     was trained on); an informative one without an explanation may get one sentence under it.
     """
     headline, need = row["headline"], changes.needs_model(row["category"], row["details"])
-    if need is None:
+    if need is None or commit.parent_missing:
+        # A shallow clone's oldest commit has no diff to read: the model would only make one up.
         return None
     patch, omitted = cut_patch(commit.patch, budget.patch_tokens)
     paths = [c.path for c in commit.files]

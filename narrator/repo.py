@@ -6,7 +6,9 @@ With ``narrator.commits`` (its history), the only module that talks to git. Ever
 Sources are either a local folder or a clone URL. Clone URLs are limited to ``https://``,
 ``ssh://`` and scp-like ``user@host:path``; everything else (``ext::`` helpers, ``file://``,
 anything that git could read as an option) is refused before git sees it, because the source comes
-from a user and git's transports can run commands.
+from a user and git's transports can run commands. The repository itself is untrusted too: every
+``git.Repo`` opened here runs git under ``git_safety_env``, so its own config, hooks and remotes
+cannot make git run a command.
 """
 
 from __future__ import annotations
@@ -260,6 +262,9 @@ def _require_commits(repo: git.Repo, label: str) -> None:
                         f"{_DAMAGED}") from None
 
 
+# ---------------------------------------------------------------------------------------------
+# Reading: damaged objects, shallow history
+
 _DAMAGED = "The repository is damaged: 'git fsck' there names what is broken."
 
 
@@ -400,6 +405,9 @@ def _git_network_env() -> dict[str, str]:
     return env
 
 
+# ---------------------------------------------------------------------------------------------
+# Running git on an untrusted repository
+
 # Config that beats the narrated repository's own, so that reading it cannot run a command it names.
 # Each key names a program git would run, or turns one on; the value turns it off. They reach git
 # as GIT_CONFIG_COUNT/KEY_n/VALUE_n, the command-line scope that git reads after .git/config, so
@@ -415,7 +423,7 @@ def _git_network_env() -> dict[str, str]:
 SAFE_GIT_CONFIG: tuple[tuple[str, str], ...] = (
     ("core.fsmonitor", "false"),             # a hook run whenever git reads the index (diff-tree does)
     ("core.hooksPath", os.devnull),          # no hook at all: /dev/null/<hook> never exists
-    ("core.askPass", ""),                    # no password program (prompts are off, see below)
+    ("core.askPass", ""),                    # no password program (GIT_TERMINAL_PROMPT=0: no prompt)
     ("core.alternateRefsCommand", "true"),   # run for alternates while fetching; 'true' lists none
     ("log.showSignature", "false"),          # would run gpg for every commit a log shows
     ("gpg.program", "false"),                # and the signature checkers, should anything verify

@@ -168,6 +168,81 @@ def test_first_start_makes_up_a_password_and_prints_it_once(home, monkeypatch, c
     assert auth.ensure_password(home) is None, "a new process finds the hash and makes up nothing"
 
 
+def test_the_eleventh_fast_guess_is_refused_even_when_right_until_the_lock_ends(tmp_path):
+    auth.ensure_password(tmp_path, PASSWORD)
+    start = 1_000_000.0  # a made-up clock: nothing here sleeps
+    assert [auth.check(tmp_path, f"guess {i}", now=start + i) for i in range(auth.MAX_FAILURES)] == [False] * 10
+    with pytest.raises(auth.LockedOut, match=r"Too many wrong passwords.*Try again in 51 s") as refused:
+        auth.check(tmp_path, PASSWORD, now=start + 18)
+    assert refused.value.until == start + 9 + auth.LOCK_SECONDS
+    with pytest.raises(auth.LockedOut):
+        auth.check(tmp_path, PASSWORD, now=start + 9 + auth.LOCK_SECONDS - 1)
+    assert auth.check(tmp_path, PASSWORD, now=start + 9 + auth.LOCK_SECONDS)
+
+    # The right password cleared the count: nine more wrong ones and the right one are all answered.
+    later = start + 1000
+    assert not any(auth.check(tmp_path, "nope", now=later + i) for i in range(9))
+    assert auth.check(tmp_path, PASSWORD, now=later + 9)
+    # Wrong ones spread wider than the window do not add up.
+    assert not any(auth.check(tmp_path, "nope", now=later + 10 + i * auth.FAILURE_WINDOW / 8) for i in range(12))
+    assert auth.check(tmp_path, PASSWORD, now=later + 10 + 12 * auth.FAILURE_WINDOW / 8)
+
+
+def test_each_further_lock_lasts_longer(tmp_path):
+    auth.ensure_password(tmp_path, PASSWORD)
+    now = 2_000_000.0
+    for lock in (auth.LOCK_SECONDS, 2 * auth.LOCK_SECONDS, 4 * auth.LOCK_SECONDS):
+        for _ in range(auth.MAX_FAILURES):
+            assert not auth.check(tmp_path, "nope", now=now)
+        with pytest.raises(auth.LockedOut) as refused:
+            auth.check(tmp_path, PASSWORD, now=now + lock - 1)
+        assert refused.value.until == now + lock
+        now += lock
+    stored = json.loads(auth.attempts_file(tmp_path).read_text())
+    assert PASSWORD not in json.dumps(stored) and auth.attempts_file(tmp_path).stat().st_mode & 0o777 == 0o600
+
+
+def _guess_wrong(home: str, guesses: int, go, answers) -> None:
+    """One "browser session" in its own process: ``guesses`` wrong passwords as fast as it can."""
+    go.wait()
+    seen = []
+    for i in range(guesses):
+        try:
+            seen.append("right" if auth.check(Path(home), f"wrong {os.getpid()} {i}") else "wrong")
+        except auth.LockedOut:
+            seen.append("locked")
+    answers.put(seen)
+
+
+def test_parallel_processes_share_one_count_of_wrong_passwords(tmp_path):
+    import multiprocessing
+
+    auth.ensure_password(tmp_path, PASSWORD)
+    context = multiprocessing.get_context("fork")  # the children only hash and lock files
+    go, answers = context.Event(), context.Queue()
+    workers = [context.Process(target=_guess_wrong, args=(str(tmp_path), 5, go, answers)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    go.set()
+    seen = [answer for _ in workers for answer in answers.get(timeout=120)]
+    for worker in workers:
+        worker.join(timeout=60)
+    assert sorted(seen) == ["locked"] * 10 + ["wrong"] * 10, "20 guesses in 4 processes: 10 answered, 10 refused"
+    with pytest.raises(auth.LockedOut):
+        auth.check(tmp_path, PASSWORD)
+
+
+def test_the_admin_page_says_when_it_is_locked(home):
+    auth.ensure_password(home, PASSWORD)
+    for _ in range(auth.MAX_FAILURES):
+        auth.check(home, "someone else's guess")
+    at = admin(PASSWORD)
+    assert not at.main.tabs, "even the right password is refused while locked"
+    errors = [e.value for e in at.main.error]
+    assert len(errors) == 1 and errors[0].startswith("Too many wrong passwords") and "Try again in" in errors[0]
+    assert [w.key for w in at.main.text_input] == ["admin_password"]
+
+
 # --- launching, watching, cancelling --------------------------------------------------------
 
 
@@ -176,7 +251,7 @@ def test_launch_records_the_run_and_cancel_ends_its_process_group(home, tmp_path
 
     def sleeper(run_id: int) -> list[str]:
         commands.append(real_command(run_id))
-        return ["sleep", "60"]  # started by the real spawn_worker: own session, log file, pid recorded
+        return ["sleep", "60"]  # started by the real jobs.spawn: own session, log file, pid recorded
 
     monkeypatch.setattr(training_service, "worker_command", sleeper)
     csn = tmp_path / "csn" / "python.jsonl"

@@ -10,7 +10,10 @@ from pathlib import Path
 import git
 import pytest
 
+from narrator.text import markdown_text as md
+
 ROOT = Path(__file__).resolve().parents[1]
+DEVELOPER, MODEL = md("developer's message"), md("written by the model (checked)")  # markers as show escapes them
 
 
 def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess:
@@ -38,9 +41,14 @@ def test_narrate_then_show(sample_repo, tmp_path):
     assert "new narratives" in result.stdout and "What this software does" in result.stdout
     shown = run_cli("show", sample_repo.working_tree_dir, home=home)
     assert shown.returncode == 0, shown.stderr
-    assert shown.stdout.startswith("# shop")
-    assert "Fix crash when adding an empty item" not in shown.stdout or "[fix, shop]" in shown.stdout
-    assert "[fix, shop]" in shown.stdout and "## Its main parts" in shown.stdout
+    assert shown.stdout.startswith("# shop") and "## Its main parts" in shown.stdout
+    # The fix is headed by the developer's subject, filed under its kind and area, and explained by
+    # the (fake) model's checked sentence about the file it changed.
+    lines = shown.stdout.splitlines()
+    fix = next(i for i, line in enumerate(lines) if "Fix crash when adding an empty item" in line)
+    assert "[fix, shop] Ada Lovelace: Fix crash when adding an empty item" in lines[fix]
+    assert lines[fix].endswith(f" [{DEVELOPER}]")
+    assert lines[fix + 1] == f"  - {md('This part handles cart.py.')} [{MODEL}]"
     again = run_cli("narrate", sample_repo.working_tree_dir, home=home)
     assert "0 model calls" in again.stdout
 
@@ -75,9 +83,12 @@ def test_model_that_fails_to_load_keeps_the_cache(sample_repo, tmp_path):
     broken = run_cli("narrate", sample_repo.working_tree_dir, "--model", str(tmp_path / "missing-model"), home=home)
     assert_one_line_error(broken, "could not load model")
     after = run_cli("show", sample_repo.working_tree_dir, home=home).stdout
-    for line in before.splitlines():
-        if "Fix crash" in line:
-            assert line.split(": ", 1)[-1] in after
+    # What the model wrote before (the fake's "This part handles ..." sentences) is all still shown.
+    written = [line.split(" [", 1)[0].split(": ")[-1].strip(" -") for line in before.splitlines()
+               if f"[{MODEL}" in line]
+    assert len(written) >= 3 and all(text.startswith("This part handles ") for text in written), before
+    assert all(text in after for text in written), after
+    assert after.count("This part handles ") >= before.count("This part handles ")
 
 
 def test_show_before_narrate_says_so(sample_repo, tmp_path):

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
+from db.store import Store
 from narrator.service import NarratorService
 from narrator.settings import load_settings
 
@@ -46,3 +50,82 @@ def test_killed_worker_is_marked_interrupted_and_resumes(sample_repo, tmp_path, 
 
     run_job(clean.settings, clean.store.create_job(clean_repo.id, "narrate", {"commits": 30}))
     assert service.store.count_narratives(repo.id) == clean.store.count_narratives(clean_repo.id)
+
+
+# --- the command line and the worker as processes -------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+INTERRUPTED = "interrupted: finished narratives are kept; run the same command again to resume"
+
+
+def cli_env(home: Path, model: str = "fake") -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CODE_NARRATOR_")}
+    env.update(CODE_NARRATOR_HOME=str(home), CODE_NARRATOR_MODEL=model, CODE_NARRATOR_ADAPTER="none",
+               HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
+    return env
+
+
+def narrate_cli(repo, db: str, home: Path, model: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "narrator", "narrate", str(repo.working_tree_dir), "--db", db,
+                             "--model", model], cwd=ROOT, env=cli_env(home, model), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def running_job(db: str):
+    """The CLI's job once it is running and has narrated something (so it is mid-way)."""
+    def find():
+        store = Store(db)
+        try:
+            rows = store.list_jobs()
+            return rows[0] if rows and rows[0].status == "running" and rows[0].done >= 1 else None
+        finally:
+            store.close()
+    return wait_for(find)
+
+
+def test_a_job_that_fails_before_it_runs_ends_failed_and_the_worker_moves_on(sample_repo, tmp_path):
+    home = tmp_path / "home"
+    service = NarratorService(load_settings(home=home, model="fake", adapter="none"))
+    repo = service.add_repository(str(sample_repo.working_tree_dir))
+    bad = service.store.create_job(repo.id, "narrate", {"commits": "many"})  # run_job raises before 'running'
+    good = service.store.create_job(repo.id, "narrate", {"commits": 2})
+    result = subprocess.run([sys.executable, "-m", "narrator", "worker", str(bad)], cwd=ROOT, capture_output=True,
+                            env={**cli_env(home), "CODE_NARRATOR_DB": service.settings.db_url}, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    failed = service.store.get_job(bad)
+    assert failed.status == "failed" and failed.finished_at is not None
+    assert failed.error == "ValueError: invalid literal for int() with base 10: 'many'"
+    assert service.store.get_job(good).status == "done", "the worker went on with the next queued job"
+
+
+def test_ctrl_c_during_narrate_leaves_an_interrupted_job_that_resumes(sample_repo, tmp_path):
+    home, db = tmp_path / "home", f"sqlite:///{tmp_path}/cache.db"
+    process = narrate_cli(sample_repo, db, home, "fake:0.5")
+    job = running_job(db)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    # One line after the progress bar, no traceback.
+    assert "Traceback" not in stderr and stderr.endswith("\n" + INTERRUPTED + "\n") and stderr.count(INTERRUPTED) == 1
+    interrupted = Store(db).get_job(job.id)
+    assert interrupted.status == "interrupted" and interrupted.finished_at is not None
+
+    service = NarratorService(load_settings(home=home, db_url=db, model="fake", adapter="none"))
+    assert [j.id for j in service.resume_interrupted()] == [job.id], "resumed like a job whose worker was killed"
+    wait_for(lambda: service.job(job.id).status == "done", timeout=120)
+
+
+def test_a_killed_cli_run_is_marked_interrupted_when_the_next_one_starts(sample_repo, tmp_path):
+    home, db = tmp_path / "home", f"sqlite:///{tmp_path}/cache.db"
+    process = narrate_cli(sample_repo, db, home, "fake:0.5")
+    job = running_job(db)
+    process.kill()
+    process.communicate(timeout=60)
+    assert Store(db).get_job(job.id).status == "running", "nobody was left to record the kill"
+
+    again = narrate_cli(sample_repo, db, home, "fake")
+    _, stderr = again.communicate(timeout=120)
+    assert again.returncode == 0, stderr
+    stale = Store(db).get_job(job.id)
+    assert stale.status == "interrupted" and "ended at step" in stale.error
+    assert Store(db).list_jobs()[0].status == "done"

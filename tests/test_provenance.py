@@ -18,6 +18,7 @@ from narrator.backends import FakeBackend
 from narrator.commits import cut_patch, recent_commits
 from narrator.narrate import Budget, narrate_repository
 from narrator.service import NarratorService
+from narrator.text import markdown_text as md  # show escapes what it quotes as Markdown
 from tests.conftest import START, commit_files
 
 PYPROJECT = '[project]\nname = "pagesmith"\nversion = "{version}"\ndescription = "Static site builder for small teams"\n'
@@ -37,6 +38,7 @@ Pagesmith builds static websites from Markdown templates, so a small team can pu
 
 Run the installer.
 """
+DEV = md("developer's message")
 README_PROSE = ("Pagesmith builds static websites from Markdown templates, so a small team can publish "
                 "documentation without a web developer.")
 APP = 'def build(site):\n    """Build every page of the site."""\n    return [render(p) for p in site]\n'
@@ -183,11 +185,11 @@ def test_a_release_is_told_by_its_version_tag_and_changelog_lines_without_the_mo
     assert any("shipped two releases (2.7.1 and 2.7.2)" in line.text for line in digest.summary)
 
     shown = _show(settings, project["path"], capsys, "--period", "30d")
-    assert "- **2.7.1** (2026-11-10, " in shown
+    assert f"- **{md('2.7.1')}** (2026-11-10, " in shown
     for note in NOTES:
         # Once under the release in the digest, once under the change in the list.
-        assert shown.count(f"  - {note} [release notes]") == 2
-    assert "[release 2.7.1, (top level)]" in _change_block(shown, release.short_sha)[0]
+        assert shown.count(f"  - {md(note)} [release notes]") == 2
+    assert f"[{md('release 2.7.1')}, {md('(top level)')}]" in _change_block(shown, release.short_sha)[0]
 
 
 def test_a_release_without_changelog_lines_says_it_added_no_notes(project, settings, capsys):
@@ -199,7 +201,7 @@ def test_a_release_without_changelog_lines_says_it_added_no_notes(project, setti
 
     shown = _show(settings, project["path"], capsys, "--period", "30d")
     digest_part = shown.split("### Releases", 1)[1].split("###", 1)[0]
-    assert "- **2.7.2** (2026-11-11, " in digest_part
+    assert f"- **{md('2.7.2')}** (2026-11-11, " in digest_part
     assert "No release notes in this commit: see the project's changelog." in digest_part
     assert _change_block(shown, bare.short_sha)[1] == (
         "  - This release added no notes of its own: see the project's changelog or release page.")
@@ -219,7 +221,7 @@ def test_conventional_prefixes_become_the_category_and_scope_not_the_headline(pr
 
     shown = _show(settings, project["path"], capsys)
     head = _change_block(shown, feat.short_sha)[0]
-    assert head.endswith(": Support nested templates [developer's message]")
+    assert head.endswith(f": Support nested templates [{DEV}]")
     assert "[feature, src \u00b7 parser]" in head
     # The prefix is never a headline: it appears only quoted as the developer's subject in the evidence.
     assert not any("feat(parser):" in line for line in shown.splitlines() if "Evidence:" not in line)
@@ -247,8 +249,8 @@ def test_an_advisory_id_makes_a_security_fix_named_once(project, settings, capsy
 
     shown = _show(settings, project["path"], capsys, "--period", "30d")
     security = shown.split("### Security fixes", 1)[1].split("###", 1)[0]
-    assert f"- {CVE_SUBJECT} [developer's message] ({cve.short_sha})" in security
-    assert "advisories CVE-2025-66471" in _change_block(shown, cve.short_sha)[-1]
+    assert f"- {md(CVE_SUBJECT)} [{DEV}] ({cve.short_sha})" in security
+    assert f"advisories {md('CVE-2025-66471')}" in _change_block(shown, cve.short_sha)[-1]
 
 
 # --- 4. merges of pull requests -----------------------------------------------------------------
@@ -317,7 +319,7 @@ def test_an_uninformative_subject_is_headed_by_the_models_diff_summary_labelled_
 
     shown = _show(settings, project["path"], capsys)
     block = _change_block(shown, wip.short_sha)
-    assert block[0].endswith(f": {WIP_ANSWER} [summary written by the model from the diff]")
+    assert block[0].endswith(f": {md(WIP_ANSWER)} [summary written by the model from the diff]")
     assert block[-1].startswith("  - Evidence: ") and "developer's subject \u201cwip\u201d" in block[-1]
     assert block[-1].endswith(" [git facts]")
 
@@ -340,7 +342,7 @@ def test_a_git_facts_headline_does_not_break_the_digest_or_show(settings, tmp_pa
     digest = service.digest(handle.id, "30d")
     assert digest.counts["changes"] == 11
     shown = _show(settings, Path(repo.working_tree_dir), capsys, "--period", "30d")
-    assert _change_block(shown, sha["fix"][:8])[0].endswith(": Changed 1 file, +3/-0 lines in src. [git facts]")
+    assert _change_block(shown, sha["fix"][:8])[0].endswith(f": {md('Changed 1 file, +3/-0 lines in src.')} [git facts]")
 
 
 # --- 6. the project's own description -----------------------------------------------------------
@@ -357,9 +359,9 @@ def test_package_metadata_then_the_readme_prose_describe_the_project(project, se
     shown = _show(settings, project["path"], capsys)
     about = shown.split("## What this software does", 1)[1].split("## Its main parts", 1)[0]
     package_line, readme_line = [line for line in about.splitlines() if line.strip()][:2]
-    assert package_line.startswith("Static site builder for small teams. [package description (")
-    assert "pyproject.toml" in package_line
-    assert readme_line.startswith(README_PROSE + " [README")
+    assert package_line.startswith(md("Static site builder for small teams.") + " [package description \\(")
+    assert md("pyproject.toml") in package_line
+    assert readme_line.startswith(md(README_PROSE) + " [README")
 
 
 def test_a_package_json_description_comes_before_the_readme(settings, tmp_path, capsys):
@@ -376,8 +378,8 @@ def test_a_package_json_description_comes_before_the_readme(settings, tmp_path, 
         ("A command line tool that sorts a folder of photos into one folder per day.", "readme")]
     assert "package.json" in descriptions[0].label
     shown = _show(settings, Path(repo.working_tree_dir), capsys)
-    assert "Renames holiday photos by the date they were taken. [package description (" in shown
-    assert "A command line tool that sorts a folder of photos into one folder per day. [README" in shown
+    assert md("Renames holiday photos by the date they were taken.") + " [package description \\(" in shown
+    assert md("A command line tool that sorts a folder of photos into one folder per day.") + " [README" in shown
 
 
 def test_description_labels_name_the_file_they_were_read_from(project):
@@ -408,7 +410,7 @@ def test_a_model_sentence_that_contradicts_the_subject_is_dropped(settings, tmp_
     shown = _show(settings, Path(repo.working_tree_dir), capsys)
     assert "release drafter branch" not in shown.lower()
     block = _change_block(shown, drop[:8])
-    assert block[0].endswith(f": {DROP_SUBJECT} [developer's message]")
+    assert block[0].endswith(f": {DROP_SUBJECT} [{DEV}]")
     assert len(block) == 2 and block[1].startswith("  - Evidence: ")
 
 
@@ -418,7 +420,7 @@ def test_a_model_sentence_that_agrees_is_kept_and_labelled(project, settings, ca
     assert (drop.explanation.text, drop.explanation.source) == (AGREEING, "model")
     assert drop.explanation.label == "written by the model (checked)"
     shown = _show(settings, project["path"], capsys)
-    assert _change_block(shown, drop.short_sha)[1] == f"  - {AGREEING} [written by the model (checked)]"
+    assert _change_block(shown, drop.short_sha)[1] == f"  - {md(AGREEING)} [{md('written by the model (checked)')}]"
 
 
 # --- 8. provenance markers in show, and its periods ---------------------------------------------
@@ -428,9 +430,9 @@ def test_show_puts_each_marker_on_its_own_kind_of_line(project, settings, capsys
     sha, changes = project["sha"], project["changes"]
     shown = _show(settings, project["path"], capsys)
     speed, drop, wip = changes[sha["speed"]], changes[sha["drop"]], changes[sha["wip"]]
-    assert _change_block(shown, speed.short_sha)[0].endswith(": Speed up page rendering [developer's message]")
-    assert _change_block(shown, drop.short_sha)[1].endswith("[written by the model (checked)]")
-    assert _line(shown, README_PROSE).endswith("]") and f"{README_PROSE} [README" in shown
+    assert _change_block(shown, speed.short_sha)[0].endswith(f": Speed up page rendering [{DEV}]")
+    assert _change_block(shown, drop.short_sha)[1].endswith(f"[{md('written by the model (checked)')}]")
+    assert _line(shown, md(README_PROSE)).endswith("]") and f"{md(README_PROSE)} [README" in shown
     # Every change ends with its evidence from git; every digest sentence is marked as git facts.
     evidence = [line for line in shown.splitlines() if line.startswith("  - Evidence: ")]
     assert len(evidence) == len(changes) and all(line.endswith(" [git facts]") for line in evidence)
@@ -444,12 +446,12 @@ def test_show_periods(project, settings, capsys):
     assert "## What changed lately: the last 7 days with commits (5 - 11 Nov 2026)" in week
     month = _show(settings, project["path"], capsys, "--period", "30d")
     assert "## What changed lately: the last 30 days with commits (13 Oct - 11 Nov 2026)" in month
-    assert "In the last 30 days with commits, 1 person made 10 changes across 4 areas. [git facts]" in month
+    assert md("In the last 30 days with commits, 1 person made 10 changes across 4 areas.") + " [git facts]" in month
     november = _show(settings, project["path"], capsys, "--period", "2026-11-01..2026-11-30")
     assert "## What changed lately: 1 - 30 Nov 2026" in november
-    assert "In the period 1 - 30 Nov 2026, 1 person made 10 changes" in november
+    assert md("In the period 1 - 30 Nov 2026, 1 person made 10 changes") in november
     quiet = _show(settings, project["path"], capsys, "--period", "2026-12-01..2026-12-31")
-    assert "No changes were recorded in the period 1 - 31 Dec 2026. [git facts]" in quiet
+    assert md("No changes were recorded in the period 1 - 31 Dec 2026.") + " [git facts]" in quiet
 
 
 @pytest.mark.parametrize("period,words", [
@@ -478,7 +480,7 @@ def test_a_message_body_explains_the_change_and_the_model_is_not_asked(project, 
     assert not any("Speed up page rendering" in text for text in project["backend"].texts())
     shown = _show(settings, project["path"], capsys)
     assert _change_block(shown, speed.short_sha)[1] == (
-        "  - Pages are now cached between builds, so a site rebuilds in half the time. [developer's message]")
+        f"  - {md('Pages are now cached between builds, so a site rebuilds in half the time.')} [{DEV}]")
 
 
 def test_a_sentence_of_filler_under_a_subject_adds_nothing_and_is_dropped():

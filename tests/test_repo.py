@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -21,6 +23,7 @@ from narrator.repo import (
     source_files,
     validate_source,
 )
+from tests.test_cli import assert_one_line_error, run_cli
 
 AUTHOR = {"GIT_AUTHOR_NAME": "Ada Lovelace", "GIT_AUTHOR_EMAIL": "ada@example.com",
           "GIT_COMMITTER_NAME": "Ada Lovelace", "GIT_COMMITTER_EMAIL": "ada@example.com"}
@@ -390,6 +393,95 @@ def test_recent_commits_of_an_empty_repository(tmp_path):
     assert recent_commits(make_repo(tmp_path / "e")) == []
 
 
+def test_recent_commits_honour_the_declared_encoding(tmp_path):
+    root = tmp_path / "latin"
+    repo = make_repo(root)
+    write(root, "menu.txt", "coffee\n")
+    repo.git.add("-A")
+    (tmp_path / "message").write_bytes(b"Serve caf\xe9\n\nThe caf\xe9 opens at nine.\n")
+    # git records the bytes as given and declares them: the commit has an 'encoding ISO-8859-1' header.
+    subprocess.run(["git", "-c", "i18n.commitEncoding=ISO-8859-1", "commit", "-q", "-F", str(tmp_path / "message")],
+                   cwd=root, check=True, env={**os.environ, **{k.encode(): v.encode() for k, v in AUTHOR.items()},
+                                              b"GIT_AUTHOR_NAME": b"Ren\xe9 Descartes"})
+    assert b"\nencoding ISO-8859-1\n" in repo.git.cat_file("commit", "HEAD", stdout_as_string=False)
+    (commit,) = recent_commits(repo)
+    assert commit.subject == "Serve café"
+    assert commit.message == "Serve café\n\nThe café opens at nine."
+    assert commit.author == "René Descartes"
+
+
+# ---------------------------------------------------------------------------------------------
+# Shallow clones and damaged repositories
+
+
+@pytest.fixture
+def shallow(tmp_path) -> tuple[Path, git.Repo]:
+    """(a five-commit repository, its clone with the newest three only, as CI checkouts make)."""
+    root = tmp_path / "full"
+    repo = make_repo(root)
+    for day in range(1, 6):
+        write(root, "app.py", "".join(f"step_{n} = {n}\n" for n in range(day)))
+        commit_all(repo, f"Add step {day}", day)
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "3", f"file://{root}", str(clone)], check=True)
+    return clone, repo
+
+
+def test_a_shallow_clone_keeps_its_boundary_commit_without_inventing_changes(shallow, tmp_path):
+    clone, full = shallow
+    repo = open_repository(str(clone), tmp_path / "clones")
+    assert repo_mod.is_shallow(repo) and not repo_mod.is_shallow(full)
+    commits = recent_commits(repo)
+    assert [c.subject for c in commits] == ["Add step 5", "Add step 4", "Add step 3"]
+    newest, _, oldest = commits
+    assert not newest.parent_missing and [f.path for f in newest.files] == ["app.py"]
+    assert "+step_4 = 4" in newest.patch
+    # Its parent is not in the clone: no claim that it added every file, and it is no root commit.
+    assert oldest.parent_missing and oldest.files == () and oldest.patch == ""
+    assert not oldest.is_root and oldest.parents == (full.commit("HEAD~3").hexsha,)
+
+
+def test_shallow_at_checks_a_stored_folder(shallow, tmp_path):
+    clone, full = shallow
+    assert repo_mod.shallow_at(str(clone))
+    assert not repo_mod.shallow_at(full.working_tree_dir)
+    assert not repo_mod.shallow_at(str(tmp_path / "gone"))
+    assert not repo_mod.shallow_at(None)
+
+
+def test_narrate_and_show_a_shallow_clone(shallow, tmp_path):
+    clone, _ = shallow
+    home, db = tmp_path / "home", f"sqlite:///{tmp_path / 'cache.sqlite'}"
+    result = run_cli("narrate", str(clone), "--model", "fake", "--db", db, home=home)
+    assert result.returncode == 0, result.stderr
+    shown = run_cli("show", str(clone), "--db", db, home=home)
+    assert shown.returncode == 0, shown.stderr
+    assert "Partial history: this is a shallow clone; older commits are not in it." in shown.stdout
+    assert "Add step 3" in shown.stdout and "Add step 5" in shown.stdout
+
+
+@pytest.mark.parametrize("target, damage", [("HEAD:app.py", "overwrite"), ("HEAD~1:app.py", "delete"),
+                                            ("HEAD^{tree}", "delete"), ("HEAD~1", "overwrite"),
+                                            ("HEAD", "delete")])
+def test_a_damaged_repository_gives_one_line(target, damage, tmp_path):
+    root = tmp_path / "damaged"
+    repo = make_repo(root)
+    for day in (1, 2, 3):
+        write(root, "app.py", f"answer = {day}\n")
+        commit_all(repo, f"Answer {day}", day)
+    sha = repo.git.rev_parse(target)
+    loose = root / ".git" / "objects" / sha[:2] / sha[2:]
+    loose.chmod(0o644)
+    if damage == "delete":
+        loose.unlink()
+    else:
+        loose.write_bytes(b"not a zlib stream\n")
+    result = run_cli("narrate", str(root), "--model", "fake", "--db", f"sqlite:///{tmp_path / 'c.sqlite'}",
+                     home=tmp_path / "home")
+    assert result.returncode == 1
+    assert_one_line_error(result, "could not read", "damaged")
+
+
 # ---------------------------------------------------------------------------------------------
 # cut_patch
 
@@ -438,3 +530,30 @@ def test_cut_patch_names_every_omitted_file_count():
     assert approx_tokens(cut) <= 60
     assert note is not None and "and " in note and "others" in note
     assert cut_patch(sections, max_tokens=0)[0] == ""
+
+
+def test_a_shallow_boundary_commit_is_never_sent_to_the_model(tmp_path, monkeypatch):
+    root = tmp_path / "full"
+    repo = make_repo(root)
+    for day, subject in enumerate(["Start", "wip", "Add the report", "Add the chart"], start=1):
+        write(root, "app.py", f"value = {day}\n")
+        commit_all(repo, subject, day)
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "3", f"file://{root}", str(clone)], check=True)
+    boundary = git.Repo(clone).git.rev_parse("HEAD~2")  # "wip": uninformative, but with no diff to read
+
+    from narrator.backends import FakeBackend
+    from narrator.narrate import Budget, narrate_repository
+    from narrator.service import NarratorService
+    from narrator.settings import load_settings
+
+    monkeypatch.setenv("CODE_NARRATOR_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CODE_NARRATOR_MODEL", "fake")
+    settings = load_settings()
+    service = NarratorService(settings)
+    view = service.add_repository(str(clone))
+    narrate_repository(settings, service.store, view.id, Budget(), FakeBackend())
+    told = {sha for kind in ("commit", "headline") for sha in service.store.latest_narratives(view.id, kind)}
+    assert boundary not in told
+    change = next(c for c in service.changes(view.id) if c.sha == boundary)
+    assert change.headline.text.lower() == "wip" and service.repository(view.id).shallow

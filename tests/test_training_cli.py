@@ -56,6 +56,31 @@ def data_dir(tmp_path_factory) -> Path:
     return folder
 
 
+def test_train_flags_read_their_defaults_and_choices_from_train_config(monkeypatch):
+    from dataclasses import fields
+    from typing import get_args
+
+    from training.__main__ import build_parser
+    from training.config import LoraSettings, OptimizerName, Quant, SchedulerName
+
+    def parsed():
+        return build_parser().parse_args(["train", "--data", "d", "--out", "o"])
+
+    args, config = parsed(), TrainConfig(data="d", out="o")
+    for field in fields(TrainConfig):
+        if field.name not in ("lora", "resume"):
+            assert getattr(args, field.name) == getattr(config, field.name), field.name
+    assert LoraSettings(**{f.name: getattr(args, f"lora_{f.name}") for f in fields(LoraSettings)}) == config.lora
+    actions = {a.dest: a for a in build_parser()._subparsers._group_actions[0].choices["train"]._actions}
+    assert tuple(actions["quant"].choices) == get_args(Quant)
+    assert tuple(actions["optimizer"].choices) == get_args(OptimizerName)
+    assert tuple(actions["scheduler"].choices) == get_args(SchedulerName)
+    # One place for each default: changing the dataclass changes the flag.
+    monkeypatch.setattr(TrainConfig.__dataclass_fields__["batch_size"], "default", 7)
+    monkeypatch.setattr(LoraSettings.__dataclass_fields__["r"], "default", 3)
+    assert (parsed().batch_size, parsed().lora_r) == (7, 3)
+
+
 @pytest.mark.parametrize("args, message", [
     (["train", "--data", "/no/such/data", "--out", "/tmp/x"], "error: No such data folder: /no/such/data"),
     (["train", "--data", ".", "--out", "/tmp/x", "--ratio", "1.5"], "error: Bad training setting: ratio must be between 0 and 1, not 1.5"),

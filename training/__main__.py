@@ -39,6 +39,7 @@ _TRAIN_FLAGS = (
     ("--eval-examples", "eval_examples", "validation examples per task"),
     ("--save-every", "save_every", "checkpoint every N steps (0: none)"),
     ("--max-length", "max_length", None),
+    ("--max-grad-norm", "max_grad_norm", "gradient clipping norm (0 disables)"),
     ("--device", "device", "cpu or cuda (default: cuda when present)"),
     ("--threads", "threads", "CPU threads (default: one per core; fewer on a busy machine)"),
     ("--db", "db_url", "database URL for run records (default: the project database)"),

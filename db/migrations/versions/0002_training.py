@@ -1,4 +1,4 @@
-"""Training history: training_runs and training_metrics (``training/records.py``).
+"""Training history: training_runs and training_metrics (the tables are now in ``db/models.py``).
 
 Revision ID: 0002
 Revises: 0001

@@ -23,19 +23,21 @@ depends_on: str | Sequence[str] | None = None
 
 Timestamp = sa.DateTime(timezone=True)
 
-jobs = sa.table(
-    "jobs",
-    sa.column("id", sa.Integer()), sa.column("repo_id", sa.Integer()), sa.column("kind", sa.String()),
-    sa.column("status", sa.String()), sa.column("params", sa.JSON()), sa.column("done", sa.Integer()),
-    sa.column("total", sa.Integer()), sa.column("message", sa.Text()), sa.column("error", sa.Text()),
-    sa.column("pid", sa.Integer()), sa.column("created_at", Timestamp), sa.column("started_at", Timestamp),
-    sa.column("updated_at", Timestamp), sa.column("finished_at", Timestamp),
+# The tables as this revision sees them (not the models, which move on with later revisions).
+_meta = sa.MetaData()
+jobs = sa.Table(
+    "jobs", _meta,
+    sa.Column("id", sa.Integer(), primary_key=True), sa.Column("repo_id", sa.Integer()), sa.Column("kind", sa.String()),
+    sa.Column("status", sa.String()), sa.Column("params", sa.JSON()), sa.Column("done", sa.Integer()),
+    sa.Column("total", sa.Integer()), sa.Column("message", sa.Text()), sa.Column("error", sa.Text()),
+    sa.Column("pid", sa.Integer()), sa.Column("created_at", Timestamp), sa.Column("started_at", Timestamp),
+    sa.Column("updated_at", Timestamp), sa.Column("finished_at", Timestamp),
 )
-runs = sa.table(
-    "training_runs",
-    sa.column("id", sa.Integer()), sa.column("job_id", sa.Integer()), sa.column("status", sa.String()),
-    sa.column("step", sa.Integer()), sa.column("error", sa.Text()), sa.column("pid", sa.Integer()),
-    sa.column("created_at", Timestamp), sa.column("updated_at", Timestamp), sa.column("finished_at", Timestamp),
+runs = sa.Table(
+    "training_runs", _meta,
+    sa.Column("id", sa.Integer(), primary_key=True), sa.Column("job_id", sa.Integer()), sa.Column("status", sa.String()),
+    sa.Column("step", sa.Integer()), sa.Column("error", sa.Text()), sa.Column("pid", sa.Integer()),
+    sa.Column("created_at", Timestamp), sa.Column("updated_at", Timestamp), sa.Column("finished_at", Timestamp),
 )
 
 

@@ -1,0 +1,47 @@
+"""The one first-line helper and the command-line wrapper around every entry point."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from db.errors import StoreError, first_line
+from narrator.errors import NarratorError, run_command
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_first_line_takes_the_first_non_empty_line_and_cuts_it():
+    assert first_line(ValueError("\n\n  bad value  \nsecond line")) == "bad value"
+    assert first_line(KeyError()) == "KeyError"
+    assert first_line(RuntimeError("boom"), with_type=True) == "RuntimeError: boom"
+    assert first_line("x" * 500, limit=10) == "x" * 9 + "…"
+    assert first_line("plain text\nmore") == "plain text"
+
+
+def test_every_user_error_becomes_one_line_and_exit_1(capsys):
+    def fail(error):
+        def command():
+            raise error
+        return command
+
+    for error in (NarratorError("no such folder\nsecond"), StoreError("the database is damaged")):
+        assert run_command(fail(error)) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("error: ") and "second" not in err
+
+
+def test_a_closed_pipe_ends_quietly():
+    # `show | head -1`: the reader leaves early; no BrokenPipeError traceback.
+    code = ("import sys; sys.path.insert(0, '.');\n"
+            "from narrator.errors import run_command\n"
+            "def command():\n"
+            "    for _ in range(100000):\n"
+            "        print('line of output')\n"
+            "    return 0\n"
+            "sys.exit(run_command(command))\n")
+    shell = f"{sys.executable} -c \"{code}\" | head -1"
+    result = subprocess.run(["bash", "-c", shell], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.stdout == "line of output\n"
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr

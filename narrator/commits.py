@@ -17,7 +17,8 @@ from datetime import datetime
 
 import git
 
-from narrator.repo import read_object, reading, shallow_boundary, skip_reason_for_path
+from narrator.files import skip_reason_for_path
+from narrator.repo import read_object, reading, shallow_boundary
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from narrator import facts, prompts
 # clean_reference: the name evaluation has always used for the shared docstring cleaning.
 from narrator.docstrings import clean_docstring as clean_reference, strip_python_docstring
 from narrator.faithful import check
-from narrator.repo import language_of
+from narrator.files import language_of
 from narrator.subjects import read_subject
 
 if TYPE_CHECKING:

@@ -23,10 +23,10 @@ from db.store import Store, cache_key
 from narrator import changes, facts, project, prompts
 from narrator.backends import Backend, describe, make_backend
 from narrator.commits import CommitInfo, cut_patch, recent_commits
-from narrator.errors import NarratorError, UserError
+from narrator.errors import NarratorError
 from narrator.faithful import CHECK_VERSION, check
-from narrator.repo import (SourceFile, open_repository, scan_source_files,
-                           skipped_summary)
+from narrator.files import SourceFile, scan_source_files, skipped_summary
+from narrator.repo import open_repository
 from narrator.settings import Settings
 from narrator.units import Unit, cut_units
 

@@ -17,7 +17,7 @@ from typing import Iterator
 
 import tree_sitter
 
-from narrator.repo import SourceFile
+from narrator.files import SourceFile
 
 
 @dataclass(frozen=True)

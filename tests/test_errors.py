@@ -45,3 +45,17 @@ def test_a_closed_pipe_ends_quietly():
     result = subprocess.run(["bash", "-c", shell], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.stdout == "line of output\n"
     assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+
+
+def test_a_bad_commit_count_is_one_usage_line(capsys):
+    import pytest
+
+    from narrator.__main__ import main
+
+    assert main(["narrate", ".", "--commits", "-1"]) == 2
+    assert capsys.readouterr().err == "error: --commits must be zero or more\n"
+    with pytest.raises(SystemExit) as exit_:
+        main(["narrate", ".", "--commits", "abc"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.strip().splitlines()[-1].endswith("invalid int value: 'abc'")

@@ -19,7 +19,8 @@ import pytest
 from narrator import repo as repo_mod
 from narrator.commits import recent_commits
 from narrator.errors import RepoError
-from narrator.repo import is_shallow, open_repository, scan_source_files, shallow_at
+from narrator.files import scan_source_files
+from narrator.repo import is_shallow, open_repository, shallow_at
 from tests.test_cli import run_cli
 
 HOOKS = ("applypatch-msg", "pre-applypatch", "post-applypatch", "pre-commit", "pre-merge-commit",

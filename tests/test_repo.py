@@ -15,14 +15,8 @@ import pytest
 from narrator import repo as repo_mod
 from narrator.errors import RepoError
 from narrator.commits import approx_tokens, cut_patch, recent_commits
-from narrator.repo import (
-    open_repository,
-    repository_name,
-    scan_source_files,
-    skipped_summary,
-    source_files,
-    validate_source,
-)
+from narrator.files import scan_source_files, skipped_summary, source_files
+from narrator.repo import open_repository, repository_name, validate_source
 from tests.test_cli import assert_one_line_error, run_cli
 
 AUTHOR = {"GIT_AUTHOR_NAME": "Ada Lovelace", "GIT_AUTHOR_EMAIL": "ada@example.com",
@@ -557,3 +551,15 @@ def test_a_shallow_boundary_commit_is_never_sent_to_the_model(tmp_path, monkeypa
     assert boundary not in told
     change = next(c for c in service.changes(view.id) if c.sha == boundary)
     assert change.headline.text.lower() == "wip" and service.repository(view.id).shallow
+
+
+def test_a_symlink_out_of_the_repository_is_skipped_never_read(tmp_path):
+    root = tmp_path / "links"
+    repo = make_repo(root)
+    write(root, "app.py", "def main():\n    return 1\n")
+    os.symlink("/etc/passwd", root / "passwords.py")
+    commit_all(repo, "Add the app and a link", 1)
+    scan = scan_source_files(repo)
+    assert [f.path for f in scan.files] == ["app.py"]
+    assert scan.skipped == {"symlink": ("passwords.py",)}
+    assert all("root:" not in f.text for f in scan.files)

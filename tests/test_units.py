@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from narrator.repo import SourceFile, language_of
+from narrator.files import SourceFile, language_of
 from narrator.units import Unit, cut_units
 
 

@@ -23,7 +23,8 @@ from typing import Iterator
 from narrator import prompts
 from narrator.errors import RepoError
 from narrator.commits import CommitInfo, recent_commits
-from narrator.repo import SourceFile, language_of, open_repository, source_files
+from narrator.files import SourceFile, language_of, source_files
+from narrator.repo import open_repository
 from narrator.docstrings import clean_docstring
 from training.cleaning import Filters, code_problem, commit_problem, summary_problem
 from training.errors import DataError

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -96,6 +97,7 @@ class Repository(Base):
     head_sha: Mapped[str | None] = mapped_column(String(64))
     added_at: Mapped[datetime] = mapped_column(default=utc_now)
     narrated_at: Mapped[datetime | None]
+    shallow: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Narrative(Base):
@@ -233,6 +235,8 @@ class RepositoryRow:
     added_at: datetime
     narrated_at: datetime | None
     """When a narration job last finished for this repository."""
+    shallow: bool = False
+    """Whether the last scan read a shallow clone (``git clone --depth N``): its history is partial."""
 
 
 @dataclass(frozen=True)

@@ -288,17 +288,19 @@ class Store(TrainingRecords):
 
     # --- repositories -------------------------------------------------------------------------
 
-    def upsert_repository(self, source: str, name: str, local_path: str, head_sha: str | None) -> int:
+    def upsert_repository(self, source: str, name: str, local_path: str, head_sha: str | None,
+                          shallow: bool = False) -> int:
         """Id of the repository with ``source``, added or updated in place."""
         for attempt in range(2):
             try:
                 with self.session(write=True) as s:
                     repo = s.scalar(select(Repository).where(Repository.source == source))
                     if repo is None:
-                        repo = Repository(source=source, name=name, local_path=local_path, head_sha=head_sha)
+                        repo = Repository(source=source, name=name, local_path=local_path, head_sha=head_sha,
+                                          shallow=shallow)
                         s.add(repo)
                     else:
-                        repo.name, repo.local_path, repo.head_sha = name, local_path, head_sha
+                        repo.name, repo.local_path, repo.head_sha, repo.shallow = name, local_path, head_sha, shallow
                     s.flush()
                     return repo.id
             except IntegrityError:

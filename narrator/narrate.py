@@ -26,7 +26,7 @@ from narrator.commits import CommitInfo, cut_patch, recent_commits
 from narrator.errors import NarratorError
 from narrator.faithful import CHECK_VERSION, check
 from narrator.files import SourceFile, scan_source_files, skipped_summary
-from narrator.repo import open_repository
+from narrator.repo import is_shallow, open_repository
 from narrator.settings import Settings
 from narrator.units import Unit, cut_units
 
@@ -454,7 +454,8 @@ def scan(settings: Settings, store: Store, repo_id: int, commit_limit: int | Non
     scanned = scan_source_files(repo)
     files = list(scanned.files)
     commits = recent_commits(repo, limit=commit_limit)
-    store.upsert_repository(repo_row.source, repo_row.name, str(repo.working_tree_dir or repo.git_dir), repo.head.commit.hexsha)
+    store.upsert_repository(repo_row.source, repo_row.name, str(repo.working_tree_dir or repo.git_dir),
+                            repo.head.commit.hexsha, shallow=is_shallow(repo))
     rows = {c.sha: commit_row(c) for c in commits}
     store.upsert_commits(repo_id, list(rows.values()))
     units_by_file = {f.path: cut_units(f) for f in files}

@@ -228,17 +228,6 @@ def shallow_boundary(repo: git.Repo) -> frozenset[str]:
         return frozenset()
 
 
-def shallow_at(folder: str | None) -> bool:
-    """``is_shallow`` of the repository in ``folder``; False when it is gone or no repository."""
-    if not folder or not Path(folder).is_dir():
-        return False
-    try:
-        with _harden(git.Repo(folder), network=False) as repo:
-            return is_shallow(repo)
-    except (InvalidGitRepositoryError, NoSuchPathError, GitCommandError, OSError):
-        return False
-
-
 def _clone_or_update(url: str, clone_dir: Path, timeout: float) -> git.Repo:
     target = clone_dir / _clone_folder_name(url)
     if target.exists():

@@ -1,7 +1,7 @@
 """The service layer: everything the dashboard (and ``narrator show``) may ask for.
 
 Pages call only this module. It reads the cache and starts background jobs; it never loads a model
-and never runs git beyond validating a new repository and asking whether one is a shallow clone.
+and never runs git beyond validating and opening a new repository.
 Views are frozen dataclasses, so a page cannot change what it was given.
 """
 
@@ -19,7 +19,7 @@ from narrator.provenance import Said
 from narrator.backends import describe
 from narrator.errors import NarratorError
 from narrator.narrate import file_hash, module_hash
-from narrator.repo import open_repository, repository_name, shallow_at, validate_source
+from narrator.repo import is_shallow, open_repository, repository_name, validate_source
 from narrator.settings import Settings
 
 
@@ -36,7 +36,7 @@ class RepoView:
     added_at: datetime
     narrated_at: datetime | None
     shallow: bool = False
-    """A shallow clone (``git clone --depth N``): its history is partial (checked when viewed)."""
+    """A shallow clone (``git clone --depth N``) when last read: its history is partial."""
 
     @property
     def folder_gone(self) -> bool:
@@ -171,8 +171,7 @@ def _facts_of(view: CommitView) -> CommitFacts:
 
 
 def _repo_view(row) -> RepoView:
-    return RepoView(row.id, row.name, row.source, row.head_sha, row.added_at, row.narrated_at,
-                    shallow=shallow_at(row.local_path))
+    return RepoView(row.id, row.name, row.source, row.head_sha, row.added_at, row.narrated_at, shallow=row.shallow)
 
 
 def _job_view(row) -> JobView:
@@ -241,7 +240,8 @@ class NarratorService:
             return _repo_view(existing)
         repo = open_repository(source, self.settings.clone_dir)
         repo_id = self.store.upsert_repository(source, repository_name(source),
-                                               str(repo.working_tree_dir or repo.git_dir), repo.head.commit.hexsha)
+                                               str(repo.working_tree_dir or repo.git_dir), repo.head.commit.hexsha,
+                                               shallow=is_shallow(repo))
         return self.repository(repo_id)
 
     # --- narratives -----------------------------------------------------------------------------

@@ -162,3 +162,16 @@ def test_a_bare_clone_and_a_detached_head_get_their_own_rows(settings, sample_re
         _, repo, _ = _narrate(settings, path, backend)
         got = set(service.store.latest_narratives(repo.id, "commit")) | set(service.store.latest_narratives(repo.id, "headline"))
         assert got == expected
+
+
+def test_migrations_0004_and_0005_go_down_and_up_again(tmp_path):
+    url = f"sqlite:///{tmp_path / 'roundtrip.db'}"
+    store = Store(url)
+    repo_id = store.upsert_repository("/src", "src", "/src", None, shallow=True)
+    store.put_narrative("k", repo_id, "unit", "t", "h", "fake", None, "v", "kept")
+    store.close()
+    command.downgrade(alembic_config(url), "0003")
+    command.upgrade(alembic_config(url), "head")
+    store = Store(url)
+    assert store.get_narrative("k", repo_id).text == "kept"
+    assert store.get_repository(repo_id).shallow is False  # the flag is set again by the next scan

@@ -20,7 +20,7 @@ from narrator import repo as repo_mod
 from narrator.commits import recent_commits
 from narrator.errors import RepoError
 from narrator.files import scan_source_files
-from narrator.repo import is_shallow, open_repository, shallow_at
+from narrator.repo import is_shallow, open_repository
 from tests.test_cli import run_cli
 
 HOOKS = ("applypatch-msg", "pre-applypatch", "post-applypatch", "pre-commit", "pre-merge-commit",
@@ -84,7 +84,6 @@ def read_like_the_narrator(source: str, clone_dir: Path) -> None:
     scan_source_files(repo)
     recent_commits(repo)
     is_shallow(repo)
-    shallow_at(str(repo.working_tree_dir or repo.git_dir))
 
 
 # Config keys naming a program git may run while reading; "{evil}" stands for the program.

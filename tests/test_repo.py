@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -435,14 +436,6 @@ def test_a_shallow_clone_keeps_its_boundary_commit_without_inventing_changes(sha
     assert not oldest.is_root and oldest.parents == (full.commit("HEAD~3").hexsha,)
 
 
-def test_shallow_at_checks_a_stored_folder(shallow, tmp_path):
-    clone, full = shallow
-    assert repo_mod.shallow_at(str(clone))
-    assert not repo_mod.shallow_at(full.working_tree_dir)
-    assert not repo_mod.shallow_at(str(tmp_path / "gone"))
-    assert not repo_mod.shallow_at(None)
-
-
 def test_narrate_and_show_a_shallow_clone(shallow, tmp_path):
     clone, _ = shallow
     home, db = tmp_path / "home", f"sqlite:///{tmp_path / 'cache.sqlite'}"
@@ -563,3 +556,25 @@ def test_a_symlink_out_of_the_repository_is_skipped_never_read(tmp_path):
     assert [f.path for f in scan.files] == ["app.py"]
     assert scan.skipped == {"symlink": ("passwords.py",)}
     assert all("root:" not in f.text for f in scan.files)
+
+
+def test_the_dashboard_says_a_shallow_history_is_partial_even_once_the_folder_is_gone(shallow, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from narrator.service import SHALLOW_NOTE, NarratorService
+    from narrator.settings import load_settings
+
+    clone, _ = shallow
+    home, db = tmp_path / "home", f"sqlite:///{tmp_path / 'cache.sqlite'}"
+    assert run_cli("narrate", str(clone), "--model", "fake", "--db", db, home=home).returncode == 0
+    monkeypatch.setenv("CODE_NARRATOR_HOME", str(home))
+    monkeypatch.setenv("CODE_NARRATOR_DB", db)
+    monkeypatch.setenv("CODE_NARRATOR_MODEL", "fake")
+    shutil.rmtree(clone)  # the flag was recorded by the scan: no git is needed to show it
+    assert NarratorService(load_settings()).repositories()[0].shallow
+    app = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+    for page, kind in (("app_pages/changes.py", "info"), ("app_pages/overview.py", "caption")):
+        at = AppTest.from_file(app, default_timeout=60).run()
+        at.switch_page(page).run()
+        assert not at.exception
+        assert any(SHALLOW_NOTE in e.value for e in getattr(at, kind)), page

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import views
 from dashboard.views import plain, show_narrative
-from narrator.service import NarratorService
+from narrator.service import SHALLOW_NOTE, NarratorService
 
 service = views.service()
 repo = views.require_repo(service)
@@ -112,5 +112,7 @@ activity = service.weekly_activity(repo.id)
 if activity:
     st.caption("Changes per week, by kind of change.")
     st.plotly_chart(views.activity_figure(activity), key="overview_activity", config={"displaylogo": False})
+    if repo.shallow:
+        st.caption(SHALLOW_NOTE)
 else:
     st.caption("No changes have been read yet.")

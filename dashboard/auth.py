@@ -4,9 +4,12 @@ Where the password comes from:
 
 - ``CODE_NARRATOR_ADMIN_PASSWORD``: the admin's choice. The dashboard hashes it when it starts
   (and again whenever the variable changes); the variable's value is never written anywhere.
-- otherwise, on the very first start, the dashboard makes one up and prints it once on its own
-  console (the standard output of the ``streamlit`` process). Later starts find the hash and print
-  nothing; to get a new password, set the variable, or delete ``admin.json`` and restart.
+- otherwise, on the very first start, one is made up and printed once on the console:
+  ``scripts/launch.sh`` does it before the server starts (``announce_password``), so it shows next to
+  the dashboard's address and in the launch log (``<home>/logs/launch.log``, readable by its owner
+  only); a dashboard started some other way does it on its first page view (the standard output of
+  the ``streamlit`` process). Later starts find the hash and print nothing; to get a new password,
+  set the variable, or delete ``admin.json`` and restart. The password itself is never stored.
 
 Managers reading the dashboard never see it; the Admin page asks for it before showing anything.
 
@@ -207,13 +210,18 @@ def check(home: Path, password: str, now: float | None = None) -> bool:
         return False
 
 
-@st.cache_resource(show_spinner=False)
-def _prepared(home: str, given: str | None) -> bool:
+def announce_password(home: Path, given: str | None) -> None:
+    """``ensure_password``, printing a newly made-up password on standard output (its only showing)."""
     made_up = ensure_password(Path(home), given)
     if made_up:
         # The one place it is ever shown: the console of whoever started the dashboard.
         print(f"Code Narrator admin password (shown only this once; set {ENV} to choose your own): {made_up}",
               flush=True)
+
+
+@st.cache_resource(show_spinner=False)
+def _prepared(home: str, given: str | None) -> bool:
+    announce_password(Path(home), given)
     return True
 
 

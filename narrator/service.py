@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 from db.store import Store
-from narrator import changes, facts, glossary, jobs, project, prompts, provenance
+from narrator import changes, facts, glossary, history, jobs, project, prompts, provenance
 from narrator.digest import CommitFacts, Digest, build_digest, choose_period
 from narrator.provenance import Said
 from narrator.backends import describe
@@ -72,6 +72,18 @@ class PartView:
     """What kind of part it is, from conventions: source code, tests, documentation, ..."""
     narrative: NarrativeView | None
     """Its description: its own README or package docstring, else the model's checked summary."""
+
+
+@dataclass(frozen=True)
+class BusyArea:
+    """An area among the most changed in a period, with what it is."""
+
+    area: str
+    changes: int
+    lines: int
+    shas: tuple[str, ...]
+    part: PartView | None
+    """Its role and description, when the area still exists at HEAD."""
 
 
 @dataclass(frozen=True)
@@ -278,25 +290,13 @@ class NarratorService:
     def overview(self, repo_id: int, period: str | tuple[date, date] | None = "7d") -> OverviewView:
         """The Overview; ``period=None`` leaves the digest out (a page that builds its own)."""
         repo = self.repository(repo_id)
-        units, by_file, file_hashes, module_hashes = self._hashes(repo_id)
+        units, by_file, _, _ = self._hashes(repo_id)
         summary = self._view(self._latest(repo_id, "overview").get(""), None)
         if summary is not None and not summary.text:
             summary = None  # the model's sentences failed the checks: nothing to add
         described = self._latest(repo_id, "description")
         descriptions = [self._view(described[t], None) for t in ("project:package", "project:readme") if t in described]
-        modules = self._latest(repo_id, "module")
-        paths_by_area: dict[str, list[str]] = defaultdict(list)
-        for path in by_file:
-            paths_by_area[facts.module_of(path)].append(path)
-        parts = []
-        for area, paths in paths_by_area.items():
-            own = described.get(f"area:{area}")
-            narrative = self._view(own, None) if own is not None else self._view(modules.get(area), module_hashes.get(area))
-            if narrative is not None and not narrative.text:
-                narrative = None
-            parts.append(PartView(area, len(paths), project.area_role(area, paths), narrative))
-        # Source code first, then the parts that say most about themselves, then by size.
-        parts.sort(key=lambda p: (p.role != "source code", p.narrative is None, -p.files, p.area))
+        parts = self.parts(repo_id)
         commits = self.store.list_commits(repo_id)
         counts = {"files": len(by_file), "units": len(units), "commits": len(commits),
                   "narratives": self.store.count_narratives(repo_id)}
@@ -345,6 +345,46 @@ class NarratorService:
         headlines, explanations = self._headlines(repo_id, wanted)
         views = [self._commit_view(c, headlines, explanations) for c in wanted]
         return build_digest([_facts_of(v) for v in views], chosen)
+
+    def parts(self, repo_id: int) -> list[PartView]:
+        """The main parts (top-level areas): source code first, then those that describe themselves."""
+        _, by_file, _, module_hashes = self._hashes(repo_id)
+        described = self._latest(repo_id, "description")
+        modules = self._latest(repo_id, "module")
+        paths_by_area: dict[str, list[str]] = defaultdict(list)
+        for path in by_file:
+            paths_by_area[facts.module_of(path)].append(path)
+        parts = []
+        for area, paths in paths_by_area.items():
+            own = described.get(f"area:{area}")
+            narrative = self._view(own, None) if own is not None else self._view(modules.get(area), module_hashes.get(area))
+            if narrative is not None and not narrative.text:
+                narrative = None
+            parts.append(PartView(area, len(paths), project.area_role(area, paths), narrative))
+        parts.sort(key=lambda p: (p.role != "source code", p.narrative is None, -p.files, p.area))
+        return parts
+
+    # --- the whole history (charts) ---------------------------------------------------------------
+
+    def chart_range(self, repo_id: int) -> tuple[date, date] | None:
+        """The default range of the charts: the last 12 months up to the newest commit."""
+        return history.default_range(self.store.list_commits(repo_id))
+
+    def activity(self, repo_id: int, by: history.By = "category", grain: history.Grain = "week",
+                 start: date | None = None, end: date | None = None) -> list[history.Point]:
+        """Changes per week or month by area or category, over every recorded commit in the range."""
+        return history.activity(self.store.list_commits(repo_id), by, grain, start, end)
+
+    def releases(self, repo_id: int) -> list[history.ReleasePoint]:
+        """Every release in the recorded history, oldest first."""
+        return history.releases(self.store.list_commits(repo_id))
+
+    def busiest_areas(self, repo_id: int, start: date | None = None, end: date | None = None,
+                      n: int = 5) -> list[BusyArea]:
+        """The areas changed most in the range, each with its part (role and description) when known."""
+        parts = {p.area: p for p in self.parts(repo_id)}
+        return [BusyArea(a.area, a.changes, a.lines, a.shas, parts.get(a.area))
+                for a in history.busiest_areas(self.store.list_commits(repo_id), start, end, n)]
 
     def check_outcomes(self, repo_id: int) -> dict:
         """Per model-written kind: how many current answers were kept, edited, or dropped and why."""

@@ -138,6 +138,11 @@ def _adapter(home: Path, model: str, given: str | None) -> str | None:
     return None
 
 
+def home_dir() -> Path:
+    """The data folder: ``CODE_NARRATOR_HOME``, else this user's data folder (platformdirs)."""
+    return Path(os.environ.get("CODE_NARRATOR_HOME") or platformdirs.user_data_dir("code-narrator"))
+
+
 def load_settings(**overrides) -> Settings:
     """Settings from the environment, then ``overrides`` (ignored when None).
 
@@ -145,7 +150,7 @@ def load_settings(**overrides) -> Settings:
     """
     env = os.environ
     given = {k: v for k, v in overrides.items() if v is not None}
-    home = Path(given.pop("home", None) or env.get("CODE_NARRATOR_HOME") or platformdirs.user_data_dir("code-narrator"))
+    home = Path(given.pop("home", None) or home_dir())
     model = given.pop("model", None) or env.get("CODE_NARRATOR_MODEL") or "embedded"
     return Settings(
         home=home,

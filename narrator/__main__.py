@@ -1,4 +1,4 @@
-"""Command line: ``python -m narrator narrate|show|worker``. Parses arguments, calls the library."""
+"""Command line: ``python -m narrator narrate|show|report|worker``. Parses arguments, calls the library."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ def cmd_narrate(args: argparse.Namespace) -> int:
     from narrator.service import NarratorService
 
     settings = _settings(args)
+    if args.all:
+        return cmd_narrate_all(settings, args)
     service = NarratorService(settings)
     jobs.recover(service.store)  # a run killed earlier (kill -9) left its job 'running'
     repo = service.add_repository(args.repo)
@@ -43,6 +45,17 @@ def cmd_narrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_narrate_all(settings, args: argparse.Namespace) -> int:
+    """Refresh every added repository: one line each on stdout (failures on stderr), exit 1 if any failed."""
+    from narrator.refresh import refresh_all
+
+    failed = 0
+    for outcome in refresh_all(settings, commits=args.commits, full=args.full):
+        failed += outcome.error is not None
+        print(outcome.line(), file=sys.stderr if outcome.error else sys.stdout, flush=True)
+    return 1 if failed else 0
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     from narrator.report import markdown
     from narrator.service import NarratorService
@@ -50,6 +63,18 @@ def cmd_show(args: argparse.Namespace) -> int:
     service = NarratorService(_settings(args))
     repo = service.find(args.repo)
     print(markdown(service, repo.id, commits=args.commits, period=args.period))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from narrator import reports
+    from narrator.service import NarratorService
+
+    reports.check_format(args.format)  # before any work: a typo costs nothing
+    service = NarratorService(_settings(args))
+    repo = service.find(args.repo)
+    out = reports.write(reports.build(service, [repo.id], args.period, args.format), args.out)
+    print(f"Wrote {out}", file=sys.stderr)
     return 0
 
 
@@ -84,7 +109,10 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     n = sub.add_parser("narrate", help="narrate a repository (a local path or an https/ssh URL)")
-    n.add_argument("repo")
+    which = n.add_mutually_exclusive_group(required=True)
+    which.add_argument("repo", nargs="?")
+    which.add_argument("--all", action="store_true",
+                       help="refresh every added repository, one after another (for cron or a systemd timer)")
     n.add_argument("--commits", type=int, default=30, help="latest commits to explain (default 30)")
     n.add_argument("--full", action="store_true", help="narrate every file, not only the most important")
     n.add_argument("--db", help="SQLAlchemy URL of the cache (default: a SQLite file in the user data folder)")
@@ -101,6 +129,17 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--model", help="the model whose narratives count as fresh")
     s.add_argument("--adapter", help="the adapter whose narratives count as fresh")
     s.set_defaults(func=cmd_show)
+
+    r = sub.add_parser("report", help="write a report to share (Markdown, HTML or PDF; no model is loaded)")
+    r.add_argument("repo")
+    r.add_argument("--period", type=period_arg, default="30d",
+                   help="period: 7d, 30d (the last 30 days with commits, default), 90d or FROM..TO")
+    r.add_argument("--format", default="md", help="md (default), html (one self-contained file) or pdf")
+    r.add_argument("--out", required=True, help="the file to write")
+    r.add_argument("--db", help="SQLAlchemy URL of the cache")
+    r.add_argument("--model", help="the model whose narratives count as fresh")
+    r.add_argument("--adapter", help="the adapter whose narratives count as fresh")
+    r.set_defaults(func=cmd_report)
 
     w = sub.add_parser("worker", help=argparse.SUPPRESS)
     w.add_argument("job_id", type=int)

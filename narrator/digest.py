@@ -123,7 +123,7 @@ def choose_period(dates: Sequence[datetime], choice: str | tuple[date, date] = "
         first, last = (_utc(d).date() if isinstance(d, datetime) else d for d in choice)
         if first > last:
             raise ValueError(f"the period starts ({first}) after it ends ({last})")
-        return _period(first, last, "the period " + _day_range(first, last), with_days=False)
+        return _period(first, last, "the period " + day_range(first, last), with_days=False)
     if choice not in PERIODS:
         raise ValueError(f"unknown period {choice!r}: choose {', '.join(PERIODS)} or a (from, to) date range")
     if not dates:
@@ -137,12 +137,12 @@ def _period(first: date, last: date, name: str, with_days: bool) -> Period:
     """The Period covering ``first``..``last``; its label is the name with the days, or the days alone."""
     start = datetime.combine(first, time.min, timezone.utc) - _INSTANT
     end = datetime.combine(last, time.max, timezone.utc)
-    days = _day_range(first, last)
+    days = day_range(first, last)
     label = f"{name} ({days})" if with_days else days
     return Period(start=start, end=end, label=label, days=(last - first).days + 1, name=name)
 
 
-def _day_range(first: date, last: date) -> str:
+def day_range(first: date, last: date) -> str:
     """'2 Dec 2026', '3 - 9 Dec 2026', '26 Nov - 2 Dec 2026', '28 Dec 2026 - 3 Jan 2027'."""
     def day(d: date, month: bool = True, year: bool = True) -> str:
         return " ".join([str(d.day)] + [_MONTHS[d.month - 1]] * month + [str(d.year)] * year)

@@ -13,8 +13,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 from db.store import Store
-from narrator import changes, facts, glossary, history, jobs, project, prompts, provenance
-from narrator.digest import CommitFacts, Digest, build_digest, choose_period
+from narrator import changes, facts, forecast, glossary, history, jobs, project, prompts, provenance
+from narrator.digest import CommitFacts, Digest, Period, build_digest, choose_period
 from narrator.provenance import Said
 from narrator.backends import describe
 from narrator.errors import NarratorError
@@ -84,6 +84,30 @@ class BusyArea:
     shas: tuple[str, ...]
     part: PartView | None
     """Its role and description, when the area still exists at HEAD."""
+
+
+@dataclass(frozen=True)
+class PortfolioRow:
+    """One repository on the Portfolio page: how busy it was in the period, and what it shipped."""
+
+    repo: RepoView
+    period: Period | None
+    """The days every row covers; None when no repository has commits yet."""
+    changes: int
+    """Non-merge commits in the period (the digest's count)."""
+    sparkline: tuple[int, ...]
+    """Changes per week for the ``SPARK_WEEKS`` weeks up to the period's last day, oldest first."""
+    releases: tuple[str, ...]
+    """Versions released in the period, newest first."""
+    security: int
+    """Security fixes in the period (the digest's security lines)."""
+    busiest_area: str | None
+    """The area with the most changes in the period; None when nothing changed."""
+    last_error: str | None = None
+    """The one-line error of its latest narration job, when that job failed."""
+
+
+SPARK_WEEKS = 12
 
 
 @dataclass(frozen=True)
@@ -385,6 +409,42 @@ class NarratorService:
         parts = {p.area: p for p in self.parts(repo_id)}
         return [BusyArea(a.area, a.changes, a.lines, a.shas, parts.get(a.area))
                 for a in history.busiest_areas(self.store.list_commits(repo_id), start, end, n)]
+
+    def forecast(self, repo_id: int) -> forecast.Forecast:
+        """When the next release is likely, from the gaps between recorded releases, back-tested."""
+        repo = self.repository(repo_id)
+        commits = self.store.list_commits(repo_id)
+        as_of = repo.narrated_at or max((c.date for c in commits), default=None)
+        return forecast.forecast(history.releases(commits),
+                                 as_of.astimezone(timezone.utc).date() if as_of else None)
+
+    # --- the portfolio --------------------------------------------------------------------------
+
+    def portfolio(self, period: str | tuple[date, date] = "7d") -> list[PortfolioRow]:
+        """Every repository with its activity in ``period``, busiest first.
+
+        Every row covers the same days: '7d', '30d' and '90d' end on the day of the newest commit of
+        *any* repository (not each one's own newest), so a quiet repository shows a quiet period.
+        """
+        repos = [(repo, self.store.list_commits(repo.id)) for repo in self.repositories()]
+        newest = [commits[0].date for _, commits in repos if commits]  # list_commits: newest first
+        chosen = choose_period(newest, period) if newest or isinstance(period, tuple) else None
+        rows = []
+        for repo, commits in repos:
+            job = self.latest_job(repo.id)
+            error = job.error if job is not None and job.status == "failed" else None
+            digest = self.digest(repo.id, (chosen.first_day, chosen.last_day), commits) if commits and chosen else None
+            if digest is None:
+                rows.append(PortfolioRow(repo, chosen, 0, (0,) * SPARK_WEEKS, (), 0, None, error))
+                continue
+            work = [c for c in commits if not c.is_merge]
+            busiest = history.busiest_areas(work, chosen.first_day, chosen.last_day, n=1)
+            rows.append(PortfolioRow(
+                repo, chosen, digest.counts["changes"], tuple(history.sparkline(work, chosen.last_day, SPARK_WEEKS)),
+                tuple(r.version for r in digest.releases), len(digest.security),
+                busiest[0].area if busiest else None, error))
+        rows.sort(key=lambda r: (-r.changes, -sum(r.sparkline), r.repo.name.casefold(), r.repo.id))
+        return rows
 
     def check_outcomes(self, repo_id: int) -> dict:
         """Per model-written kind: how many current answers were kept, edited, or dropped and why."""

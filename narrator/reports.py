@@ -1,0 +1,389 @@
+"""Reports to share: one repository (or several) over a period, as Markdown, HTML or PDF.
+
+A report is first built as a small document (:class:`Report`: headings, sentences with their source
+labels, lists, charts), from the service only, so the three formats say the same thing; then it is
+rendered. Sections: what the software does and its main parts, the digest of the period, activity
+and releases charts, releases, security fixes, every change of the period with its sources, and
+"Words used above" (``narrator.glossary``).
+
+Text from the repository or the model is untrusted. Markdown escapes it like ``narrator show``
+(``narrator.report``), HTML with ``narrator.text.html_text``, and the PDF with the same escaping
+for ReportLab's paragraph markup (``narrator.pdf``). The HTML is one file that loads nothing: inline
+CSS, charts as ``data:`` SVG images, and a Content-Security-Policy that forbids scripts anyway.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from functools import partial
+from pathlib import Path
+from typing import Literal, Union
+
+from narrator import charts, glossary
+from narrator.errors import NarratorError
+from narrator.facts import size_phrase
+from narrator.report import marker
+from narrator.service import SHALLOW_NOTE, CommitView, NarratorService
+from narrator.text import html_text
+from narrator.text import markdown_text as md
+from narrator.text import plain
+
+Format = Literal["md", "html", "pdf"]
+FORMATS: dict[str, tuple[str, str]] = {
+    "md": ("text/markdown", ".md"),
+    "html": ("text/html", ".html"),
+    "pdf": ("application/pdf", ".pdf"),
+}
+"""Each format's MIME type and file suffix."""
+
+CHANGES_LIMIT = 200
+"""At most this many changes of the period are listed one by one; a line counts the rest."""
+
+
+class ReportError(NarratorError):
+    """A report cannot be made (bad format, nothing narrated, the file cannot be written)."""
+
+
+# --- the document ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """Text (untrusted) with the label of where it came from; None for the report's own words."""
+
+    text: str
+    label: str | None = None
+    stale: bool = False
+
+
+@dataclass(frozen=True)
+class Bullet:
+    lead: str = ""
+    """Facts shown first, without a label of their own (a date, a commit, an author)."""
+    sentences: tuple[Sentence, ...] = ()
+    sub: tuple["Bullet", ...] = ()
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    sentences: tuple[Sentence, ...]
+    note: bool = False
+    """An aside (shown in italics): a partial history, a folder that is gone, an empty section."""
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[Bullet, ...]
+
+
+@dataclass(frozen=True)
+class Chart:
+    caption: str
+    draw: Callable[[str], object]
+    """Font name -> a ``reportlab.graphics`` Drawing (the PDF uses its Unicode font)."""
+    table: tuple[tuple[str, ...], ...]
+    """The numbers drawn, header row first: what the Markdown report shows instead of the picture."""
+
+
+Block = Union[Heading, Paragraph, Bullets, Chart]
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    subtitle: str
+    blocks: tuple[Block, ...]
+    made_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+def check_format(fmt: str) -> Format:
+    """``fmt`` if it is one of FORMATS, else a one-line ReportError naming them."""
+    if fmt not in FORMATS:
+        raise ReportError(f"Unknown report format {fmt!r}: use {', '.join(FORMATS)}.")
+    return fmt  # type: ignore[return-value]
+
+
+def document(service: NarratorService, repo_ids: Sequence[int], period: str | tuple[date, date] = "30d") -> Report:
+    """The report of ``repo_ids`` over ``period``: one repository, or a portfolio of several."""
+    if not repo_ids:
+        raise ReportError("No repository to report on: add and narrate one first.")
+    single = len(repo_ids) == 1
+    blocks: list[Block] = []
+    headlines: list[str] = []
+    repos = [service.repository(i) for i in repo_ids]
+    for repo in repos:
+        if repo.narrated_at is None and not service.store.list_commits(repo.id):
+            raise ReportError(f"{repo.source} has not been narrated yet: run 'python -m narrator narrate {repo.source}' first.")
+        if not single:
+            blocks.append(Heading(repo.name, 2))
+        blocks += _repository(service, repo.id, period, 2 if single else 3, headlines)
+    notes = glossary.footnotes(headlines)
+    if notes:
+        blocks += [Heading("Words used above", 2),
+                   Bullets(tuple(Bullet(term, (Sentence(explanation),)) for term, explanation in notes))]
+    made = datetime.now(timezone.utc)
+    if single:
+        repo = repos[0]
+        narrated = f", narrated {repo.narrated_at:%Y-%m-%d}" if repo.narrated_at else ""
+        return Report(repo.name, f"Report made {made:%Y-%m-%d} from {repo.source}{narrated}.", tuple(blocks), made)
+    return Report(f"Portfolio of {len(repos)} repositories",
+                  f"Report made {made:%Y-%m-%d}: {', '.join(r.name for r in repos)}.", tuple(blocks), made)
+
+
+def _repository(service: NarratorService, repo_id: int, period, level: int, headlines: list[str]) -> list[Block]:
+    view = service.overview(repo_id, period)
+    blocks: list[Block] = []
+    if view.repo.folder_gone:
+        blocks.append(Paragraph((Sentence(f"The repository folder {view.repo.source} is gone; "
+                                          "this is what was narrated before."),), note=True))
+    if view.repo.shallow:
+        blocks.append(Paragraph((Sentence(SHALLOW_NOTE),), note=True))
+    blocks.append(Heading("What this software does", level))
+    described = [*view.descriptions, *([view.summary] if view.summary else [])]
+    blocks += [Paragraph((Sentence(d.text, d.label, d.stale),)) for d in described]
+    if not described:
+        blocks.append(Paragraph((Sentence("Not described yet: no package description or README, and nothing narrated."),), note=True))
+    blocks.append(Heading("Its main parts", level))
+    blocks.append(Bullets(tuple(
+        Bullet(f"{part.area} ({part.role}, {part.files} file{'s' if part.files != 1 else ''}):",
+               (Sentence(part.narrative.text, part.narrative.label, part.narrative.stale),) if part.narrative
+               else (Sentence("not described yet"),))
+        for part in view.parts)))
+    digest = view.digest
+    if digest is None:
+        blocks += [Heading("What changed", level), Paragraph((Sentence("No changes have been read yet."),), note=True)]
+        return blocks
+    first, last = digest.period.first_day, digest.period.last_day
+    blocks.append(Heading(f"What changed: {digest.period.label}", level))
+    blocks.append(Paragraph(tuple(Sentence(line.text, line.source) for line in digest.summary)))
+    for title, lines in (("Features", digest.features), ("Fixes", digest.fixes), ("Internal work", digest.internal),
+                         ("Areas that moved most", digest.areas)):
+        if lines:
+            blocks += [Heading(title, level + 1), _lines(lines)]
+            headlines += [line.text for line in lines]
+    blocks.append(Paragraph((Sentence(digest.comparison.text, digest.comparison.source),)))
+    blocks += _charts(service, repo_id, first, last, level)
+    blocks.append(Heading("Releases", level))
+    if digest.releases:
+        blocks.append(Bullets(tuple(
+            Bullet(f"{release.version} ({release.date:%Y-%m-%d}, {release.sha[:8]})",
+                   sub=tuple(Bullet(sentences=(Sentence(note, "release notes"),)) for note in release.notes)
+                   or (Bullet(sentences=(Sentence("No release notes in this commit: see the project's changelog."),)),))
+            for release in digest.releases)))
+    else:
+        blocks.append(Paragraph((Sentence("No release in this period.", "git facts"),), note=True))
+    blocks.append(Heading("Security fixes", level))
+    if digest.security:
+        blocks.append(_lines(digest.security))
+        headlines += [line.text for line in digest.security]
+    else:
+        blocks.append(Paragraph((Sentence("No security fix in this period.", "git facts"),), note=True))
+    changes = service.changes(repo_id, since=first, until=last)
+    blocks.append(Heading(f"Every change in the period ({len(changes)})", level))
+    blocks.append(Bullets(tuple(_change(change) for change in changes[:CHANGES_LIMIT])))
+    if len(changes) > CHANGES_LIMIT:
+        blocks.append(Paragraph((Sentence(f"And {len(changes) - CHANGES_LIMIT} older changes in the period, "
+                                          "listed on the dashboard's Changes page."),), note=True))
+    headlines += [change.headline.text for change in changes[:CHANGES_LIMIT]]
+    return blocks
+
+
+def _lines(lines) -> Bullets:
+    """Digest lines (``narrator.digest.Line``) with their source and the commits they stand on."""
+    items = []
+    for line in lines:
+        commits = (Sentence(f"({', '.join(sha[:8] for sha in line.shas[:5])})"),) if line.shas else ()
+        items.append(Bullet(sentences=(Sentence(line.text, line.source), *commits)))
+    return Bullets(tuple(items))
+
+
+def _change(change: CommitView) -> Bullet:
+    """A change as the report lists it: the facts, the headline, then explanation, notes, evidence."""
+    kind = change.category + (f" {change.version}" if change.version else "")
+    where = change.area + (f" \u00b7 {change.scope}" if change.scope and change.scope != change.area else "")
+    sub = []
+    if change.explanation is not None:
+        sub.append(Bullet(sentences=(Sentence(change.explanation.text, change.explanation.label, change.explanation.stale),)))
+    sub += [Bullet(sentences=(Sentence(note, "release notes"),)) for note in change.release_notes[:5]]
+    evidence = [size_phrase(len(change.files), change.added, change.removed)]
+    for name, values in (("advisories", change.advisories), ("references", change.refs), ("tags", change.tags)):
+        if values:
+            evidence.append(f"{name} {', '.join(values)}")
+    if change.headline.source == "model" or change.headline.text != change.subject:
+        evidence.append(f"developer's subject \u201c{change.subject}\u201d")
+    sub.append(Bullet(sentences=(Sentence("Evidence: " + "; ".join(evidence), "git facts"),)))
+    headline = Sentence(change.headline.text, change.headline.label, change.headline.stale)
+    return Bullet(f"{change.date:%Y-%m-%d} {change.short_sha} [{kind}, {where}] {change.author}:", (headline,), tuple(sub))
+
+
+def _charts(service: NarratorService, repo_id: int, first: date, last: date, level: int) -> list[Block]:
+    """Activity per week by kind over the last 12 months (or the whole period, if longer), and releases."""
+    start, end = service.chart_range(repo_id) or (first, last)
+    start, end = min(start, first), max(end, last)
+    grain = "week" if (end - start).days <= 7 * 80 else "month"
+    points = service.activity(repo_id, "category", grain, start, end)
+    keys = [k for k in charts.LABELS if any(p.key == k for p in points)]
+    keys += sorted({p.key for p in points} - set(keys))
+    counts = {(p.period, p.key): p.changes for p in points}
+    periods = sorted({p.period for p in points if p.changes})
+    table = ((f"{grain.capitalize()} starting", *map(charts.label, keys), "Total"),
+             *((f"{day:%Y-%m-%d}", *(str(counts.get((day, k), 0)) for k in keys),
+                str(sum(counts.get((day, k), 0) for k in keys))) for day in periods))
+    released = [r for r in service.releases(repo_id) if start <= r.date.date() <= end]
+    return [
+        Heading("Activity", level),
+        Chart(f"Changes per {grain} by kind of change, {start:%Y-%m-%d} to {end:%Y-%m-%d}; "
+              "the shaded part is this report's period.",
+              partial(_activity_drawing, points, (first, last)), table),
+        Heading("Releases over time", level + 1),
+        Chart(f"Releases from {start:%Y-%m-%d} to {end:%Y-%m-%d} ({len(released)}).",
+              partial(_releases_drawing, released, start, end),
+              (("Version", "Date", "Commit"), *((r.version, f"{r.date:%Y-%m-%d}", r.sha[:8]) for r in released))),
+    ]
+
+
+def _activity_drawing(points, highlight, font: str):
+    return charts.activity(points, highlight, font=font)
+
+
+def _releases_drawing(released, start, end, font: str):
+    return charts.releases(released, start, end, font=font)
+
+
+# --- Markdown -------------------------------------------------------------------------------
+
+
+def _md_sentences(sentences: Sequence[Sentence]) -> str:
+    return " ".join(md(s.text) + (marker(s.label, s.stale) if s.label else "") for s in sentences)
+
+
+def _md_bullet(bullet: Bullet, depth: int = 0) -> list[str]:
+    lead = f"**{md(bullet.lead)}** " if bullet.lead else ""
+    lines = [f"{'  ' * depth}- {lead}{_md_sentences(bullet.sentences)}".rstrip()]
+    for sub in bullet.sub:
+        lines += _md_bullet(sub, depth + 1)
+    return lines
+
+
+def markdown(report: Report) -> str:
+    """The report as Markdown, every untrusted string escaped and every sentence with its source."""
+    lines = [f"# {md(report.title)}", "", f"_{md(report.subtitle)}_"]
+    for block in report.blocks:
+        lines.append("")
+        if isinstance(block, Heading):
+            lines.append(f"{'#' * block.level} {md(block.text)}")
+        elif isinstance(block, Paragraph):
+            text = _md_sentences(block.sentences)
+            lines.append(f"_{text}_" if block.note else text)
+        elif isinstance(block, Bullets):
+            lines += [line for item in block.items for line in _md_bullet(item)] or ["- (none)"]
+        elif isinstance(block, Chart):
+            lines.append(f"_{md(block.caption)}_")
+            header, *rows = block.table
+            if rows:
+                lines += ["", "| " + " | ".join(map(md, header)) + " |", "|" + "---|" * len(header)]
+                lines += ["| " + " | ".join(map(md, row)) + " |" for row in rows]
+            else:
+                lines += ["", "_Nothing to chart in this range._"]
+    return "\n".join(lines) + "\n"
+
+
+# --- HTML -----------------------------------------------------------------------------------
+
+_CSS = """
+body{font-family:-apple-system,"Segoe UI",Roboto,"DejaVu Sans",Arial,sans-serif;color:#1f2328;max-width:52rem;
+margin:2rem auto;padding:0 1rem;line-height:1.5}
+h1{margin-bottom:.2rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
+.sub{color:#555;margin-top:0}.note{font-style:italic;color:#555}.src{color:#6a737d;font-size:.85em}
+.lead{font-weight:600}figure{margin:1rem 0}figure img{max-width:100%;height:auto}
+figcaption{color:#555;font-size:.9em}li{margin:.2rem 0}
+"""
+_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+
+def _html_sentences(sentences: Sequence[Sentence]) -> str:
+    parts = []
+    for s in sentences:
+        source = (f' <span class="src">[{html_text(s.label)}{", out of date" if s.stale else ""}]</span>'
+                  if s.label else "")
+        parts.append(html_text(s.text) + source)
+    return " ".join(parts)
+
+
+def _html_bullets(items: Sequence[Bullet]) -> str:
+    rows = []
+    for item in items:
+        lead = f'<span class="lead">{html_text(item.lead)}</span> ' if item.lead else ""
+        sub = _html_bullets(item.sub) if item.sub else ""
+        rows.append(f"<li>{lead}{_html_sentences(item.sentences)}{sub}</li>")
+    return "<ul>" + "".join(rows) + "</ul>"
+
+
+def html_document(report: Report) -> str:
+    """The report as one self-contained HTML page: no script, no external file, all text escaped."""
+    body = [f"<h1>{html_text(report.title)}</h1>", f'<p class="sub">{html_text(report.subtitle)}</p>']
+    for block in report.blocks:
+        if isinstance(block, Heading):
+            level = min(block.level, 6)
+            body.append(f"<h{level}>{html_text(block.text)}</h{level}>")
+        elif isinstance(block, Paragraph):
+            body.append(f'<p{" class=note" if block.note else ""}>{_html_sentences(block.sentences)}</p>')
+        elif isinstance(block, Bullets):
+            body.append(_html_bullets(block.items) if block.items else '<p class="note">(none)</p>')
+        elif isinstance(block, Chart):
+            image = base64.b64encode(charts.svg(block.draw("Helvetica")).encode("utf-8")).decode("ascii")
+            body.append(f'<figure><img alt="{html_text(block.caption)}" src="data:image/svg+xml;base64,{image}">'
+                        f"<figcaption>{html_text(block.caption)}</figcaption></figure>")
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{html_text(report.title)}</title><style>{_CSS}</style></head>\n<body><main>\n"
+            + "\n".join(body) + "\n</main></body></html>\n")
+
+
+# --- building and writing -------------------------------------------------------------------
+
+
+def render(report: Report, fmt: str) -> bytes:
+    """The report in ``fmt`` ('md', 'html' or 'pdf') as the bytes of a file."""
+    fmt = check_format(fmt)
+    if fmt == "md":
+        return markdown(report).encode("utf-8")
+    if fmt == "html":
+        return html_document(report).encode("utf-8")
+    from narrator.pdf import pdf_document  # ReportLab's page layout is only loaded for a PDF
+
+    return pdf_document(report)
+
+
+def build(service: NarratorService, repo_ids: Sequence[int], period: str | tuple[date, date] = "30d",
+          fmt: str = "md") -> bytes:
+    """The report of ``repo_ids`` over ``period`` in ``fmt``, as file bytes."""
+    return render(document(service, repo_ids, period), check_format(fmt))
+
+
+def write(data: bytes, out: str | Path) -> Path:
+    """Write a report to ``out``; a folder that is missing or not writable is a one-line ReportError."""
+    target = Path(out).expanduser()
+    try:
+        target.write_bytes(data)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise ReportError(f"Cannot write the report to {plain(str(target))}: {reason}.") from None
+    return target
+
+
+def file_name(name: str, fmt: str) -> str:
+    """A safe download name for a report of ``name`` ('shop-report.html')."""
+    stem = "".join(c if c.isalnum() or c in "-_." else "-" for c in plain(name)).strip("-.") or "report"
+    return f"{stem}-report{FORMATS[check_format(fmt)][1]}"
+

@@ -93,13 +93,17 @@ with st.sidebar:
         kind, text = notice
         {"error": st.error, "success": st.success}.get(kind, st.info)(views.plain(text))
 
-# Sections group the pages; the Admin page asks for the admin password first. The folder is not
+st.session_state.setdefault(views.PERIOD_KEY, "7d")  # the digest period Portfolio and Overview share
+
+# Sections group the pages, the Portfolio of every repository first; the Admin page asks for the
+# admin password first. The folder is not
 # called `pages/` on purpose: Streamlit treats a `pages/` folder next to the entry point as an old-style
 # multipage app and, until some session has run st.navigation, serves e.g. /changes by running that
 # file alone, without this entry point (no sidebar, no shared set-up).
 pages = {
     "Read": [
-        st.Page("app_pages/overview.py", title="Overview", icon=":material/menu_book:", default=True),
+        st.Page("app_pages/portfolio.py", title="Portfolio", icon=":material/dashboard:", default=True),
+        st.Page("app_pages/overview.py", title="Overview", icon=":material/menu_book:"),
         st.Page("app_pages/changes.py", title="Changes", icon=":material/history:"),
         st.Page("app_pages/code.py", title="Code", icon=":material/code:"),
     ],

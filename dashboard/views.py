@@ -13,15 +13,16 @@ model repeats what it reads), so every such string goes through :func:`plain` be
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 
-import plotly.graph_objects as go
 import streamlit as st
 
+from narrator.charts import COLOURS as _CHART_COLOURS
+from narrator.charts import LABELS as CATEGORY_LABELS
 from narrator.errors import UserError, first_line
 from narrator.provenance import Said
-from narrator.service import JobView, NarrativeView, NarratorService, RepoView
+from narrator.service import JobView, NarrativeView, NarratorService, PortfolioRow, RepoView
 from narrator.settings import Settings, load_settings
 from narrator.text import markdown_text
 
@@ -32,21 +33,10 @@ REPO_KEY = "app_repo_id"
 
 STALE_NOTE = "(out of date — will be redone)"
 
-CATEGORIES: dict[str, tuple[str, str]] = {
-    # category -> (label for readers, badge colour); the order is the chart's stacking order.
-    "feature": ("New feature", "green"),
-    "fix": ("Fix", "orange"),
-    "security": ("Security fix", "red"),
-    "release": ("Release", "primary"),
-    "dependencies": ("Dependency update", "yellow"),
-    "maintenance": ("Maintenance", "gray"),
-    "docs": ("Documentation", "blue"),
-    "tests": ("Tests", "violet"),
-}
-_CHART_COLOURS = {
-    "feature": "#2e9e5b", "fix": "#e08a2c", "security": "#d6453d", "release": "#ff4b4b", "dependencies": "#c9b22e",
-    "maintenance": "#8a8f98", "docs": "#3b7dd8", "tests": "#8e5cc9",
-}
+_BADGES = {"feature": "green", "fix": "orange", "security": "red", "release": "primary", "dependencies": "yellow",
+           "maintenance": "gray", "docs": "blue", "tests": "violet"}
+CATEGORIES: dict[str, tuple[str, str]] = {c: (CATEGORY_LABELS[c], _BADGES[c]) for c in CATEGORY_LABELS}
+"""category -> (label for readers, badge colour); the order is the chart's stacking order."""
 
 
 def plain(text: str | None) -> str:
@@ -65,11 +55,53 @@ def category_colour(category: str) -> str:
     return CATEGORIES.get(category, ("", "gray"))[1]
 
 
+def chart_colour(category: str) -> str | None:
+    """The chart colour of a commit category (None: Plotly's own)."""
+    return _CHART_COLOURS.get(category)
+
+
 def when(moment: datetime | date | None) -> str:
     """A short human date ('27 Nov 2026'); an empty string for None."""
     if moment is None:
         return ""
     return f"{moment.day} {moment:%b %Y}"
+
+
+def refreshed(repo: RepoView) -> str:
+    """When a repository was last read and narrated: 'Last refreshed 2 Dec 2026, 14:05 UTC'."""
+    if repo.narrated_at is None:
+        return "Not refreshed yet"
+    return f"Last refreshed {when(repo.narrated_at)}, {repo.narrated_at:%H:%M} UTC"
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def portfolio_line(row: PortfolioRow) -> str:
+    """A repository's period in one plain line: '12 changes, mostly in src; released 2.7.1; 1 security fix.'"""
+    parts = [_plural(row.changes, "change") + (f", most in {row.busiest_area}" if row.busiest_area else "")]
+    if row.releases:
+        parts.append("released " + ", ".join(row.releases))
+    if row.security:
+        parts.append(_plural(row.security, "security fix", "security fixes"))
+    return "; ".join(parts) + "."
+
+
+def portfolio_table(rows: Iterable[PortfolioRow]) -> list[dict]:
+    """The Portfolio table: one row per repository, in reader's column names (plain values, no markup)."""
+    return [
+        {
+            "Repository": row.repo.name,
+            "Last refreshed": row.repo.narrated_at,
+            "Changes": row.changes,
+            "Activity": list(row.sparkline),
+            "Releases": ", ".join(row.releases),
+            "Security fixes": row.security,
+            "Most active area": row.busiest_area or "",
+        }
+        for row in rows
+    ]
 
 
 def progress_fraction(job: JobView) -> float:
@@ -141,44 +173,6 @@ def evidence_rows(files: Iterable[dict]) -> list[dict]:
         }
         for f in files
     ]
-
-
-def activity_figure(rows: Iterable[dict]) -> go.Figure:
-    """A stacked bar chart of commits per week, one colour per category.
-
-    ``rows`` are ``{"week": date, "category": str, "commits": int}`` as returned by
-    ``NarratorService.weekly_activity``.
-    """
-    counts: dict[str, dict[date, int]] = {}
-    weeks: set[date] = set()
-    for row in rows:
-        counts.setdefault(row["category"], {})[row["week"]] = row["commits"]
-        weeks.add(row["week"])
-    axis = sorted(weeks)
-    order = [c for c in CATEGORIES if c in counts] + sorted(c for c in counts if c not in CATEGORIES)
-    figure = go.Figure()
-    for category in order:
-        figure.add_trace(
-            go.Bar(
-                name=category_label(category),
-                x=axis,
-                y=[counts[category].get(week, 0) for week in axis],
-                marker_color=_CHART_COLOURS.get(category),
-            )
-        )
-    tallest = max((sum(counts[c].get(week, 0) for c in counts) for week in axis), default=0)
-    figure.update_layout(
-        barmode="stack",
-        # Whole changes only: without this a week with 3 commits gets ticks at 0.5, 1.5, ...
-        yaxis=dict(dtick=1 if tallest <= 10 else None, rangemode="tozero"),
-        xaxis=dict(tickformat="%-d %b %Y"),
-        xaxis_title="Week starting",
-        yaxis_title="Changes",
-        legend_title_text="Kind of change",
-        margin=dict(l=10, r=10, t=10, b=10),
-        height=320,
-    )
-    return figure
 
 
 # ---- Streamlit pieces shared by the pages -------------------------------------------------
@@ -315,30 +309,93 @@ def guarded(action: Callable[[], object], what: str) -> str | None:
 
 PERIOD_CHOICES = {"7d": "Last 7 days with commits", "30d": "Last 30 days", "90d": "Last 90 days",
                   "range": "Chosen dates"}
+PERIOD_KEY = "app_period"
+"""Session key of the period the digest pages share (Overview and Portfolio): changing it on one
+page changes it on the other. Set once in the entry point; ``PERIOD_KEY + "_dates"`` holds chosen dates."""
+LINK_LIMIT = 200
+"""At most this many commits go into a ``?commits=`` link (the address stays a few kB)."""
 
 
-def period_picker(svc: NarratorService, repo_id: int, key: str):
-    """A period choice ('7d', '30d', '90d' or a (from, to) date pair), shared by the digest views."""
-    choice = st.segmented_control("Period", list(PERIOD_CHOICES), format_func=PERIOD_CHOICES.get, default="7d",
-                                  key=key)
+def _share(widget_key: str, shared_key: str) -> None:
+    """Widget callback: copy a page's widget value to the key every page reads."""
+    st.session_state[shared_key] = st.session_state[widget_key]
+
+
+def _shared_widget(widget_key: str, shared_key: str, default) -> dict:
+    """Give a page's widget the shared value before it is drawn, and the callback that shares a change.
+
+    Each page has its own widget key because Streamlit forgets a widget's value once a page without
+    it has run; the shared key is plain session state, which is kept.
+    """
+    st.session_state[widget_key] = st.session_state.get(shared_key, default)
+    return dict(key=widget_key, on_change=_share, args=(widget_key, shared_key))
+
+
+def period_picker(svc: NarratorService, repo_id: int | None, key: str):
+    """A period choice ('7d', '30d', '90d' or a (from, to) date pair), shared by the digest views.
+
+    ``repo_id`` bounds the chosen dates to that repository's history; None (the Portfolio) to all.
+    Returns None while a date range is half picked.
+    """
+    choice = st.segmented_control("Period", list(PERIOD_CHOICES), format_func=PERIOD_CHOICES.get,
+                                  **_shared_widget(key, PERIOD_KEY, "7d"))
     if choice != "range":
         return choice or "7d"
-    bounds = svc.change_filters(repo_id)
-    if bounds["first"] is None:
+    filters = [svc.change_filters(repo_id)] if repo_id is not None else [svc.change_filters(r.id) for r in svc.repositories()]
+    firsts, lasts = [f["first"] for f in filters if f["first"]], [f["last"] for f in filters if f["last"]]
+    if not firsts:
         return "7d"
-    picked = st.date_input("Between", value=(bounds["first"], bounds["last"]), min_value=bounds["first"],
-                           max_value=bounds["last"], key=key + "_dates")
+    picked = st.date_input("Between", **_shared_widget(key + "_dates", PERIOD_KEY + "_dates", (min(firsts), max(lasts))))
     return (picked[0], picked[1]) if len(picked) == 2 else None
 
 
+def choose_repo(repo_id: int) -> None:
+    """Button callback: make ``repo_id`` the repository every page shows (the sidebar's choice).
+
+    A callback, because the sidebar's selectbox owns ``REPO_KEY`` once it is drawn in a run."""
+    st.session_state[REPO_KEY] = repo_id
+
+
+def link_label(count: int, linked: int) -> str:
+    """'See the change', 'See the 12 changes', 'See 200 of the 350 changes' (a capped link)."""
+    if linked < count:
+        return f"See {linked} of the {count} changes"
+    return "See the change" if count == 1 else f"See the {count} changes"
+
+
 def commit_link(shas: Iterable[str]) -> None:
-    """A link to the Changes page showing exactly these commits."""
+    """A link to the Changes page showing exactly these commits (the first ``LINK_LIMIT``)."""
     shas = list(dict.fromkeys(shas))
     if not shas:
         return
-    label = "the change" if len(shas) == 1 else f"the {len(shas)} changes"
-    st.page_link("app_pages/changes.py", label=f"See {label}", icon=":material/arrow_forward:",
-                 query_params={"commits": ",".join(s[:12] for s in shas[:200])})
+    st.page_link("app_pages/changes.py", label=link_label(len(shas), min(len(shas), LINK_LIMIT)),
+                 icon=":material/arrow_forward:", query_params={"commits": ",".join(s[:12] for s in shas[:LINK_LIMIT])})
+
+
+def range_link(start: date, end: date, count: int) -> None:
+    """A link to the Changes page showing every change from ``start`` to ``end`` (a chart's range)."""
+    if count:
+        st.page_link("app_pages/changes.py", label=link_label(count, count) + f" from {when(start)} to {when(end)}",
+                     icon=":material/arrow_forward:", query_params={"since": start.isoformat(), "until": end.isoformat()})
+
+
+def linked_range(params: Mapping[str, str]) -> tuple[date, date] | None:
+    """The ``?since=…&until=…`` days a chart linked to the Changes page with; None when absent or bad."""
+    try:
+        start, end = date.fromisoformat(params.get("since", "")), date.fromisoformat(params.get("until", ""))
+    except ValueError:
+        return None
+    return (start, end) if start <= end else None
+
+
+def chart_links(chart, event, default: Callable[[], None]) -> None:
+    """Under a chart: a link to the selected points' commits, else the chart's ``default`` link."""
+    chosen = chart.selected(getattr(event, "selection", None) if event is not None else None)
+    if chosen:
+        st.caption(f"{len(chosen)} change{'s' if len(chosen) != 1 else ''} selected on the chart.")
+        commit_link(chosen)
+    else:
+        default()
 
 
 def digest_line(line) -> None:
@@ -346,3 +403,44 @@ def digest_line(line) -> None:
     st.markdown(plain(line.text))
     st.caption(plain(source_caption(line.source, "by the model" in line.source)))
     commit_link(line.shas)
+
+
+REPORT_FORMATS = {"html": "Web page (HTML)", "pdf": "PDF", "md": "Markdown"}
+"""The report formats a page offers, in the order shown."""
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _report_bytes(_svc: NarratorService, db_url: str, repo_ids: tuple[int, ...], period, fmt: str,
+                  narrated: tuple[str, ...], day: date) -> bytes:
+    # Keyed by the cache, the repositories, the period, the format, when each was last narrated and
+    # the day (the report says when it was made): a new narration or a new day makes a new report.
+    from narrator import reports
+
+    return reports.build(_svc, repo_ids, period, fmt)
+
+
+def report_download(svc: NarratorService, repo_ids: int | Iterable[int], period, key: str,
+                    name: str | None = None) -> None:
+    """A format choice and a download button for the report of ``repo_ids`` over ``period``.
+
+    The report is built only when the button is pressed (Streamlit's deferred download), so the
+    page never waits for it, and cached per repository, period, format and narration.
+    """
+    from narrator import reports
+
+    ids = (repo_ids,) if isinstance(repo_ids, int) else tuple(repo_ids)
+    repos = [r for r in map(svc.repository, ids) if r.narrated_at is not None]  # the others have nothing yet
+    if not repos:
+        st.caption("A report can be downloaded once the repository has been narrated.")
+        return
+    ids = tuple(r.id for r in repos)
+    left, right = st.columns([2, 1], vertical_alignment="bottom")
+    fmt = left.selectbox("Report format", list(REPORT_FORMATS), format_func=REPORT_FORMATS.get, key=key + "_format")
+    narrated = tuple(str(r.narrated_at) for r in repos)
+    right.download_button(
+        "Download report", key=key, icon=":material/download:", on_click="ignore",
+        data=lambda: _report_bytes(svc, svc.settings.db_url, ids, period, fmt, narrated, date.today()),
+        file_name=reports.file_name(name or (repos[0].name if len(repos) == 1 else "portfolio"), fmt),
+        mime=reports.FORMATS[fmt][0],
+        help="What the software does, what changed in the period, charts, releases and every change, "
+             "each sentence with its source.")

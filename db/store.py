@@ -309,7 +309,8 @@ class Store(TrainingRecords):
         raise AssertionError("unreachable")
 
     def mark_narrated(self, repo_id: int, when: datetime | None = None) -> None:
-        """Record that narration of the repository finished (now, unless ``when`` is given)."""
+        """Record that narration stored the repository's facts and people's words (now, unless ``when``
+        is given): at its first look, before any model call, and again when it finished."""
         with self.session(write=True) as s:
             repo = s.get(Repository, repo_id)
             if repo is None:
@@ -463,6 +464,11 @@ class Store(TrainingRecords):
                     for name, value in data.items():
                         setattr(commit, name, value)
         return new
+
+    def commit_shas(self, repo_id: int) -> set[str]:
+        """The sha of every commit stored for the repository."""
+        with self.session() as s:
+            return set(s.scalars(select(Commit.sha).where(Commit.repo_id == repo_id)))
 
     def list_commits(
         self,

@@ -70,10 +70,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     from narrator import reports
     from narrator.service import NarratorService
 
-    reports.check_format(args.format)  # before any work: a typo costs nothing
+    fmt = reports.check_format(args.format or reports.format_of(args.out))  # before any work: a typo costs nothing
     service = NarratorService(_settings(args))
     repo = service.find(args.repo)
-    out = reports.write(reports.build(service, [repo.id], args.period, args.format), args.out)
+    out = reports.write(reports.build(service, [repo.id], args.period, fmt), args.out)
     print(f"Wrote {out}", file=sys.stderr)
     return 0
 
@@ -134,7 +134,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("repo")
     r.add_argument("--period", type=period_arg, default="30d",
                    help="period: 7d, 30d (the last 30 days with commits, default), 90d or FROM..TO")
-    r.add_argument("--format", default="md", help="md (default), html (one self-contained file) or pdf")
+    r.add_argument("--format", help="md, html (one self-contained file) or pdf (default: from the --out suffix, else md)")
     r.add_argument("--out", required=True, help="the file to write")
     r.add_argument("--db", help="SQLAlchemy URL of the cache")
     r.add_argument("--model", help="the model whose narratives count as fresh")

@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from reportlab.graphics import renderSVG
 from reportlab.graphics.shapes import Circle, Drawing, Line, Rect, String
 from reportlab.lib.colors import HexColor
 
@@ -121,12 +120,16 @@ def releases(points: Sequence[ReleasePoint], start: date, end: date, font: str =
         if point.sha in named:
             up = n % 2 == 0  # alternate above and below so neighbours do not overlap
             drawing.add(Line(x, y, x, y + (12 if up else -26), strokeColor=_GREY, strokeWidth=0.5))
-            drawing.add(String(x + 2, y + (14 if up else -34), plain(point.version)[:24], fontName=font, fontSize=7))
+            right = x > WIDTH - 80  # near the right edge the name runs leftwards, so it stays on the page
+            drawing.add(String(x + (-2 if right else 2), y + (14 if up else -34), plain(point.version)[:24], fontName=font,
+                               fontSize=7, textAnchor="end" if right else "start"))
     return drawing
 
 
 def svg(drawing: Drawing) -> str:
     """The drawing as a standalone SVG document, without the XML prolog and DTD reference."""
+    from reportlab.graphics import renderSVG  # a fifth of a second to import: only when drawing
+
     text = renderSVG.drawToString(drawing)
     return text[text.index("<svg"):]
 

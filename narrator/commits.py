@@ -99,6 +99,14 @@ def recent_commits(repo: git.Repo, limit: int | None = None, since: datetime | N
                 for commit in repo.iter_commits("HEAD", **options)]
 
 
+def read_commits(repo: git.Repo, shas: list[str]) -> list[CommitInfo]:
+    """These commits (full shas of this repository), each with its changed files and patch."""
+    with reading(repo):
+        tags = tags_by_commit(repo)
+        boundary = shallow_boundary(repo)
+        return [_describe_commit(repo, repo.commit(sha), tags.get(sha, ()), sha in boundary) for sha in shas]
+
+
 def tags_by_commit(repo: git.Repo) -> dict[str, tuple[str, ...]]:
     """Every tag of the repository by the sha of the commit it marks."""
     # %(*objectname) is the tagged object of an annotated tag (empty for a lightweight tag).
@@ -171,7 +179,7 @@ def _changes(repo: git.Repo, commit: git.Commit) -> tuple[list[FileChange], str]
     return _parse_diff_tree(raw)
 
 
-_CHANGE_BY_STATUS = {"A": "added", "C": "added", "D": "deleted", "M": "modified", "T": "modified", "R": "renamed"}
+CHANGE_BY_STATUS = {"A": "added", "C": "added", "D": "deleted", "M": "modified", "T": "modified", "R": "renamed"}
 
 
 def _parse_diff_tree(raw: bytes) -> tuple[list[FileChange], str]:
@@ -201,7 +209,7 @@ def _parse_diff_tree(raw: bytes) -> tuple[list[FileChange], str]:
         files.append(
             FileChange(
                 path=path,
-                change=_CHANGE_BY_STATUS.get(status, "modified"),
+                change=CHANGE_BY_STATUS.get(status, "modified"),
                 added=0 if binary else int(added_text),
                 removed=0 if binary else int(removed_text),
                 binary=binary,

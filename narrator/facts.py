@@ -268,6 +268,25 @@ def version_change(patch: str) -> str | None:
     return None
 
 
+def reads_diff(path: str) -> bool:
+    """Whether a commit's facts read this file's diff: release notes, or a file with a version field.
+
+    ``version_change`` and ``release_notes`` look at nothing else, so a history read without patches
+    needs the diffs of these files only.
+    """
+    return (is_release_notes_path(path) or path.endswith("pom.xml")
+            or any(name.search(path) for name, _ in _VERSION_FIELDS))
+
+
+def notes_folder(path: str) -> str | None:
+    """The changelog folder (``changelog/``, ``newsfragments/``, ...) that ``path`` lies in, or None."""
+    parts = PurePosixPath(path).parts
+    for depth, part in enumerate(parts[:-1]):
+        if part.lower() in _NOTES_FOLDERS:
+            return "/".join(parts[: depth + 1])
+    return None
+
+
 _NOTES_NAME = re.compile(r"^(changelog|changes|history|news|release[-_ ]?notes)", re.I)
 _NOTES_FOLDERS = frozenset({"changelog", "changelog.d", "changes", ".changes", "newsfragments", "news", ".changeset", "releasenotes"})
 

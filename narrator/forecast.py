@@ -119,6 +119,8 @@ def sentences(result: Forecast) -> list[str]:
     if result.overdue:
         lines = [f"The next release was likely by {day_range(result.latest, result.latest)} ({span}); "
                  f"none is recorded since {last}."]
+    elif result.earliest == result.latest:
+        lines = [f"The next release is likely on {span}."]
     else:
         lines = [f"The next release is likely between {span}."]
     lines.append(f"Estimated from the gaps between the last {result.gaps + 1} releases (the middle 80% of them), "

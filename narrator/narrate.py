@@ -20,9 +20,9 @@ from typing import Callable, Iterable
 from db.locks import file_lock
 from db.models import NarrativeRow
 from db.store import Store, cache_key
-from narrator import changes, facts, project, prompts
+from narrator import changes, facts, gitlog, project, prompts
 from narrator.backends import Backend, describe, make_backend
-from narrator.commits import CommitInfo, cut_patch, recent_commits
+from narrator.commits import CommitInfo, cut_patch, read_commits, recent_commits
 from narrator.errors import NarratorError
 from narrator.faithful import CHECK_VERSION, check
 from narrator.files import SourceFile, scan_source_files, skipped_summary
@@ -35,6 +35,12 @@ README_CHILD = "its README says"
 
 Progress = Callable[[int, int, str], None]
 """Called as progress(done, total, message) after every batch."""
+
+FIRST_LOOK = "First look ready; the model is filling in…"
+"""The job message once every fact and people's words are stored, before the first model call."""
+
+HISTORY_CHUNK = 1000
+"""Commit fact rows stored per transaction while the history is read."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,8 @@ class Budget:
     full: bool = False
     """Narrate every unit and file, ignoring ``units`` and ``files``."""
     history: int = 200
-    """Commits whose facts (date, author, category, size) are recorded for charts and filters."""
+    """The latest commits whose changed files rank the files to narrate (every commit's facts are
+    recorded, whatever this says)."""
 
     def __post_init__(self) -> None:
         for name in ("commits", "units", "files", "patch_tokens", "unit_chars", "batch_size", "history"):
@@ -146,12 +153,14 @@ def file_hash(unit_hashes: Iterable[str]) -> str:
 # --- planning -----------------------------------------------------------------------------------
 
 
-def rank_files(files: list[SourceFile], commits: list[CommitInfo]) -> list[SourceFile]:
-    """The most important files first: often changed, code over docs, source over tests."""
+def rank_files(files: list[SourceFile], changed: Iterable[str]) -> list[SourceFile]:
+    """The most important files first: often changed, code over docs, source over tests.
+
+    ``changed`` holds a path once for every recent commit that changed it.
+    """
     touched: dict[str, int] = defaultdict(int)
-    for commit in commits:
-        for change in commit.files:
-            touched[change.path] += 1
+    for path in changed:
+        touched[path] += 1
 
     def score(f: SourceFile) -> float:
         value = 3.0 * touched.get(f.path, 0) + min(f.size, 20_000) / 4_000
@@ -407,18 +416,22 @@ class Narration:
             return task.fallback, task.fallback_source if task.fallback else "model", flags
         return text + task.suffix, "model", flags
 
+    def store_direct(self, todo: list[Task]) -> list[Task]:
+        """Store the tasks with ``direct`` text (people's words) as they are; returns the others."""
+        for task in [t for t in todo if t.direct]:
+            self._store(task, task.direct, task.direct_source, {"origin": task.origin} if task.origin else {})
+            self.done += 1
+        return [t for t in todo if not t.direct]
+
     def run(self, tasks: list[Task], message: str, todo: list[Task] | None = None) -> dict[str, NarrativeRow]:
         """Narrate ``tasks`` in batches, storing each batch as soon as it is done.
 
         Tasks with ``direct`` text (people's words) are stored without a model call. ``todo`` is
         ``pending(tasks)`` when the caller already looked the tasks up in the cache.
         """
-        todo = self.pending(tasks) if todo is None else todo
-        for task in [t for t in todo if t.direct]:
-            self._store(task, task.direct, task.direct_source, {"origin": task.origin} if task.origin else {})
-            self.done += 1
+        todo = self.store_direct(self.pending(tasks) if todo is None else todo)
         # Similar lengths in one batch waste less time on padding.
-        todo = sorted((t for t in todo if not t.direct), key=lambda t: sum(len(m["content"]) for m in t.messages))
+        todo = sorted(todo, key=lambda t: sum(len(m["content"]) for m in t.messages))
         size = self.budget.batch_size
         for start in range(0, len(todo), size):
             # Another process narrating the same repository (e.g. on a shared PostgreSQL cache)
@@ -448,16 +461,23 @@ class Narration:
 
 def scan(settings: Settings, store: Store, repo_id: int, commit_limit: int | None,
          unit_chars: int = Budget.unit_chars):
-    """Read the repository, record its commits and units (facts), and return what was read."""
+    """Read the repository, record its commits and units (facts), and return what was read.
+
+    Every commit's facts are recorded (``record_history``); the latest ``commit_limit`` commits are
+    read again with their patches, for the model, and returned with their rows.
+    """
     repo_row = store.get_repository(repo_id)
     repo = open_repository(repo_row.source, settings.clone_dir, timeout=120)
     scanned = scan_source_files(repo)
     files = list(scanned.files)
+    head = repo.head.commit.hexsha
+    record_history(store, repo_id, repo, head, repo_row.head_sha)
     commits = recent_commits(repo, limit=commit_limit)
-    store.upsert_repository(repo_row.source, repo_row.name, str(repo.working_tree_dir or repo.git_dir),
-                            repo.head.commit.hexsha, shallow=is_shallow(repo))
     rows = {c.sha: commit_row(c) for c in commits}
     store.upsert_commits(repo_id, list(rows.values()))
+    # After the history: the head recorded is one whose history is stored.
+    store.upsert_repository(repo_row.source, repo_row.name, str(repo.working_tree_dir or repo.git_dir),
+                            head, shallow=is_shallow(repo))
     units_by_file = {f.path: cut_units(f) for f in files}
     store.replace_units(repo_id, [
         dict(path=u.path, name=u.name, kind=u.kind, start_line=u.start_line, end_line=u.end_line,
@@ -467,8 +487,37 @@ def scan(settings: Settings, store: Store, repo_id: int, commit_limit: int | Non
     return repo, files, scanned, commits, rows, units_by_file
 
 
-def commit_row(commit: CommitInfo) -> dict:
-    """The stored facts of a commit: from git and the developer's words, no model."""
+def record_history(store: Store, repo_id: int, repo, head: str, old_head: str | None) -> int:
+    """Store the facts of every commit of ``head``'s history not stored yet; returns how many.
+
+    Only the commits after ``old_head`` (the head the last scan recorded) are read when it is in
+    ``head``'s history and its whole history is stored. Otherwise (a first scan, a rewritten branch,
+    a scan interrupted half way) the whole history is read and the commits already stored skipped.
+    Stored ones are never rewritten: a commit read with its patch keeps that row.
+    """
+    known = store.commit_shas(repo_id)
+    after = None
+    if old_head and old_head in known and gitlog.is_ancestor(repo, old_head, head) \
+            and gitlog.count_commits(repo, old_head) <= len(known):
+        after = old_head
+    if after == head:
+        return 0
+    rows: list[dict] = []
+    recorded = 0
+    for commit in gitlog.read_history(repo, head, after, known):
+        rows.append(commit_row(commit, full_patch=False))
+        if len(rows) >= HISTORY_CHUNK:
+            recorded += store.upsert_commits(repo_id, rows)
+            rows = []
+    return recorded + store.upsert_commits(repo_id, rows)
+
+
+def commit_row(commit: CommitInfo, full_patch: bool = True) -> dict:
+    """The stored facts of a commit: from git and the developer's words, no model.
+
+    ``full_patch`` False: the commit was read without its whole patch (``narrator.gitlog``), so it
+    gets no input hash; the hash is set once the commit is read for the model.
+    """
     headline, category, details = changes.commit_details(commit)
     return dict(
         sha=commit.sha, subject=commit.subject, message=commit.message, author=commit.author,
@@ -477,7 +526,7 @@ def commit_row(commit: CommitInfo) -> dict:
         category=category, headline=headline, details=details,
         files=[dict(path=c.path, change=c.change, added=c.added, removed=c.removed) for c in commit.files],
         added=commit.added, removed=commit.removed, is_merge=commit.is_merge,
-        input_hash=commit_hash(commit),
+        input_hash=commit_hash(commit) if full_patch else None,
     )
 
 
@@ -506,22 +555,27 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
              progress: Progress, only: list[tuple[str, str]] | None) -> RunReport:
     repo_id = repo_row.id
     progress(0, 0, "Reading the repository")
-    # On demand too, only the recorded history is read: the commits a page can show come from it,
-    # and reading every patch of a long history would take minutes.
-    _, files, scanned, commits, rows, units_by_file = scan(settings, store, repo_id, max(budget.commits, budget.history),
-                                                           budget.unit_chars)
+    repo, files, scanned, commits, rows, units_by_file = scan(settings, store, repo_id, budget.commits, budget.unit_chars)
     narration = Narration(settings, store, repo_id, budget, backend, progress)
     narration.report.skipped_files = skipped_summary(scanned)
     narration.report.skipped_note = scanned.note() if narration.report.skipped_files else ""
     narration.report.commits = len(commits)
     language = {f.path: f.language for f in files}
 
-    wanted_commits = [c for c in commits if only is None or ("commit", c.sha) in only][: budget.commits if only is None else None]
-    missing = {t for k, t in only or [] if k == "commit"} - {c.sha for c in wanted_commits}
+    wanted_commits = [c for c in commits if only is None or ("commit", c.sha) in only]
+    missing = sorted({t for k, t in only or [] if k == "commit"} - {c.sha for c in wanted_commits})
     if missing:
-        raise NarratorError(f"Commit {sorted(missing)[0][:12]} is not among the latest {len(commits)} commits of this repository.")
+        # An older commit asked for on demand: its facts are stored, its patch is read now.
+        known = store.commit_shas(repo_id)
+        if unknown := [sha for sha in missing if sha not in known]:
+            raise NarratorError(f"Commit {unknown[0][:12]} is not among the {len(known):,} commits of this repository.")
+        older = read_commits(repo, missing)
+        rows.update((c.sha, commit_row(c)) for c in older)
+        store.upsert_commits(repo_id, [rows[c.sha] for c in older])
+        wanted_commits += older
     if only is None:
-        ranked = spread_over_folders(rank_files(files, commits))
+        recent = store.list_commits(repo_id, limit=budget.history)
+        ranked = spread_over_folders(rank_files(files, (f["path"] for c in recent for f in c.files or [])))
         chosen_files = [f.path for f in ranked] if budget.full else [f.path for f in ranked[: budget.files]]
     else:
         wanted = {t for k, t in only if k == "file"} | {t for k, t in only if k == "module"}
@@ -545,6 +599,13 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
     # Upper bound for the progress bar; later stages shrink it as cached answers are found.
     todo = narration.pending(stage1)
     narration.total = len(todo) + len(covered) + len(modules) + (1 if only is None else 0)
+    todo = narration.store_direct(todo)
+    if only is None:
+        # Every fact (commits, units) and people's words (descriptions, docstrings) are stored: the
+        # Overview, the digest and every headline can be shown. The model fills in behind.
+        store.mark_narrated(repo_id)
+        progress(narration.done, narration.total, FIRST_LOOK)
+        narration.progress = lambda done, total, message: progress(done, total, f"{FIRST_LOOK} {message}")
     stored = narration.run(stage1, "Explaining commits and code", todo)
     own_words = {t.removeprefix("area:"): row for t, row in stored.items() if t.startswith("area:")}
 

@@ -50,9 +50,12 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
     return {
         "title": ParagraphStyle("title", parent=body, fontName=font + "-Bold", fontSize=20, leading=24, spaceAfter=2),
         "subtitle": ParagraphStyle("subtitle", parent=body, textColor=HexColor("#555555"), spaceAfter=10),
-        "h2": ParagraphStyle("h2", parent=body, fontName=font + "-Bold", fontSize=14, leading=18, spaceBefore=10),
-        "h3": ParagraphStyle("h3", parent=body, fontName=font + "-Bold", fontSize=11.5, leading=15, spaceBefore=6),
-        "h4": ParagraphStyle("h4", parent=body, fontName=font + "-Bold", fontSize=10, leading=14, spaceBefore=4),
+        "h2": ParagraphStyle("h2", parent=body, fontName=font + "-Bold", fontSize=14, leading=18, spaceBefore=10,
+                             keepWithNext=1),
+        "h3": ParagraphStyle("h3", parent=body, fontName=font + "-Bold", fontSize=11.5, leading=15, spaceBefore=6,
+                             keepWithNext=1),
+        "h4": ParagraphStyle("h4", parent=body, fontName=font + "-Bold", fontSize=10, leading=14, spaceBefore=4,
+                             keepWithNext=1),
         "body": body,
         "note": ParagraphStyle("note", parent=body, fontName=font + "-Italic", textColor=HexColor("#555555")),
         "caption": ParagraphStyle("caption", parent=body, fontSize=8, textColor=HexColor("#555555")),
@@ -99,7 +102,10 @@ def pdf_document(report: Report) -> bytes:
                 factor = width / drawing.width
                 drawing.scale(factor, factor)
                 drawing.width, drawing.height = width, drawing.height * factor
-            story.append(KeepTogether([drawing, Paragraph(html_text(block.caption), styles["caption"]), Spacer(1, 6)]))
+            # keepWithNext does not reach into a KeepTogether: take the chart's heading in with it
+            heading = [story.pop()] if story and getattr(story[-1].style, "keepWithNext", 0) else []
+            story.append(KeepTogether([*heading, drawing, Paragraph(html_text(block.caption), styles["caption"]),
+                                       Spacer(1, 6)]))
 
     def footer(canvas, doc) -> None:
         canvas.saveState()

@@ -14,16 +14,20 @@ cannot make git run a command.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import re
 import shutil
+import subprocess
+import threading
 import unicodedata
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 import git
 from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
@@ -202,6 +206,38 @@ def read_object(repo: git.Repo, sha: str | bytes) -> bytes:
     except ValueError:  # GitPython: "SHA ... could not be resolved, git returned: b'... missing'"
         raise RepoError(f"Could not read {repo_label(repo)}: git object {binsha.hex()[:12]} is missing or corrupt. "
                         f"{DAMAGED}") from None
+
+
+@contextmanager
+def git_stream(repo: git.Repo, args: list[str], stdin: bytes | None = None) -> Iterator[IO[bytes]]:
+    """The standard output of ``git <args>``, to read as git writes it (a long log never sits in memory).
+
+    git runs the way every other command on ``repo`` does, i.e. under the hardened environment
+    ``open_repository`` gave it (``git_safety_env``). ``stdin`` is written from a thread, so git
+    can go on writing while it reads. git failing (a missing or corrupt object) raises the same one
+    line as ``reading``, once the caller has read what it wanted.
+    """
+    with reading(repo):
+        process = repo.git.execute(["git", *args], as_process=True,
+                                   istream=subprocess.PIPE if stdin is not None else None)
+        feeder = None
+        if stdin is not None:
+            def feed() -> None:
+                with contextlib.suppress(OSError):  # git stopped early: its exit status says why
+                    process.proc.stdin.write(stdin)
+                    process.proc.stdin.close()
+            feeder = threading.Thread(target=feed, daemon=True)
+            feeder.start()
+        try:
+            yield process.proc.stdout
+            process.proc.stdout.read()  # whatever the caller left, so that git can finish
+        except BaseException:
+            process.proc.kill()
+            raise
+        finally:
+            if feeder is not None:
+                feeder.join()
+        process.wait()  # raises GitCommandError, which ``reading`` turns into one line
 
 
 def repo_label(repo: git.Repo) -> str:

@@ -112,6 +112,12 @@ def check_format(fmt: str) -> Format:
     return fmt  # type: ignore[return-value]
 
 
+def format_of(out: str | Path) -> str:
+    """The format a file name asks for by its suffix ('report.pdf' -> 'pdf'); 'md' when it names none."""
+    suffix = Path(out).suffix.lower()
+    return next((fmt for fmt, (_, ending) in FORMATS.items() if ending == suffix), "md")
+
+
 def document(service: NarratorService, repo_ids: Sequence[int], period: str | tuple[date, date] = "30d") -> Report:
     """The report of ``repo_ids`` over ``period``: one repository, or a portfolio of several."""
     if not repo_ids:
@@ -129,7 +135,7 @@ def document(service: NarratorService, repo_ids: Sequence[int], period: str | tu
     notes = glossary.footnotes(headlines)
     if notes:
         blocks += [Heading("Words used above", 2),
-                   Bullets(tuple(Bullet(term, (Sentence(explanation),)) for term, explanation in notes))]
+                   Bullets(tuple(Bullet(f"{term}:", (Sentence(explanation),)) for term, explanation in notes))]
     made = datetime.now(timezone.utc)
     if single:
         repo = repos[0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 from db.store import Store
@@ -460,13 +460,6 @@ class NarratorService:
                               "edited": edited, "dropped": dict(dropped),
                               "people_or_facts": len(rows) - len(asked)}
         return outcomes
-
-    def weekly_activity(self, repo_id: int) -> list[dict]:
-        counts: Counter[tuple[date, str]] = Counter()
-        for commit in self.store.list_commits(repo_id):
-            day = commit.date.date()
-            counts[(day - timedelta(days=day.weekday()), commit.category)] += 1
-        return [{"week": week, "category": cat, "commits": n} for (week, cat), n in sorted(counts.items())]
 
     def change_filters(self, repo_id: int) -> dict:
         commits = self.store.list_commits(repo_id)

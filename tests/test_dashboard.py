@@ -16,7 +16,7 @@ import git
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.views import STALE_NOTE, activity_figure, narrative_notes, plain
+from dashboard.views import STALE_NOTE, narrative_notes, plain
 from narrator import jobs, prompts
 from narrator.narrate import run_job
 from narrator.service import NarrativeView, NarratorService, RepoView
@@ -57,7 +57,8 @@ def narrated(tmp_path_factory) -> Narrated:
         yield Narrated(settings, service, service.repository(repo.id))
 
 
-def app(page: str | None = None) -> AppTest:
+def app(page: str | None = "app_pages/overview.py") -> AppTest:
+    """The dashboard on ``page`` (None: the default page, the Portfolio)."""
     at = AppTest.from_file(APP, default_timeout=60).run()
     if page:
         at.switch_page(page).run()
@@ -94,16 +95,6 @@ def test_narrative_notes_say_stale_and_edited():
     assert "left out" in narrative_notes(emptied)[0]
 
 
-def test_activity_figure_stacks_categories_per_week():
-    rows = [{"week": date(2026, 11, 2), "category": "fix", "commits": 2},
-            {"week": date(2026, 11, 2), "category": "feature", "commits": 1},
-            {"week": date(2026, 11, 9), "category": "docs", "commits": 3}]
-    figure = activity_figure(rows)
-    assert figure.layout.barmode == "stack"
-    assert [t.name for t in figure.data] == ["New feature", "Fix", "Documentation"]
-    assert [list(t.y) for t in figure.data] == [[1, 0], [2, 0], [0, 3]]
-
-
 def test_overview_shows_summary_parts_digest_and_chart(narrated):
     overview = narrated.service.overview(narrated.repo.id)
     assert overview.summary is not None
@@ -114,7 +105,7 @@ def test_overview_shows_summary_parts_digest_and_chart(narrated):
     assert plain(part.narrative.text) in text
     assert [h.value for h in at.header][:3] == ["What this software does", "Its main parts", "What changed lately"]
     assert any(narrated.repo.name in t.value for t in at.title)
-    assert at.get("plotly_chart"), "the weekly activity chart is drawn"
+    assert len(at.get("plotly_chart")) == 3, "the busiest areas, activity over time and releases are charted"
     assert any("Narration finished" in c for c in text)
 
 
@@ -305,7 +296,7 @@ def test_overview_digest_lines_carry_sources_and_the_period_can_change(narrated)
     assert plain(digest.summary[0].text) in text
     assert any("git facts" in t for t in text)
     assert at.get("page_link"), "digest lines link to their commits"
-    at.segmented_control(key=f"overview_period_{narrated.repo.id}").set_value("90d").run()
+    at.segmented_control(key="overview_period").set_value("90d").run()
     month = narrated.service.digest(narrated.repo.id, "90d")
     assert plain(month.summary[0].text) in shown(at)
     assert month.counts["changes"] == 5

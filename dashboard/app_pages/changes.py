@@ -46,6 +46,15 @@ if linked:
     if st.button("Show every change", key=f"{key}_all"):
         st.query_params.clear()
         st.rerun()
+# An Overview chart links here with the days it shows.
+charted = views.linked_range(st.query_params) if not linked else None
+if charted:
+    commits = service.changes(repo.id, since=charted[0], until=charted[1])
+    st.info(f"Showing the {len(commits)} change{'s' if len(commits) != 1 else ''} "
+            f"from {views.when(charted[0])} to {views.when(charted[1])}, as charted.")
+    if st.button("Show every change", key=f"{key}_all"):
+        st.query_params.clear()
+        st.rerun()
 
 shown = st.session_state.get(f"{key}_shown", PAGE_SIZE)
 if repo.shallow:

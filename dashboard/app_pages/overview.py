@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import views
+from dashboard import charts, views
 from dashboard.views import plain, show_narrative
+from narrator import forecast as forecasting
+from narrator.digest import GIT_FACTS as FACTS_LABEL
 from narrator.service import SHALLOW_NOTE, NarratorService
+
+CHART = dict(on_select="rerun", selection_mode=("points", "box"), config={"displaylogo": False})
+SELECT_HINT = "Click a bar or a point, or drag a box across several, to see just those changes."
 
 service = views.service()
 repo = views.require_repo(service)
 overview = service.overview(repo.id, period=None)  # the digest follows the period picked below
 
 st.title(plain(repo.name))
-st.caption(plain(repo.source) + (f" · narrated {views.when(repo.narrated_at)}" if repo.narrated_at else " · not narrated yet"))
+st.caption(plain(repo.source) + " · " + views.refreshed(repo))
 
 labels = {"files": "Files read", "units": "Pieces of code", "commits": "Changes read", "narratives": "Narratives"}
 columns = st.columns(max(1, len(overview.counts)))
@@ -76,7 +81,7 @@ for part in overview.parts:
         show_narrative(part.narrative, missing="Not described yet.")
 
 st.header("What changed lately")
-period = views.period_picker(service, repo.id, key=f"overview_period_{repo.id}")
+period = views.period_picker(service, repo.id, key="overview_period")
 digest = service.digest(repo.id, period or "7d")
 if digest is None:
     st.caption("No changes have been read yet.")
@@ -100,19 +105,61 @@ else:
                 st.caption("This release added no notes of its own: see the project's changelog or release page.")
             views.commit_link([release.sha])
     for title, lines in (("Security fixes", digest.security), ("New features", digest.features),
-                         ("Fixes", digest.fixes), ("Internal work", digest.internal),
-                         ("Areas that moved most", digest.areas)):
+                         ("Fixes", digest.fixes), ("Internal work", digest.internal)):
         if lines:
             st.subheader(title)
             for number, line in enumerate(lines):
                 views.digest_line(line)
+    busy = service.busiest_areas(repo.id, digest.period.first_day, digest.period.last_day)
+    if busy:
+        st.subheader("The areas changed most")
+        chart = charts.busiest_chart(busy, digest.period.name)
+        event = st.plotly_chart(chart.figure, key="overview_busiest", **CHART)
+        st.caption(chart.caption + " " + SELECT_HINT)
+        views.chart_links(chart, event, lambda: views.commit_link(chart.every))
+        for area in busy:
+            role = plain(area.part.role) if area.part else "no longer in the code"
+            st.markdown(f"**{plain(area.area)}** · {role} · {area.changes} change{'s' if area.changes != 1 else ''}")
+            if area.part is not None and area.part.narrative is not None:
+                show_narrative(area.part.narrative)
 
-st.header("Activity")
-activity = service.weekly_activity(repo.id)
-if activity:
-    st.caption("Changes per week, by kind of change.")
-    st.plotly_chart(views.activity_figure(activity), key="overview_activity", config={"displaylogo": False})
+st.header("Activity over time")
+bounds = service.chart_range(repo.id)
+if bounds is None:
+    st.caption("No changes have been read yet.")
+else:
+    first, last = service.change_filters(repo.id)["first"], bounds[1]
+    by_col, grain_col, dates_col = st.columns([2, 2, 3])
+    by = by_col.segmented_control("By", ["category", "area"], default="category", key="overview_chart_by",
+                                  format_func={"category": "Kind of change", "area": "Area"}.get) or "category"
+    grain = grain_col.segmented_control("Each bar", ["week", "month"], default="week", key="overview_chart_grain",
+                                        format_func=str.capitalize) or "week"
+    # Keyed by repository: another repository has other dates.
+    picked = dates_col.date_input("Between", value=bounds, min_value=first, max_value=last,
+                                  key=f"overview_{repo.id}_chart_dates")
+    start, end = (picked[0], picked[1]) if len(picked) == 2 else bounds
+    chart = charts.activity_chart(service.activity(repo.id, by, grain, start, end), by, grain, start, end)
+    event = st.plotly_chart(chart.figure, key="overview_activity", **CHART)
+    st.caption(chart.caption + " " + SELECT_HINT)
+    views.chart_links(chart, event, lambda: views.range_link(start, end, len(chart.every)))
     if repo.shallow:
         st.caption(SHALLOW_NOTE)
-else:
-    st.caption("No changes have been read yet.")
+
+    st.header("Releases")
+    releases = service.releases(repo.id)
+    forecast = service.forecast(repo.id)
+    chart = charts.releases_chart(releases, forecast)
+    if releases:
+        event = st.plotly_chart(chart.figure, key="overview_releases", **CHART)
+        st.caption(chart.caption + " " + SELECT_HINT)
+        views.chart_links(chart, event, lambda: views.commit_link(chart.every))
+    else:
+        st.caption(chart.caption)
+    st.subheader("When the next release is likely")
+    for sentence in forecasting.sentences(forecast):
+        st.markdown(plain(sentence))
+    st.caption(plain(views.source_caption(f"{FACTS_LABEL}: an estimate from the dates of past releases", False)))
+
+st.header("Report to share")
+st.caption("The overview, what changed in the period chosen above, charts, releases and every change of the period.")
+views.report_download(service, repo.id, period or "7d", key=f"overview_report_{repo.id}")

@@ -1,0 +1,48 @@
+"""Portfolio page: every added repository side by side, busiest first, with a way into each one."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import views
+from dashboard.views import plain
+
+service = views.service()
+
+st.title("Portfolio")
+if not service.repositories():
+    st.info("No repository yet. Add one in the sidebar: a folder on this computer or a repository address.")
+    st.stop()
+
+period = views.period_picker(service, None, key="portfolio_period")
+rows = service.portfolio(period or "7d")
+chosen = rows[0].period if rows else None
+st.caption((f"Every repository in {plain(chosen.label)}, busiest first." if chosen else "No changes have been read yet.")
+           + " Changes, releases and security fixes come from git facts; the line is changes per week"
+           f" over the {len(rows[0].sparkline)} weeks up to the period's end.")
+
+with st.expander("Report to share: every repository, one section each", icon=":material/download:"):
+    views.report_download(service, [row.repo.id for row in rows], period or "7d", key="portfolio_report")
+
+st.dataframe(
+    views.portfolio_table(rows),
+    hide_index=True,
+    key="portfolio_table",
+    column_config={
+        "Activity": st.column_config.LineChartColumn("Activity", help="Changes per week, oldest first", y_min=0),
+        "Last refreshed": st.column_config.DatetimeColumn("Last refreshed", format="D MMM YYYY, HH:mm"),
+    },
+)
+
+st.subheader("Open a repository")
+for row in rows:
+    with st.container(border=True, key=f"portfolio_repo_{row.repo.id}"):
+        name, facts, action = st.columns([3, 5, 2], vertical_alignment="center")
+        name.markdown(f"**{plain(row.repo.name)}**")
+        name.caption(plain(views.refreshed(row.repo)))
+        facts.markdown(plain(views.portfolio_line(row)))
+        if row.last_error:
+            facts.error(plain("The last refresh failed: " + row.last_error))
+        if action.button("Open its Overview", key=f"portfolio_open_{row.repo.id}",
+                         on_click=views.choose_repo, args=(row.repo.id,)):
+            st.switch_page("app_pages/overview.py")

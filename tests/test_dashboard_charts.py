@@ -1,0 +1,197 @@
+"""The Overview's charts (pure builders and the page) and the Portfolio page, with the fake model.
+
+Figure builders are checked as data (traces, labels, the commits behind each point); the pages are
+run with Streamlit's AppTest against two small narrated repositories.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import charts
+from dashboard.views import linked_range, link_label, plain
+from narrator import forecast, jobs
+from narrator.history import Point, ReleasePoint
+from narrator.narrate import run_job
+from narrator.service import BusyArea, NarratorService
+from narrator.settings import load_settings
+from tests.conftest import START, make_sample_repo
+from tests.test_dashboard import APP, EVIL, no_worker, shown
+from tests.test_portfolio import make_busy_repo
+
+
+def day(n: int) -> datetime:
+    return START + timedelta(days=n)
+
+
+# --- figure builders ------------------------------------------------------------------------------
+
+
+def test_activity_chart_stacks_series_and_keeps_the_commits_of_each_bar():
+    weeks = [date(2026, 11, 2), date(2026, 11, 9)]
+    points = [Point(weeks[0], "fix", 2, ("a", "b")), Point(weeks[1], "fix", 0, ()),
+              Point(weeks[0], "feature", 1, ("c",)), Point(weeks[1], "feature", 3, ("d", "e", "f"))]
+    chart = charts.activity_chart(points, "category", "week", weeks[0], date(2026, 11, 15))
+    assert chart.figure.layout.barmode == "stack"
+    assert [t.name for t in chart.figure.data] == ["New feature", "Fix"]  # the readers' order of kinds
+    assert [list(t.y) for t in chart.figure.data] == [[1, 3], [2, 0]]
+    assert chart.caption == "Changes per week by kind of change, 2 - 15 Nov 2026."
+    # A click on the second bar of the first trace, and a box over two bars, map back to commits.
+    assert chart.selected({"points": [{"curve_number": 0, "point_index": 1}]}) == ["d", "e", "f"]
+    assert chart.selected({"points": [{"curve_number": 1, "point_index": 0}, {"curve_number": 0, "point_index": 0}]}) == ["a", "b", "c"]
+    assert chart.selected({"points": [{"curve_number": 9, "point_index": 0}]}) == []
+    assert chart.selected(None) == [] and set(chart.every) == set("abcdef")
+
+
+def test_names_from_the_repository_cannot_become_plotly_markup():
+    points = [Point(date(2026, 11, 2), EVIL, 1, ("a",)), Point(date(2026, 11, 2), "%{y}<br>", 1, ("b",))]
+    chart = charts.activity_chart(points, "area", "month", date(2026, 11, 1), date(2026, 11, 30))
+    names = [t.name for t in chart.figure.data]
+    assert not any("<" in n for n in names) and "&lt;script&gt;" in names[0]
+    assert all("%{fullData.name}" in t.hovertemplate and "%{y}<br>" not in t.hovertemplate for t in chart.figure.data)
+    assert chart.caption == "Changes per month by area, 1 - 30 Nov 2026."
+    timeline = charts.releases_chart([ReleasePoint('<a href="javascript:x">1.0</a>', "s", day(0))])
+    assert "<a" not in timeline.figure.data[0].text[0] and "&lt;a href=" in timeline.figure.data[0].text[0]
+
+
+def test_releases_timeline_labels_versions_and_shades_the_forecast():
+    history = [ReleasePoint(f"1.{i}", f"s{i}", day(14 * i)) for i in range(6)]
+    result = forecast.forecast(history)
+    chart = charts.releases_chart(history, result)
+    [trace] = chart.figure.data
+    assert list(trace.text) == [f"1.{i}" for i in range(6)]
+    [band] = chart.figure.layout.shapes
+    assert band.x0 == result.earliest.isoformat()
+    assert chart.caption.startswith("6 releases, 2 Nov 2026 - 11 Jan 2027, each labelled with its version; the shaded band")
+    assert chart.selected({"points": [{"curve_number": 0, "point_index": 2}]}) == ["s2"]
+    many = [ReleasePoint(f"0.{i}", f"m{i}", day(i)) for i in range(charts.LABELLED_RELEASES + 5)]
+    labels = list(charts.releases_chart(many).figure.data[0].text)
+    assert labels[:5] == [""] * 5 and labels[-1] == f"0.{len(many) - 1}"  # only the newest are labelled
+    assert charts.releases_chart([]).caption.startswith("No releases are recorded")
+
+
+def test_busiest_chart_puts_the_busiest_area_on_top():
+    areas = [BusyArea("src", 5, 50, ("a",), None), BusyArea("docs", 2, 9, ("b", "c"), None)]
+    chart = charts.busiest_chart(areas, "the last 7 days with commits")
+    [bars] = chart.figure.data
+    assert list(bars.y) == ["docs", "src"] and list(bars.x) == [2, 5]  # Plotly draws the first bar lowest
+    assert chart.selected({"points": [{"curve_number": 0, "point_index": 1}]}) == ["a"]
+    assert chart.caption == "The 2 areas with the most changes in the last 7 days with commits."
+
+
+def test_links_say_how_many_changes_they_show():
+    assert link_label(1, 1) == "See the change"
+    assert link_label(12, 12) == "See the 12 changes"
+    assert link_label(350, 200) == "See 200 of the 350 changes"
+    assert linked_range({"since": "2026-11-02", "until": "2026-11-09"}) == (date(2026, 11, 2), date(2026, 11, 9))
+    assert linked_range({"since": "2026-11-09", "until": "2026-11-02"}) is None
+    assert linked_range({"since": "yesterday"}) is None and linked_range({}) is None
+
+
+# --- the pages ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    """The sample shop (no releases) and a busy till repository (a release, a security fix), narrated."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CODE_NARRATOR_HOME", str(tmp_path_factory.mktemp("home")))
+        mp.setenv("CODE_NARRATOR_MODEL", "fake")
+        mp.delenv("CODE_NARRATOR_DB", raising=False)
+        mp.delenv("CODE_NARRATOR_ADAPTER", raising=False)
+        mp.setattr(jobs, "spawn_worker", no_worker)
+        service = NarratorService(load_settings())
+        repos = {}
+        for name, make in (("shop", make_sample_repo), ("till", make_busy_repo)):
+            source = make(tmp_path_factory.mktemp("src") / name)
+            repo = service.add_repository(source.working_tree_dir)
+            run_job(service.settings, service.start_narration(repo.id, commits=3).id)
+            repos[name] = service.repository(repo.id)
+        yield service, repos
+
+
+def run_app(page: str | None = None, repo_id: int | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if repo_id is not None:
+        at.session_state["app_repo_id"] = repo_id
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_portfolio_is_the_first_page_and_lists_repositories_busiest_first(pair):
+    service, repos = pair
+    at = run_app()
+    assert [t.value for t in at.title] == ["Portfolio"]
+    [table] = at.dataframe
+    frame = table.value
+    assert list(frame["Repository"]) == ["till", "shop"]  # till's week is busier than shop's empty one
+    assert list(frame["Changes"]) == [6, 0] and list(frame["Releases"]) == ["1.1.0", ""]
+    assert list(frame["Security fixes"]) == [1, 0] and list(frame["Most active area"]) == ["till", ""]
+    assert len(frame["Activity"][0]) == 12
+    text = shown(at)
+    assert plain("6 changes, most in till; released 1.1.0; 1 security fix.") in text
+    assert any(t.startswith("Last refreshed ") for t in text)
+
+
+def test_open_from_the_portfolio_shows_that_repositorys_overview(pair):
+    service, repos = pair
+    at = run_app(repo_id=repos["shop"].id)
+    at.button(key=f"portfolio_open_{repos['till'].id}").click().run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["till"]
+    assert at.session_state["app_repo_id"] == repos["till"].id
+    assert any("Last refreshed" in c for c in shown(at))
+
+
+def test_the_period_is_shared_by_portfolio_and_overview(pair):
+    service, repos = pair
+    at = run_app(repo_id=repos["shop"].id)
+    at.segmented_control(key="portfolio_period").set_value("90d").run()
+    assert list(at.dataframe[0].value["Changes"]) == [7, 5]
+    at.switch_page("app_pages/overview.py").run()
+    assert at.segmented_control(key="overview_period").value == "90d"
+    assert any("last 90 days" in c for c in shown(at))
+    at.segmented_control(key="overview_period").set_value("30d").run()
+    at.switch_page("app_pages/portfolio.py").run()
+    assert at.segmented_control(key="portfolio_period").value == "30d"
+
+
+def test_overview_charts_have_captions_links_and_controls(pair):
+    service, repos = pair
+    at = run_app("app_pages/overview.py", repo_id=repos["till"].id)
+    assert len(at.get("plotly_chart")) == 3
+    text = shown(at)
+    assert any(t.startswith("The 3 areas with the most changes in the last 7 days with commits.") for t in text)
+    assert any(t.startswith("Changes per week by kind of change,") for t in text)
+    assert any(t.startswith("1 release, ") for t in text)
+    assert plain("Not enough releases to forecast (1 recorded; 4 are needed).") in text
+    links = [link.proto for link in at.get("page_link")]
+    ranged = [p for p in links if "since=" in p.page or "since" in str(p)]
+    assert ranged, "the activity chart links to every change of its range"
+    # The described areas carry their role and their source like the rest of the page.
+    assert any(t.startswith(f"**{plain('till')}** · source code · ") for t in text)
+    at.segmented_control(key="overview_chart_by").set_value("area").run()
+    at.segmented_control(key="overview_chart_grain").set_value("month").run()
+    assert not at.exception
+    assert any(t.startswith("Changes per month by area,") for t in shown(at))
+    at.date_input(key=f"overview_{repos['till'].id}_chart_dates").set_value((day(0), day(20))).run()
+    assert any(t.startswith(f"Changes per month by area, {START.day} Nov - ") for t in shown(at))
+
+
+def test_a_chart_range_link_shows_just_those_changes(pair):
+    service, repos = pair
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["app_repo_id"] = repos["shop"].id
+    at.query_params["since"] = START.date().isoformat()
+    at.query_params["until"] = (START + timedelta(days=2)).date().isoformat()
+    at.run()
+    at.switch_page("app_pages/changes.py").run()
+    assert not at.exception
+    assert any("Showing the 3 changes from" in i.value for i in at.info)
+    assert sum(1 for e in at.expander if e.label == "Evidence") == 3

@@ -1,0 +1,104 @@
+"""The release forecast: a range from the gaps between past releases, back-tested on the same history."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from narrator import forecast
+from narrator.history import ReleasePoint
+
+START = datetime(2025, 1, 6, 12, 0, tzinfo=timezone.utc)
+
+
+def releases(days: list[float]) -> list[ReleasePoint]:
+    """Releases 1.0, 1.1, ... on ``START`` + each number of days."""
+    return [ReleasePoint(f"1.{i}", f"sha{i}", START + timedelta(days=d)) for i, d in enumerate(days)]
+
+
+def every(gap: float, n: int) -> list[float]:
+    return [gap * i for i in range(n)]
+
+
+def test_percentile_interpolates_between_sorted_values():
+    assert forecast.percentile([10, 20, 30, 40, 50], 0.5) == 30
+    assert forecast.percentile([50, 10, 30], 0.1) == pytest.approx(14)  # 10 + 0.2 * (30 - 10)
+    assert forecast.percentile([7], 0.9) == 7
+    with pytest.raises(ValueError):
+        forecast.percentile([], 0.5)
+
+
+def test_the_range_is_the_middle_of_recent_gaps_added_to_the_last_release():
+    history = releases([0, 10, 30, 40, 60])  # gaps 10, 20, 10, 20
+    earliest, latest = forecast.likely_range(history)
+    last = date(2025, 3, 7)  # START + 60 days
+    assert history[-1].date.date() == last
+    assert (earliest, latest) == (last + timedelta(days=10), last + timedelta(days=20))
+
+
+def test_only_the_last_window_of_gaps_counts():
+    # Years of monthly releases, then a steady fortnightly habit: the forecast follows the habit.
+    old = every(30, 20)
+    new = [old[-1] + 14 * i for i in range(1, forecast.WINDOW + 2)]
+    earliest, latest = forecast.likely_range(releases(old + new))
+    last = (START + timedelta(days=new[-1])).date()
+    assert earliest == latest == last + timedelta(days=14)
+
+
+def test_a_regular_history_is_always_inside_its_forecast():
+    result = forecast.forecast(releases(every(14, 12)))
+    assert result.possible and result.gaps == 10
+    assert (result.hits, result.tries) == (8, 8)  # releases 5..12 each forecast from those before
+    assert forecast.hit_rate(result) == "Past releases fell inside the forecast range 8 times out of 8."
+    assert forecast.sentences(result)[0] == "The next release is likely on 23 Jun 2025."
+
+
+def test_an_irregular_history_is_sometimes_outside():
+    rng = random.Random(7)
+    days, day = [], 0.0
+    for _ in range(40):
+        days.append(day)
+        day += rng.choice([3, 7, 14, 30, 60, 90])
+    result = forecast.forecast(releases(days))
+    assert result.tries == 36
+    assert 0 < result.hits < result.tries  # an 80% range misses some releases of a history like this
+    hits, tries = forecast.back_test(releases(days))
+    assert (hits, tries) == (result.hits, result.tries)
+    text = " ".join(forecast.sentences(result))
+    assert f"fell inside the forecast range {result.hits} times out of 36." in text
+    assert "The next release is likely between" in text
+
+
+def test_the_back_test_uses_only_earlier_releases():
+    # Four steady weekly releases then one a year later: forecast from the first four, it is a miss;
+    # nothing later exists to leak into that forecast.
+    hits, tries = forecast.back_test(releases([0, 7, 14, 21, 386]))
+    assert (hits, tries) == (0, 1)
+    hits, tries = forecast.back_test(releases([0, 7, 14, 21, 28]))
+    assert (hits, tries) == (1, 1)
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_fewer_than_four_releases_is_not_enough(count):
+    result = forecast.forecast(releases(every(14, count)))
+    assert not result.possible and result.releases == count
+    assert forecast.likely_range(releases(every(14, count))) is None
+    [line] = forecast.sentences(result)
+    assert line.startswith("Not enough releases to forecast")
+
+
+def test_four_releases_forecast_but_cannot_be_checked_yet():
+    result = forecast.forecast(releases(every(14, 4)))
+    assert result.possible and result.tries == 0
+    assert forecast.sentences(result)[-1] == "Too few releases yet to check this forecast against the past."
+
+
+def test_a_range_that_has_passed_without_a_release_is_overdue():
+    history = releases(every(14, 6))
+    due = forecast.forecast(history, as_of=history[-1].date.date() + timedelta(days=5))
+    assert not due.overdue
+    late = forecast.forecast(history, as_of=history[-1].date.date() + timedelta(days=60))
+    assert late.overdue
+    assert "none is recorded since 1.5 on" in forecast.sentences(late)[0]

@@ -1,0 +1,122 @@
+"""The portfolio of every repository (``NarratorService.portfolio``) and ``narrate --all``."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import git
+import pytest
+
+from narrator import jobs
+from narrator.__main__ import main
+from narrator.narrate import run_job
+from narrator.service import SPARK_WEEKS, NarratorService
+from tests.conftest import START, commit_files
+
+
+def no_worker(settings, store, job_id: int) -> int:
+    """Stands in for jobs.spawn_worker: the test runs the job itself with run_job."""
+    return 0
+
+
+def make_busy_repo(path: Path) -> git.Repo:
+    """Six changes in the week up to START + 20 days: two areas, a release, a security fix."""
+    repo = git.Repo.init(path)
+    last = START + timedelta(days=20)
+    commit_files(repo, {"README.md": "# Till\n\nA shop till.\n", "till/scan.py": "def scan(item):\n    return item\n"},
+                 "Add the scanner", last - timedelta(days=40))
+    commit_files(repo, {"till/scan.py": "def scan(item):\n    return item or None\n"}, "Scan empty items",
+                 last - timedelta(days=6))
+    commit_files(repo, {"till/pay.py": "def pay(total):\n    return total\n"}, "Add card payments",
+                 last - timedelta(days=5))
+    commit_files(repo, {"till/pay.py": "def pay(total):\n    return max(total, 0)\n"},
+                 "Fix negative totals being charged (CVE-2026-12345)", last - timedelta(days=4))
+    commit_files(repo, {"docs/till.md": "# Till\n"}, "Write the till guide", last - timedelta(days=3))
+    commit_files(repo, {"till/scan.py": "def scan(item):\n    return item or ''\n"}, "Scan unnamed items",
+                 last - timedelta(days=2))
+    commit_files(repo, {"pyproject.toml": '[project]\nname = "till"\nversion = "1.1.0"\n',
+                        "CHANGELOG.md": "# 1.1.0\n\n- Card payments.\n"}, "Release 1.1.0", last)
+    repo.create_tag("v1.1.0")
+    return repo
+
+
+def make_quiet_repo(path: Path) -> git.Repo:
+    """Two changes, the last a month before the busy repository's newest."""
+    repo = git.Repo.init(path)
+    commit_files(repo, {"lib/core.py": "def core():\n    return 1\n"}, "Add the core", START - timedelta(days=30))
+    commit_files(repo, {"lib/core.py": "def core():\n    return 2\n"}, "Return two", START - timedelta(days=10))
+    return repo
+
+
+@pytest.fixture
+def two(tmp_path, settings, monkeypatch):
+    """A busy and a quiet repository, both added and narrated with the fake model."""
+    monkeypatch.setattr(jobs, "spawn_worker", no_worker)
+    service = NarratorService(settings)
+    repos = {}
+    for name, make in (("till", make_busy_repo), ("quiet", make_quiet_repo)):
+        source = make(tmp_path / name)
+        repo = service.add_repository(source.working_tree_dir)
+        run_job(settings, service.start_narration(repo.id, commits=3).id)
+        repos[name] = service.repository(repo.id)
+    return service, repos
+
+
+def test_portfolio_lists_every_repository_busiest_first(two):
+    service, repos = two
+    rows = service.portfolio("7d")
+    assert [r.repo.name for r in rows] == ["till", "quiet"]
+    till, quiet = rows
+    # Every row covers the same seven days, ending on the newest commit of any repository.
+    assert till.period == quiet.period and till.period.last_day == (START + timedelta(days=20)).date()
+    assert till.changes == 6 and quiet.changes == 0
+    assert till.releases == ("1.1.0",) and till.security == 1
+    assert till.busiest_area == "till" and quiet.busiest_area is None
+    assert len(till.sparkline) == SPARK_WEEKS and sum(till.sparkline) == 7 and till.sparkline[-1] >= 6
+    assert till.repo.narrated_at is not None and till.last_error is None
+
+
+def test_a_longer_period_counts_the_quiet_repository_too(two):
+    service, _ = two
+    rows = {r.repo.name: r for r in service.portfolio("90d")}
+    assert rows["quiet"].changes == 2 and rows["quiet"].busiest_area == "lib"
+    assert rows["till"].changes == 7
+    ranged = {r.repo.name: r for r in service.portfolio((START - timedelta(days=31), START))}
+    assert ranged["quiet"].changes == 2 and ranged["till"].changes == 1  # its first commit
+    assert [r.repo.name for r in service.portfolio((START - timedelta(days=31), START))] == ["quiet", "till"]
+
+
+def test_narrate_all_refreshes_every_repository(two, capsys):
+    service, repos = two
+    before = {name: repo.narrated_at for name, repo in repos.items()}
+    assert main(["narrate", "--all", "--commits", "3"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in out] == ["quiet", "till"]  # one line each, by name
+    assert all("0 model calls" in line for line in out), "everything was cached already"
+    for name, repo in repos.items():
+        assert service.repository(repo.id).narrated_at > before[name]
+
+
+def test_narrate_all_goes_on_after_a_failure_and_exits_non_zero(two, capsys):
+    service, repos = two
+    shutil.rmtree(repos["quiet"].source)
+    before = repos["till"].narrated_at
+    assert main(["narrate", "--all"]) == 1
+    captured = capsys.readouterr()
+    [failed] = captured.err.strip().splitlines()
+    assert failed.startswith("quiet: failed: ") and "Traceback" not in captured.err
+    [done] = captured.out.strip().splitlines()
+    assert done.startswith("till: ")
+    assert service.repository(repos["till"].id).narrated_at > before
+    # The failure is on the repository's job, so the dashboard's portfolio shows it.
+    row = next(r for r in service.portfolio() if r.repo.name == "quiet")
+    assert row.last_error and row.last_error in failed
+
+
+def test_narrate_needs_a_repository_or_all(capsys):
+    with pytest.raises(SystemExit):
+        main(["narrate"])
+    with pytest.raises(SystemExit):
+        main(["narrate", "/some/repo", "--all"])

@@ -107,8 +107,13 @@ def releases_chart(releases: Sequence[ReleasePoint], forecast: Forecast | None =
         figure.add_vrect(x0=forecast.earliest.isoformat(), x1=(forecast.latest + timedelta(days=1)).isoformat(),
                          fillcolor="#3b7dd8", opacity=0.15, line_width=0,
                          annotation_text="likely next release", annotation_position="top left")
+    days = [_day(r.date) for r in releases] + ([forecast.latest] if forecast is not None and forecast.possible else [])
+    first, last = (min(days), max(days)) if days else (None, None)
+    short = first is not None and (last - first).days < 120  # month ticks would repeat "Nov 2026"
     figure.update_layout(
-        yaxis=dict(visible=False, range=[0, 4.5]), xaxis=dict(tickformat="%b %Y", title="Release date"),
+        yaxis=dict(visible=False, range=[0, 4.5]),
+        xaxis=dict(tickformat="%-d %b %Y" if short else "%b %Y", title="Release date",
+                   range=[first - timedelta(days=15), last + timedelta(days=15)] if first else None),
         margin=_MARGIN, height=240, dragmode="select",
     )
     if releases:

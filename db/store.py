@@ -33,7 +33,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, delete, event, func, select, text
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -453,16 +453,20 @@ class Store(TrainingRecords):
             for chunk in _chunks(list(by_sha)):
                 query = select(Commit).where(Commit.repo_id == repo_id, Commit.sha.in_(chunk))
                 existing.update((c.sha, c) for c in s.scalars(query))
+            added: dict[frozenset[str], list[dict[str, Any]]] = {}
             for sha, data in by_sha.items():
                 commit = existing.get(sha)
                 if commit is None:
                     if data.get("date") is None:
                         raise ValueError(f"New commit {sha} needs a 'date'")
-                    s.add(Commit(repo_id=repo_id, **data))
+                    added.setdefault(frozenset(data), []).append({**data, "repo_id": repo_id})
                     new += 1
                 else:
                     for name, value in data.items():
                         setattr(commit, name, value)
+            # One multi-row INSERT per set of columns: a whole history is thousands of rows.
+            for batch in added.values():
+                s.execute(insert(Commit), batch)
         return new
 
     def commit_shas(self, repo_id: int) -> set[str]:

@@ -2,14 +2,19 @@
 
 It narrates into a fresh temporary cache (unless ``--db`` is given) so nothing is cached at the
 start: model load seconds, commit narratives per minute, units per minute, generated tokens per
-second, the seconds of a fully cached re-run and of a cached ``show``, and peak RSS.
+second, the seconds of a fully cached re-run and of a cached ``show``, and peak RSS. Before those,
+with no model: the seconds of plain ``git log --numstat HEAD > /dev/null`` beside those of recording
+every commit's facts (``narrate.record_history``, storing included), and the seconds from the start
+of a narration until its first look (Overview, digest and every headline readable).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -17,10 +22,73 @@ from pathlib import Path
 
 from narrator.backends import make_backend
 from narrator.errors import run_command
-from narrator.narrate import Budget, narrate_repository
+from narrator.narrate import FIRST_LOOK, Budget, narrate_repository, record_history
+from narrator.repo import open_repository
 from narrator.report import markdown
 from narrator.service import NarratorService
 from narrator.settings import load_settings
+
+
+class _FirstLook(Exception):
+    """Raised from the progress callback to stop a narration at its first look."""
+
+
+def history_figures(source: str, model: str | None) -> dict:
+    """Seconds of plain ``git log --numstat HEAD`` and of recording every commit's facts, fresh cache."""
+    scratch = Path(tempfile.mkdtemp(prefix="narrator-bench-"))
+    settings = load_settings(db_url=f"sqlite:///{scratch / 'history.db'}", model=model)
+    service = NarratorService(settings)
+    repo_id = service.add_repository(source).id
+    repo = open_repository(source, settings.clone_dir)
+    head = repo.head.commit.hexsha
+    begin = time.perf_counter()
+    # The same hardened environment as every other git command here; output thrown away by the OS.
+    subprocess.run(["git", "log", "--numstat", "HEAD"], cwd=repo.working_tree_dir or repo.git_dir, check=True,
+                   env={**os.environ, **repo.git.environment()}, stdout=subprocess.DEVNULL)
+    git_seconds = time.perf_counter() - begin
+    begin = time.perf_counter()
+    recorded = record_history(service.store, repo_id, repo, head, None)
+    facts_seconds = time.perf_counter() - begin
+    return {
+        "history_commits": recorded,
+        "git_log_numstat_seconds": round(git_seconds, 2),
+        "history_facts_seconds": round(facts_seconds, 2),
+        "history_facts_ratio": round(facts_seconds / git_seconds, 2),
+    }
+
+
+def first_look_figures(source: str, commits: int, units: int, model: str | None, batch_size: int) -> dict:
+    """Seconds from the start of a narration (fresh cache) until the Overview, the digest and every
+    headline can be read; the narration stops there (the figures of ``measure`` cover the rest)."""
+    scratch = Path(tempfile.mkdtemp(prefix="narrator-bench-"))
+    settings = load_settings(db_url=f"sqlite:///{scratch / 'first-look.db'}", model=model)
+    service = NarratorService(settings)
+    repo_id = service.add_repository(source).id
+    seen: dict = {}
+
+    def progress(done: int, total: int, message: str) -> None:
+        if message == FIRST_LOOK:
+            overview, digest, changes = service.overview(repo_id), service.digest(repo_id), service.changes(repo_id)
+            seen.update(seconds=time.perf_counter() - begin, descriptions=len(overview.descriptions),
+                        parts=len(overview.parts), digest=digest is not None, headlines=len(changes),
+                        narrated_at=service.repository(repo_id).narrated_at is not None)
+            raise _FirstLook
+
+    begin = time.perf_counter()
+    try:
+        # No backend: the model is loaded at its first call, which comes after the first look.
+        narrate_repository(settings, service.store, repo_id, Budget(commits=commits, units=units, batch_size=batch_size),
+                           None, progress)
+    except _FirstLook:
+        pass
+    return {
+        "first_look_seconds": round(seen["seconds"], 2) if seen else None,
+        "first_look_headlines": seen.get("headlines"),
+        "first_look_descriptions": seen.get("descriptions"),
+        "first_look_parts": seen.get("parts"),
+        "first_look_digest": seen.get("digest"),
+        "first_look_marks_narrated": seen.get("narrated_at"),
+    }
 
 
 def measure(source: str, commits: int, units: int, model: str | None, db: str | None, batch_size: int) -> dict:
@@ -83,9 +151,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", help="backend (default: embedded)")
     p.add_argument("--db", help="cache URL (default: a fresh temporary SQLite file)")
     p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--no-model", action="store_true",
+                   help="only the figures that need no model: history facts and first look")
     args = p.parse_args(argv)
+
     def run() -> int:
-        print(json.dumps(measure(args.repo, args.commits, args.units, args.model, args.db, args.batch_size), indent=2, default=str))
+        figures = {**history_figures(args.repo, args.model),
+                   **first_look_figures(args.repo, args.commits, args.units, args.model, args.batch_size)}
+        if not args.no_model:
+            figures.update(measure(args.repo, args.commits, args.units, args.model, args.db, args.batch_size))
+        print(json.dumps(figures, indent=2, default=str))
         return 0
 
     return run_command(run)

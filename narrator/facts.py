@@ -6,11 +6,15 @@ from here, so it is exact and repeatable.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from pathlib import PurePosixPath
 
 from narrator.messages import first_sentences
+
+# The path rules below are pure and a long history names the same paths thousands of times.
+_per_path = functools.lru_cache(maxsize=1 << 16)
 
 CATEGORIES = ("feature", "fix", "security", "release", "dependencies", "docs", "tests", "maintenance")
 
@@ -37,6 +41,7 @@ _DOCS_WORDS = re.compile(r"\b(docs?|documentation|readme|changelog|comment[s]?)\
 _TEST_WORDS = re.compile(r"\b(tests?|testing|spec[s]?|coverage)\b", re.I)
 
 
+@_per_path
 def is_doc_path(path: str) -> bool:
     """Documentation files: README/CHANGELOG/*.md and anything under docs/."""
     p = PurePosixPath(path)
@@ -44,6 +49,7 @@ def is_doc_path(path: str) -> bool:
     return top in ("doc", "docs", "documentation") or p.suffix.lower() in _DOC_SUFFIXES or p.stem.upper() in ("README", "CHANGELOG", "LICENSE", "AUTHORS")
 
 
+@_per_path
 def is_test_path(path: str) -> bool:
     """Test files by the usual conventions of the six languages."""
     p = PurePosixPath(path)
@@ -68,11 +74,13 @@ _MIXED_MANIFESTS = frozenset({"package.json", "pyproject.toml", "cargo.toml", "c
                               "build.gradle.kts", "setup.cfg", "setup.py", "mix.exs", "pubspec.yaml", "podfile", "deno.json"})
 
 
+@_per_path
 def is_lock_path(path: str) -> bool:
     """Lock files, written by a package manager to pin exact versions (poetry.lock, yarn.lock, go.sum...)."""
     return PurePosixPath(path).name.lower() in _LOCK_NAMES
 
 
+@_per_path
 def _is_pure_manifest(path: str) -> bool:
     p = PurePosixPath(path)
     name = p.name.lower()
@@ -80,6 +88,7 @@ def _is_pure_manifest(path: str) -> bool:
     return _PURE_MANIFEST.match(name) is not None or in_requirements_folder
 
 
+@_per_path
 def is_dependency_path(path: str) -> bool:
     """Lock files and dependency manifests.
 
@@ -97,6 +106,7 @@ _CI_FILES = frozenset({".gitlab-ci.yml", ".travis.yml", "azure-pipelines.yml", "
 _CI_FOLDERS = frozenset({".circleci", ".buildkite", ".azure-pipelines", ".woodpecker"})
 
 
+@_per_path
 def is_ci_path(path: str) -> bool:
     """Build-and-check automation: GitHub workflows, actions and bot settings, GitLab/CircleCI/Travis/... files.
 
@@ -268,6 +278,7 @@ def version_change(patch: str) -> str | None:
     return None
 
 
+@_per_path
 def reads_diff(path: str) -> bool:
     """Whether a commit's facts read this file's diff: release notes, or a file with a version field.
 
@@ -278,6 +289,7 @@ def reads_diff(path: str) -> bool:
             or any(name.search(path) for name, _ in _VERSION_FIELDS))
 
 
+@_per_path
 def notes_folder(path: str) -> str | None:
     """The changelog folder (``changelog/``, ``newsfragments/``, ...) that ``path`` lies in, or None."""
     parts = PurePosixPath(path).parts
@@ -291,6 +303,7 @@ _NOTES_NAME = re.compile(r"^(changelog|changes|history|news|release[-_ ]?notes)"
 _NOTES_FOLDERS = frozenset({"changelog", "changelog.d", "changes", ".changes", "newsfragments", "news", ".changeset", "releasenotes"})
 
 
+@_per_path
 def is_release_notes_path(path: str) -> bool:
     """CHANGELOG*/CHANGES*/HISTORY*/NEWS*/RELEASE*NOTES* files anywhere, and files in changelog folders."""
     p = PurePosixPath(path)
@@ -491,6 +504,7 @@ def categorize(headline: str, paths: list[str], *, body: str = "", conventional_
     return "maintenance"
 
 
+@_per_path
 def module_of(path: str) -> str:
     """The folder a file belongs to for the module level: its first folder, or TOP_LEVEL."""
     parts = PurePosixPath(path).parts

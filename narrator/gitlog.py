@@ -23,6 +23,7 @@ import queue
 import re
 import threading
 from collections.abc import Container, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from typing import IO
@@ -47,6 +48,8 @@ _DIFF_OPTIONS = ("diff-tree", "--stdin", "-r", "-M", "-p", "--root", "--no-color
                  "--src-prefix=a/", "--dst-prefix=b/")
 _SHA_LINE = re.compile(rb"^[0-9a-f]{40}(?:[0-9a-f]{24})?\n?$")
 _CHUNK = 1 << 20
+DIFF_BATCH = 500
+"""Commits per ``git diff-tree --stdin`` of the diffs the facts read."""
 
 
 def is_ancestor(repo: git.Repo, older: str, newer: str) -> bool:
@@ -77,23 +80,40 @@ def read_history(repo: git.Repo, head: str, old_head: str | None = None,
     with reading(repo):
         tags = tags_by_commit(repo)
         boundary = shallow_boundary(repo)
-    telling: list[CommitInfo] = []
-    with git_stream(repo, ["log", *LOG_OPTIONS, *revisions, "--"]) as out:
-        for commit in parse_log(_tokens(out), tags, boundary, known):
-            if commit.parent_missing:
-                commit = replace(commit, parents=_parents(repo, commit.sha))
-            if any(facts.reads_diff(f.path) for f in commit.files):
-                telling.append(commit)
-            else:
-                yield commit
-    if not telling:
-        return
-    specs = sorted({facts.notes_folder(f.path) or f.path for c in telling for f in c.files if facts.reads_diff(f.path)})
-    shas = b"".join(c.sha.encode() + b"\n" for c in telling)
+    # Batches of the commits whose diffs the facts read, each read by one diff-tree while the log
+    # goes on (one at a time: git log has the other core).
+    batches: list[tuple[list[CommitInfo], Future[dict[str, str]]]] = []
+    batch: list[CommitInfo] = []
+    with ThreadPoolExecutor(1) as pool:
+        with git_stream(repo, ["log", *LOG_OPTIONS, *revisions, "--"]) as out:
+            for commit in parse_log(_tokens(out), tags, boundary, known):
+                if commit.parent_missing:
+                    commit = replace(commit, parents=_parents(repo, commit.sha))
+                if not any(facts.reads_diff(f.path) for f in commit.files):
+                    yield commit
+                    continue
+                batch.append(commit)
+                if len(batch) == DIFF_BATCH:
+                    batches.append((batch, pool.submit(read_diffs, repo, batch)))
+                    batch = []
+        if batch:
+            batches.append((batch, pool.submit(read_diffs, repo, batch)))
+        for batch, diffs in batches:
+            patches = diffs.result()
+            for commit in batch:
+                yield replace(commit, patch=patches.get(commit.sha, ""))
+
+
+def read_diffs(repo: git.Repo, commits: list[CommitInfo]) -> dict[str, str]:
+    """By sha, the diffs of the ``facts.reads_diff`` files of these (non-merge) commits.
+
+    A changelog folder is one pathspec, not a pathspec per note: git matches every path against
+    every pathspec, and the facts look only at the files they read anyway.
+    """
+    specs = sorted({facts.notes_folder(f.path) or f.path for c in commits for f in c.files if facts.reads_diff(f.path)})
+    shas = b"".join(c.sha.encode() + b"\n" for c in commits)
     with git_stream(repo, [*_DIFF_OPTIONS, "--", *specs], stdin=shas) as out:
-        patches = split_diffs(out.read())
-    for commit in telling:
-        yield replace(commit, patch=patches.get(commit.sha, ""))
+        return split_diffs(out.read())
 
 
 def _tokens(stream: IO[bytes]) -> Iterator[bytes]:

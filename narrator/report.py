@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from narrator import glossary
 from narrator.facts import size_phrase
+from narrator.forecast import sentences
 from narrator.provenance import Said
 from narrator.service import SHALLOW_NOTE, CommitView, NarratorService
 from narrator.text import markdown_text as md
@@ -106,6 +107,7 @@ def markdown(service: NarratorService, repo_id: int, commits: int = 30, period: 
                 lines += [f"- {md(item.text)}{marker(item.source)} ({', '.join(s[:8] for s in item.shas[:5])})" for item in items]
                 headlines += [item.text for item in items]
         lines += ["", f"{md(digest.comparison.text)}{marker(digest.comparison.source)}"]
+        lines += ["", f"Next release: {md(' '.join(sentences(service.forecast(repo_id))))}{marker('git facts')}"]
     lines += ["", "## Recent changes", ""]
     for change in service.changes(repo_id)[:commits]:
         lines += change_lines(change)

@@ -99,7 +99,7 @@ def test_overview_in_a_real_browser(tmp_path, monkeypatch):
                 page = browser.new_page(viewport={"width": 1280, "height": 1600})
                 dialogs: list[str] = []
                 page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-                page.goto(url, wait_until="domcontentloaded")
+                page.goto(url + "/overview", wait_until="domcontentloaded")  # "/" is the Portfolio
                 page.get_by_text("What this software does").wait_for(timeout=60_000)
                 page.get_by_text(part.narrative.text).first.wait_for(timeout=30_000)
                 # The hostile summary is there, character for character, and inert.

@@ -120,3 +120,11 @@ def test_narrate_needs_a_repository_or_all(capsys):
         main(["narrate"])
     with pytest.raises(SystemExit):
         main(["narrate", "/some/repo", "--all"])
+
+
+def test_show_prints_the_release_forecast(two):
+    from narrator.report import markdown
+
+    service, repos = two
+    text = markdown(service, repos["till"].id)
+    assert "Next release: Not enough releases to forecast \\(1 recorded\\; 4 are needed\\)\\. [git facts]" in text

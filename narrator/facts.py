@@ -451,10 +451,12 @@ def categorize(headline: str, paths: list[str], *, body: str = "", conventional_
 
     The first rule that holds wins:
 
+    0. ``tagged`` or a release headline (``release_version``) -> "release": a release often touches
+       only its changelog, and it is a release whatever files it touches;
     1. paths: all documentation -> "docs"; all tests or documentation -> "tests";
     2. advisory ids (headline or body) or security wording (headline, or body unless a dependency bot
        wrote it: their bodies quote whole upstream changelogs) -> "security", even on a lock file;
-    3. ``tagged``, a release headline (``release_version``) or a changed ``version`` field -> "release";
+    3. a changed ``version`` field -> "release";
     4. dependencies: only lock files or pure manifests (requirements*.txt, Pipfile, Gemfile, go.mod);
        only dependency files with a lock file among them or bump/update/upgrade/pin words; a
        dependency bot (dependabot, renovate, ...); a dependency subject ("Bump x from 1 to 2",
@@ -468,6 +470,8 @@ def categorize(headline: str, paths: list[str], *, body: str = "", conventional_
        without feature words; feature words; fix hints (negations, "should", "when");
     8. otherwise "maintenance".
     """
+    if tagged or release_version(headline):
+        return "release"
     if paths and all(is_doc_path(p) for p in paths):
         return "docs"
     if paths and all(is_test_path(p) or is_doc_path(p) for p in paths):
@@ -475,7 +479,7 @@ def categorize(headline: str, paths: list[str], *, body: str = "", conventional_
     dependency_bot = bool(_DEPENDENCY_BOT.search(author) or _DEPENDENCY_BOT.search(email))
     if advisories(headline + "\n" + body) or is_security_text(headline) or (not dependency_bot and is_security_text(body)):
         return "security"
-    if tagged or version or release_version(headline):
+    if version:
         return "release"
     if _is_dependency_change(headline, paths, scope, conventional_type, author, email):
         return "dependencies"

@@ -242,3 +242,11 @@ def test_release_notes_written_as_bold_leads_are_entries():
                   "+**Boolean variables from the command line.** Pass use_docker=y and it arrives as a boolean.",
                   "+- [@tyler](https://github.com/tyler) for the boolean conversion")
     assert release_notes(patch) == ["Pretty-printed JSON in templates.", "Boolean variables from the command line."]
+
+
+def test_a_release_that_only_touches_its_changelog_is_a_release():
+    from narrator.facts import categorize
+
+    assert categorize("Release 1.1.0", ["CHANGELOG.md"]) == "release"
+    assert categorize("Update the changelog", ["CHANGELOG.md"], tagged=True) == "release"
+    assert categorize("Write release notes for the next version", ["CHANGELOG.md"]) == "docs"

@@ -20,6 +20,7 @@ from narrator import repo as repo_mod
 from narrator.commits import recent_commits
 from narrator.errors import RepoError
 from narrator.files import scan_source_files
+from narrator.gitlog import read_history
 from narrator.repo import is_shallow, open_repository
 from tests.test_cli import run_cli
 
@@ -83,6 +84,7 @@ def read_like_the_narrator(source: str, clone_dir: Path) -> None:
     repo = open_repository(source, clone_dir)
     scan_source_files(repo)
     recent_commits(repo)
+    list(read_history(repo, repo.head.commit.hexsha))  # the log and diff-tree of every commit's facts
     is_shallow(repo)
 
 

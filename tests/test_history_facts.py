@@ -12,7 +12,7 @@ from pathlib import Path
 import git
 import pytest
 
-from narrator import changes, gitlog, narrate
+from narrator import changes, facts, gitlog, narrate
 from narrator.backends import FakeBackend
 from narrator.commits import recent_commits
 from narrator.narrate import FIRST_LOOK, Budget, narrate_repository, run_job
@@ -60,11 +60,12 @@ def test_every_commit_gets_its_facts_beyond_the_narration_budget(settings, long_
     assert len(rows) == 9 > 3
     oldest = rows[long_repo.commit("HEAD~8").hexsha]
     assert (oldest.author, oldest.email, oldest.date) == ("Ada Lovelace", "ada@example.com", START)
-    assert oldest.area == "pantry" and oldest.category and oldest.added == 3 and oldest.removed == 0
+    # The README's three lines outweigh the shelf's two.
+    assert oldest.area == facts.TOP_LEVEL and oldest.category and oldest.added == 5 and oldest.removed == 0
     assert {f["path"] for f in oldest.files} == {"README.md", "pantry/shelf.py"}
     assert oldest.headline == "Start the pantry" and oldest.input_hash is None  # read without its patch
     item = rows[long_repo.commit("HEAD~7").hexsha]
-    assert item.author == "Grace Hopper" and item.files == [{"path": "pantry/item_1.py", "change": "added", "added": 2, "removed": 0}]
+    assert item.author == "Grace Hopper" and item.area == "pantry" and item.files == [{"path": "pantry/item_1.py", "change": "added", "added": 2, "removed": 0}]
     release = rows[long_repo.head.commit.hexsha]
     assert release.category == "release" and release.details["tags"] == ["v1.1.0"] and release.input_hash
     assert service.changes(repo_id)[-1].headline.text == "Start the pantry"  # every headline is there
@@ -174,8 +175,9 @@ def test_a_shallow_clone_keeps_its_boundary_commit_without_changes(tmp_path):
     clone = tmp_path / "shallow"
     subprocess.run(["git", "clone", "-q", "--depth", "2", f"file://{full.working_tree_dir}", str(clone)], check=True)
     repo = open_repository(str(clone), tmp_path / "clones")
-    newest, oldest = history(repo)
-    assert not newest.parent_missing and newest.files
+    read = {c.sha: c for c in history(repo)}
+    newest, oldest = read[full.head.commit.hexsha], read[full.commit("HEAD~1").hexsha]
+    assert len(read) == 2 and not newest.parent_missing and newest.files
     assert oldest.parent_missing and oldest.files == () and oldest.parents == (full.commit("HEAD~2").hexsha,)
 
 

@@ -312,7 +312,7 @@ def test_a_small_budget_covers_every_folder_first(settings, sample_repo):
 def test_on_demand_commit_outside_the_recorded_history_is_a_clear_error(settings, sample_repo):
     service, repo, _ = _narrate(settings, sample_repo.working_tree_dir, FakeBackend(), commits=1)
     job_id = service.store.create_job(repo.id, "narrate", {"only": [["commit", "f" * 40]]})
-    with pytest.raises(NarratorError, match="not among the latest 5 commits"):
+    with pytest.raises(NarratorError, match="not among the 5 commits"):
         run_job(settings, job_id, backend=FakeBackend())
     assert service.job(job_id).status == "failed"
 

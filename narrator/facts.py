@@ -173,6 +173,7 @@ _RELEASE_FORMS = [re.compile(f"^{form}$", re.I) for form in (
 )]
 
 
+@functools.lru_cache(maxsize=1 << 12)  # asked up to four times per commit with the same words
 def release_version(subject: str) -> str | None:
     """The version a release subject announces, without a leading "v", or None.
 

@@ -52,7 +52,10 @@ def evil(tmp_path) -> tuple[Path, Path]:
 
 
 def make_project(root: Path, attributes: str | None = None) -> git.Repo:
-    """A repository with two commits of app.py (and .gitattributes when given)."""
+    """A repository with two commits of app.py and its changelog (and .gitattributes when given).
+
+    The changelog makes the history reader run its diff-tree too (it reads release notes' diffs).
+    """
     repo = git.Repo.init(root, initial_branch="main")
     with repo.config_writer() as config:
         config.set_value("user", "name", "Ada Lovelace")
@@ -61,6 +64,7 @@ def make_project(root: Path, attributes: str | None = None) -> git.Repo:
         (root / ".gitattributes").write_text(attributes + "\n")
     for n in (1, 2):
         (root / "app.py").write_text(f"def main():\n    return {n}\n")
+        (root / "CHANGES.md").write_text("".join(f"- The answer is {k}.\n" for k in range(n, 0, -1)))
         repo.git.add("-A")
         repo.git.commit("-q", "-m", f"Change the answer to {n}")
     return repo

@@ -217,3 +217,21 @@ def test_the_first_look_is_stored_before_the_first_model_call(settings, long_rep
     assert seen["digest"] is not None and seen["narrated"]
     assert seen["job"].startswith(FIRST_LOOK)
     assert service.job(job_id).status == "done"
+
+
+def test_a_history_longer_than_the_old_window_of_200_is_recorded_whole(settings, tmp_path):
+    root = tmp_path / "long"
+    git.Repo.init(root, initial_branch="main")
+    stream = []
+    for n in range(250):
+        message, content = f"Set the limit to {n} items".encode(), f"LIMIT = {n}\n".encode()
+        stream += [b"commit refs/heads/main", f"author Ada <ada@example.com> {1_700_000_000 + n * 60} +0000".encode(),
+                   f"committer Ada <ada@example.com> {1_700_000_000 + n * 60} +0000".encode(),
+                   f"data {len(message)}".encode(), message, b"M 100644 inline app/limits.py",
+                   f"data {len(content)}".encode(), content]
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=root, input=b"\n".join(stream) + b"\n", check=True)
+    service, repo_id, _ = _narrate(settings, root, commits=2, units=0, files=0)
+    rows = service.store.list_commits(repo_id)
+    assert len(rows) == 250
+    assert rows[-1].subject == "Set the limit to 0 items" and rows[-1].files[0]["added"] == 1
+    assert sum(1 for r in rows if r.input_hash) == 2  # only the narrated ones were read with their patch

@@ -396,6 +396,7 @@ def test_activating_an_adapter_makes_older_narratives_stale(home, tmp_path, monk
     run_id = record_run(RunLog(settings.db_url), "tuned", new, {0: {"codesearchnet": 2.0}, 10: {"codesearchnet": 1.5}})
 
     at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("app_pages/overview.py").run()  # the Portfolio is the first page
     assert plain("A small web shop.") in [m.value for m in at.main.markdown] and STALE_NOTE not in shown(at)
     before = views.service()
     assert before is views.service() and before.adapter == adapter_id(old), "one service per settings"

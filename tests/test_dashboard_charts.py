@@ -6,7 +6,7 @@ run with Streamlit's AppTest against two small narrated repositories.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 import pytest
 from streamlit.testing.v1 import AppTest

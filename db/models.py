@@ -98,6 +98,7 @@ class Repository(Base):
     added_at: Mapped[datetime] = mapped_column(default=utc_now)
     narrated_at: Mapped[datetime | None]
     shallow: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    history_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Narrative(Base):
@@ -237,6 +238,8 @@ class RepositoryRow:
     """When a narration job last finished for this repository."""
     shallow: bool = False
     """Whether the last scan read a shallow clone (``git clone --depth N``): its history is partial."""
+    history_version: int = 0
+    """Grows with every write to the repository's commits, so a reader's copy knows it is out of date."""
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, text
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, text, update
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -215,6 +215,17 @@ def _creation_lock(url: URL) -> Iterator[None]:
 def _chunks(items: Sequence, size: int = _CHUNK) -> Iterator[Sequence]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _commit_filter(query, repo_id: int, since, until, author, folder, category):
+    """``query`` narrowed to one repository's commits and the filters that are given."""
+    query = query.where(Commit.repo_id == repo_id)
+    for wanted, condition in ((since, lambda: Commit.date >= since), (until, lambda: Commit.date < until),
+                              (author, lambda: Commit.author == author), (folder, lambda: Commit.area == folder),
+                              (category, lambda: Commit.category == category)):
+        if wanted is not None:
+            query = query.where(condition())
+    return query
 
 
 def _check_fields(row: Mapping[str, Any], allowed: frozenset[str], what: str) -> None:
@@ -467,6 +478,9 @@ class Store(TrainingRecords):
             # One multi-row INSERT per set of columns: a whole history is thousands of rows.
             for batch in added.values():
                 s.execute(insert(Commit), batch)
+            # Readers that keep a copy of the history (the service's charts) compare this number.
+            s.execute(update(Repository).where(Repository.id == repo_id)
+                      .values(history_version=Repository.history_version + 1))
         return new
 
     def commit_shas(self, repo_id: int) -> set[str]:
@@ -489,20 +503,22 @@ class Store(TrainingRecords):
         ``author`` matches the author name exactly, ``folder`` the commit's area, ``category`` its
         category. Naive datetimes are taken as UTC.
         """
-        query = select(Commit).where(Commit.repo_id == repo_id)
-        if since is not None:
-            query = query.where(Commit.date >= since)
-        if until is not None:
-            query = query.where(Commit.date < until)
-        if author is not None:
-            query = query.where(Commit.author == author)
-        if folder is not None:
-            query = query.where(Commit.area == folder)
-        if category is not None:
-            query = query.where(Commit.category == category)
+        query = _commit_filter(select(Commit), repo_id, since, until, author, folder, category)
         query = query.order_by(Commit.date.desc(), Commit.id.desc()).limit(limit)
         with self.session() as s:
             return [to_row(CommitRow, c) for c in s.scalars(query)]
+
+    def count_commits(self, repo_id: int, since: datetime | None = None, until: datetime | None = None,
+                      author: str | None = None, folder: str | None = None, category: str | None = None) -> int:
+        """How many commits ``list_commits`` with the same filters returns, counted by the database."""
+        query = _commit_filter(select(func.count(Commit.id)), repo_id, since, until, author, folder, category)
+        with self.session() as s:
+            return s.scalar(query) or 0
+
+    def history_version(self, repo_id: int) -> int | None:
+        """A number that grows with every write to the repository's commits (None: no repository)."""
+        with self.session() as s:
+            return s.scalar(select(Repository.history_version).where(Repository.id == repo_id))
 
     # --- units ---------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ Views are frozen dataclasses, so a page cannot change what it was given.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
@@ -210,6 +211,14 @@ def _repo_view(row) -> RepoView:
     return RepoView(row.id, row.name, row.source, row.head_sha, row.added_at, row.narrated_at, shallow=row.shallow)
 
 
+def _change_filters(since: date | None, until: date | None, author: str | None, folder: str | None,
+                    category: str | None) -> dict:
+    """The store's commit filters for whole days ``since`` to ``until`` (UTC, both included)."""
+    return dict(since=datetime.combine(since, time.min, timezone.utc) if since else None,
+                until=datetime.combine(until, time.max, timezone.utc) if until else None,
+                author=author or None, folder=folder or None, category=category or None)
+
+
 def _job_view(row) -> JobView:
     return JobView(row.id, row.repo_id, row.status, row.done or 0, row.total or 0, row.message or "",
                    row.error, row.started_at, row.updated_at)
@@ -222,6 +231,20 @@ class NarratorService:
         self.settings = settings
         self.store = Store(settings.db_url)
         self.model, self.adapter = describe(settings)
+        self._commit_cache: dict[int, tuple[int | None, tuple]] = {}
+
+    def _commits(self, repo_id: int) -> tuple:
+        """Every recorded commit of a repository, newest first, read again only when it changed.
+
+        A long history is tens of thousands of rows and a page asks for it several times per run
+        (charts, digest, busiest areas, forecast): one small query says whether the copy is current.
+        """
+        stamp = self.store.history_version(repo_id)
+        cached = self._commit_cache.get(repo_id)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, tuple(self.store.list_commits(repo_id)))
+            self._commit_cache[repo_id] = cached
+        return cached[1]
 
     # --- repositories ---------------------------------------------------------------------------
 
@@ -321,7 +344,7 @@ class NarratorService:
         described = self._latest(repo_id, "description")
         descriptions = [self._view(described[t], None) for t in ("project:package", "project:readme") if t in described]
         parts = self.parts(repo_id)
-        commits = self.store.list_commits(repo_id)
+        commits = self._commits(repo_id)
         counts = {"files": len(by_file), "units": len(units), "commits": len(commits),
                   "narratives": self.store.count_narratives(repo_id)}
         digest = self.digest(repo_id, period, commits) if period is not None else None
@@ -360,7 +383,7 @@ class NarratorService:
 
     def digest(self, repo_id: int, period: str | tuple[date, date] = "7d", commits=None) -> Digest | None:
         """What changed in ``period`` ('7d', '30d', '90d' or a date range), from facts and people's words."""
-        commits = commits if commits is not None else self.store.list_commits(repo_id)
+        commits = commits if commits is not None else self._commits(repo_id)
         if not commits:
             return None
         chosen = choose_period([c.date for c in commits], period)
@@ -392,28 +415,28 @@ class NarratorService:
 
     def chart_range(self, repo_id: int) -> tuple[date, date] | None:
         """The default range of the charts: the last 12 months up to the newest commit."""
-        return history.default_range(self.store.list_commits(repo_id))
+        return history.default_range(self._commits(repo_id))
 
     def activity(self, repo_id: int, by: history.By = "category", grain: history.Grain = "week",
                  start: date | None = None, end: date | None = None) -> list[history.Point]:
         """Changes per week or month by area or category, over every recorded commit in the range."""
-        return history.activity(self.store.list_commits(repo_id), by, grain, start, end)
+        return history.activity(self._commits(repo_id), by, grain, start, end)
 
     def releases(self, repo_id: int) -> list[history.ReleasePoint]:
         """Every release in the recorded history, oldest first."""
-        return history.releases(self.store.list_commits(repo_id))
+        return history.releases(self._commits(repo_id))
 
     def busiest_areas(self, repo_id: int, start: date | None = None, end: date | None = None,
                       n: int = 5) -> list[BusyArea]:
         """The areas changed most in the range, each with its part (role and description) when known."""
         parts = {p.area: p for p in self.parts(repo_id)}
         return [BusyArea(a.area, a.changes, a.lines, a.shas, parts.get(a.area))
-                for a in history.busiest_areas(self.store.list_commits(repo_id), start, end, n)]
+                for a in history.busiest_areas(self._commits(repo_id), start, end, n)]
 
     def forecast(self, repo_id: int) -> forecast.Forecast:
         """When the next release is likely, from the gaps between recorded releases, back-tested."""
         repo = self.repository(repo_id)
-        commits = self.store.list_commits(repo_id)
+        commits = self._commits(repo_id)
         as_of = repo.narrated_at or max((c.date for c in commits), default=None)
         return forecast.forecast(history.releases(commits),
                                  as_of.astimezone(timezone.utc).date() if as_of else None)
@@ -426,7 +449,7 @@ class NarratorService:
         Every row covers the same days: '7d', '30d' and '90d' end on the day of the newest commit of
         *any* repository (not each one's own newest), so a quiet repository shows a quiet period.
         """
-        repos = [(repo, self.store.list_commits(repo.id)) for repo in self.repositories()]
+        repos = [(repo, self._commits(repo.id)) for repo in self.repositories()]
         newest = [commits[0].date for _, commits in repos if commits]  # list_commits: newest first
         chosen = choose_period(newest, period) if newest or isinstance(period, tuple) else None
         rows = []
@@ -462,7 +485,7 @@ class NarratorService:
         return outcomes
 
     def change_filters(self, repo_id: int) -> dict:
-        commits = self.store.list_commits(repo_id)
+        commits = self._commits(repo_id)
         return {
             "authors": sorted({c.author for c in commits}),
             "folders": sorted({c.area for c in commits}),
@@ -472,13 +495,24 @@ class NarratorService:
         }
 
     def changes(self, repo_id: int, since: date | None = None, until: date | None = None,
-                author: str | None = None, folder: str | None = None, category: str | None = None) -> list[CommitView]:
-        since_dt = datetime.combine(since, time.min, timezone.utc) if since else None
-        until_dt = datetime.combine(until, time.max, timezone.utc) if until else None
-        commits = self.store.list_commits(repo_id, since=since_dt, until=until_dt, author=author or None,
-                                          folder=folder or None, category=category or None)
+                author: str | None = None, folder: str | None = None, category: str | None = None,
+                limit: int | None = None) -> list[CommitView]:
+        """The changes matching the filters, newest first; only the newest ``limit`` with one."""
+        commits = self.store.list_commits(repo_id, **_change_filters(since, until, author, folder, category), limit=limit)
         headlines, explanations = self._headlines(repo_id, commits)
         return [self._commit_view(c, headlines, explanations) for c in commits]
+
+    def changes_of(self, repo_id: int, shas: Iterable[str]) -> list[CommitView]:
+        """The changes whose sha starts with one of ``shas`` (a chart or digest line links to them)."""
+        prefixes = tuple(s for s in shas if s)
+        commits = [c for c in self._commits(repo_id) if c.sha.startswith(prefixes)] if prefixes else []
+        headlines, explanations = self._headlines(repo_id, commits)
+        return [self._commit_view(c, headlines, explanations) for c in commits]
+
+    def change_count(self, repo_id: int, since: date | None = None, until: date | None = None,
+                     author: str | None = None, folder: str | None = None, category: str | None = None) -> int:
+        """How many changes ``changes`` would list with the same filters (a long history counts fast)."""
+        return self.store.count_commits(repo_id, **_change_filters(since, until, author, folder, category))
 
     def code(self, repo_id: int) -> list[ModuleView]:
         units, by_file, file_hashes, module_hashes = self._hashes(repo_id)

@@ -98,3 +98,24 @@ def test_the_service_charts_every_recorded_commit(settings, sample_repo):
     assert {r.version for r in service.releases(repo.id)} == {"1.0.0", "1.1.0"}
     [top, *_] = service.busiest_areas(repo.id, start, end)
     assert top.area == "shop" and top.changes == 4 and top.part is not None and top.part.role == "source code"
+
+
+def test_the_service_reads_a_long_history_once_until_it_changes(settings, sample_repo, monkeypatch):
+    from narrator.backends import FakeBackend
+    from narrator.narrate import Budget, narrate_repository
+    from narrator.service import NarratorService
+
+    service = NarratorService(settings)
+    repo = service.add_repository(sample_repo.working_tree_dir)
+    narrate_repository(settings, service.store, repo.id, Budget(), FakeBackend())
+    reads = []
+    original = service.store.list_commits
+    monkeypatch.setattr(service.store, "list_commits", lambda *a, **k: reads.append(a) or original(*a, **k))
+    service.overview(repo.id, "30d")
+    service.activity(repo.id)
+    service.releases(repo.id)
+    service.forecast(repo.id)
+    assert len(reads) == 1
+    newest = service.changes(repo.id)[0]
+    service.store.upsert_commits(repo.id, [{"sha": newest.sha, "headline": "Changed in place"}])
+    assert any(c.headline == "Changed in place" for c in service._commits(repo.id)) and len(reads) == 3

@@ -36,12 +36,17 @@ category = category_col.selectbox("Kind of change", [None, *filters["categories"
 # While a range is being picked the widget holds only its first day.
 since = dates[0] if len(dates) > 0 else None
 until = dates[1] if len(dates) > 1 else None
-commits = service.changes(repo.id, since=since, until=until, author=author, folder=folder, category=category)
+shown = st.session_state.get(f"{key}_shown", PAGE_SIZE)
+# A long history is tens of thousands of changes: count them all, tell only the page shown.
+total = service.change_count(repo.id, since=since, until=until, author=author, folder=folder, category=category)
+commits = service.changes(repo.id, since=since, until=until, author=author, folder=folder, category=category,
+                          limit=shown)
 
 # A digest line links here with the commits it stands on.
 linked = [s for s in st.query_params.get("commits", "").split(",") if s]
 if linked:
-    commits = [c for c in service.changes(repo.id) if any(c.sha.startswith(s) for s in linked)]
+    commits = service.changes_of(repo.id, linked)
+    total = len(commits)
     st.info(f"Showing the {len(commits)} change{'s' if len(commits) != 1 else ''} behind a line of the digest.")
     if st.button("Show every change", key=f"{key}_all"):
         st.query_params.clear()
@@ -50,16 +55,16 @@ if linked:
 charted = views.linked_range(st.query_params) if not linked else None
 if charted:
     commits = service.changes(repo.id, since=charted[0], until=charted[1])
+    total = len(commits)
     st.info(f"Showing the {len(commits)} change{'s' if len(commits) != 1 else ''} "
             f"from {views.when(charted[0])} to {views.when(charted[1])}, as charted.")
     if st.button("Show every change", key=f"{key}_all"):
         st.query_params.clear()
         st.rerun()
 
-shown = st.session_state.get(f"{key}_shown", PAGE_SIZE)
 if repo.shallow:
     st.info(SHALLOW_NOTE)
-st.caption(f"{len(commits)} change{'s' if len(commits) != 1 else ''}" + (f", showing the newest {shown}" if len(commits) > shown else ""))
+st.caption(f"{total:,} change{'s' if total != 1 else ''}" + (f", showing the newest {shown}" if total > shown else ""))
 views.watch_jobs(service, PENDING)
 
 for commit in commits[:shown]:
@@ -93,6 +98,6 @@ for commit in commits[:shown]:
             if commit.files:
                 st.dataframe(views.evidence_rows(commit.files), hide_index=True, key=f"changes_files_{commit.sha}")
 
-if len(commits) > shown and st.button("Show more", key=f"{key}_more"):
+if total > shown and st.button("Show more", key=f"{key}_more"):
     st.session_state[f"{key}_shown"] = shown + PAGE_SIZE
     st.rerun()

@@ -9,6 +9,8 @@ new repository, so no model call is repeated. The index on ``key`` keeps that lo
 
 ``repositories.shallow`` is set by each scan (``git rev-parse --is-shallow-repository``), so pages
 can say a history is partial without running git, also once the folder is gone.
+``repositories.history_version`` grows with every write to a repository's commits, so a reader
+that keeps a copy of a long history (the charts) rereads it only when it changed.
 
 Existing rows keep their repository; repositories that lost rows to the old constraint get them on
 their next narration (from the cache, without a model call).
@@ -33,6 +35,7 @@ def upgrade() -> None:
     # A plain ADD COLUMN, not batch mode: rebuilding "repositories" would drop a table that other
     # tables' foreign keys point at, which SQLite refuses with foreign keys on.
     op.add_column("repositories", sa.Column("shallow", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("repositories", sa.Column("history_version", sa.Integer(), nullable=False, server_default="0"))
     with op.batch_alter_table("narratives") as batch:
         batch.drop_constraint("uq_narratives_key", type_="unique")
         batch.create_unique_constraint("uq_narratives_repo_id_key", ["repo_id", "key"])
@@ -46,7 +49,8 @@ def downgrade() -> None:
         batch.drop_index("ix_narratives_key")
         batch.drop_constraint("uq_narratives_repo_id_key", type_="unique")
         batch.create_unique_constraint("uq_narratives_key", ["key"])
-    if op.get_context().dialect.name == "sqlite":
-        op.execute("ALTER TABLE repositories DROP COLUMN shallow")  # SQLite 3.35+, no table rebuild
-    else:
-        op.drop_column("repositories", "shallow")
+    for column in ("history_version", "shallow"):
+        if op.get_context().dialect.name == "sqlite":
+            op.execute(f"ALTER TABLE repositories DROP COLUMN {column}")  # SQLite 3.35+, no table rebuild
+        else:
+            op.drop_column("repositories", column)

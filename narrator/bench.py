@@ -4,7 +4,7 @@ It narrates into a fresh temporary cache (unless ``--db`` is given) so nothing i
 start: model load seconds, commit narratives per minute, units per minute, generated tokens per
 second, the seconds of a fully cached re-run and of a cached ``show``, and peak RSS. Before those,
 with no model: the seconds of plain ``git log --numstat HEAD > /dev/null`` beside those of recording
-every commit's facts (``narrate.record_history``, storing included), and the seconds from the start
+every commit's facts (``scan.record_history``, storing included), and the seconds from the start
 of a narration until its first look (Overview, digest and every headline readable).
 """
 
@@ -22,9 +22,10 @@ from pathlib import Path
 
 from narrator.backends import make_backend
 from narrator.errors import run_command
-from narrator.narrate import FIRST_LOOK, Budget, narrate_repository, record_history
+from narrator.narrate import FIRST_LOOK, Budget, narrate_repository
 from narrator.repo import open_repository
 from narrator.report import markdown
+from narrator.scan import record_history
 from narrator.service import NarratorService
 from narrator.settings import load_settings
 

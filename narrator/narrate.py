@@ -10,7 +10,6 @@ crashed run resumes where it stopped: finished answers are already stored and ar
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -20,15 +19,25 @@ from typing import Callable, Iterable
 from db.locks import file_lock
 from db.models import NarrativeRow
 from db.store import Store, cache_key
-from narrator import changes, facts, gitlog, project, prompts
+from narrator import changes, facts, project, prompts
 from narrator.backends import Backend, describe, make_backend
-from narrator.commits import CommitInfo, cut_patch, read_commits, recent_commits
+from narrator.commits import CommitInfo, cut_patch, read_commits
 from narrator.errors import NarratorError
 from narrator.faithful import CHECK_VERSION, check
-from narrator.files import SourceFile, scan_source_files, skipped_summary
-from narrator.repo import is_shallow, open_repository
+from narrator.files import SourceFile, skipped_summary
+from narrator.scan import (
+    UNIT_CHARS,
+    commit_hash,
+    commit_row,
+    digest,
+    file_hash,
+    module_hash,
+    scan,
+    unit_hash,
+    unit_target,
+)
 from narrator.settings import Settings
-from narrator.units import Unit, cut_units
+from narrator.units import Unit
 
 README_CHILD = "its README says"
 """How the README's opening appears among the parts of the project overview prompt."""
@@ -38,10 +47,6 @@ Progress = Callable[[int, int, str], None]
 
 FIRST_LOOK = "First look ready; the model is filling in…"
 """The job message once every fact and people's words are stored, before the first model call."""
-
-HISTORY_CHUNK = 1000
-"""Commit fact rows stored per transaction while the history is read."""
-
 
 @dataclass(frozen=True)
 class Budget:
@@ -55,7 +60,7 @@ class Budget:
     """Files (the most important first) whose units are summarised."""
     patch_tokens: int = 300
     """Approximate tokens of diff a commit prompt may carry; the rest is left out and said so."""
-    unit_chars: int = 1200
+    unit_chars: int = UNIT_CHARS
     """Characters of code a unit prompt may carry."""
     batch_size: int = 8
     """Prompts per model call."""
@@ -114,43 +119,6 @@ class RunReport:
     model_calls: int = 0
     skipped_files: dict = field(default_factory=dict)
     skipped_note: str = ""
-
-
-def digest(value: object) -> str:
-    """A short stable hash of any JSON-able value."""
-    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
-
-
-def commit_hash(commit: CommitInfo) -> str:
-    """A commit's input hash (the same for its fact row and its narrative, so staleness compares)."""
-    return digest([commit.sha, commit.patch])
-
-
-def unit_hash(unit: Unit, unit_chars: int) -> str:
-    """A unit's input hash: of the code its prompt shows (the first ``unit_chars`` characters).
-
-    The same for its fact row and its narrative. Hashing the whole unit instead would mark a unit
-    edited past the cut as out of date for good: narrating it again sends the same prompt, gets
-    the cached answer, and stores nothing new.
-    """
-    return digest(unit.code[:unit_chars])
-
-
-def module_hash(file_hashes: Iterable[str]) -> str:
-    """A folder's input hash: the hashes of all its files, narrated or not."""
-    return digest(sorted(file_hashes))
-
-
-def unit_target(unit: Unit) -> str:
-    return f"{unit.path}::{unit.name}"
-
-
-def file_hash(unit_hashes: Iterable[str]) -> str:
-    """A file's input hash: its units' hashes, so stale detection needs no git."""
-    return digest(sorted(unit_hashes))
-
-
-# --- planning -----------------------------------------------------------------------------------
 
 
 def rank_files(files: list[SourceFile], changed: Iterable[str]) -> list[SourceFile]:
@@ -459,77 +427,6 @@ class Narration:
         return stored
 
 
-def scan(settings: Settings, store: Store, repo_id: int, commit_limit: int | None,
-         unit_chars: int = Budget.unit_chars):
-    """Read the repository, record its commits and units (facts), and return what was read.
-
-    Every commit's facts are recorded (``record_history``); the latest ``commit_limit`` commits are
-    read again with their patches, for the model, and returned with their rows.
-    """
-    repo_row = store.get_repository(repo_id)
-    repo = open_repository(repo_row.source, settings.clone_dir, timeout=120)
-    scanned = scan_source_files(repo)
-    files = list(scanned.files)
-    head = repo.head.commit.hexsha
-    record_history(store, repo_id, repo, head, repo_row.head_sha)
-    commits = recent_commits(repo, limit=commit_limit)
-    rows = {c.sha: commit_row(c) for c in commits}
-    store.upsert_commits(repo_id, list(rows.values()))
-    # After the history: the head recorded is one whose history is stored.
-    store.upsert_repository(repo_row.source, repo_row.name, str(repo.working_tree_dir or repo.git_dir),
-                            head, shallow=is_shallow(repo))
-    units_by_file = {f.path: cut_units(f) for f in files}
-    store.replace_units(repo_id, [
-        dict(path=u.path, name=u.name, kind=u.kind, start_line=u.start_line, end_line=u.end_line,
-             module=facts.module_of(u.path), input_hash=unit_hash(u, unit_chars))
-        for units in units_by_file.values() for u in units
-    ])
-    return repo, files, scanned, commits, rows, units_by_file
-
-
-def record_history(store: Store, repo_id: int, repo, head: str, old_head: str | None) -> int:
-    """Store the facts of every commit of ``head``'s history not stored yet; returns how many.
-
-    Only the commits after ``old_head`` (the head the last scan recorded) are read when it is in
-    ``head``'s history and its whole history is stored. Otherwise (a first scan, a rewritten branch,
-    a scan interrupted half way) the whole history is read and the commits already stored skipped.
-    Stored ones are never rewritten: a commit read with its patch keeps that row.
-    """
-    known = store.commit_shas(repo_id)
-    after = None
-    if old_head and old_head in known and gitlog.is_ancestor(repo, old_head, head) \
-            and gitlog.count_commits(repo, old_head) <= len(known):
-        after = old_head
-    if after == head:
-        return 0
-    rows: list[dict] = []
-    recorded = 0
-    for commit in gitlog.read_history(repo, head, after, known):
-        rows.append(commit_row(commit, full_patch=False))
-        if len(rows) >= HISTORY_CHUNK:
-            recorded += store.upsert_commits(repo_id, rows)
-            rows = []
-    return recorded + store.upsert_commits(repo_id, rows)
-
-
-def commit_row(commit: CommitInfo, full_patch: bool = True) -> dict:
-    """The stored facts of a commit: from git and the developer's words, no model.
-
-    ``full_patch`` False: the commit was read without its whole patch (``narrator.gitlog``), so it
-    gets no input hash; the hash is set once the commit is read for the model.
-    """
-    headline, category, details = changes.commit_details(commit)
-    return dict(
-        sha=commit.sha, subject=commit.subject, message=commit.message, author=commit.author,
-        email=commit.email, date=commit.date,
-        area=facts.area_of([(c.path, c.added + c.removed) for c in commit.files]),
-        category=category, headline=headline, details=details,
-        files=[dict(path=c.path, change=c.change, added=c.added, removed=c.removed) for c in commit.files],
-        added=commit.added, removed=commit.removed, is_merge=commit.is_merge,
-        input_hash=commit_hash(commit) if full_patch else None,
-    )
-
-
 def narrate_repository(settings: Settings, store: Store, repo_id: int, budget: Budget,
                        backend: Backend | None = None, progress: Progress | None = None,
                        only: list[tuple[str, str]] | None = None) -> RunReport:
@@ -667,7 +564,9 @@ def run_job(settings: Settings, job_id: int, backend: Backend | None = None, pro
     Any failure, bad params included, ends the job as 'failed' with a one-line error; Ctrl+C ends it
     as 'interrupted', to be resumed like a job whose worker was killed (the cache keeps its work).
     """
-    from narrator.jobs import failure  # narrator.jobs is the job system; this is one kind of job
+    from narrator.jobs import (
+        failure,  # narrator.jobs is the job system; this is one kind of job
+    )
 
     store = Store(settings.db_url)
     store.update_job(job_id, status="running", pid=os.getpid(), error=None)

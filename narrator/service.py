@@ -14,15 +14,24 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 from db.store import Store
-from narrator import changes, facts, forecast, glossary, history, jobs, project, prompts, provenance
-from narrator.digest import CommitFacts, Digest, Period, build_digest, choose_period
-from narrator.provenance import Said
+from narrator import (
+    changes,
+    facts,
+    forecast,
+    glossary,
+    history,
+    jobs,
+    project,
+    prompts,
+    provenance,
+)
 from narrator.backends import describe
+from narrator.digest import CommitFacts, Digest, Period, build_digest, choose_period
 from narrator.errors import NarratorError
-from narrator.narrate import file_hash, module_hash
+from narrator.provenance import Said
 from narrator.repo import is_shallow, open_repository, repository_name, validate_source
+from narrator.scan import file_hash, module_hash
 from narrator.settings import Settings
-
 
 SHALLOW_NOTE = "Partial history: this is a shallow clone; older commits are not in it."
 """What ``show`` and the Changes page say about a ``RepoView.shallow`` repository."""

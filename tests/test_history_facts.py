@@ -12,7 +12,7 @@ from pathlib import Path
 import git
 import pytest
 
-from narrator import changes, facts, gitlog, narrate
+from narrator import changes, facts, gitlog
 from narrator.backends import FakeBackend
 from narrator.commits import recent_commits
 from narrator.narrate import FIRST_LOOK, Budget, narrate_repository, run_job
@@ -92,7 +92,7 @@ def test_a_second_run_reads_only_the_new_commits(settings, long_repo, monkeypatc
         calls.append((old, [c.sha for c in read]))
         return iter(read)
 
-    monkeypatch.setattr(narrate.gitlog, "read_history", recording)
+    monkeypatch.setattr(gitlog, "read_history", recording)
     new = [commit_files(long_repo, {"pantry/jar.py": f"JARS = {n}\n"}, f"Count {n} jars on the shelf",
                         START + timedelta(days=1, hours=n)) for n in (1, 2)]
     _narrate(settings, long_repo.working_tree_dir, commits=3)

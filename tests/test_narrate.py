@@ -241,7 +241,7 @@ def test_nothing_is_stale_right_after_narration_and_a_code_change_makes_it_stale
     commit_files(sample_repo, {"shop/cart.py": "def add_item(cart, item):\n    return cart + [item]\n"},
                  "Simplify adding items", START.replace(day=20))
     # Re-reading the repository without narrating (no model calls) is enough to see what is stale.
-    from narrator.narrate import scan
+    from narrator.scan import scan
 
     scan(settings, service.store, repo.id, 200)
     shop = next(m for m in service.code(repo.id) if m.folder == "shop")

@@ -1,0 +1,135 @@
+"""Read a repository into facts: every commit's row, the units of its files, their input hashes.
+
+The first stage of a narration and all of the first look: nothing here asks the model. Every
+commit's facts come from one streaming ``git log`` pass (``narrator.gitlog``), the latest ones again
+with their patches for the model; the input hashes say when a narrative is out of date.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Iterable
+
+from db.store import Store
+from narrator import changes, facts, gitlog
+from narrator.commits import CommitInfo, recent_commits
+from narrator.files import scan_source_files
+from narrator.repo import is_shallow, open_repository
+from narrator.settings import Settings
+from narrator.units import Unit, cut_units
+
+UNIT_CHARS = 1200
+"""How much of a unit its prompt shows, and so what its input hash covers."""
+
+HISTORY_CHUNK = 1000
+"""Commit fact rows stored per transaction while the history is read."""
+
+
+
+def digest(value: object) -> str:
+    """A short stable hash of any JSON-able value."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
+
+
+def commit_hash(commit: CommitInfo) -> str:
+    """A commit's input hash (the same for its fact row and its narrative, so staleness compares)."""
+    return digest([commit.sha, commit.patch])
+
+
+def unit_hash(unit: Unit, unit_chars: int) -> str:
+    """A unit's input hash: of the code its prompt shows (the first ``unit_chars`` characters).
+
+    The same for its fact row and its narrative. Hashing the whole unit instead would mark a unit
+    edited past the cut as out of date for good: narrating it again sends the same prompt, gets
+    the cached answer, and stores nothing new.
+    """
+    return digest(unit.code[:unit_chars])
+
+
+def module_hash(file_hashes: Iterable[str]) -> str:
+    """A folder's input hash: the hashes of all its files, narrated or not."""
+    return digest(sorted(file_hashes))
+
+
+def unit_target(unit: Unit) -> str:
+    return f"{unit.path}::{unit.name}"
+
+
+def file_hash(unit_hashes: Iterable[str]) -> str:
+    """A file's input hash: its units' hashes, so stale detection needs no git."""
+    return digest(sorted(unit_hashes))
+
+
+# --- planning -----------------------------------------------------------------------------------
+
+
+def scan(settings: Settings, store: Store, repo_id: int, commit_limit: int | None,
+         unit_chars: int = UNIT_CHARS):
+    """Read the repository, record its commits and units (facts), and return what was read.
+
+    Every commit's facts are recorded (``record_history``); the latest ``commit_limit`` commits are
+    read again with their patches, for the model, and returned with their rows.
+    """
+    repo_row = store.get_repository(repo_id)
+    repo = open_repository(repo_row.source, settings.clone_dir, timeout=120)
+    scanned = scan_source_files(repo)
+    files = list(scanned.files)
+    head = repo.head.commit.hexsha
+    record_history(store, repo_id, repo, head, repo_row.head_sha)
+    commits = recent_commits(repo, limit=commit_limit)
+    rows = {c.sha: commit_row(c) for c in commits}
+    store.upsert_commits(repo_id, list(rows.values()))
+    # After the history: the head recorded is one whose history is stored.
+    store.upsert_repository(repo_row.source, repo_row.name, str(repo.working_tree_dir or repo.git_dir),
+                            head, shallow=is_shallow(repo))
+    units_by_file = {f.path: cut_units(f) for f in files}
+    store.replace_units(repo_id, [
+        dict(path=u.path, name=u.name, kind=u.kind, start_line=u.start_line, end_line=u.end_line,
+             module=facts.module_of(u.path), input_hash=unit_hash(u, unit_chars))
+        for units in units_by_file.values() for u in units
+    ])
+    return repo, files, scanned, commits, rows, units_by_file
+
+
+def record_history(store: Store, repo_id: int, repo, head: str, old_head: str | None) -> int:
+    """Store the facts of every commit of ``head``'s history not stored yet; returns how many.
+
+    Only the commits after ``old_head`` (the head the last scan recorded) are read when it is in
+    ``head``'s history and its whole history is stored. Otherwise (a first scan, a rewritten branch,
+    a scan interrupted half way) the whole history is read and the commits already stored skipped.
+    Stored ones are never rewritten: a commit read with its patch keeps that row.
+    """
+    known = store.commit_shas(repo_id)
+    after = None
+    if old_head and old_head in known and gitlog.is_ancestor(repo, old_head, head) \
+            and gitlog.count_commits(repo, old_head) <= len(known):
+        after = old_head
+    if after == head:
+        return 0
+    rows: list[dict] = []
+    recorded = 0
+    for commit in gitlog.read_history(repo, head, after, known):
+        rows.append(commit_row(commit, full_patch=False))
+        if len(rows) >= HISTORY_CHUNK:
+            recorded += store.upsert_commits(repo_id, rows)
+            rows = []
+    return recorded + store.upsert_commits(repo_id, rows)
+
+
+def commit_row(commit: CommitInfo, full_patch: bool = True) -> dict:
+    """The stored facts of a commit: from git and the developer's words, no model.
+
+    ``full_patch`` False: the commit was read without its whole patch (``narrator.gitlog``), so it
+    gets no input hash; the hash is set once the commit is read for the model.
+    """
+    headline, category, details = changes.commit_details(commit)
+    return dict(
+        sha=commit.sha, subject=commit.subject, message=commit.message, author=commit.author,
+        email=commit.email, date=commit.date,
+        area=facts.area_of([(c.path, c.added + c.removed) for c in commit.files]),
+        category=category, headline=headline, details=details,
+        files=[dict(path=c.path, change=c.change, added=c.added, removed=c.removed) for c in commit.files],
+        added=commit.added, removed=commit.removed, is_merge=commit.is_merge,
+        input_hash=commit_hash(commit) if full_patch else None,
+    )

@@ -9,8 +9,6 @@ Two repositories are narrated in this process first (fake model), so the server 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from narrator.narrate import run_job
 from narrator.service import NarratorService
 from narrator.settings import load_settings
 from tests.conftest import START, commit_files, make_sample_repo
-from tests.test_browser import CHROMIUM, free_port, wait_for_server
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse battery staple"
@@ -64,25 +62,8 @@ def server(tmp_path_factory):
             repo = service.add_repository(source.working_tree_dir)
             run_job(settings, service.start_narration(repo.id).id)
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp / "streamlit.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )
-    try:
-        wait_for_server(process, url, log)
+    with streamlit_server(env, tmp / "streamlit.log") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -90,11 +71,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-        )
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:

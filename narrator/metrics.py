@@ -26,7 +26,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from narrator import facts, prompts
 # clean_reference: the name evaluation has always used for the shared docstring cleaning.
@@ -164,9 +164,13 @@ def summary_row(row: dict) -> SummaryRow | None:
     return SummaryRow(code, reference, language, first_text(row, "func_name", "name") or "function", path)
 
 
-def stratified_sample(rows: Sequence[SummaryRow], limit: int, seed: int = 0) -> list[SummaryRow]:
+Row = TypeVar("Row")
+"""Anything with a ``language`` attribute (a ``SummaryRow``, a ``training.examples.Example``)."""
+
+
+def stratified_sample(rows: Sequence[Row], limit: int, seed: int = 0) -> list[Row]:
     """``limit`` rows taken round-robin over languages (alphabetical), each language shuffled by ``seed``."""
-    by_language: dict[str, list[SummaryRow]] = defaultdict(list)
+    by_language: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
         by_language[row.language].append(row)
     queues = []
@@ -174,7 +178,7 @@ def stratified_sample(rows: Sequence[SummaryRow], limit: int, seed: int = 0) -> 
         group = by_language[language]
         random.Random(f"{seed}:{language}").shuffle(group)  # str seeds are stable across processes
         queues.append(group)
-    picked: list[SummaryRow] = []
+    picked: list[Row] = []
     depth = 0
     while len(picked) < limit and any(depth < len(q) for q in queues):
         picked += [q[depth] for q in queues if depth < len(q)][: limit - len(picked)]

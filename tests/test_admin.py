@@ -375,6 +375,30 @@ def test_table1_charts_and_comparison_come_from_the_recorded_metrics(home, tmp_p
     assert broken not in {r.id for r in training.runs() if r.adapter}
 
 
+def test_a_cocktail_study_in_home_is_shown_as_a_table_and_grouped_bars(home):
+    def task(ce):
+        return {"ce": ce, "ppl": float(torch.tensor(ce).exp()), "ce_ci": [ce - 0.1, ce + 0.1], "per_language": {}}
+
+    results = [{"name": "base", "ratio": None, "optimizer": None, "lr": None, "steps": 0, "seconds": 1.0,
+                "codesearchnet": task(3.0), "commitpackft": task(3.2), "bleu": None},
+               {"name": EVIL, "ratio": 0.5, "optimizer": "adagrad", "lr": 2e-4, "steps": 2, "seconds": 1.0,
+                "codesearchnet": task(2.0), "commitpackft": task(2.4), "bleu": 11.5}]
+    (home / "study").mkdir(parents=True)
+    (home / "study" / "results.json").write_text(json.dumps(results))
+    at = admin(PASSWORD)
+    frame = at.main.dataframe[-1].value
+    assert list(frame["run"]) == ["base", EVIL] and list(frame["BLEU"]) == ["—", "11.50"]
+    assert list(frame["CSN CE [CI]"]) == ["3.000 [2.900, 3.100]", "2.000 [1.900, 2.100]"]
+    bars = json.loads(at.main.get("plotly_chart")[-1].proto.spec)
+    assert [t["name"] for t in bars["data"]] == ["CodeSearchNet", "CommitPackFT"]
+    assert bars["data"][1]["y"] == [3.2, 2.4] and bars["layout"]["barmode"] == "group"
+    assert any("On these numbers" in text for text in shown(at))
+    assert not any("<script>" in text for text in shown(at))
+
+    (home / "study" / "results.json").write_text("not json")
+    assert any("is not a study\\'s results" in text for text in shown(admin(PASSWORD)))  # as plain() escapes it
+
+
 # --- the adapter narration uses -----------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m training prepare|train|evaluate|runs|sweep|bench``.
+"""Command line: ``python -m training prepare|train|evaluate|runs|sweep|study|bench``.
 
 Parses arguments and calls the library. Bad input ends with one plain line on stderr and exit
 status 1, never a traceback. ``accelerate launch -m training train ...`` runs the same ``train``
@@ -118,6 +118,37 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     results = run_sweep(points, lambda config: train(config, progress=not args.quiet))
     print(json.dumps(results, indent=2))
     return 0 if all(r["status"] == "done" for r in results) else 1
+
+
+_STUDY_FLAGS = (
+    # (flag, StudyConfig field, help); type and default come from the field.
+    ("--data", "data", "prepared data folder"),
+    ("--out", "out", "study folder (rerun with the same --out to skip finished runs and resume the rest)"),
+    ("--steps", "steps", "optimizer steps of every run"),
+    ("--model", "model", "base model id or folder (default: the embedded SmolLM2-135M-Instruct)"),
+    ("--eval-examples", "eval_examples", "evaluation examples per task, the same for every run"),
+    ("--split", "split", "split the evaluation examples come from"),
+    ("--seed", "seed", None),
+    ("--csn", "csn", "CodeSearchNet-format JSON lines: also score unit-summary BLEU"),
+    ("--bleu-examples", "bleu_examples", "rows of --csn scored for BLEU"),
+    ("--save-every", "save_every", "checkpoint every N steps"),
+    ("--threads", "threads", "CPU threads (default: one per core)"),
+    ("--device", "device", "cpu or cuda (default: cuda when present)"),
+    ("--db", "db_url", "database URL for run records (default: the project database)"),
+)
+
+
+def cmd_study(args: argparse.Namespace) -> int:
+    from training.study import StudyConfig, run_study
+
+    try:
+        config = StudyConfig(**{name: getattr(args, name) for _, name, _ in _STUDY_FLAGS}, only=tuple(args.only))
+    except ValueError as exc:
+        raise TrainingError(f"Bad study setting: {exc}") from None
+    results = run_study(config, on_run=None if args.quiet else lambda name: print(f"study: {name}", file=sys.stderr),
+                        progress=not args.quiet)
+    print(f"Wrote {config.out / 'results.json'} and {config.out / 'README.md'} ({len(results)} results)")
+    return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -252,6 +283,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grid", action="append", required=True, help="AXIS=V1,V2 (e.g. optimizer=adamw,adagrad)")
     p.set_defaults(func=cmd_sweep)
 
+    p = commands.add_parser("study", help="the cocktail study: a fixed grid of runs, measured alike, and its report")
+    from training.study import GRID, StudyConfig
+
+    for flag, name, help in _STUDY_FLAGS:
+        _field_flag(p, flag, StudyConfig, name, name, help)
+    p.add_argument("--only", nargs="+", default=[], metavar="NAME",
+                   help="just these runs of the grid: " + ", ".join(run.name for run in GRID))
+    p.add_argument("--quiet", action="store_true", help="no run names or progress bars")
+    p.set_defaults(func=cmd_study)
+
     p = commands.add_parser("evaluate", help="cross-entropy and perplexity per task")
     p.add_argument("--adapter", help="adapter folder, or 'none' for the base model (default: the narration adapter)")
     p.add_argument("--csn", type=Path, help="prepared code->summary file")
@@ -288,7 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return run_command(lambda: args.func(args), "error: interrupted (resume with --resume)")
+    hint = "run the same command again to resume" if args.command == "study" else "resume with --resume"
+    return run_command(lambda: args.func(args), f"error: interrupted ({hint})")
 
 
 if __name__ == "__main__":

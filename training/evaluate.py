@@ -1,7 +1,9 @@
 """Mean token cross-entropy over target tokens, and perplexity = exp(CE), per task.
 
 ``mean_ce`` is the one definition of the metric; the training loss is ``summed_ce`` of a batch
-divided by its token count, i.e. the same quantity on one batch.
+divided by its token count, i.e. the same quantity on one batch. ``score_examples`` keeps each
+example's sum and token count apart (for bootstrap intervals over examples); pooled, they give
+``mean_ce`` again.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
 
-from training.batches import IGNORE_INDEX, batched, encode, pad_id_of
+from training.batches import IGNORE_INDEX, batched, collate, encode, pad_id_of
 from training.config import Quant, resolve_quant
 from training.errors import DataError, TrainingError
 from training.examples import Example, read_examples
@@ -41,16 +43,14 @@ class EvalResult:
         return asdict(self)
 
 
-def summed_ce(model, batch: dict):
-    """``(sum of next-token CE over target positions, number of target positions)`` for one batch.
+def _scored(model, batch: dict):
+    """``(predictions (B, K, V) float logits, targets (B, K))`` of the positions that can predict a target.
 
     Position t's logits predict token t+1; a prediction is scored only where the label of token
     t+1 is not ``IGNORE_INDEX`` (see ``mean_ce`` for what that masks). Batches are left-padded
     (``batches.collate``), so only the last positions, from the earliest target on, go through the
-    vocabulary projection. Returns a scalar tensor (with gradient in training) and an int.
+    vocabulary projection.
     """
-    import torch.nn.functional as F
-
     labels = batch["labels"]  # (B, T), left-padded: targets sit at the end of every row
     width = labels.size(1)
     scored = labels != IGNORE_INDEX
@@ -59,11 +59,33 @@ def summed_ce(model, batch: dict):
     keep = min(width, width - first + 1)
     logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
                    position_ids=batch.get("position_ids"), logits_to_keep=keep).logits  # (B, keep, V)
-    predictions = logits[:, :-1, :].float()  # (B, keep-1, V)
-    targets = labels[:, width - keep + 1 :]  # (B, keep-1): the token each kept position predicts
+    return logits[:, :-1, :].float(), labels[:, width - keep + 1 :]  # the token each kept position predicts
+
+
+def summed_ce(model, batch: dict):
+    """``(sum of next-token CE over target positions, number of target positions)`` for one batch.
+
+    Returns a scalar tensor (with gradient in training) and an int; what is scored is ``_scored``'s.
+    """
+    import torch.nn.functional as F
+
+    predictions, targets = _scored(model, batch)
     total = F.cross_entropy(predictions.reshape(-1, predictions.size(-1)), targets.reshape(-1),
                             ignore_index=IGNORE_INDEX, reduction="sum")
     return total, int((targets != IGNORE_INDEX).sum())
+
+
+def row_ce(model, batch: dict) -> list[tuple[float, int]]:
+    """``(summed CE, target tokens)`` of each row of one batch, scored exactly as ``summed_ce``; no gradient."""
+    import torch
+    import torch.nn.functional as F
+
+    with torch.no_grad():
+        predictions, targets = _scored(model, batch)
+        losses = F.cross_entropy(predictions.transpose(1, 2), targets, ignore_index=IGNORE_INDEX,
+                                 reduction="none")  # (B, K), 0 where ignored
+    counts = (targets != IGNORE_INDEX).sum(dim=1)
+    return [(float(total), int(count)) for total, count in zip(losses.sum(dim=1), counts)]
 
 
 def mean_ce(model, batches: Iterable[dict]) -> tuple[float, int]:
@@ -99,6 +121,28 @@ def evaluate_examples(model, tokenizer, examples: list[Example], batch_size: int
     encoded.sort(key=lambda item: len(item.input_ids))
     ce, tokens = mean_ce(model, batched(encoded, batch_size, pad_id_of(tokenizer)))
     return EvalResult(ce=ce, ppl=math.exp(ce) if tokens else float("nan"), examples=len(examples), tokens=tokens)
+
+
+def score_examples(model, tokenizer, examples: list[Example], batch_size: int = 8,
+                   max_length: int = 384) -> list[tuple[float, int]]:
+    """``(summed target-token CE, target tokens)`` of each example, in the order given (encoded as in
+    training). Pooled (``sum CE / sum tokens``) they give ``evaluate_examples``'s CE; kept apart they
+    let a confidence interval resample examples (``training.bootstrap``)."""
+    encoded = [encode(example, tokenizer, max_length) for example in examples]
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i].input_ids))  # less padding
+    scores: list[tuple[float, int]] = [(0.0, 0)] * len(encoded)
+    was_training = model.training
+    model.eval()
+    try:
+        device = next(model.parameters()).device
+        for start in range(0, len(order), batch_size):
+            chosen = order[start : start + batch_size]
+            batch = collate([encoded[i] for i in chosen], pad_id_of(tokenizer))
+            for i, score in zip(chosen, row_ce(model, {k: v.to(device) for k, v in batch.items()})):
+                scores[i] = score
+    finally:
+        model.train(was_training)
+    return scores
 
 
 def evaluate_tasks(model, tokenizer, sets: dict[str, list[Example]], batch_size: int = 8,

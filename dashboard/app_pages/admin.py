@@ -2,7 +2,9 @@
 
 Locked: until this browser session enters the admin password (``dashboard.auth``) the page shows
 the password box and nothing else. Everything else goes through ``training.service``, which starts
-training in a worker process, so this page never loads torch and returns at once.
+training in a worker process, so this page never loads torch and returns at once. At the end it
+shows a cocktail study's results when ``<home>/study/results.json`` exists
+(``python -m training study --out <home>/study``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dashboard.views import plain
 from narrator.settings import Settings
 from training.config import OptimizerName, Quant, SchedulerName
 from training.service import TASK_NAMES, Progress, RunView, TrainingService, train_defaults
+from training.study_report import claims_paragraph, load_results, table_rows
 
 settings = views.service().settings
 
@@ -105,6 +108,20 @@ def eval_figure(rows: list[dict], metric: str, title: str) -> go.Figure:
                                     mode="lines+markers"))
     figure.update_layout(title=title, xaxis_title="Step", yaxis_title=metric.upper(), legend_title_text="",
                          margin=dict(l=10, r=10, t=40, b=10), height=320)
+    return figure
+
+
+def study_figure(results: list[dict]) -> go.Figure:
+    """Test CE of each study run side by side: one bar per run and task, its 95% interval as error bars."""
+    figure = go.Figure()
+    for task, name in TASK_NAMES.items():
+        measured = [r for r in results if r.get(task)]
+        figure.add_trace(go.Bar(name=name, x=[r["name"] for r in measured], y=[r[task]["ce"] for r in measured],
+                                error_y=dict(type="data", symmetric=False,
+                                             array=[r[task]["ce_ci"][1] - r[task]["ce"] for r in measured],
+                                             arrayminus=[r[task]["ce"] - r[task]["ce_ci"][0] for r in measured])))
+    figure.update_layout(barmode="group", title="Test cross-entropy per run", yaxis_title="CE", legend_title_text="",
+                         margin=dict(l=10, r=10, t=40, b=10), height=360)
     return figure
 
 
@@ -302,3 +319,17 @@ with adapter_tab:
                           disabled=is_active, on_click=activate, args=(run.id,))
     if active.path:
         st.button("Use the plain model (no adapter)", key="admin_activate_none", on_click=activate, args=(None,))
+
+# ---- the cocktail study (python -m training study --out <home>/study) -------------------------
+
+STUDY_RESULTS = settings.home / "study" / "results.json"
+try:
+    study = load_results(STUDY_RESULTS)
+except ValueError as bad:
+    study = []
+    st.warning(plain(str(bad)))
+if study:
+    st.subheader("Cocktail study")
+    st.dataframe(table_rows(study), hide_index=True)
+    st.plotly_chart(study_figure(study), key="admin_study_chart")
+    st.caption(plain(claims_paragraph(study)))

@@ -1,0 +1,230 @@
+"""The cocktail study: its grid, the bootstrap intervals, the claims paragraph, and the command end to end."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from narrator import prompts
+from tests.helpers_tiny_model import build_tiny_model
+from training.__main__ import main
+from training.bootstrap import bootstrap_ci
+from training.config import TrainConfig
+from training.errors import TrainingError
+from training.examples import Example, write_examples
+from training.study import GRID, StudyConfig, StudyRun, run_study, select, summarize, unique
+from training.study_report import claims, claims_paragraph, compare, markdown_table, verdict
+
+CSN_ONLY, MIX_ADAMW = "csn-only-adagrad-lr2e-04", "mix-50-adamw-lr2e-04"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny model: a second thread only waits (see test_training_model)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory) -> str:
+    return str(build_tiny_model(tmp_path_factory.mktemp("tiny")))
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("data")
+    for split, n in (("train", 8), ("val", 2), ("test", 4)):
+        write_examples(folder / "codesearchnet" / f"{split}.jsonl", [
+            Example("codesearchnet", lang, prompts.unit_prompt(f"def add{i}(a, b): return a + b", f"add{i}",
+                                                               "function", "calc.py", lang),
+                    "This function adds two numbers and returns the sum.")
+            for i in range(n) for lang in ("go", "python")])
+        write_examples(folder / "commitpackft" / f"{split}.jsonl", [
+            Example("commitpackft", lang, prompts.commit_prompt(["calc.go"], f"-x := {i}\n+x := {i + 1}"),
+                    "Fix crash when the input list is empty.") for i in range(n) for lang in ("go", "python")])
+    return folder
+
+
+# ---- the grid ------------------------------------------------------------------------------
+
+
+def test_grid_covers_the_study_once_each():
+    keys = [run.key for run in GRID]
+    assert len(keys) == len(set(keys)) == 12 and len({run.name for run in GRID}) == 12
+    wanted = [(1.0, "adagrad", 2e-4), (0.0, "adagrad", 2e-4), (0.4, "adagrad", 2e-4), (0.5, "adagrad", 2e-4),
+              (0.7, "adagrad", 2e-4), (0.5, "adamw", 2e-4), (0.5, "adagrad", 1e-3), (0.5, "adamw", 1e-3),
+              *((ratio, "adagrad", lr) for ratio in (1.0, 0.0) for lr in (5e-5, 2e-4, 1e-3))]
+    assert set(wanted) == set(keys)
+    assert unique((StudyRun.of(0.5), StudyRun("again", 0.5, "adagrad", 2e-4))) == (StudyRun.of(0.5),)
+    with pytest.raises(TrainingError, match=r"No study run named nope \(python -m training study --help lists them\)"):
+        select(GRID, ("nope",))
+    assert select(GRID, ("mix-50-adamw-lr2e-04", "csn-only-adagrad-lr2e-04")) == (GRID[0], GRID[5])  # grid order
+
+
+# ---- bootstrap intervals -------------------------------------------------------------------
+
+
+def test_bootstrap_ci_contains_the_mean_narrows_with_more_examples_and_is_seeded():
+    rng = random.Random(1)
+    widths = []
+    for n in (20, 200, 2000):
+        values = [rng.gauss(2.0, 0.5) for _ in range(n)]
+        low, high = bootstrap_ci(values)
+        assert low <= sum(values) / n <= high
+        assert bootstrap_ci(values) == (low, high)  # same seed, same interval
+        widths.append(high - low)
+    assert widths[0] > widths[1] > widths[2]
+    values, weights = [1.0, 3.0], [3, 1]
+    low, high = bootstrap_ci(values, weights=weights, resamples=200)
+    assert low <= 1.5 <= high and 1.0 <= low and high <= 3.0  # token-weighted mean 1.5
+    with pytest.raises(ValueError):
+        bootstrap_ci([])
+
+
+def test_summarize_pools_tokens_per_task_and_language():
+    examples = [Example("codesearchnet", lang, [{"role": "user", "content": "x"}], "t") for lang in ("go", "go", "ruby")]
+    summary = summarize(examples, [(4.0, 2), (2.0, 2), (9.0, 3)])
+    assert summary["ce"] == pytest.approx(15 / 7) and summary["tokens"] == 7 and summary["examples"] == 3
+    assert summary["ce_ci"][0] <= summary["ce"] <= summary["ce_ci"][1]
+    assert summary["per_language"]["go"]["ce"] == pytest.approx(1.5) and summary["per_language"]["ruby"]["ce"] == 3.0
+
+
+# ---- the claims ----------------------------------------------------------------------------
+
+
+def result(name: str, ratio: float, optimizer: str = "adagrad", lr: float = 2e-4, csn: float = 2.0,
+           cpft: float = 2.0, spread: float = 0.05) -> dict:
+    def task(ce):
+        return {"ce": ce, "ppl": 0.0, "ce_ci": [ce - spread, ce + spread], "per_language": {}}
+
+    return {"name": name, "ratio": ratio, "optimizer": optimizer, "lr": lr, "steps": 2, "seconds": 1.0,
+            "codesearchnet": task(csn), "commitpackft": task(cpft), "bleu": None}
+
+
+def full_study(**changes) -> list[dict]:
+    """Every grid run at CE 2.0 on both tasks, with the named runs' (csn, cpft) changed."""
+    results = [result("base", 0.0, csn=3.0, cpft=3.0) | {"ratio": None, "optimizer": None, "lr": None}]
+    for run in GRID:
+        csn, cpft = changes.get(run.name, (2.0, 2.0))
+        results.append(result(run.name, run.ratio, run.optimizer, run.lr, csn, cpft))
+    return results
+
+
+def test_a_single_task_control_that_beats_the_cocktail_makes_the_claim_fail():
+    results = full_study(**{"mix-50-adagrad-lr2e-04": (1.9, 1.5), CSN_ONLY: (1.5, 3.0),
+                            "cpft-only-adagrad-lr2e-04": (3.0, 1.8)})
+    first = claims(results)[0]
+    assert first.verdict == "did not hold"
+    assert "mix-50-adagrad-lr2e-04 lost to csn-only-adagrad-lr2e-04 on CodeSearchNet" in first.detail
+    assert "mix-50-adagrad-lr2e-04 beat cpft-only-adagrad-lr2e-04 on CommitPackFT" in first.detail
+    paragraph = claims_paragraph(results)
+    assert "(1) The 50/50 cocktail beats single-task training on each task: did not hold" in paragraph
+
+
+def test_claims_hold_only_beyond_the_intervals():
+    winning = full_study(**{"mix-50-adagrad-lr2e-04": (1.5, 1.5)})  # AdamW ties with Adagrad at lr 1e-3
+    cocktail, ratios, optimizers, transfer = claims(winning)
+    assert (cocktail.verdict, ratios.verdict, optimizers.verdict) == ("held", "held", "not shown")
+    assert transfer.verdict == "held"  # all tie at 2.0: the first lr is best on both
+    tied = full_study(**{"mix-50-adagrad-lr2e-04": (1.95, 1.95)})  # within 0.05 of 2.0
+    assert claims(tied)[0].verdict == "not shown"
+    moved = full_study(**{"csn-only-adagrad-lr1e-03": (1.0, 2.0), "cpft-only-adagrad-lr5e-05": (2.0, 1.0)})
+    assert claims(moved)[3].verdict == "did not hold" and "lr 0.001" in claims(moved)[3].detail
+    # CodeSearchNet's best lr is within the intervals of CommitPackFT's best there: not refuted, not shown.
+    close = full_study(**{"csn-only-adagrad-lr1e-03": (1.0, 2.0), "cpft-only-adagrad-lr5e-05": (2.0, 1.96)})
+    assert claims(close)[3].verdict == "not shown"
+    assert [c.verdict for c in claims(moved[:3])] == ["not measured"] * 4
+    assert compare(winning[1], winning[1], "codesearchnet") == "tie" and verdict([]) == "not measured"
+    assert markdown_table(winning).splitlines()[2].startswith("| base | — | — | — | 3.000 [2.950, 3.050]")
+
+
+# ---- the command ---------------------------------------------------------------------------
+
+
+def test_study_command_writes_results_and_report_and_a_rerun_skips_finished_runs(tiny_base, data_dir, tmp_path, capsys):
+    out, db = tmp_path / "study", f"sqlite:///{tmp_path}/runs.db"
+    args = ["study", "--data", str(data_dir), "--out", str(out), "--model", tiny_base, "--steps", "2",
+            "--eval-examples", "4", "--db", db, "--quiet", "--only", MIX_ADAMW, CSN_ONLY]
+    assert main(args) == 0
+    assert "(3 results)" in capsys.readouterr().out
+    results = json.loads((out / "results.json").read_text())
+    assert [r["name"] for r in results] == ["base", CSN_ONLY, MIX_ADAMW]  # grid order
+    for r in results:
+        for task in ("codesearchnet", "commitpackft"):
+            m = r[task]
+            assert m["examples"] == 4 and m["ce_ci"][0] <= m["ce"] <= m["ce_ci"][1] and m["ppl"] > 1
+            assert set(m["per_language"]) == {"go", "python"}
+        assert r["bleu"] is None
+    assert results[1]["ratio"] == 1.0 and results[2]["optimizer"] == "adamw" and results[2]["steps"] == 2
+    readme = (out / "README.md").read_text()
+    rows = [line for line in readme.splitlines() if line.startswith("| ")]
+    assert rows[0].startswith("| run | ratio | optimiser | lr | CSN CE [CI] | CPFT CE [CI] | BLEU |")
+    assert [row.split(" | ")[0] for row in rows[1:]] == ["| base", f"| {CSN_ONLY}", f"| {MIX_ADAMW}"]
+    assert "(1) The 50/50 cocktail beats single-task training on each task: not measured" in readme
+    assert (out / "ce.svg").read_text().startswith("<svg")
+
+    def no_training(config):
+        raise AssertionError(f"{config.out.name} was finished and should have been skipped")
+
+    config = StudyConfig(data=data_dir, out=out, steps=2, model=tiny_base, eval_examples=4, db_url=db,
+                         only=(MIX_ADAMW, CSN_ONLY))
+    assert run_study(config, train=no_training) == results
+    with pytest.raises(TrainingError, match="holds a study with other steps"):
+        run_study(replace(config, steps=3), train=no_training)
+
+
+def test_an_interrupted_run_resumes_from_its_checkpoint(tiny_base, data_dir, tmp_path):
+    from training.trainer import train
+
+    config = StudyConfig(data=data_dir, out=tmp_path / "study", steps=2, model=tiny_base, eval_examples=2,
+                         save_every=1, db_url=f"sqlite:///{tmp_path}/runs.db", only=(CSN_ONLY,))
+    seen: list[TrainConfig] = []
+
+    def stop_after_one(step, loss):
+        raise KeyboardInterrupt
+
+    def interrupted(training):
+        return train(training, on_step=stop_after_one, progress=False)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_study(config, train=interrupted)
+
+    def recorded(training):
+        seen.append(training)
+        return train(training, progress=False)
+
+    [base, run] = run_study(config, train=recorded)
+    assert seen[0].resume and run["name"] == CSN_ONLY and run["steps"] == 2
+    assert json.loads((tmp_path / "study" / "runs" / CSN_ONLY / "training.json").read_text())["steps"] == 2
+
+
+def test_per_example_scores_pool_to_the_one_mean_ce(tiny_base, data_dir):
+    from training.dataset import load_split
+    from training.evaluate import evaluate_examples, score_examples
+    from training.model import load_base
+
+    model, tokenizer = load_base(tiny_base, "none", "cpu")
+    examples = load_split(data_dir, "commitpackft", "test")[:5]
+    scores = score_examples(model, tokenizer, examples, batch_size=2)
+    pooled = evaluate_examples(model, tokenizer, examples, batch_size=2)
+    assert sum(total for total, _ in scores) / sum(n for _, n in scores) == pytest.approx(pooled.ce, rel=1e-5)
+    assert sum(n for _, n in scores) == pooled.tokens and all(n > 0 for _, n in scores)
+
+
+def test_with_a_csn_file_every_run_gets_a_summary_bleu(tiny_base, data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("CODE_NARRATOR_HOME", str(tmp_path / "home"))
+    csn = tmp_path / "csn.jsonl"
+    csn.write_text("".join(json.dumps({"code": f"def add{i}(a, b):\n    return a + b\n", "language": "python",
+                                       "docstring": "Add two numbers and return the sum.", "func_name": f"add{i}",
+                                       "path": "calc.py"}) + "\n" for i in range(2)))
+    config = StudyConfig(data=data_dir, out=tmp_path / "study", steps=1, model=tiny_base, eval_examples=2, csn=csn,
+                         db_url=f"sqlite:///{tmp_path}/runs.db")
+    results = run_study(config, grid=(StudyRun.of(0.5),))
+    assert [r["name"] for r in results] == ["base", "mix-50-adagrad-lr2e-04"]
+    assert all(isinstance(r["bleu"], float) and 0 <= r["bleu"] <= 100 for r in results)

@@ -1,0 +1,331 @@
+"""The cocktail study: a fixed grid of training runs, each measured on the same test examples.
+
+``run_study(StudyConfig(data=DATA, out=OUT))`` trains every run of ``GRID`` in turn with
+``training.trainer.train`` (same data, steps and seed; only ratio, optimizer and learning rate
+change), evaluates it and the base model on one fixed, language-stratified sample of each task's
+test split, and writes ``OUT/results.json`` and ``OUT/README.md`` (``training.study_report``).
+
+Each run lives in ``OUT/runs/<name>``: the trainer's checkpoints and adapter, then ``study.json``,
+its measured result. A rerun skips every run with a ``study.json``, resumes one with checkpoints
+(``--resume``) and only evaluates one whose training finished. The base model is ``OUT/base``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Callable, Literal
+
+from training.bootstrap import bootstrap_ci
+from training.config import OptimizerName, TrainConfig
+from training.errors import DataError, TrainingError
+from training.examples import TASKS, Example
+
+_DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
+DEFAULT_OPTIMIZER: OptimizerName = _DEFAULTS["optimizer"]
+DEFAULT_LR: float = _DEFAULTS["learning_rate"]
+OTHER_LR = 1e-3
+"""The second learning rate of the optimizer comparison."""
+TRANSFER_LRS = (5e-5, DEFAULT_LR, 1e-3)
+"""Learning rates tried on each task alone: is the best on one also the best on the other?"""
+
+
+@dataclass(frozen=True)
+class StudyRun:
+    """One training run of the study; everything else is the study's own (``StudyConfig``)."""
+
+    name: str
+    """Folder and table name, e.g. ``mix-50-adagrad-lr2e-04``."""
+    ratio: float
+    """Share of CodeSearchNet examples (1.0: CodeSearchNet alone, 0.0: CommitPackFT alone)."""
+    optimizer: OptimizerName
+    lr: float
+    """Peak learning rate (constant schedule with warmup, the ``TrainConfig`` default)."""
+
+    @classmethod
+    def of(cls, ratio: float, optimizer: OptimizerName = DEFAULT_OPTIMIZER, lr: float = DEFAULT_LR) -> "StudyRun":
+        label = {1.0: "csn-only", 0.0: "cpft-only"}.get(ratio, f"mix-{round(ratio * 100)}")
+        return cls(f"{label}-{optimizer}-lr{lr:.0e}", ratio, optimizer, lr)
+
+    @property
+    def key(self) -> tuple:
+        """What makes two runs the same run."""
+        return (self.ratio, self.optimizer, self.lr)
+
+
+def unique(runs: tuple[StudyRun, ...]) -> tuple[StudyRun, ...]:
+    """``runs`` without repeats (same ratio, optimizer and lr), first occurrence kept."""
+    seen: dict[tuple, StudyRun] = {}
+    for run in runs:
+        seen.setdefault(run.key, run)
+    return tuple(seen.values())
+
+
+GRID: tuple[StudyRun, ...] = unique((
+    # Single-task controls and the cocktails, at the default optimizer and learning rate.
+    StudyRun.of(1.0), StudyRun.of(0.0), StudyRun.of(0.4), StudyRun.of(0.5), StudyRun.of(0.7),
+    # Adagrad vs AdamW on the 50/50 cocktail, at two learning rates.
+    *(StudyRun.of(0.5, optimizer, lr) for lr in (DEFAULT_LR, OTHER_LR) for optimizer in ("adagrad", "adamw")),
+    # Learning-rate transfer: the same learning rates on each task alone.
+    *(StudyRun.of(ratio, DEFAULT_OPTIMIZER, lr) for ratio in (1.0, 0.0) for lr in TRANSFER_LRS),
+))
+"""The study's runs, in the order they are trained."""
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """What every run of the study shares."""
+
+    data: Path
+    """Prepared data folder (``python -m training prepare``)."""
+    out: Path
+    """Study folder: ``runs/``, ``base/``, ``results.json``, ``README.md``, ``ce.svg``."""
+    steps: int = 260
+    """Optimizer steps of every run."""
+    model: str | None = None
+    """Base model id or folder; None: the embedded SmolLM2-135M-Instruct."""
+    eval_examples: int = 180
+    """Evaluation examples per task (round-robin over languages, the same for every run)."""
+    split: Literal["test", "val"] = "test"
+    """Split the evaluation examples come from."""
+    seed: int = 0
+    """Seed of every run's mixture, order and LoRA start, of the evaluation sample and the bootstrap."""
+    only: tuple[str, ...] = ()
+    """Names of the runs to do (empty: the whole grid)."""
+    csn: Path | None = None
+    """CodeSearchNet-format JSON lines for summary BLEU (None: no BLEU)."""
+    bleu_examples: int = 60
+    """Rows of ``csn`` scored for BLEU (stratified by language)."""
+    save_every: int = 20
+    """Checkpoint every N steps, so an interrupted run resumes."""
+    batch_size: int = _DEFAULTS["batch_size"]
+    max_length: int = _DEFAULTS["max_length"]
+    threads: int | None = None
+    """CPU threads torch may use (None: one per core)."""
+    device: str | None = None
+    db_url: str | None = None
+    """Where run records go; None: the project database."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data", Path(self.data))
+        object.__setattr__(self, "out", Path(self.out))
+        object.__setattr__(self, "only", tuple(self.only))
+        for name in ("steps", "eval_examples", "bleu_examples", "batch_size", "max_length"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.save_every < 0:
+            raise ValueError("save_every must not be negative")
+
+    def shared(self) -> dict:
+        """What must not change between invocations writing to the same ``out``."""
+        return {"data": str(self.data.resolve()), "steps": self.steps, "model": self.model,
+                "eval_examples": self.eval_examples, "split": self.split, "seed": self.seed,
+                "batch_size": self.batch_size, "max_length": self.max_length}
+
+
+def select(grid: tuple[StudyRun, ...], only: tuple[str, ...]) -> tuple[StudyRun, ...]:
+    """The runs of ``grid`` named in ``only`` (all when empty); an unknown name is an error."""
+    names = {run.name for run in grid}
+    unknown = [name for name in only if name not in names]
+    if unknown:
+        raise TrainingError(f"No study run named {', '.join(unknown)} (python -m training study --help lists them)")
+    return tuple(run for run in grid if not only or run.name in only)
+
+
+def train_config(config: StudyConfig, run: StudyRun) -> TrainConfig:
+    """The ``TrainConfig`` of one run: the defaults, the study's shared settings and the run's own three."""
+    return TrainConfig(data=config.data, out=config.out / "runs" / run.name, base=config.model, ratio=run.ratio,
+                       optimizer=run.optimizer, learning_rate=run.lr, seed=config.seed, max_steps=config.steps,
+                       eval_every=0, eval_examples=config.eval_examples, save_every=config.save_every,
+                       batch_size=config.batch_size, max_length=config.max_length, threads=config.threads,
+                       device=config.device, db_url=config.db_url)
+
+
+# ---- evaluation ----------------------------------------------------------------------------
+
+
+def evaluation_examples(config: StudyConfig) -> dict[str, list[Example]]:
+    """The fixed examples every run is measured on: ``eval_examples`` per task, round-robin over languages."""
+    from narrator.metrics import stratified_sample
+    from training.dataset import load_split
+
+    sets = {task: stratified_sample(load_split(config.data, task, config.split, required=False),
+                                    config.eval_examples, config.seed) for task in TASKS}
+    if not any(sets.values()):
+        raise DataError(f"No {config.split} examples in {config.data} to evaluate on")
+    return sets
+
+
+def summarize(examples: list[Example], scores: list[tuple[float, int]], seed: int = 0) -> dict:
+    """Pooled CE (``sum CE / target tokens``), PPL and a 95% bootstrap CI over examples, overall and per language.
+
+    ``scores`` are ``training.evaluate.score_examples`` of ``examples``, in the same order.
+    """
+    def measure(pairs: list[tuple[float, int]]) -> dict:
+        pairs = [(total, tokens) for total, tokens in pairs if tokens]
+        tokens = sum(n for _, n in pairs)
+        ce = sum(total for total, _ in pairs) / tokens if tokens else float("nan")
+        low, high = bootstrap_ci([total / n for total, n in pairs], weights=[n for _, n in pairs], seed=seed) \
+            if pairs else (float("nan"), float("nan"))
+        return {"ce": ce, "ppl": math.exp(ce), "ce_ci": [low, high], "examples": len(pairs), "tokens": tokens}
+
+    by_language: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    for example, score in zip(examples, scores):
+        by_language[example.language].append(score)
+    return {**measure(scores), "per_language": {lang: measure(pairs) for lang, pairs in sorted(by_language.items())}}
+
+
+def evaluate_model(config: StudyConfig, adapter: Path | None, sets: dict[str, list[Example]]) -> dict:
+    """``{task: summarize(...)}`` of the base model with ``adapter`` (None: the base alone)."""
+    import torch
+
+    from narrator.backends import pick_device
+    from training.config import resolve_quant
+    from training.evaluate import score_examples
+    from training.model import load_adapter, load_base, resolve_base
+
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    device = pick_device(config.device)
+    model, tokenizer = load_base(resolve_base(config.model), resolve_quant("auto", device), device)
+    if adapter is not None:
+        model = load_adapter(model, adapter)
+    return {task: summarize(examples, score_examples(model, tokenizer, examples, config.batch_size, config.max_length),
+                            config.seed) if examples else None
+            for task, examples in sets.items()}
+
+
+def bleu(config: StudyConfig, adapter: Path | None) -> float | None:
+    """Smoothed BLEU-4 of unit summaries on ``config.csn`` (``narrator.metrics.summary_bleu``); None without it."""
+    if config.csn is None:
+        return None
+    from narrator.backends import forget_backends, make_backend
+    from narrator.metrics import read_summary_rows, summary_bleu
+    from narrator.settings import load_settings
+
+    rows = read_summary_rows(config.csn, limit=config.bleu_examples, seed=config.seed)
+    if not rows:
+        raise DataError(f"No usable CodeSearchNet-format rows in {config.csn}")
+    settings = load_settings(model=config.model or "embedded", adapter=str(adapter) if adapter else "none",
+                             device=config.device)
+    try:
+        return summary_bleu(make_backend(settings), rows)["bleu"]
+    finally:
+        forget_backends()  # one model per run: do not keep every run's in memory
+
+
+# ---- the runs ------------------------------------------------------------------------------
+
+Train = Callable[[TrainConfig], object]
+
+
+def _write_json(path: Path, value) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(value, indent=2) + "\n")
+    partial.replace(path)  # a result file is whole or absent: an interrupted write is never "finished"
+
+
+def _trained(folder: Path, steps: int) -> int | None:
+    """The steps the trainer took if it finished this run for ``steps`` steps (its ``training.json``), else None.
+
+    Fewer than ``steps`` when the drawn mixture ran out first (one epoch).
+    """
+    summary = folder / "training.json"
+    if not summary.is_file():
+        return None
+    saved = json.loads(summary.read_text())
+    return saved["steps"] if saved.get("config", {}).get("max_steps") == steps else None
+
+
+def measure_base(config: StudyConfig, sets: dict[str, list[Example]]) -> dict:
+    """The base model's result (computed once; ``OUT/base/study.json`` afterwards)."""
+    done = config.out / "base" / "study.json"
+    if done.is_file():
+        return json.loads(done.read_text())
+    started = time.perf_counter()
+    evaluation = evaluate_model(config, None, sets)
+    result = {"name": "base", "ratio": None, "optimizer": None, "lr": None, "steps": 0,
+              "seconds": None, **evaluation, "bleu": bleu(config, None)}
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    _write_json(done, result)
+    return result
+
+
+def measure_run(config: StudyConfig, run: StudyRun, sets: dict[str, list[Example]], train: Train) -> dict:
+    """Train (or resume) one run, then measure it; a run with a ``study.json`` is returned as it is."""
+    from training.checkpoints import checkpoints
+
+    training = train_config(config, run)
+    done = training.out / "study.json"
+    if done.is_file():
+        return json.loads(done.read_text())
+    started = time.perf_counter()
+    if _trained(training.out, config.steps) is None:
+        train(replace(training, resume=bool(checkpoints(training.out))))
+    steps = _trained(training.out, config.steps)
+    evaluation = evaluate_model(config, training.out, sets)
+    result = {"name": run.name, "ratio": run.ratio, "optimizer": run.optimizer, "lr": run.lr, "steps": steps,
+              "seconds": None, **evaluation, "bleu": bleu(config, training.out)}
+    result["seconds"] = round(time.perf_counter() - started, 1)  # this invocation's share, if it resumed
+    _write_json(done, result)
+    return result
+
+
+def _check_out(config: StudyConfig) -> None:
+    """Record the shared settings in ``OUT/study.json``; refuse an ``out`` made with other ones."""
+    manifest = config.out / "study.json"
+    if manifest.is_file():
+        saved = json.loads(manifest.read_text())
+        differs = [key for key, value in config.shared().items() if saved.get(key) != value]
+        if differs:
+            raise TrainingError(f"{config.out} holds a study with other {', '.join(differs)}: pick another --out")
+    else:
+        _write_json(manifest, config.shared())
+
+
+def finished(config: StudyConfig, grid: tuple[StudyRun, ...]) -> list[dict]:
+    """The base and every run of ``grid`` measured so far in ``config.out``, in grid order."""
+    paths = [config.out / "base" / "study.json", *(config.out / "runs" / run.name / "study.json" for run in grid)]
+    return [json.loads(path.read_text()) for path in paths if path.is_file()]
+
+
+def run_study(config: StudyConfig, grid: tuple[StudyRun, ...] = GRID, train: Train | None = None,
+              on_run: Callable[[str], None] | None = None, progress: bool = False) -> list[dict]:
+    """Measure the base model, then train and measure each chosen run in turn; write the report.
+
+    ``train`` defaults to ``training.trainer.train`` (with a progress bar when ``progress``).
+    ``on_run`` is told each run's name before it starts. Returns what ``results.json`` holds.
+    """
+    from training.study_report import write_report
+
+    if train is None:
+        from training.trainer import train as trainer_train
+
+        def train(training: TrainConfig) -> object:
+            return trainer_train(training, progress=progress)
+
+    runs = select(grid, config.only)
+    sets = evaluation_examples(config)  # checks the data folder before anything is written
+    _check_out(config)
+    if on_run:
+        on_run("base")
+    measure_base(config, sets)
+    for run in runs:
+        if on_run:
+            on_run(run.name)
+        measure_run(config, run, sets, train)
+    results = finished(config, grid)
+    write_report(config.out, results, asdict_config(config))
+    return results
+
+
+def asdict_config(config: StudyConfig) -> dict:
+    """The study's settings as JSON-ready values (shown in the report)."""
+    values = asdict(config)
+    return {key: str(value) if isinstance(value, Path) else value for key, value in values.items()
+            if key not in ("db_url", "only")}

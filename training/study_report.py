@@ -1,0 +1,279 @@
+"""The cocktail study's report: the Table-1 rows, the CE chart, and which claims held.
+
+Everything here reads the result dicts of ``training.study`` (one per run, plus the base model)
+and is pure except ``write_report``. A claim holds only where every comparison it makes is
+separated beyond the 95% bootstrap intervals; a comparison that goes the other way beyond them
+makes it "did not hold"; anything else is "not shown". Nothing here imports torch, so the
+dashboard can use it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+TASK_LABELS = {"codesearchnet": "CodeSearchNet", "commitpackft": "CommitPackFT"}
+"""How the write-up's Table 1 names each task (as ``training.service.TASK_NAMES``)."""
+CONTROLS = {"codesearchnet": 1.0, "commitpackft": 0.0}
+"""The single-task control of each task: the ratio that trains on it alone."""
+
+Outcome = Literal["better", "worse", "tie"]
+Verdict = Literal["held", "did not hold", "not shown", "not measured"]
+
+
+# ---- finding and comparing runs ------------------------------------------------------------
+
+
+def find(results: list[dict], ratio: float, optimizer: str | None = None, lr: float | None = None) -> dict | None:
+    """The result of the run with ``ratio`` (and ``optimizer``/``lr`` when given), or None."""
+    for result in results:
+        if result.get("ratio") is None:
+            continue
+        if (math.isclose(result["ratio"], ratio) and (optimizer is None or result["optimizer"] == optimizer)
+                and (lr is None or math.isclose(result["lr"], lr))):
+            return result
+    return None
+
+
+def compare(a: dict, b: dict, task: str) -> Outcome | None:
+    """Whether run ``a`` has lower CE than run ``b`` on ``task`` beyond both 95% intervals.
+
+    ``better``: a's interval lies wholly below b's; ``worse``: wholly above; ``tie``: they overlap.
+    None when either run has no measurement of ``task``.
+    """
+    ma, mb = a.get(task), b.get(task)
+    if not ma or not mb:
+        return None
+    (a_low, a_high), (b_low, b_high) = ma["ce_ci"], mb["ce_ci"]
+    if a_high < b_low:
+        return "better"
+    if a_low > b_high:
+        return "worse"
+    return "tie"
+
+
+def verdict(outcomes: list[Outcome | None]) -> Verdict:
+    """A claim's verdict from its comparisons (each from the claim's side: ``better`` supports it)."""
+    if not outcomes or any(o is None for o in outcomes):
+        return "not measured"
+    if any(o == "worse" for o in outcomes):
+        return "did not hold"
+    return "held" if all(o == "better" for o in outcomes) else "not shown"
+
+
+def _ce(result: dict, task: str) -> str:
+    m = result[task]
+    return f"{m['ce']:.3f} [{m['ce_ci'][0]:.3f}, {m['ce_ci'][1]:.3f}]"
+
+
+def _versus(a: dict, b: dict, task: str, outcome: Outcome) -> str:
+    word = {"better": "beat", "worse": "lost to", "tie": "was within the intervals of"}[outcome]
+    return f"{a['name']} {word} {b['name']} on {TASK_LABELS[task]} (CE {_ce(a, task)} vs {_ce(b, task)})"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One of the write-up's claims and what these numbers say of it."""
+
+    claim: str
+    verdict: Verdict
+    detail: str
+    """The comparisons behind the verdict, in words."""
+
+
+def _comparisons(claim: str, pairs: list[tuple[dict | None, dict | None, str]]) -> Claim:
+    if any(a is None or b is None for a, b, _ in pairs):
+        return Claim(claim, "not measured", "the runs it needs are not in these results")
+    outcomes = [compare(a, b, task) for a, b, task in pairs]
+    if any(o is None for o in outcomes):
+        return Claim(claim, "not measured", "a run it needs was not evaluated on both tasks")
+    return Claim(claim, verdict(outcomes), "; ".join(_versus(a, b, t, o) for (a, b, t), o in zip(pairs, outcomes)))
+
+
+def cocktail_claim(results: list[dict], ratio: float = 0.5, optimizer: str | None = None,
+                   lr: float | None = None) -> Claim:
+    """The cocktail beats each task's single-task control on that task."""
+    from training.study import DEFAULT_LR, DEFAULT_OPTIMIZER
+
+    optimizer, lr = optimizer or DEFAULT_OPTIMIZER, lr or DEFAULT_LR
+    cocktail = find(results, ratio, optimizer, lr)
+    pairs = [(cocktail, find(results, control, optimizer, lr), task) for task, control in CONTROLS.items()]
+    return _comparisons(f"The {round(ratio * 100)}/{round(100 - ratio * 100)} cocktail beats single-task training "
+                        "on each task", pairs)
+
+
+def ratio_claim(results: list[dict]) -> Claim:
+    """50/50 beats 40/60 and 70/30 on each task."""
+    from training.study import DEFAULT_LR, DEFAULT_OPTIMIZER
+
+    half = find(results, 0.5, DEFAULT_OPTIMIZER, DEFAULT_LR)
+    pairs = [(half, find(results, other, DEFAULT_OPTIMIZER, DEFAULT_LR), task)
+             for other in (0.4, 0.7) for task in CONTROLS]
+    return _comparisons("50/50 beats 40/60 and 70/30 on each task", pairs)
+
+
+def optimizer_claim(results: list[dict]) -> Claim:
+    """Adagrad beats AdamW on the 50/50 cocktail, at each learning rate, on each task."""
+    from training.study import DEFAULT_LR, OTHER_LR
+
+    pairs = [(find(results, 0.5, "adagrad", lr), find(results, 0.5, "adamw", lr), task)
+             for lr in (DEFAULT_LR, OTHER_LR) for task in CONTROLS]
+    return _comparisons("Adagrad beats AdamW (50/50, constant schedule with warmup)", pairs)
+
+
+def best_lr(results: list[dict], ratio: float, task: str, lrs: tuple[float, ...]) -> dict | None:
+    """The run with the lowest CE on ``task`` among ``ratio``'s runs at ``lrs`` (None if one is missing)."""
+    from training.study import DEFAULT_OPTIMIZER
+
+    runs = [find(results, ratio, DEFAULT_OPTIMIZER, lr) for lr in lrs]
+    if any(run is None or not run.get(task) for run in runs):
+        return None
+    return min(runs, key=lambda run: run[task]["ce"])
+
+
+def transfer_claim(results: list[dict]) -> Claim:
+    """The learning rate best on CodeSearchNet alone is also the best on CommitPackFT alone.
+
+    Held when both tasks' lowest CE (point estimates) come at the same learning rate. When they do
+    not, it did not hold if CommitPackFT trained at CodeSearchNet's best learning rate is worse beyond
+    the intervals than at its own best; otherwise (the two overlap) it is not shown.
+    """
+    from training.study import DEFAULT_OPTIMIZER, TRANSFER_LRS
+
+    claim = "The learning rate best on CodeSearchNet is also best on CommitPackFT"
+    csn_ratio, cpft_ratio = CONTROLS["codesearchnet"], CONTROLS["commitpackft"]
+    csn = best_lr(results, csn_ratio, "codesearchnet", TRANSFER_LRS)
+    cpft = best_lr(results, cpft_ratio, "commitpackft", TRANSFER_LRS)
+    if csn is None or cpft is None:
+        return Claim(claim, "not measured", "the learning-rate runs it needs are not in these results")
+    detail = (f"best on CodeSearchNet alone: lr {csn['lr']:g} (CE {_ce(csn, 'codesearchnet')}); "
+              f"best on CommitPackFT alone: lr {cpft['lr']:g} (CE {_ce(cpft, 'commitpackft')})")
+    if math.isclose(csn["lr"], cpft["lr"]):
+        return Claim(claim, "held", detail + ", by point estimate")
+    transferred = find(results, cpft_ratio, DEFAULT_OPTIMIZER, csn["lr"])
+    outcome = compare(transferred, cpft, "commitpackft")
+    detail += "; " + _versus(transferred, cpft, "commitpackft", outcome)
+    return Claim(claim, "did not hold" if outcome == "worse" else "not shown", detail)
+
+
+def claims(results: list[dict]) -> list[Claim]:
+    """The write-up's four claims, judged on ``results``."""
+    return [cocktail_claim(results), ratio_claim(results), optimizer_claim(results), transfer_claim(results)]
+
+
+def claims_paragraph(results: list[dict]) -> str:
+    """One plain paragraph: each claim, its verdict, and the comparisons behind it."""
+    parts = [f"({n}) {c.claim}: {c.verdict} ({c.detail})." for n, c in enumerate(claims(results), 1)]
+    return ("On these numbers (mean target-token cross-entropy on the same test examples; a claim holds only "
+            "where every comparison it makes is separated beyond the 95% bootstrap intervals): " + " ".join(parts))
+
+
+# ---- the table and the chart ---------------------------------------------------------------
+
+
+def table_rows(results: list[dict]) -> list[dict]:
+    """One row per result: run, ratio, optimiser, lr, each task's CE with its interval, BLEU."""
+    rows = []
+    for r in results:
+        row = {"run": r["name"], "ratio": "—" if r["ratio"] is None else f"{r['ratio']:.2f}",
+               "optimiser": r["optimizer"] or "—", "lr": "—" if r["lr"] is None else f"{r['lr']:g}"}
+        for task, short in (("codesearchnet", "CSN"), ("commitpackft", "CPFT")):
+            row[f"{short} CE [CI]"] = _ce(r, task) if r.get(task) else "—"
+        row["BLEU"] = "—" if r.get("bleu") is None else f"{r['bleu']:.2f}"
+        rows.append(row)
+    return rows
+
+
+def markdown_table(results: list[dict]) -> str:
+    """``table_rows`` as a Markdown table."""
+    rows = table_rows(results)
+    if not rows:
+        return ""
+    head = list(rows[0])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(str(row[c]) for c in head) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def ce_chart(results: list[dict], font: str = "Helvetica"):
+    """A reportlab Drawing: per run, one bar per task of its CE, with its interval as a whisker."""
+    from reportlab.graphics.shapes import Drawing, Group, Line, Rect, String
+    from reportlab.lib.colors import HexColor
+
+    colours = {"codesearchnet": HexColor("#3b7dd8"), "commitpackft": HexColor("#e08a2c")}
+    grey = HexColor("#8a8f98")
+    left, bottom, top, slot = 40, 90, 20, 34
+    width, height = max(300, left + 10 + slot * len(results)), 300
+    drawing = Drawing(width, height)
+    highs = [m["ce_ci"][1] for r in results for t in colours if (m := r.get(t))]
+    tallest = max([h for h in highs if math.isfinite(h)] or [1.0]) * 1.05
+    plot_h = height - bottom - top
+
+    def y(value: float) -> float:
+        return bottom + plot_h * max(0.0, value) / tallest
+
+    for tick in range(0, 6):
+        value = tallest * tick / 5
+        drawing.add(Line(left, y(value), width - 10, y(value), strokeColor=HexColor("#dddddd"), strokeWidth=0.5))
+        drawing.add(String(left - 4, y(value) - 3, f"{value:.2f}", fontName=font, fontSize=7, textAnchor="end",
+                           fillColor=grey))
+    for i, result in enumerate(results):
+        x = left + i * slot + 4
+        for j, (task, colour) in enumerate(colours.items()):
+            m = result.get(task)
+            if not m:
+                continue
+            bx = x + j * 13
+            drawing.add(Rect(bx, bottom, 12, y(m["ce"]) - bottom, fillColor=colour, strokeColor=None))
+            drawing.add(Line(bx + 6, y(m["ce_ci"][0]), bx + 6, y(m["ce_ci"][1]), strokeColor=HexColor("#333333"),
+                             strokeWidth=0.8))
+        # Long run names: slanted (60 degrees) so that each ends under its own bars.
+        cos, sin = math.cos(math.radians(60)), math.sin(math.radians(60))
+        drawing.add(Group(String(0, 0, result["name"][:28], fontName=font, fontSize=6, textAnchor="end"),
+                          transform=(cos, sin, -sin, cos, x + 12, bottom - 6)))
+    drawing.add(Line(left, bottom, width - 10, bottom, strokeColor=grey, strokeWidth=0.7))
+    for j, (task, colour) in enumerate(colours.items()):
+        drawing.add(Rect(left + j * 110, height - 12, 8, 8, fillColor=colour, strokeColor=None))
+        drawing.add(String(left + j * 110 + 11, height - 11, f"{TASK_LABELS[task]} CE", fontName=font, fontSize=7))
+    return drawing
+
+
+def readme(results: list[dict], settings: dict) -> str:
+    """The study folder's README.md: settings, Table 1, the chart and the claims paragraph."""
+    shared = ", ".join(f"{k} {v}" for k, v in settings.items() if v is not None)
+    return "\n".join([
+        "# Cocktail study", "",
+        f"Made by `python -m training study` ({shared}). Cross-entropy (CE, nats per target token) on the "
+        "same fixed test examples for every run, with 95% bootstrap intervals over examples; "
+        "`results.json` has perplexity and the numbers per language.", "",
+        markdown_table(results), "",
+        "![CE per run and task](ce.svg)", "",
+        claims_paragraph(results), "",
+    ])
+
+
+def write_report(out: Path, results: list[dict], settings: dict) -> None:
+    """``out/results.json``, ``out/README.md`` and ``out/ce.svg``."""
+    from narrator.charts import svg
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / "ce.svg").write_text(svg(ce_chart(results)))
+    (out / "README.md").write_text(readme(results, settings))
+
+
+def load_results(path: Path) -> list[dict]:
+    """A study's ``results.json`` ([] when there is none); ValueError when it is not one."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    try:
+        results = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path} is not a study's results.json ({exc})") from None
+    if not isinstance(results, list) or not all(isinstance(r, dict) and "name" in r for r in results):
+        raise ValueError(f"{path} is not a study's results.json (expected a list of runs)")
+    return results

@@ -49,10 +49,15 @@ def cmd_narrate_all(settings, args: argparse.Namespace) -> int:
     """Refresh every added repository: one line each on stdout (failures on stderr), exit 1 if any failed."""
     from narrator.refresh import refresh_all
 
-    failed = 0
+    failed = refreshed = 0
     for outcome in refresh_all(settings, commits=args.commits, full=args.full):
+        refreshed += 1
         failed += outcome.error is not None
         print(outcome.line(), file=sys.stderr if outcome.error else sys.stdout, flush=True)
+    if not refreshed:
+        # Said, so that a timer's log shows it ran: nothing to do is not an error.
+        print("No repository has been added yet: add one with 'python -m narrator narrate REPO' "
+              "or in the dashboard.")
     return 1 if failed else 0
 
 

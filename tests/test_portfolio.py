@@ -115,6 +115,13 @@ def test_narrate_all_goes_on_after_a_failure_and_exits_non_zero(two, capsys):
     assert row.last_error and row.last_error in failed
 
 
+def test_narrate_all_with_no_repository_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CODE_NARRATOR_HOME", str(tmp_path / "empty-home"))
+    monkeypatch.delenv("CODE_NARRATOR_DB", raising=False)
+    assert main(["narrate", "--all", "--model", "fake"]) == 0
+    assert capsys.readouterr().out.startswith("No repository has been added yet")
+
+
 def test_narrate_needs_a_repository_or_all(capsys):
     with pytest.raises(SystemExit):
         main(["narrate"])

@@ -21,7 +21,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
-from narrator.reports import Bullet, Bullets, Chart, Heading, Report, Sentence
+from narrator.reports import Bullet, Bullets, Chart, Heading, Report, Sentence, tagged_html
 from narrator.reports import Paragraph as TextBlock
 from narrator.text import html_text, plain
 
@@ -63,12 +63,7 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
 
 
 def _sentences(sentences: tuple[Sentence, ...]) -> str:
-    parts = []
-    for s in sentences:
-        label = (f' <font color="#6a737d" size="7.5">[{html_text(s.label)}{", out of date" if s.stale else ""}]</font>'
-                 if s.label else "")
-        parts.append(html_text(s.text) + label)
-    return " ".join(parts)
+    return tagged_html(sentences, lambda label: f' <font color="#6a737d" size="7.5">{label}</font>')
 
 
 def _bullets(items: tuple[Bullet, ...], style: ParagraphStyle, depth: int = 0) -> list:

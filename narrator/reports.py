@@ -316,13 +316,16 @@ figcaption{color:#555;font-size:.9em}li{margin:.2rem 0}
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
+def tagged_html(sentences: Sequence[Sentence], wrap: Callable[[str], str]) -> str:
+    """Sentences as escaped HTML, each followed by ``wrap("[its label]")`` (the HTML report and the
+    PDF, whose paragraphs take the same inline markup, style the label their own way)."""
+    return " ".join(
+        html_text(s.text) + (wrap(f"[{html_text(s.label)}{', out of date' if s.stale else ''}]") if s.label else "")
+        for s in sentences)
+
+
 def _html_sentences(sentences: Sequence[Sentence]) -> str:
-    parts = []
-    for s in sentences:
-        source = (f' <span class="src">[{html_text(s.label)}{", out of date" if s.stale else ""}]</span>'
-                  if s.label else "")
-        parts.append(html_text(s.text) + source)
-    return " ".join(parts)
+    return tagged_html(sentences, lambda label: f' <span class="src">{label}</span>')
 
 
 def _html_bullets(items: Sequence[Bullet]) -> str:

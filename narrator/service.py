@@ -346,13 +346,13 @@ class NarratorService:
     def overview(self, repo_id: int, period: str | tuple[date, date] | None = "7d") -> OverviewView:
         """The Overview; ``period=None`` leaves the digest out (a page that builds its own)."""
         repo = self.repository(repo_id)
-        units, by_file, _, _ = self._hashes(repo_id)
+        units, by_file, _, module_hashes = self._hashes(repo_id)
         summary = self._view(self._latest(repo_id, "overview").get(""), None)
         if summary is not None and not summary.text:
             summary = None  # the model's sentences failed the checks: nothing to add
         described = self._latest(repo_id, "description")
         descriptions = [self._view(described[t], None) for t in ("project:package", "project:readme") if t in described]
-        parts = self.parts(repo_id)
+        parts = self._parts(repo_id, by_file, module_hashes, described)
         commits = self._commits(repo_id)
         counts = {"files": len(by_file), "units": len(units), "commits": len(commits),
                   "narratives": self.store.count_narratives(repo_id)}
@@ -405,7 +405,10 @@ class NarratorService:
     def parts(self, repo_id: int) -> list[PartView]:
         """The main parts (top-level areas): source code first, then those that describe themselves."""
         _, by_file, _, module_hashes = self._hashes(repo_id)
-        described = self._latest(repo_id, "description")
+        return self._parts(repo_id, by_file, module_hashes, self._latest(repo_id, "description"))
+
+    def _parts(self, repo_id: int, by_file: dict, module_hashes: dict, described: dict) -> list[PartView]:
+        """``parts`` from what the Overview has already read (units by file, folder hashes, descriptions)."""
         modules = self._latest(repo_id, "module")
         paths_by_area: dict[str, list[str]] = defaultdict(list)
         for path in by_file:

@@ -71,3 +71,24 @@ def settings(tmp_path: Path, monkeypatch):
     monkeypatch.delenv("CODE_NARRATOR_DB", raising=False)
     monkeypatch.delenv("CODE_NARRATOR_ADAPTER", raising=False)
     return load_settings()
+
+
+# For the modules that train or load the tiny model (tests/helpers_tiny_model.py); a module opts in
+# with ``pytestmark = pytest.mark.usefixtures("one_thread")``.
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny matrices gain nothing from a second thread, and on a busy machine OpenMP threads that
+    wait for each other make every step many times slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory) -> str:
+    """A tiny model saved once per test module."""
+    from tests.helpers_tiny_model import build_tiny_model
+
+    return str(build_tiny_model(tmp_path_factory.mktemp("tiny")))

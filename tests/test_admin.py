@@ -33,18 +33,12 @@ from training import service as training_service
 from training.runs import RunLog
 from training.service import TrainingService, main, total_steps
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
+
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 ADMIN = "app_pages/admin.py"
 PASSWORD = "correct horse battery staple"
 EVIL = "<script>alert(1)</script> **bold** [link](http://example.com)"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny model; the machine is shared with longer work
-    yield
-    torch.set_num_threads(before)
 
 
 def no_worker(settings, store, job_id: int) -> int:

@@ -9,16 +9,16 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 from narrator import prompts
-from tests.helpers_tiny_model import build_tiny_model
 from tests.test_training_model import build_wide_tiny_model
 from training.__main__ import main
 from training.bench import bench_mode
 from training.config import TrainConfig
 from training.examples import Example, write_examples
 from training.sweep import grid, parse_axis, run_sweep
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,19 +27,6 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "training", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny model: a second thread only waits (see test_training_model)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def tiny_base(tmp_path_factory) -> str:
-    return str(build_tiny_model(tmp_path_factory.mktemp("tiny")))
 
 
 @pytest.fixture(scope="module")

@@ -18,18 +18,10 @@ from training.model import attach_lora, load_base
 from training.runs import RunLog
 from training.trainer import train, training_step
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
+
 SUMMARIES = ["This function adds two numbers and returns the sum.", "The module loads users from the database and sends emails."]
 MESSAGES = ["Fix crash when the input list is empty.", "Add a parser that reads the config file."]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny matrices gain nothing from a second thread, and on a busy machine OpenMP threads that
-    wait for each other make every step many times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def build_wide_tiny_model(folder: Path) -> str:

@@ -8,10 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import torch
 
 from narrator import prompts
-from tests.helpers_tiny_model import build_tiny_model
 from training.__main__ import main
 from training.bootstrap import bootstrap_ci
 from training.config import TrainConfig
@@ -20,20 +18,9 @@ from training.examples import Example, write_examples
 from training.study import GRID, StudyConfig, StudyRun, run_study, select, summarize, unique
 from training.study_report import claims, claims_paragraph, compare, markdown_table, verdict
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
+
 CSN_ONLY, MIX_ADAMW = "csn-only-adagrad-lr2e-04", "mix-50-adamw-lr2e-04"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny model: a second thread only waits (see test_training_model)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def tiny_base(tmp_path_factory) -> str:
-    return str(build_tiny_model(tmp_path_factory.mktemp("tiny")))
 
 
 @pytest.fixture(scope="module")

@@ -60,9 +60,6 @@ class RunLog:
         """A new run with ``config`` (JSON values) and data ``mix``, running in this process; returns its id."""
         return self.store.create_training_run(name or str(config.get("out", "")), config, mix, pid=os.getpid())
 
-    def set_mix(self, run_id: int, mix: dict) -> None:
-        self.store.update_training_run(run_id, mix=mix)
-
     def resume_run(self, run_id: int, step: int) -> None:
         """Mark a run ``running`` again from its checkpoint at ``step``, clearing its error; metrics
         logged after ``step`` are dropped (the resumed run logs those steps again)."""

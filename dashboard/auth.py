@@ -14,15 +14,14 @@ Where the password comes from:
 Managers reading the dashboard never see it; the Admin page asks for it before showing anything.
 
 Guessing is limited for the whole home, not per browser session: wrong passwords are counted in
-``<home>/admin_attempts.json``, read and written under an exclusive ``flock`` so parallel sessions
-and dashboard processes share one count. After ``MAX_FAILURES`` wrong ones in a row every guess,
+``<home>/admin_attempts.json``, read and written under an exclusive lock (``db.locks``) so
+parallel sessions and dashboard processes share one count. After ``MAX_FAILURES`` wrong ones in a row every guess,
 even the right one, is refused for ``LOCK_SECONDS`` (doubling with each further lock, up to
 ``MAX_LOCK_SECONDS``); the right password resets it all. Deleting the file lifts a lock.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import hmac
 import json
@@ -37,6 +36,7 @@ from pathlib import Path
 import streamlit as st
 
 from db.errors import UserError
+from db.locks import file_lock
 
 ENV = "CODE_NARRATOR_ADMIN_PASSWORD"
 FILE = "admin.json"
@@ -151,18 +151,16 @@ def _number(state: dict, key: str) -> float:
 
 @contextmanager
 def _attempts(home: Path) -> Iterator[dict]:
-    """The failure record of ``home`` (a dict to change in place), held under an exclusive flock.
+    """The failure record of ``home`` (a dict to change in place), held under an exclusive lock.
 
-    The lock is on the record file itself, which is rewritten in place and never replaced, so every
-    process and thread that opens it waits for the one before to finish its check.
+    Every process and thread waits on the lock file beside the record for the one before to finish
+    its check; the record itself is replaced whole, so a crash mid-write never loses the count.
     """
     path = attempts_file(home)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "r+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+    with file_lock(path.with_name(path.name + ".lock")):
         try:
-            state = json.loads(handle.read() or "{}")
-        except ValueError:
+            state = json.loads(path.read_text())
+        except (OSError, ValueError):
             state = {}
         state = state if isinstance(state, dict) else {}
         before = dict(state)
@@ -170,11 +168,12 @@ def _attempts(home: Path) -> Iterator[dict]:
             yield state
         finally:  # LockedOut too: what was changed before it is kept
             if state != before:
-                handle.seek(0)
-                handle.truncate()
-                json.dump(state, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
+                temporary = path.with_name(f".{path.name}.{os.getpid()}")
+                with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+                    json.dump(state, handle)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                temporary.replace(path)
 
 
 def check(home: Path, password: str, now: float | None = None) -> bool:

@@ -15,9 +15,9 @@ Managers reading the dashboard never see it; the Admin page asks for it before s
 
 Guessing is limited for the whole home, not per browser session: wrong passwords are counted in
 ``<home>/admin_attempts.json``, read and written under an exclusive lock (``db.locks``) so
-parallel sessions and dashboard processes share one count. After ``MAX_FAILURES`` wrong ones in a row every guess,
-even the right one, is refused for ``LOCK_SECONDS`` (doubling with each further lock, up to
-``MAX_LOCK_SECONDS``); the right password resets it all. Deleting the file lifts a lock.
+parallel sessions and dashboard processes share one count. After ``MAX_FAILURES`` wrong ones in a
+row every guess, even the right one, is refused for ``LOCK_SECONDS`` (doubling with each further
+lock, up to ``MAX_LOCK_SECONDS``); the right password resets it all. Deleting the file lifts a lock.
 """
 
 from __future__ import annotations

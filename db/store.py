@@ -23,7 +23,7 @@ import json
 import os
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -199,17 +199,13 @@ def _creation_lock(url: URL) -> Iterator[None]:
         yield
         return
     path = Path(database).expanduser()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lock = file_lock(path.with_name(path.name + ".lock"))
-        lock.__enter__()
-    except OSError:
+    with ExitStack() as stack:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(file_lock(path.with_name(path.name + ".lock")))
+        except OSError:
+            pass
         yield
-        return
-    try:
-        yield
-    finally:
-        lock.__exit__(None, None, None)
 
 
 def _chunks(items: Sequence, size: int = _CHUNK) -> Iterator[Sequence]:

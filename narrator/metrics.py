@@ -187,8 +187,11 @@ def stratified_sample(rows: Sequence[Row], limit: int, seed: int = 0) -> list[Ro
 
 
 def read_summary_rows(path: Path, limit: int | None = None, seed: int = 0) -> list[SummaryRow]:
-    """Usable rows of a JSON-lines file (``.gz`` too), in file order, or a stratified sample of ``limit``."""
-    rows = [row for row in map(summary_row, read_jsonl(Path(path))) if row is not None]
+    """Usable rows of a JSON-lines file (``.gz`` too) or of a folder's ``*.jsonl`` files (sorted), in file
+    order, or a stratified sample of ``limit``."""
+    path = Path(path)
+    files = sorted(path.glob("*.jsonl")) + sorted(path.glob("*.jsonl.gz")) if path.is_dir() else [path]
+    rows = [row for file in files for row in map(summary_row, read_jsonl(file)) if row is not None]
     return rows if limit is None else stratified_sample(rows, limit, seed)
 
 

@@ -113,6 +113,13 @@ def test_read_summary_rows_cleans_and_skips(tmp_path):
     gz = tmp_path / "test.jsonl.gz"
     gz.write_bytes(gzip.compress(path.read_bytes()))
     assert read_summary_rows(gz) == rows
+    folder = tmp_path / "by-language"
+    folder.mkdir()
+    _write_jsonl(folder / "b.jsonl", [{"code": "int three() { return 3; }", "docstring": "Return three.",
+                                       "language": "java", "func_name": "three"}])
+    (folder / "a.jsonl").write_bytes(path.read_bytes())
+    (folder / "notes.txt").write_text("not rows")
+    assert [row.name for row in read_summary_rows(folder)] == ["add", "Calc.twice", "three"]  # files sorted
 
     (tmp_path / "bad.jsonl").write_text('{"code": 1}\nnot json\n')
     with pytest.raises(ValueError, match="bad.jsonl:2"):

@@ -244,6 +244,24 @@ def test_prepare_writes_files_and_manifest_and_drops_duplicates(tmp_path):
     assert {e.task for e in read_examples(out / "codesearchnet" / "test.jsonl")} == {"codesearchnet"}
 
 
+def test_a_source_named_with_a_split_puts_every_row_there_so_its_repositories_stay_held_out(tmp_path):
+    spec = SourceSpec.parse("commitpackft:/data/mined@test")
+    assert (spec.location, spec.split, str(spec)) == ("/data/mined", "test", "commitpackft:/data/mined@test")
+    assert SourceSpec.parse("csn:/data/user@host").location == "/data/user@host"  # not a split: part of the path
+    assert SourceSpec.parse("csn:/data/x@VALID").split == "val"
+    seen = write_jsonl(tmp_path / "seen" / "python.jsonl",
+                       [commit_row(f"Raise the default limit to {i}", new=f"a = {i}\n") for i in range(2, 12)])
+    held = write_jsonl(tmp_path / "held" / "python.jsonl",
+                       [commit_row(f"Lower the retry count to {i}", new=f"b = {i}\n") for i in range(2, 6)])
+    out = tmp_path / "prepared"
+    manifest = prepare(PrepareConfig(sources=(SourceSpec.parse(f"commitpackft:{seen.parent}@train"),
+                                              SourceSpec.parse(f"commitpackft:{held.parent}@test")), out=out))
+    assert manifest["totals"]["commitpackft"] == {"train": 9, "val": 1, "test": 4}  # val carved from train
+    assert {e.target for e in read_examples(out / "commitpackft" / "test.jsonl")} == \
+        {f"Lower the retry count to {i}" for i in range(2, 6)}
+    assert f"commitpackft:{held.parent}@test" in manifest["sources"]
+
+
 def test_prepare_reports_missing_and_empty_sources(tmp_path):
     with pytest.raises(DataError, match="No such file or folder"):
         prepare(PrepareConfig(sources=(SourceSpec.parse(f"csn:{tmp_path / 'nope'}"),), out=tmp_path / "o"))

@@ -16,7 +16,8 @@ from training.config import TrainConfig
 from training.errors import TrainingError
 from training.examples import Example, write_examples
 from training.study import GRID, StudyConfig, StudyRun, run_study, select, summarize, unique
-from training.study_report import claims, claims_paragraph, compare, markdown_table, verdict
+from training.study_report import (claims, claims_paragraph, compare, find, markdown_table, paired_difference,
+                                   shipping, verdict)
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
 
@@ -131,6 +132,50 @@ def test_claims_hold_only_beyond_the_intervals():
     assert markdown_table(winning).splitlines()[2].startswith("| base | — | — | — | 3.000 [2.950, 3.050]")
 
 
+def scored(name: str, per_example: list[float], ratio: float = 0.5) -> dict:
+    """A result whose CE per task comes from per-example scores of 4 target tokens each."""
+    def task():
+        scores = [[ce * 4, 4] for ce in per_example]
+        ce = sum(per_example) / len(per_example)
+        return {"ce": ce, "ppl": 0.0, "ce_ci": [min(per_example), max(per_example)], "per_language": {},
+                "scores": scores}
+
+    return {"name": name, "ratio": ratio, "optimizer": "adagrad", "lr": 2e-4, "steps": 2, "seconds": 1.0,
+            "codesearchnet": task(), "commitpackft": task(), "bleu": None}
+
+
+def test_runs_on_the_same_examples_are_compared_pairwise():
+    rng = random.Random(3)
+    hard = [rng.uniform(1.0, 4.0) for _ in range(60)]  # examples differ a lot in difficulty
+    a, b = scored("a", [x - 0.1 for x in hard]), scored("b", hard)  # a is better on every example
+    assert compare(a, b, "codesearchnet", paired=False) == "tie"  # the runs' own intervals overlap
+    mean, low, high = paired_difference(a, b, "codesearchnet")
+    assert mean == pytest.approx(-0.1) and low <= mean <= high < 0
+    assert compare(a, b, "codesearchnet") == "better" and compare(b, a, "commitpackft") == "worse"
+    noisy = scored("c", [x + rng.choice((-0.5, 0.5)) for x in hard])
+    assert compare(noisy, b, "codesearchnet") == "tie"
+    other = scored("d", hard[:59])  # not the same examples: back to the runs' intervals
+    assert paired_difference(a, other, "codesearchnet") is None and compare(a, other, "codesearchnet") == "tie"
+    cocktail = claims([a, scored("csn-only", hard, ratio=1.0), scored("cpft-only", hard, ratio=0.0)])[0]
+    assert cocktail.verdict == "held" and "a beat csn-only on CodeSearchNet (CE " in cocktail.detail
+    assert "; paired difference -0.100 [" in cocktail.detail
+
+
+def test_a_run_is_shipped_only_when_it_beats_the_shipped_adapter_on_both_tasks():
+    results = full_study(**{"mix-50-adamw-lr1e-03": (1.5, 1.5), "mix-70-adagrad-lr2e-04": (1.0, 2.0)})
+    shipped = result("shipped", 0.5, "adamw", 2e-4, csn=1.8, cpft=1.8)
+    results.insert(1, shipped)
+    assert find(results, 0.5, "adamw", 2e-4)["name"] == "mix-50-adamw-lr2e-04"  # never the shipped adapter
+    verdict_text = shipping(results)
+    assert verdict_text.startswith("mix-50-adamw-lr1e-03 beat the shipped adapter on both tasks")
+    assert "it is the one to ship" in verdict_text
+    results[1] = shipped | result("shipped", 0.5, "adamw", 2e-4, csn=1.52, cpft=1.3)
+    verdict_text = shipping(results)
+    assert verdict_text.startswith("No run beat the shipped adapter (2 steps, adamw) on both tasks")
+    assert "the closest, mix-70-adagrad-lr2e-04: mix-70-adagrad-lr2e-04 beat shipped on CodeSearchNet" in verdict_text
+    assert "No shipped adapter was measured" in shipping(results[:1] + results[2:])
+
+
 # ---- the command ---------------------------------------------------------------------------
 
 
@@ -164,6 +209,27 @@ def test_study_command_writes_results_and_report_and_a_rerun_skips_finished_runs
     assert run_study(config, train=no_training) == results
     with pytest.raises(TrainingError, match="holds a study with other steps"):
         run_study(replace(config, steps=3), train=no_training)
+
+
+def test_the_study_measures_the_compared_adapter_on_the_same_examples(tiny_base, data_dir, tmp_path, capsys):
+    first, db = tmp_path / "first", f"sqlite:///{tmp_path}/runs.db"
+    common = ["--data", str(data_dir), "--model", tiny_base, "--steps", "2", "--eval-examples", "4", "--db", db,
+              "--quiet", "--only", CSN_ONLY]
+    assert main(["study", "--out", str(first), *common]) == 0
+    adapter = first / "runs" / CSN_ONLY
+    second = tmp_path / "second"
+    assert main(["study", "--out", str(second), "--compare", str(adapter), *common]) == 0
+    base, shipped, run = json.loads((second / "results.json").read_text())
+    assert (shipped["name"], shipped["ratio"], shipped["optimizer"], shipped["steps"]) == ("shipped", 1.0, "adagrad", 2)
+    for task in ("codesearchnet", "commitpackft"):
+        assert len(shipped[task]["scores"]) == len(run[task]["scores"]) == len(base[task]["scores"]) == 4
+        assert [n for _, n in shipped[task]["scores"]] == [n for _, n in run[task]["scores"]]  # same examples
+    readme = (second / "README.md").read_text()
+    assert "**Ship the winner.** No run beat the shipped adapter (2 steps, adagrad)" in readme
+    assert "| shipped | 1.00 | adagrad | 0.0002 |" in readme
+    capsys.readouterr()
+    assert main(["study", "--out", str(tmp_path / "third"), "--compare", str(tmp_path), *common]) == 1
+    assert f"No adapter in {tmp_path} to compare with" in capsys.readouterr().err
 
 
 def test_an_interrupted_run_resumes_from_its_checkpoint(tiny_base, data_dir, tmp_path):

@@ -135,12 +135,20 @@ _STUDY_FLAGS = (
     ("--threads", "threads", "CPU threads (default: one per core)"),
     ("--device", "device", "cpu or cuda (default: cuda when present)"),
     ("--db", "db_url", "database URL for run records (default: the project database)"),
+    ("--compare", "compare", "adapter measured alongside the runs as 'shipped' "
+                             "(default: the shipped adapter, with the embedded model; 'none': no comparison)"),
 )
 
 
 def cmd_study(args: argparse.Namespace) -> int:
     from training.study import StudyConfig, run_study
 
+    from narrator.settings import shipped_adapter
+
+    if args.compare is None and args.model is None:
+        args.compare = shipped_adapter()
+    elif str(args.compare).lower() == "none":
+        args.compare = None
     try:
         config = StudyConfig(**{name: getattr(args, name) for _, name, _ in _STUDY_FLAGS}, only=tuple(args.only))
     except ValueError as exc:
@@ -263,7 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("prepare", help="filter, split and write training data")
     p.add_argument("--source", action="append", required=True,
-                   help="csn:PATH|hub[:DATASET], commitpackft:PATH|hub[:DATASET] or mine:REPO (repeatable)")
+                   help="csn:PATH|hub[:DATASET], commitpackft:PATH|hub[:DATASET] or mine:REPO (repeatable); "
+                        "a trailing @train, @val or @test puts every row of the source in that split")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--fractions", default="0.7,0.1,0.2", help="train,val,test shares for rows without a split")
     p.add_argument("--caps", default="2100,300,600", help="most train,val,test rows per language (0 = no cap)")

@@ -75,7 +75,7 @@ def _collect(spec: SourceSpec, config: PrepareConfig, stats: dict) -> list[Row]:
         if isinstance(item, str):
             dropped[item] += 1
         else:
-            kept.append(((item,) if isinstance(item, Example) else tuple(item), partition))
+            kept.append(((item,) if isinstance(item, Example) else tuple(item), spec.split or partition))
     languages = Counter(f"{examples[0].task}/{examples[0].language}" for examples, _ in kept)
     stats[label] = {"read": read, "kept": len(kept), "explain": sum(len(examples) - 1 for examples, _ in kept),
                     "dropped": dict(dropped.most_common()), "kept_by_language": dict(sorted(languages.items()))}

@@ -59,6 +59,9 @@ class SourceSpec:
     """``csn``, ``commitpackft`` or ``mine``."""
     location: str
     """A file or folder, ``hub`` or ``hub:DATASET``, or (for ``mine``) a repository."""
+    split: str | None = None
+    """``train``/``val``/``test``: every row of this source goes there (``csn:PATH@test``); None: the
+    rows' own partitions, else the split plan's shares."""
 
     def __post_init__(self) -> None:
         if self.kind not in ("csn", "commitpackft", "mine"):
@@ -72,14 +75,18 @@ class SourceSpec:
         kind, sep, location = text.partition(":")
         if not sep:
             raise DataError(f"Bad source {text!r}: write csn:PATH|hub, commitpackft:PATH|hub or mine:REPO")
-        return cls(kind=kind.strip().lower(), location=location.strip())  # type: ignore[arg-type]
+        head, at, tail = location.strip().rpartition("@")
+        split = _PARTITIONS.get(tail.lower()) if at else None
+        if split:
+            location = head  # "@test" names a split; any other "@" belongs to the path
+        return cls(kind=kind.strip().lower(), location=location.strip(), split=split)  # type: ignore[arg-type]
 
     @property
     def is_hub(self) -> bool:
         return self.kind != "mine" and (self.location == "hub" or self.location.startswith("hub:"))
 
     def __str__(self) -> str:
-        return f"{self.kind}:{self.location}"
+        return f"{self.kind}:{self.location}" + (f"@{self.split}" if self.split else "")
 
 
 @dataclass(frozen=True)

@@ -109,11 +109,15 @@ class StudyConfig:
     device: str | None = None
     db_url: str | None = None
     """Where run records go; None: the project database."""
+    compare: Path | None = None
+    """An existing adapter (the shipped one) measured on the same examples, so a run can be judged against it."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data", Path(self.data))
         object.__setattr__(self, "out", Path(self.out))
         object.__setattr__(self, "only", tuple(self.only))
+        if self.compare is not None:
+            object.__setattr__(self, "compare", Path(self.compare))
         for name in ("steps", "eval_examples", "bleu_examples", "batch_size", "max_length"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
@@ -163,7 +167,8 @@ def evaluation_examples(config: StudyConfig) -> dict[str, list[Example]]:
 def summarize(examples: list[Example], scores: list[tuple[float, int]], seed: int = 0) -> dict:
     """Pooled CE (``sum CE / target tokens``), PPL and a 95% bootstrap CI over examples, overall and per language.
 
-    ``scores`` are ``training.evaluate.score_examples`` of ``examples``, in the same order.
+    The per-example ``scores`` (summed CE, target tokens) are kept too, in example order, so two results
+    on the same examples can be compared pairwise (``training.study_report.compare``). ``scores`` are ``training.evaluate.score_examples`` of ``examples``, in the same order.
     """
     def measure(pairs: list[tuple[float, int]]) -> dict:
         pairs = [(total, tokens) for total, tokens in pairs if tokens]
@@ -176,7 +181,8 @@ def summarize(examples: list[Example], scores: list[tuple[float, int]], seed: in
     by_language: dict[str, list[tuple[float, int]]] = defaultdict(list)
     for example, score in zip(examples, scores):
         by_language[example.language].append(score)
-    return {**measure(scores), "per_language": {lang: measure(pairs) for lang, pairs in sorted(by_language.items())}}
+    return {**measure(scores), "per_language": {lang: measure(pairs) for lang, pairs in sorted(by_language.items())},
+            "scores": [[round(total, 4), tokens] for total, tokens in scores]}
 
 
 def evaluate_model(config: StudyConfig, adapter: Path | None, sets: dict[str, list[Example]]) -> dict:
@@ -256,6 +262,27 @@ def measure_base(config: StudyConfig, sets: dict[str, list[Example]]) -> dict:
     return result
 
 
+def measure_compared(config: StudyConfig, sets: dict[str, list[Example]]) -> dict | None:
+    """``config.compare``'s result, named ``shipped`` (``OUT/shipped/study.json`` afterwards); None without one."""
+    if config.compare is None:
+        return None
+    if not (config.compare / "adapter_config.json").is_file():
+        raise TrainingError(f"No adapter in {config.compare} to compare with (adapter_config.json is missing)")
+    done = config.out / "shipped" / "study.json"
+    if done.is_file():
+        return json.loads(done.read_text())
+    started = time.perf_counter()
+    saved = config.compare / "training.json"
+    trained = json.loads(saved.read_text()).get("config", {}) if saved.is_file() else {}
+    evaluation = evaluate_model(config, config.compare, sets)
+    result = {"name": "shipped", "ratio": trained.get("ratio"), "optimizer": trained.get("optimizer"),
+              "lr": trained.get("learning_rate"), "steps": trained.get("max_steps"), "seconds": None,
+              **evaluation, "bleu": bleu(config, config.compare), "adapter": str(config.compare)}
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    _write_json(done, result)
+    return result
+
+
 def measure_run(config: StudyConfig, run: StudyRun, sets: dict[str, list[Example]], train: Train) -> dict:
     """Train (or resume) one run, then measure it; a run with a ``study.json`` is returned as it is."""
     from training.checkpoints import checkpoints
@@ -289,8 +316,9 @@ def _check_out(config: StudyConfig) -> None:
 
 
 def finished(config: StudyConfig, grid: tuple[StudyRun, ...]) -> list[dict]:
-    """The base and every run of ``grid`` measured so far in ``config.out``, in grid order."""
-    paths = [config.out / "base" / "study.json", *(config.out / "runs" / run.name / "study.json" for run in grid)]
+    """The base, the compared adapter and every run of ``grid`` measured so far in ``config.out``, in grid order."""
+    paths = [config.out / "base" / "study.json", config.out / "shipped" / "study.json",
+             *(config.out / "runs" / run.name / "study.json" for run in grid)]
     return [json.loads(path.read_text()) for path in paths if path.is_file()]
 
 
@@ -315,6 +343,10 @@ def run_study(config: StudyConfig, grid: tuple[StudyRun, ...] = GRID, train: Tra
     if on_run:
         on_run("base")
     measure_base(config, sets)
+    if config.compare is not None:
+        if on_run:
+            on_run("shipped")
+        measure_compared(config, sets)
     for run in runs:
         if on_run:
             on_run(run.name)

@@ -2,8 +2,10 @@
 
 Everything here reads the result dicts of ``training.study`` (one per run, plus the base model)
 and is pure except ``write_report``. A claim holds only where every comparison it makes is
-separated beyond the 95% bootstrap intervals; a comparison that goes the other way beyond them
-makes it "did not hold"; anything else is "not shown". Nothing here imports torch, so the
+separated beyond its 95% bootstrap interval (the paired interval of the two runs' CE difference on
+the same examples); a comparison that goes the other way beyond it makes it "did not hold";
+anything else is "not shown". Shipping a run asks more: its own interval must lie below the shipped
+adapter's on both tasks. Nothing here imports torch, so the
 dashboard can use it.
 """
 
@@ -20,6 +22,9 @@ TASK_LABELS = {"codesearchnet": "CodeSearchNet", "commitpackft": "CommitPackFT"}
 CONTROLS = {"codesearchnet": 1.0, "commitpackft": 0.0}
 """The single-task control of each task: the ratio that trains on it alone."""
 
+REFERENCES = ("base", "shipped")
+"""Results that are not runs of the grid: the base model and the compared (shipped) adapter."""
+
 Outcome = Literal["better", "worse", "tie"]
 Verdict = Literal["held", "did not hold", "not shown", "not measured"]
 
@@ -30,7 +35,7 @@ Verdict = Literal["held", "did not hold", "not shown", "not measured"]
 def find(results: list[dict], ratio: float, optimizer: str | None = None, lr: float | None = None) -> dict | None:
     """The result of the run with ``ratio`` (and ``optimizer``/``lr`` when given), or None."""
     for result in results:
-        if result.get("ratio") is None:
+        if result.get("ratio") is None or result.get("name") in REFERENCES:
             continue
         if (math.isclose(result["ratio"], ratio) and (optimizer is None or result["optimizer"] == optimizer)
                 and (lr is None or math.isclose(result["lr"], lr))):
@@ -38,15 +43,43 @@ def find(results: list[dict], ratio: float, optimizer: str | None = None, lr: fl
     return None
 
 
-def compare(a: dict, b: dict, task: str) -> Outcome | None:
-    """Whether run ``a`` has lower CE than run ``b`` on ``task`` beyond both 95% intervals.
+def paired_difference(a: dict, b: dict, task: str) -> tuple[float, float, float] | None:
+    """CE of ``a`` minus CE of ``b`` on ``task`` and its 95% paired bootstrap interval, or None.
 
-    ``better``: a's interval lies wholly below b's; ``worse``: wholly above; ``tie``: they overlap.
-    None when either run has no measurement of ``task``.
+    Paired: both were scored on the same examples (the study's fixed sample), so each resample draws
+    the same examples for both and example difficulty cancels out. None unless both results carry
+    per-example ``scores`` of the same examples (same count and target tokens).
+    """
+    from training.bootstrap import bootstrap_ci
+
+    ma, mb = a.get(task), b.get(task)
+    sa, sb = (ma or {}).get("scores"), (mb or {}).get("scores")
+    if not sa or not sb or len(sa) != len(sb) or any(x[1] != y[1] for x, y in zip(sa, sb)):
+        return None
+    pairs = [((ta - tb) / n, n) for (ta, n), (tb, _) in zip(sa, sb) if n]
+    if not pairs:
+        return None
+    tokens = sum(n for _, n in pairs)
+    low, high = bootstrap_ci([d for d, _ in pairs], weights=[n for _, n in pairs])
+    return sum(d * n for d, n in pairs) / tokens, low, high
+
+
+def compare(a: dict, b: dict, task: str, paired: bool = True) -> Outcome | None:
+    """Whether run ``a`` has lower CE than run ``b`` on ``task`` beyond the 95% intervals.
+
+    With ``paired`` and per-example scores of the same examples on both (``paired_difference``):
+    ``better`` when the interval of a's CE minus b's lies wholly below zero, ``worse`` wholly above,
+    ``tie`` when it holds zero. Otherwise (or ``paired=False``), the stricter test of the two runs'
+    own intervals: ``better`` when a's lies wholly below b's, ``worse`` wholly above, ``tie`` when
+    they overlap. None when either run has no measurement of ``task``.
     """
     ma, mb = a.get(task), b.get(task)
     if not ma or not mb:
         return None
+    difference = paired_difference(a, b, task) if paired else None
+    if difference is not None:
+        _, low, high = difference
+        return "better" if high < 0 else "worse" if low > 0 else "tie"
     (a_low, a_high), (b_low, b_high) = ma["ce_ci"], mb["ce_ci"]
     if a_high < b_low:
         return "better"
@@ -69,9 +102,14 @@ def _ce(result: dict, task: str) -> str:
     return f"{m['ce']:.3f} [{m['ce_ci'][0]:.3f}, {m['ce_ci'][1]:.3f}]"
 
 
-def _versus(a: dict, b: dict, task: str, outcome: Outcome) -> str:
+def _versus(a: dict, b: dict, task: str, outcome: Outcome, paired: bool = True) -> str:
     word = {"better": "beat", "worse": "lost to", "tie": "was within the intervals of"}[outcome]
-    return f"{a['name']} {word} {b['name']} on {TASK_LABELS[task]} (CE {_ce(a, task)} vs {_ce(b, task)})"
+    text = f"{a['name']} {word} {b['name']} on {TASK_LABELS[task]} (CE {_ce(a, task)} vs {_ce(b, task)}"
+    difference = paired_difference(a, b, task) if paired else None
+    if difference is not None:
+        mean, low, high = difference
+        text += f"; paired difference {mean:+.3f} [{low:+.3f}, {high:+.3f}]"
+    return text + ")"
 
 
 @dataclass(frozen=True)
@@ -168,7 +206,28 @@ def claims_paragraph(results: list[dict]) -> str:
     """One plain paragraph: each claim, its verdict, and the comparisons behind it."""
     parts = [f"({n}) {c.claim}: {c.verdict} ({c.detail})." for n, c in enumerate(claims(results), 1)]
     return ("On these numbers (mean target-token cross-entropy on the same test examples; a claim holds only "
-            "where every comparison it makes is separated beyond the 95% bootstrap intervals): " + " ".join(parts))
+            "where every comparison it makes is separated beyond its 95% bootstrap interval, the paired interval "
+            "of the two runs' difference where both kept per-example scores): " + " ".join(parts))
+
+
+def shipping(results: list[dict]) -> str:
+    """Which run, if any, beats the shipped adapter on held-out CE on both tasks beyond the intervals."""
+    shipped = next((r for r in results if r.get("name") == "shipped"), None)
+    if shipped is None:
+        return "No shipped adapter was measured (--compare), so no run is judged against it."
+    runs = [r for r in results if r.get("name") not in REFERENCES]
+    winners = [r for r in runs if all(compare(r, shipped, task, paired=False) == "better" for task in CONTROLS)]
+    if winners:
+        best = min(winners, key=lambda r: sum(r[task]["ce"] for task in CONTROLS))
+        return (f"{best['name']} beat the shipped adapter on both tasks beyond both runs' intervals "
+                f"({'; '.join(_versus(best, shipped, task, 'better') for task in CONTROLS)}): it is the one to ship.")
+    measured = [r for r in runs if all(r.get(task) for task in CONTROLS)]
+    closest = min(measured, key=lambda r: sum(r[task]["ce"] for task in CONTROLS), default=None)
+    about = f"; the closest, {closest['name']}: " + "; ".join(
+        _versus(closest, shipped, task, compare(closest, shipped, task, paired=False)) for task in CONTROLS) \
+        if closest else ""
+    return (f"No run beat the shipped adapter ({shipped.get('steps') or '?'} steps, {shipped.get('optimizer') or '?'}) "
+            f"on both tasks with the two runs' intervals apart, so it stays shipped{about}.")
 
 
 # ---- the table and the chart ---------------------------------------------------------------
@@ -252,6 +311,7 @@ def readme(results: list[dict], settings: dict) -> str:
         markdown_table(results), "",
         "![CE per run and task](ce.svg)", "",
         claims_paragraph(results), "",
+        "**Ship the winner.** " + shipping(results), "",
     ])
 
 

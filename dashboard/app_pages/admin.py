@@ -3,8 +3,8 @@
 Locked: until this browser session enters the admin password (``dashboard.auth``) the page shows
 the password box and nothing else. Everything else goes through ``training.service``, which starts
 training in a worker process, so this page never loads torch and returns at once. At the end it
-shows a cocktail study's results when ``<home>/study/results.json`` exists
-(``python -m training study --out <home>/study``).
+shows the cocktail study: ``<home>/study/results.json`` when a study was run there
+(``python -m training study --out <home>/study``), else the one committed in ``training/study``.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import streamlit as st
 
 from dashboard import auth, views
 from dashboard.views import plain
-from narrator.settings import Settings
+from narrator.settings import ROOT, Settings
 from training.config import OptimizerName, Quant, SchedulerName
 from training.service import TASK_NAMES, Progress, RunView, TrainingService, train_defaults
-from training.study_report import claims_paragraph, load_results, table_rows
+from training.study_report import claims_paragraph, load_results, shipping, table_rows
 
 settings = views.service().settings
 
@@ -322,9 +322,10 @@ with adapter_tab:
 
 # ---- the cocktail study (python -m training study --out <home>/study) -------------------------
 
-STUDY_RESULTS = settings.home / "study" / "results.json"
+STUDY_RESULTS = next((path for path in (settings.home / "study" / "results.json",
+                                        ROOT / "training" / "study" / "results.json") if path.is_file()), None)
 try:
-    study = load_results(STUDY_RESULTS)
+    study = load_results(STUDY_RESULTS) if STUDY_RESULTS else []
 except ValueError as bad:
     study = []
     st.warning(plain(str(bad)))
@@ -332,4 +333,5 @@ if study:
     st.subheader("Cocktail study")
     st.dataframe(table_rows(study), hide_index=True)
     st.plotly_chart(study_figure(study), key="admin_study_chart")
-    st.caption(plain(claims_paragraph(study)))
+    st.caption(plain(f"From {STUDY_RESULTS}. " + claims_paragraph(study)))
+    st.caption(plain("Ship the winner: " + shipping(study)))

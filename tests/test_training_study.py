@@ -196,8 +196,13 @@ def test_study_command_writes_results_and_report_and_a_rerun_skips_finished_runs
     assert results[1]["ratio"] == 1.0 and results[2]["optimizer"] == "adamw" and results[2]["steps"] == 2
     readme = (out / "README.md").read_text()
     rows = [line for line in readme.splitlines() if line.startswith("| ")]
-    assert rows[0].startswith("| run | ratio | optimiser | lr | CSN CE [CI] | CPFT CE [CI] | BLEU |")
-    assert [row.split(" | ")[0] for row in rows[1:]] == ["| base", f"| {CSN_ONLY}", f"| {MIX_ADAMW}"]
+    assert rows[0] == ("| run | ratio | optimiser | lr | CSN CE [CI] | CSN vs base | CSN PPL | CPFT CE [CI] "
+                       "| CPFT vs base | CPFT PPL | BLEU |")
+    assert [row.split(" | ")[0] for row in rows[1:4]] == ["| base", f"| {CSN_ONLY}", f"| {MIX_ADAMW}"]
+    change = (results[1]["codesearchnet"]["ce"] - results[0]["codesearchnet"]["ce"]) / results[0]["codesearchnet"]["ce"]
+    assert rows[2].split(" | ")[5] == f"{change:+.1%}" and rows[1].split(" | ")[5] == "—"
+    assert rows[4] == "| run | CSN go | CSN python | CPFT go | CPFT python |"  # CE per language
+    assert rows[5].startswith(f"| base | {results[0]['codesearchnet']['per_language']['go']['ce']:.3f} |")
     assert "(1) The 50/50 cocktail beats single-task training on each task: not measured" in readme
     assert (out / "ce.svg").read_text().startswith("<svg")
 
@@ -230,6 +235,41 @@ def test_the_study_measures_the_compared_adapter_on_the_same_examples(tiny_base,
     capsys.readouterr()
     assert main(["study", "--out", str(tmp_path / "third"), "--compare", str(tmp_path), *common]) == 1
     assert f"No adapter in {tmp_path} to compare with" in capsys.readouterr().err
+
+
+def test_without_data_the_study_prepares_its_own_from_the_shared_folder_with_held_out_repositories(tmp_path, capsys):
+    from training.examples import read_examples
+    from training.study import BLEU_SOURCE, prepare_study_data
+
+    shared = tmp_path / "shared"
+
+    def rows(folder: str, lines: list[dict]) -> None:
+        (shared / folder).mkdir(parents=True)
+        (shared / folder / "python.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+    def function(i: int, partition: str) -> dict:
+        return {"code": f"def scale{i}(x):\n    return x * {i}\n", "func_name": f"scale{i}", "language": "python",
+                "docstring": f"Multiply the given number by {i} and return it.", "path": "calc.py",
+                "partition": partition}
+
+    def commit(subject: str) -> dict:
+        return {"old_contents": "a = 1\n", "new_contents": f"a = {len(subject)}\n", "subject": subject,
+                "lang": "Python", "new_file": "app/config.py"}
+
+    rows("csn_style_extracted_more", [function(i, "train") for i in range(2, 12)])
+    rows(BLEU_SOURCE, [function(i, "test") for i in range(20, 23)])
+    rows("commitpack_style_mined_more", [commit(f"Raise the default limit to {i}") for i in range(2, 12)])
+    rows("commitpack_style_mined", [commit(f"Lower the retry count {'again ' * i}now") for i in range(3)])
+    data = prepare_study_data(shared, tmp_path / "study")
+    assert data == tmp_path / "study" / "data"
+    held = read_examples(data / "commitpackft" / "test.jsonl")
+    assert sorted(e.target for e in held) == sorted(f"Lower the retry count {'again ' * i}now" for i in range(3))
+    assert {e.target for e in read_examples(data / "codesearchnet" / "test.jsonl")} == \
+        {f"Multiply the given number by {i} and return it." for i in range(20, 23)}
+    assert prepare_study_data(tmp_path / "elsewhere", tmp_path / "study") == data  # prepared once, then reused
+
+    assert main(["study", "--out", str(tmp_path / "other"), "--shared-data", str(tmp_path / "nothing"), "--quiet"]) == 1
+    assert f"No study data at {tmp_path / 'nothing'}/csn_style_extracted_more: give --data DIR" in capsys.readouterr().err
 
 
 def test_an_interrupted_run_resumes_from_its_checkpoint(tiny_base, data_dir, tmp_path):

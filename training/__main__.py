@@ -122,7 +122,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 _STUDY_FLAGS = (
     # (flag, StudyConfig field, help); type and default come from the field.
-    ("--data", "data", "prepared data folder"),
     ("--out", "out", "study folder (rerun with the same --out to skip finished runs and resume the rest)"),
     ("--steps", "steps", "optimizer steps of every run"),
     ("--model", "model", "base model id or folder (default: the embedded SmolLM2-135M-Instruct)"),
@@ -144,13 +143,20 @@ def cmd_study(args: argparse.Namespace) -> int:
     from training.study import StudyConfig, run_study
 
     from narrator.settings import shipped_adapter
+    from training.study import BLEU_SOURCE, prepare_study_data, shared_data
 
+    if args.data is None:  # the whole study from scratch: its data, too
+        shared = args.shared_data or shared_data()
+        args.data = prepare_study_data(shared, args.out)
+        if args.csn is None and (shared / BLEU_SOURCE).is_dir():
+            args.csn = shared / BLEU_SOURCE
     if args.compare is None and args.model is None:
         args.compare = shipped_adapter()
     elif str(args.compare).lower() == "none":
         args.compare = None
     try:
-        config = StudyConfig(**{name: getattr(args, name) for _, name, _ in _STUDY_FLAGS}, only=tuple(args.only))
+        config = StudyConfig(data=args.data, **{name: getattr(args, name) for _, name, _ in _STUDY_FLAGS},
+                             only=tuple(args.only))
     except ValueError as exc:
         raise TrainingError(f"Bad study setting: {exc}") from None
     results = run_study(config, on_run=None if args.quiet else lambda name: print(f"study: {name}", file=sys.stderr),
@@ -295,6 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("study", help="the cocktail study: a fixed grid of runs, measured alike, and its report")
     from training.study import GRID, StudyConfig
 
+    p.add_argument("--data", type=Path, help="prepared data folder (default: the study's sources from --shared-data, "
+                                             "prepared into OUT/data, with BLEU on their held-out summaries)")
+    p.add_argument("--shared-data", type=Path, help="the shared data folder (default: ../shared/data)")
     for flag, name, help in _STUDY_FLAGS:
         _field_flag(p, flag, StudyConfig, name, name, help)
     p.add_argument("--only", nargs="+", default=[], metavar="NAME",

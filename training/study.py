@@ -34,6 +34,42 @@ TRANSFER_LRS = (5e-5, DEFAULT_LR, 1e-3)
 """Learning rates tried on each task alone: is the best on one also the best on the other?"""
 
 
+STUDY_SOURCES = (
+    "csn:{shared}/csn_style_extracted_more", "csn:{shared}/csn_style_extracted",
+    "commitpackft:{shared}/commitpack_style_mined_more@train", "commitpackft:{shared}/commitpack_style_mined@test",
+)
+"""What ``--data`` defaults to, prepared from the project's shared data: training on 38 repositories,
+testing on 16 others, for both tasks (``csn_style_extracted`` keeps its own test partition)."""
+BLEU_SOURCE = "csn_style_extracted"
+"""The shared folder of held-out CodeSearchNet-format rows whose summaries get a BLEU score by default."""
+
+
+def shared_data() -> Path:
+    """The project's shared data folder: ``CODE_NARRATOR_SHARED_DATA``, else ``../shared/data`` beside the checkout."""
+    import os
+
+    from narrator.settings import ROOT
+
+    return Path(os.environ.get("CODE_NARRATOR_SHARED_DATA") or ROOT.parent / "shared" / "data")
+
+
+def prepare_study_data(shared: Path, out: Path) -> Path:
+    """``out/data``: ``STUDY_SOURCES`` from ``shared`` prepared with the default filters (once; reused after)."""
+    from training.dataset import PrepareConfig, prepare
+    from training.sources import SourceSpec
+
+    target = out / "data"
+    if (target / "manifest.json").is_file():
+        return target
+    sources = tuple(SourceSpec.parse(text.format(shared=shared)) for text in STUDY_SOURCES)
+    missing = [spec.location for spec in sources if not Path(spec.location).exists()]
+    if missing:
+        raise DataError(f"No study data at {missing[0]}: give --data DIR (python -m training prepare) "
+                        "or --shared-data DIR")
+    prepare(PrepareConfig(sources=sources, out=target))
+    return target
+
+
 @dataclass(frozen=True)
 class StudyRun:
     """One training run of the study; everything else is the study's own (``StudyConfig``)."""

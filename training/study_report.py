@@ -234,21 +234,36 @@ def shipping(results: list[dict]) -> str:
 
 
 def table_rows(results: list[dict]) -> list[dict]:
-    """One row per result: run, ratio, optimiser, lr, each task's CE with its interval, BLEU."""
+    """One row per result, Table-1 style: run, ratio, optimiser, lr, and per task its CE with the 95%
+    interval, the change against the base model and the perplexity; then summary BLEU."""
+    base = next((r for r in results if r.get("name") == "base"), None)
     rows = []
     for r in results:
         row = {"run": r["name"], "ratio": "—" if r["ratio"] is None else f"{r['ratio']:.2f}",
                "optimiser": r["optimizer"] or "—", "lr": "—" if r["lr"] is None else f"{r['lr']:g}"}
         for task, short in (("codesearchnet", "CSN"), ("commitpackft", "CPFT")):
-            row[f"{short} CE [CI]"] = _ce(r, task) if r.get(task) else "—"
+            m, b = r.get(task), (base or {}).get(task)
+            row[f"{short} CE [CI]"] = _ce(r, task) if m else "—"
+            row[f"{short} vs base"] = f"{(m['ce'] - b['ce']) / b['ce']:+.1%}" if m and b and r is not base else "—"
+            row[f"{short} PPL"] = f"{m['ppl']:.2f}" if m else "—"
         row["BLEU"] = "—" if r.get("bleu") is None else f"{r['bleu']:.2f}"
         rows.append(row)
     return rows
 
 
-def markdown_table(results: list[dict]) -> str:
-    """``table_rows`` as a Markdown table."""
-    rows = table_rows(results)
+def language_rows(results: list[dict]) -> list[dict]:
+    """One row per result: its CE on each task's languages (``results.json`` ``per_language``)."""
+    columns = sorted({(task, lang) for r in results for task in TASK_LABELS for lang in (r.get(task) or {})
+                      .get("per_language", {})})
+    return [{"run": r["name"], **{f"{'CSN' if task == 'codesearchnet' else 'CPFT'} {lang}":
+                                  f"{r[task]['per_language'][lang]['ce']:.3f}"
+                                  if lang in (r.get(task) or {}).get("per_language", {}) else "—"
+                                  for task, lang in columns}} for r in results]
+
+
+def markdown_table(results: list[dict], rows: list[dict] | None = None) -> str:
+    """``rows`` (default: ``table_rows(results)``) as a Markdown table."""
+    rows = table_rows(results) if rows is None else rows
     if not rows:
         return ""
     head = list(rows[0])
@@ -300,16 +315,22 @@ def ce_chart(results: list[dict], font: str = "Helvetica"):
     return drawing
 
 
-def readme(results: list[dict], settings: dict) -> str:
-    """The study folder's README.md: settings, Table 1, the chart and the claims paragraph."""
+def readme(results: list[dict], settings: dict, sources: list[str] | None = None) -> str:
+    """The study folder's README.md: settings, data, Table 1, the chart, the claims and the shipping verdict."""
     shared = ", ".join(f"{k} {v}" for k, v in settings.items() if v is not None)
+    data = ["Data (`python -m training prepare`; `@train`/`@test`: every row of that source in that split, so "
+            "the test repositories are never trained on): " + ", ".join(f"`{s}`" for s in sources) + ".", ""] \
+        if sources else []
     return "\n".join([
         "# Cocktail study", "",
         f"Made by `python -m training study` ({shared}). Cross-entropy (CE, nats per target token) on the "
         "same fixed test examples for every run, with 95% bootstrap intervals over examples; "
-        "`results.json` has perplexity and the numbers per language.", "",
+        "`results.json` has every example's score as well.", "",
+        *data,
         markdown_table(results), "",
         "![CE per run and task](ce.svg)", "",
+        "CE per language:", "",
+        markdown_table(results, language_rows(results)), "",
         claims_paragraph(results), "",
         "**Ship the winner.** " + shipping(results), "",
     ])
@@ -319,10 +340,15 @@ def write_report(out: Path, results: list[dict], settings: dict) -> None:
     """``out/results.json``, ``out/README.md`` and ``out/ce.svg``."""
     from narrator.charts import svg
 
+    manifest = Path(str(settings.get("data", ""))) / "manifest.json"
+    try:
+        sources = list(json.loads(manifest.read_text()).get("sources", {})) if manifest.is_file() else None
+    except (OSError, json.JSONDecodeError):
+        sources = None
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (out / "ce.svg").write_text(svg(ce_chart(results)))
-    (out / "README.md").write_text(readme(results, settings))
+    (out / "README.md").write_text(readme(results, settings, sources))
 
 
 def load_results(path: Path) -> list[dict]:

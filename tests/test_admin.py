@@ -27,7 +27,7 @@ from db.store import pid_alive
 from narrator import jobs, prompts
 from narrator.backends import adapter_id, describe
 from narrator.service import NarratorService
-from narrator.settings import load_settings
+from narrator.settings import ROOT, load_settings
 from tests.helpers_tiny_model import build_tiny_model
 from training import service as training_service
 from training.runs import RunLog
@@ -377,6 +377,8 @@ def test_a_cocktail_study_in_home_is_shown_as_a_table_and_grouped_bars(home):
                 "codesearchnet": task(3.0), "commitpackft": task(3.2), "bleu": None},
                {"name": EVIL, "ratio": 0.5, "optimizer": "adagrad", "lr": 2e-4, "steps": 2, "seconds": 1.0,
                 "codesearchnet": task(2.0), "commitpackft": task(2.4), "bleu": 11.5}]
+    committed = ROOT / "training" / "study" / "results.json"  # the study this checkout ships, until home has one
+    assert any(text.startswith(plain(f"From {committed}. On these numbers")) for text in shown(admin(PASSWORD)))
     (home / "study").mkdir(parents=True)
     (home / "study" / "results.json").write_text(json.dumps(results))
     at = admin(PASSWORD)
@@ -386,7 +388,8 @@ def test_a_cocktail_study_in_home_is_shown_as_a_table_and_grouped_bars(home):
     bars = json.loads(at.main.get("plotly_chart")[-1].proto.spec)
     assert [t["name"] for t in bars["data"]] == ["CodeSearchNet", "CommitPackFT"]
     assert bars["data"][1]["y"] == [3.2, 2.4] and bars["layout"]["barmode"] == "group"
-    assert any("On these numbers" in text for text in shown(at))
+    assert any("On these numbers" in text and plain(str(home)) in text for text in shown(at))
+    assert any(text.startswith(plain("Ship the winner: No shipped adapter was measured")) for text in shown(at))
     assert not any("<script>" in text for text in shown(at))
 
     (home / "study" / "results.json").write_text("not json")

@@ -211,7 +211,9 @@ def test_study_command_writes_results_and_report_and_a_rerun_skips_finished_runs
 
     config = StudyConfig(data=data_dir, out=out, steps=2, model=tiny_base, eval_examples=4, db_url=db,
                          only=(MIX_ADAMW, CSN_ONLY))
+    (out / "NOTES.md").write_text("Two steps <b>prove</b> nothing.\n")
     assert run_study(config, train=no_training) == results
+    assert (out / "README.md").read_text().endswith("## Notes\n\nTwo steps <b>prove</b> nothing.\n")
     with pytest.raises(TrainingError, match="holds a study with other steps"):
         run_study(replace(config, steps=3), train=no_training)
 

@@ -176,11 +176,16 @@ def select(grid: tuple[StudyRun, ...], only: tuple[str, ...]) -> tuple[StudyRun,
     return tuple(run for run in grid if not only or run.name in only)
 
 
+TRAINER_EVAL_EXAMPLES = 12
+"""Validation examples per task for the trainer's own first and last check (the run's record on the Admin
+page); the study's measurement is the fixed test sample, so this is kept small to save time."""
+
+
 def train_config(config: StudyConfig, run: StudyRun) -> TrainConfig:
     """The ``TrainConfig`` of one run: the defaults, the study's shared settings and the run's own three."""
     return TrainConfig(data=config.data, out=config.out / "runs" / run.name, base=config.model, ratio=run.ratio,
                        optimizer=run.optimizer, learning_rate=run.lr, seed=config.seed, max_steps=config.steps,
-                       eval_every=0, eval_examples=config.eval_examples, save_every=config.save_every,
+                       eval_every=0, eval_examples=TRAINER_EVAL_EXAMPLES, save_every=config.save_every,
                        batch_size=config.batch_size, max_length=config.max_length, threads=config.threads,
                        device=config.device, db_url=config.db_url)
 

@@ -315,8 +315,9 @@ def ce_chart(results: list[dict], font: str = "Helvetica"):
     return drawing
 
 
-def readme(results: list[dict], settings: dict, sources: list[str] | None = None) -> str:
-    """The study folder's README.md: settings, data, Table 1, the chart, the claims and the shipping verdict."""
+def readme(results: list[dict], settings: dict, sources: list[str] | None = None, notes: str = "") -> str:
+    """The study folder's README.md: settings, data, Table 1, the chart, the claims, the shipping verdict,
+    then ``notes`` (people's reading of the numbers, kept in ``NOTES.md`` beside it) under "Notes"."""
     shared = ", ".join(f"{k} {v}" for k, v in settings.items() if v is not None)
     data = ["Data (`python -m training prepare`; `@train`/`@test`: every row of that source in that split, so "
             "the test repositories are never trained on): " + ", ".join(f"`{s}`" for s in sources) + ".", ""] \
@@ -333,11 +334,12 @@ def readme(results: list[dict], settings: dict, sources: list[str] | None = None
         markdown_table(results, language_rows(results)), "",
         claims_paragraph(results), "",
         "**Ship the winner.** " + shipping(results), "",
+        *(["## Notes", "", notes.strip(), ""] if notes.strip() else []),
     ])
 
 
 def write_report(out: Path, results: list[dict], settings: dict) -> None:
-    """``out/results.json``, ``out/README.md`` and ``out/ce.svg``."""
+    """``out/results.json``, ``out/README.md`` (with ``out/NOTES.md`` when there is one) and ``out/ce.svg``."""
     from narrator.charts import svg
 
     manifest = Path(str(settings.get("data", ""))) / "manifest.json"
@@ -345,10 +347,11 @@ def write_report(out: Path, results: list[dict], settings: dict) -> None:
         sources = list(json.loads(manifest.read_text()).get("sources", {})) if manifest.is_file() else None
     except (OSError, json.JSONDecodeError):
         sources = None
+    notes = out / "NOTES.md"
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (out / "ce.svg").write_text(svg(ce_chart(results)))
-    (out / "README.md").write_text(readme(results, settings, sources))
+    (out / "README.md").write_text(readme(results, settings, sources, notes.read_text() if notes.is_file() else ""))
 
 
 def load_results(path: Path) -> list[dict]:

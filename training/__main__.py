@@ -140,10 +140,8 @@ _STUDY_FLAGS = (
 
 
 def cmd_study(args: argparse.Namespace) -> int:
-    from training.study import StudyConfig, run_study
-
     from narrator.settings import shipped_adapter
-    from training.study import BLEU_SOURCE, prepare_study_data, shared_data
+    from training.study import BLEU_SOURCE, StudyConfig, prepare_study_data, run_study, shared_data
 
     if args.data is None:  # the whole study from scratch: its data, too
         shared = args.shared_data or shared_data()

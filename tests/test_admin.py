@@ -335,6 +335,8 @@ def test_table1_charts_and_comparison_come_from_the_recorded_metrics(home, tmp_p
                         ratio=0.7, optimizer="adamw")
     broken = record_run(log, EVIL, tmp_path / "c", {0: {"codesearchnet": 2.0}}, status="failed", error=EVIL)
 
+    (home / "study").mkdir(parents=True)
+    (home / "study" / "results.json").write_text("[]")  # no study in home (not the committed one): only the runs' charts
     training = TrainingService(load_settings())
     table = training.table1(first)
     assert [r["Dataset"] for r in table] == ["CodeSearchNet", "CommitPackFT"]

@@ -100,7 +100,7 @@ def test_a_job_that_fails_before_it_runs_ends_failed_and_the_worker_moves_on(sam
 
 def test_ctrl_c_during_narrate_leaves_an_interrupted_job_that_resumes(sample_repo, tmp_path):
     home, db = tmp_path / "home", f"sqlite:///{tmp_path}/cache.db"
-    process = narrate_cli(sample_repo, db, home, "fake:0.5")
+    process = narrate_cli(sample_repo, db, home, "fake:3")  # slow enough that it never ends before the signal
     job = running_job(db)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
@@ -117,7 +117,7 @@ def test_ctrl_c_during_narrate_leaves_an_interrupted_job_that_resumes(sample_rep
 
 def test_a_killed_cli_run_is_marked_interrupted_when_the_next_one_starts(sample_repo, tmp_path):
     home, db = tmp_path / "home", f"sqlite:///{tmp_path}/cache.db"
-    process = narrate_cli(sample_repo, db, home, "fake:0.5")
+    process = narrate_cli(sample_repo, db, home, "fake:3")  # slow enough that it never ends before the signal
     job = running_job(db)
     process.kill()
     process.communicate(timeout=60)

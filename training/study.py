@@ -289,18 +289,25 @@ def _trained(folder: Path, steps: int) -> int | None:
     return saved["steps"] if saved.get("config", {}).get("max_steps") == steps else None
 
 
+def _measure(config: StudyConfig, done: Path, header: dict, adapter: Path | None,
+             sets: dict[str, list[Example]], started: float) -> dict:
+    """Evaluate ``adapter`` (None: the base alone) on ``sets`` and score its BLEU; write ``done``.
+
+    ``header`` is the result's name, ratio, optimizer, lr and steps; ``seconds`` counts from ``started``.
+    """
+    result = {**header, "seconds": None, **evaluate_model(config, adapter, sets), "bleu": bleu(config, adapter)}
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    _write_json(done, result)
+    return result
+
+
 def measure_base(config: StudyConfig, sets: dict[str, list[Example]]) -> dict:
     """The base model's result (computed once; ``OUT/base/study.json`` afterwards)."""
     done = config.out / "base" / "study.json"
     if done.is_file():
         return json.loads(done.read_text())
-    started = time.perf_counter()
-    evaluation = evaluate_model(config, None, sets)
-    result = {"name": "base", "ratio": None, "optimizer": None, "lr": None, "steps": 0,
-              "seconds": None, **evaluation, "bleu": bleu(config, None)}
-    result["seconds"] = round(time.perf_counter() - started, 1)
-    _write_json(done, result)
-    return result
+    header = {"name": "base", "ratio": None, "optimizer": None, "lr": None, "steps": 0}
+    return _measure(config, done, header, None, sets, time.perf_counter())
 
 
 def measure_compared(config: StudyConfig, sets: dict[str, list[Example]]) -> dict | None:
@@ -312,16 +319,11 @@ def measure_compared(config: StudyConfig, sets: dict[str, list[Example]]) -> dic
     done = config.out / "shipped" / "study.json"
     if done.is_file():
         return json.loads(done.read_text())
-    started = time.perf_counter()
     saved = config.compare / "training.json"
     trained = json.loads(saved.read_text()).get("config", {}) if saved.is_file() else {}
-    evaluation = evaluate_model(config, config.compare, sets)
-    result = {"name": "shipped", "ratio": trained.get("ratio"), "optimizer": trained.get("optimizer"),
-              "lr": trained.get("learning_rate"), "steps": trained.get("max_steps"), "seconds": None,
-              **evaluation, "bleu": bleu(config, config.compare), "adapter": str(config.compare)}
-    result["seconds"] = round(time.perf_counter() - started, 1)
-    _write_json(done, result)
-    return result
+    header = {"name": "shipped", "ratio": trained.get("ratio"), "optimizer": trained.get("optimizer"),
+              "lr": trained.get("learning_rate"), "steps": trained.get("max_steps"), "adapter": str(config.compare)}
+    return _measure(config, done, header, config.compare, sets, time.perf_counter())
 
 
 def measure_run(config: StudyConfig, run: StudyRun, sets: dict[str, list[Example]], train: Train) -> dict:
@@ -332,16 +334,12 @@ def measure_run(config: StudyConfig, run: StudyRun, sets: dict[str, list[Example
     done = training.out / "study.json"
     if done.is_file():
         return json.loads(done.read_text())
-    started = time.perf_counter()
+    started = time.perf_counter()  # seconds: this invocation's share of training and measuring, if it resumed
     if _trained(training.out, config.steps) is None:
         train(replace(training, resume=bool(checkpoints(training.out))))
-    steps = _trained(training.out, config.steps)
-    evaluation = evaluate_model(config, training.out, sets)
-    result = {"name": run.name, "ratio": run.ratio, "optimizer": run.optimizer, "lr": run.lr, "steps": steps,
-              "seconds": None, **evaluation, "bleu": bleu(config, training.out)}
-    result["seconds"] = round(time.perf_counter() - started, 1)  # this invocation's share, if it resumed
-    _write_json(done, result)
-    return result
+    header = {"name": run.name, "ratio": run.ratio, "optimizer": run.optimizer, "lr": run.lr,
+              "steps": _trained(training.out, config.steps)}
+    return _measure(config, done, header, training.out, sets, started)
 
 
 def _check_out(config: StudyConfig) -> None:

@@ -14,11 +14,14 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 TASK_LABELS = {"codesearchnet": "CodeSearchNet", "commitpackft": "CommitPackFT"}
 """How the write-up's Table 1 names each task (as ``training.service.TASK_NAMES``)."""
+TASK_SHORT = {"codesearchnet": "CSN", "commitpackft": "CPFT"}
+"""Each task's name in table headers."""
 CONTROLS = {"codesearchnet": 1.0, "commitpackft": 0.0}
 """The single-task control of each task: the ratio that trains on it alone."""
 
@@ -50,12 +53,18 @@ def paired_difference(a: dict, b: dict, task: str) -> tuple[float, float, float]
     the same examples for both and example difficulty cancels out. None unless both results carry
     per-example ``scores`` of the same examples (same count and target tokens).
     """
-    from training.bootstrap import bootstrap_ci
-
-    ma, mb = a.get(task), b.get(task)
-    sa, sb = (ma or {}).get("scores"), (mb or {}).get("scores")
+    sa, sb = (a.get(task) or {}).get("scores"), (b.get(task) or {}).get("scores")
     if not sa or not sb or len(sa) != len(sb) or any(x[1] != y[1] for x, y in zip(sa, sb)):
         return None
+    return _paired(tuple(map(tuple, sa)), tuple(map(tuple, sb)))
+
+
+@lru_cache(maxsize=1024)
+def _paired(sa: tuple[tuple[float, int], ...], sb: tuple[tuple[float, int], ...]) -> tuple[float, float, float] | None:
+    """``paired_difference`` of two score lists; cached, since a report (and every Admin page render) asks
+    for the same pairs again and each bootstrap takes a fraction of a second in pure Python."""
+    from training.bootstrap import bootstrap_ci
+
     pairs = [((ta - tb) / n, n) for (ta, n), (tb, _) in zip(sa, sb) if n]
     if not pairs:
         return None
@@ -210,6 +219,11 @@ def claims_paragraph(results: list[dict]) -> str:
             "of the two runs' difference where both kept per-example scores): " + " ".join(parts))
 
 
+def _total_ce(result: dict) -> float:
+    """CE summed over both tasks: how runs are ranked when one must be picked."""
+    return sum(result[task]["ce"] for task in CONTROLS)
+
+
 def shipping(results: list[dict]) -> str:
     """Which run, if any, beats the shipped adapter on held-out CE on both tasks beyond the intervals."""
     shipped = next((r for r in results if r.get("name") == "shipped"), None)
@@ -218,11 +232,11 @@ def shipping(results: list[dict]) -> str:
     runs = [r for r in results if r.get("name") not in REFERENCES]
     winners = [r for r in runs if all(compare(r, shipped, task, paired=False) == "better" for task in CONTROLS)]
     if winners:
-        best = min(winners, key=lambda r: sum(r[task]["ce"] for task in CONTROLS))
+        best = min(winners, key=_total_ce)
         return (f"{best['name']} beat the shipped adapter on both tasks beyond both runs' intervals "
                 f"({'; '.join(_versus(best, shipped, task, 'better') for task in CONTROLS)}): it is the one to ship.")
     measured = [r for r in runs if all(r.get(task) for task in CONTROLS)]
-    closest = min(measured, key=lambda r: sum(r[task]["ce"] for task in CONTROLS), default=None)
+    closest = min(measured, key=_total_ce, default=None)
     about = f"; the closest, {closest['name']}: " + "; ".join(
         _versus(closest, shipped, task, compare(closest, shipped, task, paired=False)) for task in CONTROLS) \
         if closest else ""
@@ -241,7 +255,7 @@ def table_rows(results: list[dict]) -> list[dict]:
     for r in results:
         row = {"run": r["name"], "ratio": "—" if r["ratio"] is None else f"{r['ratio']:.2f}",
                "optimiser": r["optimizer"] or "—", "lr": "—" if r["lr"] is None else f"{r['lr']:g}"}
-        for task, short in (("codesearchnet", "CSN"), ("commitpackft", "CPFT")):
+        for task, short in TASK_SHORT.items():
             m, b = r.get(task), (base or {}).get(task)
             row[f"{short} CE [CI]"] = _ce(r, task) if m else "—"
             row[f"{short} vs base"] = f"{(m['ce'] - b['ce']) / b['ce']:+.1%}" if m and b and r is not base else "—"
@@ -255,7 +269,7 @@ def language_rows(results: list[dict]) -> list[dict]:
     """One row per result: its CE on each task's languages (``results.json`` ``per_language``)."""
     columns = sorted({(task, lang) for r in results for task in TASK_LABELS for lang in (r.get(task) or {})
                       .get("per_language", {})})
-    return [{"run": r["name"], **{f"{'CSN' if task == 'codesearchnet' else 'CPFT'} {lang}":
+    return [{"run": r["name"], **{f"{TASK_SHORT[task]} {lang}":
                                   f"{r[task]['per_language'][lang]['ce']:.3f}"
                                   if lang in (r.get(task) or {}).get("per_language", {}) else "—"
                                   for task, lang in columns}} for r in results]

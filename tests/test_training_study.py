@@ -176,7 +176,6 @@ def test_a_run_is_shipped_only_when_it_beats_the_shipped_adapter_on_both_tasks()
     assert "No shipped adapter was measured" in shipping(results[:1] + results[2:])
 
 
-
 def test_the_closest_run_is_described_by_its_paired_difference_from_the_shipped_adapter():
     rng = random.Random(5)
     hard = [rng.uniform(1.0, 4.0) for _ in range(60)]
@@ -187,6 +186,7 @@ def test_the_closest_run_is_described_by_its_paired_difference_from_the_shipped_
     assert "mix-50-adamw-lr1e-03 lost to shipped on CodeSearchNet (CE " in verdict_text
     assert "mix-50-adamw-lr1e-03 lost to shipped on CommitPackFT (CE " in verdict_text
     assert "within the intervals" not in verdict_text and "; paired difference +0.100 [" in verdict_text
+
 
 # ---- the command ---------------------------------------------------------------------------
 

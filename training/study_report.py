@@ -111,10 +111,10 @@ def _ce(result: dict, task: str) -> str:
     return f"{m['ce']:.3f} [{m['ce_ci'][0]:.3f}, {m['ce_ci'][1]:.3f}]"
 
 
-def _versus(a: dict, b: dict, task: str, outcome: Outcome, paired: bool = True) -> str:
+def _versus(a: dict, b: dict, task: str, outcome: Outcome) -> str:
     word = {"better": "beat", "worse": "lost to", "tie": "was within the intervals of"}[outcome]
     text = f"{a['name']} {word} {b['name']} on {TASK_LABELS[task]} (CE {_ce(a, task)} vs {_ce(b, task)}"
-    difference = paired_difference(a, b, task) if paired else None
+    difference = paired_difference(a, b, task)
     if difference is not None:
         mean, low, high = difference
         text += f"; paired difference {mean:+.3f} [{low:+.3f}, {high:+.3f}]"

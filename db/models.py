@@ -29,6 +29,8 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -41,6 +43,8 @@ ACTIVE_JOB_STATUSES = ("queued", "running")
 FINISHED_JOB_STATUSES = ("done", "failed", "interrupted", "cancelled")
 JOB_KINDS = ("narrate", "train")
 METRIC_KINDS = ("train", "eval")
+ACTIVE_TRAIN_WHERE = "kind = 'train' AND status IN ('queued', 'running')"
+"""The training jobs of which at most one may exist (a partial unique index)."""
 
 
 def utc_now() -> datetime:
@@ -131,6 +135,7 @@ class Commit(Base):
     __table_args__ = (
         UniqueConstraint("repo_id", "sha", name="uq_commits_repo_sha"),
         Index("ix_commits_repo_date", "repo_id", "date"),
+        Index("ix_commits_repo_reachable_date", "repo_id", "reachable", "date"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -150,6 +155,10 @@ class Commit(Base):
     input_hash: Mapped[str | None] = mapped_column(String(100))
     headline: Mapped[str] = mapped_column(Text, default="", server_default="")
     details: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    """Whether the narrated branch still reaches it (False after a reset, amend, rebase or force-push)."""
+    seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Its place in git's topological order of the history, larger is newer (ties of date)."""
 
 
 class Unit(Base):
@@ -169,7 +178,12 @@ class Unit(Base):
 
 class Job(Base):
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_repo_status", "repo_id", "status"),)
+    __table_args__ = (
+        Index("ix_jobs_repo_status", "repo_id", "status"),
+        # One training run at a time, enforced by the database (see migration 0006).
+        Index("uq_jobs_one_active_train", "kind", unique=True,
+              sqlite_where=text(ACTIVE_TRAIN_WHERE), postgresql_where=text(ACTIVE_TRAIN_WHERE)),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     repo_id: Mapped[int | None] = mapped_column(ForeignKey("repositories.id"))
@@ -288,6 +302,10 @@ class CommitRow:
     """The developer's own subject without its conventional prefix, or a merge's pull request title."""
     details: dict = field(default_factory=dict)
     """Facts from the message and the diff (see ``narrator.history.commit_details``)."""
+    reachable: bool = True
+    """Whether the narrated branch still reaches it; unreachable rows only serve the cache."""
+    seq: int = 0
+    """Its place in git's topological order, larger is newer."""
 
     @property
     def headline_source(self) -> str:

@@ -75,11 +75,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     from narrator import reports
     from narrator.service import NarratorService
 
-    fmt = reports.check_format(args.format or reports.format_of(args.out))  # before any work: a typo costs nothing
+    to_stdout = args.out == "-"
+    # Before any work: a typo costs nothing. Standard output has no suffix to tell the format.
+    fmt = reports.check_format(args.format or ("md" if to_stdout else reports.format_of(args.out)))
+    if to_stdout and fmt == "pdf" and sys.stdout.isatty():
+        raise reports.ReportError("A PDF is not for a terminal: redirect it to a file (> report.pdf) or a program.")
     service = NarratorService(_settings(args))
     repo = service.find(args.repo)
-    out = reports.write(reports.build(service, [repo.id], args.period, fmt), args.out)
-    print(f"Wrote {out}", file=sys.stderr)
+    data = reports.build(service, [repo.id], args.period, fmt)
+    if to_stdout:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return 0
+    print(f"Wrote {reports.write(data, args.out)}", file=sys.stderr)
     return 0
 
 
@@ -140,7 +149,9 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--period", type=period_arg, default="30d",
                    help="period: 7d, 30d (the last 30 days with commits, default), 90d or FROM..TO")
     r.add_argument("--format", help="md, html (one self-contained file) or pdf (default: from the --out suffix, else md)")
-    r.add_argument("--out", required=True, help="the file to write")
+    r.add_argument("--out", required=True,
+                   help="the file to write (an existing one is replaced only once the new one is whole), "
+                        "or - for standard output")
     r.add_argument("--db", help="SQLAlchemy URL of the cache")
     r.add_argument("--model", help="the model whose narratives count as fresh")
     r.add_argument("--adapter", help="the adapter whose narratives count as fresh")

@@ -22,6 +22,7 @@ from functools import partial
 from pathlib import Path
 from typing import Literal, Union
 
+from db.files import write_atomic
 from narrator import charts, glossary
 from narrator.errors import NarratorError
 from narrator.facts import size_phrase
@@ -381,10 +382,14 @@ def build(service: NarratorService, repo_ids: Sequence[int], period: str | tuple
 
 
 def write(data: bytes, out: str | Path) -> Path:
-    """Write a report to ``out``; a folder that is missing or not writable is a one-line ReportError."""
+    """Write a report to ``out``, replacing an old one only once the new one is whole.
+
+    A folder that is missing or not writable, or a disk that fills up, is a one-line ReportError
+    and leaves any report already at ``out`` as it was.
+    """
     target = Path(out).expanduser()
     try:
-        target.write_bytes(data)
+        write_atomic(target, data)
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise ReportError(f"Cannot write the report to {plain(str(target))}: {reason}.") from None

@@ -26,6 +26,7 @@ from typing import Literal, get_args
 
 import platformdirs
 
+from db.files import write_atomic
 from narrator.errors import ModelError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,9 +123,7 @@ def set_active_adapter(home: Path, adapter: Path | None) -> None:
     """Make ``adapter`` (or no adapter, for None) what narration uses from now on."""
     target = active_adapter_file(home)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_suffix(".tmp")
-    temporary.write_text(str(Path(adapter).resolve()) if adapter else "none")
-    temporary.replace(target)  # atomic: a reader never sees half a path
+    write_atomic(target, str(Path(adapter).resolve()) if adapter else "none")  # a reader never sees half a path
 
 
 def _adapter(home: Path, model: str, given: str | None) -> str | None:

@@ -198,6 +198,30 @@ def test_cli_bad_format_or_unwritable_out_is_one_error_line(narrated, args, word
     assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0]
 
 
+def test_report_to_standard_output_prints_it_and_writes_no_file(narrated, tmp_path, capsysbinary, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", narrated[1].source, "--out", "-"]) == 0
+    markdown = capsysbinary.readouterr().out.decode("utf-8")
+    assert markdown.startswith("# ") and "## What changed" in markdown
+    assert main(["report", narrated[1].source, "--out", "-", "--format", "pdf"]) == 0
+    assert capsysbinary.readouterr().out.startswith(b"%PDF-")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_report_over_an_old_one_that_cannot_be_finished_keeps_the_old_one(narrated, tmp_path, capsys, monkeypatch):
+    old = tmp_path / "report.md"
+    old.write_text("# Last week's report\n")
+
+    def disk_full(descriptor: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    assert main(["report", narrated[1].source, "--out", str(old)]) == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert err == [f"error: Cannot write the report to {old}: No space left on device."]
+    assert old.read_text() == "# Last week's report\n" and [p.name for p in tmp_path.iterdir()] == ["report.md"]
+
+
 def test_cli_report_before_narrate_says_so(narrated, tmp_path, capsys):
     fresh = git.Repo.init(tmp_path / "fresh")
     commit_files(fresh, {"a.py": "x = 1\n"}, "Start", START)

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from db.files import write_atomic
 from narrator.prompts import PROMPT_VERSION
 from training.cleaning import Filters
 from training.errors import DataError
@@ -129,7 +130,7 @@ def prepare(config: PrepareConfig) -> dict:
         "plan": asdict(config.plan),
     }
     text = json.dumps(manifest, indent=2)
-    (config.out / "manifest.json").write_text(text + "\n", encoding="utf-8")
+    write_atomic(config.out / "manifest.json", text + "\n")
     return json.loads(text)  # the same plain JSON values as the file (lists, not tuples)
 
 

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable, Literal
 
+from db.files import atomic_writer
 from training.errors import DataError
 
 Task = Literal["codesearchnet", "commitpackft"]
@@ -59,7 +60,7 @@ def write_examples(path: Path, examples: Iterable[Example]) -> int:
     """Write ``examples`` as JSON lines to ``path``; return how many were written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
-    with path.open("w", encoding="utf-8") as handle:
+    with atomic_writer(path) as handle:
         for example in examples:
             handle.write(json.dumps(asdict(example), ensure_ascii=False) + "\n")
             count += 1

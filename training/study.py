@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Callable, Literal
 
+from db.files import write_atomic
 from training.bootstrap import bootstrap_ci
 from training.config import OptimizerName, TrainConfig
 from training.errors import DataError, TrainingError
@@ -272,9 +273,7 @@ Train = Callable[[TrainConfig], object]
 
 def _write_json(path: Path, value) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(value, indent=2) + "\n")
-    partial.replace(path)  # a result file is whole or absent: an interrupted write is never "finished"
+    write_atomic(path, json.dumps(value, indent=2) + "\n")  # whole or absent: an interrupted write is never "finished"
 
 
 def _trained(folder: Path, steps: int) -> int | None:

@@ -18,6 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from db.files import write_atomic
+
 TASK_LABELS = {"codesearchnet": "CodeSearchNet", "commitpackft": "CommitPackFT"}
 """How the write-up's Table 1 names each task (as ``training.service.TASK_NAMES``)."""
 TASK_SHORT = {"codesearchnet": "CSN", "commitpackft": "CPFT"}
@@ -365,9 +367,9 @@ def write_report(out: Path, results: list[dict], settings: dict) -> None:
         sources = None
     notes = out / "NOTES.md"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    (out / "ce.svg").write_text(svg(ce_chart(results)))
-    (out / "README.md").write_text(readme(results, settings, sources, notes.read_text() if notes.is_file() else ""))
+    write_atomic(out / "results.json", json.dumps(results, indent=2) + "\n")
+    write_atomic(out / "ce.svg", svg(ce_chart(results)))
+    write_atomic(out / "README.md", readme(results, settings, sources, notes.read_text() if notes.is_file() else ""))
 
 
 def load_results(path: Path) -> list[dict]:

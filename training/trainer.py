@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from db.files import write_atomic
 from narrator.jobs import failure
 from training.batches import collate, encode, pad_id_of
 from training.checkpoints import TrainerState, checkpoints, latest_checkpoint, read_state, restore_checkpoint, save_checkpoint
@@ -245,7 +246,7 @@ def _finish(fit: _Fit) -> None:
     fit.peft_model.save_pretrained(config.out)
     summary = {"run_id": fit.run_id, "steps": fit.step, "config": config.record(), "mix": fit.data.mix,
                "evaluation": {task: result.as_dict() for task, result in fit.evaluation.items()}}
-    (config.out / "training.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_atomic(config.out / "training.json", json.dumps(summary, indent=2) + "\n")
     fit.log.finish(fit.run_id, "done")
 
 

@@ -177,9 +177,24 @@ def test_the_eleventh_fast_guess_is_refused_even_when_right_until_the_lock_ends(
     later = start + 1000
     assert not any(auth.check(tmp_path, "nope", now=later + i) for i in range(9))
     assert auth.check(tmp_path, PASSWORD, now=later + 9)
-    # Wrong ones spread wider than the window do not add up.
-    assert not any(auth.check(tmp_path, "nope", now=later + 10 + i * auth.FAILURE_WINDOW / 8) for i in range(12))
-    assert auth.check(tmp_path, PASSWORD, now=later + 10 + 12 * auth.FAILURE_WINDOW / 8)
+
+
+def test_bursts_of_nine_wrong_passwords_far_apart_still_lock_at_the_tenth_in_a_row(tmp_path):
+    auth.ensure_password(tmp_path, PASSWORD)
+    start = 1_000_000.0
+    assert not any(auth.check(tmp_path, f"guess {i}", now=start + i) for i in range(9))
+    later = start + 16 * 60  # past the 15 minutes after which the count used to start again
+    assert not auth.check(tmp_path, "guess 9", now=later)  # the tenth wrong in a row locks
+    for guess in ("guess 10", PASSWORD):
+        with pytest.raises(auth.LockedOut) as refused:
+            auth.check(tmp_path, guess, now=later + 1)
+        assert refused.value.until == later + auth.LOCK_SECONDS
+    # A day apart: still in a row, so ten more wrong ones lock again, twice as long.
+    now = later + auth.LOCK_SECONDS
+    assert not any(auth.check(tmp_path, "nope", now=now + day * 86400) for day in range(10))
+    with pytest.raises(auth.LockedOut) as refused:
+        auth.check(tmp_path, PASSWORD, now=now + 9 * 86400 + 1)
+    assert refused.value.until == now + 9 * 86400 + 2 * auth.LOCK_SECONDS
 
 
 def test_each_further_lock_lasts_longer(tmp_path):

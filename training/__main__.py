@@ -16,7 +16,8 @@ from types import NoneType, UnionType
 from typing import Literal, get_args, get_origin, get_type_hints
 
 from narrator.errors import run_command
-from training.config import LoraSettings, Quant, TrainConfig
+from training.config import (LoraSettings, Quant, TrainConfig, check_device, check_threads, looks_like_path,
+                             require_path, require_writable_folder)
 from training.errors import DataError, TrainingError
 
 _TRAIN_FLAGS = (
@@ -72,6 +73,9 @@ def cmd_prepare(args: argparse.Namespace) -> int:
                                filters=Filters(), plan=plan, hub_rows=args.hub_rows, max_commits=args.max_commits)
     except ValueError as exc:
         raise DataError(str(exc)) from None
+    for spec in config.sources:
+        spec.check_exists()
+    require_writable_folder(config.out, "--out")
     manifest = prepare(config)
     if args.json:
         print(json.dumps(manifest, indent=2))
@@ -88,9 +92,11 @@ def _train_config(args: argparse.Namespace, **overrides) -> TrainConfig:
         lora = LoraSettings(**{name: getattr(args, f"lora_{name}") for _, name in _LORA_FLAGS})
         values = {name: getattr(args, name) for _, name, _ in _TRAIN_FLAGS}
         values.update(lora=lora, resume=args.resume, **overrides)
-        return TrainConfig(**values)
+        config = TrainConfig(**values)
     except ValueError as exc:
         raise TrainingError(f"Bad training setting: {exc}") from None
+    config.check_inputs()
+    return config
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -141,11 +147,12 @@ _STUDY_FLAGS = (
 
 def cmd_study(args: argparse.Namespace) -> int:
     from narrator.settings import shipped_adapter
-    from training.study import BLEU_SOURCE, StudyConfig, prepare_study_data, run_study, shared_data
+    from training.study import BLEU_SOURCE, StudyConfig, prepare_study_data, run_study, shared_data, study_data_folder
 
+    # Every argument is checked before the data is prepared or a model loaded (that takes minutes).
+    shared = None
     if args.data is None:  # the whole study from scratch: its data, too
         shared = args.shared_data or shared_data()
-        args.data = prepare_study_data(shared, args.out)
         if args.csn is None and (shared / BLEU_SOURCE).is_dir():
             args.csn = shared / BLEU_SOURCE
     if args.compare is None and args.model is None:
@@ -153,10 +160,15 @@ def cmd_study(args: argparse.Namespace) -> int:
     elif str(args.compare).lower() == "none":
         args.compare = None
     try:
-        config = StudyConfig(data=args.data, **{name: getattr(args, name) for _, name, _ in _STUDY_FLAGS},
-                             only=tuple(args.only))
+        config = StudyConfig(data=args.data or study_data_folder(args.out),
+                             **{name: getattr(args, name) for _, name, _ in _STUDY_FLAGS}, only=tuple(args.only))
     except ValueError as exc:
         raise TrainingError(f"Bad study setting: {exc}") from None
+    config.check_inputs()
+    if shared is None:
+        require_path(config.data, "data folder", folder=True)
+    else:
+        prepare_study_data(shared, config.out)  # checks that its sources exist first
     results = run_study(config, on_run=None if args.quiet else lambda name: print(f"study: {name}", file=sys.stderr),
                         progress=not args.quiet)
     print(f"Wrote {config.out / 'results.json'} and {config.out / 'README.md'} ({len(results)} results)")
@@ -167,6 +179,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from training.dataset import split_file
     from training.evaluate import default_adapter, evaluate_files
 
+    for flag in ("limit", "per_language", "batch_size"):
+        if getattr(args, flag) is not None and getattr(args, flag) < 1:
+            raise TrainingError(f"--{flag.replace('_', '-')} must be at least 1")
+    if args.max_length < 16:
+        raise TrainingError("--max-length must be at least 16")
+    try:
+        check_device(args.device)
+    except ValueError as exc:
+        raise TrainingError(str(exc)) from None
+    if args.base and looks_like_path(args.base):
+        require_path(args.base, "base model folder", folder=True)
+    require_path(args.data, "data folder", folder=True)
     files: dict[str, Path] = {}
     if args.data:
         for task in ("codesearchnet", "commitpackft"):
@@ -176,6 +200,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         files["codesearchnet"] = args.csn
     if args.commitpackft:
         files["commitpackft"] = args.commitpackft
+    for path in files.values():
+        require_path(path, "file")
     if not files:
         raise DataError("Name what to evaluate: --csn FILE and/or --commitpackft FILE (or --data DIR --split val)")
     if args.adapter is None:
@@ -186,6 +212,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         adapter = None
     else:
         adapter = Path(args.adapter)
+        if not (adapter / "adapter_config.json").is_file():
+            raise DataError(f"No adapter in {adapter} (adapter_config.json is missing)")
     results = evaluate_files(files, adapter, base=args.base, limit=args.limit, quant=args.quant, device=args.device,
                              batch_size=args.batch_size, max_length=args.max_length, compare=args.compare,
                              per_language=args.per_language)
@@ -225,8 +253,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise TrainingError(f"--quant takes none, nf4 or both (none,nf4), not {args.quant!r}")
     if args.steps < 1 or args.batch_size < 1 or args.max_length < 16:
         raise TrainingError("--steps and --batch-size must be at least 1, --max-length at least 16")
-    if args.threads is not None and args.threads < 1:
-        raise TrainingError("--threads must be at least 1")
+    try:
+        check_threads(args.threads)
+        check_device(args.device)
+    except ValueError as exc:
+        raise TrainingError(str(exc)) from None
+    if args.base and looks_like_path(args.base):
+        require_path(args.base, "base model folder", folder=True)
     print(json.dumps(bench(resolve_base(args.base), quants, args.steps, args.batch_size, args.max_length,
                            args.device or "cpu", args.threads), indent=2))
     return 0

@@ -8,9 +8,12 @@ cocktail. The factories (``lora_config``, ``quantization_config``, ``make_optimi
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
+
+from training.errors import DataError
 
 if TYPE_CHECKING:
     import torch
@@ -22,6 +25,42 @@ OptimizerName = Literal["adamw", "adagrad", "sgd"]
 SchedulerName = Literal["linear", "cosine", "constant_with_warmup", "polynomial"]
 
 DEFAULT_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+_DEVICE = re.compile(r"cpu|mps|cuda(:\d+)?")
+"""Devices torch can be asked for by name: ``cpu``, ``mps``, ``cuda`` or ``cuda:N``."""
+
+
+def check_device(device: str | None) -> None:
+    """Refuse a device name torch would reject only after the model has loaded."""
+    if device is not None and not _DEVICE.fullmatch(device):
+        raise ValueError(f"device must be cpu, cuda or cuda:N, not {device!r}")
+
+
+def check_threads(threads: int | None) -> None:
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be at least 1, not {threads}")
+
+
+def looks_like_path(spec: str) -> bool:
+    """``/x``, ``./x``, ``../x``, ``~/x``: a folder, not a Hub model id (``org/name``)."""
+    return spec.startswith(("/", "./", "../", "~"))
+
+
+def require_path(path: Path | str | None, what: str, *, folder: bool = False) -> None:
+    """Raise a one-line ``DataError`` when the input ``path`` (if given) is missing: checked before any work,
+    so a typo costs no minutes of data preparation or model loading."""
+    if path is None:
+        return
+    found = Path(path).expanduser()
+    if not (found.is_dir() if folder else found.exists()):
+        raise DataError(f"No such {what}: {path}")
+
+
+def require_writable_folder(path: Path, what: str) -> None:
+    """Raise when the output folder ``path`` is an existing file (the run would fail only when it writes)."""
+    if path.exists() and not path.is_dir():
+        raise DataError(f"{what} {path} is a file, not a folder")
+
 
 # A run resumed from a checkpoint must draw the same data and build the same model.
 RESUME_KEYS = ("data", "base", "ratio", "mix_size", "seed", "quant", "lora", "batch_size", "max_length", "epochs")
@@ -126,10 +165,17 @@ class TrainConfig:
             raise ValueError("mix_size must be at least 1")
         if not self.learning_rate > 0:
             raise ValueError("learning_rate must be positive")
-        if self.threads is not None and self.threads < 1:
-            raise ValueError("threads must be at least 1")
+        check_threads(self.threads)
+        check_device(self.device)
         if self.max_grad_norm < 0:
             raise ValueError("max_grad_norm must not be negative")
+
+    def check_inputs(self) -> None:
+        """Raise a one-line error for a missing input or an unusable output, before any work."""
+        require_path(self.data, "data folder", folder=True)
+        if self.base is not None and looks_like_path(self.base):
+            require_path(self.base, "base model folder", folder=True)
+        require_writable_folder(self.out, "--out")
 
     def record(self) -> dict:
         """The config as JSON-ready values (what the run database stores)."""

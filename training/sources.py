@@ -32,6 +32,7 @@ from narrator.narrate import Budget
 from narrator.commits import cut_patch
 from narrator.docstrings import clean_docstring, strip_python_docstring
 from training.cleaning import Filters, code_problem, commit_problem, explain_target, summary_problem
+from training.config import looks_like_path
 from training.errors import DataError
 from training.examples import LANGUAGES, Example, normalize_language
 
@@ -80,6 +81,15 @@ class SourceSpec:
         if split:
             location = head  # "@test" names a split; any other "@" belongs to the path
         return cls(kind=kind.strip().lower(), location=location.strip(), split=split)  # type: ignore[arg-type]
+
+    def check_exists(self) -> None:
+        """Raise a one-line ``DataError`` when a local file or folder this source names is missing, so a typo
+        is caught before the other sources are read (a Hub data set or a repository URL is not checked)."""
+        if self.kind == "mine":
+            if looks_like_path(self.location) and not Path(self.location).expanduser().exists():
+                raise DataError(f"No such folder: {self.location}")
+        elif not self.is_hub and not Path(self.location).expanduser().exists():
+            raise DataError(f"No such file or folder: {self.location}")
 
     @property
     def is_hub(self) -> bool:

@@ -22,7 +22,8 @@ from typing import Callable, Literal
 
 from db.files import write_atomic
 from training.bootstrap import bootstrap_ci
-from training.config import OptimizerName, TrainConfig
+from training.config import (OptimizerName, TrainConfig, check_device, check_threads, looks_like_path,
+                             require_path, require_writable_folder)
 from training.errors import DataError, TrainingError
 from training.examples import TASKS, Example
 
@@ -59,7 +60,7 @@ def prepare_study_data(shared: Path, out: Path) -> Path:
     from training.dataset import PrepareConfig, prepare
     from training.sources import SourceSpec
 
-    target = out / "data"
+    target = study_data_folder(out)
     if (target / "manifest.json").is_file():
         return target
     sources = tuple(SourceSpec.parse(text.format(shared=shared)) for text in STUDY_SOURCES)
@@ -69,6 +70,11 @@ def prepare_study_data(shared: Path, out: Path) -> Path:
                         "or --shared-data DIR")
     prepare(PrepareConfig(sources=sources, out=target))
     return target
+
+
+def study_data_folder(out: Path) -> Path:
+    """Where ``prepare_study_data`` puts the study's data in study folder ``out``."""
+    return Path(out) / "data"
 
 
 @dataclass(frozen=True)
@@ -160,6 +166,19 @@ class StudyConfig:
                 raise ValueError(f"{name} must be at least 1")
         if self.save_every < 0:
             raise ValueError("save_every must not be negative")
+        check_threads(self.threads)
+        check_device(self.device)
+
+    def check_inputs(self) -> None:
+        """Raise a one-line error for a missing input, an unknown run name or an unusable output, before any work.
+        ``data`` is not checked: the command may still have to prepare it (``prepare_study_data``)."""
+        select(GRID, self.only)
+        if self.model is not None and looks_like_path(self.model):
+            require_path(self.model, "base model folder", folder=True)
+        require_path(self.csn, "--csn file or folder")
+        if self.compare is not None and not (self.compare / "adapter_config.json").is_file():
+            raise TrainingError(f"No adapter in {self.compare} to compare with (adapter_config.json is missing)")
+        require_writable_folder(self.out, "--out")
 
     def shared(self) -> dict:
         """What must not change between invocations writing to the same ``out``."""

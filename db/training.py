@@ -9,13 +9,17 @@ equal to the run's step, so the job row alone says how far any long work got.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from db.errors import UserError
 from db.models import (
+    ACTIVE_JOB_STATUSES,
     METRIC_KINDS,
     Job,
     JobRow,
@@ -28,6 +32,19 @@ from db.models import (
 )
 
 TRAINING_RUN_FIELDS = frozenset({"config", "mix"})
+
+
+class TrainingBusy(UserError):
+    """A training run was asked for while another is queued or running: one at a time.
+
+    The database enforces it (the partial unique index ``uq_jobs_one_active_train``), so two starts
+    at the same moment, from two pages or two terminals, give one run and this error.
+    """
+
+    def __init__(self, run_id: int | None) -> None:
+        self.run_id = run_id
+        which = f" (run {run_id})" if run_id is not None else ""
+        super().__init__(f"A training run is already running{which}; wait for it or cancel it on the Admin page.")
 
 
 def _run(session: Session, run_id: int) -> TrainingRun:
@@ -50,12 +67,43 @@ class TrainingRecords:
     def session(self, write: bool = False) -> AbstractContextManager[Session]:
         raise NotImplementedError  # Store's own session() comes first in its method order
 
+    def mark_stale_jobs(self) -> list[int]:
+        raise NotImplementedError  # Store's own, as session()
+
+    def active_training_run(self) -> int | None:
+        """The id of the run whose job is queued or running, if any (there is at most one)."""
+        with self.session() as s:
+            return s.scalar(select(TrainingRun.id).join(Job, Job.id == TrainingRun.job_id)
+                            .where(Job.kind == "train", Job.status.in_(ACTIVE_JOB_STATUSES)).limit(1))
+
+    def _one_training_run(self, write: Callable[[], int]) -> int:
+        """``write()``, which makes a run active; ``TrainingBusy`` when another one is active.
+
+        A run whose process is gone (killed, the machine restarted) is marked interrupted on the
+        way, so it never blocks training for good.
+        """
+        for last in (False, True):
+            try:
+                return write()
+            except IntegrityError:
+                busy = self.active_training_run()
+                # Once more when the active run ended meanwhile or its process is gone (now interrupted).
+                if not last and (busy is None or self.mark_stale_jobs()):
+                    continue
+                if busy is None:
+                    raise
+                raise TrainingBusy(busy) from None
+        raise AssertionError("unreachable")
+
     def create_training_run(self, name: str, config: Any, mix: Any = None, *, pid: int | None = None) -> int:
         """A new run and its ``train`` job, in one transaction; returns the run id.
 
         With ``pid`` the job is 'running' in that process (a run trained right here); without, it is
-        'queued' until its worker starts.
+        'queued' until its worker starts. Raises ``TrainingBusy`` while another run is active.
         """
+        return self._one_training_run(lambda: self._create_training_run(name, config, mix, pid))
+
+    def _create_training_run(self, name: str, config: Any, mix: Any, pid: int | None) -> int:
         now = utc_now()
         with self.session(write=True) as s:
             job = Job(repo_id=None, kind="train", params={}, status="queued" if pid is None else "running",
@@ -84,8 +132,12 @@ class TrainingRecords:
         """Mark a run 'running' again in process ``pid`` from its checkpoint at ``step``, clearing its error.
 
         Metrics logged after ``step`` (lost with the crash or interrupt) are deleted; the resumed
-        run logs those steps again, and its training time is what the kept steps took.
+        run logs those steps again, and its training time is what the kept steps took. Raises
+        ``TrainingBusy`` while another run is active.
         """
+        self._one_training_run(lambda: self._resume_training_run(run_id, step, pid))
+
+    def _resume_training_run(self, run_id: int, step: int, pid: int) -> int:
         with self.session(write=True) as s:
             run = _run(s, run_id)
             s.execute(delete(TrainingMetric).where(TrainingMetric.run_id == run_id, TrainingMetric.step > step))
@@ -97,6 +149,7 @@ class TrainingRecords:
             job.status, job.error, job.finished_at, job.pid, job.done, job.updated_at = (
                 "running", None, None, pid, step, now)
             job.started_at = job.started_at or now
+            return run_id
 
     def log_training_step(self, run_id: int, step: int, loss: float, tokens: int, seconds: float) -> None:
         """Train loss of optimizer step ``step`` over ``tokens`` target tokens, taking ``seconds``."""

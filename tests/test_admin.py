@@ -317,6 +317,21 @@ def test_bad_launch_input_gives_one_line_and_no_run(home):
         TrainingService(load_settings()).start("../escape", ["csn:hub"])
 
 
+def test_a_second_start_while_a_run_is_active_is_one_error_box_and_no_run(home, tmp_path):
+    training = TrainingService(load_settings())
+    running = training.store.create_training_run("running", {}, pid=os.getpid())
+    csn = tmp_path / "python.jsonl"
+    csn.write_text("{}\n")
+    at = admin(PASSWORD)
+    at.text_input(key="admin_run_name").input("second")
+    at.text_area(key="admin_csn").input(str(csn))
+    next(b for b in at.main.form_submit_button if b.label == "Start training").click().run()
+    assert [e.value for e in at.main.error] == [plain(
+        f"A training run is already running (run {running}); wait for it or cancel it on the Admin page.")]
+    assert [r.name for r in training.runs()] == ["running"]
+    assert not (home / "training" / "second").exists()
+
+
 def test_dead_worker_shows_as_interrupted_and_progress_has_an_eta(home):
     settings = load_settings()
     training = TrainingService(settings)

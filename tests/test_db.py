@@ -29,6 +29,7 @@ import db.store
 from db import Store, cache_key, pid_alive
 from db.models import Base, Commit, Narrative
 from db.store import alembic_config
+from db.training import TrainingBusy
 from db.errors import StoreError
 
 TABLES = {"repositories", "narratives", "commits", "units", "jobs", "alembic_version"}
@@ -613,3 +614,63 @@ def test_latest_narratives_prefers_the_current_model(tmp_path):
     assert preferred["sha1"].text == "by a1"
     nothing_matches = store.latest_narratives(repo_id, "commit", prefer={"model": "other"})
     assert nothing_matches["sha1"].text == "by a2"
+
+
+# --- one training run at a time ------------------------------------------------------------------
+
+
+def _start_training(url: str, ready, done, results) -> None:
+    """A process that starts a training run the moment all its siblings are ready, then waits for them."""
+    store = Store(url)
+    try:
+        ready.wait(timeout=60)
+        try:
+            results.put(("started", store.create_training_run("race", {}, pid=os.getpid())))
+        except TrainingBusy as busy:
+            results.put(("refused", str(busy)))
+        except BaseException as error:  # said, so that the test fails at once with the reason
+            results.put(("failed", repr(error)))
+        done.wait(timeout=60)  # alive until every sibling has tried: a live run is never stale
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_five_training_starts_at_the_same_moment_start_one_run(database, tmp_path, request):
+    url = f"sqlite:///{tmp_path / 'race.db'}" if database == "sqlite" else request.getfixturevalue("postgres_server")("race")
+    Store(url).close()  # migrated before the race: the race is for the run, not the schema
+    ctx = multiprocessing.get_context("spawn")
+    ready, done, results = ctx.Barrier(5), ctx.Event(), ctx.Queue()
+    starters = [ctx.Process(target=_start_training, args=(url, ready, done, results)) for _ in range(5)]
+    for starter in starters:
+        starter.start()
+    outcomes = [results.get(timeout=120) for _ in starters]
+    done.set()
+    for starter in starters:
+        starter.join(timeout=60)
+    [run_id] = [value for what, value in outcomes if what == "started"]
+    assert [value for what, value in outcomes if what == "refused"] == [
+        f"A training run is already running (run {run_id}); wait for it or cancel it on the Admin page."] * 4
+    store = Store(url)
+    try:
+        assert [r.id for r in store.list_training_runs()] == [run_id]
+    finally:
+        store.close()
+
+
+def test_a_finished_failed_or_dead_run_frees_training_for_the_next(store):
+    first = active = store.create_training_run("first", {}, pid=os.getpid())
+    with pytest.raises(TrainingBusy, match=rf"already running \(run {first}\)"):
+        store.create_training_run("second", {})
+    for status in ("done", "failed", "interrupted", "cancelled"):
+        store.finish_job(store.get_training_run(active).job_id, status)
+        active = store.create_training_run(f"after {status}", {})  # queued: active too
+    with pytest.raises(TrainingBusy, match=rf"already running \(run {active}\)"):
+        store.resume_training_run(first, 0, os.getpid())  # resuming is starting
+    store.finish_job(store.get_training_run(active).job_id, "done")
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    crashed = store.create_training_run("crashed", {}, pid=gone.pid)  # killed without a word
+    after = store.create_training_run("after the crash", {})
+    assert store.get_training_run(crashed).job.status == "interrupted"
+    assert store.active_training_run() == after

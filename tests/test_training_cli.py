@@ -135,6 +135,21 @@ def test_train_then_evaluate_and_list_runs(tiny_base, data_dir, tmp_path, capsys
     assert run["config"]["base"] == tiny_base and run["config"]["lora"]["r"] == 4
 
 
+def test_train_while_another_run_is_active_is_one_line_and_no_run(tiny_base, data_dir, tmp_path, capsys):
+    from db.store import Store
+
+    db = f"sqlite:///{tmp_path}/runs.db"
+    store = Store(db)
+    running = store.create_training_run("from the dashboard", {}, pid=os.getpid())
+    assert main(["train", "--data", str(data_dir), "--out", str(tmp_path / "adapter"), "--base", tiny_base,
+                 "--max-steps", "1", "--db", db, "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.splitlines()[-1] == (
+        f"error: A training run is already running (run {running}); wait for it or cancel it on the Admin page.")
+    assert [r.id for r in store.list_training_runs()] == [running]
+    store.close()
+
+
 def test_sweep_runs_one_recorded_run_per_grid_point(tiny_base, data_dir, tmp_path, capsys):
     db = f"sqlite:///{tmp_path}/runs.db"
     assert main(["sweep", "--data", str(data_dir), "--out", str(tmp_path / "sweep"), "--base", tiny_base, "--db", db,

@@ -336,13 +336,11 @@ class TrainingService:
             config = TrainConfig(data=folder / "data", out=folder / "adapter", **options)
         except (TypeError, ValueError) as exc:
             raise TrainingError(f"Bad training setting: {exc}") from None
-        busy = [r for r in self.runs() if r.active]
-        if busy:
-            raise TrainingError(f"Run {busy[0].name} is still running; wait for it or cancel it first.")
-
-        folder.mkdir(parents=True)
         record = {**config.record(), "sources": [str(s) for s in specs]}
-        run_id = self.store.create_training_run(name, record, {})  # queued until its worker starts
+        # Queued until its worker starts. One run at a time: the database refuses a second
+        # (TrainingBusy), even when two admins press Start at the same moment.
+        run_id = self.store.create_training_run(name, record, {})
+        folder.mkdir(parents=True, exist_ok=True)
         job_id = self.log.job_id(run_id)
         try:
             jobs.spawn(self.settings, self.store, job_id, worker_command(run_id), f"training-{run_id}")

@@ -33,7 +33,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, text, update
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, text, true, update
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -214,8 +214,12 @@ def _chunks(items: Sequence, size: int = _CHUNK) -> Iterator[Sequence]:
 
 
 def _commit_filter(query, repo_id: int, since, until, author, folder, category):
-    """``query`` narrowed to one repository's commits and the filters that are given."""
-    query = query.where(Commit.repo_id == repo_id)
+    """``query`` narrowed to one repository's commits that its branch still reaches, and the filters given.
+
+    A commit left behind by a reset, an amend, a rebase or a force-push keeps its row (its narratives
+    serve the cache) but no longer counts anywhere.
+    """
+    query = query.where(Commit.repo_id == repo_id, Commit.reachable == true())
     for wanted, condition in ((since, lambda: Commit.date >= since), (until, lambda: Commit.date < until),
                               (author, lambda: Commit.author == author), (folder, lambda: Commit.area == folder),
                               (category, lambda: Commit.category == category)):
@@ -480,9 +484,48 @@ class Store(TrainingRecords):
         return new
 
     def commit_shas(self, repo_id: int) -> set[str]:
-        """The sha of every commit stored for the repository."""
+        """The sha of every commit of the repository's history (the rows its branch still reaches)."""
         with self.session() as s:
-            return set(s.scalars(select(Commit.sha).where(Commit.repo_id == repo_id)))
+            return set(s.scalars(select(Commit.sha).where(Commit.repo_id == repo_id, Commit.reachable == true())))
+
+    def commit_order(self, repo_id: int) -> dict[str, tuple[int, bool]]:
+        """Every stored commit of the repository, reachable or not, by sha: ``(seq, reachable)``."""
+        query = select(Commit.sha, Commit.seq, Commit.reachable).where(Commit.repo_id == repo_id)
+        with self.session() as s:
+            return {sha: (seq or 0, bool(reachable)) for sha, seq, reachable in s.execute(query)}
+
+    def set_history_order(self, repo_id: int, seq_by_sha: Mapping[str, int], complete: bool) -> int:
+        """Mark the stored commits in ``seq_by_sha`` reachable, with that place in git's order;
+        with ``complete`` (it holds the whole history) every other one unreachable. Returns how
+        many rows changed; only those are written.
+        """
+        with self.session(write=True) as s:
+            changes = []
+            query = select(Commit.id, Commit.sha, Commit.seq, Commit.reachable).where(Commit.repo_id == repo_id)
+            # The whole history: every row is read; a fast-forward: only the rows of the new commits.
+            for chunk in ([None] if complete else _chunks(list(seq_by_sha))):
+                for id_, sha, seq, reachable in s.execute(query if chunk is None else query.where(Commit.sha.in_(chunk))):
+                    wanted = (seq_by_sha[sha], True) if sha in seq_by_sha else (seq, False)
+                    if (seq, bool(reachable)) != wanted:
+                        changes.append({"id": id_, "seq": wanted[0], "reachable": wanted[1]})
+            for chunk in _chunks(changes):
+                s.execute(update(Commit), list(chunk))  # executemany by primary key
+            if changes:
+                s.execute(update(Repository).where(Repository.id == repo_id)
+                          .values(history_version=Repository.history_version + 1))
+        return len(changes)
+
+    def stored_tags(self, repo_id: int, shas: Iterable[str], category: str = "release") -> dict[str, list[str]]:
+        """The tags stored in ``details`` of the reachable commits among ``shas`` and of every
+        reachable commit of ``category``, by sha (where a tag was added, moved or removed)."""
+        found: dict[str, list[str]] = {}
+        query = select(Commit.sha, Commit.details).where(Commit.repo_id == repo_id, Commit.reachable == true())
+        with self.session() as s:
+            for chunk in [None, *_chunks(sorted(set(shas)))]:
+                condition = Commit.category == category if chunk is None else Commit.sha.in_(chunk)
+                for sha, details in s.execute(query.where(condition)):
+                    found[sha] = list((details or {}).get("tags") or [])
+        return found
 
     def list_commits(
         self,
@@ -496,11 +539,13 @@ class Store(TrainingRecords):
     ) -> list[CommitRow]:
         """Commits newest first, with ``since <= date < until`` (half-open, so weekly periods tile).
 
+        Commits of one moment come in git's order (``seq``), so the newest listed is the branch's head.
+
         ``author`` matches the author name exactly, ``folder`` the commit's area, ``category`` its
         category. Naive datetimes are taken as UTC.
         """
         query = _commit_filter(select(Commit), repo_id, since, until, author, folder, category)
-        query = query.order_by(Commit.date.desc(), Commit.id.desc()).limit(limit)
+        query = query.order_by(Commit.date.desc(), Commit.seq.desc(), Commit.id.desc()).limit(limit)
         with self.session() as s:
             return [to_row(CommitRow, c) for c in s.scalars(query)]
 

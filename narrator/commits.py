@@ -163,6 +163,13 @@ def _message_and_author(raw: bytes) -> tuple[str, str | None]:
     return body.decode(encoding, "replace"), None if author is None else author.decode(encoding, "replace")
 
 
+SUBMODULES = "--ignore-submodules=none"
+"""Given to every diff: without it git reads each submodule's settings from the repository's
+``.gitmodules``, and stops at one it refuses (``update = !command``, never run: git no longer allows it
+there) with "invalid value", as if the repository were damaged. A changed submodule is then listed
+as the one-line change of its commit, whatever its ``ignore`` setting says."""
+
+
 def _changes(repo: git.Repo, commit: git.Commit) -> tuple[list[FileChange], str]:
     """The files a commit changed and its patch, from its first parent (or the empty tree)."""
     # Gotcha: GitPython's commit.diff(parent) runs parent <- commit, the reverse of what a reader
@@ -173,7 +180,7 @@ def _changes(repo: git.Repo, commit: git.Commit) -> tuple[list[FileChange], str]
     compared = [commit.parents[0].hexsha, commit.hexsha] if commit.parents else ["--root", commit.hexsha]
     raw = repo.git.execute(
         ["git", "diff-tree", "-r", "-M", "-z", "--raw", "--numstat", "-p", "--no-commit-id", "--no-color",
-         "--no-ext-diff", "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/", *compared],
+         "--no-ext-diff", "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/", SUBMODULES, *compared],
         stdout_as_string=False,
     )
     return _parse_diff_tree(raw)

@@ -32,7 +32,7 @@ import git
 from git.exc import GitCommandError
 
 from narrator import facts
-from narrator.commits import CHANGE_BY_STATUS, CommitInfo, FileChange, tags_by_commit
+from narrator.commits import CHANGE_BY_STATUS, SUBMODULES, CommitInfo, FileChange, tags_by_commit
 from narrator.repo import git_stream, read_object, reading, shallow_boundary
 
 LOG_FORMAT = "%x1e%H%x00%P%x00%an%x00%ae%x00%aI%x00%B"
@@ -42,10 +42,10 @@ LOG_OPTIONS = (
     "--raw", "--numstat", "-z", "--no-abbrev", "-M", "--diff-merges=off", "--encoding=UTF-8",
     # Porcelain honours the repository's config: these pin what the plumbing of narrator.commits does.
     "--no-color", "--no-ext-diff", "--no-textconv", "--no-mailmap", "--no-show-signature",
-    "--diff-algorithm=myers", "-O/dev/null", f"--format={LOG_FORMAT}",
+    "--diff-algorithm=myers", "-O/dev/null", f"--format={LOG_FORMAT}", SUBMODULES,
 )
 _DIFF_OPTIONS = ("diff-tree", "--stdin", "-r", "-M", "-p", "--root", "--no-color", "--no-ext-diff", "--no-textconv",
-                 "--src-prefix=a/", "--dst-prefix=b/")
+                 "--src-prefix=a/", "--dst-prefix=b/", SUBMODULES)
 _SHA_LINE = re.compile(rb"^[0-9a-f]{40}(?:[0-9a-f]{24})?\n?$")
 _CHUNK = 1 << 20
 DIFF_BATCH = 500

@@ -13,9 +13,9 @@ from typing import Iterable
 
 from db.store import Store
 from narrator import changes, facts, gitlog
-from narrator.commits import CommitInfo, recent_commits
+from narrator.commits import CommitInfo, read_commits, recent_commits, tags_by_commit
 from narrator.files import scan_source_files
-from narrator.repo import is_shallow, open_repository
+from narrator.repo import is_shallow, open_repository, reading
 from narrator.settings import Settings
 from narrator.units import Unit, cut_units
 
@@ -68,8 +68,9 @@ def scan(settings: Settings, store: Store, repo_id: int, commit_limit: int | Non
          unit_chars: int = UNIT_CHARS):
     """Read the repository, record its commits and units (facts), and return what was read.
 
-    Every commit's facts are recorded (``record_history``); the latest ``commit_limit`` commits are
-    read again with their patches, for the model, and returned with their rows.
+    Every commit's facts are recorded (``record_history``), commits the branch no longer reaches are
+    marked so, tags added since are recorded (``record_tags``); the latest ``commit_limit`` commits
+    are read again with their patches, for the model, and returned with their rows.
     """
     repo_row = store.get_repository(repo_id)
     repo = open_repository(repo_row.source, settings.clone_dir, timeout=120)
@@ -77,6 +78,7 @@ def scan(settings: Settings, store: Store, repo_id: int, commit_limit: int | Non
     files = list(scanned.files)
     head = repo.head.commit.hexsha
     record_history(store, repo_id, repo, head, repo_row.head_sha)
+    record_tags(store, repo_id, repo)
     commits = recent_commits(repo, limit=commit_limit)
     rows = {c.sha: commit_row(c) for c in commits}
     store.upsert_commits(repo_id, list(rows.values()))
@@ -95,26 +97,63 @@ def scan(settings: Settings, store: Store, repo_id: int, commit_limit: int | Non
 def record_history(store: Store, repo_id: int, repo, head: str, old_head: str | None) -> int:
     """Store the facts of every commit of ``head``'s history not stored yet; returns how many.
 
-    Only the commits after ``old_head`` (the head the last scan recorded) are read when it is in
-    ``head``'s history and its whole history is stored. Otherwise (a first scan, a rewritten branch,
-    a scan interrupted half way) the whole history is read and the commits already stored skipped.
-    Stored ones are never rewritten: a commit read with its patch keeps that row.
+    Also keeps ``reachable`` and ``seq`` (git's topological order) of the stored commits true to
+    ``head``'s history. When ``old_head`` (the head the last scan recorded) is in that history and
+    its whole history is stored, only the commits after it are listed and read: nothing older
+    changes. Otherwise (a first scan, a reset, amend, rebase or force-push, a scan interrupted half
+    way) one ``git rev-list`` lists the whole history: commits it lacks become unreachable (their
+    rows and narratives stay, for reuse), those it has are reachable again and numbered afresh,
+    and the whole history is read with the commits already stored skipped.
+    Stored facts are never rewritten here: a commit read with its patch keeps that row.
     """
-    known = store.commit_shas(repo_id)
-    after = None
-    if old_head and old_head in known and gitlog.is_ancestor(repo, old_head, head) \
-            and gitlog.count_commits(repo, old_head) <= len(known):
-        after = old_head
-    if after == head:
+    stored = store.commit_order(repo_id)
+    old = stored.get(old_head) if old_head else None
+    # seq 0: a row from before commits were numbered, whose reachability was never checked.
+    fast_forward = (old is not None and old[1] and old[0] > 0 and gitlog.is_ancestor(repo, old_head, head)
+                    and gitlog.count_commits(repo, old_head) <= sum(reachable for _, reachable in stored.values()))
+    if fast_forward and old_head == head:
         return 0
+    after = old_head if fast_forward else None
+    newest_first = topo_order(repo, head, after)
+    base = old[0] if fast_forward else 0
+    seq = {sha: base + len(newest_first) - n for n, sha in enumerate(newest_first)}
+    store.set_history_order(repo_id, {sha: seq[sha] for sha in seq if sha in stored}, complete=not fast_forward)
     rows: list[dict] = []
     recorded = 0
-    for commit in gitlog.read_history(repo, head, after, known):
-        rows.append(commit_row(commit, full_patch=False))
+    for commit in gitlog.read_history(repo, head, after, stored):
+        rows.append({**commit_row(commit, full_patch=False), "seq": seq.get(commit.sha, 0)})
         if len(rows) >= HISTORY_CHUNK:
             recorded += store.upsert_commits(repo_id, rows)
             rows = []
     return recorded + store.upsert_commits(repo_id, rows)
+
+
+def topo_order(repo, head: str, after: str | None = None) -> list[str]:
+    """The shas of ``head``'s history (only those after ``after`` with one), newest first in git's
+    topological order: a commit always before its parents, whatever their dates say."""
+    with reading(repo):
+        listed = repo.git.rev_list("--topo-order", head, *([f"^{after}"] if after else []))
+    return listed.split()
+
+
+def record_tags(store: Store, repo_id: int, repo) -> int:
+    """Bring the stored facts of every commit whose tags changed up to date; returns how many.
+
+    A tag added later to an old commit (or moved, or deleted) changes its facts: a version tag makes
+    it a release. Every tag is compared with what is stored, whatever the commit's age; only the
+    commits that differ are read again.
+    """
+    with reading(repo):
+        tags = tags_by_commit(repo)
+    stored = store.stored_tags(repo_id, tags)
+    changed = sorted(sha for sha, names in stored.items() if tuple(names) != tags.get(sha, ()))
+    if not changed:
+        return 0
+    # Only what the tags decide: the row's date, author and input hash stay as they were read.
+    rows = [{"sha": row["sha"], "category": row["category"], "headline": row["headline"], "details": row["details"]}
+            for row in map(commit_row, read_commits(repo, changed))]
+    store.upsert_commits(repo_id, rows)
+    return len(rows)
 
 
 def commit_row(commit: CommitInfo, full_patch: bool = True) -> dict:

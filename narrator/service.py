@@ -484,9 +484,11 @@ class NarratorService:
     def check_outcomes(self, repo_id: int) -> dict:
         """Per model-written kind: how many current answers were kept, edited, or dropped and why."""
         outcomes: dict[str, dict] = {}
+        shas = {c.sha for c in self._commits(repo_id)}  # not the commits a rewrite left behind
         for kind in ("headline", "commit", "unit", "file", "module", "overview"):
             rows = [r for r in self._latest(repo_id, kind).values()
-                    if r.model == self.model and r.adapter == self.adapter and r.prompt_version == prompts.PROMPT_VERSION]
+                    if (kind not in ("headline", "commit") or r.target in shas)
+                    and r.model == self.model and r.adapter == self.adapter and r.prompt_version == prompts.PROMPT_VERSION]
             asked = [r for r in rows if (r.source == "model" and not (r.flags or {}).get("copied_from_unit"))
                      or (r.flags or {}).get("dropped")]
             dropped = Counter((r.flags or {}).get("dropped") for r in asked if (r.flags or {}).get("dropped"))

@@ -6,12 +6,14 @@ from here, so it is exact and repeatable.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from collections import Counter
 from pathlib import PurePosixPath
 
 from narrator.messages import first_sentences
+from narrator.text import link_text
 
 # The path rules below are pure and a long history names the same paths thousands of times.
 _per_path = functools.lru_cache(maxsize=1 << 16)
@@ -319,9 +321,7 @@ _VERSION_LINE = re.compile(
     r"^\s*(?:#+\s*)?\[?(?:v(?:ersion)?\s*)?\d+(?:\.\d+)+[^\s\]]*\]?(?:\s*[-–—:(].*)?$|^\s*\(?\d{4}-\d{2}-\d{2}\)?\s*$"
     r"|^\s*\[?unreleased\]?\s*(?:[-–—:(].*)?$", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
-_MARKUP = [
-    (re.compile(r"!?\[([^\]]+)\]\([^)]*\)"), r"\1"),                 # [text](url)
-    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),                  # [text][ref]
+_MARKUP = [  # after links (``link_text``)
     (re.compile(r"`([^`<]+?)\s*<[^>]+>`_{1,2}"), r"\1"),             # RST `text <url>`_
     (re.compile(r":[\w:.-]+:`([^`]+)`"), r"\1"),                     # RST :role:`x`
     (re.compile(r"``([^`]+)``"), r"\1"),
@@ -333,16 +333,52 @@ _MARKUP = [
 
 
 def _plain(text: str) -> str:
+    text = link_text(text)
     for pattern, replacement in _MARKUP:
         text = pattern.sub(replacement, text)
     return " ".join(text.split())
 
 
+_EDITED = 0.6
+"""Similarity (``difflib`` ratio of the plain texts) from which an added line is an edit of a removed one."""
+_MOST_PAIRS = 4000
+"""Most removed x added line pairs compared in one hunk; beyond it only identical texts pair up."""
+
+
+def _added_lines(lines: list[str]) -> list[str]:
+    """The ``+`` lines of a file's hunks that add something: a ``+`` line that rewrites a ``-`` line of
+    the same hunk (a typo fixed in an old entry, a link updated) is an edit and is left out."""
+    hunks: list[list[str]] = []
+    for line in lines:
+        if line.startswith("@@") or not hunks:
+            hunks.append([])
+        hunks[-1].append(line)
+    added: list[str] = []
+    for hunk in hunks:
+        removed = [_plain(line[1:]) for line in hunk if line.startswith("-")]
+        plus = [line for line in hunk if line.startswith("+")]
+        compare = len(removed) * len(plus) <= _MOST_PAIRS
+        for line in plus:
+            text = _plain(line[1:])
+            match = next((i for i, old in enumerate(removed) if old == text or compare and text and _similar(old, text)),
+                         None)
+            if match is None:
+                added.append(line)
+            else:
+                del removed[match]  # one removed line pairs with one added line
+    return added
+
+
+def _similar(old: str, new: str) -> bool:
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    return matcher.real_quick_ratio() >= _EDITED and matcher.quick_ratio() >= _EDITED and matcher.ratio() >= _EDITED
+
+
 def _note_entries(lines: list[str]) -> list[tuple[str, bool]]:
-    """Plain ``(entry, bulleted)`` pairs from the added lines of one release-notes file."""
+    """Plain ``(entry, bulleted)`` pairs from the lines one release-notes file's diff adds (not edits)."""
     added = []
     in_code = False
-    for line in (line[1:] for line in lines if line.startswith("+")):
+    for line in (line[1:] for line in _added_lines(lines)):
         # Code blocks and shell sessions show commands, not what changed.
         if re.match(r"^(?:```|~~~(?!~))", line.strip()):  # a long ~~~~ line is an RST underline
             in_code = not in_code

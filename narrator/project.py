@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from narrator.facts import TOP_LEVEL, is_test_path
+from narrator.text import link_text
 
 
 @dataclass(frozen=True)
@@ -413,8 +414,7 @@ def _strip_symbols(text: str) -> str:
 def _plain(text: str, markup: str) -> str:
     """Inline markup taken out: [text](url) -> text, **x** -> x, `x` -> x, `text <url>`_ -> text."""
     text = _IMAGE.sub(" ", text) if markup != "rst" else re.sub(r"\|[^|\s][^|]*\|_{0,2}", " ", text)
-    text = re.sub(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\[[^\]]*\]", lambda m: m.group(1) or m.group(2), text)
-    text = re.sub(r"\[\s*\]\([^)]*\)", " ", text)
+    text = link_text(text)
     if markup == "md":
         text = re.sub(r"(?<![\w\]])\[([A-Za-z][\w .-]*)\](?![(\[:])", r"\1", text)  # shortcut reference links: [markdown-it]
     text = re.sub(r"(?:link:\S+?|https?://\S+?)\[([^\]]+)\]", r"\1", text)

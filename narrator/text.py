@@ -11,6 +11,9 @@ reaches a terminal, a Markdown page or an HTML report it goes through one of the
   ``[x](javascript:...)``, ``*``, ``_`` and backticks render as the characters they are. The
   dashboard and ``narrator show`` share it.
 - :func:`html_text` is :func:`plain` then ``html.escape``, for HTML reports.
+
+:func:`link_text` reads Markdown the other way, for text taken from a changelog, a README or a
+docstring: each link becomes its text, however its URL is written.
 """
 
 from __future__ import annotations
@@ -79,3 +82,107 @@ def markdown_text(text: str | None, keep_newlines: bool = False) -> str:
 def html_text(text: str | None, keep_newlines: bool = False) -> str:
     """``text`` for HTML: :func:`plain`, then every ``<``, ``>``, ``&`` and quote escaped."""
     return html.escape(plain(text, keep_newlines), quote=True)
+
+
+def link_text(text: str) -> str:
+    """``text`` with every Markdown link or image replaced by its text: ``[the docs](url)``,
+    ``![alt](url "title")``, ``[text][ref]`` and ``[text][]`` -> ``the docs``, ``alt``, ``text``.
+
+    Parsed as CommonMark does, not with a regular expression: a URL may hold balanced parentheses
+    (``https://en.wikipedia.org/wiki/Go_(game)``), be written ``<with spaces>`` and be followed by a
+    title, and link text may hold brackets and images (``[![badge](svg)](url)`` -> ``badge``). A
+    bracket that opens no link, or one escaped with a backslash, is left as it is. Brackets and
+    parentheses are matched in one pass first, so the work stays linear in the length of ``text``.
+    """
+    pairs = _pairs(text)
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] == "\\":
+            out.append(text[i:i + 2])
+            i += 2
+            continue
+        start = i + 1 if text.startswith("![", i) else i
+        close = pairs.get(start)
+        if text[start:start + 1] == "[" and close is not None:
+            end = _link_tail(text, close + 1, pairs)
+            if end is not None:
+                out.append(link_text(text[start + 1:close]))
+                i = end
+                continue
+        out.append(text[i])
+        i += 1
+    return "".join(out)
+
+
+_MAX_TITLE = 1024
+"""Longest ``<destination>`` or title looked for, so a stray ``<`` or quote costs bounded work."""
+_BARE_DESTINATION = re.compile(r"(?:[^\s()\\]|\\.)*")
+
+
+def _pairs(text: str) -> dict[int, int]:
+    """Where each bracket and parenthesis closes: ``{index of "[": index of its "]"}`` (nested pairs,
+    backslash escapes respected), and the same for ``(`` within a run of non-blank characters (a
+    bare link destination holds no spaces). An unclosed ``(`` maps to the blank that ends its run,
+    where a title may follow."""
+    pairs: dict[int, int] = {}
+    brackets: list[int] = []
+    parentheses: list[int] = []
+    i = 0
+    while i < len(text):
+        character = text[i]
+        if character == "\\":
+            i += 1
+        elif character == "[":
+            brackets.append(i)
+        elif character == "]" and brackets:
+            pairs[brackets.pop()] = i
+        elif character == "(":
+            parentheses.append(i)
+        elif character == ")" and parentheses:
+            pairs[parentheses.pop()] = i
+        elif character.isspace():
+            for opening in parentheses:
+                pairs[opening] = i
+            parentheses.clear()
+        i += 1
+    return pairs
+
+
+def _link_tail(text: str, i: int, pairs: dict[int, int]) -> int | None:
+    """The end of what follows a link's ``[text]`` at ``i``: ``(destination "title")`` or ``[ref]``;
+    None when neither follows (a plain bracket)."""
+    if text[i:i + 1] == "[":
+        close = pairs.get(i)
+        return None if close is None or "\n" in text[i:close] else close + 1
+    if text[i:i + 1] != "(":
+        return None
+    close = pairs.get(i)
+    if close is not None and text[close] == ")":
+        return close + 1  # (destination), its own parentheses balanced
+    start = _skip_blanks(text, i + 1)
+    if text[start:start + 1] == "<":  # (<destination with spaces or parentheses> ...
+        close = text.find(">", start, start + _MAX_TITLE)
+        if close < 0 or "\n" in text[start:close]:
+            return None
+        i = close + 1
+    elif start > i + 1:  # ( destination ... : a short one, after blanks
+        i = _BARE_DESTINATION.match(text, start, start + _MAX_TITLE).end()
+    elif close is not None:  # (destination ... : it ends at a blank
+        i = close
+    else:
+        return None
+    i = _skip_blanks(text, i)
+    if text[i:i + 1] in ("'", '"', "("):  # a title
+        close = text.find(")" if text[i] == "(" else text[i], i + 1, i + _MAX_TITLE)
+        if close < 0:
+            return None
+        i = _skip_blanks(text, close + 1)
+    return i + 1 if text[i:i + 1] == ")" else None
+
+
+def _skip_blanks(text: str, i: int) -> int:
+    """The first index from ``i`` that is not a space or tab (a link may not span blank lines)."""
+    while i < len(text) and text[i] in " \t":
+        i += 1
+    return i

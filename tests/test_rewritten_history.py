@@ -4,28 +4,23 @@ order, a tag added later to an old commit is recorded, and a ``.gitmodules`` git
 
 from __future__ import annotations
 
-import os
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
 import git
-import pytest
+from sqlalchemy import text
 
 from narrator import repo as repo_mod
 from narrator.backends import FakeBackend
 from narrator.report import markdown
 from tests.conftest import START, commit_files
-from tests.test_history_facts import _narrate
-from tests.test_repo import commit_all, quiet_git_config, upstream, write  # noqa: F401  (fixtures)
-
-AUTHOR = {"GIT_AUTHOR_NAME": "Ada Lovelace", "GIT_AUTHOR_EMAIL": "ada@example.com",
-          "GIT_COMMITTER_NAME": "Ada Lovelace", "GIT_COMMITTER_EMAIL": "ada@example.com"}
+from tests.test_history_facts import _git as git_in, _narrate
+from tests.test_repo import AUTHOR, commit_all, quiet_git_config, upstream, write  # noqa: F401  (fixtures)
 
 
-def _git(root, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True,
-                          env={**os.environ, **AUTHOR}).stdout
+def _git(root, *args: str) -> None:
+    """git with an author and committer (rebase, amend and annotated tags need one)."""
+    git_in(Path(root), *args, env=AUTHOR)
 
 
 def _history(repo: git.Repo) -> list[str]:
@@ -205,3 +200,18 @@ def test_a_gitmodules_with_an_update_command_is_narrated_and_the_command_never_r
     [added, _] = service.changes(repo_id)
     assert added.subject == "Add the lib submodule" and sorted(f["path"] for f in added.files) == [".gitmodules", "lib"]
     assert not marker.exists()
+
+
+def test_a_history_stored_before_commits_were_numbered_is_checked_on_the_next_run(settings, sample_repo):
+    # A database from before migration 0006: every row reachable with seq 0, including one that a
+    # reset left behind back then; the head did not move since.
+    service, repo_id, _ = _narrate(settings, sample_repo.working_tree_dir)
+    service.store.upsert_commits(repo_id, [{"sha": "f" * 40, "subject": "Left behind", "date": START}])
+    with service.store.engine.begin() as connection:
+        connection.execute(text("UPDATE commits SET seq = 0, reachable = 1"))
+    assert service.change_count(repo_id) == 6
+    backend = FakeBackend()
+    _narrate(settings, sample_repo.working_tree_dir, backend)
+    assert backend.calls == 0
+    assert_told_as_it_is(service, repo_id, sample_repo)
+    assert [c.seq for c in service.store.list_commits(repo_id)] == [5, 4, 3, 2, 1]

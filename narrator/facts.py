@@ -357,11 +357,18 @@ def _added_lines(lines: list[str]) -> list[str]:
     for hunk in hunks:
         removed = [_plain(line[1:]) for line in hunk if line.startswith("-")]
         plus = [line for line in hunk if line.startswith("+")]
-        compare = len(removed) * len(plus) <= _MOST_PAIRS
+        if len(removed) * len(plus) > _MOST_PAIRS:  # too many to compare: identical texts pair up
+            left = Counter(removed)
+            for line in plus:
+                text = _plain(line[1:])
+                if left[text]:
+                    left[text] -= 1
+                else:
+                    added.append(line)
+            continue
         for line in plus:
             text = _plain(line[1:])
-            match = next((i for i, old in enumerate(removed) if old == text or compare and text and _similar(old, text)),
-                         None)
+            match = next((i for i, old in enumerate(removed) if old == text or text and _similar(old, text)), None)
             if match is None:
                 added.append(line)
             else:

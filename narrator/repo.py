@@ -303,7 +303,9 @@ def _fetch_default_branch(repo: git.Repo, timeout: float) -> None:
     """Fetch the remote's HEAD (its default branch) into our branch, with the tags on its history.
 
     No other branches. Tags are kept because a tag marks a release; git's tag auto-following brings
-    only the tags that point into the history fetched.
+    only the tags that point into the history fetched (a new tag on an old commit too, but not a tag
+    moved or deleted upstream). The ``+`` of the refspec follows a force-push: the branch becomes the
+    upstream's even when that is no fast-forward, and ``narrator.scan`` marks the commits left behind.
     """
     # GitPython's Repo.clone_from ignores kill_after_timeout (it runs git as a background process),
     # so the clone is an init + Remote.fetch, which honours the timeout and the same unsafe checks.

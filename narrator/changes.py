@@ -9,11 +9,12 @@ where these leave a gap (``needs_model``), and what it writes is checked against
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from narrator import facts, project, subjects
 from narrator.commits import CommitInfo
 from narrator.faithful import Checked, check
+from narrator.limits import MESSAGE_CHARS, NAME_CHARS, SUBJECT_CHARS, cut
 from narrator.messages import first_sentences, message_body
 
 _WORD = re.compile(r"[a-z][a-z0-9]+")
@@ -27,6 +28,19 @@ def _body_after_title(message: str, subject: str, is_merge: bool) -> str:
         lines = body.strip().split("\n", 1)
         body = lines[1] if len(lines) > 1 else ""
     return body
+
+
+def within_limits(commit: CommitInfo) -> CommitInfo:
+    """``commit`` with its subject, message and author cut to ``narrator.limits`` (a marker says so).
+
+    Before anything reads them: a megabyte subject costs every pattern that reads it, and the
+    headline, explanation and category made from a cut text are as good as from the whole.
+    """
+    texts = dict(subject=cut(commit.subject, SUBJECT_CHARS), message=cut(commit.message, MESSAGE_CHARS),
+                 author=cut(commit.author, NAME_CHARS), email=cut(commit.email, NAME_CHARS))
+    if all(texts[name] is getattr(commit, name) for name in texts):
+        return commit
+    return replace(commit, **texts)
 
 
 def commit_details(commit: CommitInfo) -> tuple[str, str, dict]:

@@ -10,6 +10,7 @@ ReportLab's paragraphs read a small XML markup, so every string goes through
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 
 from narrator.reports import Bullet, Bullets, Chart, Heading, Report, Sentence, tagged_html
 from narrator.reports import Paragraph as TextBlock
+from narrator.limits import PARAGRAPH_CHARS, cut
 from narrator.text import html_text, plain
 
 FAMILY = "NarratorSans"
@@ -63,6 +65,9 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
 
 
 def _sentences(sentences: tuple[Sentence, ...]) -> str:
+    # A paragraph costs ReportLab time growing with the square of its length (it is laid out again
+    # for every page it spills onto): each text is cut, so a report takes time linear in its size.
+    sentences = tuple(replace(s, text=cut(s.text, PARAGRAPH_CHARS)) for s in sentences)
     return tagged_html(sentences, lambda label: f' <font color="#6a737d" size="7.5">{label}</font>')
 
 
@@ -71,7 +76,7 @@ def _bullets(items: tuple[Bullet, ...], style: ParagraphStyle, depth: int = 0) -
     indented = ParagraphStyle(f"bullet{depth}", parent=style, leftIndent=14 + 14 * depth, bulletIndent=4 + 14 * depth,
                               spaceAfter=2)
     for item in items:
-        lead = f"<b>{html_text(item.lead)}</b> " if item.lead else ""
+        lead = f"<b>{html_text(cut(item.lead, PARAGRAPH_CHARS))}</b> " if item.lead else ""
         flowables.append(Paragraph(lead + _sentences(item.sentences), indented, bulletText="\u2022"))
         flowables += _bullets(item.sub, style, depth + 1)
     return flowables

@@ -160,8 +160,10 @@ def commit_row(commit: CommitInfo, full_patch: bool = True) -> dict:
     """The stored facts of a commit: from git and the developer's words, no model.
 
     ``full_patch`` False: the commit was read without its whole patch (``narrator.gitlog``), so it
-    gets no input hash; the hash is set once the commit is read for the model.
+    gets no input hash; the hash is set once the commit is read for the model. Texts longer than
+    ``narrator.limits`` allows are stored cut, with a marker.
     """
+    commit = changes.within_limits(commit)
     headline, category, details = changes.commit_details(commit)
     return dict(
         sha=commit.sha, subject=commit.subject, message=commit.message, author=commit.author,

@@ -28,6 +28,7 @@ from narrator import (
 from narrator.backends import describe
 from narrator.digest import CommitFacts, Digest, Period, build_digest, choose_period
 from narrator.errors import NarratorError
+from narrator.limits import MESSAGE_CHARS, NAME_CHARS, SUBJECT_CHARS, cut
 from narrator.provenance import Said
 from narrator.repo import is_shallow, open_repository, repository_name, validate_source
 from narrator.scan import file_hash, module_hash
@@ -370,7 +371,8 @@ class NarratorService:
         model_sentence = self._view(explanations.get(commit.sha), commit.input_hash)
         if details.get("informative", True) or model_headline is None or not model_headline.text:
             source = commit.headline_source if details else "developer"
-            headline = Said(commit.headline or commit.subject, source, provenance.label(source))
+            # Cut again when shown: rows recorded before narrator.limits may hold a megabyte.
+            headline = Said(cut(commit.headline or commit.subject, SUBJECT_CHARS), source, provenance.label(source))
         else:
             label = provenance.MODEL_HEADLINE if model_headline.source == "model" else model_headline.label
             headline = Said(model_headline.text, model_headline.source, label, model_headline.stale, model_headline.flags)
@@ -381,9 +383,10 @@ class NarratorService:
             explanation = model_sentence.said
         narrative = model_sentence if model_headline is None else model_headline
         return CommitView(
-            commit.sha, commit.sha[:8], commit.subject, commit.author, commit.date, commit.area,
+            commit.sha, commit.sha[:8], cut(commit.subject, SUBJECT_CHARS), cut(commit.author, NAME_CHARS),
+            commit.date, commit.area,
             commit.category, list(commit.files or []), commit.added, commit.removed, narrative,
-            headline=headline, explanation=explanation, message=commit.message,
+            headline=headline, explanation=explanation, message=cut(commit.message, MESSAGE_CHARS),
             scope=details.get("scope"), version=commit.version, advisories=tuple(commit.advisories),
             refs=tuple(details.get("refs", [])), tags=tuple(details.get("tags", [])),
             release_notes=tuple(commit.release_notes), glossary=tuple(glossary.terms_in(headline.text)),

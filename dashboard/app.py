@@ -55,7 +55,7 @@ def add_repository() -> None:
     added = {}
 
     def add() -> None:
-        added["repo"] = service.add_repository(source)
+        added["repo"] = service.add_repository(source, visitor=True)  # one answer for any path it cannot add
         service.start_narration(added["repo"].id)
 
     error = views.guarded(add, "Adding the repository")

@@ -10,6 +10,18 @@ anything that git could read as an option) is refused before git sees it, becaus
 from a user and git's transports can run commands. The repository itself is untrusted too: every
 ``git.Repo`` opened here runs git under ``git_safety_env``, so its own config, hooks and remotes
 cannot make git run a command.
+
+A password or token written into an https URL (``https://alice:secret@host/x.git``) is a secret the
+user lends to git, not part of the repository's name. ``open_repository`` takes it out at once: the
+source is recorded, shown and logged as ``https://host/x.git`` (``without_credentials``), the clone's
+remote is that clean URL (so its ``config`` holds no secret), and the user name and password are kept
+in a file of their own, ``<clone folder>/.credentials/<clone name>`` (mode 0600, in a 0700 folder).
+git gets them from a credential helper of ours, passed per command in the same command-line config
+as ``SAFE_GIT_CONFIG``: an empty ``credential.helper`` first drops every helper the user's or the
+system's config named, then ``credential.https://host.helper`` prints that file for a ``get``, for
+that scheme, host and port only (a redirect to another host gets nothing). So a later run given the
+clean URL (``narrate --all``, the dashboard) still fetches, and a URL given again with a new password
+replaces the old one. A secret never reaches the database, a page, a report, a log or an error.
 """
 
 from __future__ import annotations
@@ -19,9 +31,11 @@ import hashlib
 import logging
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import threading
+import time
 import unicodedata
 import urllib.parse
 from collections.abc import Iterator
@@ -35,6 +49,10 @@ from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 from narrator.errors import RepoError
 
 log = logging.getLogger(__name__)
+
+STALE_CLONE_AGE = 24 * 3600
+"""Seconds after which a clone's temporary folder is removed even if its process id is alive again
+(a recycled id): no clone takes that long, each network call is bounded by a timeout."""
 
 
 CLONE_PROTOCOLS = ("https", "ssh")
@@ -75,16 +93,45 @@ def validate_source(source: str) -> str:
         return _validate_url(text, scheme.group(1).lower(), shown)
 
     local = Path(text).expanduser()
-    if local.exists():
-        if not local.is_dir():
+    try:
+        found = local.exists()
+        resolved = local.resolve() if found else local  # /proc/self/cwd, symlinks, ../: the real folder
+        is_dir = found and local.is_dir()
+    except (OSError, RuntimeError) as err:  # a folder we may not enter; a symlink loop
+        raise RepoError(f"Could not read {shown}: {getattr(err, 'strerror', None) or err}") from None
+    if found:
+        if GIT_FOLDER in local.parts or GIT_FOLDER in resolved.parts:
+            raise RepoError(f"Refused source {shown}: {INSIDE_GIT_FOLDER}")
+        if not is_dir:
             raise RepoError(f"{text} is not a folder.")
-        return str(local.resolve())
+        return str(resolved)
     scp = _SCP_LIKE.fullmatch(text)
     if scp:
         if re.search(r"\s", text):
             raise RepoError(f"Refused source {shown}: a URL cannot contain spaces.")
         return text
+    if GIT_FOLDER in local.parts:  # the same answer whether such a folder exists or not
+        raise RepoError(f"Refused source {shown}: {INSIDE_GIT_FOLDER}")
     raise RepoError(f"No such folder: {text}")
+
+
+GIT_FOLDER = ".git"
+INSIDE_GIT_FOLDER = "it is a .git folder or inside one; give the project folder that holds it."
+"""Why a path to git's own folder is refused: read through it, the project would be added twice."""
+
+
+def looks_like_url(source: str) -> bool:
+    """True when ``source`` has the shape of a clone URL (``scheme://`` or scp-like ``host:path``).
+
+    By its shape alone: whether a local file of that name exists plays no part.
+    """
+    text = source.strip()
+    return bool(re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text) or _SCP_LIKE.fullmatch(text))
+
+
+def names_git_folder(source: str) -> bool:
+    """True when ``source``, as typed, names a ``.git`` folder or a path inside one."""
+    return not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", source.strip()) and GIT_FOLDER in Path(source.strip()).parts
 
 
 # user@host:path, git's scp-like ssh syntax. A colon before any slash is what makes git read it as ssh.
@@ -122,6 +169,83 @@ def _is_url(normalized: str) -> bool:
     return not normalized.startswith("/")
 
 
+# ---------------------------------------------------------------------------------------------
+# Credentials written into a URL
+
+def without_credentials(source: str) -> str:
+    """``source`` with any password or token taken out of its URL; other sources come back as given.
+
+    ``https://alice:secret@host/x.git`` becomes ``https://host/x.git`` (the user name goes too: a
+    lone user name is often a token). An ssh URL keeps its user, which ssh logs in as, and loses
+    only a password, which git never gives ssh anyway. (Migration 0007 applies the same rule.)
+    """
+    return _SSH_PASSWORD.sub(r"\1@", _HTTP_USERINFO.sub(r"\1", source, count=1), count=1)
+
+
+# Everything between the scheme and the last '@' before the path: git reads the same (so does urlsplit).
+_HTTP_USERINFO = re.compile(r"^(https?://)[^/\s?#]*@", re.IGNORECASE)
+_SSH_PASSWORD = re.compile(r"^(ssh://[^/\s:@?#]*):[^/\s?#]*@", re.IGNORECASE)
+
+
+def _url_credentials(url: str) -> tuple[str, str | None] | None:
+    """The user name and password (percent-decoded) written into an https URL, or None."""
+    if not re.match(r"^https://", url, re.IGNORECASE):
+        return None
+    parts = urllib.parse.urlsplit(url)
+    userinfo, at, _ = parts.netloc.rpartition("@")
+    if not at:
+        return None
+    user, colon, password = userinfo.partition(":")
+    found = (urllib.parse.unquote(user), urllib.parse.unquote(password) if colon else None)
+    # git's credential protocol is one key=value per line: a line break would add keys of its own.
+    if any(unicodedata.category(ch) == "Cc" for value in found if value for ch in value):
+        raise RepoError(f"Refused source {printable(url)}: its user name or password contains control characters.")
+    return found
+
+
+def _credential_file(clean_url: str, clone_dir: Path) -> Path:
+    return clone_dir / ".credentials" / _clone_folder_name(clean_url)
+
+
+def remember_credentials(source: str, clone_dir: Path) -> str:
+    """Keep the password written into ``source`` (if any) for later fetches; return the clean source.
+
+    The file is written under a temporary name and renamed, 0600 from its creation.
+    """
+    credentials = _url_credentials(source)
+    clean = without_credentials(source)
+    if credentials is None:
+        return clean
+    user, password = credentials
+    lines = [f"username={user}"] + ([f"password={password}"] if password is not None else [])
+    target = _credential_file(clean, Path(clone_dir))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(target.parent, 0o700)
+    partial = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    with contextlib.suppress(FileNotFoundError):
+        partial.unlink()
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+    os.replace(partial, target)
+    return clean
+
+
+def _credential_config(clean_url: str, clone_dir: Path) -> tuple[tuple[str, str], ...]:
+    """The command-line config that lets git read the stored credentials of ``clean_url``, if any.
+
+    An empty ``credential.helper`` empties the list of helpers collected so far (the user's, the
+    system's); ours is scoped to the URL's scheme, host and port by git's own URL matching.
+    """
+    stored = _credential_file(clean_url, clone_dir)
+    if not stored.is_file():
+        return ()
+    parts = urllib.parse.urlsplit(clean_url)
+    scope = f"{parts.scheme.lower()}://{parts.netloc}"
+    helper = f"!f() {{ test \"$1\" = get && cat {shlex.quote(str(stored))}; }}; f"
+    return (("credential.helper", ""), (f"credential.{scope}.helper", helper))
+
+
 def repository_name(source: str) -> str:
     """A short display name: 'requests' for .../psf/requests.git, or a folder's name."""
     text = source.strip()
@@ -148,8 +272,8 @@ def open_repository(source: str, clone_dir: Path, timeout: float = 600.0) -> git
     """
     normalized = validate_source(source)
     if _is_url(normalized):
-        repo = _clone_or_update(normalized, Path(clone_dir), timeout)
-        label = _redact(normalized)
+        label = remember_credentials(normalized, Path(clone_dir))
+        repo = _clone_or_update(label, Path(clone_dir), timeout)
     else:
         label = normalized
         try:
@@ -265,10 +389,15 @@ def shallow_boundary(repo: git.Repo) -> frozenset[str]:
 
 
 def _clone_or_update(url: str, clone_dir: Path, timeout: float) -> git.Repo:
+    """Clone (or update) ``url``, a URL without credentials (``remember_credentials`` kept them)."""
+    _remove_stale_staging(clone_dir)
     target = clone_dir / _clone_folder_name(url)
+    if not target.exists():
+        _adopt_clone_with_secret_url(url, clone_dir, target)
+    credentials = _credential_config(url, clone_dir)
     if target.exists():
         try:
-            repo = _harden(git.Repo(target), network=True)
+            repo = _harden(git.Repo(target), network=True, extra=credentials)
         except (InvalidGitRepositoryError, NoSuchPathError):
             shutil.rmtree(target, ignore_errors=True)  # a leftover that is not a clone: start again
         else:
@@ -284,7 +413,7 @@ def _clone_or_update(url: str, clone_dir: Path, timeout: float) -> git.Repo:
     staging = clone_dir / f".{target.name}.tmp-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        repo = _harden(git.Repo.init(staging, bare=True), network=True)
+        repo = _harden(git.Repo.init(staging, bare=True), network=True, extra=credentials)
         repo.git.symbolic_ref("HEAD", _CLONE_BRANCH)
         repo.create_remote("origin", url, allow_unsafe_protocols=False)
         _fetch_default_branch(repo, timeout)
@@ -296,7 +425,75 @@ def _clone_or_update(url: str, clone_dir: Path, timeout: float) -> git.Repo:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return _harden(git.Repo(target), network=True)
+    return _harden(git.Repo(target), network=True, extra=credentials)
+
+
+_STAGING = re.compile(r"\..+\.tmp-(\d+)")
+"""The name of a clone's temporary folder: ``.<clone name>.tmp-<pid of the process cloning>``."""
+
+
+def _remove_stale_staging(clone_dir: Path) -> None:
+    """Remove the temporary folders of clones whose process is gone (``kill -9``, a power cut).
+
+    A folder is kept while its process is alive, unless it is older than ``STALE_CLONE_AGE`` (the
+    process id was recycled); our own process's folders belong to a clone running now.
+    """
+    try:
+        entries = list(clone_dir.iterdir())
+    except OSError:  # no clone made yet
+        return
+    for entry in entries:
+        found = _STAGING.fullmatch(entry.name)
+        if found is None or entry.is_symlink() or not entry.is_dir():
+            continue
+        pid = int(found.group(1))
+        try:
+            age = time.time() - entry.stat().st_mtime
+        except OSError:
+            continue
+        if pid != os.getpid() and (not _process_alive(pid) or age > STALE_CLONE_AGE):
+            log.info("Removing %s, left by an interrupted clone", entry.name)
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, and belongs to another user
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _adopt_clone_with_secret_url(url: str, clone_dir: Path, target: Path) -> None:
+    """Move a clone made before credentials were kept apart into ``target``, its secret taken out.
+
+    Such a clone is named after the URL with its password, and its ``config`` holds that URL. Its
+    remote becomes ``url``, the password goes to the credentials file, and nothing is fetched again.
+    """
+    prefix = target.name.rsplit("-", 1)[0] + "-"
+    for entry in sorted(clone_dir.iterdir()) if clone_dir.is_dir() else ():
+        if not entry.name.startswith(prefix) or entry == target or not (entry / "config").is_file():
+            continue
+        try:
+            old = git.Repo(entry)
+            remote = old.remote("origin").url  # read from the config file by GitPython, no git run
+        except (InvalidGitRepositoryError, NoSuchPathError, ValueError, OSError):
+            continue
+        if remote == url or without_credentials(remote) != url:
+            continue
+        remember_credentials(remote, clone_dir)
+        with old.config_writer() as config:
+            config.set_value('remote "origin"', "url", url)
+        old.close()
+        with contextlib.suppress(OSError):
+            entry.rename(target)
+        return
 
 
 def _fetch_default_branch(repo: git.Repo, timeout: float) -> None:
@@ -373,14 +570,15 @@ SAFE_GIT_CONFIG: tuple[tuple[str, str], ...] = (
 )
 
 
-def git_safety_env(network: bool) -> dict[str, str]:
+def git_safety_env(network: bool, extra: tuple[tuple[str, str], ...] = ()) -> dict[str, str]:
     """Environment for every git command run on a repository the narrator reads.
 
     ``SAFE_GIT_CONFIG`` overrides the repository's config; the network settings of
     ``_git_network_env`` apply to every command, so a lazy fetch of a partial clone gets them too.
     With ``network`` False (a local folder, read in place) git may use no transport at all: its
     config could otherwise point a fetch at ``ext::``, an ssh or proxy command or a credential
-    helper of its choosing. Entries already in the caller's GIT_CONFIG_COUNT are kept, before ours.
+    helper of its choosing. Entries already in the caller's GIT_CONFIG_COUNT are kept, before ours;
+    ``extra`` entries come last.
     """
     env = _git_network_env()
     if not network:
@@ -391,16 +589,20 @@ def git_safety_env(network: bool) -> dict[str, str]:
         start = int(os.environ.get("GIT_CONFIG_COUNT", "0"))
     except ValueError:
         start = 0
-    for offset, (key, value) in enumerate(SAFE_GIT_CONFIG):
+    ours = (*SAFE_GIT_CONFIG, *extra)
+    for offset, (key, value) in enumerate(ours):
         env[f"GIT_CONFIG_KEY_{start + offset}"] = key
         env[f"GIT_CONFIG_VALUE_{start + offset}"] = value
-    env["GIT_CONFIG_COUNT"] = str(start + len(SAFE_GIT_CONFIG))
+    env["GIT_CONFIG_COUNT"] = str(start + len(ours))
     return env
 
 
-def _harden(repo: git.Repo, network: bool) -> git.Repo:
-    """Make every later git command on ``repo`` (GitPython's object reads included) run safely."""
-    repo.git.update_environment(**git_safety_env(network))
+def _harden(repo: git.Repo, network: bool, extra: tuple[tuple[str, str], ...] = ()) -> git.Repo:
+    """Make every later git command on ``repo`` (GitPython's object reads included) run safely.
+
+    ``extra`` is config of ours to pass after ``SAFE_GIT_CONFIG`` (the credential helper of a clone).
+    """
+    repo.git.update_environment(**git_safety_env(network, extra))
     return repo
 
 

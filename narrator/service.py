@@ -27,12 +27,24 @@ from narrator import (
 )
 from narrator.backends import describe
 from narrator.digest import CommitFacts, Digest, Period, build_digest, choose_period
-from narrator.errors import NarratorError
+from narrator.errors import NarratorError, RepoError
 from narrator.limits import MESSAGE_CHARS, NAME_CHARS, SUBJECT_CHARS, cut
 from narrator.provenance import Said
-from narrator.repo import is_shallow, open_repository, repository_name, validate_source
+from narrator.repo import (
+    is_shallow,
+    looks_like_url,
+    names_git_folder,
+    open_repository,
+    remember_credentials,
+    repository_name,
+    validate_source,
+    without_credentials,
+)
 from narrator.scan import file_hash, module_hash
 from narrator.settings import Settings
+
+NO_REPOSITORY_AT_PATH = "No git repository at that path."
+"""The dashboard's one answer for a local path it cannot add (missing, a file, not a repository...)."""
 
 SHALLOW_NOTE = "Partial history: this is a shallow clone; older commits are not in it."
 """What ``show`` and the Changes page say about a ``RepoView.shallow`` repository."""
@@ -269,11 +281,11 @@ class NarratorService:
 
     @staticmethod
     def canonical_source(source: str) -> str:
-        """The form a source is stored under: URLs as given, local folders as absolute paths."""
+        """The form a source is stored under: URLs without credentials, local folders as real paths."""
         source = validate_source(source.strip())
         if "://" not in source and "@" not in source.split("/")[0]:
             source = str(Path(source).expanduser().resolve())
-        return source
+        return without_credentials(source)
 
     def find(self, source: str) -> RepoView:
         """A repository already in the cache, by the path or URL it was added with.
@@ -290,7 +302,7 @@ class NarratorService:
             return _repo_view(row)
         row = self.store.find_repository(canonical)
         if row is None:
-            raise NarratorError(f"{source} has not been narrated yet: run 'python -m narrator narrate {source}' first.")
+            raise NarratorError(f"{canonical} has not been narrated yet: run 'python -m narrator narrate {canonical}' first.")
         return _repo_view(row)
 
     def _gone_folder(self, source: str):
@@ -301,14 +313,27 @@ class NarratorService:
         except (OSError, ValueError):  # not a path at all (a NUL byte, say): nothing was added from it
             return None
 
-    def add_repository(self, source: str) -> RepoView:
-        """Validate, open (or clone) and record a repository; an existing one is returned as is."""
-        source = self.canonical_source(source)
-        existing = self.store.find_repository(source)
-        if existing is not None:
-            return _repo_view(existing)
-        repo = open_repository(source, self.settings.clone_dir)
-        repo_id = self.store.upsert_repository(source, repository_name(source),
+    def add_repository(self, source: str, visitor: bool = False) -> RepoView:
+        """Validate, open (or clone) and record a repository; an existing one is returned as is.
+
+        A password in a URL is kept for git alone (``narrator.repo.remember_credentials``), also when
+        the repository was added before: the URL is recorded without it. ``visitor`` True (the
+        dashboard): a local path that cannot be added gets one answer, ``NO_REPOSITORY_AT_PATH``,
+        whatever the reason, so that a visitor cannot learn which paths exist on this computer.
+        """
+        try:
+            canonical = self.canonical_source(source)
+            if looks_like_url(canonical):
+                remember_credentials(source.strip(), self.settings.clone_dir)
+            existing = self.store.find_repository(canonical)
+            if existing is not None:
+                return _repo_view(existing)
+            repo = open_repository(canonical, self.settings.clone_dir)
+        except RepoError:
+            if not visitor or names_git_folder(source) or looks_like_url(source):
+                raise
+            raise RepoError(NO_REPOSITORY_AT_PATH) from None
+        repo_id = self.store.upsert_repository(canonical, repository_name(canonical),
                                                str(repo.working_tree_dir or repo.git_dir), repo.head.commit.hexsha,
                                                shallow=is_shallow(repo))
         return self.repository(repo_id)

@@ -6,6 +6,7 @@
 #   bash scripts/setup.sh             # Python environment only
 #   bash scripts/setup.sh --browser   # also install /usr/bin/chromium with apt-get when missing
 #   bash scripts/setup.sh --postgres  # also install Debian's PostgreSQL server when missing (tests)
+#   bash scripts/setup.sh --openssl   # also install openssl when missing (the https git server of the tests)
 #
 # Only PyPI and Debian's archive are reached. Playwright's own browser download is never used
 # (it cannot be reached); the tests drive Debian's chromium instead.
@@ -15,11 +16,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 want_browser=0
 want_postgres=0
+want_openssl=0
 for arg in "$@"; do
     case "$arg" in
         --browser) want_browser=1 ;;
         --postgres) want_postgres=1 ;;
-        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+        --openssl) want_openssl=1 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
         *) echo "setup: unknown option $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -87,5 +90,15 @@ if [[ "$want_postgres" == 1 ]]; then
         say "installing PostgreSQL with apt-get"
         apt_install postgresql
         say "PostgreSQL installed"
+    fi
+fi
+
+if [[ "$want_openssl" == 1 ]]; then
+    if command -v openssl >/dev/null 2>&1; then
+        say "openssl is present"
+    else
+        say "installing openssl with apt-get"
+        apt_install openssl
+        say "openssl installed"
     fi
 fi

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
@@ -33,7 +34,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, text, true, update
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, or_, select, text, true, update
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -71,6 +72,8 @@ _PG_MIGRATION_LOCK = 7_306_120_517
 _IMMEDIATE = "narrator_begin_immediate"
 # Bound parameters per IN (...) list; SQLite's limit is far higher, this keeps statements small.
 _CHUNK = 500
+# A sha prefix: only these characters, so none is a LIKE wildcard.
+_HEX = re.compile(r"[0-9a-f]{1,40}")
 
 COMMIT_FIELDS = frozenset(c.name for c in Commit.__table__.columns) - {"id", "repo_id"}
 UNIT_FIELDS = frozenset(c.name for c in Unit.__table__.columns) - {"id", "repo_id"}
@@ -536,16 +539,20 @@ class Store(TrainingRecords):
         folder: str | None = None,
         category: str | None = None,
         limit: int | None = None,
+        offset: int = 0,
     ) -> list[CommitRow]:
         """Commits newest first, with ``since <= date < until`` (half-open, so weekly periods tile).
 
         Commits of one moment come in git's order (``seq``), so the newest listed is the branch's head.
 
         ``author`` matches the author name exactly, ``folder`` the commit's area, ``category`` its
-        category. Naive datetimes are taken as UTC.
+        category. Naive datetimes are taken as UTC. ``limit`` and ``offset`` page through them in the
+        database, so a page of a long history reads one page of rows.
         """
         query = _commit_filter(select(Commit), repo_id, since, until, author, folder, category)
         query = query.order_by(Commit.date.desc(), Commit.seq.desc(), Commit.id.desc()).limit(limit)
+        if offset:
+            query = query.offset(offset)
         with self.session() as s:
             return [to_row(CommitRow, c) for c in s.scalars(query)]
 
@@ -555,6 +562,28 @@ class Store(TrainingRecords):
         query = _commit_filter(select(func.count(Commit.id)), repo_id, since, until, author, folder, category)
         with self.session() as s:
             return s.scalar(query) or 0
+
+    def commits_by_prefix(self, repo_id: int, prefixes: Sequence[str], limit: int | None = None) -> list[CommitRow]:
+        """The commits whose sha starts with one of ``prefixes`` (lowercase hex; others match nothing), newest first."""
+        wanted = [p for p in prefixes if _HEX.fullmatch(p)]
+        if not wanted:
+            return []
+        query = _commit_filter(select(Commit), repo_id, None, None, None, None, None)
+        query = query.where(or_(*(Commit.sha.startswith(p) for p in wanted)))
+        query = query.order_by(Commit.date.desc(), Commit.seq.desc(), Commit.id.desc()).limit(limit)
+        with self.session() as s:
+            return [to_row(CommitRow, c) for c in s.scalars(query)]
+
+    def commit_choices(self, repo_id: int) -> dict:
+        """What the commits can be filtered by, counted by the database: ``authors``, ``folders``
+        and ``categories`` (sorted, each once), ``first`` and ``last`` (dates; None without commits)."""
+        base = _commit_filter(select(), repo_id, None, None, None, None, None)
+        with self.session() as s:
+            values = {name: sorted(v for v in s.scalars(base.add_columns(column).distinct()) if v is not None)
+                      for name, column in (("authors", Commit.author), ("folders", Commit.area),
+                                           ("categories", Commit.category))}
+            first, last = s.execute(base.add_columns(func.min(Commit.date), func.max(Commit.date))).one()
+        return {**values, "first": first, "last": last}
 
     def history_version(self, repo_id: int) -> int | None:
         """A number that grows with every write to the repository's commits (None: no repository)."""

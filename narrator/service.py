@@ -7,6 +7,8 @@ Views are frozen dataclasses, so a page cannot change what it was given.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -47,6 +49,13 @@ NO_REPOSITORY_AT_PATH = "No git repository at that path."
 """The dashboard's one answer for a local path it cannot add (missing, a file, not a repository...)."""
 
 SHALLOW_NOTE = "Partial history: this is a shallow clone; older commits are not in it."
+
+PER_PAGE = 50
+"""Changes on one page of the Changes page, unless asked otherwise."""
+MAX_PER_PAGE = 100
+"""The most changes one request may list: a long history is read a page at a time."""
+MAX_LINKED = 200
+"""The most commits one link to the Changes page (``?commits=a,b,…``) may name; the rest are ignored."""
 """What ``show`` and the Changes page say about a ``RepoView.shallow`` repository."""
 
 
@@ -179,6 +188,18 @@ class CommitView:
     """It touched only CI and automation files."""
     needs_model: str | None = None
     """What the model could add: 'headline', 'commit' (a sentence) or None (people's words suffice)."""
+
+
+@dataclass(frozen=True)
+class ChangePage:
+    """One page of the Changes page: its changes, which page of how many, of how many changes."""
+
+    changes: list[CommitView]
+    page: int
+    """From 1; never past ``pages``."""
+    pages: int
+    """At least 1, even with no change."""
+    total: int
 
 
 @dataclass(frozen=True)
@@ -527,27 +548,50 @@ class NarratorService:
         return outcomes
 
     def change_filters(self, repo_id: int) -> dict:
-        commits = self._commits(repo_id)
+        """The Changes page's choices (authors, folders, kinds, first and last day), read by the
+        database: the page never loads the whole history."""
+        choices = self.store.commit_choices(repo_id)
         return {
-            "authors": sorted({c.author for c in commits}),
-            "folders": sorted({c.area for c in commits}),
-            "categories": [k for k in facts.CATEGORIES if any(c.category == k for c in commits)],
-            "first": min((c.date.date() for c in commits), default=None),
-            "last": max((c.date.date() for c in commits), default=None),
+            "authors": choices["authors"],
+            "folders": choices["folders"],
+            "categories": [k for k in facts.CATEGORIES if k in choices["categories"]],
+            "first": choices["first"].astimezone(timezone.utc).date() if choices["first"] else None,
+            "last": choices["last"].astimezone(timezone.utc).date() if choices["last"] else None,
         }
 
     def changes(self, repo_id: int, since: date | None = None, until: date | None = None,
                 author: str | None = None, folder: str | None = None, category: str | None = None,
-                limit: int | None = None) -> list[CommitView]:
-        """The changes matching the filters, newest first; only the newest ``limit`` with one."""
-        commits = self.store.list_commits(repo_id, **_change_filters(since, until, author, folder, category), limit=limit)
+                limit: int | None = None, offset: int = 0) -> list[CommitView]:
+        """The changes matching the filters, newest first; with ``limit``, that many after the first ``offset``."""
+        commits = self.store.list_commits(repo_id, **_change_filters(since, until, author, folder, category),
+                                          limit=limit, offset=offset)
         headlines, explanations = self._headlines(repo_id, commits)
         return [self._commit_view(c, headlines, explanations) for c in commits]
 
+    def change_page(self, repo_id: int, since: date | None = None, until: date | None = None,
+                    author: str | None = None, folder: str | None = None, category: str | None = None,
+                    page: int = 1, per_page: int = PER_PAGE) -> ChangePage:
+        """Page ``page`` (from 1) of the changes matching the filters, newest first.
+
+        One request reads at most ``MAX_PER_PAGE`` changes, whatever it asks: a range of every day
+        of a 200,000-commit history costs one count and one page in the database. A page past the
+        last is the last.
+        """
+        per_page = min(max(1, per_page), MAX_PER_PAGE)
+        total = self.change_count(repo_id, since, until, author, folder, category)
+        pages = max(1, math.ceil(total / per_page))
+        page = min(max(1, page), pages)
+        changes = self.changes(repo_id, since, until, author, folder, category, limit=per_page,
+                               offset=(page - 1) * per_page)
+        return ChangePage(changes, page, pages, total)
+
     def changes_of(self, repo_id: int, shas: Iterable[str]) -> list[CommitView]:
-        """The changes whose sha starts with one of ``shas`` (a chart or digest line links to them)."""
-        prefixes = tuple(s for s in shas if s)
-        commits = [c for c in self._commits(repo_id) if c.sha.startswith(prefixes)] if prefixes else []
+        """The changes whose sha starts with one of ``shas`` (a chart or digest line links to them).
+
+        Only the first ``MAX_LINKED`` are looked up; a sha that is not hexadecimal matches nothing.
+        """
+        prefixes = [s.strip().lower() for s in itertools.islice((s for s in shas if s and s.strip()), MAX_LINKED)]
+        commits = self.store.commits_by_prefix(repo_id, prefixes, limit=MAX_LINKED)
         headlines, explanations = self._headlines(repo_id, commits)
         return [self._commit_view(c, headlines, explanations) for c in commits]
 

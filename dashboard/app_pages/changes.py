@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from dashboard import views
 from dashboard.views import plain
-from narrator.service import SHALLOW_NOTE
+from narrator.service import MAX_LINKED, PER_PAGE, SHALLOW_NOTE, ChangePage
 
 PENDING = "changes_pending"
-PAGE_SIZE = 50
 
 service = views.service()
 repo = views.require_repo(service)
@@ -36,38 +37,58 @@ category = category_col.selectbox("Kind of change", [None, *filters["categories"
 # While a range is being picked the widget holds only its first day.
 since = dates[0] if len(dates) > 0 else None
 until = dates[1] if len(dates) > 1 else None
-shown = st.session_state.get(f"{key}_shown", PAGE_SIZE)
-# A long history is tens of thousands of changes: count them all, tell only the page shown.
-total = service.change_count(repo.id, since=since, until=until, author=author, folder=folder, category=category)
-commits = service.changes(repo.id, since=since, until=until, author=author, folder=folder, category=category,
-                          limit=shown)
-
-# A digest line links here with the commits it stands on.
+# A digest line links here with the commits it stands on; an Overview chart with the days it shows.
 linked = [s for s in st.query_params.get("commits", "").split(",") if s]
-if linked:
-    commits = service.changes_of(repo.id, linked)
-    total = len(commits)
-    st.info(f"Showing the {len(commits)} change{'s' if len(commits) != 1 else ''} behind a line of the digest.")
-    if st.button("Show every change", key=f"{key}_all"):
-        st.query_params.clear()
-        st.rerun()
-# An Overview chart links here with the days it shows.
 charted = views.linked_range(st.query_params) if not linked else None
-if charted:
-    commits = service.changes(repo.id, since=charted[0], until=charted[1])
-    total = len(commits)
-    st.info(f"Showing the {len(commits)} change{'s' if len(commits) != 1 else ''} "
+# The page asked for, back to the first whenever what is listed changes. A long history is read
+# one page at a time: counted in the database, never loaded whole.
+listing = (repo.id, since, until, author, folder, category, tuple(linked), charted)
+page_key = f"{key}_page"
+if st.session_state.get(page_key, (None, 1))[0] != listing:
+    st.session_state[page_key] = (listing, 1)
+wanted = st.session_state[page_key][1]
+
+if linked:
+    found = service.changes_of(repo.id, linked)
+    pages = max(1, math.ceil(len(found) / PER_PAGE))
+    page = min(wanted, pages)
+    shown = ChangePage(found[(page - 1) * PER_PAGE: page * PER_PAGE], page, pages, len(found))
+    st.info(f"Showing the {len(found)} change{'s' if len(found) != 1 else ''} behind a line of the digest"
+            + (f" (the first {MAX_LINKED} it names)." if len(linked) > MAX_LINKED else "."))
+elif charted:
+    shown = service.change_page(repo.id, since=charted[0], until=charted[1], page=wanted)
+    st.info(f"Showing the {shown.total:,} change{'s' if shown.total != 1 else ''} "
             f"from {views.when(charted[0])} to {views.when(charted[1])}, as charted.")
-    if st.button("Show every change", key=f"{key}_all"):
-        st.query_params.clear()
-        st.rerun()
+else:
+    shown = service.change_page(repo.id, since=since, until=until, author=author, folder=folder, category=category,
+                                page=wanted)
+if (linked or charted) and st.button("Show every change", key=f"{key}_all"):
+    st.query_params.clear()
+    st.rerun()
+
+
+def page_buttons(where: str) -> None:
+    """Previous and next, and which page of how many (only when there is more than one)."""
+    if shown.pages == 1:
+        return
+    back, label, forward = st.columns([1, 3, 1])
+    label.caption(f"Page {shown.page:,} of {shown.pages:,}")
+    for column, text, step, disabled in ((back, "Previous", -1, shown.page == 1),
+                                         (forward, "Next", 1, shown.page == shown.pages)):
+        if column.button(text, key=f"{key}_{where}_{text.lower()}", disabled=disabled):
+            st.session_state[page_key] = (listing, shown.page + step)
+            st.rerun()
+
 
 if repo.shallow:
     st.info(SHALLOW_NOTE)
-st.caption(f"{total:,} change{'s' if total != 1 else ''}" + (f", showing the newest {shown}" if total > shown else ""))
+first = (shown.page - 1) * PER_PAGE + 1
+st.caption(f"{shown.total:,} change{'s' if shown.total != 1 else ''}"
+           + (f", showing {first:,} to {first + len(shown.changes) - 1:,}" if shown.pages > 1 else ""))
 views.watch_jobs(service, PENDING)
+page_buttons("top")
 
-for commit in commits[:shown]:
+for commit in shown.changes:
     with st.container(border=True, key=f"changes_commit_{commit.sha}"):
         head, badge = st.columns([5, 1])
         where = plain(commit.area) + (f" · {plain(commit.scope)}" if commit.scope and commit.scope != commit.area else "")
@@ -98,6 +119,4 @@ for commit in commits[:shown]:
             if commit.files:
                 st.dataframe(views.evidence_rows(commit.files), hide_index=True, key=f"changes_files_{commit.sha}")
 
-if total > shown and st.button("Show more", key=f"{key}_more"):
-    st.session_state[f"{key}_shown"] = shown + PAGE_SIZE
-    st.rerun()
+page_buttons("bottom")

@@ -20,6 +20,7 @@ import streamlit as st
 
 from narrator.charts import COLOURS as _CHART_COLOURS
 from narrator.charts import LABELS as CATEGORY_LABELS
+from narrator.digest import FIRST_DAY, WITH_COMMITS
 from narrator.errors import UserError, first_line
 from narrator.provenance import Said
 from narrator.service import JobView, NarrativeView, NarratorService, PortfolioRow, RepoView
@@ -307,11 +308,13 @@ def guarded(action: Callable[[], object], what: str) -> str | None:
     return None
 
 
-PERIOD_CHOICES = {"7d": "Last 7 days with commits", "30d": "Last 30 days", "90d": "Last 90 days",
-                  "range": "Chosen dates"}
+PERIOD_CHOICES = {"7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days", "range": "Chosen dates"}
+"""The period lengths a page offers; the named ones end today, or with ``PERIOD_KEY + "_commits"`` on
+the latest commit's day (``digest.WITH_COMMITS``)."""
 PERIOD_KEY = "app_period"
 """Session key of the period the digest pages share (Overview and Portfolio): changing it on one
-page changes it on the other. Set once in the entry point; ``PERIOD_KEY + "_dates"`` holds chosen dates."""
+page changes it on the other. Set once in the entry point; ``PERIOD_KEY + "_dates"`` holds chosen dates,
+``PERIOD_KEY + "_commits"`` whether a named period ends on the latest commit's day."""
 LINK_LIMIT = 200
 """At most this many commits go into a ``?commits=`` link (the address stays a few kB)."""
 
@@ -332,20 +335,26 @@ def _shared_widget(widget_key: str, shared_key: str, default) -> dict:
 
 
 def period_picker(svc: NarratorService, repo_id: int | None, key: str):
-    """A period choice ('7d', '30d', '90d' or a (from, to) date pair), shared by the digest views.
+    """A period choice (a name of ``digest.PERIOD_NAMES`` or a (from, to) date pair), shared by the digest views.
 
-    ``repo_id`` bounds the chosen dates to that repository's history; None (the Portfolio) to all.
-    Returns None while a date range is half picked.
+    The named periods end today; a toggle ends them on the latest commit's day instead (a quiet
+    repository's last active days). ``repo_id`` bounds the chosen dates to that repository's
+    history; None (the Portfolio) to all. Returns None while a date range is half picked.
     """
     choice = st.segmented_control("Period", list(PERIOD_CHOICES), format_func=PERIOD_CHOICES.get,
                                   **_shared_widget(key, PERIOD_KEY, "7d"))
     if choice != "range":
-        return choice or "7d"
+        anchored = st.toggle("End on the latest commit", help="Count back from the day of the latest commit "
+                             "(up to today) instead of from today, so a quiet repository shows its last active days.",
+                             **_shared_widget(key + "_commits", PERIOD_KEY + "_commits", False))
+        return (choice or "7d") + (WITH_COMMITS if anchored else "")
     filters = [svc.change_filters(repo_id)] if repo_id is not None else [svc.change_filters(r.id) for r in svc.repositories()]
     firsts, lasts = [f["first"] for f in filters if f["first"]], [f["last"] for f in filters if f["last"]]
     if not firsts:
         return "7d"
-    picked = st.date_input("Between", **_shared_widget(key + "_dates", PERIOD_KEY + "_dates", (min(firsts), max(lasts))))
+    first, last = max(min(firsts), FIRST_DAY), max(max(lasts), FIRST_DAY)
+    picked = st.date_input("Between", min_value=FIRST_DAY, max_value=date.max,
+                           **_shared_widget(key + "_dates", PERIOD_KEY + "_dates", (first, last)))
     return (picked[0], picked[1]) if len(picked) == 2 else None
 
 

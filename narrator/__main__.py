@@ -93,12 +93,15 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def period_arg(text: str):
-    """``7d``/``30d``/``90d``, or a range ``YYYY-MM-DD..YYYY-MM-DD``."""
+    """A named period (``7d``, ``30d``, ``90d``, each also with ``-commits``), or ``YYYY-MM-DD..YYYY-MM-DD``."""
     from datetime import date
 
+    from narrator.digest import PERIOD_NAMES, choose_period
+
     if ".." not in text:
-        if text not in ("7d", "30d", "90d"):
-            raise argparse.ArgumentTypeError(f"{text!r} is not a period: use 7d, 30d, 90d or FROM..TO (YYYY-MM-DD)")
+        if text not in PERIOD_NAMES:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a period: use {', '.join(PERIOD_NAMES)} or FROM..TO (YYYY-MM-DD)")
         return text
     first, _, last = text.partition("..")
     try:
@@ -107,6 +110,10 @@ def period_arg(text: str):
         raise argparse.ArgumentTypeError(f"{text!r} is not a date range: use YYYY-MM-DD..YYYY-MM-DD") from None
     if end < start:
         raise argparse.ArgumentTypeError(f"{text!r} ends before it starts")
+    try:
+        choose_period([], (start, end))  # the same checks as every other caller's (a day before 1970)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r}: {error}") from None
     return (start, end)
 
 
@@ -138,7 +145,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("repo")
     s.add_argument("--commits", type=int, default=30, help="latest commits to list (default 30)")
     s.add_argument("--period", type=period_arg, default="7d",
-                   help="digest period: 7d (the last 7 days with commits, default), 30d, 90d or FROM..TO")
+                   help="digest period: 7d (the last 7 days up to today, default), 30d, 90d; 7d-commits, 30d-commits, "
+                        "90d-commits (the last days up to the latest commit); or FROM..TO")
     s.add_argument("--db", help="SQLAlchemy URL of the cache")
     s.add_argument("--model", help="the model whose narratives count as fresh")
     s.add_argument("--adapter", help="the adapter whose narratives count as fresh")
@@ -147,7 +155,8 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="write a report to share (Markdown, HTML or PDF; no model is loaded)")
     r.add_argument("repo")
     r.add_argument("--period", type=period_arg, default="30d",
-                   help="period: 7d, 30d (the last 30 days with commits, default), 90d or FROM..TO")
+                   help="period: 7d, 30d (the last 30 days up to today, default), 90d; 7d-commits, 30d-commits, "
+                        "90d-commits (the last days up to the latest commit); or FROM..TO")
     r.add_argument("--format", help="md, html (one self-contained file) or pdf (default: from the --out suffix, else md)")
     r.add_argument("--out", required=True,
                    help="the file to write (an existing one is replaced only once the new one is whole), "

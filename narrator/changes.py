@@ -73,6 +73,8 @@ def commit_details(commit: CommitInfo) -> tuple[str, str, dict]:
         "explanation": explanation,
         "ci": bool(paths) and all(facts.is_ci_path(p) for p in paths),
     }
+    if commit.date_note:  # a date that is not the author date as written (narrator.gitdates)
+        details["date_note"] = commit.date_note
     return headline, category, details
 
 

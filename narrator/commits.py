@@ -10,13 +10,13 @@ every file). Messages are decoded in the encoding their commit declares.
 
 from __future__ import annotations
 
-import codecs
 import re
 from dataclasses import dataclass
 from datetime import datetime
 
 import git
 
+from narrator import gitdates
 from narrator.files import skip_reason_for_path
 from narrator.repo import read_object, reading, shallow_boundary
 
@@ -65,6 +65,9 @@ class CommitInfo:
     parent_missing: bool = False
     """A shallow clone's oldest commit: its parent is not in the clone, so what it changed is
     unknown and ``files`` and ``patch`` are empty (it is not a root commit: ``parents`` names them)."""
+    date_note: str | None = None
+    """Why ``date`` is not simply the author date as written (a zone set aside, a date that could not
+    be read): see ``narrator.gitdates``; None when it is."""
 
     @property
     def is_merge(self) -> bool:
@@ -123,15 +126,18 @@ def tags_by_commit(repo: git.Repo) -> dict[str, tuple[str, ...]]:
 
 def _describe_commit(repo: git.Repo, commit: git.Commit, tags: tuple[str, ...] = (),
                      parent_missing: bool = False) -> CommitInfo:
-    message, author = _message_and_author(read_object(repo, commit.binsha))
+    raw = read_object(repo, commit.binsha)
+    message, encoding = _message_and_encoding(raw)
+    author, committer = gitdates.header_idents(raw, encoding)
+    when, date_note = gitdates.commit_date(author and author.stamp, committer and committer.stamp)
     files, patch = ([], "") if parent_missing else _changes(repo, commit)
     return CommitInfo(
         sha=commit.hexsha,
         subject=message.strip().split("\n", 1)[0].strip(),
         message=message.strip(),
-        author=author if author is not None else commit.author.name or "",
-        email=commit.author.email or "",
-        date=commit.authored_datetime,
+        author=gitdates.author_name(author.name if author else ""),
+        email=author.email if author else "",
+        date=when,
         parents=tuple(p.hexsha for p in commit.parents),
         files=tuple(files),
         added=sum(f.added for f in files),
@@ -139,28 +145,28 @@ def _describe_commit(repo: git.Repo, commit: git.Commit, tags: tuple[str, ...] =
         patch=patch,
         tags=tags,
         parent_missing=parent_missing,
+        date_note=date_note,
     )
 
 
-def _message_and_author(raw: bytes) -> tuple[str, str | None]:
-    """A raw commit object's message and author name, decoded as its ``encoding`` header says.
+def _message_and_encoding(raw: bytes) -> tuple[str, str]:
+    """A raw commit object's message, decoded as its ``encoding`` header says, and that encoding.
 
     GitPython 3.1 never finds that header (it compares 10 bytes with the 9 of b"encoding "), so
-    a Latin-1 message came out with replacement characters. Without the header, or with a name
-    Python does not know, the text is read as UTF-8, git's default.
+    a Latin-1 message came out with replacement characters; it also reads a malformed date or
+    author line wrongly, or fails on it, so those are read from the raw header too
+    (``narrator.gitdates``). Without the header, or with a name Python does not know, the text is
+    read as UTF-8, git's default.
     """
     header, _, body = raw.partition(b"\n\n")
-    encoding, author = "utf-8", None
+    encoding = "utf-8"
     for line in header.split(b"\n"):  # continuation lines (signatures) start with a space
         if line.startswith(b"encoding "):
             encoding = line[len(b"encoding "):].decode("ascii", "replace").strip()
-        elif line.startswith(b"author "):
-            author = line[len(b"author "):].rsplit(b" <", 1)[0]
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        encoding = "utf-8"
-    return body.decode(encoding, "replace"), None if author is None else author.decode(encoding, "replace")
+    try:  # a name Python does not know, or a codec that is no text encoding ('hex', 'idna')
+        return body.decode(encoding, "replace"), encoding
+    except (LookupError, UnicodeError):
+        return body.decode("utf-8", "replace"), "utf-8"
 
 
 SUBMODULES = "--ignore-submodules=none"

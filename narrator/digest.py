@@ -9,19 +9,35 @@ so. Nothing here calls git, the database or a model, so the page works with none
 Periods are whole calendar days in UTC. A ``Period`` is half-open, ``(start, end]``:
 ``start`` is the last instant before the first day and ``end`` the last instant of the last day, so
 ``start < date <= end`` holds exactly for commits on those days.
+
+A named period ends today (``today``), whatever the commits' dates: a commit dated later than today
+(a computer whose clock was wrong) falls in no such period and never stands in for "now". Its
+``-commits`` form ends on the day of the latest commit up to today instead, so a quiet repository
+still shows its last active days. No period starts before ``FIRST_DAY``: git records no earlier
+date, and the period before it must still be a date Python can hold.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Sequence
 
+from narrator.errors import NarratorError
 from narrator.facts import CATEGORIES, TOP_LEVEL
 from narrator.provenance import LABELS, MODEL_HEADLINE
 
 PERIODS = {"7d": 7, "30d": 30, "90d": 90}
-"""The period choices by name: the N days ending at the latest commit's day."""
+"""The named periods: the N days ending today (UTC)."""
+WITH_COMMITS = "-commits"
+"""Appended to a named period ('7d-commits'): the N days ending on the latest commit's day up to today."""
+PERIOD_NAMES = (*PERIODS, *(name + WITH_COMMITS for name in PERIODS))
+"""Every named period a page or the command line offers."""
+FIRST_DAY = date(1970, 1, 1)
+"""No period starts earlier: git dates count seconds from this day."""
+TODAY_VARIABLE = "CODE_NARRATOR_TODAY"
+"""An environment variable naming the day to take as today (YYYY-MM-DD), for tests and demonstrations."""
 
 GIT_FACTS = LABELS["git"]
 HEADLINE_SOURCES = {**{source: LABELS[source] for source in ("developer", "pull request")},
@@ -109,13 +125,31 @@ class Period:
         return _period(last - timedelta(days=self.days - 1), last, name, with_days=True)
 
 
-def choose_period(dates: Sequence[datetime], choice: str | tuple[date, date] = "7d") -> Period:
-    """The period a digest covers.
+def today() -> date:
+    """The day named periods end on: today in UTC, or the day ``CODE_NARRATOR_TODAY`` names.
 
-    "7d", "30d" or "90d": the N days ending on the day of the latest commit in ``dates``, so a quiet
-    repository still gets its last active week. A ``(from, to)`` pair of dates: those days, both
-    included. Raises ValueError for an unknown choice, a range that ends before it starts, or a
-    named choice with no dates to anchor it.
+    The one place that reads the clock for periods, so tests pin it instead of depending on the date.
+    """
+    pinned = os.environ.get(TODAY_VARIABLE, "").strip()
+    if not pinned:
+        return datetime.now(timezone.utc).date()
+    try:
+        day = date.fromisoformat(pinned)
+    except ValueError:
+        day = None
+    if day is None or day < FIRST_DAY:
+        raise NarratorError(f"{TODAY_VARIABLE}={pinned!r} is not a day git can record: use YYYY-MM-DD from {FIRST_DAY}")
+    return day
+
+
+def choose_period(dates: Sequence[datetime], choice: str | tuple[date, date] = "7d", on: date | None = None) -> Period:
+    """The period a digest covers, as of the day ``on`` (default ``today()``).
+
+    "7d", "30d" or "90d": the N days ending on ``on``. "7d-commits" (and the others with
+    ``WITH_COMMITS``): the N days ending on the day of the latest commit in ``dates`` that is not
+    later than ``on``, so a quiet repository still gets its last active week (with none, they end on
+    ``on``). A ``(from, to)`` pair of dates: those days, both included. Raises ValueError for an
+    unknown choice, a range that ends before it starts, or one that starts before ``FIRST_DAY``.
     """
     if isinstance(choice, tuple):
         if len(choice) != 2 or not all(isinstance(d, date) for d in choice):
@@ -123,14 +157,17 @@ def choose_period(dates: Sequence[datetime], choice: str | tuple[date, date] = "
         first, last = (_utc(d).date() if isinstance(d, datetime) else d for d in choice)
         if first > last:
             raise ValueError(f"the period starts ({first}) after it ends ({last})")
+        if first < FIRST_DAY:
+            raise ValueError(f"the period starts ({first}) before {FIRST_DAY}: git records no earlier day")
         return _period(first, last, "the period " + day_range(first, last), with_days=False)
-    if choice not in PERIODS:
-        raise ValueError(f"unknown period {choice!r}: choose {', '.join(PERIODS)} or a (from, to) date range")
-    if not dates:
-        raise ValueError(f"no commits to anchor {choice!r} on; choose a (from, to) date range instead")
-    days = PERIODS[choice]
-    last = max(_utc(d) for d in dates).date()
-    return _period(last - timedelta(days=days - 1), last, f"the last {days} days with commits", with_days=True)
+    name = choice.removesuffix(WITH_COMMITS) if isinstance(choice, str) else None
+    if name not in PERIODS:
+        raise ValueError(f"unknown period {choice!r}: choose {', '.join(PERIOD_NAMES)} or a (from, to) date range")
+    days, on = PERIODS[name], on or today()
+    active = [day for day in (_utc(d).date() for d in dates) if day <= on] if choice != name else []
+    last = max(active, default=on)
+    words = f"the last {days} days with commits" if active else f"the last {days} days"
+    return _period(max(last - timedelta(days=days - 1), FIRST_DAY), last, words, with_days=True)
 
 
 def _period(first: date, last: date, name: str, with_days: bool) -> Period:

@@ -10,6 +10,10 @@ The back-test replays this on the repository's own history: for every release th
 came inside the range (whole UTC days, both ends included). The hit rate is what a manager reads
 next to the forecast: "past releases fell inside the forecast range 7 times out of 10".
 
+A release dated later than the day of the forecast (a computer whose clock was wrong: a tag on a
+commit of the year 9000) is left out, and the forecast says so; the arithmetic stops at the last day
+Python can hold rather than overflow.
+
 Pure functions over ``narrator.history.ReleasePoint`` lists (oldest first); nothing here reads git,
 the database or a model.
 """
@@ -18,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from narrator.digest import day_range
 from narrator.history import ReleasePoint
@@ -52,6 +56,8 @@ class Forecast:
     """Past releases the back-test could check (those with ``MIN_RELEASES`` releases before them)."""
     overdue: bool = False
     """No release came by the range's last day, as of the day the forecast was made."""
+    future: tuple[ReleasePoint, ...] = ()
+    """Releases dated after the day the forecast was made (a wrong clock), oldest first: left out."""
 
     @property
     def possible(self) -> bool:
@@ -82,8 +88,7 @@ def likely_range(releases: Sequence[ReleasePoint]) -> tuple[date, date] | None:
         return None
     recent = gaps(releases)[-WINDOW:]
     start = releases[-1].date
-    return (_day(start + timedelta(days=percentile(recent, LOW))),
-            _day(start + timedelta(days=percentile(recent, HIGH))))
+    return _day(_later(start, percentile(recent, LOW))), _day(_later(start, percentile(recent, HIGH)))
 
 
 def back_test(releases: Sequence[ReleasePoint]) -> tuple[int, int]:
@@ -98,31 +103,36 @@ def back_test(releases: Sequence[ReleasePoint]) -> tuple[int, int]:
 
 def forecast(releases: Sequence[ReleasePoint], as_of: date | None = None) -> Forecast:
     """The forecast from ``releases`` (oldest first); ``as_of`` (the day the history was last read)
-    tells whether the range has already passed without a release."""
-    releases = sorted(releases, key=lambda r: r.date)
+    tells whether the range has already passed without a release, and which releases are dated after
+    it (left out: see the module docstring)."""
+    ordered = sorted(releases, key=lambda r: r.date)
+    future = tuple(r for r in ordered if as_of is not None and _day(r.date) > as_of)
+    releases = [r for r in ordered if r not in future]
     last = releases[-1] if releases else None
     window = likely_range(releases)
     if window is None:
-        return Forecast(len(releases), last, None, None)
+        return Forecast(len(releases), last, None, None, future=future)
     hits, tries = back_test(releases)
     overdue = as_of is not None and as_of > window[1]
-    return Forecast(len(releases), last, window[0], window[1], min(WINDOW, len(releases) - 1), hits, tries, overdue)
+    return Forecast(len(releases), last, window[0], window[1], min(WINDOW, len(releases) - 1), hits, tries, overdue,
+                    future)
 
 
 def sentences(result: Forecast) -> list[str]:
-    """The forecast in plain words: the range, how it was made, and how often it was right before."""
+    """The forecast in plain words: releases left out, the range, how it was made, how often it was right."""
+    lines = [_future(result.future)] if result.future else []
     if not result.possible:
         have = f"{result.releases} recorded" if result.releases else "none recorded"
-        return [f"{NOT_ENOUGH} ({have}; {MIN_RELEASES} are needed)."]
+        return lines + [f"{NOT_ENOUGH} ({have}; {MIN_RELEASES} are needed)."]
     span = day_range(result.earliest, result.latest)
     last = f"{result.last.version} on {day_range(_day(result.last.date), _day(result.last.date))}"
     if result.overdue:
-        lines = [f"The next release was likely by {day_range(result.latest, result.latest)} ({span}); "
+        lines += [f"The next release was likely by {day_range(result.latest, result.latest)} ({span}); "
                  f"none is recorded since {last}."]
     elif result.earliest == result.latest:
-        lines = [f"The next release is likely on {span}."]
+        lines += [f"The next release is likely on {span}."]
     else:
-        lines = [f"The next release is likely between {span}."]
+        lines += [f"The next release is likely between {span}."]
     lines.append(f"Estimated from the gaps between the last {result.gaps + 1} releases (the middle 80% of them), "
                  f"counted from {last}.")
     lines.append(hit_rate(result))
@@ -135,6 +145,25 @@ def hit_rate(result: Forecast) -> str:
         return "Too few releases yet to check this forecast against the past."
     times = "time" if result.hits == 1 else "times"
     return f"Past releases fell inside the forecast range {result.hits} {times} out of {result.tries}."
+
+
+def _future(releases: tuple[ReleasePoint, ...]) -> str:
+    """'The latest release (9.0) is dated in the future (1 Jan 9000): …, so it is left out of the forecast.'"""
+    latest = releases[-1]
+    when = day_range(_day(latest.date), _day(latest.date))
+    clock = "the clock of the computer that made it was wrong"
+    if len(releases) == 1:
+        return f"The latest release ({latest.version}) is dated in the future ({when}): {clock}, so it is left out of the forecast."
+    return (f"{len(releases)} releases are dated in the future (the latest, {latest.version}, on {when}): {clock}, "
+            "so they are left out of the forecast.")
+
+
+def _later(moment: datetime, days: float) -> datetime:
+    """``days`` after ``moment``, or the last moment Python can hold when that is later still."""
+    try:
+        return moment + timedelta(days=days)
+    except OverflowError:
+        return datetime.max.replace(tzinfo=timezone.utc)
 
 
 def _day(moment) -> date:

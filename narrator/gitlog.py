@@ -25,24 +25,25 @@ import threading
 from collections.abc import Container, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
-from datetime import datetime
 from typing import IO
 
 import git
 from git.exc import GitCommandError
 
-from narrator import facts
+from narrator import facts, gitdates
 from narrator.commits import CHANGE_BY_STATUS, SUBMODULES, CommitInfo, FileChange, tags_by_commit
 from narrator.repo import git_stream, read_object, reading, shallow_boundary
 
-LOG_FORMAT = "%x1e%H%x00%P%x00%an%x00%ae%x00%aI%x00%B"
-"""A record separator, then sha, parents, author, email, ISO date and the raw message, NUL-separated."""
+LOG_FORMAT = "%x1e%H%x00%P%x00%an%x00%ae%x00%at%x00%ad%x00%ct%x00%cd%x00%B"
+"""A record separator, then sha, parents, author, email, the author's and the committer's seconds as
+written and raw dates (``--date=raw``: seconds and zone), and the raw message, NUL-separated."""
+_HEADER_FIELDS = LOG_FORMAT.count("%x00") + 1
 
 LOG_OPTIONS = (
     "--raw", "--numstat", "-z", "--no-abbrev", "-M", "--diff-merges=off", "--encoding=UTF-8",
     # Porcelain honours the repository's config: these pin what the plumbing of narrator.commits does.
     "--no-color", "--no-ext-diff", "--no-textconv", "--no-mailmap", "--no-show-signature",
-    "--diff-algorithm=myers", "-O/dev/null", f"--format={LOG_FORMAT}", SUBMODULES,
+    "--diff-algorithm=myers", "-O/dev/null", "--date=raw", f"--format={LOG_FORMAT}", SUBMODULES,
 )
 _DIFF_OPTIONS = ("diff-tree", "--stdin", "-r", "-M", "-p", "--root", "--no-color", "--no-ext-diff", "--no-textconv",
                  "--src-prefix=a/", "--dst-prefix=b/", SUBMODULES)
@@ -145,7 +146,7 @@ def parse_log(tokens: Iterable[bytes], tags: dict[str, tuple[str, ...]] | None =
               boundary: Container[str] = frozenset(), known: Container[str] = frozenset()) -> Iterator[CommitInfo]:
     """Commits from the fields of ``git log`` run with ``LOG_OPTIONS``.
 
-    After each commit's header (a record separator and six fields) come its raw records
+    After each commit's header (a record separator and the fields of ``LOG_FORMAT``) come its raw records
     (``:modes shas status``, then the path, or old and new paths for a rename or copy) and its
     numstat records (``added\\tremoved\\tpath``, or for a rename ``added\\tremoved\\t`` then the old
     and new paths; ``-`` for a binary file's counts), one per raw record, in the same order. Paths
@@ -158,14 +159,14 @@ def parse_log(tokens: Iterable[bytes], tags: dict[str, tuple[str, ...]] | None =
         if not token.startswith(b"\x1e"):
             token = next(fields, None)  # nothing but a separator ends up here
             continue
-        header = [token[1:]] + [next(fields, b"") for _ in range(5)]
+        header = [token[1:]] + [next(fields, b"") for _ in range(_HEADER_FIELDS - 1)]
         changes: list[tuple[str, bytes, bytes | None]] = []
         counts: list[tuple[bytes, bytes]] = []
         token = next(fields, None)
         while token is not None and not token.startswith(b"\x1e"):
             record = token.lstrip(b"\n")
             if record.startswith(b":"):
-                status = record.rsplit(b" ", 1)[-1][:1].decode()
+                status = record.rsplit(b" ", 1)[-1][:1].decode("ascii", "replace")
                 if status in ("R", "C"):
                     old = next(fields, b"")
                     changes.append((status, next(fields, b""), old))
@@ -185,23 +186,36 @@ def parse_log(tokens: Iterable[bytes], tags: dict[str, tuple[str, ...]] | None =
 
 def _commit(header: list[bytes], changes: list[tuple[str, bytes, bytes | None]], counts: list[tuple[bytes, bytes]],
             tags: tuple[str, ...], parent_missing: bool) -> CommitInfo:
-    sha, parents, author, email, date, message = (field.decode("utf-8", "replace") for field in header)
+    """One commit from its fields; a malformed date or author is read as ``narrator.gitdates`` says."""
+    sha, parents, author, email, author_seconds, author_raw, committer_seconds, committer_raw, message = (
+        field.decode("utf-8", "replace") for field in header)
     files: list[FileChange] = []
     if not parent_missing:  # a shallow clone's oldest commit is compared with nothing: it would "add" every file
         for (status, path, old), (added, removed) in zip(changes, counts):
             binary = added == b"-"
             files.append(FileChange(
                 path=path.decode("utf-8", "replace"), change=CHANGE_BY_STATUS.get(status, "modified"),
-                added=0 if binary else int(added or 0), removed=0 if binary else int(removed or 0), binary=binary,
+                added=0 if binary else _count(added), removed=0 if binary else _count(removed), binary=binary,
                 old_path=old.decode("utf-8", "replace") if status == "R" and old is not None else None,
             ))
     message = message.strip()
+    when, date_note = gitdates.commit_date(_stamp(author_seconds, author_raw), _stamp(committer_seconds, committer_raw))
     return CommitInfo(
-        sha=sha, subject=message.split("\n", 1)[0].strip(), message=message, author=author, email=email,
-        date=datetime.fromisoformat(date.strip()), parents=tuple(parents.split()), files=tuple(files),
+        sha=sha, subject=message.split("\n", 1)[0].strip(), message=message, author=gitdates.author_name(author),
+        email=email, date=when, parents=tuple(parents.split()), files=tuple(files),
         added=sum(f.added for f in files), removed=sum(f.removed for f in files), patch="", tags=tags,
-        parent_missing=parent_missing,
+        parent_missing=parent_missing, date_note=date_note,
     )
+
+
+def _stamp(seconds: str, raw: str) -> gitdates.Stamp:
+    """A date from ``%at`` (the seconds as written) and ``%ad`` (``--date=raw``: seconds and zone)."""
+    return gitdates.Stamp(seconds.strip(), raw.split()[-1] if raw.split() else "")
+
+
+def _count(text: bytes) -> int:
+    """A numstat count: its digits, or 0 for anything else."""
+    return int(text) if text.isdigit() else 0
 
 
 def split_diffs(raw: bytes) -> dict[str, str]:

@@ -76,21 +76,33 @@ def bucket(day: date, grain: Grain) -> date:
 
 
 def periods(start: date, end: date, grain: Grain) -> list[date]:
-    """Every week or month from the one holding ``start`` to the one holding ``end``, in order."""
+    """Every week or month from the one holding ``start`` to the one holding ``end``, in order.
+
+    Nothing is computed past ``end``'s own week or month, so the last days Python can hold (9999)
+    chart like any others.
+    """
     current, last, found = bucket(start, grain), bucket(end, grain), []
     while current <= last:
         found.append(current)
-        current = current + timedelta(days=7) if grain == "week" else (current + timedelta(days=32)).replace(day=1)
+        if current == last:
+            break
+        current = current + timedelta(days=7) if grain == "week" else \
+            date(current.year + current.month // 12, current.month % 12 + 1, 1)
     return found
 
 
-def default_range(commits: Iterable[Fact], months: int = DEFAULT_MONTHS) -> tuple[date, date] | None:
-    """The last ``months`` months up to the newest commit (not today: a quiet project still charts)."""
-    days = [c.date.astimezone(timezone.utc).date() for c in commits]
+def default_range(commits: Iterable[Fact], months: int = DEFAULT_MONTHS,
+                  today: date | None = None) -> tuple[date, date] | None:
+    """The last ``months`` months up to the newest commit (not today: a quiet project still charts).
+
+    With ``today``, the newest commit not later than it: a commit dated in the future (a wrong
+    clock) never moves the range. None when no commit qualifies.
+    """
+    days = [day for day in (_day(c) for c in commits) if today is None or day <= today]
     if not days:
         return None
     end = max(days)
-    months_since_year_0 = end.year * 12 + end.month - 1 - months
+    months_since_year_0 = max(end.year * 12 + end.month - 1 - months, 12)  # never before the year 1
     start = date(months_since_year_0 // 12, months_since_year_0 % 12 + 1, 1)
     return max(start, min(days)), end
 

@@ -63,6 +63,8 @@ def change_lines(change: CommitView) -> list[str]:
         evidence.append("tags " + ", ".join(map(md, change.tags)))
     if change.headline.source == "model" or change.headline.text != change.subject:
         evidence.append(f"developer's subject \u201c{md(change.subject)}\u201d")
+    if change.date_note:
+        evidence.append(md(change.date_note))
     lines.append(f"  - Evidence: {'; '.join(evidence)}{marker('git facts')}")
     return lines
 

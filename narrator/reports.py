@@ -227,6 +227,8 @@ def _change(change: CommitView) -> Bullet:
             evidence.append(f"{name} {', '.join(values)}")
     if change.headline.source == "model" or change.headline.text != change.subject:
         evidence.append(f"developer's subject \u201c{change.subject}\u201d")
+    if change.date_note:
+        evidence.append(change.date_note)
     sub.append(Bullet(sentences=(Sentence("Evidence: " + "; ".join(evidence), "git facts"),)))
     headline = Sentence(change.headline.text, change.headline.label, change.headline.stale)
     return Bullet(f"{change.date:%Y-%m-%d} {change.short_sha} [{kind}, {where}] {change.author}:", (headline,), tuple(sub))

@@ -20,6 +20,7 @@ from narrator import (
     changes,
     facts,
     forecast,
+    gitdates,
     glossary,
     history,
     jobs,
@@ -28,7 +29,7 @@ from narrator import (
     provenance,
 )
 from narrator.backends import describe
-from narrator.digest import CommitFacts, Digest, Period, build_digest, choose_period
+from narrator.digest import CommitFacts, Digest, Period, build_digest, choose_period, today
 from narrator.errors import NarratorError, RepoError
 from narrator.limits import MESSAGE_CHARS, NAME_CHARS, SUBJECT_CHARS, cut
 from narrator.provenance import Said
@@ -188,6 +189,9 @@ class CommitView:
     """It touched only CI and automation files."""
     needs_model: str | None = None
     """What the model could add: 'headline', 'commit' (a sentence) or None (people's words suffice)."""
+    date_note: str | None = None
+    """Why its date is not to be trusted as shown: a date git could not read, a time zone set aside
+    (``narrator.gitdates``), or a date later than today; None for a plain date."""
 
 
 @dataclass(frozen=True)
@@ -437,16 +441,17 @@ class NarratorService:
             refs=tuple(details.get("refs", [])), tags=tuple(details.get("tags", [])),
             release_notes=tuple(commit.release_notes), glossary=tuple(glossary.terms_in(headline.text)),
             is_merge=commit.is_merge, ci=bool(details.get("ci")), needs_model=changes.needs_model(commit.category, details) if details else None,
+            date_note=" ".join(filter(None, [details.get("date_note"), gitdates.future_note(commit.date, today())])) or None,
         )
 
     def digest(self, repo_id: int, period: str | tuple[date, date] = "7d", commits=None) -> Digest | None:
-        """What changed in ``period`` ('7d', '30d', '90d' or a date range), from facts and people's words."""
+        """What changed in ``period`` (a name of ``digest.PERIOD_NAMES`` or a date range), from facts and people's words."""
         commits = commits if commits is not None else self._commits(repo_id)
         if not commits:
             return None
         chosen = choose_period([c.date for c in commits], period)
         earlier = chosen.previous()
-        wanted = [c for c in commits if earlier.start < c.date <= chosen.end]
+        wanted = [c for c in commits if earlier.contains(c.date) or chosen.contains(c.date)]
         headlines, explanations = self._headlines(repo_id, wanted)
         views = [self._commit_view(c, headlines, explanations) for c in wanted]
         return build_digest([_facts_of(v) for v in views], chosen)
@@ -475,8 +480,8 @@ class NarratorService:
     # --- the whole history (charts) ---------------------------------------------------------------
 
     def chart_range(self, repo_id: int) -> tuple[date, date] | None:
-        """The default range of the charts: the last 12 months up to the newest commit."""
-        return history.default_range(self._commits(repo_id))
+        """The default range of the charts: the last 12 months up to the newest commit not after today."""
+        return history.default_range(self._commits(repo_id), today=today())
 
     def activity(self, repo_id: int, by: history.By = "category", grain: history.Grain = "week",
                  start: date | None = None, end: date | None = None) -> list[history.Point]:
@@ -497,22 +502,21 @@ class NarratorService:
     def forecast(self, repo_id: int) -> forecast.Forecast:
         """When the next release is likely, from the gaps between recorded releases, back-tested."""
         repo = self.repository(repo_id)
-        commits = self._commits(repo_id)
-        as_of = repo.narrated_at or max((c.date for c in commits), default=None)
-        return forecast.forecast(history.releases(commits),
-                                 as_of.astimezone(timezone.utc).date() if as_of else None)
+        # As of the day the history was read (no release after it can be known), never after today.
+        as_of = today() if repo.narrated_at is None else min(today(), repo.narrated_at.astimezone(timezone.utc).date())
+        return forecast.forecast(history.releases(self._commits(repo_id)), as_of)
 
     # --- the portfolio --------------------------------------------------------------------------
 
     def portfolio(self, period: str | tuple[date, date] = "7d") -> list[PortfolioRow]:
         """Every repository with its activity in ``period``, busiest first.
 
-        Every row covers the same days: '7d', '30d' and '90d' end on the day of the newest commit of
-        *any* repository (not each one's own newest), so a quiet repository shows a quiet period.
+        Every row covers the same days: '7d', '30d' and '90d' end today, the Overview's days; their
+        '-commits' forms end on the day of the newest commit of *any* repository up to today (not
+        each one's own newest), so a quiet repository shows a quiet period.
         """
         repos = [(repo, self._commits(repo.id)) for repo in self.repositories()]
-        newest = [commits[0].date for _, commits in repos if commits]  # list_commits: newest first
-        chosen = choose_period(newest, period) if newest or isinstance(period, tuple) else None
+        chosen = choose_period([c.date for _, commits in repos for c in commits], period)
         rows = []
         for repo, commits in repos:
             job = self.latest_job(repo.id)

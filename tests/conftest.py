@@ -17,6 +17,10 @@ import torch  # noqa: E402  (after the environment is set)
 torch.set_num_threads(2)
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+TODAY = (START + timedelta(days=30)).date()
+"""The day every test takes as today (``CODE_NARRATOR_TODAY``, inherited by the processes tests start):
+periods end on it whatever the real date, so no test changes its answer as the calendar moves."""
+os.environ.setdefault("CODE_NARRATOR_TODAY", TODAY.isoformat())
 
 
 def commit_files(repo: git.Repo, files: dict[str, str | bytes | None], message: str, when: datetime,

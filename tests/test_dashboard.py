@@ -16,7 +16,7 @@ import git
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.views import STALE_NOTE, narrative_notes, plain
+from dashboard.views import PERIOD_KEY, STALE_NOTE, narrative_notes, plain
 from narrator import jobs, prompts
 from narrator.narrate import run_job
 from narrator.service import NarrativeView, NarratorService, RepoView
@@ -58,8 +58,14 @@ def narrated(tmp_path_factory) -> Narrated:
 
 
 def app(page: str | None = "app_pages/overview.py") -> AppTest:
-    """The dashboard on ``page`` (None: the default page, the Portfolio)."""
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    """The dashboard on ``page`` (None: the default page, the Portfolio).
+
+    Periods end on the latest commit (the period picker's toggle): the sample repository's commits are
+    weeks older than the tests' today, and these tests read the digest.
+    """
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[PERIOD_KEY + "_commits"] = True
+    at.run()
     if page:
         at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
@@ -293,11 +299,11 @@ def test_changes_page_shows_only_the_commits_a_digest_line_links_to(narrated):
 def test_overview_digest_lines_carry_sources_and_the_period_can_change(narrated):
     at = app()
     text = shown(at)
-    digest = narrated.service.digest(narrated.repo.id)
+    digest = narrated.service.digest(narrated.repo.id, "7d-commits")
     assert plain(digest.summary[0].text) in text
     assert any("git facts" in t for t in text)
     assert at.get("page_link"), "digest lines link to their commits"
     at.segmented_control(key="overview_period").set_value("90d").run()
-    month = narrated.service.digest(narrated.repo.id, "90d")
+    month = narrated.service.digest(narrated.repo.id, "90d-commits")
     assert plain(month.summary[0].text) in shown(at)
     assert month.counts["changes"] == 5

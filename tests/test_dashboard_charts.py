@@ -12,13 +12,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import charts
-from dashboard.views import linked_range, link_label, plain
+from dashboard.views import PERIOD_KEY, linked_range, link_label, plain
 from narrator import forecast, jobs
 from narrator.history import Point, ReleasePoint
 from narrator.narrate import run_job
 from narrator.service import BusyArea, NarratorService
 from narrator.settings import load_settings
-from tests.conftest import START, make_sample_repo
+from tests.conftest import START, TODAY, make_sample_repo
 from tests.test_dashboard import APP, EVIL, no_worker, shown
 from tests.test_portfolio import make_busy_repo
 
@@ -113,8 +113,11 @@ def pair(tmp_path_factory):
         yield service, repos
 
 
-def run_app(page: str | None = None, repo_id: int | None = None) -> AppTest:
+def run_app(page: str | None = None, repo_id: int | None = None, latest_commit: bool = True) -> AppTest:
+    """The dashboard on ``page``; with ``latest_commit``, periods end on the latest commit (the sample
+    repositories' commits are weeks older than the tests' today, and most tests here read the digest)."""
     at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[PERIOD_KEY + "_commits"] = latest_commit
     if repo_id is not None:
         at.session_state["app_repo_id"] = repo_id
     at.run()
@@ -194,3 +197,19 @@ def test_a_chart_range_link_shows_just_those_changes(pair):
     assert not at.exception
     assert any("Showing the 3 changes from" in i.value for i in at.info)
     assert sum(1 for e in at.expander if e.label == "Evidence") == 3
+
+
+def test_the_period_ends_today_unless_it_is_set_to_end_on_the_latest_commit(pair):
+    """Portfolio and Overview share one period; by default it is the days up to today."""
+    service, repos = pair
+    at = run_app(repo_id=repos["till"].id, latest_commit=False)
+    assert list(at.dataframe[0].value["Changes"]) == [0, 0]  # every commit is weeks before the tests' today
+    assert at.toggle(key="portfolio_period_commits").value is False
+    at.switch_page("app_pages/overview.py").run()
+    week = service.digest(repos["till"].id, "7d").period
+    assert plain(week.label) in shown(at) and week.last_day == TODAY
+    at.toggle(key="overview_period_commits").set_value(True).run()
+    assert plain(service.digest(repos["till"].id, "7d-commits").period.label) in shown(at)
+    at.switch_page("app_pages/portfolio.py").run()
+    assert at.toggle(key="portfolio_period_commits").value is True
+    assert list(at.dataframe[0].value["Changes"]) == [6, 0]

@@ -67,14 +67,15 @@ IN_PERIOD = [c for c in FIXTURE if not c.sha.startswith("o")]
 
 @pytest.fixture()
 def digest():
-    return build_digest(FIXTURE, choose_period([c.date for c in FIXTURE], "7d"))
+    return build_digest(FIXTURE, choose_period([c.date for c in FIXTURE], "7d-commits"))
 
 
 # --- periods -------------------------------------------------------------------------------------
 
 
-def test_7d_is_anchored_at_the_latest_commit_day():
-    period = choose_period([at(11, 2), at(12, 2, 15), at(11, 20)], "7d")
+def test_7d_commits_is_anchored_at_the_latest_commit_day_up_to_today():
+    future = datetime(2100, 1, 1, tzinfo=timezone.utc)  # a wrong clock is never "now"
+    period = choose_period([at(11, 2), at(12, 2, 15), future, at(11, 20)], "7d-commits", on=date(2026, 12, 6))
     assert period.label == "the last 7 days with commits (26 Nov - 2 Dec 2026)"
     assert period.name == "the last 7 days with commits"
     assert period.days == 7
@@ -97,7 +98,7 @@ def test_a_chosen_range_includes_its_last_day():
 
 
 def test_previous_period_is_the_same_length_just_before():
-    period = choose_period([at(12, 2)], "7d")
+    period = choose_period([at(12, 2)], "7d-commits")
     before = period.previous()
     assert before.label == "the 7 days before (19 - 25 Nov 2026)"
     assert before.end == period.start and before.days == 7
@@ -105,12 +106,11 @@ def test_previous_period_is_the_same_length_just_before():
 
 
 def test_bad_choices_say_what_is_valid():
-    with pytest.raises(ValueError, match=r"unknown period '14d': choose 7d, 30d, 90d or a \(from, to\) date range"):
+    with pytest.raises(ValueError, match=r"unknown period '14d': choose 7d, 30d, 90d, 7d-commits, 30d-commits, "
+                                         r"90d-commits or a \(from, to\) date range"):
         choose_period([at(12, 2)], "14d")
     with pytest.raises(ValueError, match="after it ends"):
         choose_period([], (date(2026, 12, 2), date(2026, 12, 1)))
-    with pytest.raises(ValueError, match="no commits"):
-        choose_period([], "30d")
 
 
 # --- the digest ----------------------------------------------------------------------------------
@@ -151,7 +151,7 @@ def test_releases_newest_first_with_top_notes(digest):
 
 def test_a_release_without_a_version_uses_its_headline():
     commits = [Fact("r1", at(12, 2), category="release", headline="Spring release", release_notes=["Faster"])]
-    result = build_digest(commits, choose_period([at(12, 2)]))
+    result = build_digest(commits, choose_period([at(12, 2)], "7d-commits"))
     assert [(r.version, r.notes) for r in result.releases] == [("Spring release", ("Faster",))]
     assert result.summary[1].text == "The team shipped one release (Spring release)."
 
@@ -192,7 +192,7 @@ def test_every_line_stands_on_commits_from_the_period(digest):
 
 
 def test_comparison_wording():
-    period = choose_period([at(12, 2)], "7d")
+    period = choose_period([at(12, 2)], "7d-commits")
 
     def week(now: int, before: int) -> str:
         commits = [Fact(f"n{i}", at(12, 1)) for i in range(now)] + [Fact(f"b{i}", at(11, 22)) for i in range(before)]
@@ -208,12 +208,12 @@ def test_comparison_wording():
 def test_most_of_the_work_only_when_it_is_a_majority():
     commits = [Fact("s1", at(12, 1)), Fact("s2", at(12, 1), category="fix", headline="Fix a crash"),
                Fact("d1", at(12, 1), area="docs", category="docs", headline="Explain setup")]
-    result = build_digest(commits, choose_period([at(12, 1)]))
+    result = build_digest(commits, choose_period([at(12, 1)], "7d-commits"))
     assert [line.text for line in result.summary] == [
         "In the last 7 days with commits, 1 person made 3 changes across 2 areas.",
         "They added 1 feature and fixed 1 problem; most of the work was in src.",
     ]
-    tied = build_digest(commits[:1] + commits[2:], choose_period([at(12, 1)]))
+    tied = build_digest(commits[:1] + commits[2:], choose_period([at(12, 1)], "7d-commits"))
     assert tied.summary[-1].text == "They added 1 feature; the busiest areas were docs and src."
 
 
@@ -229,10 +229,58 @@ def test_an_empty_period_says_so():
 def test_unknown_category_is_refused():
     bad = replace(FIXTURE[0], category="chore")
     with pytest.raises(ValueError, match="unknown category 'chore'"):
-        build_digest([bad], choose_period([bad.date]))
+        build_digest([bad], choose_period([bad.date], "7d-commits"))
 
 
 def test_period_checks_its_span():
     start = datetime(2026, 12, 1, tzinfo=timezone.utc)
     with pytest.raises(ValueError, match="exactly"):
         Period(start=start, end=start.replace(day=3), label="x", days=7)
+
+
+# --- periods end today (issue 16) ----------------------------------------------------------------
+
+
+def test_named_periods_end_today_and_a_future_commit_moves_none():
+    today = date(2026, 12, 6)
+    future = datetime(2100, 1, 1, tzinfo=timezone.utc)  # a computer whose clock was wrong
+    dates = [at(11, 20), at(12, 2, 15), future]
+    week = choose_period(dates, "7d", on=today)
+    assert week.label == "the last 7 days (30 Nov - 6 Dec 2026)"
+    assert week.contains(datetime(2026, 12, 6, 23, 59, tzinfo=timezone.utc)) and not week.contains(future)
+    assert choose_period(dates, "30d", on=today).label == "the last 30 days (7 Nov - 6 Dec 2026)"
+    assert choose_period(dates, "90d-commits", on=today).last_day == date(2026, 12, 2)
+    # With only future commits there is no day with commits to end on: the period ends today.
+    assert choose_period([future], "7d-commits", on=today).label == "the last 7 days (30 Nov - 6 Dec 2026)"
+    result = build_digest([Fact("f1", future), Fact("n1", at(12, 5))], week)
+    assert result.counts["changes"] == 1 and result.summary[0].shas == ("n1",)
+
+
+def test_today_is_the_clock_or_the_one_setting(monkeypatch):
+    from narrator.digest import TODAY_VARIABLE, today
+    from narrator.errors import NarratorError
+
+    monkeypatch.setenv(TODAY_VARIABLE, "2030-05-17")
+    assert today() == date(2030, 5, 17)
+    assert choose_period([], "7d").label == "the last 7 days (11 - 17 May 2030)"
+    monkeypatch.delenv(TODAY_VARIABLE)
+    assert today() == datetime.now(timezone.utc).date()
+    for bad in ("yesterday", "0001-01-01"):
+        monkeypatch.setenv(TODAY_VARIABLE, bad)
+        with pytest.raises(NarratorError, match=f"CODE_NARRATOR_TODAY='{bad}' is not a day git can record"):
+            today()
+
+
+def test_periods_at_the_ends_of_the_calendar_never_overflow():
+    last = choose_period([], (date(9999, 12, 1), date(9999, 12, 31)))
+    assert last.label == "1 - 31 Dec 9999" and last.previous().label == "the 31 days before (31 Oct - 30 Nov 9999)"
+    late = datetime(9999, 12, 31, 23, 59, tzinfo=timezone.utc)
+    assert build_digest([Fact("z1", late)], last).counts["changes"] == 1
+    first = choose_period([], (date(1970, 1, 1), date(1970, 1, 7)))
+    assert first.previous().label == "the 7 days before (25 - 31 Dec 1969)"
+    unknown = datetime(1970, 1, 1, tzinfo=timezone.utc)  # where a commit whose date git cannot read is shown
+    assert build_digest([Fact("u1", unknown)], first).counts["changes"] == 1
+    # The day before the year 1 cannot be held: a period that early is refused, not an OverflowError.
+    for early in (date(1, 1, 1), date(1969, 12, 31)):
+        with pytest.raises(ValueError, match=rf"starts \({early}\) before 1970-01-01: git records no earlier day"):
+            choose_period([], (early, date(1970, 1, 6)))

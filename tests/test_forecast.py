@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from datetime import date, datetime, timedelta, timezone
 
@@ -102,3 +103,34 @@ def test_a_range_that_has_passed_without_a_release_is_overdue():
     late = forecast.forecast(history, as_of=history[-1].date.date() + timedelta(days=60))
     assert late.overdue
     assert "none is recorded since 1.5 on" in forecast.sentences(late)[0]
+
+
+def test_a_release_dated_in_the_future_is_left_out_with_a_note():
+    """A tag on a commit of the year 9000 (a wrong clock): no OverflowError, no range counted from it."""
+    history = releases(every(14, 6))
+    wrong = ReleasePoint("9.0", "sha9", datetime(9000, 1, 1, tzinfo=timezone.utc))
+    as_of = history[-1].date.date() + timedelta(days=5)
+    result = forecast.forecast([*history, wrong], as_of=as_of)
+    assert result.future == (wrong,) and result.releases == 6 and result.last == history[-1]
+    assert result == dataclasses.replace(forecast.forecast(history, as_of=as_of), future=(wrong,))
+    words = forecast.sentences(result)
+    assert words[0] == ("The latest release (9.0) is dated in the future (1 Jan 9000): the clock of the computer "
+                        "that made it was wrong, so it is left out of the forecast.")
+    assert words[1].startswith("The next release is likely")
+    few = forecast.sentences(forecast.forecast([*history[:2], wrong, replace_version(wrong, "9.1")], as_of=as_of))
+    assert few == ["2 releases are dated in the future (the latest, 9.1, on 2 Jan 9000): the clock of the computer "
+                   "that made it was wrong, so they are left out of the forecast.",
+                   "Not enough releases to forecast (2 recorded; 4 are needed)."]
+
+
+def test_gaps_that_run_past_the_year_9999_stop_there():
+    """Without a day to compare with, a huge gap ends the range on the last day Python holds."""
+    history = [ReleasePoint(f"{i}.0", f"s{i}", datetime(year, 1, 1, tzinfo=timezone.utc))
+               for i, year in enumerate((1970, 1971, 1972, 9000))]
+    result = forecast.forecast(history)
+    assert result.latest == date(9999, 12, 31) and result.possible
+    assert forecast.sentences(result)[0].startswith("The next release is likely between")
+
+
+def replace_version(release: ReleasePoint, version: str) -> ReleasePoint:
+    return ReleasePoint(version, release.sha + version, release.date + timedelta(days=1))

@@ -119,3 +119,16 @@ def test_the_service_reads_a_long_history_once_until_it_changes(settings, sample
     newest = service.changes(repo.id)[0]
     service.store.upsert_commits(repo.id, [{"sha": newest.sha, "headline": "Changed in place"}])
     assert any(c.headline == "Changed in place" for c in service._commits(repo.id)) and len(reads) == 3
+
+
+def test_weeks_and_months_at_the_end_of_the_calendar_never_overflow():
+    assert history.periods(date(9999, 11, 15), date(9999, 12, 31), "month") == [date(9999, 11, 1), date(9999, 12, 1)]
+    assert history.periods(date(9999, 12, 1), date(9999, 12, 31), "week")[-1] == date(9999, 12, 27)
+    assert history.sparkline([C("z", at("9999-12-31"))], date(9999, 12, 31), weeks=2) == [0, 1]
+    assert history.periods(date(1, 1, 1), date(1, 1, 7), "week") == [date(1, 1, 1)]  # 1 Jan 1 is a Monday
+
+
+def test_the_default_chart_range_ignores_a_commit_dated_after_today():
+    commits = [C("a", at("2026-02-10")), C("b", at("2026-03-15")), C("wrong clock", at("2100-01-01"))]
+    assert history.default_range(commits, today=date(2026, 12, 6)) == (date(2026, 2, 10), date(2026, 3, 15))
+    assert history.default_range(commits[2:], today=date(2026, 12, 6)) is None

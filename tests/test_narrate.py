@@ -274,13 +274,15 @@ def test_adapter_resolution_order(tmp_path, monkeypatch):
 
 def test_digest_covers_the_last_seven_days_with_commits_from_facts(settings, sample_repo):
     service, repo, _ = _narrate(settings, sample_repo.working_tree_dir, FakeBackend())
-    digest = service.overview(repo.id).digest
+    # By default the week up to today (the tests take 2 Dec 2026): every sample commit is older.
+    assert service.overview(repo.id).digest.period.label == "the last 7 days (26 Nov - 2 Dec 2026)"
+    digest = service.digest(repo.id, "7d-commits")
     # Newest commit: day 11 of the month; the week up to it holds the guide and the test commits.
     assert digest.period.label == "the last 7 days with commits (5 - 11 Nov 2026)"
     assert digest.counts == {"changes": 2, "people": 2, "areas": 2}
     assert [line.text for line in digest.internal] == ["1 documentation update", "1 test change"]
     assert all(line.shas for line in digest.summary)
-    month = service.digest(repo.id, "30d")
+    month = service.digest(repo.id, "30d-commits")
     assert month.counts["changes"] == 5 and [f.text for f in month.features] == [
         "Add orders that can be placed", "Add shopping cart"]
     assert [f.text for f in month.fixes] == ["Fix crash when adding an empty item"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import git
@@ -11,9 +11,10 @@ import pytest
 
 from narrator import jobs
 from narrator.__main__ import main
+from narrator.digest import day_range
 from narrator.narrate import run_job
 from narrator.service import SPARK_WEEKS, NarratorService
-from tests.conftest import START, commit_files
+from tests.conftest import START, TODAY, commit_files
 
 
 def no_worker(settings, store, job_id: int) -> int:
@@ -66,7 +67,7 @@ def two(tmp_path, settings, monkeypatch):
 
 def test_portfolio_lists_every_repository_busiest_first(two):
     service, repos = two
-    rows = service.portfolio("7d")
+    rows = service.portfolio("7d-commits")
     assert [r.repo.name for r in rows] == ["till", "quiet"]
     till, quiet = rows
     # Every row covers the same seven days, ending on the newest commit of any repository.
@@ -135,3 +136,23 @@ def test_show_prints_the_release_forecast(two):
     service, repos = two
     text = markdown(service, repos["till"].id)
     assert "Next release: Not enough releases to forecast \\(1 recorded\\; 4 are needed\\)\\. [git facts]" in text
+
+
+def test_the_portfolio_and_overview_end_today_and_a_future_commit_moves_neither(two):
+    """A commit dated 2100 (a wrong clock) is listed with a warning and is never taken as 'now'."""
+    service, repos = two
+    quiet = repos["quiet"]
+    commit_files(git.Repo(quiet.source), {"lib/core.py": "def core():\n    return 3\n"}, "Return three",
+                 datetime(2100, 1, 1, 12, tzinfo=timezone.utc))
+    run_job(service.settings, service.start_narration(quiet.id, commits=3).id)
+    rows = {r.repo.name: r for r in service.portfolio("7d")}
+    overview = service.digest(quiet.id, "7d")
+    # Both pages cover the 7 days up to today (the tests' today), whatever any commit says.
+    assert rows["quiet"].period == rows["till"].period == overview.period
+    assert overview.period.label == f"the last 7 days ({day_range(TODAY - timedelta(days=6), TODAY)})"
+    assert rows["till"].changes == rows["quiet"].changes == 0
+    # Ending on the latest commit still means the latest up to today: the busy repository's last day.
+    assert service.portfolio("7d-commits")[0].period.last_day == (START + timedelta(days=20)).date()
+    assert service.chart_range(quiet.id)[1] == (START - timedelta(days=10)).date()
+    [future] = [c for c in service.changes(quiet.id) if c.subject == "Return three"]
+    assert future.date_note == ("Dated in the future (2100-01-01): the clock of the computer that made it was wrong.")

@@ -339,9 +339,9 @@ def test_a_git_facts_headline_does_not_break_the_digest_or_show(settings, tmp_pa
     repo, sha = make_project(tmp_path / "pagesmith", fix_commit=True)
     backend = Scripted((("say what this change does", "MAX_PAGES"), "Raises the page limit to 500 pages."))
     service, handle = _narrate(settings, repo.working_tree_dir, backend)
-    digest = service.digest(handle.id, "30d")
+    digest = service.digest(handle.id, "30d-commits")
     assert digest.counts["changes"] == 11
-    shown = _show(settings, Path(repo.working_tree_dir), capsys, "--period", "30d")
+    shown = _show(settings, Path(repo.working_tree_dir), capsys, "--period", "30d-commits")
     assert _change_block(shown, sha["fix"][:8])[0].endswith(f": {md('Changed 1 file, +3/-0 lines in src.')} [git facts]")
 
 
@@ -442,9 +442,12 @@ def test_show_puts_each_marker_on_its_own_kind_of_line(project, settings, capsys
 
 
 def test_show_periods(project, settings, capsys):
-    week = _show(settings, project["path"], capsys)
-    assert "## What changed lately: the last 7 days with commits (5 - 11 Nov 2026)" in week
-    month = _show(settings, project["path"], capsys, "--period", "30d")
+    week = _show(settings, project["path"], capsys)  # the 7 days up to today (tests take 2 Dec 2026)
+    assert "## What changed lately: the last 7 days (26 Nov - 2 Dec 2026)" in week
+    assert md("No changes were recorded in the last 7 days.") + " [git facts]" in week
+    active = _show(settings, project["path"], capsys, "--period", "7d-commits")
+    assert "## What changed lately: the last 7 days with commits (5 - 11 Nov 2026)" in active
+    month = _show(settings, project["path"], capsys, "--period", "30d-commits")
     assert "## What changed lately: the last 30 days with commits (13 Oct - 11 Nov 2026)" in month
     assert md("In the last 30 days with commits, 1 person made 10 changes across 4 areas.") + " [git facts]" in month
     november = _show(settings, project["path"], capsys, "--period", "2026-11-01..2026-11-30")
@@ -457,6 +460,8 @@ def test_show_periods(project, settings, capsys):
 @pytest.mark.parametrize("period,words", [
     ("yesterday", "is not a period"), ("2026-11-31..2026-12-01", "is not a date range"),
     ("2026-11-30..2026-11-01", "ends before it starts"),
+    ("0001-01-01..0001-01-07", "starts (0001-01-01) before 1970-01-01: git records no earlier day"),
+    ("7d-commit", "use 7d, 30d, 90d, 7d-commits, 30d-commits, 90d-commits or FROM..TO"),
 ])
 def test_show_refuses_a_bad_period_in_one_line(project, settings, capsys, period, words):
     with pytest.raises(SystemExit) as exit_:
@@ -529,3 +534,12 @@ def test_model_sentences_that_negate_or_read_like_another_subject_are_dropped():
     assert second.dropped in ("reads like a commit subject", "contradicts git")
     kept = check_explanation("Branch names are now compared with isSameChannel before expansion.", shown, subject)
     assert kept.dropped is None and kept.text
+
+
+def test_show_and_report_the_last_days_of_the_calendar(project, settings, capsys, tmp_path):
+    """Period arithmetic past the period's end (the period before, weekly buckets) never overflows."""
+    quiet = _show(settings, project["path"], capsys, "--period", "9999-12-01..9999-12-31")
+    assert md("No changes were recorded in the period 1 - 31 Dec 9999.") + " [git facts]" in quiet
+    assert main(["report", str(project["path"]), "--db", settings.db_url, "--period", "9999-12-01..9999-12-31",
+                 "--out", str(tmp_path / "far.md")]) == 0
+    assert md("What changed: 1 - 31 Dec 9999") in (tmp_path / "far.md").read_text()

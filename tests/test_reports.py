@@ -57,7 +57,7 @@ def narrated(tmp_path_factory):
         yield service, service.find(repo.working_tree_dir)
 
 
-def report(narrated, fmt: str, period="30d") -> bytes:
+def report(narrated, fmt: str, period="30d-commits") -> bytes:
     service, repo = narrated
     return reports.build(service, [repo.id], period, fmt)
 
@@ -80,7 +80,7 @@ class Tags(HTMLParser):
 def test_markdown_report_has_every_section_with_sources(narrated):
     text = report(narrated, "md").decode()
     readable = "\n" + re.sub(r"\\(.)", r"\1", text)  # what a Markdown viewer shows
-    for heading in ("# shop", "## What this software does", "## Its main parts", "## What changed: the last 30 days",
+    for heading in ("# shop", "## What this software does", "## Its main parts", "## What changed: the last 30 days with commits",
                     "## Activity", "### Releases over time", "## Releases", "## Security fixes",
                     "## Every change in the period (7)", "## Words used above"):
         assert "\n" + heading in readable
@@ -237,7 +237,7 @@ def test_cli_bad_period_is_one_usage_line(narrated, capsys, tmp_path):
         main(["report", repo.source, "--period", "yesterday", "--out", str(tmp_path / "r.md")])
     assert exit_.value.code == 2
     assert [line for line in error_lines(capsys) if "error:" in line][0].endswith(
-        "'yesterday' is not a period: use 7d, 30d, 90d or FROM..TO (YYYY-MM-DD)")
+        "'yesterday' is not a period: use 7d, 30d, 90d, 7d-commits, 30d-commits, 90d-commits or FROM..TO (YYYY-MM-DD)")
 
 
 # --- the dashboard --------------------------------------------------------------------------

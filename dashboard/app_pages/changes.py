@@ -113,6 +113,8 @@ for commit in shown.changes:
             st.markdown(f"{len(commit.files)} file{'s' if len(commit.files) != 1 else ''} · "
                         f"\\+{commit.added} / \\-{commit.removed} lines · commit {plain(commit.sha)}")
             st.markdown(f"Developer's message: {plain(commit.message or commit.subject)}")
+            if commit.date_note:
+                st.markdown(f"Date: {plain(commit.date_note)}")
             for name, values in (("Advisories", commit.advisories), ("References", commit.refs), ("Tags", commit.tags)):
                 if values:
                     st.markdown(f"{name}: {plain(', '.join(values))}")

@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from narrator.errors import run_command
-from narrator.settings import load_settings
+from narrator.quiet import route_library_warnings
+from narrator.settings import home_dir, load_settings
 
 
 def _settings(args: argparse.Namespace):
@@ -182,4 +183,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    route_library_warnings(home_dir())  # here, not in main(): tests calling main() keep their own logging
     sys.exit(main())

@@ -16,6 +16,8 @@ from types import NoneType, UnionType
 from typing import Literal, get_args, get_origin, get_type_hints
 
 from narrator.errors import run_command
+from narrator.quiet import route_library_warnings
+from narrator.settings import home_dir
 from training.config import (LoraSettings, Quant, TrainConfig, check_device, check_threads, looks_like_path,
                              require_path, require_writable_folder)
 from training.errors import DataError, TrainingError
@@ -383,4 +385,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    route_library_warnings(home_dir())  # here, not in main(): tests calling main() keep their own logging
     sys.exit(main())

@@ -29,7 +29,8 @@ from db.models import ACTIVE_JOB_STATUSES, TrainingMetricRow
 from narrator import jobs
 from narrator.backends import adapter_id, adapter_weights
 from narrator.errors import ModelError, run_command
-from narrator.settings import Settings, active_adapter_file, load_settings, set_active_adapter
+from narrator.quiet import route_library_warnings
+from narrator.settings import Settings, active_adapter_file, home_dir, load_settings, set_active_adapter
 from training.config import LoraSettings, TrainConfig
 from training.errors import DataError, TrainingError
 from training.runs import RunLog, RunSummary
@@ -404,4 +405,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    route_library_warnings(home_dir())
     sys.exit(main())

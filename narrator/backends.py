@@ -440,10 +440,15 @@ class FakeBackend:
 
     ``delay`` seconds per prompt (model spec ``fake:0.5``) stand in for a slow model, so a
     worker can be watched, interrupted and resumed in tests and demos.
+
+    ``gate`` (model spec ``fake:wait:PATH``) makes every batch wait until the file ``PATH`` exists and
+    then remove it: a test lets batches through one at a time by creating the file, and can stop or
+    signal a worker while it is surely mid-way, however slow or fast the machine is.
     """
 
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, gate: Path | None = None) -> None:
         self.delay = delay
+        self.gate = gate
         self.name = "fake"
         self.adapter = None
         self.calls = 0
@@ -460,6 +465,10 @@ class FakeBackend:
 
     def generate(self, prompts: list[Messages], max_new_tokens: int = 64) -> list[str]:
         answers = [f"This part handles {self.subject(messages)}." for messages in prompts]
+        if self.gate is not None:
+            while not self.gate.exists():
+                time.sleep(0.02)
+            self.gate.unlink()
         if self.delay:
             time.sleep(self.delay * len(prompts))
         self.calls += len(prompts)
@@ -511,7 +520,8 @@ def _build(settings: Settings) -> Backend:
     model = settings.model
     delay = fake_delay(model)
     if delay is not None:
-        return FakeBackend(delay)
+        gate = model.partition(":")[2].strip()
+        return FakeBackend(delay, Path(gate.removeprefix("wait:").strip()) if gate.startswith("wait:") else None)
     if model.startswith("openai:"):
         return OpenAICompatBackend(model)
     if model == "embedded":

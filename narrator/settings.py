@@ -37,10 +37,13 @@ Quant = Literal["nf4", "none"]
 
 
 def fake_delay(spec: str) -> float | None:
-    """Seconds per prompt of a ``fake`` or ``fake:DELAY`` spec; None for any other model."""
+    """Seconds per prompt of a ``fake`` or ``fake:DELAY`` spec (0 for ``fake:wait:PATH``, see
+    ``narrator.backends.FakeBackend``); None for any other model."""
     if spec != "fake" and not spec.startswith("fake:"):
         return None
     given = spec.partition(":")[2].strip()
+    if given.startswith("wait:") and given.removeprefix("wait:").strip():
+        return 0.0
     try:
         delay = float(given or 0)
     except ValueError:

@@ -1,4 +1,9 @@
-"""Background narration: a real worker process, killed half way, resumes without loss or duplicates."""
+"""Background narration: a real worker process, killed half way, resumes without loss or duplicates.
+
+Nothing here depends on how fast the machine is: the model is a fake whose every batch waits for a
+file (``fake:wait:PATH``), so a worker is stopped or signalled while it surely waits on the model,
+and lets a batch through only when the test creates the file.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from db.store import Store
@@ -24,21 +30,49 @@ def wait_for(condition, timeout: float = 60.0, every: float = 0.2):
     raise AssertionError("timed out waiting")
 
 
+def gated_model(tmp_path: Path) -> tuple[str, Path]:
+    """A fake model spec whose every batch waits until the returned file exists (and removes it)."""
+    gate = tmp_path / "model-gate"
+    return f"fake:wait:{gate}", gate
+
+
+def let_one_batch_through(gate: Path) -> None:
+    gate.touch()
+    wait_for(lambda: not gate.exists())
+
+
+def test_the_gated_fake_model_answers_one_batch_per_opening(tmp_path):
+    from narrator.backends import make_backend
+
+    model, gate = gated_model(tmp_path)
+    backend = make_backend(load_settings(home=tmp_path / "home", model=model, adapter="none"))
+    prompts = [[{"role": "user", "content": "explain parse_config"}]]
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(backend.generate, prompts)
+        time.sleep(0.3)
+        assert not answer.done(), "waits while the file is missing"
+        let_one_batch_through(gate)
+        assert answer.result(timeout=10) == ["This part handles parse_config."]
+        assert not gate.exists()
+
+
 def test_killed_worker_is_marked_interrupted_and_resumes(sample_repo, tmp_path, monkeypatch):
     monkeypatch.setenv("CODE_NARRATOR_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("CODE_NARRATOR_DB", raising=False)
-    # A slow fake model: 0.3 s a prompt, so the worker is still busy when it is killed.
-    settings = load_settings(model="fake:0.3", adapter="none")
-    service = NarratorService(settings)
+    model, gate = gated_model(tmp_path)
+    service = NarratorService(load_settings(model=model, adapter="none"))
     repo = service.add_repository(str(sample_repo.working_tree_dir))
     job = service.start_narration(repo.id)
     pid = wait_for(lambda: service.store.get_job(job.id).pid)
-    wait_for(lambda: service.job(job.id).done >= 3)
+    let_one_batch_through(gate)  # one batch of the model's work is stored; the next waits for the gate
+    wait_for(lambda: service.store.count_narratives(repo.id) >= 3)
     os.killpg(pid, signal.SIGKILL)
     wait_for(lambda: service.latest_job(repo.id).status == "interrupted")
     partial = service.store.count_narratives(repo.id)
     assert partial >= 3
 
+    # Resumed with a model that answers at once (the same "fake" in every cache key).
+    service = NarratorService(load_settings(model="fake", adapter="none"))
     resumed = service.resume_interrupted()
     assert [j.id for j in resumed] == [job.id]
     wait_for(lambda: service.job(job.id).status == "done", timeout=120)
@@ -72,7 +106,7 @@ def narrate_cli(repo, db: str, home: Path, model: str) -> subprocess.Popen:
 
 
 def running_job(db: str):
-    """The CLI's job once it is running and has narrated something (so it is mid-way)."""
+    """The CLI's job once it is running and has narrated something: with a gated model, it is mid-way."""
     def find():
         store = Store(db)
         try:
@@ -100,7 +134,8 @@ def test_a_job_that_fails_before_it_runs_ends_failed_and_the_worker_moves_on(sam
 
 def test_ctrl_c_during_narrate_leaves_an_interrupted_job_that_resumes(sample_repo, tmp_path):
     home, db = tmp_path / "home", f"sqlite:///{tmp_path}/cache.db"
-    process = narrate_cli(sample_repo, db, home, "fake:3")  # slow enough that it never ends before the signal
+    model, _ = gated_model(tmp_path)
+    process = narrate_cli(sample_repo, db, home, model)  # the model waits for a gate never opened
     job = running_job(db)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
@@ -117,7 +152,8 @@ def test_ctrl_c_during_narrate_leaves_an_interrupted_job_that_resumes(sample_rep
 
 def test_a_killed_cli_run_is_marked_interrupted_when_the_next_one_starts(sample_repo, tmp_path):
     home, db = tmp_path / "home", f"sqlite:///{tmp_path}/cache.db"
-    process = narrate_cli(sample_repo, db, home, "fake:3")  # slow enough that it never ends before the signal
+    model, _ = gated_model(tmp_path)
+    process = narrate_cli(sample_repo, db, home, model)  # the model waits for a gate never opened
     job = running_job(db)
     process.kill()
     process.communicate(timeout=60)

@@ -11,6 +11,7 @@ every file). Messages are decoded in the encoding their commit declares.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +21,9 @@ from narrator import gitdates
 from narrator.files import skip_reason_for_path
 from narrator.repo import read_object, reading, shallow_boundary
 
+
+PROGRESS_EVERY = 100
+"""Commits read with their patches between two progress reports (a few a second)."""
 
 @dataclass(frozen=True)
 class FileChange:
@@ -82,11 +86,13 @@ class CommitInfo:
 # Sources: validate, open, clone
 
 
-def recent_commits(repo: git.Repo, limit: int | None = None, since: datetime | None = None) -> list[CommitInfo]:
+def recent_commits(repo: git.Repo, limit: int | None = None, since: datetime | None = None,
+                   progress: Callable[[int], None] | None = None) -> list[CommitInfo]:
     """Commits reachable from HEAD, newest first, each with its changed files and patch.
 
     ``since`` keeps commits committed at or after that moment. A repository without commits gives
     an empty list; one git cannot read (a missing or corrupt object) raises ``RepoError``.
+    ``progress(n)`` is told how many have been read, every ``PROGRESS_EVERY`` commits.
     """
     if not repo.head.is_valid():
         return []
@@ -98,8 +104,12 @@ def recent_commits(repo: git.Repo, limit: int | None = None, since: datetime | N
     with reading(repo):
         tags = tags_by_commit(repo)
         boundary = shallow_boundary(repo)
-        return [_describe_commit(repo, commit, tags.get(commit.hexsha, ()), commit.hexsha in boundary)
-                for commit in repo.iter_commits("HEAD", **options)]
+        commits = []
+        for commit in repo.iter_commits("HEAD", **options):
+            commits.append(_describe_commit(repo, commit, tags.get(commit.hexsha, ()), commit.hexsha in boundary))
+            if progress is not None and len(commits) % PROGRESS_EVERY == 0:
+                progress(len(commits))
+        return commits
 
 
 def read_commits(repo: git.Repo, shas: list[str]) -> list[CommitInfo]:

@@ -452,7 +452,8 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
              progress: Progress, only: list[tuple[str, str]] | None) -> RunReport:
     repo_id = repo_row.id
     progress(0, 0, "Reading the repository")
-    repo, files, scanned, commits, rows, units_by_file = scan(settings, store, repo_id, budget.commits, budget.unit_chars)
+    repo, files, scanned, commits, rows, units_by_file = scan(settings, store, repo_id, budget.commits, budget.unit_chars,
+                                                              progress)
     narration = Narration(settings, store, repo_id, budget, backend, progress)
     narration.report.skipped_files = skipped_summary(scanned)
     narration.report.skipped_note = scanned.note() if narration.report.skipped_files else ""

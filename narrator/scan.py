@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Iterable
 
 from db.store import Store
@@ -24,6 +25,10 @@ UNIT_CHARS = 1200
 
 HISTORY_CHUNK = 1000
 """Commit fact rows stored per transaction while the history is read."""
+READING_HISTORY = "Reading the repository: the history"
+READING_CHANGES = "Reading the repository: latest changes and patches"
+Progress = Callable[[int, int, str], None]
+"""Told (done, total, message) as the repository is read, as ``narrator.narrate.Progress``."""
 
 
 
@@ -65,21 +70,26 @@ def file_hash(unit_hashes: Iterable[str]) -> str:
 
 
 def scan(settings: Settings, store: Store, repo_id: int, commit_limit: int | None,
-         unit_chars: int = UNIT_CHARS):
+         unit_chars: int = UNIT_CHARS, progress: Progress | None = None):
     """Read the repository, record its commits and units (facts), and return what was read.
 
     Every commit's facts are recorded (``record_history``), commits the branch no longer reaches are
     marked so, tags added since are recorded (``record_tags``); the latest ``commit_limit`` commits
-    are read again with their patches, for the model, and returned with their rows.
+    are read again with their patches, for the model, and returned with their rows. ``progress``
+    hears how far each pass has read, from the first commits on.
     """
+    progress = progress or (lambda done, total, message: None)
     repo_row = store.get_repository(repo_id)
     repo = open_repository(repo_row.source, settings.clone_dir, timeout=120)
     scanned = scan_source_files(repo)
     files = list(scanned.files)
     head = repo.head.commit.hexsha
-    record_history(store, repo_id, repo, head, repo_row.head_sha)
+    record_history(store, repo_id, repo, head, repo_row.head_sha, progress)
     record_tags(store, repo_id, repo)
-    commits = recent_commits(repo, limit=commit_limit)
+    wanted = gitlog.count_commits(repo, head) if repo.head.is_valid() else 0
+    wanted = min(wanted, commit_limit) if commit_limit is not None else wanted
+    progress(0, wanted, READING_CHANGES)
+    commits = recent_commits(repo, limit=commit_limit, progress=lambda n: progress(n, wanted, READING_CHANGES))
     rows = {c.sha: commit_row(c) for c in commits}
     store.upsert_commits(repo_id, list(rows.values()))
     # After the history: the head recorded is one whose history is stored.
@@ -94,7 +104,8 @@ def scan(settings: Settings, store: Store, repo_id: int, commit_limit: int | Non
     return repo, files, scanned, commits, rows, units_by_file
 
 
-def record_history(store: Store, repo_id: int, repo, head: str, old_head: str | None) -> int:
+def record_history(store: Store, repo_id: int, repo, head: str, old_head: str | None,
+                   progress: Progress | None = None) -> int:
     """Store the facts of every commit of ``head``'s history not stored yet; returns how many.
 
     Also keeps ``reachable`` and ``seq`` (git's topological order) of the stored commits true to
@@ -105,6 +116,7 @@ def record_history(store: Store, repo_id: int, repo, head: str, old_head: str | 
     rows and narratives stay, for reuse), those it has are reachable again and numbered afresh,
     and the whole history is read with the commits already stored skipped.
     Stored facts are never rewritten here: a commit read with its patch keeps that row.
+    ``progress`` hears how many of the commits to read have been, every ``HISTORY_CHUNK``.
     """
     stored = store.commit_order(repo_id)
     old = stored.get(old_head) if old_head else None
@@ -119,12 +131,17 @@ def record_history(store: Store, repo_id: int, repo, head: str, old_head: str | 
     seq = {sha: base + len(newest_first) - n for n, sha in enumerate(newest_first)}
     store.set_history_order(repo_id, {sha: seq[sha] for sha in seq if sha in stored}, complete=not fast_forward)
     rows: list[dict] = []
-    recorded = 0
+    recorded = read = 0
+    unread = sum(1 for sha in newest_first if sha not in stored)
+    tell = progress or (lambda done, total, message: None)
+    tell(0, unread, READING_HISTORY)
     for commit in gitlog.read_history(repo, head, after, stored):
         rows.append({**commit_row(commit, full_patch=False), "seq": seq.get(commit.sha, 0)})
+        read += 1
         if len(rows) >= HISTORY_CHUNK:
             recorded += store.upsert_commits(repo_id, rows)
             rows = []
+            tell(read, unread, READING_HISTORY)
     return recorded + store.upsert_commits(repo_id, rows)
 
 

@@ -114,3 +114,24 @@ def test_the_changes_page_for_every_day_shows_one_page_and_pages_on(long_history
     next(b for b in at.button if b.label == "Next").click().run()
     assert f"Page 2 of {pages}" in [c.value for c in at.caption]
     assert any(f"Change value to {COMMITS - 51}" in m.value for m in at.markdown)
+
+
+def test_reading_a_long_history_reports_progress_while_it_reads(tmp_path, settings):
+    """``--commits`` beyond the history: both passes tell how far they are before they end (events, not time)."""
+    from narrator import scan
+    from narrator.service import NarratorService
+
+    fast_import_history(tmp_path / "long", 1200)
+    service = NarratorService(settings)
+    repo = service.add_repository(str(tmp_path / "long"))
+    heard: list[tuple[int, int, str, int]] = []
+
+    def progress(done: int, total: int, message: str) -> None:
+        heard.append((done, total, message, service.store.count_commits(repo.id)))
+
+    scan.scan(settings, service.store, repo.id, 1_000_000, progress=progress)  # what narrate --commits 1000000 reads
+    history = [(done, total, stored) for done, total, message, stored in heard if message == scan.READING_HISTORY]
+    assert history[0][:2] == (0, 1200) and (1000, 1200) in [h[:2] for h in history]
+    assert any(stored < 1200 for done, _, stored in history if done), "told while the history was still being read"
+    latest = [(done, total) for done, total, message, _ in heard if message == scan.READING_CHANGES]
+    assert latest[0] == (0, 1200) and [done for done, _ in latest] == list(range(0, 1201, 100))

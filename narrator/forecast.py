@@ -153,7 +153,8 @@ def _future(releases: tuple[ReleasePoint, ...]) -> str:
     when = day_range(_day(latest.date), _day(latest.date))
     clock = "the clock of the computer that made it was wrong"
     if len(releases) == 1:
-        return f"The latest release ({latest.version}) is dated in the future ({when}): {clock}, so it is left out of the forecast."
+        return (f"The latest release ({latest.version}) is dated in the future ({when}): {clock}, "
+                "so it is left out of the forecast.")
     return (f"{len(releases)} releases are dated in the future (the latest, {latest.version}, on {when}): {clock}, "
             "so they are left out of the forecast.")
 

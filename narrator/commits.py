@@ -25,6 +25,7 @@ from narrator.repo import read_object, reading, shallow_boundary
 PROGRESS_EVERY = 100
 """Commits read with their patches between two progress reports (a few a second)."""
 
+
 @dataclass(frozen=True)
 class FileChange:
     """How one file changed in a commit."""

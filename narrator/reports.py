@@ -24,6 +24,7 @@ from typing import Literal, Union
 
 from db.files import write_atomic
 from narrator import charts, glossary
+from narrator.digest import today
 from narrator.errors import NarratorError
 from narrator.facts import size_phrase
 from narrator.report import marker
@@ -235,9 +236,12 @@ def _change(change: CommitView) -> Bullet:
 
 
 def _charts(service: NarratorService, repo_id: int, first: date, last: date, level: int) -> list[Block]:
-    """Activity per week by kind over the last 12 months (or the whole period, if longer), and releases."""
-    start, end = service.chart_range(repo_id) or (first, last)
-    start, end = min(start, first), max(end, last)
+    """Activity per week by kind over the last 12 months (or the whole period, if longer), and releases.
+
+    The charts never reach past today: a period in the year 9999 would otherwise draw 96,000 empty months.
+    """
+    start, end = service.chart_range(repo_id) or (first, min(last, today()))
+    start, end = min(start, first), max(end, min(last, today()))
     grain = "week" if (end - start).days <= 7 * 80 else "month"
     points = service.activity(repo_id, "category", grain, start, end)
     keys = [k for k in charts.LABELS if any(p.key == k for p in points)]

@@ -135,12 +135,15 @@ def test_train_then_evaluate_and_list_runs(tiny_base, data_dir, tmp_path, capsys
     assert run["config"]["base"] == tiny_base and run["config"]["lora"]["r"] == 4
 
 
-def test_train_while_another_run_is_active_is_one_line_and_no_run(tiny_base, data_dir, tmp_path, capsys):
+def test_train_while_another_run_is_active_is_one_line_and_no_run(tiny_base, data_dir, tmp_path, capsys, monkeypatch):
     from db.store import Store
+    from training import trainer
 
     db = f"sqlite:///{tmp_path}/runs.db"
     store = Store(db)
     running = store.create_training_run("from the dashboard", {}, pid=os.getpid())
+    # Refused before any work: no data read, no model loaded.
+    monkeypatch.setattr(trainer, "train", lambda *a, **k: pytest.fail("trained while another run was active"))
     assert main(["train", "--data", str(data_dir), "--out", str(tmp_path / "adapter"), "--base", tiny_base,
                  "--max-steps", "1", "--db", db, "--quiet"]) == 1
     err = capsys.readouterr().err

@@ -101,10 +101,32 @@ def _train_config(args: argparse.Namespace, **overrides) -> TrainConfig:
     return config
 
 
+def _refuse_while_training(config: TrainConfig) -> None:
+    """``TrainingBusy`` at once, before data or model load, when another run is queued or running.
+
+    Only a courtesy: the database refuses a second active run anyway (``db.training``), but after
+    the base model has loaded.
+    """
+    from db.store import Store
+    from db.training import TrainingBusy
+    from training.trainer import default_db_url
+
+    store = Store(config.db_url or default_db_url())
+    try:
+        store.mark_stale_jobs()
+        busy = store.active_training_run()
+    finally:
+        store.close()
+    if busy is not None:
+        raise TrainingBusy(busy)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from training.trainer import train
 
-    result = train(_train_config(args), progress=not args.quiet)
+    config = _train_config(args)
+    _refuse_while_training(config)
+    result = train(config, progress=not args.quiet)
     print(json.dumps({"run_id": result.run_id, "steps": result.steps, "adapter": str(result.adapter),
                       "evaluation": {t: r.as_dict() for t, r in result.evaluation.items()}, "mix": result.mix}, indent=2))
     return 0
@@ -123,6 +145,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         axis = {"lr": "learning_rate"}.get(axis, axis)  # the flag's short name
         axes[axis] = parse_axis(axis, values)
     points = grid(_train_config(args), axes)
+    _refuse_while_training(points[0])
     results = run_sweep(points, lambda config: train(config, progress=not args.quiet))
     print(json.dumps(results, indent=2))
     return 0 if all(r["status"] == "done" for r in results) else 1

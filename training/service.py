@@ -326,8 +326,7 @@ class TrainingService:
         if not specs:
             raise DataError("Choose at least one data source.")
         for spec in specs:
-            if spec.kind != "mine" and not spec.is_hub and not Path(spec.location).expanduser().exists():
-                raise DataError(f"No such file or folder: {spec.location}")
+            spec.check_exists()
         options = dict(options or {})
         allowed = {f.name for f in fields(TrainConfig)} - set(_FIXED)
         refused = sorted(set(options) - allowed)

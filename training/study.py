@@ -176,8 +176,8 @@ class StudyConfig:
         if self.model is not None and looks_like_path(self.model):
             require_path(self.model, "base model folder", folder=True)
         require_path(self.csn, "--csn file or folder")
-        if self.compare is not None and not (self.compare / "adapter_config.json").is_file():
-            raise TrainingError(f"No adapter in {self.compare} to compare with (adapter_config.json is missing)")
+        if self.compare is not None:
+            _require_adapter(self.compare)
         require_writable_folder(self.out, "--out")
 
     def shared(self) -> dict:
@@ -328,12 +328,16 @@ def measure_base(config: StudyConfig, sets: dict[str, list[Example]]) -> dict:
     return _measure(config, done, header, None, sets, time.perf_counter())
 
 
+def _require_adapter(folder: Path) -> None:
+    if not (folder / "adapter_config.json").is_file():
+        raise TrainingError(f"No adapter in {folder} to compare with (adapter_config.json is missing)")
+
+
 def measure_compared(config: StudyConfig, sets: dict[str, list[Example]]) -> dict | None:
     """``config.compare``'s result, named ``shipped`` (``OUT/shipped/study.json`` afterwards); None without one."""
     if config.compare is None:
         return None
-    if not (config.compare / "adapter_config.json").is_file():
-        raise TrainingError(f"No adapter in {config.compare} to compare with (adapter_config.json is missing)")
+    _require_adapter(config.compare)
     done = config.out / "shipped" / "study.json"
     if done.is_file():
         return json.loads(done.read_text())

@@ -27,6 +27,13 @@ def test_cut_keeps_short_text_and_marks_what_it_left_out():
     assert cut("a" * 25, 10) == "aaaaaaaaaa \u2026 [cut: 15 more characters]"
 
 
+def test_a_text_cut_again_keeps_the_count_of_the_whole():
+    """A stored subject (already cut) shown through ``cut`` again says how much the original had."""
+    once = cut("a" * 1000, 10)
+    assert cut(once, 10) == once
+    assert cut(once, 4) == "aaaa \u2026 [cut: 996 more characters]"
+
+
 @pytest.fixture(scope="module")
 def huge(tmp_path_factory):
     """The sample shop plus one commit with a megabyte subject and a megabyte body, narrated."""
@@ -50,6 +57,7 @@ def test_a_megabyte_commit_is_stored_cut_with_a_marker(huge):
     assert len(row.headline) < SUBJECT_CHARS + 50
     [view] = [c for c in service.changes(repo.id) if c.sha == row.sha]
     assert view.headline.text.endswith("more characters]") and len(view.message) < MESSAGE_CHARS + 50
+    assert view.subject == row.subject, "shown with the count of the whole subject, not of the stored cut"
 
 
 def test_a_megabyte_commit_reports_as_pdf_in_seconds(huge, tmp_path):

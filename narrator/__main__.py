@@ -128,7 +128,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m narrator", description="Tell non-technical readers what a repository does and what changed.")
-    sub = p.add_subparsers(dest="command", required=True)
+    # The worker (started by the dashboard) is left out of the help: no metavar entry, no help line.
+    sub = p.add_subparsers(dest="command", required=True, metavar="{narrate,show,report}")
 
     n = sub.add_parser("narrate", help="narrate a repository (a local path or an https/ssh URL)")
     which = n.add_mutually_exclusive_group(required=True)
@@ -167,7 +168,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--adapter", help="the adapter whose narratives count as fresh")
     r.set_defaults(func=cmd_report)
 
-    w = sub.add_parser("worker", help=argparse.SUPPRESS)
+    w = sub.add_parser("worker")
     w.add_argument("job_id", type=int)
     w.set_defaults(func=cmd_worker)
     return p

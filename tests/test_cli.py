@@ -104,3 +104,11 @@ def test_binary_and_non_utf8_files_are_skipped(tmp_path):
     result = run_cli("narrate", str(tmp_path / "mixed"), home=tmp_path / "home")
     assert result.returncode == 0, result.stderr
     assert "Skipped 2 files" in result.stdout, result.stdout
+
+
+def test_help_lists_only_the_commands_a_user_runs(tmp_path):
+    """The dashboard's internal worker command is not offered, nor shown as '==SUPPRESS=='."""
+    result = run_cli("--help", home=tmp_path / "home")
+    assert result.returncode == 0, result.stderr
+    assert "{narrate,show,report}" in result.stdout
+    assert "worker" not in result.stdout and "SUPPRESS" not in result.stdout, result.stdout

@@ -50,6 +50,7 @@ NO_REPOSITORY_AT_PATH = "No git repository at that path."
 """The dashboard's one answer for a local path it cannot add (missing, a file, not a repository...)."""
 
 SHALLOW_NOTE = "Partial history: this is a shallow clone; older commits are not in it."
+"""What ``show`` and the Changes page say about a ``RepoView.shallow`` repository."""
 
 PER_PAGE = 50
 """Changes on one page of the Changes page, unless asked otherwise."""
@@ -57,7 +58,6 @@ MAX_PER_PAGE = 100
 """The most changes one request may list: a long history is read a page at a time."""
 MAX_LINKED = 200
 """The most commits one link to the Changes page (``?commits=a,b,…``) may name; the rest are ignored."""
-"""What ``show`` and the Changes page say about a ``RepoView.shallow`` repository."""
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,8 @@ _INTERNAL = (
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 _INSTANT = timedelta(microseconds=1)
+_EARLIEST_DAY = date.min + timedelta(days=1)
+"""The first day a Period can start on: its start is the instant before that day's midnight."""
 
 
 @dataclass(frozen=True)
@@ -119,10 +121,12 @@ class Period:
         return self.start < _utc(when) <= self.end
 
     def previous(self) -> Period:
-        """The same number of days just before this period."""
+        """The same number of days just before this period, or as many as the calendar holds
+        (a range of 8,000 years, ``1970-01-01..9999-12-31``, has fewer before it)."""
         last = self.first_day - timedelta(days=1)
-        name = "the day before" if self.days == 1 else f"the {self.days} days before"
-        return _period(last - timedelta(days=self.days - 1), last, name, with_days=True)
+        days = min(self.days, (last - _EARLIEST_DAY).days + 1)
+        name = "the day before" if days == 1 else f"the {days:,} days before"
+        return _period(last - timedelta(days=days - 1), last, name, with_days=True)
 
 
 def today() -> date:

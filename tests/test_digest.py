@@ -280,6 +280,10 @@ def test_periods_at_the_ends_of_the_calendar_never_overflow():
     assert first.previous().label == "the 7 days before (25 - 31 Dec 1969)"
     unknown = datetime(1970, 1, 1, tzinfo=timezone.utc)  # where a commit whose date git cannot read is shown
     assert build_digest([Fact("u1", unknown)], first).counts["changes"] == 1
+    # A range longer than the time before it compares with what the calendar holds before it.
+    everything = choose_period([], (date(1970, 1, 1), date(9999, 12, 31)))
+    assert everything.previous().label == "the 719,161 days before (2 Jan 1 - 31 Dec 1969)"
+    assert build_digest([Fact("u1", unknown)], everything).counts["changes"] == 1
     # The day before the year 1 cannot be held: a period that early is refused, not an OverflowError.
     for early in (date(1, 1, 1), date(1969, 12, 31)):
         with pytest.raises(ValueError, match=rf"starts \({early}\) before 1970-01-01: git records no earlier day"):

@@ -64,16 +64,20 @@ def sample_repo(tmp_path: Path) -> git.Repo:
     return make_sample_repo(tmp_path / "shop")
 
 
+def fake_home(mp: pytest.MonkeyPatch, home: Path) -> None:
+    """Point every path at ``home`` with the fake model: no database, adapter or model of the machine."""
+    mp.setenv("CODE_NARRATOR_HOME", str(home))
+    mp.setenv("CODE_NARRATOR_MODEL", "fake")
+    mp.delenv("CODE_NARRATOR_DB", raising=False)
+    mp.delenv("CODE_NARRATOR_ADAPTER", raising=False)
+
+
 @pytest.fixture
 def settings(tmp_path: Path, monkeypatch):
     """Settings pointing every path at tmp_path, with the fake model."""
     from narrator.settings import load_settings
 
-    home = tmp_path / "home"
-    monkeypatch.setenv("CODE_NARRATOR_HOME", str(home))
-    monkeypatch.setenv("CODE_NARRATOR_MODEL", "fake")
-    monkeypatch.delenv("CODE_NARRATOR_DB", raising=False)
-    monkeypatch.delenv("CODE_NARRATOR_ADAPTER", raising=False)
+    fake_home(monkeypatch, tmp_path / "home")
     return load_settings()
 
 

@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 from narrator.__main__ import main
 from narrator.service import MAX_LINKED, MAX_PER_PAGE, NarratorService
 from narrator.settings import load_settings
+from tests.conftest import fake_home
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 COMMITS = 3000
@@ -47,10 +48,7 @@ def fast_import_history(path: Path, commits: int) -> None:
 @pytest.fixture(scope="module")
 def long_history(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CODE_NARRATOR_HOME", str(tmp_path_factory.mktemp("home")))
-        mp.setenv("CODE_NARRATOR_MODEL", "fake")
-        mp.delenv("CODE_NARRATOR_DB", raising=False)
-        mp.delenv("CODE_NARRATOR_ADAPTER", raising=False)
+        fake_home(mp, tmp_path_factory.mktemp("home"))
         source = tmp_path_factory.mktemp("src") / "long"
         fast_import_history(source, COMMITS)
         assert main(["narrate", str(source), "--commits", "3"]) == 0

@@ -21,7 +21,7 @@ from narrator import jobs, prompts
 from narrator.narrate import run_job
 from narrator.service import NarrativeView, NarratorService, RepoView
 from narrator.settings import Settings, load_settings
-from tests.conftest import make_sample_repo
+from tests.conftest import fake_home, make_sample_repo
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 EVIL = "<script>alert(1)</script> and **bold** [link](http://example.com) $x$ :red[red]"
@@ -44,10 +44,7 @@ def no_worker(settings, store, job_id: int) -> int:
 def narrated(tmp_path_factory) -> Narrated:
     """The sample repository, narrated except for its two oldest commits."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CODE_NARRATOR_HOME", str(tmp_path_factory.mktemp("home")))
-        mp.setenv("CODE_NARRATOR_MODEL", "fake")
-        mp.delenv("CODE_NARRATOR_DB", raising=False)
-        mp.delenv("CODE_NARRATOR_ADAPTER", raising=False)
+        fake_home(mp, tmp_path_factory.mktemp("home"))
         mp.setattr(jobs, "spawn_worker", no_worker)
         source = make_sample_repo(tmp_path_factory.mktemp("src") / "shop")
         settings = load_settings()

@@ -18,7 +18,7 @@ from narrator.history import Point, ReleasePoint
 from narrator.narrate import run_job
 from narrator.service import BusyArea, NarratorService
 from narrator.settings import load_settings
-from tests.conftest import START, TODAY, make_sample_repo
+from tests.conftest import START, TODAY, fake_home, make_sample_repo
 from tests.test_dashboard import APP, EVIL, no_worker, shown
 from tests.test_portfolio import make_busy_repo
 
@@ -98,10 +98,7 @@ def test_links_say_how_many_changes_they_show():
 def pair(tmp_path_factory):
     """The sample shop (no releases) and a busy till repository (a release, a security fix), narrated."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CODE_NARRATOR_HOME", str(tmp_path_factory.mktemp("home")))
-        mp.setenv("CODE_NARRATOR_MODEL", "fake")
-        mp.delenv("CODE_NARRATOR_DB", raising=False)
-        mp.delenv("CODE_NARRATOR_ADAPTER", raising=False)
+        fake_home(mp, tmp_path_factory.mktemp("home"))
         mp.setattr(jobs, "spawn_worker", no_worker)
         service = NarratorService(load_settings())
         repos = {}

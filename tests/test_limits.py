@@ -13,7 +13,7 @@ from narrator.__main__ import main
 from narrator.limits import MESSAGE_CHARS, SUBJECT_CHARS, cut
 from narrator.service import NarratorService
 from narrator.settings import load_settings
-from tests.conftest import START, commit_files, make_sample_repo
+from tests.conftest import START, commit_files, fake_home, make_sample_repo
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 MEGABYTE = 1 << 20
@@ -38,10 +38,7 @@ def test_a_text_cut_again_keeps_the_count_of_the_whole():
 def huge(tmp_path_factory):
     """The sample shop plus one commit with a megabyte subject and a megabyte body, narrated."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CODE_NARRATOR_HOME", str(tmp_path_factory.mktemp("home")))
-        mp.setenv("CODE_NARRATOR_MODEL", "fake")
-        mp.delenv("CODE_NARRATOR_DB", raising=False)
-        mp.delenv("CODE_NARRATOR_ADAPTER", raising=False)
+        fake_home(mp, tmp_path_factory.mktemp("home"))
         repo = make_sample_repo(tmp_path_factory.mktemp("src") / "shop")
         commit_files(repo, {"shop/huge.py": "x = 1\n"}, MESSAGE, START + timedelta(days=10))
         assert main(["narrate", repo.working_tree_dir, "--commits", "10"]) == 0

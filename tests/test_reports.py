@@ -27,7 +27,7 @@ from narrator.history import Point
 from narrator.service import NarratorService
 from narrator.settings import load_settings
 from narrator.text import markdown_text
-from tests.conftest import START, commit_files, make_sample_repo
+from tests.conftest import START, commit_files, fake_home, make_sample_repo
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 HEADLINE = "A small web shop that lists products and takes orders."
@@ -41,10 +41,7 @@ EVIL_SHOWN = ("Fix <script>alert(1)</script> café — → 漢字 <img src=x one
 def narrated(tmp_path_factory):
     """The sample shop plus a hostile fix and a tagged release, narrated with the fake model."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CODE_NARRATOR_HOME", str(tmp_path_factory.mktemp("home")))
-        mp.setenv("CODE_NARRATOR_MODEL", "fake")
-        mp.delenv("CODE_NARRATOR_DB", raising=False)
-        mp.delenv("CODE_NARRATOR_ADAPTER", raising=False)
+        fake_home(mp, tmp_path_factory.mktemp("home"))
         repo = make_sample_repo(tmp_path_factory.mktemp("src") / "shop")
         commit_files(repo, {"shop/evil.py": "def handle():\n    return 1\n"},
                      EVIL_SUBJECT + "\n\nBody <b>bold</b> explains it.", START + timedelta(days=10))

@@ -145,7 +145,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         axis = {"lr": "learning_rate"}.get(axis, axis)  # the flag's short name
         axes[axis] = parse_axis(axis, values)
     points = grid(_train_config(args), axes)
-    _refuse_while_training(points[0])
+    _refuse_while_training(points[0].config)
     results = run_sweep(points, lambda config: train(config, progress=not args.quiet))
     print(json.dumps(results, indent=2))
     return 0 if all(r["status"] == "done" for r in results) else 1

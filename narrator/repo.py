@@ -424,6 +424,8 @@ def _clone_or_update(url: str, clone_dir: Path, timeout: float) -> git.Repo:
             shutil.rmtree(staging, ignore_errors=True)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        if not target.exists():  # nothing was cloned: a kept password would serve nothing
+            _credential_file(url, clone_dir).unlink(missing_ok=True)
         raise
     return _harden(git.Repo(target), network=True, extra=credentials)
 

@@ -103,6 +103,8 @@ def test_an_unreachable_url_with_a_password_fails_without_showing_it(tmp_path):
     with pytest.raises(RepoError) as info:
         open_repository(f"https://alice:{SECRET}@127.0.0.1:9/up.git", tmp_path / "clones", timeout=30)
     assert SECRET not in str(info.value) and "127.0.0.1" in str(info.value)
+    # Nothing was cloned, so the password is not kept either.
+    assert not any((tmp_path / "clones" / ".credentials").iterdir())
     result = run_cli("narrate", f"https://alice:{SECRET}@127.0.0.1:9/up.git", home=tmp_path / "home")
     assert_one_line_error(result, "could not clone")
     assert SECRET not in result.stderr + result.stdout

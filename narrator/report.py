@@ -48,6 +48,8 @@ def change_lines(change: CommitView) -> list[str]:
     kind = md(change.category + (f" {change.version}" if change.version else ""))
     where = md(change.area + (f" \u00b7 {change.scope}" if change.scope and change.scope != change.area else ""))
     lines = [f"- {change.date:%Y-%m-%d} {change.short_sha} [{kind}, {where}] {md(change.author)}: {said(change.headline)}"]
+    if change.future_note:
+        lines.append(f"  - Warning: {md(change.future_note)}{marker('git facts')}")
     if change.explanation is not None:
         lines.append(f"  - {said(change.explanation)}")
     for note in change.release_notes[:5]:

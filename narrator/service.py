@@ -192,6 +192,8 @@ class CommitView:
     date_note: str | None = None
     """Why its date is not to be trusted as shown: a date git could not read, a time zone set aside
     (``narrator.gitdates``), or a date later than today; None for a plain date."""
+    future_note: str | None = None
+    """The warning shown beside a commit dated later than today (a wrong clock), None otherwise."""
 
 
 @dataclass(frozen=True)
@@ -426,6 +428,7 @@ class NarratorService:
         else:
             label = provenance.MODEL_HEADLINE if model_headline.source == "model" else model_headline.label
             headline = Said(model_headline.text, model_headline.source, label, model_headline.stale, model_headline.flags)
+        future = gitdates.future_note(commit.date, today())
         explanation = None
         if details.get("explanation"):
             explanation = Said(details["explanation"], "developer", provenance.label("developer"))
@@ -441,7 +444,7 @@ class NarratorService:
             refs=tuple(details.get("refs", [])), tags=tuple(details.get("tags", [])),
             release_notes=tuple(commit.release_notes), glossary=tuple(glossary.terms_in(headline.text)),
             is_merge=commit.is_merge, ci=bool(details.get("ci")), needs_model=changes.needs_model(commit.category, details) if details else None,
-            date_note=" ".join(filter(None, [details.get("date_note"), gitdates.future_note(commit.date, today())])) or None,
+            date_note=" ".join(filter(None, [details.get("date_note"), future])) or None, future_note=future,
         )
 
     def digest(self, repo_id: int, period: str | tuple[date, date] = "7d", commits=None) -> Digest | None:

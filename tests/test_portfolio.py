@@ -13,6 +13,8 @@ from narrator import jobs
 from narrator.__main__ import main
 from narrator.digest import day_range
 from narrator.narrate import run_job
+from narrator.report import markdown
+from narrator.text import markdown_text as md
 from narrator.service import SPARK_WEEKS, NarratorService
 from tests.conftest import START, TODAY, commit_files
 
@@ -155,4 +157,9 @@ def test_the_portfolio_and_overview_end_today_and_a_future_commit_moves_neither(
     assert service.portfolio("7d-commits")[0].period.last_day == (START + timedelta(days=20)).date()
     assert service.chart_range(quiet.id)[1] == (START - timedelta(days=10)).date()
     [future] = [c for c in service.changes(quiet.id) if c.subject == "Return three"]
-    assert future.date_note == ("Dated in the future (2100-01-01): the clock of the computer that made it was wrong.")
+    warning = "Dated in the future (2100-01-01): the clock of the computer that made it was wrong."
+    assert future.date_note == future.future_note == warning
+    # Listed first (its date is the newest), so the warning stands beside it, not only in its evidence.
+    shown = markdown(service, quiet.id).splitlines()
+    at = next(i for i, line in enumerate(shown) if line.startswith("- 2100-01-01 "))
+    assert shown[at + 1] == f"  - Warning: {md(warning)} [git facts]"

@@ -93,6 +93,8 @@ for commit in shown.changes:
         head, badge = st.columns([5, 1])
         where = plain(commit.area) + (f" · {plain(commit.scope)}" if commit.scope and commit.scope != commit.area else "")
         head.markdown(f"**{views.when(commit.date)}** · {plain(commit.author)} · in {where}")
+        if commit.future_note:
+            head.warning(plain(commit.future_note))
         badge.badge(views.category_label(commit.category) + (f" {commit.version}" if commit.version else ""),
                     color=views.category_colour(commit.category))
         views.show_said(commit.headline, help=views.glossary_help(commit.glossary), bold=True)

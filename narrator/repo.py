@@ -46,6 +46,7 @@ from typing import IO
 import git
 from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 
+from db.files import write_atomic
 from narrator.errors import RepoError
 
 log = logging.getLogger(__name__)
@@ -210,7 +211,7 @@ def _credential_file(clean_url: str, clone_dir: Path) -> Path:
 def remember_credentials(source: str, clone_dir: Path) -> str:
     """Keep the password written into ``source`` (if any) for later fetches; return the clean source.
 
-    The file is written under a temporary name and renamed, 0600 from its creation.
+    The file is written whole under a temporary name and renamed (``db.files``), 0600 from its creation.
     """
     credentials = _url_credentials(source)
     clean = without_credentials(source)
@@ -221,13 +222,7 @@ def remember_credentials(source: str, clone_dir: Path) -> str:
     target = _credential_file(clean, Path(clone_dir))
     target.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(target.parent, 0o700)
-    partial = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    with contextlib.suppress(FileNotFoundError):
-        partial.unlink()
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-        out.write("\n".join(lines) + "\n")
-    os.replace(partial, target)
+    write_atomic(target, "\n".join(lines) + "\n", permissions=0o600)
     return clean
 
 

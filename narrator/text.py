@@ -94,6 +94,8 @@ def link_text(text: str) -> str:
     bracket that opens no link, or one escaped with a backslash, is left as it is. Brackets and
     parentheses are matched in one pass first, so the work stays linear in the length of ``text``.
     """
+    if "[" not in text:  # most lines hold no link: the history pass reads thousands of them
+        return text
     pairs = _pairs(text)
     out: list[str] = []
     i, n = 0, len(text)

@@ -119,24 +119,34 @@ def forecast(releases: Sequence[ReleasePoint], as_of: date | None = None) -> For
 
 
 def sentences(result: Forecast) -> list[str]:
-    """The forecast in plain words: releases left out, the range, how it was made, how often it was right."""
+    """The forecast in plain words: ``next_release``, then ``how_sure`` (how it was made, how often it was right)."""
+    return next_release(result) + how_sure(result)
+
+
+def next_release(result: Forecast) -> list[str]:
+    """Releases left out, then the likely range, or "overdue since …" once the range has passed
+    (never a range in the past)."""
     lines = [_future(result.future)] if result.future else []
     if not result.possible:
         have = f"{result.releases} recorded" if result.releases else "none recorded"
         return lines + [f"{NOT_ENOUGH} ({have}; {MIN_RELEASES} are needed)."]
     span = day_range(result.earliest, result.latest)
-    last = f"{result.last.version} on {day_range(_day(result.last.date), _day(result.last.date))}"
     if result.overdue:
-        lines += [f"The next release was likely by {day_range(result.latest, result.latest)} ({span}); "
-                 f"none is recorded since {last}."]
-    elif result.earliest == result.latest:
-        lines += [f"The next release is likely on {span}."]
-    else:
-        lines += [f"The next release is likely between {span}."]
-    lines.append(f"Estimated from the gaps between the last {result.gaps + 1} releases (the middle 80% of them), "
-                 f"counted from {last}.")
-    lines.append(hit_rate(result))
-    return lines
+        last = f"{result.last.version} on {day_range(_day(result.last.date), _day(result.last.date))}"
+        return lines + [f"The next release is overdue since {day_range(result.latest, result.latest)}: "
+                        f"none is recorded since {last}."]
+    if result.earliest == result.latest:
+        return lines + [f"The next release is likely on {span}."]
+    return lines + [f"The next release is likely between {span}."]
+
+
+def how_sure(result: Forecast) -> list[str]:
+    """The "how sure is this" detail: how the range was made and how often past releases fell inside it."""
+    if not result.possible:
+        return []
+    last = f"{result.last.version} on {day_range(_day(result.last.date), _day(result.last.date))}"
+    return [f"Estimated from the gaps between the last {result.gaps + 1} releases (the middle 80% of them), "
+            f"counted from {last}.", hit_rate(result)]
 
 
 def hit_rate(result: Forecast) -> str:

@@ -134,3 +134,15 @@ def test_gaps_that_run_past_the_year_9999_stop_there():
 
 def replace_version(release: ReleasePoint, version: str) -> ReleasePoint:
     return ReleasePoint(version, release.sha + version, release.date + timedelta(days=1))
+
+
+def test_a_passed_range_says_overdue_since_its_last_day_and_never_a_range_in_the_past():
+    history = releases(every(14, 6))  # 1.5 on 17 Mar 2025; the range is 14 days later
+    late = forecast.forecast(history, as_of=history[-1].date.date() + timedelta(days=60))
+    assert forecast.next_release(late) == ["The next release is overdue since 31 Mar 2025: "
+                                           "none is recorded since 1.5 on 17 Mar 2025."]
+    assert "likely" not in " ".join(forecast.next_release(late))
+    # The back-test figures are the separate "how sure is this" detail, not part of the headline.
+    assert forecast.how_sure(late)[-1] == "Past releases fell inside the forecast range 2 times out of 2."
+    assert forecast.sentences(late) == forecast.next_release(late) + forecast.how_sure(late)
+    assert forecast.how_sure(forecast.forecast(history[:2])) == []

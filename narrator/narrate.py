@@ -240,31 +240,14 @@ def description_tasks(files: list[SourceFile]) -> list[Task]:
     for described in project.project_descriptions(texts):
         found.append(("project:" + ("readme" if described.source.startswith("README") else "package"), described))
     for area in sorted({facts.module_of(p) for p in texts} - {facts.TOP_LEVEL}):
-        own = project.area_own_words(area, texts)
+        own = project.describe_area(area, texts)
         if own is not None:
             found.append((f"area:{area}", own))
-    return [Task(kind="description", target=target, messages=[{"role": "user", "content": d.text}],
+    # The target is part of the cache key: the main code folder may say just what the project says.
+    return [Task(kind="description", target=target, messages=[{"role": "user", "content": f"{target}\n{d.text}"}],
                  input_hash=digest(d.text), direct=d.text, direct_source=_source_of(d.source),
                  origin=readme if d.source == "README" else _origin_of(d.source))
             for target, d in found]
-
-
-def _best_docstring(module: str, covered: list[str], units_by_file: dict[str, list[Unit]],
-                    stored: dict[str, NarrativeRow]) -> tuple[str, str]:
-    """``(text, unit)`` of the class docstring that best describes a folder, or ``("", "")``.
-
-    More important files first (``covered`` is in rank order), and never a sentence that reads like
-    a commit subject ("Add an item to the cart." describes an action).
-    """
-    candidates = []
-    for rank, path in enumerate(p for p in covered if facts.module_of(p) == module):
-        for unit in units_by_file[path]:
-            row = stored.get(unit_target(unit))
-            # A function's docstring says what the function does, not what the folder is for.
-            if (unit.kind == "class" and row is not None and row.source == "docstring"
-                    and not project.is_commit_style(row.text)):
-                candidates.append((rank, unit.start_line, row.text, unit_target(unit)))
-    return min(candidates)[2:] if candidates else ("", "")
 
 
 def _origin_of(label: str) -> str:
@@ -540,10 +523,9 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
         children = [(PurePosixPath(p).name, file_texts[p]) for p in covered if facts.module_of(p) == module and p in file_texts]
         if children:
             mhash = module_hash(h for p, h in file_hashes.items() if facts.module_of(p) == module)
-            task = summary_task("module", module, module, children, mhash)
-            # Developers' docstrings first: a class's own description says what the part is for.
-            task.direct, task.origin = _best_docstring(module, covered, units_by_file, stored)
-            module_tasks.append(task)
+            # No class's docstring speaks for a part ("base class for all tqdm warnings"): a part
+            # without its own words gets a checked model summary or, failing that, its list of files.
+            module_tasks.append(summary_task("module", module, module, children, mhash))
     module_texts = {t: row.text for t, row in narration.run(module_tasks, "Summarising folders").items() if row.text}
     module_texts.update((area, row.text) for area, row in own_words.items())
 

@@ -675,6 +675,15 @@ def _go_package_comment(text: str, any_comment: bool) -> str:
     return _first_paragraph(comment, "md", _MIN_DOC_WORDS, skip_licence=True)
 
 
+# A comment that only labels the lines below it ("Module dependencies.", "Expose `app`."), as Node
+# modules put above their require() lines: not what the module is for.
+_SECTION_LABEL = re.compile(
+    r"^(?:module\s+)?(?:dependencies|exports?|imports?|requires?|variables|constants|globals?|private|public"
+    r"|polyfills?|helpers?|types?)\W*$|^expose\b",
+    re.I,
+)
+
+
 def _js_leading_comment(text: str) -> str:
     """The first /** */ block before any code that is not a licence banner."""
     rest = re.sub(r"^#!.*\n", "", text.lstrip("\ufeff"))
@@ -690,7 +699,7 @@ def _js_leading_comment(text: str) -> str:
                 lines = [re.sub(r"^@(fileoverview|file|overview|description)\s*", "", line) for line in lines]
                 paragraph = _first_paragraph("\n".join(l for l in lines if not l.startswith("@")), "md",
                                              _MIN_DOC_WORDS, skip_licence=True)
-                if paragraph:
+                if paragraph and not _SECTION_LABEL.match(paragraph):
                     return paragraph
         elif rest.startswith("//"):
             rest = rest.split("\n", 1)[1] if "\n" in rest else ""
@@ -701,6 +710,49 @@ def _js_leading_comment(text: str) -> str:
 
 
 _JS_INDEX = ("index.ts", "index.js", "index.mjs", "index.tsx", "index.jsx", "index.cjs")
+_JS_SUFFIXES = (".ts", ".js", ".mjs", ".cjs", ".tsx", ".jsx")
+# A main module that only says how it is started ("Entry point for python -m shop.") describes nothing.
+_ENTRY_ONLY = re.compile(r"\bpython3? -m\b|\bentry[- ]?point\b|__main__|\bcommand[- ]line entry\b", re.I)
+
+
+def _python_packages(area: str, files: Mapping[str, str]) -> list[str]:
+    """The Python package folders that speak for an area: the area itself, or in a src layout the
+    packages directly in it (not tests or docs packages)."""
+    if f"{area}/__init__.py" in files:
+        return [area]
+    return sorted(p.rsplit("/", 1)[0] for p in files if p.startswith(f"{area}/") and p.endswith("/__init__.py")
+                  and p.count("/") == 2 and _name_role(p.split("/")[1], []) in (None, "source code"))
+
+
+def _main_modules(area: str, files: Mapping[str, str]) -> list[str]:
+    """The area's main modules, in order: a Python package's module named like it (shop/shop.py) and its
+    __main__.py; a Go main.go; the JavaScript entry points index.*, src/index.*, lib/index.*, a module
+    named like the area (web/web.js) or like the project (lib/express.js), and package.json's "main"."""
+    paths = []
+    for package in _python_packages(area, files):
+        name = package.rsplit("/", 1)[-1]
+        paths += [f"{package}/{name}.py", f"{package}/__main__.py"]
+    paths.append(f"{area}/main.go")
+    paths += [f"{area}/{sub}{n}" for sub in ("", "src/", "lib/") for n in _JS_INDEX]
+    named = [area, project_name(files) or ""]
+    paths += [f"{area}/{sub}{stem}{suffix}" for stem in named if stem for sub in ("", "src/", "lib/")
+              for suffix in _JS_SUFFIXES]
+    entry = _walk(_json(files.get("package.json", "")), "main")
+    if entry:
+        entry = str(PurePosixPath(entry.removeprefix("./")))
+        paths += [entry, f"{entry}.js", f"{entry}/index.js"]  # Node resolves "lib/app" to these too
+    return [p for p in dict.fromkeys(paths) if p in files and p.startswith(f"{area}/")]
+
+
+def _main_module_words(path: str, text: str) -> str:
+    """The description a main module gives of itself: its docstring or leading doc comment."""
+    if path.endswith(".py"):
+        words = _python_docstring(text)
+    elif path.endswith(".go"):
+        words = _go_package_comment(text, any_comment=True)
+    else:
+        words = _js_leading_comment(text)
+    return "" if _ENTRY_ONLY.search(words) else words
 
 
 def area_own_words(area: str, files: Mapping[str, str]) -> Description | None:
@@ -708,8 +760,12 @@ def area_own_words(area: str, files: Mapping[str, str]) -> Description | None:
 
     its README's first paragraph; the module docstring of area/__init__.py (or of area/<pkg>/__init__.py,
     the src layout); a Go package comment (area/doc.go, then other .go files directly in area); the
-    leading /** */ comment of area/index.{ts,js} (or area/src/index.*). Licence headers and generated
-    notices are skipped. For TOP_LEVEL only files directly at the top are read.
+    doc comment of the area's main module (``_main_modules``: area/<pkg>/<pkg>.py, __main__.py,
+    main.go, index.{ts,js} directly or under src/ or lib/, a module named like the area or the project,
+    package.json's "main"). Licence headers, generated notices, comments that only label the lines
+    below ("Module dependencies.") and docstrings that only say how a module is started are skipped.
+    Any other file's or class's docstring never speaks for the area. For TOP_LEVEL only files
+    directly at the top are read.
     """
     top = area == TOP_LEVEL
     prefix = "" if top else f"{area}/"
@@ -718,10 +774,7 @@ def area_own_words(area: str, files: Mapping[str, str]) -> Description | None:
         paragraph = readme_paragraph(files[readme], readme)
         if paragraph:
             return Description(paragraph, readme)
-    inits = [f"{prefix}__init__.py"]
-    if not top and inits[0] not in files:  # src layout: the area holds packages, it is not one
-        inits = sorted(p for p in files if p.startswith(prefix) and p.endswith("/__init__.py") and p.count("/") == 2
-                       and _name_role(p.split("/")[1], []) in (None, "source code"))
+    inits = ["__init__.py"] if top else [f"{p}/__init__.py" for p in _python_packages(area, files)]
     for path in inits:
         if path in files and (text := _python_docstring(files[path])):
             return Description(_as_sentence(text), f"package docstring ({path})")
@@ -731,10 +784,91 @@ def area_own_words(area: str, files: Mapping[str, str]) -> Description | None:
     for path in go_files:
         if text := _go_package_comment(files[path], any_comment=PurePosixPath(path).name == "doc.go"):
             return Description(_as_sentence(text), f"package comment ({path})")
-    for path in [prefix + n for n in _JS_INDEX] + ([] if top else [f"{prefix}src/{n}" for n in _JS_INDEX]):
-        if path in files and (text := _js_leading_comment(files[path])):
-            return Description(_as_sentence(text), f"module comment ({path})")
+    if top:
+        mains = [n for n in _JS_INDEX if n in files]
+    else:
+        mains = _main_modules(area, files)
+    for path in mains:
+        if text := _main_module_words(path, files[path]):
+            kind = {".py": "main module docstring", ".go": "package comment"}.get(PurePosixPath(path).suffix, "module comment")
+            return Description(_as_sentence(text), f"{kind} ({path})")
     return None
+
+
+def _project_names(files: Mapping[str, str]) -> list[str]:
+    """The package names the top-level metadata gives, as written."""
+    pyproject, cargo = _toml(files.get("pyproject.toml", "")), _toml(files.get("Cargo.toml", ""))
+    names = [_walk(pyproject, "project", "name"), _walk(pyproject, "tool", "poetry", "name"),
+             _walk(_json(files.get("package.json", "")), "name"), _walk(cargo, "package", "name"),
+             _walk(_json(files.get("composer.json", "")), "name")]
+    if "setup.cfg" in files:
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(files["setup.cfg"])
+            names.append(parser.get("metadata", "name", fallback=None))
+        except configparser.Error:
+            pass
+    if match := re.search(r"""\bname\s*=\s*["']([\w.-]+)["']""", files.get("setup.py", "")):
+        names.append(match.group(1))
+    names += [p[:-len(".gemspec")] for p in sorted(files) if "/" not in p and p.endswith(".gemspec")]
+    return [n for n in names if n and not _TEMPLATE.search(n)]
+
+
+def project_name(files: Mapping[str, str]) -> str | None:
+    """The project's package name from its top-level metadata, without a scope or vendor
+    ("@acme/shop", "acme/shop" -> "shop"), or None."""
+    names = _project_names(files)
+    return names[0].rsplit("/", 1)[-1] if names else None
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Package names compare without case, and "-", "." and "_" are the same ("my-shop" is my_shop)."""
+    return re.sub(r"[-_.]+", "_", a.lower()) == re.sub(r"[-_.]+", "_", b.lower())
+
+
+def main_code_area(files: Mapping[str, str]) -> str | None:
+    """The top-level folder that holds the project's main code, or None. First rule that applies:
+
+    1. a source-code folder named like the project's package ("tqdm/" of the package tqdm);
+    2. a source-code folder holding a module or package named like it ("lib/express.js",
+       "src/shop/");
+    3. the folder of package.json's "main" ("lib/index.js");
+    4. the only source-code folder, when no code sits at the top level but index.* entry shims.
+    "Source code" is ``area_role``'s role; tests, docs and examples never are the main code.
+    """
+    by_area: dict[str, list[str]] = {}
+    for path in files:
+        if "/" in path:
+            by_area.setdefault(path.split("/", 1)[0], []).append(path)
+    code = sorted(a for a, paths in by_area.items() if not a.startswith(".") and area_role(a, paths) == "source code")
+    name = project_name(files)
+    if name:
+        for area in code:
+            if _same_name(area, name):
+                return area
+        for area in code:
+            children = {PurePosixPath(p.split("/")[1]).stem for p in by_area[area] if p.count("/") >= 1}
+            if any(_same_name(child, name) for child in children):
+                return area
+    entry = _walk(_json(files.get("package.json", "")), "main")
+    if entry and "/" in (entry := entry.removeprefix("./")) and entry.split("/", 1)[0] in code:
+        return entry.split("/", 1)[0]
+    top_code = [p for p in files if "/" not in p and _kind(p) == "code" and not p.startswith("index.")]
+    return code[0] if len(code) == 1 and not top_code else None
+
+
+def describe_area(area: str, files: Mapping[str, str]) -> Description | None:
+    """What a part (top-level area) is, in people's words, or None for "not described".
+
+    Its own words (``area_own_words``) first; else, when the area is the project's main code
+    (``main_code_area``), the project's own description, labelled as what it is (the package
+    metadata or the README). Never a class's or another module's docstring, and never a guess.
+    """
+    own = area_own_words(area, files)
+    if own is not None or area == TOP_LEVEL or area != main_code_area(files):
+        return own
+    described = project_descriptions(files)
+    return described[0] if described else None
 
 
 # --- commit-style sentences -----------------------------------------------------------------------

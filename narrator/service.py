@@ -472,8 +472,10 @@ class NarratorService:
             paths_by_area[facts.module_of(path)].append(path)
         parts = []
         for area, paths in paths_by_area.items():
-            own = described.get(f"area:{area}")
-            narrative = self._view(own, None) if own is not None else self._view(modules.get(area), module_hashes.get(area))
+            own, summary = described.get(f"area:{area}"), modules.get(area)
+            if summary is not None and summary.source == "docstring":
+                summary = None  # a class's docstring, stored by earlier versions: never a part's description
+            narrative = self._view(own, None) if own is not None else self._view(summary, module_hashes.get(area))
             if narrative is not None and not narrative.text:
                 narrative = None
             parts.append(PartView(area, len(paths), project.area_role(area, paths), narrative))

@@ -53,6 +53,12 @@ class Answering(FakeBackend):
         return [self.answer] * len(prompts)
 
 
+def _add_top_level_code(repo):
+    """Code at the top level: shop/ is no longer the whole product (which its README speaks for), so
+    it gets a model summary of its own."""
+    commit_files(repo, {"serve.py": "from shop.cart import total\n"}, "Serve the shop", START.replace(day=12))
+
+
 def _narrate(settings, repo_path, backend, **budget):
     service = NarratorService(settings)
     repo = service.add_repository(str(repo_path))
@@ -230,6 +236,7 @@ def test_starting_the_same_narration_twice_queues_one_job(settings, sample_repo,
 
 
 def test_nothing_is_stale_right_after_narration_and_a_code_change_makes_it_stale(settings, sample_repo):
+    _add_top_level_code(sample_repo)
     service, repo, _ = _narrate(settings, sample_repo.working_tree_dir, FakeBackend(), units=2, files=1)
     views = [c.narrative for c in service.changes(repo.id) if c.narrative]
     for module in service.code(repo.id):
@@ -289,6 +296,7 @@ def test_digest_covers_the_last_seven_days_with_commits_from_facts(settings, sam
 
 
 def test_summaries_that_fail_the_check_fall_back_to_people_and_computed_text(settings, sample_repo):
+    _add_top_level_code(sample_repo)
     service, repo, _ = _narrate(settings, sample_repo.working_tree_dir, Answering("It is version 9.9.9 of it."))
     overview = service.overview(repo.id)
     # No model sentence passed: the project is told by its README alone.
@@ -319,21 +327,37 @@ def test_on_demand_commit_outside_the_recorded_history_is_a_clear_error(settings
     assert service.job(job_id).status == "failed"
 
 
-def test_a_folder_is_described_by_a_class_docstring_before_the_model(settings, tmp_path):
+def test_a_part_is_never_described_by_a_class_docstring(settings, tmp_path):
     import git
 
-    repo = git.Repo.init(tmp_path / "inv")
+    repo = git.Repo.init(tmp_path / "tqdm")
     commit_files(repo, {
+        "pyproject.toml": '[project]\nname = "tqdm"\ndescription = "Fast, Extensible Progress Meter"\n',
+        "tqdm/__init__.py": "from .std import tqdm, TqdmWarning\n",
+        "tqdm/std.py": 'class TqdmWarning(Warning):\n    """base class for all tqdm warnings."""\n\n\n'
+                       'def tqdm(iterable):\n    return iterable\n',
+        "tqdm/_monitor.py": 'class TMonitor:\n    """Monitoring thread for tqdm bars."""\n',
         "stock/ledger.py": 'class Ledger:\n    """A record of every item that enters or leaves the warehouse."""\n\n'
-                           '    def add(self, item):\n        """Add an item to the ledger."""\n        self.items.append(item)\n',
+                           '    def add(self, item):\n        self.items.append(item)\n',
         "stock/report.py": 'def weekly(ledger):\n    return len(ledger.items)\n',
-    }, "Start the stock ledger", START)
-    backend = FakeBackend()
-    service, handle, _ = _narrate(settings, tmp_path / "inv", backend)
-    part = next(p for p in service.overview(handle.id).parts if p.area == "stock")
-    # The class docstring describes the part; the method's "Add an item ..." reads like a commit subject.
-    assert part.narrative.text == "A record of every item that enters or leaves the warehouse."
-    assert part.narrative.source == "docstring" and "stock/ledger.py::Ledger" in part.narrative.label
+    }, "Start the progress meter", START)
+    service, handle, _ = _narrate(settings, tmp_path / "tqdm", FakeBackend())
+    parts = {p.area: p for p in service.overview(handle.id).parts}
+    # The package is the project's main code: the project's own description speaks for it.
+    assert (parts["tqdm"].narrative.text, parts["tqdm"].narrative.source) == ("Fast, Extensible Progress Meter.",
+                                                                              "package")
+    assert "pyproject.toml" in parts["tqdm"].narrative.label
+    # Another folder with no words of its own gets a checked model summary, never a class's docstring.
+    assert parts["stock"].narrative.source in ("model", "git")
+    assert "warehouse" not in parts["stock"].narrative.text
+    # A class docstring an earlier version stored as the folder's summary is not shown either.
+    row = service._latest(handle.id, "module")["stock"]
+    service.store.put_narrative(key="earlier-version", repo_id=handle.id, kind="module", target="stock",
+                                input_hash=row.input_hash, model=row.model, adapter=row.adapter,
+                                prompt_version=row.prompt_version, source="docstring",
+                                text="A record of every item that enters or leaves the warehouse.")
+    assert service._latest(handle.id, "module")["stock"].source == "docstring"
+    assert next(p for p in service.overview(handle.id).parts if p.area == "stock").narrative is None
 
 
 def test_a_json_file_is_not_described_by_a_comment_marker_inside_a_string(settings, tmp_path):

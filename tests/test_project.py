@@ -8,7 +8,9 @@ from narrator.project import (
     Description,
     area_own_words,
     area_role,
+    describe_area,
     is_commit_style,
+    main_code_area,
     package_description,
     project_descriptions,
     readme_paragraph,
@@ -408,3 +410,78 @@ def test_area_own_words_reads_subpackages_only_in_a_src_layout():
 def test_area_role_words_in_a_python_package_name_do_not_count():
     assert area_role("annotated_doc", ["annotated_doc/__init__.py", "annotated_doc/main.py"]) == "source code"
     assert area_role("shop-docs", ["shop-docs/index.html"]) == "documentation"
+
+
+# --- what describes a part ---
+
+TQDM = {
+    "pyproject.toml": '[project]\nname = "tqdm"\ndescription = "Fast, Extensible Progress Meter"\n',
+    "tqdm/__init__.py": "from .std import tqdm, TqdmWarning\n__all__ = ['tqdm']\n",
+    "tqdm/std.py": 'class TqdmWarning(Warning):\n    """base class for all tqdm warnings."""\n',
+    "tqdm/_monitor.py": 'class TMonitor:\n    """Monitoring thread for tqdm bars."""\n',
+    "tqdm/__main__.py": '"""Entry point for python -m tqdm."""\nfrom .cli import main\nmain()\n',
+    "tests/test_tqdm.py": "def test_x():\n    pass\n",
+}
+EXPRESS = {
+    "package.json": '{"name": "express", "description": "Fast, unopinionated, minimalist web framework"}',
+    "index.js": "module.exports = require('./lib/express');\n",
+    "lib/express.js": "/*!\n * express\n * Copyright(c) 2009-2013 TJ Holowaychuk\n * MIT Licensed\n */\n\n'use strict';\n\n"
+                      "/**\n * Module dependencies.\n * @private\n */\n\nvar View = require('./view');\n",
+    "lib/view.js": "/**\n * contains the code to render a view\n */\nmodule.exports = View;\n",
+    "test/app.js": "describe('app', function () {});\n",
+    "examples/auth/index.js": "/** An example of logging in. */\nvar express = require('../../');\n",
+}
+
+
+def test_a_class_docstring_never_describes_the_main_package_the_project_description_does():
+    assert area_own_words("tqdm", TQDM) is None   # not "base class for all tqdm warnings", nor how it is started
+    assert main_code_area(TQDM) == "tqdm"
+    assert describe_area("tqdm", TQDM) == Description("Fast, Extensible Progress Meter.",
+                                                      "package metadata (pyproject.toml)")
+    assert describe_area("tests", TQDM) is None
+
+
+def test_the_whole_framework_folder_is_described_by_the_project_not_by_one_file():
+    assert area_own_words("lib", EXPRESS) is None  # "Module dependencies." labels require() lines
+    assert main_code_area(EXPRESS) == "lib"
+    assert describe_area("lib", EXPRESS) == Description("Fast, unopinionated, minimalist web framework.",
+                                                        "package metadata (package.json)")
+    assert describe_area("examples", EXPRESS) is None
+    readme_only = {**{k: v for k, v in EXPRESS.items() if k != "package.json"},
+                   "README.md": "# Express\n\nA small and fast framework for web servers in Node.\n"}
+    assert describe_area("lib", readme_only) == Description("A small and fast framework for web servers in Node.",
+                                                            "README")
+
+
+def test_a_folder_with_its_own_readme_is_described_by_it():
+    files = {**EXPRESS, "lib/README.md": "# lib\n\nThe router, the request and the response objects.\n\nMore.\n"}
+    assert describe_area("lib", files) == Description("The router, the request and the response objects.",
+                                                      "lib/README.md")
+
+
+def test_main_modules_describe_their_part():
+    assert area_own_words("shop", {"shop/__init__.py": "", "shop/shop.py": '"""Carts and orders."""'}) == Description(
+        "Carts and orders.", "main module docstring (shop/shop.py)")
+    assert area_own_words("src", {"src/shop/__init__.py": "", "src/shop/__main__.py": '"""Serves the shop."""'}
+                          ).source == "main module docstring (src/shop/__main__.py)"
+    assert area_own_words("cmd", {"cmd/main.go": "// Shop serves the web shop.\npackage main\n"}) == Description(
+        "Shop serves the web shop.", "package comment (cmd/main.go)")
+    assert area_own_words("pkg", {"pkg/lib/index.js": "/** Carts for the web. */\n"}).source == "module comment (pkg/lib/index.js)"
+    entry = {"package.json": '{"main": "./server/app"}', "server/app.js": "/** The shop's web server. */\n"}
+    assert area_own_words("server", entry).source == "module comment (server/app.js)"
+    # any other module says what it does, not what its folder is for
+    assert area_own_words("shop", {"shop/__init__.py": "", "shop/cart.py": '"""Carts and orders."""'}) is None
+
+
+@pytest.mark.parametrize("files,area", [
+    ({"pyproject.toml": '[project]\nname = "my-shop"', "my_shop/a.py": "", "tools/x.py": ""}, "my_shop"),
+    ({"setup.py": "setup(name='shop')", "src/shop/__init__.py": "", "benchmarks/b.py": ""}, "src"),
+    ({"package.json": '{"name": "@acme/shop", "main": "lib/index.js"}', "lib/index.js": "", "bin/cli.js": ""},
+     "lib"),
+    ({"package.json": '{"main": "server/app.js"}', "server/app.js": "", "client/c.js": ""}, "server"),
+    ({"Cargo.toml": '[package]\nname = "cart"', "src/lib.rs": "", "tests/t.rs": ""}, "src"),  # the only code folder
+    ({"go.mod": "module x", "main.go": "package main", "internal/a.go": ""}, None),  # the main code is at the top
+    ({"package.json": '{"name": "shop"}', "a/x.js": "", "b/y.js": ""}, None),        # two candidates: no guess
+])
+def test_main_code_area(files, area):
+    assert main_code_area(files) == area

@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import PurePosixPath
 
 from narrator.messages import first_sentences
-from narrator.text import link_text
+from narrator.text import unmarked as _plain
 
 # The path rules below are pure and a long history names the same paths thousands of times.
 _per_path = functools.lru_cache(maxsize=1 << 16)
@@ -321,22 +321,6 @@ _VERSION_LINE = re.compile(
     r"^\s*(?:#+\s*)?\[?(?:v(?:ersion)?\s*)?\d+(?:\.\d+)+[^\s\]]*\]?(?:\s*[-–—:(].*)?$|^\s*\(?\d{4}-\d{2}-\d{2}\)?\s*$"
     r"|^\s*\[?unreleased\]?\s*(?:[-–—:(].*)?$", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
-_MARKUP = [  # after links (``link_text``)
-    (re.compile(r"`([^`<]+?)\s*<[^>]+>`_{1,2}"), r"\1"),             # RST `text <url>`_
-    (re.compile(r":[\w:.-]+:`([^`]+)`"), r"\1"),                     # RST :role:`x`
-    (re.compile(r"``([^`]+)``"), r"\1"),
-    (re.compile(r"`([^`]+)`"), r"\1"),
-    (re.compile(r"\*\*([^*]+)\*\*|__([^_]+)__"), r"\1\2"),
-    (re.compile(r"(?<![\w*])\*([^*\s][^*]*)\*(?![\w*])"), r"\1"),
-    (re.compile(r"<!--.*?-->"), ""),
-]
-
-
-def _plain(text: str) -> str:
-    text = link_text(text)
-    for pattern, replacement in _MARKUP:
-        text = pattern.sub(replacement, text)
-    return " ".join(text.split())
 
 
 _EDITED = 0.6

@@ -7,20 +7,22 @@ reaches a terminal, a Markdown page or an HTML report it goes through one of the
   sequences (colours, cursor moves, OSC hyperlinks and window titles), the other C0 and C1 control
   characters (BEL, backspace, carriage return, ...), and invisible formatting characters such as
   the bidi overrides U+202E/U+2066 that make text read differently from what it says.
-- :func:`markdown_text` escapes every ASCII punctuation character after that, so ``<script>``,
-  ``[x](javascript:...)``, ``*``, ``_`` and backticks render as the characters they are. The
-  dashboard and ``narrator show`` share it.
+- :func:`markdown_text` escapes, after that, every character Markdown would act on where it stands,
+  so ``<script>``, ``[x](javascript:...)``, ``*``, ``_`` and backticks render as the characters
+  they are, while commas, full stops and the like stay as written. The dashboard and
+  ``narrator show`` share it.
 - :func:`html_text` is :func:`plain` then ``html.escape``, for HTML reports.
 
 :func:`link_text` reads Markdown the other way, for text taken from a changelog, a README or a
-docstring: each link becomes its text, however its URL is written.
+docstring: each link becomes its text, however its URL is written. :func:`unmarked` does that and
+more for people's words (a commit's subject and body, a changelog entry): Sphinx and MyST roles,
+backticks and emphasis become the text they mark.
 """
 
 from __future__ import annotations
 
 import html
 import re
-import string
 import unicodedata
 
 # ESC [ ... final byte (CSI: colours, cursor moves), ESC ] ... BEL or ESC \ (OSC: titles,
@@ -36,9 +38,35 @@ _LINE_BREAK = re.compile(r"\r\n?|[\x0b\x0c\x85\u2028\u2029]")
 _KEEP_FORMAT = {"\u200c", "\u200d"}
 
 # CommonMark lets a backslash escape any ASCII punctuation character, and an escaped character is
-# always literal text. Escaping all of them (rather than a hand-picked list) also covers
-# Streamlit's own extensions: `$` math, `:red[...]` colour directives and raw `<tags>`.
-_PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
+# always literal text. Only the characters that could start markup where they stand are escaped:
+_ALWAYS = re.compile(r"([\\`*\[\]<$~|])"                 # code, emphasis, links, HTML, Streamlit's $math$,
+                                                         # GFM ~strikethrough~ and | tables
+                     r"|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])"  # _emphasis_ (snake_case is not emphasis)
+                     r"|:(?=[A-Za-z/+])"                   # :red[...] directives, :emoji:, scheme:
+                     r"|&(?=#?\w+;)")                      # &amp; and other entities
+# At a line's start: headings, quotes, list items, setext underlines and thematic breaks.
+_LINE_START = re.compile(r"^(?:#{1,6}(?=\s|$)|>|[+-](?=\s|$)|([=-])\1*\s*$|\d{1,9}(?=[.)](?:\s|$)))")
+_AFTER_LINK = re.compile(r"[()]")
+"""Parentheses are markup only right after a link's ``]``: escaped where the text holds a bracket,
+and an opening one at its very start, where it could follow a ``]`` the caller wrote."""
+_AFTER_TAG = re.compile(r">")
+"""``>`` closes a tag only after a ``<``: escaped where the text holds one (and at a line start)."""
+
+
+def _escaped(line: str, brackets: bool, tags: bool) -> str:
+    """One line of :func:`plain` text as Markdown that shows it literally."""
+    escaped = _ALWAYS.sub(lambda m: "\\" + m.group(0), line)
+    if brackets:
+        escaped = _AFTER_LINK.sub(r"\\\g<0>", escaped)
+    elif escaped.startswith("("):
+        escaped = "\\" + escaped
+    if tags:
+        escaped = _AFTER_TAG.sub(r"\\>", escaped)
+    lead = _LINE_START.match(escaped)
+    if lead:  # "1. x" -> "1\\. x", "# x" -> "\\# x": the mark after the digits, else the mark itself
+        cut = lead.end() if lead.group(0)[0].isdigit() else 0
+        escaped = escaped[:cut] + "\\" + escaped[cut:]
+    return escaped
 
 
 def _shown(character: str) -> str:
@@ -75,8 +103,11 @@ def markdown_text(text: str | None, keep_newlines: bool = False) -> str:
     With ``keep_newlines`` line breaks stay as hard breaks, and leading spaces are dropped because
     four of them would otherwise start a code block; without it the result is one line.
     """
-    escaped = _PUNCTUATION.sub(r"\\\1", plain(text, keep_newlines))
-    return "  \n".join(line.strip() for line in escaped.split("\n")) if keep_newlines else escaped
+    shown = plain(text, keep_newlines)
+    brackets, tags = "[" in shown or "]" in shown, "<" in shown
+    if not keep_newlines:
+        return _escaped(shown, brackets, tags)
+    return "  \n".join(_escaped(line.strip(), brackets, tags) for line in shown.split("\n"))
 
 
 def html_text(text: str | None, keep_newlines: bool = False) -> str:
@@ -188,3 +219,43 @@ def _skip_blanks(text: str, i: int) -> int:
     while i < len(text) and text[i] in " \t":
         i += 1
     return i
+
+
+def _role(match: re.Match) -> str:
+    """The text a Sphinx role shows: ``~a.b.C`` -> ``C``, ``!x`` -> ``x``, ``title <target>`` -> ``title``."""
+    target = match.group(1)
+    titled = re.fullmatch(r"(.+?)\s*<[^<>]+>", target)
+    if titled:
+        return titled.group(1)
+    target = target.lstrip("!")
+    return target[1:].rsplit(".", 1)[-1] if target.startswith("~") else target
+
+
+_MARKUP = [  # after links (``link_text``)
+    (re.compile(r"`([^`<]+?)\s*<[^>]+>`_{1,2}"), r"\1"),             # RST `text <url>`_
+    (re.compile(r"(?::[\w:.+-]+:|\{[\w:.+-]+\})`([^`]+)`"), _role),  # RST :role:`x`, MyST {role}`x`
+    (re.compile(r"``([^`]+)``"), r"\1"),
+    (re.compile(r"`([^`]+)`"), r"\1"),
+    (re.compile(r"\*\*([^*]+)\*\*|(?<!\w)__(?=[^_]*\W)([^_]+)__(?!\w)"), r"\1\2"),  # not __init__
+    (re.compile(r"(?<![\w*])\*([^*\s][^*]*)\*(?![\w*])"), r"\1"),
+    (re.compile(r"<!--.*?-->"), ""),
+]
+_MARKED = re.compile(r"[`\[*]|__|<!--")
+"""A character without which no entry of ``_MARKUP`` (or a link) can match: most texts have none."""
+
+
+def unmarked(text: str) -> str:
+    """People's words with their markup turned into the text it marks, on one line.
+
+    Links and images become their text (:func:`link_text`); Sphinx and MyST roles their target as
+    shown (``:func:`edit``` and ``{func}`edit``` -> ``edit``, ``:class:`~a.Cart``` -> ``Cart``);
+    backticks, ``**bold**``, ``*emphasis*`` and HTML comments go. A name such as ``__init__`` or
+    ``snake_case`` is not emphasis and stays; so do tags such as ``<select>``, which may be what a
+    change is about (renderers escape them).
+    """
+    if not _MARKED.search(text):
+        return " ".join(text.split())
+    text = link_text(text)
+    for pattern, replacement in _MARKUP:
+        text = pattern.sub(replacement, text)
+    return " ".join(text.split())

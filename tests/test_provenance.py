@@ -359,7 +359,7 @@ def test_package_metadata_then_the_readme_prose_describe_the_project(project, se
     shown = _show(settings, project["path"], capsys)
     about = shown.split("## What this software does", 1)[1].split("## Its main parts", 1)[0]
     package_line, readme_line = [line for line in about.splitlines() if line.strip()][:2]
-    assert package_line.startswith(md("Static site builder for small teams.") + " [package description \\(")
+    assert package_line.startswith(md("Static site builder for small teams.") + " [package description (")
     assert md("pyproject.toml") in package_line
     assert readme_line.startswith(md(README_PROSE) + " [README")
 
@@ -378,7 +378,7 @@ def test_a_package_json_description_comes_before_the_readme(settings, tmp_path, 
         ("A command line tool that sorts a folder of photos into one folder per day.", "readme")]
     assert "package.json" in descriptions[0].label
     shown = _show(settings, Path(repo.working_tree_dir), capsys)
-    assert md("Renames holiday photos by the date they were taken.") + " [package description \\(" in shown
+    assert md("Renames holiday photos by the date they were taken.") + " [package description (" in shown
     assert md("A command line tool that sorts a folder of photos into one folder per day.") + " [README" in shown
 
 

@@ -6,6 +6,19 @@ words. An alias with two or more capitals ("CVE", "PyPI", "DoS") is an acronym a
 case only, plus a plural "s"; any other alias matches in any case, with simple plurals ("caches",
 "dependencies"). A word joined by a hyphen to letters is not a match ("pre-commit" is not "commit"),
 but an id is ("CVE-2024-1234" is a CVE).
+
+A word with another sense outside software delivery ("containers" in "JsonType containers", "EOL" for
+end of line) is glossed only in its sense. An entry may say so with two optional lists of words,
+matched in the same text as whole words in any case, with simple plurals:
+
+- ``"only_with"``: the term is glossed only when one of these words is in the text too ("container"
+  only with "docker", "image", "kubernetes" ...). List the entry's own plain aliases here too when
+  they need no context ("docker").
+- ``"not_with"``: the term is not glossed when one of these words is in the text ("EOL" not with
+  "line" or "CRLF").
+
+Speed: every spelling of every alias is in one compiled pattern, shaped as a tree of shared prefixes
+and built once, so a text is scanned once, comparing each character once, whatever the glossary's size.
 """
 
 from __future__ import annotations
@@ -13,16 +26,21 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+_CONTEXT_KEYS = ("only_with", "not_with")
+
 
 def load() -> dict[str, dict[str, object]]:
-    """The glossary: display term -> {"aliases": list[str], "explanation": str}, a fresh copy each call."""
+    """The glossary: display term -> {"aliases", "explanation", optional "only_with"/"not_with"}, a fresh copy each call."""
     data = json.loads(resources.files("narrator").joinpath("glossary.json").read_text(encoding="utf-8"))
     for term, entry in data.items():
         if not isinstance(entry.get("explanation"), str) or not isinstance(entry.get("aliases"), list):
             raise ValueError(f"glossary entry {term!r} needs an explanation and a list of aliases")
+        if any(not isinstance(entry.get(key, []), list) for key in _CONTEXT_KEYS):
+            raise ValueError(f"glossary entry {term!r}: only_with and not_with are lists of words")
     return data
 
 
@@ -30,43 +48,109 @@ def _is_acronym(alias: str) -> bool:
     return sum(c.isupper() for c in alias) >= 2
 
 
-def _alias_pattern(alias: str) -> str:
-    words = [re.escape(w) for w in alias.split()]
+def _forms(alias: str) -> list[str]:
+    """Every spelling an alias matches, words joined by one space: the alias and its simple plurals
+    (acronyms: "CVEs"; "dependency": "dependencies"; others: "caches", "lints")."""
+    alias = " ".join(alias.split())
     if _is_acronym(alias):
-        body, plural = r"\s+".join(words), "s?"
-        return rf"(?-i:(?<![\w-]){body}{plural}(?![\w]))"
-    last = words[-1]
+        return [alias, alias + "s"]
     if alias.endswith("y") and len(alias) > 2:
-        last = rf"(?:{last}|{re.escape(alias.split()[-1][:-1])}ies)"
-    else:
-        last = rf"{last}(?:s|es)?"
-    body = r"\s+".join([*words[:-1], last])
-    return rf"(?<![\w-]){body}(?![\w]|-[A-Za-z])"
+        return [alias, alias[:-1] + "ies"]
+    return [alias, alias + "s", alias + "es"]
+
+
+def _trie_pattern(forms: Iterable[str]) -> str:
+    """One alternation matching any of ``forms``, shaped as a tree of shared prefixes, so the engine
+    compares each character once instead of trying every alias in turn; longer forms are tried first.
+    A space matches any run of white space."""
+    trie: dict = {}
+    for form in forms:
+        node = trie
+        for char in form:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        branches = [(r"\s+" if char == " " else re.escape(char)) + emit(child)
+                    for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(trie)
+
+
+def _words_pattern(words: list[str]) -> re.Pattern[str] | None:
+    """Any of ``words`` as a whole word, in any case, with simple plurals; None for no words."""
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?:s|es)?(?![\w]|-[A-Za-z])", re.I)
+
+
+@dataclass(frozen=True)
+class _Term:
+    name: str
+    explanation: str
+    only_with: re.Pattern[str] | None
+    not_with: re.Pattern[str] | None
+
+    def fits(self, text: str) -> bool:
+        """Whether the text uses the term in its glossary sense (see the module's context lists)."""
+        if self.only_with is not None and not self.only_with.search(text):
+            return False
+        return self.not_with is None or not self.not_with.search(text)
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    pattern: re.Pattern[str]
+    acronyms: dict[str, _Term]
+    """Term by exact spelling ("CVEs")."""
+    words: dict[str, _Term]
+    """Term by lower-case spelling ("dependencies")."""
 
 
 @lru_cache(maxsize=1)
-def _matchers() -> tuple[tuple[re.Pattern[str], str, str], ...]:
-    """(pattern, display term, explanation) for every alias, longest alias first."""
-    found = []
-    for term, entry in load().items():
-        for alias in {term, *entry["aliases"]}:  # type: ignore[misc]
-            found.append((len(alias), re.compile(_alias_pattern(alias), re.I), term, str(entry["explanation"])))
-    found.sort(key=lambda item: -item[0])
-    return tuple((pattern, term, explanation) for _, pattern, term, explanation in found)
+def _matcher() -> _Matcher:
+    """The one pattern of every alias of every term (built once), and the term of each spelling."""
+    acronyms: dict[str, _Term] = {}
+    words: dict[str, _Term] = {}
+    for name, entry in load().items():
+        term = _Term(name, str(entry["explanation"]), _words_pattern(entry.get("only_with", [])),  # type: ignore[arg-type]
+                     _words_pattern(entry.get("not_with", [])))  # type: ignore[arg-type]
+        for alias in {name, *entry["aliases"]}:  # type: ignore[misc]
+            for form in _forms(alias):
+                if _is_acronym(alias):
+                    acronyms.setdefault(form, term)
+                else:
+                    words.setdefault(form.lower(), term)
+    # A word start (not after a letter, digit, "_" or "-"); an acronym in its own case, then any other
+    # alias in any case; a word end, where "-" and letters continue the word ("pre-commit") but "-" and
+    # digits do not ("CVE-2024-1234").
+    pattern = re.compile(
+        rf"(?<![\w-])(?:(?P<acronym>(?-i:{_trie_pattern(acronyms)}))(?!\w)"
+        rf"|(?P<word>{_trie_pattern(sorted(words))})(?![\w]|-[A-Za-z]))",
+        re.I,
+    )
+    return _Matcher(pattern, acronyms, words)
 
 
 def terms_in(text: str) -> list[tuple[str, str]]:
     """(display term, explanation) for each glossary term in ``text``, unique, in order of appearance.
 
-    Where aliases overlap ("pull request" and "request"), the longer one wins.
+    Where aliases overlap at one place ("pull request" and "pull"), the longer one wins; a term used
+    in another sense (its ``only_with``/``not_with`` words) is left out.
     """
-    spans: list[tuple[int, int, str, str]] = []
-    for pattern, term, explanation in _matchers():
-        for match in pattern.finditer(text):
-            if not any(match.start() < end and start < match.end() for start, end, _, _ in spans):
-                spans.append((match.start(), match.end(), term, explanation))
-    spans.sort()
-    return list(dict.fromkeys((term, explanation) for _, _, term, explanation in spans))
+    matcher = _matcher()
+    found: dict[tuple[str, str], None] = {}
+    for match in matcher.pattern.finditer(text):
+        spelling = " ".join(match.group().split())
+        term = matcher.acronyms[spelling] if match.group("acronym") else matcher.words[spelling.lower()]
+        if (term.name, term.explanation) not in found and term.fits(text):
+            found[(term.name, term.explanation)] = None
+    return list(found)
 
 
 def footnotes(texts: Iterable[str]) -> list[tuple[str, str]]:

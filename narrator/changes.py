@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from narrator import facts, project, subjects
+from narrator import facts, impact, project, subjects
 from narrator.commits import CommitInfo
 from narrator.faithful import Checked, check
 from narrator.limits import MESSAGE_CHARS, NAME_CHARS, SUBJECT_CHARS, cut
@@ -72,7 +72,12 @@ def commit_details(commit: CommitInfo) -> tuple[str, str, dict]:
         "release_notes": facts.release_notes(commit.patch, limit=8),
         "explanation": explanation,
         "ci": bool(paths) and all(facts.is_ci_path(p) for p in paths),
+        "breaking": said.breaking,
     }
+    details["impact"] = impact.classify(
+        headline=said.headline, category=category, paths=paths, advisories=details["advisories"], is_merge=commit.is_merge,
+        ci=details["ci"], version=details["version"], breaking=said.breaking, conventional_type=said.conventional_type,
+        affecting_notes=facts.affecting_notes(commit.patch)).to_json()
     if commit.date_note:  # a date that is not the author date as written (narrator.gitdates)
         details["date_note"] = commit.date_note
     return headline, category, details

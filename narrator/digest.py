@@ -20,12 +20,13 @@ date, and the period before it must still be a date Python can hold.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Sequence
 
 from narrator.errors import NarratorError
 from narrator.facts import CATEGORIES, TOP_LEVEL
+from narrator.impact import GROUPS, LABELS as IMPACT_LABELS, MERGE, Impact, classify
 from narrator.provenance import LABELS, MODEL_HEADLINE
 
 PERIODS = {"7d": 7, "30d": 30, "90d": 90}
@@ -52,8 +53,10 @@ _INTERNAL = (
     ("tests", "test change", "test changes"),
     ("ci", "CI and automation change", "CI and automation changes"),
     ("dependencies", "dependency update", "dependency updates"),
+    ("release", "release commit", "release commits"),
     ("maintenance", "maintenance change", "maintenance changes"),
 )
+"""Behind-the-scenes work by ``narrator.impact`` kind, in the order listed, with its words."""
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 _INSTANT = timedelta(microseconds=1)
@@ -78,6 +81,8 @@ class CommitFacts:
     paths: list[str]
     is_merge: bool
     ci: bool
+    impact: Impact | None = None
+    """What it means to users (``narrator.impact``); None: worked out here from the facts above."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,17 +258,26 @@ class Digest:
     """Changes against the previous period of the same length."""
     empty: bool
     """True when no commit at all falls in the period."""
+    affects: list[Line] = field(default_factory=list)
+    """Changes that may affect existing users (breaking marks, removals, changed defaults ...)."""
+    by_impact: list[Line] = field(default_factory=list)
+    """One Line per impact group that happened, in ``narrator.impact.GROUPS`` order: 'New for users:
+    2 changes'; each stands on exactly the changes it counts, and together they count every change."""
+    impact_counts: dict[str, int] = field(default_factory=dict)
+    """{group: changes} for every group of ``narrator.impact.GROUPS``; they add up to counts['changes']."""
 
 
 def build_digest(commits: Sequence[CommitFacts], period: Period) -> Digest:
     """The digest of ``period`` from ``commits``, which may span more: it keeps what falls in the
     period, and counts what falls in ``period.previous()`` for the comparison.
 
-    A "change" is a non-merge commit: a merge only brings in commits that are already listed. Merges
-    still give their pull request title to the feature, fix and security lists, where identical
-    headlines (ignoring case and spacing) collapse into one Line carrying all their commits, so a
-    merged branch is not listed twice. Internal work, areas and counts use non-merge commits only.
-    Raises ValueError for a commit in the period with an unknown category or headline source.
+    A "change" is a non-merge commit: a merge only brings in commits that are already listed. Each
+    change counts in exactly one impact group (``narrator.impact``), so the groups add up to the
+    changes. A merge counts in none: its pull request title joins the line of a change with the
+    same headline (ignoring case and spacing), so a merged branch is not listed twice, or else is
+    listed on its own where its words put it (``_listed``). Identical headlines within a group
+    collapse into one Line carrying all their commits. Raises ValueError for a commit in the period
+    with an unknown category or headline source.
     """
     inside = sorted((c for c in commits if period.contains(c.date)), key=lambda c: _utc(c.date), reverse=True)
     for c in inside:
@@ -276,20 +290,24 @@ def build_digest(commits: Sequence[CommitFacts], period: Period) -> Digest:
     if not inside:
         summary = [Line(f"No changes were recorded in {period.name}.", (), GIT_FACTS)]
         return Digest(period, summary, {"changes": 0, "people": 0, "areas": 0}, [], [], [], [], [], [],
-                      comparison, empty=True)
+                      comparison, empty=True, impact_counts=dict.fromkeys(GROUPS, 0))
 
-    by_kind: dict[str, list] = {}
-    for c in inside:
-        by_kind.setdefault(_kind(c), []).append(c)
-    releases = _releases(by_kind.get("release", []))
-    security = [_security_line(group) for group in _by_headline(by_kind.get("security", []))]
-    features = [_headline_line(group) for group in _by_headline(by_kind.get("feature", []))]
-    fixes = [_headline_line(group) for group in _by_headline(by_kind.get("fix", []))]
+    grouped: dict[str, list] = {}
+    for c in changes:
+        grouped.setdefault(_impact(c).group, []).append(c)
+    listed = _listed(grouped, [c for c in inside if c.is_merge])
+    releases = _releases([c for c in inside if c.category == "release"])
+    security = [_security_line(group) for group in listed["security"]]
+    affects = [_headline_line(group) for group in listed["affects"]]
+    features = [_headline_line(group) for group in listed["new"]]
+    fixes = [_headline_line(group) for group in listed["fixed"]]
     internal = []
     for kind, one, many in _INTERNAL:
-        done = [c for c in by_kind.get(kind, []) if not c.is_merge]
+        done = [c for c in grouped.get("internal", []) if _impact(c).kind == kind]
         if done:
             internal.append(Line(_count(len(done), one, many), _shas(done), GIT_FACTS))
+    impact_counts = {group: len(grouped.get(group, [])) for group in GROUPS}
+    by_impact = [_impact_line(group, grouped[group], internal) for group in GROUPS if grouped.get(group)]
 
     area_commits: dict[str, list] = {}
     for c in changes:
@@ -301,12 +319,13 @@ def build_digest(commits: Sequence[CommitFacts], period: Period) -> Digest:
 
     summary = [_overview(period, changes, counts, len(inside) - len(changes))]
     if releases or security:
-        summary.append(_shipped(releases, security, by_kind.get("release", [])))
-    work = _work(features, fixes, ranked, len(changes))
+        summary.append(_shipped(releases, grouped.get("security", []),
+                                [c for c in inside if c.category == "release"]))
+    work = _work(grouped, features + fixes + affects, ranked, len(changes))
     if work:
         summary.append(work)
     return Digest(period, summary, counts, releases, security, features, fixes, internal, areas, comparison,
-                  empty=False)
+                  empty=False, affects=affects, by_impact=by_impact, impact_counts=impact_counts)
 
 
 def _check(c: CommitFacts) -> None:
@@ -318,22 +337,64 @@ def _check(c: CommitFacts) -> None:
                          f"expected one of {', '.join(HEADLINE_SOURCES)}")
 
 
-def _kind(c: CommitFacts) -> str:
-    """The one section a commit counts in. A commit naming an advisory is a security fix whatever its
-    category (a release only lists others' fixes); CI-only commits are CI work whatever they say."""
-    if c.category == "release":
-        return "release"
-    if c.category == "security" or c.advisories:
-        return "security"
-    return "ci" if c.ci else c.category
+def _impact(c: CommitFacts) -> Impact:
+    """The commit's impact as recorded, else worked out from the facts the digest has (no breaking
+    mark or changelog headings: those need the message and the diff, which the recorder reads)."""
+    recorded = getattr(c, "impact", None)
+    if recorded is not None:
+        return recorded
+    if c.is_merge:
+        return Impact(MERGE, None, "a merge brings in changes that are counted on their own")
+    return classify(headline=c.headline, category=c.category, paths=list(c.paths), advisories=list(c.advisories),
+                    ci=c.ci, version=c.version)
 
 
-def _by_headline(commits: list) -> list[list]:
-    """Commits (newest first) grouped by headline, ignoring case and spacing; groups newest first."""
-    groups: dict[str, list] = {}
-    for c in commits:
-        groups.setdefault(" ".join(c.headline.casefold().split()), []).append(c)
-    return list(groups.values())
+def _impact_line(group: str, commits: list, internal: list[Line]) -> Line:
+    """'New for users: 2 changes'; behind the scenes adds its kinds: '(1 test change, 2 dependency updates)'."""
+    text = f"{IMPACT_LABELS[group]}: {_count(len(commits), 'change')}"
+    if group == "internal":
+        text += f" ({', '.join(line.text for line in internal)})"
+    return Line(text, _shas(commits), GIT_FACTS)
+
+
+_LISTED = ("affects", "security", "new", "fixed")
+"""The impact groups whose changes are listed by headline (behind-the-scenes work is counted by kind)."""
+
+
+def _listed(grouped: dict[str, list], merges: list) -> dict[str, list[list]]:
+    """Per listed group, its changes grouped by headline (ignoring case and spacing): each group of
+    commits newest first, the groups newest first.
+
+    A merge joins the line of a change with the same headline. Otherwise, when its own words (a pull
+    request's title) put it in a listed group, it is listed there on a line of its own: its title is
+    often the best account of what it brought. Either way it is counted in no group.
+    """
+    lines: dict[str, dict[str, list]] = {group: {} for group in _LISTED}
+    for group in _LISTED:
+        for c in grouped.get(group, []):
+            lines[group].setdefault(_words(c.headline), []).append(c)
+    for merge in merges:
+        key = _words(merge.headline)
+        home = next((group for group in _LISTED if key in lines[group]), None) or _own_words(merge).group
+        if home in lines:
+            lines[home].setdefault(key, []).append(merge)
+
+    def newest(c) -> datetime:
+        return _utc(c.date)
+
+    return {group: sorted((sorted(line, key=newest, reverse=True) for line in lines[group].values()),
+                          key=lambda line: newest(line[0]), reverse=True)
+            for group in _LISTED}
+
+
+def _own_words(merge: CommitFacts) -> Impact:
+    """What a merge's own words say, read as if it were a change."""
+    return classify(headline=merge.headline, category=merge.category, paths=list(merge.paths),
+                    advisories=list(merge.advisories), ci=merge.ci, version=merge.version)
+
+
+def _words(headline: str) -> str:
+    return " ".join(headline.casefold().split())
 
 
 def _best_worded(group: list) -> CommitFacts:
@@ -380,15 +441,17 @@ def _overview(period: Period, changes: list, counts: dict[str, int], merges: int
     return Line(text, _shas(changes), GIT_FACTS)
 
 
-def _shipped(releases: list[Release], security: list[Line], release_commits: list) -> Line:
-    """'The team shipped two releases (2.7.0 and 2.7.1) and fixed three security problems.'"""
+def _shipped(releases: list[Release], security: list, release_commits: list) -> Line:
+    """'The team shipped two releases (2.7.0 and 2.7.1) and fixed three security problems.'
+
+    ``security`` are the security changes (not merges): each counts once."""
     parts = []
     if releases:
         versions = [r.version for r in reversed(releases)]  # oldest first reads as a story
         parts.append(f"shipped {_count(len(releases), 'release', words=True)} ({_and(versions)})")
     if security:
         parts.append(f"fixed {_count(len(security), 'security problem', words=True)}")
-    shas = _shas(release_commits) + tuple(s for line in security for s in line.shas)
+    shas = _shas(release_commits) + _shas(security)
     return Line(f"The team {' and '.join(parts)}.", shas, GIT_FACTS)
 
 
@@ -397,13 +460,18 @@ def _place(area: str) -> str:
     return "the top-level files" if area == TOP_LEVEL else area
 
 
-def _work(features: list[Line], fixes: list[Line], ranked: list, total: int) -> Line | None:
-    """'They added 3 features and fixed 5 problems; most of the work was in src.'"""
+def _work(grouped: dict[str, list], lines: list[Line], ranked: list, total: int) -> Line | None:
+    """'They added 3 features, fixed 5 problems and made 1 change that may affect existing users;
+    most of the work was in src.' Each number counts changes of one impact group; the sentence
+    stands on their ``lines`` (with the merges that brought them) and the busiest areas' changes."""
     done = []
-    if features:
-        done.append(f"added {_count(len(features), 'feature')}")
-    if fixes:
-        done.append(f"fixed {_count(len(fixes), 'problem')}")
+    if grouped.get("new"):
+        done.append(f"added {_count(len(grouped['new']), 'feature')}")
+    if grouped.get("fixed"):
+        done.append(f"fixed {_count(len(grouped['fixed']), 'problem')}")
+    if grouped.get("affects"):
+        n = len(grouped["affects"])
+        done.append(f"made {_count(n, 'change')} that may affect existing users")
     where, area_shas = "", ()
     if ranked:
         top = len(ranked[0][1])
@@ -418,10 +486,10 @@ def _work(features: list[Line], fixes: list[Line], ranked: list, total: int) -> 
     if not done and not where:
         return None
     if done:
-        text = f"They {' and '.join(done)}" + (f"; {where}." if where else ".")
+        text = f"They {_and(done)}" + (f"; {where}." if where else ".")
     else:
         text = where[0].upper() + where[1:] + "."
-    shas = tuple(s for line in features + fixes for s in line.shas) + area_shas
+    shas = tuple(s for line in lines for s in line.shas) + area_shas
     return Line(text, tuple(dict.fromkeys(shas)), GIT_FACTS)
 
 

@@ -445,6 +445,45 @@ def release_notes(patch: str, limit: int = 5) -> list[str]:
     return found[:limit]
 
 
+_HEADING = re.compile(r"^\s*(?:#+\s*(?P<md>.+?)\s*#*|\*\*(?P<bold>[^*]+?)\*\*:?|__(?P<under>[^_]+?)__:?)\s*$")
+_AFFECTING_HEADING = re.compile(r"\b(?:breaking|backwards?[- ]incompatib\w*|incompatib\w*|removed|removals?|deprecat\w*|changed|"
+                                r"behaviou?r changes?|changes in behaviou?r)\b", re.I)
+_AFFECTING_ENTRY = re.compile(r"^\W*(?P<mark>breaking(?: changes?)?|removed|deprecated)\W*[:\]]", re.I)
+
+
+def affecting_notes(patch: str, limit: int = 3) -> list[tuple[str, str]]:
+    """``(heading, entry)`` for entries the diff adds to release notes that warn existing users.
+
+    An entry warns when it sits under a heading that says Breaking, Changed, Removed, Deprecated
+    or Incompatible (a Markdown ``#`` heading, a bold line or an underlined RST title, added or
+    already there), or opens with such a mark ("- **Breaking:** drop Node 14"). Edits of old
+    entries (``_added_lines``) do not count. Up to ``limit``, in order.
+    """
+    found: list[tuple[str, str]] = []
+    for path, lines in _patch_files(patch):
+        if not is_release_notes_path(path):
+            continue
+        added = Counter(_added_lines(lines))
+        heading = ""
+        for i, line in enumerate(lines):
+            if line.startswith(("-", "@@")):
+                continue
+            text, following = line[1:], lines[i + 1][1:] if i + 1 < len(lines) else ""
+            match = _HEADING.match(text)
+            if match or (text.strip() and _UNDERLINE.match(following) and not _UNDERLINE.match(text)):
+                heading = _plain(next(g for g in match.groups() if g) if match else text)
+                continue
+            if not line.startswith("+") or not added[line] or not re.search(r"[A-Za-z]", text) or _UNDERLINE.match(text):
+                continue
+            added[line] -= 1
+            mark = _AFFECTING_ENTRY.match(text)
+            if _AFFECTING_HEADING.search(heading) or mark:
+                found.append((mark["mark"] if mark else heading, _plain(_BULLET.sub("", text))))
+                if len(found) >= limit:
+                    return found
+    return found
+
+
 # --- categories -------------------------------------------------------------------------------
 
 _DEPENDENCY_SUBJECT = re.compile(

@@ -96,8 +96,10 @@ def markdown(service: NarratorService, repo_id: int, commits: int = 30, period: 
         digest = view.digest
         lines += ["", f"## What changed lately: {digest.period.label}", ""]
         lines += [f"{md(line.text)}{marker(line.source)}" for line in digest.summary]
-        sections = [("Security fixes", digest.security), ("Features", digest.features), ("Fixes", digest.fixes),
-                    ("Internal work", digest.internal), ("Areas that moved most", digest.areas)]
+        sections = [("By impact", digest.by_impact), ("May affect existing users", digest.affects),
+                    ("Security fixes", digest.security), ("New for users", digest.features),
+                    ("Fixed for users", digest.fixes), ("Behind the scenes", digest.internal),
+                    ("Areas that moved most", digest.areas)]
         if digest.releases:
             lines += ["", "### Releases", ""]
             for release in digest.releases:

@@ -173,7 +173,9 @@ def _repository(service: NarratorService, repo_id: int, period, level: int, head
     first, last = digest.period.first_day, digest.period.last_day
     blocks.append(Heading(f"What changed: {digest.period.label}", level))
     blocks.append(Paragraph(tuple(Sentence(line.text, line.source) for line in digest.summary)))
-    for title, lines in (("Features", digest.features), ("Fixes", digest.fixes), ("Internal work", digest.internal),
+    for title, lines in (("By impact", digest.by_impact), ("May affect existing users", digest.affects),
+                         ("New for users", digest.features), ("Fixed for users", digest.fixes),
+                         ("Behind the scenes", digest.internal),
                          ("Areas that moved most", digest.areas)):
         if lines:
             blocks += [Heading(title, level + 1), _lines(lines)]

@@ -23,6 +23,7 @@ from narrator import (
     gitdates,
     glossary,
     history,
+    impact,
     jobs,
     project,
     prompts,
@@ -194,6 +195,8 @@ class CommitView:
     (``narrator.gitdates``), or a date later than today; None for a plain date."""
     future_note: str | None = None
     """The warning shown beside a commit dated later than today (a wrong clock), None otherwise."""
+    impact: impact.Impact | None = None
+    """What it means to the software's users (``narrator.impact``): one group, its kind and why."""
 
 
 @dataclass(frozen=True)
@@ -253,7 +256,7 @@ def _facts_of(view: CommitView) -> CommitFacts:
     """A change as ``narrator.digest`` reads it."""
     return CommitFacts(view.sha, view.date, view.author, view.area, view.category, view.headline.text,
                        view.headline.source, view.version, list(view.advisories), list(view.release_notes),
-                       [f["path"] for f in view.files], view.is_merge, view.ci)
+                       [f["path"] for f in view.files], view.is_merge, view.ci, view.impact)
 
 
 def _repo_view(row) -> RepoView:
@@ -445,6 +448,10 @@ class NarratorService:
             release_notes=tuple(commit.release_notes), glossary=tuple(glossary.terms_in(headline.text)),
             is_merge=commit.is_merge, ci=bool(details.get("ci")), needs_model=changes.needs_model(commit.category, details) if details else None,
             date_note=" ".join(filter(None, [details.get("date_note"), future])) or None, future_note=future,
+            impact=impact.stored(details, subject=commit.subject, message=commit.message or "", category=commit.category,
+                                 paths=[f["path"] for f in commit.files or []], advisories=list(commit.advisories or []),
+                                 is_merge=commit.is_merge, ci=bool(details.get("ci")), version=commit.version,
+                                 headline=commit.headline or None),
         )
 
     def digest(self, repo_id: int, period: str | tuple[date, date] = "7d", commits=None) -> Digest | None:
@@ -490,8 +497,9 @@ class NarratorService:
 
     def activity(self, repo_id: int, by: history.By = "category", grain: history.Grain = "week",
                  start: date | None = None, end: date | None = None) -> list[history.Point]:
-        """Changes per week or month by area or category, over every recorded commit in the range."""
-        return history.activity(self._commits(repo_id), by, grain, start, end)
+        """Changes per week or month by area or category, over every recorded change in the range
+        (merges left out, as the digest counts them: they bring in changes already counted)."""
+        return history.activity(self._changes_only(repo_id), by, grain, start, end)
 
     def releases(self, repo_id: int) -> list[history.ReleasePoint]:
         """Every release in the recorded history, oldest first."""
@@ -502,7 +510,12 @@ class NarratorService:
         """The areas changed most in the range, each with its part (role and description) when known."""
         parts = {p.area: p for p in self.parts(repo_id)}
         return [BusyArea(a.area, a.changes, a.lines, a.shas, parts.get(a.area))
-                for a in history.busiest_areas(self._commits(repo_id), start, end, n)]
+                for a in history.busiest_areas(self._changes_only(repo_id), start, end, n)]
+
+    def _changes_only(self, repo_id: int) -> list:
+        """The recorded commits that are changes: merges left out (a merge has no files of its own,
+        so counting it would add a change to the top-level files and to its category)."""
+        return [c for c in self._commits(repo_id) if not c.is_merge]
 
     def forecast(self, repo_id: int) -> forecast.Forecast:
         """When the next release is likely, from the gaps between recorded releases, back-tested."""

@@ -170,8 +170,33 @@ def test_internal_work_is_counted_by_kind(digest):
         ("1 test change", ("a02",)),
         ("1 CI and automation change", ("a10",)),
         ("2 dependency updates", ("a07", "a06")),
+        ("2 release commits", ("r02", "r01")),
         ("1 maintenance change", ("a11",)),
     ]
+
+
+def test_impact_groups_add_up_to_the_changes(digest):
+    # Release commits are behind the scenes (their releases are listed apart), the merge in no group.
+    assert digest.impact_counts == {"affects": 0, "security": 3, "new": 2, "fixed": 2, "internal": 8}
+    assert sum(digest.impact_counts.values()) == digest.counts["changes"]
+    assert sorted(s for line in digest.by_impact for s in line.shas) == sorted(c.sha for c in IN_PERIOD if not c.is_merge)
+
+
+def test_a_pull_request_title_is_listed_but_the_merge_is_no_fix():
+    change = Fact("c1", at(12, 1, 9), category="maintenance", headline="Raise the login timeout to 30 seconds")
+    merge = Fact("m1", at(12, 1, 10), category="fix", headline="Fix the login timeout on slow networks",
+                 headline_source="pull request", is_merge=True)
+    result = build_digest([change, merge], choose_period([merge.date], "7d-commits"))
+    assert [(line.text, line.shas) for line in result.fixes] == [("Fix the login timeout on slow networks", ("m1",))]
+    assert result.impact_counts["fixed"] == 0 and sum(result.impact_counts.values()) == result.counts["changes"] == 1
+    assert not any("fixed" in line.text for line in result.summary)
+
+
+def test_a_bot_update_of_a_ci_action_is_a_dependency_update():
+    bump = Fact("b1", at(12, 1), author="dependabot[bot]", area=".github", category="dependencies",
+                headline="Bump actions/checkout from 3 to 4", paths=[".github/workflows/ci.yml"], ci=True)
+    result = build_digest([bump], choose_period([bump.date], "7d-commits"))
+    assert [(line.text, line.shas) for line in result.internal] == [("1 dependency update", ("b1",))]
 
 
 def test_areas_are_the_top_five_busiest(digest):

@@ -104,8 +104,9 @@ else:
             else:
                 st.caption("This release added no notes of its own: see the project's changelog or release page.")
             views.commit_link([release.sha])
-    for title, lines in (("Security fixes", digest.security), ("New features", digest.features),
-                         ("Fixes", digest.fixes), ("Internal work", digest.internal)):
+    for title, lines in (("By impact", digest.by_impact), ("May affect existing users", digest.affects),
+                         ("Security fixes", digest.security), ("New for users", digest.features),
+                         ("Fixed for users", digest.fixes), ("Behind the scenes", digest.internal)):
         if lines:
             st.subheader(title)
             for number, line in enumerate(lines):

@@ -25,6 +25,7 @@ from narrator.errors import UserError, first_line
 from narrator.provenance import Said
 from narrator.service import JobView, NarrativeView, NarratorService, PortfolioRow, RepoView
 from narrator.settings import Settings, load_settings
+from narrator.status import Status
 from narrator.text import markdown_text
 
 log = logging.getLogger(__name__)
@@ -69,10 +70,18 @@ def when(moment: datetime | date | None) -> str:
 
 
 def refreshed(repo: RepoView) -> str:
-    """When a repository was last read and narrated: 'Last refreshed 2 Dec 2026, 14:05 UTC'."""
+    """When Code Narrator last read the repository, never a sign of the project's own activity:
+    'Code Narrator last looked on 2 Dec 2026, 14:05 UTC'."""
     if repo.narrated_at is None:
-        return "Not refreshed yet"
-    return f"Last refreshed {when(repo.narrated_at)}, {repo.narrated_at:%H:%M} UTC"
+        return "Code Narrator has not read it yet"
+    return f"Code Narrator last looked on {when(repo.narrated_at)}, {repo.narrated_at:%H:%M} UTC"
+
+
+def status_word(now: Status | None) -> str:
+    """The status line's head for a table cell: 'Active', 'Slowing', 'Quiet since 27 Jul 2026'."""
+    if now is None or now.activity.state == "none":
+        return "No change yet"
+    return now.activity.text.split(":", 1)[0]
 
 
 def _plural(n: int, one: str, many: str | None = None) -> str:
@@ -90,19 +99,42 @@ def portfolio_line(row: PortfolioRow) -> str:
 
 
 def portfolio_table(rows: Iterable[PortfolioRow]) -> list[dict]:
-    """The Portfolio table: one row per repository, in reader's column names (plain values, no markup)."""
-    return [
-        {
+    """The Portfolio table: one row per repository, in reader's column names (plain values, no markup).
+
+    Status, waiting to ship, risks and the delivery figures with their trend come from
+    ``narrator.status`` over the row's period."""
+    table = []
+    for row in rows:
+        now, delivery = row.status, row.status.delivery if row.status else None
+        before = row.status.before if row.status else None
+        table.append({
             "Repository": row.repo.name,
-            "Last refreshed": row.repo.narrated_at,
+            "Status": status_word(now),
+            "Last change": now.activity.last_change if now else None,
             "Changes": row.changes,
             "Activity": list(row.sparkline),
             "Releases": ", ".join(row.releases),
             "Security fixes": row.security,
             "Most active area": row.busiest_area or "",
-        }
-        for row in rows
-    ]
+            "Waiting to ship": len(now.release.waiting) if now and now.release.last else None,
+            "Risks": "; ".join(r.kind for r in now.risks) if now else "",
+            "Releases per 30 days": round(delivery.per_30_days, 1) if delivery else None,
+            "Releases per 30 days, period before": round(before.per_30_days, 1) if before else None,
+            "Lead time (days)": round(delivery.lead_days, 1) if delivery and delivery.lead_days is not None else None,
+            "Hotfix rate": delivery.hotfix_rate if delivery else None,
+            "Code Narrator looked": row.repo.narrated_at,
+        })
+    return table
+
+
+def shared_period():
+    """The period the pages share (``PERIOD_KEY``), as ``period_picker`` returns it, read before the
+    picker is drawn (a block above it on the page)."""
+    choice = st.session_state.get(PERIOD_KEY, "7d") or "7d"
+    if choice == "range":
+        picked = st.session_state.get(PERIOD_KEY + "_dates")
+        return (picked[0], picked[1]) if picked is not None and len(picked) == 2 else "7d"
+    return choice + (WITH_COMMITS if st.session_state.get(PERIOD_KEY + "_commits") else "")
 
 
 def progress_fraction(job: JobView) -> float:

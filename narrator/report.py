@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from narrator import glossary
 from narrator.facts import size_phrase
-from narrator.forecast import sentences
 from narrator.provenance import Said
+from narrator.status import WAITING_LISTED, Status
 from narrator.service import SHALLOW_NOTE, CommitView, NarratorService
 from narrator.text import markdown_text as md
 from narrator.text import plain
@@ -71,10 +71,42 @@ def change_lines(change: CommitView) -> list[str]:
     return lines
 
 
+def status_line(now: Status) -> list[str]:
+    """The status line that heads a repository, then when Code Narrator last looked (Markdown lines)."""
+    return [f"**{md(now.activity.text)}**{marker('git facts')}", "", md(now.looked)]
+
+
+def release_lines(service: NarratorService, repo_id: int, now: Status) -> list[str]:
+    """Release status, the forecast with its "how sure is this" detail, waiting to ship, risks and
+    delivery figures, as Markdown lines with their sources and commits."""
+    release = now.release
+    lines = ["## Release status", "", f"{md(release.text)}{marker('git facts')}", ""]
+    if release.next:
+        lines += [f"Next release: {md(' '.join(release.next))}{marker('git facts')}", ""]
+    if release.how_sure:
+        lines += [f"How sure is this: {md(' '.join(release.how_sure))}{marker('git facts')}", ""]
+    if release.last is not None:
+        lines += [f"### Waiting to ship ({len(release.waiting)})", "", f"{md(release.waiting_text)}{marker('git facts')}"]
+        waiting = sorted(service.changes_of(repo_id, release.waiting[:WAITING_LISTED]), key=lambda c: c.date, reverse=True)
+        lines += [f"- {c.date:%Y-%m-%d} {c.short_sha} {md(c.author)}: {said(c.headline)}" for c in waiting]
+        if len(release.waiting) > WAITING_LISTED:
+            lines.append(f"- and {len(release.waiting) - WAITING_LISTED} older changes")
+        lines.append("")
+    lines += ["### Risks, from git alone", ""]
+    lines += [f"- {md(risk.text)}{marker('git facts')} ({', '.join(s[:8] for s in risk.shas[:5])})" for risk in now.risks]
+    if not now.risks:
+        lines.append(f"_No risk that git alone can show._{marker('git facts')}")
+    if now.delivery is not None:
+        lines += ["", f"### Delivery: {md(now.delivery.period.label)}", ""]
+        lines += [f"- {md(line)}{marker('git facts')}" for line in now.trend]
+    return lines
+
+
 def markdown(service: NarratorService, repo_id: int, commits: int = 30, period: str = "7d") -> str:
     """The overview, the main parts, the digest and the latest changes as Markdown, with sources."""
     view = service.overview(repo_id, period)
-    lines = [f"# {md(view.repo.name)}", ""]
+    now = service.status(repo_id, period)
+    lines = [f"# {md(view.repo.name)}", "", *status_line(now), ""]
     if view.repo.folder_gone:
         lines += [f"_{gone_note(view.repo.source)}_", ""]
     if view.repo.shallow:
@@ -87,7 +119,7 @@ def markdown(service: NarratorService, repo_id: int, commits: int = 30, period: 
         lines += [_narrative(view.summary), ""]
     if not view.descriptions and view.summary is None:
         lines += ["_Not described yet: no package description or README, and nothing narrated._", ""]
-    lines += ["## Its main parts", ""]
+    lines += [*release_lines(service, repo_id, now), "", "## Its main parts", ""]
     for part in view.parts:
         text = _narrative(part.narrative) if part.narrative else "_not described yet_"
         lines.append(f"- **{md(part.area)}** ({part.role}, {part.files} files): {text}")
@@ -113,7 +145,6 @@ def markdown(service: NarratorService, repo_id: int, commits: int = 30, period: 
                 lines += [f"- {md(item.text)}{marker(item.source)} ({', '.join(s[:8] for s in item.shas[:5])})" for item in items]
                 headlines += [item.text for item in items]
         lines += ["", f"{md(digest.comparison.text)}{marker(digest.comparison.source)}"]
-        lines += ["", f"Next release: {md(' '.join(sentences(service.forecast(repo_id))))}{marker('git facts')}"]
     lines += ["", "## Recent changes", ""]
     for change in service.changes(repo_id)[:commits]:
         lines += change_lines(change)

@@ -2,7 +2,8 @@
 
 A report is first built as a small document (:class:`Report`: headings, sentences with their source
 labels, lists, charts), from the service only, so the three formats say the same thing; then it is
-rendered. Sections: what the software does and its main parts, the digest of the period, activity
+rendered. Sections: the status line (``narrator.status``), what the software does, the release
+status (waiting to ship, risks, delivery figures), its main parts, the digest of the period, activity
 and releases charts, releases, security fixes, every change of the period with its sources, and
 "Words used above" (``narrator.glossary``).
 
@@ -29,6 +30,7 @@ from narrator.errors import NarratorError
 from narrator.facts import size_phrase
 from narrator.report import marker
 from narrator.service import SHALLOW_NOTE, CommitView, NarratorService
+from narrator.status import WAITING_LISTED, Status
 from narrator.text import html_text
 from narrator.text import markdown_text as md
 from narrator.text import plain
@@ -149,7 +151,8 @@ def document(service: NarratorService, repo_ids: Sequence[int], period: str | tu
 
 def _repository(service: NarratorService, repo_id: int, period, level: int, headlines: list[str]) -> list[Block]:
     view = service.overview(repo_id, period)
-    blocks: list[Block] = []
+    now = service.status(repo_id, period)
+    blocks: list[Block] = [Paragraph((Sentence(now.activity.text, "git facts"),)), Paragraph((Sentence(now.looked),), note=True)]
     if view.repo.folder_gone:
         blocks.append(Paragraph((Sentence(f"The repository folder {view.repo.source} is gone; "
                                           "this is what was narrated before."),), note=True))
@@ -160,6 +163,7 @@ def _repository(service: NarratorService, repo_id: int, period, level: int, head
     blocks += [Paragraph((Sentence(d.text, d.label, d.stale),)) for d in described]
     if not described:
         blocks.append(Paragraph((Sentence("Not described yet: no package description or README, and nothing narrated."),), note=True))
+    blocks += _release_status(service, repo_id, now, level, headlines)
     blocks.append(Heading("Its main parts", level))
     blocks.append(Bullets(tuple(
         Bullet(f"{part.area} ({part.role}, {part.files} file{'s' if part.files != 1 else ''}):",
@@ -204,6 +208,39 @@ def _repository(service: NarratorService, repo_id: int, period, level: int, head
         blocks.append(Paragraph((Sentence(f"And {len(changes) - CHANGES_LIMIT} older changes in the period, "
                                           "listed on the dashboard's Changes page."),), note=True))
     headlines += [change.headline.text for change in changes[:CHANGES_LIMIT]]
+    return blocks
+
+
+def _release_status(service: NarratorService, repo_id: int, now: Status, level: int, headlines: list[str]) -> list[Block]:
+    """Release status with the forecast and its "how sure is this" detail, waiting to ship, risks and
+    delivery figures, each sentence with its source and the commits it stands on."""
+    release = now.release
+    blocks: list[Block] = [Heading("Release status", level), Paragraph((Sentence(release.text, "git facts"),))]
+    if release.next:
+        blocks.append(Paragraph((Sentence("Next release: " + " ".join(release.next), "git facts"),)))
+    if release.how_sure:
+        blocks.append(Paragraph((Sentence("How sure is this: " + " ".join(release.how_sure), "git facts"),), note=True))
+    if release.last is not None:
+        waiting = sorted(service.changes_of(repo_id, release.waiting[:WAITING_LISTED]), key=lambda c: c.date, reverse=True)
+        blocks += [Heading(f"Waiting to ship ({len(release.waiting)})", level + 1),
+                   Paragraph((Sentence(release.waiting_text, "git facts"),))]
+        if waiting:
+            blocks.append(Bullets(tuple(
+                Bullet(f"{c.date:%Y-%m-%d} {c.short_sha} {c.author}:", (Sentence(c.headline.text, c.headline.label, c.headline.stale),))
+                for c in waiting)))
+            headlines += [c.headline.text for c in waiting]
+        if len(release.waiting) > WAITING_LISTED:
+            blocks.append(Paragraph((Sentence(f"And {len(release.waiting) - WAITING_LISTED} older changes waiting to ship."),), note=True))
+    blocks.append(Heading("Risks, from git alone", level + 1))
+    if now.risks:
+        blocks.append(Bullets(tuple(
+            Bullet(sentences=(Sentence(risk.text, "git facts"), Sentence(f"({', '.join(s[:8] for s in risk.shas[:5])})")))
+            for risk in now.risks)))
+    else:
+        blocks.append(Paragraph((Sentence("No risk that git alone can show.", "git facts"),), note=True))
+    if now.delivery is not None:
+        blocks += [Heading(f"Delivery: {now.delivery.period.label}", level + 1),
+                   Bullets(tuple(Bullet(sentences=(Sentence(line, "git facts"),)) for line in now.trend))]
     return blocks
 
 

@@ -28,6 +28,7 @@ from narrator import (
     project,
     prompts,
     provenance,
+    status,
 )
 from narrator.backends import describe
 from narrator.digest import CommitFacts, Digest, Period, build_digest, choose_period, today
@@ -139,6 +140,9 @@ class PortfolioRow:
     """The area with the most changes in the period; None when nothing changed."""
     last_error: str | None = None
     """The one-line error of its latest narration job, when that job failed."""
+    status: status.Status | None = None
+    """As of today: the status line, release status, waiting to ship, risks and delivery figures
+    (``narrator.status``) over the row's period; None when nothing is recorded."""
 
 
 SPARK_WEEKS = 12
@@ -524,6 +528,14 @@ class NarratorService:
         as_of = today() if repo.narrated_at is None else min(today(), repo.narrated_at.astimezone(timezone.utc).date())
         return forecast.forecast(history.releases(self._commits(repo_id)), as_of)
 
+    def status(self, repo_id: int, period: str | tuple[date, date] | None = "30d", commits=None) -> status.Status:
+        """The repository as of today (``narrator.status``): status line, release status, waiting to
+        ship, risks, and over ``period`` (None: none) the period's risks and delivery figures."""
+        commits = commits if commits is not None else self._commits(repo_id)
+        chosen = choose_period([c.date for c in commits], period) if period is not None else None
+        return status.status(commits, history.releases(commits), today(), chosen, self.forecast(repo_id),
+                             self.repository(repo_id).narrated_at)
+
     # --- the portfolio --------------------------------------------------------------------------
 
     def portfolio(self, period: str | tuple[date, date] = "7d") -> list[PortfolioRow]:
@@ -543,12 +555,13 @@ class NarratorService:
             if digest is None:
                 rows.append(PortfolioRow(repo, chosen, 0, (0,) * SPARK_WEEKS, (), 0, None, error))
                 continue
+            now = self.status(repo.id, (chosen.first_day, chosen.last_day), commits)
             work = [c for c in commits if not c.is_merge]
             busiest = history.busiest_areas(work, chosen.first_day, chosen.last_day, n=1)
             rows.append(PortfolioRow(
                 repo, chosen, digest.counts["changes"], tuple(history.sparkline(work, chosen.last_day, SPARK_WEEKS)),
                 tuple(r.version for r in digest.releases), len(digest.security),
-                busiest[0].area if busiest else None, error))
+                busiest[0].area if busiest else None, error, now))
         rows.sort(key=lambda r: (-r.changes, -sum(r.sparkline), r.repo.name.casefold(), r.repo.id))
         return rows
 

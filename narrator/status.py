@@ -14,13 +14,15 @@ The thresholds, all documented below, are kept simple enough to say in one sente
   ``QUIET_TIMES`` times the usual gap and are at least ``QUIET_MIN_DAYS``; slowing when they exceed
   ``SLOWING_TIMES`` times the usual gap and are at least ``SLOWING_MIN_DAYS``; else active. With no
   usual gap (a single change), quiet after ``QUIET_MIN_DAYS`` days.
-- **Waiting to ship**: the changes dated after the last release's commit.
+- **Waiting to ship**: the changes dated after the last release's commit; among them, those that
+  may affect existing users (breaking marks, removals, changed defaults...) and security fixes, by
+  their impact group (``narrator.impact``).
 - **Hotfix**: a release followed within ``HOTFIX_DAYS`` days by a patch release of the same
   major.minor version (1.4.0 then 1.4.1).
 - **Key person**: one person (bots left out) made at least ``KEY_PERSON_SHARE`` of the period's
   changes, and the period has at least ``KEY_PERSON_MIN_CHANGES`` of them.
-- **Large change without tests**: a change of at least ``LARGE_LINES`` lines of shipped code (not
-  tests, documentation, CI, dependency or release-notes files) that touched no test file.
+- **Large change without tests**: a change of at least ``LARGE_LINES`` lines of shipped code
+  (``narrator.impact.is_shipped_path``, release notes left out) that touched no test file.
 - **Delivery figures** of a period, from tags and commits only: releases per 30 days, the median
   days a change waited for the release that shipped it (over the changes shipped by the period's
   releases), and the share of the period's releases that were hotfixes; each against the period
@@ -37,7 +39,7 @@ from datetime import date, datetime, timezone
 from statistics import median
 from typing import Literal, Protocol
 
-from narrator import facts, subjects
+from narrator import facts, impact
 from narrator.digest import Period, day_range
 from narrator.forecast import Forecast, how_sure, next_release
 from narrator.history import ReleasePoint
@@ -323,24 +325,18 @@ def trend(now: Delivery, before: Delivery | None) -> list[str]:
 # --- risks -----------------------------------------------------------------------------------
 
 
-def is_breaking(commit: Fact) -> bool:
-    """A breaking-change marker: ``feat!:`` before the colon or a ``BREAKING CHANGE`` footer.
-
-    Small on purpose: a richer reading of impact (removals, renames, changed defaults) replaces it.
-    """
-    body = commit.message.split("\n", 1)[1] if "\n" in commit.message else ""
-    return subjects.read_subject(commit.subject, body, commit.is_merge).breaking
-
-
-def is_security(commit: Fact) -> bool:
-    """A security fix: an advisory id in its message, or the security category."""
-    return commit.category == "security" or bool((commit.details or {}).get("advisories"))
+def impact_of(commit: Fact) -> impact.Impact:
+    """The change's impact group (``narrator.impact``): recorded with the commit, else read again."""
+    details = commit.details or {}
+    return impact.stored(details, subject=commit.subject, message=commit.message,
+                         category=commit.category or "maintenance", paths=[f.get("path", "") for f in commit.files or []],
+                         advisories=tuple(details.get("advisories") or ()), is_merge=commit.is_merge,
+                         ci=bool(details.get("ci")), version=details.get("version"))
 
 
 def is_shipped_code(path: str) -> bool:
-    """Code that reaches users: not tests, documentation, CI, dependency or release-notes files."""
-    return not (facts.is_test_path(path) or facts.is_doc_path(path) or facts.is_ci_path(path)
-                or facts.is_dependency_path(path) or facts.is_release_notes_path(path))
+    """Code that reaches users (``narrator.impact.is_shipped_path``), not its release notes."""
+    return impact.is_shipped_path(path) and not facts.is_release_notes_path(path)
 
 
 def untested_lines(commit: Fact) -> int:
@@ -358,12 +354,13 @@ def risks(commits: Sequence[Fact], release: ReleaseStatus, activity_now: Activit
     by_sha = {c.sha: c for c in commits}
     if release.last is not None:
         waiting = [by_sha[s] for s in release.waiting if s in by_sha]
-        breaking = [c.sha for c in waiting if is_breaking(c)]
+        groups = [(c.sha, impact_of(c).group) for c in waiting]
+        breaking = [sha for sha, group in groups if group == "affects"]
         if breaking:
-            found.append(Risk("breaking", f"{_plural(len(breaking), 'change')} marked as breaking "
+            found.append(Risk("breaking", f"{_plural(len(breaking), 'change')} that may affect existing users "
                               f"{'is' if len(breaking) == 1 else 'are'} waiting to ship: "
-                              "they may break what customers built on it.", tuple(breaking)))
-        security = [c.sha for c in waiting if is_security(c)]
+                              "they may break what customers built on the software.", tuple(breaking)))
+        security = [sha for sha, group in groups if group == "security"]
         if security:
             found.append(Risk("security", f"{_plural(len(security), 'security fix', 'security fixes')} "
                               f"{'is' if len(security) == 1 else 'are'} waiting to ship: users are exposed until "

@@ -136,7 +136,24 @@ def test_portfolio_is_the_first_page_and_lists_repositories_busiest_first(pair):
     assert len(frame["Activity"][0]) == 12
     text = shown(at)
     assert plain("6 changes, most in till; released 1.1.0; 1 security fix.") in text
-    assert any(t.startswith("Last refreshed ") for t in text)
+    assert any(t.startswith("Code Narrator last looked on ") for t in text)
+
+
+def test_the_portfolio_and_the_overview_open_with_the_status_line(pair):
+    """Each Portfolio row has its status; the Overview's status line comes right under its name,
+    before the operator figures, and the forecast's back-test sits behind 'How sure is this'."""
+    service, repos = pair
+    at = run_app()
+    frame = at.dataframe[0].value
+    till = service.status(repos["till"].id, "7d-commits")
+    assert list(frame["Status"]) == [till.activity.text.split(":")[0], service.status(repos["shop"].id).activity.text.split(":")[0]]
+    assert list(frame["Waiting to ship"])[0] == 0 and list(frame["Risks"])[0] == "key person"  # Ada made all 7
+    assert plain(till.activity.text) in shown(at)
+    at = run_app("app_pages/overview.py", repo_id=repos["till"].id)
+    [first, *_] = at.markdown
+    assert first.value == f"**{plain(till.activity.text)}**"
+    assert plain(till.release.text) in [m.value for m in at.markdown]
+    assert "How sure is this" not in [e.label for e in at.expander]  # one release: nothing to back-test
 
 
 def test_open_from_the_portfolio_shows_that_repositorys_overview(pair):
@@ -146,7 +163,7 @@ def test_open_from_the_portfolio_shows_that_repositorys_overview(pair):
     assert not at.exception
     assert [t.value for t in at.title] == ["till"]
     assert at.session_state["app_repo_id"] == repos["till"].id
-    assert any("Last refreshed" in c for c in shown(at))
+    assert any("Code Narrator last looked on" in c for c in shown(at))
 
 
 def test_the_period_is_shared_by_portfolio_and_overview(pair):

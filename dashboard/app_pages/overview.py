@@ -20,6 +20,29 @@ overview = service.overview(repo.id, period=None)  # the digest follows the peri
 st.title(plain(repo.name))
 st.caption(plain(repo.source) + " · " + views.refreshed(repo))
 
+# As of today: the status line, then release status, waiting to ship and risks (narrator.status),
+# over the period the pages share (picked further down).
+now = service.status(repo.id, views.shared_period())
+st.markdown(f"**{plain(now.activity.text)}**")
+with st.container(border=True, key="overview_status"):
+    st.markdown(plain(now.release.text))
+    if now.release.next:
+        st.markdown(plain(" ".join(now.release.next)))
+    if now.release.how_sure:
+        with st.expander("How sure is this"):
+            for sentence in now.release.how_sure:
+                st.markdown(plain(sentence))
+    if now.release.last is not None:
+        st.markdown(f"**Waiting to ship: {len(now.release.waiting)}.** {plain(now.release.waiting_text)}")
+        views.commit_link(now.release.waiting)
+    st.markdown("**Risks, from git alone**" + ("" if now.risks else ": none that git alone can show."))
+    for risk in now.risks:
+        st.markdown(f"- {plain(risk.text)}")
+        views.commit_link(risk.shas)
+    if now.delivery is not None:
+        st.caption(plain(f"Delivery, {now.delivery.period.label}: " + " ".join(now.trend)))
+    st.caption(plain(views.source_caption(FACTS_LABEL, False)))
+
 labels = {"files": "Files read", "units": "Pieces of code", "commits": "Changes read", "narratives": "Narratives"}
 columns = st.columns(max(1, len(overview.counts)))
 for column, (name, value) in zip(columns, overview.counts.items()):
@@ -157,8 +180,12 @@ else:
     else:
         st.caption(chart.caption)
     st.subheader("When the next release is likely")
-    for sentence in forecasting.sentences(forecast):
+    for sentence in forecasting.next_release(forecast):
         st.markdown(plain(sentence))
+    if forecasting.how_sure(forecast):
+        with st.expander("How sure is this"):
+            for sentence in forecasting.how_sure(forecast):
+                st.markdown(plain(sentence))
     st.caption(plain(views.source_caption(f"{FACTS_LABEL}: an estimate from the dates of past releases", False)))
 
 st.header("Report to share")

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import views
 from dashboard.views import plain
+from narrator.status import HOTFIX_DAYS
 
 service = views.service()
 
@@ -30,7 +31,15 @@ st.dataframe(
     key="portfolio_table",
     column_config={
         "Activity": st.column_config.LineChartColumn("Activity", help="Changes per week, oldest first", y_min=0),
-        "Last refreshed": st.column_config.DatetimeColumn("Last refreshed", format="D MMM YYYY, HH:mm"),
+        "Last change": st.column_config.DatetimeColumn("Last change", format="D MMM YYYY"),
+        "Waiting to ship": st.column_config.NumberColumn("Waiting to ship", help="Changes since the last release"),
+        "Risks": st.column_config.TextColumn("Risks", help="Risks git alone can show; each is explained on the Overview"),
+        "Hotfix rate": st.column_config.NumberColumn(
+            "Hotfix rate", format="percent", help=f"Releases followed by a patch release within {HOTFIX_DAYS} days"),
+        "Lead time (days)": st.column_config.NumberColumn(
+            "Lead time (days)", help="Median days from a change to the release that shipped it"),
+        "Code Narrator looked": st.column_config.DatetimeColumn("Code Narrator looked", format="D MMM YYYY, HH:mm",
+                                                                help="When Code Narrator last read it: not activity"),
     },
 )
 
@@ -40,7 +49,11 @@ for row in rows:
         name, facts, action = st.columns([3, 5, 2], vertical_alignment="center")
         name.markdown(f"**{plain(row.repo.name)}**")
         name.caption(plain(views.refreshed(row.repo)))
+        if row.status is not None:
+            facts.markdown(plain(row.status.activity.text))
         facts.markdown(plain(views.portfolio_line(row)))
+        if row.status is not None and row.status.release.last is not None:
+            facts.caption(plain(row.status.release.waiting_text))
         if row.last_error:
             facts.error(plain("The last refresh failed: " + row.last_error))
         if action.button("Open its Overview", key=f"portfolio_open_{row.repo.id}",

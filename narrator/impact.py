@@ -74,6 +74,18 @@ _USER_THINGS = (r"(?:option|flag|argument|arg|parameter|param|setting|command|su
 _REMOVES = re.compile(rf"^(?:remov(?:e|es|ed|ing)|drop(?:s|ped)?|delet(?:e|es|ed))\b(?:.*\b{_USER_THINGS}\b|\s+(?:the\s+)?"
                       r"(?:deprecated|legacy|public)\b)", re.I)
 _RENAMES = re.compile(rf"^renam(?:e|es|ed|ing)\b.*\b{_USER_THINGS}\b", re.I)
+_MAY_AFFECT_HINTS = ("breaking", "incompatib", "deprecat", "support", "drop", "requir", "min", "msrv", "default",
+                     "no longer", "now", "behavio", "remov", "delet", "renam")
+"""A cheap first look (substrings of the lower-cased headline): without one of these, none of the
+patterns above can match, and a long history is read without running them."""
+_NOT_USER_FIX_HINTS = ("typo", "spel", "lint", "tid", "whitespace", "indent", "cosmetic", "nit", "flake8", "ruff", "mypy",
+                       "pyright", "clippy", "prettier", "isort", "gofmt", "golangci", "rubocop", "style", "type ",
+                       "warning", "format")
+"""The same for ``_NOT_USER_FIX``."""
+
+
+def _mentions(lower: str, hints: tuple[str, ...]) -> bool:
+    return any(hint in lower for hint in hints)
 _MAJOR = re.compile(r"^v?(\d+)(?:\.0)+(?:[-+.]?[A-Za-z].*)?$")
 
 
@@ -159,13 +171,15 @@ def classify(*, headline: str, category: str, paths: list[str], advisories: list
         return _internal("ci", "it changes only CI and automation files")
     shipped = not paths or any(is_shipped_path(p) for p in paths)
     product = not paths or any(not (facts.is_test_path(p) or facts.is_doc_path(p) or facts.is_ci_path(p)) for p in paths)
-    if product and _BREAKING_WORDS.search(headline):
+    lower = headline.lower()
+    hinted = _mentions(lower, _MAY_AFFECT_HINTS)
+    if hinted and product and _BREAKING_WORDS.search(headline):
         return Impact("affects", None, "its message says it is not backward compatible")
-    if product and _DEPRECATES.search(headline):
+    if hinted and product and _DEPRECATES.search(headline):
         return Impact("affects", None, "it deprecates something users may rely on")
-    if product and _DROPS_SUPPORT.search(headline):
+    if hinted and product and _DROPS_SUPPORT.search(headline):
         return Impact("affects", None, "it drops support for a platform or version")
-    if shipped and (conventional_type or "") not in _INTERNAL_TYPES:
+    if hinted and shipped and (conventional_type or "") not in _INTERNAL_TYPES:
         if _CHANGES_BEHAVIOUR.search(headline):
             return Impact("affects", None, "it changes how existing features behave")
         if _REMOVES.search(headline):
@@ -177,7 +191,7 @@ def classify(*, headline: str, category: str, paths: list[str], advisories: list
             return Impact("new", None, "a feature in the code users get")
         return _internal("maintenance", "a feature of the project's own tooling, not of the code users get")
     if category == "fix":
-        if _NOT_USER_FIX.search(headline):
+        if _mentions(lower, _NOT_USER_FIX_HINTS) and _NOT_USER_FIX.search(headline):
             return _internal("maintenance", "a typo, a linter's complaint or tidying, not a problem users met")
         if shipped:
             return Impact("fixed", None, "a fix in the code users get")

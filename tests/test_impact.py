@@ -20,8 +20,8 @@ from tests.conftest import TODAY, START, commit_files
 DAY = START + timedelta(days=22)  # inside the 30 days that end on the tests' today
 
 
-def _at(hours: int):
-    return DAY + timedelta(hours=hours)
+def _at(hours: int, minutes: int = 0):
+    return DAY + timedelta(hours=hours, minutes=minutes)
 
 
 def make_mixed_repo(path: Path) -> tuple[git.Repo, dict[str, str]]:
@@ -48,6 +48,9 @@ def make_mixed_repo(path: Path) -> tuple[git.Repo, dict[str, str]]:
                                  "Ignore the linter error", _at(6))
     sha["fix"] = commit_files(repo, {"lib/upload.js": "module.exports = 'upload'\n"}, "Fix broken file uploads", _at(7))
     sha["test fix"] = commit_files(repo, {"tests/upload.test.js": "test('y')\n"}, "Fix the flaky upload test", _at(8))
+    sha["changelog"] = commit_files(repo, {"lib/app.js": "module.exports = 4\n",
+                                           "CHANGELOG.md": "# Changelog\n\n## Unreleased\n\n### Removed\n\n- The /v0 routes.\n"},
+                                    "Tidy the routes", _at(8, 30))
     main = repo.active_branch.name
     repo.git.checkout("-b", "fix-size")
     sha["branch fix"] = commit_files(repo, {"lib/upload.js": "module.exports = 'upload 10MB'\n"},
@@ -73,7 +76,7 @@ def mixed(tmp_path, settings):
 EXPECTED = {"bang": ("affects", None), "footer": ("affects", None), "security": ("security", None),
             "lodash": ("internal", "dependencies"), "action": ("internal", "dependencies"),
             "linter": ("internal", "maintenance"), "fix": ("fixed", None), "test fix": ("internal", "tests"),
-            "branch fix": ("fixed", None), "merge": (impact.MERGE, None)}
+            "branch fix": ("fixed", None), "merge": (impact.MERGE, None), "changelog": ("affects", None)}
 
 
 def test_every_change_is_recorded_with_one_impact(mixed):
@@ -84,9 +87,10 @@ def test_every_change_is_recorded_with_one_impact(mixed):
     assert views[sha["action"]].category == "dependencies" and views[sha["action"]].ci
     assert views[sha["bang"]].impact.why == "its developer marked it as a breaking change"
     assert views[sha["security"]].impact.why == "it names a security advisory (CVE-2026-2391)"
+    assert views[sha["changelog"]].impact.why == "its changelog entry \u201cThe /v0 routes.\u201d is listed under \u201cRemoved\u201d"
 
 
-def test_rows_recorded_before_impacts_get_the_same_groups(mixed):
+def test_rows_recorded_before_impacts_get_their_groups_from_the_stored_facts(mixed):
     service, repo_id, sha = mixed
     with service.store.session(write=True) as session:
         for row in session.scalars(select(Commit).where(Commit.repo_id == repo_id)):
@@ -95,7 +99,9 @@ def test_rows_recorded_before_impacts_get_the_same_groups(mixed):
     rows = service.store.list_commits(repo_id)
     assert rows and all("impact" not in r.details for r in rows)
     views = {v.sha: v for v in service.changes(repo_id)}
-    assert {name: (views[s].impact.group, views[s].impact.kind) for name, s in sha.items()} == EXPECTED
+    # Read again without the diff, the changelog's heading is not seen: the subject says only "Tidy".
+    assert {name: (views[s].impact.group, views[s].impact.kind) for name, s in sha.items()} == {
+        **EXPECTED, "changelog": ("internal", "maintenance")}
 
 
 def test_the_digest_groups_by_impact_and_the_groups_add_up(mixed):
@@ -104,13 +110,13 @@ def test_the_digest_groups_by_impact_and_the_groups_add_up(mixed):
     assert digest.period.last_day == TODAY
     changes = set(sha.values()) - {sha["merge"]}
     assert digest.counts["changes"] == len(changes) == sum(digest.impact_counts.values())
-    assert digest.impact_counts == {"affects": 2, "security": 1, "new": 0, "fixed": 2, "internal": 4}
+    assert digest.impact_counts == {"affects": 3, "security": 1, "new": 0, "fixed": 2, "internal": 4}
     counted = [s for line in digest.by_impact for s in line.shas]
     assert sorted(counted) == sorted(changes)  # each change once, the merge in none
     assert [line.text for line in digest.by_impact] == [
-        "May affect existing users: 2 changes", "Security: 1 change", "Fixed for users: 2 changes",
+        "May affect existing users: 3 changes", "Security: 1 change", "Fixed for users: 2 changes",
         "Behind the scenes: 4 changes (1 test change, 2 dependency updates, 1 maintenance change)"]
-    assert {s for line in digest.affects for s in line.shas} == {sha["bang"], sha["footer"]}
+    assert {s for line in digest.affects for s in line.shas} == {sha["bang"], sha["footer"], sha["changelog"]}
     assert [line.shas for line in digest.security] == [(sha["security"],)]
     # The merge joins its branch's fix and is not a second one; the linter and the test fix are not fixes.
     assert sorted(line.shas for line in digest.fixes) == sorted([(sha["merge"], sha["branch fix"]), (sha["fix"],)])
@@ -118,7 +124,7 @@ def test_the_digest_groups_by_impact_and_the_groups_add_up(mixed):
     assert internal == {"1 test change": {sha["test fix"]}, "2 dependency updates": {sha["lodash"], sha["action"]},
                         "1 maintenance change": {sha["linter"]}}
     assert digest.summary[-1].text.startswith(
-        "They fixed 2 problems and made 2 changes that may affect existing users")
+        "They fixed 2 problems and made 3 changes that may affect existing users")
 
 
 def test_the_category_and_area_charts_count_the_changes_of_the_period(mixed):

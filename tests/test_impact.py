@@ -155,6 +155,8 @@ def test_the_category_and_area_charts_count_the_changes_of_the_period(mixed):
     ("Run tests on Python 3.13", "maintenance", [".github/workflows/ci.yml"], {"ci": True}, ("internal", "ci")),
     ("Bump actions/checkout from 3 to 4", "dependencies", [".github/workflows/ci.yml"], {"ci": True},
      ("internal", "dependencies")),
+    ("Bump foo from 1.9 to 2.0", "dependencies", ["package-lock.json"], {"breaking": True},  # upstream's notes
+     ("internal", "dependencies")),
     ("Document CVE-2026-1 in the guide", "docs", ["docs/security.md"], {"advisories": ["CVE-2026-1"]}, ("internal", "docs")),
     ("Release 2.0.0", "release", ["CHANGELOG.md"], {"version": "2.0.0"}, ("affects", None)),
     ("Release 2.1.0", "release", ["CHANGELOG.md"], {"version": "2.1.0"}, ("internal", "release")),

@@ -15,7 +15,8 @@ from narrator import facts, impact, project, subjects
 from narrator.commits import CommitInfo
 from narrator.faithful import Checked, check
 from narrator.limits import MESSAGE_CHARS, NAME_CHARS, SUBJECT_CHARS, cut
-from narrator.messages import first_sentences, message_body
+from narrator.messages import first_sentences, message_body, split_first_sentence
+from narrator.text import unmarked
 
 _WORD = re.compile(r"[a-z][a-z0-9]+")
 _STOP = frozenset("the a an and or of to in on for with from by is are be this that it its as at into when now so".split())
@@ -53,23 +54,25 @@ def commit_details(commit: CommitInfo) -> tuple[str, str, dict]:
     category = facts.categorize(said.headline, paths, body=body, conventional_type=said.conventional_type,
                                 scope=said.scope, author=commit.author, email=commit.email,
                                 tagged=bool(tag_version), version=version)
-    headline, source = said.headline, said.source
+    notes = facts.release_notes(commit.patch, limit=8)
+    words = peoples_words(said, message_body(_body_after_title(commit.message, commit.subject, commit.is_merge),
+                                             said.headline), notes, release=category == "release")
+    headline, source, explanation = words.headline, words.source, words.explanation
     if category == "release":
         version = version or (tag_version.removeprefix("v") if tag_version and tag_version[1:2].isdigit() else tag_version)
-        if not said.informative and version:
+        if not words.informative and version:
             headline, source = f"Release {version}", "git"  # a release says what it is, whatever its subject
-    explanation = first_sentences(message_body(_body_after_title(commit.message, commit.subject, commit.is_merge),
-                                               said.headline))
     details = {
         "headline_source": source,
-        "informative": said.informative,
-        "uninformative": said.reason,
+        "informative": words.informative,
+        "uninformative": None if words.informative else said.reason,
+        "subject_uninformative": said.reason,
         "scope": said.scope,
         "refs": list(said.refs),
         "advisories": facts.advisories(f"{commit.subject}\n{body}"),
         "version": version if category == "release" else None,
         "tags": list(commit.tags),
-        "release_notes": facts.release_notes(commit.patch, limit=8),
+        "release_notes": notes,
         "explanation": explanation,
         "ci": bool(paths) and all(facts.is_ci_path(p) for p in paths),
         "breaking": said.breaking,
@@ -81,6 +84,83 @@ def commit_details(commit: CommitInfo) -> tuple[str, str, dict]:
     if commit.date_note:  # a date that is not the author date as written (narrator.gitdates)
         details["date_note"] = commit.date_note
     return headline, category, details
+
+
+_BODY_HEADLINE_CHARS = 160
+"""Longest headline taken from a message body's first sentence; a longer one is cut with an ellipsis."""
+
+
+@dataclass(frozen=True)
+class Words:
+    """A change's headline and the sentence under it, in people's words, markup turned into text."""
+
+    headline: str
+    source: str
+    """Whose words the headline is: 'developer', 'pull request' or 'release notes'."""
+    explanation: str
+    """The developer's sentences under the headline ('' for none)."""
+    informative: bool
+    """Whether the headline tells a reader something; when not, the model may be asked for one."""
+
+
+def peoples_words(said: subjects.Subject, body: str, notes: list[str], release: bool = False) -> Words:
+    """The first informative words people wrote about a change, as its headline and explanation.
+
+    In this order: the subject (or, for a merge, the pull request's title), the first sentence of
+    the message body (``body``: ``message_body``'s paragraph), then a changelog line the commit added
+    (``notes``; not for a release, which its version heads). When none says anything the subject
+    stays, not informative, for the model or git facts to replace.
+    """
+    body = unmarked(body)
+    if said.informative:
+        return Words(unmarked(said.headline), said.source, _explanation(said.headline, body), True)
+    first, rest = split_first_sentence(body)
+    first = subjects.capitalise(first_sentences(first, limit=1, max_chars=_BODY_HEADLINE_CHARS).rstrip("."))
+    if first and subjects.uninformative_reason(first) is None:
+        return Words(first, "developer", first_sentences(rest) if rest else "", True)
+    for note in [] if release else notes:
+        if subjects.uninformative_reason(note) is None:
+            return Words(unmarked(note), "release notes", "", True)
+    return Words(unmarked(said.headline), said.source, _explanation(said.headline, body), False)
+
+
+def commit_words(subject: str, message: str, is_merge: bool, notes: list[str], release: bool = False) -> Words:
+    """:func:`peoples_words` of a commit as stored (its subject, message and release notes)."""
+    body = message.split("\n", 1)[1] if "\n" in message else ""
+    said = subjects.read_subject(subject, body, is_merge)
+    return peoples_words(said, message_body(_body_after_title(message, subject, is_merge), said.headline), notes, release)
+
+
+def stored_words(details: dict, headline: str, subject: str, message: str, is_merge: bool,
+                 notes: list[str], release: bool = False) -> tuple[Words, dict]:
+    """``(words, details)`` of a stored commit row as they are shown, ``details`` updated to match.
+
+    Markup is turned into text whatever the row's age. A row recorded before people's words were
+    read in :func:`peoples_words`' order (its details lack ``subject_uninformative``) and whose
+    subject says nothing is read again from its message, so its body or changelog line heads it
+    rather than the model.
+    """
+    if details and not details.get("informative", True) and "subject_uninformative" not in details:
+        words = commit_words(subject, message, is_merge, notes, release)
+        if words.informative:
+            return words, {**details, "informative": True, "uninformative": None, "headline_source": words.source,
+                           "explanation": words.explanation}
+    headline = unmarked(headline)
+    explanation = unmarked(details.get("explanation") or "")
+    return Words(headline, details.get("headline_source", "developer") if details else "developer",
+                 "" if explanation and repeats(headline, explanation) else explanation,
+                 details.get("informative", True)), details
+
+
+def _explanation(headline: str, body: str) -> str:
+    """The body's first sentences under ``headline``; '' when they only repeat it ("Bumps [qs](...)
+    from 6.11.0 to 6.14.1." under "Bump qs from 6.11.0 to 6.14.1")."""
+    return "" if repeats(headline, body) else first_sentences(body)
+
+
+def repeats(headline: str, sentence: str) -> bool:
+    """Whether ``sentence`` names nothing that ``headline`` does not already (a plural 's' aside)."""
+    return _content_words(sentence) <= _content_words(headline)
 
 
 def needs_model(category: str, details: dict) -> str | None:
@@ -105,8 +185,8 @@ class Verdict:
 
     text: str
     dropped: str | None
-    """None when kept; else 'faithfulness', 'contradicts the subject', 'contradicts git' or
-    'adds nothing to the subject'."""
+    """None when kept; else 'faithfulness', 'contradicts the subject', 'reads like a commit subject',
+    one of ``GIT_CHECKS`` or 'adds nothing to the subject'."""
     checked: Checked
 
 
@@ -141,15 +221,38 @@ _NEGATION = re.compile(r"\b(not|no longer|never|cannot)\b|n't\b", re.I)
 _MOVE = re.compile(r"\b(mov(e|es|ed|ing)|renam(e|es|ed|ing)|relocat\w*|different (directory|folder|location|place))\b", re.I)
 
 
-def contradicts_git(sentence: str, files: list[dict]) -> bool:
-    """Whether ``sentence`` claims what the commit's files deny: a move or rename where no file was
-    renamed, an addition where nothing was added, a removal where nothing was removed."""
+_TEST_CLAIM = re.compile(r"\b(?:unit |integration |regression )?tests?\b|\btest (?:case|suite)s?\b", re.I)
+
+GIT_CHECKS = ("contradicts git", "claims a test no test file changed", "claims an addition the diff does not make",
+              "claims a removal the diff does not make")
+"""Why a model sentence that git denies is dropped, one reason per check (stored as its ``dropped`` flag)."""
+
+
+def contradicts_git(sentence: str, files: list[dict]) -> str | None:
+    """Which of ``GIT_CHECKS`` ``sentence`` fails against the commit's ``files`` (``{path, change,
+    added, removed}``), or None: a move or rename where no file was renamed ('contradicts git'); a
+    test where no test file changed, or an added test where test files only lost lines; an addition
+    ("Add", "Introduce", ...) where the diff only removes; a removal where it only adds."""
     if _MOVE.search(sentence) and not any(f.get("change") == "renamed" for f in files):
-        return True
+        return GIT_CHECKS[0]
     action = subjects.action(sentence)
-    added = sum(f.get("added", 0) for f in files) + sum(1 for f in files if f.get("change") == "added")
-    removed = sum(f.get("removed", 0) for f in files) + sum(1 for f in files if f.get("change") == "deleted")
-    return (action == "add" and added == 0) or (action == "remove" and removed == 0)
+    if _TEST_CLAIM.search(sentence):
+        tests = [f for f in files if facts.is_test_path(f.get("path", ""))]
+        if not tests or (action == "add" and not any(_added(f) for f in tests)):
+            return GIT_CHECKS[1]
+    if action == "add" and not any(_added(f) for f in files):
+        return GIT_CHECKS[2]
+    if action == "remove" and not any(_removed(f) for f in files):
+        return GIT_CHECKS[3]
+    return None
+
+
+def _added(file: dict) -> bool:
+    return file.get("added", 0) > 0 or file.get("change") == "added"
+
+
+def _removed(file: dict) -> bool:
+    return file.get("removed", 0) > 0 or file.get("change") == "deleted"
 
 
 def check_explanation(answer: str, source: str, subject: str, files: list[dict] | None = None) -> Verdict:
@@ -164,17 +267,22 @@ def check_explanation(answer: str, source: str, subject: str, files: list[dict] 
     if project.is_commit_style(checked.text):
         # "Remove the use_git option." is a second, competing subject, not an explanation of the first.
         return Verdict("", "reads like a commit subject", checked)
-    if files is not None and contradicts_git(checked.text, files):
-        return Verdict("", "contradicts git", checked)
+    if files is not None and (denied := contradicts_git(checked.text, files)):
+        return Verdict("", denied, checked)
     if adds_nothing(subject, checked.text, source):
         return Verdict("", "adds nothing to the subject", checked)
     return Verdict(checked.text, None, checked)
 
 
-def check_headline(answer: str, source: str) -> Verdict:
-    """A model headline for a change whose subject says nothing: faithful, one sentence."""
+def check_headline(answer: str, source: str, files: list[dict] | None = None) -> Verdict:
+    """A model headline for a change whose people's words say nothing: faithful, one sentence, and
+    claiming nothing that the commit's ``files`` deny (``contradicts_git``)."""
     checked = check(answer, source, max_sentences=1)
-    return Verdict(checked.text, None if checked.text else "faithfulness", checked)
+    if not checked.text:
+        return Verdict("", "faithfulness", checked)
+    if files is not None and (denied := contradicts_git(checked.text, files)):
+        return Verdict("", denied, checked)
+    return Verdict(checked.text, None, checked)
 
 
 def facts_headline(files: int, added: int, removed: int, area: str) -> str:

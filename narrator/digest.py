@@ -41,7 +41,7 @@ TODAY_VARIABLE = "CODE_NARRATOR_TODAY"
 """An environment variable naming the day to take as today (YYYY-MM-DD), for tests and demonstrations."""
 
 GIT_FACTS = LABELS["git"]
-HEADLINE_SOURCES = {**{source: LABELS[source] for source in ("developer", "pull request")},
+HEADLINE_SOURCES = {**{source: LABELS[source] for source in ("developer", "pull request", "release notes")},
                     "model": MODEL_HEADLINE, "git": LABELS["git"]}
 """A commit's ``headline_source`` -> the provenance its Line shows. Earlier entries win a tie."""
 

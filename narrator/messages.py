@@ -18,11 +18,18 @@ _BOOKKEEPING = re.compile(r"^(?:[A-Z_]+=\S+|-{3,}|Created by MOE:.*|This reverts
 # Read at run time only: the prepared training data was built without these (see ``message_body``).
 _MORE_BOOKKEEPING = re.compile(r"^(?:\*{3,}|[-*]?\s*resolves\s+#\d+\.?|See merge request \S+|"
                                r"\(cherry picked from commit \w+\))$", re.I)
+# What dependency bots (Dependabot, Renovate) write around the one line that says what they bumped:
+# a list of links, HTML folds ("<details>", "<summary>Release notes</summary>", "<p><em>Sourced
+# from ..."), a compatibility badge, instructions to the reader, tables and their metadata.
+_BOT_BOOKKEEPING = re.compile(
+    r"^(?:[-*]\s*\[[^\]]*\]\([^)]*\)\s*$|</?[A-Za-z][^>]*>|\[!\[|\[//\]:|\||updated-dependencies:|"
+    r"(?:Dependabot|Renovate) will\b|You can trigger\b|This PR (?:contains|was generated|has been generated)\b|"
+    r"(?:Release notes|Changelog|Commits)\s*$)", re.I)
 
 
 def _bookkeeping(line: str, training: bool) -> bool:
     return bool(_TRAILER.match(line) or _BOOKKEEPING.match(line) or line.startswith("```")
-                or (not training and _MORE_BOOKKEEPING.match(line)))
+                or (not training and (_MORE_BOOKKEEPING.match(line) or _BOT_BOOKKEEPING.match(line))))
 
 
 def message_body(message: str, subject: str, *, training: bool = False) -> str:
@@ -32,7 +39,8 @@ def message_body(message: str, subject: str, *, training: bool = False) -> str:
     ``(cherry picked from commit ...)``) and a body that only repeats the subject do not count, and a
     list bullet opening the paragraph is dropped. ``training=True`` reads the body as the prepared
     training data was built, so rebuilt data stays byte-identical: only the trailers and the first
-    bookkeeping patterns are skipped, and a leading bullet stays.
+    bookkeeping patterns are skipped, and a leading bullet stays. At run time a dependency bot's
+    link lists, HTML folds, badges and instructions are bookkeeping too.
     """
     lines = message.replace("\r\n", "\n").strip().split("\n")
     if lines and " ".join(lines[0].split()) == " ".join(subject.split()):
@@ -70,3 +78,9 @@ def first_sentences(text: str, limit: int = 2, max_chars: int = 300) -> str:
     if len(picked) <= max_chars:
         return picked
     return picked[: max_chars - 1].rsplit(" ", 1)[0].rstrip(",;:") + "\u2026"
+
+
+def split_first_sentence(text: str) -> tuple[str, str]:
+    """``(first sentence, the rest)`` of ``text``, as :func:`first_sentences` reads sentences."""
+    parts = _SENTENCE_END.split(text.strip(), maxsplit=1)
+    return parts[0], parts[1] if len(parts) > 1 else ""

@@ -104,7 +104,7 @@ class Task:
     subject: str = ""
     """For a commit explanation: the developer's subject the model's sentence must agree with."""
     files: list[dict] | None = None
-    """For a commit explanation: the commit's changed files, which the sentence must not deny."""
+    """For a commit headline or explanation: the commit's changed files, which the sentence must not deny."""
 
 
 @dataclass
@@ -179,7 +179,7 @@ def commit_task(commit: CommitInfo, row: dict, budget: Budget) -> Task | None:
             kind="headline", target=commit.sha, messages=prompts.commit_prompt(paths, patch),
             input_hash=commit_hash(commit), max_new_tokens=32, max_sentences=1,
             fallback=changes.facts_headline(len(commit.files), commit.added, commit.removed, row["area"]),
-            fallback_source="git", suffix=f" ({omitted})" if omitted else "",
+            fallback_source="git", suffix=f" ({omitted})" if omitted else "", files=row["files"],
         )
     return Task(
         kind="commit", target=commit.sha, messages=prompts.explain_prompt(headline, paths, patch),
@@ -347,7 +347,7 @@ class Narration:
         omitted = {"omitted": task.suffix.strip()} if task.suffix else {}
         if task.kind in ("commit", "headline"):
             verdict = (changes.check_explanation(answer, shown, task.subject, task.files) if task.kind == "commit"
-                       else changes.check_headline(answer, shown))
+                       else changes.check_headline(answer, shown, task.files))
             flags = {**verdict.checked.flags, **omitted}
             if verdict.dropped:
                 flags.update(dropped=verdict.dropped, raw=answer[:500])

@@ -47,6 +47,7 @@ from narrator.repo import (
 )
 from narrator.scan import file_hash, module_hash
 from narrator.settings import Settings
+from narrator.text import unmarked
 
 NO_REPOSITORY_AT_PATH = "No git repository at that path."
 """The dashboard's one answer for a local path it cannot add (missing, a file, not a repository...)."""
@@ -165,7 +166,7 @@ class CommitView:
     sha: str
     short_sha: str
     subject: str
-    """The developer's subject line exactly as written (evidence)."""
+    """The developer's subject line as written, its markup turned into text (evidence)."""
     author: str
     date: datetime
     area: str
@@ -425,25 +426,28 @@ class NarratorService:
         return self._latest(repo_id, "headline", shas), self._latest(repo_id, "commit", shas)
 
     def _commit_view(self, commit, headlines: dict, explanations: dict) -> CommitView:
-        details = commit.details or {}
         model_headline = self._view(headlines.get(commit.sha), commit.input_hash)
         model_sentence = self._view(explanations.get(commit.sha), commit.input_hash)
-        if details.get("informative", True) or model_headline is None or not model_headline.text:
-            source = commit.headline_source if details else "developer"
-            # Cut again when shown: rows recorded before narrator.limits may hold a megabyte.
-            headline = Said(cut(commit.headline or commit.subject, SUBJECT_CHARS), source, provenance.label(source))
+        # People's words first, markup turned into text; cut again when shown: rows recorded before
+        # narrator.limits may hold a megabyte.
+        words, details = changes.stored_words(
+            commit.details or {}, cut(commit.headline or commit.subject, SUBJECT_CHARS), cut(commit.subject, SUBJECT_CHARS),
+            cut(commit.message or "", MESSAGE_CHARS), commit.is_merge, list(commit.release_notes or []),
+            commit.category == "release")
+        if words.informative or model_headline is None or not model_headline.text:
+            headline = Said(words.headline, words.source, provenance.label(words.source))
         else:
             label = provenance.MODEL_HEADLINE if model_headline.source == "model" else model_headline.label
             headline = Said(model_headline.text, model_headline.source, label, model_headline.stale, model_headline.flags)
         future = gitdates.future_note(commit.date, today())
         explanation = None
-        if details.get("explanation"):
-            explanation = Said(details["explanation"], "developer", provenance.label("developer"))
+        if words.explanation:
+            explanation = Said(words.explanation, "developer", provenance.label("developer"))
         elif model_sentence is not None and model_sentence.text:
             explanation = model_sentence.said
         narrative = model_sentence if model_headline is None else model_headline
         return CommitView(
-            commit.sha, commit.sha[:8], cut(commit.subject, SUBJECT_CHARS), cut(commit.author, NAME_CHARS),
+            commit.sha, commit.sha[:8], unmarked(cut(commit.subject, SUBJECT_CHARS)), cut(commit.author, NAME_CHARS),
             commit.date, commit.area,
             commit.category, list(commit.files or []), commit.added, commit.removed, narrative,
             headline=headline, explanation=explanation, message=cut(commit.message, MESSAGE_CHARS),

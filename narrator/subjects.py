@@ -105,10 +105,10 @@ def _clean(text: str) -> tuple[str | None, str | None, bool, str]:
     kind, scope, bang, rest = _split_prefix(text)
     rest = _LEADING_REF.sub("", rest)
     rest = _TRAILING_REFS.sub("", rest).strip()
-    return kind, scope, bang, _capitalise(rest)
+    return kind, scope, bang, capitalise(rest)
 
 
-def _capitalise(text: str) -> str:
+def capitalise(text: str) -> str:
     """First letter upper-cased, except in a version such as "v2.7.1"."""
     return text if re.match(r"v\d", text) else text[:1].upper() + text[1:]
 
@@ -136,11 +136,13 @@ def uninformative_reason(text: str) -> str | None:
 
     Checked in this order: "bare merge" (a merge subject, e.g. "Merge branch 'main' into dev"),
     "issue number only" ("#123", "Fix #12", "Closes #4"), "generic words only" ("Minor fixes",
-    "Update the code"), "too short" (fewer than 3 words or under 10 letters: "Update README.md").
-    A file name or any other specific word counts as naming something, so "Update the README" and
-    "Fix typo in README" are informative. A release headline ("Release 2.7.1", "v2.7.1") always is.
+    "Update the code"), "too short" (under 10 letters, "Add login"; a single word; or two words
+    one of which is generic, "Update README.md"). A file name or any other specific word counts as
+    naming something, so "Update the README", "Fix typo in README" and "Upgrade content-disposition"
+    are informative, and so is an area prefix: "projects_using_cobra: add Ollama" says what and
+    where. A release headline ("Release 2.7.1", "v2.7.1") always is.
     """
-    kind, _scope, _bang, headline = _clean(text)
+    kind, scope, _bang, headline = _clean(text)
     if _BARE_MERGE.match(headline):
         return "bare merge"
     if release_version(text) or release_version(headline):
@@ -155,8 +157,10 @@ def uninformative_reason(text: str) -> str | None:
         return "too short"
     if all(w in _GENERIC for w in words):
         return "generic words only"
-    # A conventional type is a word of its own: "docs: explain hooks" says what and where.
-    if len(words) + (1 if kind else 0) < 3 or sum(c.isalpha() for c in rest) < 10:
+    # A conventional type or an area is a word of its own: "docs: explain hooks" says what and where.
+    named = len(words) + (1 if kind or scope else 0)
+    letters = sum(c.isalpha() for c in rest) + sum(c.isalpha() for c in (scope or "") if not kind)
+    if letters < 10 or named < 2 or (named < 3 and any(w in _GENERIC for w in words)):
         return "too short"
     return None
 
@@ -191,7 +195,7 @@ def humanise_branch(branch: str) -> str:
         parts = parts[1:]
     words = " ".join(parts).replace("-", " ").replace("_", " ")
     words = re.sub(r"\b[A-Z][A-Z0-9]{1,9} \d+\b", "", words)  # ticket keys, kept as refs instead
-    return _capitalise(" ".join(words.split()))
+    return capitalise(" ".join(words.split()))
 
 
 def _merge(subject: str, body: str) -> tuple[str, str, tuple[str, ...], str | None] | None:

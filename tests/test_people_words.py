@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import pytest
 
+from narrator import provenance
+from narrator.changes import GIT_CHECKS, check_explanation, check_headline, contradicts_git
+from narrator.subjects import uninformative_reason
 from narrator.text import markdown_text, unmarked
+from tests.conftest import START, commit_files
+from tests.test_provenance import Scripted, _change_block, _day, _narrate, _new_repo, _show
+
+DEV, NOTES = provenance.label("developer"), provenance.label("release notes")
 
 # --- markup in people's words -----------------------------------------------------------------
 
@@ -44,3 +51,125 @@ def test_markdown_text_leaves_ordinary_punctuation_alone():
 ])
 def test_markdown_text_escapes_what_markdown_would_act_on(raw, escaped):
     assert markdown_text(raw) == escaped
+
+
+
+def test_a_headline_with_commas_and_full_stops_prints_without_backslashes(settings, tmp_path, capsys):
+    repo = _new_repo(tmp_path / "shop")
+    commit_files(repo, {"app/cart.py": "def total(cart):\n    return sum(cart)\n"}, "Fix the cart, then ship.", START)
+    _narrate(settings, repo.working_tree_dir, Scripted())
+    shown = _show(settings, repo.working_tree_dir, capsys)
+    line = next(line for line in shown.splitlines() if "Fix the cart" in line)
+    assert "Fix the cart, then ship." in line and "\\" not in line
+
+
+# --- who heads a change ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("subject", ["projects_using_cobra: add Ollama", "Upgrade content-disposition"])
+def test_short_subjects_that_name_something_are_informative(subject):
+    assert uninformative_reason(subject) is None
+
+
+CART = "def total(cart):\n    return sum(cart)\n"
+MODEL_HEADLINE = "Remove unnecessary indentation in cart.py."
+
+
+@pytest.fixture
+def worded(settings, tmp_path):
+    """Commits whose subjects say nothing, narrated by a model that would gladly head each of them."""
+    repo = _new_repo(tmp_path / "shop")
+    sha = {"start": commit_files(repo, {"app/cart.py": CART, "CHANGELOG.md": "# Changelog\n"}, "Start the shop", _day(0))}
+    sha["body"] = commit_files(repo, {"app/cart.py": CART + "\n\ndef count(cart):\n    return len(cart)\n"},
+                               "misc tidy\n\nFix spelling in the help output. The word 'recieve' was wrong.\n", _day(1))
+    sha["notes"] = commit_files(repo, {"app/cart.py": CART + "\n\ndef empty(cart):\n    return not cart\n",
+                                       "CHANGELOG.md": "# Changelog\n\n- Show an empty cart as empty\n"}, "wip", _day(2))
+    sha["roles"] = commit_files(
+        repo, {"app/cart.py": CART + "\n\ndef edit(cart):\n    return cart\n"},
+        "Deprecate {func}`edit` in favour of :meth:`~shop.Cart.update` ({issue}`2869`)\n\n"
+        "Use `Cart.update` instead, see [the guide](https://example.com/guide).\n", _day(3))
+    sha["bot"] = commit_files(
+        repo, {"package.json": '{"dependencies": {"qs": "6.14.1"}}\n'},
+        "Bump qs from 6.11.0 to 6.14.1\n\nBumps [qs](https://github.com/ljharb/qs) from 6.11.0 to 6.14.1.\n"
+        "- [Release notes](https://github.com/ljharb/qs/releases)\n"
+        "- [Commits](https://github.com/ljharb/qs/compare/v6.11.0...v6.14.1)\n\n"
+        "[![Dependabot compatibility score](https://dependabot-badges.githubapp.com/badges/x)](https://docs.github.com/x)\n\n"
+        "---\nupdated-dependencies:\n- dependency-name: qs\n\nSigned-off-by: dependabot[bot] <support@github.com>\n", _day(4))
+    backend = Scripted((("",), MODEL_HEADLINE))
+    service, handle = _narrate(settings, repo.working_tree_dir, backend)
+    return dict(repo=repo, sha=sha, service=service, handle=handle, backend=backend,
+                changes={c.sha: c for c in service.changes(handle.id)})
+
+
+def test_an_uninformative_subject_is_headed_by_the_body_then_a_changelog_line_never_the_model(worded):
+    changes, sha = worded["changes"], worded["sha"]
+    body = changes[sha["body"]]
+    assert body.headline == provenance.Said("Fix spelling in the help output", "developer", DEV)
+    assert body.explanation.text == "The word 'recieve' was wrong." and body.needs_model != "headline"
+    notes = changes[sha["notes"]]
+    assert notes.headline == provenance.Said("Show an empty cart as empty", "release notes", NOTES)
+    assert MODEL_HEADLINE not in {c.headline.text for c in changes.values()}
+    # No headline was asked of the model for either: its prompt asks for one from the diff alone.
+    assert not any(f"{sha[k][:8]}" in text for k in ("body", "notes") for text in worded["backend"].texts())
+
+
+def test_markup_and_bot_boilerplate_become_text_in_headlines_explanations_and_show(worded, settings, capsys):
+    changes, sha = worded["changes"], worded["sha"]
+    roles = changes[sha["roles"]]
+    assert roles.headline.text == "Deprecate edit in favour of update (2869)"
+    assert roles.explanation.text == "Use Cart.update instead, see the guide."
+    bot = changes[sha["bot"]]
+    assert bot.headline.text == "Bump qs from 6.11.0 to 6.14.1" and bot.explanation is None
+    shown = _show(settings, worded["repo"].working_tree_dir, capsys)
+    for raw in ("{func}", ":meth:", "`", "](", "Dependabot", "updated-dependencies", "Bumps"):
+        assert raw not in shown, raw
+    assert _change_block(shown, bot.short_sha)[0].endswith(f"Bump qs from 6.11.0 to 6.14.1 [{markdown_text(DEV)}]")
+
+
+def test_rows_recorded_before_are_shown_in_peoples_words_too(worded):
+    service, handle, sha = worded["service"], worded["handle"], worded["sha"]
+    old = dict(informative=False, uninformative="too short", headline_source="developer", explanation="")
+    service.store.upsert_commits(handle.id, [
+        {"sha": sha["body"], "headline": "Misc tidy", "details": old},
+        {"sha": sha["roles"], "headline": "Deprecate {func}`edit` ({issue}`2869`)",
+         "details": {**old, "informative": True, "explanation": "See [the guide](https://example.com/guide)."}},
+    ])
+    changes = {c.sha: c for c in service.changes(handle.id)}
+    assert changes[sha["body"]].headline == provenance.Said("Fix spelling in the help output", "developer", DEV)
+    assert changes[sha["roles"]].headline.text == "Deprecate edit (2869)"
+    assert changes[sha["roles"]].explanation.text == "See the guide."
+
+
+# --- model sentences that claim what the diff does not show ----------------------------------
+
+REMOVED_TEST = [{"path": "tests/test_rich.py", "change": "modified", "added": 0, "removed": 12},
+                {"path": "src/rich.py", "change": "modified", "added": 3, "removed": 1}]
+
+
+@pytest.mark.parametrize("sentence,files,reason", [
+    ("Add test for rich_fraction column.", REMOVED_TEST, GIT_CHECKS[1]),  # the change removed a test
+    ("The tests now cover empty carts.", [{"path": "src/cart.py", "change": "modified", "added": 4, "removed": 0}],
+     GIT_CHECKS[1]),
+    ("Introduce a cache for rendered pages.", [{"path": "src/cache.py", "change": "modified", "added": 0, "removed": 9}],
+     GIT_CHECKS[2]),
+    ("Delete the unused page cache.", [{"path": "src/cache.py", "change": "added", "added": 9, "removed": 0}],
+     GIT_CHECKS[3]),
+    ("Remove a flaky test of the page cache.", REMOVED_TEST, None),
+    ("Add a rich_fraction column to the report.", REMOVED_TEST, None),
+])
+def test_a_model_sentence_that_git_denies_is_dropped_by_its_own_check(sentence, files, reason):
+    assert contradicts_git(sentence, files) == reason
+    shown = "Files changed: " + ", ".join(f["path"] for f in files) + "\n\nDiff:\n-def test_rich_fraction(): cache page\n"
+    headline = check_headline(sentence, shown + sentence, files)
+    assert (headline.dropped, bool(headline.text)) == (reason, reason is None)
+
+
+def test_a_dropped_model_headline_is_flagged_with_its_check_and_git_facts_head_the_change(settings, tmp_path):
+    repo = _new_repo(tmp_path / "rich")
+    test = "def test_rich_fraction():\n    assert rich_fraction([]) == 0\n"
+    commit_files(repo, {"src/rich.py": "def rich_fraction(xs):\n    return 0\n", "tests/test_rich.py": test}, "Start", _day(0))
+    tidy = commit_files(repo, {"tests/test_rich.py": None}, "misc tidy", _day(1))
+    service, handle = _narrate(settings, repo.working_tree_dir, Scripted((("",), "Add test for rich_fraction column.")))
+    change = next(c for c in service.changes(handle.id) if c.sha == tidy)
+    assert change.headline.source == "git" and "rich_fraction" not in change.headline.text
+    assert change.narrative.flags["dropped"] == GIT_CHECKS[1]

@@ -217,7 +217,13 @@ def test_untrusted_text_is_shown_literally(narrated):
     at.switch_page("app_pages/overview.py").run()
     assert not any(plain(EVIL) in t for t in shown(at)), "the digest is made of facts and people's words, not model text"
     # A developer's subject is untrusted too: as a feature headline in the digest it is shown escaped.
-    store.upsert_commits(narrated.repo.id, [{"sha": commit.sha, "headline": EVIL, "category": "feature"}])
+    # Made a change to shipped code, without the impact recorded with it, so that it is worked out
+    # again from the new category and files: a new feature, listed by its headline.
+    [row] = [c for c in store.list_commits(narrated.repo.id) if c.sha == commit.sha]
+    details = {name: value for name, value in row.details.items() if name != "impact"}
+    store.upsert_commits(narrated.repo.id, [{
+        "sha": commit.sha, "headline": EVIL, "category": "feature", "details": details,
+        "files": [{"path": "shop/cart.py", "change": "modified", "added": 1, "removed": 0}]}])
     at.run()
     assert not any("<script>" in t or "**bold**" in t for t in shown(at))
     # Its Markdown reads as text first (narrator.text.unmarked): "**bold**" -> "bold", a link -> its text.

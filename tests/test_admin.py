@@ -425,7 +425,7 @@ def test_a_cocktail_study_in_home_is_shown_as_a_table_and_grouped_bars(home):
     assert not any("<script>" in text for text in shown(at))
 
     (home / "study" / "results.json").write_text("not json")
-    assert any("is not a study\\'s results" in text for text in shown(admin(PASSWORD)))  # as plain() escapes it
+    assert any(plain("is not a study's results") in text for text in shown(admin(PASSWORD)))
 
 
 # --- the adapter narration uses -----------------------------------------------------------------

@@ -25,8 +25,13 @@ from narrator.forecast import Forecast
 from narrator.history import By, Grain, Point, ReleasePoint
 from narrator.text import html_text
 
-LABELLED_RELEASES = 30
-"""Only the newest releases carry a version label on the timeline; older ones show it on hover."""
+LABEL_ROWS = 4
+"""Version labels are spread over this many rows of the release timeline."""
+PLOT_PX = 600
+"""The narrowest plot width, in pixels, a label is placed for (the Overview's chart is wider at
+1280 px): a label that would touch another one in every row at this width is shown on hover only."""
+CHAR_PX, LABEL_GAP_PX = 7.5, 8
+"""Plotly's 12 px labels are at most about 7.5 px a character; labels keep this gap between them."""
 _MARGIN = dict(l=10, r=10, t=10, b=10)
 
 
@@ -91,15 +96,21 @@ def activity_chart(points: Sequence[Point], by: By, grain: Grain, start: date, e
 
 
 def releases_chart(releases: Sequence[ReleasePoint], forecast: Forecast | None = None) -> Chart:
-    """Releases on a timeline, labelled with their versions; the forecast range as a shaded band."""
+    """Releases on a timeline, labelled with their versions; the forecast range as a shaded band.
+
+    Labels never sit on each other: each goes to the lowest of ``LABEL_ROWS`` rows where it keeps
+    clear of the labels already there, newest first; a label with no room in any row is shown on
+    hover only (``label_rows``)."""
     figure = go.Figure()
-    labelled = len(releases) - LABELLED_RELEASES
     versions = [html_text(r.version) for r in releases]
+    days = [_day(r.date) for r in releases] + ([forecast.latest] if forecast is not None and forecast.possible else [])
+    first, last = (min(days), max(days)) if days else (None, None)
+    span = (first - timedelta(days=15), last + timedelta(days=15)) if first else None
+    rows = label_rows([_day(r.date) for r in releases], [r.version for r in releases], span) if span else []
     figure.add_trace(go.Scatter(
         name="Release", x=[r.date for r in releases],
-        # Three heights in turn, so neighbouring labels do not sit on each other.
-        y=[1 + i % 3 for i in range(len(releases))],
-        mode="markers+text", text=[v if i >= labelled else "" for i, v in enumerate(versions)],
+        y=[1 + (row if row is not None else 0) for row in rows],
+        mode="markers+text", text=[v if row is not None else "" for v, row in zip(versions, rows)],
         hovertext=[f"{v} · {_when(r.date)}" for v, r in zip(versions, releases)], hoverinfo="text",
         textposition="top center", marker=dict(size=10, color=chart_colour("release")), showlegend=False,
     ))
@@ -107,22 +118,48 @@ def releases_chart(releases: Sequence[ReleasePoint], forecast: Forecast | None =
         figure.add_vrect(x0=forecast.earliest.isoformat(), x1=(forecast.latest + timedelta(days=1)).isoformat(),
                          fillcolor="#3b7dd8", opacity=0.15, line_width=0,
                          annotation_text="likely next release", annotation_position="top left")
-    days = [_day(r.date) for r in releases] + ([forecast.latest] if forecast is not None and forecast.possible else [])
-    first, last = (min(days), max(days)) if days else (None, None)
     short = first is not None and (last - first).days < 120  # month ticks would repeat "Nov 2026"
     figure.update_layout(
-        yaxis=dict(visible=False, range=[0, 4.5]),
+        yaxis=dict(visible=False, range=[0, LABEL_ROWS + 1.5]),
         xaxis=dict(tickformat="%-d %b %Y" if short else "%b %Y", title="Release date",
-                   range=[first - timedelta(days=15), last + timedelta(days=15)] if first else None),
-        margin=_MARGIN, height=240, dragmode="select",
+                   range=list(span) if span else None),
+        margin=_MARGIN, height=80 + 45 * LABEL_ROWS, dragmode="select",
     )
     if releases:
         first, last = _day(releases[0].date), _day(releases[-1].date)
-        caption = (f"{_count(len(releases), 'release')}, {day_range(first, last)}, each labelled with its "
-                   "version" + ("; the shaded band is when the next one is likely." if forecast and forecast.possible else "."))
+        hidden = sum(1 for row in rows if row is None)
+        labelled = "each labelled with its version" if not hidden else (
+            f"labelled with their versions where there is room ({hidden} on hover only)")
+        caption = (f"{_count(len(releases), 'release')}, {day_range(first, last)}, {labelled}"
+                   + ("; the shaded band is when the next one is likely." if forecast and forecast.possible else "."))
     else:
         caption = "No releases are recorded: no version tags or release commits."
     return Chart(figure, caption, (tuple((r.sha,) for r in releases),))
+
+
+def label_box(day: date, text: str, span: tuple[date, date], width_px: float = PLOT_PX) -> tuple[float, float]:
+    """The left and right pixel edges of a version label centred on ``day``, on a plot ``width_px``
+    wide showing the days of ``span``, with half the gap on each side."""
+    days = max(1, (span[1] - span[0]).days)
+    centre = (day - span[0]).days / days * width_px
+    half = (len(text) * CHAR_PX + LABEL_GAP_PX) / 2
+    return centre - half, centre + half
+
+
+def label_rows(days: Sequence[date], texts: Sequence[str], span: tuple[date, date],
+               width_px: float = PLOT_PX) -> list[int | None]:
+    """Per label, the row (0 = lowest) it is drawn in, or None when it fits in no row: newest first,
+    each takes the lowest row where its box (``label_box``) overlaps no box already there."""
+    taken: list[list[tuple[float, float]]] = [[] for _ in range(LABEL_ROWS)]
+    rows: list[int | None] = [None] * len(days)
+    for i in sorted(range(len(days)), key=lambda i: days[i], reverse=True):
+        left, right = label_box(days[i], texts[i], span, width_px)
+        for row, boxes in enumerate(taken):
+            if all(right <= a or left >= b for a, b in boxes):
+                boxes.append((left, right))
+                rows[i] = row
+                break
+    return rows
 
 
 def busiest_chart(areas: Iterable, period_name: str) -> Chart:

@@ -6,7 +6,7 @@ run with Streamlit's AppTest against two small narrated repositories.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -67,10 +67,38 @@ def test_releases_timeline_labels_versions_and_shades_the_forecast():
     assert band.x0 == result.earliest.isoformat()
     assert chart.caption.startswith("6 releases, 2 Nov 2026 - 11 Jan 2027, each labelled with its version; the shaded band")
     assert chart.selected({"points": [{"curve_number": 0, "point_index": 2}]}) == ["s2"]
-    many = [ReleasePoint(f"0.{i}", f"m{i}", day(i)) for i in range(charts.LABELLED_RELEASES + 5)]
-    labels = list(charts.releases_chart(many).figure.data[0].text)
-    assert labels[:5] == [""] * 5 and labels[-1] == f"0.{len(many) - 1}"  # only the newest are labelled
     assert charts.releases_chart([]).caption.startswith("No releases are recorded")
+
+
+def drawn_labels(chart) -> list[tuple[float, float, float]]:
+    """(left px, right px, row) of every version label the release timeline draws."""
+    [trace] = chart.figure.data
+    start, end = (date.fromisoformat(str(x)[:10]) for x in chart.figure.layout.xaxis.range)
+    return [(*charts.label_box(x.astimezone(timezone.utc).date(), text, (start, end)), row)
+            for x, text, row in zip(trace.x, trace.text, trace.y) if text]
+
+
+def overlapping(boxes) -> list:
+    return [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:] if a[2] == b[2] and a[0] < b[1] and b[0] < a[1]]
+
+
+def test_release_labels_never_sit_on_each_other():
+    """30 releases within a year, each minor release followed by a patch two days later: every
+    version is labelled, staggered over rows so that no two labels' boxes overlap."""
+    days = [d for minor in range(15) for d in (24 * minor, 24 * minor + 2)]
+    year = [ReleasePoint(f"5.{i // 2}.{i % 2}", f"s{i}", day(d)) for i, d in enumerate(days)]
+    chart = charts.releases_chart(year)
+    boxes = drawn_labels(chart)
+    assert len(boxes) == 30 and overlapping(boxes) == []
+    assert len(set(chart.figure.data[0].y)) > 1, "neighbours are staggered over several rows"
+    assert "each labelled with its version" in chart.caption
+    # Too many to label (a release a day): the newest keep their labels, the rest show on hover only.
+    daily = [ReleasePoint(f"0.{i}", f"m{i}", day(i)) for i in range(60)]
+    chart = charts.releases_chart(daily)
+    labels, boxes = list(chart.figure.data[0].text), drawn_labels(chart)
+    assert overlapping(boxes) == [] and labels[-1] == "0.59" and "" in labels
+    assert all(t.startswith("0.") for t in chart.figure.data[0].hovertext), "every version is on hover"
+    assert f"({labels.count('')} on hover only)" in chart.caption
 
 
 def test_busiest_chart_puts_the_busiest_area_on_top():

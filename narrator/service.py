@@ -31,6 +31,8 @@ from narrator import (
     status,
 )
 from narrator.backends import describe
+from narrator.briefing import Briefing, first_line
+from narrator.briefing import build as build_briefing
 from narrator.digest import CommitFacts, Digest, Period, build_digest, choose_period, today
 from narrator.errors import NarratorError, RepoError
 from narrator.limits import MESSAGE_CHARS, NAME_CHARS, SUBJECT_CHARS, cut
@@ -264,6 +266,11 @@ def _facts_of(view: CommitView) -> CommitFacts:
                        [f["path"] for f in view.files], view.is_merge, view.ci, view.impact)
 
 
+def resolve_period(commits, period: str | tuple[date, date] | Period) -> Period:
+    """The one period resolver: a Period as it is, else ``choose_period`` over the commits' dates."""
+    return period if isinstance(period, Period) else choose_period([c.date for c in commits], period)
+
+
 def _repo_view(row) -> RepoView:
     return RepoView(row.id, row.name, row.source, row.head_sha, row.added_at, row.narrated_at, shallow=row.shallow)
 
@@ -467,7 +474,7 @@ class NarratorService:
         commits = commits if commits is not None else self._commits(repo_id)
         if not commits:
             return None
-        chosen = choose_period([c.date for c in commits], period)
+        chosen = resolve_period(commits, period)
         earlier = chosen.previous()
         wanted = [c for c in commits if earlier.contains(c.date) or chosen.contains(c.date)]
         headlines, explanations = self._headlines(repo_id, wanted)
@@ -536,9 +543,24 @@ class NarratorService:
         """The repository as of today (``narrator.status``): status line, release status, waiting to
         ship, risks, and over ``period`` (None: none) the period's risks and delivery figures."""
         commits = commits if commits is not None else self._commits(repo_id)
-        chosen = choose_period([c.date for c in commits], period) if period is not None else None
+        chosen = resolve_period(commits, period) if period is not None else None
         return status.status(commits, history.releases(commits), today(), chosen, self.forecast(repo_id),
                              self.repository(repo_id).narrated_at)
+
+    def briefing(self, repo_id: int, period: str | tuple[date, date] | Period = "30d", commits=None) -> Briefing:
+        """The repository's briefing over ``period`` (``narrator.briefing``): built once, from one
+        resolved period shared by its digest and its status, so every page prints the same numbers."""
+        commits = commits if commits is not None else self._commits(repo_id)
+        chosen = resolve_period(commits, period)
+        now = self.status(repo_id, chosen, commits)
+        digest = self.digest(repo_id, chosen, commits)
+        waiting = self.changes_of(repo_id, now.release.waiting[:status.WAITING_LISTED]) if now.release.last else []
+        described = self._latest(repo_id, "description")
+        views = [self._view(described[t], None) for t in ("project:package", "project:readme") if t in described]
+        said = next((v.said for v in views if v is not None and v.text), None)
+        if said is not None:
+            said = Said(first_line(said.text), said.source, said.label, said.stale, said.flags)
+        return build_briefing(self.repository(repo_id).name, said, chosen, now, digest, today(), waiting)
 
     # --- the portfolio --------------------------------------------------------------------------
 

@@ -473,12 +473,13 @@ def sentence_measures(sentences: Iterable[tuple[str, str]], fine: Iterable[str] 
 
 # --- counts against the changes they link to -----------------------------------------------------------
 
-_COUNT = re.compile(r"(?:.*?: )?(\d+) [a-z]")
+_COUNT = re.compile(r"(?:.*?: )?(\d+) (?!of\b)[a-z(]")
 
 
 def count_of(text: str) -> int | None:
     """The count a line states: '12' in 'src: 12 changes', '3' in 'Behind the scenes: 3 changes (…)',
-    '2' in '2 dependency updates'; None when it states none at its start."""
+    '2' in '2 dependency updates', '7' in 'Releases: 7 (2.3 per 30 days)'; None when it states none at its
+    start, or states a part of a whole ('Hotfixes: 3 of 7 releases': its link is to the whole)."""
     match = _COUNT.match(text)
     return int(match.group(1)) if match else None
 

@@ -89,7 +89,9 @@ def test_sentence_measures_give_shares_per_kind_and_examples():
 
 
 @pytest.mark.parametrize("text, n", [("src: 12 changes", 12), ("Behind the scenes: 3 changes (1 test change)", 3),
-                                     ("2 dependency updates", 2), ("They fixed 2 problems.", None)])
+                                     ("2 dependency updates", 2), ("They fixed 2 problems.", None),
+                                     ("Releases: 7 (2.3 per 30 days).", 7),
+                                     ("Hotfixes: 3 of 7 releases (a patch within 7 days).", None)])
 def test_count_of_reads_the_count_a_line_states(text, n):
     assert count_of(text) == n
 

@@ -225,6 +225,7 @@ def table(result: dict) -> str:
               f"| all | {words['sentences']} | {_pct(words['plain_share'])} | {_pct(words['code_share'])} |"]
     lines += [f"| {kind} | {t['sentences']} | {_pct(t['plain_share'])} | {_pct(t['code_share'])} |"
               for kind, t in words["by_kind"].items()]
+    lines.append(f"- rule: {words['rule']}")
     lines += [f"- not plain: \u201c{e['text']}\u201d ({', '.join(e['words'])})" for e in words["not_plain_examples"]]
     lines += [f"- code: \u201c{e['text']}\u201d ({', '.join(e['marks'])})" for e in words["code_examples"]]
     shown = result["model_sentences"]["shown"]

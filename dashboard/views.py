@@ -13,6 +13,7 @@ model repeats what it reads), so every such string goes through :func:`plain` be
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 
@@ -21,6 +22,7 @@ import streamlit as st
 from narrator.charts import COLOURS as _CHART_COLOURS
 from narrator.charts import LABELS as CATEGORY_LABELS
 from narrator.digest import FIRST_DAY, WITH_COMMITS
+from narrator import glossary
 from narrator.errors import UserError, first_line
 from narrator.provenance import Said
 from narrator.service import JobView, NarrativeView, NarratorService, PortfolioRow, RepoView
@@ -444,6 +446,42 @@ def digest_line(line) -> None:
     st.markdown(plain(line.text))
     st.caption(plain(source_caption(line.source, "by the model" in line.source)))
     commit_link(line.shas)
+
+
+def line_help(text: str, source: str) -> str:
+    """A sentence's tooltip: where it comes from, then the jargon in it explained (``narrator.glossary``)."""
+    terms = glossary_help(glossary.terms_in(text))
+    return f"Source: {source}." + (f"\n\n{terms}" if terms else "")
+
+
+def block_label(sources: Iterable[str]) -> str | None:
+    """The one source label under a block of sentences: 'git facts', "git facts and developer's
+    message", model text marked as such; None for an empty block."""
+    named = list(dict.fromkeys(s for s in sources if s))
+    if not named:
+        return None
+    words = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    return source_caption(words, any("by the model" in s for s in named))
+
+
+def one_line(text: str | None, limit: int = 200) -> str:
+    """The first sentence of a description, at most ``limit`` characters: what the software does."""
+    text = " ".join((text or "").split())
+    match = re.search(r"(?<=[.!?])\s+(?=[A-Z(\"'])", text)
+    first = text[:match.start()] if match else text
+    return first if len(first) <= limit else first[:limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def said_lines(lines: Iterable, key: str | None = None) -> None:
+    """A block of digest lines (``narrator.digest.Line``): each sentence with its source and jargon
+    on hover and a link to its commits, then one source label for the whole block."""
+    lines = list(lines)
+    for line in lines:
+        st.markdown(plain(line.text), help=line_help(line.text, line.source))
+        commit_link(line.shas)
+    label = block_label(line.source for line in lines)
+    if label:
+        st.caption(plain(label))
 
 
 REPORT_FORMATS = {"html": "Web page (HTML)", "pdf": "PDF", "md": "Markdown"}

@@ -16,6 +16,7 @@ import git
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import views
 from dashboard.views import PERIOD_KEY, STALE_NOTE, narrative_notes, plain
 from narrator import jobs, prompts
 from narrator.narrate import run_job
@@ -107,7 +108,14 @@ def test_overview_shows_summary_parts_digest_and_chart(narrated):
     assert plain(overview.summary.text) in text
     part = next(p for p in overview.parts if p.narrative)
     assert plain(part.narrative.text) in text
-    assert [h.value for h in at.header][:3] == ["What this software does", "Its main parts", "What changed lately"]
+    # What changed comes first, then the charts, then what the software does and its parts.
+    headers = [h.value for h in at.header]
+    order = ["What changed, by impact", "Activity over time", "What this software does", "Its main parts"]
+    assert [h for h in headers if h in order] == order
+    # The figures for the team running Code Narrator sit in one details section at the bottom.
+    [details] = [e for e in at.expander if e.label == "Details for the team running Code Narrator"]
+    assert {m.label for m in details.metric} == {"Files read", "Pieces of code", "Changes read", "Narratives"}
+    assert details.button(key="overview_narrate") is not None
     assert any(narrated.repo.name in t.value for t in at.title)
     assert len(at.get("plotly_chart")) == 2, "the busiest areas and activity over time are charted"
     assert any(t.startswith("No releases are recorded") for t in text), "the shop has no releases to chart"
@@ -312,3 +320,35 @@ def test_overview_digest_lines_carry_sources_and_the_period_can_change(narrated)
     month = narrated.service.digest(narrated.repo.id, "90d-commits")
     assert plain(month.summary[0].text) in shown(at)
     assert month.counts["changes"] == 5
+
+
+def test_overview_blocks_carry_one_source_label_and_each_sentence_its_source_on_hover(narrated):
+    """One source label under a block of sentences, not one under every line; each sentence's own
+    source and the jargon in it are in its tooltip."""
+    at = app()
+    digest = narrated.service.digest(narrated.repo.id, "7d-commits")
+    lines = [*digest.summary, *digest.by_impact]
+    helps = {m.value: m.proto.help for m in at.markdown}
+    for line in lines:
+        assert helps[plain(line.text)].startswith(f"Source: {line.source}.")
+    flat = []
+
+    def walk(node):
+        for child in getattr(node, "children", {}).values():
+            flat.append((type(child).__name__, getattr(child, "value", None)))
+            walk(child)
+
+    walk(at.main)
+    blocks = [b for b in (digest.summary, digest.internal) if len(b) > 1]
+    assert blocks, "the sample's week has blocks of several sentences"
+    for block in blocks:
+        at_line = [flat.index(("Markdown", plain(line.text))) for line in block]
+        between = flat[at_line[0]:at_line[-1]]
+        assert not any(kind == "Caption" for kind, _ in between), "no label under each sentence"
+        after = [value for kind, value in flat[at_line[-1]:] if kind == "Caption"][0]
+        assert after == plain(views.block_label(line.source for line in block)), "one label under the block"
+    assert views.block_label(["git facts", "developer's message", "git facts"]) == "\u2714 git facts and developer's message"
+    assert views.block_label(["written by the model (checked)"]).startswith("\u2139")
+    assert views.line_help("Fix a deadlock", "developer's message").startswith("Source: developer's message.\n\nDeadlock: ")
+    assert views.one_line("Fast, minimalist web framework for node. It also serves files.") == \
+        "Fast, minimalist web framework for node."

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import charts
+from dashboard import charts, views
 from dashboard.views import PERIOD_KEY, linked_range, link_label, plain
 from narrator import forecast, jobs
 from narrator.history import Point, ReleasePoint
@@ -178,8 +178,10 @@ def test_the_portfolio_and_the_overview_open_with_the_status_line(pair):
     assert list(frame["Waiting to ship"])[0] == 0 and list(frame["Risks"])[0] == "key person"  # Ada made all 7
     assert plain(till.activity.text) in shown(at)
     at = run_app("app_pages/overview.py", repo_id=repos["till"].id)
-    [first, *_] = at.markdown
-    assert first.value == f"**{plain(till.activity.text)}**"
+    # Right under its name and the one line of what it does (here the checked model summary).
+    [what, status, *_] = at.markdown
+    assert what.value == plain(views.one_line(service.overview(repos["till"].id, None).summary.text))
+    assert status.value == f"**{plain(till.activity.text)}**"
     assert plain(till.release.text) in [m.value for m in at.markdown]
     assert "How sure is this" not in [e.label for e in at.expander]  # one release: nothing to back-test
 

@@ -1,4 +1,10 @@
-"""Overview page: what the software does, its main parts, what changed lately, and narration."""
+"""Overview page: a repository's briefing, top to bottom in the order a manager asks.
+
+Name and what it does, the status line, the opening sentences, risks, waiting to ship, what reached
+users, what changed by impact; then the charts, what the software does and its parts, the report;
+last, the figures and the Narrate control for the team running Code Narrator. Each block carries one
+source label; each sentence's own source and the jargon in it are on hover.
+"""
 
 from __future__ import annotations
 
@@ -6,137 +12,109 @@ import streamlit as st
 
 from dashboard import charts, views
 from dashboard.views import plain, show_narrative
-from narrator import forecast as forecasting
 from narrator.digest import GIT_FACTS as FACTS_LABEL
 from narrator.service import SHALLOW_NOTE, NarratorService
 
 CHART = dict(on_select="rerun", selection_mode=("points", "box"), config={"displaylogo": False})
 SELECT_HINT = "Click a bar or a point, or drag a box across several, to see just those changes."
+FACTS = plain(views.source_caption(FACTS_LABEL, False))
 
 service = views.service()
 repo = views.require_repo(service)
-overview = service.overview(repo.id, period=None)  # the digest follows the period picked below
+overview = service.overview(repo.id, period=None)  # the digest follows the period the pages share
+chosen = views.shared_period()  # drawn as a picker further down; read here for the blocks above it
+now = service.status(repo.id, chosen)
+digest = service.digest(repo.id, chosen)
 
+# --- Name, what it does, and the status line -----------------------------------------------------
 st.title(plain(repo.name))
-st.caption(plain(repo.source) + " · " + views.refreshed(repo))
+described = overview.descriptions[0] if overview.descriptions else overview.summary
+if described is not None and described.text.strip():
+    st.markdown(plain(views.one_line(described.text)),
+                help=f"Source: {described.label}." + (" Written by the model from the code." if described.source == "model" else ""))
+else:
+    st.caption("Not described yet: the project has no package description or README.")
+st.markdown(f"**{plain(now.activity.text)}**", help=views.line_help(now.activity.text, FACTS_LABEL))
+st.caption(plain(views.refreshed(repo)) + " (when Code Narrator read it, not the project's activity).")
 
-# As of today: the status line, then release status, waiting to ship and risks (narrator.status),
-# over the period the pages share (picked further down).
-now = service.status(repo.id, views.shared_period())
-st.markdown(f"**{plain(now.activity.text)}**")
+# --- The opening --------------------------------------------------------------------------------
+# OPENING: the digest's template sentences stand here until narrator.briefing's opening (one to four
+# sentences: status, what reached users, what is waiting, risks) is in; then it takes this place.
+with st.container(key="overview_opening"):
+    if digest is None:
+        st.caption("No changes have been read yet.")
+    else:
+        st.caption(plain(digest.period.label))
+        views.said_lines(digest.summary)
+
+period = views.period_picker(service, repo.id, key="overview_period")
+
+# --- Risks, waiting to ship, what reached users ---------------------------------------------------
 with st.container(border=True, key="overview_status"):
-    st.markdown(plain(now.release.text))
-    if now.release.next:
-        st.markdown(plain(" ".join(now.release.next)))
+    st.subheader("Risks, from git alone")
+    if not now.risks:
+        st.markdown("None that git alone can show.")
+    for risk in now.risks:
+        st.markdown(f"- {plain(risk.text)}", help=views.line_help(risk.text, FACTS_LABEL))
+        views.commit_link(risk.shas)
+    st.caption(FACTS)
+
+    st.subheader("Waiting to ship")
+    if now.release.last is not None:
+        st.markdown(f"**{len(now.release.waiting)} change{'s' if len(now.release.waiting) != 1 else ''}"
+                    f" since {plain(now.release.last.version)}.** {plain(now.release.waiting_text)}",
+                    help=views.line_help(now.release.waiting_text, FACTS_LABEL))
+        views.commit_link(now.release.waiting)
+    else:
+        st.markdown("No release is recorded, so nothing can be said to wait for one.")
+    st.caption(FACTS)
+
+    st.subheader("What reached users")
+    st.markdown(plain(now.release.text), help=views.line_help(now.release.text, FACTS_LABEL))
+    if now.release.next:  # when the next release is likely, an estimate from past releases' dates
+        st.markdown(plain(" ".join(now.release.next)),
+                    help=f"Source: {FACTS_LABEL}: an estimate from the dates of past releases.")
     if now.release.how_sure:
         with st.expander("How sure is this"):
             for sentence in now.release.how_sure:
                 st.markdown(plain(sentence))
-    if now.release.last is not None:
-        st.markdown(f"**Waiting to ship: {len(now.release.waiting)}.** {plain(now.release.waiting_text)}")
-        views.commit_link(now.release.waiting)
-    st.markdown("**Risks, from git alone**" + ("" if now.risks else ": none that git alone can show."))
-    for risk in now.risks:
-        st.markdown(f"- {plain(risk.text)}")
-        views.commit_link(risk.shas)
+    for release in digest.releases if digest is not None else []:
+        st.markdown(f"**{plain(release.version)}** · {views.when(release.date)}")
+        for note in release.notes:
+            st.markdown(f"- {plain(note)}", help=views.line_help(note, "release notes"))
+        if not release.notes:
+            st.caption("This release added no notes of its own: see the project's changelog or release page.")
+        views.commit_link([release.sha])
+    if digest is not None and any(r.notes for r in digest.releases):
+        st.caption(plain(views.source_caption(f"{FACTS_LABEL} and release notes", False)))
+    else:
+        st.caption(FACTS)
     if now.delivery is not None:
         st.caption(plain(f"Delivery, {now.delivery.period.label}: " + " ".join(now.trend)))
-    st.caption(plain(views.source_caption(FACTS_LABEL, False)))
 
-labels = {"files": "Files read", "units": "Pieces of code", "commits": "Changes read", "narratives": "Narratives"}
-columns = st.columns(max(1, len(overview.counts)))
-for column, (name, value) in zip(columns, overview.counts.items()):
-    column.metric(labels.get(name, name.replace("_", " ").capitalize()), value)
-
-
-def narration_progress(svc: NarratorService, repo_id: int) -> None:
-    """The latest narration job of this repository (run as a fragment that polls while it runs)."""
-    job = svc.latest_job(repo_id)
-    if job is None:
-        narrated = svc.repository(repo_id).narrated_at
-        st.caption(f"Last narrated {narrated:%d %b %Y %H:%M} UTC." if narrated else "This repository has not been narrated yet.")
-        return
-    if job.active:
-        st.session_state["overview_watching"] = job.id
-        st.progress(views.progress_fraction(job), text=plain(views.job_summary(job)))
-        return
-    if st.session_state.get("overview_watching") == job.id:
-        # The job we were watching just ended: rerun the whole page so its narratives show.
-        del st.session_state["overview_watching"]
-        st.rerun()
-    if job.status == "failed":
-        st.error(plain(views.job_summary(job) + " " + (job.error or job.message)))
-    else:
-        st.caption(plain(views.job_summary(job)))
-
-
-with st.container(border=True):
-    left, right = st.columns([1, 3], vertical_alignment="center")
-    with left:
-        commits = st.number_input("Recent changes to read", min_value=1, max_value=1000, value=30, step=10,
-                                  key="overview_commits")
-        if st.button("Narrate", key="overview_narrate", type="primary",
-                     help="Read the repository again and narrate what is new; finished narratives are reused."):
-            error = views.guarded(lambda: service.start_narration(repo.id, commits=int(commits)), "Starting narration")
-            if error:
-                st.error(plain(error))
-    with right:
-        latest = service.latest_job(repo.id)
-        # Poll every two seconds only while a job runs; when it ends the fragment reruns the page.
-        live = latest is not None and latest.active
-        st.fragment(narration_progress, run_every=2 if live else None)(service, repo.id)
-
-st.header("What this software does")
-if not overview.descriptions and overview.summary is None:
-    st.caption("No description yet: the project has no package description or README, and nothing is narrated yet.")
-for description in overview.descriptions:
-    show_narrative(description)
-if overview.summary is not None:
-    show_narrative(overview.summary)
-
-st.header("Its main parts")
-if not overview.parts:
-    st.caption("The parts are listed once the repository has been read.")
-for part in overview.parts:
-    files = f"{part.files} file{'s' if part.files != 1 else ''}"
-    st.markdown(f"**{plain(part.area)}** · {plain(part.role)} · {files}")
-    if part.narrative is not None or part.role == "source code":
-        show_narrative(part.narrative, missing="Not described yet.")
-
-st.header("What changed lately")
-period = views.period_picker(service, repo.id, key="overview_period")
-digest = service.digest(repo.id, period or "7d")
+# --- What changed, by impact ---------------------------------------------------------------------
+st.header("What changed, by impact")
 if digest is None:
     st.caption("No changes have been read yet.")
 else:
     st.caption(plain(digest.period.label))
-    for line in digest.summary:
-        views.digest_line(line)
+    views.said_lines(digest.by_impact)
+    for title, lines in (("May affect existing users", digest.affects), ("Security fixes", digest.security),
+                         ("New for users", digest.features), ("Fixed for users", digest.fixes),
+                         ("Behind the scenes", digest.internal)):
+        if lines:
+            st.subheader(title)
+            views.said_lines(lines)
     columns = st.columns(3)
     for column, (name, value) in zip(columns, digest.counts.items()):
         column.metric(name.capitalize(), value)
-    views.digest_line(digest.comparison)
-    if digest.releases:
-        st.subheader("Releases")
-        for release in digest.releases:
-            st.markdown(f"**{plain(release.version)}** · {views.when(release.date)}")
-            for note in release.notes:
-                st.markdown(f"- {plain(note)}")
-            if release.notes:
-                st.caption(plain(views.source_caption("release notes", False)))
-            else:
-                st.caption("This release added no notes of its own: see the project's changelog or release page.")
-            views.commit_link([release.sha])
-    for title, lines in (("By impact", digest.by_impact), ("May affect existing users", digest.affects),
-                         ("Security fixes", digest.security), ("New for users", digest.features),
-                         ("Fixed for users", digest.fixes), ("Behind the scenes", digest.internal)):
-        if lines:
-            st.subheader(title)
-            for number, line in enumerate(lines):
-                views.digest_line(line)
+    views.said_lines([digest.comparison])
+
+# --- Charts --------------------------------------------------------------------------------------
+if digest is not None:
     busy = service.busiest_areas(repo.id, digest.period.first_day, digest.period.last_day)
     if busy:
-        st.subheader("The areas changed most")
+        st.header("The areas changed most")
         chart = charts.busiest_chart(busy, digest.period.name)
         event = st.plotly_chart(chart.figure, key="overview_busiest", **CHART)
         st.caption(chart.caption + " " + SELECT_HINT)
@@ -179,15 +157,71 @@ else:
         views.chart_links(chart, event, lambda: views.commit_link(chart.every))
     else:
         st.caption(chart.caption)
-    st.subheader("When the next release is likely")
-    for sentence in forecasting.next_release(forecast):
-        st.markdown(plain(sentence))
-    if forecasting.how_sure(forecast):
-        with st.expander("How sure is this"):
-            for sentence in forecasting.how_sure(forecast):
-                st.markdown(plain(sentence))
-    st.caption(plain(views.source_caption(f"{FACTS_LABEL}: an estimate from the dates of past releases", False)))
+
+# --- What the software does, its parts -----------------------------------------------------------
+st.header("What this software does")
+if not overview.descriptions and overview.summary is None:
+    st.caption("No description yet: the project has no package description or README, and nothing is narrated yet.")
+for description in overview.descriptions:
+    show_narrative(description)
+if overview.summary is not None:
+    show_narrative(overview.summary)
+
+st.header("Its main parts")
+if not overview.parts:
+    st.caption("The parts are listed once the repository has been read.")
+for part in overview.parts:
+    files = f"{part.files} file{'s' if part.files != 1 else ''}"
+    st.markdown(f"**{plain(part.area)}** · {plain(part.role)} · {files}")
+    if part.narrative is not None or part.role == "source code":
+        show_narrative(part.narrative, missing="Not described yet.")
 
 st.header("Report to share")
 st.caption("The overview, what changed in the period chosen above, charts, releases and every change of the period.")
 views.report_download(service, repo.id, period or "7d", key=f"overview_report_{repo.id}")
+
+
+# --- For the team running Code Narrator ----------------------------------------------------------
+def narration_progress(svc: NarratorService, repo_id: int) -> None:
+    """The latest narration job of this repository (run as a fragment that polls while it runs)."""
+    job = svc.latest_job(repo_id)
+    if job is None:
+        narrated = svc.repository(repo_id).narrated_at
+        st.caption(f"Last narrated {narrated:%d %b %Y %H:%M} UTC." if narrated else "This repository has not been narrated yet.")
+        return
+    if job.active:
+        st.session_state["overview_watching"] = job.id
+        st.progress(views.progress_fraction(job), text=plain(views.job_summary(job)))
+        return
+    if st.session_state.get("overview_watching") == job.id:
+        # The job we were watching just ended: rerun the whole page so its narratives show.
+        del st.session_state["overview_watching"]
+        st.rerun()
+    if job.status == "failed":
+        st.error(plain(views.job_summary(job) + " " + (job.error or job.message)))
+    else:
+        st.caption(plain(views.job_summary(job)))
+
+
+latest = service.latest_job(repo.id)
+live = latest is not None and latest.active
+# Open by itself while a narration runs or has failed, so its progress or its error is in sight.
+with st.expander("Details for the team running Code Narrator", icon=":material/settings:",
+                 expanded=live or (latest is not None and latest.status == "failed")):
+    st.caption(plain(repo.source) + " · " + plain(views.refreshed(repo)))
+    labels = {"files": "Files read", "units": "Pieces of code", "commits": "Changes read", "narratives": "Narratives"}
+    columns = st.columns(max(1, len(overview.counts)))
+    for column, (name, value) in zip(columns, overview.counts.items()):
+        column.metric(labels.get(name, name.replace("_", " ").capitalize()), value)
+    left, right = st.columns([1, 3], vertical_alignment="center")
+    with left:
+        commits = st.number_input("Recent changes to read", min_value=1, max_value=1000, value=30, step=10,
+                                  key="overview_commits")
+        if st.button("Narrate", key="overview_narrate", type="primary",
+                     help="Read the repository again and narrate what is new; finished narratives are reused."):
+            error = views.guarded(lambda: service.start_narration(repo.id, commits=int(commits)), "Starting narration")
+            if error:
+                st.error(plain(error))
+    with right:
+        # Poll every two seconds only while a job runs; when it ends the fragment reruns the page.
+        st.fragment(narration_progress, run_every=2 if live else None)(service, repo.id)

@@ -484,6 +484,35 @@ def said_lines(lines: Iterable, key: str | None = None) -> None:
         st.caption(plain(label))
 
 
+def sentences(said: Iterable, link: bool = True) -> None:
+    """A block of briefing sentences (``narrator.briefing.Sentence``): each with its own source and
+    the jargon in it on hover, and a link to the changes it stands on (a listed change, already one
+    line of a linked whole, gets none); then one source label for the whole block."""
+    said = list(said)
+    for line in said:
+        text = plain(line.text) + (f" {STALE_NOTE}" if line.stale else "")
+        st.markdown(f"{plain(line.lead)} {text}" if line.lead else text, help=line_help(line.text, line.source))
+        if link and not (line.lead and len(line.shas) == 1 and not line.counts):
+            commit_link(line.shas)
+    label = block_label(line.source for line in said)
+    if label:
+        st.caption(plain(label))
+
+
+def section(part, empty: str | None = None, small: bool = False) -> None:
+    """A briefing section (``narrator.briefing.Section``): its heading with its number, its sentences
+    under one source label, and what a reader opens on demand ('How sure is this')."""
+    (st.markdown(f"**{plain(part.heading)}**") if small else st.subheader(plain(part.heading), anchor=False))
+    if not part.lines and empty:
+        st.markdown(plain(empty))
+        st.caption(plain(source_caption(part.source, False)))
+    sentences(part.lines)
+    if part.detail:
+        with st.expander("How sure is this"):
+            for line in part.detail:
+                st.markdown(plain(line.text.removeprefix("How sure is this: ")))
+
+
 REPORT_FORMATS = {"html": "Web page (HTML)", "pdf": "PDF", "md": "Markdown"}
 """The report formats a page offers, in the order shown."""
 

@@ -339,7 +339,13 @@ def test_overview_blocks_carry_one_source_label_and_each_sentence_its_source_on_
             walk(child)
 
     walk(at.main)
-    blocks = [b for b in (digest.summary, digest.internal) if len(b) > 1]
+    # The briefing's opening comes right after the status line, before the risks and what changed.
+    brief = narrated.service.briefing(narrated.repo.id, "7d-commits")
+    at_status = flat.index(("Markdown", f"**{plain(brief.status.text)}**"))
+    at_opening = [flat.index(("Markdown", plain(line.text))) for line in brief.opening]
+    assert at_status < min(at_opening) and max(at_opening) < flat.index(("Markdown", plain(brief.risks.lines[0].text)))
+    assert all(helps[plain(line.text)].startswith(f"Source: {line.source}.") for line in brief.opening)
+    blocks = [b for b in (digest.summary, digest.internal, brief.opening) if len(b) > 1]
     assert blocks, "the sample's week has blocks of several sentences"
     for block in blocks:
         at_line = [flat.index(("Markdown", plain(line.text))) for line in block]

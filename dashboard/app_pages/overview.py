@@ -12,85 +12,47 @@ import streamlit as st
 
 from dashboard import charts, views
 from dashboard.views import plain, show_narrative
-from narrator.digest import GIT_FACTS as FACTS_LABEL
 from narrator.service import SHALLOW_NOTE, NarratorService
 
 CHART = dict(on_select="rerun", selection_mode=("points", "box"), config={"displaylogo": False})
 SELECT_HINT = "Click a bar or a point, or drag a box across several, to see just those changes."
-FACTS = plain(views.source_caption(FACTS_LABEL, False))
 
 service = views.service()
 repo = views.require_repo(service)
 overview = service.overview(repo.id, period=None)  # the digest follows the period the pages share
 chosen = views.shared_period()  # drawn as a picker further down; read here for the blocks above it
-now = service.status(repo.id, chosen)
-digest = service.digest(repo.id, chosen)
+brief = service.briefing(repo.id, chosen) if service.chart_range(repo.id) is not None else None
+digest = brief.digest if brief is not None else None
 
 # --- Name, what it does, and the status line -----------------------------------------------------
 st.title(plain(repo.name))
-described = overview.descriptions[0] if overview.descriptions else overview.summary
-if described is not None and described.text.strip():
-    st.markdown(plain(views.one_line(described.text)),
-                help=f"Source: {described.label}." + (" Written by the model from the code." if described.source == "model" else ""))
+if brief is not None and brief.description is not None:
+    st.markdown(plain(brief.description.text), help=f"Source: {brief.description.source}.")
+elif overview.summary is not None and overview.summary.text.strip():
+    st.markdown(plain(views.one_line(overview.summary.text)), help=f"Source: {overview.summary.label}.")
 else:
     st.caption("Not described yet: the project has no package description or README.")
-st.markdown(f"**{plain(now.activity.text)}**", help=views.line_help(now.activity.text, FACTS_LABEL))
+if brief is None:
+    st.caption("No changes have been read yet.")
+else:
+    st.markdown(f"**{plain(brief.status.text)}**", help=views.line_help(brief.status.text, brief.status.source))
 st.caption(plain(views.refreshed(repo)) + " (when Code Narrator read it, not the project's activity).")
 
-# --- The opening --------------------------------------------------------------------------------
-# OPENING: the digest's template sentences stand here until narrator.briefing's opening (one to four
-# sentences: status, what reached users, what is waiting, risks) is in; then it takes this place.
-with st.container(key="overview_opening"):
-    if digest is None:
-        st.caption("No changes have been read yet.")
-    else:
-        st.caption(plain(digest.period.label))
-        views.said_lines(digest.summary)
+# --- The opening, then risks, waiting to ship, what reached users ---------------------------------
+if brief is not None:
+    with st.container(key="overview_opening"):
+        st.caption(plain(brief.period.label))
+        views.sentences(brief.opening)
 
 period = views.period_picker(service, repo.id, key="overview_period")
 
-# --- Risks, waiting to ship, what reached users ---------------------------------------------------
-with st.container(border=True, key="overview_status"):
-    st.subheader("Risks, from git alone")
-    if not now.risks:
-        st.markdown("None that git alone can show.")
-    for risk in now.risks:
-        st.markdown(f"- {plain(risk.text)}", help=views.line_help(risk.text, FACTS_LABEL))
-        views.commit_link(risk.shas)
-    st.caption(FACTS)
-
-    st.subheader("Waiting to ship")
-    if now.release.last is not None:
-        st.markdown(f"**{len(now.release.waiting)} change{'s' if len(now.release.waiting) != 1 else ''}"
-                    f" since {plain(now.release.last.version)}.** {plain(now.release.waiting_text)}",
-                    help=views.line_help(now.release.waiting_text, FACTS_LABEL))
-        views.commit_link(now.release.waiting)
-    else:
-        st.markdown("No release is recorded, so nothing can be said to wait for one.")
-    st.caption(FACTS)
-
-    st.subheader("What reached users")
-    st.markdown(plain(now.release.text), help=views.line_help(now.release.text, FACTS_LABEL))
-    if now.release.next:  # when the next release is likely, an estimate from past releases' dates
-        st.markdown(plain(" ".join(now.release.next)),
-                    help=f"Source: {FACTS_LABEL}: an estimate from the dates of past releases.")
-    if now.release.how_sure:
-        with st.expander("How sure is this"):
-            for sentence in now.release.how_sure:
-                st.markdown(plain(sentence))
-    for release in digest.releases if digest is not None else []:
-        st.markdown(f"**{plain(release.version)}** · {views.when(release.date)}")
-        for note in release.notes:
-            st.markdown(f"- {plain(note)}", help=views.line_help(note, "release notes"))
-        if not release.notes:
-            st.caption("This release added no notes of its own: see the project's changelog or release page.")
-        views.commit_link([release.sha])
-    if digest is not None and any(r.notes for r in digest.releases):
-        st.caption(plain(views.source_caption(f"{FACTS_LABEL} and release notes", False)))
-    else:
-        st.caption(FACTS)
-    if now.delivery is not None:
-        st.caption(plain(f"Delivery, {now.delivery.period.label}: " + " ".join(now.trend)))
+if brief is not None:
+    with st.container(border=True, key="overview_status"):
+        views.section(brief.risks, empty="None that git alone can show.")
+        views.section(brief.waiting, empty="No release is recorded, so nothing can be said to wait for one.")
+        views.section(brief.reached)
+        if brief.delivery is not None:
+            views.section(brief.delivery, small=True)
 
 # --- What changed, by impact ---------------------------------------------------------------------
 st.header("What changed, by impact")
@@ -98,7 +60,8 @@ if digest is None:
     st.caption("No changes have been read yet.")
 else:
     st.caption(plain(digest.period.label))
-    views.said_lines(digest.by_impact)
+    views.said_lines(digest.summary)
+    views.section(brief.by_impact)
     for title, lines in (("May affect existing users", digest.affects), ("Security fixes", digest.security),
                          ("New for users", digest.features), ("Fixed for users", digest.fixes),
                          ("Behind the scenes", digest.internal)):

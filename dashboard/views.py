@@ -100,6 +100,23 @@ def portfolio_line(row: PortfolioRow) -> str:
     return "; ".join(parts) + "."
 
 
+def delivery_trend(now: Status | None) -> str:
+    """The delivery figures against the period before, in a few words: 'releases up from 1 to 3;
+    changes wait longer (12 days, was 5)'; empty without both periods' figures."""
+    if now is None or now.delivery is None or now.before is None:
+        return ""
+    this, before = now.delivery, now.before
+    if this.releases == before.releases:
+        parts = [f"releases the same ({this.releases})"]
+    else:
+        parts = [f"releases {'up' if this.releases > before.releases else 'down'} from {before.releases} to {this.releases}"]
+    if this.lead_days is not None and before.lead_days is not None and round(this.lead_days) != round(before.lead_days):
+        longer = round(this.lead_days) > round(before.lead_days)
+        parts.append(f"changes wait {'longer' if longer else 'less'} for a release "
+                     f"({round(this.lead_days)} days, was {round(before.lead_days)})")
+    return "; ".join(parts)
+
+
 def portfolio_table(rows: Iterable[PortfolioRow]) -> list[dict]:
     """The Portfolio table: one row per repository, in reader's column names (plain values, no markup).
 
@@ -111,6 +128,7 @@ def portfolio_table(rows: Iterable[PortfolioRow]) -> list[dict]:
         before = row.status.before if row.status else None
         table.append({
             "Repository": row.repo.name,
+            "What it does": row.description or "",
             "Status": status_word(now),
             "Last change": now.activity.last_change if now else None,
             "Changes": row.changes,
@@ -124,6 +142,7 @@ def portfolio_table(rows: Iterable[PortfolioRow]) -> list[dict]:
             "Releases per 30 days, period before": round(before.per_30_days, 1) if before else None,
             "Lead time (days)": round(delivery.lead_days, 1) if delivery and delivery.lead_days is not None else None,
             "Hotfix rate": delivery.hotfix_rate if delivery else None,
+            "Delivery trend": delivery_trend(now),
             "Code Narrator looked": row.repo.narrated_at,
         })
     return table

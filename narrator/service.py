@@ -146,6 +146,8 @@ class PortfolioRow:
     status: status.Status | None = None
     """As of today: the status line, release status, waiting to ship, risks and delivery figures
     (``narrator.status``) over the row's period; None when nothing is recorded."""
+    description: str | None = None
+    """What the software does, in one line: the project's own description (package, then README)."""
 
 
 SPARK_WEEKS = 12
@@ -577,9 +579,12 @@ class NarratorService:
         for repo, commits in repos:
             job = self.latest_job(repo.id)
             error = job.error if job is not None and job.status == "failed" else None
+            described = self._latest(repo.id, "description")
+            about = next((first_line(described[t].text) for t in ("project:package", "project:readme")
+                          if t in described and (described[t].text or "").strip()), None)
             digest = self.digest(repo.id, (chosen.first_day, chosen.last_day), commits) if commits and chosen else None
             if digest is None:
-                rows.append(PortfolioRow(repo, chosen, 0, (0,) * SPARK_WEEKS, (), 0, None, error))
+                rows.append(PortfolioRow(repo, chosen, 0, (0,) * SPARK_WEEKS, (), 0, None, error, description=about))
                 continue
             now = self.status(repo.id, (chosen.first_day, chosen.last_day), commits)
             work = [c for c in commits if not c.is_merge]
@@ -587,7 +592,7 @@ class NarratorService:
             rows.append(PortfolioRow(
                 repo, chosen, digest.counts["changes"], tuple(history.sparkline(work, chosen.last_day, SPARK_WEEKS)),
                 tuple(r.version for r in digest.releases), len(digest.security),
-                busiest[0].area if busiest else None, error, now))
+                busiest[0].area if busiest else None, error, now, about))
         rows.sort(key=lambda r: (-r.changes, -sum(r.sparkline), r.repo.name.casefold(), r.repo.id))
         return rows
 

@@ -7,6 +7,7 @@ run with Streamlit's AppTest against two small narrated repositories.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -258,3 +259,24 @@ def test_the_period_ends_today_unless_it_is_set_to_end_on_the_latest_commit(pair
     at.switch_page("app_pages/portfolio.py").run()
     assert at.toggle(key="portfolio_period_commits").value is True
     assert list(at.dataframe[0].value["Changes"]) == [6, 0]
+
+
+def test_the_portfolio_says_what_each_repository_does_its_risks_and_delivery_trend(pair):
+    """Per repository: its one-line description, status, waiting to ship, risks, delivery figures and trend."""
+    service, repos = pair
+    at = run_app()
+    frame = at.dataframe[0].value
+    rows = {row.repo.name: row for row in service.portfolio("7d-commits")}
+    assert rows["shop"].description == "A small web shop that lists products and takes orders."
+    assert list(frame["What it does"]) == [rows["till"].description or "", rows["shop"].description]
+    assert list(frame["Delivery trend"]) == [views.delivery_trend(rows[n].status) for n in ("till", "shop")]
+    text = shown(at)
+    assert plain(rows["shop"].description) in text
+    till = rows["till"].status
+    assert "Risks: " + " ".join(plain(r.text) for r in till.risks) in text
+    assert plain("Waiting to ship: " + till.release.waiting_text) in text
+    assert any(t.startswith(plain(f"Delivery, {till.delivery.period.label}: ")) for t in text)
+    now = SimpleNamespace(delivery=SimpleNamespace(releases=3, lead_days=12.2),
+                          before=SimpleNamespace(releases=1, lead_days=5.0))
+    assert views.delivery_trend(now) == "releases up from 1 to 3; changes wait longer for a release (12 days, was 5)"
+    assert views.delivery_trend(SimpleNamespace(delivery=None, before=None)) == ""

@@ -34,6 +34,10 @@ st.dataframe(
         "Last change": st.column_config.DatetimeColumn("Last change", format="D MMM YYYY"),
         "Waiting to ship": st.column_config.NumberColumn("Waiting to ship", help="Changes since the last release"),
         "Risks": st.column_config.TextColumn("Risks", help="Risks git alone can show; each is explained on the Overview"),
+        "What it does": st.column_config.TextColumn("What it does", help="The project's own description, first sentence",
+                                                    width="medium"),
+        "Delivery trend": st.column_config.TextColumn(
+            "Delivery trend", help="Releases and the days a change waits for one, against the period before"),
         "Hotfix rate": st.column_config.NumberColumn(
             "Hotfix rate", format="percent", help=f"Releases followed by a patch release within {HOTFIX_DAYS} days"),
         "Lead time (days)": st.column_config.NumberColumn(
@@ -48,12 +52,17 @@ for row in rows:
     with st.container(border=True, key=f"portfolio_repo_{row.repo.id}"):
         name, facts, action = st.columns([3, 5, 2], vertical_alignment="center")
         name.markdown(f"**{plain(row.repo.name)}**")
+        name.caption(plain(row.description) if row.description else "Not described yet.")
         name.caption(plain(views.refreshed(row.repo)))
         if row.status is not None:
             facts.markdown(plain(row.status.activity.text))
         facts.markdown(plain(views.portfolio_line(row)))
         if row.status is not None and row.status.release.last is not None:
-            facts.caption(plain(row.status.release.waiting_text))
+            facts.markdown(plain("Waiting to ship: " + row.status.release.waiting_text))
+        if row.status is not None and row.status.risks:
+            facts.markdown("Risks: " + " ".join(plain(risk.text) for risk in row.status.risks))
+        if row.status is not None and row.status.delivery is not None:
+            facts.caption(plain(f"Delivery, {row.status.delivery.period.label}: " + " ".join(row.status.trend)))
         if row.last_error:
             facts.error(plain("The last refresh failed: " + row.last_error))
         if action.button("Open its Overview", key=f"portfolio_open_{row.repo.id}",

@@ -21,6 +21,7 @@ from datetime import date, datetime, timezone
 from typing import Protocol
 
 from narrator.digest import Digest, Period, Release
+from narrator.impact import LABELS as IMPACT_LABELS
 from narrator.provenance import LABELS, Said
 from narrator.status import WAITING_LISTED, Status, ago, day, every
 
@@ -74,6 +75,15 @@ class Section:
     """The number the title shows ('Waiting to ship (5)'); None when the title shows none."""
     detail: tuple[Sentence, ...] = ()
     """What a reader opens on demand: the forecast's 'how sure is this'."""
+    counted: str = ""
+    """What the title's number counts, when the title alone does not say: 'releases in the period'."""
+
+    @property
+    def heading(self) -> str:
+        """The title with its number: 'Waiting to ship (5)', 'What reached users (2 releases in the period)'."""
+        if self.count is None:
+            return self.title
+        return f"{self.title} ({self.count.n}{' ' + self.counted if self.counted else ''})"
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,9 @@ class Briefing:
     """The changes waiting to ship that may affect existing users."""
     waiting_security: Count = field(default_factory=lambda: Count(0, ()))
     """The security fixes waiting to ship."""
+    digest: Digest | None = None
+    """The period's digest the briefing was built from (its other sections: headlines by impact,
+    busiest areas, the comparison), so a page shows them without building it again."""
 
     def counts(self) -> list[Count]:
         """Every number this briefing shows."""
@@ -227,6 +240,13 @@ def _risk_shas(now: Status, kind: str) -> Count:
     return count(s for r in now.risks if r.kind == kind for s in r.shas)
 
 
+def _impact_counts(line, digest: Digest) -> tuple[Count, ...]:
+    """The numbers of an impact line: its changes, and behind the scenes also each kind's
+    ('Behind the scenes: 3 changes (1 test change, 2 dependency updates)')."""
+    kinds = tuple(count(k.shas) for k in digest.internal) if line.text.startswith(f"{IMPACT_LABELS['internal']}:") else ()
+    return (count(line.shas), *kinds)
+
+
 def build(name: str, description: Said | None, period: Period, now: Status, digest: Digest | None, on: date,
           waiting_listed: Sequence[Listed] = ()) -> Briefing:
     """The briefing of one repository over ``period``, from its status and digest of that same
@@ -263,11 +283,13 @@ def build(name: str, description: Said | None, period: Period, now: Status, dige
         reached_lines.append(Sentence("Next release: " + " ".join(release.next)))
     reached_lines += [Sentence(f"{r.version} ({r.date:%Y-%m-%d}, {r.sha[:8]})", shas=(r.sha,)) for r in period_releases]
     reached = Section("What reached users", GIT_FACTS, tuple(reached_lines), releases,
-                      detail=(Sentence("How sure is this: " + " ".join(release.how_sure)),) if release.how_sure else ())
+                      detail=(Sentence("How sure is this: " + " ".join(release.how_sure)),) if release.how_sure else (),
+                      counted="release in the period" if releases.n == 1 else "releases in the period")
 
-    impact_lines = tuple(Sentence(line.text, line.source, line.shas, (count(line.shas),))
+    impact_lines = tuple(Sentence(line.text, line.source, line.shas, _impact_counts(line, digest))
                          for line in (digest.by_impact if digest else ()))
-    by_impact = Section(f"By impact: {period.label}", GIT_FACTS, impact_lines, changes)
+    by_impact = Section("By impact", GIT_FACTS, impact_lines, changes,
+                        counted="change" if changes.n == 1 else "changes")
     delivery = None
     if now.delivery is not None:
         delivery = Section(f"Delivery: {now.delivery.period.label}", GIT_FACTS,
@@ -275,7 +297,7 @@ def build(name: str, description: Said | None, period: Period, now: Status, dige
     about = Sentence(description.text, description.label, stale=description.stale) if description is not None else None
     return Briefing(name, about, period, Sentence(now.activity.text, shas=now.activity.shas), now.looked,
                     opening(now, period, changes, period_releases, waiting, affects, security, on),
-                    risks, waiting_section, reached, by_impact, delivery, changes, releases, affects, security)
+                    risks, waiting_section, reached, by_impact, delivery, changes, releases, affects, security, digest)
 
 
 def first_line(text: str) -> str:

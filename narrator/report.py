@@ -13,7 +13,7 @@ from __future__ import annotations
 from narrator import glossary
 from narrator.facts import size_phrase
 from narrator.provenance import Said
-from narrator.status import WAITING_LISTED, Status
+from narrator.briefing import GIT_FACTS, Briefing, Sentence
 from narrator.service import SHALLOW_NOTE, CommitView, NarratorService
 from narrator.text import markdown_text as md
 from narrator.text import plain
@@ -71,42 +71,44 @@ def change_lines(change: CommitView) -> list[str]:
     return lines
 
 
-def status_line(now: Status) -> list[str]:
-    """The status line that heads a repository, then when Code Narrator last looked (Markdown lines)."""
-    return [f"**{md(now.activity.text)}**{marker('git facts')}", "", md(now.looked)]
+def refs(shas) -> str:
+    """' (1a2b3c4d, 5e6f7a8b)': the first commits a sentence stands on; '' when it stands on none."""
+    if not shas:
+        return ""
+    more = f", and {len(shas) - 5} more" if len(shas) > 5 else ""
+    return f" ({', '.join(s[:8] for s in shas[:5])}{more})"
 
 
-def release_lines(service: NarratorService, repo_id: int, now: Status) -> list[str]:
-    """Release status, the forecast with its "how sure is this" detail, waiting to ship, risks and
-    delivery figures, as Markdown lines with their sources and commits."""
-    release = now.release
-    lines = ["## Release status", "", f"{md(release.text)}{marker('git facts')}", ""]
-    if release.next:
-        lines += [f"Next release: {md(' '.join(release.next))}{marker('git facts')}", ""]
-    if release.how_sure:
-        lines += [f"How sure is this: {md(' '.join(release.how_sure))}{marker('git facts')}", ""]
-    if release.last is not None:
-        lines += [f"### Waiting to ship ({len(release.waiting)})", "", f"{md(release.waiting_text)}{marker('git facts')}"]
-        waiting = sorted(service.changes_of(repo_id, release.waiting[:WAITING_LISTED]), key=lambda c: c.date, reverse=True)
-        lines += [f"- {c.date:%Y-%m-%d} {c.short_sha} {md(c.author)}: {said(c.headline)}" for c in waiting]
-        if len(release.waiting) > WAITING_LISTED:
-            lines.append(f"- and {len(release.waiting) - WAITING_LISTED} older changes")
-        lines.append("")
-    lines += ["### Risks, from git alone", ""]
-    lines += [f"- {md(risk.text)}{marker('git facts')} ({', '.join(s[:8] for s in risk.shas[:5])})" for risk in now.risks]
-    if not now.risks:
-        lines.append(f"_No risk that git alone can show._{marker('git facts')}")
-    if now.delivery is not None:
-        lines += ["", f"### Delivery: {md(now.delivery.period.label)}", ""]
-        lines += [f"- {md(line)}{marker('git facts')}" for line in now.trend]
+def _sentence(s: Sentence) -> str:
+    lead = f"{md(s.lead)} " if s.lead else ""
+    return f"{lead}{md(s.text)}{marker(s.source, s.stale)}{refs(s.shas)}"
+
+
+def briefing_lines(b: Briefing) -> list[str]:
+    """The briefing as Markdown lines: the status line, when Code Narrator last looked, what the
+    software does, the opening, then risks, waiting to ship, what reached users and delivery figures,
+    every sentence with its source and the commits it stands on. Lays out ``b`` only: no number is
+    worked out here."""
+    lines = [f"**{md(b.status.text)}**{marker(b.status.source)}", "", md(b.looked), ""]
+    if b.description is not None:
+        lines += [f"What it does: {md(b.description.text)}{marker(b.description.source, b.description.stale)}", ""]
+    lines += ["## In brief", "", " ".join(f"{md(s.text)}{refs(s.shas)}" for s in b.opening) + marker(GIT_FACTS)]
+    for section in (b.risks, b.waiting, b.reached, *([b.delivery] if b.delivery else [])):
+        if not section.lines and section is not b.risks:
+            continue
+        lines += ["", f"### {md(section.heading)}", ""]
+        lines += [f"- {_sentence(s)}" for s in section.lines]
+        lines += [f"- {_sentence(s)}" for s in section.detail]
+        if section is b.risks and not section.lines:
+            lines.append(f"_No risk that git alone can show._{marker(GIT_FACTS)}")
     return lines
 
 
 def markdown(service: NarratorService, repo_id: int, commits: int = 30, period: str = "7d") -> str:
     """The overview, the main parts, the digest and the latest changes as Markdown, with sources."""
-    view = service.overview(repo_id, period)
-    now = service.status(repo_id, period)
-    lines = [f"# {md(view.repo.name)}", "", *status_line(now), ""]
+    view = service.overview(repo_id, None)
+    brief = service.briefing(repo_id, period)
+    lines = [f"# {md(view.repo.name)}", "", *briefing_lines(brief), ""]
     if view.repo.folder_gone:
         lines += [f"_{gone_note(view.repo.source)}_", ""]
     if view.repo.shallow:
@@ -119,16 +121,18 @@ def markdown(service: NarratorService, repo_id: int, commits: int = 30, period: 
         lines += [_narrative(view.summary), ""]
     if not view.descriptions and view.summary is None:
         lines += ["_Not described yet: no package description or README, and nothing narrated._", ""]
-    lines += [*release_lines(service, repo_id, now), "", "## Its main parts", ""]
+    lines += ["## Its main parts", ""]
     for part in view.parts:
         text = _narrative(part.narrative) if part.narrative else "_not described yet_"
         lines.append(f"- **{md(part.area)}** ({part.role}, {part.files} files): {text}")
     headlines: list[str] = []
-    if view.digest is not None:
-        digest = view.digest
+    if brief.digest is not None:
+        digest = brief.digest
         lines += ["", f"## What changed lately: {digest.period.label}", ""]
         lines += [f"{md(line.text)}{marker(line.source)}" for line in digest.summary]
-        sections = [("By impact", digest.by_impact), ("May affect existing users", digest.affects),
+        lines += ["", f"### {md(brief.by_impact.heading)}", ""]
+        lines += [f"- {_sentence(s)}" for s in brief.by_impact.lines]
+        sections = [("May affect existing users", digest.affects),
                     ("Security fixes", digest.security), ("New for users", digest.features),
                     ("Fixed for users", digest.fixes), ("Behind the scenes", digest.internal),
                     ("Areas that moved most", digest.areas)]

@@ -28,9 +28,9 @@ from narrator import charts, glossary
 from narrator.digest import today
 from narrator.errors import NarratorError
 from narrator.facts import size_phrase
-from narrator.report import marker
+from narrator.briefing import Briefing
+from narrator.report import marker, refs
 from narrator.service import SHALLOW_NOTE, CommitView, NarratorService
-from narrator.status import WAITING_LISTED, Status
 from narrator.text import html_text
 from narrator.text import markdown_text as md
 from narrator.text import plain
@@ -150,34 +150,37 @@ def document(service: NarratorService, repo_ids: Sequence[int], period: str | tu
 
 
 def _repository(service: NarratorService, repo_id: int, period, level: int, headlines: list[str]) -> list[Block]:
-    view = service.overview(repo_id, period)
-    now = service.status(repo_id, period)
-    blocks: list[Block] = [Paragraph((Sentence(now.activity.text, "git facts"),)), Paragraph((Sentence(now.looked),), note=True)]
+    view = service.overview(repo_id, None)
+    brief = service.briefing(repo_id, period)
+    blocks: list[Block] = [Paragraph((Sentence(brief.status.text, brief.status.source),)),
+                           Paragraph((Sentence(brief.looked),), note=True)]
     if view.repo.folder_gone:
         blocks.append(Paragraph((Sentence(f"The repository folder {view.repo.source} is gone; "
                                           "this is what was narrated before."),), note=True))
     if view.repo.shallow:
         blocks.append(Paragraph((Sentence(SHALLOW_NOTE),), note=True))
+    blocks += _briefing(brief, level)
+    headlines += [s.text for s in brief.waiting.lines[1:]]
     blocks.append(Heading("What this software does", level))
     described = [*view.descriptions, *([view.summary] if view.summary else [])]
     blocks += [Paragraph((Sentence(d.text, d.label, d.stale),)) for d in described]
     if not described:
         blocks.append(Paragraph((Sentence("Not described yet: no package description or README, and nothing narrated."),), note=True))
-    blocks += _release_status(service, repo_id, now, level, headlines)
     blocks.append(Heading("Its main parts", level))
     blocks.append(Bullets(tuple(
         Bullet(f"{part.area} ({part.role}, {part.files} file{'s' if part.files != 1 else ''}):",
                (Sentence(part.narrative.text, part.narrative.label, part.narrative.stale),) if part.narrative
                else (Sentence("not described yet"),))
         for part in view.parts)))
-    digest = view.digest
+    digest = brief.digest
     if digest is None:
         blocks += [Heading("What changed", level), Paragraph((Sentence("No changes have been read yet."),), note=True)]
         return blocks
     first, last = digest.period.first_day, digest.period.last_day
     blocks.append(Heading(f"What changed: {digest.period.label}", level))
     blocks.append(Paragraph(tuple(Sentence(line.text, line.source) for line in digest.summary)))
-    for title, lines in (("By impact", digest.by_impact), ("May affect existing users", digest.affects),
+    blocks += [Heading(brief.by_impact.heading, level + 1), _said(brief.by_impact.lines)]
+    for title, lines in (("May affect existing users", digest.affects),
                          ("New for users", digest.features), ("Fixed for users", digest.fixes),
                          ("Behind the scenes", digest.internal),
                          ("Areas that moved most", digest.areas)):
@@ -201,8 +204,10 @@ def _repository(service: NarratorService, repo_id: int, period, level: int, head
         headlines += [line.text for line in digest.security]
     else:
         blocks.append(Paragraph((Sentence("No security fix in this period.", "git facts"),), note=True))
-    changes = service.changes(repo_id, since=first, until=last)
-    blocks.append(Heading(f"Every change in the period ({len(changes)})", level))
+    # The changes the briefing counts: merges bring in changes listed on their own.
+    counted = set(brief.changes.shas)
+    changes = [c for c in service.changes(repo_id, since=first, until=last) if c.sha in counted]
+    blocks.append(Heading(f"Every change in the period ({brief.changes.n})", level))
     blocks.append(Bullets(tuple(_change(change) for change in changes[:CHANGES_LIMIT])))
     if len(changes) > CHANGES_LIMIT:
         blocks.append(Paragraph((Sentence(f"And {len(changes) - CHANGES_LIMIT} older changes in the period, "
@@ -211,37 +216,35 @@ def _repository(service: NarratorService, repo_id: int, period, level: int, head
     return blocks
 
 
-def _release_status(service: NarratorService, repo_id: int, now: Status, level: int, headlines: list[str]) -> list[Block]:
-    """Release status with the forecast and its "how sure is this" detail, waiting to ship, risks and
-    delivery figures, each sentence with its source and the commits it stands on."""
-    release = now.release
-    blocks: list[Block] = [Heading("Release status", level), Paragraph((Sentence(release.text, "git facts"),))]
-    if release.next:
-        blocks.append(Paragraph((Sentence("Next release: " + " ".join(release.next), "git facts"),)))
-    if release.how_sure:
-        blocks.append(Paragraph((Sentence("How sure is this: " + " ".join(release.how_sure), "git facts"),), note=True))
-    if release.last is not None:
-        waiting = sorted(service.changes_of(repo_id, release.waiting[:WAITING_LISTED]), key=lambda c: c.date, reverse=True)
-        blocks += [Heading(f"Waiting to ship ({len(release.waiting)})", level + 1),
-                   Paragraph((Sentence(release.waiting_text, "git facts"),))]
-        if waiting:
-            blocks.append(Bullets(tuple(
-                Bullet(f"{c.date:%Y-%m-%d} {c.short_sha} {c.author}:", (Sentence(c.headline.text, c.headline.label, c.headline.stale),))
-                for c in waiting)))
-            headlines += [c.headline.text for c in waiting]
-        if len(release.waiting) > WAITING_LISTED:
-            blocks.append(Paragraph((Sentence(f"And {len(release.waiting) - WAITING_LISTED} older changes waiting to ship."),), note=True))
-    blocks.append(Heading("Risks, from git alone", level + 1))
-    if now.risks:
-        blocks.append(Bullets(tuple(
-            Bullet(sentences=(Sentence(risk.text, "git facts"), Sentence(f"({', '.join(s[:8] for s in risk.shas[:5])})")))
-            for risk in now.risks)))
-    else:
-        blocks.append(Paragraph((Sentence("No risk that git alone can show.", "git facts"),), note=True))
-    if now.delivery is not None:
-        blocks += [Heading(f"Delivery: {now.delivery.period.label}", level + 1),
-                   Bullets(tuple(Bullet(sentences=(Sentence(line, "git facts"),)) for line in now.trend))]
+def _briefing(brief: Briefing, level: int) -> list[Block]:
+    """The briefing (``narrator.briefing``) laid out: what it does, the opening, then risks, waiting
+    to ship, what reached users and delivery figures, every sentence with its source and commits."""
+    blocks: list[Block] = []
+    if brief.description is not None:
+        blocks.append(Paragraph((Sentence("What it does: " + brief.description.text, brief.description.source,
+                                          brief.description.stale),)))
+    blocks += [Heading("In brief", level), Paragraph(tuple(s for said in brief.opening for s in _with_commits(said)))]
+    for section in (brief.risks, brief.waiting, brief.reached, *([brief.delivery] if brief.delivery else [])):
+        if not section.lines and section is not brief.risks:
+            continue
+        blocks.append(Heading(section.heading, level + 1))
+        if section.lines:
+            blocks.append(_said(section.lines))
+        else:
+            blocks.append(Paragraph((Sentence("No risk that git alone can show.", "git facts"),), note=True))
+        if section.detail:
+            blocks.append(Paragraph(tuple(Sentence(s.text, s.source) for s in section.detail), note=True))
     return blocks
+
+
+def _with_commits(said) -> tuple[Sentence, ...]:
+    """A briefing sentence with its source, then the commits it stands on."""
+    return (Sentence(said.text, said.source, said.stale), *((Sentence(refs(said.shas).strip()),) if said.shas else ()))
+
+
+def _said(lines) -> Bullets:
+    """Briefing sentences (``narrator.briefing.Sentence``) as bullets: lead, text with source, commits."""
+    return Bullets(tuple(Bullet(s.lead, _with_commits(s)) for s in lines))
 
 
 def _lines(lines) -> Bullets:

@@ -1,0 +1,143 @@
+"""One briefing, built once (``narrator.briefing``): the opening sentences from the facts, and every
+number shown equal to the list of changes it links to, in the briefing, ``show`` and the reports."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import git
+import pytest
+
+from narrator import jobs, reports
+from narrator.briefing import Briefing, Count, count
+from narrator.narrate import run_job
+from narrator.report import markdown
+from narrator.service import NarratorService
+from narrator.text import markdown_text as md
+from tests.conftest import commit_files
+from tests.test_portfolio import no_worker
+from tests.test_status import NOW, narrated, release  # noqa: F401  (narrated: quiet, hotfixed, overdue)
+
+_NUMBER = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten)"
+_COUNTED = re.compile(rf"\b{_NUMBER} (?:[\w-]+ ){{0,3}}?(?:changes?|releases?|commits?|updates?|fix(?:es)?)\b"
+                      rf"|\b{_NUMBER} of which\b", re.I)
+_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def numbers_in(text: str) -> list[int]:
+    """The counts a sentence prints: '5 changes, 2 of which ...' -> [5, 2]."""
+    found = []
+    for match in _COUNTED.finditer(text):
+        word = (match.group(1) or match.group(2)).lower()
+        found.append(_WORDS.index(word) if word in _WORDS else int(word))
+    return found
+
+
+def counted_sentences(b: Briefing):
+    """The sentences whose numbers are counts of changes or releases: the opening, waiting to ship,
+    what reached users and by impact (a risk's own numbers, '7 of the 8 changes', are its evidence)."""
+    return [s for s in (*b.opening, *b.waiting.lines, *b.reached.lines, *b.by_impact.lines) if s.counts]
+
+
+def test_the_opening_of_a_repository_with_a_hotfix_and_a_breaking_change_and_a_security_fix_waiting(narrated):
+    service, ids, shas = narrated
+    b = service.briefing(ids["hotfixed"], "30d")
+    assert [s.text for s in b.opening] == [
+        "The team is active: 8 changes in the last 30 days.",
+        "2 releases reached users in the last 30 days, the latest 2.0.1 on 15 Nov 2026, 2 weeks ago.",
+        "Waiting for the next release are 5 changes, 1 of which may affect existing users.",
+        "One security fix is waiting to ship.",
+    ]
+    status, reached, waiting, risk = b.opening
+    assert set(status.shas) == set(b.changes.shas) and b.changes.n == 8
+    assert reached.shas == (shas["2.0.1"], shas["2.0.0"])
+    assert waiting.counts == (count(b.waiting.count.shas), Count(1, (shas["breaking"],)))
+    assert risk.shas == (shas["security"],)
+    # One period for all: the digest, the status's delivery figures and the briefing share it.
+    assert b.digest.period == b.period
+    assert service.status(ids["hotfixed"], b.period).delivery.period == b.period
+
+
+def test_a_quiet_repository_says_work_has_stopped_and_its_period_is_empty(narrated):
+    service, ids, _ = narrated
+    b = service.briefing(ids["quiet"], "30d")
+    assert [s.text for s in b.opening] == ["Work has stopped: the last change was 1 Dec 2025, 1 year ago.",
+                                           "No release is recorded, so git cannot tell what reached users."]
+    assert b.opening[0].shas == b.status.shas and len(b.opening[0].shas) == 1
+    assert b.changes == Count(0, ()) and not b.by_impact.lines and b.waiting.count is None
+    b = service.briefing(ids["overdue"], "30d")
+    assert [s.text for s in b.opening] == ["Work has stopped: the last change was 4 Nov 2026, 4 weeks ago.",
+                                           "The last release, 1.4.0, reached users on 24 Aug 2026, 3 months ago.",
+                                           "Waiting for the next release are 3 changes."]
+
+
+@pytest.fixture
+def bumped(tmp_path, settings, monkeypatch):
+    """A release, then a dependency bot's security update of a library and a small feature, waiting."""
+    monkeypatch.setattr(jobs, "spawn_worker", no_worker)
+    repo = git.Repo.init(tmp_path / "bumped")
+    commit_files(repo, {"package.json": '{"name": "site", "dependencies": {"qs": "6.13.0"}}\n',
+                        "lib/app.js": "module.exports = {}\n"}, "Start the site", NOW - timedelta(days=40))
+    shipped = release(repo, "5.1.0", NOW - timedelta(days=30))
+    bump = commit_files(repo, {"package.json": '{"name": "site", "dependencies": {"qs": "6.14.1"}}\n'},
+                        "Bump qs from 6.13.0 to 6.14.1\n\nFixes a denial of service flaw (CVE-2026-2391).",
+                        NOW - timedelta(days=9), author="dependabot[bot]")
+    feature = commit_files(repo, {"lib/app.js": "module.exports = {send: () => 1}\n"}, "Add a send helper",
+                           NOW - timedelta(days=5))
+    service = NarratorService(settings)
+    view = service.add_repository(repo.working_tree_dir)
+    run_job(settings, service.start_narration(view.id, commits=5).id)
+    return service, view.id, {"5.1.0": shipped, "bump": bump, "feature": feature}
+
+
+def test_a_security_dependency_bump_waiting_to_ship_opens_as_a_risk(bumped):
+    service, repo_id, shas = bumped
+    b = service.briefing(repo_id, "30d")
+    assert [s.text for s in b.opening][1:] == [
+        "The last release, 5.1.0, reached users on 2 Nov 2026, 4 weeks ago.",
+        "Waiting for the next release are 2 changes.",
+        "One security fix is waiting to ship.",
+    ]
+    assert b.opening[3].shas == (shas["bump"],) and b.waiting_security == Count(1, (shas["bump"],))
+    assert b.waiting.count == Count(2, (shas["feature"], shas["bump"]))
+
+
+@pytest.mark.parametrize("name", ["quiet", "hotfixed", "overdue"])
+@pytest.mark.parametrize("period", ["7d", "30d", "90d"])
+def test_every_number_of_a_briefing_links_to_exactly_that_many_changes(narrated, name, period):
+    service, ids, _ = narrated
+    repo_id = ids[name]
+    b = service.briefing(repo_id, period)
+    for c in b.counts():
+        linked = service.changes_of(repo_id, c.shas)
+        assert sorted(v.sha for v in linked) == sorted(c.shas) and len(linked) == c.n
+    # A change has one impact group: the groups add up to the period's changes.
+    assert sum(s.counts[0].n for s in b.by_impact.lines) == b.changes.n
+    for s in counted_sentences(b):
+        assert numbers_in(s.text) == [c.n for c in s.counts], s.text
+
+
+@pytest.mark.parametrize("name", ["hotfixed", "overdue"])
+def test_show_and_the_report_print_the_briefing_s_numbers(narrated, name):
+    service, ids, _ = narrated
+    b = service.briefing(ids[name], "30d")
+    show = markdown(service, ids[name], period="30d")
+    report = reports.markdown(reports.document(service, [ids[name]], "30d"))
+    headings = [b.waiting.heading, b.reached.heading, b.by_impact.heading]
+    assert b.waiting.heading.startswith("Waiting to ship (") and b.by_impact.heading.endswith(f"({b.changes.n} changes)")
+    for text in (show, report):
+        for s in counted_sentences(b):
+            assert md(s.text) in text, s.text
+        for heading in headings:
+            assert md(heading) in text
+    assert f"Every change in the period ({b.changes.n})" in report
+    # Every change the report lists under that heading is one the briefing counts, and all of them.
+    listed = re.findall(r"^- \*\*\d{4}-\d\d-\d\d ([0-9a-f]{8}) ", report.split("Every change in the period")[1], re.M)
+    assert sorted(listed) == sorted(s[:8] for s in b.changes.shas)
+
+
+def test_a_count_stands_on_exactly_its_commits():
+    assert count(["a", "b", "a"]) == Count(2, ("a", "b"))
+    with pytest.raises(ValueError):
+        Count(3, ("a", "b"))

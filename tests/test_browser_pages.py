@@ -23,6 +23,9 @@ from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse battery staple"
+BRIEFINGS: dict = {}
+"""Repository name -> (id, its briefing over the default period), filled by the ``server`` fixture."""
+FIRST_SCREEN = {"width": 1280, "height": 800}
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian chromium is not installed (bash scripts/setup.sh --browser installs it)"
@@ -61,7 +64,10 @@ def server(tmp_path_factory):
         for source in (shop, other):
             repo = service.add_repository(source.working_tree_dir)
             run_job(settings, service.start_narration(repo.id).id)
+            # What its Overview opens with over the default period (the days up to the pinned today).
+            BRIEFINGS[repo.name] = (repo.id, service.briefing(repo.id, "7d"))
 
+    env["OMP_NUM_THREADS"] = "1"  # the server only reads: no need for many torch threads
     with streamlit_server(env, tmp / "streamlit.log") as url:
         yield url
 
@@ -164,3 +170,37 @@ def test_the_overview_report_downloads_as_one_html_file(server, page, tmp_path):
     html = saved.read_text(encoding="utf-8")
     assert saved.suffix == ".html" and "<script" not in html.lower()
     assert "A small web shop that lists products and takes orders." in html
+
+
+def test_the_overview_first_screen_shows_the_status_line_and_the_opening(server, browser):
+    """At 1280 x 800, without scrolling, the Overview shows the repository's status line and its
+    opening sentences (the first repository is the one shown when none was chosen)."""
+    repo_id, brief = BRIEFINGS["shop"]
+    context = browser.new_context(viewport=FIRST_SCREEN)
+    try:
+        page = context.new_page()
+        page.goto(f"{server}/overview", wait_until="domcontentloaded")
+        page.get_by_role("heading", name="shop").first.wait_for(timeout=60_000)
+        settle(page)
+        no_exception(page)
+        assert brief.opening, "the briefing opens with at least its status sentence"
+        for text in (brief.status.text, *(line.text for line in brief.opening)):
+            shown = main(page).get_by_text(text, exact=True).first
+            shown.wait_for(timeout=30_000)
+            box = shown.bounding_box()
+            assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= FIRST_SCREEN["height"], (text, box)
+        assert page.evaluate("window.scrollY") == 0
+        page.screenshot(path=str(artifacts() / "overview-first-screen.png"))
+    finally:
+        context.close()
+
+
+def test_a_portfolio_row_opens_that_repositorys_overview(server, page):
+    repo_id, brief = BRIEFINGS["warehouse"]
+    visit(page, server, "Portfolio", "portfolio-rows", "warehouse", "Open its Overview")
+    page.locator(f".st-key-portfolio_repo_{repo_id}").get_by_role("button", name="Open its Overview").click()
+    page.get_by_role("heading", name="warehouse").first.wait_for(timeout=60_000)
+    main(page).get_by_text(brief.status.text, exact=True).first.wait_for(timeout=30_000)
+    settle(page)
+    no_exception(page)
+    assert "/overview" in page.url

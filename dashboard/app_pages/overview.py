@@ -41,7 +41,7 @@ st.caption(plain(views.refreshed(repo)) + " (when Code Narrator read it, not the
 # --- The opening, then risks, waiting to ship, what reached users ---------------------------------
 if brief is not None:
     with st.container(key="overview_opening"):
-        st.caption(plain(brief.period.label))
+        st.caption(plain(f"Over {brief.period.label}:"))
         views.sentences(brief.opening)
 
 period = views.period_picker(service, repo.id, key="overview_period")

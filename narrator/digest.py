@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from narrator.errors import NarratorError
 from narrator.facts import CATEGORIES, TOP_LEVEL
@@ -211,6 +211,14 @@ def _utc(when: datetime) -> datetime:
 # ---------------------------------------------------------------------------------------------
 
 
+def changes_in(commits: Iterable, period: Period) -> list:
+    """The changes of ``period``, newest first: its non-merge commits (a merge only brings in commits
+    counted on their own). The one count of a period's changes: the digest, the status's risks and
+    delivery figures, and so the briefing (``narrator.briefing``) all count with it."""
+    return sorted((c for c in commits if not c.is_merge and period.contains(c.date)), key=lambda c: _utc(c.date),
+                  reverse=True)
+
+
 @dataclass(frozen=True)
 class Line:
     """One plain sentence or phrase for a manager, with the commits it stands on."""
@@ -282,9 +290,9 @@ def build_digest(commits: Sequence[CommitFacts], period: Period) -> Digest:
     inside = sorted((c for c in commits if period.contains(c.date)), key=lambda c: _utc(c.date), reverse=True)
     for c in inside:
         _check(c)
-    changes = [c for c in inside if not c.is_merge]
+    changes = changes_in(inside, period)
     before = period.previous()
-    earlier = [c for c in commits if not c.is_merge and before.contains(c.date)]
+    earlier = changes_in(commits, before)
     comparison = _comparison(changes, earlier, before)
 
     if not inside:

@@ -40,7 +40,7 @@ from statistics import median
 from typing import Literal, Protocol
 
 from narrator import facts, impact
-from narrator.digest import Period, day_range
+from narrator.digest import Period, changes_in, day_range
 from narrator.forecast import Forecast, how_sure, next_release
 from narrator.history import ReleasePoint
 
@@ -374,7 +374,7 @@ def risks(commits: Sequence[Fact], release: ReleaseStatus, activity_now: Activit
         found.append(Risk("hotfix", f"{after.version} came {_days((after.date - before.date).total_seconds() / 86400)} "
                           f"after {before.version}: a quick patch release suggests {before.version} shipped a problem.",
                           (before.sha, after.sha)))
-    inside = [c for c in commits if not c.is_merge and period.contains(c.date)]
+    inside = changes_in(commits, period)
     people = [c for c in inside if not facts.is_bot(c.author, getattr(c, "email", "") or "")]
     if len(people) >= KEY_PERSON_MIN_CHANGES:
         names = Counter(" ".join(c.author.casefold().split()) for c in people)

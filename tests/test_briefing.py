@@ -74,7 +74,8 @@ def test_a_quiet_repository_says_work_has_stopped_and_its_period_is_empty(narrat
 
 @pytest.fixture
 def bumped(tmp_path, settings, monkeypatch):
-    """A release, then a dependency bot's security update of a library and a small feature, waiting."""
+    """A release, then a dependency bot's security update of a library and a small feature merged from
+    a branch, waiting."""
     monkeypatch.setattr(jobs, "spawn_worker", no_worker)
     repo = git.Repo.init(tmp_path / "bumped")
     commit_files(repo, {"package.json": '{"name": "site", "dependencies": {"qs": "6.13.0"}}\n',
@@ -83,12 +84,19 @@ def bumped(tmp_path, settings, monkeypatch):
     bump = commit_files(repo, {"package.json": '{"name": "site", "dependencies": {"qs": "6.14.1"}}\n'},
                         "Bump qs from 6.13.0 to 6.14.1\n\nFixes a denial of service flaw (CVE-2026-2391).",
                         NOW - timedelta(days=9), author="dependabot[bot]")
+    main = repo.active_branch.name
+    repo.git.checkout("-b", "send")
     feature = commit_files(repo, {"lib/app.js": "module.exports = {send: () => 1}\n"}, "Add a send helper",
                            NOW - timedelta(days=5))
+    repo.git.checkout(main)
+    stamp = (NOW - timedelta(days=4)).strftime("%Y-%m-%dT%H:%M:%S%z")
+    env = {"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp, "GIT_AUTHOR_NAME": "Ada Lovelace",
+           "GIT_AUTHOR_EMAIL": "ada@example.com", "GIT_COMMITTER_NAME": "Ada Lovelace", "GIT_COMMITTER_EMAIL": "ada@example.com"}
+    repo.git.merge("--no-ff", "-m", "Merge pull request #3 from ada/send\n\nAdd a send helper", "send", env=env)
     service = NarratorService(settings)
     view = service.add_repository(repo.working_tree_dir)
-    run_job(settings, service.start_narration(view.id, commits=5).id)
-    return service, view.id, {"5.1.0": shipped, "bump": bump, "feature": feature}
+    run_job(settings, service.start_narration(view.id, commits=6).id)
+    return service, view.id, {"5.1.0": shipped, "bump": bump, "feature": feature, "merge": repo.head.commit.hexsha}
 
 
 def test_a_security_dependency_bump_waiting_to_ship_opens_as_a_risk(bumped):
@@ -101,6 +109,16 @@ def test_a_security_dependency_bump_waiting_to_ship_opens_as_a_risk(bumped):
     ]
     assert b.opening[3].shas == (shas["bump"],) and b.waiting_security == Count(1, (shas["bump"],))
     assert b.waiting.count == Count(2, (shas["feature"], shas["bump"]))
+
+
+def test_the_report_counts_and_lists_the_same_changes_of_the_period_merges_left_out(bumped):
+    service, repo_id, shas = bumped
+    b = service.briefing(repo_id, "30d")
+    assert set(b.changes.shas) == {shas["bump"], shas["feature"]}  # the release is 30 days old: outside
+    report = reports.markdown(reports.document(service, [repo_id], "30d"))
+    assert "Every change in the period (2)" in report and "By impact (2 changes)" in report
+    listed = re.findall(r"^- \*\*\d{4}-\d\d-\d\d ([0-9a-f]{8}) ", report.split("Every change in the period")[1], re.M)
+    assert sorted(listed) == sorted(s[:8] for s in b.changes.shas) and shas["merge"][:8] not in listed
 
 
 @pytest.mark.parametrize("name", ["quiet", "hotfixed", "overdue"])

@@ -6,8 +6,10 @@ run with Streamlit's AppTest against two small narrated repositories.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta, timezone
 from types import SimpleNamespace
+from urllib.parse import parse_qs
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -280,3 +282,29 @@ def test_the_portfolio_says_what_each_repository_does_its_risks_and_delivery_tre
                           before=SimpleNamespace(releases=1, lead_days=5.0))
     assert views.delivery_trend(now) == "releases up from 1 to 3; changes wait longer for a release (12 days, was 5)"
     assert views.delivery_trend(SimpleNamespace(delivery=None, before=None)) == ""
+
+
+def linked_counts(at) -> list[tuple[str, int, int]]:
+    """(label, the number the label says, the commits the link carries) of every commit link on a page."""
+    found = []
+    for link in at.get("page_link"):
+        query = parse_qs(link.proto.query_string)
+        if "commits" not in query:
+            continue
+        said = re.search(r"See (?:the (\d+) changes|the change)", link.proto.label)
+        found.append((link.proto.label, int(said.group(1) or 1), len(query["commits"][0].split(","))))
+    return found
+
+
+def test_every_number_on_the_overview_equals_its_linked_list(pair):
+    """Each 'See the N changes' link carries exactly N changes, and each section's number is the
+    number of changes its first sentence links to."""
+    service, repos = pair
+    at = run_app("app_pages/overview.py", repo_id=repos["till"].id)
+    links = linked_counts(at)
+    assert links and all(said == carried for _, said, carried in links), links
+    brief = service.briefing(repos["till"].id, "7d-commits")
+    headings = [h.value for h in at.subheader]
+    assert plain(brief.waiting.heading) in headings and brief.waiting.count.n == len(brief.waiting.lines[0].shas)
+    assert plain(brief.by_impact.heading) in headings
+    assert brief.by_impact.count.n == sum(len(line.shas) for line in brief.by_impact.lines)

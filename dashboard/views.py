@@ -506,13 +506,16 @@ def said_lines(lines: Iterable, key: str | None = None) -> None:
 def sentences(said: Iterable, link: bool = True) -> None:
     """A block of briefing sentences (``narrator.briefing.Sentence``): each with its own source and
     the jargon in it on hover, and a link to the changes it stands on (a listed change, already one
-    line of a linked whole, gets none); then one source label for the whole block."""
+    line of a linked whole, gets none, nor a line standing on the same changes as the line before:
+    the delivery figures of one set of releases); then one source label for the whole block."""
     said = list(said)
+    before: tuple[str, ...] = ()
     for line in said:
         text = plain(line.text) + (f" {STALE_NOTE}" if line.stale else "")
         st.markdown(f"{plain(line.lead)} {text}" if line.lead else text, help=line_help(line.text, line.source))
-        if link and not (line.lead and len(line.shas) == 1 and not line.counts):
+        if link and not (line.lead and len(line.shas) == 1 and not line.counts) and tuple(line.shas) != before:
             commit_link(line.shas)
+        before = tuple(line.shas)
     label = block_label(line.source for line in said)
     if label:
         st.caption(plain(label))

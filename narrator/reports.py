@@ -133,9 +133,14 @@ def document(service: NarratorService, repo_ids: Sequence[int], period: str | tu
     for repo in repos:
         if repo.narrated_at is None and not service.store.list_commits(repo.id):
             raise ReportError(f"{repo.source} has not been narrated yet: run 'python -m narrator narrate {repo.source}' first.")
+    chosen = service.period(period, repo_ids)  # one period: every repository over the same dates
+    briefs = {repo.id: service.briefing(repo.id, chosen) for repo in repos}
+    if not single:
+        blocks += [Heading(f"Comparison: {chosen.label}", 2), _comparison(repos, briefs)]
+    for repo in repos:
         if not single:
             blocks.append(Heading(repo.name, 2))
-        blocks += _repository(service, repo.id, period, 2 if single else 3, headlines)
+        blocks += _repository(service, repo.id, briefs[repo.id], 2 if single else 3, headlines)
     notes = glossary.footnotes(headlines)
     if notes:
         blocks += [Heading("Words used above", 2),
@@ -149,9 +154,25 @@ def document(service: NarratorService, repo_ids: Sequence[int], period: str | tu
                   f"Report made {made:%Y-%m-%d}: {', '.join(r.name for r in repos)}.", tuple(blocks), made)
 
 
-def _repository(service: NarratorService, repo_id: int, period, level: int, headlines: list[str]) -> list[Block]:
+def _comparison(repos, briefs: dict[int, Briefing]) -> Bullets:
+    """One line per repository, all over the same period: status, changes, releases, waiting, risks."""
+    items = []
+    for repo in repos:
+        b = briefs[repo.id]
+        waiting = f"{b.waiting.count.n} waiting to ship" if b.waiting.count is not None else "no release recorded"
+        risks = len(b.risks.lines)
+        figures = (f"{_plural(b.changes.n, 'change')} and {_plural(b.releases.n, 'release')} in the period; "
+                   f"{waiting}; {_plural(risks, 'risk') if risks else 'no risk'} that git alone can show.")
+        items.append(Bullet(f"{repo.name}:", (Sentence(b.status.text, b.status.source), Sentence(figures, "git facts"))))
+    return Bullets(tuple(items))
+
+
+def _plural(n: int, one: str) -> str:
+    return f"{n} {one if n == 1 else one + 's'}"
+
+
+def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: int, headlines: list[str]) -> list[Block]:
     view = service.overview(repo_id, None)
-    brief = service.briefing(repo_id, period)
     blocks: list[Block] = [Paragraph((Sentence(brief.status.text, brief.status.source),)),
                            Paragraph((Sentence(brief.looked),), note=True)]
     if view.repo.folder_gone:

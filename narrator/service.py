@@ -549,6 +549,11 @@ class NarratorService:
         return status.status(commits, history.releases(commits), today(), chosen, self.forecast(repo_id),
                              self.repository(repo_id).narrated_at)
 
+    def period(self, choice: str | tuple[date, date] | Period, repo_ids: Iterable[int] = ()) -> Period:
+        """The one period resolver for one repository or several: a portfolio's repositories share
+        its dates ('7d-commits' ends on the latest commit of any of them)."""
+        return resolve_period([c for i in repo_ids for c in self._commits(i)], choice)
+
     def briefing(self, repo_id: int, period: str | tuple[date, date] | Period = "30d", commits=None) -> Briefing:
         """The repository's briefing over ``period`` (``narrator.briefing``): built once, from one
         resolved period shared by its digest and its status, so every page prints the same numbers."""

@@ -159,3 +159,17 @@ def test_a_count_stands_on_exactly_its_commits():
     assert count(["a", "b", "a"]) == Count(2, ("a", "b"))
     with pytest.raises(ValueError):
         Count(3, ("a", "b"))
+
+
+def test_the_portfolio_report_opens_with_one_comparison_and_every_briefing_over_the_same_dates(narrated):
+    service, ids, _ = narrated
+    chosen = [ids["quiet"], ids["hotfixed"]]
+    shared = service.period("7d-commits", chosen)
+    assert shared.last_day == service.period("7d-commits", [ids["hotfixed"]]).last_day  # the latest of them
+    report = reports.markdown(reports.document(service, chosen, "7d-commits"))
+    comparison = report.split(f"## {md('Comparison: ' + shared.label)}")[1].split("\n## ")[0]
+    assert "- **quiet:** Quiet since 1 Dec 2025" in comparison
+    assert "0 changes and 0 releases in the period; no release recorded; 1 risk that git alone can show." in comparison
+    assert "5 waiting to ship" in comparison
+    # The quiet repository is shown over the hotfixed one's week, not its own last active week of 2025.
+    assert report.count(f"What changed: {md(shared.label)}") == 2

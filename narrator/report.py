@@ -162,7 +162,8 @@ def markdown(service: NarratorService, repo_id: int, commits: int = 30, period: 
 
 def summary_text(service: NarratorService, repo_id: int, report) -> str:
     """A one-screen summary after ``narrator narrate``."""
-    view = service.overview(repo_id)
+    view = service.overview(repo_id, None)
+    brief = service.briefing(repo_id, "7d")
     lines = [
         f"{plain(view.repo.name)}: {report.narrated} new narratives, {report.cached} from the cache, "
         f"{report.model_calls} model calls; {report.flagged} model answers edited or dropped by the checks.",
@@ -173,8 +174,10 @@ def summary_text(service: NarratorService, repo_id: int, report) -> str:
     lines += ["", "What this software does:"]
     described = [*view.descriptions, *([view.summary] if view.summary else [])]
     lines += [f"  {_plain_narrative(d)}" for d in described] or ["  (not described yet)"]
-    if view.digest is not None:
-        lines += ["", f"What changed lately ({plain(view.digest.period.label)}):"]
-        lines += [f"  {plain(line.text)}" for line in view.digest.summary]
+    lines += ["", f"In brief: {plain(brief.status.text)}"]
+    lines += [f"  {plain(said.text)}" for said in brief.opening]
+    if brief.digest is not None:
+        lines += ["", f"What changed lately ({plain(brief.digest.period.label)}):"]
+        lines += [f"  {plain(line.text)}" for line in brief.digest.summary]
     lines += ["", "Run 'python -m narrator show REPO' for the full narrative, or open the dashboard."]
     return "\n".join(lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from types import SimpleNamespace
 
 import git
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from narrator import jobs, reports
 from narrator.briefing import Briefing, Count, count
 from narrator.narrate import run_job
-from narrator.report import markdown
+from narrator.report import markdown, summary_text
 from narrator.service import NarratorService
 from narrator.text import markdown_text as md
 from tests.conftest import commit_files
@@ -173,3 +174,12 @@ def test_the_portfolio_report_opens_with_one_comparison_and_every_briefing_over_
     assert "5 waiting to ship" in comparison
     # The quiet repository is shown over the hotfixed one's week, not its own last active week of 2025.
     assert report.count(f"What changed: {md(shared.label)}") == 2
+
+
+def test_the_summary_after_narrate_carries_the_status_line_and_the_opening(narrated):
+    service, ids, _ = narrated
+    ran = SimpleNamespace(narrated=1, cached=0, model_calls=1, flagged=0, commits=10, skipped_note="")
+    text = summary_text(service, ids["quiet"], ran)
+    assert ("In brief: Quiet since 1 Dec 2025: last change 1 Dec 2025, 1 year ago; changes usually came about "
+            "every 2 days.\n  Work has stopped: the last change was 1 Dec 2025, 1 year ago.\n"
+            "  No release is recorded, so git cannot tell what reached users.") in text

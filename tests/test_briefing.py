@@ -18,6 +18,7 @@ from narrator.service import NarratorService
 from narrator.text import markdown_text as md
 from tests.conftest import commit_files
 from tests.test_portfolio import no_worker
+from tests.test_reports import Tags, pdf_text
 from tests.test_status import NOW, narrated, release  # noqa: F401  (narrated: quiet, hotfixed, overdue)
 
 _NUMBER = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten)"
@@ -183,3 +184,18 @@ def test_the_summary_after_narrate_carries_the_status_line_and_the_opening(narra
     assert ("In brief: Quiet since 1 Dec 2025: last change 1 Dec 2025, 1 year ago; changes usually came about "
             "every 2 days.\n  Work has stopped: the last change was 1 Dec 2025, 1 year ago.\n"
             "  No release is recorded, so git cannot tell what reached users.") in text
+
+
+def test_the_html_and_pdf_reports_print_the_same_opening_and_numbers(narrated):
+    service, ids, _ = narrated
+    b = service.briefing(ids["hotfixed"], "30d")
+    document = reports.document(service, [ids["hotfixed"]], "30d")
+    parsed = Tags()
+    parsed.feed(reports.render(document, "html").decode())
+    page = " ".join(" ".join(parsed.text).split())
+    printed = pdf_text(reports.render(document, "pdf"))
+    for text in (page, printed):
+        for said in b.opening:
+            assert said.text in text
+        assert b.waiting.heading in text and b.by_impact.heading in text
+        assert f"Every change in the period ({b.changes.n})" in text

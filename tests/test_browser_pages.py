@@ -26,6 +26,8 @@ PASSWORD = "correct horse battery staple"
 BRIEFINGS: dict = {}
 """Repository name -> (id, its briefing over the default period), filled by the ``server`` fixture."""
 FIRST_SCREEN = {"width": 1280, "height": 800}
+ORDER: list[str] = []
+"""The Portfolio's rows, top to bottom, over the default period."""
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian chromium is not installed (bash scripts/setup.sh --browser installs it)"
@@ -66,6 +68,7 @@ def server(tmp_path_factory):
             run_job(settings, service.start_narration(repo.id).id)
             # What its Overview opens with over the default period (the days up to the pinned today).
             BRIEFINGS[repo.name] = (repo.id, service.briefing(repo.id, "7d"))
+        ORDER.extend(row.repo.name for row in service.portfolio("7d"))
 
     env["OMP_NUM_THREADS"] = "1"  # the server only reads: no need for many torch threads
     with streamlit_server(env, tmp / "streamlit.log") as url:
@@ -204,3 +207,17 @@ def test_a_portfolio_row_opens_that_repositorys_overview(server, page):
     settle(page)
     no_exception(page)
     assert "/overview" in page.url
+
+
+def test_picking_a_row_of_the_portfolio_table_opens_its_overview(server, page):
+    repo_id, brief = BRIEFINGS["warehouse"]
+    visit(page, server, "Portfolio", "portfolio-table", "warehouse")
+    grid = main(page).locator("[data-testid='stDataFrame']").first
+    box = grid.bounding_box()
+    row = ORDER.index("warehouse")
+    # The row's selection box, left of its first cell (the header and each row are 35 px high).
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 35 * row + 17)
+    page.get_by_role("heading", name="warehouse").first.wait_for(timeout=60_000)
+    main(page).get_by_text(brief.status.text, exact=True).first.wait_for(timeout=30_000)
+    settle(page)
+    no_exception(page)

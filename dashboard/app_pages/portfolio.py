@@ -25,10 +25,24 @@ st.caption((f"Every repository in {plain(chosen.label)}, busiest first." if chos
 with st.expander("Report to share: every repository, one section each", icon=":material/download:"):
     views.report_download(service, [row.repo.id for row in rows], period or "7d", key="portfolio_report")
 
+ids = [row.repo.id for row in rows]
+
+
+def open_picked() -> None:
+    """Table callback: a row picked in the table opens that repository's Overview (as a callback,
+    because the sidebar's selectbox owns the chosen repository once it is drawn)."""
+    picked = st.session_state["portfolio_table"]["selection"]["rows"]
+    if picked and 0 <= picked[0] < len(ids):
+        views.choose_repo(ids[picked[0]])
+        st.session_state["portfolio_open"] = True
+
+
 st.dataframe(
     views.portfolio_table(rows),
     hide_index=True,
     key="portfolio_table",
+    on_select=open_picked,
+    selection_mode="single-row",
     column_config={
         "Activity": st.column_config.LineChartColumn("Activity", help="Changes per week, oldest first", y_min=0),
         "Last change": st.column_config.DatetimeColumn("Last change", format="D MMM YYYY"),
@@ -46,6 +60,10 @@ st.dataframe(
                                                                 help="When Code Narrator last read it: not activity"),
     },
 )
+
+if st.session_state.pop("portfolio_open", False):
+    st.switch_page("app_pages/overview.py")
+st.caption("Pick a row to open that repository's Overview.")
 
 st.subheader("Open a repository")
 for row in rows:

@@ -92,7 +92,7 @@ def briefing_lines(b: Briefing) -> list[str]:
     lines = [f"**{md(b.status.text)}**{marker(b.status.source)}", "", md(b.looked), ""]
     if b.description is not None:
         lines += [f"What it does: {md(b.description.text)}{marker(b.description.source, b.description.stale)}", ""]
-    lines += ["## In brief", "", " ".join(f"{md(s.text)}{refs(s.shas)}" for s in b.opening) + marker(GIT_FACTS)]
+    lines += [f"## In brief: {md(b.period.label)}", "", " ".join(f"{md(s.text)}{refs(s.shas)}" for s in b.opening) + marker(GIT_FACTS)]
     for section in (b.risks, b.waiting, b.reached, *([b.delivery] if b.delivery else [])):
         if not section.lines and section is not b.risks:
             continue
@@ -125,7 +125,7 @@ def markdown(service: NarratorService, repo_id: int, commits: int = 30, period: 
     for part in view.parts:
         text = _narrative(part.narrative) if part.narrative else "_not described yet_"
         lines.append(f"- **{md(part.area)}** ({part.role}, {part.files} files): {text}")
-    headlines: list[str] = []
+    headlines: list[str] = [s.text for s in brief.waiting.lines]
     if brief.digest is not None:
         digest = brief.digest
         lines += ["", f"## What changed lately: {digest.period.label}", ""]

@@ -244,7 +244,7 @@ def _briefing(brief: Briefing, level: int) -> list[Block]:
     if brief.description is not None:
         blocks.append(Paragraph((Sentence("What it does: " + brief.description.text, brief.description.source,
                                           brief.description.stale),)))
-    blocks += [Heading("In brief", level), Paragraph(tuple(s for said in brief.opening for s in _with_commits(said)))]
+    blocks += [Heading(f"In brief: {brief.period.label}", level), Paragraph(tuple(s for said in brief.opening for s in _with_commits(said)))]
     for section in (brief.risks, brief.waiting, brief.reached, *([brief.delivery] if brief.delivery else [])):
         if not section.lines and section is not brief.risks:
             continue

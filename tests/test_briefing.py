@@ -151,6 +151,7 @@ def test_show_and_the_report_print_the_briefing_s_numbers(narrated, name):
             assert md(s.text) in text, s.text
         for heading in headings:
             assert md(heading) in text
+        assert f"In brief: {md(b.period.label)}" in text  # the period with both its dates
     assert f"Every change in the period ({b.changes.n})" in report
     # Every change the report lists under that heading is one the briefing counts, and all of them.
     listed = re.findall(r"^- \*\*\d{4}-\d\d-\d\d ([0-9a-f]{8}) ", report.split("Every change in the period")[1], re.M)

@@ -125,7 +125,8 @@ class Briefing:
     def counts(self) -> list[Count]:
         """Every number this briefing shows."""
         found = [self.changes, self.releases, self.waiting_affects, self.waiting_security]
-        for section in (self.risks, self.waiting, self.reached, self.by_impact, *([self.delivery] if self.delivery else [])):
+        sections = (self.risks, self.waiting, self.reached, self.by_impact, *([self.delivery] if self.delivery else []))
+        for section in sections:
             found += [section.count] if section.count is not None else []
             found += [c for line in (*section.lines, *section.detail) for c in line.counts]
         found += [c for line in self.opening for c in line.counts]
@@ -243,8 +244,9 @@ def _risk_shas(now: Status, kind: str) -> Count:
 def _impact_counts(line, digest: Digest) -> tuple[Count, ...]:
     """The numbers of an impact line: its changes, and behind the scenes also each kind's
     ('Behind the scenes: 3 changes (1 test change, 2 dependency updates)')."""
-    kinds = tuple(count(k.shas) for k in digest.internal) if line.text.startswith(f"{IMPACT_LABELS['internal']}:") else ()
-    return (count(line.shas), *kinds)
+    if not line.text.startswith(f"{IMPACT_LABELS['internal']}:"):
+        return (count(line.shas),)
+    return (count(line.shas), *(count(kind.shas) for kind in digest.internal))
 
 
 def build(name: str, description: Said | None, period: Period, now: Status, digest: Digest | None, on: date,
@@ -270,20 +272,24 @@ def build(name: str, description: Said | None, period: Period, now: Status, dige
     risks = Section("Risks, from git alone", GIT_FACTS,
                     tuple(Sentence(r.text, shas=r.shas, counts=(count(r.shas),)) for r in now.risks))
     listed = sorted(waiting_listed, key=lambda c: c.date, reverse=True)[:WAITING_LISTED]
-    waiting_lines = [Sentence(release.waiting_text, shas=waiting.shas)] if release.last is not None else []
-    waiting_lines += [Sentence(c.headline.text, c.headline.label, (c.sha,), lead=f"{c.date:%Y-%m-%d} {c.short_sha} {c.author}:",
-                               stale=c.headline.stale) for c in listed]
+    waiting_lines = []
+    if release.last is not None:
+        waiting_lines.append(Sentence(release.waiting_text, shas=waiting.shas, counts=(waiting,) if waiting.n else ()))
+    waiting_lines += [Sentence(c.headline.text, c.headline.label, (c.sha,), stale=c.headline.stale,
+                               lead=f"{c.date:%Y-%m-%d} {c.short_sha} {c.author}:") for c in listed]
     if waiting.n > len(listed) and listed:
         rest = count(release.waiting[len(listed):])
-        waiting_lines.append(Sentence(f"And {_plural(rest.n, 'older change')} waiting to ship.", shas=rest.shas, counts=(rest,)))
+        waiting_lines.append(Sentence(f"And {_plural(rest.n, 'older change')} waiting to ship.",
+                                      shas=rest.shas, counts=(rest,)))
     waiting_section = Section("Waiting to ship", GIT_FACTS, tuple(waiting_lines), waiting if release.last else None)
 
     reached_lines = [Sentence(release.text, shas=(release.last.sha,) if release.last else ())]
     if release.next:
         reached_lines.append(Sentence("Next release: " + " ".join(release.next)))
-    reached_lines += [Sentence(f"{r.version} ({r.date:%Y-%m-%d}, {r.sha[:8]})", shas=(r.sha,)) for r in period_releases]
-    reached = Section("What reached users", GIT_FACTS, tuple(reached_lines), releases,
-                      detail=(Sentence("How sure is this: " + " ".join(release.how_sure)),) if release.how_sure else (),
+    reached_lines += [Sentence(f"{r.version} ({r.date:%Y-%m-%d}, {r.sha[:8]})", shas=(r.sha,))
+                      for r in period_releases]
+    sure = (Sentence("How sure is this: " + " ".join(release.how_sure)),) if release.how_sure else ()
+    reached = Section("What reached users", GIT_FACTS, tuple(reached_lines), releases, detail=sure,
                       counted="release in the period" if releases.n == 1 else "releases in the period")
 
     impact_lines = tuple(Sentence(line.text, line.source, line.shas, _impact_counts(line, digest))
@@ -294,7 +300,7 @@ def build(name: str, description: Said | None, period: Period, now: Status, dige
     if now.delivery is not None:
         delivery = Section(f"Delivery: {now.delivery.period.label}", GIT_FACTS,
                            tuple(Sentence(line, shas=now.delivery.shas) for line in now.trend))
-    about = Sentence(description.text, description.label, stale=description.stale) if description is not None else None
+    about = None if description is None else Sentence(description.text, description.label, stale=description.stale)
     return Briefing(name, about, period, Sentence(now.activity.text, shas=now.activity.shas), now.looked,
                     opening(now, period, changes, period_releases, waiting, affects, security, on),
                     risks, waiting_section, reached, by_impact, delivery, changes, releases, affects, security, digest)

@@ -276,7 +276,7 @@ def test_the_portfolio_says_what_each_repository_does_its_risks_and_delivery_tre
     assert plain(rows["shop"].description) in text
     till = rows["till"].status
     assert "Risks: " + " ".join(plain(r.text) for r in till.risks) in text
-    assert plain("Waiting to ship: " + till.release.waiting_text) in text
+    assert plain(till.release.waiting_text) in text
     assert any(t.startswith(plain(f"Delivery, {till.delivery.period.label}: ")) for t in text)
     now = SimpleNamespace(delivery=SimpleNamespace(releases=3, lead_days=12.2),
                           before=SimpleNamespace(releases=1, lead_days=5.0))

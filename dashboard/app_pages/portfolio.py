@@ -76,7 +76,7 @@ for row in rows:
             facts.markdown(plain(row.status.activity.text))
         facts.markdown(plain(views.portfolio_line(row)))
         if row.status is not None and row.status.release.last is not None:
-            facts.markdown(plain("Waiting to ship: " + row.status.release.waiting_text))
+            facts.markdown(plain(row.status.release.waiting_text))
         if row.status is not None and row.status.risks:
             facts.markdown("Risks: " + " ".join(plain(risk.text) for risk in row.status.risks))
         if row.status is not None and row.status.delivery is not None:

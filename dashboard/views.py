@@ -13,7 +13,6 @@ model repeats what it reads), so every such string goes through :func:`plain` be
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 
@@ -481,14 +480,6 @@ def block_label(sources: Iterable[str]) -> str | None:
         return None
     words = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
     return source_caption(words, any("by the model" in s for s in named))
-
-
-def one_line(text: str | None, limit: int = 200) -> str:
-    """The first sentence of a description, at most ``limit`` characters: what the software does."""
-    text = " ".join((text or "").split())
-    match = re.search(r"(?<=[.!?])\s+(?=[A-Z(\"'])", text)
-    first = text[:match.start()] if match else text
-    return first if len(first) <= limit else first[:limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def said_lines(lines: Iterable, key: str | None = None) -> None:

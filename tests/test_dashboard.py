@@ -356,5 +356,3 @@ def test_overview_blocks_carry_one_source_label_and_each_sentence_its_source_on_
     assert views.block_label(["git facts", "developer's message", "git facts"]) == "\u2714 git facts and developer's message"
     assert views.block_label(["written by the model (checked)"]).startswith("\u2139")
     assert views.line_help("Fix a deadlock", "developer's message").startswith("Source: developer's message.\n\nDeadlock: ")
-    assert views.one_line("Fast, minimalist web framework for node. It also serves files.") == \
-        "Fast, minimalist web framework for node."

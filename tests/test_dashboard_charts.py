@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import charts, views
 from dashboard.views import PERIOD_KEY, linked_range, link_label, plain
 from narrator import forecast, jobs
+from narrator.briefing import first_line
 from narrator.history import Point, ReleasePoint
 from narrator.narrate import run_job
 from narrator.service import BusyArea, NarratorService
@@ -183,7 +184,7 @@ def test_the_portfolio_and_the_overview_open_with_the_status_line(pair):
     at = run_app("app_pages/overview.py", repo_id=repos["till"].id)
     # Right under its name and the one line of what it does (here the checked model summary).
     [what, status, *_] = at.markdown
-    assert what.value == plain(views.one_line(service.overview(repos["till"].id, None).summary.text))
+    assert what.value == plain(first_line(service.overview(repos["till"].id, None).summary.text))
     assert status.value == f"**{plain(till.activity.text)}**"
     assert plain(till.release.text) in [m.value for m in at.markdown]
     assert "How sure is this" not in [e.label for e in at.expander]  # one release: nothing to back-test

@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard import charts, views
 from dashboard.views import plain, show_narrative
+from narrator.briefing import first_line
 from narrator.service import SHALLOW_NOTE, NarratorService
 
 CHART = dict(on_select="rerun", selection_mode=("points", "box"), config={"displaylogo": False})
@@ -29,7 +30,7 @@ st.title(plain(repo.name))
 if brief is not None and brief.description is not None:
     st.markdown(plain(brief.description.text), help=f"Source: {brief.description.source}.")
 elif overview.summary is not None and overview.summary.text.strip():
-    st.markdown(plain(views.one_line(overview.summary.text)), help=f"Source: {overview.summary.label}.")
+    st.markdown(plain(first_line(overview.summary.text)), help=f"Source: {overview.summary.label}.")
 else:
     st.caption("Not described yet: the project has no package description or README.")
 if brief is None:

@@ -193,6 +193,9 @@ def test_the_overview_first_screen_shows_the_status_line_and_the_opening(server,
             box = shown.bounding_box()
             assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= FIRST_SCREEN["height"], (text, box)
         assert page.evaluate("window.scrollY") == 0
+        # The figures for the team running Code Narrator wait, folded, in the details at the bottom.
+        assert not main(page).get_by_text("Files read", exact=True).first.is_visible()
+        assert main(page).get_by_text("Details for the team running Code Narrator").first.count() == 1
         page.screenshot(path=str(artifacts() / "overview-first-screen.png"))
     finally:
         context.close()

@@ -62,6 +62,9 @@ class Sentence:
     """Facts shown before it without a source of their own: '2026-11-28 1a2b3c4d Ada Lovelace:'."""
     stale: bool = False
     """Model text written for code that changed since (``Said.stale``)."""
+    reading: str = ""
+    """A listed change's plain reading from git facts (``narrator.reading``), shown as a second,
+    labelled line under its people's words; empty for other sentences."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,7 @@ class Listed(Protocol):
     date: datetime
     author: str
     headline: Said
+    reading: str
 
 
 def day_of(moment: datetime) -> date:
@@ -182,7 +186,7 @@ def reached_sentence(now: Status, period: Period, releases: Sequence[Release], o
     """What reached users: the period's releases, else the last release and when."""
     last = now.release.last
     if last is None:
-        return Sentence("No release is recorded, so git cannot tell what reached users.")
+        return Sentence("No release is recorded, so the project's history cannot tell what reached users.")
     when = f"{day(last.date)}, {ago((on - day_of(last.date)).days)}"
     if len(releases) > 1:
         shipped = count(r.sha for r in releases)
@@ -276,7 +280,7 @@ def build(name: str, description: Said | None, period: Period, now: Status, dige
     if release.last is not None:
         waiting_lines.append(Sentence(release.waiting_text, shas=waiting.shas, counts=(waiting,) if waiting.n else ()))
     waiting_lines += [Sentence(c.headline.text, c.headline.label, (c.sha,), stale=c.headline.stale,
-                               lead=f"{c.date:%Y-%m-%d} {c.short_sha} {c.author}:") for c in listed]
+                               lead=f"{c.date:%Y-%m-%d} {c.short_sha} {c.author}:", reading=c.reading) for c in listed]
     if waiting.n > len(listed) and listed:
         rest = count(release.waiting[len(listed):])
         waiting_lines.append(Sentence(f"And {_plural(rest.n, 'older change')} waiting to ship.",

@@ -253,7 +253,7 @@ def release_status(commits: Iterable[Fact], releases: Sequence[ReleasePoint], to
     sure = tuple(how_sure(forecast)) if forecast is not None else ()
     overdue = forecast.latest if forecast is not None and forecast.overdue else None
     if not shipped:
-        text = "No release is recorded: no version tag or release commit, so git cannot tell what reached users."
+        text = "No release is recorded: no version tag or release commit, so the project's history cannot tell what reached users."
         return ReleaseStatus(None, None, text, (), "", nxt, sure, overdue)
     last = shipped[-1]
     gap = usual_gap([r.date for r in shipped], USUAL_RELEASES)

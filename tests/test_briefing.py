@@ -65,7 +65,7 @@ def test_a_quiet_repository_says_work_has_stopped_and_its_period_is_empty(narrat
     service, ids, _ = narrated
     b = service.briefing(ids["quiet"], "30d")
     assert [s.text for s in b.opening] == ["Work has stopped: the last change was 1 Dec 2025, 1 year ago.",
-                                           "No release is recorded, so git cannot tell what reached users."]
+                                           "No release is recorded, so the project's history cannot tell what reached users."]
     assert b.opening[0].shas == b.status.shas and len(b.opening[0].shas) == 1
     assert b.changes == Count(0, ()) and not b.by_impact.lines and b.waiting.count is None
     b = service.briefing(ids["overdue"], "30d")
@@ -184,7 +184,7 @@ def test_the_summary_after_narrate_carries_the_status_line_and_the_opening(narra
     text = summary_text(service, ids["quiet"], ran)
     assert ("In brief: Quiet since 1 Dec 2025: last change 1 Dec 2025, 1 year ago; changes usually came about "
             "every 2 days.\n  Work has stopped: the last change was 1 Dec 2025, 1 year ago.\n"
-            "  No release is recorded, so git cannot tell what reached users.") in text
+            "  No release is recorded, so the project's history cannot tell what reached users.") in text
 
 
 def test_the_html_and_pdf_reports_print_the_same_opening_and_numbers(narrated):

@@ -24,6 +24,7 @@ from narrator.digest import FIRST_DAY, WITH_COMMITS
 from narrator import glossary
 from narrator.errors import UserError, first_line
 from narrator.provenance import Said
+from narrator.reading import GIT_FACTS, LABEL as READING_LABEL
 from narrator.service import JobView, NarrativeView, NarratorService, PortfolioRow, RepoView
 from narrator.settings import Settings, load_settings
 from narrator.status import Status
@@ -180,6 +181,11 @@ def job_summary(job: JobView) -> str:
 def source_caption(label: str, by_model: bool) -> str:
     """The small provenance label under a sentence; model text is marked as such."""
     return f"\u2139\ufe0f {label}" if by_model else f"\u2714 {label}"
+
+
+def reading_caption(text: str) -> str:
+    """A change's plain reading (``narrator.reading``) as the labelled second line under its headline."""
+    return f"{READING_LABEL}: {text} (source: {GIT_FACTS})"
 
 
 def glossary_help(terms: Iterable[tuple[str, str]]) -> str | None:
@@ -504,6 +510,8 @@ def sentences(said: Iterable, link: bool = True) -> None:
     for line in said:
         text = plain(line.text) + (f" {STALE_NOTE}" if line.stale else "")
         st.markdown(f"{plain(line.lead)} {text}" if line.lead else text, help=line_help(line.text, line.source))
+        if getattr(line, "reading", ""):  # a listed change's plain reading, from git facts
+            st.caption(plain(reading_caption(line.reading)))
         if link and not (line.lead and len(line.shas) == 1 and not line.counts) and tuple(line.shas) != before:
             commit_link(line.shas)
         before = tuple(line.shas)

@@ -14,6 +14,7 @@ from narrator import glossary
 from narrator.facts import size_phrase
 from narrator.provenance import Said
 from narrator.briefing import GIT_FACTS, Briefing, Sentence
+from narrator.reading import LABEL as READING_LABEL
 from narrator.service import SHALLOW_NOTE, CommitView, NarratorService
 from narrator.text import markdown_text as md
 from narrator.text import plain
@@ -67,6 +68,8 @@ def change_lines(change: CommitView) -> list[str]:
         evidence.append(f"developer's subject \u201c{md(change.subject)}\u201d")
     if change.date_note:
         evidence.append(md(change.date_note))
+    if change.reading:  # what it means and where, from facts, just before the facts it stands on
+        lines.append(f"  - {READING_LABEL}: {md(change.reading)}{marker(GIT_FACTS)}")
     lines.append(f"  - Evidence: {'; '.join(evidence)}{marker('git facts')}")
     return lines
 
@@ -97,7 +100,10 @@ def briefing_lines(b: Briefing) -> list[str]:
         if not section.lines and section is not b.risks:
             continue
         lines += ["", f"### {md(section.heading)}", ""]
-        lines += [f"- {_sentence(s)}" for s in section.lines]
+        for s in section.lines:
+            lines.append(f"- {_sentence(s)}")
+            if s.reading:
+                lines.append(f"  - {READING_LABEL}: {md(s.reading)}{marker(GIT_FACTS)}")
         lines += [f"- {_sentence(s)}" for s in section.detail]
         if section is b.risks and not section.lines:
             lines.append(f"_No risk that git alone can show._{marker(GIT_FACTS)}")

@@ -29,6 +29,7 @@ from narrator.digest import today
 from narrator.errors import NarratorError
 from narrator.facts import size_phrase
 from narrator.briefing import Briefing
+from narrator.reading import LABEL as READING_LABEL
 from narrator.report import marker, refs
 from narrator.service import SHALLOW_NOTE, CommitView, NarratorService
 from narrator.text import html_text
@@ -265,7 +266,12 @@ def _with_commits(said) -> tuple[Sentence, ...]:
 
 def _said(lines) -> Bullets:
     """Briefing sentences (``narrator.briefing.Sentence``) as bullets: lead, text with source, commits."""
-    return Bullets(tuple(Bullet(s.lead, _with_commits(s)) for s in lines))
+    return Bullets(tuple(Bullet(s.lead, _with_commits(s), _reading(s.reading)) for s in lines))
+
+
+def _reading(text: str) -> tuple[Bullet, ...]:
+    """A listed change's plain reading (``narrator.reading``) as its first sub-item, labelled git facts."""
+    return (Bullet(sentences=(Sentence(f"{READING_LABEL}: {text}", "git facts"),)),) if text else ()
 
 
 def _lines(lines) -> Bullets:
@@ -293,6 +299,7 @@ def _change(change: CommitView) -> Bullet:
         evidence.append(f"developer's subject \u201c{change.subject}\u201d")
     if change.date_note:
         evidence.append(change.date_note)
+    sub += _reading(change.reading)
     sub.append(Bullet(sentences=(Sentence("Evidence: " + "; ".join(evidence), "git facts"),)))
     headline = Sentence(change.headline.text, change.headline.label, change.headline.stale)
     return Bullet(f"{change.date:%Y-%m-%d} {change.short_sha} [{kind}, {where}] {change.author}:", (headline,), tuple(sub))

@@ -7,6 +7,7 @@ Views are frozen dataclasses, so a page cannot change what it was given.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections import Counter, defaultdict
@@ -28,6 +29,7 @@ from narrator import (
     project,
     prompts,
     provenance,
+    reading,
     status,
 )
 from narrator.backends import describe
@@ -206,6 +208,9 @@ class CommitView:
     """The warning shown beside a commit dated later than today (a wrong clock), None otherwise."""
     impact: impact.Impact | None = None
     """What it means to the software's users (``narrator.impact``): one group, its kind and why."""
+    reading: str = ""
+    """Its plain reading from git facts (``narrator.reading``): 'Fixed for users, in the part that
+    sends web responses (lib).'; empty where a page did not ask for it (the digest's whole period)."""
 
 
 @dataclass(frozen=True)
@@ -434,7 +439,15 @@ class NarratorService:
         shas = [c.sha for c in commits]
         return self._latest(repo_id, "headline", shas), self._latest(repo_id, "commit", shas)
 
-    def _commit_view(self, commit, headlines: dict, explanations: dict) -> CommitView:
+    def _areas(self, repo_id: int) -> dict[str, tuple[str, bool]]:
+        """Each described area's own words, and whether they are the project's own description
+        (the area is its main code), for ``narrator.reading``: one read of the stored descriptions."""
+        described = self._latest(repo_id, "description")
+        project_words = {row.text for t, row in described.items() if t.startswith("project:") and row.text}
+        return {t.removeprefix("area:"): (row.text, row.text in project_words)
+                for t, row in described.items() if t.startswith("area:") and row.text}
+
+    def _commit_view(self, commit, headlines: dict, explanations: dict, areas: dict | None = None) -> CommitView:
         model_headline = self._view(headlines.get(commit.sha), commit.input_hash)
         model_sentence = self._view(explanations.get(commit.sha), commit.input_hash)
         # People's words first, markup turned into text; cut again when shown: rows recorded before
@@ -455,7 +468,7 @@ class NarratorService:
         elif model_sentence is not None and model_sentence.text:
             explanation = model_sentence.said
         narrative = model_sentence if model_headline is None else model_headline
-        return CommitView(
+        view = CommitView(
             commit.sha, commit.sha[:8], unmarked(cut(commit.subject, SUBJECT_CHARS)), cut(commit.author, NAME_CHARS),
             commit.date, commit.area,
             commit.category, list(commit.files or []), commit.added, commit.removed, narrative,
@@ -470,6 +483,12 @@ class NarratorService:
                                  is_merge=commit.is_merge, ci=bool(details.get("ci")), version=commit.version,
                                  headline=commit.headline or None),
         )
+        if areas is None:
+            return view
+        own, main = areas.get(commit.area, (None, False))
+        role = project.area_role(commit.area, [f["path"] for f in commit.files or []
+                                               if facts.module_of(f["path"]) == commit.area])
+        return dataclasses.replace(view, reading=reading.plain_reading(view.impact, commit.area, own, role, main))
 
     def digest(self, repo_id: int, period: str | tuple[date, date] = "7d", commits=None) -> Digest | None:
         """What changed in ``period`` (a name of ``digest.PERIOD_NAMES`` or a date range), from facts and people's words."""
@@ -637,7 +656,8 @@ class NarratorService:
         commits = self.store.list_commits(repo_id, **_change_filters(since, until, author, folder, category),
                                           limit=limit, offset=offset)
         headlines, explanations = self._headlines(repo_id, commits)
-        return [self._commit_view(c, headlines, explanations) for c in commits]
+        areas = self._areas(repo_id)
+        return [self._commit_view(c, headlines, explanations, areas) for c in commits]
 
     def change_page(self, repo_id: int, since: date | None = None, until: date | None = None,
                     author: str | None = None, folder: str | None = None, category: str | None = None,
@@ -664,7 +684,8 @@ class NarratorService:
         prefixes = [s.strip().lower() for s in itertools.islice((s for s in shas if s and s.strip()), MAX_LINKED)]
         commits = self.store.commits_by_prefix(repo_id, prefixes, limit=MAX_LINKED)
         headlines, explanations = self._headlines(repo_id, commits)
-        return [self._commit_view(c, headlines, explanations) for c in commits]
+        areas = self._areas(repo_id)
+        return [self._commit_view(c, headlines, explanations, areas) for c in commits]
 
     def change_count(self, repo_id: int, since: date | None = None, until: date | None = None,
                      author: str | None = None, folder: str | None = None, category: str | None = None) -> int:

@@ -411,7 +411,8 @@ def test_a_model_sentence_that_contradicts_the_subject_is_dropped(settings, tmp_
     assert "release drafter branch" not in shown.lower()
     block = _change_block(shown, drop[:8])
     assert block[0].endswith(f": {DROP_SUBJECT} [{DEV}]")
-    assert len(block) == 2 and block[1].startswith("  - Evidence: ")
+    # No explanation under it: only its plain reading from facts (issue 17), then the evidence.
+    assert len(block) == 3 and block[1].startswith("  - In plain words: ") and block[2].startswith("  - Evidence: ")
 
 
 def test_a_model_sentence_that_agrees_is_kept_and_labelled(project, settings, capsys):

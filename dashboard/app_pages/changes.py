@@ -98,6 +98,8 @@ for commit in shown.changes:
         badge.badge(views.category_label(commit.category) + (f" {commit.version}" if commit.version else ""),
                     color=views.category_colour(commit.category))
         views.show_said(commit.headline, help=views.glossary_help(commit.glossary), bold=True)
+        if commit.reading:
+            st.caption(plain(views.reading_caption(commit.reading)))
         if commit.explanation is not None:
             views.show_said(commit.explanation)
         if commit.release_notes:

@@ -1,0 +1,109 @@
+"""A change's plain reading (``narrator.reading``): its impact and its area in words, from facts,
+under the people's words in the briefing's lists, ``show``, the reports and the Changes page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from narrator import glossary, reports
+from narrator.impact import Impact
+from narrator.narrate import run_job
+from narrator.reading import LABEL, plain_reading
+from narrator.report import markdown
+from narrator.service import NarratorService
+from tests.conftest import commit_files
+from tests.test_status import NOW, release
+
+WEB_README = "# Web\n\nSends web responses to the shop's customers.\n"
+
+
+def test_the_reading_says_the_impact_and_the_area_from_its_own_words_else_its_role_else_its_folder():
+    fixed = Impact("fixed", None, "a fix in the code users get")
+    assert plain_reading(fixed, "lib", "Sends web responses.", "source code") == \
+        "Fixed for users, in the part that sends web responses (lib)."
+    assert plain_reading(fixed, "lib", "The HTTP layer.", "source code") == "Fixed for users, in the HTTP layer (lib)."
+    # Not a verb it knows: quoted, never 'the part that express core helpers'.
+    assert plain_reading(fixed, "lib", "Express core helpers.", "source code") == \
+        "Fixed for users, in the part described as \u201cExpress core helpers\u201d (lib)."
+    assert plain_reading(Impact("new", None, ""), "src", "A shop till.", "source code", main=True) == \
+        "New for users, in the main code (src)."
+    assert plain_reading(Impact("internal", "tests", ""), "tests", None, "tests") == \
+        "Behind the scenes (a test change), in the tests (tests)."
+    assert plain_reading(Impact("internal", "docs", ""), "docs", None, "documentation") == \
+        "Behind the scenes (a documentation update), in the documentation (docs)."
+    assert plain_reading(Impact("security", None, ""), "lib", None, "source code") == "A security fix, in lib."
+    assert plain_reading(Impact("internal", "dependencies", ""), "(top level)", None, "build and packaging") == \
+        "Behind the scenes (a dependency update), in the top-level files."
+    long = plain_reading(fixed, "lib", "Renders " + "every page " * 20, "source code")
+    assert long.endswith("\u2026 (lib).") and len(long) < 140
+
+
+@pytest.fixture
+def shop(tmp_path, settings, monkeypatch):
+    """A released shop, then four changes waiting to ship: a fix in a folder with its own README, a
+    test-only change, a dependency bump and a feature in the main code (described by the project)."""
+    from narrator import jobs
+    from tests.test_portfolio import no_worker
+
+    monkeypatch.setattr(jobs, "spawn_worker", no_worker)
+    repo = __import__("git").Repo.init(tmp_path / "shop")
+    commit_files(repo, {"README.md": "# Shop\n\nA small web shop that sells tea.\n",
+                        "shop/__init__.py": "", "shop/cart.py": "def cart():\n    return []\n",
+                        "web/README.md": WEB_README, "web/respond.py": "def respond():\n    return 200\n",
+                        "tests/test_cart.py": "def test_cart():\n    pass\n",
+                        "requirements.txt": "requests==2.31.0\n"},
+                 "Add the shop", NOW - timedelta(days=20))
+    release(repo, "1.0.0", NOW - timedelta(days=15))
+    shas = {
+        "fix": commit_files(repo, {"web/respond.py": "def respond():\n    return 204\n"},
+                            "Fix the deadlock when two responses are sent at once", NOW - timedelta(days=8)),
+        "test": commit_files(repo, {"tests/test_cart.py": "def test_cart():\n    assert True\n"},
+                             "Test the empty cart", NOW - timedelta(days=6)),
+        "bump": commit_files(repo, {"requirements.txt": "requests==2.32.0\n"},
+                             "Bump requests from 2.31.0 to 2.32.0", NOW - timedelta(days=4)),
+        "feature": commit_files(repo, {"shop/cart.py": "def cart():\n    return []\n\n\ndef total():\n    return 0\n"},
+                                "Add a cart total", NOW - timedelta(days=2)),
+    }
+    service = NarratorService(settings)
+    view = service.add_repository(repo.working_tree_dir)
+    run_job(settings, service.start_narration(view.id, commits=10).id)
+    return service, view.id, shas
+
+
+READINGS = {
+    "fix": "Fixed for users, in the part that sends web responses to the shop's customers (web).",
+    "test": "Behind the scenes (a test change), in the tests (tests).",
+    "bump": "Behind the scenes (a dependency update), in the top-level files.",
+    "feature": "New for users, in the main code (shop).",
+}
+
+
+def test_every_change_listed_has_its_plain_reading_from_facts(shop):
+    service, repo_id, shas = shop
+    by_sha = {c.sha: c for c in service.changes(repo_id)}
+    assert {name: by_sha[sha].reading for name, sha in shas.items()} == READINGS
+    # People's words stay the headline; the reading is a second line.
+    assert by_sha[shas["fix"]].headline.text == "Fix the deadlock when two responses are sent at once"
+    assert [c.reading for c in service.changes_of(repo_id, [shas["fix"][:8]])] == [READINGS["fix"]]
+    # The briefing's waiting-to-ship list carries each listed change's reading.
+    brief = service.briefing(repo_id, "30d")
+    listed = {line.shas[0]: line.reading for line in brief.waiting.lines if line.lead}
+    assert listed == {sha: READINGS[name] for name, sha in shas.items()}
+
+
+def test_show_and_the_reports_print_the_reading_labelled_and_explain_every_glossed_headline_word(shop):
+    service, repo_id, shas = shop
+    text = markdown(service, repo_id, period="30d")
+    for reading in READINGS.values():
+        # Once under the waiting change, once under the same change in 'Recent changes', labelled.
+        assert text.count(f"  - {LABEL}: {reading} [git facts]") == 2
+    words = text.split("## Words used above", 1)[1]
+    assert "**Deadlock**" in words
+    for fmt in ("md", "html"):
+        report = reports.build(service, [repo_id], "30d", fmt).decode()
+        assert report.count(LABEL + ":") >= 2 * len(READINGS)
+        assert "sends web responses to the shop" in report
+        for term, _ in glossary.terms_in("Fix the deadlock when two responses are sent at once"):
+            assert term in report.split("Words used above", 1)[1]

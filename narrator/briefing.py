@@ -186,7 +186,7 @@ def reached_sentence(now: Status, period: Period, releases: Sequence[Release], o
     """What reached users: the period's releases, else the last release and when."""
     last = now.release.last
     if last is None:
-        return Sentence("No release is recorded, so git cannot tell what reached users.")
+        return Sentence("No release is recorded, so the project's history cannot tell what reached users.")
     when = f"{day(last.date)}, {ago((on - day_of(last.date)).days)}"
     if len(releases) > 1:
         shipped = count(r.sha for r in releases)

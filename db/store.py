@@ -34,7 +34,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, or_, select, text, true, update
+from sqlalchemy import Engine, and_, create_engine, delete, event, false, func, insert, or_, select, text, true, update
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -562,6 +562,25 @@ class Store(TrainingRecords):
         query = _commit_filter(select(func.count(Commit.id)), repo_id, since, until, author, folder, category)
         with self.session() as s:
             return s.scalar(query) or 0
+
+    def nth_change_date(self, repo_id: int, n: int, until: datetime) -> datetime | None:
+        """The date of the ``n``-th newest non-merge commit dated before ``until`` (None: fewer
+        than ``n``), in ``list_commits``' order: how far back a status must read for its usual gap."""
+        query = _commit_filter(select(Commit.date), repo_id, None, until, None, None, None)
+        query = query.where(Commit.is_merge == false()).order_by(Commit.date.desc(), Commit.seq.desc(), Commit.id.desc())
+        with self.session() as s:
+            return s.scalar(query.offset(max(0, n - 1)).limit(1))
+
+    def release_candidates(self, repo_id: int) -> list[CommitRow]:
+        """The commits whose facts may name a version or a tag, in ``list_commits``' order: every
+        release of the history is among them (``history.releases`` picks them out), read without
+        reading the rest of a long history."""
+        version, tags = Commit.details["version"].as_string(), Commit.details["tags"].as_string()
+        query = _commit_filter(select(Commit), repo_id, None, None, None, None, None)
+        query = query.where(or_(version.is_not(None), and_(tags.is_not(None), tags != "[]")))
+        query = query.order_by(Commit.date.desc(), Commit.seq.desc(), Commit.id.desc())
+        with self.session() as s:
+            return [to_row(CommitRow, c) for c in s.scalars(query)]
 
     def commits_by_prefix(self, repo_id: int, prefixes: Sequence[str], limit: int | None = None) -> list[CommitRow]:
         """The commits whose sha starts with one of ``prefixes`` (lowercase hex; others match nothing), newest first."""

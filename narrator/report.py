@@ -152,11 +152,14 @@ def markdown(service: NarratorService, repo_id: int, commits: int = 30, period: 
         for title, items in sections:
             if items:
                 lines += ["", f"### {title}", ""]
-                lines += [f"- {md(item.text)}{marker(item.source)} ({', '.join(s[:8] for s in item.shas[:5])})" for item in items]
+                for item in items:
+                    lines.append(f"- {md(item.text)}{marker(item.source)} ({', '.join(s[:8] for s in item.shas[:5])})")
+                    if brief.reading_of(item.shas):
+                        lines.append(f"  - {READING_LABEL}: {md(brief.reading_of(item.shas))}{marker(GIT_FACTS)}")
                 headlines += [item.text for item in items]
         lines += ["", f"{md(digest.comparison.text)}{marker(digest.comparison.source)}"]
     lines += ["", "## Recent changes", ""]
-    for change in service.changes(repo_id)[:commits]:
+    for change in service.changes(repo_id, limit=max(0, commits)):
         lines += change_lines(change)
         headlines.append(change.headline.text)
     notes = glossary.footnotes(headlines)

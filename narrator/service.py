@@ -13,7 +13,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 from db.store import Store
@@ -317,6 +317,41 @@ class NarratorService:
             self._commit_cache[repo_id] = cached
         return cached[1]
 
+    def _window(self, repo_id: int, period: str | tuple[date, date] | Period | None) -> tuple[tuple, list, Period | None]:
+        """What a briefing of ``period`` reads, by SQL: the commits from the oldest day it looks at
+        (its usual gap between changes, the last release, the period and the one before, their
+        releases' lead times) to the newest, and every release; with the period resolved.
+
+        The status, the digest and the period resolver give the same answer over these commits as
+        over the whole history (older commits only ever fall outside what they count), so a long
+        history costs its last weeks, not its every row. Without such a day, the whole history.
+        """
+        releases = history.releases(self.store.release_candidates(repo_id))
+        tomorrow = datetime.combine(today(), time.min, timezone.utc) + timedelta(days=1)
+        oldest = self.store.nth_change_date(repo_id, status.USUAL_CHANGES, tomorrow)
+        shipped = [r for r in releases if r.date < tomorrow]
+        if oldest is not None and shipped:
+            oldest = min(oldest, shipped[-1].date)
+        commits = self._since(repo_id, oldest)
+        chosen = resolve_period(commits, period) if period is not None else None
+        if chosen is not None and oldest is not None:
+            earlier = chosen.previous()
+            needed: datetime | None = min(oldest, earlier.start)
+            ordered = sorted(releases, key=lambda r: r.date)
+            first = next((i for i, r in enumerate(ordered) if r.date > earlier.start), None)
+            if first is not None:  # a release's lead time reaches back to the release before it
+                needed = min(needed, ordered[first - 1].date) if first else None
+            if needed is None or needed < oldest:
+                commits = self._since(repo_id, needed)
+        return commits, releases, chosen
+
+    def _since(self, repo_id: int, oldest: datetime | None) -> tuple:
+        """The commits from a day before ``oldest`` (None: every commit), newest first; the whole
+        history comes from the cache of ``_commits``."""
+        if oldest is None:
+            return self._commits(repo_id)
+        return tuple(self.store.list_commits(repo_id, since=oldest - timedelta(days=1)))
+
     # --- repositories ---------------------------------------------------------------------------
 
     def repositories(self) -> list[RepoView]:
@@ -428,10 +463,10 @@ class NarratorService:
         described = self._latest(repo_id, "description")
         descriptions = [self._view(described[t], None) for t in ("project:package", "project:readme") if t in described]
         parts = self._parts(repo_id, by_file, module_hashes, described)
-        commits = self._commits(repo_id)
-        counts = {"files": len(by_file), "units": len(units), "commits": len(commits),
+        # Counted by the database: without a period the Overview never loads the whole history.
+        counts = {"files": len(by_file), "units": len(units), "commits": self.store.count_commits(repo_id),
                   "narratives": self.store.count_narratives(repo_id)}
-        digest = self.digest(repo_id, period, commits) if period is not None else None
+        digest = self.digest(repo_id, period) if period is not None else None
         return OverviewView(repo, descriptions, summary, parts, digest, counts)
 
     def _headlines(self, repo_id: int, commits) -> tuple[dict, dict]:
@@ -492,7 +527,8 @@ class NarratorService:
 
     def digest(self, repo_id: int, period: str | tuple[date, date] = "7d", commits=None) -> Digest | None:
         """What changed in ``period`` (a name of ``digest.PERIOD_NAMES`` or a date range), from facts and people's words."""
-        commits = commits if commits is not None else self._commits(repo_id)
+        if commits is None:
+            commits, _, period = self._window(repo_id, period)
         if not commits:
             return None
         chosen = resolve_period(commits, period)
@@ -553,19 +589,28 @@ class NarratorService:
         so counting it would add a change to the top-level files and to its category)."""
         return [c for c in self._commits(repo_id) if not c.is_merge]
 
-    def forecast(self, repo_id: int) -> forecast.Forecast:
-        """When the next release is likely, from the gaps between recorded releases, back-tested."""
+    def forecast(self, repo_id: int, releases: list | None = None) -> forecast.Forecast:
+        """When the next release is likely, from the gaps between recorded releases (``releases``:
+        every release, already read), back-tested."""
         repo = self.repository(repo_id)
         # As of the day the history was read (no release after it can be known), never after today.
         as_of = today() if repo.narrated_at is None else min(today(), repo.narrated_at.astimezone(timezone.utc).date())
-        return forecast.forecast(history.releases(self._commits(repo_id)), as_of)
+        if releases is None:
+            releases = history.releases(self.store.release_candidates(repo_id))
+        return forecast.forecast(releases, as_of)
 
     def status(self, repo_id: int, period: str | tuple[date, date] | None = "30d", commits=None) -> status.Status:
         """The repository as of today (``narrator.status``): status line, release status, waiting to
         ship, risks, and over ``period`` (None: none) the period's risks and delivery figures."""
-        commits = commits if commits is not None else self._commits(repo_id)
-        chosen = resolve_period(commits, period) if period is not None else None
-        return status.status(commits, history.releases(commits), today(), chosen, self.forecast(repo_id),
+        if commits is None:  # what the status reads, not the whole history
+            commits, releases, chosen = self._window(repo_id, period)
+        else:
+            releases = history.releases(commits)
+            chosen = resolve_period(commits, period) if period is not None else None
+        return self._status(repo_id, commits, releases, chosen)
+
+    def _status(self, repo_id: int, commits, releases: list, chosen: Period | None) -> status.Status:
+        return status.status(commits, releases, today(), chosen, self.forecast(repo_id, releases),
                              self.repository(repo_id).narrated_at)
 
     def period(self, choice: str | tuple[date, date] | Period, repo_ids: Iterable[int] = ()) -> Period:
@@ -576,9 +621,12 @@ class NarratorService:
     def briefing(self, repo_id: int, period: str | tuple[date, date] | Period = "30d", commits=None) -> Briefing:
         """The repository's briefing over ``period`` (``narrator.briefing``): built once, from one
         resolved period shared by its digest and its status, so every page prints the same numbers."""
-        commits = commits if commits is not None else self._commits(repo_id)
+        if commits is None:  # what the briefing reads, not the whole history
+            commits, releases, period = self._window(repo_id, period)
+        else:
+            releases = history.releases(commits)
         chosen = resolve_period(commits, period)
-        now = self.status(repo_id, chosen, commits)
+        now = self._status(repo_id, commits, releases, chosen)
         digest = self.digest(repo_id, chosen, commits)
         waiting = self.changes_of(repo_id, now.release.waiting[:status.WAITING_LISTED]) if now.release.last else []
         described = self._latest(repo_id, "description")
@@ -586,7 +634,19 @@ class NarratorService:
         said = next((v.said for v in views if v is not None and v.text), None)
         if said is not None:
             said = Said(first_line(said.text), said.source, said.label, said.stale, said.flags)
-        return build_briefing(self.repository(repo_id).name, said, chosen, now, digest, today(), waiting)
+        return build_briefing(self.repository(repo_id).name, said, chosen, now, digest, today(), waiting,
+                              self._readings(repo_id, digest, commits))
+
+    def _readings(self, repo_id: int, digest: Digest | None, commits) -> dict[str, str]:
+        """The plain reading (``narrator.reading``) of each change the digest lists by headline
+        (may affect users, security, new, fixed), by sha, from the commits already read."""
+        if digest is None:
+            return {}
+        listed = {s for lines in (digest.affects, digest.security, digest.features, digest.fixes)
+                  for line in lines for s in line.shas}
+        areas = self._areas(repo_id)
+        return {c.sha: self._commit_view(c, {}, {}, areas).reading for c in commits
+                if c.sha in listed and not c.is_merge}
 
     # --- the portfolio --------------------------------------------------------------------------
 

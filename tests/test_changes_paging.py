@@ -27,12 +27,15 @@ COMMITS = 3000
 EVERY_DAY = dict(since=date(1, 1, 1), until=date(9999, 12, 31))
 
 
-def fast_import_history(path: Path, commits: int) -> None:
-    """A repository of ``commits`` commits, one a day, each changing one of a few files (git fast-import)."""
+def fast_import_history(path: Path, commits: int, start: int = 1_600_000_000, step: int = 86_400,
+                        tag_every: int = 0) -> None:
+    """A repository of ``commits`` commits, one every ``step`` seconds from ``start`` (one a day), each
+    changing one of a few files (git fast-import); with ``tag_every``, a version tag v1.N.0 on every
+    ``tag_every``-th commit."""
     subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
     lines = []
     for i in range(commits):
-        when = 1_600_000_000 + i * 86_400
+        when = start + i * step
         content = f"value = {i}\n".encode()
         message = f"Change value to {i}\n".encode()
         lines += [b"commit refs/heads/main", b"mark :%d" % (i + 1),
@@ -41,6 +44,8 @@ def fast_import_history(path: Path, commits: int) -> None:
         if i:
             lines.append(b"from :%d" % i)
         lines += [b"M 644 inline src/part%d.py" % (i % 7), b"data %d" % len(content), content, b""]
+        if tag_every and (i + 1) % tag_every == 0:
+            lines += [b"reset refs/tags/v1.%d.0" % ((i + 1) // tag_every), b"from :%d" % (i + 1), b""]
     subprocess.run(["git", "fast-import", "--quiet"], cwd=path, input=b"\n".join(lines) + b"\n", check=True)
     subprocess.run(["git", "checkout", "-q", "main"], cwd=path, check=True)
 

@@ -488,12 +488,15 @@ def block_label(sources: Iterable[str]) -> str | None:
     return source_caption(words, any("by the model" in s for s in named))
 
 
-def said_lines(lines: Iterable, key: str | None = None) -> None:
+def said_lines(lines: Iterable, key: str | None = None, reading_of: Callable | None = None) -> None:
     """A block of digest lines (``narrator.digest.Line``): each sentence with its source and jargon
-    on hover and a link to its commits, then one source label for the whole block."""
+    on hover, its plain reading under a listed headline (``Briefing.reading_of``) and a link to its
+    commits, then one source label for the whole block."""
     lines = list(lines)
     for line in lines:
         st.markdown(plain(line.text), help=line_help(line.text, line.source))
+        if reading_of is not None and reading_of(line.shas):
+            st.caption(plain(reading_caption(reading_of(line.shas))))
         commit_link(line.shas)
     label = block_label(line.source for line in lines)
     if label:

@@ -15,7 +15,7 @@ Pure: nothing here reads git, the database or a model.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Protocol
@@ -124,6 +124,12 @@ class Briefing:
     digest: Digest | None = None
     """The period's digest the briefing was built from (its other sections: headlines by impact,
     busiest areas, the comparison), so a page shows them without building it again."""
+    readings: Mapping[str, str] = field(default_factory=dict)
+    """The plain reading (``narrator.reading``) of each change the digest lists by headline, by sha."""
+
+    def reading_of(self, shas: Sequence[str]) -> str:
+        """The plain reading of a listed headline: its newest change's ('' when none is known)."""
+        return next((self.readings[s] for s in shas if self.readings.get(s)), "")
 
     def counts(self) -> list[Count]:
         """Every number this briefing shows."""
@@ -254,12 +260,13 @@ def _impact_counts(line, digest: Digest) -> tuple[Count, ...]:
 
 
 def build(name: str, description: Said | None, period: Period, now: Status, digest: Digest | None, on: date,
-          waiting_listed: Sequence[Listed] = ()) -> Briefing:
+          waiting_listed: Sequence[Listed] = (), readings: Mapping[str, str] | None = None) -> Briefing:
     """The briefing of one repository over ``period``, from its status and digest of that same
     period, as of the day ``on`` (``narrator.digest.today``).
 
     ``waiting_listed``: the first ``WAITING_LISTED`` changes of ``now.release.waiting`` as the
-    Changes page shows them (their headline from people's words first).
+    Changes page shows them (their headline from people's words first). ``readings``: the plain
+    reading of each change the digest lists by headline, by sha (``Briefing.readings``).
     """
     if digest is not None and digest.period != period:
         raise ValueError(f"the digest covers {digest.period.label}, not {period.label}: one period for all")
@@ -307,7 +314,8 @@ def build(name: str, description: Said | None, period: Period, now: Status, dige
     about = None if description is None else Sentence(description.text, description.label, stale=description.stale)
     return Briefing(name, about, period, Sentence(now.activity.text, shas=now.activity.shas), now.looked,
                     opening(now, period, changes, period_releases, waiting, affects, security, on),
-                    risks, waiting_section, reached, by_impact, delivery, changes, releases, affects, security, digest)
+                    risks, waiting_section, reached, by_impact, delivery, changes, releases, affects, security, digest,
+                    dict(readings or {}))
 
 
 def first_line(text: str) -> str:

@@ -152,7 +152,10 @@ def markdown(service: NarratorService, repo_id: int, commits: int = 30, period: 
         for title, items in sections:
             if items:
                 lines += ["", f"### {title}", ""]
-                lines += [f"- {md(item.text)}{marker(item.source)} ({', '.join(s[:8] for s in item.shas[:5])})" for item in items]
+                for item in items:
+                    lines.append(f"- {md(item.text)}{marker(item.source)} ({', '.join(s[:8] for s in item.shas[:5])})")
+                    if items is not digest.areas and brief.reading_of(item.shas):  # a listed headline
+                        lines.append(f"  - {READING_LABEL}: {md(brief.reading_of(item.shas))}{marker(GIT_FACTS)}")
                 headlines += [item.text for item in items]
         lines += ["", f"{md(digest.comparison.text)}{marker(digest.comparison.source)}"]
     lines += ["", "## Recent changes", ""]

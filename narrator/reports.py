@@ -207,7 +207,7 @@ def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: 
                          ("Behind the scenes", digest.internal),
                          ("Areas that moved most", digest.areas)):
         if lines:
-            blocks += [Heading(title, level + 1), _lines(lines)]
+            blocks += [Heading(title, level + 1), _lines(lines, brief.reading_of if lines is not digest.areas else _no_reading)]
             headlines += [line.text for line in lines]
     blocks.append(Paragraph((Sentence(digest.comparison.text, digest.comparison.source),)))
     blocks += _charts(service, repo_id, first, last, level)
@@ -222,7 +222,7 @@ def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: 
         blocks.append(Paragraph((Sentence("No release in this period.", "git facts"),), note=True))
     blocks.append(Heading("Security fixes", level))
     if digest.security:
-        blocks.append(_lines(digest.security))
+        blocks.append(_lines(digest.security, brief.reading_of))
         headlines += [line.text for line in digest.security]
     else:
         blocks.append(Paragraph((Sentence("No security fix in this period.", "git facts"),), note=True))
@@ -274,12 +274,18 @@ def _reading(text: str) -> tuple[Bullet, ...]:
     return (Bullet(sentences=(Sentence(f"{READING_LABEL}: {text}", "git facts"),)),) if text else ()
 
 
-def _lines(lines) -> Bullets:
-    """Digest lines (``narrator.digest.Line``) with their source and the commits they stand on."""
+def _no_reading(shas: Sequence[str]) -> str:
+    """No plain reading: an area's line counts changes, it heads none."""
+    return ""
+
+
+def _lines(lines, reading_of: Callable[[Sequence[str]], str] = _no_reading) -> Bullets:
+    """Digest lines (``narrator.digest.Line``) with their source and the commits they stand on, and
+    under a listed headline its plain reading (``Briefing.reading_of``)."""
     items = []
     for line in lines:
         commits = (Sentence(f"({', '.join(sha[:8] for sha in line.shas[:5])})"),) if line.shas else ()
-        items.append(Bullet(sentences=(Sentence(line.text, line.source), *commits)))
+        items.append(Bullet(sentences=(Sentence(line.text, line.source), *commits), sub=_reading(reading_of(line.shas))))
     return Bullets(tuple(items))
 
 

@@ -356,3 +356,24 @@ def test_overview_blocks_carry_one_source_label_and_each_sentence_its_source_on_
     assert views.block_label(["git facts", "developer's message", "git facts"]) == "\u2714 git facts and developer's message"
     assert views.block_label(["written by the model (checked)"]).startswith("\u2139")
     assert views.line_help("Fix a deadlock", "developer's message").startswith("Source: developer's message.\n\nDeadlock: ")
+
+
+def test_every_listed_change_shows_its_plain_reading_under_its_headline(narrated):
+    """Issue 17: a labelled second line from git facts under people's words, on the Changes page
+    and under the Overview's listed headlines (new for users, fixed for users...)."""
+    from dashboard.views import reading_caption
+
+    changes = narrated.service.changes(narrated.repo.id)
+    assert all(c.reading for c in changes)
+    text = shown(app("app_pages/changes.py"))
+    for change in changes:
+        assert plain(reading_caption(change.reading)) in text
+    brief = narrated.service.briefing(narrated.repo.id, "90d-commits")  # its cart feature and fix
+    listed = [line for lines in (brief.digest.affects, brief.digest.security, brief.digest.features,
+                                 brief.digest.fixes) for line in lines]
+    assert listed and all(brief.reading_of(line.shas) for line in listed)
+    at = app()
+    at.segmented_control(key="overview_period").set_value("90d").run()
+    overview = shown(at)
+    for line in listed:
+        assert plain(reading_caption(brief.reading_of(line.shas))) in overview

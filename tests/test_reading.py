@@ -97,13 +97,22 @@ def test_show_and_the_reports_print_the_reading_labelled_and_explain_every_gloss
     service, repo_id, shas = shop
     text = markdown(service, repo_id, period="30d")
     for reading in READINGS.values():
-        # Once under the waiting change, once under the same change in 'Recent changes', labelled.
-        assert text.count(f"  - {LABEL}: {reading} [git facts]") == 2
+        # Under the waiting change, under the same change in 'Recent changes' (and, for the fix and
+        # the feature, under their headline by impact), labelled.
+        assert text.count(f"  - {LABEL}: {reading} [git facts]") == 2 + (reading in (READINGS["fix"], READINGS["feature"]))
+    # The listed headlines by impact carry theirs too.
+    fixed = text.split("### Fixed for users", 1)[1].split("###", 1)[0]
+    assert f"  - {LABEL}: {READINGS['fix']} [git facts]" in fixed
+    areas = text.split("### Areas that moved most", 1)[1].split("##", 1)[0]
+    assert LABEL not in areas  # an area's line heads no change
+    new = text.split("### New for users", 1)[1].split("###", 1)[0]
+    assert f"  - {LABEL}: {READINGS['feature']} [git facts]" in new
+    assert service.briefing(repo_id, "30d").reading_of([shas["fix"]]) == READINGS["fix"]
     words = text.split("## Words used above", 1)[1]
     assert "**Deadlock**" in words
     for fmt in ("md", "html"):
         report = reports.build(service, [repo_id], "30d", fmt).decode()
-        assert report.count(LABEL + ":") >= 2 * len(READINGS)
+        assert report.count(LABEL + ":") >= 2 * len(READINGS) + 2  # waiting, every change, fixed and new
         assert "sends web responses to the shop" in report
         for term, _ in glossary.terms_in("Fix the deadlock when two responses are sent at once"):
             assert term in report.split("Words used above", 1)[1]

@@ -68,7 +68,7 @@ else:
                          ("Behind the scenes", digest.internal)):
         if lines:
             st.subheader(title)
-            views.said_lines(lines)
+            views.said_lines(lines, reading_of=brief.reading_of)
     columns = st.columns(3)
     for column, (name, value) in zip(columns, digest.counts.items()):
         column.metric(name.capitalize(), value)

@@ -5,7 +5,9 @@ start: model load seconds, commit narratives per minute, units per minute, gener
 second, the seconds of a fully cached re-run and of a cached ``show``, and peak RSS. Before those,
 with no model: the seconds of plain ``git log --numstat HEAD > /dev/null`` beside those of recording
 every commit's facts (``scan.record_history``, storing included), and the seconds from the start
-of a narration until its first look (Overview, digest and every headline readable).
+of a narration until its first look (Overview, digest and every headline readable), and the
+seconds and peak RSS of a narration with no new commit (``narrate --model fake``, run twice) and of
+``show`` (``narrate_unchanged_seconds``, ``show_seconds_long``), each a command as a user runs it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,42 @@ from narrator.report import markdown
 from narrator.scan import record_history
 from narrator.service import NarratorService
 from narrator.settings import load_settings
+
+
+def _cli(args: list[str]) -> tuple[float, float]:
+    """Seconds and peak RSS (MB) of one ``python -m narrator ARGS`` run, start-up included, as a user runs it."""
+    # The package this bench belongs to, wherever the bench is started from.
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    with tempfile.TemporaryFile() as errors:
+        begin = time.perf_counter()
+        child = subprocess.Popen([sys.executable, "-m", "narrator", *args], stdout=subprocess.DEVNULL,
+                                 stderr=errors, env=env)
+        _, wait_status, usage = os.wait4(child.pid, 0)  # this child's own peak, not every child's
+        seconds = time.perf_counter() - begin
+        child.returncode = os.waitstatus_to_exitcode(wait_status)
+        if child.returncode:
+            errors.seek(0)
+            said = errors.read().decode(errors="replace").strip().splitlines()[-1:]
+            raise RuntimeError(f"python -m narrator {args[0]} exited with {child.returncode}: {' '.join(said)}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def command_figures(source: str) -> dict:
+    """Seconds and peak memory of the commands a user runs again and again, fresh cache: a
+    narration with no new commit (``narrate REPO --model fake`` run twice, the second timed) and
+    ``show REPO`` (default period, 30 changes). Neither may read the whole history."""
+    scratch = Path(tempfile.mkdtemp(prefix="narrator-bench-"))
+    db = ["--db", f"sqlite:///{scratch / 'commands.db'}"]
+    _cli(["narrate", source, "--model", "fake", *db])
+    narrate_seconds, narrate_mb = _cli(["narrate", source, "--model", "fake", *db])
+    show_seconds, show_mb = _cli(["show", source, *db])
+    return {
+        "narrate_unchanged_seconds": round(narrate_seconds, 2),
+        "narrate_unchanged_peak_rss_mb": round(narrate_mb, 1),
+        "show_seconds_long": round(show_seconds, 2),
+        "show_peak_rss_mb": round(show_mb, 1),
+    }
 
 
 class _FirstLook(Exception):
@@ -158,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def run() -> int:
         figures = {**history_figures(args.repo, args.model),
-                   **first_look_figures(args.repo, args.commits, args.units, args.model, args.batch_size)}
+                   **first_look_figures(args.repo, args.commits, args.units, args.model, args.batch_size),
+                   **command_figures(args.repo)}
         if not args.no_model:
             figures.update(measure(args.repo, args.commits, args.units, args.model, args.db, args.batch_size))
         print(json.dumps(figures, indent=2, default=str))

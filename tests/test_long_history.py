@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import pytest
 
 from narrator.__main__ import main
+from narrator.bench import command_figures
 from narrator.digest import today
 from narrator.report import markdown
 from narrator.service import NarratorService
@@ -80,3 +81,12 @@ def test_show_reads_one_page_of_changes_and_the_briefings_days(tagged_history, m
     assert all(c.get("since") is not None or c.get("limit") == 5 for c in calls), calls
     recent = shown.split("## Recent changes", 1)[1]
     assert recent.count("Change value to") == 5 and f"Change value to {COMMITS - 1}" in recent
+
+
+def test_the_bench_times_an_unchanged_narration_and_show_as_a_user_runs_them(tmp_path, monkeypatch):
+    fake_home(monkeypatch, tmp_path / "home")
+    fast_import_history(tmp_path / "small", 20)
+    figures = command_figures(str(tmp_path / "small"))
+    assert set(figures) == {"narrate_unchanged_seconds", "narrate_unchanged_peak_rss_mb", "show_seconds_long",
+                            "show_peak_rss_mb"}
+    assert all(value > 0 for value in figures.values()), figures

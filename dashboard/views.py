@@ -496,7 +496,7 @@ def said_lines(lines: Iterable, key: str | None = None, reading_of: Callable | N
     for line in lines:
         st.markdown(plain(line.text), help=line_help(line.text, line.source))
         if reading_of is not None and reading_of(line.shas):
-            st.caption(plain(reading_caption(reading_of(line.shas))))
+            st.caption(plain(reading_caption(reading_of(line.shas))), help=line_help(reading_of(line.shas), GIT_FACTS))
         commit_link(line.shas)
     label = block_label(line.source for line in lines)
     if label:
@@ -514,7 +514,7 @@ def sentences(said: Iterable, link: bool = True) -> None:
         text = plain(line.text) + (f" {STALE_NOTE}" if line.stale else "")
         st.markdown(f"{plain(line.lead)} {text}" if line.lead else text, help=line_help(line.text, line.source))
         if getattr(line, "reading", ""):  # a listed change's plain reading, from git facts
-            st.caption(plain(reading_caption(line.reading)))
+            st.caption(plain(reading_caption(line.reading)), help=line_help(line.reading, GIT_FACTS))
         if link and not (line.lead and len(line.shas) == 1 and not line.counts) and tuple(line.shas) != before:
             commit_link(line.shas)
         before = tuple(line.shas)

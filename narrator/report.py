@@ -131,7 +131,8 @@ def markdown(service: NarratorService, repo_id: int, commits: int = 30, period: 
     for part in view.parts:
         text = _narrative(part.narrative) if part.narrative else "_not described yet_"
         lines.append(f"- **{md(part.area)}** ({part.role}, {part.files} files): {text}")
-    headlines: list[str] = [s.text for s in brief.waiting.lines]
+    # The words to explain: every headline shown and every plain reading (it may say "CI", "dependency").
+    headlines: list[str] = [t for s in brief.waiting.lines for t in (s.text, s.reading) if t]
     if brief.digest is not None:
         digest = brief.digest
         lines += ["", f"## What changed lately: {digest.period.label}", ""]
@@ -157,11 +158,12 @@ def markdown(service: NarratorService, repo_id: int, commits: int = 30, period: 
                     if items is not digest.areas and brief.reading_of(item.shas):  # a listed headline
                         lines.append(f"  - {READING_LABEL}: {md(brief.reading_of(item.shas))}{marker(GIT_FACTS)}")
                 headlines += [item.text for item in items]
+                headlines += [brief.reading_of(item.shas) for item in items if items is not digest.areas]
         lines += ["", f"{md(digest.comparison.text)}{marker(digest.comparison.source)}"]
     lines += ["", "## Recent changes", ""]
     for change in service.changes(repo_id, limit=max(0, commits)):
         lines += change_lines(change)
-        headlines.append(change.headline.text)
+        headlines += [change.headline.text, change.reading]
     notes = glossary.footnotes(headlines)
     if notes:
         lines += ["", "## Words used above", ""]

@@ -182,7 +182,7 @@ def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: 
     if view.repo.shallow:
         blocks.append(Paragraph((Sentence(SHALLOW_NOTE),), note=True))
     blocks += _briefing(brief, level)
-    headlines += [s.text for s in brief.waiting.lines[1:]]
+    headlines += [t for s in brief.waiting.lines[1:] for t in (s.text, s.reading) if t]
     blocks.append(Heading("What this software does", level))
     described = [*view.descriptions, *([view.summary] if view.summary else [])]
     blocks += [Paragraph((Sentence(d.text, d.label, d.stale),)) for d in described]
@@ -209,6 +209,7 @@ def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: 
         if lines:
             blocks += [Heading(title, level + 1), _lines(lines, brief.reading_of if lines is not digest.areas else _no_reading)]
             headlines += [line.text for line in lines]
+            headlines += [brief.reading_of(line.shas) for line in lines if lines is not digest.areas]
     blocks.append(Paragraph((Sentence(digest.comparison.text, digest.comparison.source),)))
     blocks += _charts(service, repo_id, first, last, level)
     blocks.append(Heading("Releases", level))
@@ -223,7 +224,7 @@ def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: 
     blocks.append(Heading("Security fixes", level))
     if digest.security:
         blocks.append(_lines(digest.security, brief.reading_of))
-        headlines += [line.text for line in digest.security]
+        headlines += [t for line in digest.security for t in (line.text, brief.reading_of(line.shas))]
     else:
         blocks.append(Paragraph((Sentence("No security fix in this period.", "git facts"),), note=True))
     # The changes the briefing counts: merges bring in changes listed on their own.
@@ -234,7 +235,7 @@ def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: 
     if len(changes) > CHANGES_LIMIT:
         blocks.append(Paragraph((Sentence(f"And {len(changes) - CHANGES_LIMIT} older changes in the period, "
                                           "listed on the dashboard's Changes page."),), note=True))
-    headlines += [change.headline.text for change in changes[:CHANGES_LIMIT]]
+    headlines += [t for change in changes[:CHANGES_LIMIT] for t in (change.headline.text, change.reading)]
     return blocks
 
 

@@ -116,3 +116,19 @@ def test_show_and_the_reports_print_the_reading_labelled_and_explain_every_gloss
         assert "sends web responses to the shop" in report
         for term, _ in glossary.terms_in("Fix the deadlock when two responses are sent at once"):
             assert term in report.split("Words used above", 1)[1]
+
+
+def test_every_glossed_word_of_a_shown_headline_or_reading_is_explained_under_words_used_above(shop):
+    service, repo_id, _ = shop
+    brief = service.briefing(repo_id, "30d")
+    digest = brief.digest
+    shown = [t for c in service.changes(repo_id) for t in (c.headline.text, c.reading)]
+    shown += [t for s in brief.waiting.lines for t in (s.text, s.reading)]
+    shown += [t for lines in (digest.affects, digest.security, digest.features, digest.fixes)
+              for line in lines for t in (line.text, brief.reading_of(line.shas))]
+    terms = {term for text in shown for term, _ in glossary.terms_in(text)}
+    assert {"Deadlock", "Dependency"} <= terms  # 'deadlock' in a headline, 'dependency update' in a reading
+    words = markdown(service, repo_id, period="30d").split("## Words used above", 1)[1]
+    assert all(f"**{term}**" in words for term in terms), terms
+    report = reports.build(service, [repo_id], "30d", "md").decode().split("Words used above", 1)[1]
+    assert all(term in report for term in terms), terms

@@ -99,7 +99,7 @@ for commit in shown.changes:
                     color=views.category_colour(commit.category))
         views.show_said(commit.headline, help=views.glossary_help(commit.glossary), bold=True)
         if commit.reading:
-            st.caption(plain(views.reading_caption(commit.reading)))
+            st.caption(plain(views.reading_caption(commit.reading)), help=views.line_help(commit.reading, "git facts"))
         if commit.explanation is not None:
             views.show_said(commit.explanation)
         if commit.release_notes:

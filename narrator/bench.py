@@ -32,23 +32,35 @@ from narrator.service import NarratorService
 from narrator.settings import load_settings
 
 
-def _cli(args: list[str]) -> tuple[float, float]:
-    """Seconds and peak RSS (MB) of one ``python -m narrator ARGS`` run, start-up included, as a user runs it."""
+def _cli(args: list[str]) -> tuple[float, float | None]:
+    """Seconds and peak RSS (MB) of one ``python -m narrator ARGS`` run, start-up included, as a user runs it.
+
+    The peak is the child's own high-water mark (``VmHWM``, Linux), read while it runs: the rusage
+    of a child counts the memory of the bench it was forked from. None where it cannot be read.
+    """
     # The package this bench belongs to, wherever the bench is started from.
     root = str(Path(__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    peak_kb = None
     with tempfile.TemporaryFile() as errors:
         begin = time.perf_counter()
         child = subprocess.Popen([sys.executable, "-m", "narrator", *args], stdout=subprocess.DEVNULL,
                                  stderr=errors, env=env)
-        _, wait_status, usage = os.wait4(child.pid, 0)  # this child's own peak, not every child's
+        status = Path(f"/proc/{child.pid}/status")
+        while child.poll() is None:
+            try:
+                marks = [line for line in status.read_text().splitlines() if line.startswith("VmHWM:")]
+            except OSError:
+                marks = []
+            if marks:
+                peak_kb = max(peak_kb or 0, int(marks[0].split()[1]))
+            time.sleep(0.01)
         seconds = time.perf_counter() - begin
-        child.returncode = os.waitstatus_to_exitcode(wait_status)
         if child.returncode:
             errors.seek(0)
             said = errors.read().decode(errors="replace").strip().splitlines()[-1:]
             raise RuntimeError(f"python -m narrator {args[0]} exited with {child.returncode}: {' '.join(said)}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, (peak_kb / 1024 if peak_kb else None)
 
 
 def command_figures(source: str) -> dict:
@@ -62,9 +74,9 @@ def command_figures(source: str) -> dict:
     show_seconds, show_mb = _cli(["show", source, *db])
     return {
         "narrate_unchanged_seconds": round(narrate_seconds, 2),
-        "narrate_unchanged_peak_rss_mb": round(narrate_mb, 1),
+        "narrate_unchanged_peak_rss_mb": round(narrate_mb, 1) if narrate_mb else None,
         "show_seconds_long": round(show_seconds, 2),
-        "show_peak_rss_mb": round(show_mb, 1),
+        "show_peak_rss_mb": round(show_mb, 1) if show_mb else None,
     }
 
 

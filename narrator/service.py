@@ -634,7 +634,19 @@ class NarratorService:
         said = next((v.said for v in views if v is not None and v.text), None)
         if said is not None:
             said = Said(first_line(said.text), said.source, said.label, said.stale, said.flags)
-        return build_briefing(self.repository(repo_id).name, said, chosen, now, digest, today(), waiting)
+        return build_briefing(self.repository(repo_id).name, said, chosen, now, digest, today(), waiting,
+                              self._readings(repo_id, digest, commits))
+
+    def _readings(self, repo_id: int, digest: Digest | None, commits) -> dict[str, str]:
+        """The plain reading (``narrator.reading``) of each change the digest lists by headline
+        (may affect users, security, new, fixed), by sha, from the commits already read."""
+        if digest is None:
+            return {}
+        listed = {s for lines in (digest.affects, digest.security, digest.features, digest.fixes)
+                  for line in lines for s in line.shas}
+        areas = self._areas(repo_id)
+        return {c.sha: self._commit_view(c, {}, {}, areas).reading for c in commits
+                if c.sha in listed and not c.is_merge}
 
     # --- the portfolio --------------------------------------------------------------------------
 

@@ -674,3 +674,35 @@ def test_a_finished_failed_or_dead_run_frees_training_for_the_next(store):
     after = store.create_training_run("after the crash", {})
     assert store.get_training_run(crashed).job.status == "interrupted"
     assert store.active_training_run() == after
+
+
+def _briefing_reads(store: Store) -> None:
+    """What the briefing asks the database (``NarratorService._window``): every release candidate
+    and the date of the n-th newest change, in ``list_commits``' order, merges and left-behind
+    commits left out."""
+    repo_id = store.upsert_repository("/src/briefing", "briefing", "/src/briefing", None)
+    store.upsert_commits(repo_id, [
+        commit_row("r1", T0, details={"version": "1.0.0", "tags": ["v1.0.0"]}),
+        commit_row("c1", T0 + timedelta(hours=1), details={"version": None, "tags": []}),
+        commit_row("t2", T0 + timedelta(hours=2), details={"version": None, "tags": ["v1.1.0"]}),
+        commit_row("m1", T0 + timedelta(hours=3), is_merge=True, details={"version": None, "tags": []}),
+        commit_row("c2", T0 + timedelta(hours=4)),
+        commit_row("v3", T0 + timedelta(hours=5), details={"version": "1.2.0", "tags": []}, reachable=False),
+    ])
+    assert [c.sha for c in store.release_candidates(repo_id)] == ["t2", "r1"]  # v3: left behind by a rewrite
+    until = T0 + timedelta(hours=4, minutes=30)
+    assert store.nth_change_date(repo_id, 1, until) == T0 + timedelta(hours=4)
+    assert store.nth_change_date(repo_id, 2, until) == T0 + timedelta(hours=2)  # the merge is not a change
+    assert store.nth_change_date(repo_id, 5, until) is None
+
+
+def test_the_briefings_reads_on_sqlite(store):
+    _briefing_reads(store)
+
+
+def test_the_briefings_reads_on_postgresql(postgres_server):
+    store = Store(postgres_server("narrator_briefing"))
+    try:
+        _briefing_reads(store)
+    finally:
+        store.close()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from narrator.briefing import first_line
 from narrator.facts import TOP_LEVEL
 from narrator.impact import LABELS, Impact
 from narrator.provenance import LABELS as SOURCES
@@ -41,6 +42,8 @@ MAIN_CODE = "the main code"
 LABEL = "In plain words"
 """How every page heads a change's plain reading (its source label is git facts)."""
 
+_IS = re.compile(r"^(?:[\w.@/-]+\s+){1,2}(?:is|are)\s+(?=(?:an?|the|one|our|its)\s)", re.I)
+"""'Express is the most used toolkit...', 'The router is a...': a name, then what it is."""
 _SELF = re.compile(r"^(?:this|the)\s+(?:package|module|folder|directory|library|crate|app|part|code)\s+", re.I)
 _VERBS = frozenset("""
 adds builds caches calls checks collects compiles computes connects contains converts creates decodes defines
@@ -71,9 +74,12 @@ def _cut(text: str) -> str:
 
 def described_as(description: str) -> str:
     """An area's description as the part it names: 'Sends web responses.' -> 'the part that sends web
-    responses'; 'The HTTP layer of the framework.' -> 'the HTTP layer of the framework'; anything
-    else is quoted: 'the part described as \u201cExpress core\u201d'."""
-    text = " ".join(description.split()).rstrip(" .!")
+    responses'; 'The HTTP layer of the framework.' -> 'the HTTP layer of the framework'; 'Express
+    is the web framework.' -> 'the part that is the web framework'; anything else is quoted: 'the
+    part described as \u201cExpress core\u201d'. Only the first sentence is used."""
+    text = first_line(description).rstrip(" .!")
+    if _IS.match(text):
+        return f"the part that is {_cut(_IS.sub('', text, count=1))}"
     text = _SELF.sub("", text)
     if not text:
         return ""

@@ -36,6 +36,11 @@ def test_the_reading_says_the_impact_and_the_area_from_its_own_words_else_its_ro
     assert plain_reading(Impact("security", None, ""), "lib", None, "source code") == "A security fix, in lib."
     assert plain_reading(Impact("internal", "dependencies", ""), "(top level)", None, "build and packaging") == \
         "Behind the scenes (a dependency update), in the top-level files."
+    # Only the first sentence; 'X is a ...' reads as what the part is.
+    assert plain_reading(fixed, "lib", "Express is the web framework. It has many parts.", "source code") == \
+        "Fixed for users, in the part that is the web framework (lib)."
+    assert plain_reading(fixed, "lib", "This package renders views. Use it with care.", "source code") == \
+        "Fixed for users, in the part that renders views (lib)."
     long = plain_reading(fixed, "lib", "Renders " + "every page " * 20, "source code")
     assert long.endswith("\u2026 (lib).") and len(long) < 140
 

@@ -61,10 +61,12 @@ def is_ancestor(repo: git.Repo, older: str, newer: str) -> bool:
         return False
 
 
-def count_commits(repo: git.Repo, revision: str) -> int:
-    """How many commits ``revision``'s history holds."""
+def count_commits(repo: git.Repo, revision: str, limit: int | None = None) -> int:
+    """How many commits ``revision``'s history holds; with ``limit``, at most that many (git stops
+    there: a long history is not walked to count 30)."""
     with reading(repo):
-        return int(repo.git.rev_list("--count", revision).strip() or 0)
+        counted = repo.git.rev_list("--count", *([f"--max-count={max(0, limit)}"] if limit is not None else []), revision)
+        return int(counted.strip() or 0)
 
 
 def read_history(repo: git.Repo, head: str, old_head: str | None = None,

@@ -86,8 +86,7 @@ def scan(settings: Settings, store: Store, repo_id: int, commit_limit: int | Non
     head = repo.head.commit.hexsha
     record_history(store, repo_id, repo, head, repo_row.head_sha, progress)
     record_tags(store, repo_id, repo)
-    wanted = gitlog.count_commits(repo, head) if repo.head.is_valid() else 0
-    wanted = min(wanted, commit_limit) if commit_limit is not None else wanted
+    wanted = gitlog.count_commits(repo, head, commit_limit) if repo.head.is_valid() else 0
     progress(0, wanted, READING_CHANGES)
     commits = recent_commits(repo, limit=commit_limit, progress=lambda n: progress(n, wanted, READING_CHANGES))
     rows = {c.sha: commit_row(c) for c in commits}

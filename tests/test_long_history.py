@@ -9,8 +9,10 @@ from __future__ import annotations
 import time
 from datetime import date, timedelta
 
+import git
 import pytest
 
+from narrator import gitlog
 from narrator.__main__ import main
 from narrator.bench import command_figures
 from narrator.digest import today
@@ -90,3 +92,9 @@ def test_the_bench_times_an_unchanged_narration_and_show_as_a_user_runs_them(tmp
     assert set(figures) == {"narrate_unchanged_seconds", "narrate_unchanged_peak_rss_mb", "show_seconds_long",
                             "show_peak_rss_mb"}
     assert all(value > 0 for value in figures.values()), figures
+
+
+def test_counting_the_latest_changes_stops_at_the_limit(tmp_path):
+    fast_import_history(tmp_path / "small", 20)
+    repo = git.Repo(tmp_path / "small")
+    assert [gitlog.count_commits(repo, "HEAD", limit) for limit in (None, 5, 0, 100)] == [20, 5, 0, 20]

@@ -65,6 +65,8 @@ MAX_PER_PAGE = 100
 """The most changes one request may list: a long history is read a page at a time."""
 MAX_LINKED = 200
 """The most commits one link to the Changes page (``?commits=a,b,…``) may name; the rest are ignored."""
+USER_GROUPS = frozenset({"affects", "security", "new", "fixed"})
+"""Impact groups users notice: a plain reading names the part of the shipped code they changed."""
 
 
 @dataclass(frozen=True)
@@ -520,10 +522,15 @@ class NarratorService:
         )
         if areas is None:
             return view
-        own, main = areas.get(commit.area, (None, False))
-        role = project.area_role(commit.area, [f["path"] for f in commit.files or []
-                                               if facts.module_of(f["path"]) == commit.area])
-        return dataclasses.replace(view, reading=reading.plain_reading(view.impact, commit.area, own, role, main))
+        area = commit.area
+        if view.impact is not None and view.impact.group in USER_GROUPS:
+            # What users get changed where the shipped code is, even when the tests took more lines.
+            shipped = [(f["path"], f.get("added", 0) + f.get("removed", 0)) for f in commit.files or []
+                       if impact.is_shipped_path(f["path"])]
+            area = facts.area_of(shipped) if shipped else area
+        own, main = areas.get(area, (None, False))
+        role = project.area_role(area, [f["path"] for f in commit.files or [] if facts.module_of(f["path"]) == area])
+        return dataclasses.replace(view, reading=reading.plain_reading(view.impact, area, own, role, main))
 
     def digest(self, repo_id: int, period: str | tuple[date, date] = "7d", commits=None) -> Digest | None:
         """What changed in ``period`` (a name of ``digest.PERIOD_NAMES`` or a date range), from facts and people's words."""

@@ -47,8 +47,9 @@ def test_the_reading_says_the_impact_and_the_area_from_its_own_words_else_its_ro
 
 @pytest.fixture
 def shop(tmp_path, settings, monkeypatch):
-    """A released shop, then four changes waiting to ship: a fix in a folder with its own README, a
-    test-only change, a dependency bump and a feature in the main code (described by the project)."""
+    """A released shop, then five changes waiting to ship: a fix in a folder with its own README, a
+    test-only change, a dependency bump, a feature in the main code (described by the project) and a
+    feature with more lines of tests than of code."""
     from narrator import jobs
     from tests.test_portfolio import no_worker
 
@@ -70,6 +71,10 @@ def shop(tmp_path, settings, monkeypatch):
                              "Bump requests from 2.31.0 to 2.32.0", NOW - timedelta(days=4)),
         "feature": commit_files(repo, {"shop/cart.py": "def cart():\n    return []\n\n\ndef total():\n    return 0\n"},
                                 "Add a cart total", NOW - timedelta(days=2)),
+        # More lines of tests than of code: what users get still changed in web.
+        "tested": commit_files(repo, {"web/respond.py": "def respond():\n    return 205\n",
+                                      "tests/test_web.py": "def test_respond():\n" + "    assert True\n" * 12},
+                               "Add a reset response for emptied carts", NOW - timedelta(days=1)),
     }
     service = NarratorService(settings)
     view = service.add_repository(repo.working_tree_dir)
@@ -82,6 +87,7 @@ READINGS = {
     "test": "Behind the scenes (a test change), in the tests (tests).",
     "bump": "Behind the scenes (a dependency update), in the top-level files.",
     "feature": "New for users, in the main code (shop).",
+    "tested": "New for users, in the part that sends web responses to the shop's customers (web).",
 }
 
 
@@ -101,10 +107,12 @@ def test_every_change_listed_has_its_plain_reading_from_facts(shop):
 def test_show_and_the_reports_print_the_reading_labelled_and_explain_every_glossed_headline_word(shop):
     service, repo_id, shas = shop
     text = markdown(service, repo_id, period="30d")
-    for reading in READINGS.values():
-        # Under the waiting change, under the same change in 'Recent changes' (and, for the fix and
-        # the feature, under their headline by impact), labelled.
-        assert text.count(f"  - {LABEL}: {reading} [git facts]") == 2 + (reading in (READINGS["fix"], READINGS["feature"]))
+    # Under the waiting change, under the same change in 'Recent changes' and, for the changes users
+    # notice, under their headline by impact, labelled; the first commit ("Add the shop", mostly
+    # shop/ among its shipped files) reads like the feature, in 'Recent changes' and by impact.
+    times = {"fix": 3, "test": 2, "bump": 2, "feature": 3 + 2, "tested": 3}
+    for name, reading in READINGS.items():
+        assert text.count(f"  - {LABEL}: {reading} [git facts]") == times[name], name
     # The listed headlines by impact carry theirs too.
     fixed = text.split("### Fixed for users", 1)[1].split("###", 1)[0]
     assert f"  - {LABEL}: {READINGS['fix']} [git facts]" in fixed

@@ -80,7 +80,8 @@ def commit_details(commit: CommitInfo) -> tuple[str, str, dict]:
     details["impact"] = impact.classify(
         headline=said.headline, category=category, paths=paths, advisories=details["advisories"], is_merge=commit.is_merge,
         ci=details["ci"], version=details["version"], breaking=said.breaking, conventional_type=said.conventional_type,
-        affecting_notes=facts.affecting_notes(commit.patch) if any(map(facts.is_release_notes_path, paths)) else ()).to_json()
+        affecting_notes=facts.affecting_notes(commit.patch) if any(map(facts.is_release_notes_path, paths)) else (),
+        notes=notes).to_json()
     if commit.date_note:  # a date that is not the author date as written (narrator.gitdates)
         details["date_note"] = commit.date_note
     return headline, category, details

@@ -68,6 +68,10 @@ _CHANGES_BEHAVIOUR = re.compile(
     r"|\bno longer\b(?!.{0,30}\b(?:crash|hang|fail|error|leak|throw|panic|flak)\w*)"
     r"|\bnow\s+(?:requires?|raises?|throws?|rejects?|returns?|errors?|fails?)\b"
     r"|\bbehaviou?r\s+change|\bchange[sd]?\s+(?:the\s+)?(?:default\s+)?behaviou?r", re.I)
+_WARNS = re.compile("|".join(p.pattern for p in (_BREAKING_WORDS, _DEPRECATES, _DROPS_SUPPORT, _CHANGES_BEHAVIOUR))
+                    + r"|\b(?:should|must|need to)\s+(?:update|change|adjust)\b", re.I)
+"""Wording of a changelog entry that warns existing users: what the headline checks above look for,
+and "applications … should update their expectations"."""
 _USER_THINGS = (r"(?:option|flag|argument|arg|parameter|param|setting|command|subcommand|endpoint|api|method|function|"
                 r"class|module|package|alias|property|field|attribute|hook|env(?:ironment)? var\w*|config\w*|key|"
                 r"route|header|event|export|cli)s?")
@@ -140,13 +144,16 @@ def _major(version: str | None) -> bool:
 
 def classify(*, headline: str, category: str, paths: list[str], advisories: list[str] | tuple[str, ...] = (),
              is_merge: bool = False, ci: bool = False, version: str | None = None, breaking: bool = False,
-             conventional_type: str | None = None, affecting_notes: list | tuple = ()) -> Impact:
+             conventional_type: str | None = None, affecting_notes: list | tuple = (),
+             notes: list[str] | tuple[str, ...] = ()) -> Impact:
     """The impact of one change (see the module's docstring for the rules and their order).
 
     ``breaking`` is the developer's mark (``!`` or a ``BREAKING CHANGE:`` footer, from
     ``subjects.read_subject``); ``affecting_notes`` are ``(heading, entry)`` pairs from
     ``facts.affecting_notes``. Both are read only where the developer's own words are: a
-    dependency update's message quotes its upstream's changelog, not this project's.
+    dependency update's message quotes its upstream's changelog, not this project's. ``notes`` are
+    the changelog entries the commit added (``facts.release_notes``): one that says behaviour
+    changes ("file names … are no longer wrapped in quotes") may affect users whatever its heading.
     """
     if is_merge:
         return Impact(MERGE, None, "a merge brings in changes that are counted on their own")
@@ -163,6 +170,10 @@ def classify(*, headline: str, category: str, paths: list[str], advisories: list
     if affecting_notes:
         heading, entry = affecting_notes[0]
         return Impact("affects", None, f"its changelog entry \u201c{entry}\u201d is listed under \u201c{heading}\u201d")
+    warning = next((note for note in notes if category != "release" and _WARNS.search(note)), None)
+    # Shipped code, or a manifest whose dependencies users get with it (not only tests, docs or CI).
+    if warning and any(not (facts.is_test_path(p) or facts.is_doc_path(p) or facts.is_ci_path(p)) for p in paths):
+        return Impact("affects", None, f"its changelog entry says what changes for users: \u201c{warning}\u201d")
     if category == "release":
         if _major(version):
             return Impact("affects", None, f"a new major version ({version}) may not work as the last one did")
@@ -200,14 +211,17 @@ def classify(*, headline: str, category: str, paths: list[str], advisories: list
 
 
 def of_commit(*, subject: str, message: str, category: str, paths: list[str], advisories=(), is_merge: bool = False,
-              ci: bool = False, version: str | None = None, headline: str | None = None, patch: str = "") -> Impact:
+              ci: bool = False, version: str | None = None, headline: str | None = None, patch: str = "",
+              notes: list[str] | tuple[str, ...] = ()) -> Impact:
     """``classify`` from what git records of a commit: the breaking mark from its subject and body
-    (``read_subject``), changelog warnings from its diff when given (``facts.affecting_notes``)."""
+    (``read_subject``), changelog warnings from its diff when given (``facts.affecting_notes``) and
+    the changelog entries it added (``notes``, as stored)."""
     body = message.split("\n", 1)[1] if "\n" in message else ""
     said = read_subject(subject, body, is_merge)
     return classify(headline=headline or said.headline, category=category, paths=paths, advisories=list(advisories),
                     is_merge=is_merge, ci=ci, version=version, breaking=said.breaking,
-                    conventional_type=said.conventional_type, affecting_notes=facts.affecting_notes(patch) if patch else ())
+                    conventional_type=said.conventional_type, affecting_notes=facts.affecting_notes(patch) if patch else (),
+                    notes=notes)
 
 
 def stored(details: dict | None, **commit) -> Impact:

@@ -518,7 +518,7 @@ class NarratorService:
             impact=impact.stored(details, subject=commit.subject, message=commit.message or "", category=commit.category,
                                  paths=[f["path"] for f in commit.files or []], advisories=list(commit.advisories or []),
                                  is_merge=commit.is_merge, ci=bool(details.get("ci")), version=commit.version,
-                                 headline=commit.headline or None),
+                                 headline=commit.headline or None, notes=tuple(commit.release_notes)),
         )
         if areas is None:
             return view

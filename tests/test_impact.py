@@ -163,6 +163,16 @@ def test_the_category_and_area_charts_count_the_changes_of_the_period(mixed):
     ("Release 0.9.0", "release", ["CHANGELOG.md"], {"version": "0.9.0"}, ("internal", "release")),
     ("Release 1.0.0", "release", ["CHANGELOG.md"], {"version": "1.0.0"}, ("internal", "release")),
     ("Merge pull request #1 from a/fix", "fix", ["src/a.py"], {"is_merge": True}, (impact.MERGE, None)),
+    # The changelog entry the commit added says what changes for users, whatever the subject says.
+    ("Upgrade content-disposition", "maintenance", ["package.json", "History.md", "test/res.download.js"],
+     {"notes": ["Upgrade content-disposition to 2.0, which changes the header of res.download(): file names are "
+                "no longer wrapped in quotes."]}, ("affects", None)),
+    ("Upgrade content-type", "maintenance", ["package.json", "History.md"],
+     {"notes": ["Upgrade content-type, with a behavior change: res.send() keeps existing parameters."]}, ("affects", None)),
+    ("Tidy the changelog", "docs", ["History.md"],
+     {"notes": ["The parser no longer accepts tabs."]}, ("internal", "docs")),  # only the notes changed
+    ("Upgrade qs", "maintenance", ["package.json", "History.md"],
+     {"notes": ["Upgrade qs to 6.14."]}, ("internal", "maintenance")),  # an entry that warns of nothing
 ])
 def test_classify(headline, category, paths, extra, group):
     found = impact.classify(headline=headline, category=category, paths=paths, **extra)

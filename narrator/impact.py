@@ -53,7 +53,10 @@ _NOT_USER_FIX = re.compile(
     r"|type (?:hints?|annotations?|errors?|checks?|checking)|(?:compiler|build|lint|clippy|mypy) warnings?"
     r"|(?:code|source) format\w*|format(?:ting)? (?:the )?(?:code|source|files))\b|^(?:re)?format\w*\b", re.I)
 _BREAKING_WORDS = re.compile(r"\bbreaking\b|\bbackwards?[- ]incompatib\w*|\bincompatib\w*", re.I)
-_DEPRECATES = re.compile(r"\bdeprecat(?:e|es|ed|ing|ion)\b", re.I)
+_DEPRECATES = re.compile(r"\bdeprecat(?:e|es|ing)\b|\bdeprecation\b(?!\s+warnings?)|^deprecated\b"
+                         r"|\b(?:is|are|now|as)\s+deprecated\b", re.I)
+"""Deprecating something ('Deprecate the old client', 'Mark req.host as deprecated'), not using the
+word of something else ('Replace deprecated trimRight() with trimEnd()', 'Fix deprecation warnings')."""
 _PLATFORMS = (r"(?:python|py|pypy|cpython|node(?:\.?js)?|ruby|php|go|golang|java|jdk|jre|rust|msrv|\.net|dotnet|ie|"
               r"internet explorer|windows|macos|osx|ios|android|django|rails|deno|bun|typescript|gcc|clang|perl|"
               r"elixir|erlang|otp|kotlin|swift|postgres\w*|mysql|redis|[a-z][\w.-]*\s+v?\d+(?:\.\d+)*)")

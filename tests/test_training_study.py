@@ -12,7 +12,7 @@ import pytest
 from narrator import prompts
 from training.__main__ import main
 from training.bootstrap import bootstrap_ci
-from training.config import TrainConfig
+from training.config import ROOT, TrainConfig
 from training.errors import TrainingError
 from training.examples import Example, write_examples
 from training.study import GRID, StudyConfig, StudyRun, run_study, select, summarize, unique
@@ -308,7 +308,21 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(tiny_base, data_dir, tmp
 
     [base, run] = run_study(config, train=recorded)
     assert seen[0].resume and run["name"] == CSN_ONLY and run["steps"] == 2
-    assert json.loads((tmp_path / "study" / "runs" / CSN_ONLY / "training.json").read_text())["steps"] == 2
+    summary = json.loads((tmp_path / "study" / "runs" / CSN_ONLY / "training.json").read_text())
+    assert summary["steps"] == 2
+    # Committed with an adapter: its folders relative to the repository, no path of this machine.
+    assert not Path(summary["config"]["data"]).is_absolute() and not Path(summary["config"]["out"]).is_absolute()
+    assert (ROOT / summary["config"]["out"]).resolve() == (tmp_path / "study" / "runs" / CSN_ONLY).resolve()
+
+
+def test_the_study_readme_names_paths_relative_to_the_repository():
+    from training.study_report import readme
+
+    shared = ROOT.parent / "shared" / "data" / "csn"
+    text = readme([], {"data": str(ROOT.parent / "study-data"), "csn": str(shared), "compare": str(ROOT / "adapters" / "a"),
+                       "steps": 40}, [f"csn:{shared}@test"])
+    assert str(ROOT.parent) not in text
+    assert "data ../study-data," in text and "csn ../shared/data/csn," in text and "compare adapters/a," in text and "`csn:../shared/data/csn@test`" in text
 
 
 def test_per_example_scores_pool_to_the_one_mean_ce(tiny_base, data_dir):

@@ -8,12 +8,16 @@ cocktail. The factories (``lora_config``, ``quantization_config``, ``make_optimi
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
 
 from training.errors import DataError
+
+ROOT = Path(__file__).resolve().parents[1]
+"""The repository's root: what committed records name their paths relative to."""
 
 if TYPE_CHECKING:
     import torch
@@ -184,6 +188,18 @@ class TrainConfig:
         values["lora"]["target_modules"] = list(self.lora.target_modules)
         values.pop("db_url")  # may hold a password; where the record lives is not part of the run
         return values
+
+
+def shareable_path(path: str | Path) -> str:
+    """``path`` as a record meant to be committed names it: relative to the repository's root
+    (``../shared/data/x`` rather than a path of one machine). Records that stay on the machine
+    (the run database, checkpoints, which resume compares) keep absolute paths."""
+    return os.path.relpath(Path(path).resolve(), ROOT)
+
+
+def shareable_record(record: dict) -> dict:
+    """``TrainConfig.record()`` with its data and output folders as ``shareable_path`` names them."""
+    return {**record, "data": shareable_path(record["data"]), "out": shareable_path(record["out"])}
 
 
 def resolve_quant(quant: Quant, device: str) -> Literal["nf4", "none"]:

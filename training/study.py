@@ -23,7 +23,7 @@ from typing import Callable, Literal
 from db.files import write_atomic
 from training.bootstrap import bootstrap_ci
 from training.config import (OptimizerName, TrainConfig, check_device, check_threads, looks_like_path,
-                             require_path, require_writable_folder)
+                             require_path, require_writable_folder, shareable_path)
 from training.errors import DataError, TrainingError
 from training.examples import TASKS, Example
 
@@ -344,7 +344,7 @@ def measure_compared(config: StudyConfig, sets: dict[str, list[Example]]) -> dic
     saved = config.compare / "training.json"
     trained = json.loads(saved.read_text()).get("config", {}) if saved.is_file() else {}
     header = {"name": "shipped", "ratio": trained.get("ratio"), "optimizer": trained.get("optimizer"),
-              "lr": trained.get("learning_rate"), "steps": trained.get("max_steps"), "adapter": str(config.compare)}
+              "lr": trained.get("learning_rate"), "steps": trained.get("max_steps"), "adapter": shareable_path(config.compare)}
     return _measure(config, done, header, config.compare, sets, time.perf_counter())
 
 

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from db.files import write_atomic
+from training.config import shareable_path
 
 TASK_LABELS = {"codesearchnet": "CodeSearchNet", "commitpackft": "CommitPackFT"}
 """How the write-up's Table 1 names each task (as ``training.service.TASK_NAMES``)."""
@@ -333,12 +335,21 @@ def ce_chart(results: list[dict], font: str = "Helvetica"):
     return drawing
 
 
+_ABSOLUTE = re.compile(r"(?<![\w.])/[^\s@,`]+")
+"""An absolute path inside a setting or a source (``csn:/data/x@test``)."""
+
+
+def _shown(value: object) -> str:
+    """A setting as the committed README shows it: every absolute path relative to the repository."""
+    return _ABSOLUTE.sub(lambda m: shareable_path(m[0]), str(value))
+
+
 def readme(results: list[dict], settings: dict, sources: list[str] | None = None, notes: str = "") -> str:
     """The study folder's README.md: settings, data, Table 1, the chart, the claims, the shipping verdict,
     then ``notes`` (people's reading of the numbers, kept in ``NOTES.md`` beside it) under "Notes"."""
-    shared = ", ".join(f"{k} {v}" for k, v in settings.items() if v is not None)
+    shared = ", ".join(f"{k} {_shown(v)}" for k, v in settings.items() if v is not None)
     data = ["Data (`python -m training prepare`; `@train`/`@test`: every row of that source in that split, so "
-            "the test repositories are never trained on): " + ", ".join(f"`{s}`" for s in sources) + ".", ""] \
+            "the test repositories are never trained on): " + ", ".join(f"`{_shown(s)}`" for s in sources) + ".", ""] \
         if sources else []
     return "\n".join([
         "# Cocktail study", "",

@@ -29,7 +29,8 @@ from db.files import write_atomic
 from narrator.jobs import failure
 from training.batches import collate, encode, pad_id_of
 from training.checkpoints import TrainerState, checkpoints, latest_checkpoint, read_state, restore_checkpoint, save_checkpoint
-from training.config import RESUME_KEYS, TrainConfig, make_optimizer, make_scheduler, resolve_quant
+from training.config import (RESUME_KEYS, TrainConfig, make_optimizer, make_scheduler, resolve_quant,
+                             shareable_record)
 from training.dataset import check_prompt_version, load_split
 from training.errors import TrainingError
 from training.evaluate import EvalResult, evaluate_tasks, summed_ce
@@ -244,7 +245,8 @@ def _finish(fit: _Fit) -> None:
     _evaluate(fit)
     config.out.mkdir(parents=True, exist_ok=True)
     fit.peft_model.save_pretrained(config.out)
-    summary = {"run_id": fit.run_id, "steps": fit.step, "config": config.record(), "mix": fit.data.mix,
+    # Committed with a shipped adapter: no path of this machine in it.
+    summary = {"run_id": fit.run_id, "steps": fit.step, "config": shareable_record(config.record()), "mix": fit.data.mix,
                "evaluation": {task: result.as_dict() for task, result in fit.evaluation.items()}}
     write_atomic(config.out / "training.json", json.dumps(summary, indent=2) + "\n")
     fit.log.finish(fit.run_id, "done")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Protocol
 
-from narrator.digest import Digest, Period, Release
+from narrator.digest import Digest, Period, Release, counted
 from narrator.impact import LABELS as IMPACT_LABELS
 from narrator.provenance import LABELS, Said
 from narrator.status import WAITING_LISTED, Status, ago, day, every
@@ -160,10 +160,6 @@ def day_of(moment: datetime) -> date:
 # --- the opening ----------------------------------------------------------------------------------
 
 
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
-
-
 def _opens(n: int, one: str, many: str) -> str:
     """'One security fix is', 'Two security fixes are', '12 security fixes are' (a sentence's start)."""
     number = _WORDS[n] if n < len(_WORDS) else str(n)
@@ -183,7 +179,7 @@ def status_sentence(now: Status, period: Period, changes: Count) -> Sentence:
         usual = f", while changes usually came {every(act.usual_gap)}" if act.usual_gap is not None else ""
         return Sentence(f"Work is slowing: {last}{usual}.", shas=act.shas)
     if changes.n:
-        return Sentence(f"The team is active: {_plural(changes.n, 'change')} in {period.name}.",
+        return Sentence(f"The team is active: {counted(changes.n, 'change')} in {period.name}.",
                         shas=changes.shas, counts=(changes,))
     return Sentence(f"The team is active: {last}.", shas=act.shas)
 
@@ -197,7 +193,7 @@ def reached_sentence(now: Status, period: Period, releases: Sequence[Release], o
     if len(releases) > 1:
         shipped = count(r.sha for r in releases)
         newest = releases[0]
-        return Sentence(f"{_plural(shipped.n, 'release')} reached users in {period.name}, the latest "
+        return Sentence(f"{counted(shipped.n, 'release')} reached users in {period.name}, the latest "
                         f"{newest.version} on {day(newest.date)}, {ago((on - day_of(newest.date)).days)}.",
                         shas=shipped.shas, counts=(shipped,))
     return Sentence(f"The last release, {last.version}, reached users on {when}.", shas=(last.sha,))
@@ -211,7 +207,7 @@ def waiting_sentence(now: Status, waiting: Count, affects: Count) -> Sentence | 
         return None
     if not waiting.n:
         return Sentence(f"Nothing is waiting to ship: no change since {last.version}.")
-    text = f"Waiting for the next release {'is' if waiting.n == 1 else 'are'} {_plural(waiting.n, 'change')}"
+    text = f"Waiting for the next release {'is' if waiting.n == 1 else 'are'} {counted(waiting.n, 'change')}"
     if affects.n:
         if waiting.n == 1:
             text += ", which may affect existing users"
@@ -290,7 +286,7 @@ def build(name: str, description: Said | None, period: Period, now: Status, dige
                                lead=f"{c.date:%Y-%m-%d} {c.short_sha} {c.author}:", reading=c.reading) for c in listed]
     if waiting.n > len(listed) and listed:
         rest = count(release.waiting[len(listed):])
-        waiting_lines.append(Sentence(f"And {_plural(rest.n, 'older change')} waiting to ship.",
+        waiting_lines.append(Sentence(f"And {counted(rest.n, 'older change')} waiting to ship.",
                                       shas=rest.shas, counts=(rest,)))
     waiting_section = Section("Waiting to ship", GIT_FACTS, tuple(waiting_lines), waiting if release.last else None)
 

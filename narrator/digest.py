@@ -313,7 +313,7 @@ def build_digest(commits: Sequence[CommitFacts], period: Period) -> Digest:
     for kind, one, many in _INTERNAL:
         done = [c for c in grouped.get("internal", []) if _impact(c).kind == kind]
         if done:
-            internal.append(Line(_count(len(done), one, many), _shas(done), GIT_FACTS))
+            internal.append(Line(counted(len(done), one, many), _shas(done), GIT_FACTS))
     impact_counts = {group: len(grouped.get(group, [])) for group in GROUPS}
     by_impact = [_impact_line(group, grouped[group], internal) for group in GROUPS if grouped.get(group)]
 
@@ -321,7 +321,7 @@ def build_digest(commits: Sequence[CommitFacts], period: Period) -> Digest:
     for c in changes:
         area_commits.setdefault(c.area, []).append(c)
     ranked = sorted(area_commits.items(), key=lambda item: (-len(item[1]), item[0]))
-    areas = [Line(f"{area}: {_count(len(cs), 'change')}", _shas(cs), GIT_FACTS) for area, cs in ranked[:TOP_AREAS]]
+    areas = [Line(f"{area}: {counted(len(cs), 'change')}", _shas(cs), GIT_FACTS) for area, cs in ranked[:TOP_AREAS]]
     people = {" ".join(c.author.casefold().split()) for c in changes}
     counts = {"changes": len(changes), "people": len(people), "areas": len(area_commits)}
 
@@ -359,7 +359,7 @@ def _impact(c: CommitFacts) -> Impact:
 
 def _impact_line(group: str, commits: list, internal: list[Line]) -> Line:
     """'New for users: 2 changes'; behind the scenes adds its kinds: '(1 test change, 2 dependency updates)'."""
-    text = f"{IMPACT_LABELS[group]}: {_count(len(commits), 'change')}"
+    text = f"{IMPACT_LABELS[group]}: {counted(len(commits), 'change')}"
     if group == "internal":
         text += f" ({', '.join(line.text for line in internal)})"
     return Line(text, _shas(commits), GIT_FACTS)
@@ -441,11 +441,11 @@ def _releases(commits: list) -> list[Release]:
 
 def _overview(period: Period, changes: list, counts: dict[str, int], merges: int) -> Line:
     if not changes:
-        text = f"In {period.name}, no changes were recorded apart from {_count(merges, 'merge')}."
+        text = f"In {period.name}, no changes were recorded apart from {counted(merges, 'merge')}."
     else:
         where = "in 1 area" if counts["areas"] == 1 else f"across {counts['areas']} areas"
-        text = (f"In {period.name}, {_count(counts['people'], 'person', 'people')} made "
-                f"{_count(counts['changes'], 'change')} {where}.")
+        text = (f"In {period.name}, {counted(counts['people'], 'person', 'people')} made "
+                f"{counted(counts['changes'], 'change')} {where}.")
     return Line(text, _shas(changes), GIT_FACTS)
 
 
@@ -456,9 +456,9 @@ def _shipped(releases: list[Release], security: list, release_commits: list) -> 
     parts = []
     if releases:
         versions = [r.version for r in reversed(releases)]  # oldest first reads as a story
-        parts.append(f"shipped {_count(len(releases), 'release', words=True)} ({_and(versions)})")
+        parts.append(f"shipped {counted(len(releases), 'release', words=True)} ({_and(versions)})")
     if security:
-        parts.append(f"fixed {_count(len(security), 'security problem', words=True)}")
+        parts.append(f"fixed {counted(len(security), 'security problem', words=True)}")
     shas = _shas(release_commits) + _shas(security)
     return Line(f"The team {' and '.join(parts)}.", shas, GIT_FACTS)
 
@@ -474,12 +474,12 @@ def _work(grouped: dict[str, list], lines: list[Line], ranked: list, total: int)
     stands on their ``lines`` (with the merges that brought them) and the busiest areas' changes."""
     done = []
     if grouped.get("new"):
-        done.append(f"added {_count(len(grouped['new']), 'feature')}")
+        done.append(f"added {counted(len(grouped['new']), 'feature')}")
     if grouped.get("fixed"):
-        done.append(f"fixed {_count(len(grouped['fixed']), 'problem')}")
+        done.append(f"fixed {counted(len(grouped['fixed']), 'problem')}")
     if grouped.get("affects"):
         n = len(grouped["affects"])
-        done.append(f"made {_count(n, 'change')} that may affect existing users")
+        done.append(f"made {counted(n, 'change')} that may affect existing users")
     where, area_shas = "", ()
     if ranked:
         top = len(ranked[0][1])
@@ -504,15 +504,15 @@ def _work(grouped: dict[str, list], lines: list[Line], ranked: list, total: int)
 def _comparison(changes: list, earlier: list, before: Period) -> Line:
     """'12 changes, up from 7 in the 7 days before' (or 'the same as', 'down from', 'no changes in')."""
     now, then = len(changes), len(earlier)
-    counted = _count(now, "change") if now else "no changes"
+    said = counted(now, "change") if now else "no changes"
     if not then:
-        text = f"no changes in this period or {before.name}" if not now else f"{counted}; no changes in {before.name}"
+        text = f"no changes in this period or {before.name}" if not now else f"{said}; no changes in {before.name}"
     elif now > then:
-        text = f"{counted}, up from {then} in {before.name}"
+        text = f"{said}, up from {then} in {before.name}"
     elif now == then:
-        text = f"{counted}, the same as in {before.name}"
+        text = f"{said}, the same as in {before.name}"
     else:
-        text = f"{counted}, down from {then} in {before.name}"
+        text = f"{said}, down from {then} in {before.name}"
     return Line(text, _shas(changes) + _shas(earlier), GIT_FACTS)
 
 
@@ -520,8 +520,9 @@ def _shas(commits: list) -> tuple[str, ...]:
     return tuple(c.sha for c in commits)
 
 
-def _count(n: int, one: str, many: str | None = None, words: bool = False) -> str:
-    """'1 change', '3 changes'; with ``words``, 'three changes' up to ten."""
+def counted(n: int, one: str, many: str | None = None, words: bool = False) -> str:
+    """'1 change', '3 changes'; with ``words``, 'three changes' up to ten. The one count phrase of
+    the digest, the status, the briefing and the reports."""
     number = _WORDS[n] if words and n < len(_WORDS) else str(n)
     return f"{number} {one if n == 1 else (many or one + 's')}"
 

@@ -25,7 +25,7 @@ from typing import Literal, Union
 
 from db.files import write_atomic
 from narrator import charts, glossary
-from narrator.digest import today
+from narrator.digest import counted, today
 from narrator.errors import NarratorError
 from narrator.facts import size_phrase
 from narrator.briefing import Briefing
@@ -162,14 +162,10 @@ def _comparison(repos, briefs: dict[int, Briefing]) -> Bullets:
         b = briefs[repo.id]
         waiting = f"{b.waiting.count.n} waiting to ship" if b.waiting.count is not None else "no release recorded"
         risks = len(b.risks.lines)
-        figures = (f"{_plural(b.changes.n, 'change')} and {_plural(b.releases.n, 'release')} in the period; "
-                   f"{waiting}; {_plural(risks, 'risk') if risks else 'no risk'} that git alone can show.")
+        figures = (f"{counted(b.changes.n, 'change')} and {counted(b.releases.n, 'release')} in the period; "
+                   f"{waiting}; {counted(risks, 'risk') if risks else 'no risk'} that git alone can show.")
         items.append(Bullet(f"{repo.name}:", (Sentence(b.status.text, b.status.source), Sentence(figures, "git facts"))))
     return Bullets(tuple(items))
-
-
-def _plural(n: int, one: str) -> str:
-    return f"{n} {one if n == 1 else one + 's'}"
 
 
 def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: int, headlines: list[str]) -> list[Block]:

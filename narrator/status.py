@@ -40,7 +40,7 @@ from statistics import median
 from typing import Literal, Protocol
 
 from narrator import facts, impact
-from narrator.digest import Period, changes_in, day_range
+from narrator.digest import Period, changes_in, counted, day_range
 from narrator.forecast import Forecast, how_sure, next_release
 from narrator.history import ReleasePoint
 
@@ -172,7 +172,7 @@ def ago(days: int) -> str:
         return f"{days // 7} weeks ago"
     if days < 365:
         return f"{days // 30} months ago"
-    return _plural(days // 365, "year") + " ago"
+    return counted(days // 365, "year") + " ago"
 
 
 def every(days: float) -> str:
@@ -262,7 +262,7 @@ def release_status(commits: Iterable[Fact], releases: Sequence[ReleasePoint], to
     pending = [c for c in done if c.date > last.date and c.sha != last.sha]
     waiting = tuple(c.sha for c in pending)
     if pending:
-        waiting_text = (f"{_plural(len(pending), 'change')} since {last.version} "
+        waiting_text = (f"{counted(len(pending), 'change')} since {last.version} "
                         f"{'is' if len(pending) == 1 else 'are'} waiting to ship"
                         + (f", the oldest from {day(pending[-1].date)}." if len(pending) > 1 else "."))
     else:
@@ -315,7 +315,7 @@ def trend(now: Delivery, before: Delivery | None) -> list[str]:
             line += _versus(round(now.lead_days), round(before.lead_days), then, unit=" days")
         lines.append(line + ".")
     if now.releases:
-        line = f"Hotfixes: {now.hotfixes} of {_plural(now.releases, 'release')} (a patch within {HOTFIX_DAYS} days)"
+        line = f"Hotfixes: {now.hotfixes} of {counted(now.releases, 'release')} (a patch within {HOTFIX_DAYS} days)"
         if before is not None and before.releases:
             line += f", against {before.hotfixes} of {before.releases}{then}"
         lines.append(line + ".")
@@ -357,12 +357,12 @@ def risks(commits: Sequence[Fact], release: ReleaseStatus, activity_now: Activit
         groups = [(c.sha, impact_of(c).group) for c in waiting]
         breaking = [sha for sha, group in groups if group == "affects"]
         if breaking:
-            found.append(Risk("breaking", f"{_plural(len(breaking), 'change')} that may affect existing users "
+            found.append(Risk("breaking", f"{counted(len(breaking), 'change')} that may affect existing users "
                               f"{'is' if len(breaking) == 1 else 'are'} waiting to ship: "
                               "they may break what customers built on the software.", tuple(breaking)))
         security = [sha for sha, group in groups if group == "security"]
         if security:
-            found.append(Risk("security", f"{_plural(len(security), 'security fix', 'security fixes')} "
+            found.append(Risk("security", f"{counted(len(security), 'security fix', 'security fixes')} "
                               f"{'is' if len(security) == 1 else 'are'} waiting to ship: users are exposed until "
                               "the next release.", tuple(security)))
     if activity_now.state == "quiet" and activity_now.usual_gap is not None:
@@ -422,11 +422,7 @@ def _versus(now: float, then: float, when: str, unit: str = "") -> str:
 def _days(days: float) -> str:
     if days < 1:
         return "less than a day"
-    return _plural(round(days), "day")
-
-
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
+    return counted(round(days), "day")
 
 
 def _day(moment: datetime) -> date:

@@ -292,7 +292,7 @@ def build(name: str, description: Said | None, period: Period, now: Status, dige
 
     reached_lines = [Sentence(release.text, shas=(release.last.sha,) if release.last else ())]
     if release.next:
-        reached_lines.append(Sentence("Next release: " + " ".join(release.next)))
+        reached_lines.append(Sentence(" ".join(release.next)))  # "The next release is …"
     reached_lines += [Sentence(f"{r.version} ({r.date:%Y-%m-%d}, {r.sha[:8]})", shas=(r.sha,))
                       for r in period_releases]
     sure = (Sentence("How sure is this: " + " ".join(release.how_sure)),) if release.how_sure else ()

@@ -137,7 +137,7 @@ def test_show_prints_the_release_forecast(two):
 
     service, repos = two
     text = markdown(service, repos["till"].id)
-    assert "Next release: Not enough releases to forecast (1 recorded; 4 are needed). [git facts]" in text
+    assert "Not enough releases to forecast (1 recorded; 4 are needed). [git facts]" in text
 
 
 def test_the_portfolio_and_overview_end_today_and_a_future_commit_moves_neither(two):

@@ -458,13 +458,13 @@ class NarratorService:
     def overview(self, repo_id: int, period: str | tuple[date, date] | None = "7d") -> OverviewView:
         """The Overview; ``period=None`` leaves the digest out (a page that builds its own)."""
         repo = self.repository(repo_id)
-        units, by_file, _, module_hashes = self._hashes(repo_id)
+        units, by_file, _, _ = self._hashes(repo_id)
         summary = self._view(self._latest(repo_id, "overview").get(""), None)
         if summary is not None and not summary.text:
             summary = None  # the model's sentences failed the checks: nothing to add
         described = self._latest(repo_id, "description")
         descriptions = [self._view(described[t], None) for t in ("project:package", "project:readme") if t in described]
-        parts = self._parts(repo_id, by_file, module_hashes, described)
+        parts = self._parts(by_file, described)
         # Counted by the database: without a period the Overview never loads the whole history.
         counts = {"files": len(by_file), "units": len(units), "commits": self.store.count_commits(repo_id),
                   "narratives": self.store.count_narratives(repo_id)}
@@ -547,21 +547,21 @@ class NarratorService:
 
     def parts(self, repo_id: int) -> list[PartView]:
         """The main parts (top-level areas): source code first, then those that describe themselves."""
-        _, by_file, _, module_hashes = self._hashes(repo_id)
-        return self._parts(repo_id, by_file, module_hashes, self._latest(repo_id, "description"))
+        _, by_file, _, _ = self._hashes(repo_id)
+        return self._parts(by_file, self._latest(repo_id, "description"))
 
-    def _parts(self, repo_id: int, by_file: dict, module_hashes: dict, described: dict) -> list[PartView]:
-        """``parts`` from what the Overview has already read (units by file, folder hashes, descriptions)."""
-        modules = self._latest(repo_id, "module")
+    def _parts(self, by_file: dict, described: dict) -> list[PartView]:
+        """``parts`` from what the Overview has already read (units by file, descriptions)."""
         paths_by_area: dict[str, list[str]] = defaultdict(list)
         for path in by_file:
             paths_by_area[facts.module_of(path)].append(path)
         parts = []
         for area, paths in paths_by_area.items():
-            own, summary = described.get(f"area:{area}"), modules.get(area)
-            if summary is not None and summary.source == "docstring":
-                summary = None  # a class's docstring, stored by earlier versions: never a part's description
-            narrative = self._view(own, None) if own is not None else self._view(summary, module_hashes.get(area))
+            # Only people's words describe a part (its README, package or main module docstring, the
+            # project's description for its main code): never a model's guess, never a class's
+            # docstring. Without them it is "not described"; the Code page keeps the model's summary.
+            own = described.get(f"area:{area}")
+            narrative = self._view(own, None) if own is not None else None
             if narrative is not None and not narrative.text:
                 narrative = None
             parts.append(PartView(area, len(paths), project.area_role(area, paths), narrative))

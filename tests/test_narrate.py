@@ -303,8 +303,7 @@ def test_summaries_that_fail_the_check_fall_back_to_people_and_computed_text(set
     assert overview.summary is None
     assert overview.descriptions[0].text == "A small web shop that lists products and takes orders."
     shop = next(p for p in overview.parts if p.area == "shop")
-    assert shop.narrative.text.startswith("Made of ") and "cart.py" in shop.narrative.text
-    assert shop.narrative.source == "git"
+    assert shop.narrative is None  # no words of its own (the top level is the main code): not described
     assert all(c.explanation is None for c in service.changes(repo.id))
 
 
@@ -347,9 +346,10 @@ def test_a_part_is_never_described_by_a_class_docstring(settings, tmp_path):
     assert (parts["tqdm"].narrative.text, parts["tqdm"].narrative.source) == ("Fast, Extensible Progress Meter.",
                                                                               "package")
     assert "pyproject.toml" in parts["tqdm"].narrative.label
-    # Another folder with no words of its own gets a checked model summary, never a class's docstring.
-    assert parts["stock"].narrative.source in ("model", "git")
-    assert "warehouse" not in parts["stock"].narrative.text
+    # Another folder with no words of its own is not described: never by a model's guess (the Code
+    # page keeps that), never by a class's docstring.
+    assert parts["stock"].narrative is None
+    assert service._latest(handle.id, "module")["stock"].source in ("model", "git")
     # A class docstring an earlier version stored as the folder's summary is not shown either.
     row = service._latest(handle.id, "module")["stock"]
     service.store.put_narrative(key="earlier-version", repo_id=handle.id, kind="module", target="stock",

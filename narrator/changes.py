@@ -218,6 +218,19 @@ def adds_nothing(subject: str, sentence: str, source: str) -> bool:
     return not any(len(word) >= 4 and word in shown for word in new)
 
 
+def repeats(sentence: str, said: str) -> bool:
+    """True when ``sentence`` mostly repeats ``said`` (people's words shown above it): at least
+    three in four of its content words are theirs, or a longer form of theirs ('faster' of
+    'fast'). "Faster, unopinionated, minimalist web framework." under the package description
+    "Fast, unopinionated, minimalist web framework." adds nothing a reader needs."""
+    words = _content_words(sentence) - _FILLER
+    theirs = _content_words(said)
+    if not words or not theirs:
+        return False
+    same = sum(1 for w in words if w in theirs or any(len(t) >= 4 and w.startswith(t) for t in theirs))
+    return same >= 0.75 * len(words)
+
+
 _NEGATION = re.compile(r"\b(not|no longer|never|cannot)\b|n't\b", re.I)
 _MOVE = re.compile(r"\b(mov(e|es|ed|ing)|renam(e|es|ed|ing)|relocat\w*|different (directory|folder|location|place))\b", re.I)
 

@@ -369,3 +369,20 @@ def test_a_json_file_is_not_described_by_a_comment_marker_inside_a_string(settin
     service, handle, _ = _narrate(settings, tmp_path / "pkg", FakeBackend())
     files = {f.path: f for m in service.code(handle.id) for f in m.files}
     assert files["package.json"].units[0].narrative.source == "model"
+
+
+def test_a_model_overview_that_repeats_the_project_description_is_not_shown(settings, sample_repo):
+    from narrator.changes import repeats
+
+    # The model said again, a little differently, what the README says of the project.
+    service, repo, _ = _narrate(settings, sample_repo.working_tree_dir,
+                                Answering("A small web shop that lists the products and takes the orders."))
+    overview = service.overview(repo.id)
+    assert overview.descriptions[0].text == "A small web shop that lists products and takes orders."
+    assert overview.summary is None
+    stored = service._latest(repo.id, "overview")[""]
+    assert stored.source == "model" and stored.text  # it passed the checks: stored, not shown
+    # The rule itself: a longer form of the project's word is still a repeat; a new fact is not.
+    described = "Fast, unopinionated, minimalist web framework."
+    assert repeats("Faster, unopinionated, minimalist web framework.", described)
+    assert not repeats("It routes requests to handlers and renders views for a web framework.", described)

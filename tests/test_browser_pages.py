@@ -9,6 +9,7 @@ Two repositories are narrated in this process first (fake model), so the server 
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -224,3 +225,30 @@ def test_picking_a_row_of_the_portfolio_table_opens_its_overview(server, page):
     main(page).get_by_text(brief.status.text, exact=True).first.wait_for(timeout=30_000)
     settle(page)
     no_exception(page)
+
+
+def linked_lists(page, url: str, heading: str) -> list[tuple[str, int, str]]:
+    """Every 'See the N changes' link of the page at ``url``: (its label, N, where it goes)."""
+    visit(page, url, heading, f"links-{heading.lower()}")
+    found = []
+    for link in main(page).locator("a[href*='commits='], a[href*='since=']").all():
+        label = link.inner_text().strip().splitlines()[-1]  # after the link's icon
+        said = re.match(r"See (?:the (\d[\d,]*) changes|the change)", label)
+        if said:
+            found.append((label, int((said.group(1) or "1").replace(",", "")), link.get_attribute("href")))
+    return found
+
+
+def test_every_count_on_the_overview_and_portfolio_opens_a_list_of_that_many_changes(server, page):
+    """In the browser, as a manager clicks: each 'See the N changes' link of the Overview and of the
+    Portfolio (a digest line's changes, a chart's days) opens the Changes page showing exactly N changes."""
+    links = linked_lists(page, f"{server}/overview", "shop") + linked_lists(page, server, "Portfolio")
+    assert len(links) >= 3, links
+    for label, said, href in dict.fromkeys(links):
+        page.goto(href if href.startswith("http") else f"{server}/{href.lstrip('/')}", wait_until="domcontentloaded")
+        shown = main(page).get_by_text(re.compile(r"^Showing the [\d,]+ changes?\b")).first
+        shown.wait_for(timeout=60_000)
+        settle(page)
+        no_exception(page)
+        listed = int(re.match(r"Showing the (\d[\d,]*)", shown.inner_text()).group(1).replace(",", ""))
+        assert listed == said, (label, href, shown.inner_text())

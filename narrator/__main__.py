@@ -63,12 +63,13 @@ def cmd_narrate_all(settings, args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from narrator.report import markdown
+    from narrator import report
     from narrator.service import NarratorService
 
     service = NarratorService(_settings(args))
     repo = service.find(args.repo)
-    print(markdown(service, repo.id, commits=args.commits, period=args.period))
+    render = report.markdown if args.format == "markdown" else report.text
+    print(render(service, repo.id, commits=args.commits, period=args.period))
     return 0
 
 
@@ -143,8 +144,10 @@ def parser() -> argparse.ArgumentParser:
     n.add_argument("--adapter", help="a LoRA adapter folder to apply on top of the model")
     n.set_defaults(func=cmd_narrate)
 
-    s = sub.add_parser("show", help="print the cached narratives as Markdown (no model is loaded)")
+    s = sub.add_parser("show", help="print the briefing and the cached narratives for a terminal (no model is loaded)")
     s.add_argument("repo")
+    s.add_argument("--format", choices=("text", "markdown"), default="text",
+                   help="text (default: plain text wrapped to the terminal) or markdown")
     s.add_argument("--commits", type=int, default=30, help="latest commits to list (default 30)")
     s.add_argument("--period", type=period_arg, default="7d",
                    help="digest period: 7d (the last 7 days up to today, default), 30d, 90d; 7d-commits, 30d-commits, "

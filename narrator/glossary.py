@@ -137,22 +137,93 @@ def _matcher() -> _Matcher:
     return _Matcher(pattern, acronyms, words)
 
 
-def terms_in(text: str) -> list[tuple[str, str]]:
-    """(display term, explanation) for each glossary term in ``text``, unique, in order of appearance.
+@dataclass(frozen=True)
+class Use:
+    """One use of a glossary term in a text: where it stands (``text[start:end]``) and what it means."""
+
+    start: int
+    end: int
+    term: str
+    explanation: str
+
+
+def uses(text: str) -> list[Use]:
+    """Every use of a glossary term in ``text``, in order, each spelling as written.
 
     Where aliases overlap at one place ("pull request" and "pull"), the longer one wins; a term used
     in another sense (its ``only_with``/``not_with`` words) is left out.
     """
     matcher = _matcher()
-    found: dict[tuple[str, str], None] = {}
+    found: list[Use] = []
     for match in matcher.pattern.finditer(text):
         spelling = " ".join(match.group().split())
         term = matcher.acronyms[spelling] if match.group("acronym") else matcher.words[spelling.lower()]
-        if (term.name, term.explanation) not in found and term.fits(text):
-            found[(term.name, term.explanation)] = None
-    return list(found)
+        if term.fits(text):
+            found.append(Use(match.start(), match.end(), term.name, term.explanation))
+    return found
+
+
+def terms_in(text: str) -> list[tuple[str, str]]:
+    """(display term, explanation) for each glossary term in ``text``, unique, in order of appearance
+    (see :func:`uses`)."""
+    return list(dict.fromkeys((use.term, use.explanation) for use in uses(text)))
 
 
 def footnotes(texts: Iterable[str]) -> list[tuple[str, str]]:
     """The glossary terms of several texts, unique, in first-seen order: footnotes for a page."""
     return list(dict.fromkeys(pair for text in texts for pair in terms_in(text)))
+
+
+_PROPER = ("Python", "JavaScript", "Rust", "Ruby", "Go ", "Git", "GitHub", "Java", "Linux", "Windows")
+"""An explanation opening with one of these keeps its capital when it is written inline."""
+
+Gloss = tuple[int, str]
+"""Where to explain a term (the offset just after it in its text) and the words to put there."""
+
+
+def inline_words(explanation: str) -> str:
+    """An explanation as it reads inline, in parentheses after its term: "Continuous integration:
+    automatic builds ... a change." -> "(continuous integration: automatic builds ... a change)"."""
+    words = explanation.strip().rstrip(".")
+    first = words.split(" ", 1)[0]
+    if words[:1].isupper() and not words.startswith(_PROPER) and not any(c.isupper() for c in first[1:]):
+        words = words[0].lower() + words[1:]
+    return f"({words})"
+
+
+def with_glosses(text: str, glosses: Iterable[Gloss]) -> str:
+    """``text`` with each gloss's words inserted after its term, as the reader sees it; a gloss past
+    the end of ``text`` (a text cut short to fit a page) is left out."""
+    out, at = [], 0
+    for end, words in sorted(glosses):
+        if end > len(text):
+            break
+        out += [text[at:end], " ", words]
+        at = end
+    return "".join(out) + text[at:]
+
+
+class Explained:
+    """The terms one document has explained so far: the first use of each term in the document gets
+    its explanation inline, right after it ("CI (continuous integration: ...)"), and no later one.
+
+    Only the rendered text changes: what people wrote is kept as it is, and the gloss goes beside it.
+    """
+
+    def __init__(self) -> None:
+        self.terms: dict[str, str] = {}
+        """Term -> explanation, in the order the document first used them."""
+
+    def glosses(self, text: str) -> tuple[Gloss, ...]:
+        """Where ``text`` needs an explanation (terms the document has not explained yet), and note
+        those terms as explained."""
+        found: list[Gloss] = []
+        for use in uses(text or ""):
+            if use.term not in self.terms:
+                self.terms[use.term] = use.explanation
+                found.append((use.end, inline_words(use.explanation)))
+        return tuple(found)
+
+    def explain(self, text: str) -> str:
+        """``text`` with its first uses of new terms explained inline (see :meth:`glosses`)."""
+        return with_glosses(text, self.glosses(text))

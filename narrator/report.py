@@ -1,23 +1,59 @@
-"""Plain-text renderings of the cache for the terminal: the run summary and ``narrator show``.
+"""Renderings of the cache for the terminal: ``narrator show`` and the run summary after ``narrate``.
 
-Every sentence carries its source as a marker (``[developer's message]``, ``[written by the model
-(checked)]``, ...), and jargon in headlines is explained in footnotes at the end.
+``show`` prints the briefing, what the software does, the digest and the latest changes as plain
+terminal text (:func:`text`: headings underlined, bullets, wrapped to the terminal's width without
+breaking words), or as Markdown with ``--format markdown`` (:func:`markdown`). Both are laid out by
+the same functions, so they print the same words and numbers; only the style differs (:class:`Style`).
+In the text, a sentence's source is a short label in brackets after it (``[developer's message]``,
+``[written by the model (checked)]``); git facts, most of every block, go unlabelled, as its legend says.
+In Markdown every sentence is labelled.
+
+Jargon in headlines and plain readings is explained inline, right after its first use in the output
+(``narrator.glossary.Explained``): "CI (continuous integration: ...)". People's words stay as they are.
 
 Everything taken from the repository or the model (messages, names, README text, answers) is
-untrusted: ``show`` escapes it as Markdown and the summary strips it to plain text
-(``narrator.text``), so no control code, HTML or link in a commit message reaches the reader.
+untrusted: the text drops control characters and escape sequences (``narrator.text.plain``, so a
+subject holding ``ESC[31m`` cannot colour the terminal), Markdown escapes it as well.
 """
 
 from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from narrator import glossary
 from narrator.facts import size_phrase
 from narrator.provenance import Said
 from narrator.briefing import GIT_FACTS, Briefing, Sentence
+from narrator.digest import counted
 from narrator.reading import LABEL as READING_LABEL
 from narrator.service import SHALLOW_NOTE, CommitView, NarratorService
 from narrator.text import markdown_text as md
 from narrator.text import plain
+
+FALLBACK_WIDTH = 100
+"""The width ``show`` wraps to when the terminal's is unknown (output to a file or a pipe)."""
+
+_UNDERLINES = {1: "=", 2: "-"}
+"""The text style's heading underlines by level; deeper headings use "~"."""
+
+
+@dataclass(frozen=True)
+class Style:
+    """How ``show`` writes untrusted text, emphasis, asides, headings and source labels."""
+
+    text: Callable[[str], str]
+    """Untrusted text, shown exactly as written."""
+    strong: Callable[[str], str]
+    note: Callable[[str], str]
+    """An aside (a partial history, a folder that is gone, an empty section)."""
+    heading: Callable[[str, int], list[str]]
+    label: Callable[[str, bool], str]
+    """A sentence's source label (and whether it is out of date), written after it."""
+    legend: str = ""
+    """A line under the title saying how sources are shown."""
 
 
 def marker(label: str, stale: bool = False) -> str:
@@ -25,12 +61,31 @@ def marker(label: str, stale: bool = False) -> str:
     return f" [{md(label)}{', out of date' if stale else ''}]"
 
 
-def said(item: Said) -> str:
-    return md(item.text) + marker(item.label, item.stale)
+def _text_label(label: str, stale: bool = False) -> str:
+    """The text's marker: none for git facts (the legend says so), else the label in brackets."""
+    if label == GIT_FACTS and not stale:
+        return ""
+    return f" [{plain(label)}{', out of date' if stale else ''}]"
 
 
-def _narrative(view) -> str:
-    return md(view.text) + marker(view.label, view.stale)
+def _underlined(text: str, level: int) -> list[str]:
+    return [text, _UNDERLINES.get(level, "~") * len(text)]
+
+
+MARKDOWN = Style(md, lambda t: f"**{t}**", lambda t: f"_{t}_", lambda t, level: [f"{'#' * level} {t}"], marker)
+TEXT = Style(plain, str, str, _underlined, _text_label,
+             legend=f"A source in brackets follows a sentence taken from people's words or a model; "
+                    f"every other line is {GIT_FACTS}.")
+
+
+def said(item: Said, style: Style = MARKDOWN, explained: glossary.Explained | None = None) -> str:
+    """People's or the model's words with their source; jargon explained where ``explained`` asks."""
+    text = explained.explain(item.text) if explained is not None else item.text
+    return style.text(text) + style.label(item.label, item.stale)
+
+
+def _narrative(view, style: Style) -> str:
+    return style.text(view.text) + style.label(view.label, view.stale)
 
 
 def _plain_narrative(view) -> str:
@@ -38,40 +93,46 @@ def _plain_narrative(view) -> str:
     return f"{plain(view.text)} [{plain(view.label)}{', out of date' if view.stale else ''}]"
 
 
-def gone_note(folder: str) -> str:
-    """What ``show`` says about a repository whose folder was moved or deleted (Markdown)."""
-    return f"The repository folder {md(folder)} is gone; showing what was narrated before."
+def gone_note(folder: str, style: Style = MARKDOWN) -> str:
+    """What ``show`` says about a repository whose folder was moved or deleted."""
+    return f"The repository folder {style.text(folder)} is gone; showing what was narrated before."
 
 
-def change_lines(change: CommitView) -> list[str]:
-    """A change as Markdown list lines: headline, then its explanation, release notes and evidence."""
+def change_lines(change: CommitView, style: Style = MARKDOWN, explained: glossary.Explained | None = None) -> list[str]:
+    """A change as list lines: headline, then its explanation, release notes and evidence."""
+    esc, label = style.text, style.label
     size = size_phrase(len(change.files), change.added, change.removed)
-    kind = md(change.category + (f" {change.version}" if change.version else ""))
-    where = md(change.area + (f" \u00b7 {change.scope}" if change.scope and change.scope != change.area else ""))
-    lines = [f"- {change.date:%Y-%m-%d} {change.short_sha} [{kind}, {where}] {md(change.author)}: {said(change.headline)}"]
+    kind = esc(change.category + (f" {change.version}" if change.version else ""))
+    where = esc(change.area + (f" \u00b7 {change.scope}" if change.scope and change.scope != change.area else ""))
+    lines = [f"- {change.date:%Y-%m-%d} {change.short_sha} [{kind}, {where}] {esc(change.author)}: "
+             f"{said(change.headline, style, explained)}"]
     if change.future_note:
-        lines.append(f"  - Warning: {md(change.future_note)}{marker('git facts')}")
+        lines.append(f"  - Warning: {esc(change.future_note)}{label(GIT_FACTS, False)}")
     if change.explanation is not None:
-        lines.append(f"  - {said(change.explanation)}")
+        lines.append(f"  - {said(change.explanation, style)}")
     for note in change.release_notes[:5]:
-        lines.append(f"  - {md(note)}{marker('release notes')}")
+        lines.append(f"  - {esc(note)}{label('release notes', False)}")
     if change.category == "release" and not change.release_notes:
         lines.append("  - This release added no notes of its own: see the project's changelog or release page.")
     evidence = [size]
     if change.advisories:
-        evidence.append("advisories " + ", ".join(map(md, change.advisories)))
+        evidence.append("advisories " + ", ".join(map(esc, change.advisories)))
     if change.refs:
-        evidence.append("references " + ", ".join(map(md, change.refs)))
+        evidence.append("references " + ", ".join(map(esc, change.refs)))
     if change.tags:
-        evidence.append("tags " + ", ".join(map(md, change.tags)))
+        evidence.append("tags " + ", ".join(map(esc, change.tags)))
     if change.headline.source == "model" or change.headline.text != change.subject:
-        evidence.append(f"developer's subject \u201c{md(change.subject)}\u201d")
+        evidence.append(f"developer's subject \u201c{esc(change.subject)}\u201d")
     if change.date_note:
-        evidence.append(md(change.date_note))
+        evidence.append(esc(change.date_note))
     if change.reading:  # what it means and where, from facts, just before the facts it stands on
-        lines.append(f"  - {READING_LABEL}: {md(change.reading)}{marker(GIT_FACTS)}")
-    lines.append(f"  - Evidence: {'; '.join(evidence)}{marker('git facts')}")
+        lines.append(f"  - {READING_LABEL}: {_explained(change.reading, style, explained)}{label(GIT_FACTS, False)}")
+    lines.append(f"  - Evidence: {'; '.join(evidence)}{label(GIT_FACTS, False)}")
     return lines
+
+
+def _explained(text: str, style: Style, explained: glossary.Explained | None) -> str:
+    return style.text(explained.explain(text) if explained is not None else text)
 
 
 def refs(shas) -> str:
@@ -82,93 +143,127 @@ def refs(shas) -> str:
     return f" ({', '.join(s[:8] for s in shas[:5])}{more})"
 
 
-def _sentence(s: Sentence) -> str:
-    lead = f"{md(s.lead)} " if s.lead else ""
-    return f"{lead}{md(s.text)}{marker(s.source, s.stale)}{refs(s.shas)}"
+def _sentence(s: Sentence, style: Style = MARKDOWN, explained: glossary.Explained | None = None) -> str:
+    """A briefing sentence; a listed change's headline (one with a plain reading) has its jargon explained."""
+    lead = f"{style.text(s.lead)} " if s.lead else ""
+    text = _explained(s.text, style, explained if s.reading else None)
+    return f"{lead}{text}{style.label(s.source, s.stale)}{refs(s.shas)}"
 
 
-def briefing_lines(b: Briefing) -> list[str]:
-    """The briefing as Markdown lines: the status line, when Code Narrator last looked, what the
-    software does, the opening, then risks, waiting to ship, what reached users and delivery figures,
-    every sentence with its source and the commits it stands on. Lays out ``b`` only: no number is
-    worked out here."""
-    lines = [f"**{md(b.status.text)}**{marker(b.status.source)}", "", md(b.looked), ""]
+def briefing_lines(b: Briefing, style: Style = MARKDOWN, explained: glossary.Explained | None = None) -> list[str]:
+    """The briefing's lines: the status line, when Code Narrator last looked, what the software does,
+    the opening, then risks, waiting to ship, what reached users and delivery figures, every sentence
+    with its source and the commits it stands on. Lays out ``b`` only: no number is worked out here."""
+    esc, label = style.text, style.label
+    lines = [f"{style.strong(esc(b.status.text))}{label(b.status.source, False)}", "", esc(b.looked), ""]
     if b.description is not None:
-        lines += [f"What it does: {md(b.description.text)}{marker(b.description.source, b.description.stale)}", ""]
-    lines += [f"## In brief: {md(b.period.label)}", "", " ".join(f"{md(s.text)}{refs(s.shas)}" for s in b.opening) + marker(GIT_FACTS)]
+        lines += [f"What it does: {esc(b.description.text)}{label(b.description.source, b.description.stale)}", ""]
+    lines += [*style.heading(f"In brief: {esc(b.period.label)}", 2), "",
+              " ".join(f"{esc(s.text)}{refs(s.shas)}" for s in b.opening) + label(GIT_FACTS, False)]
     for section in (b.risks, b.waiting, b.reached, *([b.delivery] if b.delivery else [])):
         if not section.lines and section is not b.risks:
             continue
-        lines += ["", f"### {md(section.heading)}", ""]
+        lines += ["", *style.heading(esc(section.heading), 3), ""]
         for s in section.lines:
-            lines.append(f"- {_sentence(s)}")
+            lines.append(f"- {_sentence(s, style, explained)}")
             if s.reading:
-                lines.append(f"  - {READING_LABEL}: {md(s.reading)}{marker(GIT_FACTS)}")
-        lines += [f"- {_sentence(s)}" for s in section.detail]
+                lines.append(f"  - {READING_LABEL}: {_explained(s.reading, style, explained)}{label(GIT_FACTS, False)}")
+        lines += [f"- {_sentence(s, style)}" for s in section.detail]
         if section is b.risks and not section.lines:
-            lines.append(f"_No risk that git alone can show._{marker(GIT_FACTS)}")
+            lines.append(style.note("No risk that git alone can show.") + label(GIT_FACTS, False))
     return lines
 
 
-def markdown(service: NarratorService, repo_id: int, commits: int = 30, period: str = "7d") -> str:
-    """The overview, the main parts, the digest and the latest changes as Markdown, with sources."""
+def show_lines(service: NarratorService, repo_id: int, commits: int = 30, period: str = "7d",
+          style: Style = MARKDOWN) -> list[str]:
+    """What ``show`` prints, line by line, in ``style``: the briefing, the overview, its main parts,
+    the digest and the latest changes, with sources; jargon explained at its first use."""
+    esc, label = style.text, style.label
     view = service.overview(repo_id, None)
     brief = service.briefing(repo_id, period)
-    lines = [f"# {md(view.repo.name)}", "", *briefing_lines(brief), ""]
+    explained = glossary.Explained()
+    out = [*style.heading(esc(view.repo.name), 1), *([style.legend] if style.legend else []), "",
+           *briefing_lines(brief, style, explained), ""]
     if view.repo.folder_gone:
-        lines += [f"_{gone_note(view.repo.source)}_", ""]
+        out += [style.note(gone_note(view.repo.source, style)), ""]
     if view.repo.shallow:
-        lines += [f"_{SHALLOW_NOTE}_", ""]
-    lines += ["## What this software does", ""]
+        out += [style.note(SHALLOW_NOTE), ""]
+    out += [*style.heading("What this software does", 2), ""]
     for description in view.descriptions:
-        lines.append(_narrative(description))
-        lines.append("")
+        out += [_narrative(description, style), ""]
     if view.summary is not None:
-        lines += [_narrative(view.summary), ""]
+        out += [_narrative(view.summary, style), ""]
     if not view.descriptions and view.summary is None:
-        lines += ["_Not described yet: no package description or README, and nothing narrated._", ""]
-    lines += ["## Its main parts", ""]
+        out += [style.note("Not described yet: no package description or README, and nothing narrated."), ""]
+    out += [*style.heading("Its main parts", 2), ""]
     for part in view.parts:
-        text = _narrative(part.narrative) if part.narrative else "_not described yet_"
-        lines.append(f"- **{md(part.area)}** ({part.role}, {part.files} files): {text}")
-    # The words to explain: every headline shown and every plain reading (it may say "CI", "dependency").
-    headlines: list[str] = [t for s in brief.waiting.lines for t in (s.text, s.reading) if t]
+        text = _narrative(part.narrative, style) if part.narrative else style.note("not described yet")
+        out.append(f"- {style.strong(esc(part.area))} ({part.role}, {counted(part.files, 'file')}): {text}")
     if brief.digest is not None:
         digest = brief.digest
-        lines += ["", f"## What changed lately: {digest.period.label}", ""]
-        lines += [f"{md(line.text)}{marker(line.source)}" for line in digest.summary]
-        lines += ["", f"### {md(brief.by_impact.heading)}", ""]
-        lines += [f"- {_sentence(s)}" for s in brief.by_impact.lines]
+        out += ["", *style.heading(f"What changed lately: {esc(digest.period.label)}", 2), ""]
+        out += [f"{esc(line.text)}{label(line.source, False)}" for line in digest.summary]
+        out += ["", *style.heading(esc(brief.by_impact.heading), 3), ""]
+        out += [f"- {_sentence(s, style)}" for s in brief.by_impact.lines]
         sections = [("May affect existing users", digest.affects),
                     ("Security fixes", digest.security), ("New for users", digest.features),
                     ("Fixed for users", digest.fixes), ("Behind the scenes", digest.internal),
                     ("Areas that moved most", digest.areas)]
         if digest.releases:
-            lines += ["", "### Releases", ""]
+            out += ["", *style.heading("Releases", 3), ""]
             for release in digest.releases:
-                lines.append(f"- **{md(release.version)}** ({release.date:%Y-%m-%d}, {release.sha[:8]})")
-                lines += [f"  - {md(note)}{marker('release notes')}" for note in release.notes]
+                out.append(f"- {style.strong(esc(release.version))} ({release.date:%Y-%m-%d}, {release.sha[:8]})")
+                out += [f"  - {esc(note)}{label('release notes', False)}" for note in release.notes]
                 if release.notes_missing:
-                    lines.append("  - No release notes in this commit: see the project's changelog.")
+                    out.append("  - No release notes in this commit: see the project's changelog.")
         for title, items in sections:
             if items:
-                lines += ["", f"### {title}", ""]
+                out += ["", *style.heading(title, 3), ""]
                 for item in items:
-                    lines.append(f"- {md(item.text)}{marker(item.source)} ({', '.join(s[:8] for s in item.shas[:5])})")
-                    if items is not digest.areas and brief.reading_of(item.shas):  # a listed headline
-                        lines.append(f"  - {READING_LABEL}: {md(brief.reading_of(item.shas))}{marker(GIT_FACTS)}")
-                headlines += [item.text for item in items]
-                headlines += [brief.reading_of(item.shas) for item in items if items is not digest.areas]
-        lines += ["", f"{md(digest.comparison.text)}{marker(digest.comparison.source)}"]
-    lines += ["", "## Recent changes", ""]
+                    out.append(f"- {_explained(item.text, style, explained)}{label(item.source, False)}"
+                               f" ({', '.join(s[:8] for s in item.shas[:5])})")
+                    reading = brief.reading_of(item.shas) if items is not digest.areas else ""
+                    if reading:  # a listed headline
+                        out.append(f"  - {READING_LABEL}: {_explained(reading, style, explained)}{label(GIT_FACTS, False)}")
+        out += ["", f"{esc(digest.comparison.text)}{label(digest.comparison.source, False)}"]
+    out += ["", *style.heading("Recent changes", 2), ""]
     for change in service.changes(repo_id, limit=max(0, commits)):
-        lines += change_lines(change)
-        headlines += [change.headline.text, change.reading]
-    notes = glossary.footnotes(headlines)
-    if notes:
-        lines += ["", "## Words used above", ""]
-        lines += [f"- **{term}**: {explanation}" for term, explanation in notes]  # glossary.json: ours
-    return "\n".join(lines)
+        out += change_lines(change, style, explained)
+    return out
+
+
+def markdown(service: NarratorService, repo_id: int, commits: int = 30, period: str = "7d") -> str:
+    """What ``show --format markdown`` prints: :func:`show_lines` as Markdown, every sentence with its source."""
+    return "\n".join(show_lines(service, repo_id, commits, period, MARKDOWN))
+
+
+def terminal_width() -> int:
+    """The terminal's width in columns (``COLUMNS`` first), else :data:`FALLBACK_WIDTH`."""
+    return shutil.get_terminal_size((FALLBACK_WIDTH, 24)).columns
+
+
+def wrapped(line: str, width: int) -> list[str]:
+    """``line`` wrapped to ``width`` columns between words (a word longer than the width stays
+    whole); a list item's next lines start under its text."""
+    if len(line) <= width:
+        return [line]
+    if set(line) <= set(_UNDERLINES.values()) | {"~"}:  # a long heading's underline: as wide as the screen
+        return [line[:width]]
+    body = line.lstrip(" ")
+    indent = " " * (len(line) - len(body) + (2 if body.startswith("- ") else 0))
+    return textwrap.wrap(line, width=max(width, len(indent) + 20), subsequent_indent=indent,
+                         break_long_words=False, break_on_hyphens=False) or [line]
+
+
+def text(service: NarratorService, repo_id: int, commits: int = 30, period: str = "7d",
+         width: int | None = None) -> str:
+    """What ``show`` prints: :func:`show_lines` as plain terminal text, wrapped to ``width`` (default:
+    the terminal's, see :func:`terminal_width`). No markup and no escapes: nothing to render."""
+    width = width or terminal_width()
+    out: list[str] = []
+    for line in show_lines(service, repo_id, commits, period, TEXT):
+        out += wrapped(line, width)
+    return "\n".join(out)
 
 
 def summary_text(service: NarratorService, repo_id: int, report) -> str:

@@ -4,8 +4,8 @@ A report is first built as a small document (:class:`Report`: headings, sentence
 labels, lists, charts), from the service only, so the three formats say the same thing; then it is
 rendered. Sections: the status line (``narrator.status``), what the software does, the release
 status (waiting to ship, risks, delivery figures), its main parts, the digest of the period, activity
-and releases charts, releases, security fixes, every change of the period with its sources, and
-"Words used above" (``narrator.glossary``).
+and releases charts, releases, security fixes, and every change of the period with its sources. Jargon
+in headlines and plain readings is explained inline at its first use in the report (``narrator.glossary``).
 
 Text from the repository or the model is untrusted. Markdown escapes it like ``narrator show``
 (``narrator.report``), HTML with ``narrator.text.html_text``, and the PDF with the same escaping
@@ -62,6 +62,9 @@ class Sentence:
     text: str
     label: str | None = None
     stale: bool = False
+    glosses: tuple[glossary.Gloss, ...] = ()
+    """Jargon explained inline, right after its first use in the report (``glossary.Explained``): the
+    text stays as written, and every format shows the explanation beside it."""
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,7 @@ def document(service: NarratorService, repo_ids: Sequence[int], period: str | tu
         raise ReportError("No repository to report on: add and narrate one first.")
     single = len(repo_ids) == 1
     blocks: list[Block] = []
-    headlines: list[str] = []
+    explained = glossary.Explained()  # jargon is explained inline at its first use in the whole report
     repos = [service.repository(i) for i in repo_ids]
     for repo in repos:
         if repo.narrated_at is None and not service.store.list_commits(repo.id):
@@ -141,11 +144,7 @@ def document(service: NarratorService, repo_ids: Sequence[int], period: str | tu
     for repo in repos:
         if not single:
             blocks.append(Heading(repo.name, 2))
-        blocks += _repository(service, repo.id, briefs[repo.id], 2 if single else 3, headlines)
-    notes = glossary.footnotes(headlines)
-    if notes:
-        blocks += [Heading("Words used above", 2),
-                   Bullets(tuple(Bullet(f"{term}:", (Sentence(explanation),)) for term, explanation in notes))]
+        blocks += _repository(service, repo.id, briefs[repo.id], 2 if single else 3, explained)
     made = datetime.now(timezone.utc)
     if single:
         repo = repos[0]
@@ -168,7 +167,10 @@ def _comparison(repos, briefs: dict[int, Briefing]) -> Bullets:
     return Bullets(tuple(items))
 
 
-def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: int, headlines: list[str]) -> list[Block]:
+def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: int,
+                explained: glossary.Explained) -> list[Block]:
+    """One repository's sections; the jargon of its headlines and plain readings is explained inline
+    where ``explained`` (the whole report's) has not explained it yet."""
     view = service.overview(repo_id, None)
     blocks: list[Block] = [Paragraph((Sentence(brief.status.text, brief.status.source),)),
                            Paragraph((Sentence(brief.looked),), note=True)]
@@ -177,8 +179,7 @@ def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: 
                                           "this is what was narrated before."),), note=True))
     if view.repo.shallow:
         blocks.append(Paragraph((Sentence(SHALLOW_NOTE),), note=True))
-    blocks += _briefing(brief, level)
-    headlines += [t for s in brief.waiting.lines[1:] for t in (s.text, s.reading) if t]
+    blocks += _briefing(brief, level, explained)
     blocks.append(Heading("What this software does", level))
     described = [*view.descriptions, *([view.summary] if view.summary else [])]
     blocks += [Paragraph((Sentence(d.text, d.label, d.stale),)) for d in described]
@@ -197,15 +198,14 @@ def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: 
     first, last = digest.period.first_day, digest.period.last_day
     blocks.append(Heading(f"What changed: {digest.period.label}", level))
     blocks.append(Paragraph(tuple(Sentence(line.text, line.source) for line in digest.summary)))
-    blocks += [Heading(brief.by_impact.heading, level + 1), _said(brief.by_impact.lines)]
+    blocks += [Heading(brief.by_impact.heading, level + 1), _said(brief.by_impact.lines, explained)]
     for title, lines in (("May affect existing users", digest.affects),
                          ("New for users", digest.features), ("Fixed for users", digest.fixes),
                          ("Behind the scenes", digest.internal),
                          ("Areas that moved most", digest.areas)):
         if lines:
-            blocks += [Heading(title, level + 1), _lines(lines, brief.reading_of if lines is not digest.areas else _no_reading)]
-            headlines += [line.text for line in lines]
-            headlines += [brief.reading_of(line.shas) for line in lines if lines is not digest.areas]
+            blocks += [Heading(title, level + 1),
+                       _lines(lines, explained, brief.reading_of if lines is not digest.areas else _no_reading)]
     blocks.append(Paragraph((Sentence(digest.comparison.text, digest.comparison.source),)))
     blocks += _charts(service, repo_id, first, last, level)
     blocks.append(Heading("Releases", level))
@@ -219,23 +219,21 @@ def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: 
         blocks.append(Paragraph((Sentence("No release in this period.", "git facts"),), note=True))
     blocks.append(Heading("Security fixes", level))
     if digest.security:
-        blocks.append(_lines(digest.security, brief.reading_of))
-        headlines += [t for line in digest.security for t in (line.text, brief.reading_of(line.shas))]
+        blocks.append(_lines(digest.security, explained, brief.reading_of))
     else:
         blocks.append(Paragraph((Sentence("No security fix in this period.", "git facts"),), note=True))
     # The changes the briefing counts: merges bring in changes listed on their own.
     counted = set(brief.changes.shas)
     changes = [c for c in service.changes(repo_id, since=first, until=last) if c.sha in counted]
     blocks.append(Heading(f"Every change in the period ({brief.changes.n})", level))
-    blocks.append(Bullets(tuple(_change(change) for change in changes[:CHANGES_LIMIT])))
+    blocks.append(Bullets(tuple(_change(change, explained) for change in changes[:CHANGES_LIMIT])))
     if len(changes) > CHANGES_LIMIT:
         blocks.append(Paragraph((Sentence(f"And {len(changes) - CHANGES_LIMIT} older changes in the period, "
                                           "listed on the dashboard's Changes page."),), note=True))
-    headlines += [t for change in changes[:CHANGES_LIMIT] for t in (change.headline.text, change.reading)]
     return blocks
 
 
-def _briefing(brief: Briefing, level: int) -> list[Block]:
+def _briefing(brief: Briefing, level: int, explained: glossary.Explained) -> list[Block]:
     """The briefing (``narrator.briefing``) laid out: what it does, the opening, then risks, waiting
     to ship, what reached users and delivery figures, every sentence with its source and commits."""
     blocks: list[Block] = []
@@ -248,7 +246,7 @@ def _briefing(brief: Briefing, level: int) -> list[Block]:
             continue
         blocks.append(Heading(section.heading, level + 1))
         if section.lines:
-            blocks.append(_said(section.lines))
+            blocks.append(_said(section.lines, explained))
         else:
             blocks.append(Paragraph((Sentence("No risk that git alone can show.", "git facts"),), note=True))
         if section.detail:
@@ -261,14 +259,26 @@ def _with_commits(said) -> tuple[Sentence, ...]:
     return (Sentence(said.text, said.source, said.stale), *((Sentence(refs(said.shas).strip()),) if said.shas else ()))
 
 
-def _said(lines) -> Bullets:
-    """Briefing sentences (``narrator.briefing.Sentence``) as bullets: lead, text with source, commits."""
-    return Bullets(tuple(Bullet(s.lead, _with_commits(s), _reading(s.reading)) for s in lines))
+def _said(lines, explained: glossary.Explained) -> Bullets:
+    """Briefing sentences (``narrator.briefing.Sentence``) as bullets: lead, text with source, commits.
+    A listed change (one with a plain reading) has the jargon of its headline and reading explained."""
+    items = []
+    for s in lines:
+        said = _with_commits(s)
+        if s.reading:
+            said = (_glossed(explained, s.text, s.source, s.stale), *said[1:])
+        items.append(Bullet(s.lead, said, _reading(s.reading, explained)))
+    return Bullets(tuple(items))
 
 
-def _reading(text: str) -> tuple[Bullet, ...]:
+def _glossed(explained: glossary.Explained, text: str, label: str | None = None, stale: bool = False) -> Sentence:
+    """A sentence whose jargon the report has not explained yet is explained beside it."""
+    return Sentence(text, label, stale, explained.glosses(text))
+
+
+def _reading(text: str, explained: glossary.Explained) -> tuple[Bullet, ...]:
     """A listed change's plain reading (``narrator.reading``) as its first sub-item, labelled git facts."""
-    return (Bullet(sentences=(Sentence(f"{READING_LABEL}: {text}", "git facts"),)),) if text else ()
+    return (Bullet(sentences=(_glossed(explained, f"{READING_LABEL}: {text}", "git facts"),)),) if text else ()
 
 
 def _no_reading(shas: Sequence[str]) -> str:
@@ -276,17 +286,18 @@ def _no_reading(shas: Sequence[str]) -> str:
     return ""
 
 
-def _lines(lines, reading_of: Callable[[Sequence[str]], str] = _no_reading) -> Bullets:
+def _lines(lines, explained: glossary.Explained, reading_of: Callable[[Sequence[str]], str] = _no_reading) -> Bullets:
     """Digest lines (``narrator.digest.Line``) with their source and the commits they stand on, and
     under a listed headline its plain reading (``Briefing.reading_of``)."""
     items = []
     for line in lines:
         commits = (Sentence(f"({', '.join(sha[:8] for sha in line.shas[:5])})"),) if line.shas else ()
-        items.append(Bullet(sentences=(Sentence(line.text, line.source), *commits), sub=_reading(reading_of(line.shas))))
+        items.append(Bullet(sentences=(_glossed(explained, line.text, line.source), *commits),
+                            sub=_reading(reading_of(line.shas), explained)))
     return Bullets(tuple(items))
 
 
-def _change(change: CommitView) -> Bullet:
+def _change(change: CommitView, explained: glossary.Explained) -> Bullet:
     """A change as the report lists it: the facts, the headline, then explanation, notes, evidence."""
     kind = change.category + (f" {change.version}" if change.version else "")
     where = change.area + (f" \u00b7 {change.scope}" if change.scope and change.scope != change.area else "")
@@ -302,9 +313,9 @@ def _change(change: CommitView) -> Bullet:
         evidence.append(f"developer's subject \u201c{change.subject}\u201d")
     if change.date_note:
         evidence.append(change.date_note)
-    sub += _reading(change.reading)
+    headline = _glossed(explained, change.headline.text, change.headline.label, change.headline.stale)
+    sub += _reading(change.reading, explained)
     sub.append(Bullet(sentences=(Sentence("Evidence: " + "; ".join(evidence), "git facts"),)))
-    headline = Sentence(change.headline.text, change.headline.label, change.headline.stale)
     return Bullet(f"{change.date:%Y-%m-%d} {change.short_sha} [{kind}, {where}] {change.author}:", (headline,), tuple(sub))
 
 
@@ -349,7 +360,8 @@ def _releases_drawing(released, start, end, font: str):
 
 
 def _md_sentences(sentences: Sequence[Sentence]) -> str:
-    return " ".join(md(s.text) + (marker(s.label, s.stale) if s.label else "") for s in sentences)
+    return " ".join(md(glossary.with_glosses(s.text, s.glosses)) + (marker(s.label, s.stale) if s.label else "")
+                    for s in sentences)
 
 
 def _md_bullet(bullet: Bullet, depth: int = 0) -> list[str]:
@@ -400,7 +412,7 @@ def tagged_html(sentences: Sequence[Sentence], wrap: Callable[[str], str]) -> st
     """Sentences as escaped HTML, each followed by ``wrap("[its label]")`` (the HTML report and the
     PDF, whose paragraphs take the same inline markup, style the label their own way)."""
     return " ".join(
-        html_text(s.text) + (wrap(f"[{html_text(s.label)}{', out of date' if s.stale else ''}]") if s.label else "")
+        html_text(glossary.with_glosses(s.text, s.glosses)) + (wrap(f"[{html_text(s.label)}{', out of date' if s.stale else ''}]") if s.label else "")
         for s in sentences)
 
 

@@ -100,3 +100,13 @@ def tiny_base(tmp_path_factory) -> str:
     from tests.helpers_tiny_model import build_tiny_model
 
     return str(build_tiny_model(tmp_path_factory.mktemp("tiny")))
+
+
+def unglossed(text: str) -> str:
+    """``text`` without the explanations of jargon written inline after a term ("CI (continuous
+    integration: ...)" -> "CI"), so a test can find people's words as they wrote them."""
+    from narrator import glossary
+
+    for entry in glossary.load().values():
+        text = text.replace(" " + glossary.inline_words(str(entry["explanation"])), "")
+    return text

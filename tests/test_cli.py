@@ -41,10 +41,15 @@ def test_narrate_then_show(sample_repo, tmp_path):
     assert "new narratives" in result.stdout and "What this software does" in result.stdout
     shown = run_cli("show", sample_repo.working_tree_dir, home=home)
     assert shown.returncode == 0, shown.stderr
-    assert shown.stdout.startswith("# shop") and "## Its main parts" in shown.stdout
+    # Terminal text: underlined headings, no Markdown (tests/test_show_text.py for the details).
+    assert shown.stdout.startswith("shop\n====\n") and "\nIts main parts\n--------------\n" in shown.stdout
     # The fix is headed by the developer's subject, filed under its kind and area, and explained by
     # the (fake) model's checked sentence about the file it changed.
-    lines = shown.stdout.splitlines()
+    words = " ".join(shown.stdout.split())  # lines are wrapped to the terminal's width
+    assert (f"[fix, shop] Ada Lovelace: Fix crash when adding an empty item [{DEVELOPER}] "
+            f"- This part handles cart.py. [{MODEL}]") in words
+    markdown = run_cli("show", sample_repo.working_tree_dir, "--format", "markdown", home=home).stdout
+    lines = markdown.splitlines()
     fix = next(i for i, line in enumerate(lines) if "Fix crash when adding an empty item" in line)
     assert "[fix, shop] Ada Lovelace: Fix crash when adding an empty item" in lines[fix]
     assert lines[fix].endswith(f" [{DEVELOPER}]")

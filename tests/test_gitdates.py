@@ -94,8 +94,9 @@ def test_every_odd_header_is_read_the_same_by_both_passes(odd_repo):
     assert logged[shas[0]].files and logged[shas[0]].files == patched[shas[0]].files
 
 
-def test_narrate_and_show_a_history_of_odd_headers(odd_repo, settings, capsys, tmp_path):
+def test_narrate_and_show_a_history_of_odd_headers(odd_repo, settings, capsys, tmp_path, monkeypatch):
     repo, shas = odd_repo
+    monkeypatch.setenv("COLUMNS", "1000")  # show wraps to the terminal: one line per evidence here
     assert main(["narrate", repo.working_tree_dir, "--commits", "20"]) == 0
     capsys.readouterr()
     assert main(["show", repo.working_tree_dir, "--commits", "20"]) == 0

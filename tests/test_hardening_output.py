@@ -93,7 +93,15 @@ def test_show_and_the_summary_print_no_control_codes_and_no_markup(tmp_path):
     assert narrated.returncode == 0, narrated.stderr
     assert not controls(narrated.stdout), narrated.stdout
 
-    shown = run_cli("show", repo.working_tree_dir, home=home)
+    # The terminal text: the developer's words as plain text, on one line (no wrap at 1000 columns),
+    # without the escape sequences, control and bidi characters, and without Markdown escapes.
+    text = run_cli("show", repo.working_tree_dir, home=home, COLUMNS="1000")
+    assert text.returncode == 0 and not controls(text.stdout), controls(text.stdout)
+    head = next(line for line in text.stdout.split("\nRecent changes\n", 1)[1].splitlines() if "gnp" in line)
+    assert unmarked(plain(HOSTILE_SUBJECT)) in head and head.startswith("- 2026-11-02 ") and "\\" not in head
+    assert "[31m" not in text.stdout and "javascript" not in head
+
+    shown = run_cli("show", repo.working_tree_dir, "--format", "markdown", home=home)
     assert shown.returncode == 0, shown.stderr
     out = shown.stdout
     assert not controls(out), controls(out)
@@ -146,16 +154,18 @@ def test_the_dashboard_shows_a_bad_setting_in_an_error_box(tmp_path, monkeypatch
 def test_show_reads_the_cache_of_a_moved_repository_and_says_the_folder_is_gone(sample_repo, tmp_path):
     home, folder = tmp_path / "home", Path(sample_repo.working_tree_dir)
     assert run_cli("narrate", str(folder), "--model", "fake", home=home).returncode == 0
-    before = run_cli("show", str(folder), home=home)
+    before = run_cli("show", str(folder), home=home, COLUMNS="1000")
     shutil.move(folder, tmp_path / "elsewhere")
 
-    after = run_cli("show", str(folder), home=home)
+    after = run_cli("show", str(folder), home=home, COLUMNS="1000")
     assert after.returncode == 0, after.stderr
-    note = f"The repository folder {markdown_text(str(folder))} is gone; showing what was narrated before."
+    note = f"The repository folder {folder} is gone; showing what was narrated before."
     assert note in after.stdout
     for headline in ("Fix crash when adding an empty item", "Add orders that can be placed", "Add shopping cart"):
         assert headline in after.stdout
-    assert after.stdout.replace(f"_{note}_\n\n", "") == before.stdout, "the same narratives as before the move"
+    assert after.stdout.replace(f"{note}\n\n", "") == before.stdout, "the same narratives as before the move"
+    markdown = run_cli("show", str(folder), "--format", "markdown", home=home).stdout
+    assert f"_The repository folder {markdown_text(str(folder))} is gone; showing what was narrated before._" in markdown
     # A folder that was never narrated is still "no such folder".
     missing = run_cli("show", str(tmp_path / "never"), home=home)
     assert missing.returncode == 1 and "No such folder" in missing.stderr

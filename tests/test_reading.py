@@ -13,7 +13,7 @@ from narrator.narrate import run_job
 from narrator.reading import LABEL, plain_reading
 from narrator.report import markdown
 from narrator.service import NarratorService
-from tests.conftest import commit_files
+from tests.conftest import commit_files, unglossed
 from tests.test_status import NOW, release
 
 WEB_README = "# Web\n\nSends web responses to the shop's customers.\n"
@@ -106,7 +106,8 @@ def test_every_change_listed_has_its_plain_reading_from_facts(shop):
 
 def test_show_and_the_reports_print_the_reading_labelled_and_explain_every_glossed_headline_word(shop):
     service, repo_id, shas = shop
-    text = markdown(service, repo_id, period="30d")
+    shown = markdown(service, repo_id, period="30d")
+    text = unglossed(shown)  # the first use of a term carries its explanation inline
     # Under the waiting change, under the same change in 'Recent changes' and, for the changes users
     # notice, under their headline by impact, labelled; the first commit ("Add the shop", mostly
     # shop/ among its shipped files) reads like the feature, in 'Recent changes' and by impact.
@@ -121,17 +122,17 @@ def test_show_and_the_reports_print_the_reading_labelled_and_explain_every_gloss
     new = text.split("### New for users", 1)[1].split("###", 1)[0]
     assert f"  - {LABEL}: {READINGS['feature']} [git facts]" in new
     assert service.briefing(repo_id, "30d").reading_of([shas["fix"]]) == READINGS["fix"]
-    words = text.split("## Words used above", 1)[1]
-    assert "**Deadlock**" in words
+    deadlock = glossary.inline_words(glossary.load()["Deadlock"]["explanation"])
+    assert shown.count(f"deadlock {deadlock}") == 1 and "Words used above" not in shown
     for fmt in ("md", "html"):
         report = reports.build(service, [repo_id], "30d", fmt).decode()
         assert report.count(LABEL + ":") >= 2 * len(READINGS) + 2  # waiting, every change, fixed and new
         assert "sends web responses to the shop" in report
-        for term, _ in glossary.terms_in("Fix the deadlock when two responses are sent at once"):
-            assert term in report.split("Words used above", 1)[1]
+        for _, explanation in glossary.terms_in("Fix the deadlock when two responses are sent at once"):
+            assert report.count(glossary.inline_words(explanation)) == 1
 
 
-def test_every_glossed_word_of_a_shown_headline_or_reading_is_explained_under_words_used_above(shop):
+def test_every_glossed_word_of_a_shown_headline_or_reading_is_explained_inline_once(shop):
     service, repo_id, _ = shop
     brief = service.briefing(repo_id, "30d")
     digest = brief.digest
@@ -141,7 +142,8 @@ def test_every_glossed_word_of_a_shown_headline_or_reading_is_explained_under_wo
               for line in lines for t in (line.text, brief.reading_of(line.shas))]
     terms = {term for text in shown for term, _ in glossary.terms_in(text)}
     assert {"Deadlock", "Dependency"} <= terms  # 'deadlock' in a headline, 'dependency update' in a reading
-    words = markdown(service, repo_id, period="30d").split("## Words used above", 1)[1]
-    assert all(f"**{term}**" in words for term in terms), terms
-    report = reports.build(service, [repo_id], "30d", "md").decode().split("Words used above", 1)[1]
-    assert all(term in report for term in terms), terms
+    explanations = [glossary.inline_words(e) for text in shown for _, e in glossary.terms_in(text)]
+    show = markdown(service, repo_id, period="30d")
+    report = reports.build(service, [repo_id], "30d", "md").decode()
+    for text in (show, report):
+        assert all(text.count(words) == 1 for words in explanations), explanations

@@ -79,8 +79,9 @@ def test_markdown_report_has_every_section_with_sources(narrated):
     readable = "\n" + re.sub(r"\\(.)", r"\1", text)  # what a Markdown viewer shows
     for heading in ("# shop", "## What this software does", "## Its main parts", "## What changed: the last 30 days with commits",
                     "## Activity", "### Releases over time", "## Releases", "## Security fixes",
-                    "## Every change in the period (7)", "## Words used above"):
+                    "## Every change in the period (7)"):
         assert "\n" + heading in readable
+    assert "Words used above" not in text  # jargon is explained inline (tests/test_glossary_inline.py)
     assert markdown_text(HEADLINE) + " [README (README.md)]" in text
     assert "Fix crash when adding an empty item [developer's message]" in text
     assert "First release of the shop [release notes]" in text
@@ -149,7 +150,7 @@ def test_portfolio_report_has_a_section_per_repository(narrated, tmp_path):
     text = reports.build(service, [repo.id, second.id], "90d", "md").decode()
     assert text.startswith("# Portfolio of 2 repositories")
     assert text.count("## shop") == 2 and text.count("### What this software does") == 2
-    assert text.count("## Words used above") == 1
+    assert "Words used above" not in text  # jargon is explained inline, once in the whole portfolio
 
 
 def test_activity_chart_stacks_one_bar_per_change(narrated):

@@ -20,9 +20,10 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, TableStyle
+from reportlab.platypus import Table as Grid
 
-from narrator.reports import Bullet, Bullets, Chart, Heading, Report, Sentence, tagged_html
+from narrator.reports import Bullet, Bullets, Chart, Heading, Report, Sentence, Table, tagged_html
 from narrator.reports import Paragraph as TextBlock
 from narrator.limits import PARAGRAPH_CHARS, cut
 from narrator.text import html_text, plain
@@ -61,7 +62,23 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
         "body": body,
         "note": ParagraphStyle("note", parent=body, fontName=font + "-Italic", textColor=HexColor("#555555")),
         "caption": ParagraphStyle("caption", parent=body, fontSize=8, textColor=HexColor("#555555")),
+        "cell": ParagraphStyle("cell", parent=body, fontSize=7, leading=8.5, spaceAfter=0),
+        "head": ParagraphStyle("head", parent=body, fontName=font + "-Bold", fontSize=7, leading=8.5, spaceAfter=0),
     }
+
+
+def _table(block: Table, styles: dict[str, ParagraphStyle], width: float) -> list:
+    """A table as a grid of wrapped paragraphs across the page width (every cell escaped, and cut
+    like any paragraph), a column's share of it growing with its longest text; the label under it."""
+    cells = [[Paragraph(html_text(cut(cell, PARAGRAPH_CHARS)), styles[style]) for cell in row]
+             for style, row in (("head", block.header), *(("cell", row) for row in block.rows))]
+    longest = [max(min(len(row[i]), 60) for row in (block.header, *block.rows)) + 4 for i in range(len(block.header))]
+    grid = Grid(cells, colWidths=[width * n / sum(longest) for n in longest], repeatRows=1)
+    grid.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, HexColor("#cccccc")),
+                              ("BACKGROUND", (0, 0), (-1, 0), HexColor("#f3f4f6")),
+                              ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    label = [Paragraph(f"[{html_text(block.label)}]", styles["caption"])] if block.label else []
+    return [grid, *label, Spacer(1, 6)]
 
 
 def _sentences(sentences: tuple[Sentence, ...]) -> str:
@@ -106,6 +123,8 @@ def pdf_document(report: Report) -> bytes:
             heading = [story.pop()] if story and getattr(story[-1].style, "keepWithNext", 0) else []
             story.append(KeepTogether([*heading, drawing, Paragraph(html_text(block.caption), styles["caption"]),
                                        Spacer(1, 6)]))
+        elif isinstance(block, Table):
+            story += _table(block, styles, width)
 
     def footer(canvas, doc) -> None:
         canvas.saveState()

@@ -25,12 +25,13 @@ from typing import Literal, Union
 
 from db.files import write_atomic
 from narrator import charts, glossary
-from narrator.digest import counted, today
+from narrator.digest import today
 from narrator.errors import NarratorError
 from narrator.facts import size_phrase
-from narrator.briefing import Briefing
+from narrator.briefing import Briefing, figures
 from narrator.reading import LABEL as READING_LABEL
 from narrator.report import marker, refs
+from narrator.status import HOTFIX_DAYS
 from narrator.service import SHALLOW_NOTE, CommitView, NarratorService
 from narrator.text import html_text
 from narrator.text import markdown_text as md
@@ -102,7 +103,22 @@ class Chart:
     """The numbers drawn, header row first: what the Markdown report shows instead of the picture."""
 
 
-Block = Union[Heading, Paragraph, Bullets, Chart]
+@dataclass(frozen=True)
+class Table:
+    """Rows of cells under a header row (the portfolio's comparison); every cell is untrusted text,
+    escaped by each format, and one source label stands for the whole table."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    label: str | None = None
+    """Where every cell comes from ('git facts'), shown once, under the table."""
+
+    def __post_init__(self) -> None:
+        if any(len(row) != len(self.header) for row in self.rows):
+            raise ValueError(f"every row of a table needs {len(self.header)} cells, one per column")
+
+
+Block = Union[Heading, Paragraph, Bullets, Chart, Table]
 
 
 @dataclass(frozen=True)
@@ -135,12 +151,13 @@ def document(service: NarratorService, repo_ids: Sequence[int], period: str | tu
     explained = glossary.Explained()  # jargon is explained inline at its first use in the whole report
     repos = [service.repository(i) for i in repo_ids]
     for repo in repos:
-        if repo.narrated_at is None and not service.store.list_commits(repo.id):
+        if repo.narrated_at is None and not service.store.count_commits(repo.id):
             raise ReportError(f"{repo.source} has not been narrated yet: run 'python -m narrator narrate {repo.source}' first.")
     chosen = service.period(period, repo_ids)  # one period: every repository over the same dates
     briefs = {repo.id: service.briefing(repo.id, chosen) for repo in repos}
     if not single:
-        blocks += [Heading(f"Comparison: {chosen.label}", 2), _comparison(repos, briefs)]
+        blocks += [Heading(f"Comparison: {chosen.label}", 2), _comparison(repos, briefs),
+                   Paragraph((Sentence(COMPARISON_NOTE),), note=True)]
     for repo in repos:
         if not single:
             blocks.append(Heading(repo.name, 2))
@@ -154,17 +171,26 @@ def document(service: NarratorService, repo_ids: Sequence[int], period: str | tu
                   f"Report made {made:%Y-%m-%d}: {', '.join(r.name for r in repos)}.", tuple(blocks), made)
 
 
-def _comparison(repos, briefs: dict[int, Briefing]) -> Bullets:
-    """One line per repository, all over the same period: status, changes, releases, waiting, risks."""
-    items = []
+COMPARISON = ("Repository", "Status", "Last change", "Changes", "Waiting to ship", "Risks", "Releases",
+              "Lead time", "Hotfix rate", "Trend")
+"""The columns of a portfolio report's comparison, one row per repository."""
+COMPARISON_NOTE = ("Every figure is the one in that repository's own section below, over the same days. "
+                   "Waiting to ship: every change since the last release, and of those, how many may affect "
+                   "users or fix a security problem. Releases: in the period, and per 30 days. Lead time: the "
+                   "median days a change waited for the release that shipped it. Hotfix rate: how many of the "
+                   f"period's releases were followed by a patch release within {HOTFIX_DAYS} days. Trend: "
+                   "against the period before, of the same length. A dash: no release to measure.")
+
+
+def _comparison(repos, briefs: dict[int, Briefing]) -> Table:
+    """One row per repository, all over the same period, read off its briefing (``narrator.briefing.figures``)."""
+    rows = []
     for repo in repos:
-        b = briefs[repo.id]
-        waiting = f"{b.waiting.count.n} waiting to ship" if b.waiting.count is not None else "no release recorded"
-        risks = len(b.risks.lines)
-        figures = (f"{counted(b.changes.n, 'change')} and {counted(b.releases.n, 'release')} in the period; "
-                   f"{waiting}; {counted(risks, 'risk') if risks else 'no risk'} that git alone can show.")
-        items.append(Bullet(f"{repo.name}:", (Sentence(b.status.text, b.status.source), Sentence(figures, "git facts"))))
-    return Bullets(tuple(items))
+        f = figures(briefs[repo.id])
+        rows.append((repo.name, f.status, f.last_change_words, str(f.changes.n), f.waiting_words, f.risk_words,
+                     f.release_rate or str(f.releases.n), f.lead_time or "\u2014", f.hotfix_rate or "\u2014",
+                     f.trend or "\u2014"))
+    return Table(COMPARISON, tuple(rows), "git facts")
 
 
 def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: int,
@@ -392,7 +418,17 @@ def markdown(report: Report) -> str:
                 lines += ["| " + " | ".join(map(md, row)) + " |" for row in rows]
             else:
                 lines += ["", "_Nothing to chart in this range._"]
+        elif isinstance(block, Table):
+            lines += _md_table(block.header, block.rows)
+            if block.label:
+                lines += ["", marker(block.label, False).strip()]
     return "\n".join(lines) + "\n"
+
+
+def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A Markdown table, every cell escaped (a '|' in a cell stays text)."""
+    return ["| " + " | ".join(map(md, header)) + " |", "|" + "---|" * len(header),
+            *("| " + " | ".join(map(md, row)) + " |" for row in rows)]
 
 
 # --- HTML -----------------------------------------------------------------------------------
@@ -404,6 +440,8 @@ h1{margin-bottom:.2rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;marg
 .sub{color:#555;margin-top:0}.note{font-style:italic;color:#555}.src{color:#6a737d;font-size:.85em}
 .lead{font-weight:600}figure{margin:1rem 0}figure img{max-width:100%;height:auto}
 figcaption{color:#555;font-size:.9em}li{margin:.2rem 0}
+table{border-collapse:collapse;font-size:.9em;margin:1rem 0}th,td{border:1px solid #ddd;padding:.25rem .4rem;
+text-align:left;vertical-align:top}th{background:#f6f8fa}caption{caption-side:bottom;text-align:left}
 """
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
@@ -444,6 +482,11 @@ def html_document(report: Report) -> str:
             image = base64.b64encode(charts.svg(block.draw("Helvetica")).encode("utf-8")).decode("ascii")
             body.append(f'<figure><img alt="{html_text(block.caption)}" src="data:image/svg+xml;base64,{image}">'
                         f"<figcaption>{html_text(block.caption)}</figcaption></figure>")
+        elif isinstance(block, Table):
+            head = "".join(f"<th>{html_text(cell)}</th>" for cell in block.header)
+            rows = "".join("<tr>" + "".join(f"<td>{html_text(cell)}</td>" for cell in row) + "</tr>" for row in block.rows)
+            label = f'<caption class="src">[{html_text(block.label)}]</caption>' if block.label else ""
+            body.append(f"<table>{label}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'

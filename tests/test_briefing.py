@@ -171,9 +171,9 @@ def test_the_portfolio_report_opens_with_one_comparison_and_every_briefing_over_
     assert shared.last_day == service.period("7d-commits", [ids["hotfixed"]]).last_day  # the latest of them
     report = reports.markdown(reports.document(service, chosen, "7d-commits"))
     comparison = report.split(f"## {md('Comparison: ' + shared.label)}")[1].split("\n## ")[0]
-    assert "- **quiet:** Quiet since 1 Dec 2025" in comparison
-    assert "0 changes and 0 releases in the period; no release recorded; 1 risk that git alone can show." in comparison
-    assert "5 waiting to ship" in comparison
+    # One comparison table (issue 17: 'the portfolio report is one comparison table'), one row each.
+    assert "| quiet | Quiet since 1 Dec 2025 | 1 Dec 2025, 1 year ago | 0 | no release recorded | 1: quiet |" in comparison
+    assert "| hotfixed | Active | " in comparison and " | 5 (1 may affect users, 1 security fix) | " in comparison
     # The quiet repository is shown over the hotfixed one's week, not its own last active week of 2025.
     assert report.count(f"What changed: {md(shared.label)}") == 2
 

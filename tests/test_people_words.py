@@ -11,7 +11,7 @@ from narrator import provenance
 from narrator.changes import GIT_CHECKS, check_explanation, check_headline, contradicts_git
 from narrator.subjects import uninformative_reason
 from narrator.text import markdown_text, unmarked
-from tests.conftest import START, commit_files
+from tests.conftest import START, commit_files, unglossed
 from tests.test_provenance import Scripted, _change_block, _day, _narrate, _new_repo, _show
 
 DEV, NOTES = provenance.label("developer"), provenance.label("release notes")
@@ -123,7 +123,8 @@ def test_markup_and_bot_boilerplate_become_text_in_headlines_explanations_and_sh
     shown = _show(settings, worded["repo"].working_tree_dir, capsys)
     for raw in ("{func}", ":meth:", "`", "](", "Dependabot", "updated-dependencies", "Bumps"):
         assert raw not in shown, raw
-    assert _change_block(shown, bot.short_sha)[0].endswith(f"Bump qs from 6.11.0 to 6.14.1 [{markdown_text(DEV)}]")
+    # ('Bump' is explained inline at its first use: tests/test_glossary_inline.py)
+    assert unglossed(_change_block(shown, bot.short_sha)[0]).endswith(f"Bump qs from 6.11.0 to 6.14.1 [{markdown_text(DEV)}]")
 
 
 def test_rows_recorded_before_are_shown_in_peoples_words_too(worded):

@@ -26,14 +26,15 @@ from narrator.provenance import LABELS as SOURCES
 
 GIT_FACTS = SOURCES["git"]
 
-KIND_WORDS = {"docs": "a documentation update", "tests": "a test change", "ci": "a CI and automation change",
-              "dependencies": "a dependency update", "release": "a release commit",
-              "maintenance": "internal tidying"}
-"""Behind-the-scenes kinds in words (``narrator.impact.KINDS``)."""
-ROLE_WORDS = {"tests": "the tests", "documentation": "the documentation", "CI and automation": "the CI and automation files",
-              "build and packaging": "the build and packaging files", "examples": "the examples",
-              "dependencies": "the dependency files", "release notes": "the release notes",
-              "configuration": "the configuration files"}
+KIND_WORDS = {"docs": "an update to the documentation", "tests": "a change to the tests",
+              "ci": "a change to the automatic checks", "dependencies": "an update of software it uses",
+              "release": "a release", "maintenance": "internal clean-up"}
+"""Behind-the-scenes kinds (``narrator.impact.KINDS``) in everyday words: a reading needs no glossary."""
+ROLE_WORDS = {"tests": "the tests", "documentation": "the documentation",
+              "CI and automation": "the files that run its automatic checks",
+              "build and packaging": "the files that build and package it", "examples": "the examples",
+              "dependencies": "the list of software it uses", "release notes": "the release notes",
+              "configuration": "the settings files"}
 """How an undescribed area of each role (``narrator.project.ROLES``) is named; source code has no
 such words: an undescribed code folder is named by its folder alone."""
 DESCRIPTION_CHARS = 90

@@ -30,12 +30,12 @@ def test_the_reading_says_the_impact_and_the_area_from_its_own_words_else_its_ro
     assert plain_reading(Impact("new", None, ""), "src", "A shop till.", "source code", main=True) == \
         "New for users, in the main code (src)."
     assert plain_reading(Impact("internal", "tests", ""), "tests", None, "tests") == \
-        "Behind the scenes (a test change), in the tests (tests)."
+        "Behind the scenes (a change to the tests), in the tests (tests)."
     assert plain_reading(Impact("internal", "docs", ""), "docs", None, "documentation") == \
-        "Behind the scenes (a documentation update), in the documentation (docs)."
+        "Behind the scenes (an update to the documentation), in the documentation (docs)."
     assert plain_reading(Impact("security", None, ""), "lib", None, "source code") == "A security fix, in lib."
     assert plain_reading(Impact("internal", "dependencies", ""), "(top level)", None, "build and packaging") == \
-        "Behind the scenes (a dependency update), in the top-level files."
+        "Behind the scenes (an update of software it uses), in the top-level files."
     # Only the first sentence; 'X is a ...' reads as what the part is.
     assert plain_reading(fixed, "lib", "Express is the web framework. It has many parts.", "source code") == \
         "Fixed for users, in the part that is the web framework (lib)."
@@ -84,8 +84,8 @@ def shop(tmp_path, settings, monkeypatch):
 
 READINGS = {
     "fix": "Fixed for users, in the part that sends web responses to the shop's customers (web).",
-    "test": "Behind the scenes (a test change), in the tests (tests).",
-    "bump": "Behind the scenes (a dependency update), in the top-level files.",
+    "test": "Behind the scenes (a change to the tests), in the tests (tests).",
+    "bump": "Behind the scenes (an update of software it uses), in the top-level files.",
     "feature": "New for users, in the main code (shop).",
     "tested": "New for users, in the part that sends web responses to the shop's customers (web).",
 }
@@ -141,7 +141,9 @@ def test_every_glossed_word_of_a_shown_headline_or_reading_is_explained_inline_o
     shown += [t for lines in (digest.affects, digest.security, digest.features, digest.fixes)
               for line in lines for t in (line.text, brief.reading_of(line.shas))]
     terms = {term for text in shown for term, _ in glossary.terms_in(text)}
-    assert {"Deadlock", "Dependency"} <= terms  # 'deadlock' in a headline, 'dependency update' in a reading
+    assert {"Deadlock", "Version bump"} <= terms  # 'deadlock' and 'bump' in headlines
+    # A reading is in everyday words already: it needs no explanation.
+    assert not [t for c in service.changes(repo_id) for t in glossary.terms_in(c.reading)]
     explanations = [glossary.inline_words(e) for text in shown for _, e in glossary.terms_in(text)]
     show = markdown(service, repo_id, period="30d")
     report = reports.build(service, [repo_id], "30d", "md").decode()

@@ -10,6 +10,7 @@ import difflib
 import functools
 import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from narrator.messages import first_sentences
@@ -39,6 +40,7 @@ _MAINTENANCE_VERBS = re.compile(r"^(?:refactor|rename|move|remove|drop|delete|cl
 _FIX_HINTS = re.compile(r"\b(not|no longer|n't|cannot|should|when|instead of|properly|correctly)\b", re.I)
 _FEATURE = re.compile(r"\b(add(s|ed)?|implement(s|ed)?|introduce[sd]?|support(s|ed)?|new|allow(s|ed)?|enable[sd]?|create[sd]?|feature)\b", re.I)
 _MAINTENANCE = re.compile(r"\b(refactor|bump|upgrade|chore|ci|cleanup|clean up|rename|remove[sd]?|deprecate[sd]?|lint|format|release|merge|revert|update dependenc)", re.I)
+_REVERT = re.compile(r"^revert\b", re.I)
 _DOCS_WORDS = re.compile(r"\b(docs?|documentation|readme|changelog|comment[s]?)\b", re.I)
 _TEST_WORDS = re.compile(r"\b(tests?|testing|spec[s]?|coverage)\b", re.I)
 
@@ -148,8 +150,31 @@ _SECURITY = re.compile(
     r"|auth(?:entication|orization)? bypass|timing attack|buffer overflow|(?:credential|secret|token|password)s? leak)\b", re.I)
 
 
+_ADVISORY_HINTS = ("cve-", "ghsa-", "pysec-", "rustsec-", "go-")
+"""A cheap first look for ``_ADVISORY``: a match holds one of these (lower-cased)."""
+_SECURITY_HINTS = ("vulnerab", "secur", "exploit", "malicious", "xss", "csrf", "xsrf", "ssrf", "rce", "cwe-", "injection",
+                   "denial", "dos", "traversal", "bomb", "escalation", "execution", "clickjacking", "redirect", "bypass",
+                   "timing attack", "overflow", "leak")
+"""The same for ``_SECURITY``: each of its alternatives holds one of these words or parts of words."""
+
+
+def may_match(text: str, hints: tuple[str, ...]) -> bool:
+    """False only when a case-insensitive pattern whose every match holds one of ``hints`` (lower-case
+    substrings) cannot match ``text``: a long history is read without running most patterns.
+
+    Exact for ASCII text, where ``re.I`` folds case as ``str.lower`` does; other text (where ``re.I``
+    also folds, say, the Kelvin sign to "k") always goes to the pattern.
+    """
+    if not text.isascii():
+        return True
+    lower = text.lower()
+    return any(hint in lower for hint in hints)
+
+
 def advisories(text: str) -> list[str]:
     """Security advisory ids (CVE, GHSA, PYSEC, RUSTSEC, GO) in ``text``: upper-cased, unique, in order."""
+    if not may_match(text, _ADVISORY_HINTS):
+        return []
     return list(dict.fromkeys(m.upper() for m in _ADVISORY.findall(text)))
 
 
@@ -159,12 +184,15 @@ def is_security_text(text: str) -> bool:
     "DoS" is matched in that case only (not "dos"); "dependency injection" is a design pattern, not
     an attack.
     """
+    if not may_match(text, _ADVISORY_HINTS + _SECURITY_HINTS):
+        return False
     return bool(_ADVISORY.search(text) or _SECURITY.search(text))
 
 
 # --- releases ---------------------------------------------------------------------------------
 
 _VER = r"v?(\d+(?:\.\d+)+(?:[-.]?(?:a|b|c|rc|alpha|beta|pre|preview|dev|post)\.?\d*)?(?:[-+][0-9A-Za-z][0-9A-Za-z.-]*)?)"
+_DIGIT = re.compile(r"\d")
 _RELEASE_PREFIX = re.compile(r"^(?:(?:chore|build|ci|release|bump)(?:\([^)]*\))?!?:|\[release\])\s*", re.I)
 _RELEASE_FORMS = [re.compile(f"^{form}$", re.I) for form in (
     rf"(?:prepare|prepare for|cut|tag|publish)?\s*(?:the )?releas(?:e|ed|ing)(?: of)?(?: version)? {_VER}(?:\s*[-–—:(].*)?",
@@ -183,6 +211,8 @@ def release_version(subject: str) -> str | None:
     "Prepare release 1.2.0", "chore(release): 1.2.0", "Release v2.0.0-rc.1" all announce one;
     "Bump requests from 2.1 to 2.2" (a dependency) and "Fix crash in 2.7 parser" do not.
     """
+    if not _DIGIT.search(subject):  # every form names a version, and a version has digits
+        return None
     text = re.sub(r"^[^\w\[]+", "", " ".join(subject.split()))      # leading emoji such as "🔖"
     text = _RELEASE_PREFIX.sub("", text)
     text = re.sub(r"\s*\((?:#\d+|[\w.-]+/[\w.-]+#\d+)\)\s*$|[.!\s]+$", "", text)
@@ -192,7 +222,8 @@ def release_version(subject: str) -> str | None:
     return None
 
 
-def _patch_files(patch: str) -> list[tuple[str, list[str]]]:
+@functools.lru_cache(maxsize=8)  # read by version_change, release_notes and affecting_notes of one commit
+def _patch_files(patch: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """(new path, lines of its hunks with their +/-/space marker) for each file of a git diff."""
     files: list[tuple[str, list[str]]] = []
     in_hunk = False                      # header lines ("--- a/x", "index ...") come before the first @@
@@ -204,7 +235,7 @@ def _patch_files(patch: str) -> list[tuple[str, list[str]]]:
         elif files and (line.startswith("@@") or in_hunk and line[:1] in ("+", "-", " ", "")):
             in_hunk = True
             files[-1][1].append(line)
-    return files
+    return tuple((path, tuple(lines)) for path, lines in files)
 
 
 _QUOTED = r"""["']([^"']+)["']"""
@@ -222,7 +253,7 @@ _NOT_PACKAGE_SECTION = re.compile(r"^\s*\[.*(depend|target|patch|replace|workspa
 _POM_NESTED = re.compile(r"<(parent|dependency|plugin|extension|exclusion)>")
 
 
-def _new_version(path: str, lines: list[str]) -> str | None:
+def _new_version(path: str, lines: tuple[str, ...]) -> str | None:
     """The new value of ``path``'s version field when its hunks change it, else None."""
     if path.endswith("pom.xml"):
         return _pom_version(lines)
@@ -246,7 +277,7 @@ def _new_version(path: str, lines: list[str]) -> str | None:
     return None
 
 
-def _pom_version(lines: list[str]) -> str | None:
+def _pom_version(lines: tuple[str, ...]) -> str | None:
     """Best effort for Maven: a changed <version> near the top of pom.xml, outside <parent>/<dependency>."""
     old = new = None
     depth = 0
@@ -329,7 +360,8 @@ _MOST_PAIRS = 4000
 """Most removed x added line pairs compared in one hunk; beyond it only identical texts pair up."""
 
 
-def _added_lines(lines: list[str]) -> list[str]:
+@functools.lru_cache(maxsize=64)  # read by release_notes and affecting_notes of one commit
+def _added_lines(lines: tuple[str, ...]) -> tuple[str, ...]:
     """The ``+`` lines of a file's hunks that add something: a ``+`` line that rewrites a ``-`` line of
     the same hunk (a typo fixed in an old entry, a link updated) is an edit and is left out."""
     hunks: list[list[str]] = []
@@ -352,20 +384,33 @@ def _added_lines(lines: list[str]) -> list[str]:
             continue
         for line in plus:
             text = _plain(line[1:])
-            match = next((i for i, old in enumerate(removed) if old == text or text and _similar(old, text)), None)
+            edited = _edit_of(text)
+            match = next((i for i, old in enumerate(removed) if old == text or text and edited(old)), None)
             if match is None:
                 added.append(line)
             else:
                 del removed[match]  # one removed line pairs with one added line
-    return added
+    return tuple(added)
 
 
-def _similar(old: str, new: str) -> bool:
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    return matcher.real_quick_ratio() >= _EDITED and matcher.quick_ratio() >= _EDITED and matcher.ratio() >= _EDITED
+def _edit_of(new: str) -> Callable[[str], bool]:
+    """Whether a text is an edit of ``new`` (``difflib`` ratio at least ``_EDITED``), the cheap bounds
+    first; one matcher serves every text ``new`` is compared with (it indexes ``new`` once)."""
+    matcher: difflib.SequenceMatcher | None = None
+
+    def edited(old: str) -> bool:
+        nonlocal matcher
+        if 2.0 * min(len(old), len(new)) / (len(old) + len(new)) < _EDITED:  # real_quick_ratio, from lengths
+            return False
+        if matcher is None:
+            matcher = difflib.SequenceMatcher(None, "", new, autojunk=False)
+        matcher.set_seq1(old)
+        return matcher.quick_ratio() >= _EDITED and matcher.ratio() >= _EDITED
+
+    return edited
 
 
-def _note_entries(lines: list[str]) -> list[tuple[str, bool]]:
+def _note_entries(lines: tuple[str, ...]) -> list[tuple[str, bool]]:
     """Plain ``(entry, bulleted)`` pairs from the lines one release-notes file's diff adds (not edits)."""
     added = []
     in_code = False
@@ -554,7 +599,7 @@ def categorize(headline: str, paths: list[str], *, body: str = "", conventional_
         return "maintenance"
     if conventional_type and conventional_type.lower() in _CONVENTIONAL:
         return _CONVENTIONAL[conventional_type.lower()]
-    if re.match(r"^revert\b", headline, re.I):
+    if _REVERT.match(headline):
         return "maintenance"
     if _FIX.search(headline) or _FIX_VERBS.match(headline):
         return "fix"

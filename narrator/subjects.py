@@ -60,8 +60,15 @@ _TICKET = r"(?:[Gg][Hh]-\d+|bpo-\d+|[A-Z][A-Z0-9]{1,9}-\d+)"
 _LEADING_REF = re.compile(rf"^\s*(?:\[{_TICKET}\]\s*:?|{_TICKET}:)\s+")
 
 
+def _may_refer(text: str) -> bool:
+    """False when ``text`` holds no reference: each kind of ``_REF`` has a "#", "!" or "-" in it."""
+    return "#" in text or "!" in text or "-" in text
+
+
 def find_refs(text: str) -> tuple[str, ...]:
     """Issue and pull/merge request references in ``text``, unique, in order of appearance."""
+    if not _may_refer(text):
+        return ()
     found: list[str] = []
     for match in _REF.finditer(text):
         ref = match.group(0)
@@ -101,16 +108,21 @@ def _split_prefix(text: str) -> tuple[str | None, str | None, bool, str]:
 def _clean(text: str) -> tuple[str | None, str | None, bool, str]:
     """(type, scope, bang, headline) with leading ticket keys, the prefix and trailing refs removed."""
     text = " ".join(text.split())
-    text = _LEADING_REF.sub("", text)
+    # Cheap first looks: a ticket key has a "-", trailing refs close with ")" or "]".
+    text = _LEADING_REF.sub("", text) if "-" in text else text
     kind, scope, bang, rest = _split_prefix(text)
-    rest = _LEADING_REF.sub("", rest)
-    rest = _TRAILING_REFS.sub("", rest).strip()
-    return kind, scope, bang, capitalise(rest)
+    rest = _LEADING_REF.sub("", rest) if "-" in rest else rest
+    if _may_refer(rest) and rest.rstrip().endswith((")", "]")):
+        rest = _TRAILING_REFS.sub("", rest)
+    return kind, scope, bang, capitalise(rest.strip())
+
+
+_VERSION_START = re.compile(r"v\d")
 
 
 def capitalise(text: str) -> str:
     """First letter upper-cased, except in a version such as "v2.7.1"."""
-    return text if re.match(r"v\d", text) else text[:1].upper() + text[1:]
+    return text if _VERSION_START.match(text) else text[:1].upper() + text[1:]
 
 
 # --- informativeness --------------------------------------------------------------------------
@@ -148,7 +160,7 @@ def uninformative_reason(text: str) -> str | None:
     if release_version(text) or release_version(headline):
         return None
     refs = find_refs(headline)
-    rest = _REF.sub(" ", headline)
+    rest = _REF.sub(" ", headline) if _may_refer(headline) else headline
     words = [w.lower().strip(".'") for w in _WORD.findall(rest)]
     words = [w for w in words if w]
     if refs and all(w in _ISSUE_WORDS for w in words):

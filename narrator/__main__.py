@@ -177,7 +177,15 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+COMMANDS = ("narrate", "show", "report")
+"""The commands a user runs; ``worker`` (started by the dashboard) is not offered."""
+
+
 def main(argv: list[str] | None = None) -> int:
+    given = sys.argv[1:] if argv is None else argv
+    command = next((a for a in given if not a.startswith("-")), None)
+    if command is not None and command not in (*COMMANDS, "worker"):
+        parser().error(f"unknown command {command!r} (choose from {', '.join(COMMANDS)})")
     args = parser().parse_args(argv)
     if getattr(args, "commits", 1) < 0:
         print("error: --commits must be zero or more", file=sys.stderr)

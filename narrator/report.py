@@ -197,7 +197,7 @@ def show_lines(service: NarratorService, repo_id: int, commits: int = 30, period
         out += [style.note("Not described yet: no package description or README, and nothing narrated."), ""]
     out += [*style.heading("Its main parts", 2), ""]
     for part in view.parts:
-        text = _narrative(part.narrative, style) if part.narrative else style.note("not described yet")
+        text = _narrative(part.narrative, style) if part.narrative else style.note("not described: no README or docstring of its own")
         out.append(f"- {style.strong(esc(part.area))} ({part.role}, {counted(part.files, 'file')}): {text}")
     if brief.digest is not None:
         digest = brief.digest

@@ -215,7 +215,7 @@ def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: 
     blocks.append(Bullets(tuple(
         Bullet(f"{part.area} ({part.role}, {part.files} file{'s' if part.files != 1 else ''}):",
                (Sentence(part.narrative.text, part.narrative.label, part.narrative.stale),) if part.narrative
-               else (Sentence("not described yet"),))
+               else (Sentence("not described: no README or docstring of its own"),))
         for part in view.parts)))
     digest = brief.digest
     if digest is None:

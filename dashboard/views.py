@@ -27,6 +27,7 @@ from narrator.provenance import Said
 from narrator.reading import GIT_FACTS, LABEL as READING_LABEL
 from narrator.service import JobView, NarrativeView, NarratorService, PortfolioRow, RepoView
 from narrator.settings import Settings, load_settings
+from narrator.briefing import RISK_NAMES, trend_words
 from narrator.status import Status
 from narrator.text import markdown_text
 
@@ -79,13 +80,6 @@ def refreshed(repo: RepoView) -> str:
     return f"Code Narrator last looked on {when(repo.narrated_at)}, {repo.narrated_at:%H:%M} UTC"
 
 
-def status_word(now: Status | None) -> str:
-    """The status line's head for a table cell: 'Active', 'Slowing', 'Quiet since 27 Jul 2026'."""
-    if now is None or now.activity.state == "none":
-        return "No change yet"
-    return now.activity.text.split(":", 1)[0]
-
-
 def _plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
@@ -101,48 +95,42 @@ def portfolio_line(row: PortfolioRow) -> str:
 
 
 def delivery_trend(now: Status | None) -> str:
-    """The delivery figures against the period before, in a few words: 'releases up from 1 to 3;
-    changes wait longer (12 days, was 5)'; empty without both periods' figures."""
-    if now is None or now.delivery is None or now.before is None:
-        return ""
-    this, before = now.delivery, now.before
-    if this.releases == before.releases:
-        parts = [f"releases the same ({this.releases})"]
-    else:
-        parts = [f"releases {'up' if this.releases > before.releases else 'down'} from {before.releases} to {this.releases}"]
-    if this.lead_days is not None and before.lead_days is not None and round(this.lead_days) != round(before.lead_days):
-        longer = round(this.lead_days) > round(before.lead_days)
-        parts.append(f"changes wait {'longer' if longer else 'less'} for a release "
-                     f"({round(this.lead_days)} days, was {round(before.lead_days)})")
-    return "; ".join(parts)
+    """The delivery figures against the period before, in a few words (``narrator.briefing.trend_words``):
+    'releases up from 1 to 3; changes wait longer for a release (12 days, was 5)'; empty without both
+    periods' figures."""
+    return trend_words(now.delivery, now.before) if now is not None else ""
 
 
 def portfolio_table(rows: Iterable[PortfolioRow]) -> list[dict]:
     """The Portfolio table: one row per repository, in reader's column names (plain values, no markup).
 
-    Status, waiting to ship, risks and the delivery figures with their trend come from
-    ``narrator.status`` over the row's period."""
+    Every figure is read off the repository's briefing over the row's period
+    (``narrator.briefing.figures``): the numbers its Overview shows for the same days."""
     table = []
     for row in rows:
-        now, delivery = row.status, row.status.delivery if row.status else None
-        before = row.status.before if row.status else None
+        f = row.figures
+        delivery = f.delivery
         table.append({
             "Repository": row.repo.name,
             "What it does": row.description or "",
-            "Status": status_word(now),
-            "Last change": now.activity.last_change if now else None,
+            "Status": f.status,
+            "Last change": f.last_change,
+            "How long ago": f.since,
             "Changes": row.changes,
             "Activity": list(row.sparkline),
+            "Waiting to ship": f.waiting.n if f.waiting is not None else None,
+            "Waiting: may affect users": f.waiting_affects.n if f.waiting is not None else None,
+            "Waiting: security fixes": f.waiting_security.n if f.waiting is not None else None,
+            "Number of risks": len(f.risks),
+            "Risks": "; ".join(RISK_NAMES.get(kind, kind) for kind in f.risks),
             "Releases": ", ".join(row.releases),
-            "Security fixes": row.security,
-            "Most active area": row.busiest_area or "",
-            "Waiting to ship": len(now.release.waiting) if now and now.release.last else None,
-            "Risks": "; ".join(r.kind for r in now.risks) if now else "",
             "Releases per 30 days": round(delivery.per_30_days, 1) if delivery else None,
-            "Releases per 30 days, period before": round(before.per_30_days, 1) if before else None,
             "Lead time (days)": round(delivery.lead_days, 1) if delivery and delivery.lead_days is not None else None,
             "Hotfix rate": delivery.hotfix_rate if delivery else None,
-            "Delivery trend": delivery_trend(now),
+            "Delivery trend": f.trend,
+            "Security fixes": row.security,
+            "Most active area": row.busiest_area or "",
+            "Last refresh": "failed: " + row.last_error if row.last_error else "",
             "Code Narrator looked": row.repo.narrated_at,
         })
     return table

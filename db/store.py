@@ -571,6 +571,17 @@ class Store(TrainingRecords):
         with self.session() as s:
             return s.scalar(query.offset(max(0, n - 1)).limit(1))
 
+    def latest_commit_date(self, repo_ids: Iterable[int], until: datetime) -> datetime | None:
+        """The date of the newest commit of any of ``repo_ids`` dated before ``until`` (None: none),
+        found by the database: the day a portfolio's '-commits' period ends on."""
+        ids = list(repo_ids)
+        if not ids:
+            return None
+        query = select(func.max(Commit.date)).where(Commit.repo_id.in_(ids), Commit.reachable == true(),
+                                                    Commit.date < until)
+        with self.session() as s:
+            return s.scalar(query)
+
     def release_candidates(self, repo_id: int) -> list[CommitRow]:
         """The commits whose facts may name a version or a tag, in ``list_commits``' order: every
         release of the history is among them (``history.releases`` picks them out), read without

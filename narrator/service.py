@@ -33,9 +33,9 @@ from narrator import (
     status,
 )
 from narrator.backends import describe
-from narrator.briefing import Briefing, first_line
+from narrator.briefing import Briefing, Figures, figures, first_line
 from narrator.briefing import build as build_briefing
-from narrator.digest import CommitFacts, Digest, Period, build_digest, choose_period, today
+from narrator.digest import WITH_COMMITS, CommitFacts, Digest, Period, build_digest, choose_period, today
 from narrator.errors import NarratorError, RepoError
 from narrator.limits import MESSAGE_CHARS, NAME_CHARS, SUBJECT_CHARS, cut
 from narrator.provenance import Said
@@ -130,28 +130,48 @@ class BusyArea:
 
 @dataclass(frozen=True)
 class PortfolioRow:
-    """One repository on the Portfolio page: how busy it was in the period, and what it shipped."""
+    """One repository on the Portfolio page: its briefing over the portfolio's shared period, and the
+    figures read off it (the same numbers as its Overview over the same days)."""
 
     repo: RepoView
-    period: Period | None
-    """The days every row covers; None when no repository has commits yet."""
-    changes: int
-    """Non-merge commits in the period (the digest's count)."""
+    period: Period
+    """The days every row covers."""
+    briefing: Briefing
+    """The repository's briefing over ``period`` (``NarratorService.briefing``)."""
+    figures: Figures
+    """Its line of the portfolio, read off ``briefing`` (``narrator.briefing.figures``)."""
     sparkline: tuple[int, ...]
     """Changes per week for the ``SPARK_WEEKS`` weeks up to the period's last day, oldest first."""
-    releases: tuple[str, ...]
-    """Versions released in the period, newest first."""
-    security: int
-    """Security fixes in the period (the digest's security lines)."""
     busiest_area: str | None
     """The area with the most changes in the period; None when nothing changed."""
     last_error: str | None = None
     """The one-line error of its latest narration job, when that job failed."""
-    status: status.Status | None = None
-    """As of today: the status line, release status, waiting to ship, risks and delivery figures
-    (``narrator.status``) over the row's period; None when nothing is recorded."""
-    description: str | None = None
-    """What the software does, in one line: the project's own description (package, then README)."""
+
+    @property
+    def changes(self) -> int:
+        """Non-merge commits in the period (the briefing's count)."""
+        return self.figures.changes.n
+
+    @property
+    def releases(self) -> tuple[str, ...]:
+        """Versions released in the period, newest first."""
+        return tuple(r.version for r in self.briefing.digest.releases) if self.briefing.digest else ()
+
+    @property
+    def security(self) -> int:
+        """Security fixes in the period (the briefing's impact group 'security')."""
+        return self.briefing.digest.impact_counts.get("security", 0) if self.briefing.digest else 0
+
+    @property
+    def status(self) -> status.Status | None:
+        """As of today: the status line, release status, waiting to ship, risks and delivery figures
+        (``narrator.status``) the briefing was built from."""
+        return self.briefing.now
+
+    @property
+    def description(self) -> str | None:
+        """What the software does, in one line: the project's own description (package, then README)."""
+        return self.briefing.description.text if self.briefing.description is not None else None
 
 
 SPARK_WEEKS = 12
@@ -624,8 +644,15 @@ class NarratorService:
 
     def period(self, choice: str | tuple[date, date] | Period, repo_ids: Iterable[int] = ()) -> Period:
         """The one period resolver for one repository or several: a portfolio's repositories share
-        its dates ('7d-commits' ends on the latest commit of any of them)."""
-        return resolve_period([c for i in repo_ids for c in self._commits(i)], choice)
+        its dates ('7d-commits' ends on the latest commit of any of them up to today, found by the
+        database: no history is read)."""
+        if isinstance(choice, Period):
+            return choice
+        latest = None
+        if isinstance(choice, str) and choice.endswith(WITH_COMMITS):
+            tomorrow = datetime.combine(today(), time.min, timezone.utc) + timedelta(days=1)
+            latest = self.store.latest_commit_date(repo_ids, tomorrow)
+        return choose_period([latest] if latest is not None else [], choice)
 
     def briefing(self, repo_id: int, period: str | tuple[date, date] | Period = "30d", commits=None) -> Briefing:
         """The repository's briefing over ``period`` (``narrator.briefing``): built once, from one
@@ -660,34 +687,33 @@ class NarratorService:
     # --- the portfolio --------------------------------------------------------------------------
 
     def portfolio(self, period: str | tuple[date, date] = "7d") -> list[PortfolioRow]:
-        """Every repository with its activity in ``period``, busiest first.
+        """Every repository's briefing over ``period``, as a portfolio row each, busiest first.
 
-        Every row covers the same days: '7d', '30d' and '90d' end today, the Overview's days; their
-        '-commits' forms end on the day of the newest commit of *any* repository up to today (not
-        each one's own newest), so a quiet repository shows a quiet period.
+        Every row covers the same days (``period``): '7d', '30d' and '90d' end today, the Overview's
+        days; their '-commits' forms end on the day of the newest commit of *any* repository up to
+        today (not each one's own newest), so a quiet repository shows a quiet period. Each row is
+        read off that repository's briefing, which reads only the days it needs, by SQL.
         """
-        repos = [(repo, self._commits(repo.id)) for repo in self.repositories()]
-        chosen = choose_period([c.date for _, commits in repos for c in commits], period)
-        rows = []
-        for repo, commits in repos:
-            job = self.latest_job(repo.id)
-            error = job.error if job is not None and job.status == "failed" else None
-            described = self._latest(repo.id, "description")
-            about = next((first_line(described[t].text) for t in ("project:package", "project:readme")
-                          if t in described and (described[t].text or "").strip()), None)
-            digest = self.digest(repo.id, (chosen.first_day, chosen.last_day), commits) if commits and chosen else None
-            if digest is None:
-                rows.append(PortfolioRow(repo, chosen, 0, (0,) * SPARK_WEEKS, (), 0, None, error, description=about))
-                continue
-            now = self.status(repo.id, (chosen.first_day, chosen.last_day), commits)
-            work = [c for c in commits if not c.is_merge]
-            busiest = history.busiest_areas(work, chosen.first_day, chosen.last_day, n=1)
-            rows.append(PortfolioRow(
-                repo, chosen, digest.counts["changes"], tuple(history.sparkline(work, chosen.last_day, SPARK_WEEKS)),
-                tuple(r.version for r in digest.releases), len(digest.security),
-                busiest[0].area if busiest else None, error, now, about))
+        repos = self.repositories()
+        chosen = self.period(period, [repo.id for repo in repos])
+        jobs.recover(self.store)  # once, not once per row
+        rows = [self._portfolio_row(repo, chosen) for repo in repos]
         rows.sort(key=lambda r: (-r.changes, -sum(r.sparkline), r.repo.name.casefold(), r.repo.id))
         return rows
+
+    def _portfolio_row(self, repo: RepoView, chosen: Period) -> PortfolioRow:
+        """One repository's row: its briefing over ``chosen``, its weekly line and busiest area (from
+        the changes of those weeks alone) and the error of its latest narration job."""
+        brief = self.briefing(repo.id, chosen)
+        weeks_from = history.bucket(chosen.last_day - timedelta(weeks=SPARK_WEEKS - 1), "week")
+        since = datetime.combine(min(weeks_from, chosen.first_day), time.min, timezone.utc)
+        until = datetime.combine(chosen.last_day, time.max, timezone.utc)
+        recent = [c for c in self.store.list_commits(repo.id, since=since, until=until) if not c.is_merge]
+        busiest = history.busiest_areas(recent, chosen.first_day, chosen.last_day, n=1)
+        latest = self.store.list_jobs(repo.id, limit=1)
+        error = latest[0].error if latest and latest[0].status == "failed" else None
+        return PortfolioRow(repo, chosen, brief, figures(brief), tuple(history.sparkline(recent, chosen.last_day, SPARK_WEEKS)),
+                            busiest[0].area if busiest else None, error)
 
     def check_outcomes(self, repo_id: int) -> dict:
         """Per model-written kind: how many current answers were kept, edited, or dropped and why."""

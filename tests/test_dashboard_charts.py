@@ -279,9 +279,12 @@ def test_the_portfolio_says_what_each_repository_does_its_risks_and_delivery_tre
     assert "Risks: " + " ".join(plain(r.text) for r in till.risks) in text
     assert plain(till.release.waiting_text) in text
     assert any(t.startswith(plain(f"Delivery, {till.delivery.period.label}: ")) for t in text)
-    now = SimpleNamespace(delivery=SimpleNamespace(releases=3, lead_days=12.2),
-                          before=SimpleNamespace(releases=1, lead_days=5.0))
+    now = SimpleNamespace(delivery=SimpleNamespace(releases=3, lead_days=12.2, hotfixes=0),
+                          before=SimpleNamespace(releases=1, lead_days=5.0, hotfixes=0))
     assert views.delivery_trend(now) == "releases up from 1 to 3; changes wait longer for a release (12 days, was 5)"
+    now.delivery.hotfixes = 1  # the hotfix rate is a delivery figure too: its trend is said when it moves
+    assert views.delivery_trend(now) == ("releases up from 1 to 3; changes wait longer for a release (12 days, was 5); "
+                                         "hotfixes 1 of 3, was 0 of 1")
     assert views.delivery_trend(SimpleNamespace(delivery=None, before=None)) == ""
 
 

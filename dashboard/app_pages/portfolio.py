@@ -18,8 +18,10 @@ if not service.repositories():
 period = views.period_picker(service, None, key="portfolio_period")
 rows = service.portfolio(period or "7d")
 chosen = rows[0].period if rows else None
-st.caption((f"Every repository in {plain(chosen.label)}, busiest first." if chosen else "No changes have been read yet.")
-           + " Changes, releases and security fixes come from git facts; the line is changes per week"
+st.caption((f"Every repository over the same days, {plain(chosen.label)}, busiest first." if chosen
+            else "No changes have been read yet.")
+           + " Each row is that repository's briefing in figures, the numbers its Overview shows for the same days;"
+           " all of them come from git facts. The line is changes per week"
            f" over the {len(rows[0].sparkline)} weeks up to the period's end.")
 
 with st.expander("Report to share: every repository, one section each", icon=":material/download:"):
@@ -44,18 +46,31 @@ st.dataframe(
     on_select=open_picked,
     selection_mode="single-row",
     column_config={
-        "Activity": st.column_config.LineChartColumn("Activity", help="Changes per week, oldest first", y_min=0),
-        "Last change": st.column_config.DatetimeColumn("Last change", format="D MMM YYYY"),
-        "Waiting to ship": st.column_config.NumberColumn("Waiting to ship", help="Changes since the last release"),
-        "Risks": st.column_config.TextColumn("Risks", help="Risks git alone can show; each is explained on the Overview"),
         "What it does": st.column_config.TextColumn("What it does", help="The project's own description, first sentence",
                                                     width="medium"),
-        "Delivery trend": st.column_config.TextColumn(
-            "Delivery trend", help="Releases and the days a change waits for one, against the period before"),
-        "Hotfix rate": st.column_config.NumberColumn(
-            "Hotfix rate", format="percent", help=f"Releases followed by a patch release within {HOTFIX_DAYS} days"),
+        "Status": st.column_config.TextColumn(
+            "Status", help="Active, slowing, or quiet since a date: the last change against the usual gap between changes"),
+        "Last change": st.column_config.DatetimeColumn("Last change", format="D MMM YYYY"),
+        "How long ago": st.column_config.TextColumn("How long ago", help="From the last change to today"),
+        "Changes": st.column_config.NumberColumn("Changes", help="Changes in the period (merges left out)"),
+        "Activity": st.column_config.LineChartColumn("Activity", help="Changes per week, oldest first", y_min=0),
+        "Waiting to ship": st.column_config.NumberColumn(
+            "Waiting to ship", help="Changes since the last release; empty when no release is recorded"),
+        "Waiting: may affect users": st.column_config.NumberColumn(
+            "Waiting: may affect users", help="Of those, changes that may break what users built on the software"),
+        "Waiting: security fixes": st.column_config.NumberColumn(
+            "Waiting: security fixes", help="Of those, security fixes: users are exposed until the next release"),
+        "Number of risks": st.column_config.NumberColumn("Number of risks", help="Risks git alone can show"),
+        "Risks": st.column_config.TextColumn("Risks", help="Which risks; each is explained on the Overview"),
+        "Releases": st.column_config.TextColumn("Releases", help="Versions released in the period, newest first"),
+        "Releases per 30 days": st.column_config.NumberColumn("Releases per 30 days", help="Release frequency in the period"),
         "Lead time (days)": st.column_config.NumberColumn(
             "Lead time (days)", help="Median days from a change to the release that shipped it"),
+        "Hotfix rate": st.column_config.NumberColumn(
+            "Hotfix rate", format="percent", help=f"Releases followed by a patch release within {HOTFIX_DAYS} days"),
+        "Delivery trend": st.column_config.TextColumn(
+            "Delivery trend", help="Releases, the days a change waits for one and hotfixes, against the period before"),
+        "Last refresh": st.column_config.TextColumn("Last refresh", help="The error of its latest refresh, if it failed"),
         "Code Narrator looked": st.column_config.DatetimeColumn("Code Narrator looked", format="D MMM YYYY, HH:mm",
                                                                 help="When Code Narrator last read it: not activity"),
     },
@@ -72,8 +87,7 @@ for row in rows:
         name.markdown(f"**{plain(row.repo.name)}**")
         name.caption(plain(row.description) if row.description else "Not described yet.")
         name.caption(plain(views.refreshed(row.repo)))
-        if row.status is not None:
-            facts.markdown(plain(row.status.activity.text))
+        facts.markdown(plain(row.briefing.status.text))
         facts.markdown(plain(views.portfolio_line(row)))
         if row.status is not None and row.status.release.last is not None:
             facts.markdown(plain(row.status.release.waiting_text))

@@ -12,7 +12,10 @@ model repeats what it reads), so every such string goes through :func:`plain` be
 
 from __future__ import annotations
 
+import gc
 import logging
+import sys
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 
@@ -20,7 +23,7 @@ import streamlit as st
 
 from narrator.charts import COLOURS as _CHART_COLOURS
 from narrator.charts import LABELS as CATEGORY_LABELS
-from narrator.digest import FIRST_DAY, WITH_COMMITS
+from narrator.digest import FIRST_DAY, WITH_COMMITS, today
 from narrator import glossary
 from narrator.errors import UserError, first_line
 from narrator.provenance import Said
@@ -237,7 +240,49 @@ def _service_for(settings_key: str, _settings: Settings) -> NarratorService:
 def service() -> NarratorService:
     """The process-wide service built from the environment's settings."""
     settings = load_settings()
+    freeze_loaded()
     return _service_for(repr(settings), settings)
+
+
+_frozen = {"modules": 0}
+_freezing = threading.Lock()
+
+
+def freeze_loaded() -> None:
+    """Once the modules the pages import are loaded, put every object alive into the collector's
+    permanent generation (``gc.freeze``), after one full collection.
+
+    Streamlit collects all garbage after every page run (``runner.postScriptGC``), which keeps the
+    server's memory flat; but a full collection walks every object the process holds, and the code
+    of Streamlit, Plotly, pandas and SQLAlchemy alone is a few hundred thousand objects that never
+    become garbage: a fifth of a second after every run, holding every other session up. Frozen,
+    they are no longer walked; what a page run makes after that is still collected as before. Done
+    again only when a first visit to a page has loaded more modules (a few times per process), and
+    only in the dashboard's server (``streamlit run``): a process that runs pages among other work
+    (a test) keeps its collector as it is.
+    """
+    if len(sys.modules) == _frozen["modules"] or "streamlit.web.bootstrap" not in sys.modules:
+        return
+    with _freezing:
+        if len(sys.modules) != _frozen["modules"]:
+            gc.collect()
+            gc.freeze()
+            _frozen["modules"] = len(sys.modules)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _per_history(_svc: NarratorService, db_url: str, repo_id: int, version: int | None, day: date, what: str,
+                 args: tuple):
+    return getattr(_svc, what)(repo_id, *args)
+
+
+def per_history(svc: NarratorService, what: str, repo_id: int, *args):
+    """``svc.<what>(repo_id, *args)`` computed once per recorded history and day, shared by every
+    session: the answer of a function of the recorded commits alone (``chart_range``,
+    ``change_filters``, ``releases``, ``activity``), asked again only when a narration records
+    commits (the store's ``history_version``) or the day changes. The result is shared: read it,
+    never change it."""
+    return _per_history(svc, svc.settings.db_url, repo_id, svc.store.history_version(repo_id), today(), what, args)
 
 
 def current_repo(svc: NarratorService) -> RepoView | None:
@@ -394,7 +439,8 @@ def period_picker(svc: NarratorService, repo_id: int | None, key: str):
                              "(up to today) instead of from today, so a quiet repository shows its last active days.",
                              **_shared_widget(key + "_commits", PERIOD_KEY + "_commits", False))
         return (choice or "7d") + (WITH_COMMITS if anchored else "")
-    filters = [svc.change_filters(repo_id)] if repo_id is not None else [svc.change_filters(r.id) for r in svc.repositories()]
+    ids = [repo_id] if repo_id is not None else [r.id for r in svc.repositories()]
+    filters = [per_history(svc, "change_filters", i) for i in ids]
     firsts, lasts = [f["first"] for f in filters if f["first"]], [f["last"] for f in filters if f["last"]]
     if not firsts:
         return "7d"

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import psutil
 from alembic import command
@@ -235,6 +235,17 @@ def _check_fields(row: Mapping[str, Any], allowed: frozenset[str], what: str) ->
     unknown = set(row) - allowed
     if unknown:
         raise ValueError(f"Unknown {what} field(s): {', '.join(sorted(unknown))}")
+
+
+class ChartChange(NamedTuple):
+    """A change as ``Store.chart_changes`` reads it: what the charts count it by (``narrator.history``)."""
+
+    sha: str
+    date: datetime
+    area: str
+    category: str | None
+    added: int
+    removed: int
 
 
 class Store(TrainingRecords):
@@ -614,6 +625,33 @@ class Store(TrainingRecords):
                                            ("categories", Commit.category))}
             first, last = s.execute(base.add_columns(func.min(Commit.date), func.max(Commit.date))).one()
         return {**values, "first": first, "last": last}
+
+    def date_span(self, repo_id: int, until: datetime | None = None) -> tuple[datetime | None, datetime | None]:
+        """The dates of the oldest and the newest commit dated before ``until`` (None: no limit),
+        found by the database; (None, None) without such a commit."""
+        query = _commit_filter(select(func.min(Commit.date), func.max(Commit.date)), repo_id, None, until, None, None, None)
+        with self.session() as s:
+            first, last = s.execute(query).one()
+        return first, last
+
+    def chart_changes(self, repo_id: int, since: datetime | None, until: datetime | None) -> list[ChartChange]:
+        """The non-merge commits with ``since <= date < until`` (None: open), in ``list_commits``'
+        order, each only as what a chart counts (sha, date, area, category, lines): a chart of a
+        year reads that year's changes, never the rest of the history or of each row."""
+        columns = select(Commit.sha, Commit.date, Commit.area, Commit.category, Commit.added, Commit.removed)
+        query = _commit_filter(columns, repo_id, since, until, None, None, None).where(Commit.is_merge == false())
+        query = query.order_by(Commit.date.desc(), Commit.seq.desc(), Commit.id.desc())
+        with self.session() as s:
+            return [ChartChange(*row) for row in s.execute(query)]
+
+    def reachable_among(self, repo_id: int, shas: Iterable[str]) -> set[str]:
+        """Those of ``shas`` that are commits the repository's branch still reaches (chunked lookups)."""
+        found: set[str] = set()
+        with self.session() as s:
+            for chunk in _chunks(sorted(set(shas))):
+                query = _commit_filter(select(Commit.sha), repo_id, None, None, None, None, None)
+                found.update(s.scalars(query.where(Commit.sha.in_(chunk))))
+        return found
 
     def history_version(self, repo_id: int) -> int | None:
         """A number that grows with every write to the repository's commits (None: no repository)."""

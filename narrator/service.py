@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 
 from db.store import Store
 from narrator import (
@@ -593,30 +594,36 @@ class NarratorService:
     # --- the whole history (charts) ---------------------------------------------------------------
 
     def chart_range(self, repo_id: int) -> tuple[date, date] | None:
-        """The default range of the charts: the last 12 months up to the newest commit not after today."""
-        return history.default_range(self._commits(repo_id), today=today())
+        """The default range of the charts: the last 12 months up to the newest commit not after today
+        (its first and last day found by the database)."""
+        tomorrow = datetime.combine(today(), time.min, timezone.utc) + timedelta(days=1)
+        ends = [SimpleNamespace(date=d) for d in self.store.date_span(repo_id, until=tomorrow) if d is not None]
+        return history.default_range(ends, today=today())
 
     def activity(self, repo_id: int, by: history.By = "category", grain: history.Grain = "week",
                  start: date | None = None, end: date | None = None) -> list[history.Point]:
         """Changes per week or month by area or category, over every recorded change in the range
         (merges left out, as the digest counts them: they bring in changes already counted)."""
-        return history.activity(self._changes_only(repo_id), by, grain, start, end)
+        return history.activity(self._changes_only(repo_id, start, end), by, grain, start, end)
 
     def releases(self, repo_id: int) -> list[history.ReleasePoint]:
-        """Every release in the recorded history, oldest first."""
-        return history.releases(self._commits(repo_id))
+        """Every release in the recorded history, oldest first (read from the commits that may name one)."""
+        return history.releases(self.store.release_candidates(repo_id))
 
     def busiest_areas(self, repo_id: int, start: date | None = None, end: date | None = None,
                       n: int = 5) -> list[BusyArea]:
         """The areas changed most in the range, each with its part (role and description) when known."""
         parts = {p.area: p for p in self.parts(repo_id)}
         return [BusyArea(a.area, a.changes, a.lines, a.shas, parts.get(a.area))
-                for a in history.busiest_areas(self._changes_only(repo_id), start, end, n)]
+                for a in history.busiest_areas(self._changes_only(repo_id, start, end), start, end, n)]
 
-    def _changes_only(self, repo_id: int) -> list:
-        """The recorded commits that are changes: merges left out (a merge has no files of its own,
+    def _changes_only(self, repo_id: int, start: date | None, end: date | None) -> list:
+        """The recorded commits that are changes, from ``start`` to ``end`` (UTC days, inclusive; None:
+        open), read by SQL as a chart counts them: merges left out (a merge has no files of its own,
         so counting it would add a change to the top-level files and to its category)."""
-        return [c for c in self._commits(repo_id) if not c.is_merge]
+        since = datetime.combine(start, time.min, timezone.utc) if start is not None else None
+        until = datetime.combine(end, time.min, timezone.utc) + timedelta(days=1) if end is not None and end < date.max else None
+        return self.store.chart_changes(repo_id, since, until)
 
     def forecast(self, repo_id: int, releases: list | None = None) -> forecast.Forecast:
         """When the next release is likely, from the gaps between recorded releases (``releases``:
@@ -718,7 +725,9 @@ class NarratorService:
     def check_outcomes(self, repo_id: int) -> dict:
         """Per model-written kind: how many current answers were kept, edited, or dropped and why."""
         outcomes: dict[str, dict] = {}
-        shas = {c.sha for c in self._commits(repo_id)}  # not the commits a rewrite left behind
+        # Not the commits a rewrite left behind: only those of the narrated ones the branch reaches.
+        narrated = {r.target for kind in ("headline", "commit") for r in self._latest(repo_id, kind).values()}
+        shas = self.store.reachable_among(repo_id, narrated)
         for kind in ("headline", "commit", "unit", "file", "module", "overview"):
             rows = [r for r in self._latest(repo_id, kind).values()
                     if (kind not in ("headline", "commit") or r.target in shas)

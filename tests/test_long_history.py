@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import git
 import pytest
 
-from narrator import gitlog
+from narrator import gitlog, history
 from narrator.__main__ import main
 from narrator.bench import command_figures
 from narrator.digest import today
@@ -73,6 +73,27 @@ def test_the_briefing_reads_its_days_only_and_says_what_the_whole_history_says(t
     # whole history says (90 days and the 90 before them hold the first release).
     for p in WHOLE:
         assert (fresh.briefing(repo.id, p), fresh.digest(repo.id, p), fresh.status(repo.id, p)) == expected[str(p)]
+
+
+def test_the_charts_read_their_days_by_sql_and_draw_what_the_whole_history_draws(tagged_history, monkeypatch):
+    service, repo = tagged_history
+    whole = service._commits(repo.id)
+    changes = [c for c in whole if not c.is_merge]
+    bounds = history.default_range(whole, today=today())
+    fresh = NarratorService(service.settings)
+    monkeypatch.setattr(fresh, "_commits", lambda repo_id: pytest.fail("a chart read the whole history"))
+    calls = _spy_on_reads(monkeypatch, fresh)
+    assert fresh.chart_range(repo.id) == bounds
+    assert fresh.releases(repo.id) == history.releases(whole) and len(history.releases(whole)) == COMMITS // 60
+    for start, end in (bounds, (None, None), (today() - timedelta(days=30), today()), (date.min, date.max)):
+        for by, grain in (("category", "week"), ("area", "month")):
+            assert fresh.activity(repo.id, by, grain, start, end) == history.activity(changes, by, grain, start, end)
+        busiest = [(a.area, a.changes, a.lines, a.shas) for a in fresh.busiest_areas(repo.id, start, end)]
+        assert busiest == [(a.area, a.changes, a.lines, a.shas) for a in history.busiest_areas(changes, start, end)]
+    narrated = {r.target for kind in ("headline", "commit") for r in fresh._latest(repo.id, kind).values()}
+    assert narrated and fresh.store.reachable_among(repo.id, [*narrated, "0" * 40]) == narrated & {c.sha for c in whole}
+    assert set(fresh.check_outcomes(repo.id)) == {"headline", "commit", "unit", "file", "module", "overview"}
+    assert not calls  # not one list of whole rows
 
 
 def test_show_reads_one_page_of_changes_and_the_briefings_days(tagged_history, monkeypatch):

@@ -16,7 +16,7 @@ service = views.service()
 repo = views.require_repo(service)
 
 st.title("Changes")
-filters = service.change_filters(repo.id)
+filters = views.per_history(service, "change_filters", repo.id)
 if filters["first"] is None:
     st.info("No changes have been read yet. Press Narrate on the Overview page.")
     st.stop()

@@ -22,7 +22,8 @@ service = views.service()
 repo = views.require_repo(service)
 overview = service.overview(repo.id, period=None)  # the digest follows the period the pages share
 chosen = views.shared_period()  # drawn as a picker further down; read here for the blocks above it
-brief = service.briefing(repo.id, chosen) if service.chart_range(repo.id) is not None else None
+bounds = views.per_history(service, "chart_range", repo.id)  # None: no change read yet (up to today)
+brief = service.briefing(repo.id, chosen) if bounds is not None else None
 digest = brief.digest if brief is not None else None
 
 # --- Name, what it does, and the status line -----------------------------------------------------
@@ -90,11 +91,10 @@ if digest is not None:
                 show_narrative(area.part.narrative)
 
 st.header("Activity over time")
-bounds = service.chart_range(repo.id)
 if bounds is None:
     st.caption("No changes have been read yet.")
 else:
-    first, last = service.change_filters(repo.id)["first"], bounds[1]
+    first, last = views.per_history(service, "change_filters", repo.id)["first"], bounds[1]
     by_col, grain_col, dates_col = st.columns([2, 2, 3])
     by = by_col.segmented_control("By", ["category", "area"], default="category", key="overview_chart_by",
                                   format_func={"category": "Kind of change", "area": "Area"}.get) or "category"
@@ -104,7 +104,8 @@ else:
     picked = dates_col.date_input("Between", value=bounds, min_value=first, max_value=last,
                                   key=f"overview_{repo.id}_chart_dates")
     start, end = (picked[0], picked[1]) if len(picked) == 2 else bounds
-    chart = charts.activity_chart(service.activity(repo.id, by, grain, start, end), by, grain, start, end)
+    chart = charts.activity_chart(views.per_history(service, "activity", repo.id, by, grain, start, end),
+                                  by, grain, start, end)
     event = st.plotly_chart(chart.figure, key="overview_activity", **CHART)
     st.caption(chart.caption + " " + SELECT_HINT)
     views.chart_links(chart, event, lambda: views.range_link(start, end, len(chart.every)))
@@ -112,8 +113,8 @@ else:
         st.caption(SHALLOW_NOTE)
 
     st.header("Releases")
-    releases = service.releases(repo.id)
-    forecast = service.forecast(repo.id)
+    releases = views.per_history(service, "releases", repo.id)
+    forecast = service.forecast(repo.id, releases)
     chart = charts.releases_chart(releases, forecast)
     if releases:
         event = st.plotly_chart(chart.figure, key="overview_releases", **CHART)

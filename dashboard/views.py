@@ -276,13 +276,22 @@ def _per_history(_svc: NarratorService, db_url: str, repo_id: int, version: int 
     return getattr(_svc, what)(repo_id, *args)
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _charted(_svc: NarratorService, db_url: str, repo_id: int, version: int | None, day: date, what: str,
+             args: tuple):
+    # A chart's points hold the commits behind every bar (a year of a long history is thousands):
+    # only the few ranges being looked at are kept.
+    return getattr(_svc, what)(repo_id, *args)
+
+
 def per_history(svc: NarratorService, what: str, repo_id: int, *args):
     """``svc.<what>(repo_id, *args)`` computed once per recorded history and day, shared by every
     session: the answer of a function of the recorded commits alone (``chart_range``,
     ``change_filters``, ``releases``, ``activity``), asked again only when a narration records
     commits (the store's ``history_version``) or the day changes. The result is shared: read it,
     never change it."""
-    return _per_history(svc, svc.settings.db_url, repo_id, svc.store.history_version(repo_id), today(), what, args)
+    cached = _charted if what == "activity" else _per_history
+    return cached(svc, svc.settings.db_url, repo_id, svc.store.history_version(repo_id), today(), what, args)
 
 
 def current_repo(svc: NarratorService) -> RepoView | None:

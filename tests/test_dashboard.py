@@ -377,3 +377,21 @@ def test_every_listed_change_shows_its_plain_reading_under_its_headline(narrated
     overview = shown(at)
     for line in listed:
         assert plain(reading_caption(brief.reading_of(line.shas))) in overview
+
+
+def test_what_depends_only_on_the_history_is_shared_and_read_again_once_commits_are_recorded(narrated):
+    """The chart range, releases and the Changes page's choices are worked out once per recorded history
+    and day for every session (a long history costs each page nothing again), and again as soon as a
+    narration records commits."""
+    service, repo_id = narrated.service, narrated.repo.id
+    first = views.per_history(service, "change_filters", repo_id)
+    assert views.per_history(service, "change_filters", repo_id) is first
+    assert views.per_history(service, "chart_range", repo_id) == service.chart_range(repo_id)
+    newest = service.changes(repo_id, limit=1)[0]
+    missing = next(c for c in ("docs", "tests", "security", "dependencies") if c not in first["categories"])
+    service.store.upsert_commits(repo_id, [{"sha": newest.sha, "category": missing}])
+    try:
+        again = views.per_history(service, "change_filters", repo_id)
+        assert missing in again["categories"] and again == service.change_filters(repo_id)
+    finally:
+        service.store.upsert_commits(repo_id, [{"sha": newest.sha, "category": newest.category}])

@@ -395,3 +395,24 @@ def test_what_depends_only_on_the_history_is_shared_and_read_again_once_commits_
         assert missing in again["categories"] and again == service.change_filters(repo_id)
     finally:
         service.store.upsert_commits(repo_id, [{"sha": newest.sha, "category": newest.category}])
+
+
+def test_the_server_freezes_the_code_it_has_loaded_once_and_a_test_process_never(monkeypatch):
+    """Streamlit's full collection after every page run walks only what runs made, not the objects of
+    the loaded code (``views.freeze_loaded``); only the dashboard's own server freezes."""
+    import gc
+    import sys
+
+    monkeypatch.setitem(views._frozen, "modules", 0)
+    before = gc.get_freeze_count()
+    views.freeze_loaded()
+    assert gc.get_freeze_count() == before, "not `streamlit run`: the collector is left as it is"
+    monkeypatch.setitem(sys.modules, "streamlit.web.bootstrap", sys.modules["streamlit"])
+    try:
+        views.freeze_loaded()
+        frozen = gc.get_freeze_count()
+        assert frozen > before
+        views.freeze_loaded()  # no module loaded since: not again
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

@@ -466,7 +466,8 @@ class Store(TrainingRecords):
         """
         by_sha: dict[str, dict[str, Any]] = {}
         for row in rows:
-            _check_fields(row, COMMIT_FIELDS, "commit")
+            if not COMMIT_FIELDS.issuperset(row):
+                _check_fields(row, COMMIT_FIELDS, "commit")
             if not row.get("sha"):
                 raise ValueError("Every commit row needs a 'sha'")
             by_sha.setdefault(row["sha"], {}).update(row)
@@ -489,9 +490,9 @@ class Store(TrainingRecords):
                 else:
                     for name, value in data.items():
                         setattr(commit, name, value)
-            # One multi-row INSERT per set of columns: a whole history is thousands of rows.
+            # One executemany INSERT per set of columns, past the ORM: a whole history is thousands of rows.
             for batch in added.values():
-                s.execute(insert(Commit), batch)
+                s.execute(insert(Commit.__table__), batch)
             # Readers that keep a copy of the history (the service's charts) compare this number.
             s.execute(update(Repository).where(Repository.id == repo_id)
                       .values(history_version=Repository.history_version + 1))

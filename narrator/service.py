@@ -713,9 +713,7 @@ class NarratorService:
         the changes of those weeks alone) and the error of its latest narration job."""
         brief = self.briefing(repo.id, chosen)
         weeks_from = history.bucket(chosen.last_day - timedelta(weeks=SPARK_WEEKS - 1), "week")
-        since = datetime.combine(min(weeks_from, chosen.first_day), time.min, timezone.utc)
-        until = datetime.combine(chosen.last_day, time.max, timezone.utc)
-        recent = [c for c in self.store.list_commits(repo.id, since=since, until=until) if not c.is_merge]
+        recent = self._changes_only(repo.id, min(weeks_from, chosen.first_day), chosen.last_day)
         busiest = history.busiest_areas(recent, chosen.first_day, chosen.last_day, n=1)
         latest = self.store.list_jobs(repo.id, limit=1)
         error = latest[0].error if latest and latest[0].status == "failed" else None

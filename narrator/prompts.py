@@ -87,3 +87,58 @@ def summary_prompt(scope: str, name: str, facts: list[str]) -> Messages:
     else:
         question = f"In one sentence, what is the {scope} {name} for?"
     return _chat(f"{question}\n\nIts parts:\n{listing}")
+
+
+# --- the briefing's model tasks (issue 18) ------------------------------------------------------------
+
+CHANGE_KINDS = ("feature", "fix", "docs", "tests", "ci", "build", "maintenance")
+"""The kinds ``change_kind_prompt`` asks for: a feature, a fix, documentation, tests, CI,
+build/dependencies ("build") and refactoring/maintenance ("maintenance")."""
+BREAKING = "breaking"
+"""The word added after the kind when people who use the software must change something for it."""
+
+
+def change_kind_prompt(subject: str, files: list[str], patch: str) -> Messages:
+    """Subject (its ``feat:``-style prefix removed) + diff -> the kind of change and a breaking flag.
+
+    The answer is ``change_kind_answer``'s short fixed form ("fix", "feature, breaking"), read back
+    with ``read_change_kind``. Trained on developers' own conventional-commit types, with the prefix
+    left out of the subject, so the model judges the change, not the label.
+    """
+    return _chat(
+        "A developer titled this change: " + " ".join(subject.split()) + "\n"
+        "What kind of change is it? Answer with one word of: " + ", ".join(CHANGE_KINDS) + ". "
+        f"Add \", {BREAKING}\" if people who use the software must change something because of it.\n\n"
+        + "\n\n".join(_change_parts(files, patch))
+    )
+
+
+def change_kind_answer(kind: str, breaking: bool) -> str:
+    """The answer ``change_kind_prompt`` asks for: 'fix' or 'feature, breaking'."""
+    if kind not in CHANGE_KINDS:
+        raise ValueError(f"kind must be one of {CHANGE_KINDS}, not {kind!r}")
+    return f"{kind}, {BREAKING}" if breaking else kind
+
+
+def read_change_kind(text: str) -> tuple[str, bool] | None:
+    """``(kind, breaking)`` from a model's answer to ``change_kind_prompt``, or None when its first
+    word is no kind (the rules then decide)."""
+    words = [w.strip(" .,:;!\"'`*").lower() for w in text.replace(",", " ").split()]
+    words = [w for w in words if w]
+    if not words or words[0] not in CHANGE_KINDS:
+        return None
+    return words[0], BREAKING in words[1:3]
+
+
+def user_note_prompt(subject: str, files: list[str], patch: str) -> Messages:
+    """Subject + diff -> one release-note sentence for the people who use the software.
+
+    Trained on the changelog entries developers added in the same commit (news fragments,
+    changesets, an "Unreleased" line); the changelog files themselves are left out of ``files``
+    and ``patch``, at run time too, so the model never copies an entry it is shown.
+    """
+    return _chat(
+        "A developer titled this change: " + " ".join(subject.split()) + "\n"
+        "Write the release note for it: one short sentence that tells the people who use the software what changed for them.\n\n"
+        + "\n\n".join(_change_parts(files, patch))
+    )

@@ -1,4 +1,4 @@
-"""Command line: ``python -m training prepare|train|evaluate|runs|sweep|study|bench``.
+"""Command line: ``python -m training prepare|prepare-briefing|train|evaluate|runs|sweep|study|bench|kinds-baseline``.
 
 Parses arguments and calls the library. Bad input ends with one plain line on stderr and exit
 status 1, never a traceback. ``accelerate launch -m training train ...`` runs the same ``train``
@@ -252,6 +252,52 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shared_folder(args: argparse.Namespace) -> Path:
+    from training.study import shared_data
+
+    shared = args.data or shared_data()
+    require_path(shared, "shared data folder", folder=True)
+    return shared
+
+
+def cmd_prepare_briefing(args: argparse.Namespace) -> int:
+    from training.briefing_tasks import prepare_briefing
+
+    shared = _shared_folder(args)
+    require_writable_folder(args.out, "--out")
+    manifest = prepare_briefing(shared, args.out, seed=args.seed, include_bots=args.with_bots)
+    if args.json:
+        print(json.dumps(manifest, indent=2))
+        return 0
+    for task, part in manifest["tasks"].items():
+        repos = {name: len(part["repositories"][name]) for name in part["repositories"]}
+        print(f"{task:12} " + "  ".join(f"{name} {part['examples'][name]:6} ({repos[name]} repositories)"
+                                        for name in part["examples"]))
+    print(f"Wrote {args.out} (briefing.json has the repositories of each split and the drop reasons)")
+    return 0
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def cmd_kinds_baseline(args: argparse.Namespace) -> int:
+    from training.briefing_tasks import kinds_baseline
+
+    report = kinds_baseline(_shared_folder(args), args.split, seed=args.seed, include_bots=args.with_bots)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    low, high = report["accuracy_ci95"]
+    print(f"Rules vs developers' conventional types, {report['commits']} commits of the {args.split} repositories: "
+          f"accuracy {report['accuracy']:.1%} (95% CI {low:.1%}-{high:.1%}; always the commonest kind: "
+          f"{report['majority_accuracy']:.1%})")
+    rows = [(kind, m) for kind, m in report["per_kind"].items()] + [("breaking", report["breaking"])]
+    for kind, m in rows:
+        print(f"  {kind:22} precision {_share(m['precision']):>6}  recall {_share(m['recall']):>6}  ({m['support']} commits)")
+    return 0
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     from training.runs import RunLog
     from training.trainer import default_db_url
@@ -383,6 +429,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", action="store_true", help="also measure the base model (adapter off)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_evaluate)
+
+    p = commands.add_parser("prepare-briefing", help="the briefing's tasks (change kind, note for users) from the "
+                                                     "shared data, split by repository")
+    p.add_argument("--data", type=Path, help="the shared data folder (default: ../shared/data)")
+    p.add_argument("--out", type=Path, required=True, help="data folder (the same as prepare's, to train all tasks)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the repository hash that splits them")
+    p.add_argument("--with-bots", action="store_true", help="keep commits written by bots")
+    p.add_argument("--json", action="store_true", help="print the manifest")
+    p.set_defaults(func=cmd_prepare_briefing)
+
+    p = commands.add_parser("kinds-baseline", help="how well the rule-based categories agree with developers' "
+                                                   "conventional-commit types, on held-out repositories")
+    p.add_argument("--data", type=Path, help="the shared data folder (default: ../shared/data)")
+    p.add_argument("--split", choices=("train", "val", "test"), default="test")
+    p.add_argument("--seed", type=int, default=0, help="seed of the repository hash that splits them")
+    p.add_argument("--with-bots", action="store_true", help="count commits written by bots too")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_kinds_baseline)
 
     p = commands.add_parser("runs", help="recorded training runs")
     p.add_argument("--db", help="database URL (default: the project database)")

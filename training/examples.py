@@ -14,8 +14,12 @@ from typing import Iterable, Literal
 from db.files import atomic_writer
 from training.errors import DataError
 
-Task = Literal["codesearchnet", "commitpackft"]
+Task = Literal["codesearchnet", "commitpackft", "change_kind", "user_note"]
 TASKS: tuple[Task, ...] = ("codesearchnet", "commitpackft")
+"""The tasks of today's cocktail (trained, evaluated and studied together)."""
+BRIEFING_TASKS: tuple[Task, ...] = ("change_kind", "user_note")
+"""The briefing's tasks (``training.briefing_tasks``): subject + diff -> kind of change, and -> a note for users."""
+ALL_TASKS: tuple[Task, ...] = TASKS + BRIEFING_TASKS
 SPLITS = ("train", "val", "test")
 LANGUAGES = ("python", "java", "javascript", "php", "ruby", "go")
 
@@ -37,7 +41,7 @@ class Example:
     """One supervised example: what the model is shown and what it should answer."""
 
     task: Task
-    """``codesearchnet`` (code -> summary) or ``commitpackft`` (diff -> message)."""
+    """``codesearchnet`` (code -> summary), ``commitpackft`` (diff -> message), ``change_kind`` or ``user_note``."""
     language: str
     """Programming language, one of ``LANGUAGES``."""
     messages: list[dict]
@@ -48,8 +52,8 @@ class Example:
     """Where the row came from (``csn:PATH``, ``commitpackft:hub``, ``mine:REPO``)."""
 
     def __post_init__(self) -> None:
-        if self.task not in TASKS:
-            raise ValueError(f"task must be one of {TASKS}, not {self.task!r}")
+        if self.task not in ALL_TASKS:
+            raise ValueError(f"task must be one of {ALL_TASKS}, not {self.task!r}")
         if not self.target.strip():
             raise ValueError("target must not be empty")
         if not self.messages:

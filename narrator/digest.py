@@ -20,6 +20,7 @@ date, and the period before it must still be a date Python can hold.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable, Sequence
@@ -383,7 +384,9 @@ def _listed(grouped: dict[str, list], merges: list) -> dict[str, list[list]]:
             lines[group].setdefault(_words(c.headline), []).append(c)
     for merge in merges:
         key = _words(merge.headline)
-        home = next((group for group in _LISTED if key in lines[group]), None) or _own_words(merge).group
+        home = next((group for group in _LISTED if key in lines[group]), None)
+        if home is None and not _GIT_MERGE_MESSAGE.match(merge.headline):
+            home = _own_words(merge).group
         if home in lines:
             lines[home].setdefault(key, []).append(merge)
 
@@ -401,8 +404,18 @@ def _own_words(merge: CommitFacts) -> Impact:
                     advisories=list(merge.advisories), ci=merge.ci, version=merge.version)
 
 
+_GIT_MERGE_MESSAGE = re.compile(r"\s*merge\s+(?:(?:remote-tracking\s+)?branch|pull\s+request|tag|commit)\b"
+                                r"|\s*merge\s+\S+\s+into\s+\S+", re.IGNORECASE)
+"""Git's own words for a merge ('Merge branch 'main' into fix-help', 'Merge stable into main'): they
+name branches, not what changed, so a branch called 'fix-…' never lists a merge as a fix."""
+_PULL_REQUEST_REFS = re.compile(r"(?:\s*\((?:#\d+[,\s]*)+\))+\s*$")
+"""A pull request's number at the end of a headline: 'Add PowerShell completion (#3637)'."""
+
+
 def _words(headline: str) -> str:
-    return " ".join(headline.casefold().split())
+    """A headline's key: case, spacing and a trailing '(#123)' left out, so a pull request's merge
+    joins the line of the change it brought in."""
+    return " ".join(_PULL_REQUEST_REFS.sub("", headline).casefold().split())
 
 
 def _best_worded(group: list) -> CommitFacts:

@@ -5,8 +5,8 @@ It narrates REPO with the default budget (cached work is reused), then prints JS
 * the share of commit headlines that are people's words (any source but the model and git facts:
   the developer's subject or body, a pull request's title, a changelog line) versus model text or
   git facts, and where the sentence under each headline came from;
-* plain words: the share of the sentences a manager reads (the latest ``--commits`` headlines, the
-  digest's lines, the status line, and the briefing's opening where ``NarratorService.briefing``
+* plain words: the share of the sentences a manager reads (the latest ``--commits`` headlines and
+  the plain reading under each, the digest's lines, the status line, and the briefing's opening where ``NarratorService.briefing``
   exists) whose every word is plain English, by ``metrics.uncommon_words``'s rule: common when it,
   or it without a plural, possessive, -ed or -ing ending, has Zipf >= 4 in ``wordfreq``'s English
   list (its data ships in the wheel); numbers, dates, versions, ids, the authors' names and the
@@ -79,9 +79,13 @@ def headline_shares(service: NarratorService, repo_id: int, commits: int) -> dic
 
 
 def manager_sentences(service: NarratorService, repo_id: int, commits: int, period: str) -> list[tuple[str, str]]:
-    """(kind, sentence) of what a manager reads: the latest ``commits`` headlines, the digest's
-    lines over ``period``, the status line, and the briefing's opening where there is a briefing."""
-    found = [("headline", c.headline.text) for c in service.changes(repo_id, limit=commits)]
+    """(kind, sentence) of what a manager reads: the latest ``commits`` headlines and their plain
+    readings, the digest's lines over ``period``, the status line, and the briefing's opening where
+    there is a briefing."""
+    changes = service.changes(repo_id, limit=commits)
+    found = [("headline", c.headline.text) for c in changes]
+    # The line under every headline, "In plain words: …" (``narrator.reading``), from facts.
+    found += [("plain reading", c.reading) for c in changes if c.reading]
     digest = service.digest(repo_id, period)
     if digest is not None:
         lines = [*digest.summary, *digest.by_impact, *digest.affects, *digest.security, *digest.features,

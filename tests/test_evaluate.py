@@ -120,6 +120,9 @@ def test_evaluate_reports_every_measure_on_a_built_repository(settings, tmp_path
     words = result["plain_words"]
     assert words["by_kind"]["headline"]["sentences"] == 6
     assert words["by_kind"]["status line"]["sentences"] == 1
+    # Under every headline its plain reading, made of everyday words.
+    assert words["by_kind"]["plain reading"]["sentences"] == 6
+    assert words["by_kind"]["plain reading"]["with_code"] == 0
     assert words["by_kind"]["digest"]["sentences"] > 0
     assert any(e["text"] == "Round rich_fraction to cents" for e in words["code_examples"])
     assert not any("Brzęczyszczykiewicz" in e["words"] for e in words["not_plain_examples"])  # an author's name

@@ -8,8 +8,11 @@ commit dated in the future, a wrong clock, never counts as the latest change).
 
 The thresholds, all documented below, are kept simple enough to say in one sentence each:
 
-- **Usual gap** between changes: the median gap over the last ``USUAL_CHANGES`` changes (between
-  releases: over the last ``USUAL_RELEASES`` releases).
+- **Usual gap** between changes: the median gap over the last ``USUAL_CHANGES`` changes. Between
+  releases: the average gap between the last ``USUAL_RELEASES`` days with a release (their span
+  divided by their gaps; releases of one day count once), since releases come in clusters (two
+  lines of versions tagged the same day) whose zero gaps would make the median read 'about every 4
+  days' for a project that releases a few times a year.
 - **Active**, **slowing**, **quiet**: quiet when the days since the last change exceed
   ``QUIET_TIMES`` times the usual gap and are at least ``QUIET_MIN_DAYS``; slowing when they exceed
   ``SLOWING_TIMES`` times the usual gap and are at least ``SLOWING_MIN_DAYS``; else active. With no
@@ -217,6 +220,13 @@ def usual_gap(moments: Sequence[datetime], n: int) -> float | None:
     return median(gaps) if gaps else None
 
 
+def average_gap(moments: Sequence[datetime | date], n: int) -> float | None:
+    """The average gap in days between the latest ``n`` moments (their span over their gaps); None
+    with fewer than two."""
+    latest = sorted(moments)[-n:]
+    return (latest[-1] - latest[0]).total_seconds() / 86400 / (len(latest) - 1) if len(latest) > 1 else None
+
+
 def activity(commits: Iterable[Fact], today: date) -> Activity:
     """Active, slowing or quiet since a date, from the last change and the usual gap (module docstring)."""
     done = changes(commits, today)
@@ -256,7 +266,7 @@ def release_status(commits: Iterable[Fact], releases: Sequence[ReleasePoint], to
         text = "No release is recorded: no version tag or release commit, so the project's history cannot tell what reached users."
         return ReleaseStatus(None, None, text, (), "", nxt, sure, overdue)
     last = shipped[-1]
-    gap = usual_gap([r.date for r in shipped], USUAL_RELEASES)
+    gap = average_gap(sorted({_day(r.date) for r in shipped}), USUAL_RELEASES)
     text = f"Last release {last.version} on {day(last.date)}, {ago((today - _day(last.date)).days)}"
     text += f"; releases usually come {every(gap)}." if gap is not None else "; it is the only one recorded."
     pending = [c for c in done if c.date > last.date and c.sha != last.sha]

@@ -72,3 +72,20 @@ def test_merges_named_by_git_are_never_listed_as_fixes_and_a_pull_request_joins_
     new = section(text, "New for users")
     # The pull request's merge joins the line of the change it brought in: one line, not two.
     assert new.count("PowerShell") == 1, new
+
+
+def test_releases_tagged_in_clusters_read_as_their_real_pace_not_every_few_days(tmp_path, settings, monkeypatch):
+    # Two lines of versions (4.x and 5.x) tagged on the same days, four times 120 days apart, the last
+    # a year ago: releases come about every 4 months, not 'several times a day' (the median gap).
+    repo = git.Repo.init(tmp_path / "web")
+    last = NOW - timedelta(days=365)
+    for i in range(4):
+        when = last - timedelta(days=120 * (3 - i))
+        for major in (4, 5):
+            commit_files(repo, {"lib/app.py": f"VERSION = '{major}.{i}.0'\n"}, f"Release {major}.{i}.0", when)
+            repo.create_tag(f"v{major}.{i}.0")
+            when += timedelta(hours=1)
+    service, repo_id = narrate(settings, monkeypatch, repo)
+    now = service.status(repo_id, "30d")
+    assert now.release.text.startswith("Last release 5.3.0 on ")
+    assert now.release.text.endswith("1 year ago; releases usually come about every 4 months.")

@@ -1,7 +1,8 @@
 """The briefing's two model tasks, made from people's own labels in the shared data, split by repository.
 
 - ``change_kind``: a commit of ``conventional_commits/`` -> its kind and a breaking flag. The prompt
-  (``narrator.prompts.change_kind_prompt``) shows the subject with its ``type(scope)!:`` prefix removed,
+  (``narrator.prompts.change_kind_prompt``) shows the subject as narration heads it (``headline``: its
+  ``type(scope)!:`` prefix and trailing refs removed),
   the changed paths and the diff cut to narration's budget; the target is ``change_kind_answer``'s short
   form ("fix", "feature, breaking"). The developer's conventional type becomes one of seven kinds
   (``kind_of_type``):
@@ -31,7 +32,8 @@
   The prompt (``user_note_prompt``) shows the subject and the diff, both without changelog files; the
   target is the note's first entry, with a ``fix:``-style prefix removed. Dropped: notes for
   contributors or packagers, not users (``note_kind`` vendor, contrib, process, misc), notes that
-  only repeat the subject, code blocks and entries under 20 characters.
+  only repeat the subject (as narration heads it), notes that open with a code block and entries under 20
+  characters.
 
 Splits are by repository, never by commit (``assign_splits``): repositories are ordered by a seeded
 hash of their name and the first 20% (at least one) go to test, the next 10% (at least one) to
@@ -55,6 +57,7 @@ from db.files import write_atomic
 from narrator import facts, impact, prompts
 from narrator.commits import cut_patch
 from narrator.metrics import read_jsonl
+from narrator.subjects import read_subject
 from training.errors import DataError
 from training.examples import BRIEFING_TASKS, SPLITS, Example, write_examples
 from training.sources import PATCH_TOKENS
@@ -179,6 +182,12 @@ def clean_diff(diff: str) -> str:
     return cut_patch(patch, PATCH_TOKENS)[0] if patch.strip() else ""
 
 
+def headline(subject: object) -> str:
+    """A subject as narration heads its change (``subjects.read_subject``: a ``fix:``-style prefix and
+    trailing refs removed, the first letter capitalised), so the prompts are the ones sent at run time."""
+    return read_subject(str(subject or "")).headline
+
+
 def language_of(paths: list[str]) -> str:
     """The most common programming language among ``paths`` (by extension), else 'other'."""
     seen = Counter(_EXTENSIONS[ext] for path in paths if (ext := Path(path).suffix.lower()) in _EXTENSIONS)
@@ -206,7 +215,7 @@ def kind_row(row: dict, include_bots: bool = False) -> KindRow | str:
     kind = kind_of_type(row.get("type") or "", row.get("scope"))
     if kind is None:
         return "unknown type"
-    subject = " ".join(str(row.get("subject") or "").split())
+    subject = headline(row.get("subject"))
     if not subject:
         return "no subject"
     if facts.release_version(subject):
@@ -232,13 +241,13 @@ def user_note_example(row: dict) -> Example | str:
     """A ``release_notes`` row as a ``user_note`` example, or why it is dropped."""
     if (row.get("note_kind") or "") in NOT_FOR_USERS:
         return "note not for users"
-    subject = " ".join(str(row.get("subject") or "").split())
+    subject = headline(row.get("subject"))
     target = note_target(str(row.get("note") or ""))
-    if "```" in (row.get("note") or "").split("\n\n")[0] or target.startswith("`"):
+    if "```" in (row.get("note") or "").split("\n\n")[0]:
         return "code in the note"
     if len(target) < 20:
         return "note too short"
-    if target.rstrip(".").lower() == _NOTE_PREFIX.sub("", subject).rstrip(".").lower():
+    if target.rstrip(".").lower() == subject.rstrip(".").lower():
         return "note repeats the subject"
     patch = clean_diff(row.get("diff") or "")
     if not subject or not patch:

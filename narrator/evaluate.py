@@ -107,8 +107,12 @@ def _briefing(service: NarratorService, repo_id: int, period: str):
 
 
 def plain_words(service: NarratorService, repo_id: int, commits: int, period: str) -> dict:
-    """``metrics.sentence_measures`` of ``manager_sentences``, the authors' and repository's names fine."""
-    names = [*service.change_filters(repo_id)["authors"], service.repository(repo_id).name]
+    """``metrics.sentence_measures`` of ``manager_sentences``, the authors', the repository's and its
+    folders' names fine (a plain reading names its folder in brackets after the words: "in the main
+    code (lib)")."""
+    choices = service.change_filters(repo_id)
+    names = [*choices["authors"], service.repository(repo_id).name,
+             *(part for folder in choices["folders"] for part in folder.split("/"))]
     return sentence_measures(manager_sentences(service, repo_id, commits, period), fine_words(names))
 
 

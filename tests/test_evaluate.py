@@ -123,6 +123,7 @@ def test_evaluate_reports_every_measure_on_a_built_repository(settings, tmp_path
     # Under every headline its plain reading, made of everyday words.
     assert words["by_kind"]["plain reading"]["sentences"] == 6
     assert words["by_kind"]["plain reading"]["with_code"] == 0
+    assert words["by_kind"]["plain reading"]["plain"] == 6  # a folder named in brackets is a name
     assert words["by_kind"]["digest"]["sentences"] > 0
     assert any(e["text"] == "Round rich_fraction to cents" for e in words["code_examples"])
     assert not any("Brzęczyszczykiewicz" in e["words"] for e in words["not_plain_examples"])  # an author's name

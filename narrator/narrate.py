@@ -232,7 +232,8 @@ def summary_fallback(children: list[tuple[str, str]]) -> str:
 def description_tasks(files: list[SourceFile]) -> list[Task]:
     """The project's and each area's own description (package metadata, READMEs, docstrings): no model.
 
-    Targets are ``project:package``, ``project:readme`` and ``area:<folder>``.
+    Targets are ``project:package``, ``project:readme``, ``area:<folder>`` and ``project.MAIN_CODE_TARGET``
+    (the main code's folder, a git fact).
     """
     texts = {f.path: f.text for f in files if f.text}
     readme = next((p for p in sorted(texts) if "/" not in p and p.upper().startswith("README")), "")
@@ -243,6 +244,9 @@ def description_tasks(files: list[SourceFile]) -> list[Task]:
         own = project.describe_area(area, texts)
         if own is not None:
             found.append((f"area:{area}", own))
+    main = project.main_code_area(texts)
+    if main is not None:  # a plain reading calls it "the main code", whatever describes it
+        found.append((project.MAIN_CODE_TARGET, project.Description(main, "git facts")))
     # The target is part of the cache key: the main code folder may say just what the project says.
     return [Task(kind="description", target=target, messages=[{"role": "user", "content": f"{target}\n{d.text}"}],
                  input_hash=digest(d.text), direct=d.text, direct_source=_source_of(d.source),
@@ -260,6 +264,8 @@ def _source_of(label: str) -> str:
     lowered = label.lower()
     if lowered.startswith("package metadata"):
         return "package"
+    if lowered == "git facts":
+        return "git"
     if "readme" in lowered:
         return "readme"
     return "docstring"

@@ -857,6 +857,10 @@ def main_code_area(files: Mapping[str, str]) -> str | None:
     return code[0] if len(code) == 1 and not top_code else None
 
 
+MAIN_CODE_TARGET = "project:main-code"
+"""The stored description whose text is the folder of the project's main code (``main_code_area``)."""
+
+
 def describe_area(area: str, files: Mapping[str, str]) -> Description | None:
     """What a part (top-level area) is, in people's words, or None for "not described".
 

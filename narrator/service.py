@@ -503,9 +503,13 @@ class NarratorService:
         """Each described area's own words, and whether they are the project's own description
         (the area is its main code), for ``narrator.reading``: one read of the stored descriptions."""
         described = self._latest(repo_id, "description")
-        project_words = {row.text for t, row in described.items() if t.startswith("project:") and row.text}
-        return {t.removeprefix("area:"): (row.text, row.text in project_words)
-                for t, row in described.items() if t.startswith("area:") and row.text}
+        project_words = {row.text for t, row in described.items() if t in ("project:package", "project:readme") and row.text}
+        main = described[project.MAIN_CODE_TARGET].text if project.MAIN_CODE_TARGET in described else None
+        areas = {t.removeprefix("area:"): (row.text, row.text in project_words or t == f"area:{main}")
+                 for t, row in described.items() if t.startswith("area:") and row.text}
+        if main and main not in areas:
+            areas[main] = (None, True)
+        return areas
 
     def _commit_view(self, commit, headlines: dict, explanations: dict, areas: dict | None = None) -> CommitView:
         model_headline = self._view(headlines.get(commit.sha), commit.input_hash)

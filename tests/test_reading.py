@@ -149,3 +149,26 @@ def test_every_glossed_word_of_a_shown_headline_or_reading_is_explained_inline_o
     report = reports.build(service, [repo_id], "30d", "md").decode()
     for text in (show, report):
         assert all(text.count(words) == 1 for words in explanations), explanations
+
+
+def test_the_main_code_reads_as_the_main_code_even_where_its_own_docstring_describes_it(tmp_path, settings, monkeypatch):
+    """click's src/ is described by its package docstring ("A simple Python module inspired by the
+    stdlib optparse…"): the Overview shows those words, but a reading says "the main code"."""
+    from narrator import jobs
+    from tests.test_portfolio import no_worker
+
+    monkeypatch.setattr(jobs, "spawn_worker", no_worker)
+    repo = __import__("git").Repo.init(tmp_path / "clicky")
+    commit_files(repo, {"pyproject.toml": '[project]\nname = "clicky"\ndescription = "Composable command line toolkit"\n',
+                        "src/clicky/__init__.py": '"""A simple Python module inspired by the stdlib optparse."""\n',
+                        "src/clicky/core.py": "def run():\n    return 0\n",
+                        "tests/test_core.py": "def test_run():\n    pass\n"},
+                 "Add clicky", NOW - timedelta(days=20))
+    fix = commit_files(repo, {"src/clicky/core.py": "def run():\n    return 1\n"},
+                       "Fix the exit code of run", NOW - timedelta(days=2))
+    service = NarratorService(settings)
+    view = service.add_repository(repo.working_tree_dir)
+    run_job(settings, service.start_narration(view.id, commits=10).id)
+    parts = {p.area: p for p in service.overview(view.id).parts}
+    assert parts["src"].narrative.text.startswith("A simple Python module")  # its own words, on the Overview
+    assert [c.reading for c in service.changes_of(view.id, [fix[:8]])] == ["Fixed for users, in the main code (src)."]

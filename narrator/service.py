@@ -552,8 +552,11 @@ class NarratorService:
         area = commit.area
         if view.impact is not None and view.impact.group in USER_GROUPS:
             # What users get changed where the shipped code is, even when the tests took more lines.
-            shipped = [(f["path"], f.get("added", 0) + f.get("removed", 0)) for f in commit.files or []
-                       if impact.is_shipped_path(f["path"])]
+            sized = [(f["path"], f.get("added", 0) + f.get("removed", 0)) for f in commit.files or []]
+            shipped = [s for s in sized if impact.is_shipped_path(s[0])]
+            if not shipped:  # a manifest users notice ('Upgrade content-type'): where it is, not its tests
+                shipped = [s for s in sized if not (facts.is_test_path(s[0]) or facts.is_doc_path(s[0])
+                                                    or facts.is_ci_path(s[0]))]
             area = facts.area_of(shipped) if shipped else area
         own, main = areas.get(area, (None, False))
         role = project.area_role(area, [f["path"] for f in commit.files or [] if facts.module_of(f["path"]) == area])

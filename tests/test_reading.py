@@ -172,3 +172,23 @@ def test_the_main_code_reads_as_the_main_code_even_where_its_own_docstring_descr
     parts = {p.area: p for p in service.overview(view.id).parts}
     assert parts["src"].narrative.text.startswith("A simple Python module")  # its own words, on the Overview
     assert [c.reading for c in service.changes_of(view.id, [fix[:8]])] == ["Fixed for users, in the main code (src)."]
+
+
+def test_a_manifest_change_users_notice_is_read_where_it_is_not_where_its_tests_are(tmp_path, settings, monkeypatch):
+    from narrator import jobs
+    from tests.test_portfolio import no_worker
+
+    monkeypatch.setattr(jobs, "spawn_worker", no_worker)
+    repo = __import__("git").Repo.init(tmp_path / "web")
+    commit_files(repo, {"package.json": '{"name": "web", "engines": {"node": ">=14"}}\n',
+                        "lib/web.js": "module.exports = 1\n", "test/web.js": "// test\n"},
+                 "Add web", NOW - timedelta(days=20))
+    dropped = commit_files(repo, {"package.json": '{"name": "web", "engines": {"node": ">=18"}}\n',
+                                  "test/web.js": "// test\n" + "// node 18 only\n" * 20},
+                           "feat!: drop support for Node 14 and 16", NOW - timedelta(days=2))
+    service = NarratorService(settings)
+    view = service.add_repository(repo.working_tree_dir)
+    run_job(settings, service.start_narration(view.id, commits=10).id)
+    [change] = service.changes_of(view.id, [dropped[:8]])
+    assert change.impact.group == "affects"
+    assert change.reading == "May affect existing users, in the top-level files."  # not "in the tests (test)"

@@ -22,6 +22,7 @@ from __future__ import annotations
 import queue
 import re
 import threading
+from collections import deque
 from collections.abc import Container, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
@@ -75,7 +76,9 @@ def read_history(repo: git.Repo, head: str, old_head: str | None = None,
 
     Commits come without patches (see the module docstring) as git writes them, newest first, so
     the caller's work on one overlaps git's on the next; those that touched release notes or a
-    version field come last, with the diffs of those files.
+    version field come later, with the diffs of those files: each batch as soon as its diffs are
+    read, between the commits the log still writes (their facts cost the most: the caller works on
+    them while git works, not after).
     """
     if not repo.head.is_valid():
         return
@@ -85,7 +88,7 @@ def read_history(repo: git.Repo, head: str, old_head: str | None = None,
         boundary = shallow_boundary(repo)
     # Batches of the commits whose diffs the facts read, each read by one diff-tree while the log
     # goes on (one at a time: git log has the other core).
-    batches: list[tuple[list[CommitInfo], Future[dict[str, str]]]] = []
+    batches: deque[tuple[list[CommitInfo], Future[dict[str, str]]]] = deque()
     batch: list[CommitInfo] = []
     with ThreadPoolExecutor(1) as pool:
         with git_stream(repo, ["log", *LOG_OPTIONS, *revisions, "--"]) as out:
@@ -94,17 +97,23 @@ def read_history(repo: git.Repo, head: str, old_head: str | None = None,
                     commit = replace(commit, parents=_parents(repo, commit.sha))
                 if not any(facts.reads_diff(f.path) for f in commit.files):
                     yield commit
-                    continue
-                batch.append(commit)
-                if len(batch) == DIFF_BATCH:
-                    batches.append((batch, pool.submit(read_diffs, repo, batch)))
-                    batch = []
+                else:
+                    batch.append(commit)
+                    if len(batch) == DIFF_BATCH:
+                        batches.append((batch, pool.submit(read_diffs, repo, batch)))
+                        batch = []
+                while batches and batches[0][1].done():  # read one at a time: they finish in order
+                    yield from _with_patches(*batches.popleft())
         if batch:
             batches.append((batch, pool.submit(read_diffs, repo, batch)))
-        for batch, diffs in batches:
-            patches = diffs.result()
-            for commit in batch:
-                yield replace(commit, patch=patches.get(commit.sha, ""))
+        while batches:
+            yield from _with_patches(*batches.popleft())
+
+
+def _with_patches(commits: list[CommitInfo], diffs: Future[dict[str, str]]) -> Iterator[CommitInfo]:
+    patches = diffs.result()
+    for commit in commits:
+        yield replace(commit, patch=patches.get(commit.sha, ""))
 
 
 def read_diffs(repo: git.Repo, commits: list[CommitInfo]) -> dict[str, str]:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable
 
 from db.store import Store
 from narrator import changes, facts, gitlog
 from narrator.commits import CommitInfo, read_commits, recent_commits, tags_by_commit
-from narrator.files import scan_source_files
+from narrator.files import SourceFile, scan_source_files
 from narrator.repo import is_shallow, open_repository, reading
 from narrator.settings import Settings
 from narrator.units import Unit, cut_units
@@ -84,7 +85,12 @@ def scan(settings: Settings, store: Store, repo_id: int, commit_limit: int | Non
     scanned = scan_source_files(repo)
     files = list(scanned.files)
     head = repo.head.commit.hexsha
-    record_history(store, repo_id, repo, head, repo_row.head_sha, progress)
+    with ThreadPoolExecutor(1) as pool:
+        # The files are cut into units while the history is read: this fills the moments the
+        # history waits on git (the units need nothing from it).
+        cutting = pool.submit(_cut, files, unit_chars)
+        record_history(store, repo_id, repo, head, repo_row.head_sha, progress)
+        units_by_file, unit_rows = cutting.result()
     record_tags(store, repo_id, repo)
     wanted = gitlog.count_commits(repo, head, commit_limit) if repo.head.is_valid() else 0
     progress(0, wanted, READING_CHANGES)
@@ -94,13 +100,18 @@ def scan(settings: Settings, store: Store, repo_id: int, commit_limit: int | Non
     # After the history: the head recorded is one whose history is stored.
     store.upsert_repository(repo_row.source, repo_row.name, str(repo.working_tree_dir or repo.git_dir),
                             head, shallow=is_shallow(repo))
+    store.replace_units(repo_id, unit_rows)
+    return repo, files, scanned, commits, rows, units_by_file
+
+
+def _cut(files: list[SourceFile], unit_chars: int) -> tuple[dict[str, list[Unit]], list[dict]]:
+    """The units of each file, and their rows to store."""
     units_by_file = {f.path: cut_units(f) for f in files}
-    store.replace_units(repo_id, [
+    return units_by_file, [
         dict(path=u.path, name=u.name, kind=u.kind, start_line=u.start_line, end_line=u.end_line,
              module=facts.module_of(u.path), input_hash=unit_hash(u, unit_chars))
         for units in units_by_file.values() for u in units
-    ])
-    return repo, files, scanned, commits, rows, units_by_file
+    ]
 
 
 def record_history(store: Store, repo_id: int, repo, head: str, old_head: str | None,

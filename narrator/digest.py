@@ -515,18 +515,19 @@ def _work(grouped: dict[str, list], lines: list[Line], ranked: list, total: int)
 
 
 def _comparison(changes: list, earlier: list, before: Period) -> Line:
-    """'12 changes, up from 7 in the 7 days before' (or 'the same as', 'down from', 'no changes in')."""
+    """'12 changes, up from 7 in the 7 days before.' (or 'the same as', 'down from', 'No changes in'):
+    a sentence of its own, read on its own under the period's lists."""
     now, then = len(changes), len(earlier)
-    said = counted(now, "change") if now else "no changes"
+    said = counted(now, "change") if now else "No changes"
     if not then:
-        text = f"no changes in this period or {before.name}" if not now else f"{said}; no changes in {before.name}"
+        text = f"No changes in this period or {before.name}" if not now else f"{said}; no changes in {before.name}"
     elif now > then:
         text = f"{said}, up from {then} in {before.name}"
     elif now == then:
         text = f"{said}, the same as in {before.name}"
     else:
         text = f"{said}, down from {then} in {before.name}"
-    return Line(text, _shas(changes) + _shas(earlier), GIT_FACTS)
+    return Line(f"{text}.", _shas(changes) + _shas(earlier), GIT_FACTS)
 
 
 def _shas(commits: list) -> tuple[str, ...]:

@@ -203,8 +203,9 @@ def show_lines(service: NarratorService, repo_id: int, commits: int = 30, period
         digest = brief.digest
         out += ["", *style.heading(f"What changed lately: {esc(digest.period.label)}", 2), ""]
         out += [f"{esc(line.text)}{label(line.source, False)}" for line in digest.summary]
-        out += ["", *style.heading(esc(brief.by_impact.heading), 3), ""]
-        out += [f"- {_sentence(s, style)}" for s in brief.by_impact.lines]
+        if brief.by_impact.lines:  # an empty period says so above: no empty heading
+            out += ["", *style.heading(esc(brief.by_impact.heading), 3), ""]
+            out += [f"- {_sentence(s, style)}" for s in brief.by_impact.lines]
         sections = [("May affect existing users", digest.affects),
                     ("Security fixes", digest.security), ("New for users", digest.features),
                     ("Fixed for users", digest.fixes), ("Behind the scenes", digest.internal),

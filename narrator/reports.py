@@ -224,7 +224,8 @@ def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: 
     first, last = digest.period.first_day, digest.period.last_day
     blocks.append(Heading(f"What changed: {digest.period.label}", level))
     blocks.append(Paragraph(tuple(Sentence(line.text, line.source) for line in digest.summary)))
-    blocks += [Heading(brief.by_impact.heading, level + 1), _said(brief.by_impact.lines, explained)]
+    if brief.by_impact.lines:  # an empty period says so above: no empty heading
+        blocks += [Heading(brief.by_impact.heading, level + 1), _said(brief.by_impact.lines, explained)]
     for title, lines in (("May affect existing users", digest.affects),
                          ("New for users", digest.features), ("Fixed for users", digest.fixes),
                          ("Behind the scenes", digest.internal),

@@ -223,11 +223,11 @@ def test_comparison_wording():
         commits = [Fact(f"n{i}", at(12, 1)) for i in range(now)] + [Fact(f"b{i}", at(11, 22)) for i in range(before)]
         return build_digest(commits, period).comparison.text
 
-    assert week(15, 1) == "15 changes, up from 1 in the 7 days before"
-    assert week(3, 3) == "3 changes, the same as in the 7 days before"
-    assert week(1, 7) == "1 change, down from 7 in the 7 days before"
-    assert week(2, 0) == "2 changes; no changes in the 7 days before"
-    assert week(0, 4) == "no changes, down from 4 in the 7 days before"
+    assert week(15, 1) == "15 changes, up from 1 in the 7 days before."
+    assert week(3, 3) == "3 changes, the same as in the 7 days before."
+    assert week(1, 7) == "1 change, down from 7 in the 7 days before."
+    assert week(2, 0) == "2 changes; no changes in the 7 days before."
+    assert week(0, 4) == "No changes, down from 4 in the 7 days before."
 
 
 def test_most_of_the_work_only_when_it_is_a_majority():
@@ -248,7 +248,7 @@ def test_an_empty_period_says_so():
     assert [line.text for line in result.summary] == ["No changes were recorded in the period 1 - 7 Oct 2026."]
     assert result.counts == {"changes": 0, "people": 0, "areas": 0}
     assert (result.releases, result.features, result.security, result.internal) == ([], [], [], [])
-    assert result.comparison.text == "no changes in this period or the 7 days before"
+    assert result.comparison.text == "No changes in this period or the 7 days before."
 
 
 def test_unknown_category_is_refused():

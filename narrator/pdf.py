@@ -90,8 +90,9 @@ def _sentences(sentences: tuple[Sentence, ...]) -> str:
 
 def _bullets(items: tuple[Bullet, ...], style: ParagraphStyle, depth: int = 0) -> list:
     flowables = []
+    # The bullet in the text's own font: Helvetica's is a byte a PDF reader extracts as DEL (\x7f).
     indented = ParagraphStyle(f"bullet{depth}", parent=style, leftIndent=14 + 14 * depth, bulletIndent=4 + 14 * depth,
-                              spaceAfter=2)
+                              spaceAfter=2, bulletFontName=style.fontName)
     for item in items:
         lead = f"<b>{html_text(cut(item.lead, PARAGRAPH_CHARS))}</b> " if item.lead else ""
         flowables.append(Paragraph(lead + _sentences(item.sentences), indented, bulletText="\u2022"))

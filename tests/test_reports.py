@@ -128,6 +128,7 @@ def test_pdf_report_reads_back_with_the_headline_a_subject_and_the_hostile_text(
     text = pdf_text(data)
     assert HEADLINE in text and "Fix crash when adding an empty item" in text
     assert "<script>alert(1)</script> café" in text and "[developer's message]" in text
+    assert "\u2022" in text and "\x7f" not in text  # the list bullets read back as bullets
     assert "Security fixes" in text and "Releases over time" in text
 
 

@@ -253,6 +253,7 @@ def test_the_period_ends_today_unless_it_is_set_to_end_on_the_latest_commit(pair
     service, repos = pair
     at = run_app(repo_id=repos["till"].id, latest_commit=False)
     assert list(at.dataframe[0].value["Changes"]) == [0, 0]  # every commit is weeks before the tests' today
+    assert "none with a change in these days" in " ".join(shown(at)) and "busiest first" not in " ".join(shown(at))
     assert at.toggle(key="portfolio_period_commits").value is False
     at.switch_page("app_pages/overview.py").run()
     week = service.digest(repos["till"].id, "7d").period
@@ -262,6 +263,7 @@ def test_the_period_ends_today_unless_it_is_set_to_end_on_the_latest_commit(pair
     at.switch_page("app_pages/portfolio.py").run()
     assert at.toggle(key="portfolio_period_commits").value is True
     assert list(at.dataframe[0].value["Changes"]) == [6, 0]
+    assert "busiest first" in " ".join(shown(at))
 
 
 def test_the_portfolio_says_what_each_repository_does_its_risks_and_delivery_trend(pair):

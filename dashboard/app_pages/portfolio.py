@@ -18,7 +18,8 @@ if not service.repositories():
 period = views.period_picker(service, None, key="portfolio_period")
 rows = service.portfolio(period or "7d")
 chosen = rows[0].period if rows else None
-st.caption((f"Every repository over the same days, {plain(chosen.label)}, busiest first." if chosen
+order = "busiest first" if any(row.changes for row in rows) else "none with a change in these days"
+st.caption((f"Every repository over the same days, {plain(chosen.label)}, {order}." if chosen
             else "No changes have been read yet.")
            + " Each row is that repository's briefing in figures, the numbers its Overview shows for the same days;"
            " all of them come from git facts. The line is changes per week"

@@ -103,6 +103,8 @@ def test_a_repository_quiet_for_a_year_says_quiet_since_and_its_default_period_i
     assert text.splitlines()[2].startswith("**Quiet since 1 Dec 2025: last change 1 Dec 2025, 1 year ago")
     assert "No changes were recorded in the last 7 days" in text
     assert "No release is recorded" in text
+    # No empty heading: the comparison is a sentence of its own.
+    assert "By impact (0 changes)" not in text and "No changes in this period or the 7 days before." in text
 
 
 def test_a_hotfix_breaking_and_security_changes_waiting_key_person_and_an_untested_change(narrated):

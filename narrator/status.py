@@ -8,7 +8,8 @@ commit dated in the future, a wrong clock, never counts as the latest change).
 
 The thresholds, all documented below, are kept simple enough to say in one sentence each:
 
-- **Usual gap** between changes: the median gap over the last ``USUAL_CHANGES`` changes. Between
+- **Usual gap** between changes: the median gap between the days of the last ``USUAL_CHANGES``
+  changes (changes of one day count once: a burst of merges on one day is not the pace). Between
   releases: the average gap between the last ``USUAL_RELEASES`` days with a release (their span
   divided by their gaps; releases of one day count once), since releases come in clusters (two
   lines of versions tagged the same day) whose zero gaps would make the median read 'about every 4
@@ -213,7 +214,7 @@ def changes(commits: Iterable[Fact], today: date) -> list[Fact]:
     return sorted((c for c in commits if not c.is_merge and _day(c.date) <= today), key=lambda c: c.date, reverse=True)
 
 
-def usual_gap(moments: Sequence[datetime], n: int) -> float | None:
+def usual_gap(moments: Sequence[datetime | date], n: int) -> float | None:
     """The median gap in days between the latest ``n`` moments (any order); None with fewer than two."""
     latest = sorted(moments)[-n:]
     gaps = [(b - a).total_seconds() / 86400 for a, b in zip(latest, latest[1:])]
@@ -234,7 +235,8 @@ def activity(commits: Iterable[Fact], today: date) -> Activity:
         return Activity("none", None, 0, None, "No change is recorded yet.", ())
     last = done[0]
     since = (today - _day(last.date)).days
-    gap = usual_gap([c.date for c in done[:USUAL_CHANGES]], USUAL_CHANGES)
+    # Days with a change, not changes: a burst of merges on one day is not the project's pace.
+    gap = usual_gap(sorted({_day(c.date) for c in done[:USUAL_CHANGES]}), USUAL_CHANGES)
     state = state_of(since, gap)
     when = f"last change {day(last.date)}, {ago(since)}"
     usual = f"; changes usually {'came' if state == 'quiet' else 'come'} {every(gap)}" if gap is not None else ""

@@ -27,6 +27,8 @@ _TRAIN_FLAGS = (
     ("--data", "data", "prepared data folder"),
     ("--out", "out", "adapter output folder"),
     ("--ratio", "ratio", "share of code->summary examples (0.5 = 50/50)"),
+    ("--mix", "mix", "the cocktail over four tasks, e.g. csn=0.25,commit=0.25,kind=0.25,note=0.25 "
+                     "(kind and note: prepare-briefing's data in the same folder); replaces --ratio"),
     ("--mix-size", "mix_size", "training examples drawn in all (default: all the ratio allows)"),
     ("--seed", "seed", None),
     ("--base", "base", "base model id or folder (default: the embedded SmolLM2-135M-Instruct)"),
@@ -203,6 +205,7 @@ def cmd_study(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from training.dataset import split_file
     from training.evaluate import default_adapter, evaluate_files
+    from training.examples import TASKS
 
     for flag in ("limit", "per_language", "batch_size"):
         if getattr(args, flag) is not None and getattr(args, flag) < 1:
@@ -218,7 +221,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     require_path(args.data, "data folder", folder=True)
     files: dict[str, Path] = {}
     if args.data:
-        for task in ("codesearchnet", "commitpackft"):
+        for task in TASKS:
             if split_file(args.data, task, args.split).is_file():
                 files[task] = split_file(args.data, task, args.split)
     if args.csn:
@@ -413,13 +416,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no run names or progress bars")
     p.set_defaults(func=cmd_study)
 
-    p = commands.add_parser("evaluate", help="cross-entropy and perplexity per task")
+    p = commands.add_parser("evaluate", help="cross-entropy and perplexity per task (all four with --data)")
     p.add_argument("--adapter", help="adapter folder, or 'none' for the base model (default: the narration adapter)")
     p.add_argument("--csn", type=Path, help="prepared code->summary file")
     p.add_argument("--commitpackft", type=Path, help="prepared diff->message file")
     p.add_argument("--data", type=Path, help="prepared data folder (with --split)")
     p.add_argument("--split", choices=("train", "val", "test"), default="val")
-    p.add_argument("--limit", type=int, help="first N examples per task")
+    p.add_argument("--limit", type=int, help="first N examples per task (change_kind, user_note: N taken evenly over "
+                                             "their repositories)")
     p.add_argument("--per-language", type=int, help="first N examples of each language per task (a stratified sample)")
     p.add_argument("--base", help="base model id or folder (default: the embedded model)")
     p.add_argument("--quant", choices=get_args(Quant), default="auto")

@@ -67,7 +67,7 @@ def require_writable_folder(path: Path, what: str) -> None:
 
 
 # A run resumed from a checkpoint must draw the same data and build the same model.
-RESUME_KEYS = ("data", "base", "ratio", "mix_size", "seed", "quant", "lora", "batch_size", "max_length", "epochs")
+RESUME_KEYS = ("data", "base", "ratio", "mix", "mix_size", "seed", "quant", "lora", "batch_size", "max_length", "epochs")
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,10 @@ class TrainConfig:
     base: str | None = None
     """Base model id or folder; None: the embedded SmolLM2-135M-Instruct (fp32 copy)."""
     ratio: float = 0.5
-    """Share of code -> summary examples in the cocktail (the rest is diff -> message)."""
+    """Share of code -> summary examples in the cocktail (the rest is diff -> message); unused with ``mix``."""
+    mix: str | None = None
+    """The cocktail over any of the four tasks, ``csn=0.25,commit=0.25,kind=0.25,note=0.25``
+    (``training.mixture.Mixture.parse``); None: the two tasks of ``prepare`` at ``ratio``."""
     mix_size: int | None = None
     """Training examples drawn in all; None: as many as the scarcer task allows at ``ratio``."""
     seed: int = 0
@@ -151,6 +154,13 @@ class TrainConfig:
         object.__setattr__(self, "out", Path(self.out))
         if not 0 <= self.ratio <= 1:
             raise ValueError(f"ratio must be between 0 and 1, not {self.ratio}")
+        if self.mix is not None:
+            from training.mixture import Mixture
+
+            try:  # stored as the full names: the same cocktail always reads the same in records
+                object.__setattr__(self, "mix", Mixture.parse(self.mix).spec())
+            except DataError as exc:
+                raise ValueError(str(exc)) from None
         if self.quant not in get_args(Quant):
             raise ValueError(f"quant must be one of {get_args(Quant)}, not {self.quant!r}")
         if self.optimizer not in get_args(OptimizerName):

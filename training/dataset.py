@@ -22,7 +22,7 @@ from db.files import write_atomic
 from narrator.prompts import PROMPT_VERSION
 from training.cleaning import Filters
 from training.errors import DataError
-from training.examples import SPLITS, TASKS, Example, read_examples, write_examples
+from training.examples import PREPARED_TASKS, SPLITS, Example, read_examples, write_examples
 from training.mining import mine_repository
 from training.sources import TASK_OF_KIND, SourceSpec, code_example, commit_example, partition_of, read_rows
 from training.splits import Row, SplitPlan, dedupe, dedupe_key, split_examples
@@ -101,7 +101,7 @@ def prepare(config: PrepareConfig) -> dict:
     # A commit's examples after its first (diff -> title) are subject + diff -> explain ones.
     explain = {dedupe_key(example) for examples, _ in rows for example in examples[1:]}
 
-    counts: dict = {task: defaultdict(lambda: {name: 0 for name in SPLITS}) for task in TASKS}
+    counts: dict = {task: defaultdict(lambda: {name: 0 for name in SPLITS}) for task in PREPARED_TASKS}
     by_source: dict = defaultdict(lambda: {name: 0 for name in SPLITS})
     explain_totals = {name: 0 for name in SPLITS}
     for name, examples in splits.items():
@@ -110,7 +110,7 @@ def prepare(config: PrepareConfig) -> dict:
             by_source[example.source][name] += 1
             explain_totals[name] += dedupe_key(example) in explain
     config.out.mkdir(parents=True, exist_ok=True)
-    for task in TASKS:
+    for task in PREPARED_TASKS:
         for name in SPLITS:
             path = config.out / task / f"{name}.jsonl"
             selected = [e for e in splits[name] if e.task == task]
@@ -122,8 +122,8 @@ def prepare(config: PrepareConfig) -> dict:
         "prompt_version": PROMPT_VERSION,
         "sources": stats,
         "duplicates_dropped": duplicates,
-        "counts": {task: {lang: counts[task][lang] for lang in sorted(counts[task])} for task in TASKS},
-        "totals": {task: {name: sum(c[name] for c in counts[task].values()) for name in SPLITS} for task in TASKS},
+        "counts": {task: {lang: counts[task][lang] for lang in sorted(counts[task])} for task in PREPARED_TASKS},
+        "totals": {task: {name: sum(c[name] for c in counts[task].values()) for name in SPLITS} for task in PREPARED_TASKS},
         "explain_totals": explain_totals,
         "splits_by_source": {source: by_source[source] for source in sorted(by_source)},
         "filters": asdict(config.filters),
@@ -151,20 +151,28 @@ def load_split(data: Path, task: str, split: str, limit: int | None = None, requ
     return read_examples(path, limit)
 
 
+MANIFESTS = {"manifest.json": "prepare", "briefing.json": "prepare-briefing"}
+"""The manifests a data folder may hold, and the command that writes each (both record the prompt version)."""
+
+
 def check_prompt_version(data: Path) -> str | None:
     """The prompt version ``data`` was prepared with; raises if narration's prompts changed since.
 
-    Training on old prompt wording would tune the model on text it never sees at run time. A folder
-    without a manifest (hand-made examples) is accepted as is and gives None.
+    Training on old prompt wording would tune the model on text it never sees at run time. Both
+    ``prepare``'s ``manifest.json`` and ``prepare-briefing``'s ``briefing.json`` are checked, each
+    naming the command to run again. A folder without either (hand-made examples) is accepted as is
+    and gives None.
     """
-    manifest = data / "manifest.json"
-    if not manifest.is_file():
-        return None
-    try:
-        version = json.loads(manifest.read_text(encoding="utf-8")).get("prompt_version")
-    except ValueError:
-        raise DataError(f"{manifest} is not valid JSON") from None
-    if version != PROMPT_VERSION:
-        raise DataError(f"{data} was prepared with prompt version {version} but narration now uses {PROMPT_VERSION}: "
-                        "run python -m training prepare again")
+    version = None
+    for name, command in MANIFESTS.items():
+        manifest = data / name
+        if not manifest.is_file():
+            continue
+        try:
+            version = json.loads(manifest.read_text(encoding="utf-8")).get("prompt_version")
+        except ValueError:
+            raise DataError(f"{manifest} is not valid JSON") from None
+        if version != PROMPT_VERSION:
+            raise DataError(f"{data} was prepared with prompt version {version} but narration now uses {PROMPT_VERSION}: "
+                            f"run python -m training {command} again")
     return version

@@ -16,7 +16,7 @@ from typing import Iterable
 from training.batches import IGNORE_INDEX, batched, collate, encode, pad_id_of
 from training.config import Quant, resolve_quant
 from training.errors import DataError, TrainingError
-from training.examples import Example, read_examples
+from training.examples import BRIEFING_TASKS, Example, even_sample, read_examples
 
 def default_adapter() -> Path | None:
     """The adapter narration uses by default (see ``narrator.settings.load_settings``), or None."""
@@ -157,7 +157,8 @@ def evaluate_files(files: dict[str, Path], adapter: Path | None, base: str | Non
                    compare: bool = False, per_language: int | None = None) -> dict:
     """CE/PPL per task of prepared files, with ``adapter`` on the base model (or the base alone).
 
-    Returns ``{task: EvalResult-dict}``; with ``compare``, ``{"base": {...}, "adapter": {...}}``
+    ``limit`` takes the first N examples of a prepared task's file, and N taken evenly over the repositories
+    of a briefing task's (``even_sample``). Returns ``{task: EvalResult-dict}``; with ``compare``, ``{"base": {...}, "adapter": {...}}``
     measured on the same examples (the adapter switched off for the base numbers).
     """
     from narrator.backends import pick_device
@@ -165,12 +166,16 @@ def evaluate_files(files: dict[str, Path], adapter: Path | None, base: str | Non
 
     if compare and adapter is None:
         raise TrainingError("--compare needs an adapter, and none was given or found")
-    sets = {task: read_examples(path, None if per_language else limit) for task, path in files.items()}
+    sets = {task: read_examples(path, None if per_language or task in BRIEFING_TASKS else limit)
+            for task, path in files.items()}
     if per_language:
         # A test file is ordered by language; take the first N of each so all six are measured.
-        sets = {task: [e for lang in sorted({x.language for x in examples})
-                       for e in [x for x in examples if x.language == lang][:per_language]][:limit]
+        sets = {task: examples if task in BRIEFING_TASKS else
+                [e for lang in sorted({x.language for x in examples})
+                 for e in [x for x in examples if x.language == lang][:per_language]][:limit]
                 for task, examples in sets.items()}
+    # A briefing task's file is ordered by repository: its sample is taken evenly over them.
+    sets = {task: even_sample(examples, limit) if task in BRIEFING_TASKS else examples for task, examples in sets.items()}
     for task, examples in sets.items():
         if not examples:
             raise DataError(f"No examples in {files[task]}")

@@ -7,6 +7,8 @@ run-time builders of ``narrator.prompts``, so training, evaluation and narration
 from __future__ import annotations
 
 import json
+import random
+from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable, Literal
@@ -15,11 +17,14 @@ from db.files import atomic_writer
 from training.errors import DataError
 
 Task = Literal["codesearchnet", "commitpackft", "change_kind", "user_note"]
-TASKS: tuple[Task, ...] = ("codesearchnet", "commitpackft")
-"""The tasks of today's cocktail (trained, evaluated and studied together)."""
+PREPARED_TASKS: tuple[Task, ...] = ("codesearchnet", "commitpackft")
+"""The tasks ``python -m training prepare`` makes (``training.dataset``) and the study compares."""
 BRIEFING_TASKS: tuple[Task, ...] = ("change_kind", "user_note")
-"""The briefing's tasks (``training.briefing_tasks``): subject + diff -> kind of change, and -> a note for users."""
-ALL_TASKS: tuple[Task, ...] = TASKS + BRIEFING_TASKS
+"""The briefing's tasks (``training.briefing_tasks``, ``prepare-briefing``): subject + diff -> kind of change,
+and -> a note for users."""
+TASKS: tuple[Task, ...] = PREPARED_TASKS + BRIEFING_TASKS
+"""The trainable tasks of the cocktail (``training.mixture``), each validated on its own."""
+ALL_TASKS: tuple[Task, ...] = TASKS
 SPLITS = ("train", "val", "test")
 LANGUAGES = ("python", "java", "javascript", "php", "ruby", "go")
 
@@ -91,3 +96,27 @@ def read_examples(path: Path, limit: int | None = None) -> list[Example]:
             except (ValueError, KeyError, TypeError) as exc:
                 raise DataError(f"{path}:{number} is not a prepared example ({exc})") from None
     return examples
+
+
+def even_sample(examples: list[Example], limit: int | None, seed: int = 0) -> list[Example]:
+    """``limit`` examples taken round-robin over their sources (a briefing task's source is its repository),
+    each source shuffled by ``seed``; all of them, in file order, without a limit.
+
+    A briefing task's file is ordered by repository, so its first N examples would measure one repository.
+    """
+    if limit is None or limit >= len(examples):
+        return list(examples)
+    by_source: dict[str, list[Example]] = defaultdict(list)
+    for example in examples:
+        by_source[example.source].append(example)
+    queues = []
+    for source in sorted(by_source):
+        group = by_source[source]
+        random.Random(f"{seed}:{source}").shuffle(group)  # str seeds are stable across processes
+        queues.append(group)
+    picked: list[Example] = []
+    depth = 0
+    while len(picked) < limit:
+        picked += [queue[depth] for queue in queues if depth < len(queue)][: limit - len(picked)]
+        depth += 1
+    return picked

@@ -1,8 +1,10 @@
-"""The cocktail: a declarative, seeded mixture of the two tasks' training examples.
+"""The cocktail: a declarative, seeded mixture of the tasks' training examples.
 
 ``Mixture(parts=(("codesearchnet", 0.5), ("commitpackft", 0.5)), seed=0)`` draws examples so that
 each task has exactly its share (up to rounding of one example), and the same seed gives the same
-draw. ``describe`` is what a run records about its data.
+draw. ``describe`` is what a run records about its data. ``Mixture.parse`` reads the ``--mix`` flag
+(``csn=0.25,commit=0.25,kind=0.25,note=0.25``: any of the four tasks of ``training.examples.TASKS``,
+by name or short name); ``Mixture.from_ratio`` the older ``--ratio`` of the first two.
 """
 
 from __future__ import annotations
@@ -13,8 +15,13 @@ from dataclasses import dataclass
 from typing import Sequence, TypeVar
 
 from training.errors import DataError
+from training.examples import TASKS
 
 T = TypeVar("T")
+
+TASK_ALIASES = {"csn": "codesearchnet", "code": "codesearchnet", "commit": "commitpackft", "cpft": "commitpackft",
+                "kind": "change_kind", "note": "user_note", **{task: task for task in TASKS}}
+"""The names ``--mix`` accepts for each task of the cocktail."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,29 @@ class Mixture:
         if not 0 <= ratio <= 1:
             raise DataError(f"--ratio must be between 0 and 1 (the share of codesearchnet), not {ratio}")
         return cls(parts=(("codesearchnet", ratio), ("commitpackft", round(1 - ratio, 12))), seed=seed, size=size)
+
+    @classmethod
+    def parse(cls, text: str, seed: int = 0, size: int | None = None) -> "Mixture":
+        """``csn=0.25,commit=0.25,kind=0.25,note=0.25`` (shares of ``TASK_ALIASES`` names, summing to 1)."""
+        parts: list[tuple[str, float]] = []
+        for item in (part.strip() for part in text.split(",") if part.strip()):
+            name, sep, share = item.partition("=")
+            task = TASK_ALIASES.get(name.strip().lower())
+            if not sep or task is None:
+                raise DataError(f"--mix takes TASK=SHARE,... with tasks {', '.join(sorted(set(TASK_ALIASES) - set(TASKS)))} "
+                                f"(or {', '.join(TASKS)}), not {item!r}")
+            try:
+                parts.append((task, float(share)))
+            except ValueError:
+                raise DataError(f"--mix: {share.strip()!r} is not a share (a number between 0 and 1)") from None
+        try:
+            return cls(parts=tuple(parts), seed=seed, size=size)
+        except ValueError as exc:
+            raise DataError(f"--mix {text!r}: {exc}") from None
+
+    def spec(self) -> str:
+        """The ``--mix`` text of this mixture, with full task names (what a run records)."""
+        return ",".join(f"{name}={weight:g}" for name, weight in self.parts)
 
     def counts(self, available: dict[str, int]) -> dict[str, int]:
         """How many examples of each task to draw, given how many each pool has."""

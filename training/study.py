@@ -25,7 +25,7 @@ from training.bootstrap import bootstrap_ci
 from training.config import (OptimizerName, TrainConfig, check_device, check_threads, looks_like_path,
                              require_path, require_writable_folder, shareable_path)
 from training.errors import DataError, TrainingError
-from training.examples import TASKS, Example
+from training.examples import PREPARED_TASKS, Example
 
 _DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
 DEFAULT_OPTIMIZER: OptimizerName = _DEFAULTS["optimizer"]
@@ -219,7 +219,7 @@ def evaluation_examples(config: StudyConfig) -> dict[str, list[Example]]:
     from training.dataset import load_split
 
     sets = {task: stratified_sample(load_split(config.data, task, config.split, required=False),
-                                    config.eval_examples, config.seed) for task in TASKS}
+                                    config.eval_examples, config.seed) for task in PREPARED_TASKS}
     if not any(sets.values()):
         raise DataError(f"No {config.split} examples in {config.data} to evaluate on")
     return sets

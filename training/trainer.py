@@ -34,7 +34,7 @@ from training.config import (RESUME_KEYS, TrainConfig, make_optimizer, make_sche
 from training.dataset import check_prompt_version, load_split
 from training.errors import TrainingError
 from training.evaluate import EvalResult, evaluate_tasks, summed_ce
-from training.examples import TASKS, Example
+from training.examples import BRIEFING_TASKS, PREPARED_TASKS, Example, even_sample
 from training.mixture import Mixture
 from training.model import attach_lora, load_base, resolve_base
 from training.runs import RunLog
@@ -136,16 +136,27 @@ class _Fit:
 
 
 def _load_data(config: TrainConfig) -> _Data:
-    """Draw the cocktail from the prepared train split and read the validation examples."""
-    mixture = Mixture.from_ratio(config.ratio, seed=config.seed, size=config.mix_size)
+    """Draw the cocktail from the prepared train split and read every task's validation examples.
+
+    The mixture is ``config.mix`` (any of the four tasks), else the two tasks of ``prepare`` at
+    ``config.ratio``. Validation covers every task with a val file, in the mixture or not, so a run
+    also shows what it does to the tasks it was not trained on; a briefing task's are taken evenly over its
+    repositories (``even_sample``).
+    """
+    mixture = (Mixture.parse(config.mix, seed=config.seed, size=config.mix_size) if config.mix
+               else Mixture.from_ratio(config.ratio, seed=config.seed, size=config.mix_size))
     prompt_version = check_prompt_version(config.data) if config.data.is_dir() else None
-    pools = {task: load_split(config.data, task, "train", required=False) for task in TASKS}
+    pools = {task: load_split(config.data, task, "train", required=False) for task, _ in mixture.parts}
     available = {task: len(pool) for task, pool in pools.items()}
     if not any(available.values()):
-        raise TrainingError(f"No training examples in {config.data} (expected codesearchnet/train.jsonl, commitpackft/train.jsonl)")
+        expected = ", ".join(f"{task}/train.jsonl" for task in pools)
+        raise TrainingError(f"No training examples in {config.data} (expected {expected})")
     stream = mixture.draw(pools)
     mix = {**mixture.describe(available), "prompt_version": prompt_version}
-    validation = {task: load_split(config.data, task, "val", limit=config.eval_examples, required=False) for task in TASKS}
+    validation = {task: load_split(config.data, task, "val", limit=config.eval_examples, required=False)
+                  for task in PREPARED_TASKS}
+    validation.update({task: even_sample(load_split(config.data, task, "val", required=False), config.eval_examples,
+                                         config.seed) for task in BRIEFING_TASKS})
     return _Data(stream, mix, validation)
 
 

@@ -142,7 +142,7 @@ def test_every_number_of_the_comparison_is_the_one_in_that_repositorys_own_secti
             assert int(row["Changes"]) == brief.changes.n
             # The section counts the same changes: its impact heading, or, for none, no heading at all.
             assert (f"By impact ({row['Changes']} change" in section if brief.changes.n
-                    else "By impact (" not in section and f"Every change in the period (0)" in section)
+                    else "By impact (" not in section and "Every change in the period (0)" in section)
             waiting = re.match(r"(\d+)(?: \((?:(\d+) may affect users)?(?:, )?(?:(\d+) security fix)?)?", row["Waiting to ship"])
             if row["Waiting to ship"] == "no release recorded":
                 assert "Waiting to ship (" not in section and brief.waiting.count is None

@@ -180,3 +180,16 @@ def test_a_hotfix_is_a_patch_of_the_same_minor_within_seven_days():
     assert not status.is_hotfix(point("1.4.0", 0), point("1.4.1", 8))
     assert not status.is_hotfix(point("1.4.0", 0), point("1.5.0", 2))
     assert status.is_hotfix(point("v2.0", 0), point("v2.0.1", 1))
+
+
+def test_the_usual_pace_counts_days_with_a_change_not_a_burst_of_merges_on_one_day():
+    """Ten changes on each of five days a week apart: the project changes about every week, not
+    'several times a day' (express read so, its pull requests merged in bursts)."""
+    from types import SimpleNamespace
+
+    last = datetime.combine(TODAY - timedelta(days=2), time(12), timezone.utc)
+    commits = [SimpleNamespace(sha=f"{week}{i}", date=last - timedelta(weeks=week, minutes=i), is_merge=False)
+               for week in range(5) for i in range(10)]
+    now = status.activity(commits, TODAY)
+    assert now.usual_gap == 7 and now.state == "active"
+    assert now.text.endswith("changes usually come about every 7 days.")

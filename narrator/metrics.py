@@ -110,6 +110,27 @@ def corpus_smoothed_bleu4(pairs: Iterable[tuple[str, str]]) -> float:
     return sum(scores) / len(scores)
 
 
+def rouge_l(reference: str, hypothesis: str, beta: float = 1.2) -> float:
+    """ROUGE-L F-measure of ``hypothesis`` against one ``reference``, 0..1 (Lin, 2004; the LCS-based score
+    of the pycocoevalcap scorer, recall weighted by ``beta`` = 1.2), over lower-case words and single
+    punctuation marks (``split_puncts``, as BLEU reads them). An empty text on either side scores 0."""
+    ref = split_puncts(reference.strip().lower()).split()
+    test = split_puncts(hypothesis.strip().lower()).split()
+    if not ref or not test:
+        return 0.0
+    previous = [0] * (len(test) + 1)  # longest common subsequence, one row of the table at a time
+    for word in ref:
+        current = [0]
+        for j, other in enumerate(test):
+            current.append(previous[j] + 1 if word == other else max(previous[j + 1], current[j]))
+        previous = current
+    common = previous[-1]
+    if not common:
+        return 0.0
+    precision, recall = common / len(test), common / len(ref)
+    return (1 + beta**2) * precision * recall / (recall + beta**2 * precision)
+
+
 # --- held-out code -> summary rows --------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m training prepare|prepare-briefing|train|evaluate|runs|sweep|study|bench|kinds-baseline``.
+"""Command line: ``python -m training prepare|prepare-briefing|train|evaluate|kinds|notes|runs|sweep|study|bench|kinds-baseline``.
 
 Parses arguments and calls the library. Bad input ends with one plain line on stderr and exit
 status 1, never a traceback. ``accelerate launch -m training train ...`` runs the same ``train``
@@ -301,6 +301,97 @@ def cmd_kinds_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_adapter(text: str | None) -> Path | None:
+    """``--adapter DIR|none`` of ``kinds``/``notes`` (default: the adapter narration uses), checked before any work."""
+    from training.evaluate import default_adapter
+
+    if text is None:
+        adapter = default_adapter()
+        if adapter is None:
+            print("Narration uses no adapter (none shipped, active or set); measuring the base model", file=sys.stderr)
+        return adapter
+    if text.lower() == "none":
+        return None
+    if not (Path(text) / "adapter_config.json").is_file():
+        raise DataError(f"No adapter in {text} (adapter_config.json is missing)")
+    return Path(text)
+
+
+def _briefing_eval_args(args: argparse.Namespace) -> Path | None:
+    from training.briefing_eval import check_limit
+
+    check_limit(args.limit)
+    try:
+        check_device(args.device)
+        check_threads(args.threads)
+    except ValueError as exc:
+        raise TrainingError(str(exc)) from None
+    if args.base and looks_like_path(args.base):
+        require_path(args.base, "base model folder", folder=True)
+    require_path(args.data, "data folder", folder=True)
+    adapter = None if args.rules_only else _eval_adapter(args.adapter)
+    if args.compare and adapter is None:
+        raise TrainingError("--compare needs an adapter, and none was given or found")
+    return adapter
+
+
+def _kind_line(name: str, report: dict) -> str:
+    low, high = report["accuracy_ci95"]
+    extra = f"; {report['unreadable']} unreadable answers" if report.get("unreadable") else ""
+    return (f"  {name:26} accuracy {_share(report['accuracy']):>6} (95% CI {_share(low)}-{_share(high)})  "
+            f"macro F1 {report['macro_f1']:.3f}  breaking P {_share(report['breaking']['precision'])} "
+            f"R {_share(report['breaking']['recall'])}{extra}")
+
+
+def cmd_kinds(args: argparse.Namespace) -> int:
+    from training.briefing_eval import kind_cases, kinds_evaluation, load_model
+
+    adapter = _briefing_eval_args(args)
+    shared = _shared_folder(argparse.Namespace(data=args.shared_data))
+    cases = kind_cases(args.data, shared, args.split, args.limit, args.seed)
+    model = tokenizer = None
+    if not args.rules_only:
+        model, tokenizer = load_model(adapter, args.base, args.device, args.threads)
+    report = {"split": args.split, "adapter": str(adapter) if adapter else None,
+              **kinds_evaluation(cases, model, tokenizer, adapter, args.compare, args.max_length, args.batch_size)}
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"Change kind vs developers' conventional types: {report['commits']} commits of {report['repositories']} "
+          f"{args.split} repositories (the rules are sure of {report['rules_sure']})")
+    for name, m in report["methods"].items():
+        print(_kind_line(name, m))
+    names = list(report["methods"])
+    print("  precision/recall per kind: " + " | ".join(names))
+    for kind in next(iter(report["methods"].values()))["per_kind"]:
+        cells = [report["methods"][n]["per_kind"][kind] for n in names]
+        print(f"  {kind:22} " + " | ".join(f"{_share(c['precision'])}/{_share(c['recall'])}" for c in cells)
+              + f"  ({cells[0]['support']} commits)")
+    return 0
+
+
+def cmd_notes(args: argparse.Namespace) -> int:
+    from training.briefing_eval import load_model, note_cases, notes_evaluation
+
+    args.rules_only = False
+    adapter = _briefing_eval_args(args)
+    examples = note_cases(args.data, args.split, args.limit, args.seed)
+    model, tokenizer = load_model(adapter, args.base, args.device, args.threads)
+    report = {"split": args.split, "adapter": str(adapter) if adapter else None,
+              **notes_evaluation(examples, model, tokenizer, adapter, args.compare, args.max_length, args.batch_size)}
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"Notes for users vs the people's notes: {report['notes']} notes of {report['repositories']} {args.split} repositories")
+    for label in ("base", "adapter"):
+        if label in report:
+            m = report[label]
+            print(f"  {label:8} BLEU-4 {m['bleu4']:5.2f} ({m['bleu4_ci95'][0]:.2f}-{m['bleu4_ci95'][1]:.2f})  "
+                  f"ROUGE-L {m['rouge_l']:5.2f} ({m['rouge_l_ci95'][0]:.2f}-{m['rouge_l_ci95'][1]:.2f})  "
+                  f"pass the checks {m['passes_checks']}/{report['notes']}")
+    return 0
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     from training.runs import RunLog
     from training.trainer import default_db_url
@@ -451,6 +542,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with-bots", action="store_true", help="count commits written by bots too")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_kinds_baseline)
+
+    for name, help in (("kinds", "change kind on held-out repositories: the rules, the model (free answer and "
+                                 "scoring the seven kinds) and rules + model"),
+                       ("notes", "notes for users on held-out repositories: BLEU-4 and ROUGE-L against the people's notes")):
+        p = commands.add_parser(name, help=help)
+        p.add_argument("--adapter", help="adapter folder, or 'none' for the base model (default: the narration adapter)")
+        p.add_argument("--data", type=Path, required=True, help="data folder prepared by prepare-briefing")
+        p.add_argument("--split", choices=("train", "val", "test"), default="test")
+        p.add_argument("--limit", type=int, help="N examples taken evenly over the split's repositories (default: all)")
+        p.add_argument("--seed", type=int, default=0, help="seed of the sample")
+        p.add_argument("--compare", action="store_true", help="also measure the base model (adapter off)")
+        p.add_argument("--base", help="base model id or folder (default: the embedded model)")
+        p.add_argument("--device")
+        p.add_argument("--threads", type=int, help="CPU threads (default: one per core)")
+        p.add_argument("--batch-size", type=int, default=8)
+        p.add_argument("--max-length", type=int, default=384)
+        p.add_argument("--json", action="store_true")
+        if name == "kinds":
+            p.add_argument("--shared-data", type=Path, help="the shared data folder the rows are read from, with "
+                                                            "every path for the rules (default: ../shared/data)")
+            p.add_argument("--rules-only", action="store_true", help="no model: the rules on the same sample")
+        p.set_defaults(func=cmd_kinds if name == "kinds" else cmd_notes)
 
     p = commands.add_parser("runs", help="recorded training runs")
     p.add_argument("--db", help="database URL (default: the project database)")

@@ -362,7 +362,7 @@ def kinds_report(pairs: list[tuple[str, str]], breaking: list[tuple[bool, bool]]
     flag_tp = sum(1 for want, got in breaking if want and got)
     confusion = defaultdict(Counter)
     for want, got in pairs:
-        confusion[KIND_NAMES[want]][KIND_NAMES[got]] += 1
+        confusion[KIND_NAMES[want]][KIND_NAMES.get(got, got)] += 1  # a model's unreadable answer keeps its name
     return {
         "commits": len(pairs),
         "accuracy": _ratio(int(sum(hits)), len(hits)),

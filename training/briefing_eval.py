@@ -1,0 +1,305 @@
+"""The briefing's model tasks measured on held-out repositories: change kind against the rules, and the
+note for users against the people's own notes.
+
+Change kind (``kinds``), on the conventional commits of one split's repositories, sampled evenly over
+them (``training.examples.even_sample``), every method judged against the developer's own type:
+
+- ``rules``: ``briefing_tasks.rules_kind`` (``facts.categorize`` + ``impact``), shown only what the
+  model is shown (the subject without its prefix, the paths and the diff);
+- ``generation``: the model's free answer to ``change_kind_prompt`` (greedy), read by
+  ``prompts.read_change_kind``; an answer that names no kind is counted wrong ("unreadable");
+- ``scoring``: the same LoRA model used as a classifier with no new weights: the kind whose word is
+  the likeliest start of the answer (the summed log-probability of its tokens after the prompt), and
+  "breaking" when "<kind>, breaking" is a likelier whole answer than "<kind>" alone;
+- ``rules+scoring`` (and ``rules+generation``): the rules decide where they are sure, the model
+  everywhere else. The rules are **sure** when the paths alone decide (``rules_sure``): every file is
+  documentation, tests, dependency files or CI configuration. Where they read only the subject's
+  words, or fell back to "maintenance" because nothing matched, they are unsure.
+
+Each method gets accuracy with a 95% bootstrap interval, per-kind precision/recall/F1 and the
+breaking flag's (``briefing_tasks.kinds_report``).
+
+Note for users (``notes``): the model's note for each held-out ``user_note`` example against the
+note its developer wrote: smoothed BLEU-4 (``narrator.metrics.smoothed_bleu4``, CodeXGLUE's) and
+ROUGE-L F1 (``narrator.metrics.rouge_l``), averaged over notes, and how many notes pass narration's
+checks for a model sentence (``narrator.changes.check_headline``: every specific must be in the
+prompt), base model vs adapter.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from narrator import facts, prompts
+from training.batches import fit_messages, pad_id_of
+from training.briefing_tasks import CONVENTIONAL, KindRow, change_kind_example, kind_rows, kinds_report, rules_kind
+from training.dataset import check_prompt_version, load_split
+from training.errors import DataError, TrainingError
+from training.examples import Example, even_sample
+
+UNREADABLE = "unreadable"
+"""What a free answer that names no kind is recorded as (always wrong)."""
+KIND_TOKENS = 8
+"""New tokens a free change-kind answer may take ("maintenance, breaking" and the end of the turn)."""
+NOTE_TOKENS = 48
+"""New tokens a note for users may take."""
+
+
+# --- the held-out cases -----------------------------------------------------------------------------
+
+
+def briefing_manifest(data: Path) -> dict:
+    """``DATA/briefing.json`` (``prepare-briefing``), its prompt version checked against narration's."""
+    path = data / "briefing.json"
+    if not path.is_file():
+        raise DataError(f"No briefing.json in {data}: run python -m training prepare-briefing --out {data} first")
+    check_prompt_version(data)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        raise DataError(f"{path} is not valid JSON") from None
+
+
+@dataclass(frozen=True)
+class KindCase:
+    """One held-out commit: what the rules see with the developer's label, and the model's prompt."""
+
+    row: KindRow
+    example: Example
+
+
+def kind_cases(data: Path, shared: Path, split: str = "test", limit: int | None = None, seed: int = 0) -> list[KindCase]:
+    """The ``change_kind`` cases of ``split``'s repositories, ``limit`` of them taken evenly over the repositories.
+
+    The rows are read again from ``shared`` (the rules need every path, which a prompt lists only up to
+    12 of), with the split seed and bot setting ``prepare-briefing`` recorded in ``DATA/briefing.json``;
+    their prompts are the prepared file's (checked: the same number of examples).
+    """
+    manifest = briefing_manifest(data)
+    rows, _ = kind_rows(shared, split, int(manifest.get("seed", 0)), bool(manifest.get("include_bots")))
+    prepared = manifest.get("tasks", {}).get("change_kind", {}).get("examples", {}).get(split)
+    if prepared is not None and prepared != len(rows):
+        raise DataError(f"{shared / CONVENTIONAL} gives {len(rows)} {split} commits but {data} was prepared with "
+                        f"{prepared}: run python -m training prepare-briefing again")
+    if not rows:
+        raise DataError(f"No change_kind {split} commits in {shared / CONVENTIONAL}")
+    cases = [KindCase(row, change_kind_example(row)) for row in rows]
+    by_example = {id(case.example): case for case in cases}
+    return [by_example[id(example)] for example in even_sample([case.example for case in cases], limit, seed)]
+
+
+def note_cases(data: Path, split: str = "test", limit: int | None = None, seed: int = 0) -> list[Example]:
+    """The prepared ``user_note`` examples of ``split``, ``limit`` of them taken evenly over the repositories."""
+    briefing_manifest(data)
+    examples = load_split(data, "user_note", split)
+    if not examples:
+        raise DataError(f"No user_note {split} examples in {data}")
+    return even_sample(examples, limit, seed)
+
+
+# --- the rules ----------------------------------------------------------------------------------------
+
+
+def rules_sure(row: KindRow) -> bool:
+    """Whether the rules decide ``row``'s kind from its paths alone (all documentation, tests, dependency
+    files or CI configuration), not from the subject's words or by falling back to maintenance."""
+    if row.paths and all(facts.is_ci_path(path) for path in row.paths):
+        return True
+    return facts.categorize("", row.paths) in ("docs", "tests", "dependencies")
+
+
+# --- the model ------------------------------------------------------------------------------------------
+
+
+def _prompt_ids(tokenizer, messages: list[dict], max_length: int, room: int) -> list[int]:
+    return fit_messages(tokenizer, messages, max(16, max_length - room))
+
+
+def generate(model, tokenizer, examples: list[Example], max_new_tokens: int, max_length: int = 384,
+             batch_size: int = 8) -> list[str]:
+    """The model's greedy answer to each example's prompt (prompts cut as in training), in order."""
+    import torch
+
+    pad = pad_id_of(tokenizer)
+    device = next(model.parameters()).device
+    answers: list[str] = [""] * len(examples)
+    encoded = [_prompt_ids(tokenizer, e.messages, max_length, max_new_tokens) for e in examples]
+    order = sorted(range(len(examples)), key=lambda i: len(encoded[i]))  # less padding
+    model.eval()
+    for start in range(0, len(order), batch_size):
+        chosen = order[start : start + batch_size]
+        width = max(len(encoded[i]) for i in chosen)
+        ids = torch.full((len(chosen), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(chosen), width), dtype=torch.long)
+        for row, i in enumerate(chosen):  # left padding: every answer starts at the same column
+            ids[row, width - len(encoded[i]):] = torch.tensor(encoded[i])
+            mask[row, width - len(encoded[i]):] = 1
+        with torch.no_grad():
+            out = model.generate(input_ids=ids.to(device), attention_mask=mask.to(device), max_new_tokens=max_new_tokens,
+                                 do_sample=False, pad_token_id=pad, eos_token_id=tokenizer.eos_token_id)
+        for row, i in enumerate(chosen):
+            answers[i] = tokenizer.decode(out[row, width:], skip_special_tokens=True).strip()
+    return answers
+
+
+def _token_ids(tokenizer, text: str) -> list[int]:
+    return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+
+def answer_logprobs(model, prompt: list[int], answers: list[list[int]]) -> list[float]:
+    """The summed log-probability of each token sequence in ``answers`` right after ``prompt``.
+
+    The prompt is read once; each answer continues from a copy of its cached keys and values.
+    """
+    import torch
+
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        out = model(input_ids=torch.tensor([prompt], device=device), use_cache=True)
+        first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)
+        cache = out.past_key_values
+        scores = []
+        for answer in answers:
+            total = float(first[answer[0]])
+            if len(answer) > 1:
+                more = model(input_ids=torch.tensor([answer[:-1]], device=device), past_key_values=copy.deepcopy(cache),
+                             use_cache=True)
+                steps = torch.log_softmax(more.logits[0].float(), dim=-1)
+                total += float(sum(steps[j, token] for j, token in enumerate(answer[1:])))
+            scores.append(total)
+    return scores
+
+
+def score_kinds(model, tokenizer, examples: list[Example], max_length: int = 384) -> list[tuple[str, bool, dict[str, float]]]:
+    """``(kind, breaking, {kind: log-probability})`` of each example by scoring (see the module docstring)."""
+    words = {kind: _token_ids(tokenizer, kind) for kind in prompts.CHANGE_KINDS}
+    eos = tokenizer.eos_token_id
+    room = max(len(_token_ids(tokenizer, prompts.change_kind_answer(kind, True))) for kind in prompts.CHANGE_KINDS) + 1
+    model.eval()
+    results = []
+    for example in examples:
+        prompt = _prompt_ids(tokenizer, example.messages, max_length, room)
+        scores = dict(zip(prompts.CHANGE_KINDS, answer_logprobs(model, prompt, list(words.values()))))
+        kind = max(scores, key=scores.get)
+        plain, breaking = answer_logprobs(model, prompt, [
+            _token_ids(tokenizer, prompts.change_kind_answer(kind, False)) + [eos],
+            _token_ids(tokenizer, prompts.change_kind_answer(kind, True)) + [eos]])
+        results.append((kind, breaking > plain, {k: round(v, 4) for k, v in scores.items()}))
+    return results
+
+
+def load_model(adapter: Path | None, base: str | None = None, device: str | None = None, threads: int | None = None):
+    """``(model, tokenizer)``: the base model with ``adapter`` (None: a base alone, still a peft-free model)."""
+    import torch
+
+    from narrator.backends import pick_device
+    from training.config import resolve_quant
+    from training.model import load_adapter, load_base, resolve_base
+
+    if threads:
+        torch.set_num_threads(threads)
+    device = pick_device(device)
+    model, tokenizer = load_base(resolve_base(base), resolve_quant("auto", device), device)
+    if adapter is not None:
+        model = load_adapter(model, adapter)
+    model.eval()
+    return model, tokenizer
+
+
+def _models(model, adapter: Path | None, compare: bool):
+    """``(label, context)`` of each model to measure: the adapter switched off for ``base``."""
+    from contextlib import nullcontext
+
+    if adapter is None:
+        return [("base", nullcontext)]
+    pairs = [("base", model.disable_adapter)] if compare else []
+    return pairs + [("adapter", nullcontext)]
+
+
+# --- change kind ----------------------------------------------------------------------------------------
+
+
+def combine(rules: list[tuple[str, bool]], sure: list[bool], model: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """Rules + model: the rules' answer where they are sure (or the model's is unreadable), else the model's."""
+    return [rule if confident or guess[0] == UNREADABLE else guess for rule, confident, guess in zip(rules, sure, model)]
+
+
+def _report(cases: list[KindCase], predicted: list[tuple[str, bool]]) -> dict:
+    return kinds_report([(case.row.kind, kind) for case, (kind, _) in zip(cases, predicted)],
+                        [(case.row.breaking, flag) for case, (_, flag) in zip(cases, predicted)])
+
+
+def kinds_evaluation(cases: list[KindCase], model=None, tokenizer=None, adapter: Path | None = None,
+                     compare: bool = False, max_length: int = 384, batch_size: int = 8, shown: int = 10) -> dict:
+    """``{"methods": {name: kinds_report}, "examples": [the first ``shown`` cases, each method's answer], ...}`` of the rules and, with a model, of each model's generation,
+    scoring and rules + model (see the module docstring); ``model`` None measures the rules alone."""
+    rules = [rules_kind(case.row.subject, case.row.paths, case.row.patch) for case in cases]
+    sure = [rules_sure(case.row) for case in cases]
+    methods = {"rules": _report(cases, rules)}
+    answers: dict[str, list[str]] = {}
+    if model is not None:
+        examples = [case.example for case in cases]
+        for label, context in _models(model, adapter, compare):
+            with context():
+                free = generate(model, tokenizer, examples, KIND_TOKENS, max_length, batch_size)
+                scored = score_kinds(model, tokenizer, examples, max_length)
+            read = [prompts.read_change_kind(text) or (UNREADABLE, False) for text in free]
+            by_score = [(kind, flag) for kind, flag, _ in scored]
+            methods[f"{label} generation"] = {**_report(cases, read), "unreadable": sum(k == UNREADABLE for k, _ in read)}
+            methods[f"{label} scoring"] = _report(cases, by_score)
+            methods[f"{label} rules+scoring"] = _report(cases, combine(rules, sure, by_score))
+            methods[f"{label} rules+generation"] = _report(cases, combine(rules, sure, read))
+            answers[f"{label} answer"] = free
+            answers[f"{label} scoring"] = [kind for kind, _ in by_score]
+    repositories = sorted({case.row.repo for case in cases})
+    return {"commits": len(cases), "repositories": len(repositories), "rules_sure": sum(sure),
+            "unsure_rule": "the rules are sure when the paths alone decide (all documentation, tests, dependency "
+                           "files or CI configuration); elsewhere (words alone, or the maintenance fallback) the model decides",
+            "methods": methods,
+            "examples": [{"repo": case.row.repo, "subject": case.row.subject, "label": case.example.target,
+                          "rules": rules[i][0], "rules_sure": sure[i], **{name: said[i] for name, said in answers.items()}}
+                         for i, case in enumerate(cases[:shown])]}
+
+
+# --- note for users -------------------------------------------------------------------------------------
+
+
+def first_sentence_line(text: str) -> str:
+    """The first non-empty line of a model's note, without a list bullet (what a briefing would show)."""
+    line = next((line for line in text.strip().splitlines() if line.strip()), "")
+    return line.strip().lstrip("-*• ").strip()
+
+
+def notes_evaluation(examples: list[Example], model, tokenizer, adapter: Path | None = None, compare: bool = False,
+                     max_length: int = 384, batch_size: int = 8) -> dict:
+    """``{label: {"bleu4", "rouge_l", "passes_checks", ...}}`` of each model's notes against the people's."""
+    from narrator.changes import check_headline
+    from narrator.metrics import rouge_l, smoothed_bleu4
+    from training.bootstrap import bootstrap_ci
+
+    results: dict = {"notes": len(examples), "repositories": len({e.source for e in examples})}
+    for label, context in _models(model, adapter, compare):
+        with context():
+            notes = [first_sentence_line(text) for text in generate(model, tokenizer, examples, NOTE_TOKENS, max_length,
+                                                                   batch_size)]
+        bleu = [smoothed_bleu4(e.target, note) for e, note in zip(examples, notes)]
+        rouge = [100 * rouge_l(e.target, note) for e, note in zip(examples, notes)]
+        sources = [next(m["content"] for m in e.messages if m["role"] == "user") for e in examples]
+        passed = [bool(check_headline(note, source).text) for note, source in zip(notes, sources)]
+        results[label] = {
+            "bleu4": round(sum(bleu) / len(bleu), 2), "bleu4_ci95": [round(v, 2) for v in bootstrap_ci(bleu)],
+            "rouge_l": round(sum(rouge) / len(rouge), 2), "rouge_l_ci95": [round(v, 2) for v in bootstrap_ci(rouge)],
+            "passes_checks": sum(passed), "empty": sum(not note for note in notes),
+            "examples": [{"people": e.target, "model": note, "passes_checks": ok}
+                         for e, note, ok in list(zip(examples, notes, passed))[:8]],
+        }
+    return results
+
+
+def check_limit(limit: int | None) -> None:
+    if limit is not None and limit < 1:
+        raise TrainingError("--limit must be at least 1")
+

@@ -123,3 +123,18 @@ def test_an_even_sample_takes_every_repository_in_turn():
     assert even_sample(examples, 9, seed=0) == picked
     assert Counter(e.source.split(":")[1] for e in even_sample(examples, 12)) == {"a/one": 5, "b/two": 3, "c/three": 4}
     assert even_sample(examples, None) == examples
+
+
+def test_evaluate_measures_all_four_tasks_of_a_data_folder(tiny_base, tmp_path, capsys):
+    from training.__main__ import main
+
+    data = tmp_path / "data"
+    write_examples(data / "codesearchnet" / "val.jsonl", [code_example(i) for i in range(4)])
+    write_examples(data / "change_kind" / "val.jsonl", [kind_example(i, "a/one") for i in range(4)]
+                   + [kind_example(i, "b/two") for i in range(4)])
+    write_examples(data / "user_note" / "val.jsonl", [note_example(i) for i in range(3)])
+    code = main(["evaluate", "--adapter", "none", "--base", tiny_base, "--data", str(data), "--split", "val",
+                 "--limit", "2", "--quant", "none", "--device", "cpu", "--threads", "1", "--json"])
+    assert code == 0
+    results = json.loads(capsys.readouterr().out)
+    assert {task: r["examples"] for task, r in results.items()} == {"codesearchnet": 2, "change_kind": 2, "user_note": 2}

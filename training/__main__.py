@@ -214,11 +214,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise TrainingError("--max-length must be at least 16")
     try:
         check_device(args.device)
+        check_threads(args.threads)
     except ValueError as exc:
         raise TrainingError(str(exc)) from None
     if args.base and looks_like_path(args.base):
         require_path(args.base, "base model folder", folder=True)
     require_path(args.data, "data folder", folder=True)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     files: dict[str, Path] = {}
     if args.data:
         for task in TASKS:
@@ -522,6 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--max-length", type=int, default=384)
     p.add_argument("--compare", action="store_true", help="also measure the base model (adapter off)")
+    p.add_argument("--threads", type=int, help="CPU threads (default: one per core)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_evaluate)
 

@@ -11,6 +11,7 @@ import functools
 import re
 from collections import Counter
 from collections.abc import Callable
+from itertools import repeat
 from pathlib import PurePosixPath
 
 from narrator.messages import first_sentences
@@ -171,8 +172,7 @@ def may_match(text: str, hints: tuple[str, ...]) -> bool:
     """
     if not text.isascii():
         return True
-    lower = text.lower()
-    return any(hint in lower for hint in hints)
+    return any(map(text.lower().__contains__, hints))
 
 
 def advisories(text: str) -> list[str]:
@@ -356,6 +356,10 @@ _VERSION_LINE = re.compile(
     r"^\s*(?:#+\s*)?\[?(?:v(?:ersion)?\s*)?\d+(?:\.\d+)+[^\s\]]*\]?(?:\s*[-–—:(].*)?$|^\s*\(?\d{4}-\d{2}-\d{2}\)?\s*$"
     r"|^\s*\[?unreleased\]?\s*(?:[-–—:(].*)?$", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
+_FENCE = re.compile(r"^(?:```|~~~(?!~))")
+_LINK_REFERENCE = re.compile(r"^\[[^\]]+\]:\s*\S")
+_LETTER = re.compile(r"[A-Za-z]")
+_BARE_URL = re.compile(r"(?:\S*:\s*)?https?://\S+")
 
 
 _EDITED = 0.6
@@ -389,6 +393,9 @@ def _added_lines(lines: tuple[str, ...]) -> tuple[str, ...]:
                     added.append(line)
             continue
         for line in plus:
+            if not removed:  # nothing left to pair with: the text need not be worked out
+                added.append(line)
+                continue
             text = _plain(line[1:])
             edited = _edit_of(text)
             match = next((i for i, old in enumerate(removed) if old == text or text and edited(old)), None)
@@ -408,12 +415,23 @@ def _edit_of(new: str) -> Callable[[str], bool]:
         nonlocal matcher
         if 2.0 * min(len(old), len(new)) / (len(old) + len(new)) < _EDITED:  # real_quick_ratio, from lengths
             return False
+        # quick_ratio: the characters the two share, counted as it counts them (a multiset
+        # intersection), without its loop over every character.
+        ours, theirs = _characters(old), _characters(new)
+        if 2.0 * sum(map(min, ours.values(), map(theirs.get, ours, repeat(0)))) / (len(old) + len(new)) < _EDITED:
+            return False
         if matcher is None:
             matcher = difflib.SequenceMatcher(None, "", new, autojunk=False)
         matcher.set_seq1(old)
-        return matcher.quick_ratio() >= _EDITED and matcher.ratio() >= _EDITED
+        return matcher.ratio() >= _EDITED
 
     return edited
+
+
+@functools.lru_cache(maxsize=1 << 10)  # a removed line is compared with each added line of its hunk
+def _characters(text: str) -> Counter[str]:
+    """How many times each character occurs in ``text`` (not to be changed: it is shared)."""
+    return Counter(text)
 
 
 def _note_entries(lines: tuple[str, ...]) -> list[tuple[str, bool]]:
@@ -422,7 +440,7 @@ def _note_entries(lines: tuple[str, ...]) -> list[tuple[str, bool]]:
     in_code = False
     for line in (line[1:] for line in _added_lines(lines)):
         # Code blocks and shell sessions show commands, not what changed.
-        if re.match(r"^(?:```|~~~(?!~))", line.strip()):  # a long ~~~~ line is an RST underline
+        if _FENCE.match(line.strip()):  # a long ~~~~ line is an RST underline
             in_code = not in_code
             continue
         if not in_code and not line.lstrip().startswith(("$ ", "> $", ">>> ")):
@@ -444,7 +462,7 @@ def _note_entries(lines: tuple[str, ...]) -> list[tuple[str, bool]]:
             continue
         following = added[i + 1] if i + 1 < len(added) else ""
         if (not stripped or stripped.startswith("#") or _UNDERLINE.match(stripped) or _VERSION_LINE.match(stripped)
-                or re.match(r"^\[[^\]]+\]:\s*\S", stripped) or re.match(r"^\.\. ", stripped) or _UNDERLINE.match(following)):
+                or _LINK_REFERENCE.match(stripped) or stripped.startswith(".. ") or _UNDERLINE.match(following)):
             joinable = False
             continue
         bullet = _BULLET.match(line)
@@ -453,7 +471,7 @@ def _note_entries(lines: tuple[str, ...]) -> list[tuple[str, bool]]:
         if lead:
             # "**Pretty-printed JSON in templates.** The jsonify extension ..." - the bold lead is the entry.
             bullet, text = True, _plain(lead.group(1))
-        if not re.search(r"[A-Za-z]", text) or re.fullmatch(r"(?:\S*:\s*)?https?://\S+", text) or text.lower().startswith("full changelog"):
+        if not _LETTER.search(text) or _BARE_URL.fullmatch(text) or text.lower().startswith("full changelog"):
             continue
         if not bullet and joinable and entries and (line[:1].isspace() or not entries_bulleted[-1]):
             entries[-1] = f"{entries[-1]} {text}"
@@ -545,10 +563,17 @@ _DEPENDENCY_SUBJECT = re.compile(
     r"|^(?:upgrade|bump|pin)\s+(?!version\b)[\w@/.\-]+$"                           # "Upgrade lodash"
     r"|\b(?:bump|update|upgrade|pin|refresh)\w*\s+(?:all\s+|the\s+|some\s+|npm\s+|python\s+|js\s+)?(?:dev\s*)?(?:dependenc(?:y|ies)|deps|requirements|lock\s*files?)\b"
     r"|\b(?:dependenc(?:y|ies)|deps)\s+(?:bump|update|upgrade)s?\b|^lock file maintenance\b|pre-commit autoupdate", re.I)
+_DEPENDENCY_SUBJECT_HINTS = ("bump", "updat", "upgrad", "downgrad", "pin", "refresh", "lock file")
+"""A cheap first look for ``_DEPENDENCY_SUBJECT``: each of its alternatives holds one of these."""
 _DEPENDENCY_WORDS = re.compile(r"\b(bump\w*|updat\w*|upgrad\w*|pin\w*|dependenc\w*|deps)\b", re.I)
 _CONVENTIONAL = {"feat": "feature", "fix": "fix", "docs": "docs", "test": "tests", "tests": "tests", "perf": "maintenance",
                  "build": "maintenance", "ci": "maintenance", "chore": "maintenance", "refactor": "maintenance",
                  "style": "maintenance", "revert": "maintenance", "security": "security", "release": "release", "deps": "dependencies"}
+
+
+@functools.lru_cache(maxsize=1 << 12)  # a history has far fewer authors than commits
+def _dependency_bot(author: str, email: str) -> bool:
+    return bool(_DEPENDENCY_BOT.search(author) or _DEPENDENCY_BOT.search(email))
 
 
 def _is_dependency_change(headline: str, paths: list[str], scope: str | None, conventional_type: str | None, author: str, email: str) -> bool:
@@ -556,11 +581,11 @@ def _is_dependency_change(headline: str, paths: list[str], scope: str | None, co
         return True
     if paths and all(is_dependency_path(p) for p in paths) and (any(is_lock_path(p) for p in paths) or _DEPENDENCY_WORDS.search(headline)):
         return True
-    if _DEPENDENCY_BOT.search(author) or _DEPENDENCY_BOT.search(email):
+    if _dependency_bot(author, email):
         return True
     if conventional_type == "deps" or (scope or "").lower() in ("deps", "deps-dev", "dev-deps", "dependencies", "dependency"):
         return True
-    return bool(_DEPENDENCY_SUBJECT.search(headline))
+    return may_match(headline, _DEPENDENCY_SUBJECT_HINTS) and bool(_DEPENDENCY_SUBJECT.search(headline))
 
 
 def categorize(headline: str, paths: list[str], *, body: str = "", conventional_type: str | None = None, scope: str | None = None,
@@ -594,7 +619,7 @@ def categorize(headline: str, paths: list[str], *, body: str = "", conventional_
         return "docs"
     if paths and all(is_test_path(p) or is_doc_path(p) for p in paths):
         return "tests"
-    dependency_bot = bool(_DEPENDENCY_BOT.search(author) or _DEPENDENCY_BOT.search(email))
+    dependency_bot = _dependency_bot(author, email)
     if advisories(headline + "\n" + body) or is_security_text(headline) or (not dependency_bot and is_security_text(body)):
         return "security"
     if version:

@@ -92,7 +92,7 @@ _NOT_USER_FIX_HINTS = ("typo", "spel", "lint", "tid", "whitespace", "indent", "c
 
 
 def _mentions(lower: str, hints: tuple[str, ...]) -> bool:
-    return any(hint in lower for hint in hints)
+    return any(map(lower.__contains__, hints))
 _MAJOR = re.compile(r"^v?(\d+)(?:\.0)+(?:[-+.]?[A-Za-z].*)?$")
 
 

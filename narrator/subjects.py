@@ -10,6 +10,7 @@ Everything here is a pure function of text: no git, no model.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -105,6 +106,7 @@ def _split_prefix(text: str) -> tuple[str | None, str | None, bool, str]:
     return None, None, False, text
 
 
+@functools.lru_cache(maxsize=1 << 12)  # read twice per commit: for its headline and for uninformative_reason
 def _clean(text: str) -> tuple[str | None, str | None, bool, str]:
     """(type, scope, bang, headline) with leading ticket keys, the prefix and trailing refs removed."""
     text = " ".join(text.split())
@@ -171,7 +173,7 @@ def uninformative_reason(text: str) -> str | None:
         return "generic words only"
     # A conventional type or an area is a word of its own: "docs: explain hooks" says what and where.
     named = len(words) + (1 if kind or scope else 0)
-    letters = sum(c.isalpha() for c in rest) + sum(c.isalpha() for c in (scope or "") if not kind)
+    letters = sum(map(str.isalpha, rest)) + (0 if kind else sum(map(str.isalpha, scope or "")))
     if letters < 10 or named < 2 or (named < 3 and any(w in _GENERIC for w in words)):
         return "too short"
     return None

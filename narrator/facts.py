@@ -415,6 +415,10 @@ def _edit_of(new: str) -> Callable[[str], bool]:
         nonlocal matcher
         if 2.0 * min(len(old), len(new)) / (len(old) + len(new)) < _EDITED:  # real_quick_ratio, from lengths
             return False
+        # The ratio counts at least the longest block the two share, so at least their longest
+        # common start or end: an edit near one end (a link fixed, a typo) needs no matcher.
+        if 2.0 * _common_end(old, new) / (len(old) + len(new)) >= _EDITED:
+            return True
         # quick_ratio: the characters the two share, counted as it counts them (a multiset
         # intersection), without its loop over every character.
         ours, theirs = _characters(old), _characters(new)
@@ -426,6 +430,21 @@ def _edit_of(new: str) -> Callable[[str], bool]:
         return matcher.ratio() >= _EDITED
 
     return edited
+
+
+def _common_end(a: str, b: str) -> int:
+    """The length of the longer of ``a`` and ``b``'s common prefix and common suffix."""
+    longest = 0
+    for flip in (False, True):
+        low, high = 0, min(len(a), len(b))
+        while low < high:  # the common part is a[:low] (or a[-low:]); find the longest by halves
+            middle = (low + high + 1) // 2
+            if (a[len(a) - middle:] == b[len(b) - middle:]) if flip else (a[:middle] == b[:middle]):
+                low = middle
+            else:
+                high = middle - 1
+        longest = max(longest, low)
+    return longest
 
 
 @functools.lru_cache(maxsize=1 << 10)  # a removed line is compared with each added line of its hunk

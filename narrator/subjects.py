@@ -14,7 +14,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from narrator.facts import release_version
+from narrator.facts import may_match, release_version
 
 CONVENTIONAL_TYPES = frozenset(
     {"feat", "fix", "docs", "style", "refactor", "perf", "test", "tests", "build", "ci", "chore", "revert", "deps", "security", "release"}
@@ -253,6 +253,8 @@ def _unique(items: tuple[str, ...]) -> tuple[str, ...]:
 
 _BREAKING = re.compile(r"\bBREAKING[ -]CHANGES?\b")
 _BODY_REF_LINE = re.compile(r"^\s*(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?|refs?|see|part of|related(?: to)?)\b:?.*$", re.I | re.M)
+_BODY_REF_HINTS = ("close", "fix", "resolve", "ref", "see", "part of", "related")
+"""A cheap first look for ``_BODY_REF_LINE``: each of its lines opens with one of these."""
 
 
 def read_subject(subject: str, body: str = "", is_merge: bool = False) -> Subject:
@@ -265,7 +267,7 @@ def read_subject(subject: str, body: str = "", is_merge: bool = False) -> Subjec
     "Closes #4"-style body lines otherwise.
     """
     first = subject.strip().splitlines()[0] if subject.strip() else ""
-    breaking = bool(_BREAKING.search(body))
+    breaking = "BREAKING" in body and bool(_BREAKING.search(body))
     merged = _merge(first, body) if (is_merge or _BARE_MERGE.match(first)) else None
     if merged is None and is_merge:
         title = _body_title(body)
@@ -276,7 +278,10 @@ def read_subject(subject: str, body: str = "", is_merge: bool = False) -> Subjec
         kind, scope, bang, headline = _clean(text) if reason is None else (None, None, False, text)
         return Subject(headline, source, kind, scope, breaking or bang, refs, reason is None, reason)
     kind, scope, bang, headline = _clean(first)
-    refs = _unique((*find_refs(first), *find_refs("\n".join(m.group(0) for m in _BODY_REF_LINE.finditer(body)))))
+    # A body with no reference character, or none of the words that open a reference line, adds none.
+    body_refs = find_refs("\n".join(m.group(0) for m in _BODY_REF_LINE.finditer(body))) if (
+        _may_refer(body) and may_match(body, _BODY_REF_HINTS)) else ()
+    refs = _unique((*find_refs(first), *body_refs))
     reason = uninformative_reason(first)
     return Subject(headline, "developer", kind, scope, breaking or bang, refs, reason is None, reason)
 

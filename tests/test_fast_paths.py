@@ -85,3 +85,88 @@ def test_edits_of_changelog_lines_are_found_as_difflib_finds_them():
             matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
             slow = matcher.real_quick_ratio() >= 0.6 and matcher.quick_ratio() >= 0.6 and matcher.ratio() >= 0.6
             assert edited(old) == slow, (old, new)
+
+
+def _mutated(text: str, rng: random.Random) -> str:
+    """``text`` with a few characters inserted, dropped or replaced, near an end or anywhere."""
+    chars = list(text)
+    for _ in range(rng.randint(1, 6)):
+        where = rng.choice([0, len(chars), rng.randint(0, len(chars)), max(0, len(chars) - rng.randint(1, 5))])
+        kind = rng.choice("idr")
+        if kind == "i" or not chars:
+            chars.insert(where, rng.choice("ab`*[]():/#1 "))
+        elif kind == "d":
+            del chars[min(where, len(chars) - 1)]
+        else:
+            chars[min(where, len(chars) - 1)] = rng.choice("xyz_ ")
+    return "".join(chars)
+
+
+def test_edits_near_either_end_are_decided_as_difflib_decides():
+    # The common start or end settles most edits before any matcher runs: it must never say "edit"
+    # where difflib's ratio would not.
+    rng = random.Random(20)
+    for _ in range(3000):
+        new = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 14)))
+        edited = facts._edit_of(new)
+        for old in (_mutated(new, rng), _mutated(new, rng)[::-1], new[: rng.randint(0, len(new))],
+                    new[rng.randint(0, len(new)):], rng.choice(WORDS) + new):
+            slow = bool(old) and difflib.SequenceMatcher(None, old, new, autojunk=False).ratio() >= 0.6
+            assert edited(old) == slow, (old, new)
+
+
+def _slow_added_lines(lines: tuple[str, ...]) -> tuple[str, ...]:
+    """``facts._added_lines`` as first written: every added line's text against every removed one."""
+    hunks: list[list[str]] = []
+    for line in lines:
+        if line.startswith("@@") or not hunks:
+            hunks.append([])
+        hunks[-1].append(line)
+    added: list[str] = []
+    for hunk in hunks:
+        plus = [line for line in hunk if line.startswith("+")]
+        removed = [facts.unmarked(line[1:]) for line in hunk if line.startswith("-")]
+        for line in plus:
+            text = facts.unmarked(line[1:])
+            match = next((i for i, old in enumerate(removed) if old == text or text and
+                          difflib.SequenceMatcher(None, old, text, autojunk=False).ratio() >= 0.6), None)
+            if match is None:
+                added.append(line)
+            else:
+                del removed[match]
+    return tuple(added)
+
+
+def test_changelog_additions_are_told_from_edits_as_before():
+    rng = random.Random(21)
+    entries = [f"- {' '.join(rng.choice(WORDS) for _ in range(rng.randint(2, 12)))}" for _ in range(200)]
+    for _ in range(400):
+        lines: list[str] = []
+        for _hunk in range(rng.randint(1, 3)):
+            lines.append("@@ -1,3 +1,4 @@")
+            old = rng.sample(entries, rng.randint(0, 5))
+            lines += [f" {rng.choice(entries)}"] + [f"-{line}" for line in old]
+            new = [_mutated(line, rng) if rng.random() < 0.6 else rng.choice(entries) for line in old]
+            new += rng.sample(entries, rng.randint(0, 3))
+            rng.shuffle(new)
+            lines += [f"+{line}" for line in new]
+        assert facts._added_lines(tuple(lines)) == _slow_added_lines(tuple(lines)), lines
+
+
+def test_dependency_subjects_and_body_refs_decide_as_their_patterns():
+    words = WORDS + """bump Bump BUMP update Updates upgrade Upgraded downgrade pin Pin pinned refresh lock file
+    maintenance dependency dependencies deps requirements the all npm python dev group docker tag from to v4 2.0
+    pre-commit autoupdate closes Close fixes Fix resolved ref refs see part of related to BREAKING CHANGE BREAKING-CHANGES
+    \u212aey lodash requests""".split()
+    rng = random.Random(22)
+    for _ in range(6000):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(1, 8)))
+        if rng.random() < 0.5:  # shaped as dependency subjects are, to reach every alternative
+            text = " ".join([rng.choice(words[-60:]), rng.choice(words), rng.choice(["from 1.0 to", "to", "from", ""]),
+                             rng.choice(["v4", "2.0", "1.2.3", "x"])])
+        body = "\n".join(" ".join(rng.choice(words) for _ in range(rng.randint(0, 6))) for _ in range(rng.randint(0, 4)))
+        assert facts._is_dependency_change(text, [], None, None, "", "") == bool(facts._DEPENDENCY_SUBJECT.search(text)), text
+        said = subjects.read_subject("Change things", body)
+        slow_refs = _slow_refs("\n".join(m.group(0) for m in subjects._BODY_REF_LINE.finditer(body)))
+        assert said.refs == slow_refs, body
+        assert said.breaking == bool(subjects._BREAKING.search(body)), body

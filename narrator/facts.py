@@ -254,6 +254,7 @@ _VERSION_FIELDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (re.compile(r"(^|/)VERSION(\.txt)?$"), re.compile(r"^\s*v?(\d+(?:\.\d+)+\S*)\s*$")),
 ]
 _NOT_PACKAGE_SECTION = re.compile(r"^\s*\[.*(depend|target|patch|replace|workspace\.dependencies|tool\.(?!poetry\]|hatch|setuptools)).*\]", re.I)
+_SECTION = re.compile(r"^\s*\[")
 _POM_NESTED = re.compile(r"<(parent|dependency|plugin|extension|exclusion)>")
 
 
@@ -261,16 +262,15 @@ def _new_version(path: str, lines: tuple[str, ...]) -> str | None:
     """The new value of ``path``'s version field when its hunks change it, else None."""
     if path.endswith("pom.xml"):
         return _pom_version(lines)
-    for name, field in _VERSION_FIELDS:
-        if not name.search(path):
-            continue
+    field = _version_field(path)
+    if field is not None:
         old, new, skip = None, None, False
         for line in lines:
             if line.startswith("@@"):
                 skip = False
                 continue
             body = line[1:]
-            if re.match(r"^\s*\[", body):                # a TOML/INI section header seen in the hunk
+            if _SECTION.match(body):                # a TOML/INI section header seen in the hunk
                 skip = bool(_NOT_PACKAGE_SECTION.match(body))
             match = None if skip else field.search(body)
             if match and line.startswith("-"):
@@ -279,6 +279,13 @@ def _new_version(path: str, lines: tuple[str, ...]) -> str | None:
                 new = new or match.group(1)
         return new if new and old and new.lstrip("v") != old.lstrip("v") else None
     return None
+
+
+@_per_path
+def _version_field(path: str) -> re.Pattern[str] | None:
+    """The pattern of the version field of ``path``'s kind of file (the first of ``_VERSION_FIELDS``
+    whose name fits), or None."""
+    return next((field for name, field in _VERSION_FIELDS if name.search(path)), None)
 
 
 def _pom_version(lines: tuple[str, ...]) -> str | None:
@@ -552,8 +559,11 @@ def affecting_notes(patch: str, limit: int = 3) -> list[tuple[str, str]]:
         if not is_release_notes_path(path):
             continue
         added = Counter(_added_lines(lines))
+        left = sum(added.values())  # added lines not yet read: none left, nothing more to find here
         heading = ""
         for i, line in enumerate(lines):
+            if not left:
+                break
             if line.startswith(("-", "@@")):
                 continue
             text, following = line[1:], lines[i + 1][1:] if i + 1 < len(lines) else ""
@@ -564,6 +574,7 @@ def affecting_notes(patch: str, limit: int = 3) -> list[tuple[str, str]]:
             if not line.startswith("+") or not added[line] or not re.search(r"[A-Za-z]", text) or _UNDERLINE.match(text):
                 continue
             added[line] -= 1
+            left -= 1
             mark = _AFFECTING_ENTRY.match(text)
             if _AFFECTING_HEADING.search(heading) or mark:
                 found.append((mark["mark"] if mark else heading, _plain(_BULLET.sub("", text))))
@@ -681,6 +692,8 @@ def area_of(changes: list[tuple[str, int]]) -> str:
     """The module that most changed lines of a commit fall in (ties: first seen)."""
     if not changes:
         return TOP_LEVEL
+    if len(changes) == 1:
+        return module_of(changes[0][0])
     weight: Counter[str] = Counter()
     for path, lines in changes:
         weight[module_of(path)] += max(lines, 1)

@@ -222,13 +222,16 @@ def _merge(subject: str, body: str) -> tuple[str, str, tuple[str, ...], str | No
     title_refs = find_refs(title)
     if match := _AZURE_PR.match(subject):
         return match["title"], "pull request", (f"!{match['num']}",), None
-    match = _GITHUB_PR.match(subject) or _BITBUCKET_PR.match(subject)
+    github = _GITHUB_PR.match(subject)
+    match = github or _BITBUCKET_PR.match(subject)
     if match:
-        branch = match["branch"].split("/", 1)[1] if _GITHUB_PR.match(subject) and "/" in match["branch"] else match["branch"]
+        branch = match["branch"].split("/", 1)[1] if github and "/" in match["branch"] else match["branch"]
         refs = _unique((match["ref"], *find_refs(branch), *title_refs))
-        for text in (title, humanise_branch(branch)):
-            if text and uninformative_reason(text) is None:
-                return text, "pull request", refs, None
+        if title and uninformative_reason(title) is None:
+            return title, "pull request", refs, None
+        human = humanise_branch(branch)  # only when the title says nothing
+        if human and uninformative_reason(human) is None:
+            return human, "pull request", refs, None
         return subject, "pull request", refs, "bare merge"
     mr = _MR_LINE.search(body)
     refs = _unique((*find_refs(subject), *title_refs, *((mr["ref"],) if mr else ())))

@@ -13,8 +13,8 @@ from narrator.metrics import rouge_l
 from tests.helpers_tiny_model import build_tiny_model
 from tests.test_briefing_tasks import conventional_row, write_shared
 from training.__main__ import main
-from training.briefing_eval import (UNREADABLE, answer_logprobs, combine, kind_cases, load_model, rules_sure,
-                                    score_kinds)
+from training.briefing_eval import (KIND_TOKENS, UNREADABLE, answer_logprobs, combine, generate, kind_answers,
+                                    kind_cases, load_model, rules_sure)
 from training.briefing_tasks import KindRow, prepare_briefing
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
@@ -91,13 +91,16 @@ def test_scoring_reads_the_prompt_once_and_gives_each_answers_exact_log_probabil
         assert score == pytest.approx(direct, abs=1e-4)
 
 
-def test_scoring_picks_the_likeliest_of_the_seven_kinds(tiny, prepared):
+def test_scoring_picks_the_likeliest_of_the_seven_kinds_and_the_free_answer_is_greedy(tiny, prepared):
     shared, data = prepared
     model, tokenizer = load_model(None, tiny, "cpu")
     cases = kind_cases(data, shared, "test")
-    for kind, breaking, scores in score_kinds(model, tokenizer, [case.example for case in cases]):
-        assert set(scores) == set(prompts.CHANGE_KINDS) and kind == max(scores, key=scores.get)
-        assert isinstance(breaking, bool)
+    examples = [case.example for case in cases]
+    free = generate(model, tokenizer, examples, KIND_TOKENS)
+    for answer, generated in zip(kind_answers(model, tokenizer, examples), free):
+        assert set(answer.scores) == set(prompts.CHANGE_KINDS) and answer.kind == max(answer.scores, key=answer.scores.get)
+        assert isinstance(answer.breaking, bool)
+        assert answer.free == generated  # the cached greedy answer is generate()'s
 
 
 def test_kind_cases_are_the_split_repositories_commits_sampled_evenly(prepared):

@@ -149,45 +149,82 @@ def _token_ids(tokenizer, text: str) -> list[int]:
     return tokenizer(text, add_special_tokens=False)["input_ids"]
 
 
-def answer_logprobs(model, prompt: list[int], answers: list[list[int]]) -> list[float]:
-    """The summed log-probability of each token sequence in ``answers`` right after ``prompt``.
-
-    The prompt is read once; each answer continues from a copy of its cached keys and values.
-    """
+def _read_prompt(model, prompt: list[int]):
+    """``(log-probabilities of the answer's first token, the prompt's keys and values)``."""
     import torch
 
-    device = next(model.parameters()).device
+    out = model(input_ids=torch.tensor([prompt], device=next(model.parameters()).device), use_cache=True)
+    return torch.log_softmax(out.logits[0, -1].float(), dim=-1), out.past_key_values
+
+
+def _continued(model, cache, first, answer: list[int]) -> float:
+    """The summed log-probability of ``answer`` after the prompt whose ``cache`` and first-token ``first``
+    log-probabilities are given (the cache is copied, never extended)."""
+    import torch
+
+    total = float(first[answer[0]])
+    if len(answer) > 1:
+        more = model(input_ids=torch.tensor([answer[:-1]], device=first.device), past_key_values=copy.deepcopy(cache),
+                     use_cache=True)
+        steps = torch.log_softmax(more.logits[0].float(), dim=-1)
+        total += float(sum(steps[j, token] for j, token in enumerate(answer[1:])))
+    return total
+
+
+def _greedy(model, cache, first, eos: int, max_new_tokens: int) -> list[int]:
+    """The greedy answer after the prompt (what ``generate`` with ``do_sample=False`` gives), from a copy of its cache."""
+    import torch
+
+    cache = copy.deepcopy(cache)
+    tokens = [int(first.argmax())]
+    while tokens[-1] != eos and len(tokens) < max_new_tokens:
+        out = model(input_ids=torch.tensor([tokens[-1:]], device=first.device), past_key_values=cache, use_cache=True)
+        tokens.append(int(out.logits[0, -1].argmax()))
+    return tokens
+
+
+def answer_logprobs(model, prompt: list[int], answers: list[list[int]]) -> list[float]:
+    """The summed log-probability of each token sequence in ``answers`` right after ``prompt``; the prompt
+    is read once and each answer continues from a copy of its keys and values."""
+    import torch
+
     with torch.no_grad():
-        out = model(input_ids=torch.tensor([prompt], device=device), use_cache=True)
-        first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)
-        cache = out.past_key_values
-        scores = []
-        for answer in answers:
-            total = float(first[answer[0]])
-            if len(answer) > 1:
-                more = model(input_ids=torch.tensor([answer[:-1]], device=device), past_key_values=copy.deepcopy(cache),
-                             use_cache=True)
-                steps = torch.log_softmax(more.logits[0].float(), dim=-1)
-                total += float(sum(steps[j, token] for j, token in enumerate(answer[1:])))
-            scores.append(total)
-    return scores
+        first, cache = _read_prompt(model, prompt)
+        return [_continued(model, cache, first, answer) for answer in answers]
 
 
-def score_kinds(model, tokenizer, examples: list[Example], max_length: int = 384) -> list[tuple[str, bool, dict[str, float]]]:
-    """``(kind, breaking, {kind: log-probability})`` of each example by scoring (see the module docstring)."""
+@dataclass(frozen=True)
+class KindAnswer:
+    """The model's two readings of one change-kind prompt, from a single pass over the prompt."""
+
+    free: str
+    """Its greedy free answer (read with ``prompts.read_change_kind``)."""
+    kind: str
+    """By scoring: the kind whose word is the likeliest start of the answer."""
+    breaking: bool
+    """By scoring: "<kind>, breaking" is a likelier whole answer than "<kind>"."""
+    scores: dict[str, float]
+    """Each kind's log-probability as the answer's first tokens."""
+
+
+def kind_answers(model, tokenizer, examples: list[Example], max_length: int = 384) -> list[KindAnswer]:
+    """``KindAnswer`` of each example (see the module docstring); prompts cut as in training."""
+    import torch
+
     words = {kind: _token_ids(tokenizer, kind) for kind in prompts.CHANGE_KINDS}
     eos = tokenizer.eos_token_id
     room = max(len(_token_ids(tokenizer, prompts.change_kind_answer(kind, True))) for kind in prompts.CHANGE_KINDS) + 1
     model.eval()
     results = []
-    for example in examples:
-        prompt = _prompt_ids(tokenizer, example.messages, max_length, room)
-        scores = dict(zip(prompts.CHANGE_KINDS, answer_logprobs(model, prompt, list(words.values()))))
-        kind = max(scores, key=scores.get)
-        plain, breaking = answer_logprobs(model, prompt, [
-            _token_ids(tokenizer, prompts.change_kind_answer(kind, False)) + [eos],
-            _token_ids(tokenizer, prompts.change_kind_answer(kind, True)) + [eos]])
-        results.append((kind, breaking > plain, {k: round(v, 4) for k, v in scores.items()}))
+    with torch.no_grad():
+        for example in examples:
+            first, cache = _read_prompt(model, _prompt_ids(tokenizer, example.messages, max_length, max(room, KIND_TOKENS)))
+            scores = {kind: _continued(model, cache, first, ids) for kind, ids in words.items()}
+            kind = max(scores, key=scores.get)
+            plain, breaking = (_continued(model, cache, first, _token_ids(tokenizer, prompts.change_kind_answer(kind, flag)) + [eos])
+                               for flag in (False, True))
+            free = tokenizer.decode(_greedy(model, cache, first, eos, KIND_TOKENS), skip_special_tokens=True).strip()
+            results.append(KindAnswer(free, kind, breaking > plain, {k: round(v, 4) for k, v in scores.items()}))
     return results
 
 
@@ -244,10 +281,10 @@ def kinds_evaluation(cases: list[KindCase], model=None, tokenizer=None, adapter:
         examples = [case.example for case in cases]
         for label, context in _models(model, adapter, compare):
             with context():
-                free = generate(model, tokenizer, examples, KIND_TOKENS, max_length, batch_size)
-                scored = score_kinds(model, tokenizer, examples, max_length)
+                said = kind_answers(model, tokenizer, examples, max_length)
+            free = [answer.free for answer in said]
             read = [prompts.read_change_kind(text) or (UNREADABLE, False) for text in free]
-            by_score = [(kind, flag) for kind, flag, _ in scored]
+            by_score = [(answer.kind, answer.breaking) for answer in said]
             methods[f"{label} generation"] = {**_report(cases, read), "unreadable": sum(k == UNREADABLE for k, _ in read)}
             methods[f"{label} scoring"] = _report(cases, by_score)
             methods[f"{label} rules+scoring"] = _report(cases, combine(rules, sure, by_score))

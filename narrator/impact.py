@@ -85,6 +85,8 @@ _MAY_AFFECT_HINTS = ("breaking", "incompatib", "deprecat", "support", "drop", "r
                      "no longer", "now", "behavio", "remov", "delet", "renam")
 """A cheap first look (substrings of the lower-cased headline): without one of these, none of the
 patterns above can match, and a long history is read without running them."""
+_WARNS_HINTS = _MAY_AFFECT_HINTS + ("should", "must", "need to")
+"""A cheap first look for ``_WARNS`` (``facts.may_match``): each of its matches holds one of these."""
 _NOT_USER_FIX_HINTS = ("typo", "spel", "lint", "tid", "whitespace", "indent", "cosmetic", "nit", "flake8", "ruff", "mypy",
                        "pyright", "clippy", "prettier", "isort", "gofmt", "golangci", "rubocop", "style", "type ",
                        "warning", "format")
@@ -173,7 +175,8 @@ def classify(*, headline: str, category: str, paths: list[str], advisories: list
     if affecting_notes:
         heading, entry = affecting_notes[0]
         return Impact("affects", None, f"its changelog entry \u201c{entry}\u201d is listed under \u201c{heading}\u201d")
-    warning = next((note for note in notes if category != "release" and _WARNS.search(note)), None)
+    warning = None if category == "release" else next(
+        (note for note in notes if facts.may_match(note, _WARNS_HINTS) and _WARNS.search(note)), None)
     # Shipped code, or a manifest whose dependencies users get with it (not only tests, docs or CI).
     if warning and any(not (facts.is_test_path(p) or facts.is_doc_path(p) or facts.is_ci_path(p)) for p in paths):
         return Impact("affects", None, f"its changelog entry says what changes for users: \u201c{warning}\u201d")

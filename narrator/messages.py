@@ -70,7 +70,7 @@ def first_sentences(text: str, limit: int = 2, max_chars: int = 300) -> str:
     """The first ``limit`` sentences of ``text`` that fit in ``max_chars``; a first sentence that is
     longer on its own is cut at a word end and ends in an ellipsis."""
     picked = ""
-    for sentence in _SENTENCE_END.split(text.strip())[:limit]:
+    for sentence in _SENTENCE_END.split(text.strip(), maxsplit=max(limit, 0))[:limit]:  # the rest is never read
         candidate = f"{picked} {sentence}".strip()
         if picked and len(candidate) > max_chars:
             break

@@ -170,3 +170,32 @@ def test_dependency_subjects_and_body_refs_decide_as_their_patterns():
         slow_refs = _slow_refs("\n".join(m.group(0) for m in subjects._BODY_REF_LINE.finditer(body)))
         assert said.refs == slow_refs, body
         assert said.breaking == bool(subjects._BREAKING.search(body)), body
+
+
+def test_changelog_warnings_and_first_sentences_decide_as_before():
+    from narrator import impact, messages
+
+    words = WORDS + """breaking Breaking backwards-incompatible incompatible deprecate deprecated Deprecation warnings
+    drop dropped support Python 3.8 requires require minimum msrv default defaults now by no longer behaviour behavior
+    changes changed should must need to update adjust remove rename option flag e.g. i.e. Mr. A. B. "Quoted" (paren)
+    Dr. ſhould \u212aeep""".split()
+    rng = random.Random(23)
+    for _ in range(4000):
+        note = " ".join(rng.choice(words) for _ in range(rng.randint(1, rng.choice([3, 14]))))
+        if rng.random() < 0.3:  # "users should update ...": the one warning no headline check has
+            note = f"{rng.choice(['Users', 'Apps', ''])} {rng.choice(['should', 'must', 'need to', 'Should'])} {rng.choice(['update', 'change', 'adjust', 'keep'])}"
+        slow = impact._WARNS.search(note) is not None
+        found = impact.classify(headline="Tidy", category="maintenance", paths=["src/app.py"], notes=[note])
+        assert (found.why.startswith("its changelog entry says")) == slow, note
+        text = ". ".join(note.split(" . ")) + rng.choice(["", ".", "! Then more. And more."])
+        for limit in (-1, 0, 1, 2, 3):
+            slow_sentences = messages._SENTENCE_END.split(text.strip())[:limit]
+            picked = ""
+            for sentence in slow_sentences:
+                candidate = f"{picked} {sentence}".strip()
+                if picked and len(candidate) > 300:
+                    break
+                picked = candidate
+            if len(picked) > 300:
+                picked = picked[:299].rsplit(" ", 1)[0].rstrip(",;:") + "\u2026"
+            assert messages.first_sentences(text, limit=limit) == picked, (text, limit)

@@ -131,6 +131,13 @@ def link_text(text: str) -> str:
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
+        # Up to the next backslash, "[" or "!", every character is copied as it is: in one piece.
+        special = _LINK_CHARACTER.search(text, i)
+        plain_end = special.start() if special else n
+        if plain_end > i:
+            out.append(text[i:plain_end])
+            i = plain_end
+            continue
         if text[i] == "\\":
             out.append(text[i:i + 2])
             i += 2
@@ -148,6 +155,8 @@ def link_text(text: str) -> str:
     return "".join(out)
 
 
+_LINK_CHARACTER = re.compile(r"[\\\[!]")
+_PAIR_CHARACTER = re.compile(r"[\\\[\]()\s]")
 _MAX_TITLE = 1024
 """Longest ``<destination>`` or title looked for, so a stray ``<`` or quote costs bounded work."""
 _BARE_DESTINATION = re.compile(r"(?:[^\s()\\]|\\.)*")
@@ -162,7 +171,8 @@ def _pairs(text: str) -> dict[int, int]:
     brackets: list[int] = []
     parentheses: list[int] = []
     i = 0
-    while i < len(text):
+    while special := _PAIR_CHARACTER.search(text, i):  # other characters change nothing here
+        i = special.start()
         character = text[i]
         if character == "\\":
             i += 1

@@ -199,3 +199,68 @@ def test_changelog_warnings_and_first_sentences_decide_as_before():
             if len(picked) > 300:
                 picked = picked[:299].rsplit(" ", 1)[0].rstrip(",;:") + "\u2026"
             assert messages.first_sentences(text, limit=limit) == picked, (text, limit)
+
+
+def _slow_pairs(text: str) -> dict[int, int]:
+    """``text._pairs`` as first written: every character looked at in turn."""
+    pairs: dict[int, int] = {}
+    brackets: list[int] = []
+    parentheses: list[int] = []
+    i = 0
+    while i < len(text):
+        character = text[i]
+        if character == "\\":
+            i += 1
+        elif character == "[":
+            brackets.append(i)
+        elif character == "]" and brackets:
+            pairs[brackets.pop()] = i
+        elif character == "(":
+            parentheses.append(i)
+        elif character == ")" and parentheses:
+            pairs[parentheses.pop()] = i
+        elif character.isspace():
+            for opening in parentheses:
+                pairs[opening] = i
+            parentheses.clear()
+        i += 1
+    return pairs
+
+
+def _slow_link_text(text: str) -> str:
+    """``text.link_text`` as first written: every character copied in turn."""
+    from narrator.text import _link_tail
+
+    if "[" not in text:
+        return text
+    pairs = _slow_pairs(text)
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] == "\\":
+            out.append(text[i:i + 2])
+            i += 2
+            continue
+        start = i + 1 if text.startswith("![", i) else i
+        close = pairs.get(start)
+        if text[start:start + 1] == "[" and close is not None:
+            end = _link_tail(text, close + 1, pairs)
+            if end is not None:
+                out.append(_slow_link_text(text[start + 1:close]))
+                i = end
+                continue
+        out.append(text[i])
+        i += 1
+    return "".join(out)
+
+
+def test_links_are_read_as_before():
+    from narrator import text as text_module
+
+    pieces = ["[", "]", "(", ")", "![", "\\", "\\[", " ", "\t", "\n", "\x1c", "\u2028", "\xa0", "<", ">", '"', "'",
+              "docs", "https://x.org/a_(b)", "[ref]", "[]", "!", "a", "é", "`code`", "**b**"]
+    rng = random.Random(24)
+    for _ in range(6000):
+        sample = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+        assert text_module._pairs(sample) == _slow_pairs(sample), sample
+        assert text_module.link_text(sample) == _slow_link_text(sample), sample

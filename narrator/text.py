@@ -250,6 +250,8 @@ _MARKUP = [  # after links (``link_text``)
     (re.compile(r"(?<![\w*])\*([^*\s][^*]*)\*(?![\w*])"), r"\1"),
     (re.compile(r"<!--.*?-->"), ""),
 ]
+_MARKUP_NEEDS = (("`",), ("`",), ("`",), ("`",), ("**", "__"), ("*",), ("<!--",))
+"""For each entry of ``_MARKUP``, the strings of which every match holds one: without them it is not run."""
 _MARKED = re.compile(r"[`\[*]|__|<!--")
 """A character without which no entry of ``_MARKUP`` (or a link) can match: most texts have none."""
 
@@ -266,6 +268,7 @@ def unmarked(text: str) -> str:
     if not _MARKED.search(text):
         return " ".join(text.split())
     text = link_text(text)
-    for pattern, replacement in _MARKUP:
-        text = pattern.sub(replacement, text)
+    for (pattern, replacement), needs in zip(_MARKUP, _MARKUP_NEEDS):
+        if any(map(text.__contains__, needs)):
+            text = pattern.sub(replacement, text)
     return " ".join(text.split())

@@ -264,3 +264,22 @@ def test_links_are_read_as_before():
         sample = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
         assert text_module._pairs(sample) == _slow_pairs(sample), sample
         assert text_module.link_text(sample) == _slow_link_text(sample), sample
+
+
+def test_markup_is_read_as_before():
+    from narrator import text as text_module
+
+    def slow(sample: str) -> str:
+        if not text_module._MARKED.search(sample):
+            return " ".join(sample.split())
+        sample = _slow_link_text(sample)
+        for pattern, replacement in text_module._MARKUP:
+            sample = pattern.sub(replacement, sample)
+        return " ".join(sample.split())
+
+    pieces = ["`", "``", "*", "**", "_", "__", "<", ">", "<!--", "-->", ":func:", "{role}", ":class:", "~a.B", "x", " ",
+              "[", "](u)", "init", "_init_", "word", "\n", "_`"]
+    rng = random.Random(25)
+    for _ in range(6000):
+        sample = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 16)))
+        assert text_module.unmarked(sample) == slow(sample), sample

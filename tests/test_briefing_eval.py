@@ -161,6 +161,10 @@ def test_notes_command_scores_bleu_rouge_and_checks_for_base_and_adapter(tiny, p
     assert base["bleu4"] == adapter["bleu4"] and base["rouge_l"] == adapter["rouge_l"]
     assert 0 <= base["bleu4"] <= 100 and 0 <= base["rouge_l"] <= 100
     assert base["examples"][0]["people"] == "Adding an empty item to the cart no longer crashes the shop."
+    subject = report["subject"]
+    assert subject["examples"][0]["note"] == "Handle empty items" and subject["passes_checks"] == 1
+    assert subject["rouge_l"] == pytest.approx(100 * rouge_l("Adding an empty item to the cart no longer crashes the shop.",
+                                                             "Handle empty items"), abs=0.01)
     assert 0 <= base["passes_checks"] <= 1
 
 

@@ -388,7 +388,7 @@ def cmd_notes(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
         return 0
     print(f"Notes for users vs the people's notes: {report['notes']} notes of {report['repositories']} {args.split} repositories")
-    for label in ("base", "adapter"):
+    for label in ("subject", "base", "adapter"):
         if label in report:
             m = report[label]
             print(f"  {label:8} BLEU-4 {m['bleu4']:5.2f} ({m['bleu4_ci95'][0]:.2f}-{m['bleu4_ci95'][1]:.2f})  "

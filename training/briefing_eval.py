@@ -23,7 +23,8 @@ Note for users (``notes``): the model's note for each held-out ``user_note`` exa
 note its developer wrote: smoothed BLEU-4 (``narrator.metrics.smoothed_bleu4``, CodeXGLUE's) and
 ROUGE-L F1 (``narrator.metrics.rouge_l``), averaged over notes, and how many notes pass narration's
 checks for a model sentence (``narrator.changes.check_headline``: every specific must be in the
-prompt), base model vs adapter.
+prompt), base model vs adapter, beside the subject itself read as the note (the words a briefing shows
+without a model).
 """
 
 from __future__ import annotations
@@ -310,29 +311,44 @@ def first_sentence_line(text: str) -> str:
     return line.strip().lstrip("-*• ").strip()
 
 
-def notes_evaluation(examples: list[Example], model, tokenizer, adapter: Path | None = None, compare: bool = False,
-                     max_length: int = 384, batch_size: int = 8) -> dict:
-    """``{label: {"bleu4", "rouge_l", "passes_checks", ...}}`` of each model's notes against the people's."""
+SUBJECT_LINE = "A developer titled this change: "
+"""How ``prompts.user_note_prompt`` opens: the subject follows, on the prompt's first line."""
+
+
+def subject_of(example: Example) -> str:
+    """The subject a ``user_note`` prompt shows (as narration heads it): the words a briefing has anyway."""
+    user = next(m["content"] for m in example.messages if m["role"] == "user")
+    first = user.splitlines()[0] if user else ""
+    return first[len(SUBJECT_LINE):] if first.startswith(SUBJECT_LINE) else ""
+
+
+def _note_scores(examples: list[Example], notes: list[str]) -> dict:
     from narrator.changes import check_headline
     from narrator.metrics import rouge_l, smoothed_bleu4
     from training.bootstrap import bootstrap_ci
 
-    results: dict = {"notes": len(examples), "repositories": len({e.source for e in examples})}
+    bleu = [smoothed_bleu4(e.target, note) for e, note in zip(examples, notes)]
+    rouge = [100 * rouge_l(e.target, note) for e, note in zip(examples, notes)]
+    sources = [next(m["content"] for m in e.messages if m["role"] == "user") for e in examples]
+    passed = [bool(check_headline(note, source).text) for note, source in zip(notes, sources)]
+    return {"bleu4": round(sum(bleu) / len(bleu), 2), "bleu4_ci95": [round(v, 2) for v in bootstrap_ci(bleu)],
+            "rouge_l": round(sum(rouge) / len(rouge), 2), "rouge_l_ci95": [round(v, 2) for v in bootstrap_ci(rouge)],
+            "passes_checks": sum(passed), "empty": sum(not note for note in notes),
+            "examples": [{"people": e.target, "note": note, "passes_checks": ok}
+                         for e, note, ok in list(zip(examples, notes, passed))[:8]]}
+
+
+def notes_evaluation(examples: list[Example], model, tokenizer, adapter: Path | None = None, compare: bool = False,
+                     max_length: int = 384, batch_size: int = 8) -> dict:
+    """``{label: {"bleu4", "rouge_l", "passes_checks", ...}}`` of each model's notes against the people's, and of
+    the ``subject`` itself as the note (what a briefing shows without a model)."""
+    results: dict = {"notes": len(examples), "repositories": len({e.source for e in examples}),
+                     "subject": _note_scores(examples, [subject_of(e) for e in examples])}
     for label, context in _models(model, adapter, compare):
         with context():
             notes = [first_sentence_line(text) for text in generate(model, tokenizer, examples, NOTE_TOKENS, max_length,
                                                                    batch_size)]
-        bleu = [smoothed_bleu4(e.target, note) for e, note in zip(examples, notes)]
-        rouge = [100 * rouge_l(e.target, note) for e, note in zip(examples, notes)]
-        sources = [next(m["content"] for m in e.messages if m["role"] == "user") for e in examples]
-        passed = [bool(check_headline(note, source).text) for note, source in zip(notes, sources)]
-        results[label] = {
-            "bleu4": round(sum(bleu) / len(bleu), 2), "bleu4_ci95": [round(v, 2) for v in bootstrap_ci(bleu)],
-            "rouge_l": round(sum(rouge) / len(rouge), 2), "rouge_l_ci95": [round(v, 2) for v in bootstrap_ci(rouge)],
-            "passes_checks": sum(passed), "empty": sum(not note for note in notes),
-            "examples": [{"people": e.target, "model": note, "passes_checks": ok}
-                         for e, note, ok in list(zip(examples, notes, passed))[:8]],
-        }
+        results[label] = _note_scores(examples, notes)
     return results
 
 

@@ -283,3 +283,74 @@ def test_markup_is_read_as_before():
     for _ in range(6000):
         sample = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 16)))
         assert text_module.unmarked(sample) == slow(sample), sample
+
+
+def _slow_affecting_notes(patch: str, limit: int = 3) -> list[tuple[str, str]]:
+    """``facts.affecting_notes`` as first written: every line of every notes file read to its end."""
+    from collections import Counter
+
+    found: list[tuple[str, str]] = []
+    for path, lines in facts._patch_files(patch):
+        if not facts.is_release_notes_path(path):
+            continue
+        added = Counter(_slow_added_lines(lines))
+        heading = ""
+        for i, line in enumerate(lines):
+            if line.startswith(("-", "@@")):
+                continue
+            text, following = line[1:], lines[i + 1][1:] if i + 1 < len(lines) else ""
+            match = facts._HEADING.match(text)
+            if match or (text.strip() and facts._UNDERLINE.match(following) and not facts._UNDERLINE.match(text)):
+                heading = facts._plain(next(g for g in match.groups() if g) if match else text)
+                continue
+            if not line.startswith("+") or not added[line] or not re.search(r"[A-Za-z]", text) or facts._UNDERLINE.match(text):
+                continue
+            added[line] -= 1
+            mark = facts._AFFECTING_ENTRY.match(text)
+            if facts._AFFECTING_HEADING.search(heading) or mark:
+                found.append((mark["mark"] if mark else heading, facts._plain(facts._BULLET.sub("", text))))
+                if len(found) >= limit:
+                    return found
+    return found
+
+
+def test_changelog_warnings_and_version_fields_are_read_as_before():
+    rng = random.Random(26)
+    notes = ["## Breaking changes", "### Fixed", "Removed", "-------", "**Deprecated**", "- drop Node 14",
+             "- **Breaking:** rename the option", "- Fixed a crash", "* Removed `old()`", "", "1.2.0 (2024-01-01)"]
+    versions = ['version = "1.2.0"', 'version = "1.3.0"', "[tool.poetry]", "[dependencies]", '__version__ = "2.0"',
+                '"version": "3.1.0",', "name = 'x'"]
+    paths = ["CHANGELOG.md", "docs/changelog.rst", "pyproject.toml", "setup.cfg", "pkg/__init__.py", "package.json",
+             "src/app.py", "changelog/123.bugfix.rst"]
+    for _ in range(1500):
+        patch = ""
+        for path in rng.sample(paths, rng.randint(1, 3)):
+            pool = versions if not facts.is_release_notes_path(path) else notes
+            body = [rng.choice(" +-") + rng.choice(pool) for _ in range(rng.randint(1, 12))]
+            patch += f"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n@@ -1,3 +1,3 @@\n" + "\n".join(body) + "\n"
+        assert facts.affecting_notes(patch) == _slow_affecting_notes(patch), patch
+        slow_version = None
+        for path, lines in facts._patch_files(patch):
+            for name, field in facts._VERSION_FIELDS:  # the first field whose file name fits, as before
+                if name.search(path):
+                    old = new = None
+                    skip = False
+                    for line in lines:
+                        if line.startswith("@@"):
+                            skip = False
+                            continue
+                        if re.match(r"^\s*\[", line[1:]):
+                            skip = bool(facts._NOT_PACKAGE_SECTION.match(line[1:]))
+                        match = None if skip else field.search(line[1:])
+                        if match and line.startswith("-"):
+                            old = old or match.group(1)
+                        elif match and line.startswith("+"):
+                            new = new or match.group(1)
+                    found = new if new and old and new.lstrip("v") != old.lstrip("v") else None
+                    break
+            else:
+                found = None
+            if found:
+                slow_version = found
+                break
+        assert facts.version_change(patch) == slow_version, patch

@@ -142,6 +142,14 @@ def test_kinds_command_compares_rules_generation_scoring_and_both(tiny, prepared
     # A blank adapter changes nothing: base and adapter agree answer for answer.
     for example in report["examples"]:
         assert example["base answer"] == example["adapter answer"] and example["base scoring"] == example["adapter scoring"]
+    predictions = report["predictions"]
+    assert predictions["label"] == ["fix", "feature", "docs"] and predictions["rules_sure"] == [False, False, True]
+    for label in ("base", "adapter"):
+        assert predictions[f"{label} rules+scoring"] == [*predictions[f"{label} scoring"][:2], "docs"]
+        scoring = report["methods"][f"{label} scoring"]
+        hits = sum(kind == want for kind, want in zip(predictions[f"{label} scoring"], predictions["label"]))
+        assert scoring["vs_rules"]["difference"] == pytest.approx(hits / 3 - 1.0, abs=1e-4)  # the rules get all 3
+        assert scoring["vs_rules"]["ci95"][0] <= scoring["vs_rules"]["difference"] <= scoring["vs_rules"]["ci95"][1]
     generation = report["methods"]["base generation"]
     assert generation["unreadable"] == sum(prompts.read_change_kind(e["base answer"]) is None for e in report["examples"])
 

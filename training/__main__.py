@@ -343,6 +343,9 @@ def _briefing_eval_args(args: argparse.Namespace) -> Path | None:
 def _kind_line(name: str, report: dict) -> str:
     low, high = report["accuracy_ci95"]
     extra = f"; {report['unreadable']} unreadable answers" if report.get("unreadable") else ""
+    if "vs_rules" in report:
+        low, high = report["vs_rules"]["ci95"]
+        extra = f"  vs rules {report['vs_rules']['difference']:+.1%} ({low:+.1%} to {high:+.1%})" + extra
     return (f"  {name:26} accuracy {_share(report['accuracy']):>6} (95% CI {_share(low)}-{_share(high)})  "
             f"macro F1 {report['macro_f1']:.3f}  breaking P {_share(report['breaking']['precision'])} "
             f"R {_share(report['breaking']['recall'])}{extra}")

@@ -270,14 +270,30 @@ def _report(cases: list[KindCase], predicted: list[tuple[str, bool]]) -> dict:
                         [(case.row.breaking, flag) for case, (_, flag) in zip(cases, predicted)])
 
 
+def versus_rules(cases: list[KindCase], rules: list[tuple[str, bool]], predicted: list[tuple[str, bool]]) -> dict:
+    """A method's accuracy minus the rules' on the same commits, with a paired 95% bootstrap interval
+    (commits resampled together): the model measurably beats the rules when the interval is above 0."""
+    from training.bootstrap import bootstrap_ci
+
+    differences = [float(mine[0] == case.row.kind) - float(rule[0] == case.row.kind)
+                   for case, rule, mine in zip(cases, rules, predicted)]
+    low, high = bootstrap_ci(differences)
+    return {"difference": round(sum(differences) / len(differences), 4), "ci95": [round(low, 4), round(high, 4)]}
+
+
 def kinds_evaluation(cases: list[KindCase], model=None, tokenizer=None, adapter: Path | None = None,
                      compare: bool = False, max_length: int = 384, batch_size: int = 8, shown: int = 10) -> dict:
-    """``{"methods": {name: kinds_report}, "examples": [the first ``shown`` cases, each method's answer], ...}`` of the rules and, with a model, of each model's generation,
-    scoring and rules + model (see the module docstring); ``model`` None measures the rules alone."""
+    """The rules and, with a model, each model's generation, scoring and rules + model (see the module
+    docstring) on ``cases``; ``model`` None measures the rules alone.
+
+    ``{"methods": {name: kinds_report + "vs_rules"}, "predictions": {name: [kind of each case]},
+    "examples": [the first ``shown`` cases with each model's free answer], ...}``.
+    """
     rules = [rules_kind(case.row.subject, case.row.paths, case.row.patch) for case in cases]
     sure = [rules_sure(case.row) for case in cases]
     methods = {"rules": _report(cases, rules)}
     answers: dict[str, list[str]] = {}
+    predictions: dict[str, list[str]] = {"label": [case.row.kind for case in cases], "rules": [kind for kind, _ in rules]}
     if model is not None:
         examples = [case.example for case in cases]
         for label, context in _models(model, adapter, compare):
@@ -286,10 +302,12 @@ def kinds_evaluation(cases: list[KindCase], model=None, tokenizer=None, adapter:
             free = [answer.free for answer in said]
             read = [prompts.read_change_kind(text) or (UNREADABLE, False) for text in free]
             by_score = [(answer.kind, answer.breaking) for answer in said]
-            methods[f"{label} generation"] = {**_report(cases, read), "unreadable": sum(k == UNREADABLE for k, _ in read)}
-            methods[f"{label} scoring"] = _report(cases, by_score)
-            methods[f"{label} rules+scoring"] = _report(cases, combine(rules, sure, by_score))
-            methods[f"{label} rules+generation"] = _report(cases, combine(rules, sure, read))
+            for method, predicted in (("generation", read), ("scoring", by_score),
+                                      ("rules+scoring", combine(rules, sure, by_score)),
+                                      ("rules+generation", combine(rules, sure, read))):
+                methods[f"{label} {method}"] = {**_report(cases, predicted), "vs_rules": versus_rules(cases, rules, predicted)}
+                predictions[f"{label} {method}"] = [kind for kind, _ in predicted]
+            methods[f"{label} generation"]["unreadable"] = sum(kind == UNREADABLE for kind, _ in read)
             answers[f"{label} answer"] = free
             answers[f"{label} scoring"] = [kind for kind, _ in by_score]
     repositories = sorted({case.row.repo for case in cases})
@@ -297,6 +315,7 @@ def kinds_evaluation(cases: list[KindCase], model=None, tokenizer=None, adapter:
             "unsure_rule": "the rules are sure when the paths alone decide (all documentation, tests, dependency "
                            "files or CI configuration); elsewhere (words alone, or the maintenance fallback) the model decides",
             "methods": methods,
+            "predictions": {**predictions, "rules_sure": sure, "repo": [case.row.repo for case in cases]},
             "examples": [{"repo": case.row.repo, "subject": case.row.subject, "label": case.example.target,
                           "rules": rules[i][0], "rules_sure": sure[i], **{name: said[i] for name, said in answers.items()}}
                          for i, case in enumerate(cases[:shown])]}

@@ -218,7 +218,7 @@ def adds_nothing(subject: str, sentence: str, source: str) -> bool:
     return not any(len(word) >= 4 and word in shown for word in new)
 
 
-def repeats(sentence: str, said: str) -> bool:
+def restates(sentence: str, said: str) -> bool:
     """True when ``sentence`` mostly repeats ``said`` (people's words shown above it): at least
     three in four of its content words are theirs, or a longer form of theirs ('faster' of
     'fast'). "Faster, unopinionated, minimalist web framework." under the package description

@@ -485,7 +485,7 @@ class NarratorService:
             summary = None  # the model's sentences failed the checks: nothing to add
         described = self._latest(repo_id, "description")
         descriptions = [self._view(described[t], None) for t in ("project:package", "project:readme") if t in described]
-        if summary is not None and any(d is not None and changes.repeats(summary.text, d.text or "") for d in descriptions):
+        if summary is not None and any(d is not None and changes.restates(summary.text, d.text or "") for d in descriptions):
             summary = None  # the model only said again what the project says of itself
         parts = self._parts(by_file, described)
         # Counted by the database: without a period the Overview never loads the whole history.

@@ -372,7 +372,7 @@ def test_a_json_file_is_not_described_by_a_comment_marker_inside_a_string(settin
 
 
 def test_a_model_overview_that_repeats_the_project_description_is_not_shown(settings, sample_repo):
-    from narrator.changes import repeats
+    from narrator.changes import restates
 
     # The model said again, a little differently, what the README says of the project.
     service, repo, _ = _narrate(settings, sample_repo.working_tree_dir,
@@ -384,5 +384,10 @@ def test_a_model_overview_that_repeats_the_project_description_is_not_shown(sett
     assert stored.source == "model" and stored.text  # it passed the checks: stored, not shown
     # The rule itself: a longer form of the project's word is still a repeat; a new fact is not.
     described = "Fast, unopinionated, minimalist web framework."
-    assert repeats("Faster, unopinionated, minimalist web framework.", described)
-    assert not repeats("It routes requests to handlers and renders views for a web framework.", described)
+    assert restates("Faster, unopinionated, minimalist web framework.", described)
+    assert not restates("It routes requests to handlers and renders views for a web framework.", described)
+    # A body line under a headline is another rule: dropped only when it names nothing new.
+    from narrator.changes import repeats
+
+    assert not repeats("Fix crash when the cart is empty", "Fix crash when the cart is empty and log it.")
+    assert repeats("Fix crash when the cart is empty", "Fix crash when cart is empty.")

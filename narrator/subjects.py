@@ -272,7 +272,10 @@ def read_subject(subject: str, body: str = "", is_merge: bool = False) -> Subjec
     first = subject.strip().splitlines()[0] if subject.strip() else ""
     breaking = "BREAKING" in body and bool(_BREAKING.search(body))
     merged = _merge(first, body) if (is_merge or _BARE_MERGE.match(first)) else None
-    if merged is None and is_merge:
+    if merged is None and is_merge and uninformative_reason(first) is None:
+        # Not git's merge wording: the developer titled it ('Add PowerShell completion (#3637)').
+        merged = (first, "developer", find_refs(first), None)
+    elif merged is None and is_merge:
         title = _body_title(body)
         usable = bool(title) and uninformative_reason(title) is None
         merged = (title, "developer", find_refs(first + "\n" + title), None) if usable else (first, "developer", find_refs(first), "bare merge")

@@ -68,6 +68,14 @@ def test_gitlab_bitbucket_and_azure_merges():
     assert (azure.headline, azure.source, azure.refs) == ("Add audit log export", "pull request", ("!42",))
 
 
+def test_a_merge_the_developer_titled_is_headed_by_that_title():
+    """A merge whose subject is not git's wording is people's words, never a model's to head."""
+    titled = read_subject("Add built-in PowerShell completion support (#3637)", "", is_merge=True)
+    assert (titled.headline, titled.source, titled.informative, titled.refs) == (
+        "Add built-in PowerShell completion support", "developer", True, ("#3637",))
+    assert read_subject("wip", "", is_merge=True).reason == "bare merge"  # nothing said: still bare
+
+
 @pytest.mark.parametrize("raw,body", [
     ("Merge branch 'main' into dev", ""),
     ("Merge remote-tracking branch 'origin/main'", ""),

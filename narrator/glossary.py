@@ -147,6 +147,10 @@ class Use:
     explanation: str
 
 
+_ADDRESS = re.compile(r"\b(?:[a-z][a-z0-9+.-]*://|www\.)\S+", re.I)
+"""A web address (scheme or www. onwards) in a text."""
+
+
 def uses(text: str) -> list[Use]:
     """Every use of a glossary term in ``text``, in order, each spelling as written.
 
@@ -155,7 +159,11 @@ def uses(text: str) -> list[Use]:
     """
     matcher = _matcher()
     found: list[Use] = []
+    # Nothing inside a web address is a word to explain ('https' in https://github.com/…).
+    addresses = [m.span() for m in _ADDRESS.finditer(text)] if ("://" in text or "www." in text) else []
     for match in matcher.pattern.finditer(text):
+        if any(start <= match.start() < end for start, end in addresses):
+            continue
         spelling = " ".join(match.group().split())
         term = matcher.acronyms[spelling] if match.group("acronym") else matcher.words[spelling.lower()]
         if term.fits(text):

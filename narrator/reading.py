@@ -26,11 +26,11 @@ from narrator.provenance import LABELS as SOURCES
 
 GIT_FACTS = SOURCES["git"]
 
-KIND_WORDS = {"docs": "an update to the documentation", "tests": "a change to the tests",
+KIND_WORDS = {"docs": "an update to the written guides", "tests": "a change to the tests",
               "ci": "a change to the automatic checks", "dependencies": "an update of software it uses",
               "release": "a release", "maintenance": "internal clean-up"}
 """Behind-the-scenes kinds (``narrator.impact.KINDS``) in everyday words: a reading needs no glossary."""
-ROLE_WORDS = {"tests": "the tests", "documentation": "the documentation",
+ROLE_WORDS = {"tests": "the tests", "documentation": "the written guides",
               "CI and automation": "the files that run its automatic checks",
               "build and packaging": "the files that build and package it", "examples": "the examples",
               "dependencies": "the list of software it uses", "release notes": "the release notes",

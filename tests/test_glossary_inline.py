@@ -95,3 +95,13 @@ def test_the_reports_explain_jargon_inline_once_and_html_escapes_the_explanation
     printed = pdf_text(reports.render(document, "pdf"))
     assert printed.count(" ".join(CI.split())) == 1 and " ".join(FLAKY.split()) in printed
     assert re.search(r"flaky \(an automated test", printed) and CONTAINER not in printed
+
+
+def test_nothing_inside_a_web_address_is_explained():
+    """A bot's 'Bump https://github.com/astral-sh/ruff-pre-commit': 'Bump' is explained, the 'https' of
+    the address is not."""
+    from narrator import glossary
+
+    assert [u.term for u in glossary.uses("Bump https://github.com/astral-sh/ruff-pre-commit")] == ["Version bump"]
+    assert glossary.uses("see www.example.com/ci/docs and http://x.org/CI") == []
+    assert [u.term for u in glossary.uses("Run CI on https pages")] == ["CI", "TLS"]  # outside an address

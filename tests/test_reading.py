@@ -32,7 +32,7 @@ def test_the_reading_says_the_impact_and_the_area_from_its_own_words_else_its_ro
     assert plain_reading(Impact("internal", "tests", ""), "tests", None, "tests") == \
         "Behind the scenes (a change to the tests), in the tests (tests)."
     assert plain_reading(Impact("internal", "docs", ""), "docs", None, "documentation") == \
-        "Behind the scenes (an update to the documentation), in the documentation (docs)."
+        "Behind the scenes (an update to the written guides), in the written guides (docs)."
     assert plain_reading(Impact("security", None, ""), "lib", None, "source code") == "A security fix, in lib."
     assert plain_reading(Impact("internal", "dependencies", ""), "(top level)", None, "build and packaging") == \
         "Behind the scenes (an update of software it uses), in the top-level files."

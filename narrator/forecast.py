@@ -58,6 +58,8 @@ class Forecast:
     """No release came by the range's last day, as of the day the forecast was made."""
     future: tuple[ReleasePoint, ...] = ()
     """Releases dated after the day the forecast was made (a wrong clock), oldest first: left out."""
+    as_of: date | None = None
+    """The day the forecast was made (None: not known): a range that opened before it is said from it."""
 
     @property
     def possible(self) -> bool:
@@ -115,7 +117,7 @@ def forecast(releases: Sequence[ReleasePoint], as_of: date | None = None) -> For
     hits, tries = back_test(releases)
     overdue = as_of is not None and as_of > window[1]
     return Forecast(len(releases), last, window[0], window[1], min(WINDOW, len(releases) - 1), hits, tries, overdue,
-                    future)
+                    future, as_of)
 
 
 def sentences(result: Forecast) -> list[str]:
@@ -135,6 +137,10 @@ def next_release(result: Forecast) -> list[str]:
         last = f"{result.last.version} on {day_range(_day(result.last.date), _day(result.last.date))}"
         return lines + [f"The next release is overdue since {day_range(result.latest, result.latest)}: "
                         f"none is recorded since {last}."]
+    if result.as_of is not None and result.earliest < result.as_of:
+        # The range opened already with no release: only its end is still ahead.
+        return lines + [f"The next release is likely by {day_range(result.latest, result.latest)} "
+                        f"(the likely range opened on {day_range(result.earliest, result.earliest)})."]
     if result.earliest == result.latest:
         return lines + [f"The next release is likely on {span}."]
     return lines + [f"The next release is likely between {span}."]

@@ -105,6 +105,19 @@ def test_a_range_that_has_passed_without_a_release_is_overdue():
     assert "none is recorded since 1.5 on" in forecast.sentences(late)[0]
 
 
+def test_a_range_that_opened_before_today_is_said_from_today_never_as_a_range_in_the_past():
+    history = releases([0, 10, 20, 40, 50, 70])  # gaps of 10 and 20 days: the next 10-20 days after the last
+    last = history[-1].date.date()
+    inside = forecast.forecast(history, as_of=last + timedelta(days=14))
+    assert inside.earliest < last + timedelta(days=14) <= inside.latest and not inside.overdue
+    said = forecast.next_release(inside)[0]
+    assert said.startswith(f"The next release is likely by {forecast.day_range(inside.latest, inside.latest)}")
+    assert "between" not in said
+    ahead = forecast.forecast(history, as_of=last + timedelta(days=1))  # the range is still all ahead
+    assert forecast.next_release(ahead)[0].startswith("The next release is likely")
+    assert "likely by" not in forecast.next_release(ahead)[0]
+
+
 def test_a_release_dated_in_the_future_is_left_out_with_a_note():
     """A tag on a commit of the year 9000 (a wrong clock): no OverflowError, no range counted from it."""
     history = releases(every(14, 6))

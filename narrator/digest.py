@@ -26,7 +26,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable, Sequence
 
 from narrator.errors import NarratorError
-from narrator.facts import CATEGORIES, TOP_LEVEL
+from narrator.facts import CATEGORIES, TOP_LEVEL, is_development_version
 from narrator.impact import GROUPS, LABELS as IMPACT_LABELS, MERGE, Impact, classify
 from narrator.provenance import LABELS, MODEL_HEADLINE
 
@@ -305,7 +305,9 @@ def build_digest(commits: Sequence[CommitFacts], period: Period) -> Digest:
     for c in changes:
         grouped.setdefault(_impact(c).group, []).append(c)
     listed = _listed(grouped, [c for c in inside if c.is_merge])
-    releases = _releases([c for c in inside if c.category == "release"])
+    # A bump to a development version recorded as a release by an earlier version released nothing.
+    releases = _releases([c for c in inside if c.category == "release"
+                          and not (c.version and is_development_version(c.version))])
     security = [_security_line(group) for group in listed["security"]]
     affects = [_headline_line(group) for group in listed["affects"]]
     features = [_headline_line(group) for group in listed["new"]]

@@ -618,6 +618,14 @@ def _is_dependency_change(headline: str, paths: list[str], scope: str | None, co
     return may_match(headline, _DEPENDENCY_SUBJECT_HINTS) and bool(_DEPENDENCY_SUBJECT.search(headline))
 
 
+_DEVELOPMENT = re.compile(r"(?:[.+_-]?dev\d*|-snapshot)$", re.I)
+
+
+def is_development_version(version: str) -> bool:
+    """'3.1.3.dev', '2.0.0.dev0', '1.4-SNAPSHOT': the start of work on a release, not one users got."""
+    return bool(_DEVELOPMENT.search(version))
+
+
 def categorize(headline: str, paths: list[str], *, body: str = "", conventional_type: str | None = None, scope: str | None = None,
                author: str = "", email: str = "", tagged: bool = False, version: str | None = None) -> str:
     """One of CATEGORIES for a commit: paths first (they cannot lie), then the developer's words.
@@ -629,7 +637,7 @@ def categorize(headline: str, paths: list[str], *, body: str = "", conventional_
     1. paths: all documentation -> "docs"; all tests or documentation -> "tests";
     2. advisory ids (headline or body) or security wording (headline, or body unless a dependency bot
        wrote it: their bodies quote whole upstream changelogs) -> "security", even on a lock file;
-    3. a changed ``version`` field -> "release";
+    3. a changed ``version`` field -> "release" (not to a development version, '3.1.3.dev');
     4. dependencies: only lock files or pure manifests (requirements*.txt, Pipfile, Gemfile, go.mod);
        only dependency files with a lock file among them or bump/update/upgrade/pin words; a
        dependency bot (dependabot, renovate, ...); a dependency subject ("Bump x from 1 to 2",
@@ -652,7 +660,7 @@ def categorize(headline: str, paths: list[str], *, body: str = "", conventional_
     dependency_bot = _dependency_bot(author, email)
     if advisories(headline + "\n" + body) or is_security_text(headline) or (not dependency_bot and is_security_text(body)):
         return "security"
-    if version:
+    if version and not is_development_version(version):
         return "release"
     if _is_dependency_change(headline, paths, scope, conventional_type, author, email):
         return "dependencies"

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Literal, Protocol
 
+from narrator.facts import is_development_version
+
 Grain = Literal["week", "month"]
 By = Literal["area", "category"]
 GRAINS: tuple[Grain, ...] = ("week", "month")
@@ -154,9 +156,10 @@ def releases(commits: Iterable[Fact]) -> list[ReleasePoint]:
 
 
 def release_version(commit: Fact) -> str | None:
-    """The version a commit released, from its facts: the version it names, else a version tag."""
+    """The version a commit released, from its facts: the version it names, else a version tag. A
+    bump to a development version ('Start version 3.1.3.dev') released nothing."""
     details = commit.details or {}
-    if details.get("version"):
+    if details.get("version") and not is_development_version(str(details["version"])):
         return str(details["version"])
     for tag in details.get("tags") or ():
         if any(ch.isdigit() for ch in tag):

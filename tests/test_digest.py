@@ -156,6 +156,14 @@ def test_a_release_without_a_version_uses_its_headline():
     assert result.summary[1].text == "The team shipped one release (Spring release)."
 
 
+def test_a_development_version_recorded_as_a_release_is_not_listed_as_one():
+    """Rows an earlier version stored: 'Start version 3.1.3.dev' filed as a release shipped nothing."""
+    commits = [Fact("d1", at(12, 1), category="release", headline="Start version 3.1.3.dev", version="3.1.3.dev"),
+               Fact("r1", at(12, 2), category="release", headline="Release 3.1.2", version="3.1.2")]
+    result = build_digest(commits, choose_period([at(12, 2)], "7d-commits"))
+    assert [r.version for r in result.releases] == ["3.1.2"]
+
+
 def test_security_lines_keep_ids_without_repeating_them(digest):
     assert [(s.text, s.shas, s.source) for s in digest.security] == [
         ("Reject oversized tokens (CVE-2026-2222)", ("a12",), "summary written by the model from the diff"),

@@ -250,3 +250,15 @@ def test_a_release_that_only_touches_its_changelog_is_a_release():
     assert categorize("Release 1.1.0", ["CHANGELOG.md"]) == "release"
     assert categorize("Update the changelog", ["CHANGELOG.md"], tagged=True) == "release"
     assert categorize("Write release notes for the next version", ["CHANGELOG.md"]) == "docs"
+
+
+@pytest.mark.parametrize("version, development", [
+    ("3.1.3.dev", True), ("2.0.0.dev0", True), ("1.4-SNAPSHOT", True), ("5.0.0-dev", True),
+    ("3.1.3", False), ("2.0.0rc1", False), ("1.0.post1", False), ("0.9.devices", False),
+])
+def test_a_bump_to_a_development_version_is_no_release(version, development):
+    from narrator.facts import categorize, is_development_version
+
+    assert is_development_version(version) is development
+    category = categorize("Start version " + version, ["pyproject.toml"], version=version)
+    assert (category == "release") is not development

@@ -71,6 +71,18 @@ def test_releases_come_from_versions_and_tags_once_each_oldest_first():
     assert [(r.version, r.sha) for r in history.releases(commits)] == [("1.0.0", "r1"), ("1.1.0", "t2")]
 
 
+def test_a_bump_to_a_development_version_released_nothing():
+    """flask's 'Start version 3.1.3.dev' is the start of work on 3.1.3, not a release users got."""
+    commits = [
+        C("d1", at("2026-02-18"), details={"version": "3.1.3.dev"}),
+        C("r1", at("2026-02-19"), category="release", details={"version": "3.1.3"}),
+        C("d2", at("2026-02-20"), details={"version": "3.2.0.dev0"}),
+        C("s1", at("2026-02-21"), details={"version": "1.4-SNAPSHOT"}),
+        C("t1", at("2026-02-22"), details={"version": "4.0.dev1", "tags": ["v4.0.0"]}),  # its tag still counts
+    ]
+    assert [(r.version, r.sha) for r in history.releases(commits)] == [("3.1.3", "r1"), ("4.0.0", "t1")]
+
+
 def test_busiest_areas_and_sparkline():
     commits = [C("a", at("2026-01-05"), area="api", added=10), C("b", at("2026-01-06"), area="api"),
                C("c", at("2026-01-07"), area="docs", added=100), C("d", at("2025-01-01"), area="old")]

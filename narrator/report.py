@@ -126,7 +126,7 @@ def change_lines(change: CommitView, style: Style = MARKDOWN, explained: glossar
     if change.date_note:
         evidence.append(esc(change.date_note))
     if change.reading:  # what it means and where, from facts, just before the facts it stands on
-        lines.append(f"  - {READING_LABEL}: {_explained(change.reading, style, explained)}{label(GIT_FACTS, False)}")
+        lines.append(f"  - {READING_LABEL}: {style.text(change.reading)}{label(GIT_FACTS, False)}")
     lines.append(f"  - Evidence: {'; '.join(evidence)}{label(GIT_FACTS, False)}")
     return lines
 
@@ -167,7 +167,7 @@ def briefing_lines(b: Briefing, style: Style = MARKDOWN, explained: glossary.Exp
         for s in section.lines:
             lines.append(f"- {_sentence(s, style, explained)}")
             if s.reading:
-                lines.append(f"  - {READING_LABEL}: {_explained(s.reading, style, explained)}{label(GIT_FACTS, False)}")
+                lines.append(f"  - {READING_LABEL}: {style.text(s.reading)}{label(GIT_FACTS, False)}")
         lines += [f"- {_sentence(s, style)}" for s in section.detail]
         if section is b.risks and not section.lines:
             lines.append(style.note("No risk that git alone can show.") + label(GIT_FACTS, False))
@@ -225,7 +225,7 @@ def show_lines(service: NarratorService, repo_id: int, commits: int = 30, period
                                f" ({', '.join(s[:8] for s in item.shas[:5])})")
                     reading = brief.reading_of(item.shas) if items is not digest.areas else ""
                     if reading:  # a listed headline
-                        out.append(f"  - {READING_LABEL}: {_explained(reading, style, explained)}{label(GIT_FACTS, False)}")
+                        out.append(f"  - {READING_LABEL}: {style.text(reading)}{label(GIT_FACTS, False)}")
         out += ["", f"{esc(digest.comparison.text)}{label(digest.comparison.source, False)}"]
     out += ["", *style.heading("Recent changes", 2), ""]
     for change in service.changes(repo_id, limit=max(0, commits)):

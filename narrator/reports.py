@@ -304,8 +304,9 @@ def _glossed(explained: glossary.Explained, text: str, label: str | None = None,
 
 
 def _reading(text: str, explained: glossary.Explained) -> tuple[Bullet, ...]:
-    """A listed change's plain reading (``narrator.reading``) as its first sub-item, labelled git facts."""
-    return (Bullet(sentences=(_glossed(explained, f"{READING_LABEL}: {text}", "git facts"),)),) if text else ()
+    """A listed change's plain reading (``narrator.reading``) as its first sub-item, labelled git facts.
+    Its words are everyday ones already; its folder, in brackets, is a name: nothing is explained."""
+    return (Bullet(sentences=(Sentence(f"{READING_LABEL}: {text}", "git facts"),)),) if text else ()
 
 
 def _no_reading(shas: Sequence[str]) -> str:

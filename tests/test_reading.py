@@ -192,3 +192,26 @@ def test_a_manifest_change_users_notice_is_read_where_it_is_not_where_its_tests_
     [change] = service.changes_of(view.id, [dropped[:8]])
     assert change.impact.group == "affects"
     assert change.reading == "May affect existing users, in the top-level files."  # not "in the tests (test)"
+
+
+def test_a_reading_is_printed_as_it_is_never_with_explanations_inside_its_brackets(tmp_path, settings, monkeypatch):
+    """flask's 'in the written guides (docs (written explanations …))': a folder named like a glossary
+    term ('docs') is a name, and a reading's words need no explanation."""
+    from narrator import jobs
+    from tests.test_portfolio import no_worker
+
+    monkeypatch.setattr(jobs, "spawn_worker", no_worker)
+    repo = __import__("git").Repo.init(tmp_path / "site")
+    commit_files(repo, {"docs/guide.md": "# Guide\n", "site/app.py": "def app():\n    return 1\n"},
+                 "Add the site", NOW - timedelta(days=20))
+    release(repo, "1.0.0", NOW - timedelta(days=15))  # the change waits to ship: its reading comes first
+    commit_files(repo, {"docs/guide.md": "# Guide\n\nHow to start the CI runner.\n"},
+                 "Explain how to start the CI runner", NOW - timedelta(days=2))
+    service = NarratorService(settings)
+    view = service.add_repository(repo.working_tree_dir)
+    run_job(settings, service.start_narration(view.id, commits=10).id)
+    reading = service.changes(view.id)[0].reading
+    assert reading == "Behind the scenes (an update to the written guides), in the written guides (docs)."
+    for text in (markdown(service, view.id, period="30d"), reports.build(service, [view.id], "30d", "md").decode()):
+        assert f"{LABEL}: {reading}" in text.replace("\\", "")  # Markdown escapes aside
+        assert "(docs (" not in text

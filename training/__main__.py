@@ -202,6 +202,17 @@ def cmd_study(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_model(args: argparse.Namespace) -> None:
+    """``--device``, ``--threads`` and a ``--base`` folder, checked before any model is loaded."""
+    try:
+        check_device(args.device)
+        check_threads(args.threads)
+    except ValueError as exc:
+        raise TrainingError(str(exc)) from None
+    if args.base and looks_like_path(args.base):
+        require_path(args.base, "base model folder", folder=True)
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from training.dataset import split_file
     from training.evaluate import default_adapter, evaluate_files
@@ -212,13 +223,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             raise TrainingError(f"--{flag.replace('_', '-')} must be at least 1")
     if args.max_length < 16:
         raise TrainingError("--max-length must be at least 16")
-    try:
-        check_device(args.device)
-        check_threads(args.threads)
-    except ValueError as exc:
-        raise TrainingError(str(exc)) from None
-    if args.base and looks_like_path(args.base):
-        require_path(args.base, "base model folder", folder=True)
+    _check_model(args)
     require_path(args.data, "data folder", folder=True)
     if args.threads:
         import torch
@@ -326,13 +331,7 @@ def _briefing_eval_args(args: argparse.Namespace) -> Path | None:
     from training.briefing_eval import check_limit
 
     check_limit(args.limit)
-    try:
-        check_device(args.device)
-        check_threads(args.threads)
-    except ValueError as exc:
-        raise TrainingError(str(exc)) from None
-    if args.base and looks_like_path(args.base):
-        require_path(args.base, "base model folder", folder=True)
+    _check_model(args)
     require_path(args.data, "data folder", folder=True)
     adapter = None if args.rules_only else _eval_adapter(args.adapter)
     if args.compare and adapter is None:
@@ -426,13 +425,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise TrainingError(f"--quant takes none, nf4 or both (none,nf4), not {args.quant!r}")
     if args.steps < 1 or args.batch_size < 1 or args.max_length < 16:
         raise TrainingError("--steps and --batch-size must be at least 1, --max-length at least 16")
-    try:
-        check_threads(args.threads)
-        check_device(args.device)
-    except ValueError as exc:
-        raise TrainingError(str(exc)) from None
-    if args.base and looks_like_path(args.base):
-        require_path(args.base, "base model folder", folder=True)
+    _check_model(args)
     print(json.dumps(bench(resolve_base(args.base), quants, args.steps, args.batch_size, args.max_length,
                            args.device or "cpu", args.threads), indent=2))
     return 0

@@ -23,7 +23,7 @@ import re
 import sys
 import xml.sax.saxutils
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -189,15 +189,17 @@ Row = TypeVar("Row")
 """Anything with a ``language`` attribute (a ``SummaryRow``, a ``training.examples.Example``)."""
 
 
-def stratified_sample(rows: Sequence[Row], limit: int, seed: int = 0) -> list[Row]:
-    """``limit`` rows taken round-robin over languages (alphabetical), each language shuffled by ``seed``."""
-    by_language: dict[str, list[Row]] = defaultdict(list)
+def stratified_sample(rows: Sequence[Row], limit: int, seed: int = 0,
+                      key: Callable[[Row], str] = lambda row: row.language) -> list[Row]:
+    """``limit`` rows taken round-robin over their ``key`` (by default their language; alphabetical),
+    each group shuffled by ``seed``."""
+    by_group: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
-        by_language[row.language].append(row)
+        by_group[key(row)].append(row)
     queues = []
-    for language in sorted(by_language):
-        group = by_language[language]
-        random.Random(f"{seed}:{language}").shuffle(group)  # str seeds are stable across processes
+    for name in sorted(by_group):
+        group = by_group[name]
+        random.Random(f"{seed}:{name}").shuffle(group)  # str seeds are stable across processes
         queues.append(group)
     picked: list[Row] = []
     depth = 0

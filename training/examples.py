@@ -7,8 +7,6 @@ run-time builders of ``narrator.prompts``, so training, evaluation and narration
 from __future__ import annotations
 
 import json
-import random
-from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable, Literal
@@ -106,17 +104,6 @@ def even_sample(examples: list[Example], limit: int | None, seed: int = 0) -> li
     """
     if limit is None or limit >= len(examples):
         return list(examples)
-    by_source: dict[str, list[Example]] = defaultdict(list)
-    for example in examples:
-        by_source[example.source].append(example)
-    queues = []
-    for source in sorted(by_source):
-        group = by_source[source]
-        random.Random(f"{seed}:{source}").shuffle(group)  # str seeds are stable across processes
-        queues.append(group)
-    picked: list[Example] = []
-    depth = 0
-    while len(picked) < limit:
-        picked += [queue[depth] for queue in queues if depth < len(queue)][: limit - len(picked)]
-        depth += 1
-    return picked
+    from narrator.metrics import stratified_sample
+
+    return stratified_sample(examples, limit, seed, key=lambda example: example.source)

@@ -23,8 +23,7 @@ from typing import Protocol
 from narrator.digest import Digest, Period, Release, counted
 from narrator.impact import LABELS as IMPACT_LABELS
 from narrator.provenance import LABELS, Said
-from narrator.status import WAITING_LISTED, Delivery, Status, ago, day, every
-from narrator.status import _days as days_words
+from narrator.status import WAITING_LISTED, Delivery, Status, ago, day, days_phrase, every
 
 GIT_FACTS = LABELS["git"]
 _WORDS = ("No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten")
@@ -387,7 +386,7 @@ class Figures:
         """'12 days', 'less than a day'; '' when no release of the period shipped a change."""
         if self.delivery is None or self.delivery.lead_days is None:
             return ""
-        return days_words(self.delivery.lead_days)
+        return days_phrase(self.delivery.lead_days)
 
     @property
     def hotfix_rate(self) -> str:

@@ -294,7 +294,7 @@ def _said(lines, explained: glossary.Explained) -> Bullets:
         said = _with_commits(s)
         if s.reading:
             said = (_glossed(explained, s.text, s.source, s.stale), *said[1:])
-        items.append(Bullet(s.lead, said, _reading(s.reading, explained)))
+        items.append(Bullet(s.lead, said, _reading(s.reading)))
     return Bullets(tuple(items))
 
 
@@ -303,7 +303,7 @@ def _glossed(explained: glossary.Explained, text: str, label: str | None = None,
     return Sentence(text, label, stale, explained.glosses(text))
 
 
-def _reading(text: str, explained: glossary.Explained) -> tuple[Bullet, ...]:
+def _reading(text: str) -> tuple[Bullet, ...]:
     """A listed change's plain reading (``narrator.reading``) as its first sub-item, labelled git facts.
     Its words are everyday ones already; its folder, in brackets, is a name: nothing is explained."""
     return (Bullet(sentences=(Sentence(f"{READING_LABEL}: {text}", "git facts"),)),) if text else ()
@@ -321,7 +321,7 @@ def _lines(lines, explained: glossary.Explained, reading_of: Callable[[Sequence[
     for line in lines:
         commits = (Sentence(f"({', '.join(sha[:8] for sha in line.shas[:5])})"),) if line.shas else ()
         items.append(Bullet(sentences=(_glossed(explained, line.text, line.source), *commits),
-                            sub=_reading(reading_of(line.shas), explained)))
+                            sub=_reading(reading_of(line.shas))))
     return Bullets(tuple(items))
 
 
@@ -342,7 +342,7 @@ def _change(change: CommitView, explained: glossary.Explained) -> Bullet:
     if change.date_note:
         evidence.append(change.date_note)
     headline = _glossed(explained, change.headline.text, change.headline.label, change.headline.stale)
-    sub += _reading(change.reading, explained)
+    sub += _reading(change.reading)
     sub.append(Bullet(sentences=(Sentence("Evidence: " + "; ".join(evidence), "git facts"),)))
     return Bullet(f"{change.date:%Y-%m-%d} {change.short_sha} [{kind}, {where}] {change.author}:", (headline,), tuple(sub))
 

@@ -322,7 +322,7 @@ def trend(now: Delivery, before: Delivery | None) -> list[str]:
     lines = [f"Releases: {now.releases} ({now.per_30_days:.1f} per 30 days)"
              + (_versus(now.releases, before.releases, then) if before is not None else "") + "."]
     if now.lead_days is not None:
-        line = f"A change waited {_days(now.lead_days)} (median) for the release that shipped it"
+        line = f"A change waited {days_phrase(now.lead_days)} (median) for the release that shipped it"
         if before is not None and before.lead_days is not None:
             line += _versus(round(now.lead_days), round(before.lead_days), then, unit=" days")
         lines.append(line + ".")
@@ -383,7 +383,7 @@ def risks(commits: Sequence[Fact], release: ReleaseStatus, activity_now: Activit
     if period is None:
         return found
     for before, after in hotfixes(r for r in releases if period.contains(r.date)):
-        found.append(Risk("hotfix", f"{after.version} came {_days((after.date - before.date).total_seconds() / 86400)} "
+        found.append(Risk("hotfix", f"{after.version} came {days_phrase((after.date - before.date).total_seconds() / 86400)} "
                           f"after {before.version}: a quick patch release suggests {before.version} shipped a problem.",
                           (before.sha, after.sha)))
     inside = changes_in(commits, period)
@@ -431,7 +431,8 @@ def _versus(now: float, then: float, when: str, unit: str = "") -> str:
     return f", the same as{when}"
 
 
-def _days(days: float) -> str:
+def days_phrase(days: float) -> str:
+    """'12 days', 'less than a day': a span of days in words."""
     if days < 1:
         return "less than a day"
     return counted(round(days), "day")

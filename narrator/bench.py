@@ -236,7 +236,7 @@ def _rss_mb(pid: int) -> float:
 
 
 @contextmanager
-def _dashboard(app: Path, env: Mapping[str, str], log: Path) -> Iterator[tuple[int, int]]:
+def dashboard_server(app: Path, env: Mapping[str, str], log: Path) -> Iterator[tuple[int, int]]:
     """``streamlit run APP`` headless on a free local port, started from the project's root (its
     ``.streamlit/config.toml``); yields the port and the server's process id once it answers."""
     port = _free_port()
@@ -250,8 +250,8 @@ def _dashboard(app: Path, env: Mapping[str, str], log: Path) -> Iterator[tuple[i
         deadline = time.monotonic() + 120
         while True:
             if server.poll() is not None or time.monotonic() > deadline:
-                said = log.read_text(errors="replace").strip().splitlines()[-1:]
-                raise RuntimeError(f"the dashboard did not start: {' '.join(said)}")
+                said = log.read_text(errors="replace").strip().splitlines()[-20:]
+                raise RuntimeError("the dashboard did not start:\n" + "\n".join(said))
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as answer:
                     if answer.status == 200:
@@ -336,13 +336,13 @@ def page_figures(source: str, requests: int = 100, sessions: int = 10, app: Path
     seconds: dict[str, dict[str, float]] = {}
     errors = 0
     for title, address in pages.items():
-        with _dashboard(app, env, log) as (port, _):
+        with dashboard_server(app, env, log) as (port, _):
             cold, cold_errors = visit(port, address)
             warm, warm_errors = visit(port, address)
         seconds[title] = {"cold": round(cold, 2), "warm": round(warm, 2)}
         errors += cold_errors + warm_errors
     overview = pages.get("Overview", next(iter(pages.values())))
-    with _dashboard(app, env, log) as (port, pid):
+    with dashboard_server(app, env, log) as (port, pid):
         for address in pages.values():
             errors += visit(port, address)[1]
         start = threading.Barrier(sessions)

@@ -9,11 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from narrator import jobs, prompts
+from narrator.bench import dashboard_server
 from narrator.narrate import run_job
 from narrator.service import NarratorService
 from narrator.settings import load_settings
@@ -35,52 +31,16 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_server(process: subprocess.Popen, url: str, log: Path, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"streamlit exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"streamlit did not answer within {seconds:.0f} s:\n{log.read_text()[-3000:]}")
-
-
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
 @contextmanager
 def streamlit_server(env: dict, log: Path) -> Iterator[str]:
-    """``streamlit run dashboard/app.py`` on a free local port with ``env``; yields its URL."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with open(log, "wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-             "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )
-    try:
-        wait_for_server(server, url, log)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    """``streamlit run dashboard/app.py`` on a free local port with ``env`` (the bench's own way of
+    starting it); yields its URL."""
+    with dashboard_server(ROOT / "dashboard" / "app.py", env, log) as (port, _):
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_overview_in_a_real_browser(tmp_path, monkeypatch):

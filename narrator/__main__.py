@@ -184,9 +184,10 @@ COMMANDS = ("narrate", "show", "report")
 def main(argv: list[str] | None = None) -> int:
     given = sys.argv[1:] if argv is None else argv
     command = next((a for a in given if not a.startswith("-")), None)
+    p = parser()
     if command is not None and command not in (*COMMANDS, "worker"):
-        parser().error(f"unknown command {command!r} (choose from {', '.join(COMMANDS)})")
-    args = parser().parse_args(argv)
+        p.error(f"unknown command {command!r} (choose from {', '.join(COMMANDS)})")
+    args = p.parse_args(argv)
     if getattr(args, "commits", 1) < 0:
         print("error: --commits must be zero or more", file=sys.stderr)
         return 2

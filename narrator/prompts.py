@@ -142,3 +142,37 @@ def user_note_prompt(subject: str, files: list[str], patch: str) -> Messages:
         "Write the release note for it: one short sentence that tells the people who use the software what changed for them.\n\n"
         + "\n\n".join(_change_parts(files, patch))
     )
+
+
+# --- prompts as token ids (a local model's view, shared by training and the change-kind head) ----------
+
+
+def prompt_token_ids(tokenizer, text: str) -> list[int]:
+    """``text``'s token ids; the chat template writes the special tokens itself, so none are added."""
+    return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+
+def fit_prompt(tokenizer, messages: Messages, budget: int) -> list[int]:
+    """The prompt's ids (chat template + assistant header) in at most ``budget`` tokens, cutting the end
+    of the last user message (the code or diff part of every prompt) if needed, at a line end when one
+    is near."""
+    messages = [dict(m) for m in messages]
+
+    def ids() -> list[int]:
+        return prompt_token_ids(tokenizer, tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False))
+
+    current = ids()
+    user = max(i for i, m in enumerate(messages) if m["role"] == "user")
+    for _ in range(8):
+        excess = len(current) - budget
+        content = messages[user]["content"]
+        if excess <= 0 or not content:
+            break
+        chars_per_token = len(content) / max(1, len(prompt_token_ids(tokenizer, content)))
+        keep = max(0, len(content) - int((excess + 2) * chars_per_token) - 1)
+        newline = content.rfind("\n", 0, keep)
+        if newline > keep - 200 and newline > 0:
+            keep = newline  # cut at a line end when one is near: the diff/code stays line-shaped
+        messages[user]["content"] = content[:keep]
+        current = ids()
+    return current

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
+from narrator.prompts import fit_prompt, prompt_token_ids
 from training.errors import TrainingError
 from training.examples import Example
 
@@ -42,28 +43,13 @@ def render_prompt(tokenizer, messages: list[dict]) -> str:
 
 
 def _ids(tokenizer, text: str) -> list[int]:
-    # The chat template writes the special tokens itself; adding bos again would differ from narration.
-    return tokenizer(text, add_special_tokens=False)["input_ids"]
+    return prompt_token_ids(tokenizer, text)
 
 
 def fit_messages(tokenizer, messages: list[dict], budget: int) -> list[int]:
     """Prompt ids of at most ``budget`` tokens, cutting the end of the last user message if needed."""
-    messages = [dict(m) for m in messages]
-    ids = _ids(tokenizer, render_prompt(tokenizer, messages))
-    user = max(i for i, m in enumerate(messages) if m["role"] == "user")
-    for _ in range(8):
-        excess = len(ids) - budget
-        content = messages[user]["content"]
-        if excess <= 0 or not content:
-            break
-        chars_per_token = len(content) / max(1, len(_ids(tokenizer, content)))
-        keep = max(0, len(content) - int((excess + 2) * chars_per_token) - 1)
-        newline = content.rfind("\n", 0, keep)
-        if newline > keep - 200 and newline > 0:
-            keep = newline  # cut at a line end when one is near: the diff/code stays line-shaped
-        messages[user]["content"] = content[:keep]
-        ids = _ids(tokenizer, render_prompt(tokenizer, messages))
-    return ids
+    render_prompt(tokenizer, messages)  # a tokenizer without a chat template is a training error
+    return fit_prompt(tokenizer, messages, budget)
 
 
 def encode(example: Example, tokenizer, max_length: int) -> Encoded:

@@ -34,7 +34,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from narrator import facts, prompts
+from narrator import kind_model, prompts
 from training.batches import fit_messages, pad_id_of
 from training.briefing_tasks import CONVENTIONAL, KindRow, change_kind_example, kind_rows, kinds_report, rules_kind
 from training.dataset import check_prompt_version, load_split
@@ -105,11 +105,8 @@ def note_cases(data: Path, split: str = "test", limit: int | None = None, seed: 
 
 
 def rules_sure(row: KindRow) -> bool:
-    """Whether the rules decide ``row``'s kind from its paths alone (all documentation, tests, dependency
-    files or CI configuration), not from the subject's words or by falling back to maintenance."""
-    if row.paths and all(facts.is_ci_path(path) for path in row.paths):
-        return True
-    return facts.categorize("", row.paths) in ("docs", "tests", "dependencies")
+    """Whether the rules decide ``row``'s kind from its paths alone (``kind_model.rules_sure``)."""
+    return kind_model.rules_sure(row.paths)
 
 
 # --- the model ------------------------------------------------------------------------------------------

@@ -54,8 +54,9 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from db.files import write_atomic
-from narrator import facts, impact, prompts
+from narrator import facts, prompts
 from narrator.commits import cut_patch
+from narrator.kind_model import RULE_KIND, rules_kind  # noqa: F401  (the rules the model is measured against)
 from narrator.metrics import read_jsonl
 from narrator.subjects import read_subject
 from training.errors import DataError
@@ -78,11 +79,6 @@ _TYPE_KIND = {"feat": "feature", "fix": "fix", "docs": "docs", "test": "tests", 
 DEPENDENCY_SCOPES = frozenset({"deps", "deps-dev", "dependencies"})
 """Scopes that say a commit updates dependencies (``chore(deps):``, Dependabot's ``build(deps-dev):``)."""
 _DEPENDENCY_TYPES = frozenset({"chore", "build", "ci", "fix"})
-
-RULE_KIND = {"feature": "feature", "fix": "fix", "security": "fix", "docs": "docs", "tests": "tests",
-             "dependencies": "build", "release": "maintenance", "maintenance": "maintenance"}
-"""The rules' categories (``facts.CATEGORIES``) as kinds. A security change is a fix; a release is
-maintenance (``chore(release)``); a maintenance change that ``impact`` files as CI work is ``ci``."""
 
 NOT_FOR_USERS = frozenset({"vendor", "contrib", "process", "misc"})
 """``note_kind`` values of entries written for contributors or packagers, not for users."""
@@ -111,17 +107,6 @@ def kind_of_type(conventional_type: str, scope: str | None = None) -> str | None
     if kind in _DEPENDENCY_TYPES and (scope or "").strip().lower() in DEPENDENCY_SCOPES:
         return "build"
     return _TYPE_KIND.get(kind)
-
-
-def rules_kind(subject: str, paths: list[str], patch: str = "") -> tuple[str, bool]:
-    """``(kind, breaking)`` by the rule-based categories (``facts.categorize``, ``impact``) from what the
-    model is shown: the subject without its prefix, the paths and the diff. Not the conventional type
-    nor the body, which carry the label (a ``BREAKING CHANGE:`` footer is the breaking label)."""
-    category = facts.categorize(subject, paths)
-    said = impact.of_commit(subject=subject, message=subject, category=category, paths=paths,
-                            advisories=facts.advisories(subject), patch=patch)
-    kind = "ci" if said.kind == "ci" else RULE_KIND[category]
-    return kind, said.group == "affects"
 
 
 # --- splits -------------------------------------------------------------------------------------------

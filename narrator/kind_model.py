@@ -1,0 +1,163 @@
+"""Change kind by a classification head on the narrating model, and the rules it is measured against.
+
+The rules (``rules_kind``) read what a commit's own words and paths say (``facts.categorize`` and
+``impact``); they are **sure** (``rules_sure``) when the paths alone decide: every file is
+documentation, tests, dependency files or CI configuration.
+
+The head reads the same ``change_kind_prompt`` narration builds: the hidden state of its last prompt
+token and the mean over the prompt, at two depths (``LAYERS``) of the model narration runs, plus what
+the rules said (their kind, one-hot, and whether they were sure). It is a multinomial logistic
+regression for the kind and a binary one for "breaking", a few thousand numbers saved beside the
+adapter it was fitted on (``kind_head.safetensors`` + ``kind_head.json``), because the features are
+that model's. ``training.kind_head`` fits and measures it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from narrator import facts, impact, prompts
+
+RULE_KIND = {"feature": "feature", "fix": "fix", "security": "fix", "docs": "docs", "tests": "tests",
+             "dependencies": "build", "release": "maintenance", "maintenance": "maintenance"}
+"""The rules' categories (``facts.CATEGORIES``) as kinds. A security change is a fix; a release is
+maintenance (``chore(release)``); a maintenance change that ``impact`` files as CI work is ``ci``."""
+
+
+def rules_kind(subject: str, paths: list[str], patch: str = "") -> tuple[str, bool]:
+    """``(kind, breaking)`` by the rule-based categories (``facts.categorize``, ``impact``) from what the
+    model is shown: the subject without its prefix, the paths and the diff. Not the conventional type
+    nor the body, which carry the label (a ``BREAKING CHANGE:`` footer is the breaking label)."""
+    category = facts.categorize(subject, paths)
+    said = impact.of_commit(subject=subject, message=subject, category=category, paths=paths,
+                            advisories=facts.advisories(subject), patch=patch)
+    kind = "ci" if said.kind == "ci" else RULE_KIND[category]
+    return kind, said.group == "affects"
+
+
+def rules_sure(paths: list[str]) -> bool:
+    """Whether the rules decide the kind from ``paths`` alone (all documentation, tests, dependency
+    files or CI configuration), not from the subject's words or by falling back to maintenance."""
+    if paths and all(facts.is_ci_path(path) for path in paths):
+        return True
+    return facts.categorize("", paths) in ("docs", "tests", "dependencies")
+
+
+HEAD_FILE = "kind_head.safetensors"
+META_FILE = "kind_head.json"
+LAYERS = (-1, 20)
+"""Hidden-state depths read: the last layer and one two thirds of the way up SmolLM2-135M's 30."""
+MAX_LENGTH = 256
+"""Prompt tokens read: the subject, the paths and the start of the diff (a shorter cut than training's 384, for speed)."""
+KINDS = tuple(prompts.CHANGE_KINDS)
+
+
+def prompt_ids(tokenizer, messages: list[dict], max_length: int = MAX_LENGTH) -> list[int]:
+    """The prompt's token ids as narration and training cut them."""
+    return prompts.fit_prompt(tokenizer, messages, max_length)
+
+
+def model_features(model, tokenizer, prompts_messages: list[list[dict]], batch_size: int = 8,
+                   max_length: int = MAX_LENGTH, progress=None):
+    """One row per prompt: last-token and mean hidden states at each of ``LAYERS`` (a float32 tensor)."""
+    import torch
+
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    device = next(model.parameters()).device
+    encoded = [prompt_ids(tokenizer, messages, max_length) for messages in prompts_messages]
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))  # similar lengths batch together
+    rows: list = [None] * len(encoded)
+    done = 0
+    for start in range(0, len(order), batch_size):
+        batch = order[start : start + batch_size]
+        width = max(len(encoded[i]) for i in batch)
+        ids = torch.full((len(batch), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, i in enumerate(batch):
+            ids[row, : len(encoded[i])] = torch.tensor(encoded[i])
+            mask[row, : len(encoded[i])] = 1
+        with torch.no_grad():
+            out = model(input_ids=ids.to(device), attention_mask=mask.to(device), output_hidden_states=True)
+        weights = mask.to(device).unsqueeze(-1).float()
+        last = mask.sum(dim=1) - 1
+        parts = []
+        for layer in LAYERS:
+            hidden = out.hidden_states[layer].float()
+            parts.append(hidden[torch.arange(len(batch)), last.to(device)])
+            parts.append((hidden * weights).sum(dim=1) / weights.sum(dim=1))
+        features = torch.cat(parts, dim=1).cpu()
+        for row, i in enumerate(batch):
+            rows[i] = features[row]
+        done += len(batch)
+        if progress:
+            progress(done, len(encoded))
+    return torch.stack(rows) if rows else torch.zeros((0, 0))
+
+
+def rule_features(rule_kinds: list[str], sure: list[bool]):
+    """What the rules said as features: their kind one-hot and whether the paths alone decided."""
+    import torch
+
+    out = torch.zeros((len(rule_kinds), len(KINDS) + 1))
+    for row, (kind, confident) in enumerate(zip(rule_kinds, sure)):
+        out[row, KINDS.index(kind)] = 1.0
+        out[row, -1] = float(confident)
+    return out
+
+
+@dataclass
+class KindHead:
+    """The fitted head: feature scaling, kind weights and breaking weights (see the module docstring)."""
+
+    mean: object
+    scale: object
+    kind_weight: object
+    kind_bias: object
+    breaking_weight: object
+    breaking_bias: object
+    meta: dict = field(default_factory=dict)
+
+    def _scaled(self, features):
+        return (features - self.mean) / self.scale
+
+    def kind_probabilities(self, features):
+        """Probability of each of ``KINDS`` for each row of features."""
+        import torch
+
+        return torch.softmax(self._scaled(features) @ self.kind_weight + self.kind_bias, dim=1)
+
+    def predict(self, features) -> list[tuple[str, bool, float]]:
+        """``(kind, breaking, probability of that kind)`` for each row."""
+        import torch
+
+        probabilities = self.kind_probabilities(features)
+        breaking = torch.softmax(self._scaled(features) @ self.breaking_weight + self.breaking_bias, dim=1)[:, 1]
+        best = probabilities.argmax(dim=1)
+        return [(KINDS[int(k)], bool(b > 0.5), round(float(p[int(k)]), 4))
+                for k, b, p in zip(best, breaking, probabilities)]
+
+    def save(self, folder: Path) -> None:
+        from safetensors.torch import save_file
+
+        from db.files import write_atomic
+
+        folder.mkdir(parents=True, exist_ok=True)
+        tensors = {"mean": self.mean, "scale": self.scale, "kind_weight": self.kind_weight, "kind_bias": self.kind_bias,
+                   "breaking_weight": self.breaking_weight, "breaking_bias": self.breaking_bias}
+        save_file({name: t.contiguous() for name, t in tensors.items()}, str(folder / HEAD_FILE))
+        write_atomic(folder / META_FILE, json.dumps(self.meta, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, folder: Path) -> "KindHead | None":
+        """The head saved in ``folder``, or None when it has none."""
+        from safetensors.torch import load_file
+
+        if not (folder / HEAD_FILE).is_file():
+            return None
+        tensors = load_file(str(folder / HEAD_FILE))
+        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8")) if (folder / META_FILE).is_file() else {}
+        return cls(meta=meta, **tensors)
+
+

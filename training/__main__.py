@@ -169,6 +169,8 @@ _STUDY_FLAGS = (
     ("--db", "db_url", "database URL for run records (default: the project database)"),
     ("--compare", "compare", "adapter measured alongside the runs as 'shipped' "
                              "(default: the shipped adapter, with the embedded model; 'none': no comparison)"),
+    ("--grid", "grid", "two: the ratio grid over CodeSearchNet and CommitPackFT; four: the four tasks of the cocktail "
+                       "(each alone, equal quarters, weighted mixes), with --data prepared by prepare and prepare-briefing"),
 )
 
 
@@ -195,7 +197,7 @@ def cmd_study(args: argparse.Namespace) -> int:
     if shared is None:
         require_path(config.data, "data folder", folder=True)
     else:
-        prepare_study_data(shared, config.out)  # checks that its sources exist first
+        prepare_study_data(shared, config.out, briefing=config.grid == "four")  # checks that its sources exist first
     results = run_study(config, on_run=None if args.quiet else lambda name: print(f"study: {name}", file=sys.stderr),
                         progress=not args.quiet)
     print(f"Wrote {config.out / 'results.json'} and {config.out / 'README.md'} ({len(results)} results)")
@@ -496,7 +498,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sweep)
 
     p = commands.add_parser("study", help="the cocktail study: a fixed grid of runs, measured alike, and its report")
-    from training.study import GRID, StudyConfig
+    from training.study import GRIDS, StudyConfig
 
     p.add_argument("--data", type=Path, help="prepared data folder (default: the study's sources from --shared-data, "
                                              "prepared into OUT/data, with BLEU on their held-out summaries)")
@@ -504,7 +506,8 @@ def build_parser() -> argparse.ArgumentParser:
     for flag, name, help in _STUDY_FLAGS:
         _field_flag(p, flag, StudyConfig, name, name, help)
     p.add_argument("--only", nargs="+", default=[], metavar="NAME",
-                   help="just these runs of the grid: " + ", ".join(run.name for run in GRID))
+                   help="just these runs of the grid: " + "; ".join(
+                       f"{grid}: " + ", ".join(run.name for run in runs) for grid, runs in GRIDS.items()))
     p.add_argument("--quiet", action="store_true", help="no run names or progress bars")
     p.set_defaults(func=cmd_study)
 

@@ -5,6 +5,12 @@
 change), evaluates it and the base model on one fixed, language-stratified sample of each task's
 test split, and writes ``OUT/results.json`` and ``OUT/README.md`` (``training.study_report``).
 
+``StudyConfig(grid="four")`` studies the four tasks of the cocktail instead (``FOUR_GRID``: each task
+alone, equal quarters, the two-task 50/50 and mixes weighted towards the briefing's tasks, all at the
+default optimizer and learning rate), on data prepared by both ``prepare`` and ``prepare-briefing`` in
+one folder. Every run is measured on every task's held-out repositories (the briefing tasks' sample is
+taken evenly over repositories), change kind also by accuracy (``change_kind_accuracy``).
+
 Each run lives in ``OUT/runs/<name>``: the trainer's checkpoints and adapter, then ``study.json``,
 its measured result. A rerun skips every run with a ``study.json``, resumes one with checkpoints
 (``--resume``) and only evaluates one whose training finished. The base model is ``OUT/base``.
@@ -25,7 +31,7 @@ from training.bootstrap import bootstrap_ci
 from training.config import (OptimizerName, TrainConfig, check_device, check_threads, looks_like_path,
                              require_path, require_writable_folder, shareable_path)
 from training.errors import DataError, TrainingError
-from training.examples import PREPARED_TASKS, Example
+from training.examples import BRIEFING_TASKS, PREPARED_TASKS, TASKS, Example, even_sample
 
 _DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
 DEFAULT_OPTIMIZER: OptimizerName = _DEFAULTS["optimizer"]
@@ -55,20 +61,24 @@ def shared_data() -> Path:
     return Path(os.environ.get("CODE_NARRATOR_SHARED_DATA") or ROOT.parent / "shared" / "data")
 
 
-def prepare_study_data(shared: Path, out: Path) -> Path:
-    """``out/data``: ``STUDY_SOURCES`` from ``shared`` prepared with the default filters (once; reused after)."""
+def prepare_study_data(shared: Path, out: Path, briefing: bool = False) -> Path:
+    """``out/data``: ``STUDY_SOURCES`` from ``shared`` prepared with the default filters, and with ``briefing``
+    the briefing's tasks too (``prepare-briefing``'s, the four-task study's); once, reused after."""
     from training.dataset import PrepareConfig, prepare
     from training.sources import SourceSpec
 
     target = study_data_folder(out)
-    if (target / "manifest.json").is_file():
-        return target
-    sources = tuple(SourceSpec.parse(text.format(shared=shared)) for text in STUDY_SOURCES)
-    missing = [spec.location for spec in sources if not Path(spec.location).exists()]
-    if missing:
-        raise DataError(f"No study data at {missing[0]}: give --data DIR (python -m training prepare) "
-                        "or --shared-data DIR")
-    prepare(PrepareConfig(sources=sources, out=target))
+    if not (target / "manifest.json").is_file():
+        sources = tuple(SourceSpec.parse(text.format(shared=shared)) for text in STUDY_SOURCES)
+        missing = [spec.location for spec in sources if not Path(spec.location).exists()]
+        if missing:
+            raise DataError(f"No study data at {missing[0]}: give --data DIR (python -m training prepare) "
+                            "or --shared-data DIR")
+        prepare(PrepareConfig(sources=sources, out=target))
+    if briefing and not (target / "briefing.json").is_file():
+        from training.briefing_tasks import prepare_briefing
+
+        prepare_briefing(shared, target)
     return target
 
 
@@ -83,21 +93,31 @@ class StudyRun:
 
     name: str
     """Folder and table name, e.g. ``mix-50-adagrad-lr2e-04``."""
-    ratio: float
-    """Share of CodeSearchNet examples (1.0: CodeSearchNet alone, 0.0: CommitPackFT alone)."""
+    ratio: float | None
+    """Share of CodeSearchNet examples (1.0: CodeSearchNet alone, 0.0: CommitPackFT alone); None with ``mix``."""
     optimizer: OptimizerName
     lr: float
     """Peak learning rate (constant schedule with warmup, the ``TrainConfig`` default)."""
+    mix: str | None = None
+    """A four-task run's cocktail, as ``--mix`` takes it with full task names (``Mixture.spec``)."""
 
     @classmethod
     def of(cls, ratio: float, optimizer: OptimizerName = DEFAULT_OPTIMIZER, lr: float = DEFAULT_LR) -> "StudyRun":
         label = {1.0: "csn-only", 0.0: "cpft-only"}.get(ratio, f"mix-{round(ratio * 100)}")
         return cls(f"{label}-{optimizer}-lr{lr:.0e}", ratio, optimizer, lr)
 
+    @classmethod
+    def mixed(cls, label: str, mix: str, optimizer: OptimizerName = DEFAULT_OPTIMIZER,
+              lr: float = DEFAULT_LR) -> "StudyRun":
+        """A four-task run: ``mix`` in ``--mix`` form (``csn=0.25,commit=0.25,kind=0.25,note=0.25``)."""
+        from training.mixture import Mixture
+
+        return cls(f"{label}-{optimizer}-lr{lr:.0e}", None, optimizer, lr, Mixture.parse(mix).spec())
+
     @property
     def key(self) -> tuple:
-        """What makes two runs the same run."""
-        return (self.ratio, self.optimizer, self.lr)
+        """What makes two runs the same run: ratio (or mix), optimizer and learning rate."""
+        return (self.ratio if self.mix is None else self.mix, self.optimizer, self.lr)
 
 
 def unique(runs: tuple[StudyRun, ...]) -> tuple[StudyRun, ...]:
@@ -117,6 +137,24 @@ GRID: tuple[StudyRun, ...] = unique((
     *(StudyRun.of(ratio, DEFAULT_OPTIMIZER, lr) for ratio in (1.0, 0.0) for lr in TRANSFER_LRS),
 ))
 """The study's runs, in the order they are trained."""
+
+FOUR_GRID: tuple[StudyRun, ...] = unique((
+    # Each task alone: the single-task controls.
+    *(StudyRun.mixed(f"{short}-alone", f"{short}=1") for short in ("csn", "commit", "kind", "note")),
+    # Equal quarters, and the two-task 50/50 cocktail of GRID (what adding the briefing tasks costs the first two).
+    StudyRun.mixed("quarters", "csn=0.25,commit=0.25,kind=0.25,note=0.25"),
+    StudyRun.mixed("csn-commit-half", "csn=0.5,commit=0.5"),
+    # Weighted towards what the briefing shows.
+    StudyRun.mixed("kind-heavy", "csn=0.2,commit=0.2,kind=0.4,note=0.2"),
+    StudyRun.mixed("note-heavy", "csn=0.2,commit=0.2,kind=0.2,note=0.4"),
+    StudyRun.mixed("briefing-heavy", "csn=0.15,commit=0.15,kind=0.35,note=0.35"),
+))
+"""The four-task study's runs (``--grid four``), in the order they are trained."""
+
+GRIDS: dict[str, tuple[StudyRun, ...]] = {"two": GRID, "four": FOUR_GRID}
+"""Each grid by its ``--grid`` name."""
+GRID_TASKS: dict[str, tuple[str, ...]] = {"two": PREPARED_TASKS, "four": TASKS}
+"""The tasks each grid trains and measures."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +192,9 @@ class StudyConfig:
     """Where run records go; None: the project database."""
     compare: Path | None = None
     """An existing adapter (the shipped one) measured on the same examples, so a run can be judged against it."""
+    grid: Literal["two", "four"] = "two"
+    """``two``: ``GRID`` over CodeSearchNet and CommitPackFT; ``four``: ``FOUR_GRID`` over the cocktail's four tasks
+    (``data`` prepared by ``prepare`` and ``prepare-briefing``)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data", Path(self.data))
@@ -168,11 +209,23 @@ class StudyConfig:
             raise ValueError("save_every must not be negative")
         check_threads(self.threads)
         check_device(self.device)
+        if self.grid not in GRIDS:
+            raise ValueError(f"grid must be one of {', '.join(GRIDS)}, not {self.grid!r}")
+
+    @property
+    def runs(self) -> tuple[StudyRun, ...]:
+        """The grid's runs (``GRIDS[grid]``)."""
+        return GRIDS[self.grid]
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """The tasks every run is measured on."""
+        return GRID_TASKS[self.grid]
 
     def check_inputs(self) -> None:
         """Raise a one-line error for a missing input, an unknown run name or an unusable output, before any work.
         ``data`` is not checked: the command may still have to prepare it (``prepare_study_data``)."""
-        select(GRID, self.only)
+        select(self.runs, self.only)
         if self.model is not None and looks_like_path(self.model):
             require_path(self.model, "base model folder", folder=True)
         require_path(self.csn, "--csn file or folder")
@@ -181,10 +234,12 @@ class StudyConfig:
         require_writable_folder(self.out, "--out")
 
     def shared(self) -> dict:
-        """What must not change between invocations writing to the same ``out``."""
+        """What must not change between invocations writing to the same ``out`` (``grid`` only when it is four,
+        so a two-task study folder written before there was a choice still matches)."""
         return {"data": str(self.data.resolve()), "steps": self.steps, "model": self.model,
                 "eval_examples": self.eval_examples, "split": self.split, "seed": self.seed,
-                "batch_size": self.batch_size, "max_length": self.max_length}
+                "batch_size": self.batch_size, "max_length": self.max_length,
+                **({"grid": self.grid} if self.grid != "two" else {})}
 
 
 def select(grid: tuple[StudyRun, ...], only: tuple[str, ...]) -> tuple[StudyRun, ...]:
@@ -202,8 +257,10 @@ page); the study's measurement is the fixed test sample, so this is kept small t
 
 
 def train_config(config: StudyConfig, run: StudyRun) -> TrainConfig:
-    """The ``TrainConfig`` of one run: the defaults, the study's shared settings and the run's own three."""
-    return TrainConfig(data=config.data, out=config.out / "runs" / run.name, base=config.model, ratio=run.ratio,
+    """The ``TrainConfig`` of one run: the defaults, the study's shared settings and the run's own ratio (or mix),
+    optimizer and learning rate."""
+    ratio = _DEFAULTS["ratio"] if run.ratio is None else run.ratio
+    return TrainConfig(data=config.data, out=config.out / "runs" / run.name, base=config.model, ratio=ratio, mix=run.mix,
                        optimizer=run.optimizer, learning_rate=run.lr, seed=config.seed, max_steps=config.steps,
                        eval_every=0, eval_examples=TRAINER_EVAL_EXAMPLES, save_every=config.save_every,
                        batch_size=config.batch_size, max_length=config.max_length, threads=config.threads,
@@ -214,12 +271,22 @@ def train_config(config: StudyConfig, run: StudyRun) -> TrainConfig:
 
 
 def evaluation_examples(config: StudyConfig) -> dict[str, list[Example]]:
-    """The fixed examples every run is measured on: ``eval_examples`` per task, round-robin over languages."""
+    """The fixed examples every run is measured on: ``eval_examples`` per task, round-robin over languages
+    (a briefing task's: over repositories, ``even_sample``). The four-task grid needs every task's examples."""
     from narrator.metrics import stratified_sample
-    from training.dataset import load_split
+    from training.dataset import check_prompt_version, load_split
 
+    check_prompt_version(config.data)
     sets = {task: stratified_sample(load_split(config.data, task, config.split, required=False),
                                     config.eval_examples, config.seed) for task in PREPARED_TASKS}
+    for task in (t for t in config.tasks if t in BRIEFING_TASKS):
+        sets[task] = even_sample(load_split(config.data, task, config.split, required=False), config.eval_examples,
+                                 config.seed)
+    missing = [task for task in config.tasks if not sets[task]] if config.grid == "four" else []
+    if missing:
+        command = "prepare-briefing" if set(missing) <= set(BRIEFING_TASKS) else "prepare and prepare-briefing"
+        raise DataError(f"No {', '.join(missing)} {config.split} examples in {config.data}: the four-task study needs "
+                        f"python -m training {command} --out {config.data}")
     if not any(sets.values()):
         raise DataError(f"No {config.split} examples in {config.data} to evaluate on")
     return sets
@@ -261,9 +328,26 @@ def evaluate_model(config: StudyConfig, adapter: Path | None, sets: dict[str, li
     model, tokenizer = load_base(resolve_base(config.model), resolve_quant("auto", device), device)
     if adapter is not None:
         model = load_adapter(model, adapter)
-    return {task: summarize(examples, score_examples(model, tokenizer, examples, config.batch_size, config.max_length),
-                            config.seed) if examples else None
-            for task, examples in sets.items()}
+    measured = {task: summarize(examples, score_examples(model, tokenizer, examples, config.batch_size,
+                                                         config.max_length), config.seed) if examples else None
+                for task, examples in sets.items()}
+    if measured.get("change_kind"):
+        measured["change_kind"].update(change_kind_accuracy(model, tokenizer, sets["change_kind"], config))
+    return measured
+
+
+def change_kind_accuracy(model, tokenizer, examples: list[Example], config: StudyConfig) -> dict:
+    """How often the model's likeliest kind (``training.briefing_eval.kind_answers``' scoring: no new weights, one
+    pass over each prompt) is the developer's, with a 95% bootstrap interval; ``correct`` per example, in order,
+    so two runs can be compared pairwise. The rules are compared with in ``python -m training kinds``."""
+    from narrator.prompts import read_change_kind
+    from training.briefing_eval import kind_answers
+
+    answers = kind_answers(model, tokenizer, examples, config.max_length)
+    correct = [int(answer.kind == (read_change_kind(example.target) or ("", False))[0])
+               for example, answer in zip(examples, answers)]
+    low, high = bootstrap_ci([float(c) for c in correct], seed=config.seed)
+    return {"accuracy": sum(correct) / len(correct), "accuracy_ci": [low, high], "correct": correct}
 
 
 def bleu(config: StudyConfig, adapter: Path | None) -> float | None:
@@ -311,7 +395,7 @@ def _measure(config: StudyConfig, done: Path, header: dict, adapter: Path | None
              sets: dict[str, list[Example]], started: float) -> dict:
     """Evaluate ``adapter`` (None: the base alone) on ``sets`` and score its BLEU; write ``done``.
 
-    ``header`` is the result's name, ratio, optimizer, lr and steps; ``seconds`` counts from ``started``.
+    ``header`` is the result's name, ratio (or mix), optimizer, lr and steps; ``seconds`` counts from ``started``.
     """
     result = {**header, "seconds": None, **evaluate_model(config, adapter, sets), "bleu": bleu(config, adapter)}
     result["seconds"] = round(time.perf_counter() - started, 1)
@@ -343,8 +427,9 @@ def measure_compared(config: StudyConfig, sets: dict[str, list[Example]]) -> dic
         return json.loads(done.read_text())
     saved = config.compare / "training.json"
     trained = json.loads(saved.read_text()).get("config", {}) if saved.is_file() else {}
-    header = {"name": "shipped", "ratio": trained.get("ratio"), "optimizer": trained.get("optimizer"),
-              "lr": trained.get("learning_rate"), "steps": trained.get("max_steps"), "adapter": shareable_path(config.compare)}
+    header = {"name": "shipped", "ratio": None if trained.get("mix") else trained.get("ratio"),
+              "optimizer": trained.get("optimizer"), "lr": trained.get("learning_rate"), "steps": trained.get("max_steps"),
+              "adapter": shareable_path(config.compare), **({"mix": trained["mix"]} if trained.get("mix") else {})}
     return _measure(config, done, header, config.compare, sets, time.perf_counter())
 
 
@@ -360,7 +445,7 @@ def measure_run(config: StudyConfig, run: StudyRun, sets: dict[str, list[Example
     if _trained(training.out, config.steps) is None:
         train(replace(training, resume=bool(checkpoints(training.out))))
     header = {"name": run.name, "ratio": run.ratio, "optimizer": run.optimizer, "lr": run.lr,
-              "steps": _trained(training.out, config.steps)}
+              "steps": _trained(training.out, config.steps), **({"mix": run.mix} if run.mix else {})}
     return _measure(config, done, header, training.out, sets, started)
 
 
@@ -369,7 +454,8 @@ def _check_out(config: StudyConfig) -> None:
     manifest = config.out / "study.json"
     if manifest.is_file():
         saved = json.loads(manifest.read_text())
-        differs = [key for key, value in config.shared().items() if saved.get(key) != value]
+        differs = [key for key, value in {**config.shared(), "grid": config.grid}.items()
+                   if saved.get(key, "two" if key == "grid" else None) != value]
         if differs:
             raise TrainingError(f"{config.out} holds a study with other {', '.join(differs)}: pick another --out")
     else:
@@ -383,11 +469,12 @@ def finished(config: StudyConfig, grid: tuple[StudyRun, ...]) -> list[dict]:
     return [json.loads(path.read_text()) for path in paths if path.is_file()]
 
 
-def run_study(config: StudyConfig, grid: tuple[StudyRun, ...] = GRID, train: Train | None = None,
+def run_study(config: StudyConfig, grid: tuple[StudyRun, ...] | None = None, train: Train | None = None,
               on_run: Callable[[str], None] | None = None, progress: bool = False) -> list[dict]:
     """Measure the base model, then train and measure each chosen run in turn; write the report.
 
-    ``train`` defaults to ``training.trainer.train`` (with a progress bar when ``progress``).
+    ``grid`` defaults to the config's (``config.runs``). ``train`` defaults to ``training.trainer.train``
+    (with a progress bar when ``progress``).
     ``on_run`` is told each run's name before it starts. Returns what ``results.json`` holds.
     """
     from training.study_report import write_report
@@ -398,6 +485,7 @@ def run_study(config: StudyConfig, grid: tuple[StudyRun, ...] = GRID, train: Tra
         def train(training: TrainConfig) -> object:
             return trainer_train(training, progress=progress)
 
+    grid = config.runs if grid is None else grid
     runs = select(grid, config.only)
     sets = evaluation_examples(config)  # checks the data folder before anything is written
     _check_out(config)

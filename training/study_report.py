@@ -5,8 +5,9 @@ and is pure except ``write_report``. A claim holds only where every comparison i
 separated beyond its 95% bootstrap interval (the paired interval of the two runs' CE difference on
 the same examples); a comparison that goes the other way beyond it makes it "did not hold";
 anything else is "not shown". Shipping a run asks more: its own interval must lie below the shipped
-adapter's on both tasks. Nothing here imports torch, so the
-dashboard can use it.
+adapter's on every task. A four-task study (``four_task``) gets its own table columns (one per task,
+change kind's accuracy beside its CE) and its own claims (``four_task_claims``). Nothing here imports
+torch, so the dashboard can use it.
 """
 
 from __future__ import annotations
@@ -22,12 +23,17 @@ from typing import Literal
 from db.files import write_atomic
 from training.config import shareable_path
 
-TASK_LABELS = {"codesearchnet": "CodeSearchNet", "commitpackft": "CommitPackFT"}
+TASK_LABELS = {"codesearchnet": "CodeSearchNet", "commitpackft": "CommitPackFT", "change_kind": "change kind",
+               "user_note": "note for users"}
 """How the write-up's Table 1 names each task (as ``training.service.TASK_NAMES``)."""
-TASK_SHORT = {"codesearchnet": "CSN", "commitpackft": "CPFT"}
+TASK_SHORT = {"codesearchnet": "CSN", "commitpackft": "CPFT", "change_kind": "Kind", "user_note": "Note"}
 """Each task's name in table headers."""
 CONTROLS = {"codesearchnet": 1.0, "commitpackft": 0.0}
 """The single-task control of each task: the ratio that trains on it alone."""
+BRIEFING = ("change_kind", "user_note")
+"""The briefing's tasks, measured only by a four-task study."""
+MIX_SHORT = {"codesearchnet": "csn", "commitpackft": "commit", "change_kind": "kind", "user_note": "note"}
+"""Each task's ``--mix`` short name, in the order a mix column lists the shares."""
 
 REFERENCES = ("base", "shipped")
 """Results that are not runs of the grid: the base model and the compared (shipped) adapter."""
@@ -37,6 +43,31 @@ Verdict = Literal["held", "did not hold", "not shown", "not measured"]
 
 
 # ---- finding and comparing runs ------------------------------------------------------------
+
+
+def four_task(results: list[dict]) -> bool:
+    """Whether ``results`` are a four-task study's (a run measured on a briefing task)."""
+    return any(r.get(task) for r in results for task in BRIEFING)
+
+
+def measured_tasks(results: list[dict]) -> list[str]:
+    """The tasks a study's table shows: the first two always (as before), the briefing's when measured."""
+    return [*CONTROLS, *(task for task in BRIEFING if any(r.get(task) for r in results))]
+
+
+def shares(mix: str | None) -> dict[str, float]:
+    """``{task: share}`` of a run's recorded ``mix`` (``codesearchnet=0.25,...``); {} without one."""
+    parts = (item.partition("=") for item in (mix or "").split(",") if item.strip())
+    return {name.strip(): float(share) for name, _, share in parts}
+
+
+def find_mix(results: list[dict], mix: dict[str, float]) -> dict | None:
+    """The run of a four-task study trained on ``mix`` (``{task: share}``, tasks left out at 0), or None."""
+    def same(run: dict) -> bool:
+        given = shares(run.get("mix"))
+        return bool(given) and all(math.isclose(given.get(t, 0.0), mix.get(t, 0.0)) for t in {*given, *mix})
+
+    return next((r for r in results if r.get("name") not in REFERENCES and same(r)), None)
 
 
 def find(results: list[dict], ratio: float, optimizer: str | None = None, lr: float | None = None) -> dict | None:
@@ -210,8 +241,32 @@ def transfer_claim(results: list[dict]) -> Claim:
     return Claim(claim, "did not hold" if outcome == "worse" else "not shown", detail)
 
 
+QUARTERS = {task: 0.25 for task in MIX_SHORT}
+HALF = {"codesearchnet": 0.5, "commitpackft": 0.5}
+KIND_HEAVY = {"codesearchnet": 0.2, "commitpackft": 0.2, "change_kind": 0.4, "user_note": 0.2}
+NOTE_HEAVY = {"codesearchnet": 0.2, "commitpackft": 0.2, "change_kind": 0.2, "user_note": 0.4}
+
+
+def four_task_claims(results: list[dict]) -> list[Claim]:
+    """A four-task study's claims: equal quarters beat each task alone on it; weighting a briefing task up beats
+    equal quarters on it; the two-task 50/50 cocktail beats equal quarters on its own two tasks (what adding
+    the briefing tasks costs them)."""
+    quarters = find_mix(results, QUARTERS)
+    return [
+        _comparisons("Equal quarters beat each task trained alone, on that task",
+                     [(quarters, find_mix(results, {task: 1.0}), task) for task in MIX_SHORT]),
+        _comparisons("Weighting a briefing task up (0.4) beats equal quarters on it",
+                     [(find_mix(results, KIND_HEAVY), quarters, "change_kind"),
+                      (find_mix(results, NOTE_HEAVY), quarters, "user_note")]),
+        _comparisons("Adding the briefing tasks costs the first two (the two-task 50/50 beats equal quarters on each)",
+                     [(find_mix(results, HALF), quarters, task) for task in CONTROLS]),
+    ]
+
+
 def claims(results: list[dict]) -> list[Claim]:
-    """The write-up's four claims, judged on ``results``."""
+    """The write-up's four claims judged on ``results`` (a four-task study's: ``four_task_claims``)."""
+    if four_task(results):
+        return four_task_claims(results)
     return [cocktail_claim(results), ratio_claim(results), optimizer_claim(results), transfer_claim(results)]
 
 
@@ -223,46 +278,80 @@ def claims_paragraph(results: list[dict]) -> str:
             "of the two runs' difference where both kept per-example scores): " + " ".join(parts))
 
 
-def _total_ce(result: dict) -> float:
-    """CE summed over both tasks: how runs are ranked when one must be picked."""
-    return sum(result[task]["ce"] for task in CONTROLS)
+def _total_ce(result: dict, tasks: list[str] | tuple[str, ...] = tuple(CONTROLS)) -> float:
+    """CE summed over ``tasks``: how runs are ranked when one must be picked."""
+    return sum(result[task]["ce"] for task in tasks)
 
 
 def shipping(results: list[dict]) -> str:
-    """Which run, if any, beats the shipped adapter on held-out CE on both tasks beyond the intervals."""
+    """Which run, if any, beats the shipped adapter on held-out CE on every task beyond the intervals
+    (both tasks; all four in a four-task study)."""
     shipped = next((r for r in results if r.get("name") == "shipped"), None)
     if shipped is None:
         return "No shipped adapter was measured (--compare), so no run is judged against it."
+    tasks = measured_tasks(results)
+    every = "both tasks" if len(tasks) == 2 else f"all {len(tasks)} tasks"
     runs = [r for r in results if r.get("name") not in REFERENCES]
-    winners = [r for r in runs if all(compare(r, shipped, task, paired=False) == "better" for task in CONTROLS)]
+    winners = [r for r in runs if all(compare(r, shipped, task, paired=False) == "better" for task in tasks)]
     if winners:
-        best = min(winners, key=_total_ce)
-        return (f"{best['name']} beat the shipped adapter on both tasks beyond both runs' intervals "
-                f"({'; '.join(_versus(best, shipped, task, 'better') for task in CONTROLS)}): it is the one to ship.")
-    measured = [r for r in runs if all(r.get(task) for task in CONTROLS)]
-    closest = min(measured, key=_total_ce, default=None)
+        best = min(winners, key=lambda r: _total_ce(r, tasks))
+        return (f"{best['name']} beat the shipped adapter on {every} beyond both runs' intervals "
+                f"({'; '.join(_versus(best, shipped, task, 'better') for task in tasks)}): it is the one to ship.")
+    measured = [r for r in runs if all(r.get(task) for task in tasks)]
+    closest = min(measured, key=lambda r: _total_ce(r, tasks), default=None)
     # The verdict uses the runs' own intervals; the closest run is described by the paired test, so a
     # run the shipped adapter beats on every example reads "lost to", not "within the intervals of".
     about = f"; the closest, {closest['name']}: " + "; ".join(
-        _versus(closest, shipped, task, compare(closest, shipped, task)) for task in CONTROLS) \
+        _versus(closest, shipped, task, compare(closest, shipped, task)) if shipped.get(task)
+        else f"the shipped adapter was not measured on {TASK_LABELS[task]}" for task in tasks) \
         if closest else ""
     return (f"No run beat the shipped adapter ({shipped.get('steps') or '?'} steps, {shipped.get('optimizer') or '?'}) "
-            f"on both tasks with the two runs' intervals apart, so it stays shipped{about}.")
+            f"on {every} with the two runs' intervals apart, so it stays shipped{about}.")
 
 
 # ---- the table and the chart ---------------------------------------------------------------
 
 
+def mix_text(result: dict) -> str:
+    """A four-task result's shares as ``25/25/25/25`` (csn/commit/kind/note), its ratio's for a two-task one."""
+    given = shares(result.get("mix")) or ({"codesearchnet": result["ratio"], "commitpackft": 1 - result["ratio"]}
+                                          if result.get("ratio") is not None else {})
+    return "/".join(f"{round(100 * given.get(task, 0.0))}" for task in MIX_SHORT) if given else "—"
+
+
+def four_task_rows(results: list[dict]) -> list[dict]:
+    """A four-task study's Table 1: run, mix, optimiser, lr, then per task its CE with the 95% interval and
+    the change against the base model (change kind also its accuracy); then summary BLEU. Perplexity is
+    ``results.json``'s (one column per task keeps the table readable)."""
+    base = next((r for r in results if r.get("name") == "base"), None)
+    rows = []
+    for r in results:
+        row = {"run": r["name"], f"mix ({'/'.join(MIX_SHORT.values())})": mix_text(r),
+               "optimiser": r["optimizer"] or "—", "lr": "—" if r["lr"] is None else f"{r['lr']:g}"}
+        for task, short in TASK_SHORT.items():
+            m, b = r.get(task), (base or {}).get(task)
+            row[f"{short} CE [CI]"] = _ce(r, task) if m else "—"
+            row[f"{short} vs base"] = f"{(m['ce'] - b['ce']) / b['ce']:+.1%}" if m and b and r is not base else "—"
+            if task == "change_kind":
+                row["Kind accuracy"] = f"{m['accuracy']:.1%}" if m and m.get("accuracy") is not None else "—"
+        row["BLEU"] = "—" if r.get("bleu") is None else f"{r['bleu']:.2f}"
+        rows.append(row)
+    return rows
+
+
 def table_rows(results: list[dict]) -> list[dict]:
     """One row per result, Table-1 style: run, ratio, optimiser, lr, and per task its CE with the 95%
-    interval, the change against the base model and the perplexity; then summary BLEU."""
+    interval, the change against the base model and the perplexity; then summary BLEU (a four-task
+    study's: ``four_task_rows``)."""
+    if four_task(results):
+        return four_task_rows(results)
     base = next((r for r in results if r.get("name") == "base"), None)
     rows = []
     for r in results:
         row = {"run": r["name"], "ratio": "—" if r["ratio"] is None else f"{r['ratio']:.2f}",
                "optimiser": r["optimizer"] or "—", "lr": "—" if r["lr"] is None else f"{r['lr']:g}"}
-        for task, short in TASK_SHORT.items():
-            m, b = r.get(task), (base or {}).get(task)
+        for task in CONTROLS:
+            short, m, b = TASK_SHORT[task], r.get(task), (base or {}).get(task)
             row[f"{short} CE [CI]"] = _ce(r, task) if m else "—"
             row[f"{short} vs base"] = f"{(m['ce'] - b['ce']) / b['ce']:+.1%}" if m and b and r is not base else "—"
             row[f"{short} PPL"] = f"{m['ppl']:.2f}" if m else "—"
@@ -298,9 +387,11 @@ def ce_chart(results: list[dict], font: str = "Helvetica"):
     from reportlab.lib.colors import HexColor
 
     colours = {"codesearchnet": HexColor("#3b7dd8"), "commitpackft": HexColor("#e08a2c")}
+    if four_task(results):
+        colours |= {"change_kind": HexColor("#4a9e5c"), "user_note": HexColor("#9b59b6")}
     grey = HexColor("#8a8f98")
-    left, bottom, top, slot = 40, 90, 20, 34
-    width, height = max(300, left + 10 + slot * len(results)), 300
+    left, bottom, top, slot = 40, 90, 20, 8 + 13 * len(colours)
+    width, height = max(300, 60 + 110 * len(colours), left + 10 + slot * len(results)), 300
     drawing = Drawing(width, height)
     highs = [m["ce_ci"][1] for r in results for t in colours if (m := r.get(t))]
     tallest = max([h for h in highs if math.isfinite(h)] or [1.0]) * 1.05
@@ -355,7 +446,9 @@ def readme(results: list[dict], settings: dict, sources: list[str] | None = None
         "# Cocktail study", "",
         f"Made by `python -m training study` ({shared}). Cross-entropy (CE, nats per target token) on the "
         "same fixed test examples for every run, with 95% bootstrap intervals over examples; "
-        "`results.json` has every example's score as well.", "",
+        "`results.json` has every example's score as well." + (
+            " Change kind is also measured by accuracy: how often the kind the model finds likeliest is the "
+            "developer's own (`python -m training kinds` compares it with the rules)." if four_task(results) else ""), "",
         *data,
         markdown_table(results), "",
         "![CE per run and task](ce.svg)", "",
@@ -371,11 +464,18 @@ def write_report(out: Path, results: list[dict], settings: dict) -> None:
     """``out/results.json``, ``out/README.md`` (with ``out/NOTES.md`` when there is one) and ``out/ce.svg``."""
     from narrator.charts import svg
 
-    manifest = Path(str(settings.get("data", ""))) / "manifest.json"
+    data = Path(str(settings.get("data", "")))
     try:
-        sources = list(json.loads(manifest.read_text()).get("sources", {})) if manifest.is_file() else None
+        sources = list(json.loads((data / "manifest.json").read_text()).get("sources", {})) \
+            if (data / "manifest.json").is_file() else None
+        briefing = json.loads((data / "briefing.json").read_text()).get("tasks", {}) \
+            if four_task(results) and (data / "briefing.json").is_file() else {}
     except (OSError, json.JSONDecodeError):
-        sources = None
+        sources, briefing = None, {}
+    if briefing:  # prepare-briefing's: each task's shared folder, split by repository
+        sources = [*(sources or []), *(f"{task}:{about.get('source')} (prepare-briefing, "
+                                       f"{sum(len(r) for r in about.get('repositories', {}).values())} repositories)"
+                                       for task, about in briefing.items())]
     notes = out / "NOTES.md"
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "results.json", json.dumps(results, indent=2) + "\n")

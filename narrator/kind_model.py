@@ -47,8 +47,9 @@ def rules_sure(paths: list[str]) -> bool:
 
 HEAD_FILE = "kind_head.safetensors"
 META_FILE = "kind_head.json"
-LAYERS = (-1, 20)
-"""Hidden-state depths read: the last layer and one two thirds of the way up SmolLM2-135M's 30."""
+LAYERS = (1.0, 2 / 3)
+"""Hidden-state depths read, as shares of the model's layers: the last one, and the one two thirds of
+the way up (layer 20 of SmolLM2-135M's 30)."""
 MAX_LENGTH = 256
 """Prompt tokens read: the subject, the paths and the start of the diff (a shorter cut than training's 384, for speed)."""
 KINDS = tuple(prompts.CHANGE_KINDS)
@@ -83,8 +84,9 @@ def model_features(model, tokenizer, prompts_messages: list[list[dict]], batch_s
         weights = mask.to(device).unsqueeze(-1).float()
         last = mask.sum(dim=1) - 1
         parts = []
-        for layer in LAYERS:
-            hidden = out.hidden_states[layer].float()
+        depth = len(out.hidden_states) - 1  # hidden_states[0] is the embeddings
+        for share in LAYERS:
+            hidden = out.hidden_states[round(depth * share)].float()
             parts.append(hidden[torch.arange(len(batch)), last.to(device)])
             parts.append((hidden * weights).sum(dim=1) / weights.sum(dim=1))
         features = torch.cat(parts, dim=1).cpu()

@@ -384,6 +384,7 @@ def cmd_notes(args: argparse.Namespace) -> int:
 
     args.rules_only = False
     adapter = _briefing_eval_args(args)
+    _record_check(args, adapter)
     examples = note_cases(args.data, args.split, args.limit, args.seed)
     model, tokenizer = load_model(adapter, args.base, args.device, args.threads)
     report = {"split": args.split, "adapter": str(adapter) if adapter else None,
@@ -393,11 +394,106 @@ def cmd_notes(args: argparse.Namespace) -> int:
         return 0
     print(f"Notes for users vs the people's notes: {report['notes']} notes of {report['repositories']} {args.split} repositories")
     for label in ("subject", "base", "adapter"):
-        if label in report:
+        if isinstance(report.get(label), dict):  # "adapter" is the folder when none was measured
             m = report[label]
             print(f"  {label:8} BLEU-4 {m['bleu4']:5.2f} ({m['bleu4_ci95'][0]:.2f}-{m['bleu4_ci95'][1]:.2f})  "
                   f"ROUGE-L {m['rouge_l']:5.2f} ({m['rouge_l_ci95'][0]:.2f}-{m['rouge_l_ci95'][1]:.2f})  "
                   f"pass the checks {m['passes_checks']}/{report['notes']}")
+    _record(args, adapter, "user_note", report)
+    return 0
+
+
+def _command_line(args: argparse.Namespace) -> str:
+    """The command that measured, as a reader reruns it (no machine paths: DATA and ADAPTER)."""
+    limit = f" --limit {args.limit}" if getattr(args, "limit", None) else ""
+    return f"python -m training {args.command} --data DATA --adapter ADAPTER{limit}"
+
+
+def _record_check(args: argparse.Namespace, adapter: Path | None) -> None:
+    if getattr(args, "record", False) and adapter is None:
+        raise TrainingError("--record needs an adapter to record into")
+
+
+def _record(args: argparse.Namespace, adapter: Path | None, task: str, report: dict) -> None:
+    """With ``--record``, write the task's measured entry into the adapter's evaluation.json."""
+    if not getattr(args, "record", False):
+        return
+    from training import model_tasks
+
+    entry = {"user_note": model_tasks.note_entry, "headline": model_tasks.headline_entry}[task](report, _command_line(args))
+    model_tasks.record(adapter, task, entry)
+    print(f"Recorded in {adapter / model_tasks.EVALUATION_FILE}: {entry['title']}: model {entry['model']:.3f}, "
+          f"{entry['replaced_by']} {entry['replaced']:.3f}, " + ("shown" if entry["shown_by_default"] else "not shown")
+          + " by default", file=sys.stderr)
+
+
+def cmd_headlines(args: argparse.Namespace) -> int:
+    from training.briefing_eval import headline_cases, headlines_evaluation, load_model
+
+    args.rules_only = False
+    adapter = _briefing_eval_args(args)
+    _record_check(args, adapter)
+    examples = headline_cases(args.data, args.split, args.limit, args.seed)
+    model, tokenizer = load_model(adapter, args.base, args.device, args.threads)
+    report = {"split": args.split, "adapter": str(adapter) if adapter else None,
+              **headlines_evaluation(examples, model, tokenizer, adapter, args.compare, args.max_length, args.batch_size)}
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"Headlines from a diff vs the developer's own subject: {report['headlines']} changes of "
+              f"{report['repositories']} {args.split} repositories")
+        for label in ("base", "adapter"):
+            if isinstance(report.get(label), dict):  # "adapter" is the folder when none was measured
+                m = report[label]
+                print(f"  {label:8} agrees {_share(m['agrees'])} ({_share(m['agrees_ci95'][0])}-{_share(m['agrees_ci95'][1])})  "
+                      f"BLEU-4 {m['bleu4']:5.2f}  ROUGE-L {m['rouge_l']:5.2f}  pass the checks {m['passes_checks']}/{report['headlines']}")
+    _record(args, adapter, "headline", report)
+    return 0
+
+
+def cmd_kind_head(args: argparse.Namespace) -> int:
+    from training import model_tasks
+    from training.briefing_eval import kind_cases, load_model
+    from tqdm import tqdm
+
+    from training.kind_head import case_features, choose_method, fit_head, measure
+
+    for name in ("train", "val", "test"):
+        if getattr(args, name) < 1:
+            raise TrainingError(f"--{name} must be at least 1")
+    _check_model(args)
+    require_path(args.data, "data folder", folder=True)
+    adapter = _eval_adapter(args.adapter)
+    if adapter is None:
+        raise TrainingError("kind-head needs an adapter: the head is fitted on that model's features")
+    shared = _shared_folder(argparse.Namespace(data=args.shared_data))
+    cases = {name: kind_cases(args.data, shared, name, getattr(args, name), args.seed) for name in ("train", "val", "test")}
+    model, tokenizer = load_model(adapter, args.base, args.device, args.threads)
+    if hasattr(model, "merge_and_unload"):
+        model = model.merge_and_unload()  # as narration runs it, and faster
+    model.eval()
+    data = {}
+    for name, chosen in cases.items():
+        with tqdm(total=len(chosen), desc=f"Reading {name} commits", unit="commit", file=sys.stderr, dynamic_ncols=True) as bar:
+            data[name] = case_features(model, tokenizer, chosen, args.batch_size, progress=lambda done, _: bar.update(done - bar.n))
+    head = fit_head(data["train"]["x"], data["train"]["kinds"], data["train"]["breaking"], data["val"]["x"], data["val"]["kinds"])
+    method, breaking = choose_method(head, data["val"])
+    report = measure(head, data["test"], method, breaking)
+    head.meta.update({"method": method, "breaking_method": breaking, "train_examples": len(cases["train"]),
+                      "val_examples": len(cases["val"]),
+                      "test": {name: {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"]} for name, m in report["methods"].items()}})
+    head.save(adapter)
+    entry = model_tasks.kind_entry(report, f"python -m training kind-head --data DATA --adapter ADAPTER --train {args.train} "
+                                           f"--val {args.val} --test {args.test}")
+    model_tasks.record(adapter, "change_kind", entry)
+    if args.json:
+        print(json.dumps({**report, "head": head.meta}, indent=2))
+        return 0
+    print(f"Change kind on {report['examples']} commits of {report['repositories']} held-out repositories "
+          f"(head fitted on {len(cases['train'])}, tuned on {len(cases['val'])}; method {method}, breaking by {breaking})")
+    for name, m in report["methods"].items():
+        print(_kind_line(name, m))
+    print(f"Saved the head in {adapter}; " + ("shown" if entry["shown_by_default"] else "not shown") + " by default")
     return 0
 
 
@@ -550,7 +646,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, help in (("kinds", "change kind on held-out repositories: the rules, the model (free answer and "
                                  "scoring the seven kinds) and rules + model"),
-                       ("notes", "notes for users on held-out repositories: BLEU-4 and ROUGE-L against the people's notes")):
+                       ("notes", "notes for users on held-out repositories: BLEU-4 and ROUGE-L against the people's notes"),
+                       ("headlines", "headlines from a diff on held-out repositories, against the developer's own subject")):
         p = commands.add_parser(name, help=help)
         p.add_argument("--adapter", help="adapter folder, or 'none' for the base model (default: the narration adapter)")
         p.add_argument("--data", type=Path, required=True, help="data folder prepared by prepare-briefing")
@@ -568,7 +665,26 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--shared-data", type=Path, help="the shared data folder the rows are read from, with "
                                                             "every path for the rules (default: ../shared/data)")
             p.add_argument("--rules-only", action="store_true", help="no model: the rules on the same sample")
-        p.set_defaults(func=cmd_kinds if name == "kinds" else cmd_notes)
+        if name in ("notes", "headlines"):
+            p.add_argument("--record", action="store_true", help="write the figures into the adapter's evaluation.json")
+        p.set_defaults(func={"kinds": cmd_kinds, "notes": cmd_notes, "headlines": cmd_headlines}[name])
+
+    p = commands.add_parser("kind-head", help="fit the change-kind head on the adapter's features (training "
+                                              "repositories), tune it (validation ones), measure it against the rules "
+                                              "(test ones) and save it beside the adapter")
+    p.add_argument("--adapter", help="adapter folder the head is fitted on and saved into (default: the narration adapter)")
+    p.add_argument("--data", type=Path, required=True, help="data folder prepared by prepare-briefing")
+    p.add_argument("--shared-data", type=Path, help="the shared data folder (default: ../shared/data)")
+    p.add_argument("--train", type=int, default=2400, help="training commits, taken evenly over the repositories")
+    p.add_argument("--val", type=int, default=500)
+    p.add_argument("--test", type=int, default=1200)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--base", help="base model id or folder (default: the embedded model)")
+    p.add_argument("--device")
+    p.add_argument("--threads", type=int, help="CPU threads (default: one per core)")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_kind_head)
 
     p = commands.add_parser("runs", help="recorded training runs")
     p.add_argument("--db", help="database URL (default: the project database)")

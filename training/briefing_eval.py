@@ -372,3 +372,46 @@ def check_limit(limit: int | None) -> None:
     if limit is not None and limit < 1:
         raise TrainingError("--limit must be at least 1")
 
+
+
+# --- headlines (diff -> subject) --------------------------------------------------------------------------
+
+AGREES = 0.5
+"""ROUGE-L F1 with the developer's own subject at or above which a model headline says what they said."""
+HEADLINE_TOKENS = 32
+
+
+def headline_cases(data: Path, split: str = "test", limit: int | None = None, seed: int = 0) -> list[Example]:
+    """The prepared diff-only ``commitpackft`` examples of ``split`` (the prompt narration sends when a
+    subject says nothing), ``limit`` of them taken evenly over the repositories."""
+    check_prompt_version(data)
+    opening = prompts.commit_prompt([], "")[-1]["content"].split("\n", 1)[0]
+    examples = [e for e in load_split(data, "commitpackft", split)
+                if next(m["content"] for m in e.messages if m["role"] == "user").startswith(opening)]
+    if not examples:
+        raise DataError(f"No diff-only commitpackft {split} examples in {data}")
+    return even_sample(examples, limit, seed)
+
+
+def headlines_evaluation(examples: list[Example], model, tokenizer, adapter: Path | None = None, compare: bool = False,
+                         max_length: int = 384, batch_size: int = 8) -> dict:
+    """Each model's headline for a diff against the developer's own subject: BLEU-4, ROUGE-L, how many pass
+    narration's checks, and ``agrees``: the share that pass them and say what the developer said (ROUGE-L
+    F1 >= ``AGREES``): the headline's precision, by a measure a reader can rerun."""
+    from narrator.metrics import rouge_l
+    from training.bootstrap import bootstrap_ci
+
+    results: dict = {"headlines": len(examples), "repositories": len({e.source for e in examples}), "agree_at": AGREES}
+    for label, context in _models(model, adapter, compare):
+        with context():
+            lines = [first_sentence_line(text) for text in generate(model, tokenizer, examples, HEADLINE_TOKENS,
+                                                                   max_length, batch_size)]
+        scores = _note_scores(examples, lines)
+        sources = [next(m["content"] for m in e.messages if m["role"] == "user") for e in examples]
+        from narrator.changes import check_headline
+
+        agree = [float(bool(check_headline(line, source).text) and rouge_l(e.target, line) >= AGREES)
+                 for e, line, source in zip(examples, lines, sources)]
+        low, high = bootstrap_ci(agree)
+        results[label] = {**scores, "agrees": round(sum(agree) / len(agree), 4), "agrees_ci95": [round(low, 4), round(high, 4)]}
+    return results

@@ -55,3 +55,78 @@ def fit_head(train_x, train_kinds: list[str], train_breaking: list[bool], val_x,
     meta = {"kinds": list(KINDS), "layers": list(LAYERS), "max_length": MAX_LENGTH, "l2": -neg_l2,
             "val_accuracy": round(accuracy, 4), "l2_tried": {str(-t[1]): round(t[0], 4) for t in tried}}
     return KindHead(mean, scale, weight, bias, breaking_weight, breaking_bias, meta)
+
+
+# --- features of held-out cases, the method and the measurement -------------------------------------
+
+
+def case_features(model, tokenizer, cases, batch_size: int = 8, progress=None) -> dict:
+    """What the head and its measurement need of ``cases`` (``briefing_eval.KindCase``): the features
+    (model, then rules), the rules' answers, the developers' labels and each case's repository."""
+    import torch
+
+    from narrator.kind_model import rules_kind, rules_sure
+
+    rules = [rules_kind(case.row.subject, case.row.paths, case.row.patch) for case in cases]
+    sure = [rules_sure(case.row.paths) for case in cases]
+    hidden = model_features(model, tokenizer, [case.example.messages for case in cases], batch_size, progress=progress)
+    return {"x": torch.cat([hidden, rule_features([kind for kind, _ in rules], sure)], dim=1),
+            "rule_kinds": [kind for kind, _ in rules], "rule_breaking": [flag for _, flag in rules], "sure": sure,
+            "kinds": [case.row.kind for case in cases], "breaking": [case.row.breaking for case in cases],
+            "repos": [case.row.repo for case in cases]}
+
+
+METHODS = ("head", "rules+head")
+"""How the head's answer is used: for every commit, or only where the rules are not sure."""
+BREAKING_METHODS = ("rules", "head", "either")
+
+
+def answers(head: KindHead, data: dict, method: str, breaking_method: str) -> list[tuple[str, bool]]:
+    """``(kind, breaking)`` of every case of ``data`` by ``method`` and ``breaking_method``."""
+    said = head.predict(data["x"])
+    out = []
+    for (kind, flag, _), rule_kind, rule_flag, sure in zip(said, data["rule_kinds"], data["rule_breaking"], data["sure"]):
+        chosen = rule_kind if method == "rules+head" and sure else kind
+        broken = {"rules": rule_flag, "head": flag, "either": rule_flag or flag}[breaking_method]
+        out.append((chosen, broken))
+    return out
+
+
+def _f1(pairs: list[tuple[bool, bool]]) -> float:
+    tp = sum(1 for want, got in pairs if want and got)
+    said, actual = sum(1 for _, got in pairs if got), sum(1 for want, _ in pairs if want)
+    return 2 * tp / (said + actual) if said + actual else 0.0
+
+
+def choose_method(head: KindHead, val: dict) -> tuple[str, str]:
+    """The kind method (``METHODS``) most accurate on the validation cases, and the breaking method
+    (``BREAKING_METHODS``) with the best F1 there (ties: the rules, then the simpler)."""
+    def accuracy(method):
+        return sum(a == b for (a, _), b in zip(answers(head, val, method, "rules"), val["kinds"])) / max(1, len(val["kinds"]))
+
+    method = max(METHODS, key=lambda m: (accuracy(m), m == "rules+head"))
+    breaking = max(BREAKING_METHODS, key=lambda b: (_f1(list(zip(val["breaking"], [f for _, f in answers(head, val, method, b)]))),
+                                                   -BREAKING_METHODS.index(b)))
+    return method, breaking
+
+
+def measure(head: KindHead, test: dict, method: str, breaking_method: str) -> dict:
+    """The rules and the head's chosen method on the test cases: ``kinds_report`` each, and the head's
+    accuracy minus the rules' with a paired 95% bootstrap interval (cases resampled together)."""
+    from training.bootstrap import bootstrap_ci
+    from training.briefing_tasks import kinds_report
+
+    rules = list(zip(test["rule_kinds"], test["rule_breaking"]))
+    model = answers(head, test, method, breaking_method)
+    report = {}
+    for name, predicted in (("rules", rules), (method, model)):
+        report[name] = kinds_report(list(zip(test["kinds"], [k for k, _ in predicted])),
+                                    list(zip(test["breaking"], [f for _, f in predicted])))
+    differences = [float(m[0] == want) - float(r[0] == want) for want, r, m in zip(test["kinds"], rules, model)]
+    low, high = bootstrap_ci(differences)
+    report[method]["vs_rules"] = {"difference": round(sum(differences) / len(differences), 4),
+                                  "ci95": [round(low, 4), round(high, 4)]}
+    return {"examples": len(test["kinds"]), "repositories": len(set(test["repos"])), "method": method,
+            "breaking_method": breaking_method, "methods": report,
+            "predictions": {"label": test["kinds"], "rules": [k for k, _ in rules], method: [k for k, _ in model],
+                            "repo": test["repos"]}}

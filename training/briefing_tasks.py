@@ -35,23 +35,22 @@
   only repeat the subject (as narration heads it), notes that open with a code block and entries under 20
   characters.
 
-Splits are by repository, never by commit (``assign_splits``): repositories are ordered by a seeded
-hash of their name and the first 20% (at least one) go to test, the next 10% (at least one) to
-validation, the rest to training. A repository the study already trains on or holds out through
+Splits are by repository, never by commit (``training.splits.assign_splits``, the same function as
+``prepare``'s): repositories are ordered by a seeded hash of their name and the first 20% (at least one)
+go to test, the next 10% (at least one) to validation, the rest to training. A repository the study already trains on or holds out through
 another set (``PINNED_SOURCES``) keeps that split here too, so no task of the cocktail tests on a
 repository another task trained on.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from db.files import write_atomic
 from narrator import facts, prompts
@@ -62,6 +61,7 @@ from narrator.subjects import read_subject
 from training.errors import DataError
 from training.examples import BRIEFING_TASKS, SPLITS, Example, write_examples
 from training.sources import PATCH_TOKENS
+from training.splits import DEFAULT_FRACTIONS, assign_splits, repository_of
 
 CONVENTIONAL = "conventional_commits"
 """The shared folder of conventional-commit rows (``change_kind``)."""
@@ -88,8 +88,6 @@ PINNED_SOURCES = {"csn_style_extracted_more": "train", "commitpack_style_mined_m
 """Shared folders the study (``training.study.STUDY_SOURCES``) trains on or tests on whole: their
 repositories keep that split in the briefing tasks."""
 
-DEFAULT_FRACTIONS = (0.7, 0.1, 0.2)
-
 _DATASET_MARKS = re.compile(r"^\[\.\.\. diff (?:truncated|cut) at [\d,]+ characters \.\.\.\]$|^\[large file not available", re.M)
 _NOTE_PREFIX = re.compile(r"^(?:feat|fix|docs|chore|refactor|perf|test|tests|build|ci|style)(?:\([^)]*\))?!?:\s*", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
@@ -112,47 +110,13 @@ def kind_of_type(conventional_type: str, scope: str | None = None) -> str | None
 # --- splits -------------------------------------------------------------------------------------------
 
 
-def repository_hash(repo: str, seed: int = 0) -> str:
-    """The seeded hash that orders repositories for ``assign_splits`` (case and spaces do not matter)."""
-    return hashlib.sha256(f"{seed}:{repo.strip().lower()}".encode()).hexdigest()
-
-
-def assign_splits(repos: Iterable[str], seed: int = 0, fractions: tuple[float, float, float] = DEFAULT_FRACTIONS,
-                  pinned: dict[str, str] | None = None) -> dict[str, str]:
-    """``{repository: split}``: every repository in exactly one of train/val/test (see the module docstring).
-
-    The same repositories, seed and pins always give the same splits. Pinned repositories count
-    towards their split's share; the others fill test, then validation, in hash order.
-    """
-    if len(fractions) != 3 or any(f < 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-6 or fractions[0] <= 0:
-        raise ValueError("fractions must be three non-negative shares of train, val, test summing to 1 (train > 0)")
-    names = sorted(set(repos))
-    pinned = {repo: split for repo, split in (pinned or {}).items() if repo in names}
-    wanted = {"test": max(1, round(len(names) * fractions[2])) if fractions[2] and len(names) > 2 else 0,
-              "val": max(1, round(len(names) * fractions[1])) if fractions[1] and len(names) > 2 else 0}
-    out = dict(pinned)
-    free = sorted((repo for repo in names if repo not in pinned), key=lambda repo: repository_hash(repo, seed))
-    for split in ("test", "val"):
-        room = max(0, wanted[split] - sum(1 for s in pinned.values() if s == split))
-        for repo in free[:room]:
-            out[repo] = split
-        free = free[room:]
-    out.update(dict.fromkeys(free, "train"))
-    return out
-
-
-def _repo_of(row: dict) -> str | None:
-    value = row.get("repo") or row.get("repos")
-    return str(value).split(",")[0].strip() or None if value else None
-
-
 def pinned_repositories(shared: Path) -> dict[str, str]:
     """``{repository: split}`` for the repositories of ``PINNED_SOURCES`` found under ``shared``."""
     pins: dict[str, str] = {}
     for folder, split in PINNED_SOURCES.items():
         for path in sorted((shared / folder).glob("*.jsonl")):
             for row in read_jsonl(path):
-                repo = _repo_of(row) if isinstance(row, dict) else None
+                repo = repository_of(row) if isinstance(row, dict) else None
                 if repo:
                     pins.setdefault(repo, split)
     return pins
@@ -208,7 +172,7 @@ def kind_row(row: dict, include_bots: bool = False) -> KindRow | str:
     patch = clean_diff(row.get("diff") or "")
     if not patch:
         return "no diff"
-    return KindRow(_repo_of(row) or "", subject, list(row.get("paths") or []), patch, kind, bool(row.get("breaking")))
+    return KindRow(repository_of(row) or "", subject, list(row.get("paths") or []), patch, kind, bool(row.get("breaking")))
 
 
 def change_kind_example(row: KindRow) -> Example:
@@ -239,7 +203,7 @@ def user_note_example(row: dict) -> Example | str:
         return "no subject or diff"
     paths = list(row.get("paths") or [])
     return Example("user_note", language_of(paths), prompts.user_note_prompt(subject, paths, patch), target,
-                   f"{RELEASE_NOTES}:{_repo_of(row) or ''}")
+                   f"{RELEASE_NOTES}:{repository_of(row) or ''}")
 
 
 # --- reading and preparing ----------------------------------------------------------------------------
@@ -261,7 +225,7 @@ def read_folder(folder: Path) -> Iterator[dict]:
 
 def task_splits(shared: Path, task: str, seed: int = 0) -> dict[str, str]:
     """``{repository: split}`` of one briefing task's shared folder (pins from ``PINNED_SOURCES``)."""
-    repos = {repo for row in read_folder(shared / FOLDER_OF_TASK[task]) if (repo := _repo_of(row))}
+    repos = {repo for row in read_folder(shared / FOLDER_OF_TASK[task]) if (repo := repository_of(row))}
     return assign_splits(repos, seed, pinned=pinned_repositories(shared))
 
 
@@ -270,7 +234,7 @@ def kind_rows(shared: Path, split: str, seed: int = 0, include_bots: bool = Fals
     splits = task_splits(shared, "change_kind", seed)
     kept, dropped = [], Counter()
     for row in read_folder(shared / CONVENTIONAL):
-        if splits.get(_repo_of(row) or "") != split:
+        if splits.get(repository_of(row) or "") != split:
             continue
         item = kind_row(row, include_bots)
         if isinstance(item, str):
@@ -292,7 +256,7 @@ def prepare_briefing(shared: Path, out: Path, seed: int = 0, include_bots: bool 
         dropped: Counter = Counter()
         rows_of: Counter = Counter()
         for row in read_folder(shared / FOLDER_OF_TASK[task]):
-            repo = _repo_of(row) or ""
+            repo = repository_of(row) or ""
             if task == "change_kind":
                 item = kind_row(row, include_bots)
                 item = item if isinstance(item, str) else change_kind_example(item)

@@ -4,7 +4,8 @@ Output layout (``DIR``)::
 
     codesearchnet/{train,val,test}.jsonl   code -> summary examples
     commitpackft/{train,val,test}.jsonl    diff -> title and subject + diff -> explain examples
-    manifest.json                          counts per source, task, language and split, drop reasons
+    manifest.json                          counts per source, task, language and split, drop reasons,
+                                           the repositories of each split and how each group was split
 
 Each line is an ``Example`` whose prompt comes from ``narrator.prompts`` (version recorded in the
 manifest), so a change of prompt wording shows up as a stale data folder.
@@ -24,8 +25,9 @@ from training.cleaning import Filters
 from training.errors import DataError
 from training.examples import PREPARED_TASKS, SPLITS, Example, read_examples, write_examples
 from training.mining import mine_repository
-from training.sources import TASK_OF_KIND, SourceSpec, code_example, commit_example, partition_of, read_rows
-from training.splits import Row, SplitPlan, dedupe, dedupe_key, split_examples
+from training.sources import (TASK_OF_KIND, SourceSpec, code_example, commit_example, mined_repository, partition_of,
+                              read_rows)
+from training.splits import Row, SplitPlan, dedupe, dedupe_key, repository_of, split_rows
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class PrepareConfig:
 
 
 def _collect(spec: SourceSpec, config: PrepareConfig, stats: dict) -> list[Row]:
-    """The rows of one source (its examples and given partition); drop reasons go to ``stats``.
+    """The rows of one source (its examples, given partition and repository); drop reasons go to ``stats``.
 
     A builder gives one example per row (a function) or several (a commit: its diff -> title
     example, then its explain example when the body qualifies); a row's examples stay together.
@@ -66,19 +68,20 @@ def _collect(spec: SourceSpec, config: PrepareConfig, stats: dict) -> list[Row]:
     read = 0
     if spec.kind == "mine":
         clone_dir = config.clone_dir or config.out / ".repos"
-        items = ((item, None) for item in mine_repository(spec.location, config.filters, clone_dir, config.max_commits))
+        repo = mined_repository(spec.location)
+        items = ((item, None, repo) for item in mine_repository(spec.location, config.filters, clone_dir, config.max_commits))
     else:
         build = code_example if TASK_OF_KIND[spec.kind] == "codesearchnet" else commit_example
         raws = read_rows(spec, per_language=config.hub_rows)
-        items = ((build(raw, config.filters, label), partition_of(raw)) for raw in raws)
-    for item, partition in items:
+        items = ((build(raw, config.filters, label), partition_of(raw), repository_of(raw.row)) for raw in raws)
+    for item, partition, repo in items:
         read += 1
         if isinstance(item, str):
             dropped[item] += 1
         else:
-            kept.append(((item,) if isinstance(item, Example) else tuple(item), spec.split or partition))
-    languages = Counter(f"{examples[0].task}/{examples[0].language}" for examples, _ in kept)
-    stats[label] = {"read": read, "kept": len(kept), "explain": sum(len(examples) - 1 for examples, _ in kept),
+            kept.append(Row((item,) if isinstance(item, Example) else tuple(item), spec.split or partition, repo))
+    languages = Counter(f"{row.examples[0].task}/{row.examples[0].language}" for row in kept)
+    stats[label] = {"read": read, "kept": len(kept), "explain": sum(len(row.examples) - 1 for row in kept),
                     "dropped": dict(dropped.most_common()), "kept_by_language": dict(sorted(languages.items()))}
     return kept
 
@@ -97,9 +100,10 @@ def prepare(config: PrepareConfig) -> dict:
             reasons.update(s["dropped"])
         top = ", ".join(f"{reason} ({n})" for reason, n in reasons.most_common(3))
         raise DataError(f"No examples left: {read} rows read" + (f", dropped as {top}" if top else ""))
-    splits = split_examples(rows, config.plan)
+    divided = split_rows(rows, config.plan)
+    splits = divided.examples
     # A commit's examples after its first (diff -> title) are subject + diff -> explain ones.
-    explain = {dedupe_key(example) for examples, _ in rows for example in examples[1:]}
+    explain = {dedupe_key(example) for row in rows for example in row.examples[1:]}
 
     counts: dict = {task: defaultdict(lambda: {name: 0 for name in SPLITS}) for task in PREPARED_TASKS}
     by_source: dict = defaultdict(lambda: {name: 0 for name in SPLITS})
@@ -126,6 +130,11 @@ def prepare(config: PrepareConfig) -> dict:
         "totals": {task: {name: sum(c[name] for c in counts[task].values()) for name in SPLITS} for task in PREPARED_TASKS},
         "explain_totals": explain_totals,
         "splits_by_source": {source: by_source[source] for source in sorted(by_source)},
+        # Rows per repository in each split, and per language how many rows were placed by their data
+        # set (given), by repository or by commit, with notes where a split could not be by repository.
+        "repositories": divided.repositories,
+        "split_by": divided.split_by,
+        "repositories_in_several_splits": divided.shared_repositories,
         "filters": asdict(config.filters),
         "plan": asdict(config.plan),
     }

@@ -20,6 +20,7 @@ so only the rows needed are downloaded.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -208,6 +209,19 @@ def partition_of(raw: RawRow) -> str | None:
     """The split a row already belongs to (its ``partition`` field, else its file's name)."""
     value = raw.row.get("partition") or raw.row.get("split")
     return _PARTITIONS.get(str(value).lower()) if value else raw.partition
+
+
+def mined_repository(location: str) -> str:
+    """The repository a ``mine:`` source names, as data sets name theirs: ``owner/name`` for a URL
+    (``https://github.com/psf/requests.git`` -> ``psf/requests``), a folder's name for a local path."""
+    from narrator.repo import repository_name
+
+    text = location.strip().rstrip("/")
+    if "://" in text or (":" in text and not Path(text).expanduser().exists()):
+        parts = [part for part in re.split(r"[/:]", text.removesuffix(".git")) if part]
+        if len(parts) >= 2:
+            return "/".join(parts[-2:])
+    return repository_name(location)
 
 
 def code_example(raw: RawRow, filters: Filters, source: str = "") -> Example | str:

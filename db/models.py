@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-NARRATIVE_KINDS = ("unit", "file", "module", "overview", "parts", "commit", "headline", "description", "digest")
+NARRATIVE_KINDS = ("unit", "file", "module", "overview", "parts", "commit", "headline", "note", "description", "digest")
 SOURCES = ("git", "developer", "pull request", "release notes", "readme", "package", "docstring", "model")
 """Where a sentence comes from, most trusted first; 'model' is model text that passed the checks."""
 JOB_STATUSES = ("queued", "running", "done", "failed", "interrupted", "cancelled")

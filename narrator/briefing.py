@@ -26,6 +26,10 @@ from narrator.provenance import LABELS, Said
 from narrator.status import WAITING_LISTED, Delivery, Status, ago, day, days_phrase, every
 
 GIT_FACTS = LABELS["git"]
+NOTE_LABEL = "Suggested note (model)"
+"""How a listed change's note for users by the model is introduced: never people's words, never in their place."""
+NOTE_SOURCE = LABELS["model"]
+"""The note's source label: written by the model (checked)."""
 _WORDS = ("No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten")
 
 
@@ -65,6 +69,9 @@ class Sentence:
     reading: str = ""
     """A listed change's plain reading from git facts (``narrator.reading``), shown as a second,
     labelled line under its people's words; empty for other sentences."""
+    note: str = ""
+    """A listed change's note for users written by the model (checked), shown under it as
+    ``NOTE_LABEL``; empty unless the note setting shows it (``Briefing.notes``)."""
 
 
 @dataclass(frozen=True)
@@ -129,10 +136,17 @@ class Briefing:
     now: Status | None = None
     """The status the briefing was built from (``narrator.status``): the numbers behind its status
     line, release status, risks and delivery figures, for a page that shows them as figures."""
+    notes: Mapping[str, str] = field(default_factory=dict)
+    """The model's checked note for users of each listed change that users notice and whose people
+    wrote no changelog line, by sha; empty unless ``CODE_NARRATOR_MODEL_NOTES`` shows them."""
 
     def reading_of(self, shas: Sequence[str]) -> str:
         """The plain reading of a listed headline: its newest change's ('' when none is known)."""
         return next((self.readings[s] for s in shas if self.readings.get(s)), "")
+
+    def note_of(self, shas: Sequence[str]) -> str:
+        """The model's note for users of a listed headline: its newest change's ('' when none is shown)."""
+        return next((self.notes[s] for s in shas if self.notes.get(s)), "")
 
     def counts(self) -> list[Count]:
         """Every number this briefing shows."""
@@ -259,13 +273,15 @@ def _impact_counts(line, digest: Digest) -> tuple[Count, ...]:
 
 
 def build(name: str, description: Said | None, period: Period, now: Status, digest: Digest | None, on: date,
-          waiting_listed: Sequence[Listed] = (), readings: Mapping[str, str] | None = None) -> Briefing:
+          waiting_listed: Sequence[Listed] = (), readings: Mapping[str, str] | None = None,
+          notes: Mapping[str, str] | None = None) -> Briefing:
     """The briefing of one repository over ``period``, from its status and digest of that same
     period, as of the day ``on`` (``narrator.digest.today``).
 
     ``waiting_listed``: the first ``WAITING_LISTED`` changes of ``now.release.waiting`` as the
     Changes page shows them (their headline from people's words first). ``readings``: the plain
-    reading of each change the digest lists by headline, by sha (``Briefing.readings``).
+    reading of each change the digest lists by headline, by sha (``Briefing.readings``). ``notes``: the
+    model's note for users of listed changes, by sha (``Briefing.notes``).
     """
     if digest is not None and digest.period != period:
         raise ValueError(f"the digest covers {digest.period.label}, not {period.label}: one period for all")
@@ -286,7 +302,8 @@ def build(name: str, description: Said | None, period: Period, now: Status, dige
     if release.last is not None:
         waiting_lines.append(Sentence(release.waiting_text, shas=waiting.shas, counts=(waiting,) if waiting.n else ()))
     waiting_lines += [Sentence(c.headline.text, c.headline.label, (c.sha,), stale=c.headline.stale,
-                               lead=f"{c.date:%Y-%m-%d} {c.short_sha} {c.author}:", reading=c.reading) for c in listed]
+                               lead=f"{c.date:%Y-%m-%d} {c.short_sha} {c.author}:", reading=c.reading,
+                               note=(notes or {}).get(c.sha, "")) for c in listed]
     if waiting.n > len(listed) and listed:
         rest = count(release.waiting[len(listed):])
         waiting_lines.append(Sentence(f"And {counted(rest.n, 'older change')} waiting to ship.",
@@ -314,7 +331,7 @@ def build(name: str, description: Said | None, period: Period, now: Status, dige
     return Briefing(name, about, period, Sentence(now.activity.text, shas=now.activity.shas), now.looked,
                     opening(now, period, changes, period_releases, waiting, affects, security, on),
                     risks, waiting_section, reached, by_impact, delivery, changes, releases, affects, security, digest,
-                    dict(readings or {}), now)
+                    dict(readings or {}), now, dict(notes or {}))
 
 
 # --- a portfolio row ------------------------------------------------------------------------------

@@ -19,8 +19,8 @@ from typing import Callable, Iterable
 from db.locks import file_lock
 from db.models import NarrativeRow
 from db.store import Store, cache_key
-from narrator import changes, facts, project, prompts
-from narrator.backends import Backend, describe, make_backend
+from narrator import changes, facts, impact, kind_model, project, prompts, subjects
+from narrator.backends import Backend, TransformersBackend, describe, make_backend
 from narrator.commits import CommitInfo, cut_patch, read_commits
 from narrator.errors import NarratorError
 from narrator.faithful import CHECK_VERSION, check
@@ -81,7 +81,7 @@ class Task:
     """One narrative to produce (or find in the cache)."""
 
     kind: str
-    """'unit', 'file', 'module', 'overview' or 'commit'."""
+    """'unit', 'file', 'module', 'overview', 'commit', 'headline' or 'note' (a note for users)."""
     target: str
     """What it narrates: 'path::name', a file path, a folder, '' for the project, or a commit sha."""
     messages: prompts.Messages
@@ -162,14 +162,15 @@ def spread_over_folders(ranked: list[SourceFile]) -> list[SourceFile]:
     return spread
 
 
-def commit_task(commit: CommitInfo, row: dict, budget: Budget) -> Task | None:
+def commit_task(commit: CommitInfo, row: dict, budget: Budget, model_headline: bool = True) -> Task | None:
     """The model task a commit needs (see ``changes.needs_model``), or None when people's words suffice.
 
     An uninformative subject gets a headline from the diff alone (the diff-only prompt the adapter
-    was trained on); an informative one without an explanation may get one sentence under it.
+    was trained on) when ``model_headline`` (``Settings.shows("headline")``; else its page shows a line
+    of git facts); an informative one without an explanation may get one sentence under it.
     """
     headline, need = row["headline"], changes.needs_model(row["category"], row["details"])
-    if need is None or commit.parent_missing:
+    if need is None or commit.parent_missing or (need == "headline" and not model_headline):
         # A shallow clone's oldest commit has no diff to read: the model would only make one up.
         return None
     patch, omitted = cut_patch(commit.patch, budget.patch_tokens)
@@ -186,6 +187,39 @@ def commit_task(commit: CommitInfo, row: dict, budget: Budget) -> Task | None:
         input_hash=commit_hash(commit), max_new_tokens=40, max_sentences=1, subject=headline, files=row["files"],
         suffix=f" ({omitted})" if omitted else "",
     )
+
+
+NOTE_GROUPS = ("new", "fixed", "affects")
+"""The impact groups (``narrator.impact``) users notice: new for users, fixed for users, may affect existing users."""
+
+
+def without_release_notes(patch: str) -> str:
+    """``patch`` without its changelog files (``facts.is_release_notes_path``), as a note's prompt shows it."""
+    from narrator.commits import _split_patch
+
+    return "".join(s.text for s in _split_patch(patch) if s.path is None or not facts.is_release_notes_path(s.path))
+
+
+def note_task(commit: CommitInfo, row: dict, budget: Budget) -> Task | None:
+    """The model's note for users a commit may get (``prompts.user_note_prompt``), or None.
+
+    Only for a change users notice (``NOTE_GROUPS``) whose people wrote no changelog line for it
+    (their words come first), that changes more than tests, documentation and changelogs. The
+    changelog files are left out of the prompt, as in training; the answer gets the headline checks.
+    """
+    from narrator.subjects import read_subject
+
+    details = row.get("details") or {}
+    if ((details.get("impact") or {}).get("group") not in NOTE_GROUPS or details.get("release_notes")
+            or commit.parent_missing):
+        return None
+    paths = [f.path for f in commit.files if not facts.is_release_notes_path(f.path)]
+    if not paths or all(facts.is_test_path(p) or facts.is_doc_path(p) for p in paths):
+        return None
+    patch = cut_patch(without_release_notes(commit.patch), budget.patch_tokens)[0]
+    return Task(kind="note", target=commit.sha, input_hash=commit_hash(commit), max_new_tokens=48, max_sentences=1,
+                messages=prompts.user_note_prompt(read_subject(commit.subject).headline, paths, patch),
+                files=[f for f in row["files"] if not facts.is_release_notes_path(f["path"])])
 
 
 def unit_task(unit: Unit, language: str | None, budget: Budget) -> Task:
@@ -351,7 +385,7 @@ class Narration:
         """``(text, source, flags)`` to store for a model answer, after the checks of its kind."""
         shown = "\n".join(m["content"] for m in task.messages)
         omitted = {"omitted": task.suffix.strip()} if task.suffix else {}
-        if task.kind in ("commit", "headline"):
+        if task.kind in ("commit", "headline", "note"):  # a note for users gets the headline checks
             verdict = (changes.check_explanation(answer, shown, task.subject, task.files) if task.kind == "commit"
                        else changes.check_headline(answer, shown, task.files))
             flags = {**verdict.checked.flags, **omitted}
@@ -372,6 +406,47 @@ class Narration:
             flags.setdefault("dropped", "faithfulness")
             return task.fallback, task.fallback_source if task.fallback else "model", flags
         return text + task.suffix, "model", flags
+
+    def judge_kinds(self, commits: list[CommitInfo], rows: dict[str, dict], earlier: dict[str, dict],
+                    head: kind_model.Head) -> int:
+        """Record the change-kind head's answer (``kind_model.commit_kinds``) in each commit's facts, and,
+        where the model-kind setting shows it, the impact group it gives (``impact.with_model_kind``; the
+        rules' own stays as ``rules_impact``). ``earlier``: what the facts held before this run's scan
+        rewrote them, reused when judged by the same head of the same input. Returns how many the
+        model judged now."""
+        entries = {c.sha: found for c in commits
+                   if (found := earlier.get(c.sha)) and found.get("head") == head.id
+                   and found.get("input") == rows[c.sha].get("input_hash")}
+        todo = [c for c in commits if c.sha not in entries and not c.parent_missing]
+        if todo and isinstance(self.backend, TransformersBackend):
+            self.progress(self.done, self.total, f"Judging the kind of {len(todo)} change{'s' if len(todo) != 1 else ''}")
+            items = [(subjects.read_subject(c.subject).headline, [f.path for f in c.files],
+                      cut_patch(c.patch, self.budget.patch_tokens)[0]) for c in todo]
+            backend = self.backend
+            with backend._lock:  # the model is shared with generation
+                said = kind_model.commit_kinds(backend.model, backend.tokenizer, head, items, self.budget.batch_size)
+            for commit, entry in zip(todo, said):
+                entries[commit.sha] = {**entry, "head": head.id, "input": rows[commit.sha].get("input_hash")}
+        else:
+            todo = []
+        shown = self.settings.shows("change_kind")
+        changed = []
+        for commit in commits:
+            entry, details = entries.get(commit.sha), dict(rows[commit.sha].get("details") or {})
+            if entry is None:
+                continue
+            details[kind_model.DETAILS_KEY] = entry
+            rules = impact.Impact.from_json(details["impact"]) if details.get("impact") else None
+            if shown and rules is not None and entry.get("decided") == "model":
+                details["rules_impact"] = rules.to_json()
+                details["impact"] = impact.with_model_kind(
+                    rules, entry["kind"], bool(entry["breaking"]), float(entry["probability"]),
+                    headline=rows[commit.sha].get("headline") or commit.subject, paths=[f.path for f in commit.files]).to_json()
+            rows[commit.sha]["details"] = details
+            changed.append({"sha": commit.sha, "details": details})
+        if changed:
+            self.store.upsert_commits(self.repo_id, changed)
+        return len(todo)
 
     def store_direct(self, todo: list[Task]) -> list[Task]:
         """Store the tasks with ``direct`` text (people's words) as they are; returns the others."""
@@ -441,6 +516,14 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
              progress: Progress, only: list[tuple[str, str]] | None) -> RunReport:
     repo_id = repo_row.id
     progress(0, 0, "Reading the repository")
+    # The change-kind head's earlier answers, before the scan rewrites the facts they are kept in.
+    head = None
+    if settings.shown("change_kind") != "off":
+        head = kind_model.head_for(settings, lambda: (backend.name, backend.adapter) if backend else describe(settings))
+    earlier = {} if head is None else {
+        c.sha: (c.details or {}).get(kind_model.DETAILS_KEY)
+        for c in [*store.list_commits(repo_id, limit=budget.commits),
+                  *store.commits_by_prefix(repo_id, [t for k, t in only or [] if k == "commit"])]}
     repo, files, scanned, commits, rows, units_by_file = scan(settings, store, repo_id, budget.commits, budget.unit_chars,
                                                               progress)
     narration = Narration(settings, store, repo_id, budget, backend, progress)
@@ -479,7 +562,10 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
     covered = sorted({u.path for u in chosen_units}, key=chosen_files.index)
     modules = sorted({facts.module_of(p) for p in covered})
 
-    commit_tasks = [task for c in wanted_commits if (task := commit_task(c, rows[c.sha], budget)) is not None]
+    headlines = settings.shows("headline")
+    commit_tasks = [task for c in wanted_commits if (task := commit_task(c, rows[c.sha], budget, headlines)) is not None]
+    if settings.shows("user_note"):
+        commit_tasks += [task for c in wanted_commits if (task := note_task(c, rows[c.sha], budget)) is not None]
     stage1 = commit_tasks + [unit_task(u, language[u.path], budget) for u in chosen_units]
     if only is None:
         stage1 += description_tasks(files)
@@ -493,6 +579,8 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
         store.mark_narrated(repo_id)
         progress(narration.done, narration.total, FIRST_LOOK)
         narration.progress = lambda done, total, message: progress(done, total, f"{FIRST_LOOK} {message}")
+    if head is not None:
+        narration.judge_kinds(wanted_commits, rows, earlier, head)
     stored = narration.run(stage1, "Explaining commits and code", todo)
     own_words = {t.removeprefix("area:"): row for t, row in stored.items() if t.startswith("area:")}
 

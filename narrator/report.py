@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from narrator import glossary
 from narrator.facts import size_phrase
 from narrator.provenance import Said
-from narrator.briefing import GIT_FACTS, Briefing, Sentence
+from narrator.briefing import GIT_FACTS, NOTE_LABEL, NOTE_SOURCE, Briefing, Sentence
 from narrator.digest import counted
 from narrator.reading import LABEL as READING_LABEL
 from narrator.service import SHALLOW_NOTE, CommitView, NarratorService
@@ -168,6 +168,8 @@ def briefing_lines(b: Briefing, style: Style = MARKDOWN, explained: glossary.Exp
             lines.append(f"- {_sentence(s, style, explained)}")
             if s.reading:
                 lines.append(f"  - {READING_LABEL}: {style.text(s.reading)}{label(GIT_FACTS, False)}")
+            if s.note:  # the model's, under people's words and the facts, never in their place
+                lines.append(f"  - {NOTE_LABEL}: {style.text(s.note)}{label(NOTE_SOURCE, False)}")
         lines += [f"- {_sentence(s, style)}" for s in section.detail]
         if section is b.risks and not section.lines:
             lines.append(style.note("No risk that git alone can show.") + label(GIT_FACTS, False))
@@ -226,6 +228,9 @@ def show_lines(service: NarratorService, repo_id: int, commits: int = 30, period
                     reading = brief.reading_of(item.shas) if items is not digest.areas else ""
                     if reading:  # a listed headline
                         out.append(f"  - {READING_LABEL}: {style.text(reading)}{label(GIT_FACTS, False)}")
+                    note = brief.note_of(item.shas) if items is not digest.areas else ""
+                    if note:
+                        out.append(f"  - {NOTE_LABEL}: {style.text(note)}{label(NOTE_SOURCE, False)}")
         out += ["", f"{esc(digest.comparison.text)}{label(digest.comparison.source, False)}"]
     out += ["", *style.heading("Recent changes", 2), ""]
     for change in service.changes(repo_id, limit=max(0, commits)):

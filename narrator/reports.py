@@ -28,7 +28,7 @@ from narrator import charts, glossary
 from narrator.digest import today
 from narrator.errors import NarratorError
 from narrator.facts import size_phrase
-from narrator.briefing import Briefing, figures
+from narrator.briefing import NOTE_LABEL, NOTE_SOURCE, Briefing, figures
 from narrator.reading import LABEL as READING_LABEL
 from narrator.report import marker, refs
 from narrator.status import HOTFIX_DAYS
@@ -232,7 +232,8 @@ def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: 
                          ("Areas that moved most", digest.areas)):
         if lines:
             blocks += [Heading(title, level + 1),
-                       _lines(lines, explained, brief.reading_of if lines is not digest.areas else _no_reading)]
+                       _lines(lines, explained, *((brief.reading_of, brief.note_of) if lines is not digest.areas
+                                                  else (_no_reading, _no_reading)))]
     blocks.append(Paragraph((Sentence(digest.comparison.text, digest.comparison.source),)))
     blocks += _charts(service, repo_id, first, last, level)
     blocks.append(Heading("Releases", level))
@@ -246,7 +247,7 @@ def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: 
         blocks.append(Paragraph((Sentence("No release in this period.", "git facts"),), note=True))
     blocks.append(Heading("Security fixes", level))
     if digest.security:
-        blocks.append(_lines(digest.security, explained, brief.reading_of))
+        blocks.append(_lines(digest.security, explained, brief.reading_of, brief.note_of))
     else:
         blocks.append(Paragraph((Sentence("No security fix in this period.", "git facts"),), note=True))
     # The changes the briefing counts: merges bring in changes listed on their own.
@@ -294,7 +295,7 @@ def _said(lines, explained: glossary.Explained) -> Bullets:
         said = _with_commits(s)
         if s.reading:
             said = (_glossed(explained, s.text, s.source, s.stale), *said[1:])
-        items.append(Bullet(s.lead, said, _reading(s.reading)))
+        items.append(Bullet(s.lead, said, _reading(s.reading) + _note(s.note)))
     return Bullets(tuple(items))
 
 
@@ -309,19 +310,26 @@ def _reading(text: str) -> tuple[Bullet, ...]:
     return (Bullet(sentences=(Sentence(f"{READING_LABEL}: {text}", "git facts"),)),) if text else ()
 
 
+def _note(text: str) -> tuple[Bullet, ...]:
+    """A listed change's note for users by the model (``Briefing.notes``) as a sub-item, labelled the model's."""
+    return (Bullet(sentences=(Sentence(f"{NOTE_LABEL}: {text}", NOTE_SOURCE),)),) if text else ()
+
+
 def _no_reading(shas: Sequence[str]) -> str:
     """No plain reading: an area's line counts changes, it heads none."""
     return ""
 
 
-def _lines(lines, explained: glossary.Explained, reading_of: Callable[[Sequence[str]], str] = _no_reading) -> Bullets:
+def _lines(lines, explained: glossary.Explained, reading_of: Callable[[Sequence[str]], str] = _no_reading,
+           note_of: Callable[[Sequence[str]], str] = _no_reading) -> Bullets:
     """Digest lines (``narrator.digest.Line``) with their source and the commits they stand on, and
-    under a listed headline its plain reading (``Briefing.reading_of``)."""
+    under a listed headline its plain reading (``Briefing.reading_of``) and the model's note for users
+    (``Briefing.note_of``)."""
     items = []
     for line in lines:
         commits = (Sentence(f"({', '.join(sha[:8] for sha in line.shas[:5])})"),) if line.shas else ()
         items.append(Bullet(sentences=(_glossed(explained, line.text, line.source), *commits),
-                            sub=_reading(reading_of(line.shas))))
+                            sub=_reading(reading_of(line.shas)) + _note(note_of(line.shas))))
     return Bullets(tuple(items))
 
 

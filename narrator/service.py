@@ -520,7 +520,16 @@ class NarratorService:
             commit.details or {}, cut(commit.headline or commit.subject, SUBJECT_CHARS), cut(commit.subject, SUBJECT_CHARS),
             cut(commit.message or "", MESSAGE_CHARS), commit.is_merge, list(commit.release_notes or []),
             commit.category == "release")
-        if words.informative or model_headline is None or not model_headline.text:
+        facts_line = None
+        if not words.informative and not self.settings.shows("headline"):
+            # The model's headlines are not measured to beat a line of git facts: that line instead.
+            facts_line = changes.facts_headline(len(commit.files or []), commit.added, commit.removed,
+                                                commit.area or facts.TOP_LEVEL)
+            if model_headline is not None and model_headline.source == "model":
+                model_headline = None
+        if facts_line and (model_headline is None or not model_headline.text):
+            headline = Said(facts_line, "git", provenance.label("git"))
+        elif words.informative or model_headline is None or not model_headline.text:
             headline = Said(words.headline, words.source, provenance.label(words.source))
         else:
             label = provenance.MODEL_HEADLINE if model_headline.source == "model" else model_headline.label
@@ -685,7 +694,22 @@ class NarratorService:
         if said is not None:
             said = Said(first_line(said.text), said.source, said.label, said.stale, said.flags)
         return build_briefing(self.repository(repo_id).name, said, chosen, now, digest, today(), waiting,
-                              self._readings(repo_id, digest, commits))
+                              self._readings(repo_id, digest, commits), self._notes(repo_id, digest, commits, waiting))
+
+    def _notes(self, repo_id: int, digest: Digest | None, commits, waiting) -> dict[str, str]:
+        """The model's checked note for users (``narrator.narrate.note_task``) of each listed change that has
+        one for its current diff, by sha; none unless the note setting shows them (``Settings.shows``)."""
+        if not self.settings.shows("user_note"):
+            return {}
+        listed = {s for lines in ((digest.affects, digest.features, digest.fixes) if digest else ())
+                  for line in lines for s in line.shas} | {c.sha for c in waiting}
+        hashes = {c.sha: c.input_hash for c in commits if c.sha in listed}
+        notes = {}
+        for sha, row in self._latest(repo_id, "note", sorted(listed)).items():
+            view = self._view(row, hashes.get(sha))
+            if view is not None and view.text and view.source == "model" and not view.stale:
+                notes[sha] = view.text
+        return notes
 
     def _readings(self, repo_id: int, digest: Digest | None, commits) -> dict[str, str]:
         """The plain reading (``narrator.reading``) of each change the digest lists by headline

@@ -238,15 +238,38 @@ _MOVE = re.compile(r"\b(mov(e|es|ed|ing)|renam(e|es|ed|ing)|relocat\w*|different
 _TEST_CLAIM = re.compile(r"\b(?:unit |integration |regression )?tests?\b|\btest (?:case|suite)s?\b", re.I)
 
 GIT_CHECKS = ("contradicts git", "claims a test no test file changed", "claims an addition the diff does not make",
-              "claims a removal the diff does not make")
+              "claims a removal the diff does not make", "names a file not in the change")
 """Why a model sentence that git denies is dropped, one reason per check (stored as its ``dropped`` flag)."""
+
+_FILE_TYPES = ("py pyi js jsx mjs cjs ts tsx go rs java kt kts rb php c h cc cpp hpp cs swift scala sh bash ps1 md rst "
+               "txt adoc html htm css scss sass less vue svelte json jsonl yml yaml toml ini cfg conf xml csv sql lock "
+               "gradle properties env proto graphql tf ipynb mod sum").split()
+# A file a sentence names: a path with an extension ("src/app.py", "docs/guide.adoc") or a name with a
+# file type's extension ("config.yml", "README.md", ".env"); not a call ("response.json()") or a URL.
+_FILE_NAME = re.compile(r"(?<![\w/.:-])(?:(?:[\w.-]+/)+[\w.-]*\.[A-Za-z]\w{0,7}|[\w.-]*\.(?:%s))(?![\w/(-])"
+                        % "|".join(_FILE_TYPES), re.I)
+
+
+def files_named(sentence: str) -> list[str]:
+    """The file names and paths ``sentence`` names (``_FILE_NAME``), without a closing full stop."""
+    return [m.group(0).rstrip(".") for m in _FILE_NAME.finditer(sentence) if m.group(0).rstrip(".") not in ("", ".")]
+
+
+def names_another_file(sentence: str, paths: list[str]) -> list[str]:
+    """The files ``sentence`` names that are not among the change's ``paths``: a name counts as the
+    change's when a changed path ends with it ("app.py", "src/app.py") or has its base name."""
+    changed = [p.lower() for p in paths]
+    bases = {p.rsplit("/", 1)[-1] for p in changed}
+    return [name for name in files_named(sentence)
+            if name.lower().rsplit("/", 1)[-1] not in bases and not any(p.endswith(name.lower()) for p in changed)]
 
 
 def contradicts_git(sentence: str, files: list[dict]) -> str | None:
     """Which of ``GIT_CHECKS`` ``sentence`` fails against the commit's ``files`` (``{path, change,
     added, removed}``), or None: a move or rename where no file was renamed ('contradicts git'); a
     test where no test file changed, or an added test where test files only lost lines; an addition
-    ("Add", "Introduce", ...) where the diff only removes; a removal where it only adds."""
+    ("Add", "Introduce", ...) where the diff only removes; a removal where it only adds; a file name
+    or path ("config.yml", "src/app.py") that is none of the changed files (``names_another_file``)."""
     if _MOVE.search(sentence) and not any(f.get("change") == "renamed" for f in files):
         return GIT_CHECKS[0]
     action = subjects.action(sentence)
@@ -258,6 +281,8 @@ def contradicts_git(sentence: str, files: list[dict]) -> str | None:
         return GIT_CHECKS[2]
     if action == "remove" and not any(_removed(f) for f in files):
         return GIT_CHECKS[3]
+    if names_another_file(sentence, [f.get("path", "") for f in files]):
+        return GIT_CHECKS[4]
     return None
 
 

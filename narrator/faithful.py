@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-CHECK_VERSION = 7
+CHECK_VERSION = 8
 """Part of every narrative's cache key: a stricter or looser check redoes the narratives."""
 
 # Specifics a reader would take as facts: numbers and versions (10, 3.2, v1.2.3, 50%), and

@@ -157,6 +157,13 @@ REMOVED_TEST = [{"path": "tests/test_rich.py", "change": "modified", "added": 0,
      GIT_CHECKS[3]),
     ("Remove a flaky test of the page cache.", REMOVED_TEST, None),
     ("Add a rich_fraction column to the report.", REMOVED_TEST, None),
+    # A file the change does not touch; the same name among its files, by path or base name, is fine.
+    ("Read the cache size from config.yml.", REMOVED_TEST, GIT_CHECKS[4]),
+    ("Read the cache size from src/settings.py.", REMOVED_TEST, GIT_CHECKS[4]),
+    ("Read the cache size from deploy/config.yml.", REMOVED_TEST + [{"path": "config.yml", "change": "modified",
+                                                                     "added": 1, "removed": 1}], None),
+    ("Tidy the rich_fraction helper in rich.py.", REMOVED_TEST, None),
+    ("Tidy the rich_fraction helper in src/rich.py.", REMOVED_TEST, None),
 ])
 def test_a_model_sentence_that_git_denies_is_dropped_by_its_own_check(sentence, files, reason):
     assert contradicts_git(sentence, files) == reason

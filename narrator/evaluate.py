@@ -49,7 +49,7 @@ from narrator.metrics import (PrefixedCommit, category_accuracy, count_mismatche
 from narrator.narrate import Budget, narrate_repository
 from narrator.repo import open_repository
 from narrator.service import NarratorService
-from narrator.settings import Settings, load_settings
+from narrator.settings import Settings, check_model, load_settings
 
 NOT_PEOPLE = ("model", "git")
 """Headline sources that are not people's words."""
@@ -188,6 +188,9 @@ def bleu(settings: Settings, files: list[Path], limit: int) -> dict:
 
 def evaluate(settings: Settings, source: str, commits: int, history: int, csn: list[Path], limit: int,
              period: str = PERIOD) -> dict:
+    from narrator.backends import make_backend
+
+    make_backend(settings)  # a model that cannot load stops here, in one line, before any narration
     service = NarratorService(settings)
     repo = service.add_repository(source)
     begin = time.perf_counter()
@@ -265,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--csn", type=Path, action="append", default=[], help="CodeSearchNet-format JSON lines for BLEU (repeatable)")
     p.add_argument("--limit", type=int, default=60, help="rows per --csn file, stratified by language (default 60)")
     p.add_argument("--db", help="SQLAlchemy URL of the cache")
-    p.add_argument("--model", help="embedded (default), a Hugging Face id or folder, openai:URL, or fake")
+    p.add_argument("--model", help="embedded (default), any Hugging Face causal LM id or folder, "
+                                   "openai:http://HOST:PORT/v1[#MODEL] (an OpenAI-compatible server), or fake")
     p.add_argument("--adapter", help="the adapter to judge ('none' for the bare model)")
     p.add_argument("--json", action="store_true", help="print only JSON")
     args = p.parse_args(argv)
@@ -276,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
         for path in args.csn:
             if not path.is_file():
                 raise NarratorError(f"No such file: {path}")
+        if args.model is not None:
+            check_model(args.model)  # an empty spec names no model; it does not mean the default
         settings = load_settings(db_url=args.db, model=args.model, adapter=args.adapter)
         if args.period not in PERIOD_NAMES:
             raise NarratorError(f"--period must be one of {', '.join(PERIOD_NAMES)}")

@@ -3,13 +3,10 @@ real embedded model."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -18,6 +15,8 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
+from helpers_chat_server import ChatServer  # noqa: E402
+from helpers_chat_server import chat_server as serve_chat  # noqa: E402
 from helpers_tiny_model import build_tiny_model  # noqa: E402
 
 from narrator import backends  # noqa: E402
@@ -145,42 +144,10 @@ def test_make_backend_loads_each_model_once(tmp_path):
     assert make_backend(Settings(home=tmp_path, model="fake", quant="nf4")) is not make_backend(settings)
 
 
-class ChatServer(BaseHTTPRequestHandler):
-    """Answers like an OpenAI server: echoes the user's message and records requests."""
-
-    seen: list[dict] = []
-
-    def do_GET(self):
-        self._reply({"data": [{"id": "served-model"}]})
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        ChatServer.seen.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
-        user = body["messages"][-1]["content"]
-        self._reply({"choices": [{"message": {"role": "assistant", "content": f"  echo: {user}\n"}}],
-                     "usage": {"completion_tokens": 3}})
-
-    def _reply(self, payload: dict):
-        data = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def chat_server():
-    ChatServer.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), ChatServer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with serve_chat() as url:
+        yield url
 
 
 def test_openai_compatible_backend(chat_server, monkeypatch):

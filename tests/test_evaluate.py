@@ -149,3 +149,78 @@ def test_an_unknown_period_is_one_error_line(settings, tmp_path, capsys):
     assert main([str(tmp_path / "shop"), "--model", "fake", "--period", "2w"]) != 0
     err = capsys.readouterr().err
     assert err.startswith("error: --period must be one of 7d") and "Traceback" not in err
+
+
+# --- whichever model is configured, and the check for file names -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    from tests.helpers_tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny"))
+
+
+def _shape(value, path: str = "") -> set[str]:
+    """The keys of a result, nested; the counts by name (sources, checks, kinds of sentence) stop at their parent."""
+    if isinstance(value, dict) and not path.endswith(("_sources", "dropped", "by_kind")):
+        return {key for name, item in value.items() for key in _shape(item, f"{path}/{name}")} or {path}
+    return {path}
+
+
+def test_evaluate_reports_the_same_figures_for_a_hugging_face_folder_and_an_openai_server(settings, tmp_path, capsys,
+                                                                                       tiny_model):
+    from tests.helpers_chat_server import ChatServer, chat_server
+
+    make_sample_repo(tmp_path / "shop")
+    results = {}
+    with chat_server() as url:
+        for name, spec in (("fake", "fake"), ("folder", str(tiny_model)), ("server", f"openai:{url}#served-model")):
+            assert main([str(tmp_path / "shop"), "--model", spec, "--json", "--db", f"sqlite:///{tmp_path / name}.db"]) == 0
+            results[name] = json.loads(capsys.readouterr().out)
+        assert ChatServer.seen and {r["body"]["model"] for r in ChatServer.seen} == {"served-model"}
+    assert results["folder"]["model"] == f"hf:{tiny_model.resolve()}"
+    assert results["server"]["model"] == f"openai:{url}#served-model"
+    for result in results.values():
+        assert _shape(result) == _shape(results["fake"])
+        assert result["narration"]["model_calls"] == results["fake"]["narration"]["model_calls"] > 0
+        assert set(result["model_sentences"]["dropped"]) == set(results["fake"]["model_sentences"]["dropped"])
+        assert result["headlines"]["commits"] == 5
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("", "error: No model given"),
+    ("openai:nope", "error: Could not load model openai:nope: expected openai:http(s)://host:port/v1[#model]"),
+    ("fake:soon", "error: Bad model 'fake:soon'"),
+    ("{missing}", "error: Could not load model {missing}: no such folder"),
+])
+def test_a_bad_model_spec_is_one_error_line_before_any_narration(settings, tmp_path, capsys, spec, message):
+    make_sample_repo(tmp_path / "shop")
+    spec = spec.format(missing=tmp_path / "no-model")
+    assert main([str(tmp_path / "shop"), "--model", spec, "--json"]) != 0
+    out, err = capsys.readouterr()
+    assert err.startswith(message.format(missing=tmp_path / "no-model")) and err.count("\n") == 1
+    assert out == "" and "Traceback" not in err
+
+
+def test_evaluate_counts_a_model_headline_naming_a_file_the_change_lacks_under_its_own_check(settings, tmp_path, capsys,
+                                                                                            monkeypatch):
+    from tests.helpers_chat_server import chat_server
+
+    monkeypatch.setenv("CODE_NARRATOR_MODEL_HEADLINES", "on")  # a server has no measured precision to go by
+
+    repo = make_sample_repo(tmp_path / "shop")
+    # "wip" says nothing, so the model is asked for a headline; the diff reads config.yml, which the
+    # commit does not change: a headline naming it is dropped, and counted under its own check.
+    commit_files(repo, {"shop/settings.py": 'PATH = "config.yml"\n\n\ndef load():\n    return open(PATH).read()\n'},
+                 "wip", START + timedelta(days=10))
+
+    def answer(user: str) -> str:
+        return "Read the shop settings from config.yml." if "config.yml" in user else "This part handles the shop."
+
+    with chat_server(answer) as url:
+        assert main([str(tmp_path / "shop"), "--model", f"openai:{url}", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["model_sentences"]["dropped"][GIT_CHECKS[4]] == 1 == result["checks"]["headline"]["dropped"][GIT_CHECKS[4]]
+    assert GIT_CHECKS[4] == "names a file not in the change"
+    assert result["model_sentences"]["shown"]["headline"] == 0 and result["headlines"]["headline_sources"]["git"] == 1

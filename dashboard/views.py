@@ -27,7 +27,7 @@ from narrator.digest import FIRST_DAY, WITH_COMMITS, today
 from narrator import glossary
 from narrator.errors import UserError, first_line
 from narrator.provenance import Said
-from narrator.reading import GIT_FACTS, LABEL as READING_LABEL
+from narrator.reading import GIT_FACTS, LABEL as READING_LABEL, source_of as reading_source
 from narrator.service import JobView, NarrativeView, NarratorService, PortfolioRow, RepoView
 from narrator.settings import Settings, load_settings
 from narrator.briefing import RISK_NAMES, trend_words
@@ -518,6 +518,8 @@ def digest_line(line) -> None:
 def line_help(text: str, source: str) -> str:
     """A sentence's tooltip: where it comes from, then the jargon in it explained (``narrator.glossary``)."""
     terms = glossary_help(glossary.terms_in(text))
+    if source == GIT_FACTS:  # a plain reading whose kind of change the model judged says so
+        source = reading_source(text)
     return f"Source: {source}." + (f"\n\n{terms}" if terms else "")
 
 

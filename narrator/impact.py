@@ -21,6 +21,11 @@ mark, the subject, changelog entries the change added), never by the model:
   refactoring, tidying, tooling). A dependency update is "dependencies" whatever files it touches,
   so a bot's update of a CI action counts as a dependency, as the list of changes calls it.
 
+Where the model-kind setting shows it (``Settings.shows("change_kind")``) and the change-kind head
+judged a commit (``narrator.kind_model``), ``with_model_kind`` lets the model's kind of change decide
+the group in place of the category, after the facts and people's words above; such an impact carries
+the model's probability (``Impact.model``) and its ``why`` and plain reading say the model judged it.
+
 The checks run in that order (security first: a security fix that also breaks is listed as
 security, and its ``why`` says so). A merge is no change of its own: it brings in changes that are
 counted on their own, so its group is ``MERGE``, outside ``GROUPS``, and no count includes it.
@@ -108,6 +113,9 @@ class Impact:
     """For "internal", one of KINDS; None otherwise."""
     why: str
     """The evidence in plain words: 'marked as a breaking change by its developer'."""
+    model: float | None = None
+    """The model's probability when its kind of change decided the group (``with_model_kind``); None
+    when the rules did."""
 
     def __post_init__(self) -> None:
         if self.group not in (*GROUPS, MERGE):
@@ -116,11 +124,14 @@ class Impact:
             raise ValueError(f"impact kind {self.kind!r} does not fit group {self.group!r}")
 
     def to_json(self) -> dict:
-        return {"group": self.group, "kind": self.kind, "why": self.why}
+        return {"group": self.group, "kind": self.kind, "why": self.why,
+                **({"model": self.model} if self.model is not None else {})}
 
     @classmethod
     def from_json(cls, data: dict) -> Impact:
-        return cls(data["group"], data.get("kind"), data.get("why", ""))
+        model = data.get("model")
+        return cls(data["group"], data.get("kind"), data.get("why", ""),
+                   float(model) if isinstance(model, (int, float)) else None)
 
 
 def _internal(kind: str, why: str) -> Impact:
@@ -214,6 +225,40 @@ def classify(*, headline: str, category: str, paths: list[str], advisories: list
             return Impact("fixed", None, "a fix in the code users get")
         return _internal("maintenance", "a fix to the project's own tooling, not to the code users get")
     return _internal("maintenance", "internal tidying: nothing users see changes")
+
+
+MODEL_KINDS = {"docs": "docs", "tests": "tests", "ci": "ci", "build": "dependencies", "maintenance": "maintenance"}
+"""The model's behind-the-scenes kinds of change (``narrator.prompts.CHANGE_KINDS``) as ``KINDS``."""
+
+
+def with_model_kind(rules: Impact, kind: str, breaking: bool, probability: float, *, headline: str,
+                    paths: list[str]) -> Impact:
+    """The impact when the model's kind of change (``narrator.kind_model``) decides it.
+
+    Facts and people's words come first: a merge, a security change, a release, a dependency update
+    and what the rules found may affect users (a developer's breaking mark, a changelog warning) keep
+    the rules' group. Otherwise the model's kind decides, by the rules' own tests: a feature or fix
+    reaches users only in shipped code, a "fix" of a typo or a linter's complaint is tidying, and a
+    change the model calls breaking may affect users when it touches shipped code.
+    """
+    if rules.group in (MERGE, "security", "affects") or rules.kind in ("release", "dependencies"):
+        return rules
+    sure = f"{round(probability * 100)}% sure"
+    shipped = not paths or any(is_shipped_path(p) for p in paths)
+    if breaking and shipped:
+        return Impact("affects", None, f"the model judged it a breaking change ({sure})", probability)
+    if kind in MODEL_KINDS:
+        return Impact("internal", MODEL_KINDS[kind], f"the model judged it {_MODEL_WORDS[kind]} ({sure})", probability)
+    if kind == "fix" and _mentions(headline.lower(), _NOT_USER_FIX_HINTS) and _NOT_USER_FIX.search(headline):
+        return Impact("internal", "maintenance", "a typo, a linter's complaint or tidying, not a problem users met", probability)
+    if kind in ("feature", "fix") and shipped:
+        group = "new" if kind == "feature" else "fixed"
+        return Impact(group, None, f"the model judged it a {kind} in the code users get ({sure})", probability)
+    return Impact("internal", "maintenance", f"the model judged it a {kind} of the project's own tooling ({sure})", probability)
+
+
+_MODEL_WORDS = {"docs": "documentation work", "tests": "work on the tests", "ci": "work on CI and automation",
+                "build": "build or dependency work", "maintenance": "internal maintenance"}
 
 
 def of_commit(*, subject: str, message: str, category: str, paths: list[str], advisories=(), is_merge: bool = False,

@@ -163,3 +163,61 @@ class KindHead:
         return cls(meta=meta, **tensors)
 
 
+# --- at narration time ------------------------------------------------------------------------------
+
+DETAILS_KEY = "model_kind"
+"""Where a commit's facts (its ``details``) keep the head's answer (``commit_kinds``), with ``head``
+(``Head.id``) and ``input`` (the commit's input hash), so a re-run with the same head reuses it."""
+
+
+@dataclass(frozen=True)
+class Head:
+    """A fitted head as narration uses it: how its answer is taken (``method``) and its id."""
+
+    head: KindHead
+    method: str
+    """'head' (the head decides every commit) or 'rules+head' (the rules decide where ``rules_sure``)."""
+    breaking_method: str
+    """Whose breaking flag counts: 'rules', 'head' or 'either' (``training.kind_head.BREAKING_METHODS``)."""
+    id: str
+    """``<model>|<adapter>|<sha256 prefix of the head file>``: a commit judged by another is judged again."""
+
+
+def head_for(settings, identity) -> Head | None:
+    """The head beside the model narration runs (``Settings.task_folder``), or None: a server, the fake
+    model, no folder or no head file. ``identity()`` gives the backend's ``(name, adapter)``, asked only
+    when there is a head. Loads no model."""
+    import hashlib
+
+    folder = settings.task_folder
+    if folder is None or not (folder / HEAD_FILE).is_file():
+        return None
+    model, adapter = identity()
+    head = KindHead.load(folder)
+    method = head.meta.get("method") if head.meta.get("method") in ("head", "rules+head") else "rules+head"
+    breaking = head.meta.get("breaking_method") if head.meta.get("breaking_method") in ("rules", "head", "either") else "rules"
+    digest = hashlib.sha256((folder / HEAD_FILE).read_bytes()).hexdigest()[:12]
+    return Head(head, method, breaking, f"{model}|{adapter or ''}|{digest}")
+
+
+def commit_kinds(model, tokenizer, head: Head, items: list[tuple[str, list[str], str]], batch_size: int = 8) -> list[dict]:
+    """The kind of each ``(subject without its prefix, paths, patch)``: ``{kind, breaking, probability,
+    method, decided}``, ``decided`` 'model' (the head's answer; ``probability`` is its own) or 'rules'
+    (method 'rules+head' and the rules were sure: ``probability`` None). The head reads ``change_kind_prompt``."""
+    import torch
+
+    if not items:
+        return []
+    rules = [rules_kind(subject, paths, patch) for subject, paths, patch in items]
+    sure = [rules_sure(paths) for _, paths, _ in items]
+    messages = [prompts.change_kind_prompt(subject, paths, patch) for subject, paths, patch in items]
+    features = torch.cat([model_features(model, tokenizer, messages, batch_size),
+                          rule_features([kind for kind, _ in rules], sure)], dim=1)
+    out = []
+    for (kind, flag, probability), (rule_kind, rule_flag), confident in zip(head.head.predict(features), rules, sure):
+        breaking = {"rules": rule_flag, "head": flag, "either": rule_flag or flag}[head.breaking_method]
+        if head.method == "rules+head" and confident:
+            out.append({"kind": rule_kind, "breaking": breaking, "probability": None, "method": head.method, "decided": "rules"})
+        else:
+            out.append({"kind": kind, "breaking": breaking, "probability": probability, "method": head.method, "decided": "model"})
+    return out

@@ -116,4 +116,22 @@ def plain_reading(impact: Impact | None, area: str, area_description: str | None
     (``narrator.project.area_role``); ``main``: the area is the project's main code, described by
     the project's own description.
     """
-    return f"{impact_words(impact)}, {area_words(area, area_description, role, main)}."
+    return f"{impact_words(impact)}{model_words(impact)}, {area_words(area, area_description, role, main)}."
+
+
+MODEL_KIND = "kind of change judged by the model"
+"""What a reading says when the model's kind of change decided its group (``impact.with_model_kind``)."""
+MODEL_SOURCE = f"{GIT_FACTS}; the {MODEL_KIND}"
+"""A reading's source label when the model's kind decided its group: its tooltip and exports say so."""
+
+
+def model_words(impact: Impact | None) -> str:
+    """' (kind of change judged by the model, 83% sure)' when the model decided ``impact``; else ''."""
+    if impact is None or impact.model is None:
+        return ""
+    return f" ({MODEL_KIND}, {round(impact.model * 100)}% sure)"
+
+
+def source_of(reading: str | None) -> str:
+    """The source label of a plain reading: git facts, or with the model's kind of change (``MODEL_SOURCE``)."""
+    return MODEL_SOURCE if reading and f"({MODEL_KIND}, " in reading else GIT_FACTS

@@ -521,8 +521,9 @@ class NarratorService:
             cut(commit.message or "", MESSAGE_CHARS), commit.is_merge, list(commit.release_notes or []),
             commit.category == "release")
         facts_line = None
-        if not words.informative and not self.settings.shows("headline"):
-            # The model's headlines are not measured to beat a line of git facts: that line instead.
+        if not words.informative and commit.files and not self.settings.shows("headline"):
+            # The model's headlines are not measured to beat a line of git facts: that line instead
+            # (a shallow clone's oldest commit lists no files: its subject stays).
             facts_line = changes.facts_headline(len(commit.files or []), commit.added, commit.removed,
                                                 commit.area or facts.TOP_LEVEL)
             if model_headline is not None and model_headline.source == "model":

@@ -8,6 +8,12 @@ The adapter a local model narrates with is, in order: ``CODE_NARRATOR_ADAPTER`` 
 ``none``); the one an admin made active (``<home>/active_adapter``); the adapter shipped in this
 repository (``adapters/smollm2-cocktail``), for the embedded model.
 
+Which model tasks a manager is shown (``MODEL_TASKS``): each has a setting, ``auto`` (the default),
+``on`` or ``off`` (``CODE_NARRATOR_MODEL_KINDS``, ``CODE_NARRATOR_MODEL_NOTES``,
+``CODE_NARRATOR_MODEL_HEADLINES``). ``auto`` shows a task only where the active adapter's
+``evaluation.json`` says it was measured to beat what it replaces (``"shown_by_default": true``);
+no evaluation, no entry, or no local model: not shown (``Settings.shows``).
+
 A model spec or quantization that cannot work (``fake:abc``, ``openai:`` without a URL,
 ``CODE_NARRATOR_QUANT=bogus``) is refused here, as one ``ModelError`` line, before anything runs:
 the command line prints it and the dashboard shows it in an error box. Whether a model folder or
@@ -16,6 +22,8 @@ server is really there is found out when the model loads (``narrator.backends``)
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import os
 import re
@@ -34,6 +42,16 @@ SHIPPED_ADAPTER = ROOT / "adapters" / "smollm2-cocktail"
 """The LoRA adapter trained by ``training/`` and committed with the project."""
 
 Quant = Literal["nf4", "none"]
+Shown = Literal["auto", "on", "off"]
+
+MODEL_TASKS = {"change_kind": "CODE_NARRATOR_MODEL_KINDS", "user_note": "CODE_NARRATOR_MODEL_NOTES",
+               "headline": "CODE_NARRATOR_MODEL_HEADLINES"}
+"""Each model task a manager may be shown, and the setting that says whether it is: the kind of a
+change (its impact group), a note for users, a headline for a change whose subject says nothing."""
+MODEL_TASK_TITLES = {"change_kind": "Kind of change", "user_note": "Note for users",
+                     "headline": "Headline for a change whose subject says nothing"}
+EVALUATION_FILE = "evaluation.json"
+"""Beside the adapter: each task measured on held-out repositories (written by ``python -m training``)."""
 
 
 def fake_delay(spec: str) -> float | None:
@@ -92,11 +110,21 @@ class Settings:
     """Torch device for local models; ``None`` picks CUDA when present, else CPU."""
     quant: Quant = "none"
     """``nf4`` loads a local Hugging Face model in 4-bit (bitsandbytes); ``none`` keeps full precision."""
+    model_kinds: Shown = "auto"
+    """Whether a change's impact group follows the model's kind of change (``CODE_NARRATOR_MODEL_KINDS``)."""
+    model_notes: Shown = "auto"
+    """Whether the model's note for users is shown (``CODE_NARRATOR_MODEL_NOTES``)."""
+    model_headlines: Shown = "auto"
+    """Whether the model's headline for a change whose subject says nothing is shown, rather than a line
+    of git facts (``CODE_NARRATOR_MODEL_HEADLINES``)."""
 
     def __post_init__(self) -> None:
         if self.quant not in get_args(Quant):
             raise ModelError(f"Unknown quantization {self.quant!r} (CODE_NARRATOR_QUANT): "
                              f"use {' or '.join(map(repr, get_args(Quant)))}")
+        for task, variable in MODEL_TASKS.items():
+            if self.shown(task) not in get_args(Shown):
+                raise ModelError(f"Unknown value {self.shown(task)!r} for {variable}: use auto, on or off")
         check_model(self.model)
         if not self.db_url:
             object.__setattr__(self, "db_url", f"sqlite:///{self.home / 'narrator.db'}")
@@ -110,6 +138,52 @@ class Settings:
     def model_dir(self) -> Path:
         """Where converted model copies (the embedded fp32 folder) are kept."""
         return self.home / "models"
+
+    def shown(self, task: str) -> str:
+        """The setting of model task ``task`` (a ``MODEL_TASKS`` key): 'auto', 'on' or 'off'."""
+        return {"change_kind": self.model_kinds, "user_note": self.model_notes, "headline": self.model_headlines}[task]
+
+    @property
+    def task_folder(self) -> Path | None:
+        """The folder whose ``evaluation.json`` and change-kind head speak for the model narration runs:
+        its adapter's, else a local model folder's; None for a server, the fake model or no folder."""
+        if fake_delay(self.model) is not None or self.model.startswith("openai:"):
+            return None
+        folder = self.adapter or (None if self.model == "embedded" else self.model)
+        path = Path(folder).expanduser() if folder else None
+        return path if path is not None and path.is_dir() else None
+
+    def evaluation(self) -> dict:
+        """The measured model tasks of ``task_folder`` (``{task: entry}``; empty when none were)."""
+        return read_evaluation(self.task_folder)
+
+    def shows(self, task: str) -> bool:
+        """Whether model task ``task`` is shown: 'on', or 'auto' and measured to beat what it replaces."""
+        setting = self.shown(task)
+        if setting != "auto":
+            return setting == "on"
+        return (self.evaluation().get(task) or {}).get("shown_by_default") is True
+
+
+def read_evaluation(folder: Path | None) -> dict:
+    """``{task: entry}`` of ``folder``'s ``evaluation.json`` (``narrator.settings`` docstring); empty
+    without a folder or file, and for a file that is not such JSON (nothing is shown by default)."""
+    path = Path(folder) / EVALUATION_FILE if folder else None
+    try:
+        found = path.stat() if path is not None else None
+    except OSError:
+        return {}
+    return _evaluation(str(path), (found.st_mtime_ns, found.st_size)) if found is not None else {}
+
+
+@functools.lru_cache(maxsize=16)
+def _evaluation(path: str, stamp: tuple[int, int]) -> dict:
+    """Read once per file version: a page asks for every change it lists."""
+    try:
+        tasks = json.loads(Path(path).read_text(encoding="utf-8")).get("tasks")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {name: entry for name, entry in tasks.items() if isinstance(entry, dict)} if isinstance(tasks, dict) else {}
 
 
 def shipped_adapter() -> Path | None:
@@ -160,5 +234,9 @@ def load_settings(**overrides) -> Settings:
         model=model,
         adapter=_adapter(home, model, given.pop("adapter", None)),
         quant=given.pop("quant", None) or env.get("CODE_NARRATOR_QUANT") or "none",
+        model_kinds=given.pop("model_kinds", None) or env.get("CODE_NARRATOR_MODEL_KINDS", "").strip().lower() or "auto",
+        model_notes=given.pop("model_notes", None) or env.get("CODE_NARRATOR_MODEL_NOTES", "").strip().lower() or "auto",
+        model_headlines=(given.pop("model_headlines", None)
+                         or env.get("CODE_NARRATOR_MODEL_HEADLINES", "").strip().lower() or "auto"),
         **given,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -15,6 +16,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import torch  # noqa: E402  (after the environment is set)
 
 torch.set_num_threads(2)
+
+from narrator.settings import MODEL_TASKS  # noqa: E402
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 TODAY = (START + timedelta(days=30)).date()
@@ -70,6 +73,15 @@ def fake_home(mp: pytest.MonkeyPatch, home: Path) -> None:
     mp.setenv("CODE_NARRATOR_MODEL", "fake")
     mp.delenv("CODE_NARRATOR_DB", raising=False)
     mp.delenv("CODE_NARRATOR_ADAPTER", raising=False)
+    for variable in MODEL_TASKS.values():  # auto: the model tasks measured to be shown, whatever the machine says
+        mp.delenv(variable, raising=False)
+
+
+def model_headlines_on(mp: pytest.MonkeyPatch, settings):
+    """``settings`` (and every command run after) showing the model's headlines: for a test whose point
+    is the model's headline, which ``auto`` shows only when the adapter's evaluation says so."""
+    mp.setenv(MODEL_TASKS["headline"], "on")
+    return dataclasses.replace(settings, model_headlines="on")
 
 
 @pytest.fixture

@@ -23,8 +23,9 @@ TRAINING_LINES = [
 ]
 
 
-def build_tiny_model(folder: Path, seed: int = 0) -> Path:
-    """Save a random 2-layer Llama (hidden 32) and its tokenizer to ``folder``; return the folder."""
+def build_tiny_model(folder: Path, seed: int = 0, layers: int = 2) -> Path:
+    """Save a random Llama of ``layers`` layers (hidden 32) and its tokenizer to ``folder``; return the
+    folder. The change-kind head reads layer 20 (``narrator.kind_model.LAYERS``): give it 20 or more."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
@@ -48,7 +49,7 @@ def build_tiny_model(folder: Path, seed: int = 0) -> Path:
         vocab_size=len(tokenizer),
         hidden_size=32,
         intermediate_size=64,
-        num_hidden_layers=2,
+        num_hidden_layers=layers,
         num_attention_heads=4,
         num_key_value_heads=2,
         max_position_embeddings=512,

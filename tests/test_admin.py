@@ -428,6 +428,32 @@ def test_a_cocktail_study_in_home_is_shown_as_a_table_and_grouped_bars(home):
     assert any(plain("is not a study's results") in text for text in shown(admin(PASSWORD)))
 
 
+def test_the_model_tasks_table_shows_each_tasks_measurement_and_its_setting(home, tmp_path, monkeypatch):
+    def table(at):
+        return next(frame.value for frame in at.main.dataframe if "shown by default" in frame.value.columns)
+
+    frame = table(admin(PASSWORD))  # the fake model: nothing measured, nothing shown by default
+    assert list(frame["task"]) == ["Kind of change", "Note for users", "Headline for a change whose subject says nothing"]
+    assert set(frame["metric"]) == {"not measured: not shown by default"} and set(frame["shown by default"]) == {"no"}
+    assert list(frame["setting"]) == ["CODE_NARRATOR_MODEL_KINDS=auto", "CODE_NARRATOR_MODEL_NOTES=auto",
+                                      "CODE_NARRATOR_MODEL_HEADLINES=auto"]
+
+    adapter = fake_adapter(tmp_path / "adapter", b"w")
+    (adapter / "evaluation.json").write_text(json.dumps({"tasks": {"change_kind": {
+        "title": "Kind of change", "metric": "accuracy on 5 held-out repositories", "model": 0.52, "replaced": 0.45,
+        "replaced_by": "the rules", "difference_ci95": [0.03, 0.1], "shown_by_default": True}}}))
+    monkeypatch.setenv("CODE_NARRATOR_MODEL", str(tmp_path / "base-model"))  # a local model, never loaded here
+    monkeypatch.setenv("CODE_NARRATOR_ADAPTER", str(adapter))
+    monkeypatch.setenv("CODE_NARRATOR_MODEL_HEADLINES", "on")
+    frame = table(admin(PASSWORD))
+    kind, note, headline = frame.to_dict("records")
+    assert kind == {"task": "Kind of change", "metric": "accuracy on 5 held-out repositories", "model": "0.520",
+                    "what it replaces": "the rules: 0.450", "shown by default": "yes",
+                    "setting": "CODE_NARRATOR_MODEL_KINDS=auto"}
+    assert (note["metric"], note["shown by default"]) == ("not measured: not shown by default", "no")
+    assert headline["setting"] == "CODE_NARRATOR_MODEL_HEADLINES=on"
+
+
 # --- the adapter narration uses -----------------------------------------------------------------
 
 

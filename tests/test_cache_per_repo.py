@@ -14,7 +14,7 @@ from db.store import Store, alembic_config, cache_key
 from narrator.backends import FakeBackend
 from narrator.narrate import Budget, narrate_repository
 from narrator.service import NarratorService
-from tests.conftest import START, commit_files
+from tests.conftest import START, commit_files, model_headlines_on
 
 
 def _narrate(settings, path, backend, only=None):
@@ -49,7 +49,8 @@ def test_a_copy_of_a_repository_gets_its_own_narratives_from_the_cache(settings,
     assert service.overview(duplicate.id).summary.text == service.overview(original.id).summary.text
 
 
-def test_unrelated_repositories_with_the_same_init_commit_each_show_it(settings, tmp_path):
+def test_unrelated_repositories_with_the_same_init_commit_each_show_it(settings, tmp_path, monkeypatch):
+    settings = model_headlines_on(monkeypatch, settings)  # the model's headline is what both must show
     _init_repo(tmp_path / "one", START)
     other = _init_repo(tmp_path / "two", START.replace(year=2025))
     service, _, _ = _narrate(settings, tmp_path / "one", FakeBackend())

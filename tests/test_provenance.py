@@ -6,6 +6,8 @@ read back through the service and through ``python -m narrator show`` as a reade
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from narrator.commits import cut_patch, recent_commits
 from narrator.narrate import Budget, narrate_repository
 from narrator.service import NarratorService
 from narrator.text import markdown_text as md  # show escapes what it quotes as Markdown
-from tests.conftest import START, commit_files, unglossed
+from tests.conftest import START, commit_files, model_headlines_on, unglossed
 
 PYPROJECT = '[project]\nname = "pagesmith"\nversion = "{version}"\ndescription = "Static site builder for small teams"\n'
 README = """<p align="center"><img src="docs/logo.png" alt="Pagesmith logo" width="120"></p>
@@ -153,8 +155,10 @@ def _change_block(text: str, short_sha: str) -> list[str]:
 
 
 @pytest.fixture
-def project(settings, tmp_path):
-    """The project narrated by a scripted model: its repo, shas, service, handle, backend and changes by sha."""
+def project(settings, tmp_path, monkeypatch):
+    """The project narrated by a scripted model (its headlines shown: ``model_headlines_on``): its repo,
+    shas, service, handle, backend and changes by sha."""
+    settings = model_headlines_on(monkeypatch, settings)
     repo, sha = make_project(tmp_path / "pagesmith")
     backend = Scripted((("say what this change does", "log_page"), WIP_ANSWER),
                        ((f"A developer titled this change: {DROP_SUBJECT}",), AGREEING))
@@ -326,7 +330,8 @@ def test_an_uninformative_subject_is_headed_by_the_models_diff_summary_labelled_
     assert block[-1].endswith(" [git facts]")
 
 
-def test_a_model_headline_that_fails_the_check_falls_back_to_git_facts(settings, tmp_path):
+def test_a_model_headline_that_fails_the_check_falls_back_to_git_facts(settings, tmp_path, monkeypatch):
+    settings = model_headlines_on(monkeypatch, settings)
     repo, sha = make_project(tmp_path / "pagesmith", fix_commit=True)
     backend = Scripted((("say what this change does", "MAX_PAGES"), "Raises the page limit to 500 pages."))
     service, handle = _narrate(settings, repo.working_tree_dir, backend)
@@ -335,6 +340,33 @@ def test_a_model_headline_that_fails_the_check_falls_back_to_git_facts(settings,
     assert fix.headline.text == "Changed 1 file, +3/-0 lines in src."
     assert (fix.headline.source, fix.headline.label) == ("git", "git facts")
     assert fix.narrative.flags["dropped"] == "faithfulness" and "500" in fix.narrative.flags["unsupported"]
+
+
+def test_model_headlines_are_shown_only_where_measured_to_beat_git_facts(settings, tmp_path):
+    # auto (the default) follows the adapter's evaluation: without one, or where it says the model's
+    # headlines lose to a line of git facts, that line heads an uninformative subject and the model is
+    # not asked; off never asks; on always does.
+    repo, sha = make_project(tmp_path / "pagesmith")
+    cases = [("auto", None, False), ("auto", {"shown_by_default": True}, True),
+             ("auto", {"shown_by_default": False}, False), ("off", {"shown_by_default": True}, False), ("on", None, True)]
+    for n, (setting, entry, shown) in enumerate(cases):
+        model = tmp_path / f"model{n}"  # a local model folder, never loaded: the scripted backend answers
+        model.mkdir()
+        if entry is not None:
+            (model / "evaluation.json").write_text(json.dumps({"tasks": {"headline": entry}}))
+        home = tmp_path / f"home{n}"
+        here = dataclasses.replace(settings, home=home, db_url=f"sqlite:///{home / 'narrator.db'}", model=str(model),
+                                   adapter=None, model_headlines=setting)
+        home.mkdir()
+        backend = Scripted((("say what this change does", "log_page"), WIP_ANSWER))
+        service, handle = _narrate(here, repo.working_tree_dir, backend)
+        wip = next(c for c in service.changes(handle.id) if c.sha == sha["wip"])
+        asked = any("this change" in text and "log_page" in text and "titled" not in text for text in backend.texts())
+        assert (asked, wip.headline.source == "model") == (shown, shown), (setting, entry)
+        if shown:
+            assert (wip.headline.text, wip.headline.label) == (WIP_ANSWER, provenance.MODEL_HEADLINE)
+        else:
+            assert wip.headline == provenance.Said("Changed 1 file, +5/-0 lines in src.", "git", "git facts"), wip.headline
 
 
 def test_a_git_facts_headline_does_not_break_the_digest_or_show(settings, tmp_path, capsys):

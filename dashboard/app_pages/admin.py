@@ -18,7 +18,7 @@ import streamlit as st
 
 from dashboard import auth, views
 from dashboard.views import plain
-from narrator.settings import ROOT, Settings
+from narrator.settings import MODEL_TASK_TITLES, MODEL_TASKS, ROOT, Settings, load_settings
 from training.config import OptimizerName, Quant, SchedulerName
 from training.service import TASK_NAMES, Progress, RunView, TrainingService, train_defaults
 from training.study_report import claims_paragraph, load_results, shipping, table_rows
@@ -199,6 +199,37 @@ if active.origin == "environment":
                "an adapter chosen here applies once it is unset.")
 if not active.applies:
     st.caption(plain(f"The narration model ({settings.model}) does not take an adapter."))
+
+
+def _figure(value) -> str:
+    return f"{value:.3f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "—"
+
+
+def model_task_rows(now: Settings) -> list[dict]:
+    """One row per model task a manager may be shown (``MODEL_TASKS``): how it was measured on held-out
+    repositories (the active adapter's ``evaluation.json``), whether it is shown by default, and the
+    setting that overrides that."""
+    measured = now.evaluation()
+    rows = []
+    for task, variable in MODEL_TASKS.items():
+        entry = measured.get(task) or {}
+        rows.append({
+            "task": str(entry.get("title") or MODEL_TASK_TITLES[task]),
+            "metric": str(entry.get("metric") or "not measured: not shown by default"),
+            "model": _figure(entry.get("model")),
+            "what it replaces": (f"{entry.get('replaced_by') or '—'}: {_figure(entry.get('replaced'))}"
+                                 if entry else "—"),
+            "shown by default": "yes" if entry.get("shown_by_default") is True else "no",
+            "setting": f"{variable}={now.shown(task)}",
+        })
+    return rows
+
+
+st.subheader("Model tasks")
+st.caption("Each model task a manager may be shown, measured on repositories it never saw. Under auto, one is "
+           "shown only where it beat what it would replace; on or off overrides that.")
+st.dataframe(model_task_rows(load_settings(home=settings.home, db_url=settings.db_url)), hide_index=True,
+             key="admin_model_tasks")
 
 
 def live_runs() -> None:

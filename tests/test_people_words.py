@@ -11,7 +11,7 @@ from narrator import provenance
 from narrator.changes import GIT_CHECKS, check_explanation, check_headline, contradicts_git
 from narrator.subjects import uninformative_reason
 from narrator.text import markdown_text, unmarked
-from tests.conftest import START, commit_files, unglossed
+from tests.conftest import START, commit_files, model_headlines_on, unglossed
 from tests.test_provenance import Scripted, _change_block, _day, _narrate, _new_repo, _show
 
 DEV, NOTES = provenance.label("developer"), provenance.label("release notes")
@@ -172,7 +172,8 @@ def test_a_model_sentence_that_git_denies_is_dropped_by_its_own_check(sentence, 
     assert (headline.dropped, bool(headline.text)) == (reason, reason is None)
 
 
-def test_a_dropped_model_headline_is_flagged_with_its_check_and_git_facts_head_the_change(settings, tmp_path):
+def test_a_dropped_model_headline_is_flagged_with_its_check_and_git_facts_head_the_change(settings, tmp_path, monkeypatch):
+    settings = model_headlines_on(monkeypatch, settings)  # the model is asked, and its headline checked
     repo = _new_repo(tmp_path / "rich")
     test = "def test_rich_fraction():\n    assert rich_fraction([]) == 0\n"
     commit_files(repo, {"src/rich.py": "def rich_fraction(xs):\n    return 0\n", "tests/test_rich.py": test}, "Start", _day(0))

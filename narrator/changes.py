@@ -161,7 +161,9 @@ def _explanation(headline: str, body: str) -> str:
 
 def repeats(headline: str, sentence: str) -> bool:
     """Whether ``sentence`` names nothing that ``headline`` does not already (a plural 's' aside)."""
-    return _content_words(sentence) <= _content_words(headline)
+    said = _content_words(headline)
+    # Word by word: a long body usually names something new early, and is read no further.
+    return all(_content_word(w) in said for w in map(re.Match.group, _WORD.finditer(sentence.lower())) if w not in _STOP)
 
 
 def needs_model(category: str, details: dict) -> str | None:
@@ -193,8 +195,11 @@ class Verdict:
 
 def _content_words(text: str) -> set[str]:
     """Lower-case words that carry meaning, a plural 's' removed ('carts' -> 'cart', 'class' stays)."""
-    return {w[:-1] if w.endswith("s") and not w.endswith("ss") and len(w) > 3 else w
-            for w in _WORD.findall(text.lower()) if w not in _STOP}
+    return {_content_word(w) for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def _content_word(word: str) -> str:
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
 
 
 # Words that let a sentence sound informative while saying nothing about this change.

@@ -157,22 +157,60 @@ _SECURITY = re.compile(
 
 _ADVISORY_HINTS = ("cve-", "ghsa-", "pysec-", "rustsec-", "go-")
 """A cheap first look for ``_ADVISORY``: a match holds one of these (lower-cased)."""
-_SECURITY_HINTS = ("vulnerab", "secur", "exploit", "malicious", "xss", "csrf", "xsrf", "ssrf", "rce", "cwe-", "injection",
-                   "denial", "dos", "traversal", "bomb", "escalation", "execution", "clickjacking", "redirect", "bypass",
-                   "timing attack", "overflow", "leak")
-"""The same for ``_SECURITY``: each of its alternatives holds one of these words or parts of words."""
+_SECURITY_HINTS = ("vulnerab", "secur", "exploit", "malicious", "xss", "csrf", "xsrf", "ssrf", "cwe-", "injection",
+                   "denial", "dos", "h traversal", "y traversal", "n bomb", "p bomb", "privilege escalation",
+                   "code execution", "clickjacking", "open redirect", "h bypass", "n bypass", "timing attack",
+                   "buffer overflow", "l leak", "t leak", "n leak", "d leak", "s leak")
+"""The same for ``_SECURITY``: each of its alternatives holds one of these, and words that are common
+on their own hold the word before them ("path traversal", "token leak"; not "memory leak"), as the
+pattern has them."""
+_SECURITY_WORDS = ("rce",)
+"""``_SECURITY``'s alternatives found only as whole words: "rce" is also in "source" and "force"."""
+_FOLDS_TO_ASCII = frozenset("\u0130\u0131\u017f\u212a")
+"""The only characters beyond ASCII that ``re.I`` matches with an ASCII letter: İ and ı (i), ſ (s)
+and the Kelvin sign (k)."""
+
+
+@functools.lru_cache(maxsize=16)  # a commit's body is looked at by several checks; its hash is kept by the string
+def _lowered(text: str) -> str | None:
+    """``text`` lower-cased, or None when it holds one of ``_FOLDS_TO_ASCII``."""
+    if not text.isascii() and not _FOLDS_TO_ASCII.isdisjoint(text):
+        return None
+    return text.lower()
 
 
 def may_match(text: str, hints: tuple[str, ...]) -> bool:
     """False only when a case-insensitive pattern whose every match holds one of ``hints`` (lower-case
-    substrings) cannot match ``text``: a long history is read without running most patterns.
+    ASCII substrings, each spelt with the characters the pattern spells it with) cannot match
+    ``text``: a long history is read without running most patterns.
 
-    Exact for ASCII text, where ``re.I`` folds case as ``str.lower`` does; other text (where ``re.I``
-    also folds, say, the Kelvin sign to "k") always goes to the pattern.
+    Exact: beyond ASCII, ``re.I`` matches an ASCII letter only with the few ``_FOLDS_TO_ASCII``
+    characters (the Kelvin sign with "k"), and a text holding one always goes to the pattern.
     """
-    if not text.isascii():
+    lower = _lowered(text)
+    return lower is None or any(map(lower.__contains__, hints))
+
+
+def _holds_word(text: str, words: tuple[str, ...]) -> bool:
+    """Whether one of ``words`` (lower-case ASCII) is in ``text`` as ``\\b`` reads a whole word (also
+    True when ``may_match`` cannot tell)."""
+    lower = _lowered(text)
+    if lower is None:
         return True
-    return any(map(text.lower().__contains__, hints))
+    for word in words:
+        start = lower.find(word)
+        while start >= 0:
+            end = start + len(word)
+            # The lower-cased text has the text's length here: only İ lower-cases to two characters.
+            if not (start and _is_word_character(text[start - 1])) and not (end < len(text) and _is_word_character(text[end])):
+                return True
+            start = lower.find(word, start + 1)
+    return False
+
+
+def _is_word_character(character: str) -> bool:
+    """``\\w`` of a ``str`` pattern."""
+    return character.isalnum() or character == "_"
 
 
 def advisories(text: str) -> list[str]:
@@ -188,7 +226,7 @@ def is_security_text(text: str) -> bool:
     "DoS" is matched in that case only (not "dos"); "dependency injection" is a design pattern, not
     an attack.
     """
-    if not may_match(text, _ADVISORY_HINTS + _SECURITY_HINTS):
+    if not may_match(text, _ADVISORY_HINTS + _SECURITY_HINTS) and not _holds_word(text, _SECURITY_WORDS):
         return False
     return bool(_ADVISORY.search(text) or _SECURITY.search(text))
 
@@ -658,7 +696,8 @@ def categorize(headline: str, paths: list[str], *, body: str = "", conventional_
     if paths and all(is_test_path(p) or is_doc_path(p) for p in paths):
         return "tests"
     dependency_bot = _dependency_bot(author, email)
-    if advisories(headline + "\n" + body) or is_security_text(headline) or (not dependency_bot and is_security_text(body)):
+    # No advisory id spans lines: the headline and the body are looked at apart (the body is shared, looked at once).
+    if advisories(headline) or advisories(body) or is_security_text(headline) or (not dependency_bot and is_security_text(body)):
         return "security"
     if version and not is_development_version(version):
         return "release"

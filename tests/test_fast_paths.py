@@ -354,3 +354,25 @@ def test_changelog_warnings_and_version_fields_are_read_as_before():
                 slow_version = found
                 break
         assert facts.version_change(patch) == slow_version, patch
+
+
+def test_security_words_common_in_code_talk_go_to_the_pattern_only_where_it_can_match():
+    # "source", "force", "memory leak", "stack overflow", "redirect stderr": the words a long history is
+    # full of, beside the alternatives that hold them ("RCE", "token leak", "buffer overflow", ...).
+    words = WORDS + """source Source force RCE-free (RCE) rce_x x_rce RCE2 2RCE sRCE memory leak leaks fixes tokens
+    Token-leak token_leak stack overflow Buffer Overflow buffer-overflow redirect stderr open-redirect Open Redirect
+    traversal tree Path Traversal directory-traversal code execution Remote Code Execution escalation privilege
+    bypass Auth Bypass authorization-bypass authentication bomb zip-bomb Zip Bomb decompression Résumé naïve über
+    \u0130 \u0131 \u017f \u212a sour\u212ae Fo\u0130ce \u017fecret""".split() + [
+        "tokens leak", "Secrets Leak", "credential leaks", "passwords leak", "auth bypass", "Path traversal"]
+    rng = random.Random(24)
+    for _ in range(8000):
+        text = rng.choice([" ", "", "-", "\n", "_", "("]).join(rng.choice(words) for _ in range(rng.randint(1, 7)))
+        assert facts.is_security_text(text) == bool(facts._ADVISORY.search(text) or facts._SECURITY.search(text)), text
+        assert facts.advisories(text) == list(dict.fromkeys(m.upper() for m in facts._ADVISORY.findall(text))), text
+
+
+def test_only_the_characters_named_fold_to_ascii_letters():
+    # may_match lower-cases text beyond ASCII too: only these characters may match an ASCII letter under re.I.
+    letter = re.compile("[a-z]", re.I)
+    assert {c for c in map(chr, range(128, 0x110000)) if letter.fullmatch(c)} == facts._FOLDS_TO_ASCII

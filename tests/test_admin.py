@@ -379,7 +379,7 @@ def test_table1_charts_and_comparison_come_from_the_recorded_metrics(home, tmp_p
     assert plain(EVIL) in [e.value for e in at.main.error]
     assert not any("<script>" in s or "**bold**" in s for s in shown(at))
     at.selectbox(key="admin_run").set_value(first).run()
-    table_frame = at.main.dataframe[1].value
+    table_frame = next(f.value for f in at.main.dataframe if "Dataset" in f.value.columns)
     assert list(table_frame["Dataset"]) == ["CodeSearchNet", "CommitPackFT"]
     assert list(table_frame["Tuned CE"]) == [1.6, 2.0]
     charts = [json.loads(c.proto.spec) for c in at.main.get("plotly_chart")]

@@ -69,7 +69,8 @@ def commit_details(commit: CommitInfo) -> tuple[str, str, dict]:
         "subject_uninformative": said.reason,
         "scope": said.scope,
         "refs": list(said.refs),
-        "advisories": facts.advisories(f"{commit.subject}\n{body}"),
+        # As of "subject\nbody" (no id spans lines); the body's first look is shared with categorize.
+        "advisories": list(dict.fromkeys(facts.advisories(commit.subject) + facts.advisories(body))),
         "version": version if category == "release" else None,
         "tags": list(commit.tags),
         "release_notes": notes,

@@ -62,8 +62,9 @@ def message_body(message: str, subject: str, *, training: bool = False) -> str:
     return body
 
 
-# A full stop after an initial ("Audrey M. Roy") or in "e.g."/"i.e." does not end a sentence.
-_SENTENCE_END = re.compile(r"(?<![\s(][A-Z]\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<=[.!?])\s+(?=[A-Z\"'(])")
+# A full stop after an initial ("Audrey M. Roy") or in "e.g."/"i.e." does not end a sentence. The end
+# mark is looked for first: most places have none, and the other looks are not made there.
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<![\s(][A-Z]\.)(?<!\be\.g\.)(?<!\bi\.e\.)\s+(?=[A-Z\"'(])")
 
 
 def first_sentences(text: str, limit: int = 2, max_chars: int = 300) -> str:

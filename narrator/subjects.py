@@ -61,9 +61,13 @@ _TICKET = r"(?:[Gg][Hh]-\d+|bpo-\d+|[A-Z][A-Z0-9]{1,9}-\d+)"
 _LEADING_REF = re.compile(rf"^\s*(?:\[{_TICKET}\]\s*:?|{_TICKET}:)\s+")
 
 
+_DASH_NUMBER = re.compile(r"-\d")
+
+
 def _may_refer(text: str) -> bool:
-    """False when ``text`` holds no reference: each kind of ``_REF`` has a "#", "!" or "-" in it."""
-    return "#" in text or "!" in text or "-" in text
+    """False when ``text`` holds no reference: each kind of ``_REF`` (and of ``_TRAILING_REFS``) has
+    a "#", a "!" or a "-" before a digit in it ("GH-12", "PROJ-123"; not "t/t1234-foo", "--all")."""
+    return "#" in text or "!" in text or ("-" in text and _DASH_NUMBER.search(text) is not None)
 
 
 def find_refs(text: str) -> tuple[str, ...]:

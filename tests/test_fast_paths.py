@@ -376,3 +376,27 @@ def test_only_the_characters_named_fold_to_ascii_letters():
     # may_match lower-cases text beyond ASCII too: only these characters may match an ASCII letter under re.I.
     letter = re.compile("[a-z]", re.I)
     assert {c for c in map(chr, range(128, 0x110000)) if letter.fullmatch(c)} == facts._FOLDS_TO_ASCII
+
+
+def test_sentence_ends_are_found_as_the_pattern_first_written_finds_them():
+    from narrator import messages
+
+    # As first written: the end mark looked for after the initials and abbreviations.
+    slow = re.compile(r"(?<![\s(][A-Z]\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<=[.!?])\s+(?=[A-Z\"'(])")
+    words = WORDS + """e.g. i.e. Mr. A. (B. x. Dr. ! ? . .. "Quoted" 'single' (paren) End. Start e.g.Next""".split()
+    rng = random.Random(25)
+    for _ in range(6000):
+        text = rng.choice([" ", "  ", "\n", " \t"]).join(rng.choice(words) for _ in range(rng.randint(1, 12)))
+        for limit in (0, 1, 2):
+            assert messages._SENTENCE_END.split(text, maxsplit=limit) == slow.split(text, maxsplit=limit), text
+
+
+def test_a_dash_alone_is_no_reference():
+    # Only "#", "!" or a "-" before a digit can be part of one: "t/t1234-foo" and "--all" send nothing to the patterns.
+    assert not subjects._may_refer("t/t1234-foo: use --all") and not subjects._may_refer("a - b")
+    words = WORDS + "x-1 t1234-foo --all - -- AB-\u0663 \u0661-\u0662 ab-12 A-1 GH- -GH-1".split()
+    rng = random.Random(26)
+    for _ in range(6000):
+        text = rng.choice([" ", "", "-", "/"]).join(rng.choice(words) for _ in range(rng.randint(1, 6)))
+        if subjects._REF.search(text) or subjects._TRAILING_REFS.search(text):
+            assert subjects._may_refer(text), text

@@ -100,23 +100,29 @@ class _FirstLook(Exception):
 def history_figures(source: str, model: str | None) -> dict:
     """Seconds of plain ``git log --numstat HEAD`` and of recording every commit's facts, fresh cache:
     in-process (``history_facts_ratio``) and as the whole command a user runs, start-up, imports,
-    units and storing included (``narrate REPO --commits 0 --model fake``: ``history_command_ratio``)."""
+    units and storing included (``narrate REPO --commits 0 --model fake``: ``history_command_ratio``).
+
+    Each also in CPU seconds, ours and git's together (``*_cpu_ratio``): on a busy machine the
+    seconds depend on what else runs, the CPU seconds do not."""
     scratch = Path(tempfile.mkdtemp(prefix="narrator-bench-"))
     settings = load_settings(db_url=f"sqlite:///{scratch / 'history.db'}", model=model)
     service = NarratorService(settings)
     repo_id = service.add_repository(source).id
     repo = open_repository(source, settings.clone_dir)
     head = repo.head.commit.hexsha
-    begin = time.perf_counter()
+    begin, git_cpu = time.perf_counter(), _cpu_seconds(resource.RUSAGE_CHILDREN)
     # The same hardened environment as every other git command here; output thrown away by the OS.
     subprocess.run(["git", "log", "--numstat", "HEAD"], cwd=repo.working_tree_dir or repo.git_dir, check=True,
                    env={**os.environ, **repo.git.environment()}, stdout=subprocess.DEVNULL)
-    git_seconds = time.perf_counter() - begin
-    begin = time.perf_counter()
+    git_seconds, git_cpu = time.perf_counter() - begin, _cpu_seconds(resource.RUSAGE_CHILDREN) - git_cpu
+    begin, facts_cpu = time.perf_counter(), _cpu_seconds(resource.RUSAGE_SELF) + _cpu_seconds(resource.RUSAGE_CHILDREN)
     recorded = record_history(service.store, repo_id, repo, head, None)
     facts_seconds = time.perf_counter() - begin
+    facts_cpu = _cpu_seconds(resource.RUSAGE_SELF) + _cpu_seconds(resource.RUSAGE_CHILDREN) - facts_cpu
+    command_cpu = _cpu_seconds(resource.RUSAGE_CHILDREN)
     command_seconds, _ = _cli(["narrate", source, "--commits", "0", "--model", "fake",
                                "--db", f"sqlite:///{scratch / 'command.db'}"])
+    command_cpu = _cpu_seconds(resource.RUSAGE_CHILDREN) - command_cpu
     return {
         "history_commits": recorded,
         "git_log_numstat_seconds": round(git_seconds, 2),
@@ -124,7 +130,17 @@ def history_figures(source: str, model: str | None) -> dict:
         "history_facts_ratio": round(facts_seconds / git_seconds, 2),
         "history_command_seconds": round(command_seconds, 2),
         "history_command_ratio": round(command_seconds / git_seconds, 2),
+        "git_log_numstat_cpu_seconds": round(git_cpu, 2),
+        "history_facts_cpu_ratio": round(facts_cpu / git_cpu, 2) if git_cpu else None,
+        "history_command_cpu_ratio": round(command_cpu / git_cpu, 2) if git_cpu else None,
     }
+
+
+def _cpu_seconds(who: int) -> float:
+    """User and system CPU seconds of this process (``RUSAGE_SELF``, every thread) or of its
+    finished children and theirs (``RUSAGE_CHILDREN``)."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def first_look_figures(source: str, commits: int, units: int, model: str | None, batch_size: int) -> dict:

@@ -14,7 +14,7 @@ import pytest
 
 from narrator import gitlog, history
 from narrator.__main__ import main
-from narrator.bench import command_figures
+from narrator.bench import command_figures, history_figures
 from narrator.digest import today
 from narrator.report import markdown
 from narrator.service import NarratorService
@@ -113,6 +113,17 @@ def test_the_bench_times_an_unchanged_narration_and_show_as_a_user_runs_them(tmp
     assert set(figures) == {"narrate_unchanged_seconds", "narrate_unchanged_peak_rss_mb", "show_seconds_long",
                             "show_peak_rss_mb"}
     assert all(value > 0 for value in figures.values()), figures
+
+
+def test_the_bench_gives_the_history_pass_in_cpu_seconds_beside_git_log(tmp_path, monkeypatch):
+    # On a busy machine the seconds depend on what else runs; the CPU seconds (ours and git's) do not.
+    fake_home(monkeypatch, tmp_path / "home")
+    fast_import_history(tmp_path / "small", 2000)
+    figures = history_figures(str(tmp_path / "small"), "fake")
+    assert figures["history_commits"] == 2000
+    assert figures["git_log_numstat_cpu_seconds"] > 0, figures
+    # The pass runs git log itself, and the command the pass: neither costs less than git log alone.
+    assert figures["history_command_cpu_ratio"] > figures["history_facts_cpu_ratio"] > 0, figures
 
 
 def test_counting_the_latest_changes_stops_at_the_limit(tmp_path):

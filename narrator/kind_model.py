@@ -15,6 +15,8 @@ that model's. ``training.kind_head`` fits and measures it.
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -163,6 +165,69 @@ class KindHead:
         return cls(meta=meta, **tensors)
 
 
+# --- words and paths -------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[a-z][a-z0-9]+")
+
+
+def word_tokens(subject: str, paths: list[str], patch: str = "") -> set[str]:
+    """What the words-and-paths features read of a change: the subject's words and its first word, each
+    path's folders, extension and file name (the first 30 paths), the number of files, and the lines
+    added and removed in powers of two."""
+    words = _WORD.findall(subject.lower())
+    tokens = {f"w:{word}" for word in words} | {f"first:{words[0] if words else 'none'}"}
+    for path in paths[:30]:
+        *folders, name = path.lower().split("/")
+        tokens.update(f"d:{folder}" for folder in folders)
+        tokens.add(f"ext:{name.rsplit('.', 1)[-1]}" if "." in name else "ext:none")
+        tokens.add(f"f:{name}")
+    tokens.add(f"n:{min(5, len(paths))}")
+    lines = patch.split("\n")
+    added = sum(1 for line in lines if line.startswith("+") and not line.startswith("+++"))
+    removed = sum(1 for line in lines if line.startswith("-") and not line.startswith("---"))
+    tokens.add(f"add:{min(4, int(math.log2(1 + added)))}")
+    tokens.add(f"rem:{min(4, int(math.log2(1 + removed)))}")
+    return tokens
+
+
+def word_features(vocabulary: list[str], items: list[tuple[str, list[str], str]]):
+    """One 0/1 row per ``(subject, paths, patch)`` over ``vocabulary`` (``word_tokens`` seen in training)."""
+    import torch
+
+    index = {token: i for i, token in enumerate(vocabulary)}
+    out = torch.zeros((len(items), len(vocabulary)))
+    for row, (subject, paths, patch) in enumerate(items):
+        for token in word_tokens(subject, paths, patch):
+            column = index.get(token)
+            if column is not None:
+                out[row, column] = 1.0
+    return out
+
+
+FEATURES = ("model", "words", "rules")
+"""The feature groups a head may read, in the order they are joined: the model's hidden states of
+``change_kind_prompt``, words and paths, and the rules' answer."""
+
+
+def head_features(meta: dict, model, tokenizer, items: list[tuple[str, list[str], str]], batch_size: int = 8,
+                  progress=None):
+    """The features ``meta["features"]`` names (default: model and rules) of each ``(subject without its
+    prefix, paths, patch)``, joined in ``FEATURES`` order; the model is read only when they include it."""
+    import torch
+
+    groups = meta.get("features") or ["model", "rules"]
+    parts = []
+    if "model" in groups:
+        messages = [prompts.change_kind_prompt(subject, paths, patch) for subject, paths, patch in items]
+        parts.append(model_features(model, tokenizer, messages, batch_size, progress=progress))
+    if "words" in groups:
+        parts.append(word_features(meta.get("vocabulary") or [], items))
+    if "rules" in groups:
+        said = [rules_kind(subject, paths, patch)[0] for subject, paths, patch in items]
+        parts.append(rule_features(said, [rules_sure(paths) for _, paths, _ in items]))
+    return torch.cat(parts, dim=1)
+
+
 # --- at narration time ------------------------------------------------------------------------------
 
 DETAILS_KEY = "model_kind"
@@ -210,9 +275,7 @@ def commit_kinds(model, tokenizer, head: Head, items: list[tuple[str, list[str],
         return []
     rules = [rules_kind(subject, paths, patch) for subject, paths, patch in items]
     sure = [rules_sure(paths) for _, paths, _ in items]
-    messages = [prompts.change_kind_prompt(subject, paths, patch) for subject, paths, patch in items]
-    features = torch.cat([model_features(model, tokenizer, messages, batch_size),
-                          rule_features([kind for kind, _ in rules], sure)], dim=1)
+    features = head_features(head.head.meta, model, tokenizer, items, batch_size)
     out = []
     for (kind, flag, probability), (rule_kind, rule_flag), confident in zip(head.head.predict(features), rules, sure):
         breaking = {"rules": rule_flag, "head": flag, "either": rule_flag or flag}[head.breaking_method]

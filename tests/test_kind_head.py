@@ -109,9 +109,10 @@ def adapter(tiny, tmp_path) -> Path:
 def test_kind_head_command_fits_measures_saves_and_records(tiny, prepared, adapter, capsys):
     shared, data = prepared
     code = main(["kind-head", "--adapter", str(adapter), "--base", tiny, "--data", str(data), "--shared-data", str(shared),
-                 "--device", "cpu", "--train", "50", "--val", "10", "--test", "10", "--json"])
+                 "--device", "cpu", "--features", "rules,model,words", "--train", "50", "--val", "10", "--test", "10", "--json"])
     assert code == 0
     report = json.loads(capsys.readouterr().out)
+    assert report["head"]["features"] == ["model", "words", "rules"] and "w:cart" in report["head"]["vocabulary"]
     assert report["method"] in ("head", "rules+head") and report["examples"] >= 3
     assert set(report["methods"]) == {"rules", report["method"]}
     head = KindHead.load(adapter)
@@ -122,6 +123,26 @@ def test_kind_head_command_fits_measures_saves_and_records(tiny, prepared, adapt
     assert entry["replaced"] == report["methods"]["rules"]["accuracy"] and entry["replaced_by"] == "the rules"
     assert entry["shown_by_default"] == (entry["difference_ci95"][0] > 0)
     assert "/tmp" not in entry["command"] and entry["command"].startswith("python -m training kind-head")
+    assert "--features model,words,rules --train 50 --val 10 --test 10" in entry["command"]
+
+
+def test_a_words_and_paths_head_reads_no_model_and_judges_from_the_words(prepared, adapter, capsys):
+    import torch
+
+    from narrator.kind_model import commit_kinds, head_features, Head
+
+    shared, data = prepared
+    assert main(["kind-head", "--adapter", str(adapter), "--base", "/no/such/model", "--data", str(data),
+                 "--shared-data", str(shared), "--json"]) == 0  # the model is never loaded
+    report = json.loads(capsys.readouterr().out)
+    head = KindHead.load(adapter)
+    assert head.meta["features"] == ["words", "rules"] and report["head"]["train_examples"] >= 3
+    items = [("handle an empty item in the cart", ["shop/cart.py"], "+x"), ("explain how to run the shop", ["docs/guide.md"], "+y")]
+    features = head_features(head.meta, None, None, items)
+    assert features.shape == (2, len(head.meta["vocabulary"]) + len(KINDS) + 1)
+    said = commit_kinds(None, None, Head(head, "head", "rules", "test"), items)
+    assert [answer["decided"] for answer in said] == ["model", "model"]
+    assert said[1]["kind"] == "docs" and torch.is_tensor(features)
 
 
 def test_headlines_and_notes_are_recorded_beside_the_other_tasks(tiny, prepared, adapter, capsys):
@@ -146,6 +167,8 @@ def test_bad_input_is_one_line(prepared, adapter, tmp_path, capsys):
     shared, data = prepared
     assert main(["kind-head", "--adapter", str(adapter), "--data", str(data), "--train", "0"]) == 1
     assert capsys.readouterr().err.strip() == "error: --train must be at least 1"
+    assert main(["kind-head", "--adapter", str(adapter), "--data", str(data), "--features", "words,vibes"]) == 1
+    assert "--features takes a comma-separated list of model, words, rules" in capsys.readouterr().err
     assert main(["headlines", "--adapter", "none", "--data", str(data), "--record"]) == 1
     assert "--record needs an adapter" in capsys.readouterr().err
     broken = tmp_path / "broken"

@@ -456,35 +456,52 @@ def cmd_kind_head(args: argparse.Namespace) -> int:
     from training.briefing_eval import kind_cases, load_model
     from tqdm import tqdm
 
-    from training.kind_head import case_features, choose_method, fit_head, measure
+    from narrator.kind_model import FEATURES
+    from training.kind_head import case_features, choose_method, fit_head, measure, vocabulary_of
 
+    groups = [group.strip() for group in args.features.split(",") if group.strip()]
+    if not groups or any(group not in FEATURES for group in groups):
+        raise TrainingError(f"--features takes a comma-separated list of {', '.join(FEATURES)}, not {args.features!r}")
+    groups = [group for group in FEATURES if group in groups]
+    if args.train is None:
+        args.train = 2400 if "model" in groups else None  # the model's features cost a forward pass each
     for name in ("train", "val", "test"):
-        if getattr(args, name) < 1:
+        if getattr(args, name) is not None and getattr(args, name) < 1:
             raise TrainingError(f"--{name} must be at least 1")
-    _check_model(args)
+    if "model" in groups:
+        _check_model(args)
     require_path(args.data, "data folder", folder=True)
     adapter = _eval_adapter(args.adapter)
     if adapter is None:
-        raise TrainingError("kind-head needs an adapter: the head is fitted on that model's features")
+        raise TrainingError("kind-head needs an adapter: the head is saved beside it, and fitted on its features")
     shared = _shared_folder(argparse.Namespace(data=args.shared_data))
     cases = {name: kind_cases(args.data, shared, name, getattr(args, name), args.seed) for name in ("train", "val", "test")}
-    model, tokenizer = load_model(adapter, args.base, args.device, args.threads)
-    if hasattr(model, "merge_and_unload"):
-        model = model.merge_and_unload()  # as narration runs it, and faster
-    model.eval()
+    meta = {"features": groups}
+    if "words" in groups:
+        meta["vocabulary"] = vocabulary_of(cases["train"])
+    model = tokenizer = None
+    if "model" in groups:
+        model, tokenizer = load_model(adapter, args.base, args.device, args.threads)
+        if hasattr(model, "merge_and_unload"):
+            model = model.merge_and_unload()  # as narration runs it, and faster
+        model.eval()
     data = {}
     for name, chosen in cases.items():
         with tqdm(total=len(chosen), desc=f"Reading {name} commits", unit="commit", file=sys.stderr, dynamic_ncols=True) as bar:
-            data[name] = case_features(model, tokenizer, chosen, args.batch_size, progress=lambda done, _: bar.update(done - bar.n))
-    head = fit_head(data["train"]["x"], data["train"]["kinds"], data["train"]["breaking"], data["val"]["x"], data["val"]["kinds"])
+            data[name] = case_features(model, tokenizer, chosen, meta, args.batch_size,
+                                       progress=lambda done, _: bar.update(done - bar.n))
+            bar.update(len(chosen) - bar.n)
+    head = fit_head(data["train"]["x"], data["train"]["kinds"], data["train"]["breaking"], data["val"]["x"],
+                    data["val"]["kinds"], meta)
     method, breaking = choose_method(head, data["val"])
     report = measure(head, data["test"], method, breaking)
     head.meta.update({"method": method, "breaking_method": breaking, "train_examples": len(cases["train"]),
                       "val_examples": len(cases["val"]),
                       "test": {name: {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"]} for name, m in report["methods"].items()}})
     head.save(adapter)
-    entry = model_tasks.kind_entry(report, f"python -m training kind-head --data DATA --adapter ADAPTER --train {args.train} "
-                                           f"--val {args.val} --test {args.test}")
+    sizes = "".join(f" --{name} {getattr(args, name)}" for name in ("train", "val", "test") if getattr(args, name))
+    entry = model_tasks.kind_entry(report, f"python -m training kind-head --data DATA --adapter ADAPTER --features "
+                                           f"{','.join(groups)}{sizes}")
     model_tasks.record(adapter, "change_kind", entry)
     if args.json:
         print(json.dumps({**report, "head": head.meta}, indent=2))
@@ -675,9 +692,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--adapter", help="adapter folder the head is fitted on and saved into (default: the narration adapter)")
     p.add_argument("--data", type=Path, required=True, help="data folder prepared by prepare-briefing")
     p.add_argument("--shared-data", type=Path, help="the shared data folder (default: ../shared/data)")
-    p.add_argument("--train", type=int, default=2400, help="training commits, taken evenly over the repositories")
-    p.add_argument("--val", type=int, default=500)
-    p.add_argument("--test", type=int, default=1200)
+    p.add_argument("--features", default="words,rules", help="what the head reads, of model (the model's hidden "
+                                                              "states), words (the subject's words and the paths) and rules")
+    p.add_argument("--train", type=int, help="training commits, taken evenly over the repositories (default: all, "
+                                             "or 2400 when the head reads the model)")
+    p.add_argument("--val", type=int, help="validation commits (default: all)")
+    p.add_argument("--test", type=int, help="test commits (default: all)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--base", help="base model id or folder (default: the embedded model)")
     p.add_argument("--device")

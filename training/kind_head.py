@@ -32,7 +32,8 @@ def _fit_logistic(x, y, classes: int, l2: float, steps: int = 200):
     return weight.detach(), bias.detach()
 
 
-def fit_head(train_x, train_kinds: list[str], train_breaking: list[bool], val_x, val_kinds: list[str]) -> KindHead:
+def fit_head(train_x, train_kinds: list[str], train_breaking: list[bool], val_x, val_kinds: list[str],
+             meta: dict | None = None) -> KindHead:
     """The head whose L2 strength (of ``L2_GRID``) is most accurate on the validation rows."""
     import torch
 
@@ -52,7 +53,7 @@ def fit_head(train_x, train_kinds: list[str], train_breaking: list[bool], val_x,
         breaking_weight, breaking_bias = torch.zeros((x.shape[1], 2)), torch.tensor([0.0, -math.inf])
     else:
         breaking_weight, breaking_bias = _fit_logistic(x, flags, 2, -neg_l2)
-    meta = {"kinds": list(KINDS), "layers": list(LAYERS), "max_length": MAX_LENGTH, "l2": -neg_l2,
+    meta = {**(meta or {}), "kinds": list(KINDS), "layers": list(LAYERS), "max_length": MAX_LENGTH, "l2": -neg_l2,
             "val_accuracy": round(accuracy, 4), "l2_tried": {str(-t[1]): round(t[0], 4) for t in tried}}
     return KindHead(mean, scale, weight, bias, breaking_weight, breaking_bias, meta)
 
@@ -60,18 +61,27 @@ def fit_head(train_x, train_kinds: list[str], train_breaking: list[bool], val_x,
 # --- features of held-out cases, the method and the measurement -------------------------------------
 
 
-def case_features(model, tokenizer, cases, batch_size: int = 8, progress=None) -> dict:
+def vocabulary_of(cases, min_count: int = 3) -> list[str]:
+    """The words-and-paths tokens (``kind_model.word_tokens``) met in at least ``min_count`` of ``cases``."""
+    from collections import Counter
+
+    from narrator.kind_model import word_tokens
+
+    counts = Counter(token for case in cases for token in word_tokens(case.row.subject, case.row.paths, case.row.patch))
+    return sorted(token for token, n in counts.items() if n >= min_count)
+
+
+def case_features(model, tokenizer, cases, meta: dict, batch_size: int = 8, progress=None) -> dict:
     """What the head and its measurement need of ``cases`` (``briefing_eval.KindCase``): the features
-    (model, then rules), the rules' answers, the developers' labels and each case's repository."""
-    import torch
+    ``meta`` names (``kind_model.head_features``), the rules' answers, the developers' labels and each
+    case's repository."""
+    from narrator.kind_model import head_features, rules_kind, rules_sure
 
-    from narrator.kind_model import rules_kind, rules_sure
-
-    rules = [rules_kind(case.row.subject, case.row.paths, case.row.patch) for case in cases]
-    sure = [rules_sure(case.row.paths) for case in cases]
-    hidden = model_features(model, tokenizer, [case.example.messages for case in cases], batch_size, progress=progress)
-    return {"x": torch.cat([hidden, rule_features([kind for kind, _ in rules], sure)], dim=1),
-            "rule_kinds": [kind for kind, _ in rules], "rule_breaking": [flag for _, flag in rules], "sure": sure,
+    items = [(case.row.subject, case.row.paths, case.row.patch) for case in cases]
+    rules = [rules_kind(*item) for item in items]
+    return {"x": head_features(meta, model, tokenizer, items, batch_size, progress),
+            "rule_kinds": [kind for kind, _ in rules], "rule_breaking": [flag for _, flag in rules],
+            "sure": [rules_sure(case.row.paths) for case in cases],
             "kinds": [case.row.kind for case in cases], "breaking": [case.row.breaking for case in cases],
             "repos": [case.row.repo for case in cases]}
 

@@ -269,8 +269,6 @@ def commit_kinds(model, tokenizer, head: Head, items: list[tuple[str, list[str],
     """The kind of each ``(subject without its prefix, paths, patch)``: ``{kind, breaking, probability,
     method, decided}``, ``decided`` 'model' (the head's answer; ``probability`` is its own) or 'rules'
     (method 'rules+head' and the rules were sure: ``probability`` None). The head reads ``change_kind_prompt``."""
-    import torch
-
     if not items:
         return []
     rules = [rules_kind(subject, paths, patch) for subject, paths, patch in items]

@@ -345,8 +345,8 @@ def _kind_line(name: str, report: dict) -> str:
     low, high = report["accuracy_ci95"]
     extra = f"; {report['unreadable']} unreadable answers" if report.get("unreadable") else ""
     if "vs_rules" in report:
-        low, high = report["vs_rules"]["ci95"]
-        extra = f"  vs rules {report['vs_rules']['difference']:+.1%} ({low:+.1%} to {high:+.1%})" + extra
+        below, above = report["vs_rules"]["ci95"]
+        extra = f"  vs rules {report['vs_rules']['difference']:+.1%} ({below:+.1%} to {above:+.1%})" + extra
     return (f"  {name:26} accuracy {_share(report['accuracy']):>6} (95% CI {_share(low)}-{_share(high)})  "
             f"macro F1 {report['macro_f1']:.3f}  breaking P {_share(report['breaking']['precision'])} "
             f"R {_share(report['breaking']['recall'])}{extra}")
@@ -477,8 +477,8 @@ def cmd_kind_head(args: argparse.Namespace) -> int:
     shared = _shared_folder(argparse.Namespace(data=args.shared_data))
     cases = {name: kind_cases(args.data, shared, name, getattr(args, name), args.seed) for name in ("train", "val", "test")}
     meta = {"features": groups}
-    if "words" in groups:
-        meta["vocabulary"] = vocabulary_of(cases["train"])
+    if "words" in groups:  # from every training commit: reading words is cheap, even when the model reads a sample
+        meta["vocabulary"] = vocabulary_of(cases["train"] if args.train is None else kind_cases(args.data, shared, "train"))
     model = tokenizer = None
     if "model" in groups:
         model, tokenizer = load_model(adapter, args.base, args.device, args.threads)

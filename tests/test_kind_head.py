@@ -11,7 +11,7 @@ import pytest
 
 from narrator import prompts
 from narrator.kind_model import KINDS, KindHead, rule_features, rules_sure
-from tests.helpers_tiny_model import build_tiny_model
+from tests.test_briefing_eval import tiny  # noqa: F401  (the module's tiny model)
 from tests.test_briefing_tasks import write_shared
 from training import model_tasks
 from training.__main__ import main
@@ -77,11 +77,6 @@ def test_rule_features_are_the_kind_one_hot_and_the_sure_flag():
     assert out[0, KINDS.index("docs")] == 1 and out[0, -1] == 1 and out[0].sum() == 2
     assert out[1, KINDS.index("fix")] == 1 and out[1, -1] == 0 and out[1].sum() == 1
     assert rules_sure(["docs/guide.md"]) and not rules_sure(["shop/cart.py"])
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory) -> str:
-    return str(build_tiny_model(tmp_path_factory.mktemp("tiny")))
 
 
 @pytest.fixture(scope="module")

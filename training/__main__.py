@@ -379,16 +379,24 @@ def cmd_kinds(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_notes(args: argparse.Namespace) -> int:
-    from training.briefing_eval import load_model, note_cases, notes_evaluation
+def _generated(args: argparse.Namespace, cases_of, evaluation) -> tuple[Path | None, dict]:
+    """``(adapter, report)`` of a measurement of generated text (``notes``, ``headlines``) on held-out examples."""
+    from training.briefing_eval import load_model
 
     args.rules_only = False
     adapter = _briefing_eval_args(args)
-    _record_check(args, adapter)
-    examples = note_cases(args.data, args.split, args.limit, args.seed)
+    if getattr(args, "record", False) and adapter is None:
+        raise TrainingError("--record needs an adapter to record into")
+    examples = cases_of(args.data, args.split, args.limit, args.seed)
     model, tokenizer = load_model(adapter, args.base, args.device, args.threads)
-    report = {"split": args.split, "adapter": str(adapter) if adapter else None,
-              **notes_evaluation(examples, model, tokenizer, adapter, args.compare, args.max_length, args.batch_size)}
+    return adapter, {"split": args.split, "adapter": str(adapter) if adapter else None,
+                     **evaluation(examples, model, tokenizer, adapter, args.compare, args.max_length, args.batch_size)}
+
+
+def cmd_notes(args: argparse.Namespace) -> int:
+    from training.briefing_eval import note_cases, notes_evaluation
+
+    adapter, report = _generated(args, note_cases, notes_evaluation)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -409,11 +417,6 @@ def _command_line(args: argparse.Namespace) -> str:
     return f"python -m training {args.command} --data DATA --adapter ADAPTER{limit}"
 
 
-def _record_check(args: argparse.Namespace, adapter: Path | None) -> None:
-    if getattr(args, "record", False) and adapter is None:
-        raise TrainingError("--record needs an adapter to record into")
-
-
 def _record(args: argparse.Namespace, adapter: Path | None, task: str, report: dict) -> None:
     """With ``--record``, write the task's measured entry into the adapter's evaluation.json."""
     if not getattr(args, "record", False):
@@ -428,15 +431,9 @@ def _record(args: argparse.Namespace, adapter: Path | None, task: str, report: d
 
 
 def cmd_headlines(args: argparse.Namespace) -> int:
-    from training.briefing_eval import headline_cases, headlines_evaluation, load_model
+    from training.briefing_eval import headline_cases, headlines_evaluation
 
-    args.rules_only = False
-    adapter = _briefing_eval_args(args)
-    _record_check(args, adapter)
-    examples = headline_cases(args.data, args.split, args.limit, args.seed)
-    model, tokenizer = load_model(adapter, args.base, args.device, args.threads)
-    report = {"split": args.split, "adapter": str(adapter) if adapter else None,
-              **headlines_evaluation(examples, model, tokenizer, adapter, args.compare, args.max_length, args.batch_size)}
+    adapter, report = _generated(args, headline_cases, headlines_evaluation)
     if args.json:
         print(json.dumps(report, indent=2))
     else:

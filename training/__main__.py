@@ -437,8 +437,8 @@ def cmd_headlines(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"Headlines from a diff vs the developer's own subject: {report['headlines']} changes of "
-              f"{report['repositories']} {args.split} repositories")
+        print(f"Headlines from a diff vs the developer's own subject: {report['headlines']} changes of the {args.split} "
+              f"split's repositories")
         for label in ("base", "adapter"):
             if isinstance(report.get(label), dict):  # "adapter" is the folder when none was measured
                 m = report[label]

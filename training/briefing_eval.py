@@ -401,7 +401,7 @@ def headlines_evaluation(examples: list[Example], model, tokenizer, adapter: Pat
     from narrator.metrics import rouge_l
     from training.bootstrap import bootstrap_ci
 
-    results: dict = {"headlines": len(examples), "repositories": len({e.source for e in examples}), "agree_at": AGREES}
+    results: dict = {"headlines": len(examples), "agree_at": AGREES}  # prepared commits name their data set, not their repository
     for label, context in _models(model, adapter, compare):
         with context():
             lines = [first_sentence_line(text) for text in generate(model, tokenizer, examples, HEADLINE_TOKENS,

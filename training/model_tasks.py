@@ -70,7 +70,7 @@ def headline_entry(report: dict, command: str) -> dict:
     mine = report["adapter"]
     return {"title": "Headline for a change whose subject says nothing",
             "metric": f"share that pass the checks and agree with the developer's own subject (ROUGE-L F1 >= "
-                      f"{report['agree_at']}) on {report['headlines']} changes of {report['repositories']} held-out repositories",
+                      f"{report['agree_at']}) on {report['headlines']} changes of the test split's held-out repositories",
             "model": mine["agrees"], "replaced": 1.0, "replaced_by": "a line of git facts (right by construction)",
             "model_ci95": mine["agrees_ci95"], "shown_by_default": mine["agrees"] >= 1.0,
             "passes_checks": mine["passes_checks"], "examples": report["headlines"], "command": command}

@@ -148,7 +148,8 @@ def test_headlines_and_notes_are_recorded_beside_the_other_tasks(tiny, prepared,
                  "--record", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["headlines"] == 3 and 0 <= report["adapter"]["agrees"] <= 1
-    assert main(["notes", "--adapter", str(adapter), "--base", tiny, "--data", str(data), "--device", "cpu", "--record"]) == 0
+    assert main(["notes", "--adapter", str(adapter), "--base", tiny, "--data", str(data), "--device", "cpu", "--record",
+                 "--json"]) == 0
     tasks = model_tasks.read(adapter)["tasks"]
     assert set(tasks) == {"change_kind", "headline", "user_note"}
     assert tasks["headline"]["model"] == report["adapter"]["agrees"] and tasks["headline"]["replaced"] == 1.0

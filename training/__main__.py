@@ -397,6 +397,7 @@ def cmd_notes(args: argparse.Namespace) -> int:
     from training.briefing_eval import note_cases, notes_evaluation
 
     adapter, report = _generated(args, note_cases, notes_evaluation)
+    _record(args, adapter, "user_note", report)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -407,7 +408,6 @@ def cmd_notes(args: argparse.Namespace) -> int:
             print(f"  {label:8} BLEU-4 {m['bleu4']:5.2f} ({m['bleu4_ci95'][0]:.2f}-{m['bleu4_ci95'][1]:.2f})  "
                   f"ROUGE-L {m['rouge_l']:5.2f} ({m['rouge_l_ci95'][0]:.2f}-{m['rouge_l_ci95'][1]:.2f})  "
                   f"pass the checks {m['passes_checks']}/{report['notes']}")
-    _record(args, adapter, "user_note", report)
     return 0
 
 

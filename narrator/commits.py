@@ -282,6 +282,11 @@ def _split_patch(patch: str) -> list[_Section]:
     return sections
 
 
+def without_files(patch: str, leave_out: Callable[[str], bool]) -> str:
+    """``patch`` without the files whose path ``leave_out`` picks (text before the first file is kept)."""
+    return "".join(s.text for s in _split_patch(patch) if s.path is None or not leave_out(s.path))
+
+
 def cut_patch(patch: str, max_tokens: int) -> tuple[str, str | None]:
     """Cut a unified diff to about ``max_tokens`` tokens (see ``approx_tokens``).
 

@@ -210,9 +210,10 @@ FEATURES = ("model", "words", "rules")
 
 
 def head_features(meta: dict, model, tokenizer, items: list[tuple[str, list[str], str]], batch_size: int = 8,
-                  progress=None):
+                  progress=None, rules: list[tuple[str, bool]] | None = None):
     """The features ``meta["features"]`` names (default: model and rules) of each ``(subject without its
-    prefix, paths, patch)``, joined in ``FEATURES`` order; the model is read only when they include it."""
+    prefix, paths, patch)``, joined in ``FEATURES`` order; the model is read only when they include it.
+    ``rules``: ``rules_kind`` of each item, when the caller has them already."""
     import torch
 
     groups = meta.get("features") or ["model", "rules"]
@@ -223,7 +224,7 @@ def head_features(meta: dict, model, tokenizer, items: list[tuple[str, list[str]
     if "words" in groups:
         parts.append(word_features(meta.get("vocabulary") or [], items))
     if "rules" in groups:
-        said = [rules_kind(subject, paths, patch)[0] for subject, paths, patch in items]
+        said = [kind for kind, _ in rules or [rules_kind(*item) for item in items]]
         parts.append(rule_features(said, [rules_sure(paths) for _, paths, _ in items]))
     return torch.cat(parts, dim=1)
 
@@ -273,12 +274,22 @@ def commit_kinds(model, tokenizer, head: Head, items: list[tuple[str, list[str],
         return []
     rules = [rules_kind(subject, paths, patch) for subject, paths, patch in items]
     sure = [rules_sure(paths) for _, paths, _ in items]
-    features = head_features(head.head.meta, model, tokenizer, items, batch_size)
+    features = head_features(head.head.meta, model, tokenizer, items, batch_size, rules=rules)
+    return [{**answer, "method": head.method}
+            for answer in decide(head.head.predict(features), rules, sure, head.method, head.breaking_method)]
+
+
+def decide(said: list[tuple[str, bool, float]], rules: list[tuple[str, bool]], sure: list[bool], method: str,
+           breaking_method: str) -> list[dict]:
+    """Each change's ``{kind, breaking, probability, decided}`` from the head's answers (``KindHead.predict``)
+    and the rules': under ``method`` 'rules+head' the rules decide where they are ``sure`` (``decided``
+    'rules', no probability), else the head ('model'); the breaking flag is ``breaking_method``'s:
+    'rules', 'head' or 'either'."""
     out = []
-    for (kind, flag, probability), (rule_kind, rule_flag), confident in zip(head.head.predict(features), rules, sure):
-        breaking = {"rules": rule_flag, "head": flag, "either": rule_flag or flag}[head.breaking_method]
-        if head.method == "rules+head" and confident:
-            out.append({"kind": rule_kind, "breaking": breaking, "probability": None, "method": head.method, "decided": "rules"})
+    for (kind, flag, probability), (rule_kind, rule_flag), confident in zip(said, rules, sure):
+        breaking = {"rules": rule_flag, "head": flag, "either": rule_flag or flag}[breaking_method]
+        if method == "rules+head" and confident:
+            out.append({"kind": rule_kind, "breaking": breaking, "probability": None, "decided": "rules"})
         else:
-            out.append({"kind": kind, "breaking": breaking, "probability": probability, "method": head.method, "decided": "model"})
+            out.append({"kind": kind, "breaking": breaking, "probability": probability, "decided": "model"})
     return out

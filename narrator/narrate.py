@@ -21,7 +21,7 @@ from db.models import NarrativeRow
 from db.store import Store, cache_key
 from narrator import changes, facts, impact, kind_model, project, prompts, subjects
 from narrator.backends import Backend, TransformersBackend, describe, make_backend
-from narrator.commits import CommitInfo, cut_patch, read_commits
+from narrator.commits import CommitInfo, cut_patch, read_commits, without_files
 from narrator.errors import NarratorError
 from narrator.faithful import CHECK_VERSION, check
 from narrator.files import SourceFile, skipped_summary
@@ -193,13 +193,6 @@ NOTE_GROUPS = ("new", "fixed", "affects")
 """The impact groups (``narrator.impact``) users notice: new for users, fixed for users, may affect existing users."""
 
 
-def without_release_notes(patch: str) -> str:
-    """``patch`` without its changelog files (``facts.is_release_notes_path``), as a note's prompt shows it."""
-    from narrator.commits import _split_patch
-
-    return "".join(s.text for s in _split_patch(patch) if s.path is None or not facts.is_release_notes_path(s.path))
-
-
 def note_task(commit: CommitInfo, row: dict, budget: Budget) -> Task | None:
     """The model's note for users a commit may get (``prompts.user_note_prompt``), or None.
 
@@ -216,7 +209,7 @@ def note_task(commit: CommitInfo, row: dict, budget: Budget) -> Task | None:
     paths = [f.path for f in commit.files if not facts.is_release_notes_path(f.path)]
     if not paths or all(facts.is_test_path(p) or facts.is_doc_path(p) for p in paths):
         return None
-    patch = cut_patch(without_release_notes(commit.patch), budget.patch_tokens)[0]
+    patch = cut_patch(without_files(commit.patch, facts.is_release_notes_path), budget.patch_tokens)[0]
     return Task(kind="note", target=commit.sha, input_hash=commit_hash(commit), max_new_tokens=48, max_sentences=1,
                 messages=prompts.user_note_prompt(read_subject(commit.subject).headline, paths, patch),
                 files=[f for f in row["files"] if not facts.is_release_notes_path(f["path"])])

@@ -35,20 +35,15 @@ class Encoded:
         return sum(1 for label in self.labels if label != IGNORE_INDEX)
 
 
-def render_prompt(tokenizer, messages: list[dict]) -> str:
-    """The prompt text as narration formats it (chat template + assistant header)."""
+def _check_chat_template(tokenizer) -> None:
     if not getattr(tokenizer, "chat_template", None):
         raise TrainingError("The base model's tokenizer has no chat template; train an instruct/chat model")
-    return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-
-
-def _ids(tokenizer, text: str) -> list[int]:
-    return prompt_token_ids(tokenizer, text)
 
 
 def fit_messages(tokenizer, messages: list[dict], budget: int) -> list[int]:
-    """Prompt ids of at most ``budget`` tokens, cutting the end of the last user message if needed."""
-    render_prompt(tokenizer, messages)  # a tokenizer without a chat template is a training error
+    """Prompt ids of at most ``budget`` tokens, cutting the end of the last user message if needed
+    (``prompts.fit_prompt``, as narration cuts them)."""
+    _check_chat_template(tokenizer)
     return fit_prompt(tokenizer, messages, budget)
 
 
@@ -56,7 +51,7 @@ def encode(example: Example, tokenizer, max_length: int) -> Encoded:
     """Token ids and labels of ``example``, at most ``max_length`` long unless the target alone is longer."""
     if tokenizer.eos_token_id is None:
         raise TrainingError("The base model's tokenizer has no end-of-sequence token")
-    target = _ids(tokenizer, example.target) + [tokenizer.eos_token_id]
+    target = prompt_token_ids(tokenizer, example.target) + [tokenizer.eos_token_id]
     prompt = fit_messages(tokenizer, example.messages, max(0, max_length - len(target)))
     return Encoded(prompt + target, [IGNORE_INDEX] * len(prompt) + target, example.task)
 

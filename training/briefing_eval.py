@@ -143,10 +143,6 @@ def generate(model, tokenizer, examples: list[Example], max_new_tokens: int, max
     return answers
 
 
-def _token_ids(tokenizer, text: str) -> list[int]:
-    return tokenizer(text, add_special_tokens=False)["input_ids"]
-
-
 def _read_prompt(model, prompt: list[int]):
     """``(log-probabilities of the answer's first token, the prompt's keys and values)``."""
     import torch
@@ -209,9 +205,9 @@ def kind_answers(model, tokenizer, examples: list[Example], max_length: int = 38
     """``KindAnswer`` of each example (see the module docstring); prompts cut as in training."""
     import torch
 
-    words = {kind: _token_ids(tokenizer, kind) for kind in prompts.CHANGE_KINDS}
+    words = {kind: prompts.prompt_token_ids(tokenizer, kind) for kind in prompts.CHANGE_KINDS}
     eos = tokenizer.eos_token_id
-    room = max(len(_token_ids(tokenizer, prompts.change_kind_answer(kind, True))) for kind in prompts.CHANGE_KINDS) + 1
+    room = max(len(prompts.prompt_token_ids(tokenizer, prompts.change_kind_answer(kind, True))) for kind in prompts.CHANGE_KINDS) + 1
     model.eval()
     results = []
     with torch.no_grad():
@@ -219,7 +215,7 @@ def kind_answers(model, tokenizer, examples: list[Example], max_length: int = 38
             first, cache = _read_prompt(model, _prompt_ids(tokenizer, example.messages, max_length, max(room, KIND_TOKENS)))
             scores = {kind: _continued(model, cache, first, ids) for kind, ids in words.items()}
             kind = max(scores, key=scores.get)
-            plain, breaking = (_continued(model, cache, first, _token_ids(tokenizer, prompts.change_kind_answer(kind, flag)) + [eos])
+            plain, breaking = (_continued(model, cache, first, prompts.prompt_token_ids(tokenizer, prompts.change_kind_answer(kind, flag)) + [eos])
                                for flag in (False, True))
             free = tokenizer.decode(_greedy(model, cache, first, eos, KIND_TOKENS), skip_special_tokens=True).strip()
             results.append(KindAnswer(free, kind, breaking > plain, {k: round(v, 4) for k, v in scores.items()}))
@@ -338,7 +334,9 @@ def subject_of(example: Example) -> str:
     return first[len(SUBJECT_LINE):] if first.startswith(SUBJECT_LINE) else ""
 
 
-def _note_scores(examples: list[Example], notes: list[str]) -> dict:
+def _note_scores(examples: list[Example], notes: list[str], agree_at: float | None = None) -> dict:
+    """BLEU-4 and ROUGE-L of ``notes`` against the examples' targets, how many pass narration's checks,
+    and, with ``agree_at``, ``agrees``: the share that pass them with ROUGE-L F1 >= ``agree_at``."""
     from narrator.changes import check_headline
     from narrator.metrics import rouge_l, smoothed_bleu4
     from training.bootstrap import bootstrap_ci
@@ -347,11 +345,16 @@ def _note_scores(examples: list[Example], notes: list[str]) -> dict:
     rouge = [100 * rouge_l(e.target, note) for e, note in zip(examples, notes)]
     sources = [next(m["content"] for m in e.messages if m["role"] == "user") for e in examples]
     passed = [bool(check_headline(note, source).text) for note, source in zip(notes, sources)]
-    return {"bleu4": round(sum(bleu) / len(bleu), 2), "bleu4_ci95": [round(v, 2) for v in bootstrap_ci(bleu)],
-            "rouge_l": round(sum(rouge) / len(rouge), 2), "rouge_l_ci95": [round(v, 2) for v in bootstrap_ci(rouge)],
-            "passes_checks": sum(passed), "empty": sum(not note for note in notes),
-            "examples": [{"people": e.target, "note": note, "passes_checks": ok}
-                         for e, note, ok in list(zip(examples, notes, passed))[:8]]}
+    scores = {"bleu4": round(sum(bleu) / len(bleu), 2), "bleu4_ci95": [round(v, 2) for v in bootstrap_ci(bleu)],
+              "rouge_l": round(sum(rouge) / len(rouge), 2), "rouge_l_ci95": [round(v, 2) for v in bootstrap_ci(rouge)],
+              "passes_checks": sum(passed), "empty": sum(not note for note in notes),
+              "examples": [{"people": e.target, "note": note, "passes_checks": ok}
+                           for e, note, ok in list(zip(examples, notes, passed))[:8]]}
+    if agree_at is not None:
+        agree = [float(ok and score >= 100 * agree_at) for ok, score in zip(passed, rouge)]
+        scores["agrees"] = round(sum(agree) / len(agree), 4)
+        scores["agrees_ci95"] = [round(v, 4) for v in bootstrap_ci(agree)]
+    return scores
 
 
 def notes_evaluation(examples: list[Example], model, tokenizer, adapter: Path | None = None, compare: bool = False,
@@ -398,20 +401,10 @@ def headlines_evaluation(examples: list[Example], model, tokenizer, adapter: Pat
     """Each model's headline for a diff against the developer's own subject: BLEU-4, ROUGE-L, how many pass
     narration's checks, and ``agrees``: the share that pass them and say what the developer said (ROUGE-L
     F1 >= ``AGREES``): the headline's precision, by a measure a reader can rerun."""
-    from narrator.metrics import rouge_l
-    from training.bootstrap import bootstrap_ci
-
     results: dict = {"headlines": len(examples), "agree_at": AGREES}  # prepared commits name their data set, not their repository
     for label, context in _models(model, adapter, compare):
         with context():
             lines = [first_sentence_line(text) for text in generate(model, tokenizer, examples, HEADLINE_TOKENS,
                                                                    max_length, batch_size)]
-        scores = _note_scores(examples, lines)
-        sources = [next(m["content"] for m in e.messages if m["role"] == "user") for e in examples]
-        from narrator.changes import check_headline
-
-        agree = [float(bool(check_headline(line, source).text) and rouge_l(e.target, line) >= AGREES)
-                 for e, line, source in zip(examples, lines, sources)]
-        low, high = bootstrap_ci(agree)
-        results[label] = {**scores, "agrees": round(sum(agree) / len(agree), 4), "agrees_ci95": [round(low, 4), round(high, 4)]}
+        results[label] = _note_scores(examples, lines, AGREES)
     return results

@@ -79,7 +79,7 @@ def case_features(model, tokenizer, cases, meta: dict, batch_size: int = 8, prog
 
     items = [(case.row.subject, case.row.paths, case.row.patch) for case in cases]
     rules = [rules_kind(*item) for item in items]
-    return {"x": head_features(meta, model, tokenizer, items, batch_size, progress),
+    return {"x": head_features(meta, model, tokenizer, items, batch_size, progress, rules),
             "rule_kinds": [kind for kind, _ in rules], "rule_breaking": [flag for _, flag in rules],
             "sure": [rules_sure(case.row.paths) for case in cases],
             "kinds": [case.row.kind for case in cases], "breaking": [case.row.breaking for case in cases],
@@ -92,14 +92,13 @@ BREAKING_METHODS = ("rules", "head", "either")
 
 
 def answers(head: KindHead, data: dict, method: str, breaking_method: str) -> list[tuple[str, bool]]:
-    """``(kind, breaking)`` of every case of ``data`` by ``method`` and ``breaking_method``."""
-    said = head.predict(data["x"])
-    out = []
-    for (kind, flag, _), rule_kind, rule_flag, sure in zip(said, data["rule_kinds"], data["rule_breaking"], data["sure"]):
-        chosen = rule_kind if method == "rules+head" and sure else kind
-        broken = {"rules": rule_flag, "head": flag, "either": rule_flag or flag}[breaking_method]
-        out.append((chosen, broken))
-    return out
+    """``(kind, breaking)`` of every case of ``data`` by ``method`` and ``breaking_method``, as narration
+    decides them (``kind_model.decide``)."""
+    from narrator.kind_model import decide
+
+    said = decide(head.predict(data["x"]), list(zip(data["rule_kinds"], data["rule_breaking"])), data["sure"],
+                  method, breaking_method)
+    return [(answer["kind"], answer["breaking"]) for answer in said]
 
 
 def _f1(pairs: list[tuple[bool, bool]]) -> float:

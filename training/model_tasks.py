@@ -14,18 +14,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from db.files import write_atomic
-
-EVALUATION_FILE = "evaluation.json"
+from narrator.settings import EVALUATION_FILE, read_evaluation
 
 
 def read(adapter: Path) -> dict:
-    """The adapter's recorded entries (``{"tasks": {}}`` when none)."""
-    path = adapter / EVALUATION_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {"tasks": {}}
-    return data if isinstance(data.get("tasks"), dict) else {"tasks": {}}
+    """The adapter's recorded entries (``{"tasks": {}}`` when none), read as narration reads them."""
+    return {"tasks": dict(read_evaluation(adapter))}  # a copy: narration's reading is cached
 
 
 def record(adapter: Path, task: str, entry: dict) -> dict:

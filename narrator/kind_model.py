@@ -57,11 +57,6 @@ MAX_LENGTH = 256
 KINDS = tuple(prompts.CHANGE_KINDS)
 
 
-def prompt_ids(tokenizer, messages: list[dict], max_length: int = MAX_LENGTH) -> list[int]:
-    """The prompt's token ids as narration and training cut them."""
-    return prompts.fit_prompt(tokenizer, messages, max_length)
-
-
 def model_features(model, tokenizer, prompts_messages: list[list[dict]], batch_size: int = 8,
                    max_length: int = MAX_LENGTH, progress=None):
     """One row per prompt: last-token and mean hidden states at each of ``LAYERS`` (a float32 tensor)."""
@@ -69,7 +64,7 @@ def model_features(model, tokenizer, prompts_messages: list[list[dict]], batch_s
 
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     device = next(model.parameters()).device
-    encoded = [prompt_ids(tokenizer, messages, max_length) for messages in prompts_messages]
+    encoded = [prompts.fit_prompt(tokenizer, messages, max_length) for messages in prompts_messages]
     order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))  # similar lengths batch together
     rows: list = [None] * len(encoded)
     done = 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from narrator.kind_model import KINDS, LAYERS, MAX_LENGTH, KindHead, model_features, rule_features  # noqa: F401
+from narrator.kind_model import KINDS, LAYERS, MAX_LENGTH, KindHead
 
 L2_GRID = (1e-4, 1e-3, 1e-2, 3e-2, 1e-1)
 

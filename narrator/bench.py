@@ -2,7 +2,10 @@
 
 It narrates into a fresh temporary cache (unless ``--db`` is given) so nothing is cached at the
 start: model load seconds, commit narratives per minute, units per minute, generated tokens per
-second, the seconds of a fully cached re-run and of a cached ``show``, and peak RSS. Before those,
+second, the seconds of a fully cached re-run and of a cached ``show``, and peak RSS; and what the
+change-kind head costs (``bench_kinds``): the commits it judged, its seconds and milliseconds per
+commit, and its share of the model's seconds in that narration (``kind_head_*``; none judged with no
+head beside the model, e.g. a server or the fake model). Before those,
 with no model: the seconds of plain ``git log --numstat HEAD > /dev/null`` beside those of recording
 every commit's facts (``scan.record_history``, storing included), and the seconds from the start
 of a narration until its first look (Overview, digest and every headline readable), and the
@@ -36,6 +39,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from narrator.backends import make_backend
+from narrator.bench_kinds import model_clock
 from narrator.errors import run_command
 from narrator.narrate import FIRST_LOOK, Budget, narrate_repository
 from narrator.repo import open_repository
@@ -194,8 +198,9 @@ def measure(source: str, commits: int, units: int, model: str | None, db: str | 
         narrate_repository(settings, service.store, repo.id, budget, backend)
         return time.perf_counter() - begin, backend.calls - calls, getattr(backend, "generated_tokens", 0) - tokens
 
-    commit_seconds, commit_calls, commit_tokens = timed(Budget(commits=commits, units=0, files=0, batch_size=batch_size))
-    unit_seconds, unit_calls, unit_tokens = timed(Budget(commits=commits, units=units, files=10_000, batch_size=batch_size))
+    with model_clock(backend) as clock:
+        commit_seconds, commit_calls, commit_tokens = timed(Budget(commits=commits, units=0, files=0, batch_size=batch_size))
+        unit_seconds, unit_calls, unit_tokens = timed(Budget(commits=commits, units=units, files=10_000, batch_size=batch_size))
 
     begin = time.perf_counter()
     report = narrate_repository(settings, service.store, repo.id, Budget(commits=commits, units=units, files=10_000, batch_size=batch_size), backend)
@@ -226,6 +231,7 @@ def measure(source: str, commits: int, units: int, model: str | None, db: str | 
         "show_characters": len(shown),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "batch_size": batch_size,
+        **clock.figures(),
     }
 
 
@@ -391,11 +397,15 @@ def page_figures(source: str, requests: int = 100, sessions: int = 10, app: Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m narrator.bench", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="python -m narrator.bench", description=__doc__.splitlines()[0],
+        epilog="With a model, the narration's figures include the change-kind head's cost, timed on its real calls: "
+               "kind_head_commits judged, kind_head_seconds, kind_head_ms_per_commit and "
+               "kind_head_share_of_model_seconds (beside model_generate_seconds).")
     p.add_argument("repo")
     p.add_argument("--commits", type=int, default=30, help="commits to narrate (default 30)")
     p.add_argument("--units", type=int, default=40, help="code units to narrate (default 40)")
-    p.add_argument("--model", help="backend (default: embedded)")
+    p.add_argument("--model", help="backend (default: embedded, with the shipped adapter and its change-kind head)")
     p.add_argument("--db", help="cache URL (default: a fresh temporary SQLite file)")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--no-model", action="store_true",

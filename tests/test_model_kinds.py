@@ -1,11 +1,12 @@
 """The change-kind head at narration time: a commit's impact group from the model's kind of change where
 the model-kind setting shows it, from the rules otherwise (no head, no local model, the setting off), and
-the plain reading saying which. A tiny model built here narrates; the head is made by hand, so what it
-says is known."""
+the plain reading saying which, and the bench timing the head. A tiny model built here narrates; the
+head is made by hand, so what it says is known."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 
 import pytest
@@ -150,3 +151,27 @@ def test_auto_shows_a_model_task_only_where_its_evaluation_says_so(settings, tmp
     monkeypatch.setenv("CODE_NARRATOR_MODEL_KINDS", "sometimes")
     with pytest.raises(ModelError, match="Unknown value 'sometimes' for CODE_NARRATOR_MODEL_KINDS: use auto, on or off"):
         load_settings()
+
+
+def test_the_bench_times_the_head_on_every_commit_it_narrates(settings, tmp_path, monkeypatch, capsys):
+    from narrator import bench
+
+    folder = build_tiny_model(tmp_path / "tiny")
+    docs_head("rules+head").save(folder)
+    repo = shop(tmp_path / "shop")
+    judge = kind_model.commit_kinds
+    # Only the narration's figures: the history, first-look and command figures have their own tests.
+    for name in ("history_figures", "first_look_figures", "command_figures"):
+        monkeypatch.setattr(bench, name, lambda *args: {})
+    assert bench.main([repo.working_tree_dir, "--model", str(folder), "--commits", "5", "--units", "2",
+                       "--batch-size", "4"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    # Each of the three commits judged once, by the real head on the real model; the timer is gone after.
+    assert figures["kind_head_commits"] == figures["commits_in_cache"] == 3
+    assert figures["kind_head_seconds"] is not None and figures["kind_head_ms_per_commit"] > 0
+    assert 0 < figures["kind_head_share_of_model_seconds"] <= 1
+    assert kind_model.commit_kinds is judge
+
+    # The fake model reads no head: nothing judged, no figure made up.
+    fake = bench.measure(repo.working_tree_dir, 5, 0, "fake", None, 4)
+    assert (fake["kind_head_commits"], fake["kind_head_ms_per_commit"], fake["kind_head_share_of_model_seconds"]) == (0, None, None)

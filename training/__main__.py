@@ -1,4 +1,5 @@
-"""Command line: ``python -m training prepare|prepare-briefing|train|evaluate|kinds|notes|runs|sweep|study|bench|kinds-baseline``.
+"""Command line: ``python -m training prepare|prepare-briefing|train|evaluate|kinds|notes|headlines|summaries|
+explanations|kind-head|runs|sweep|study|bench|kinds-baseline``.
 
 Parses arguments and calls the library. Bad input ends with one plain line on stderr and exit
 status 1, never a traceback. ``accelerate launch -m training train ...`` runs the same ``train``
@@ -413,8 +414,9 @@ def cmd_notes(args: argparse.Namespace) -> int:
 
 def _command_line(args: argparse.Namespace) -> str:
     """The command that measured, as a reader reruns it (no machine paths: DATA and ADAPTER)."""
+    compare = " --compare" if getattr(args, "compare", False) else ""
     limit = f" --limit {args.limit}" if getattr(args, "limit", None) else ""
-    return f"python -m training {args.command} --data DATA --adapter ADAPTER{limit}"
+    return f"python -m training {args.command} --data DATA --adapter ADAPTER{compare}{limit} --record"
 
 
 def _record(args: argparse.Namespace, adapter: Path | None, task: str, report: dict) -> None:
@@ -423,7 +425,9 @@ def _record(args: argparse.Namespace, adapter: Path | None, task: str, report: d
         return
     from training import model_tasks
 
-    entry = {"user_note": model_tasks.note_entry, "headline": model_tasks.headline_entry}[task](report, _command_line(args))
+    entry_of = {"user_note": model_tasks.note_entry, "headline": model_tasks.headline_entry,
+                "code_summary": model_tasks.summary_entry, "explanation": model_tasks.explanation_entry}[task]
+    entry = entry_of(report, _command_line(args))
     model_tasks.record(adapter, task, entry)
     print(f"Recorded in {adapter / model_tasks.EVALUATION_FILE}: {entry['title']}: model {entry['model']:.3f}, "
           f"{entry['replaced_by']} {entry['replaced']:.3f}, " + ("shown" if entry["shown_by_default"] else "not shown")
@@ -445,6 +449,49 @@ def cmd_headlines(args: argparse.Namespace) -> int:
                 print(f"  {label:8} agrees {_share(m['agrees'])} ({_share(m['agrees_ci95'][0])}-{_share(m['agrees_ci95'][1])})  "
                       f"BLEU-4 {m['bleu4']:5.2f}  ROUGE-L {m['rouge_l']:5.2f}  pass the checks {m['passes_checks']}/{report['headlines']}")
     _record(args, adapter, "headline", report)
+    return 0
+
+
+def _sentences(args: argparse.Namespace, cases_of, evaluation) -> tuple[Path | None, dict]:
+    """``_generated`` for ``summaries``/``explanations``, whose cases are read again from the shared data."""
+    shared = _shared_folder(argparse.Namespace(data=args.shared_data))
+    return _generated(args, lambda data, split, limit, seed: cases_of(data, shared, split, limit, seed), evaluation)
+
+
+def _sentence_line(label: str, m: dict, count: int) -> str:
+    return (f"  {label:9} agrees {_share(m['agrees'])} ({_share(m['agrees_ci95'][0])}-{_share(m['agrees_ci95'][1])})  "
+            f"BLEU-4 {m['bleu4']:5.2f}  ROUGE-L {m['rouge_l']:5.2f}  pass the checks {m['passes_checks']}/{count}")
+
+
+def cmd_summaries(args: argparse.Namespace) -> int:
+    from training.sentence_eval import summaries_evaluation, summary_cases
+
+    adapter, report = _sentences(args, summary_cases, summaries_evaluation)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"Summaries of code vs the developer's own docstring: {report['summaries']} functions of "
+              f"{report['repositories']} {args.split} repositories")
+        for label in ("name_rule", "base", "adapter"):
+            if isinstance(report.get(label), dict):  # "adapter" is the folder when none was measured
+                print(_sentence_line(label.replace("_", " "), report[label], report["summaries"]))
+    _record(args, adapter, "code_summary", report)
+    return 0
+
+
+def cmd_explanations(args: argparse.Namespace) -> int:
+    from training.sentence_eval import explanation_cases, explanations_evaluation
+
+    adapter, report = _sentences(args, explanation_cases, explanations_evaluation)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"Sentences under an informative subject vs the developer's own first sentence: {report['explanations']} "
+              f"commits of {report['repositories']} {args.split} repositories")
+        for label in ("base", "adapter"):
+            if isinstance(report.get(label), dict):
+                print(_sentence_line(label, report[label], report["explanations"]))
+    _record(args, adapter, "explanation", report)
     return 0
 
 
@@ -661,7 +708,11 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help in (("kinds", "change kind on held-out repositories: the rules, the model (free answer and "
                                  "scoring the seven kinds) and rules + model"),
                        ("notes", "notes for users on held-out repositories: BLEU-4 and ROUGE-L against the people's notes"),
-                       ("headlines", "headlines from a diff on held-out repositories, against the developer's own subject")):
+                       ("headlines", "headlines from a diff on held-out repositories, against the developer's own subject"),
+                       ("summaries", "summaries of code on held-out repositories, against the developer's own docstring "
+                                     "and the function's name as words"),
+                       ("explanations", "sentences under an informative subject on held-out repositories, against the "
+                                        "developer's own first sentence")):
         p = commands.add_parser(name, help=help)
         p.add_argument("--adapter", help="adapter folder, or 'none' for the base model (default: the narration adapter)")
         p.add_argument("--data", type=Path, required=True, help="data folder prepared by prepare-briefing")
@@ -679,9 +730,13 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--shared-data", type=Path, help="the shared data folder the rows are read from, with "
                                                             "every path for the rules (default: ../shared/data)")
             p.add_argument("--rules-only", action="store_true", help="no model: the rules on the same sample")
-        if name in ("notes", "headlines"):
+        if name in ("summaries", "explanations"):
+            p.add_argument("--shared-data", type=Path, help="the shared data folder the cases are read from again "
+                                                            "(default: ../shared/data)")
+        if name != "kinds":
             p.add_argument("--record", action="store_true", help="write the figures into the adapter's evaluation.json")
-        p.set_defaults(func={"kinds": cmd_kinds, "notes": cmd_notes, "headlines": cmd_headlines}[name])
+        p.set_defaults(func={"kinds": cmd_kinds, "notes": cmd_notes, "headlines": cmd_headlines, "summaries": cmd_summaries,
+                             "explanations": cmd_explanations}[name])
 
     p = commands.add_parser("kind-head", help="fit the change-kind head on the adapter's features (training "
                                               "repositories), tune it (validation ones), measure it against the rules "

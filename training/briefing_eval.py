@@ -334,9 +334,11 @@ def subject_of(example: Example) -> str:
     return first[len(SUBJECT_LINE):] if first.startswith(SUBJECT_LINE) else ""
 
 
-def _note_scores(examples: list[Example], notes: list[str], agree_at: float | None = None) -> dict:
-    """BLEU-4 and ROUGE-L of ``notes`` against the examples' targets, how many pass narration's checks,
-    and, with ``agree_at``, ``agrees``: the share that pass them with ROUGE-L F1 >= ``agree_at``."""
+def _note_scores(examples: list[Example], notes: list[str], agree_at: float | None = None,
+                 passed: list[bool] | None = None) -> dict:
+    """BLEU-4 and ROUGE-L of ``notes`` against the examples' targets, how many pass narration's checks
+    (``passed``, when the caller applied another task's check; else a headline's), and, with ``agree_at``,
+    ``agrees``: the share that pass them with ROUGE-L F1 >= ``agree_at``."""
     from narrator.changes import check_headline
     from narrator.metrics import rouge_l, smoothed_bleu4
     from training.bootstrap import bootstrap_ci
@@ -344,7 +346,8 @@ def _note_scores(examples: list[Example], notes: list[str], agree_at: float | No
     bleu = [smoothed_bleu4(e.target, note) for e, note in zip(examples, notes)]
     rouge = [100 * rouge_l(e.target, note) for e, note in zip(examples, notes)]
     sources = [next(m["content"] for m in e.messages if m["role"] == "user") for e in examples]
-    passed = [bool(check_headline(note, source).text) for note, source in zip(notes, sources)]
+    if passed is None:
+        passed = [bool(check_headline(note, source).text) for note, source in zip(notes, sources)]
     scores = {"bleu4": round(sum(bleu) / len(bleu), 2), "bleu4_ci95": [round(v, 2) for v in bootstrap_ci(bleu)],
               "rouge_l": round(sum(rouge) / len(rouge), 2), "rouge_l_ci95": [round(v, 2) for v in bootstrap_ci(rouge)],
               "passes_checks": sum(passed), "empty": sum(not note for note in notes),

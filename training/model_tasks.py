@@ -1,10 +1,12 @@
 """What each model task a manager may be shown measured on held-out repositories, kept beside the adapter.
 
-``ADAPTER/evaluation.json`` holds one entry per task (``change_kind``, ``user_note``, ``headline``):
+``ADAPTER/evaluation.json`` holds one entry per task (``change_kind``, ``user_note``, ``headline``,
+``code_summary``, ``explanation``):
 its title, the metric, the model's figure, the figure of what it would replace, and whether the
 model measurably beats it (``shown_by_default``). Narration shows a model task by default only when
 its entry says so (``narrator.settings``), and the Admin page prints the table. The commands that
-measure write their entry: ``kind-head``, ``notes --record`` and ``headlines --record``.
+measure write their entry: ``kind-head``, ``notes --record``, ``headlines --record``, ``summaries --record``
+and ``explanations --record``.
 """
 
 from __future__ import annotations
@@ -68,3 +70,40 @@ def headline_entry(report: dict, command: str) -> dict:
             "model": mine["agrees"], "replaced": 1.0, "replaced_by": "a line of git facts (right by construction)",
             "model_ci95": mine["agrees_ci95"], "shown_by_default": mine["agrees"] >= 1.0,
             "passes_checks": mine["passes_checks"], "examples": report["headlines"], "command": command}
+
+
+def _base(report: dict) -> dict:
+    """The base model's figure beside the adapter's, when it was measured (``--compare``)."""
+    base = report.get("base")
+    return {"base": base["agrees"], "base_ci95": base["agrees_ci95"]} if isinstance(base, dict) else {}
+
+
+def summary_entry(report: dict, command: str) -> dict:
+    """``code_summary``'s entry from ``sentence_eval.summaries_evaluation``: the share of model summaries of
+    code that pass narration's check and say what the developer's docstring says, beside the same share of
+    the function's name turned into words (``name_rule``). Without the model a unit with no docstring gets
+    no sentence and a file or folder is described by its list of parts, facts right by construction: the
+    model is shown by default only when every one of its summaries was right."""
+    mine, rule = report["adapter"], report["name_rule"]
+    return {"title": "Summary of code without its own description",
+            "metric": f"share that pass the checks and agree with the developer's own docstring (ROUGE-L F1 >= "
+                      f"{report['agree_at']}) on {report['summaries']} functions of {report['repositories']} held-out repositories",
+            "model": mine["agrees"], "replaced": 1.0,
+            "replaced_by": "the code's own names and list of parts (right by construction)",
+            "model_ci95": mine["agrees_ci95"], "shown_by_default": mine["agrees"] >= 1.0,
+            "passes_checks": mine["passes_checks"], "name_rule": rule["agrees"], "name_rule_ci95": rule["agrees_ci95"],
+            "examples": report["summaries"], "command": command, **_base(report)}
+
+
+def explanation_entry(report: dict, command: str) -> dict:
+    """``explanation``'s entry from ``sentence_eval.explanations_evaluation``: the share of model sentences
+    under an informative subject that pass narration's checks and say what the developer's own first
+    sentence says. Without the model the subject stands alone: shown by default only when every one was right."""
+    mine = report["adapter"]
+    return {"title": "Sentence under an informative subject",
+            "metric": f"share that pass the checks and agree with the developer's own first sentence of the body "
+                      f"(ROUGE-L F1 >= {report['agree_at']}) on {report['explanations']} commits of "
+                      f"{report['repositories']} held-out repositories",
+            "model": mine["agrees"], "replaced": 1.0, "replaced_by": "nothing: the subject stands alone (right by construction)",
+            "model_ci95": mine["agrees_ci95"], "shown_by_default": mine["agrees"] >= 1.0,
+            "passes_checks": mine["passes_checks"], "examples": report["explanations"], "command": command, **_base(report)}

@@ -4,9 +4,9 @@ It narrates into a fresh temporary cache (unless ``--db`` is given) so nothing i
 start: model load seconds, commit narratives per minute, units per minute, generated tokens per
 second, the seconds of a fully cached re-run and of a cached ``show``, and peak RSS; and what the
 change-kind head costs (``bench_kinds``): the commits it judged, its seconds and milliseconds per
-commit, and its share of the model's seconds in that narration (``kind_head_*``; none judged with no
-head beside the model, e.g. a server or the fake model). Before those,
-with no model: the seconds of plain ``git log --numstat HEAD > /dev/null`` beside those of recording
+commit (also in CPU time), and its share of the model's seconds in that narration (``kind_head_*``;
+none judged with no head beside the model, e.g. a server or the fake model). Before those, with no
+model: the seconds of plain ``git log --numstat HEAD > /dev/null`` beside those of recording
 every commit's facts (``scan.record_history``, storing included), and the seconds from the start
 of a narration until its first look (Overview, digest and every headline readable), and the
 seconds and peak RSS of a narration with no new commit (``narrate --model fake``, run twice) and of
@@ -400,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m narrator.bench", description=__doc__.splitlines()[0],
         epilog="With a model, the narration's figures include the change-kind head's cost, timed on its real calls: "
-               "kind_head_commits judged, kind_head_seconds, kind_head_ms_per_commit and "
+               "kind_head_commits judged, kind_head_seconds, kind_head_ms_per_commit (kind_head_cpu_ms_per_commit in CPU time) and "
                "kind_head_share_of_model_seconds (beside model_generate_seconds).")
     p.add_argument("repo")
     p.add_argument("--commits", type=int, default=30, help="commits to narrate (default 30)")

@@ -169,6 +169,7 @@ def test_the_bench_times_the_head_on_every_commit_it_narrates(settings, tmp_path
     # Each of the three commits judged once, by the real head on the real model; the timer is gone after.
     assert figures["kind_head_commits"] == figures["commits_in_cache"] == 3
     assert figures["kind_head_seconds"] is not None and figures["kind_head_ms_per_commit"] > 0
+    assert figures["kind_head_cpu_ms_per_commit"] > 0
     assert 0 < figures["kind_head_share_of_model_seconds"] <= 1
     assert kind_model.commit_kinds is judge
 

@@ -162,15 +162,18 @@ def spread_over_folders(ranked: list[SourceFile]) -> list[SourceFile]:
     return spread
 
 
-def commit_task(commit: CommitInfo, row: dict, budget: Budget, model_headline: bool = True) -> Task | None:
+def commit_task(commit: CommitInfo, row: dict, budget: Budget, model_headline: bool = True,
+                explanation: bool = True) -> Task | None:
     """The model task a commit needs (see ``changes.needs_model``), or None when people's words suffice.
 
     An uninformative subject gets a headline from the diff alone (the diff-only prompt the adapter
     was trained on) when ``model_headline`` (``Settings.shows("headline")``; else its page shows a line
-    of git facts); an informative one without an explanation may get one sentence under it.
+    of git facts); an informative one without an explanation may get one sentence under it, when
+    ``explanation`` (``Settings.shows("explanation")``).
     """
     headline, need = row["headline"], changes.needs_model(row["category"], row["details"])
-    if need is None or commit.parent_missing or (need == "headline" and not model_headline):
+    if (need is None or commit.parent_missing or (need == "headline" and not model_headline)
+            or (need == "commit" and not explanation)):
         # A shallow clone's oldest commit has no diff to read: the model would only make one up.
         return None
     patch, omitted = cut_patch(commit.patch, budget.patch_tokens)
@@ -245,6 +248,14 @@ def summary_task(kind: str, target: str, name: str, children: list[tuple[str, st
         max_sentences=2,
         fallback="" if kind == "overview" else summary_fallback(children),
     )
+
+
+def parts_task(kind: str, target: str, children: list[tuple[str, str]], input_hash: str) -> Task:
+    """A file or folder described by its list of parts (``summary_fallback``), no model: what it gets
+    when the model's code summaries are not shown (``Settings.shows("code_summary")``)."""
+    text = summary_fallback(children)
+    return Task(kind=kind, target=target, messages=[{"role": "user", "content": f"parts of {target}\n{text}"}],
+                input_hash=input_hash, direct=text, direct_source="git")
 
 
 def summary_fallback(children: list[tuple[str, str]]) -> str:
@@ -555,16 +566,17 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
     covered = sorted({u.path for u in chosen_units}, key=chosen_files.index)
     modules = sorted({facts.module_of(p) for p in covered})
 
-    headlines = settings.shows("headline")
-    commit_tasks = [task for c in wanted_commits if (task := commit_task(c, rows[c.sha], budget, headlines)) is not None]
-    if settings.shows("user_note"):
-        commit_tasks += [task for c in wanted_commits if (task := note_task(c, rows[c.sha], budget)) is not None]
-    stage1 = commit_tasks + [unit_task(u, language[u.path], budget) for u in chosen_units]
+    headlines, explanations, summaries = (settings.shows(task) for task in ("headline", "explanation", "code_summary"))
+    commit_tasks = [task for c in wanted_commits
+                    if (task := commit_task(c, rows[c.sha], budget, headlines, explanations)) is not None]
+    # Code without its own words gets the model's summary only where summaries are shown.
+    unit_tasks = [task for u in chosen_units if (task := unit_task(u, language[u.path], budget)).direct or summaries]
+    stage1 = commit_tasks + unit_tasks
     if only is None:
         stage1 += description_tasks(files)
     # Upper bound for the progress bar; later stages shrink it as cached answers are found.
     todo = narration.pending(stage1)
-    narration.total = len(todo) + len(covered) + len(modules) + (1 if only is None else 0)
+    narration.total = len(todo) + len(covered) + len(modules) + (1 if only is None and summaries else 0)
     todo = narration.store_direct(todo)
     if only is None:
         # Every fact (commits, units) and people's words (descriptions, docstrings) are stored: the
@@ -574,6 +586,13 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
         narration.progress = lambda done, total, message: progress(done, total, f"{FIRST_LOOK} {message}")
     if head is not None:
         narration.judge_kinds(wanted_commits, rows, earlier, head)
+    if settings.shows("user_note"):
+        # Chosen by impact group after the head has judged: a fix the rules called maintenance gets its note.
+        notes = [task for c in wanted_commits if (task := note_task(c, rows[c.sha], budget)) is not None]
+        stage1 += notes
+        notes = narration.pending(notes)
+        narration.total += len(notes)
+        todo += notes
     stored = narration.run(stage1, "Explaining commits and code", todo)
     own_words = {t.removeprefix("area:"): row for t, row in stored.items() if t.startswith("area:")}
 
@@ -584,8 +603,9 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
         rows = [(u.name, stored[unit_target(u)]) for u in units if unit_target(u) in stored and stored[unit_target(u)].text]
         if not rows:
             continue
-        task = summary_task("file", path, path, [(name, row.text) for name, row in rows],
-                            file_hash(unit_hash(u, budget.unit_chars) for u in units))
+        parts = [(name, row.text) for name, row in rows]
+        hashed = file_hash(unit_hash(u, budget.unit_chars) for u in units)
+        task = summary_task("file", path, path, parts, hashed) if summaries else parts_task("file", path, parts, hashed)
         if len(units) == 1:
             # A file with one unit says what that unit says: no second model call.
             only_row = rows[0][1]
@@ -612,11 +632,12 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
             mhash = module_hash(h for p, h in file_hashes.items() if facts.module_of(p) == module)
             # No class's docstring speaks for a part ("base class for all tqdm warnings"): a part
             # without its own words gets a checked model summary or, failing that, its list of files.
-            module_tasks.append(summary_task("module", module, module, children, mhash))
+            module_tasks.append(summary_task("module", module, module, children, mhash) if summaries
+                                else parts_task("module", module, children, mhash))
     module_texts = {t: row.text for t, row in narration.run(module_tasks, "Summarising folders").items() if row.text}
     module_texts.update((area, row.text) for area, row in own_words.items())
 
-    if only is None and module_texts:
+    if only is None and module_texts and summaries:
         children = sorted(module_texts.items())
         readme = stored.get("project:readme") or stored.get("project:package")
         if readme is not None:

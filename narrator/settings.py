@@ -10,7 +10,8 @@ repository (``adapters/smollm2-cocktail``), for the embedded model.
 
 Which model tasks a manager is shown (``MODEL_TASKS``): each has a setting, ``auto`` (the default),
 ``on`` or ``off`` (``CODE_NARRATOR_MODEL_KINDS``, ``CODE_NARRATOR_MODEL_NOTES``,
-``CODE_NARRATOR_MODEL_HEADLINES``). ``auto`` shows a task only where the active adapter's
+``CODE_NARRATOR_MODEL_HEADLINES``, ``CODE_NARRATOR_MODEL_SUMMARIES``,
+``CODE_NARRATOR_MODEL_EXPLANATIONS``). ``auto`` shows a task only where the active adapter's
 ``evaluation.json`` says it was measured to beat what it replaces (``"shown_by_default": true``);
 no evaluation, no entry, or no local model: not shown (``Settings.shows``).
 
@@ -45,11 +46,19 @@ Quant = Literal["nf4", "none"]
 Shown = Literal["auto", "on", "off"]
 
 MODEL_TASKS = {"change_kind": "CODE_NARRATOR_MODEL_KINDS", "user_note": "CODE_NARRATOR_MODEL_NOTES",
-               "headline": "CODE_NARRATOR_MODEL_HEADLINES"}
+               "headline": "CODE_NARRATOR_MODEL_HEADLINES", "code_summary": "CODE_NARRATOR_MODEL_SUMMARIES",
+               "explanation": "CODE_NARRATOR_MODEL_EXPLANATIONS"}
 """Each model task a manager may be shown, and the setting that says whether it is: the kind of a
-change (its impact group), a note for users, a headline for a change whose subject says nothing."""
+change (its impact group), a note for users, a headline for a change whose subject says nothing, a
+summary of code without its own description (and the file, folder and project sentences built on
+such summaries), a sentence under a subject that already says something."""
 MODEL_TASK_TITLES = {"change_kind": "Kind of change", "user_note": "Note for users",
-                     "headline": "Headline for a change whose subject says nothing"}
+                     "headline": "Headline for a change whose subject says nothing",
+                     "code_summary": "Summary of code without its own description",
+                     "explanation": "Sentence under an informative subject"}
+SHOWN_FIELDS = {"change_kind": "model_kinds", "user_note": "model_notes", "headline": "model_headlines",
+                "code_summary": "model_summaries", "explanation": "model_explanations"}
+"""The ``Settings`` field of each model task's setting."""
 EVALUATION_FILE = "evaluation.json"
 """Beside the adapter: each task measured on held-out repositories (written by ``python -m training``)."""
 
@@ -117,6 +126,12 @@ class Settings:
     model_headlines: Shown = "auto"
     """Whether the model's headline for a change whose subject says nothing is shown, rather than a line
     of git facts (``CODE_NARRATOR_MODEL_HEADLINES``)."""
+    model_summaries: Shown = "auto"
+    """Whether code without its own description gets the model's summary, and files, folders and the
+    project the model's sentences, rather than their list of parts (``CODE_NARRATOR_MODEL_SUMMARIES``)."""
+    model_explanations: Shown = "auto"
+    """Whether a change whose subject says something gets the model's sentence under it
+    (``CODE_NARRATOR_MODEL_EXPLANATIONS``)."""
 
     def __post_init__(self) -> None:
         if self.quant not in get_args(Quant):
@@ -141,7 +156,7 @@ class Settings:
 
     def shown(self, task: str) -> str:
         """The setting of model task ``task`` (a ``MODEL_TASKS`` key): 'auto', 'on' or 'off'."""
-        return {"change_kind": self.model_kinds, "user_note": self.model_notes, "headline": self.model_headlines}[task]
+        return getattr(self, SHOWN_FIELDS[task])
 
     @property
     def task_folder(self) -> Path | None:
@@ -234,9 +249,7 @@ def load_settings(**overrides) -> Settings:
         model=model,
         adapter=_adapter(home, model, given.pop("adapter", None)),
         quant=given.pop("quant", None) or env.get("CODE_NARRATOR_QUANT") or "none",
-        model_kinds=given.pop("model_kinds", None) or env.get("CODE_NARRATOR_MODEL_KINDS", "").strip().lower() or "auto",
-        model_notes=given.pop("model_notes", None) or env.get("CODE_NARRATOR_MODEL_NOTES", "").strip().lower() or "auto",
-        model_headlines=(given.pop("model_headlines", None)
-                         or env.get("CODE_NARRATOR_MODEL_HEADLINES", "").strip().lower() or "auto"),
+        **{field: given.pop(field, None) or env.get(MODEL_TASKS[task], "").strip().lower() or "auto"
+           for task, field in SHOWN_FIELDS.items()},
         **given,
     )

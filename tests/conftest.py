@@ -17,7 +17,7 @@ import torch  # noqa: E402  (after the environment is set)
 
 torch.set_num_threads(2)
 
-from narrator.settings import MODEL_TASKS  # noqa: E402
+from narrator.settings import MODEL_TASKS, SHOWN_FIELDS  # noqa: E402
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 TODAY = (START + timedelta(days=30)).date()
@@ -77,11 +77,29 @@ def fake_home(mp: pytest.MonkeyPatch, home: Path) -> None:
         mp.delenv(variable, raising=False)
 
 
+def model_text_on(mp: pytest.MonkeyPatch, settings, *tasks: str):
+    """``settings`` (and every command run after) showing the model's text for ``tasks`` (``MODEL_TASKS``
+    keys): for a test whose point is that text, which ``auto`` shows only when the adapter's evaluation
+    says so (the fake model has none)."""
+    for task in tasks:
+        mp.setenv(MODEL_TASKS[task], "on")
+    return dataclasses.replace(settings, **{SHOWN_FIELDS[task]: "on" for task in tasks})
+
+
+MODEL_SENTENCES_ON = {MODEL_TASKS["code_summary"]: "on", MODEL_TASKS["explanation"]: "on"}
+"""The environment of a command whose test needs the model asked for code summaries and sentences under
+subjects (shown; ``auto`` shows neither with the fake model): model work to see, stop or resume."""
+
+
 def model_headlines_on(mp: pytest.MonkeyPatch, settings):
-    """``settings`` (and every command run after) showing the model's headlines: for a test whose point
-    is the model's headline, which ``auto`` shows only when the adapter's evaluation says so."""
-    mp.setenv(MODEL_TASKS["headline"], "on")
-    return dataclasses.replace(settings, model_headlines="on")
+    """``settings`` (and every command run after) showing the model's headlines."""
+    return model_text_on(mp, settings, "headline")
+
+
+def model_sentences_on(mp: pytest.MonkeyPatch, settings):
+    """``settings`` (and every command run after) showing the model's code summaries and the sentences
+    under informative subjects: for a test of how those are made, stored and shown."""
+    return model_text_on(mp, settings, "code_summary", "explanation")
 
 
 @pytest.fixture

@@ -433,10 +433,12 @@ def test_the_model_tasks_table_shows_each_tasks_measurement_and_its_setting(home
         return next(frame.value for frame in at.main.dataframe if "shown by default" in frame.value.columns)
 
     frame = table(admin(PASSWORD))  # the fake model: nothing measured, nothing shown by default
-    assert list(frame["task"]) == ["Kind of change", "Note for users", "Headline for a change whose subject says nothing"]
+    assert list(frame["task"]) == ["Kind of change", "Note for users", "Headline for a change whose subject says nothing",
+                                   "Summary of code without its own description", "Sentence under an informative subject"]
     assert set(frame["metric"]) == {"not measured: not shown by default"} and set(frame["shown by default"]) == {"no"}
     assert list(frame["setting"]) == ["CODE_NARRATOR_MODEL_KINDS=auto", "CODE_NARRATOR_MODEL_NOTES=auto",
-                                      "CODE_NARRATOR_MODEL_HEADLINES=auto"]
+                                      "CODE_NARRATOR_MODEL_HEADLINES=auto", "CODE_NARRATOR_MODEL_SUMMARIES=auto",
+                                      "CODE_NARRATOR_MODEL_EXPLANATIONS=auto"]
 
     adapter = fake_adapter(tmp_path / "adapter", b"w")
     (adapter / "evaluation.json").write_text(json.dumps({"tasks": {"change_kind": {
@@ -446,7 +448,7 @@ def test_the_model_tasks_table_shows_each_tasks_measurement_and_its_setting(home
     monkeypatch.setenv("CODE_NARRATOR_ADAPTER", str(adapter))
     monkeypatch.setenv("CODE_NARRATOR_MODEL_HEADLINES", "on")
     frame = table(admin(PASSWORD))
-    kind, note, headline = frame.to_dict("records")
+    kind, note, headline, _summary, _explanation = frame.to_dict("records")
     assert kind == {"task": "Kind of change", "metric": "accuracy on 5 held-out repositories", "model": "0.520",
                     "what it replaces": "the rules: 0.450", "shown by default": "yes",
                     "setting": "CODE_NARRATOR_MODEL_KINDS=auto"}

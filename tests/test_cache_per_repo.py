@@ -14,7 +14,7 @@ from db.store import Store, alembic_config, cache_key
 from narrator.backends import FakeBackend
 from narrator.narrate import Budget, narrate_repository
 from narrator.service import NarratorService
-from tests.conftest import START, commit_files, model_headlines_on
+from tests.conftest import START, commit_files, model_headlines_on, model_sentences_on
 
 
 def _narrate(settings, path, backend, only=None):
@@ -30,7 +30,8 @@ def _init_repo(path, when):
     return repo
 
 
-def test_a_copy_of_a_repository_gets_its_own_narratives_from_the_cache(settings, sample_repo, tmp_path):
+def test_a_copy_of_a_repository_gets_its_own_narratives_from_the_cache(settings, sample_repo, tmp_path, monkeypatch):
+    settings = model_sentences_on(monkeypatch, settings)
     first = FakeBackend()
     service, original, _ = _narrate(settings, sample_repo.working_tree_dir, first)
     assert first.calls > 0
@@ -127,7 +128,8 @@ def _unit_view(service, repo_id, name):
     return next(u for m in service.code(repo_id) for f in m.files for u in f.units if u.name == name)
 
 
-def test_a_unit_edited_past_the_prompt_cut_is_current_after_narrating_again(settings, tmp_path):
+def test_a_unit_edited_past_the_prompt_cut_is_current_after_narrating_again(settings, tmp_path, monkeypatch):
+    settings = model_sentences_on(monkeypatch, settings)
     body = "".join(f"    step_{i} = compute_value({i}) + offset_value\n" for i in range(60))  # ~3,000 chars
     repo = git.Repo.init(tmp_path / "long")
     commit_files(repo, {"calc.py": f"def long_calculation(offset_value):\n{body}    return step_0\n"}, "Add the calculation", START)

@@ -11,13 +11,16 @@ import git
 import pytest
 
 from narrator.text import markdown_text as md
+from tests.conftest import MODEL_SENTENCES_ON
 
 ROOT = Path(__file__).resolve().parents[1]
 DEVELOPER, MODEL = md("developer's message"), md("written by the model (checked)")  # markers as show escapes them
 
 
 def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, CODE_NARRATOR_HOME=str(home), CODE_NARRATOR_MODEL="fake", HF_HUB_OFFLINE="1")
+    # The model's sentences shown: how they are made, kept and printed is what this module tests.
+    env = dict(os.environ, CODE_NARRATOR_HOME=str(home), CODE_NARRATOR_MODEL="fake", HF_HUB_OFFLINE="1",
+               **MODEL_SENTENCES_ON)
     env.pop("CODE_NARRATOR_DB", None)
     return subprocess.run([sys.executable, "-m", "narrator", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)

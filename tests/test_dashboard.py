@@ -23,7 +23,7 @@ from narrator.narrate import run_job
 from narrator.service import NarrativeView, NarratorService, RepoView
 from narrator.settings import Settings, load_settings
 from narrator.text import unmarked
-from tests.conftest import fake_home, make_sample_repo
+from tests.conftest import fake_home, make_sample_repo, model_sentences_on
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 EVIL = "<script>alert(1)</script> and **bold** [link](http://example.com) $x$ :red[red]"
@@ -49,7 +49,7 @@ def narrated(tmp_path_factory) -> Narrated:
         fake_home(mp, tmp_path_factory.mktemp("home"))
         mp.setattr(jobs, "spawn_worker", no_worker)
         source = make_sample_repo(tmp_path_factory.mktemp("src") / "shop")
-        settings = load_settings()
+        settings = model_sentences_on(mp, load_settings())  # the summary is shown
         service = NarratorService(settings)
         repo = service.add_repository(source.working_tree_dir)
         run_job(settings, service.start_narration(repo.id, commits=3).id)

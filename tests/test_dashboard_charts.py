@@ -22,7 +22,7 @@ from narrator.history import Point, ReleasePoint
 from narrator.narrate import run_job
 from narrator.service import BusyArea, NarratorService
 from narrator.settings import load_settings
-from tests.conftest import START, TODAY, fake_home, make_sample_repo
+from tests.conftest import START, TODAY, fake_home, make_sample_repo, model_sentences_on
 from tests.test_dashboard import APP, EVIL, no_worker, shown
 from tests.test_portfolio import make_busy_repo
 
@@ -132,7 +132,7 @@ def pair(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         fake_home(mp, tmp_path_factory.mktemp("home"))
         mp.setattr(jobs, "spawn_worker", no_worker)
-        service = NarratorService(load_settings())
+        service = NarratorService(model_sentences_on(mp, load_settings()))
         repos = {}
         for name, make in (("shop", make_sample_repo), ("till", make_busy_repo)):
             source = make(tmp_path_factory.mktemp("src") / name)

@@ -18,6 +18,7 @@ from pathlib import Path
 from db.store import Store
 from narrator.service import NarratorService
 from narrator.settings import load_settings
+from tests.conftest import MODEL_SENTENCES_ON
 
 
 def wait_for(condition, timeout: float = 60.0, every: float = 0.2):
@@ -59,6 +60,8 @@ def test_the_gated_fake_model_answers_one_batch_per_opening(tmp_path):
 def test_killed_worker_is_marked_interrupted_and_resumes(sample_repo, tmp_path, monkeypatch):
     monkeypatch.setenv("CODE_NARRATOR_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("CODE_NARRATOR_DB", raising=False)
+    for variable, value in MODEL_SENTENCES_ON.items():  # model work to stop
+        monkeypatch.setenv(variable, value)
     model, gate = gated_model(tmp_path)
     service = NarratorService(load_settings(model=model, adapter="none"))
     repo = service.add_repository(str(sample_repo.working_tree_dir))
@@ -95,7 +98,7 @@ INTERRUPTED = "interrupted: finished narratives are kept; run the same command a
 def cli_env(home: Path, model: str = "fake") -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("CODE_NARRATOR_")}
     env.update(CODE_NARRATOR_HOME=str(home), CODE_NARRATOR_MODEL=model, CODE_NARRATOR_ADAPTER="none",
-               HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
+               HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT), **MODEL_SENTENCES_ON)  # model work to stop and resume
     return env
 
 

@@ -10,7 +10,7 @@ from narrator.backends import FakeBackend
 from narrator.errors import NarratorError
 from narrator.narrate import Budget, narrate_repository, run_job
 from narrator.service import NarratorService
-from tests.conftest import START, commit_files
+from tests.conftest import START, commit_files, model_sentences_on
 
 
 class ExplodingBackend(FakeBackend):
@@ -51,6 +51,13 @@ class Answering(FakeBackend):
     def generate(self, prompts, max_new_tokens=64):
         self.calls += len(prompts)
         return [self.answer] * len(prompts)
+
+
+@pytest.fixture
+def settings(settings, monkeypatch):
+    """This module is about how the model's code summaries and sentences are made, stored and shown:
+    shown, whatever an evaluation says (the defaults are tested in ``test_model_tasks_shown.py``)."""
+    return model_sentences_on(monkeypatch, settings)
 
 
 def _add_top_level_code(repo):

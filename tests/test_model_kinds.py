@@ -46,6 +46,19 @@ def docs_head(method: str) -> KindHead:
                     {"method": method, "breaking_method": "rules"})
 
 
+def fix_head() -> KindHead:
+    """A head that calls every change a fix in the code users get, 90% sure, and nothing breaking."""
+    import torch
+
+    width = 4 * HIDDEN + len(KINDS) + 1
+    bias = torch.full((len(KINDS),), -10.0)
+    bias[KINDS.index("fix")] = 0.0
+    bias[KINDS.index("docs")] = math.log(1 / 9)
+    return KindHead(torch.zeros(width), torch.ones(width), torch.zeros((width, len(KINDS))), bias,
+                    torch.zeros((width, 2)), torch.tensor([0.0, -math.inf]),
+                    {"method": "rules+head", "breaking_method": "rules"})
+
+
 def shop(path):
     import git
 
@@ -117,6 +130,28 @@ def test_the_head_decides_a_commits_impact_where_the_setting_shows_it(settings, 
     finally:
         for name in (kind_model.HEAD_FILE, kind_model.META_FILE):
             (folder / name).unlink(missing_ok=True)
+
+
+def test_a_note_for_users_is_asked_for_a_change_the_head_calls_a_fix_the_rules_called_tidying(settings, tmp_path,
+                                                                                             tiny_deep):
+    """Notes are chosen by impact group after the head has judged: the rules' maintenance, the head's fix."""
+    folder, backend = tiny_deep
+    repo = shop(tmp_path / "shop")
+    commit_files(repo, {"shop/cart.py": "def total(cart):\n    return sum(cart or [0])\n"}, "Change how the cart total is summed",
+                 START.replace(day=5))
+    _, service, handle, changes = narrate(settings, folder, repo, backend, "rules", model_notes="on")
+    change = changes["Change how the cart total is summed"]
+    assert change.impact.group == "internal" and change.sha not in service.store.latest_narratives(handle.id, "note")
+    fix_head().save(folder)
+    try:
+        _, service, handle, changes = narrate(settings, folder, repo, backend, "head", model_kinds="on", model_notes="on")
+    finally:
+        for name in (kind_model.HEAD_FILE, kind_model.META_FILE):
+            (folder / name).unlink(missing_ok=True)
+    change = changes["Change how the cart total is summed"]
+    assert (change.impact.group, change.impact.model) == ("fixed", pytest.approx(0.9, abs=0.01))
+    # The tiny model's note is nonsense and the checks drop it, but it was asked for, after the head.
+    assert change.sha in service.store.latest_narratives(handle.id, "note")
 
 
 def test_a_server_or_the_fake_model_never_reads_a_head(settings, tmp_path):

@@ -1,4 +1,4 @@
-"""The PDF rendering of a report (``narrator.reports.Report``), with ReportLab, pure Python.
+"""The PDF rendering of a report (``narrator.document.Report``), with ReportLab, pure Python.
 
 Text is set in a Unicode TrueType font: DejaVu Sans where the system has it (Debian's
 fonts-dejavu-core), else Bitstream Vera, which ReportLab ships, so a fresh machine needs nothing
@@ -23,8 +23,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 from reportlab.platypus import Table as Grid
 
-from narrator.reports import Bullet, Bullets, Chart, Heading, Report, Sentence, Table, tagged_html
-from narrator.reports import Paragraph as TextBlock
+from narrator.document import Bullet, Bullets, Chart, Heading, Report, Sentence, Table, tagged_html
+from narrator.document import Paragraph as TextBlock
 from narrator.limits import PARAGRAPH_CHARS, cut
 from narrator.text import html_text, plain
 

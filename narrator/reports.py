@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from functools import partial
 from pathlib import Path
-from typing import Literal, Union
+from typing import Literal
 
 from db.files import write_atomic
 from narrator import charts, glossary
 from narrator.digest import today
+from narrator.document import Block, Bullet, Bullets, Chart, Heading, Paragraph, Report, Sentence, Table, tagged_html
 from narrator.errors import NarratorError
 from narrator.facts import size_phrase
 from narrator.briefing import NOTE_LABEL, NOTE_SOURCE, Briefing, figures
@@ -51,82 +51,6 @@ CHANGES_LIMIT = 200
 
 class ReportError(NarratorError):
     """A report cannot be made (bad format, nothing narrated, the file cannot be written)."""
-
-
-# --- the document ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Sentence:
-    """Text (untrusted) with the label of where it came from; None for the report's own words."""
-
-    text: str
-    label: str | None = None
-    stale: bool = False
-    glosses: tuple[glossary.Gloss, ...] = ()
-    """Jargon explained inline, right after its first use in the report (``glossary.Explained``): the
-    text stays as written, and every format shows the explanation beside it."""
-
-
-@dataclass(frozen=True)
-class Bullet:
-    lead: str = ""
-    """Facts shown first, without a label of their own (a date, a commit, an author)."""
-    sentences: tuple[Sentence, ...] = ()
-    sub: tuple["Bullet", ...] = ()
-
-
-@dataclass(frozen=True)
-class Heading:
-    text: str
-    level: int
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    sentences: tuple[Sentence, ...]
-    note: bool = False
-    """An aside (shown in italics): a partial history, a folder that is gone, an empty section."""
-
-
-@dataclass(frozen=True)
-class Bullets:
-    items: tuple[Bullet, ...]
-
-
-@dataclass(frozen=True)
-class Chart:
-    caption: str
-    draw: Callable[[str], object]
-    """Font name -> a ``reportlab.graphics`` Drawing (the PDF uses its Unicode font)."""
-    table: tuple[tuple[str, ...], ...]
-    """The numbers drawn, header row first: what the Markdown report shows instead of the picture."""
-
-
-@dataclass(frozen=True)
-class Table:
-    """Rows of cells under a header row (the portfolio's comparison); every cell is untrusted text,
-    escaped by each format, and one source label stands for the whole table."""
-
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    label: str | None = None
-    """Where every cell comes from ('git facts'), shown once, under the table."""
-
-    def __post_init__(self) -> None:
-        if any(len(row) != len(self.header) for row in self.rows):
-            raise ValueError(f"every row of a table needs {len(self.header)} cells, one per column")
-
-
-Block = Union[Heading, Paragraph, Bullets, Chart, Table]
-
-
-@dataclass(frozen=True)
-class Report:
-    title: str
-    subtitle: str
-    blocks: tuple[Block, ...]
-    made_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
 
 def check_format(fmt: str) -> Format:
@@ -454,14 +378,6 @@ table{border-collapse:collapse;font-size:.9em;margin:1rem 0}th,td{border:1px sol
 text-align:left;vertical-align:top}th{background:#f6f8fa}caption{caption-side:bottom;text-align:left}
 """
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-
-
-def tagged_html(sentences: Sequence[Sentence], wrap: Callable[[str], str]) -> str:
-    """Sentences as escaped HTML, each followed by ``wrap("[its label]")`` (the HTML report and the
-    PDF, whose paragraphs take the same inline markup, style the label their own way)."""
-    return " ".join(
-        html_text(glossary.with_glosses(s.text, s.glosses)) + (wrap(f"[{html_text(s.label)}{', out of date' if s.stale else ''}]") if s.label else "")
-        for s in sentences)
 
 
 def _html_sentences(sentences: Sequence[Sentence]) -> str:

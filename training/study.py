@@ -32,14 +32,9 @@ from training.config import (OptimizerName, TrainConfig, check_device, check_thr
                              require_path, require_writable_folder, shareable_path)
 from training.errors import DataError, TrainingError
 from training.examples import BRIEFING_TASKS, PREPARED_TASKS, TASKS, Example, even_sample
+from training.study_rates import DEFAULT_LR, DEFAULT_OPTIMIZER, OTHER_LR, TRANSFER_LRS
 
 _DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
-DEFAULT_OPTIMIZER: OptimizerName = _DEFAULTS["optimizer"]
-DEFAULT_LR: float = _DEFAULTS["learning_rate"]
-OTHER_LR = 1e-3
-"""The second learning rate of the optimizer comparison."""
-TRANSFER_LRS = (5e-5, DEFAULT_LR, 1e-3)
-"""Learning rates tried on each task alone: is the best on one also the best on the other?"""
 
 
 STUDY_SOURCES = (

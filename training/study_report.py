@@ -22,6 +22,7 @@ from typing import Literal
 
 from db.files import write_atomic
 from training.config import shareable_path
+from training.study_rates import DEFAULT_LR, DEFAULT_OPTIMIZER, OTHER_LR, TRANSFER_LRS
 
 TASK_LABELS = {"codesearchnet": "CodeSearchNet", "commitpackft": "CommitPackFT", "change_kind": "change kind",
                "user_note": "note for users"}
@@ -178,8 +179,6 @@ def _comparisons(claim: str, pairs: list[tuple[dict | None, dict | None, str]]) 
 def cocktail_claim(results: list[dict], ratio: float = 0.5, optimizer: str | None = None,
                    lr: float | None = None) -> Claim:
     """The cocktail beats each task's single-task control on that task."""
-    from training.study import DEFAULT_LR, DEFAULT_OPTIMIZER
-
     optimizer, lr = optimizer or DEFAULT_OPTIMIZER, lr or DEFAULT_LR
     cocktail = find(results, ratio, optimizer, lr)
     pairs = [(cocktail, find(results, control, optimizer, lr), task) for task, control in CONTROLS.items()]
@@ -189,8 +188,6 @@ def cocktail_claim(results: list[dict], ratio: float = 0.5, optimizer: str | Non
 
 def ratio_claim(results: list[dict]) -> Claim:
     """50/50 beats 40/60 and 70/30 on each task."""
-    from training.study import DEFAULT_LR, DEFAULT_OPTIMIZER
-
     half = find(results, 0.5, DEFAULT_OPTIMIZER, DEFAULT_LR)
     pairs = [(half, find(results, other, DEFAULT_OPTIMIZER, DEFAULT_LR), task)
              for other in (0.4, 0.7) for task in CONTROLS]
@@ -199,8 +196,6 @@ def ratio_claim(results: list[dict]) -> Claim:
 
 def optimizer_claim(results: list[dict]) -> Claim:
     """Adagrad beats AdamW on the 50/50 cocktail, at each learning rate, on each task."""
-    from training.study import DEFAULT_LR, OTHER_LR
-
     pairs = [(find(results, 0.5, "adagrad", lr), find(results, 0.5, "adamw", lr), task)
              for lr in (DEFAULT_LR, OTHER_LR) for task in CONTROLS]
     return _comparisons("Adagrad beats AdamW (50/50, constant schedule with warmup)", pairs)
@@ -208,8 +203,6 @@ def optimizer_claim(results: list[dict]) -> Claim:
 
 def best_lr(results: list[dict], ratio: float, task: str, lrs: tuple[float, ...]) -> dict | None:
     """The run with the lowest CE on ``task`` among ``ratio``'s runs at ``lrs`` (None if one is missing)."""
-    from training.study import DEFAULT_OPTIMIZER
-
     runs = [find(results, ratio, DEFAULT_OPTIMIZER, lr) for lr in lrs]
     if any(run is None or not run.get(task) for run in runs):
         return None
@@ -223,8 +216,6 @@ def transfer_claim(results: list[dict]) -> Claim:
     not, it did not hold if CommitPackFT trained at CodeSearchNet's best learning rate is worse beyond
     the intervals than at its own best; otherwise (the two overlap) it is not shown.
     """
-    from training.study import DEFAULT_OPTIMIZER, TRANSFER_LRS
-
     claim = "The learning rate best on CodeSearchNet is also best on CommitPackFT"
     csn_ratio, cpft_ratio = CONTROLS["codesearchnet"], CONTROLS["commitpackft"]
     csn = best_lr(results, csn_ratio, "codesearchnet", TRANSFER_LRS)

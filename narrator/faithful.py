@@ -13,6 +13,8 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from narrator.sentences import ANSWER, split_sentences
+
 CHECK_VERSION = 8
 """Part of every narrative's cache key: a stricter or looser check redoes the narratives."""
 
@@ -25,7 +27,6 @@ _IDENTIFIER = re.compile(
     r"|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+"  # dotted.name
     r"|[A-Za-z]+\d\w*)\b"  # name2 / sha1 / md5sum
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 _CODE_FENCE = re.compile(r"```.*?(```|$)", re.S)
 _MARKUP = re.compile(r"[`*]+|^\s*[#>]+\s*", re.M)  # underscores stay: they are part of names
 
@@ -72,7 +73,7 @@ def sentences(text: str) -> list[str]:
     text = _MARKUP.sub("", text)
     text = re.sub(r"^\s*(?:[-+]|\d+[.)])\s+", "", text, flags=re.M)
     text = " ".join(text.split())
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    return split_sentences(text, ANSWER)
 
 
 _PARENTHETICAL = re.compile(r"\s*\([^()]*\)")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from narrator.sentences import MESSAGE, split_sentences
+
 # Lines of a message body that are bookkeeping, not explanation.
 _TRAILER = re.compile(
     r"^(?:[A-Z][\w.-]*-by|Change-Id|Co-authored-by|Bug|Issue|Refs?|Closes|Fixes|Resolves|See|Cc|"
@@ -62,16 +64,11 @@ def message_body(message: str, subject: str, *, training: bool = False) -> str:
     return body
 
 
-# A full stop after an initial ("Audrey M. Roy") or in "e.g."/"i.e." does not end a sentence. The end
-# mark is looked for first: most places have none, and the other looks are not made there.
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?<![\s(][A-Z]\.)(?<!\be\.g\.)(?<!\bi\.e\.)\s+(?=[A-Z\"'(])")
-
-
 def first_sentences(text: str, limit: int = 2, max_chars: int = 300) -> str:
     """The first ``limit`` sentences of ``text`` that fit in ``max_chars``; a first sentence that is
     longer on its own is cut at a word end and ends in an ellipsis."""
     picked = ""
-    for sentence in _SENTENCE_END.split(text.strip(), maxsplit=max(limit, 0))[:limit]:  # the rest is never read
+    for sentence in split_sentences(text, MESSAGE, maxsplit=max(limit, 0))[:limit]:  # the rest is never read
         candidate = f"{picked} {sentence}".strip()
         if picked and len(candidate) > max_chars:
             break
@@ -83,5 +80,5 @@ def first_sentences(text: str, limit: int = 2, max_chars: int = 300) -> str:
 
 def split_first_sentence(text: str) -> tuple[str, str]:
     """``(first sentence, the rest)`` of ``text``, as :func:`first_sentences` reads sentences."""
-    parts = _SENTENCE_END.split(text.strip(), maxsplit=1)
+    parts = split_sentences(text, MESSAGE, maxsplit=1) or [""]
     return parts[0], parts[1] if len(parts) > 1 else ""

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from narrator.facts import TOP_LEVEL, is_test_path
+from narrator.sentences import PROSE, split_sentences
 from narrator.text import link_text
 
 
@@ -45,8 +46,6 @@ _PLACEHOLDER = re.compile(
     r"|lorem ipsum.*)$"
 )
 _TEMPLATE = re.compile(r"\{\{|\}\}|\$\{|\{%|<%")
-_ABBREVIATIONS = {"e.g", "i.e", "etc", "vs", "cf", "mr", "mrs", "dr", "no", "approx", "incl", "inc", "ltd", "st", "fig"}
-_SENTENCE_END = re.compile(r"[.!?…][\"'’”)\]]*\s+(?=[\"'“(\[]?[A-Z0-9])")
 _MAX_SENTENCES = 3
 _MAX_CHARS = 500
 
@@ -72,25 +71,10 @@ def _norm(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-def _sentences(text: str) -> list[str]:
-    """Sentences of a paragraph, not split after common abbreviations ("e.g. Python")."""
-    out, start = [], 0
-    for match in _SENTENCE_END.finditer(text):
-        before = text[start:match.start()].rsplit(None, 1)
-        last = before[-1].lower().rstrip(".") if before else ""
-        if last in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last):
-            continue
-        out.append(text[start:match.end()].strip())
-        start = match.end()
-    if text[start:].strip():
-        out.append(text[start:].strip())
-    return out
-
-
 def _cut(text: str) -> str:
     """At most _MAX_SENTENCES sentences and about _MAX_CHARS characters, cut at a sentence end."""
     kept: list[str] = []
-    for sentence in _sentences(text):
+    for sentence in split_sentences(text, PROSE):
         if len(kept) == _MAX_SENTENCES or (kept and len(" ".join(kept + [sentence])) > _MAX_CHARS):
             break
         kept.append(sentence)
@@ -451,7 +435,7 @@ def _first_paragraph(text: str, markup: str, min_words: int, skip_licence: bool 
             listed = re.search(r"\s[|·•]\s", raw) or len(_LINKS.findall(raw)) >= 3
             if residual <= 1 or (listed and residual * 2 <= words):
                 continue  # mostly links: "**Docs**: [x](..) | **Source**: [y](..)"
-        if len(_sentences(plain)) == 1 and plain.endswith(":") and words < 8:
+        if len(split_sentences(plain, PROSE)) == 1 and plain.endswith(":") and words < 8:
             continue  # a label for what follows ("Features include:")
         return _cut(plain)
     return ""

@@ -12,16 +12,13 @@ from dataclasses import dataclass
 
 from narrator.docstrings import clean_docstring, strip_python_docstring  # noqa: F401 (re-exported)
 from narrator.messages import message_body
+from narrator.sentences import BODY, split_sentences
 
 _GENERIC = re.compile(
     r"^(?:see|refer|please\s+(?:see|refer)|for\s+(?:more|details)|same\s+as|alias\s+(?:for|of)|"
     r"deprecated|inherit|todo|fixme)\b",
     re.I,
 )
-
-# A sentence ends at . ! or ? before a space, but not inside "e.g." / "i.e." / "vs.".
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)\s+")
-
 
 @dataclass(frozen=True)
 class Filters:
@@ -102,7 +99,7 @@ def explain_target(subject: str, message: str, filters: Filters) -> str:
     if not body or not body[0].isupper():
         return ""
     kept = ""
-    for count, sentence in enumerate(_SENTENCE_END.split(body), 1):
+    for count, sentence in enumerate(split_sentences(body, BODY), 1):  # not inside "e.g.", "i.e.", "vs."
         candidate = f"{kept} {sentence}".strip()
         if count > filters.max_explain_sentences or len(candidate) > filters.max_explain_chars:
             break

@@ -7,19 +7,18 @@ and the navigation between pages. The pages themselves live in ``dashboard/app_p
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-# `streamlit run dashboard/app.py` puts only dashboard/ on sys.path; the packages live one level up.
+import streamlit as st
+
+# `streamlit run dashboard/app.py` puts only dashboard/ on sys.path: these come from the installed
+# package (scripts/setup.sh installs this checkout, editable), whatever the working folder.
+from dashboard import auth, views
+from narrator.errors import UserError, first_line
+from narrator.service import NarratorService
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import streamlit as st  # noqa: E402
-
-from dashboard import auth, views  # noqa: E402
-from narrator.errors import UserError, first_line  # noqa: E402
-from narrator.service import NarratorService  # noqa: E402
+"""This project's checkout, narrated as a first example on a fresh install."""
 
 st.set_page_config(page_title="Code Narrator", page_icon="📖", layout="wide")
 

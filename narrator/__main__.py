@@ -127,10 +127,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m narrator", description="Tell non-technical readers what a repository does and what changed.")
+def parser(prog: str = "python -m narrator", more: dict[str, str] | None = None) -> argparse.ArgumentParser:
+    """The command line's parser, named ``prog`` in its messages.
+
+    ``more``: further commands (name: help line) that another entry point runs itself, as
+    ``code-narrator`` does ``evaluate``, ``bench`` and ``dashboard`` (narrator/cli.py): they are only
+    listed in the help here; their arguments are theirs.
+    """
+    p = argparse.ArgumentParser(prog=prog, description="Tell non-technical readers what a repository does and what changed.")
     # The worker (started by the dashboard) is left out of the help: no metavar entry, no help line.
-    sub = p.add_subparsers(dest="command", required=True, metavar="{narrate,show,report}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{" + ",".join((*COMMANDS, *(more or {}))) + "}")
 
     n = sub.add_parser("narrate", help="narrate a repository (a local path or an https/ssh URL)")
     which = n.add_mutually_exclusive_group(required=True)
@@ -174,6 +180,8 @@ def parser() -> argparse.ArgumentParser:
     w = sub.add_parser("worker")
     w.add_argument("job_id", type=int)
     w.set_defaults(func=cmd_worker)
+    for name, text in (more or {}).items():
+        sub.add_parser(name, help=text, add_help=False)
     return p
 
 
@@ -181,10 +189,10 @@ COMMANDS = ("narrate", "show", "report")
 """The commands a user runs; ``worker`` (started by the dashboard) is not offered."""
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m narrator") -> int:
     given = sys.argv[1:] if argv is None else argv
     command = next((a for a in given if not a.startswith("-")), None)
-    p = parser()
+    p = parser(prog)
     if command is not None and command not in (*COMMANDS, "worker"):
         p.error(f"unknown command {command!r} (choose from {', '.join(COMMANDS)})")
     args = p.parse_args(argv)

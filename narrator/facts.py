@@ -14,6 +14,7 @@ from collections.abc import Callable
 from itertools import repeat
 from pathlib import PurePosixPath
 
+from narrator import prefixes
 from narrator.messages import first_sentences
 from narrator.text import unmarked
 
@@ -235,7 +236,8 @@ def is_security_text(text: str) -> bool:
 
 _VER = r"v?(\d+(?:\.\d+)+(?:[-.]?(?:a|b|c|rc|alpha|beta|pre|preview|dev|post)\.?\d*)?(?:[-+][0-9A-Za-z][0-9A-Za-z.-]*)?)"
 _DIGIT = re.compile(r"\d")
-_RELEASE_PREFIX = re.compile(r"^(?:(?:chore|build|ci|release|bump)(?:\([^)]*\))?!?:|\[release\])\s*", re.I)
+_RELEASE_TYPES = frozenset({"chore", "build", "ci", "release", "bump"})
+_RELEASE_TAG = re.compile(r"^\[release\]\s*", re.I)
 _RELEASE_FORMS = [re.compile(f"^{form}$", re.I) for form in (
     rf"(?:prepare|prepare for|cut|tag|publish)?\s*(?:the )?releas(?:e|ed|ing)(?: of)?(?: version)? {_VER}(?:\s*[-–—:(].*)?",
     rf"(?:bump|update|set|change|increment)(?: the)?(?: package)? version(?: number)?:?(?: to| from \S+ to| \S+ (?:to|->|→))? {_VER}",
@@ -256,7 +258,8 @@ def release_version(subject: str) -> str | None:
     if not _DIGIT.search(subject):  # every form names a version, and a version has digits
         return None
     text = re.sub(r"^[^\w\[]+", "", " ".join(subject.split()))      # leading emoji such as "🔖"
-    text = _RELEASE_PREFIX.sub("", text)
+    found = prefixes.prefix(text)
+    text = found.rest if found and found.type.lower() in _RELEASE_TYPES else _RELEASE_TAG.sub("", text)
     text = re.sub(r"\s*\((?:#\d+|[\w.-]+/[\w.-]+#\d+)\)\s*$|[.!\s]+$", "", text)
     for form in _RELEASE_FORMS:
         if match := form.match(text):

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from narrator import prefixes
 from narrator.facts import TOP_LEVEL, is_test_path
 from narrator.sentences import PROSE, split_sentences
 from narrator.text import link_text
@@ -874,8 +875,8 @@ _CHANGE_VERBS = {
     "added", "removed", "fixed", "dropped", "deleted", "updated", "bumped", "renamed", "refactored", "merged",
     "reverted", "moved", "replaced", "changed", "improved", "implemented", "introduced", "upgraded", "cleaned",
 }
-_CONVENTIONAL = re.compile(r"^([a-z0-9]+)(\([^)]*\))?!?:\s*\S", re.I)
-_SCOPE_PREFIX = re.compile(r"^[a-z0-9][\w./,*-]*(\([^)]*\))?!?:\s+(.+)$")  # "net/http: fix ..."
+_CONVENTIONAL_TYPE = re.compile(r"[A-Za-z0-9]+")
+_SCOPE = re.compile(r"[a-z0-9][\w./,*-]*")  # "net/http: fix ..."
 
 
 def is_commit_style(sentence: str) -> bool:
@@ -890,12 +891,11 @@ def is_commit_style(sentence: str) -> bool:
     text = re.sub(r"^(?:\W|:[a-z_]+:\s*)+", "", sentence.strip())  # emoji, gitmoji, quotes
     if not text:
         return False
-    conventional = _CONVENTIONAL.match(text)
-    if conventional and conventional.group(1).lower() in _COMMIT_TYPES:
+    found = prefixes.prefix(text)
+    if found and found.rest and _CONVENTIONAL_TYPE.fullmatch(found.type) and found.type.lower() in _COMMIT_TYPES:
         return True
-    scoped = _SCOPE_PREFIX.match(text)
-    if scoped:
-        text = scoped.group(2)
+    if found and found.spaced and found.rest and "\n" not in found.rest and _SCOPE.fullmatch(found.type):
+        text = found.rest
     if re.match(r"^(v?\d+(\.\d+)+\b|initial commit\b|merge (branch|pull request)\b)", text, re.I):
         return True
     words = _WORD.findall(text)

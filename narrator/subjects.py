@@ -14,6 +14,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+from narrator import prefixes
 from narrator.facts import may_match, release_version
 
 CONVENTIONAL_TYPES = frozenset(
@@ -86,7 +87,7 @@ def find_refs(text: str) -> tuple[str, ...]:
 
 # --- conventional prefixes --------------------------------------------------------------------
 
-_PREFIX = re.compile(r"^(?P<type>[A-Za-z][\w/.-]*?)(?:\((?P<scope>[^()]*)\))?(?P<bang>!)?:\s+(?P<rest>\S.*)$", re.S)
+_TYPE = re.compile(r"[A-Za-z][\w/.-]*")  # a type or an area, as a headline's prefix may name one
 # Lowercase words that end in ":" but are not an area of the code.
 _NOT_AREAS = frozenset({"note", "notes", "nb", "todo", "fixme", "hack", "wip", "warning", "important", "re", "fwd", "ps",
                         "http", "https", "update", "updated", "fixes", "fixed", "closes", "see", "breaking"})
@@ -98,15 +99,16 @@ def _split_prefix(text: str) -> tuple[str | None, str | None, bool, str]:
     A known type matches in any case ("Feat: x"). Any other ``word:`` is stripped only when it looks
     like an area of the code: lowercase, no spaces, at most 30 characters (``api:``, ``cli/parser:``).
     """
-    match = _PREFIX.match(text)
-    if not match:
+    found = prefixes.prefix(text)
+    if (not found or not found.spaced or not found.rest or not _TYPE.fullmatch(found.type)
+            or "(" in (found.scope or "")):
         return None, None, False, text
-    kind, scope, rest = match["type"], match["scope"], match["rest"]
-    scope = scope.strip() or None if scope is not None else None
+    kind, rest = found.type, found.rest
+    scope = found.scope.strip() or None if found.scope is not None else None
     if kind.lower() in CONVENTIONAL_TYPES:
-        return kind.lower(), scope, bool(match["bang"]), rest
+        return kind.lower(), scope, found.bang, rest
     if kind == kind.lower() and len(kind) <= 30 and kind not in _NOT_AREAS and not kind.isdigit():
-        return None, scope or kind, bool(match["bang"]), rest
+        return None, scope or kind, found.bang, rest
     return None, None, False, text
 
 

@@ -59,9 +59,13 @@ def _slow_clean(text: str):
     return kind, scope, bang, rest if re.match(r"v\d", rest) else rest[:1].upper() + rest[1:]
 
 
+# How a release subject's prefix was read before narrator.prefixes.
+_RELEASE_PREFIX = re.compile(r"^(?:(?:chore|build|ci|release|bump)(?:\([^)]*\))?!?:|\[release\])\s*", re.I)
+
+
 def _slow_release_version(subject: str) -> str | None:
     text = re.sub(r"^[^\w\[]+", "", " ".join(subject.split()))
-    text = facts._RELEASE_PREFIX.sub("", text)
+    text = _RELEASE_PREFIX.sub("", text)
     text = re.sub(r"\s*\((?:#\d+|[\w.-]+/[\w.-]+#\d+)\)\s*$|[.!\s]+$", "", text)
     for form in facts._RELEASE_FORMS:
         if match := form.match(text):

@@ -100,3 +100,70 @@ def test_each_reader_splits_as_it_did_before():
         assert split_sentences(text, ANSWER) == [s.strip() for s in _OLD_ANSWER.split(text) if s.strip()], text
         assert split_sentences(text, BODY) == _OLD_BODY.split(text), text
         assert split_sentences(text, PROSE) == _old_prose(text), text
+
+
+# --- conventional prefixes ------------------------------------------------------------------------
+
+from narrator import facts, prefixes, project, subjects  # noqa: E402
+from training import briefing_tasks  # noqa: E402
+
+
+@pytest.mark.parametrize("text, parts", [
+    ("feat(api)!: drop v1", ("feat", "api", True, True, "drop v1")),
+    ("Fix: crash", ("Fix", None, False, True, "crash")),
+    ("net/http: fix the timeout", ("net/http", None, False, True, "fix the timeout")),
+    ("chore(release): 1.2.0", ("chore", "release", False, True, "1.2.0")),
+    ("docs:typo", ("docs", None, False, False, "typo")),
+    ("fix(a(b): x", ("fix", "a(b", False, True, "x")),
+    ("fix:", ("fix", None, False, False, "")),
+])
+def test_one_reader_finds_the_parts_of_a_prefix(text, parts):
+    found = prefixes.prefix(text)
+    assert (found.type, found.scope, found.bang, found.spaced, found.rest) == parts
+
+
+@pytest.mark.parametrize("text", ["Fix the crash", ": x", "(api): x", "fix(a)b: x", "fix(a)(b): x", "-x: y", ""])
+def test_no_prefix_is_read_where_none_is_written(text):
+    assert prefixes.prefix(text) is None
+
+
+def test_each_reader_of_a_prefix_decides_as_before():
+    # How subjects, project, facts and the briefing tasks read a prefix before there was one reader.
+    old_subject = re.compile(r"^(?P<type>[A-Za-z][\w/.-]*?)(?:\((?P<scope>[^()]*)\))?(?P<bang>!)?:\s+(?P<rest>\S.*)$", re.S)
+    old_conventional = re.compile(r"^([a-z0-9]+)(\([^)]*\))?!?:\s*\S", re.I)
+    old_scope = re.compile(r"^[a-z0-9][\w./,*-]*(\([^)]*\))?!?:\s+(.+)$")
+    old_release = re.compile(r"^(?:(?:chore|build|ci|release|bump)(?:\([^)]*\))?!?:|\[release\])\s*", re.I)
+    old_note = re.compile(r"^(?:feat|fix|docs|chore|refactor|perf|test|tests|build|ci|style)(?:\([^)]*\))?!?:\s*", re.I)
+    pieces = ["feat", "Fix", "fix", "tests", "test", "chore", "release", "CI", "bump", "api", "net/http", "a.b", "x,y",
+              "9", "Docs", "wip", "(", ")", "(api)", "(a(b)", "!", ":", ": ", ":\n", " ", "\n", "add", "1.2.0", "[release]",
+              "x", "-", "*", "_", "é", "notes"]
+    rng = random.Random(19)
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 7)))
+        match = old_subject.match(text)
+        expected = (None, None, False, text)
+        if match:
+            kind, scope = match["type"], match["scope"]
+            scope = scope.strip() or None if scope is not None else None
+            if kind.lower() in subjects.CONVENTIONAL_TYPES:
+                expected = (kind.lower(), scope, bool(match["bang"]), match["rest"])
+            elif kind == kind.lower() and len(kind) <= 30 and kind not in subjects._NOT_AREAS and not kind.isdigit():
+                expected = (None, scope or kind, bool(match["bang"]), match["rest"])
+        assert subjects._split_prefix(text) == expected, text
+
+        said = text.strip()  # is_commit_style reads a stripped sentence
+        found = prefixes.prefix(said)
+        conventional = old_conventional.match(said)
+        assert (found is not None and bool(found.rest) and project._CONVENTIONAL_TYPE.fullmatch(found.type) is not None
+                and found.type.lower() in project._COMMIT_TYPES) == bool(
+                    conventional and conventional.group(1).lower() in project._COMMIT_TYPES), text
+        scoped = old_scope.match(said)
+        ours = (found.rest if found and found.spaced and found.rest and "\n" not in found.rest
+                and project._SCOPE.fullmatch(found.type) else None)
+        assert ours == (scoped.group(2) if scoped else None), text
+
+        assert briefing_tasks.note_target(text) == " ".join(old_note.sub("", briefing_tasks._BULLET.sub("", text.strip().splitlines()[0] if text.strip() else "")).split()), text
+        released = old_release.sub("", text)
+        found = prefixes.prefix(text)
+        ours = found.rest if found and found.type.lower() in facts._RELEASE_TYPES else facts._RELEASE_TAG.sub("", text)
+        assert ours == released, text

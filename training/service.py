@@ -30,6 +30,7 @@ from narrator import jobs
 from narrator.backends import adapter_id, adapter_weights
 from narrator.errors import ModelError, run_command
 from narrator.quiet import route_library_warnings
+from narrator.registry import kind_of
 from narrator.settings import Settings, active_adapter_file, home_dir, load_settings, set_active_adapter
 from training.config import LoraSettings, TrainConfig
 from training.errors import DataError, TrainingError
@@ -369,7 +370,7 @@ class TrainingService:
             origin = "admin"
         else:
             origin = "shipped" if settings.adapter else "none"
-        applies = settings.model != "fake" and not settings.model.startswith("openai:")
+        applies = kind_of(settings.model).takes_adapter
         run_id = None
         if settings.adapter:
             here = Path(settings.adapter).resolve()

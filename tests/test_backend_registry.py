@@ -79,7 +79,7 @@ def test_without_the_mock_its_spec_falls_to_the_hugging_face_kind(settings, mock
 
 
 @pytest.mark.parametrize(("spec", "kind", "name"), [
-    ("fake", "fake", "fake"), ("fake:0.5", "fake", "fake"), ("fake:wait:/tmp/gate", "fake", "fake"),
+    ("fake", "fake", "fake"), ("fake:0.5", "fake", "fake"), ("fake:wait:gate", "fake", "fake"),
     ("openai:http://127.0.0.1:8000/v1/", "openai", "openai:http://127.0.0.1:8000/v1#default"),
     ("openai:http://127.0.0.1:8000/v1#qwen", "openai", "openai:http://127.0.0.1:8000/v1#qwen"),
     ("embedded", "embedded", backends.EMBEDDED_NAME),

@@ -14,6 +14,7 @@ import streamlit as st
 # `streamlit run dashboard/app.py` puts only dashboard/ on sys.path: these come from the installed
 # package (scripts/setup.sh installs this checkout, editable), whatever the working folder.
 from dashboard import auth, views
+from narrator.defaults import DIGEST_PERIOD
 from narrator.errors import UserError, first_line
 from narrator.service import NarratorService
 
@@ -92,7 +93,7 @@ with st.sidebar:
         kind, text = notice
         {"error": st.error, "success": st.success}.get(kind, st.info)(views.plain(text))
 
-st.session_state.setdefault(views.PERIOD_KEY, "7d")  # the digest period Portfolio and Overview share
+st.session_state.setdefault(views.PERIOD_KEY, DIGEST_PERIOD)  # the digest period Portfolio and Overview share
 
 # Sections group the pages, the Portfolio of every repository first; the Admin page asks for the
 # admin password first. The folder is not

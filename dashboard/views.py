@@ -23,6 +23,7 @@ import streamlit as st
 
 from narrator.charts import COLOURS as _CHART_COLOURS
 from narrator.charts import LABELS as CATEGORY_LABELS
+from narrator.defaults import DIGEST_PERIOD
 from narrator.digest import FIRST_DAY, WITH_COMMITS, today
 from narrator import glossary
 from narrator.errors import UserError, first_line
@@ -142,10 +143,10 @@ def portfolio_table(rows: Iterable[PortfolioRow]) -> list[dict]:
 def shared_period():
     """The period the pages share (``PERIOD_KEY``), as ``period_picker`` returns it, read before the
     picker is drawn (a block above it on the page)."""
-    choice = st.session_state.get(PERIOD_KEY, "7d") or "7d"
+    choice = st.session_state.get(PERIOD_KEY, DIGEST_PERIOD) or DIGEST_PERIOD
     if choice == "range":
         picked = st.session_state.get(PERIOD_KEY + "_dates")
-        return (picked[0], picked[1]) if picked is not None and len(picked) == 2 else "7d"
+        return (picked[0], picked[1]) if picked is not None and len(picked) == 2 else DIGEST_PERIOD
     return choice + (WITH_COMMITS if st.session_state.get(PERIOD_KEY + "_commits") else "")
 
 
@@ -442,17 +443,17 @@ def period_picker(svc: NarratorService, repo_id: int | None, key: str):
     history; None (the Portfolio) to all. Returns None while a date range is half picked.
     """
     choice = st.segmented_control("Period", list(PERIOD_CHOICES), format_func=PERIOD_CHOICES.get,
-                                  **_shared_widget(key, PERIOD_KEY, "7d"))
+                                  **_shared_widget(key, PERIOD_KEY, DIGEST_PERIOD))
     if choice != "range":
         anchored = st.toggle("End on the latest commit", help="Count back from the day of the latest commit "
                              "(up to today) instead of from today, so a quiet repository shows its last active days.",
                              **_shared_widget(key + "_commits", PERIOD_KEY + "_commits", False))
-        return (choice or "7d") + (WITH_COMMITS if anchored else "")
+        return (choice or DIGEST_PERIOD) + (WITH_COMMITS if anchored else "")
     ids = [repo_id] if repo_id is not None else [r.id for r in svc.repositories()]
     filters = [per_history(svc, "change_filters", i) for i in ids]
     firsts, lasts = [f["first"] for f in filters if f["first"]], [f["last"] for f in filters if f["last"]]
     if not firsts:
-        return "7d"
+        return DIGEST_PERIOD
     first, last = max(min(firsts), FIRST_DAY), max(max(lasts), FIRST_DAY)
     picked = st.date_input("Between", min_value=FIRST_DAY, max_value=date.max,
                            **_shared_widget(key + "_dates", PERIOD_KEY + "_dates", (first, last)))

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from narrator.errors import run_command
+from narrator.defaults import COMMITS, DIGEST_PERIOD, REPORT_PERIOD
 from narrator.quiet import route_library_warnings
 from narrator.settings import home_dir, load_settings
 
@@ -21,7 +22,7 @@ def cmd_narrate(args: argparse.Namespace) -> int:
     from narrator import jobs
     from narrator.narrate import run_job
     from narrator.report import summary_text
-    from narrator.service import NarratorService
+    from narrator.service import NarratorService, narration_request
 
     settings = _settings(args)
     if args.all:
@@ -29,7 +30,7 @@ def cmd_narrate(args: argparse.Namespace) -> int:
     service = NarratorService(settings)
     jobs.recover(service.store)  # a run killed earlier (kill -9) left its job 'running'
     repo = service.add_repository(args.repo)
-    job_id = service.store.create_job(repo.id, "narrate", {"commits": args.commits, "full": args.full})
+    job_id = service.queue_narration(repo.id, narration_request(args.commits, args.full))
     bar = tqdm(total=0, unit="narrative", desc="Narrating", file=sys.stderr, dynamic_ncols=True)
 
     def progress(done: int, total: int, message: str) -> None:
@@ -143,7 +144,7 @@ def parser(prog: str = "python -m narrator", more: dict[str, str] | None = None)
     which.add_argument("repo", nargs="?")
     which.add_argument("--all", action="store_true",
                        help="refresh every added repository, one after another (for cron or a systemd timer)")
-    n.add_argument("--commits", type=int, default=30, help="latest commits to explain (default 30)")
+    n.add_argument("--commits", type=int, default=COMMITS, help=f"latest commits to explain (default {COMMITS})")
     n.add_argument("--full", action="store_true", help="narrate every file, not only the most important")
     n.add_argument("--db", help="SQLAlchemy URL of the cache (default: a SQLite file in the user data folder)")
     n.add_argument("--model", help="embedded (default), a Hugging Face id or folder, openai:URL[#model], or fake")
@@ -154,8 +155,8 @@ def parser(prog: str = "python -m narrator", more: dict[str, str] | None = None)
     s.add_argument("repo")
     s.add_argument("--format", choices=("text", "markdown"), default="text",
                    help="text (default: plain text wrapped to the terminal) or markdown")
-    s.add_argument("--commits", type=int, default=30, help="latest commits to list (default 30)")
-    s.add_argument("--period", type=period_arg, default="7d",
+    s.add_argument("--commits", type=int, default=COMMITS, help=f"latest commits to list (default {COMMITS})")
+    s.add_argument("--period", type=period_arg, default=DIGEST_PERIOD,
                    help="digest period: 7d (the last 7 days up to today, default), 30d, 90d; 7d-commits, 30d-commits, "
                         "90d-commits (the last days up to the latest commit); or FROM..TO")
     s.add_argument("--db", help="SQLAlchemy URL of the cache")
@@ -165,7 +166,7 @@ def parser(prog: str = "python -m narrator", more: dict[str, str] | None = None)
 
     r = sub.add_parser("report", help="write a report to share (Markdown, HTML or PDF; no model is loaded)")
     r.add_argument("repo")
-    r.add_argument("--period", type=period_arg, default="30d",
+    r.add_argument("--period", type=period_arg, default=REPORT_PERIOD,
                    help="period: 7d, 30d (the last 30 days up to today, default), 90d; 7d-commits, 30d-commits, "
                         "90d-commits (the last days up to the latest commit); or FROM..TO")
     r.add_argument("--format", help="md, html (one self-contained file) or pdf (default: from the --out suffix, else md)")

@@ -40,6 +40,7 @@ from pathlib import Path
 
 from narrator.backends import make_backend
 from narrator.bench_kinds import model_clock
+from narrator.defaults import COMMITS
 from narrator.errors import run_command
 from narrator.narrate import FIRST_LOOK, Budget, narrate_repository
 from narrator.repo import open_repository
@@ -403,7 +404,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m narrator.bench") 
                "kind_head_commits judged, kind_head_seconds, kind_head_ms_per_commit (kind_head_cpu_ms_per_commit in CPU time) and "
                "kind_head_share_of_model_seconds (beside model_generate_seconds).")
     p.add_argument("repo")
-    p.add_argument("--commits", type=int, default=30, help="commits to narrate (default 30)")
+    p.add_argument("--commits", type=int, default=COMMITS, help=f"commits to narrate (default {COMMITS})")
     p.add_argument("--units", type=int, default=40, help="code units to narrate (default 40)")
     p.add_argument("--model", help="backend (default: embedded, with the shipped adapter and its change-kind head)")
     p.add_argument("--db", help="cache URL (default: a fresh temporary SQLite file)")

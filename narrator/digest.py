@@ -26,6 +26,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable, Sequence
 
 from narrator.errors import NarratorError
+from narrator.defaults import DIGEST_PERIOD
 from narrator.facts import CATEGORIES, TOP_LEVEL, is_development_version
 from narrator.impact import GROUPS, LABELS as IMPACT_LABELS, MERGE, Impact, classify
 from narrator.provenance import LABELS, MODEL_HEADLINE
@@ -152,7 +153,7 @@ def today() -> date:
     return day
 
 
-def choose_period(dates: Sequence[datetime], choice: str | tuple[date, date] = "7d", on: date | None = None) -> Period:
+def choose_period(dates: Sequence[datetime], choice: str | tuple[date, date] = DIGEST_PERIOD, on: date | None = None) -> Period:
     """The period a digest covers, as of the day ``on`` (default ``today()``).
 
     "7d", "30d" or "90d": the N days ending on ``on``. "7d-commits" (and the others with

@@ -22,6 +22,7 @@ from db.store import Store, cache_key
 from narrator import changes, facts, impact, kind_model, project, prompts, subjects
 from narrator.backends import Backend, TransformersBackend, describe, make_backend
 from narrator.commits import CommitInfo, cut_patch, read_commits, without_files
+from narrator.defaults import COMMITS
 from narrator.errors import NarratorError
 from narrator.faithful import CHECK_VERSION, check
 from narrator.files import SourceFile, skipped_summary
@@ -52,7 +53,7 @@ FIRST_LOOK = "First look ready; the model is filling in…"
 class Budget:
     """How much the first run narrates; the rest is narrated on demand from the dashboard."""
 
-    commits: int = 30
+    commits: int = COMMITS
     """The latest commits to explain."""
     units: int = 60
     """Functions/classes of the most important files to summarise."""
@@ -670,7 +671,7 @@ def run_job(settings: Settings, job_id: int, backend: Backend | None = None, pro
     try:
         job = store.get_job(job_id)
         params = job.params or {}
-        budget = Budget(commits=int(params.get("commits", 30)), full=bool(params.get("full", False)),
+        budget = Budget(commits=int(params.get("commits", COMMITS)), full=bool(params.get("full", False)),
                         batch_size=int(params.get("batch_size", 8)))
         only = [tuple(x) for x in params["only"]] if params.get("only") else None
         report = narrate_repository(settings, store, job.repo_id, budget, backend, record, only)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from narrator import jobs
 from narrator.errors import UserError, first_line
 from narrator.narrate import Budget, RunReport, run_job
-from narrator.service import NarratorService, RepoView
+from narrator.service import NarratorService, RepoView, narration_request
 from narrator.settings import Settings
 from narrator.text import plain
 
@@ -44,7 +44,7 @@ def refresh_all(settings: Settings, commits: int = Budget.commits, full: bool = 
     service = NarratorService(settings)
     jobs.recover(service.store)  # a run killed earlier (kill -9) left its job 'running'
     for repo in service.repositories():
-        job_id = service.store.create_job(repo.id, "narrate", {"commits": commits, "full": full})
+        job_id = service.queue_narration(repo.id, narration_request(commits, full))
         try:
             report = run_job(settings, job_id)
         except UserError as error:

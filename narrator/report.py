@@ -27,6 +27,7 @@ from narrator import glossary
 from narrator.facts import size_phrase
 from narrator.provenance import Said
 from narrator.briefing import GIT_FACTS, NOTE_LABEL, NOTE_SOURCE, Briefing, Sentence
+from narrator.defaults import COMMITS, DIGEST_PERIOD
 from narrator.digest import counted
 from narrator.reading import LABEL as READING_LABEL
 from narrator.service import SHALLOW_NOTE, CommitView, NarratorService
@@ -176,7 +177,7 @@ def briefing_lines(b: Briefing, style: Style = MARKDOWN, explained: glossary.Exp
     return lines
 
 
-def show_lines(service: NarratorService, repo_id: int, commits: int = 30, period: str = "7d",
+def show_lines(service: NarratorService, repo_id: int, commits: int = COMMITS, period: str = DIGEST_PERIOD,
           style: Style = MARKDOWN) -> list[str]:
     """What ``show`` prints, line by line, in ``style``: the briefing, the overview, its main parts,
     the digest and the latest changes, with sources; jargon explained at its first use."""
@@ -238,7 +239,7 @@ def show_lines(service: NarratorService, repo_id: int, commits: int = 30, period
     return out
 
 
-def markdown(service: NarratorService, repo_id: int, commits: int = 30, period: str = "7d") -> str:
+def markdown(service: NarratorService, repo_id: int, commits: int = COMMITS, period: str = DIGEST_PERIOD) -> str:
     """What ``show --format markdown`` prints: :func:`show_lines` as Markdown, every sentence with its source."""
     return "\n".join(show_lines(service, repo_id, commits, period, MARKDOWN))
 
@@ -261,7 +262,7 @@ def wrapped(line: str, width: int) -> list[str]:
                          break_long_words=False, break_on_hyphens=False) or [line]
 
 
-def text(service: NarratorService, repo_id: int, commits: int = 30, period: str = "7d",
+def text(service: NarratorService, repo_id: int, commits: int = COMMITS, period: str = DIGEST_PERIOD,
          width: int | None = None) -> str:
     """What ``show`` prints: :func:`show_lines` as plain terminal text, wrapped to ``width`` (default:
     the terminal's, see :func:`terminal_width`). No markup and no escapes: nothing to render."""
@@ -275,7 +276,7 @@ def text(service: NarratorService, repo_id: int, commits: int = 30, period: str 
 def summary_text(service: NarratorService, repo_id: int, report) -> str:
     """A one-screen summary after ``narrator narrate``."""
     view = service.overview(repo_id, None)
-    brief = service.briefing(repo_id, "7d")
+    brief = service.briefing(repo_id, DIGEST_PERIOD)
     lines = [
         f"{plain(view.repo.name)}: {report.narrated} new narratives, {report.cached} from the cache, "
         f"{report.model_calls} model calls; {report.flagged} model answers edited or dropped by the checks.",

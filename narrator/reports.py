@@ -25,6 +25,7 @@ from typing import Literal
 from db.files import write_atomic
 from narrator import charts, glossary
 from narrator.digest import today
+from narrator.defaults import REPORT_PERIOD
 from narrator.document import Block, Bullet, Bullets, Chart, Heading, Paragraph, Report, Sentence, Table, tagged_html
 from narrator.errors import NarratorError
 from narrator.facts import size_phrase
@@ -66,7 +67,7 @@ def format_of(out: str | Path) -> str:
     return next((fmt for fmt, (_, ending) in FORMATS.items() if ending == suffix), "md")
 
 
-def document(service: NarratorService, repo_ids: Sequence[int], period: str | tuple[date, date] = "30d") -> Report:
+def document(service: NarratorService, repo_ids: Sequence[int], period: str | tuple[date, date] = REPORT_PERIOD) -> Report:
     """The report of ``repo_ids`` over ``period``: one repository, or a portfolio of several."""
     if not repo_ids:
         raise ReportError("No repository to report on: add and narrate one first.")
@@ -435,7 +436,7 @@ def render(report: Report, fmt: str) -> bytes:
     return pdf_document(report)
 
 
-def build(service: NarratorService, repo_ids: Sequence[int], period: str | tuple[date, date] = "30d",
+def build(service: NarratorService, repo_ids: Sequence[int], period: str | tuple[date, date] = REPORT_PERIOD,
           fmt: str = "md") -> bytes:
     """The report of ``repo_ids`` over ``period`` in ``fmt``, as file bytes."""
     return render(document(service, repo_ids, period), check_format(fmt))

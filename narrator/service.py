@@ -36,6 +36,7 @@ from narrator import (
 from narrator.backends import describe
 from narrator.briefing import Briefing, Figures, figures, first_line
 from narrator.briefing import build as build_briefing
+from narrator.defaults import COMMITS, DIGEST_PERIOD, REPORT_PERIOD
 from narrator.digest import WITH_COMMITS, CommitFacts, Digest, Period, build_digest, choose_period, today
 from narrator.errors import NarratorError, RepoError
 from narrator.limits import MESSAGE_CHARS, NAME_CHARS, SUBJECT_CHARS, cut
@@ -313,6 +314,15 @@ def _change_filters(since: date | None, until: date | None, author: str | None, 
                 author=author or None, folder=folder or None, category=category or None)
 
 
+def narration_request(commits: int = COMMITS, full: bool = False, only: Iterable[tuple[str, str]] = ()) -> dict:
+    """What a narration job is asked to do, as its row stores it (JSON, so equal requests compare
+    equal): the latest ``commits`` and the important files (every file when ``full``), or only the
+    ``(kind, target)`` pairs named ("commit"/"file"/"module", a sha or a path)."""
+    if only:
+        return {"only": [[kind, target] for kind, target in only]}
+    return {"commits": commits, "full": full}
+
+
 def _job_view(row) -> JobView:
     return JobView(row.id, row.repo_id, row.status, row.done or 0, row.total or 0, row.message or "",
                    row.error, row.started_at, row.updated_at)
@@ -476,7 +486,7 @@ class NarratorService:
             modules[facts.module_of(path)].append(h)
         return units, by_file, files, {m: module_hash(hs) for m, hs in modules.items()}
 
-    def overview(self, repo_id: int, period: str | tuple[date, date] | None = "7d") -> OverviewView:
+    def overview(self, repo_id: int, period: str | tuple[date, date] | None = DIGEST_PERIOD) -> OverviewView:
         """The Overview; ``period=None`` leaves the digest out (a page that builds its own)."""
         repo = self.repository(repo_id)
         units, by_file, _, _ = self._hashes(repo_id)
@@ -572,7 +582,7 @@ class NarratorService:
         role = project.area_role(area, [f["path"] for f in commit.files or [] if facts.module_of(f["path"]) == area])
         return dataclasses.replace(view, reading=reading.plain_reading(view.impact, area, own, role, main))
 
-    def digest(self, repo_id: int, period: str | tuple[date, date] = "7d", commits=None) -> Digest | None:
+    def digest(self, repo_id: int, period: str | tuple[date, date] = DIGEST_PERIOD, commits=None) -> Digest | None:
         """What changed in ``period`` (a name of ``digest.PERIOD_NAMES`` or a date range), from facts and people's words."""
         if commits is None:
             commits, _, period = self._window(repo_id, period)
@@ -652,7 +662,7 @@ class NarratorService:
             releases = history.releases(self.store.release_candidates(repo_id))
         return forecast.forecast(releases, as_of)
 
-    def status(self, repo_id: int, period: str | tuple[date, date] | None = "30d", commits=None) -> status.Status:
+    def status(self, repo_id: int, period: str | tuple[date, date] | None = REPORT_PERIOD, commits=None) -> status.Status:
         """The repository as of today (``narrator.status``): status line, release status, waiting to
         ship, risks, and over ``period`` (None: none) the period's risks and delivery figures."""
         if commits is None:  # what the status reads, not the whole history
@@ -678,7 +688,7 @@ class NarratorService:
             latest = self.store.latest_commit_date(repo_ids, tomorrow)
         return choose_period([latest] if latest is not None else [], choice)
 
-    def briefing(self, repo_id: int, period: str | tuple[date, date] | Period = "30d", commits=None) -> Briefing:
+    def briefing(self, repo_id: int, period: str | tuple[date, date] | Period = REPORT_PERIOD, commits=None) -> Briefing:
         """The repository's briefing over ``period`` (``narrator.briefing``): built once, from one
         resolved period shared by its digest and its status, so every page prints the same numbers."""
         if commits is None:  # what the briefing reads, not the whole history
@@ -725,7 +735,7 @@ class NarratorService:
 
     # --- the portfolio --------------------------------------------------------------------------
 
-    def portfolio(self, period: str | tuple[date, date] = "7d") -> list[PortfolioRow]:
+    def portfolio(self, period: str | tuple[date, date] = DIGEST_PERIOD) -> list[PortfolioRow]:
         """Every repository's briefing over ``period``, as a portfolio row each, busiest first.
 
         Every row covers the same days (``period``): '7d', '30d' and '90d' end today, the Overview's
@@ -855,18 +865,27 @@ class NarratorService:
         same = [j for j in rows if j.is_active and (j.params or {}) == params]
         if same:
             return _job_view(same[0])  # the very same request is already queued or running
-        job_id = self.store.create_job(repo_id, "narrate", params)
+        job_id = self.queue_narration(repo_id, params)
         if not running:
             jobs.spawn_worker(self.settings, self.store, job_id)
         return self.job(job_id)
 
-    def start_narration(self, repo_id: int, commits: int = 30, full: bool = False) -> JobView:
-        return self._start(repo_id, {"commits": commits, "full": full})
+    def queue_narration(self, repo_id: int, request: dict) -> int:
+        """Record a queued narration job and return its id: the one way every entry point makes one.
+
+        ``request`` comes from :func:`narration_request`. The job then runs in a worker
+        (:meth:`start_narration`, :meth:`narrate_on_demand`) or in the caller's process with
+        ``narrate.run_job`` (``python -m narrator narrate``, ``narrate --all``).
+        """
+        return self.store.create_job(repo_id, "narrate", request)
+
+    def start_narration(self, repo_id: int, commits: int = COMMITS, full: bool = False) -> JobView:
+        return self._start(repo_id, narration_request(commits, full))
 
     def narrate_on_demand(self, repo_id: int, kind: str, target: str) -> JobView:
         if kind not in ("commit", "file", "module"):
             raise NarratorError(f"Cannot narrate a {kind!r} on demand.")
-        return self._start(repo_id, {"only": [[kind, target]]})
+        return self._start(repo_id, narration_request(only=[(kind, target)]))
 
     def resume_interrupted(self) -> list[JobView]:
         """Restart the newest interrupted job of each repository whose worker died.

@@ -167,3 +167,77 @@ def test_each_reader_of_a_prefix_decides_as_before():
         found = prefixes.prefix(text)
         ours = found.rest if found and found.type.lower() in facts._RELEASE_TYPES else facts._RELEASE_TAG.sub("", text)
         assert ours == released, text
+
+
+# --- defaults -------------------------------------------------------------------------------------
+
+import inspect  # noqa: E402
+
+from narrator import defaults, digest, narrate, report, reports  # noqa: E402
+from narrator.__main__ import parser  # noqa: E402
+from narrator.service import NarratorService  # noqa: E402
+
+
+def test_the_command_line_takes_its_defaults_from_one_module():
+    p = parser()
+    narrate_args = p.parse_args(["narrate", "repo"])
+    show_args = p.parse_args(["show", "repo"])
+    report_args = p.parse_args(["report", "repo", "--out", "-"])
+    assert narrate_args.commits == show_args.commits == defaults.COMMITS
+    assert show_args.period == defaults.DIGEST_PERIOD
+    assert report_args.period == defaults.REPORT_PERIOD
+    helps = p._subparsers._group_actions[0].choices
+    assert f"(default {defaults.COMMITS})" in helps["narrate"].format_help()
+
+
+def test_library_functions_take_the_same_defaults():
+    def default(function, name):
+        return inspect.signature(function).parameters[name].default
+
+    assert narrate.Budget().commits == defaults.COMMITS
+    assert default(NarratorService.start_narration, "commits") == defaults.COMMITS
+    for function in (report.show_lines, report.markdown, report.text):
+        assert default(function, "commits") == defaults.COMMITS
+        assert default(function, "period") == defaults.DIGEST_PERIOD
+    for function in (NarratorService.overview, NarratorService.digest, NarratorService.portfolio, digest.choose_period):
+        assert default(function, "period" if function is not digest.choose_period else "choice") == defaults.DIGEST_PERIOD
+    for function in (NarratorService.status, NarratorService.briefing, reports.document, reports.build):
+        assert default(function, "period") == defaults.REPORT_PERIOD
+
+
+# --- one way to start a narration job -------------------------------------------------------------
+
+from narrator import jobs  # noqa: E402
+from narrator.__main__ import main  # noqa: E402
+from narrator.refresh import refresh_all  # noqa: E402
+from narrator.service import narration_request  # noqa: E402
+
+
+def test_narration_requests_have_one_shape():
+    assert narration_request() == {"commits": defaults.COMMITS, "full": False}
+    assert narration_request(5, full=True) == {"commits": 5, "full": True}
+    # stored as JSON: a request made again compares equal to the row's, so it is not queued twice
+    assert narration_request(only=[("file", "app.py")]) == {"only": [["file", "app.py"]]}
+
+
+def test_every_entry_point_makes_its_job_through_the_service(settings, sample_repo, monkeypatch, capsys):
+    made = []
+    queue = NarratorService.queue_narration
+
+    def spy(self, repo_id, request):
+        made.append(request)
+        return queue(self, repo_id, request)
+
+    monkeypatch.setattr(NarratorService, "queue_narration", spy)
+    monkeypatch.setattr(jobs, "spawn_worker", lambda *args: 0)  # the worker itself is tests/test_jobs.py's
+    assert main(["narrate", sample_repo.working_tree_dir, "--commits", "3"]) == 0  # the command line
+    assert [r.error for r in refresh_all(settings, commits=2)] == [None]          # narrate --all
+    service = NarratorService(settings)
+    repo_id = service.repositories()[0].id
+    service.start_narration(repo_id, commits=4)                                    # the dashboard
+    service.narrate_on_demand(repo_id, "file", "README.md")
+    service.narrate_on_demand(repo_id, "file", "README.md")  # the same request again: not queued twice
+    expected = [narration_request(3), narration_request(2), narration_request(4),
+                narration_request(only=[("file", "README.md")])]
+    assert made == expected
+    assert [job.params for job in reversed(service.store.list_jobs(repo_id, kind="narrate"))] == expected

@@ -13,6 +13,7 @@ import streamlit as st
 from dashboard import charts, views
 from dashboard.views import plain, show_narrative
 from narrator.briefing import first_line
+from narrator.defaults import COMMITS, DIGEST_PERIOD
 from narrator.service import SHALLOW_NOTE, NarratorService
 
 CHART = dict(on_select="rerun", selection_mode=("points", "box"), config={"displaylogo": False})
@@ -143,7 +144,7 @@ for part in overview.parts:
 
 st.header("Report to share")
 st.caption("The overview, what changed in the period chosen above, charts, releases and every change of the period.")
-views.report_download(service, repo.id, period or "7d", key=f"overview_report_{repo.id}")
+views.report_download(service, repo.id, period or DIGEST_PERIOD, key=f"overview_report_{repo.id}")
 
 
 # --- For the team running Code Narrator ----------------------------------------------------------
@@ -180,7 +181,7 @@ with st.expander("Details for the team running Code Narrator", icon=":material/s
         column.metric(labels.get(name, name.replace("_", " ").capitalize()), value)
     left, right = st.columns([1, 3], vertical_alignment="center")
     with left:
-        commits = st.number_input("Recent changes to read", min_value=1, max_value=1000, value=30, step=10,
+        commits = st.number_input("Recent changes to read", min_value=1, max_value=1000, value=COMMITS, step=10,
                                   key="overview_commits")
         if st.button("Narrate", key="overview_narrate", type="primary",
                      help="Read the repository again and narrate what is new; finished narratives are reused."):

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import views
 from dashboard.views import plain
+from narrator.defaults import DIGEST_PERIOD
 from narrator.status import HOTFIX_DAYS
 
 service = views.service()
@@ -16,7 +17,7 @@ if not service.repositories():
     st.stop()
 
 period = views.period_picker(service, None, key="portfolio_period")
-rows = service.portfolio(period or "7d")
+rows = service.portfolio(period or DIGEST_PERIOD)
 chosen = rows[0].period if rows else None
 order = "busiest first" if any(row.changes for row in rows) else "none with a change in these days"
 st.caption((f"Every repository over the same days, {plain(chosen.label)}, {order}." if chosen
@@ -26,7 +27,7 @@ st.caption((f"Every repository over the same days, {plain(chosen.label)}, {order
            f" over the {len(rows[0].sparkline)} weeks up to the period's end.")
 
 with st.expander("Report to share: every repository, one section each", icon=":material/download:"):
-    views.report_download(service, [row.repo.id for row in rows], period or "7d", key="portfolio_report")
+    views.report_download(service, [row.repo.id for row in rows], period or DIGEST_PERIOD, key="portfolio_report")
 
 ids = [row.repo.id for row in rows]
 

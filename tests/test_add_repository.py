@@ -9,7 +9,7 @@ from dashboard.views import plain
 from narrator.errors import RepoError
 from narrator.service import NO_REPOSITORY_AT_PATH, NarratorService
 from tests.conftest import make_sample_repo
-from tests.test_dashboard import APP
+from tests.helpers.dashboard import APP
 
 
 @pytest.fixture

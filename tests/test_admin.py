@@ -28,23 +28,17 @@ from narrator import jobs, prompts
 from narrator.backends import adapter_id, describe
 from narrator.service import NarratorService
 from narrator.settings import ROOT, load_settings
-from tests.helpers_tiny_model import build_tiny_model
 from training import service as training_service
 from training.runs import RunLog
 from training.service import TrainingService, main, total_steps
+from tests.helpers.dashboard import APP, no_worker
+from tests.helpers.tiny_model import build_tiny_model
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
 
-APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 ADMIN = "app_pages/admin.py"
 PASSWORD = "correct horse battery staple"
 EVIL = "<script>alert(1)</script> **bold** [link](http://example.com)"
-
-
-def no_worker(settings, store, job_id: int) -> int:
-    """Stands in for jobs.spawn_worker: the first visit's narration of this project stays queued."""
-    store.update_job(job_id, pid=os.getpid())
-    return os.getpid()
 
 
 @pytest.fixture
@@ -507,6 +501,7 @@ def test_activating_an_adapter_makes_older_narratives_stale(home, tmp_path, monk
 # --- the worker, for real, on a tiny model ----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_worker_prepares_and_trains_a_tiny_model_end_to_end(home, tmp_path, monkeypatch):
     base = build_tiny_model(tmp_path / "tiny")
     rows = tmp_path / "rows"

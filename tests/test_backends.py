@@ -6,18 +6,12 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import sys
 from pathlib import Path
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 import pytest
 import torch
-
-sys.path.insert(0, str(Path(__file__).parent))
-from helpers_chat_server import ChatServer  # noqa: E402
-from helpers_chat_server import chat_server as serve_chat  # noqa: E402
-from helpers_tiny_model import build_tiny_model  # noqa: E402
 
 from narrator import backends  # noqa: E402
 from narrator.backends import (  # noqa: E402
@@ -33,6 +27,9 @@ from narrator.backends import (  # noqa: E402
 )
 from narrator.errors import ModelError  # noqa: E402
 from narrator.settings import Settings  # noqa: E402
+from tests.helpers.chat_server import ChatServer  # noqa: E402
+from tests.helpers.chat_server import chat_server as serve_chat  # noqa: E402
+from tests.helpers.tiny_model import build_tiny_model  # noqa: E402
 
 torch.set_num_threads(2)
 

@@ -4,8 +4,12 @@ are there and make sense, and that a page that fails is counted as an error, not
 
 from __future__ import annotations
 
+import pytest
+
 from narrator.bench import PAGE_TIMEOUT, PAGES, main, page_figures
-from tests.test_changes_paging import fast_import_history
+from tests.helpers.repos import fast_import_history
+
+pytestmark = pytest.mark.slow  # starts the dashboard server for every page
 
 BROKEN_APP = '''
 import streamlit as st

@@ -11,15 +11,15 @@ import git
 import pytest
 
 from narrator import jobs, reports
-from narrator.briefing import Briefing, Count, count
+from narrator.briefing import Count, count
 from narrator.narrate import run_job
 from narrator.report import markdown, summary_text
 from narrator.service import NarratorService
 from narrator.text import markdown_text as md
 from tests.conftest import commit_files
-from tests.test_portfolio import no_worker
-from tests.test_reports import Tags, pdf_text
-from tests.test_status import NOW, narrated, release  # noqa: F401  (narrated: quiet, hotfixed, overdue)
+from tests.helpers.dashboard import no_worker
+from tests.helpers.pages import Tags, counted_sentences, pdf_text
+from tests.helpers.repos import NOW, narrated, release  # noqa: F401  (fixtures)
 
 _NUMBER = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten)"
 _COUNTED = re.compile(rf"\b{_NUMBER} (?:[\w-]+ ){{0,3}}?(?:changes?|releases?|commits?|updates?|fix(?:es)?)\b"
@@ -34,12 +34,6 @@ def numbers_in(text: str) -> list[int]:
         word = (match.group(1) or match.group(2)).lower()
         found.append(_WORDS.index(word) if word in _WORDS else int(word))
     return found
-
-
-def counted_sentences(b: Briefing):
-    """The sentences whose numbers are counts of changes or releases: the opening, waiting to ship,
-    what reached users and by impact (a risk's own numbers, '7 of the 8 changes', are its evidence)."""
-    return [s for s in (*b.opening, *b.waiting.lines, *b.reached.lines, *b.by_impact.lines) if s.counts]
 
 
 def test_the_opening_of_a_repository_with_a_hotfix_and_a_breaking_change_and_a_security_fix_waiting(narrated):

@@ -10,19 +10,14 @@ import pytest
 
 from narrator import prompts
 from narrator.metrics import rouge_l
-from tests.helpers_tiny_model import build_tiny_model
-from tests.test_briefing_tasks import conventional_row, write_shared
 from training.__main__ import main
 from training.briefing_eval import (KIND_TOKENS, UNREADABLE, answer_logprobs, combine, generate, kind_answers,
                                     kind_cases, load_model, rules_sure)
 from training.briefing_tasks import KindRow, prepare_briefing
+from tests.helpers.tiny_model import blank_adapter  # noqa: F401  (fixtures)
+from tests.helpers.training import conventional_row, write_shared
 
-pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory) -> str:
-    return str(build_tiny_model(tmp_path_factory.mktemp("tiny")))
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]  # see tests/conftest.py
 
 
 @pytest.fixture(scope="module")
@@ -32,18 +27,6 @@ def prepared(tmp_path_factory) -> tuple[Path, Path]:
     shared = write_shared(root / "shared")
     prepare_briefing(shared, root / "data")
     return shared, root / "data"
-
-
-@pytest.fixture(scope="module")
-def blank_adapter(tiny, tmp_path_factory) -> Path:
-    """A freshly initialised LoRA adapter (B is zero): the model with it is the base model."""
-    from training.config import LoraSettings
-    from training.model import attach_lora, load_base
-
-    model, _ = load_base(tiny, "none", "cpu")
-    folder = tmp_path_factory.mktemp("adapter")
-    attach_lora(model, LoraSettings(r=4, alpha=8), seed=0).save_pretrained(folder)
-    return folder
 
 
 def test_rouge_l_is_the_lcs_f_measure_over_words():
@@ -75,10 +58,10 @@ def test_rules_and_model_take_the_model_only_where_the_rules_are_unsure():
     assert combine(rules, sure, model) == [("docs", False), ("fix", True), ("fix", False), ("ci", False)]
 
 
-def test_scoring_reads_the_prompt_once_and_gives_each_answers_exact_log_probability(tiny):
+def test_scoring_reads_the_prompt_once_and_gives_each_answers_exact_log_probability(tiny_base):
     import torch
 
-    model, tokenizer = load_model(None, tiny, "cpu")
+    model, tokenizer = load_model(None, tiny_base, "cpu")
     prompt = tokenizer("<|im_start|>user\nWhat kind?<|im_end|>\n<|im_start|>assistant\n", add_special_tokens=False)["input_ids"]
     answers = [tokenizer(word, add_special_tokens=False)["input_ids"] for word in ("maintenance", "fix", "docs, breaking")]
     assert max(len(a) for a in answers) > 1  # several tokens: the cached continuation is exercised
@@ -91,9 +74,9 @@ def test_scoring_reads_the_prompt_once_and_gives_each_answers_exact_log_probabil
         assert score == pytest.approx(direct, abs=1e-4)
 
 
-def test_scoring_picks_the_likeliest_of_the_seven_kinds_and_the_free_answer_is_greedy(tiny, prepared):
+def test_scoring_picks_the_likeliest_of_the_seven_kinds_and_the_free_answer_is_greedy(tiny_base, prepared):
     shared, data = prepared
-    model, tokenizer = load_model(None, tiny, "cpu")
+    model, tokenizer = load_model(None, tiny_base, "cpu")
     cases = kind_cases(data, shared, "test")
     examples = [case.example for case in cases]
     free = generate(model, tokenizer, examples, KIND_TOKENS)
@@ -124,9 +107,9 @@ def test_data_prepared_from_other_rows_is_refused(prepared, tmp_path):
         kind_cases(data, other, "test")
 
 
-def test_kinds_command_compares_rules_generation_scoring_and_both(tiny, prepared, blank_adapter, capsys):
+def test_kinds_command_compares_rules_generation_scoring_and_both(tiny_base, prepared, blank_adapter, capsys):
     shared, data = prepared
-    code = main(["kinds", "--adapter", str(blank_adapter), "--compare", "--base", tiny, "--data", str(data),
+    code = main(["kinds", "--adapter", str(blank_adapter), "--compare", "--base", tiny_base, "--data", str(data),
                  "--shared-data", str(shared), "--device", "cpu", "--json"])
     assert code == 0
     report = json.loads(capsys.readouterr().out)
@@ -158,9 +141,9 @@ def test_kinds_command_compares_rules_generation_scoring_and_both(tiny, prepared
     assert "accuracy 100.0%" in out and "fix" in out
 
 
-def test_notes_command_scores_bleu_rouge_and_checks_for_base_and_adapter(tiny, prepared, blank_adapter, capsys):
+def test_notes_command_scores_bleu_rouge_and_checks_for_base_and_adapter(tiny_base, prepared, blank_adapter, capsys):
     _, data = prepared
-    code = main(["notes", "--adapter", str(blank_adapter), "--compare", "--base", tiny, "--data", str(data),
+    code = main(["notes", "--adapter", str(blank_adapter), "--compare", "--base", tiny_base, "--data", str(data),
                  "--device", "cpu", "--json"])
     assert code == 0
     report = json.loads(capsys.readouterr().out)

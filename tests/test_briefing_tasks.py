@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 from datetime import timedelta
-from pathlib import Path
 
 import git
 import pytest
@@ -16,48 +15,12 @@ from narrator.commits import cut_patch, recent_commits
 from narrator.narrate import Budget
 from narrator.subjects import read_subject
 from tests.conftest import START, commit_files
+from tests.helpers.training import DOCS_DIFF, FIX_DIFF, conventional_row, note_row, write_shared
 from training.__main__ import main
 from training.briefing_tasks import (assign_splits, change_kind_example, kind_of_type, kind_row, kinds_baseline,
                                      note_target, prepare_briefing, rules_kind, user_note_example)
 from training.dataset import load_split
 from training.examples import SPLITS
-
-FIX_DIFF = ("diff --git a/shop/cart.py b/shop/cart.py\n--- a/shop/cart.py\n+++ b/shop/cart.py\n@@ -1,2 +1,4 @@\n"
-            " def add_item(cart, item):\n+    if item is None:\n+        raise ValueError('no item')\n     cart.append(item)\n")
-DOCS_DIFF = "diff --git a/docs/guide.md b/docs/guide.md\n--- a/docs/guide.md\n+++ b/docs/guide.md\n@@ -1 +1,2 @@\n # Guide\n+Run it.\n"
-
-
-def conventional_row(repo: str, type_: str, subject: str, *, scope: str | None = None, breaking: bool = False,
-                     paths: tuple[str, ...] = ("shop/cart.py",), diff: str = FIX_DIFF, bot: bool = False) -> dict:
-    return {"repo": repo, "sha": "0" * 40, "type": type_, "scope": scope, "breaking": breaking, "subject": subject,
-            "body": "", "paths": list(paths), "insertions": 2, "deletions": 0, "diff": diff, "author_is_bot": bot,
-            "license": "MIT"}
-
-
-def note_row(repo: str, subject: str, note: str, note_kind: str = "bugfix") -> dict:
-    return {"repo": repo, "sha": "1" * 40, "subject": subject, "body": "", "paths": ["shop/cart.py"], "diff": FIX_DIFF,
-            "note": note, "note_kind": note_kind, "license": "MIT"}
-
-
-def write_shared(root: Path, repos: int = 6) -> Path:
-    """A tiny shared data folder: both briefing sets over ``repos`` repositories, four commits each."""
-    for folder, rows_of in (
-        ("conventional_commits", lambda r: [
-            conventional_row(r, "fix", "handle an empty item in the cart"),
-            conventional_row(r, "feat", "add a wish list", breaking=True),
-            conventional_row(r, "docs", "explain how to run the shop", paths=("docs/guide.md",), diff=DOCS_DIFF),
-            conventional_row(r, "chore", "update dependency lodash to v5", scope="deps", bot=True),
-        ]),
-        ("release_notes", lambda r: [
-            note_row(r, "Handle empty items", "- Adding an empty item to the cart no longer crashes the shop."),
-            note_row(r, "Vendor requests 2.32", "Upgrade vendored requests to 2.32.0.", note_kind="vendor"),
-        ]),
-    ):
-        (root / folder).mkdir(parents=True, exist_ok=True)
-        for n in range(repos):
-            repo = f"owner{n}/project{n}"
-            (root / folder / f"owner{n}+project{n}.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows_of(repo)))
-    return root
 
 
 # --- labels ---------------------------------------------------------------------------------------

@@ -9,38 +9,22 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
 from narrator import jobs, prompts
-from narrator.bench import dashboard_server
 from narrator.narrate import run_job
 from narrator.service import NarratorService
 from narrator.settings import load_settings
 from tests.conftest import make_sample_repo
+from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from tests.helpers.cli import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE = "<script>alert(1)</script> A **bold** claim <img src=x onerror=alert(2)>"
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian chromium is not installed (bash scripts/setup.sh --browser installs it)"
-)
-
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-@contextmanager
-def streamlit_server(env: dict, log: Path) -> Iterator[str]:
-    """``streamlit run dashboard/app.py`` on a free local port with ``env`` (the bench's own way of
-    starting it); yields its URL."""
-    with dashboard_server(ROOT / "dashboard" / "app.py", env, log) as (port, _):
-        yield f"http://127.0.0.1:{port}"
+)]
 
 
 def test_overview_in_a_real_browser(tmp_path, monkeypatch):

@@ -20,9 +20,9 @@ from narrator.narrate import run_job
 from narrator.service import NarratorService
 from narrator.settings import load_settings
 from tests.conftest import START, commit_files, make_sample_repo
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from tests.helpers.cli import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse battery staple"
 BRIEFINGS: dict = {}
 """Repository name -> (id, its briefing over the default period), filled by the ``server`` fixture."""
@@ -30,9 +30,9 @@ FIRST_SCREEN = {"width": 1280, "height": 800}
 ORDER: list[str] = []
 """The Portfolio's rows, top to bottom, over the default period."""
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian chromium is not installed (bash scripts/setup.sh --browser installs it)"
-)
+)]
 
 
 def artifacts() -> Path:

@@ -15,13 +15,7 @@ from narrator.backends import FakeBackend
 from narrator.narrate import Budget, narrate_repository
 from narrator.service import NarratorService
 from tests.conftest import START, commit_files, model_headlines_on, model_sentences_on
-
-
-def _narrate(settings, path, backend, only=None):
-    service = NarratorService(settings)
-    repo = service.add_repository(str(path))
-    report = narrate_repository(settings, service.store, repo.id, Budget(batch_size=3), backend, only=only)
-    return service, repo, report
+from tests.helpers.narration import narrate_here
 
 
 def _init_repo(path, when):
@@ -33,13 +27,13 @@ def _init_repo(path, when):
 def test_a_copy_of_a_repository_gets_its_own_narratives_from_the_cache(settings, sample_repo, tmp_path, monkeypatch):
     settings = model_sentences_on(monkeypatch, settings)
     first = FakeBackend()
-    service, original, _ = _narrate(settings, sample_repo.working_tree_dir, first)
+    service, original, _ = narrate_here(settings, sample_repo.working_tree_dir, first)
     assert first.calls > 0
     copy = tmp_path / "elsewhere" / "shop"  # same name: every prompt is the same
     shutil.copytree(sample_repo.working_tree_dir, copy)
 
     second = FakeBackend()
-    _, duplicate, report = _narrate(settings, copy, second)
+    _, duplicate, report = narrate_here(settings, copy, second)
 
     assert second.calls == 0 and report.cached > 0 and report.narrated == 0
     assert service.store.count_narratives(duplicate.id) == service.store.count_narratives(original.id)
@@ -54,11 +48,11 @@ def test_unrelated_repositories_with_the_same_init_commit_each_show_it(settings,
     settings = model_headlines_on(monkeypatch, settings)  # the model's headline is what both must show
     _init_repo(tmp_path / "one", START)
     other = _init_repo(tmp_path / "two", START.replace(year=2025))
-    service, _, _ = _narrate(settings, tmp_path / "one", FakeBackend())
+    service, _, _ = narrate_here(settings, tmp_path / "one", FakeBackend())
 
     # The on-demand Narrate of the second repository's commit: answered from the cache, and shown.
     second = FakeBackend()
-    _, repo, report = _narrate(settings, tmp_path / "two", second, only=[("commit", other.head.commit.hexsha)])
+    _, repo, report = narrate_here(settings, tmp_path / "two", second, only=[("commit", other.head.commit.hexsha)])
     assert second.calls == 0 and report.cached >= 1
     # "init" says nothing: the model's summary of the diff heads it, in both repositories.
     [change] = service.changes(repo.id)
@@ -104,7 +98,7 @@ def test_two_narrations_of_one_repository_at_once_ask_the_model_once(settings, s
     solo_settings = settings.__class__(**{**settings.__dict__, "home": tmp_path / "solo",
                                           "db_url": f"sqlite:///{tmp_path / 'solo.db'}"})
     solo = FakeBackend()
-    _narrate(solo_settings, sample_repo.working_tree_dir, solo)
+    narrate_here(solo_settings, sample_repo.working_tree_dir, solo)
 
     backends = [FakeBackend(delay=0.05), FakeBackend(delay=0.05)]
     messages: list[list[str]] = [[], []]
@@ -133,26 +127,26 @@ def test_a_unit_edited_past_the_prompt_cut_is_current_after_narrating_again(sett
     body = "".join(f"    step_{i} = compute_value({i}) + offset_value\n" for i in range(60))  # ~3,000 chars
     repo = git.Repo.init(tmp_path / "long")
     commit_files(repo, {"calc.py": f"def long_calculation(offset_value):\n{body}    return step_0\n"}, "Add the calculation", START)
-    service, view, _ = _narrate(settings, tmp_path / "long", FakeBackend())
+    service, view, _ = narrate_here(settings, tmp_path / "long", FakeBackend())
     assert not _unit_view(service, view.id, "long_calculation").narrative.stale
 
     # An edit near the end of the unit, beyond the part of it the prompt shows.
     commit_files(repo, {"calc.py": f"def long_calculation(offset_value):\n{body}    return step_59\n"},
                  "Return the last step", START.replace(day=3))
     again = FakeBackend()
-    _narrate(settings, tmp_path / "long", again)
+    narrate_here(settings, tmp_path / "long", again)
     narrative = _unit_view(service, view.id, "long_calculation").narrative
     assert narrative is not None and not narrative.stale
     # ...and a change inside the part the prompt shows is narrated anew.
     commit_files(repo, {"calc.py": f"def long_calculation(offset_value):\n    offset_value += 1\n{body}    return step_59\n"},
                  "Start one higher", START.replace(day=4))
     third = FakeBackend()
-    _narrate(settings, tmp_path / "long", third)
+    narrate_here(settings, tmp_path / "long", third)
     assert third.calls >= 1 and not _unit_view(service, view.id, "long_calculation").narrative.stale
 
 
 def test_a_bare_clone_and_a_detached_head_get_their_own_rows(settings, sample_repo, tmp_path):
-    service, original, _ = _narrate(settings, sample_repo.working_tree_dir, FakeBackend())
+    service, original, _ = narrate_here(settings, sample_repo.working_tree_dir, FakeBackend())
     bare = tmp_path / "bare" / "shop.git"
     git.Repo.clone_from(sample_repo.working_tree_dir, bare, bare=True)
     detached = tmp_path / "detached" / "shop"
@@ -162,7 +156,7 @@ def test_a_bare_clone_and_a_detached_head_get_their_own_rows(settings, sample_re
         service.store.latest_narratives(original.id, "headline"))
     for path in (bare, detached):
         backend = FakeBackend()
-        _, repo, _ = _narrate(settings, path, backend)
+        _, repo, _ = narrate_here(settings, path, backend)
         got = set(service.store.latest_narratives(repo.id, "commit")) | set(service.store.latest_narratives(repo.id, "headline"))
         assert got == expected
 

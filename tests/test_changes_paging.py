@@ -8,10 +8,8 @@ that the server never gave back.
 from __future__ import annotations
 
 import gc
-import subprocess
 import tracemalloc
 from datetime import date
-from pathlib import Path
 
 import psutil
 import pytest
@@ -21,33 +19,11 @@ from narrator.__main__ import main
 from narrator.service import MAX_LINKED, MAX_PER_PAGE, NarratorService
 from narrator.settings import load_settings
 from tests.conftest import fake_home
+from tests.helpers.dashboard import APP
+from tests.helpers.repos import fast_import_history
 
-APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 COMMITS = 3000
 EVERY_DAY = dict(since=date(1, 1, 1), until=date(9999, 12, 31))
-
-
-def fast_import_history(path: Path, commits: int, start: int = 1_600_000_000, step: int = 86_400,
-                        tag_every: int = 0) -> None:
-    """A repository of ``commits`` commits, one every ``step`` seconds from ``start`` (one a day), each
-    changing one of a few files (git fast-import); with ``tag_every``, a version tag v1.N.0 on every
-    ``tag_every``-th commit."""
-    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
-    lines = []
-    for i in range(commits):
-        when = start + i * step
-        content = f"value = {i}\n".encode()
-        message = f"Change value to {i}\n".encode()
-        lines += [b"commit refs/heads/main", b"mark :%d" % (i + 1),
-                  b"author Ada <ada@example.com> %d +0000" % when, b"committer Ada <ada@example.com> %d +0000" % when,
-                  b"data %d" % len(message), message]
-        if i:
-            lines.append(b"from :%d" % i)
-        lines += [b"M 644 inline src/part%d.py" % (i % 7), b"data %d" % len(content), content, b""]
-        if tag_every and (i + 1) % tag_every == 0:
-            lines += [b"reset refs/tags/v1.%d.0" % ((i + 1) // tag_every), b"from :%d" % (i + 1), b""]
-    subprocess.run(["git", "fast-import", "--quiet"], cwd=path, input=b"\n".join(lines) + b"\n", check=True)
-    subprocess.run(["git", "checkout", "-q", "main"], cwd=path, check=True)
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +52,7 @@ def test_one_request_lists_one_page_whatever_it_asks_for(long_history):
     assert len(linked) == MAX_LINKED and [c.sha for c in linked] == shas[:MAX_LINKED]
 
 
+@pytest.mark.slow
 def test_repeated_requests_for_everything_keep_memory_flat(long_history):
     service, repo = long_history
     linked = [c.sha for c in service.changes(repo.id, limit=1000)]
@@ -119,6 +96,7 @@ def test_the_changes_page_for_every_day_shows_one_page_and_pages_on(long_history
     assert any(f"Change value to {COMMITS - 51}" in m.value for m in at.markdown)
 
 
+@pytest.mark.slow
 def test_reading_a_long_history_reports_progress_while_it_reads(tmp_path, settings):
     """``--commits`` beyond the history: both passes tell how far they are before they end (events, not time)."""
     from narrator import scan

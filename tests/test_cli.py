@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 import git
@@ -12,31 +10,15 @@ import pytest
 
 from narrator.text import markdown_text as md
 from tests.conftest import MODEL_SENTENCES_ON
+from tests.helpers import cli
+from tests.helpers.cli import assert_one_line_error
 
-ROOT = Path(__file__).resolve().parents[1]
+run_cli = partial(cli.run_cli, **MODEL_SENTENCES_ON)
+"""The command line with the model's sentences shown: how they are made, kept and printed is what this module tests."""
 DEVELOPER, MODEL = md("developer's message"), md("written by the model (checked)")  # markers as show escapes them
 
 
-def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess:
-    # The model's sentences shown: how they are made, kept and printed is what this module tests.
-    env = dict(os.environ, CODE_NARRATOR_HOME=str(home), CODE_NARRATOR_MODEL="fake", HF_HUB_OFFLINE="1",
-               **MODEL_SENTENCES_ON)
-    env.pop("CODE_NARRATOR_DB", None)
-    return subprocess.run([sys.executable, "-m", "narrator", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess, *words: str) -> None:
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    # Progress-bar lines may come first; the message is one line, and the last.
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    messages = [line for line in lines if line.startswith("error:")]
-    assert len(messages) == 1 and lines[-1] == messages[0], result.stderr
-    for word in words:
-        assert word.lower() in messages[0].lower(), messages[0]
-
-
+@pytest.mark.slow
 def test_narrate_then_show(sample_repo, tmp_path):
     home = tmp_path / "home"
     result = run_cli("narrate", sample_repo.working_tree_dir, "--commits", "5", home=home)
@@ -80,6 +62,7 @@ def test_not_a_repository_and_empty_repository(tmp_path):
     assert_one_line_error(run_cli("narrate", str(empty), home=tmp_path / "home"), "empty")
 
 
+@pytest.mark.slow
 def test_model_that_fails_to_load_keeps_the_cache(sample_repo, tmp_path):
     home = tmp_path / "home"
     assert run_cli("narrate", sample_repo.working_tree_dir, home=home).returncode == 0

@@ -6,7 +6,6 @@ and worker processes are replaced by a no-op so nothing runs in the background.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -24,9 +23,7 @@ from narrator.service import NarrativeView, NarratorService, RepoView
 from narrator.settings import Settings, load_settings
 from narrator.text import unmarked
 from tests.conftest import fake_home, make_sample_repo, model_sentences_on
-
-APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
-EVIL = "<script>alert(1)</script> and **bold** [link](http://example.com) $x$ :red[red]"
+from tests.helpers.dashboard import APP, EVIL, no_worker, shown
 
 
 @dataclass
@@ -34,12 +31,6 @@ class Narrated:
     settings: Settings
     service: NarratorService
     repo: RepoView
-
-
-def no_worker(settings, store, job_id: int) -> int:
-    """Stands in for jobs.spawn_worker: the job stays queued until the test runs it with run_job."""
-    store.update_job(job_id, pid=os.getpid())
-    return os.getpid()
 
 
 @pytest.fixture(scope="module")
@@ -69,11 +60,6 @@ def app(page: str | None = "app_pages/overview.py") -> AppTest:
         at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
-
-
-def shown(at: AppTest) -> list[str]:
-    """The Markdown source of every text element on the page (captions and errors included)."""
-    return [e.value for kind in ("markdown", "caption", "error", "info", "success") for e in getattr(at, kind)]
 
 
 def evidence_count(at: AppTest) -> int:

@@ -23,8 +23,8 @@ from narrator.narrate import run_job
 from narrator.service import BusyArea, NarratorService
 from narrator.settings import load_settings
 from tests.conftest import START, TODAY, fake_home, make_sample_repo, model_sentences_on
-from tests.test_dashboard import APP, EVIL, no_worker, shown
-from tests.test_portfolio import make_busy_repo
+from tests.helpers.dashboard import APP, EVIL, no_worker, shown
+from tests.helpers.repos import make_busy_repo
 
 
 def day(n: int) -> datetime:

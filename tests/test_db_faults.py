@@ -9,7 +9,6 @@ import multiprocessing
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,19 +16,10 @@ from sqlalchemy import create_engine, text
 
 from db.errors import StoreError
 from db.store import Store
-
-ROOT = Path(__file__).resolve().parents[1]
-
+from tests.helpers.cli import ROOT, run_cli
 
 def _url(path: Path) -> str:
     return f"sqlite:///{path}"
-
-
-def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CODE_NARRATOR_HOME": str(tmp_path / "home"), "CODE_NARRATOR_MODEL": "fake",
-           "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([sys.executable, "-m", "narrator", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
 
 
 def _one_error_line(result: subprocess.CompletedProcess, *words: str) -> str:
@@ -53,7 +43,7 @@ def test_a_database_from_a_newer_version_is_refused_in_one_line_and_left_alone(t
     with pytest.raises(StoreError, match="newer version of Code Narrator") as error:
         Store(_url(path))
     assert "\n" not in str(error.value)
-    _one_error_line(_cli(tmp_path, "show", "/src", "--db", _url(path)), "newer version")
+    _one_error_line(run_cli("show", "/src", "--db", _url(path), home=tmp_path / "home", timeout=120), "newer version")
     engine = create_engine(_url(path))
     with engine.connect() as conn:  # untouched: the same revision and the same rows
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0999_from_the_future"
@@ -66,7 +56,7 @@ def test_a_damaged_database_file_is_one_line(tmp_path):
     path.write_bytes(b"this is not an sqlite file at all, just text" * 100)
     with pytest.raises(StoreError, match="damaged or not a database"):
         Store(_url(path))
-    line = _one_error_line(_cli(tmp_path, "show", "/src", "--db", _url(path)), "damaged")
+    line = _one_error_line(run_cli("show", "/src", "--db", _url(path), home=tmp_path / "home", timeout=120), "damaged")
     assert "sqlalche.me" not in line and "[SQL" not in line
     assert path.read_bytes().startswith(b"this is not")  # nothing overwritten
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 from db.errors import StoreError, first_line
 from narrator.errors import NarratorError, run_command
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers.cli import ROOT
 
 
 def test_first_line_takes_the_first_non_empty_line_and_cuts_it():

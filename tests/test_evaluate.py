@@ -156,7 +156,7 @@ def test_an_unknown_period_is_one_error_line(settings, tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    from tests.helpers_tiny_model import build_tiny_model
+    from tests.helpers.tiny_model import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny"))
 
@@ -170,7 +170,7 @@ def _shape(value, path: str = "") -> set[str]:
 
 def test_evaluate_reports_the_same_figures_for_a_hugging_face_folder_and_an_openai_server(settings, tmp_path, capsys,
                                                                                        tiny_model):
-    from tests.helpers_chat_server import ChatServer, chat_server
+    from tests.helpers.chat_server import ChatServer, chat_server
 
     make_sample_repo(tmp_path / "shop")
     results = {}
@@ -205,7 +205,7 @@ def test_a_bad_model_spec_is_one_error_line_before_any_narration(settings, tmp_p
 
 def test_evaluate_counts_a_model_headline_naming_a_file_the_change_lacks_under_its_own_check(settings, tmp_path, capsys,
                                                                                             monkeypatch):
-    from tests.helpers_chat_server import chat_server
+    from tests.helpers.chat_server import chat_server
 
     monkeypatch.setenv("CODE_NARRATOR_MODEL_HEADLINES", "on")  # a server has no measured precision to go by
 

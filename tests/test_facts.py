@@ -6,6 +6,7 @@ from narrator.facts import (
     CATEGORIES, TOP_LEVEL, advisories, area_of, categorize, is_bot, is_ci_path, is_dependency_path, is_lock_path,
     is_release_notes_path, is_security_text, module_of, release_notes, release_version, size_phrase, version_change,
 )
+from tests.helpers.narration import diff_of
 
 
 @pytest.mark.parametrize("subject,paths,expected", [
@@ -129,27 +130,23 @@ def test_release_version(subject, expected):
     assert release_version(subject) == expected
 
 
-def _diff(path, *lines, start=1):
-    return f"diff --git a/{path} b/{path}\nindex 1111111..2222222 100644\n--- a/{path}\n+++ b/{path}\n@@ -{start},4 +{start},4 @@\n" + "\n".join(lines) + "\n"
-
-
 @pytest.mark.parametrize("patch,expected", [
-    (_diff("pyproject.toml", " [project]", ' name = "shop"', '-version = "1.2.0"', '+version = "1.3.0"'), "1.3.0"),
-    (_diff("setup.cfg", " [metadata]", "-version = 0.9", "+version = 1.0"), "1.0"),
-    (_diff("Cargo.toml", " [package]", '-version = "0.4.1"', '+version = "0.5.0"'), "0.5.0"),
-    (_diff("web/package.json", '   "name": "shop",', '-  "version": "0.9.1",', '+  "version": "1.0.0",'), "1.0.0"),
-    (_diff("composer.json", '-    "version": "2.0.0",', '+    "version": "2.1.0",'), "2.1.0"),
-    (_diff("setup.py", "-    version='1.0',", "+    version='1.1',"), "1.1"),
-    (_diff("shop.gemspec", '-  s.version = "3.1"', '+  s.version = "3.2"'), "3.2"),
-    (_diff("lib/shop/version.rb", '-  VERSION = "1.0.0"', '+  VERSION = "1.0.1"'), "1.0.1"),
-    (_diff("src/shop/__init__.py", '-__version__ = "2.7.0"', '+__version__ = "2.7.1"'), "2.7.1"),
-    (_diff("src/shop/_version.py", "-__version__ = '2.7.0'", "+__version__ = '2.7.1'"), "2.7.1"),
-    (_diff("pom.xml", "   <artifactId>shop</artifactId>", "-  <version>1.0-SNAPSHOT</version>", "+  <version>1.0</version>"), "1.0"),
+    (diff_of("pyproject.toml", " [project]", ' name = "shop"', '-version = "1.2.0"', '+version = "1.3.0"'), "1.3.0"),
+    (diff_of("setup.cfg", " [metadata]", "-version = 0.9", "+version = 1.0"), "1.0"),
+    (diff_of("Cargo.toml", " [package]", '-version = "0.4.1"', '+version = "0.5.0"'), "0.5.0"),
+    (diff_of("web/package.json", '   "name": "shop",', '-  "version": "0.9.1",', '+  "version": "1.0.0",'), "1.0.0"),
+    (diff_of("composer.json", '-    "version": "2.0.0",', '+    "version": "2.1.0",'), "2.1.0"),
+    (diff_of("setup.py", "-    version='1.0',", "+    version='1.1',"), "1.1"),
+    (diff_of("shop.gemspec", '-  s.version = "3.1"', '+  s.version = "3.2"'), "3.2"),
+    (diff_of("lib/shop/version.rb", '-  VERSION = "1.0.0"', '+  VERSION = "1.0.1"'), "1.0.1"),
+    (diff_of("src/shop/__init__.py", '-__version__ = "2.7.0"', '+__version__ = "2.7.1"'), "2.7.1"),
+    (diff_of("src/shop/_version.py", "-__version__ = '2.7.0'", "+__version__ = '2.7.1'"), "2.7.1"),
+    (diff_of("pom.xml", "   <artifactId>shop</artifactId>", "-  <version>1.0-SNAPSHOT</version>", "+  <version>1.0</version>"), "1.0"),
     # not the package's own version
-    (_diff("Cargo.toml", " [dependencies.serde]", '-version = "1.0"', '+version = "1.1"'), None),
-    (_diff("pom.xml", "   <dependency>", "-    <version>1.0</version>", "+    <version>1.1</version>", "   </dependency>"), None),
-    (_diff("README.md", '-version = "1"', '+version = "2"'), None),
-    (_diff("pyproject.toml", ' name = "shop"', '-description = "a"', '+description = "b"'), None),
+    (diff_of("Cargo.toml", " [dependencies.serde]", '-version = "1.0"', '+version = "1.1"'), None),
+    (diff_of("pom.xml", "   <dependency>", "-    <version>1.0</version>", "+    <version>1.1</version>", "   </dependency>"), None),
+    (diff_of("README.md", '-version = "1"', '+version = "2"'), None),
+    (diff_of("pyproject.toml", ' name = "shop"', '-description = "a"', '+description = "b"'), None),
     ("diff --git a/pyproject.toml b/pyproject.toml\nnew file mode 100644\n--- /dev/null\n+++ b/pyproject.toml\n"
      "@@ -0,0 +1,2 @@\n+[project]\n+version = \"0.1.0\"\n", None),
 ])
@@ -158,21 +155,21 @@ def test_version_change(patch, expected):
 
 
 def test_release_notes_are_plain_entries_from_changelogs_and_fragments():
-    patch = _diff("CHANGELOG.md", "+# Changelog", "+", "+## [1.2.0] - 2024-05-01", "+", "+### Fixed", "+",
+    patch = diff_of("CHANGELOG.md", "+# Changelog", "+", "+## [1.2.0] - 2024-05-01", "+", "+### Fixed", "+",
                   "+- Fix the **login** timeout ([#12](https://example.com/12))", "+- Use `requests` 2.31",
                   "+  on all platforms", "+* Add [dark mode][dm]", "+", "+[dm]: https://example.com", "+<!-- comment -->",
                   "-- An old entry that was removed", " ## [1.1.0]")
-    patch += _diff("docs/changes.rst", "+1.2.0 (2024-05-01)", "+------------------", "+", "+Bug fixes", "+~~~~~~~~~", "+",
+    patch += diff_of("docs/changes.rst", "+1.2.0 (2024-05-01)", "+------------------", "+", "+Bug fixes", "+~~~~~~~~~", "+",
                    "+- Fix :func:`parse` on empty input", "+- See `the guide <https://example.com>`_ for ``--strict``")
-    patch += _diff("changelog.d/123.bugfix.md", "+Fixed a crash when the", "+cart is empty.")
-    patch += _diff(".changeset/cool-cats.md", "+---", "+'@shop/web': minor", "+---", "+", "+Add a cool cat mode")
-    patch += _diff("src/app.py", "+# Fix nothing")
+    patch += diff_of("changelog.d/123.bugfix.md", "+Fixed a crash when the", "+cart is empty.")
+    patch += diff_of(".changeset/cool-cats.md", "+---", "+'@shop/web': minor", "+---", "+", "+Add a cool cat mode")
+    patch += diff_of("src/app.py", "+# Fix nothing")
     assert release_notes(patch, limit=10) == [
         "Fix the login timeout (#12)", "Use requests 2.31 on all platforms", "Add dark mode",
         "Fix parse on empty input", "See the guide for --strict", "Fixed a crash when the cart is empty.", "Add a cool cat mode",
     ]
     assert len(release_notes(patch)) == 5
-    assert release_notes(_diff("src/app.py", "+- Add a thing")) == []
+    assert release_notes(diff_of("src/app.py", "+- Add a thing")) == []
 
 
 @pytest.mark.parametrize("path,expected", [
@@ -221,23 +218,23 @@ def test_dependency_subjects_on_code_paths(subject, expected):
 
 def test_release_notes_skip_code_and_prose_introductions_and_cut_long_entries():
     long_entry = "Support templates from private registries. " + "It reads the token from the environment. " * 8
-    patch = _diff("CHANGELOG/2.7.1.md", "+# 2.7.1", "+", "+This release fixes the version it reports:", "+",
+    patch = diff_of("CHANGELOG/2.7.1.md", "+# 2.7.1", "+", "+This release fixes the version it reports:", "+",
                   "+```bash", "+$ tool -V", "+tool 2.6.0", "+```", "+", "+- Report the real version",
                   f"+- {long_entry}")
     assert release_notes(patch) == ["Report the real version", "Support templates from private registries."]
-    prose = _diff("NEWS.md", "+" + "A very long paragraph about the release " * 10 + "ends here.")
+    prose = diff_of("NEWS.md", "+" + "A very long paragraph about the release " * 10 + "ends here.")
     [note] = release_notes(prose)
     assert len(note) <= 220 and note.endswith("\u2026")
 
 
 def test_release_notes_leave_out_credits_and_keep_initials_inside_a_sentence():
-    patch = _diff("CHANGELOG.md", "+## 3.0.0", "+", "+- Ship the new importer, reviewed by Audrey M. Roy and others. It is faster.",
+    patch = diff_of("CHANGELOG.md", "+## 3.0.0", "+", "+- Ship the new importer, reviewed by Audrey M. Roy and others. It is faster.",
                   "+- Thanks to @ada for the report", "+- @grace for the review")
     assert release_notes(patch) == ["Ship the new importer, reviewed by Audrey M. Roy and others."]
 
 
 def test_release_notes_written_as_bold_leads_are_entries():
-    patch = _diff("CHANGELOG/2.7.0.md", "+Version 2.7.0 is tested on five Python versions.",
+    patch = diff_of("CHANGELOG/2.7.0.md", "+Version 2.7.0 is tested on five Python versions.",
                   "+**Pretty-printed JSON in templates.** The jsonify extension takes an indent argument.",
                   "+**Boolean variables from the command line.** Pass use_docker=y and it arrives as a boolean.",
                   "+- [@tyler](https://github.com/tyler) for the boolean conversion")

@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 from db.files import atomic_writer, write_atomic
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers.cli import ROOT
 
 # Run with the disk "full": nothing written may grow a file. What it prints is the outcome.
 FULL_DISK = """

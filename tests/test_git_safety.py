@@ -22,7 +22,7 @@ from narrator.errors import RepoError
 from narrator.files import scan_source_files
 from narrator.gitlog import read_history
 from narrator.repo import is_shallow, open_repository
-from tests.test_cli import run_cli
+from tests.helpers.cli import run_cli
 
 HOOKS = ("applypatch-msg", "pre-applypatch", "post-applypatch", "pre-commit", "pre-merge-commit",
          "prepare-commit-msg", "commit-msg", "post-commit", "pre-rebase", "post-checkout", "post-merge",

@@ -14,7 +14,7 @@ from narrator import glossary, report, reports
 from narrator.__main__ import main
 from narrator.service import NarratorService
 from tests.conftest import START, commit_files, make_sample_repo
-from tests.test_reports import Tags, pdf_text
+from tests.helpers.pages import Tags, pdf_text
 
 CI = glossary.inline_words(glossary.load()["CI"]["explanation"])
 FLAKY = glossary.inline_words(glossary.load()["Flaky test"]["explanation"])

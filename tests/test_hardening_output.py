@@ -8,11 +8,8 @@ a repository whose folder was moved.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 import unicodedata
 from pathlib import Path
 
@@ -22,24 +19,13 @@ from streamlit.testing.v1 import AppTest
 
 from narrator.text import html_text, markdown_text, plain, unmarked
 from tests.conftest import START, commit_files
-
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "dashboard" / "app.py")
+from tests.helpers.cli import run_cli
+from tests.helpers.dashboard import APP
 
 HOSTILE_SUBJECT = ("Fix \x1b[31mred\x1b[0m cart\x07 \u202egnp.exe <script>alert(1)</script> "
                    "[click](javascript:alert(1))")
 HOSTILE_BODY = ("Body with \x1b]8;;javascript:alert(1)\x07a link\x1b]8;;\x07 and <img src=x onerror=alert(1)>\r"
                 "*bold* _it_ `tick` \x9b2J\x08\x00gone")
-
-
-def run_cli(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "CODE_NARRATOR_HOME": str(home), "CODE_NARRATOR_MODEL": "fake", "HF_HUB_OFFLINE": "1",
-                   **env}
-    for name in ("CODE_NARRATOR_DB", "CODE_NARRATOR_ADAPTER", "CODE_NARRATOR_QUANT"):
-        if name not in env:
-            environment.pop(name, None)
-    return subprocess.run([sys.executable, "-m", "narrator", *args], cwd=ROOT, env=environment,
-                          capture_output=True, text=True, timeout=300)
 
 
 def controls(text: str) -> list[str]:

@@ -15,10 +15,12 @@ import pytest
 from narrator import changes, facts, gitlog
 from narrator.backends import FakeBackend
 from narrator.commits import recent_commits
-from narrator.narrate import FIRST_LOOK, Budget, narrate_repository, run_job
+from narrator.narrate import FIRST_LOOK, run_job
 from narrator.repo import open_repository
 from narrator.service import NarratorService
 from tests.conftest import START, commit_files
+from tests.helpers.narration import narrate_here
+from tests.helpers.repos import run_git
 
 
 def history(repo: git.Repo) -> list:
@@ -46,16 +48,9 @@ def long_repo(tmp_path) -> git.Repo:
     return make_long_repo(tmp_path / "pantry")
 
 
-def _narrate(settings, path, backend=None, **budget):
-    service = NarratorService(settings)
-    repo = service.add_repository(str(path))
-    report = narrate_repository(settings, service.store, repo.id, Budget(batch_size=4, **budget), backend or FakeBackend())
-    return service, repo.id, report
-
-
 def test_every_commit_gets_its_facts_beyond_the_narration_budget(settings, long_repo):
-    service, repo_id, _ = _narrate(settings, long_repo.working_tree_dir, commits=3)
-    rows = {c.sha: c for c in service.store.list_commits(repo_id)}
+    service, view, _ = narrate_here(settings, long_repo.working_tree_dir, commits=3, batch_size=4)
+    rows = {c.sha: c for c in service.store.list_commits(view.id)}
     assert set(rows) == {c.hexsha for c in long_repo.iter_commits("HEAD")}
     assert len(rows) == 9 > 3
     oldest = rows[long_repo.commit("HEAD~8").hexsha]
@@ -68,7 +63,7 @@ def test_every_commit_gets_its_facts_beyond_the_narration_budget(settings, long_
     assert item.author == "Grace Hopper" and item.area == "pantry" and item.files == [{"path": "pantry/item_1.py", "change": "added", "added": 2, "removed": 0}]
     release = rows[long_repo.head.commit.hexsha]
     assert release.category == "release" and release.details["tags"] == ["v1.1.0"] and release.input_hash
-    assert service.changes(repo_id)[-1].headline.text == "Start the pantry"  # every headline is there
+    assert service.changes(view.id)[-1].headline.text == "Start the pantry"  # every headline is there
 
 
 def test_old_commits_get_the_same_facts_as_when_read_with_their_patch(long_repo):
@@ -82,7 +77,7 @@ def test_old_commits_get_the_same_facts_as_when_read_with_their_patch(long_repo)
 
 
 def test_a_second_run_reads_only_the_new_commits(settings, long_repo, monkeypatch):
-    service, repo_id, _ = _narrate(settings, long_repo.working_tree_dir, commits=3)
+    service, view, _ = narrate_here(settings, long_repo.working_tree_dir, commits=3, batch_size=4)
     old_head = long_repo.head.commit.hexsha
     calls = []
     real = gitlog.read_history
@@ -95,22 +90,18 @@ def test_a_second_run_reads_only_the_new_commits(settings, long_repo, monkeypatc
     monkeypatch.setattr(gitlog, "read_history", recording)
     new = [commit_files(long_repo, {"pantry/jar.py": f"JARS = {n}\n"}, f"Count {n} jars on the shelf",
                         START + timedelta(days=1, hours=n)) for n in (1, 2)]
-    _narrate(settings, long_repo.working_tree_dir, commits=3)
+    narrate_here(settings, long_repo.working_tree_dir, commits=3, batch_size=4)
     assert calls == [(old_head, new[::-1])]
-    assert len(service.store.list_commits(repo_id)) == 11
-    _narrate(settings, long_repo.working_tree_dir, commits=3)
+    assert len(service.store.list_commits(view.id)) == 11
+    narrate_here(settings, long_repo.working_tree_dir, commits=3, batch_size=4)
     assert len(calls) == 1  # nothing new: git log is not even run
 
     # A rewritten branch: the stored head is no longer in the history; the whole history is read
     # and only the commit not stored yet is kept.
     long_repo.git.reset("--hard", "HEAD~1")
     rewritten = commit_files(long_repo, {"pantry/jar.py": "JARS = 3\n"}, "Count three jars", START + timedelta(days=2))
-    _narrate(settings, long_repo.working_tree_dir, commits=3)
+    narrate_here(settings, long_repo.working_tree_dir, commits=3, batch_size=4)
     assert calls[-1] == (None, [rewritten])
-
-
-def _git(root: Path, *args: str, env: dict | None = None) -> None:
-    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, env={**os.environ, **(env or {})})
 
 
 @pytest.fixture
@@ -120,20 +111,20 @@ def odd_repo(tmp_path) -> git.Repo:
     repo = git.Repo.init(root, initial_branch="main")
     commit_files(repo, {"app/main.py": "".join(f"line_{n} = {n}\n" for n in range(20)),
                         "logo.png": b"\x89PNG\r\n\x1a\n\x00\x00\xff binary"}, "Start the app with a logo", START)
-    _git(root, "mv", "app/main.py", "app/core.py")
+    run_git(root, "mv", "app/main.py", "app/core.py")
     (root / "app" / "core.py").write_text("".join(f"line_{n} = {n}\n" for n in range(21)))
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "Rename main to core", env={"GIT_AUTHOR_NAME": "Ada Lovelace",
+    run_git(root, "add", "-A")
+    run_git(root, "commit", "-q", "-m", "Rename main to core", env={"GIT_AUTHOR_NAME": "Ada Lovelace",
                                                                    "GIT_AUTHOR_EMAIL": "ada@example.com",
                                                                    "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "a@x"})
-    _git(root, "checkout", "-q", "-b", "side")
+    run_git(root, "checkout", "-q", "-b", "side")
     commit_files(repo, {"app/side.py": "SIDE = 1\n"}, "Add the side part", START + timedelta(hours=2))
-    _git(root, "checkout", "-q", "main")
+    run_git(root, "checkout", "-q", "main")
     commit_files(repo, {"app/other.py": "OTHER = 1\n"}, "Add the other part", START + timedelta(hours=3))
-    _git(root, "merge", "-q", "--no-ff", "side", "-m", "Merge branch 'side'",
+    run_git(root, "merge", "-q", "--no-ff", "side", "-m", "Merge branch 'side'",
          env={"GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "a@x", "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "a@x"})
     (root / "menu.txt").write_text("coffee\n")
-    _git(root, "add", "-A")
+    run_git(root, "add", "-A")
     (tmp_path / "message").write_bytes(b"Serve caf\xe9\n\nThe caf\xe9 opens at nine.\n")
     subprocess.run(["git", "-c", "i18n.commitEncoding=ISO-8859-1", "commit", "-q", "-F", str(tmp_path / "message")],
                    cwd=root, check=True, env={**os.environ, b"GIT_AUTHOR_NAME": b"Ren\xe9 Descartes",
@@ -230,8 +221,8 @@ def test_a_history_longer_than_the_old_window_of_200_is_recorded_whole(settings,
                    f"data {len(message)}".encode(), message, b"M 100644 inline app/limits.py",
                    f"data {len(content)}".encode(), content]
     subprocess.run(["git", "fast-import", "--quiet"], cwd=root, input=b"\n".join(stream) + b"\n", check=True)
-    service, repo_id, _ = _narrate(settings, root, commits=2, units=0, files=0)
-    rows = service.store.list_commits(repo_id)
+    service, view, _ = narrate_here(settings, root, commits=2, units=0, files=0, batch_size=4)
+    rows = service.store.list_commits(view.id)
     assert len(rows) == 250
     assert rows[-1].subject == "Set the limit to 0 items" and rows[-1].files[0]["added"] == 1
     assert sum(1 for r in rows if r.input_hash) == 2  # only the narrated ones were read with their patch

@@ -15,10 +15,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from db.store import Store
 from narrator.service import NarratorService
 from narrator.settings import load_settings
 from tests.conftest import MODEL_SENTENCES_ON
+from tests.helpers.cli import ROOT, cli_env
+
+pytestmark = pytest.mark.slow  # workers and commands run, killed and resumed as processes
 
 
 def wait_for(condition, timeout: float = 60.0, every: float = 0.2):
@@ -91,15 +96,7 @@ def test_killed_worker_is_marked_interrupted_and_resumes(sample_repo, tmp_path, 
 
 # --- the command line and the worker as processes -------------------------------------------------
 
-ROOT = Path(__file__).resolve().parents[1]
 INTERRUPTED = "interrupted: finished narratives are kept; run the same command again to resume"
-
-
-def cli_env(home: Path, model: str = "fake") -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CODE_NARRATOR_")}
-    env.update(CODE_NARRATOR_HOME=str(home), CODE_NARRATOR_MODEL=model, CODE_NARRATOR_ADAPTER="none",
-               HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT), **MODEL_SENTENCES_ON)  # model work to stop and resume
-    return env
 
 
 def narrate_cli(repo, db: str, home: Path, model: str) -> subprocess.Popen:

@@ -11,15 +11,14 @@ import pytest
 
 from narrator import prompts
 from narrator.kind_model import KINDS, KindHead, rule_features, rules_sure
-from tests.test_briefing_eval import tiny  # noqa: F401  (the module's tiny model)
-from tests.test_briefing_tasks import write_shared
 from training import model_tasks
 from training.__main__ import main
 from training.briefing_tasks import prepare_briefing
 from training.examples import Example, write_examples
 from training.kind_head import answers, choose_method, fit_head, measure
+from tests.helpers.training import write_shared
 
-pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]  # see tests/conftest.py
 
 
 def _features(kinds: list[str], noise: float = 0.1, seed: int = 0):
@@ -92,18 +91,18 @@ def prepared(tmp_path_factory) -> tuple[Path, Path]:
 
 
 @pytest.fixture()
-def adapter(tiny, tmp_path) -> Path:
+def adapter(tiny_base, tmp_path) -> Path:
     from training.config import LoraSettings
     from training.model import attach_lora, load_base
 
-    model, _ = load_base(tiny, "none", "cpu")
+    model, _ = load_base(tiny_base, "none", "cpu")
     attach_lora(model, LoraSettings(r=4, alpha=8), seed=0).save_pretrained(tmp_path / "adapter")
     return tmp_path / "adapter"
 
 
-def test_kind_head_command_fits_measures_saves_and_records(tiny, prepared, adapter, capsys):
+def test_kind_head_command_fits_measures_saves_and_records(tiny_base, prepared, adapter, capsys):
     shared, data = prepared
-    code = main(["kind-head", "--adapter", str(adapter), "--base", tiny, "--data", str(data), "--shared-data", str(shared),
+    code = main(["kind-head", "--adapter", str(adapter), "--base", tiny_base, "--data", str(data), "--shared-data", str(shared),
                  "--device", "cpu", "--features", "rules,model,words", "--train", "50", "--val", "10", "--test", "10", "--json"])
     assert code == 0
     report = json.loads(capsys.readouterr().out)
@@ -140,15 +139,15 @@ def test_a_words_and_paths_head_reads_no_model_and_judges_from_the_words(prepare
     assert said[1]["kind"] == "docs" and torch.is_tensor(features)
 
 
-def test_headlines_and_notes_are_recorded_beside_the_other_tasks(tiny, prepared, adapter, capsys):
+def test_headlines_and_notes_are_recorded_beside_the_other_tasks(tiny_base, prepared, adapter, capsys):
     _, data = prepared
     model_tasks.record(adapter, "change_kind", {"title": "Kind of change", "model": 0.5, "replaced": 0.4,
                                                 "replaced_by": "the rules", "shown_by_default": True})
-    assert main(["headlines", "--adapter", str(adapter), "--base", tiny, "--data", str(data), "--device", "cpu",
+    assert main(["headlines", "--adapter", str(adapter), "--base", tiny_base, "--data", str(data), "--device", "cpu",
                  "--record", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["headlines"] == 3 and 0 <= report["adapter"]["agrees"] <= 1
-    assert main(["notes", "--adapter", str(adapter), "--base", tiny, "--data", str(data), "--device", "cpu", "--record",
+    assert main(["notes", "--adapter", str(adapter), "--base", tiny_base, "--data", str(data), "--device", "cpu", "--record",
                  "--json"]) == 0
     tasks = model_tasks.read(adapter)["tasks"]
     assert set(tasks) == {"change_kind", "headline", "user_note"}

@@ -22,8 +22,8 @@ import psutil
 import pytest
 
 from dashboard import auth
+from tests.helpers.cli import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 LAUNCH = ROOT / "scripts" / "launch.sh"
 
 pytestmark = pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "streamlit").exists(),

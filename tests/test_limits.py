@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -14,8 +13,8 @@ from narrator.limits import MESSAGE_CHARS, SUBJECT_CHARS, cut
 from narrator.service import NarratorService
 from narrator.settings import load_settings
 from tests.conftest import START, commit_files, fake_home, make_sample_repo
+from tests.helpers.dashboard import APP
 
-APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 MEGABYTE = 1 << 20
 # The worst case for a layout: one word of a megabyte, nowhere to break a line.
 SUBJECT = "Fix " + "x" * MEGABYTE

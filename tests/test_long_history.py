@@ -20,7 +20,9 @@ from narrator.report import markdown
 from narrator.service import NarratorService
 from narrator.settings import load_settings
 from tests.conftest import fake_home
-from tests.test_changes_paging import fast_import_history
+from tests.helpers.repos import fast_import_history
+
+pytestmark = pytest.mark.slow  # a 600-commit history, narrated and benched
 
 COMMITS = 600
 HOURS = 3_600

@@ -18,9 +18,9 @@ from narrator.narrate import Budget, narrate_repository
 from narrator.reading import MODEL_SOURCE, source_of
 from narrator.service import NarratorService
 from tests.conftest import START, commit_files
-from tests.helpers_tiny_model import build_tiny_model
+from tests.helpers.tiny_model import build_tiny_model
 
-pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]  # see tests/conftest.py
 
 HIDDEN = 32
 """The tiny model's hidden size: the head reads 4 * HIDDEN model features, then the rules' (len(KINDS) + 1)."""

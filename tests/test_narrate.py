@@ -8,9 +8,10 @@ import pytest
 
 from narrator.backends import FakeBackend
 from narrator.errors import NarratorError
-from narrator.narrate import Budget, narrate_repository, run_job
+from narrator.narrate import run_job
 from narrator.service import NarratorService
 from tests.conftest import START, commit_files, model_sentences_on
+from tests.helpers.narration import narrate_here
 
 
 class ExplodingBackend(FakeBackend):
@@ -66,16 +67,9 @@ def _add_top_level_code(repo):
     commit_files(repo, {"serve.py": "from shop.cart import total\n"}, "Serve the shop", START.replace(day=12))
 
 
-def _narrate(settings, repo_path, backend, **budget):
-    service = NarratorService(settings)
-    repo = service.add_repository(str(repo_path))
-    report = narrate_repository(settings, service.store, repo.id, Budget(batch_size=3, **budget), backend)
-    return service, repo, report
-
-
 def test_narrates_commits_units_files_folders_and_overview(settings, sample_repo):
     backend = Grounded()
-    service, repo, report = _narrate(settings, sample_repo.working_tree_dir, backend)
+    service, repo, report = narrate_here(settings, sample_repo.working_tree_dir, backend)
     # Every model answer is stored, and so are the developers' own docstrings (without a model call).
     assert report.commits == 5 and report.narrated > backend.calls > 0
     view = service.overview(repo.id)
@@ -102,9 +96,9 @@ def test_narrates_commits_units_files_folders_and_overview(settings, sample_repo
 
 
 def test_second_run_makes_no_model_call(settings, sample_repo):
-    _narrate(settings, sample_repo.working_tree_dir, FakeBackend())
+    narrate_here(settings, sample_repo.working_tree_dir, FakeBackend())
     again = FakeBackend()
-    _, _, report = _narrate(settings, sample_repo.working_tree_dir, again)
+    _, _, report = narrate_here(settings, sample_repo.working_tree_dir, again)
     assert again.calls == 0 and report.narrated == 0 and report.cached > 0
 
 
@@ -118,12 +112,12 @@ def test_rerun_after_a_change_narrates_only_what_changed(settings, sample_repo):
             self.seen += [p[-1]["content"] for p in prompts]
             return super().generate(prompts, max_new_tokens)
 
-    service, repo, _ = _narrate(settings, sample_repo.working_tree_dir, FakeBackend())
+    service, repo, _ = narrate_here(settings, sample_repo.working_tree_dir, FakeBackend())
     cart_before = {u.name: u.narrative for f in service.code(repo.id)[0].files for u in f.units if f.path == "shop/cart.py"}
     commit_files(sample_repo, {"shop/orders.py": "class Order:\n    def cancel(self):\n        return 'cancelled'\n"},
                  "Allow cancelling an order", START.replace(day=12))
     backend = Recording()
-    _narrate(settings, sample_repo.working_tree_dir, backend)
+    narrate_here(settings, sample_repo.working_tree_dir, backend)
     # The new commit and the changed file's units are narrated; untouched code and commits are not.
     assert any("Allow cancelling an order" in p for p in backend.seen)
     assert any("Order.cancel" in p for p in backend.seen)
@@ -135,7 +129,7 @@ def test_rerun_after_a_change_narrates_only_what_changed(settings, sample_repo):
 
 
 def test_stale_after_model_change(settings, sample_repo, monkeypatch):
-    service, repo, _ = _narrate(settings, sample_repo.working_tree_dir, FakeBackend())
+    service, repo, _ = narrate_here(settings, sample_repo.working_tree_dir, FakeBackend())
     from narrator.settings import load_settings
 
     other = NarratorService(load_settings(model="openai:http://127.0.0.1:9/v1#other"))
@@ -163,27 +157,27 @@ def test_crash_then_resume_loses_and_duplicates_nothing(settings, sample_repo, t
     run_job(settings, job_id, backend=backend)
     assert service.job(job_id).status == "done"
     fresh = FakeBackend()
-    _narrate(settings, sample_repo.working_tree_dir, fresh)
+    narrate_here(settings, sample_repo.working_tree_dir, fresh)
     assert fresh.calls == 0
     # The interrupted and the resumed run together called the model exactly as often as one clean
     # run does, and stored as many narratives: nothing lost, nothing twice.
     clean_settings = load_settings(home=tmp_path / "clean")
     clean = FakeBackend()
-    clean_service, clean_repo, _ = _narrate(clean_settings, sample_repo.working_tree_dir, clean)
+    clean_service, clean_repo, _ = narrate_here(clean_settings, sample_repo.working_tree_dir, clean)
     assert exploding.calls + backend.calls == clean.calls
     assert service.store.count_narratives(repo.id) == clean_service.store.count_narratives(clean_repo.id)
 
 
 def test_budget_limits_first_run(settings, sample_repo):
     backend = FakeBackend()
-    service, repo, report = _narrate(settings, sample_repo.working_tree_dir, backend, commits=2, units=1, files=1)
+    service, repo, report = narrate_here(settings, sample_repo.working_tree_dir, backend, commits=2, units=1, files=1)
     changes = service.changes(repo.id)
     assert sum(1 for c in changes if c.narrative) == 2
     assert report.units == 1
 
 
 def test_on_demand_commit_narration(settings, sample_repo):
-    service, repo, _ = _narrate(settings, sample_repo.working_tree_dir, FakeBackend(), commits=1)
+    service, repo, _ = narrate_here(settings, sample_repo.working_tree_dir, FakeBackend(), commits=1)
     target = next(c for c in service.changes(repo.id) if c.narrative is None)
     job_id = service.store.create_job(repo.id, "narrate", {"only": [["commit", target.sha]]})
     backend = FakeBackend()
@@ -199,7 +193,7 @@ def test_large_diff_is_cut_and_the_narrative_says_so(settings, tmp_path):
     commit_files(repo, {"a.txt": "start\n"}, "Start", START)
     commit_files(repo, {f"data/part{i}.txt": "".join(f"line {j}\n" for j in range(1000)) for i in range(10)},
                  "Add ten thousand lines of data", START.replace(day=3))
-    service, handle, _ = _narrate(settings, tmp_path / "big", FakeBackend(), units=0, files=0)
+    service, handle, _ = narrate_here(settings, tmp_path / "big", FakeBackend(), units=0, files=0)
     big = service.changes(handle.id)[0]
     assert big.added == 10_000
     assert big.headline.text == "Add ten thousand lines of data"
@@ -208,7 +202,7 @@ def test_large_diff_is_cut_and_the_narrative_says_so(settings, tmp_path):
 
 def test_fake_model_faithfulness_flags_are_stored(settings, sample_repo):
     inventive = Answering("It changes the shop. It fixes versions 10.3 and 10.8.")
-    service, repo, report = _narrate(settings, sample_repo.working_tree_dir, inventive)
+    service, repo, report = narrate_here(settings, sample_repo.working_tree_dir, inventive)
     assert report.flagged > 0
     narrative = service.changes(repo.id)[0].narrative
     assert narrative.text == "It changes the shop." and narrative.source == "model"
@@ -244,7 +238,7 @@ def test_starting_the_same_narration_twice_queues_one_job(settings, sample_repo,
 
 def test_nothing_is_stale_right_after_narration_and_a_code_change_makes_it_stale(settings, sample_repo):
     _add_top_level_code(sample_repo)
-    service, repo, _ = _narrate(settings, sample_repo.working_tree_dir, FakeBackend(), units=2, files=1)
+    service, repo, _ = narrate_here(settings, sample_repo.working_tree_dir, FakeBackend(), units=2, files=1)
     views = [c.narrative for c in service.changes(repo.id) if c.narrative]
     for module in service.code(repo.id):
         views += [module.narrative] + [f.narrative for f in module.files] + [u.narrative for f in module.files for u in f.units]
@@ -287,7 +281,7 @@ def test_adapter_resolution_order(tmp_path, monkeypatch):
 
 
 def test_digest_covers_the_last_seven_days_with_commits_from_facts(settings, sample_repo):
-    service, repo, _ = _narrate(settings, sample_repo.working_tree_dir, FakeBackend())
+    service, repo, _ = narrate_here(settings, sample_repo.working_tree_dir, FakeBackend())
     # By default the week up to today (the tests take 2 Dec 2026): every sample commit is older.
     assert service.overview(repo.id).digest.period.label == "the last 7 days (26 Nov - 2 Dec 2026)"
     digest = service.digest(repo.id, "7d-commits")
@@ -304,7 +298,7 @@ def test_digest_covers_the_last_seven_days_with_commits_from_facts(settings, sam
 
 def test_summaries_that_fail_the_check_fall_back_to_people_and_computed_text(settings, sample_repo):
     _add_top_level_code(sample_repo)
-    service, repo, _ = _narrate(settings, sample_repo.working_tree_dir, Answering("It is version 9.9.9 of it."))
+    service, repo, _ = narrate_here(settings, sample_repo.working_tree_dir, Answering("It is version 9.9.9 of it."))
     overview = service.overview(repo.id)
     # No model sentence passed: the project is told by its README alone.
     assert overview.summary is None
@@ -315,7 +309,7 @@ def test_summaries_that_fail_the_check_fall_back_to_people_and_computed_text(set
 
 
 def test_a_small_budget_covers_every_folder_first(settings, sample_repo):
-    service, repo, report = _narrate(settings, sample_repo.working_tree_dir, FakeBackend(), files=4, units=8)
+    service, repo, report = narrate_here(settings, sample_repo.working_tree_dir, FakeBackend(), files=4, units=8)
     parts = {p.area: p for p in service.overview(repo.id).parts}
     # shop ranks first, but docs, tests and the top level each get their best file before shop's second.
     files = {f.path: f for m in service.code(repo.id) for f in m.files}
@@ -326,7 +320,7 @@ def test_a_small_budget_covers_every_folder_first(settings, sample_repo):
 
 
 def test_on_demand_commit_outside_the_recorded_history_is_a_clear_error(settings, sample_repo):
-    service, repo, _ = _narrate(settings, sample_repo.working_tree_dir, FakeBackend(), commits=1)
+    service, repo, _ = narrate_here(settings, sample_repo.working_tree_dir, FakeBackend(), commits=1)
     job_id = service.store.create_job(repo.id, "narrate", {"only": [["commit", "f" * 40]]})
     with pytest.raises(NarratorError, match="not among the 5 commits"):
         run_job(settings, job_id, backend=FakeBackend())
@@ -347,7 +341,7 @@ def test_a_part_is_never_described_by_a_class_docstring(settings, tmp_path):
                            '    def add(self, item):\n        self.items.append(item)\n',
         "stock/report.py": 'def weekly(ledger):\n    return len(ledger.items)\n',
     }, "Start the progress meter", START)
-    service, handle, _ = _narrate(settings, tmp_path / "tqdm", FakeBackend())
+    service, handle, _ = narrate_here(settings, tmp_path / "tqdm", FakeBackend())
     parts = {p.area: p for p in service.overview(handle.id).parts}
     # The package is the project's main code: the project's own description speaks for it.
     assert (parts["tqdm"].narrative.text, parts["tqdm"].narrative.source) == ("Fast, Extensible Progress Meter.",
@@ -373,7 +367,7 @@ def test_a_json_file_is_not_described_by_a_comment_marker_inside_a_string(settin
     repo = git.Repo.init(tmp_path / "pkg")
     commit_files(repo, {"package.json": '{"files": ["!test/**/*.test.js"], "ava": {"files": ["test/**/*.js"]}}\n',
                         "index.js": "module.exports = 1;\n"}, "Start the package", START)
-    service, handle, _ = _narrate(settings, tmp_path / "pkg", FakeBackend())
+    service, handle, _ = narrate_here(settings, tmp_path / "pkg", FakeBackend())
     files = {f.path: f for m in service.code(handle.id) for f in m.files}
     assert files["package.json"].units[0].narrative.source == "model"
 
@@ -382,7 +376,7 @@ def test_a_model_overview_that_repeats_the_project_description_is_not_shown(sett
     from narrator.changes import restates
 
     # The model said again, a little differently, what the README says of the project.
-    service, repo, _ = _narrate(settings, sample_repo.working_tree_dir,
+    service, repo, _ = narrate_here(settings, sample_repo.working_tree_dir,
                                 Answering("A small web shop that lists the products and takes the orders."))
     overview = service.overview(repo.id)
     assert overview.descriptions[0].text == "A small web shop that lists products and takes orders."

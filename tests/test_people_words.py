@@ -12,7 +12,8 @@ from narrator.changes import GIT_CHECKS, check_explanation, check_headline, cont
 from narrator.subjects import uninformative_reason
 from narrator.text import markdown_text, unmarked
 from tests.conftest import START, commit_files, model_headlines_on, unglossed
-from tests.test_provenance import Scripted, _change_block, _day, _narrate, _new_repo, _show
+from tests.helpers.narration import Scripted, change_block, day, narrate_here, show_markdown
+from tests.helpers.repos import make_repo
 
 DEV, NOTES = provenance.label("developer"), provenance.label("release notes")
 
@@ -53,12 +54,11 @@ def test_markdown_text_escapes_what_markdown_would_act_on(raw, escaped):
     assert markdown_text(raw) == escaped
 
 
-
 def test_a_headline_with_commas_and_full_stops_prints_without_backslashes(settings, tmp_path, capsys):
-    repo = _new_repo(tmp_path / "shop")
+    repo = make_repo(tmp_path / "shop", branch=None, identity=True)
     commit_files(repo, {"app/cart.py": "def total(cart):\n    return sum(cart)\n"}, "Fix the cart, then ship.", START)
-    _narrate(settings, repo.working_tree_dir, Scripted())
-    shown = _show(settings, repo.working_tree_dir, capsys)
+    narrate_here(settings, repo.working_tree_dir, Scripted(), batch_size=4)
+    shown = show_markdown(settings, repo.working_tree_dir, capsys)
     line = next(line for line in shown.splitlines() if "Fix the cart" in line)
     assert "Fix the cart, then ship." in line and "\\" not in line
 
@@ -78,25 +78,25 @@ MODEL_HEADLINE = "Remove unnecessary indentation in cart.py."
 @pytest.fixture
 def worded(settings, tmp_path):
     """Commits whose subjects say nothing, narrated by a model that would gladly head each of them."""
-    repo = _new_repo(tmp_path / "shop")
-    sha = {"start": commit_files(repo, {"app/cart.py": CART, "CHANGELOG.md": "# Changelog\n"}, "Start the shop", _day(0))}
+    repo = make_repo(tmp_path / "shop", branch=None, identity=True)
+    sha = {"start": commit_files(repo, {"app/cart.py": CART, "CHANGELOG.md": "# Changelog\n"}, "Start the shop", day(0))}
     sha["body"] = commit_files(repo, {"app/cart.py": CART + "\n\ndef count(cart):\n    return len(cart)\n"},
-                               "misc tidy\n\nFix spelling in the help output. The word 'recieve' was wrong.\n", _day(1))
+                               "misc tidy\n\nFix spelling in the help output. The word 'recieve' was wrong.\n", day(1))
     sha["notes"] = commit_files(repo, {"app/cart.py": CART + "\n\ndef empty(cart):\n    return not cart\n",
-                                       "CHANGELOG.md": "# Changelog\n\n- Show an empty cart as empty\n"}, "wip", _day(2))
+                                       "CHANGELOG.md": "# Changelog\n\n- Show an empty cart as empty\n"}, "wip", day(2))
     sha["roles"] = commit_files(
         repo, {"app/cart.py": CART + "\n\ndef edit(cart):\n    return cart\n"},
         "Deprecate {func}`edit` in favour of :meth:`~shop.Cart.update` ({issue}`2869`)\n\n"
-        "Use `Cart.update` instead, see [the guide](https://example.com/guide).\n", _day(3))
+        "Use `Cart.update` instead, see [the guide](https://example.com/guide).\n", day(3))
     sha["bot"] = commit_files(
         repo, {"package.json": '{"dependencies": {"qs": "6.14.1"}}\n'},
         "Bump qs from 6.11.0 to 6.14.1\n\nBumps [qs](https://github.com/ljharb/qs) from 6.11.0 to 6.14.1.\n"
         "- [Release notes](https://github.com/ljharb/qs/releases)\n"
         "- [Commits](https://github.com/ljharb/qs/compare/v6.11.0...v6.14.1)\n\n"
         "[![Dependabot compatibility score](https://dependabot-badges.githubapp.com/badges/x)](https://docs.github.com/x)\n\n"
-        "---\nupdated-dependencies:\n- dependency-name: qs\n\nSigned-off-by: dependabot[bot] <support@github.com>\n", _day(4))
+        "---\nupdated-dependencies:\n- dependency-name: qs\n\nSigned-off-by: dependabot[bot] <support@github.com>\n", day(4))
     backend = Scripted((("",), MODEL_HEADLINE))
-    service, handle = _narrate(settings, repo.working_tree_dir, backend)
+    service, handle, _ = narrate_here(settings, repo.working_tree_dir, backend, batch_size=4)
     return dict(repo=repo, sha=sha, service=service, handle=handle, backend=backend,
                 changes={c.sha: c for c in service.changes(handle.id)})
 
@@ -120,11 +120,11 @@ def test_markup_and_bot_boilerplate_become_text_in_headlines_explanations_and_sh
     assert roles.explanation.text == "Use Cart.update instead, see the guide."
     bot = changes[sha["bot"]]
     assert bot.headline.text == "Bump qs from 6.11.0 to 6.14.1" and bot.explanation is None
-    shown = _show(settings, worded["repo"].working_tree_dir, capsys)
+    shown = show_markdown(settings, worded["repo"].working_tree_dir, capsys)
     for raw in ("{func}", ":meth:", "`", "](", "Dependabot", "updated-dependencies", "Bumps"):
         assert raw not in shown, raw
     # ('Bump' is explained inline at its first use: tests/test_glossary_inline.py)
-    assert unglossed(_change_block(shown, bot.short_sha)[0]).endswith(f"Bump qs from 6.11.0 to 6.14.1 [{markdown_text(DEV)}]")
+    assert unglossed(change_block(shown, bot.short_sha)[0]).endswith(f"Bump qs from 6.11.0 to 6.14.1 [{markdown_text(DEV)}]")
 
 
 def test_rows_recorded_before_are_shown_in_peoples_words_too(worded):
@@ -174,11 +174,11 @@ def test_a_model_sentence_that_git_denies_is_dropped_by_its_own_check(sentence, 
 
 def test_a_dropped_model_headline_is_flagged_with_its_check_and_git_facts_head_the_change(settings, tmp_path, monkeypatch):
     settings = model_headlines_on(monkeypatch, settings)  # the model is asked, and its headline checked
-    repo = _new_repo(tmp_path / "rich")
+    repo = make_repo(tmp_path / "rich", branch=None, identity=True)
     test = "def test_rich_fraction():\n    assert rich_fraction([]) == 0\n"
-    commit_files(repo, {"src/rich.py": "def rich_fraction(xs):\n    return 0\n", "tests/test_rich.py": test}, "Start", _day(0))
-    tidy = commit_files(repo, {"tests/test_rich.py": None}, "misc tidy", _day(1))
-    service, handle = _narrate(settings, repo.working_tree_dir, Scripted((("",), "Add test for rich_fraction column.")))
+    commit_files(repo, {"src/rich.py": "def rich_fraction(xs):\n    return 0\n", "tests/test_rich.py": test}, "Start", day(0))
+    tidy = commit_files(repo, {"tests/test_rich.py": None}, "misc tidy", day(1))
+    service, handle, _ = narrate_here(settings, repo.working_tree_dir, Scripted((("",), "Add test for rich_fraction column.")), batch_size=4)
     change = next(c for c in service.changes(handle.id) if c.sha == tidy)
     assert change.headline.source == "git" and "rich_fraction" not in change.headline.text
     assert change.narrative.flags["dropped"] == GIT_CHECKS[1]

@@ -17,32 +17,8 @@ from narrator.report import markdown
 from narrator.text import markdown_text as md
 from narrator.service import SPARK_WEEKS, NarratorService
 from tests.conftest import START, TODAY, commit_files
-
-
-def no_worker(settings, store, job_id: int) -> int:
-    """Stands in for jobs.spawn_worker: the test runs the job itself with run_job."""
-    return 0
-
-
-def make_busy_repo(path: Path) -> git.Repo:
-    """Six changes in the week up to START + 20 days: two areas, a release, a security fix."""
-    repo = git.Repo.init(path)
-    last = START + timedelta(days=20)
-    commit_files(repo, {"README.md": "# Till\n\nA shop till.\n", "till/scan.py": "def scan(item):\n    return item\n"},
-                 "Add the scanner", last - timedelta(days=40))
-    commit_files(repo, {"till/scan.py": "def scan(item):\n    return item or None\n"}, "Scan empty items",
-                 last - timedelta(days=6))
-    commit_files(repo, {"till/pay.py": "def pay(total):\n    return total\n"}, "Add card payments",
-                 last - timedelta(days=5))
-    commit_files(repo, {"till/pay.py": "def pay(total):\n    return max(total, 0)\n"},
-                 "Fix negative totals being charged (CVE-2026-12345)", last - timedelta(days=4))
-    commit_files(repo, {"docs/till.md": "# Till\n"}, "Write the till guide", last - timedelta(days=3))
-    commit_files(repo, {"till/scan.py": "def scan(item):\n    return item or ''\n"}, "Scan unnamed items",
-                 last - timedelta(days=2))
-    commit_files(repo, {"pyproject.toml": '[project]\nname = "till"\nversion = "1.1.0"\n',
-                        "CHANGELOG.md": "# 1.1.0\n\n- Card payments.\n"}, "Release 1.1.0", last)
-    repo.create_tag("v1.1.0")
-    return repo
+from tests.helpers.dashboard import no_worker
+from tests.helpers.repos import make_busy_repo
 
 
 def make_quiet_repo(path: Path) -> git.Repo:

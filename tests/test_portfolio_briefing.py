@@ -18,9 +18,9 @@ from narrator.narrate import run_job
 from narrator.service import NarratorService
 from narrator.text import markdown_text as md
 from tests.conftest import commit_files
-from tests.test_portfolio import no_worker
-from tests.test_reports import Tags, pdf_text
-from tests.test_status import NOW, narrated, release  # noqa: F401  (narrated: quiet, hotfixed, overdue)
+from tests.helpers.dashboard import no_worker
+from tests.helpers.pages import Tags, pdf_text
+from tests.helpers.repos import NOW, narrated, release  # noqa: F401  (fixtures)
 
 
 def test_each_row_is_its_repositorys_briefing_over_the_shared_days(narrated):

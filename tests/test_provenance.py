@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import timedelta
 from pathlib import Path
 
 import git
@@ -16,12 +15,12 @@ import pytest
 
 from narrator import prompts, provenance
 from narrator.__main__ import main
-from narrator.backends import FakeBackend
 from narrator.commits import cut_patch, recent_commits
-from narrator.narrate import Budget, narrate_repository
-from narrator.service import NarratorService
+from narrator.narrate import Budget
 from narrator.text import markdown_text as md  # show escapes what it quotes as Markdown
-from tests.conftest import START, commit_files, model_headlines_on, unglossed
+from tests.conftest import commit_files, model_headlines_on, unglossed
+from tests.helpers.narration import Scripted, change_block, day, narrate_here, show_markdown
+from tests.helpers.repos import make_repo
 
 PYPROJECT = '[project]\nname = "pagesmith"\nversion = "{version}"\ndescription = "Static site builder for small teams"\n'
 README = """<p align="center"><img src="docs/logo.png" alt="Pagesmith logo" width="120"></p>
@@ -54,85 +53,41 @@ CONTRADICTING = "Adds a release drafter branch to pull requests."
 AGREEING = "Stops drafting release notes from the template automatically."
 
 
-class Scripted(FakeBackend):
-    """Answers a prompt with the first rule whose words all occur in it, else like the fake; keeps every prompt."""
-
-    def __init__(self, *rules: tuple[tuple[str, ...], str]) -> None:
-        super().__init__()
-        self.rules = rules
-        self.seen: list[prompts.Messages] = []
-
-    def generate(self, batch, max_new_tokens=64):
-        self.seen += batch
-        defaults = super().generate(batch, max_new_tokens)
-        return [next((answer for words, answer in self.rules if all(w in messages[-1]["content"] for w in words)), default)
-                for messages, default in zip(batch, defaults)]
-
-    def texts(self) -> list[str]:
-        return [messages[-1]["content"] for messages in self.seen]
-
-
-def _new_repo(path: Path) -> git.Repo:
-    repo = git.Repo.init(path)
-    with repo.config_writer() as config:  # tags and merges need an identity of their own
-        config.set_value("user", "name", "Ada Lovelace")
-        config.set_value("user", "email", "ada@example.com")
-    return repo
-
-
-def _day(n: int, hours: int = 0):
-    return START + timedelta(days=n, hours=hours)
-
-
 def make_project(path: Path, fix_commit: bool = False) -> tuple[git.Repo, dict[str, str]]:
     """A site builder whose history has one commit of every kind this module tells apart.
 
     ``fix_commit`` adds an uninformative "fix" commit whose model headline fails the check.
     """
-    repo = _new_repo(path)
+    repo = make_repo(path, branch=None, identity=True)
     sha = {}
     sha["start"] = commit_files(repo, {
         "pyproject.toml": PYPROJECT.format(version="2.7.0"), "README.md": README, "CHANGELOG.md": "# Changelog\n",
         "src/app.py": APP, "uv.lock": 'version = 1\n\n[[package]]\nname = "urllib3"\nversion = "2.5.0"\n',
         ".github/release-drafter.yml": "template: $CHANGES\n",
-    }, "Start the site builder", _day(0))
+    }, "Start the site builder", day(0))
     sha["feat"] = commit_files(repo, {"src/parser.py": "def parse(text):\n    return text.split('{%')\n"},
-                               "feat(parser): support nested templates", _day(1))
+                               "feat(parser): support nested templates", day(1))
     sha["breaking"] = commit_files(repo, {"src/app.py": APP + "\n\ndef clean(out):\n    return out\n"},
-                                   "fix!: stop deleting the output folder", _day(2))
+                                   "fix!: stop deleting the output folder", day(2))
     sha["docs"] = commit_files(repo, {"docs/hooks.md": "# Hooks\n\nRun code before each page is written.\n"},
-                               "docs: explain hooks", _day(3))
+                               "docs: explain hooks", day(3))
     sha["cve"] = commit_files(repo, {"uv.lock": 'version = 1\n\n[[package]]\nname = "urllib3"\nversion = "2.6.0"\n'},
-                              CVE_SUBJECT, _day(4))
+                              CVE_SUBJECT, day(4))
     sha["wip"] = commit_files(repo, {"src/app.py": APP + "\n\ndef clean(out):\n    return out\n"
-                                     "\n\ndef log_page(name):\n    print('wrote', name)\n    return name\n"}, "wip", _day(5))
+                                     "\n\ndef log_page(name):\n    print('wrote', name)\n    return name\n"}, "wip", day(5))
     if fix_commit:
-        sha["fix"] = commit_files(repo, {"src/limits.py": "MAX_PAGES = 100\nMAX_DEPTH = 4\nMAX_NAME = 80\n"}, "fix", _day(5, 6))
+        sha["fix"] = commit_files(repo, {"src/limits.py": "MAX_PAGES = 100\nMAX_DEPTH = 4\nMAX_NAME = 80\n"}, "fix", day(5, 6))
     sha["speed"] = commit_files(repo, {"src/render.py": "CACHE = {}\n\n\ndef render(page):\n    return CACHE.setdefault(page, page)\n"},
-                                f"Speed up page rendering\n\n{SPEED_UP_BODY}", _day(6))
-    sha["drop"] = commit_files(repo, {".github/release-drafter.yml": None}, DROP_SUBJECT, _day(7))
+                                f"Speed up page rendering\n\n{SPEED_UP_BODY}", day(6))
+    sha["drop"] = commit_files(repo, {".github/release-drafter.yml": None}, DROP_SUBJECT, day(7))
     sha["release"] = commit_files(repo, {
         "pyproject.toml": PYPROJECT.format(version="2.7.1"),
         "CHANGELOG.md": "# Changelog\n\n## 2.7.1\n\n- Fix a crash when the template folder is missing\n- Support Python 3.14\n",
-    }, "Release 2.7.1", _day(8))
+    }, "Release 2.7.1", day(8))
     repo.create_tag("v2.7.1", ref=sha["release"], message="Version 2.7.1")
-    sha["bare release"] = commit_files(repo, {"pyproject.toml": PYPROJECT.format(version="2.7.2")}, "Release 2.7.2", _day(9))
+    sha["bare release"] = commit_files(repo, {"pyproject.toml": PYPROJECT.format(version="2.7.2")}, "Release 2.7.2", day(9))
     repo.create_tag("v2.7.2", ref=sha["bare release"], message="Version 2.7.2")
     return repo, sha
-
-
-def _narrate(settings, path, backend):
-    service = NarratorService(settings)
-    handle = service.add_repository(str(path))
-    narrate_repository(settings, service.store, handle.id, Budget(batch_size=4), backend)
-    return service, handle
-
-
-def _show(settings, path, capsys, *extra: str) -> str:
-    """``show`` as Markdown, one line per sentence with its source (the terminal text wraps lines and
-    leaves git facts unlabelled: tests/test_show_text.py)."""
-    assert main(["show", str(path), "--db", settings.db_url, "--format", "markdown", *extra]) == 0
-    return capsys.readouterr().out
 
 
 def _line(text: str, needle: str) -> str:
@@ -140,18 +95,6 @@ def _line(text: str, needle: str) -> str:
     found = [line for line in text.splitlines() if needle in line]
     assert len(found) == 1, (needle, found)
     return found[0]
-
-
-def _change_block(text: str, short_sha: str) -> list[str]:
-    """The lines ``show`` writes for one change: its headline line and the indented lines under it."""
-    lines = text.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("- ") and f" {short_sha} [" in line)
-    block = [lines[start]]
-    for line in lines[start + 1:]:
-        if not line.startswith("  "):
-            break
-        block.append(line)
-    return block
 
 
 @pytest.fixture
@@ -162,7 +105,7 @@ def project(settings, tmp_path, monkeypatch):
     repo, sha = make_project(tmp_path / "pagesmith")
     backend = Scripted((("say what this change does", "log_page"), WIP_ANSWER),
                        ((f"A developer titled this change: {DROP_SUBJECT}",), AGREEING))
-    service, handle = _narrate(settings, repo.working_tree_dir, backend)
+    service, handle, _ = narrate_here(settings, repo.working_tree_dir, backend, batch_size=4)
     changes = {c.sha: c for c in service.changes(handle.id)}
     return dict(repo=repo, sha=sha, service=service, handle=handle, backend=backend, changes=changes,
                 path=Path(repo.working_tree_dir))
@@ -190,12 +133,12 @@ def test_a_release_is_told_by_its_version_tag_and_changelog_lines_without_the_mo
     assert releases["2.7.1"].sha == sha["release"]
     assert any("shipped two releases (2.7.1 and 2.7.2)" in line.text for line in digest.summary)
 
-    shown = _show(settings, project["path"], capsys, "--period", "30d")
+    shown = show_markdown(settings, project["path"], capsys, "--period", "30d")
     assert f"- **{md('2.7.1')}** (2026-11-10, " in shown
     for note in NOTES:
         # Once under the release in the digest, once under the change in the list.
         assert shown.count(f"  - {md(note)} [release notes]") == 2
-    assert f"[{md('release 2.7.1')}, {md('(top level)')}]" in _change_block(shown, release.short_sha)[0]
+    assert f"[{md('release 2.7.1')}, {md('(top level)')}]" in change_block(shown, release.short_sha)[0]
 
 
 def test_a_release_without_changelog_lines_says_it_added_no_notes(project, settings, capsys):
@@ -205,11 +148,11 @@ def test_a_release_without_changelog_lines_says_it_added_no_notes(project, setti
     release = next(r for r in project["service"].digest(project["handle"].id, "30d").releases if r.version == "2.7.2")
     assert release.notes == () and release.notes_missing
 
-    shown = _show(settings, project["path"], capsys, "--period", "30d")
+    shown = show_markdown(settings, project["path"], capsys, "--period", "30d")
     digest_part = shown.split("### Releases", 1)[1].split("###", 1)[0]
     assert f"- **{md('2.7.2')}** (2026-11-11, " in digest_part
     assert "No release notes in this commit: see the project's changelog." in digest_part
-    assert _change_block(shown, bare.short_sha)[1] == (
+    assert change_block(shown, bare.short_sha)[1] == (
         "  - This release added no notes of its own: see the project's changelog or release page.")
 
 
@@ -225,8 +168,8 @@ def test_conventional_prefixes_become_the_category_and_scope_not_the_headline(pr
     assert all(c.headline.source == "developer" for c in (feat, breaking))
     assert feat.subject == "feat(parser): support nested templates"  # the raw subject stays as evidence
 
-    shown = _show(settings, project["path"], capsys)
-    head = _change_block(shown, feat.short_sha)[0]
+    shown = show_markdown(settings, project["path"], capsys)
+    head = change_block(shown, feat.short_sha)[0]
     assert head.endswith(f": Support nested templates [{DEV}]")
     assert "[feature, src \u00b7 parser]" in head
     # The prefix is never a headline: it appears only quoted as the developer's subject in the evidence.
@@ -253,10 +196,10 @@ def test_an_advisory_id_makes_a_security_fix_named_once(project, settings, capsy
     assert digest.security[0].text.count("CVE-2025-66471") == 1
     assert digest.security[0].shas == (cve.sha,)
 
-    shown = _show(settings, project["path"], capsys, "--period", "30d")
+    shown = show_markdown(settings, project["path"], capsys, "--period", "30d")
     security = shown.split("### Security fixes", 1)[1].split("###", 1)[0]
     assert f"- {md(CVE_SUBJECT)} [{DEV}] ({cve.short_sha})" in unglossed(security)  # jargon explained inline
-    assert f"advisories {md('CVE-2025-66471')}" in _change_block(shown, cve.short_sha)[-1]
+    assert f"advisories {md('CVE-2025-66471')}" in change_block(shown, cve.short_sha)[-1]
 
 
 # --- 4. merges of pull requests -----------------------------------------------------------------
@@ -271,24 +214,24 @@ def _merge(repo: git.Repo, branch: str, title: str, body: str | None, when) -> s
 
 
 def test_a_pull_request_merge_is_headed_by_its_title_and_a_bare_merge_says_nothing(settings, tmp_path):
-    repo = _new_repo(tmp_path / "login")
-    commit_files(repo, {"app/login.py": "TIMEOUT = 5\n"}, "Add the login page", _day(0))
+    repo = make_repo(tmp_path / "login", branch=None, identity=True)
+    commit_files(repo, {"app/login.py": "TIMEOUT = 5\n"}, "Add the login page", day(0))
     trunk = repo.active_branch.name
     repo.git.checkout("-b", "fix-login-timeout")
-    commit_files(repo, {"app/login.py": "TIMEOUT = 30\n"}, "Raise the login timeout to thirty seconds", _day(1),
+    commit_files(repo, {"app/login.py": "TIMEOUT = 30\n"}, "Raise the login timeout to thirty seconds", day(1),
                  author="Alice Smith")
     repo.git.checkout(trunk)
-    commit_files(repo, {"app/home.py": "TITLE = 'Home'\n"}, "Add a home page title", _day(1, 2))
+    commit_files(repo, {"app/home.py": "TITLE = 'Home'\n"}, "Add a home page title", day(1, 2))
     pr = _merge(repo, "fix-login-timeout", "Merge pull request #42 from alice/fix-login-timeout",
-                "Fix the login timeout on slow networks", _day(2))
+                "Fix the login timeout on slow networks", day(2))
     repo.git.checkout("-b", "dev")
-    commit_files(repo, {"app/profile.py": "NAME = ''\n"}, "Add an empty profile page", _day(3))
+    commit_files(repo, {"app/profile.py": "NAME = ''\n"}, "Add an empty profile page", day(3))
     repo.git.checkout(trunk)
-    commit_files(repo, {"app/home.py": "TITLE = 'Welcome'\n"}, "Greet visitors on the home page", _day(3, 2))
+    commit_files(repo, {"app/home.py": "TITLE = 'Welcome'\n"}, "Greet visitors on the home page", day(3, 2))
     repo.git.checkout("dev")
-    bare = _merge(repo, trunk, f"Merge branch '{trunk}' into dev", None, _day(4))
+    bare = _merge(repo, trunk, f"Merge branch '{trunk}' into dev", None, day(4))
 
-    service, handle = _narrate(settings, repo.working_tree_dir, Scripted())
+    service, handle, _ = narrate_here(settings, repo.working_tree_dir, Scripted(), batch_size=4)
     changes = {c.sha: c for c in service.changes(handle.id)}
     merged = changes[pr]
     assert merged.is_merge and merged.subject == "Merge pull request #42 from alice/fix-login-timeout"
@@ -323,8 +266,8 @@ def test_an_uninformative_subject_is_headed_by_the_models_diff_summary_labelled_
     asked = [m for m in project["backend"].seen if "log_page" in m[-1]["content"] and "this change" in m[-1]["content"]]
     assert asked == [expected]
 
-    shown = _show(settings, project["path"], capsys)
-    block = _change_block(shown, wip.short_sha)
+    shown = show_markdown(settings, project["path"], capsys)
+    block = change_block(shown, wip.short_sha)
     assert block[0].endswith(f": {md(WIP_ANSWER)} [summary written by the model from the diff]")
     assert block[-1].startswith("  - Evidence: ") and "developer's subject \u201cwip\u201d" in block[-1]
     assert block[-1].endswith(" [git facts]")
@@ -334,7 +277,7 @@ def test_a_model_headline_that_fails_the_check_falls_back_to_git_facts(settings,
     settings = model_headlines_on(monkeypatch, settings)
     repo, sha = make_project(tmp_path / "pagesmith", fix_commit=True)
     backend = Scripted((("say what this change does", "MAX_PAGES"), "Raises the page limit to 500 pages."))
-    service, handle = _narrate(settings, repo.working_tree_dir, backend)
+    service, handle, _ = narrate_here(settings, repo.working_tree_dir, backend, batch_size=4)
     fix = next(c for c in service.changes(handle.id) if c.sha == sha["fix"])
     assert fix.subject == "fix" and fix.needs_model == "headline"
     assert fix.headline.text == "Changed 1 file, +3/-0 lines in src."
@@ -359,7 +302,7 @@ def test_model_headlines_are_shown_only_where_measured_to_beat_git_facts(setting
                                    adapter=None, model_headlines=setting)
         home.mkdir()
         backend = Scripted((("say what this change does", "log_page"), WIP_ANSWER))
-        service, handle = _narrate(here, repo.working_tree_dir, backend)
+        service, handle, _ = narrate_here(here, repo.working_tree_dir, backend, batch_size=4)
         wip = next(c for c in service.changes(handle.id) if c.sha == sha["wip"])
         asked = any("this change" in text and "log_page" in text and "titled" not in text for text in backend.texts())
         assert (asked, wip.headline.source == "model") == (shown, shown), (setting, entry)
@@ -372,11 +315,11 @@ def test_model_headlines_are_shown_only_where_measured_to_beat_git_facts(setting
 def test_a_git_facts_headline_does_not_break_the_digest_or_show(settings, tmp_path, capsys):
     repo, sha = make_project(tmp_path / "pagesmith", fix_commit=True)
     backend = Scripted((("say what this change does", "MAX_PAGES"), "Raises the page limit to 500 pages."))
-    service, handle = _narrate(settings, repo.working_tree_dir, backend)
+    service, handle, _ = narrate_here(settings, repo.working_tree_dir, backend, batch_size=4)
     digest = service.digest(handle.id, "30d-commits")
     assert digest.counts["changes"] == 11
-    shown = _show(settings, Path(repo.working_tree_dir), capsys, "--period", "30d-commits")
-    assert _change_block(shown, sha["fix"][:8])[0].endswith(f": {md('Changed 1 file, +3/-0 lines in src.')} [git facts]")
+    shown = show_markdown(settings, Path(repo.working_tree_dir), capsys, "--period", "30d-commits")
+    assert change_block(shown, sha["fix"][:8])[0].endswith(f": {md('Changed 1 file, +3/-0 lines in src.')} [git facts]")
 
 
 # --- 6. the project's own description -----------------------------------------------------------
@@ -390,7 +333,7 @@ def test_package_metadata_then_the_readme_prose_describe_the_project(project, se
     assert descriptions[1].label.startswith("README")
     assert not any(bit in descriptions[1].text for bit in ("shields.io", "<", "[!", "logo"))
 
-    shown = _show(settings, project["path"], capsys)
+    shown = show_markdown(settings, project["path"], capsys)
     about = shown.split("## What this software does", 1)[1].split("## Its main parts", 1)[0]
     package_line, readme_line = [line for line in about.splitlines() if line.strip()][:2]
     assert package_line.startswith(md("Static site builder for small teams.") + " [package description (")
@@ -399,19 +342,19 @@ def test_package_metadata_then_the_readme_prose_describe_the_project(project, se
 
 
 def test_a_package_json_description_comes_before_the_readme(settings, tmp_path, capsys):
-    repo = _new_repo(tmp_path / "renamer")
+    repo = make_repo(tmp_path / "renamer", branch=None, identity=True)
     commit_files(repo, {
         "package.json": '{\n  "name": "renamer",\n  "version": "1.0.0",\n  "description": "Renames holiday photos by the date they were taken"\n}\n',
         "README.md": "# renamer\n\nA command line tool that sorts a folder of photos into one folder per day.\n",
         "index.js": "function rename(photo) {\n  return photo.date + '.jpg';\n}\n",
-    }, "Start the photo renamer", _day(0))
-    service, handle = _narrate(settings, repo.working_tree_dir, Scripted())
+    }, "Start the photo renamer", day(0))
+    service, handle, _ = narrate_here(settings, repo.working_tree_dir, Scripted(), batch_size=4)
     descriptions = service.overview(handle.id).descriptions
     assert [(d.text, d.source) for d in descriptions] == [
         ("Renames holiday photos by the date they were taken.", "package"),
         ("A command line tool that sorts a folder of photos into one folder per day.", "readme")]
     assert "package.json" in descriptions[0].label
-    shown = _show(settings, Path(repo.working_tree_dir), capsys)
+    shown = show_markdown(settings, Path(repo.working_tree_dir), capsys)
     assert md("Renames holiday photos by the date they were taken.") + " [package description (" in shown
     assert md("A command line tool that sorts a folder of photos into one folder per day.") + " [README" in shown
 
@@ -425,25 +368,25 @@ def test_description_labels_name_the_file_they_were_read_from(project):
 
 
 def _drafter_repo(path: Path) -> tuple[git.Repo, str]:
-    repo = _new_repo(path)
+    repo = make_repo(path, branch=None, identity=True)
     commit_files(repo, {".github/release-drafter.yml": "template: $CHANGES\n", "README.md": "# Site\n\nA website.\n"},
-                 "Start the website project", _day(0))
-    return repo, commit_files(repo, {".github/release-drafter.yml": None}, DROP_SUBJECT, _day(1))
+                 "Start the website project", day(0))
+    return repo, commit_files(repo, {".github/release-drafter.yml": None}, DROP_SUBJECT, day(1))
 
 
 def test_a_model_sentence_that_contradicts_the_subject_is_dropped(settings, tmp_path, capsys):
     repo, drop = _drafter_repo(tmp_path / "site")
     backend = Scripted(((f"A developer titled this change: {DROP_SUBJECT}",), CONTRADICTING))
-    service, handle = _narrate(settings, repo.working_tree_dir, backend)
+    service, handle, _ = narrate_here(settings, repo.working_tree_dir, backend, batch_size=4)
     assert any(DROP_SUBJECT in text for text in backend.texts())  # it was asked
     change = next(c for c in service.changes(handle.id) if c.sha == drop)
     assert change.explanation is None
     assert change.narrative.flags["dropped"] == "contradicts the subject"
     assert change.narrative.flags["raw"] == CONTRADICTING and change.narrative.text == ""
     assert change.headline == provenance.Said(DROP_SUBJECT, "developer", "developer's message")
-    shown = _show(settings, Path(repo.working_tree_dir), capsys)
+    shown = show_markdown(settings, Path(repo.working_tree_dir), capsys)
     assert "release drafter branch" not in shown.lower()
-    block = _change_block(shown, drop[:8])
+    block = change_block(shown, drop[:8])
     assert block[0].endswith(f": {DROP_SUBJECT} [{DEV}]")
     # No explanation under it: only its plain reading from facts (issue 17), then the evidence.
     assert len(block) == 3 and block[1].startswith("  - In plain words: ") and block[2].startswith("  - Evidence: ")
@@ -454,8 +397,8 @@ def test_a_model_sentence_that_agrees_is_kept_and_labelled(project, settings, ca
     assert drop.headline == provenance.Said(DROP_SUBJECT, "developer", "developer's message")
     assert (drop.explanation.text, drop.explanation.source) == (AGREEING, "model")
     assert drop.explanation.label == "written by the model (checked)"
-    shown = _show(settings, project["path"], capsys)
-    assert _change_block(shown, drop.short_sha)[1] == f"  - {md(AGREEING)} [{md('written by the model (checked)')}]"
+    shown = show_markdown(settings, project["path"], capsys)
+    assert change_block(shown, drop.short_sha)[1] == f"  - {md(AGREEING)} [{md('written by the model (checked)')}]"
 
 
 # --- 8. provenance markers in show, and its periods ---------------------------------------------
@@ -463,32 +406,32 @@ def test_a_model_sentence_that_agrees_is_kept_and_labelled(project, settings, ca
 
 def test_show_puts_each_marker_on_its_own_kind_of_line(project, settings, capsys):
     sha, changes = project["sha"], project["changes"]
-    shown = _show(settings, project["path"], capsys)
+    shown = show_markdown(settings, project["path"], capsys)
     speed, drop, wip = changes[sha["speed"]], changes[sha["drop"]], changes[sha["wip"]]
-    assert _change_block(shown, speed.short_sha)[0].endswith(f": Speed up page rendering [{DEV}]")
-    assert _change_block(shown, drop.short_sha)[1].endswith(f"[{md('written by the model (checked)')}]")
+    assert change_block(shown, speed.short_sha)[0].endswith(f": Speed up page rendering [{DEV}]")
+    assert change_block(shown, drop.short_sha)[1].endswith(f"[{md('written by the model (checked)')}]")
     assert _line(shown, md(README_PROSE)).endswith("]") and f"{md(README_PROSE)} [README" in shown
     # Every change ends with its evidence from git; every digest sentence is marked as git facts.
     evidence = [line for line in shown.splitlines() if line.startswith("  - Evidence: ")]
     assert len(evidence) == len(changes) and all(line.endswith(" [git facts]") for line in evidence)
-    assert "1 file, +5/-0 lines" in _change_block(shown, wip.short_sha)[-1]
+    assert "1 file, +5/-0 lines" in change_block(shown, wip.short_sha)[-1]
     lately = shown.split("## What changed lately: ", 1)[1].split("\n\n", 2)[1]
     assert lately.splitlines() and all(line.endswith("[git facts]") for line in lately.splitlines())
 
 
 def test_show_periods(project, settings, capsys):
-    week = _show(settings, project["path"], capsys)  # the 7 days up to today (tests take 2 Dec 2026)
+    week = show_markdown(settings, project["path"], capsys)  # the 7 days up to today (tests take 2 Dec 2026)
     assert "## What changed lately: the last 7 days (26 Nov - 2 Dec 2026)" in week
     assert md("No changes were recorded in the last 7 days.") + " [git facts]" in week
-    active = _show(settings, project["path"], capsys, "--period", "7d-commits")
+    active = show_markdown(settings, project["path"], capsys, "--period", "7d-commits")
     assert "## What changed lately: the last 7 days with commits (5 - 11 Nov 2026)" in active
-    month = _show(settings, project["path"], capsys, "--period", "30d-commits")
+    month = show_markdown(settings, project["path"], capsys, "--period", "30d-commits")
     assert "## What changed lately: the last 30 days with commits (13 Oct - 11 Nov 2026)" in month
     assert md("In the last 30 days with commits, 1 person made 10 changes across 4 areas.") + " [git facts]" in month
-    november = _show(settings, project["path"], capsys, "--period", "2026-11-01..2026-11-30")
+    november = show_markdown(settings, project["path"], capsys, "--period", "2026-11-01..2026-11-30")
     assert "## What changed lately: 1 - 30 Nov 2026" in november
     assert md("In the period 1 - 30 Nov 2026, 1 person made 10 changes") in november
-    quiet = _show(settings, project["path"], capsys, "--period", "2026-12-01..2026-12-31")
+    quiet = show_markdown(settings, project["path"], capsys, "--period", "2026-12-01..2026-12-31")
     assert md("No changes were recorded in the period 1 - 31 Dec 2026.") + " [git facts]" in quiet
 
 
@@ -518,8 +461,8 @@ def test_a_message_body_explains_the_change_and_the_model_is_not_asked(project, 
         "Pages are now cached between builds, so a site rebuilds in half the time.", "developer", "developer's message")
     assert speed.needs_model is None and speed.narrative is None
     assert not any("Speed up page rendering" in text for text in project["backend"].texts())
-    shown = _show(settings, project["path"], capsys)
-    assert _change_block(shown, speed.short_sha)[1] == (
+    shown = show_markdown(settings, project["path"], capsys)
+    assert change_block(shown, speed.short_sha)[1] == (
         f"  - {md('Pages are now cached between builds, so a site rebuilds in half the time.')} [{DEV}]")
 
 
@@ -547,11 +490,11 @@ def test_a_sentence_that_claims_what_git_denies_is_dropped():
 
 
 def test_a_release_whose_subject_says_little_is_headed_by_its_version_and_never_sent_to_the_model(settings, tmp_path):
-    repo = _new_repo(tmp_path / "bumped")
-    commit_files(repo, {"pyproject.toml": PYPROJECT.format(version="4.16.5"), "app.py": "X = 1\n"}, "Start", _day(0))
-    sha = commit_files(repo, {"pyproject.toml": PYPROJECT.format(version="4.17.0")}, "bump: 4.17.0", _day(1))
+    repo = make_repo(tmp_path / "bumped", branch=None, identity=True)
+    commit_files(repo, {"pyproject.toml": PYPROJECT.format(version="4.16.5"), "app.py": "X = 1\n"}, "Start", day(0))
+    sha = commit_files(repo, {"pyproject.toml": PYPROJECT.format(version="4.17.0")}, "bump: 4.17.0", day(1))
     backend = Scripted()
-    service, handle = _narrate(settings, repo.working_tree_dir, backend)
+    service, handle, _ = narrate_here(settings, repo.working_tree_dir, backend, batch_size=4)
     change = next(c for c in service.changes(handle.id) if c.sha == sha)
     assert change.category == "release" and change.version == "4.17.0"
     assert not any(sha[:8] in text for text in backend.texts()) and change.needs_model is None
@@ -573,7 +516,7 @@ def test_model_sentences_that_negate_or_read_like_another_subject_are_dropped():
 
 def test_show_and_report_the_last_days_of_the_calendar(project, settings, capsys, tmp_path):
     """Period arithmetic past the period's end (the period before, weekly buckets) never overflows."""
-    quiet = _show(settings, project["path"], capsys, "--period", "9999-12-01..9999-12-31")
+    quiet = show_markdown(settings, project["path"], capsys, "--period", "9999-12-01..9999-12-31")
     assert md("No changes were recorded in the period 1 - 31 Dec 9999.") + " [git facts]" in quiet
     assert main(["report", str(project["path"]), "--db", settings.db_url, "--period", "9999-12-01..9999-12-31",
                  "--out", str(tmp_path / "far.md")]) == 0

@@ -5,14 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
+from tests.helpers.cli import ROOT, cli_env
+from tests.helpers.tiny_model import build_wide_tiny_model
 
-from tests.test_jobs import ROOT, cli_env
-from tests.test_training_model import build_wide_tiny_model
 
-pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]  # see tests/conftest.py
 
 NOISE = ("Warning", "pip install", "warnings.warn")
 

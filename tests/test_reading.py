@@ -14,7 +14,8 @@ from narrator.reading import LABEL, plain_reading
 from narrator.report import markdown
 from narrator.service import NarratorService
 from tests.conftest import commit_files, unglossed
-from tests.test_status import NOW, release
+from tests.helpers.dashboard import no_worker
+from tests.helpers.repos import NOW, release
 
 WEB_README = "# Web\n\nSends web responses to the shop's customers.\n"
 
@@ -51,7 +52,6 @@ def shop(tmp_path, settings, monkeypatch):
     test-only change, a dependency bump, a feature in the main code (described by the project) and a
     feature with more lines of tests than of code."""
     from narrator import jobs
-    from tests.test_portfolio import no_worker
 
     monkeypatch.setattr(jobs, "spawn_worker", no_worker)
     repo = __import__("git").Repo.init(tmp_path / "shop")
@@ -155,7 +155,6 @@ def test_the_main_code_reads_as_the_main_code_even_where_its_own_docstring_descr
     """click's src/ is described by its package docstring ("A simple Python module inspired by the
     stdlib optparse…"): the Overview shows those words, but a reading says "the main code"."""
     from narrator import jobs
-    from tests.test_portfolio import no_worker
 
     monkeypatch.setattr(jobs, "spawn_worker", no_worker)
     repo = __import__("git").Repo.init(tmp_path / "clicky")
@@ -176,7 +175,6 @@ def test_the_main_code_reads_as_the_main_code_even_where_its_own_docstring_descr
 
 def test_a_manifest_change_users_notice_is_read_where_it_is_not_where_its_tests_are(tmp_path, settings, monkeypatch):
     from narrator import jobs
-    from tests.test_portfolio import no_worker
 
     monkeypatch.setattr(jobs, "spawn_worker", no_worker)
     repo = __import__("git").Repo.init(tmp_path / "web")
@@ -198,7 +196,6 @@ def test_a_reading_is_printed_as_it_is_never_with_explanations_inside_its_bracke
     """flask's 'in the written guides (docs (written explanations …))': a folder named like a glossary
     term ('docs') is a name, and a reading's words need no explanation."""
     from narrator import jobs
-    from tests.test_portfolio import no_worker
 
     monkeypatch.setattr(jobs, "spawn_worker", no_worker)
     repo = __import__("git").Repo.init(tmp_path / "site")

@@ -9,7 +9,7 @@ import pytest
 from narrator.facts import release_notes
 from narrator.project import readme_paragraph
 from narrator.text import link_text
-from tests.test_facts import _diff
+from tests.helpers.narration import diff_of
 
 
 @pytest.mark.parametrize("markdown, text", [
@@ -45,7 +45,7 @@ def test_link_parsing_stays_linear_on_hostile_text():
 
 
 def test_a_changelog_link_whose_url_holds_parentheses_reads_as_its_text():
-    patch = _diff("CHANGELOG.md", "+- Read the config from one place; see [the docs](https://example.com/config_(v2)) "
+    patch = diff_of("CHANGELOG.md", "+- Read the config from one place; see [the docs](https://example.com/config_(v2)) "
                                   "for details", "+- Add [Go](https://en.wikipedia.org/wiki/Go_(game)) support")
     assert release_notes(patch) == ["Read the config from one place; see the docs for details", "Add Go support"]
 
@@ -57,18 +57,18 @@ def test_a_readme_link_whose_url_holds_parentheses_reads_as_its_text():
 
 
 def test_an_entry_the_commit_only_edited_is_not_its_release_note():
-    patch = _diff("CHANGELOG.md", " ## 1.3.0", "+- Add an export to CSV", " ", " ## 1.2.0",
+    patch = diff_of("CHANGELOG.md", " ## 1.3.0", "+- Add an export to CSV", " ", " ## 1.2.0",
                   "-- Fix the logn timeout", "+- Fix the login timeout", " - Use requests 2.31")
     assert release_notes(patch) == ["Add an export to CSV"]
     # An edit next to a new entry in one block: the edit pairs with its old line, the new entry stays.
-    patch = _diff("CHANGES.rst", "-- Speed up the serch page", "+- Add dark mode to the settings page",
+    patch = diff_of("CHANGES.rst", "-- Speed up the serch page", "+- Add dark mode to the settings page",
                   "+- Speed up the search page")
     assert release_notes(patch) == ["Add dark mode to the settings page"]
     # A line replaced by a different entry is an addition.
-    assert release_notes(_diff("CHANGELOG.md", "-- Nothing yet.", "+- Add an export to CSV")) == ["Add an export to CSV"]
+    assert release_notes(diff_of("CHANGELOG.md", "-- Nothing yet.", "+- Add an export to CSV")) == ["Add an export to CSV"]
 
 
 def test_only_additions_count_when_a_hunk_is_too_big_to_compare_every_pair():
     removed = [f"-- Old entry number {i} about the cart" for i in range(100)]
     added = [f"+- Old entry number {i} about the cart" for i in range(100)] + ["+- Add a wish list"]
-    assert release_notes(_diff("CHANGELOG.md", *removed, *added)) == ["Add a wish list"]
+    assert release_notes(diff_of("CHANGELOG.md", *removed, *added)) == ["Add a wish list"]

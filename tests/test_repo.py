@@ -18,42 +18,8 @@ from narrator.errors import RepoError
 from narrator.commits import approx_tokens, cut_patch, recent_commits
 from narrator.files import scan_source_files, skipped_summary, source_files
 from narrator.repo import open_repository, repository_name, validate_source
-from tests.test_cli import assert_one_line_error, run_cli
-
-AUTHOR = {"GIT_AUTHOR_NAME": "Ada Lovelace", "GIT_AUTHOR_EMAIL": "ada@example.com",
-          "GIT_COMMITTER_NAME": "Ada Lovelace", "GIT_COMMITTER_EMAIL": "ada@example.com"}
-
-
-@pytest.fixture(autouse=True)
-def quiet_git_config(monkeypatch, tmp_path):
-    """Keep the user's and system's git config (signing, hooks, rewrites) out of the tests."""
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no-global-gitconfig"))
-    for name in ("GIT_SSH_COMMAND", "GIT_SSH"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def make_repo(path: Path) -> git.Repo:
-    path.mkdir(parents=True, exist_ok=True)
-    return git.Repo.init(path, initial_branch="main")
-
-
-def write(root: Path, rel: str, content: str | bytes) -> None:
-    target = root / rel
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        target.write_bytes(content)
-    else:
-        target.write_text(content, encoding="utf-8")
-
-
-def commit_all(repo: git.Repo, message: str, day: int) -> git.Commit:
-    """Commit everything with a fixed author and date (2024-03-<day> 12:00 +02:00)."""
-    date = f"2024-03-{day:02d}T12:00:00+02:00"
-    repo.git.add("-A")
-    repo.git.commit("-q", "--allow-empty", "-m", message,
-                    env={**AUTHOR, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date})
-    return repo.head.commit
+from tests.helpers.cli import assert_one_line_error, run_cli
+from tests.helpers.repos import AUTHOR, commit_all, make_repo, quiet_git_config, upstream, write  # noqa: F401  (fixtures)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,19 +169,6 @@ def test_open_repository_times_out_on_a_silent_server(tmp_path):
         with pytest.raises(RepoError, match=r"^Could not clone URL: no answer within 2 seconds$"):
             open_repository(f"https://127.0.0.1:{port}/silent.git", tmp_path / "clones", timeout=2)
         assert time.monotonic() - started < 15
-
-
-@pytest.fixture
-def upstream(tmp_path, monkeypatch) -> tuple[str, git.Repo]:
-    """A local repository reachable as an https URL through git's url.insteadOf rewrite."""
-    origin = make_repo(tmp_path / "upstream")
-    write(tmp_path / "upstream", "app.py", "def main():\n    return 1\n")
-    commit_all(origin, "First", 1)
-    url = "https://git.example.test/team/app.git"
-    (tmp_path / "no-global-gitconfig").write_text(
-        f'[url "file://{tmp_path / "upstream"}"]\n\tinsteadOf = {url}\n'
-    )
-    return url, origin
 
 
 def test_clone_refuses_a_redirect_to_a_disallowed_protocol(upstream, tmp_path):

@@ -9,16 +9,12 @@ commit subject.
 from __future__ import annotations
 
 import base64
-import io
 import os
 import re
 from datetime import timedelta
-from html.parser import HTMLParser
-from pathlib import Path
 
 import git
 import pytest
-from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
 from narrator import charts, pdf, reports
@@ -28,8 +24,9 @@ from narrator.service import NarratorService
 from narrator.settings import load_settings
 from narrator.text import markdown_text
 from tests.conftest import START, commit_files, fake_home, make_sample_repo
+from tests.helpers.dashboard import APP
+from tests.helpers.pages import Tags, pdf_text
 
-APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 HEADLINE = "A small web shop that lists products and takes orders."
 EVIL_SUBJECT = ("Fix <script>alert(1)</script> café — → 漢字 <img src=x onerror=alert(1)> "
                 "[click](javascript:alert(1)) \x1b[31mred\x1b[0m")
@@ -57,21 +54,6 @@ def narrated(tmp_path_factory):
 def report(narrated, fmt: str, period="30d-commits") -> bytes:
     service, repo = narrated
     return reports.build(service, [repo.id], period, fmt)
-
-
-class Tags(HTMLParser):
-    """Every start tag with its attributes, and the page's text."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
 
 
 def test_markdown_report_has_every_section_with_sources(narrated):
@@ -116,10 +98,6 @@ def test_html_report_is_self_contained_runs_nothing_and_shows_the_injected_text(
         assert svg.startswith("<svg") and "<script" not in svg and "href=" not in svg.replace("xmlns:xlink=", "")
     assert "1.0.0" in base64.b64decode(images[1].split(",", 1)[1]).decode()
     assert "default-src 'none'" in page  # a browser would refuse scripts and fetches anyway
-
-
-def pdf_text(data: bytes) -> str:
-    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages).split())
 
 
 def test_pdf_report_reads_back_with_the_headline_a_subject_and_the_hostile_text(narrated):

@@ -10,7 +10,7 @@ from training.dataset import PrepareConfig, prepare
 from training.examples import read_examples
 from training.sources import SourceSpec, mined_repository
 from training.splits import SplitPlan, assign_splits
-from tests.test_training_data import commit_row, csn_row, write_jsonl
+from tests.helpers.training import commit_row, csn_row, write_jsonl
 
 ALL = SplitPlan(caps=(None, None, None))
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima"]

@@ -12,9 +12,6 @@ import pytest
 from narrator import prompts
 from narrator.commits import cut_patch
 from narrator.narrate import Budget
-from tests.test_briefing_eval import blank_adapter, tiny  # noqa: F401  (fixtures)
-from tests.test_briefing_tasks import FIX_DIFF, conventional_row
-from tests.test_training_data import csn_row, write_jsonl
 from training import model_tasks
 from training.__main__ import main
 from training.briefing_tasks import prepare_briefing
@@ -23,8 +20,10 @@ from training.errors import DataError
 from training.sentence_eval import explanation_cases, name_words, summary_cases, training_repositories
 from training.sources import SourceSpec
 from training.splits import SplitPlan
+from tests.helpers.tiny_model import blank_adapter  # noqa: F401  (fixtures)
+from tests.helpers.training import FIX_DIFF, conventional_row, csn_row, write_jsonl
 
-pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]  # see tests/conftest.py
 
 EXPLAINED = "Adding an empty item no longer crashes the shop for its users."
 
@@ -158,12 +157,12 @@ def test_a_sentence_task_is_shown_by_default_only_when_every_sentence_was_right(
     assert explanation["replaced_by"].startswith("nothing: the subject stands alone")
 
 
-def test_summaries_and_explanations_are_recorded_beside_the_other_tasks(tiny, blank_adapter, code_data, commit_data,  # noqa: F811
+def test_summaries_and_explanations_are_recorded_beside_the_other_tasks(tiny_base, blank_adapter, code_data, commit_data,  # noqa: F811
                                                                         capsys):
     model_tasks.record(blank_adapter, "change_kind", {"title": "Kind of change", "model": 0.5, "replaced": 0.4,
                                                       "replaced_by": "the rules", "shown_by_default": True})
     shared, data = code_data
-    assert main(["summaries", "--adapter", str(blank_adapter), "--base", tiny, "--data", str(data), "--shared-data",
+    assert main(["summaries", "--adapter", str(blank_adapter), "--base", tiny_base, "--data", str(data), "--shared-data",
                  str(shared), "--device", "cpu", "--compare", "--limit", "3", "--record", "--json"]) == 0
     summaries = json.loads(capsys.readouterr().out)
     assert summaries["summaries"] == 3 and summaries["repositories"] == 2
@@ -171,7 +170,7 @@ def test_summaries_and_explanations_are_recorded_beside_the_other_tasks(tiny, bl
     # The rule's names ("Total alpha price 0.") pass the check; none says what the docstring says.
     assert summaries["name_rule"]["passes_checks"] == 3 and summaries["name_rule"]["agrees"] == 0.0
     shared, data = commit_data
-    assert main(["explanations", "--adapter", str(blank_adapter), "--base", tiny, "--data", str(data), "--shared-data",
+    assert main(["explanations", "--adapter", str(blank_adapter), "--base", tiny_base, "--data", str(data), "--shared-data",
                  str(shared), "--device", "cpu", "--record"]) == 0
     assert "Sentences under an informative subject" in capsys.readouterr().out
     tasks = model_tasks.read(blank_adapter)["tasks"]

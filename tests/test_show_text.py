@@ -15,9 +15,8 @@ from narrator.__main__ import main
 from narrator.service import NarratorService
 from narrator.text import plain, unmarked
 from tests.conftest import START, commit_files, make_sample_repo, unglossed
-from tests.test_briefing import counted_sentences
-from tests.test_reports import Tags, pdf_text
-from tests.test_status import narrated  # noqa: F401  (quiet, hotfixed, overdue repositories)
+from tests.helpers.pages import Tags, counted_sentences, pdf_text
+from tests.helpers.repos import narrated  # noqa: F401  (fixtures)
 
 MARKUP = "Fix 2*3 = 6, the *bold* and _italic_ #7 words. Keep `code` and a [link](https://example.com/x), a_b."
 """A subject with every character Markdown acts on, and the commas and full stops it used to escape."""

@@ -4,90 +4,15 @@ delivery figures, on repositories built here and rendered by ``show`` and the re
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
-from pathlib import Path
 
 import git
 import pytest
 
-from narrator import jobs, reports, status
+from narrator import reports, status
 from narrator.history import ReleasePoint
-from narrator.narrate import run_job
 from narrator.report import markdown
-from narrator.service import NarratorService
-from tests.conftest import TODAY, commit_files
-from tests.test_portfolio import no_worker
-
-NOW = datetime.combine(TODAY, time(12), timezone.utc)
-
-
-def release(repo: git.Repo, version: str, when: datetime) -> str:
-    sha = commit_files(repo, {"pyproject.toml": f'[project]\nname = "shop"\nversion = "{version}"\n'},
-                       f"Release {version}", when)
-    repo.create_tag(f"v{version}")
-    return sha
-
-
-def make_quiet(path: Path) -> git.Repo:
-    """Ten changes two days apart, the last a year before today."""
-    repo = git.Repo.init(path)
-    last = NOW - timedelta(days=366)
-    for i in range(10):
-        commit_files(repo, {"lib/core.py": f"def core():\n    return {i}\n"}, f"Return {i} from the core",
-                     last - timedelta(days=2 * (9 - i)))
-    return repo
-
-
-def make_hotfixed(path: Path) -> tuple[git.Repo, dict]:
-    """A release, its hotfix three days later, then five changes waiting to ship, mostly by Ada:
-    one breaking, one security fix, one large change with no test and one large change with its test."""
-    repo = git.Repo.init(path)
-    shas = {}
-    commit_files(repo, {"README.md": "# Shop\n\nA small web shop.\n", "shop/cart.py": "def cart():\n    return []\n"},
-                 "Add the cart", NOW - timedelta(days=60), author="Grace Hopper")
-    shas["2.0.0"] = release(repo, "2.0.0", NOW - timedelta(days=20))
-    commit_files(repo, {"shop/cart.py": "def cart():\n    return list()\n"}, "Fix the empty cart crash",
-                 NOW - timedelta(days=18), author="Grace Hopper")
-    shas["2.0.1"] = release(repo, "2.0.1", NOW - timedelta(days=17))
-    shas["breaking"] = commit_files(repo, {"shop/api.py": "def api():\n    return 2\n"},
-                                    "feat!: drop the version 1 API", NOW - timedelta(days=10))
-    shas["security"] = commit_files(repo, {"shop/form.py": "def form(x):\n    return escape(x)\n"},
-                                    "Escape form input (CVE-2026-2391)", NOW - timedelta(days=8))
-    big = "".join(f"def f{i}():\n    return {i}\n" for i in range(300))
-    shas["untested"] = commit_files(repo, {"shop/big.py": big}, "Add the pricing engine", NOW - timedelta(days=6))
-    shas["tested"] = commit_files(repo, {"shop/other.py": big, "tests/test_other.py": "def test_it():\n    pass\n"},
-                                  "Add the stock engine", NOW - timedelta(days=4))
-    shas["last"] = commit_files(repo, {"shop/cart.py": "def cart():\n    return []\n"}, "Keep the cart a list",
-                                NOW - timedelta(days=2))
-    return repo, shas
-
-
-def make_overdue(path: Path) -> git.Repo:
-    """Five releases two weeks apart, the last 100 days ago, and changes since."""
-    repo = git.Repo.init(path)
-    first = NOW - timedelta(days=100 + 4 * 14)
-    for i in range(5):
-        commit_files(repo, {"shop/cart.py": f"def cart():\n    return {i}\n"}, f"Change the cart {i}",
-                     first + timedelta(days=14 * i - 1))
-        release(repo, f"1.{i}.0", first + timedelta(days=14 * i))
-    for i in range(3):
-        commit_files(repo, {"shop/cart.py": f"def cart():\n    return {i + 10}\n"}, f"Tune the cart {i}",
-                     NOW - timedelta(days=30 - i))
-    return repo
-
-
-@pytest.fixture
-def narrated(tmp_path, settings, monkeypatch):
-    """The three repositories above, added and narrated with the fake model."""
-    monkeypatch.setattr(jobs, "spawn_worker", no_worker)
-    service = NarratorService(settings)
-    hotfixed, shas = make_hotfixed(tmp_path / "hotfixed")
-    ids = {}
-    for name, repo in (("quiet", make_quiet(tmp_path / "quiet")), ("hotfixed", hotfixed),
-                       ("overdue", make_overdue(tmp_path / "overdue"))):
-        view = service.add_repository(repo.working_tree_dir)
-        run_job(settings, service.start_narration(view.id, commits=3).id)
-        ids[name] = view.id
-    return service, ids, shas
+from tests.conftest import TODAY
+from tests.helpers.repos import NOW, narrated  # noqa: F401  (fixtures)
 
 
 def test_a_repository_quiet_for_a_year_says_quiet_since_and_its_default_period_is_empty(narrated):

@@ -10,31 +10,17 @@ from pathlib import Path
 import pytest
 
 from narrator import prompts
-from tests.test_training_model import code_example, commit_example, config, tiny_base  # noqa: F401 (fixture)
 from training.dataset import check_prompt_version
 from training.errors import DataError
-from training.examples import Example, even_sample, write_examples
+from training.examples import even_sample, write_examples
 from training.mixture import Mixture
 from training.trainer import train
+from tests.helpers.tiny_model import wide_tiny_base  # noqa: F401  (fixtures)
+from tests.helpers.training import code_example, commit_example, config, kind_example, note_example
 
-pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]  # see tests/conftest.py
 
 FOUR = "csn=0.25,commit=0.25,kind=0.25,note=0.25"
-KINDS = [("fix", False), ("feature", True), ("docs", False), ("tests", False)]
-NOTES = ["The parser no longer crashes on an empty list.", "Settings are read from the config file."]
-
-
-def kind_example(i: int, repo: str = "acme/app") -> Example:
-    kind, breaking = KINDS[i % len(KINDS)]
-    patch = f"-    return a\n+    return a + {i}"
-    return Example("change_kind", "python", prompts.change_kind_prompt(f"Handle case {i}", ["calc.py"], patch),
-                   prompts.change_kind_answer(kind, breaking), f"conventional_commits:{repo}")
-
-
-def note_example(i: int, repo: str = "acme/app") -> Example:
-    patch = f"-    items = []\n+    items = load({i})"
-    return Example("user_note", "python", prompts.user_note_prompt(f"Load items {i}", ["calc.py"], patch),
-                   NOTES[i % 2], f"release_notes:{repo}")
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +72,8 @@ def test_the_cli_refuses_a_bad_mix_before_any_work(tmp_path, capsys):
     assert "sum to 1" in capsys.readouterr().err
 
 
-def test_a_four_task_run_trains_every_task_and_reports_validation_ce_for_each(tiny_base, four_tasks, tmp_path):
-    result = train(config(four_tasks, tmp_path / "adapter", tiny_base, tmp_path / "runs.db", mix=FOUR, max_steps=12,
+def test_a_four_task_run_trains_every_task_and_reports_validation_ce_for_each(wide_tiny_base, four_tasks, tmp_path):
+    result = train(config(four_tasks, tmp_path / "adapter", wide_tiny_base, tmp_path / "runs.db", mix=FOUR, max_steps=12,
                           eval_every=6), progress=False)
     assert result.mix["drawn"] == {"codesearchnet": 12, "commitpackft": 12, "change_kind": 12, "user_note": 12}
     assert result.mix["prompt_version"] == prompts.PROMPT_VERSION
@@ -100,8 +86,8 @@ def test_a_four_task_run_trains_every_task_and_reports_validation_ce_for_each(ti
         assert run.final[task]["ce"] < run.baseline[task]["ce"], task  # step 0 is the base model
 
 
-def test_the_ratio_still_mixes_the_two_prepared_tasks_and_validates_all_present(tiny_base, four_tasks, tmp_path):
-    result = train(config(four_tasks, tmp_path / "adapter", tiny_base, tmp_path / "runs.db", ratio=0.5, max_steps=2),
+def test_the_ratio_still_mixes_the_two_prepared_tasks_and_validates_all_present(wide_tiny_base, four_tasks, tmp_path):
+    result = train(config(four_tasks, tmp_path / "adapter", wide_tiny_base, tmp_path / "runs.db", ratio=0.5, max_steps=2),
                    progress=False)
     assert result.mix["drawn"] == {"codesearchnet": 12, "commitpackft": 12}
     assert set(result.evaluation) == {"codesearchnet", "commitpackft", "change_kind", "user_note"}
@@ -125,7 +111,7 @@ def test_an_even_sample_takes_every_repository_in_turn():
     assert even_sample(examples, None) == examples
 
 
-def test_evaluate_measures_all_four_tasks_of_a_data_folder(tiny_base, tmp_path, capsys):
+def test_evaluate_measures_all_four_tasks_of_a_data_folder(wide_tiny_base, tmp_path, capsys):
     from training.__main__ import main
 
     data = tmp_path / "data"
@@ -133,7 +119,7 @@ def test_evaluate_measures_all_four_tasks_of_a_data_folder(tiny_base, tmp_path, 
     write_examples(data / "change_kind" / "val.jsonl", [kind_example(i, "a/one") for i in range(4)]
                    + [kind_example(i, "b/two") for i in range(4)])
     write_examples(data / "user_note" / "val.jsonl", [note_example(i) for i in range(3)])
-    code = main(["evaluate", "--adapter", "none", "--base", tiny_base, "--data", str(data), "--split", "val",
+    code = main(["evaluate", "--adapter", "none", "--base", wide_tiny_base, "--data", str(data), "--split", "val",
                  "--limit", "2", "--quant", "none", "--device", "cpu", "--threads", "1", "--json"])
     assert code == 0
     results = json.loads(capsys.readouterr().out)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import git
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from narrator import prompts
 from narrator.commits import recent_commits
 from tests.conftest import START, commit_files
+from tests.helpers.training import CODE, commit_row, csn_row, write_jsonl
 from training.cleaning import Filters, clean_docstring, explain_target, strip_python_docstring, summary_problem
 from training.dataset import PrepareConfig, check_prompt_version, prepare
 from training.errors import DataError
@@ -24,25 +24,6 @@ from training.splits import SplitPlan, split_examples
 
 FILTERS = Filters()
 GOOD_DOC = "Return the total price of all items in the cart."
-CODE = "def total(cart):\n    return sum(item['price'] for item in cart)\n"
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
-
-
-def csn_row(doc: str, code: str = CODE, language: str = "python", name: str = "total", **extra) -> dict:
-    return {"code": code, "docstring": doc, "language": language, "func_name": name, "path": "shop/cart.py", **extra}
-
-
-def commit_row(subject: str, message: str | None = None, lang: str = "Python", old: str = "a = 1\n",
-               new: str = "a = 2\n", **extra) -> dict:
-    row = {"old_contents": old, "new_contents": new, "subject": subject, "lang": lang, "new_file": "app/config.py", **extra}
-    if message is not None:
-        row["message"] = message
-    return row
 
 
 # --- the reference filters ------------------------------------------------------------------------
@@ -270,7 +251,6 @@ def test_prepare_reports_missing_and_empty_sources(tmp_path):
         prepare(PrepareConfig(sources=(SourceSpec.parse(f"csn:{bad}"),), out=tmp_path / "o"))
     with pytest.raises(DataError, match="Bad source"):
         SourceSpec.parse("just-a-path")
-
 
 
 def test_a_commits_title_and_explain_examples_land_in_the_same_split(tmp_path):

@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from narrator import prompts
-from tests.helpers_tiny_model import build_tiny_model
 from training.batches import IGNORE_INDEX, collate, encode, pad_id_of
 from training.config import LoraSettings, TrainConfig, make_optimizer, make_scheduler, quantization_config
 from training.evaluate import evaluate_examples, summed_ce
@@ -17,39 +16,10 @@ from training.examples import Example, write_examples
 from training.model import attach_lora, load_base
 from training.runs import RunLog
 from training.trainer import train, training_step
+from tests.helpers.tiny_model import wide_tiny_base  # noqa: F401  (fixtures)
+from tests.helpers.training import MESSAGES, SUMMARIES, code_example, commit_example, config
 
-pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
-
-SUMMARIES = ["This function adds two numbers and returns the sum.", "The module loads users from the database and sends emails."]
-MESSAGES = ["Fix crash when the input list is empty.", "Add a parser that reads the config file."]
-
-
-def build_wide_tiny_model(folder: Path) -> str:
-    """The shared tiny Llama widened to hidden size 64: bitsandbytes' CPU NF4 kernels work on
-    64-value blocks and 32-row tiles."""
-    from transformers import AutoConfig, LlamaForCausalLM
-
-    build_tiny_model(folder)
-    config = AutoConfig.from_pretrained(folder)
-    config.hidden_size, config.intermediate_size, config.head_dim = 64, 128, 16  # k/v rows: 2 heads x 16
-    torch.manual_seed(0)
-    LlamaForCausalLM(config).save_pretrained(folder)
-    return str(folder)
-
-
-@pytest.fixture(scope="module")
-def tiny_base(tmp_path_factory) -> str:
-    return build_wide_tiny_model(tmp_path_factory.mktemp("tiny"))
-
-
-def code_example(i: int) -> Example:
-    return Example("codesearchnet", "python", prompts.unit_prompt(f"def add(a, b): return a + b + {i}", "add", "function",
-                                                                   "calc.py", "python"), SUMMARIES[i % 2])
-
-
-def commit_example(i: int) -> Example:
-    patch = f"-    return a\n+    return a + {i}"
-    return Example("commitpackft", "python", prompts.commit_prompt(["calc.py"], patch), MESSAGES[i % 2])
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]  # see tests/conftest.py
 
 
 @pytest.fixture(scope="module")
@@ -60,13 +30,6 @@ def data_dir(tmp_path_factory) -> Path:
     write_examples(folder / "codesearchnet" / "val.jsonl", [code_example(i) for i in range(100, 104)])
     write_examples(folder / "commitpackft" / "val.jsonl", [commit_example(i) for i in range(100, 104)])
     return folder
-
-
-def config(data: Path, out: Path, base: str, db: Path, **changes) -> TrainConfig:
-    values = dict(data=data, out=out, base=base, db_url=f"sqlite:///{db}", max_steps=6, learning_rate=5e-3,
-                  eval_every=0, save_every=2, warmup_steps=0, lora=LoraSettings(r=4, alpha=8), device="cpu")
-    values.update(changes)
-    return TrainConfig(**values)
 
 
 def lora_weights(model) -> dict[str, torch.Tensor]:
@@ -80,8 +43,8 @@ def base_weights(model) -> dict[str, torch.Tensor]:
 # --- masking and the metric -----------------------------------------------------------------------
 
 
-def test_labels_mask_the_prompt_and_keep_the_target_and_eos(tiny_base):
-    _, tokenizer = load_base(tiny_base, "none", "cpu")
+def test_labels_mask_the_prompt_and_keep_the_target_and_eos(wide_tiny_base):
+    _, tokenizer = load_base(wide_tiny_base, "none", "cpu")
     example = code_example(1)
     encoded = encode(example, tokenizer, 384)
     prompt = tokenizer.apply_chat_template(example.messages, add_generation_prompt=True, tokenize=False)
@@ -92,8 +55,8 @@ def test_labels_mask_the_prompt_and_keep_the_target_and_eos(tiny_base):
     assert encoded.labels[-1] == tokenizer.eos_token_id
 
 
-def test_a_long_prompt_loses_its_code_never_its_target(tiny_base):
-    _, tokenizer = load_base(tiny_base, "none", "cpu")
+def test_a_long_prompt_loses_its_code_never_its_target(wide_tiny_base):
+    _, tokenizer = load_base(wide_tiny_base, "none", "cpu")
     code = "\n".join(f"value_{i} = compute({i})" for i in range(400))
     example = Example("codesearchnet", "python", prompts.unit_prompt(code, "f", "function", "a.py", "python"), SUMMARIES[0])
     encoded = encode(example, tokenizer, 300)
@@ -103,8 +66,8 @@ def test_a_long_prompt_loses_its_code_never_its_target(tiny_base):
     assert tokenizer.decode(encoded.input_ids).count("<|im_start|>") == 3  # system, user, assistant header intact
 
 
-def test_loss_counts_target_tokens_only(tiny_base):
-    model, tokenizer = load_base(tiny_base, "none", "cpu")
+def test_loss_counts_target_tokens_only(wide_tiny_base):
+    model, tokenizer = load_base(wide_tiny_base, "none", "cpu")
     short_prompt = Example("commitpackft", "python", [{"role": "user", "content": "x"}], MESSAGES[0])
     long_prompt = Example("commitpackft", "python", [{"role": "user", "content": "x " * 150}], MESSAGES[0])
     for example in (short_prompt, long_prompt):
@@ -113,8 +76,8 @@ def test_loss_counts_target_tokens_only(tiny_base):
         assert count == encoded.target_tokens == len(tokenizer(MESSAGES[0], add_special_tokens=False)["input_ids"]) + 1
 
 
-def test_mean_ce_equals_the_hand_computed_mean_over_target_tokens(tiny_base):
-    model, tokenizer = load_base(tiny_base, "none", "cpu")
+def test_mean_ce_equals_the_hand_computed_mean_over_target_tokens(wide_tiny_base):
+    model, tokenizer = load_base(wide_tiny_base, "none", "cpu")
     examples = [code_example(0), commit_example(1), code_example(3)]
     total, count = 0.0, 0
     with torch.no_grad():
@@ -145,13 +108,13 @@ def _steps(model, tokenizer, quant_cfg: TrainConfig, steps: int) -> list[float]:
     return [float(training_step(model, batch, optimizer, scheduler, accelerator)[0].detach()) for _ in range(steps)]
 
 
-def test_steps_lower_the_loss_and_change_only_the_lora_weights(tiny_base, tmp_path):
-    model, tokenizer = load_base(tiny_base, "none", "cpu")
+def test_steps_lower_the_loss_and_change_only_the_lora_weights(wide_tiny_base, tmp_path):
+    model, tokenizer = load_base(wide_tiny_base, "none", "cpu")
     model = attach_lora(model, LoraSettings(r=4, alpha=8), seed=0)
     trainable = {n for n, p in model.named_parameters() if p.requires_grad}
     assert trainable and all("lora_" in n for n in trainable)
     before_base, before_lora = base_weights(model), lora_weights(model)
-    losses = _steps(model, tokenizer, config(tmp_path, tmp_path, tiny_base, tmp_path / "x.db", optimizer="adamw",
+    losses = _steps(model, tokenizer, config(tmp_path, tmp_path, wide_tiny_base, tmp_path / "x.db", optimizer="adamw",
                                              learning_rate=1e-2), 8)
     assert losses[-1] < losses[0]
     after_base, after_lora = base_weights(model), lora_weights(model)
@@ -159,17 +122,17 @@ def test_steps_lower_the_loss_and_change_only_the_lora_weights(tiny_base, tmp_pa
     assert all(not torch.equal(before_lora[n], after_lora[n]) for n in before_lora if "lora_B" in n)
 
 
-def test_nf4_base_on_cpu_trains_the_adapter_and_keeps_4bit_weights(tiny_base, tmp_path):
+def test_nf4_base_on_cpu_trains_the_adapter_and_keeps_4bit_weights(wide_tiny_base, tmp_path):
     import bitsandbytes as bnb
 
     q_config = quantization_config("nf4", "cpu")
     assert q_config.load_in_4bit and q_config.bnb_4bit_quant_type == "nf4"
     assert q_config.bnb_4bit_compute_dtype == torch.float32  # bf16 would be slow on CPU
     assert quantization_config("none", "cpu") is None
-    model, tokenizer = load_base(tiny_base, "nf4", "cpu")
+    model, tokenizer = load_base(wide_tiny_base, "nf4", "cpu")
     assert isinstance(model.model.layers[0].self_attn.q_proj, bnb.nn.Linear4bit)
     model = attach_lora(model, LoraSettings(r=4, alpha=8), seed=0)
-    settings = config(tmp_path, tmp_path, tiny_base, tmp_path / "x.db", optimizer="adamw", learning_rate=1e-2)
+    settings = config(tmp_path, tmp_path, wide_tiny_base, tmp_path / "x.db", optimizer="adamw", learning_rate=1e-2)
     first = _steps(model, tokenizer, settings, 1)  # bitsandbytes repacks 4-bit weights for CPU on first use
     packed = {n: p.detach().clone() for n, p in model.named_parameters() if p.dtype == torch.uint8}
     lora_before = lora_weights(model)
@@ -180,9 +143,9 @@ def test_nf4_base_on_cpu_trains_the_adapter_and_keeps_4bit_weights(tiny_base, tm
     assert any(not torch.equal(w, lora_weights(model)[n]) for n, w in lora_before.items())
 
 
-def test_a_run_is_recorded_lowers_validation_ce_and_saves_the_adapter(tiny_base, data_dir, tmp_path):
+def test_a_run_is_recorded_lowers_validation_ce_and_saves_the_adapter(wide_tiny_base, data_dir, tmp_path):
     db = tmp_path / "runs.db"
-    result = train(config(data_dir, tmp_path / "adapter", tiny_base, db, max_steps=8, eval_every=4, ratio=0.5),
+    result = train(config(data_dir, tmp_path / "adapter", wide_tiny_base, db, max_steps=8, eval_every=4, ratio=0.5),
                    progress=False)
     assert result.steps == 8 and (tmp_path / "adapter" / "adapter_model.safetensors").is_file()
     assert result.mix["drawn"] == {"codesearchnet": 16, "commitpackft": 16} and result.mix["prompt_version"] is None
@@ -199,10 +162,10 @@ def test_a_run_is_recorded_lowers_validation_ce_and_saves_the_adapter(tiny_base,
         assert run.final[task]["ppl"] == pytest.approx(math.exp(run.final[task]["ce"]))
 
 
-def test_resume_after_a_crash_continues_the_same_run_to_the_same_weights(tiny_base, data_dir, tmp_path):
+def test_resume_after_a_crash_continues_the_same_run_to_the_same_weights(wide_tiny_base, data_dir, tmp_path):
     from safetensors.torch import load_file
 
-    train(config(data_dir, tmp_path / "straight", tiny_base, tmp_path / "a.db"), progress=False)
+    train(config(data_dir, tmp_path / "straight", wide_tiny_base, tmp_path / "a.db"), progress=False)
 
     def crash(step: int, loss: float) -> None:
         if step == 5:
@@ -210,13 +173,13 @@ def test_resume_after_a_crash_continues_the_same_run_to_the_same_weights(tiny_ba
 
     db = tmp_path / "b.db"
     with pytest.raises(RuntimeError, match="power cut"):
-        train(config(data_dir, tmp_path / "crashed", tiny_base, db), on_step=crash, progress=False)
+        train(config(data_dir, tmp_path / "crashed", wide_tiny_base, db), on_step=crash, progress=False)
     log = RunLog(f"sqlite:///{db}")
     [failed] = log.list_runs()
     assert failed.status == "failed" and "power cut" in failed.error
     assert sorted(p.name for p in (tmp_path / "crashed").glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
 
-    resumed = train(config(data_dir, tmp_path / "crashed", tiny_base, db, resume=True), progress=False)
+    resumed = train(config(data_dir, tmp_path / "crashed", wide_tiny_base, db, resume=True), progress=False)
     [run] = log.list_runs()
     assert resumed.run_id == run.id and run.status == "done" and run.error is None and resumed.steps == 6
     assert [m.step for m in log.metrics(run.id, "train")] == [1, 2, 3, 4, 5, 6]
@@ -225,10 +188,10 @@ def test_resume_after_a_crash_continues_the_same_run_to_the_same_weights(tiny_ba
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
 
 
-def test_a_run_stopped_by_max_steps_resumes_to_a_longer_one(tiny_base, data_dir, tmp_path):
+def test_a_run_stopped_by_max_steps_resumes_to_a_longer_one(wide_tiny_base, data_dir, tmp_path):
     db = tmp_path / "c.db"
-    first = train(config(data_dir, tmp_path / "out", tiny_base, db, max_steps=3), progress=False)
+    first = train(config(data_dir, tmp_path / "out", wide_tiny_base, db, max_steps=3), progress=False)
     assert first.steps == 3 and (tmp_path / "out" / "checkpoint-3").is_dir()
-    longer = train(config(data_dir, tmp_path / "out", tiny_base, db, max_steps=5, resume=True), progress=False)
+    longer = train(config(data_dir, tmp_path / "out", wide_tiny_base, db, max_steps=5, resume=True), progress=False)
     assert longer.steps == 5 and longer.run_id == first.run_id
     assert [m.step for m in RunLog(f"sqlite:///{db}").metrics(first.run_id, "train")] == [1, 2, 3, 4, 5]

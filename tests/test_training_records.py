@@ -7,7 +7,6 @@ import re
 import subprocess
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
@@ -17,8 +16,7 @@ from narrator import jobs
 from narrator.service import NarratorService
 from narrator.settings import load_settings
 from training.runs import RunLog
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers.cli import ROOT
 
 
 def test_training_tables_and_sessions_live_in_db():

@@ -1,6 +1,6 @@
 """A password written into a clone URL reaches git and nothing else: not the database, a page, a
 report, a log or an error. The upstream is a real https server that asks for the password
-(``tests/helpers_https_git.py``)."""
+(``tests/helpers/https_git.py``)."""
 
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ from narrator.repo import _clone_folder_name, open_repository, without_credentia
 from narrator.service import NarratorService
 from narrator.settings import load_settings
 from tests.conftest import START, commit_files, make_sample_repo
-from tests.helpers_https_git import serve, stop
-from tests.test_cli import assert_one_line_error, run_cli
-from tests.test_dashboard import APP
+from tests.helpers.cli import assert_one_line_error, run_cli
+from tests.helpers.dashboard import APP
+from tests.helpers.https_git import serve, stop
 
 SECRET = "S3cretP4ss"
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 CHAT_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
@@ -61,4 +63,36 @@ def build_tiny_model(folder: Path, seed: int = 0, layers: int = 2) -> Path:
     model = LlamaForCausalLM(config)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
+    return folder
+
+
+def build_wide_tiny_model(folder: Path) -> str:
+    """The shared tiny Llama widened to hidden size 64: bitsandbytes' CPU NF4 kernels work on
+    64-value blocks and 32-row tiles."""
+    import torch
+    from transformers import AutoConfig, LlamaForCausalLM
+
+    build_tiny_model(folder)
+    config = AutoConfig.from_pretrained(folder)
+    config.hidden_size, config.intermediate_size, config.head_dim = 64, 128, 16  # k/v rows: 2 heads x 16
+    torch.manual_seed(0)
+    LlamaForCausalLM(config).save_pretrained(folder)
+    return str(folder)
+
+
+@pytest.fixture(scope="module")
+def wide_tiny_base(tmp_path_factory) -> str:
+    """The wide tiny model saved once per test module."""
+    return build_wide_tiny_model(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture(scope="module")
+def blank_adapter(tiny_base, tmp_path_factory) -> Path:
+    """A freshly initialised LoRA adapter on the tiny model (B is zero): the model with it is the base model."""
+    from training.config import LoraSettings
+    from training.model import attach_lora, load_base
+
+    model, _ = load_base(tiny_base, "none", "cpu")
+    folder = tmp_path_factory.mktemp("adapter")
+    attach_lora(model, LoraSettings(r=4, alpha=8), seed=0).save_pretrained(folder)
     return folder

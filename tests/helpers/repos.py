@@ -37,7 +37,8 @@ AUTHOR = {"GIT_AUTHOR_NAME": "Ada Lovelace", "GIT_AUTHOR_EMAIL": "ada@example.co
 
 @pytest.fixture(autouse=True)
 def quiet_git_config(monkeypatch, tmp_path):
-    """Keep the user's and system's git config (signing, hooks, rewrites) out of the tests."""
+    """Keep the user's and system's git config (signing, hooks, rewrites) out of the tests: for every test
+    of a module that imports it."""
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no-global-gitconfig"))
     for name in ("GIT_SSH_COMMAND", "GIT_SSH"):

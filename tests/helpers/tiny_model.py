@@ -81,6 +81,12 @@ def build_wide_tiny_model(folder: Path) -> str:
 
 
 @pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    """The tiny model's folder, saved once per test module."""
+    return build_tiny_model(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture(scope="module")
 def wide_tiny_base(tmp_path_factory) -> str:
     """The wide tiny model saved once per test module."""
     return build_wide_tiny_model(tmp_path_factory.mktemp("tiny"))

@@ -18,8 +18,9 @@ from narrator.defaults import DIGEST_PERIOD
 from narrator.errors import UserError, first_line
 from narrator.service import NarratorService
 
+# This project's checkout, narrated as a first example on a fresh install. (A comment: Streamlit would
+# show a bare string here on every page.)
 ROOT = Path(__file__).resolve().parents[1]
-"""This project's checkout, narrated as a first example on a fresh install."""
 
 st.set_page_config(page_title="Code Narrator", page_icon="📖", layout="wide")
 

@@ -14,7 +14,8 @@ It narrates REPO with the default budget (cached work is reused), then prints JS
   sentence. Also the share of those sentences carrying code or markup (``metrics.code_marks``:
   snake_case, camelCase, dotted.names, ``()``, backticks, ``{role}``, ``:role:``, file paths,
   ``#123``, links);
-* the model sentences shown among those headlines (as headline or as the sentence under one), and
+* the model sentences shown among those headlines (as configured: by default only the model tasks
+  measured to beat what they replace; ``--model-text`` asks the model for every task, to judge a model) (as headline or as the sentence under one), and
   how many model answers each check kept, edited or dropped (faithfulness, contradicting the
   developer's subject, only repeating it, reading like a commit subject, and each of
   ``changes.GIT_CHECKS``), every check listed even at 0;
@@ -49,7 +50,7 @@ from narrator.metrics import (PrefixedCommit, category_accuracy, count_mismatche
 from narrator.narrate import Budget, narrate_repository
 from narrator.repo import open_repository
 from narrator.service import NarratorService
-from narrator.settings import Settings, check_model, load_settings
+from narrator.settings import SHOWN_FIELDS, Settings, check_model, load_settings
 
 NOT_PEOPLE = ("model", "git")
 """Headline sources that are not people's words."""
@@ -272,6 +273,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m narrator.evaluate
                                    "openai:http://HOST:PORT/v1[#MODEL] (an OpenAI-compatible server), or fake")
     p.add_argument("--adapter", help="the adapter to judge ('none' for the bare model)")
     p.add_argument("--json", action="store_true", help="print only JSON")
+    p.add_argument("--model-text", action="store_true",
+                   help="ask the model for every task it can do (CODE_NARRATOR_MODEL_*=on), to judge a model "
+                        "rather than what the settings show (default: as configured)")
     args = p.parse_args(argv)
 
     def run() -> int:
@@ -282,7 +286,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m narrator.evaluate
                 raise NarratorError(f"No such file: {path}")
         if args.model is not None:
             check_model(args.model)  # an empty spec names no model; it does not mean the default
-        settings = load_settings(db_url=args.db, model=args.model, adapter=args.adapter)
+        shown = {field: "on" for field in SHOWN_FIELDS.values()} if args.model_text else {}
+        settings = load_settings(db_url=args.db, model=args.model, adapter=args.adapter, **shown)
         if args.period not in PERIOD_NAMES:
             raise NarratorError(f"--period must be one of {', '.join(PERIOD_NAMES)}")
         result = evaluate(settings, args.repo, args.commits, args.history, args.csn, args.limit, args.period)

@@ -170,7 +170,8 @@ def test_evaluate_reports_the_same_figures_for_a_hugging_face_folder_and_an_open
     results = {}
     with chat_server() as url:
         for name, spec in (("fake", "fake"), ("folder", str(tiny_model)), ("server", f"openai:{url}#served-model")):
-            assert main([str(tmp_path / "shop"), "--model", spec, "--json", "--db", f"sqlite:///{tmp_path / name}.db"]) == 0
+            assert main([str(tmp_path / "shop"), "--model", spec, "--json", "--model-text",
+                         "--db", f"sqlite:///{tmp_path / name}.db"]) == 0
             results[name] = json.loads(capsys.readouterr().out)
         assert ChatServer.seen and {r["body"]["model"] for r in ChatServer.seen} == {"served-model"}
     assert results["folder"]["model"] == f"hf:{tiny_model.resolve()}"

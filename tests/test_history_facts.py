@@ -18,7 +18,7 @@ from narrator.commits import recent_commits
 from narrator.narrate import FIRST_LOOK, run_job
 from narrator.repo import open_repository
 from narrator.service import NarratorService
-from tests.conftest import START, commit_files
+from tests.conftest import START, commit_files, model_sentences_on
 from tests.helpers.narration import narrate_here
 from tests.helpers.repos import run_git
 
@@ -194,7 +194,8 @@ class Watching(FakeBackend):
         return super().generate(prompts, max_new_tokens)
 
 
-def test_the_first_look_is_stored_before_the_first_model_call(settings, long_repo):
+def test_the_first_look_is_stored_before_the_first_model_call(settings, long_repo, monkeypatch):
+    settings = model_sentences_on(monkeypatch, settings)  # model work to come after the first look
     service = NarratorService(settings)
     repo_id = service.add_repository(long_repo.working_tree_dir).id
     job_id = service.store.create_job(repo_id, "narrate", {"commits": 3})

@@ -19,7 +19,7 @@ from narrator.digest import today
 from narrator.report import markdown
 from narrator.service import NarratorService
 from narrator.settings import load_settings
-from tests.conftest import fake_home
+from tests.conftest import MODEL_SENTENCES_ON, fake_home
 from tests.helpers.repos import fast_import_history
 
 pytestmark = pytest.mark.slow  # a 600-commit history, narrated and benched
@@ -34,6 +34,8 @@ def tagged_history(tmp_path_factory):
     """600 commits, one every 8 hours up to two days ago, a version tag on every 60th."""
     with pytest.MonkeyPatch.context() as mp:
         fake_home(mp, tmp_path_factory.mktemp("home"))
+        for variable, value in MODEL_SENTENCES_ON.items():  # narratives of every kind, for the check outcomes
+            mp.setenv(variable, value)
         source = tmp_path_factory.mktemp("src") / "tagged"
         start = int(time.time()) - 2 * 24 * HOURS - COMMITS * 8 * HOURS
         fast_import_history(source, COMMITS, start=start, step=8 * HOURS, tag_every=60)

@@ -90,3 +90,15 @@ def test_summaries_and_explanations_follow_their_own_settings(settings, tmp_path
     monkeypatch.setenv(MODEL_TASKS["explanation"], "maybe")
     with pytest.raises(ModelError, match="Unknown value 'maybe' for CODE_NARRATOR_MODEL_EXPLANATIONS"):
         load_settings()
+
+
+def test_evaluate_judges_what_the_settings_show_unless_asked_to_judge_the_model(settings, sample_repo, tmp_path, capsys):
+    import json
+
+    from narrator.evaluate import main
+
+    said = {}
+    for name, flags in (("configured", []), ("model", ["--model-text"])):
+        assert main([sample_repo.working_tree_dir, "--json", "--db", f"sqlite:///{tmp_path / name}.db", *flags]) == 0
+        said[name] = json.loads(capsys.readouterr().out)["narration"]["model_calls"]
+    assert said["configured"] == 0 and said["model"] > 0

@@ -18,7 +18,7 @@ from narrator.__main__ import main
 from narrator.commits import cut_patch, recent_commits
 from narrator.narrate import Budget
 from narrator.text import markdown_text as md  # show escapes what it quotes as Markdown
-from tests.conftest import commit_files, model_headlines_on, unglossed
+from tests.conftest import commit_files, model_headlines_on, model_sentences_on, unglossed
 from tests.helpers.narration import Scripted, change_block, day, narrate_here, show_markdown
 from tests.helpers.repos import make_repo
 
@@ -96,6 +96,13 @@ def _line(text: str, needle: str) -> str:
     assert len(found) == 1, (needle, found)
     return found[0]
 
+
+
+@pytest.fixture
+def settings(settings, monkeypatch):
+    """This module is about whose words each sentence is: the model's sentences under subjects are shown
+    (by default no adapter earns them; ``test_model_tasks_shown.py`` tests that)."""
+    return model_sentences_on(monkeypatch, settings)
 
 @pytest.fixture
 def project(settings, tmp_path, monkeypatch):

@@ -16,7 +16,7 @@ import streamlit as st
 from dashboard import auth, views
 from narrator.defaults import DIGEST_PERIOD
 from narrator.errors import UserError, first_line
-from narrator.service import NarratorService
+from narrator.service.core import NarratorService
 
 # This project's checkout, narrated as a first example on a fresh install. (A comment: Streamlit would
 # show a bare string here on every page.)

@@ -20,9 +20,9 @@ from datetime import date, timedelta, timezone
 import plotly.graph_objects as go
 
 from dashboard.views import CATEGORIES, category_label, chart_colour
-from narrator.digest import day_range
-from narrator.forecast import Forecast
-from narrator.history import By, Grain, Point, ReleasePoint
+from narrator.insights.digest import day_range
+from narrator.insights.forecast import Forecast
+from narrator.insights.history import By, Grain, Point, ReleasePoint
 from narrator.text import html_text
 
 LABEL_ROWS = 4

@@ -2,7 +2,7 @@
 
 Pages read like a description of the UI; the small decisions behind them (how to escape text,
 how to word a job's progress, how to lay out a chart) live here as plain functions so they are
-tested without a browser. Everything a page shows comes from ``narrator.service``; nothing here
+tested without a browser. Everything a page shows comes from ``narrator.service.core``; nothing here
 touches git, the model or the database.
 
 Narratives and commit messages are untrusted text (a commit subject can say anything, and a
@@ -21,18 +21,20 @@ from datetime import date, datetime
 
 import streamlit as st
 
-from narrator.charts import COLOURS as _CHART_COLOURS
-from narrator.charts import LABELS as CATEGORY_LABELS
 from narrator.defaults import DIGEST_PERIOD
-from narrator.digest import FIRST_DAY, WITH_COMMITS, today
-from narrator import glossary
 from narrator.errors import UserError, first_line
-from narrator.provenance import Said
-from narrator.reading import GIT_FACTS, LABEL as READING_LABEL, source_of as reading_source
-from narrator.service import JobView, NarrativeView, NarratorService, PortfolioRow, RepoView
+from narrator.facts import glossary
+from narrator.facts.provenance import Said
+from narrator.facts.reading import GIT_FACTS
+from narrator.facts.reading import LABEL as READING_LABEL
+from narrator.facts.reading import source_of as reading_source
+from narrator.insights.briefing import RISK_NAMES, trend_words
+from narrator.insights.digest import FIRST_DAY, WITH_COMMITS, today
+from narrator.insights.status import Status
+from narrator.render.charts import COLOURS as _CHART_COLOURS
+from narrator.render.charts import LABELS as CATEGORY_LABELS
+from narrator.service.core import JobView, NarrativeView, NarratorService, PortfolioRow, RepoView
 from narrator.settings import Settings, load_settings
-from narrator.briefing import RISK_NAMES, trend_words
-from narrator.status import Status
 from narrator.text import markdown_text
 
 log = logging.getLogger(__name__)
@@ -99,7 +101,7 @@ def portfolio_line(row: PortfolioRow) -> str:
 
 
 def delivery_trend(now: Status | None) -> str:
-    """The delivery figures against the period before, in a few words (``narrator.briefing.trend_words``):
+    """The delivery figures against the period before, in a few words (``narrator.insights.briefing.trend_words``):
     'releases up from 1 to 3; changes wait longer for a release (12 days, was 5)'; empty without both
     periods' figures."""
     return trend_words(now.delivery, now.before) if now is not None else ""
@@ -109,7 +111,7 @@ def portfolio_table(rows: Iterable[PortfolioRow]) -> list[dict]:
     """The Portfolio table: one row per repository, in reader's column names (plain values, no markup).
 
     Every figure is read off the repository's briefing over the row's period
-    (``narrator.briefing.figures``): the numbers its Overview shows for the same days."""
+    (``narrator.insights.briefing.figures``): the numbers its Overview shows for the same days."""
     table = []
     for row in rows:
         f = row.figures
@@ -176,7 +178,7 @@ def source_caption(label: str, by_model: bool) -> str:
 
 
 def reading_caption(text: str) -> str:
-    """A change's plain reading (``narrator.reading``) as the labelled second line under its headline."""
+    """A change's plain reading (``narrator.facts.reading``) as the labelled second line under its headline."""
     return f"{READING_LABEL}: {text} (source: {GIT_FACTS})"
 
 
@@ -327,7 +329,7 @@ def show_narrative(narrative: NarrativeView | None, missing: str = "Not narrated
 
 
 def show_said(item: Said, help: str | None = None, bold: bool = False) -> None:
-    """A sentence with its source label (``narrator.provenance.Said``), as literal text."""
+    """A sentence with its source label (``narrator.facts.provenance.Said``), as literal text."""
     text = plain(item.text)
     st.markdown(f"**{text}**" if bold and text else text, help=help)
     st.caption(plain(source_caption(item.label, item.by_model)) + (f" {STALE_NOTE}" if item.stale else ""))
@@ -510,14 +512,14 @@ def chart_links(chart, event, default: Callable[[], None]) -> None:
 
 
 def digest_line(line) -> None:
-    """One digest line (``narrator.digest.Line``): its text, its source, and a link to its commits."""
+    """One digest line (``narrator.insights.digest.Line``): its text, its source, and a link to its commits."""
     st.markdown(plain(line.text))
     st.caption(plain(source_caption(line.source, "by the model" in line.source)))
     commit_link(line.shas)
 
 
 def line_help(text: str, source: str) -> str:
-    """A sentence's tooltip: where it comes from, then the jargon in it explained (``narrator.glossary``)."""
+    """A sentence's tooltip: where it comes from, then the jargon in it explained (``narrator.facts.glossary``)."""
     terms = glossary_help(glossary.terms_in(text))
     if source == GIT_FACTS:  # a plain reading whose kind of change the model judged says so
         source = reading_source(text)
@@ -535,7 +537,7 @@ def block_label(sources: Iterable[str]) -> str | None:
 
 
 def said_lines(lines: Iterable, key: str | None = None, reading_of: Callable | None = None) -> None:
-    """A block of digest lines (``narrator.digest.Line``): each sentence with its source and jargon
+    """A block of digest lines (``narrator.insights.digest.Line``): each sentence with its source and jargon
     on hover, its plain reading under a listed headline (``Briefing.reading_of``) and a link to its
     commits, then one source label for the whole block."""
     lines = list(lines)
@@ -550,7 +552,7 @@ def said_lines(lines: Iterable, key: str | None = None, reading_of: Callable | N
 
 
 def sentences(said: Iterable, link: bool = True) -> None:
-    """A block of briefing sentences (``narrator.briefing.Sentence``): each with its own source and
+    """A block of briefing sentences (``narrator.insights.briefing.Sentence``): each with its own source and
     the jargon in it on hover, and a link to the changes it stands on (a listed change, already one
     line of a linked whole, gets none, nor a line standing on the same changes as the line before:
     the delivery figures of one set of releases); then one source label for the whole block."""
@@ -570,7 +572,7 @@ def sentences(said: Iterable, link: bool = True) -> None:
 
 
 def section(part, empty: str | None = None, small: bool = False) -> None:
-    """A briefing section (``narrator.briefing.Section``): its heading with its number, its sentences
+    """A briefing section (``narrator.insights.briefing.Section``): its heading with its number, its sentences
     under one source label, and what a reader opens on demand ('How sure is this')."""
     (st.markdown(f"**{plain(part.heading)}**") if small else st.subheader(plain(part.heading), anchor=False))
     if not part.lines and empty:
@@ -592,7 +594,7 @@ def _report_bytes(_svc: NarratorService, db_url: str, repo_ids: tuple[int, ...],
                   narrated: tuple[str, ...], day: date) -> bytes:
     # Keyed by the cache, the repositories, the period, the format, when each was last narrated and
     # the day (the report says when it was made): a new narration or a new day makes a new report.
-    from narrator import reports
+    from narrator.render import exports as reports
 
     return reports.build(_svc, repo_ids, period, fmt)
 
@@ -604,7 +606,7 @@ def report_download(svc: NarratorService, repo_ids: int | Iterable[int], period,
     The report is built only when the button is pressed (Streamlit's deferred download), so the
     page never waits for it, and cached per repository, period, format and narration.
     """
-    from narrator import reports
+    from narrator.render import exports as reports
 
     ids = (repo_ids,) if isinstance(repo_ids, int) else tuple(repo_ids)
     repos = [r for r in map(svc.repository, ids) if r.narrated_at is not None]  # the others have nothing yet

@@ -38,7 +38,7 @@ NARRATIVE_KINDS = ("unit", "file", "module", "overview", "parts", "commit", "hea
 SOURCES = ("git", "developer", "pull request", "release notes", "readme", "package", "docstring", "model")
 """Where a sentence comes from, most trusted first; 'model' is model text that passed the checks."""
 JOB_STATUSES = ("queued", "running", "done", "failed", "interrupted", "cancelled")
-"""The lifecycle of every long piece of work, narration and training alike (``narrator.jobs``)."""
+"""The lifecycle of every long piece of work, narration and training alike (``narrator.pipeline.jobs``)."""
 ACTIVE_JOB_STATUSES = ("queued", "running")
 FINISHED_JOB_STATUSES = ("done", "failed", "interrupted", "cancelled")
 JOB_KINDS = ("narrate", "train")
@@ -301,7 +301,7 @@ class CommitRow:
     headline: str = ""
     """The developer's own subject without its conventional prefix, or a merge's pull request title."""
     details: dict = field(default_factory=dict)
-    """Facts from the message and the diff (see ``narrator.history.commit_details``)."""
+    """Facts from the message and the diff (see ``narrator.insights.history.commit_details``)."""
     reachable: bool = True
     """Whether the narrated branch still reaches it; unreachable rows only serve the cache."""
     seq: int = 0

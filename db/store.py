@@ -41,6 +41,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemy
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
+from db.errors import StoreError, first_line
+from db.locks import file_lock
 from db.models import (
     ACTIVE_JOB_STATUSES,
     FINISHED_JOB_STATUSES,
@@ -60,8 +62,6 @@ from db.models import (
     to_row,
     utc_now,
 )
-from db.errors import StoreError, first_line
-from db.locks import file_lock
 from db.training import TrainingRecords
 
 CACHE_KEY_TAG = "narr:v1:"
@@ -243,7 +243,7 @@ def _check_fields(row: Mapping[str, Any], allowed: frozenset[str], what: str) ->
 
 
 class ChartChange(NamedTuple):
-    """A change as ``Store.chart_changes`` reads it: what the charts count it by (``narrator.history``)."""
+    """A change as ``Store.chart_changes`` reads it: what the charts count it by (``narrator.insights.history``)."""
 
     sha: str
     date: datetime

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from narrator.errors import run_command
 from narrator.defaults import COMMITS, DIGEST_PERIOD, REPORT_PERIOD
-from narrator.quiet import route_library_warnings
+from narrator.errors import run_command
+from narrator.model.quiet import route_library_warnings
 from narrator.settings import home_dir, load_settings
 
 
@@ -19,10 +19,10 @@ def _settings(args: argparse.Namespace):
 def cmd_narrate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from narrator import jobs
-    from narrator.narrate import run_job
-    from narrator.report import summary_text
-    from narrator.service import NarratorService, narration_request
+    from narrator.pipeline import jobs
+    from narrator.pipeline.narrate import run_job
+    from narrator.render.show import summary_text
+    from narrator.service.core import NarratorService, narration_request
 
     settings = _settings(args)
     if args.all:
@@ -49,7 +49,7 @@ def cmd_narrate(args: argparse.Namespace) -> int:
 
 def cmd_narrate_all(settings, args: argparse.Namespace) -> int:
     """Refresh every added repository: one line each on stdout (failures on stderr), exit 1 if any failed."""
-    from narrator.refresh import refresh_all
+    from narrator.pipeline.refresh import refresh_all
 
     failed = refreshed = 0
     for outcome in refresh_all(settings, commits=args.commits, full=args.full):
@@ -64,8 +64,8 @@ def cmd_narrate_all(settings, args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from narrator import report
-    from narrator.service import NarratorService
+    from narrator.render import show as report
+    from narrator.service.core import NarratorService
 
     service = NarratorService(_settings(args))
     repo = service.find(args.repo)
@@ -75,8 +75,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from narrator import reports
-    from narrator.service import NarratorService
+    from narrator.render import exports as reports
+    from narrator.service.core import NarratorService
 
     to_stdout = args.out == "-"
     # Before any work: a typo costs nothing. Standard output has no suffix to tell the format.
@@ -99,7 +99,7 @@ def period_arg(text: str):
     """A named period (``7d``, ``30d``, ``90d``, each also with ``-commits``), or ``YYYY-MM-DD..YYYY-MM-DD``."""
     from datetime import date
 
-    from narrator.digest import PERIOD_NAMES, choose_period
+    from narrator.insights.digest import PERIOD_NAMES, choose_period
 
     if ".." not in text:
         if text not in PERIOD_NAMES:
@@ -121,8 +121,8 @@ def period_arg(text: str):
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from narrator.jobs import work
-    from narrator.narrate import run_job
+    from narrator.pipeline.jobs import work
+    from narrator.pipeline.narrate import run_job
 
     work(load_settings(), args.job_id, run_job)
     return 0

@@ -1,8 +1,8 @@
 """The ``code-narrator`` console command (pyproject.toml ``[project.scripts]``).
 
 ``code-narrator narrate|show|report`` are ``python -m narrator``'s commands, with the same arguments;
-``evaluate`` and ``bench`` hand the rest of the line to ``python -m narrator.evaluate`` and
-``python -m narrator.bench``; ``dashboard`` starts the Streamlit dashboard as scripts/launch.sh does,
+``evaluate`` and ``bench`` hand the rest of the line to ``python -m narrator.eval.evaluate`` and
+``python -m narrator.eval.bench``; ``dashboard`` starts the Streamlit dashboard as scripts/launch.sh does,
 on this computer only. Each command the other entry points do not have is one row of ``MORE``.
 """
 
@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import sys
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
+
+import tomllib
 
 from narrator import __main__ as narrator_main
 
@@ -27,13 +28,13 @@ class Command(NamedTuple):
 
 
 def _evaluate(argv: list[str]) -> int:
-    from narrator import evaluate
+    from narrator.eval import evaluate
 
     return evaluate.main(argv, prog=f"{PROG} evaluate")
 
 
 def _bench(argv: list[str]) -> int:
-    from narrator import bench
+    from narrator.eval import bench
 
     return bench.main(argv, prog=f"{PROG} bench")
 
@@ -69,9 +70,9 @@ def _dashboard(argv: list[str]) -> int:
 
 
 MORE = {
-    "evaluate": Command("measure how far a manager can trust what the narrator shows (python -m narrator.evaluate)",
+    "evaluate": Command("measure how far a manager can trust what the narrator shows (python -m narrator.eval.evaluate)",
                         _evaluate),
-    "bench": Command("print measured narration figures as JSON (python -m narrator.bench)", _bench),
+    "bench": Command("print measured narration figures as JSON (python -m narrator.eval.bench)", _bench),
     "dashboard": Command("start the dashboard on this computer (Streamlit flags may follow, e.g. --server.port 8600)",
                          _dashboard),
 }
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     if command not in (*narrator_main.COMMANDS, "worker"):
         print(f"error: unknown command {command!r} (choose from {', '.join(COMMANDS)})", file=sys.stderr)
         return 2
-    from narrator.quiet import route_library_warnings
+    from narrator.model.quiet import route_library_warnings
     from narrator.settings import home_dir
 
     route_library_warnings(home_dir())  # as python -m narrator does

@@ -3,7 +3,7 @@
 Git accepts a commit subject of a megabyte. Kept whole, one such commit made the PDF report take
 minutes (a long paragraph costs ReportLab time growing with the square of its length) and froze
 the dashboard's Changes page for two minutes. Texts are cut when a commit is recorded
-(``narrator.scan.commit_row``) and again when shown (rows stored before these caps), and a cut
+(``narrator.pipeline.scan.commit_row``) and again when shown (rows stored before these caps), and a cut
 text says so and by how much, so nobody mistakes it for the whole.
 """
 

@@ -18,7 +18,7 @@ no evaluation, no entry, or no local model: not shown (``Settings.shows``).
 A model spec or quantization that cannot work (``fake:abc``, ``openai:`` without a URL,
 ``CODE_NARRATOR_QUANT=bogus``) is refused here, as one ``ModelError`` line, before anything runs:
 the command line prints it and the dashboard shows it in an error box. Whether a model folder or
-server is really there is found out when the model loads (``narrator.backends``).
+server is really there is found out when the model loads (``narrator.model.backends``).
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ from typing import Literal, get_args
 
 import platformdirs
 
-import narrator.backends  # noqa: F401  (registers the built-in kinds of model)
+import narrator.model.backends  # noqa: F401  (registers the built-in kinds of model)
 from db.files import write_atomic
 from narrator.errors import ModelError
-from narrator.registry import kind_of
+from narrator.model.registry import kind_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_ADAPTER = ROOT / "adapters" / "smollm2-cocktail"
@@ -64,7 +64,7 @@ EVALUATION_FILE = "evaluation.json"
 
 def check_model(spec: str) -> None:
     """Raise ``ModelError`` for a spec that names no model at all (its syntax, not its presence): each
-    kind of backend checks its own (``narrator.registry``)."""
+    kind of backend checks its own (``narrator.model.registry``)."""
     if not spec.strip():
         raise ModelError("No model given: use embedded, fake, a Hugging Face id or folder, or openai:URL[#model]")
     kind_of(spec).check(spec)

@@ -153,7 +153,7 @@ def tiny_base(tmp_path_factory) -> str:
 def unglossed(text: str) -> str:
     """``text`` without the explanations of jargon written inline after a term ("CI (continuous
     integration: ...)" -> "CI"), so a test can find people's words as they wrote them."""
-    from narrator import glossary
+    from narrator.facts import glossary
 
     for entry in glossary.load().values():
         text = text.replace(" " + glossary.inline_words(str(entry["explanation"])), "")

@@ -7,10 +7,10 @@ from datetime import datetime, time, timedelta, timezone
 
 import git
 
-from narrator import jobs
-from narrator.narrate import run_job
-from narrator.report import markdown
-from narrator.service import NarratorService
+from narrator.pipeline import jobs
+from narrator.pipeline.narrate import run_job
+from narrator.render.show import markdown
+from narrator.service.core import NarratorService
 from tests.conftest import TODAY, commit_files
 from tests.helpers.dashboard import no_worker
 

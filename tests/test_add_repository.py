@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.views import plain
 from narrator.errors import RepoError
-from narrator.service import NO_REPOSITORY_AT_PATH, NarratorService
+from narrator.service.core import NO_REPOSITORY_AT_PATH, NarratorService
 from tests.conftest import make_sample_repo
 from tests.helpers.dashboard import APP
 

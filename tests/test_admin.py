@@ -24,15 +24,16 @@ from streamlit.testing.v1 import AppTest
 from dashboard import auth, views
 from dashboard.views import STALE_NOTE, plain
 from db.store import pid_alive
-from narrator import jobs, prompts
-from narrator.backends import adapter_id, describe
-from narrator.service import NarratorService
+from narrator.model import prompts
+from narrator.model.backends import adapter_id, describe
+from narrator.pipeline import jobs
+from narrator.service.core import NarratorService
 from narrator.settings import ROOT, load_settings
+from tests.helpers.dashboard import APP, no_worker
+from tests.helpers.tiny_model import build_tiny_model
 from training import service as training_service
 from training.runs import RunLog
 from training.service import TrainingService, main, total_steps
-from tests.helpers.dashboard import APP, no_worker
-from tests.helpers.tiny_model import build_tiny_model
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
 

@@ -1,4 +1,4 @@
-"""One table of model backends (``narrator.registry``): a backend added through the public hook is
+"""One table of model backends (``narrator.model.registry``): a backend added through the public hook is
 checked, named and built by the same lookups as the built-in ones, and narration runs on it."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from narrator import backends, registry
 from narrator.errors import ModelError
-from narrator.narrate import Budget, narrate_repository
-from narrator.service import NarratorService
+from narrator.model import backends, registry
+from narrator.pipeline.narrate import Budget, narrate_repository
+from narrator.service.core import NarratorService
 from narrator.settings import Settings
 from tests.conftest import model_sentences_on
 

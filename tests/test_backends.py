@@ -13,8 +13,9 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 import pytest
 import torch
 
-from narrator import backends  # noqa: E402
-from narrator.backends import (  # noqa: E402
+from narrator.errors import ModelError  # noqa: E402
+from narrator.model import backends  # noqa: E402
+from narrator.model.backends import (  # noqa: E402
     EMBEDDED_FOLDER,
     EMBEDDED_NAME,
     EmbeddedBackend,
@@ -25,7 +26,6 @@ from narrator.backends import (  # noqa: E402
     make_backend,
     quantization_config,
 )
-from narrator.errors import ModelError  # noqa: E402
 from narrator.settings import Settings  # noqa: E402
 from tests.helpers.chat_server import ChatServer  # noqa: E402
 from tests.helpers.chat_server import chat_server as serve_chat  # noqa: E402

@@ -1,4 +1,4 @@
-"""``python -m narrator.bench REPO --pages``: the real dashboard server, asked for each page the way a
+"""``python -m narrator.eval.bench REPO --pages``: the real dashboard server, asked for each page the way a
 browser asks (Streamlit's websocket), on a small repository. Not a timed test: it checks the figures
 are there and make sense, and that a page that fails is counted as an error, not as a fast page."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from narrator.bench import PAGE_TIMEOUT, PAGES, main, page_figures
+from narrator.eval.bench import PAGE_TIMEOUT, PAGES, main, page_figures
 from tests.helpers.repos import fast_import_history
 
 pytestmark = pytest.mark.slow  # starts the dashboard server for every page

@@ -1,4 +1,4 @@
-"""One briefing, built once (``narrator.briefing``): the opening sentences from the facts, and every
+"""One briefing, built once (``narrator.insights.briefing``): the opening sentences from the facts, and every
 number shown equal to the list of changes it links to, in the briefing, ``show`` and the reports."""
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from types import SimpleNamespace
 import git
 import pytest
 
-from narrator import jobs, reports
-from narrator.briefing import Count, count
-from narrator.narrate import run_job
-from narrator.report import markdown, summary_text
-from narrator.service import NarratorService
+from narrator.insights.briefing import Count, count
+from narrator.pipeline import jobs
+from narrator.pipeline.narrate import run_job
+from narrator.render import exports as reports
+from narrator.render.show import markdown, summary_text
+from narrator.service.core import NarratorService
 from narrator.text import markdown_text as md
 from tests.conftest import commit_files
 from tests.helpers.dashboard import no_worker

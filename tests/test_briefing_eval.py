@@ -8,14 +8,23 @@ from pathlib import Path
 
 import pytest
 
-from narrator import prompts
-from narrator.metrics import rouge_l
-from training.__main__ import main
-from training.briefing_eval import (KIND_TOKENS, UNREADABLE, answer_logprobs, combine, generate, kind_answers,
-                                    kind_cases, load_model, rules_sure)
-from training.briefing_tasks import KindRow, prepare_briefing
+from narrator.eval.metrics import rouge_l
+from narrator.model import prompts
 from tests.helpers.tiny_model import blank_adapter  # noqa: F401  (fixtures)
 from tests.helpers.training import conventional_row, write_shared
+from training.__main__ import main
+from training.briefing_eval import (
+    KIND_TOKENS,
+    UNREADABLE,
+    answer_logprobs,
+    combine,
+    generate,
+    kind_answers,
+    kind_cases,
+    load_model,
+    rules_sure,
+)
+from training.briefing_tasks import KindRow, prepare_briefing
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]  # see tests/conftest.py
 

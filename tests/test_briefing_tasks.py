@@ -10,18 +10,26 @@ from datetime import timedelta
 import git
 import pytest
 
-from narrator import prompts
-from narrator.commits import cut_patch, recent_commits
-from narrator.narrate import Budget
-from narrator.subjects import read_subject
+from narrator.facts.subjects import read_subject
+from narrator.git.commits import cut_patch, recent_commits
+from narrator.model import prompts
+from narrator.pipeline.narrate import Budget
 from tests.conftest import START, commit_files
 from tests.helpers.training import DOCS_DIFF, FIX_DIFF, conventional_row, note_row, write_shared
 from training.__main__ import main
-from training.briefing_tasks import (assign_splits, change_kind_example, kind_of_type, kind_row, kinds_baseline,
-                                     note_target, prepare_briefing, rules_kind, user_note_example)
+from training.briefing_tasks import (
+    assign_splits,
+    change_kind_example,
+    kind_of_type,
+    kind_row,
+    kinds_baseline,
+    note_target,
+    prepare_briefing,
+    rules_kind,
+    user_note_example,
+)
 from training.dataset import load_split
 from training.examples import SPLITS
-
 
 # --- labels ---------------------------------------------------------------------------------------
 

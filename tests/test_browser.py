@@ -12,9 +12,10 @@ import re
 
 import pytest
 
-from narrator import jobs, prompts
-from narrator.narrate import run_job
-from narrator.service import NarratorService
+from narrator.model import prompts
+from narrator.pipeline import jobs
+from narrator.pipeline.narrate import run_job
+from narrator.service.core import NarratorService
 from narrator.settings import load_settings
 from tests.conftest import make_sample_repo
 from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server

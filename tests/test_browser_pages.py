@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from narrator import jobs
-from narrator.narrate import run_job
-from narrator.service import NarratorService
+from narrator.pipeline import jobs
+from narrator.pipeline.narrate import run_job
+from narrator.service.core import NarratorService
 from narrator.settings import load_settings
 from tests.conftest import START, commit_files, make_sample_repo
 from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server

@@ -11,9 +11,9 @@ from alembic import command
 from sqlalchemy import create_engine, text
 
 from db.store import Store, alembic_config, cache_key
-from narrator.backends import FakeBackend
-from narrator.narrate import Budget, narrate_repository
-from narrator.service import NarratorService
+from narrator.model.backends import FakeBackend
+from narrator.pipeline.narrate import Budget, narrate_repository
+from narrator.service.core import NarratorService
 from tests.conftest import START, commit_files, model_headlines_on, model_sentences_on
 from tests.helpers.narration import narrate_here
 

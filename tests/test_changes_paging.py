@@ -16,7 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from narrator.__main__ import main
-from narrator.service import MAX_LINKED, MAX_PER_PAGE, NarratorService
+from narrator.service.core import MAX_LINKED, MAX_PER_PAGE, NarratorService
 from narrator.settings import load_settings
 from tests.conftest import fake_home
 from tests.helpers.dashboard import APP
@@ -99,8 +99,8 @@ def test_the_changes_page_for_every_day_shows_one_page_and_pages_on(long_history
 @pytest.mark.slow
 def test_reading_a_long_history_reports_progress_while_it_reads(tmp_path, settings):
     """``--commits`` beyond the history: both passes tell how far they are before they end (events, not time)."""
-    from narrator import scan
-    from narrator.service import NarratorService
+    from narrator.pipeline import scan
+    from narrator.service.core import NarratorService
 
     fast_import_history(tmp_path / "long", 1200)
     service = NarratorService(settings)

@@ -17,9 +17,10 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import views
 from dashboard.views import PERIOD_KEY, STALE_NOTE, narrative_notes, plain
-from narrator import jobs, prompts
-from narrator.narrate import run_job
-from narrator.service import NarrativeView, NarratorService, RepoView
+from narrator.model import prompts
+from narrator.pipeline import jobs
+from narrator.pipeline.narrate import run_job
+from narrator.service.core import NarrativeView, NarratorService, RepoView
 from narrator.settings import Settings, load_settings
 from narrator.text import unmarked
 from tests.conftest import fake_home, make_sample_repo, model_sentences_on

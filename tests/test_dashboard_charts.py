@@ -15,12 +15,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import charts, views
-from dashboard.views import PERIOD_KEY, linked_range, link_label, plain
-from narrator import forecast, jobs
-from narrator.briefing import first_line
-from narrator.history import Point, ReleasePoint
-from narrator.narrate import run_job
-from narrator.service import BusyArea, NarratorService
+from dashboard.views import PERIOD_KEY, link_label, linked_range, plain
+from narrator.insights import forecast
+from narrator.insights.briefing import first_line
+from narrator.insights.history import Point, ReleasePoint
+from narrator.pipeline import jobs
+from narrator.pipeline.narrate import run_job
+from narrator.service.core import BusyArea, NarratorService
 from narrator.settings import load_settings
 from tests.conftest import START, TODAY, fake_home, make_sample_repo, model_sentences_on
 from tests.helpers.dashboard import APP, EVIL, no_worker, shown

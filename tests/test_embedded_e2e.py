@@ -6,9 +6,9 @@ import importlib.util
 
 import pytest
 
-from narrator.backends import forget_backends, make_backend
-from narrator.narrate import Budget, narrate_repository
-from narrator.service import NarratorService
+from narrator.model.backends import forget_backends, make_backend
+from narrator.pipeline.narrate import Budget, narrate_repository
+from narrator.service.core import NarratorService
 from narrator.settings import load_settings, shipped_adapter
 from tests.conftest import make_sample_repo, model_sentences_on
 
@@ -48,7 +48,7 @@ def test_real_model_narrates_and_second_run_is_fully_cached(tmp_path, monkeypatc
     assert overview.descriptions and overview.descriptions[0].source == "readme"
 
     if shipped_adapter() is not None:  # its change-kind head judged every commit, on the same model
-        from narrator import kind_model
+        from narrator.model import kind_model
 
         assert all(kind_model.DETAILS_KEY in (c.details or {}) for c in service.store.list_commits(handle.id, limit=3))
 

@@ -1,4 +1,4 @@
-"""``python -m narrator.evaluate``'s manager-facing measures: plain words, code and markup, people's
+"""``python -m narrator.eval.evaluate``'s manager-facing measures: plain words, code and markup, people's
 words, model sentences dropped by each check, and counts against their linked changes."""
 
 from __future__ import annotations
@@ -9,10 +9,17 @@ from datetime import timedelta
 import git
 import pytest
 
-from narrator.changes import GIT_CHECKS
-from narrator.evaluate import main
-from narrator.metrics import (code_marks, count_mismatches, count_of, fine_words, is_plain, sentence_measures,
-                              uncommon_words)
+from narrator.eval.evaluate import main
+from narrator.eval.metrics import (
+    code_marks,
+    count_mismatches,
+    count_of,
+    fine_words,
+    is_plain,
+    sentence_measures,
+    uncommon_words,
+)
+from narrator.facts.changes import GIT_CHECKS
 from tests.conftest import START, commit_files, make_sample_repo
 from tests.helpers.tiny_model import tiny_model  # noqa: F401  (a fixture)
 

@@ -2,9 +2,23 @@
 
 import pytest
 
-from narrator.facts import (
-    CATEGORIES, TOP_LEVEL, advisories, area_of, categorize, is_bot, is_ci_path, is_dependency_path, is_lock_path,
-    is_release_notes_path, is_security_text, module_of, release_notes, release_version, size_phrase, version_change,
+from narrator.facts.categories import (
+    CATEGORIES,
+    TOP_LEVEL,
+    advisories,
+    area_of,
+    categorize,
+    is_bot,
+    is_ci_path,
+    is_dependency_path,
+    is_lock_path,
+    is_release_notes_path,
+    is_security_text,
+    module_of,
+    release_notes,
+    release_version,
+    size_phrase,
+    version_change,
 )
 from tests.helpers.narration import diff_of
 
@@ -194,7 +208,7 @@ def test_size_phrase():
 
 
 def test_doc_sentence_reads_the_units_own_documentation():
-    from narrator.facts import doc_sentence
+    from narrator.facts.categories import doc_sentence
 
     assert doc_sentence('def f():\n    """Add an item to the cart. Then save."""\n') == "Add an item to the cart."
     assert doc_sentence("/**\n * Returns the total price\n * @param cart the cart\n */\nint total()") == "Returns the total price."
@@ -242,7 +256,7 @@ def test_release_notes_written_as_bold_leads_are_entries():
 
 
 def test_a_release_that_only_touches_its_changelog_is_a_release():
-    from narrator.facts import categorize
+    from narrator.facts.categories import categorize
 
     assert categorize("Release 1.1.0", ["CHANGELOG.md"]) == "release"
     assert categorize("Update the changelog", ["CHANGELOG.md"], tagged=True) == "release"
@@ -254,7 +268,7 @@ def test_a_release_that_only_touches_its_changelog_is_a_release():
     ("3.1.3", False), ("2.0.0rc1", False), ("1.0.post1", False), ("0.9.devices", False),
 ])
 def test_a_bump_to_a_development_version_is_no_release(version, development):
-    from narrator.facts import categorize, is_development_version
+    from narrator.facts.categories import categorize, is_development_version
 
     assert is_development_version(version) is development
     category = categorize("Start version " + version, ["pyproject.toml"], version=version)

@@ -1,6 +1,6 @@
 """The faithfulness check drops sentences whose numbers or identifiers the input does not contain."""
 
-from narrator.faithful import check, claims
+from narrator.checks.faithful import check, claims
 
 
 def test_invented_versions_are_removed_and_flagged():
@@ -69,7 +69,7 @@ def test_claims_finds_numbers_versions_and_code_names():
 
 
 def test_a_word_mangled_from_the_input_is_an_invention():
-    from narrator.faithful import check, invented_words
+    from narrator.checks.faithful import check, invented_words
 
     source = "Create projects swiftly from cookiecutters (project templates) with this command-line utility."
     # "cookiecuts" is no English word, not in the input, and a mangled "cookiecutters".

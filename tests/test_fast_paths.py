@@ -11,7 +11,8 @@ import difflib
 import random
 import re
 
-from narrator import facts, subjects
+from narrator.facts import categories as facts
+from narrator.facts import subjects
 
 WORDS = """
 fix add the a of in to security secure insecure Security SECURITY vulnerability Vulnerable exploit exploits
@@ -59,7 +60,7 @@ def _slow_clean(text: str):
     return kind, scope, bang, rest if re.match(r"v\d", rest) else rest[:1].upper() + rest[1:]
 
 
-# How a release subject's prefix was read before narrator.prefixes.
+# How a release subject's prefix was read before narrator.facts.prefixes.
 _RELEASE_PREFIX = re.compile(r"^(?:(?:chore|build|ci|release|bump)(?:\([^)]*\))?!?:|\[release\])\s*", re.I)
 
 
@@ -176,12 +177,12 @@ def test_dependency_subjects_and_body_refs_decide_as_their_patterns():
         assert said.breaking == bool(subjects._BREAKING.search(body)), body
 
 
-# Where a commit message's sentence ended before narrator.sentences: not after an initial, "e.g." or "i.e.".
+# Where a commit message's sentence ended before narrator.facts.sentences: not after an initial, "e.g." or "i.e.".
 _MESSAGE_END = re.compile(r"(?<=[.!?])(?<![\s(][A-Z]\.)(?<!\be\.g\.)(?<!\bi\.e\.)\s+(?=[A-Z\"'(])")
 
 
 def test_changelog_warnings_and_first_sentences_decide_as_before():
-    from narrator import impact, messages
+    from narrator.facts import impact, messages
 
     words = WORDS + """breaking Breaking backwards-incompatible incompatible deprecate deprecated Deprecation warnings
     drop dropped support Python 3.8 requires require minimum msrv default defaults now by no longer behaviour behavior
@@ -387,7 +388,7 @@ def test_only_the_characters_named_fold_to_ascii_letters():
 
 
 def test_sentence_ends_are_found_as_the_pattern_first_written_finds_them():
-    from narrator.sentences import MESSAGE, split_sentences
+    from narrator.facts.sentences import MESSAGE, split_sentences
 
     # As first written: the end mark looked for after the initials and abbreviations.
     slow = re.compile(r"(?<![\s(][A-Z]\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<=[.!?])\s+(?=[A-Z\"'(])")

@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from narrator import forecast
-from narrator.history import ReleasePoint
+from narrator.insights import forecast
+from narrator.insights.history import ReleasePoint
 
 START = datetime(2025, 1, 6, 12, 0, tzinfo=timezone.utc)
 

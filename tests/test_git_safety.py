@@ -1,4 +1,4 @@
-"""A narrated repository cannot make git run a command of its choosing (narrator.repo.git_safety_env).
+"""A narrated repository cannot make git run a command of its choosing (narrator.git.repo.git_safety_env).
 
 Each test writes a program that touches a marker file, names it in the repository's own config (or
 hooks, or a remote of a partial clone that git would fetch from lazily), reads the repository the
@@ -16,12 +16,12 @@ from pathlib import Path
 import git
 import pytest
 
-from narrator import repo as repo_mod
-from narrator.commits import recent_commits
 from narrator.errors import RepoError
-from narrator.files import scan_source_files
-from narrator.gitlog import read_history
-from narrator.repo import is_shallow, open_repository
+from narrator.git import repo as repo_mod
+from narrator.git.commits import recent_commits
+from narrator.git.files import scan_source_files
+from narrator.git.repo import is_shallow, open_repository
+from narrator.pipeline.history_pass import read_history
 from tests.helpers.cli import run_cli
 
 HOOKS = ("applypatch-msg", "pre-applypatch", "post-applypatch", "pre-commit", "pre-merge-commit",

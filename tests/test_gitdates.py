@@ -14,10 +14,12 @@ from pathlib import Path
 import git
 import pytest
 
-from narrator import commits, gitdates, gitlog
 from narrator.__main__ import main
-from narrator.gitdates import Stamp
-from narrator.service import NarratorService
+from narrator.git import commits
+from narrator.git import dates as gitdates
+from narrator.git.dates import Stamp
+from narrator.pipeline import history_pass as gitlog
+from narrator.service.core import NarratorService
 from tests.conftest import START, commit_files
 
 ZONE_NOTE = "The commit's time zone ({}) is not a real one; its time is shown in UTC."

@@ -2,8 +2,8 @@
 
 import pytest
 
-from narrator import glossary
-from narrator.glossary import footnotes, load, terms_in
+from narrator.facts import glossary
+from narrator.facts.glossary import footnotes, load, terms_in
 
 
 def test_the_data_file_is_complete():

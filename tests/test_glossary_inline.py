@@ -10,9 +10,11 @@ from datetime import timedelta
 
 import pytest
 
-from narrator import glossary, report, reports
 from narrator.__main__ import main
-from narrator.service import NarratorService
+from narrator.facts import glossary
+from narrator.render import exports as reports
+from narrator.render import show as report
+from narrator.service.core import NarratorService
 from tests.conftest import START, commit_files, make_sample_repo
 from tests.helpers.pages import Tags, pdf_text
 
@@ -100,7 +102,7 @@ def test_the_reports_explain_jargon_inline_once_and_html_escapes_the_explanation
 def test_nothing_inside_a_web_address_is_explained():
     """A bot's 'Bump https://github.com/astral-sh/ruff-pre-commit': 'Bump' is explained, the 'https' of
     the address is not."""
-    from narrator import glossary
+    from narrator.facts import glossary
 
     assert [u.term for u in glossary.uses("Bump https://github.com/astral-sh/ruff-pre-commit")] == ["Version bump"]
     assert glossary.uses("see www.example.com/ci/docs and http://x.org/CI") == []

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from narrator import history
+from narrator.insights import history
 
 
 @dataclass
@@ -92,9 +92,9 @@ def test_busiest_areas_and_sparkline():
 
 
 def test_the_service_charts_every_recorded_commit(settings, sample_repo):
-    from narrator.backends import FakeBackend
-    from narrator.narrate import Budget, narrate_repository
-    from narrator.service import NarratorService
+    from narrator.model.backends import FakeBackend
+    from narrator.pipeline.narrate import Budget, narrate_repository
+    from narrator.service.core import NarratorService
     from tests.conftest import commit_files
 
     sample_repo.create_tag("v1.0.0")
@@ -113,9 +113,9 @@ def test_the_service_charts_every_recorded_commit(settings, sample_repo):
 
 
 def test_the_service_reads_a_long_history_once_until_it_changes(settings, sample_repo, monkeypatch):
-    from narrator.backends import FakeBackend
-    from narrator.narrate import Budget, narrate_repository
-    from narrator.service import NarratorService
+    from narrator.model.backends import FakeBackend
+    from narrator.pipeline.narrate import Budget, narrate_repository
+    from narrator.service.core import NarratorService
 
     service = NarratorService(settings)
     repo = service.add_repository(sample_repo.working_tree_dir)

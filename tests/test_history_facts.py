@@ -1,4 +1,4 @@
-"""Every commit's facts from one git log pass (narrator.gitlog), read again only where new, and the
+"""Every commit's facts from one git log pass (narrator.pipeline.history_pass), read again only where new, and the
 first look (facts and people's words) stored before the model's first call."""
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ from pathlib import Path
 import git
 import pytest
 
-from narrator import changes, facts, gitlog
-from narrator.backends import FakeBackend
-from narrator.commits import recent_commits
-from narrator.narrate import FIRST_LOOK, run_job
-from narrator.repo import open_repository
-from narrator.service import NarratorService
+from narrator.facts import categories as facts
+from narrator.facts import changes
+from narrator.git.commits import recent_commits
+from narrator.git.repo import open_repository
+from narrator.model.backends import FakeBackend
+from narrator.pipeline import history_pass as gitlog
+from narrator.pipeline.narrate import FIRST_LOOK, run_job
+from narrator.service.core import NarratorService
 from tests.conftest import START, commit_files, model_sentences_on
 from tests.helpers.narration import narrate_here
 from tests.helpers.repos import run_git

@@ -8,7 +8,7 @@ from datetime import timedelta
 import git
 
 from db.store import Store
-from narrator import gitlog
+from narrator.pipeline import history_pass as gitlog
 from tests.conftest import START, commit_files
 
 

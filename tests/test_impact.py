@@ -1,4 +1,4 @@
-"""Impact groups (narrator.impact): what each change means to users, recorded, read again, and counted
+"""Impact groups (narrator.facts.impact): what each change means to users, recorded, read again, and counted
 by the digest so the groups of a period add up to its changes."""
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Commit
-from narrator import facts, impact
-from narrator.backends import FakeBackend
-from narrator.narrate import Budget, narrate_repository
-from narrator.service import NarratorService
-from tests.conftest import TODAY, START, commit_files
+from narrator.facts import categories as facts
+from narrator.facts import impact
+from narrator.model.backends import FakeBackend
+from narrator.pipeline.narrate import Budget, narrate_repository
+from narrator.service.core import NarratorService
+from tests.conftest import START, TODAY, commit_files
 
 DAY = START + timedelta(days=22)  # inside the 30 days that end on the tests' today
 

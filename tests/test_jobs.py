@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from db.store import Store
-from narrator.service import NarratorService
+from narrator.service.core import NarratorService
 from narrator.settings import load_settings
 from tests.conftest import MODEL_SENTENCES_ON
 from tests.helpers.cli import ROOT, cli_env
@@ -48,7 +48,7 @@ def let_one_batch_through(gate: Path) -> None:
 
 
 def test_the_gated_fake_model_answers_one_batch_per_opening(tmp_path):
-    from narrator.backends import make_backend
+    from narrator.model.backends import make_backend
 
     model, gate = gated_model(tmp_path)
     backend = make_backend(load_settings(home=tmp_path / "home", model=model, adapter="none"))
@@ -88,7 +88,7 @@ def test_killed_worker_is_marked_interrupted_and_resumes(sample_repo, tmp_path, 
     # A clean run into another database gives the same set of narratives: nothing lost or doubled.
     clean = NarratorService(load_settings(home=tmp_path / "clean", model="fake", adapter="none"))
     clean_repo = clean.add_repository(str(sample_repo.working_tree_dir))
-    from narrator.narrate import run_job
+    from narrator.pipeline.narrate import run_job
 
     run_job(clean.settings, clean.store.create_job(clean_repo.id, "narrate", {"commits": 30}))
     assert service.store.count_narratives(repo.id) == clean.store.count_narratives(clean_repo.id)

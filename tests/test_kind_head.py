@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from narrator import prompts
-from narrator.kind_model import KINDS, KindHead, rule_features, rules_sure
+from narrator.model import prompts
+from narrator.model.kind_model import KINDS, KindHead, rule_features, rules_sure
+from tests.helpers.training import write_shared
 from training import model_tasks
 from training.__main__ import main
 from training.briefing_tasks import prepare_briefing
 from training.examples import Example, write_examples
 from training.kind_head import answers, choose_method, fit_head, measure
-from tests.helpers.training import write_shared
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]  # see tests/conftest.py
 
@@ -123,7 +123,7 @@ def test_kind_head_command_fits_measures_saves_and_records(tiny_base, prepared, 
 def test_a_words_and_paths_head_reads_no_model_and_judges_from_the_words(prepared, adapter, capsys):
     import torch
 
-    from narrator.kind_model import commit_kinds, head_features, Head
+    from narrator.model.kind_model import Head, commit_kinds, head_features
 
     shared, data = prepared
     assert main(["kind-head", "--adapter", str(adapter), "--base", "/no/such/model", "--data", str(data),

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from narrator.__main__ import main
 from narrator.limits import MESSAGE_CHARS, SUBJECT_CHARS, cut
-from narrator.service import NarratorService
+from narrator.service.core import NarratorService
 from narrator.settings import load_settings
 from tests.conftest import START, commit_files, fake_home, make_sample_repo
 from tests.helpers.dashboard import APP

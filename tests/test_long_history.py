@@ -12,12 +12,13 @@ from datetime import date, timedelta
 import git
 import pytest
 
-from narrator import gitlog, history
 from narrator.__main__ import main
-from narrator.bench import command_figures, history_figures
-from narrator.digest import today
-from narrator.report import markdown
-from narrator.service import NarratorService
+from narrator.eval.bench import command_figures, history_figures
+from narrator.insights import history
+from narrator.insights.digest import today
+from narrator.pipeline import history_pass as gitlog
+from narrator.render.show import markdown
+from narrator.service.core import NarratorService
 from narrator.settings import load_settings
 from tests.conftest import MODEL_SENTENCES_ON, fake_home
 from tests.helpers.repos import fast_import_history

@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from narrator import facts, metrics, prompts
-from narrator.backends import FakeBackend
-from narrator.metrics import (
+from narrator.eval import metrics
+from narrator.eval.metrics import (
     SummaryRow,
     category_accuracy,
     clean_reference,
@@ -23,6 +22,9 @@ from narrator.metrics import (
     summary_bleu,
     unit_summaries,
 )
+from narrator.facts import categories as facts
+from narrator.model import prompts
+from narrator.model.backends import FakeBackend
 
 # --- smoothed BLEU-4 ----------------------------------------------------------------------------
 
@@ -199,7 +201,7 @@ class FakeCommit:
 
 
 def _fake_read_subject(subject: str, body: str):
-    """A stand-in for narrator.subjects.read_subject: ``type(scope): headline``."""
+    """A stand-in for narrator.facts.subjects.read_subject: ``type(scope): headline``."""
     head, sep, rest = subject.partition(":")
     if not sep or " " in head:
         return types.SimpleNamespace(headline=subject, conventional_type=None, scope=None)

@@ -11,12 +11,12 @@ import math
 
 import pytest
 
-from narrator import kind_model
-from narrator.backends import TransformersBackend
-from narrator.kind_model import KINDS, KindHead
-from narrator.narrate import Budget, narrate_repository
-from narrator.reading import MODEL_SOURCE, source_of
-from narrator.service import NarratorService
+from narrator.facts.reading import MODEL_SOURCE, source_of
+from narrator.model import kind_model
+from narrator.model.backends import TransformersBackend
+from narrator.model.kind_model import KINDS, KindHead
+from narrator.pipeline.narrate import Budget, narrate_repository
+from narrator.service.core import NarratorService
 from tests.conftest import START, commit_files
 from tests.helpers.tiny_model import build_tiny_model
 
@@ -189,7 +189,7 @@ def test_auto_shows_a_model_task_only_where_its_evaluation_says_so(settings, tmp
 
 
 def test_the_bench_times_the_head_on_every_commit_it_narrates(settings, tmp_path, monkeypatch, capsys):
-    from narrator import bench
+    from narrator.eval import bench
 
     folder = build_tiny_model(tmp_path / "tiny")
     docs_head("rules+head").save(folder)

@@ -8,10 +8,10 @@ import dataclasses
 
 import pytest
 
-from narrator.backends import FakeBackend
 from narrator.errors import ModelError
-from narrator.narrate import Budget, narrate_repository
-from narrator.service import NarratorService
+from narrator.model.backends import FakeBackend
+from narrator.pipeline.narrate import Budget, narrate_repository
+from narrator.service.core import NarratorService
 from narrator.settings import MODEL_TASKS, load_settings
 from tests.conftest import START, commit_files
 
@@ -95,7 +95,7 @@ def test_summaries_and_explanations_follow_their_own_settings(settings, tmp_path
 def test_evaluate_judges_what_the_settings_show_unless_asked_to_judge_the_model(settings, sample_repo, tmp_path, capsys):
     import json
 
-    from narrator.evaluate import main
+    from narrator.eval.evaluate import main
 
     said = {}
     for name, flags in (("configured", []), ("model", ["--model-text"])):

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from narrator.backends import FakeBackend
 from narrator.errors import NarratorError
-from narrator.narrate import run_job
-from narrator.service import NarratorService
+from narrator.model.backends import FakeBackend
+from narrator.pipeline.narrate import run_job
+from narrator.service.core import NarratorService
 from tests.conftest import START, commit_files, model_sentences_on
 from tests.helpers.narration import narrate_here
 
@@ -210,8 +210,8 @@ def test_fake_model_faithfulness_flags_are_stored(settings, sample_repo):
 
 
 def test_worker_runs_jobs_queued_while_it_was_busy(settings, sample_repo):
-    from narrator.backends import forget_backends
-    from narrator.jobs import work
+    from narrator.model.backends import forget_backends
+    from narrator.pipeline.jobs import work
 
     forget_backends()
     service = NarratorService(settings)
@@ -225,7 +225,7 @@ def test_worker_runs_jobs_queued_while_it_was_busy(settings, sample_repo):
 
 
 def test_starting_the_same_narration_twice_queues_one_job(settings, sample_repo, monkeypatch):
-    from narrator import jobs
+    from narrator.pipeline import jobs
 
     started = []
     monkeypatch.setattr(jobs, "spawn_worker", lambda settings, store, job_id: started.append(job_id))
@@ -249,7 +249,7 @@ def test_nothing_is_stale_right_after_narration_and_a_code_change_makes_it_stale
     commit_files(sample_repo, {"shop/cart.py": "def add_item(cart, item):\n    return cart + [item]\n"},
                  "Simplify adding items", START.replace(day=20))
     # Re-reading the repository without narrating (no model calls) is enough to see what is stale.
-    from narrator.scan import scan
+    from narrator.pipeline.scan import scan
 
     scan(settings, service.store, repo.id, 200)
     shop = next(m for m in service.code(repo.id) if m.folder == "shop")
@@ -373,7 +373,7 @@ def test_a_json_file_is_not_described_by_a_comment_marker_inside_a_string(settin
 
 
 def test_a_model_overview_that_repeats_the_project_description_is_not_shown(settings, sample_repo):
-    from narrator.changes import restates
+    from narrator.facts.changes import restates
 
     # The model said again, a little differently, what the README says of the project.
     service, repo, _ = narrate_here(settings, sample_repo.working_tree_dir,
@@ -388,7 +388,7 @@ def test_a_model_overview_that_repeats_the_project_description_is_not_shown(sett
     assert restates("Faster, unopinionated, minimalist web framework.", described)
     assert not restates("It routes requests to handlers and renders views for a web framework.", described)
     # A body line under a headline is another rule: dropped only when it names nothing new.
-    from narrator.changes import repeats
+    from narrator.facts.changes import repeats
 
     assert not repeats("Fix crash when the cart is empty", "Fix crash when the cart is empty and log it.")
     assert repeats("Fix crash when the cart is empty", "Fix crash when cart is empty.")

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from narrator import provenance
-from narrator.changes import GIT_CHECKS, check_explanation, check_headline, contradicts_git
-from narrator.subjects import uninformative_reason
+from narrator.facts import provenance
+from narrator.facts.changes import GIT_CHECKS, check_explanation, check_headline, contradicts_git
+from narrator.facts.subjects import uninformative_reason
 from narrator.text import markdown_text, unmarked
 from tests.conftest import START, commit_files, model_headlines_on, unglossed
 from tests.helpers.narration import Scripted, change_block, day, narrate_here, show_markdown

@@ -9,13 +9,13 @@ from pathlib import Path
 import git
 import pytest
 
-from narrator import jobs
 from narrator.__main__ import main
-from narrator.digest import day_range
-from narrator.narrate import run_job
-from narrator.report import markdown
+from narrator.insights.digest import day_range
+from narrator.pipeline import jobs
+from narrator.pipeline.narrate import run_job
+from narrator.render.show import markdown
+from narrator.service.core import SPARK_WEEKS, NarratorService
 from narrator.text import markdown_text as md
-from narrator.service import SPARK_WEEKS, NarratorService
 from tests.conftest import START, TODAY, commit_files
 from tests.helpers.dashboard import no_worker
 from tests.helpers.repos import make_busy_repo
@@ -109,7 +109,7 @@ def test_narrate_needs_a_repository_or_all(capsys):
 
 
 def test_show_prints_the_release_forecast(two):
-    from narrator.report import markdown
+    from narrator.render.show import markdown
 
     service, repos = two
     text = markdown(service, repos["till"].id)

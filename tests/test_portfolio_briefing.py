@@ -12,10 +12,11 @@ import git
 import pytest
 
 from dashboard import views
-from narrator import jobs, reports
-from narrator.briefing import figures
-from narrator.narrate import run_job
-from narrator.service import NarratorService
+from narrator.insights.briefing import figures
+from narrator.pipeline import jobs
+from narrator.pipeline.narrate import run_job
+from narrator.render import exports as reports
+from narrator.service.core import NarratorService
 from narrator.text import markdown_text as md
 from tests.conftest import commit_files
 from tests.helpers.dashboard import no_worker

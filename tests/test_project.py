@@ -2,8 +2,8 @@
 
 import pytest
 
-from narrator.facts import TOP_LEVEL
-from narrator.project import (
+from narrator.facts.categories import TOP_LEVEL
+from narrator.facts.project import (
     ROLES,
     Description,
     area_own_words,

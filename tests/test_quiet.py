@@ -7,9 +7,9 @@ import sys
 import textwrap
 
 import pytest
+
 from tests.helpers.cli import ROOT, cli_env
 from tests.helpers.tiny_model import build_wide_tiny_model
-
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]  # see tests/conftest.py
 
@@ -31,9 +31,9 @@ def test_a_library_warning_during_a_narration_goes_to_the_log_and_ours_to_stderr
     # The fake model warns as transformers and bitsandbytes do, from their own modules, mid-narration.
     script = textwrap.dedent('''
         import logging, runpy, warnings
-        import narrator.backends
+        import narrator.model.backends
 
-        answer = narrator.backends.FakeBackend.generate
+        answer = narrator.model.backends.FakeBackend.generate
 
         def noisy(self, prompts, max_new_tokens=64):
             warnings.warn_explicit("`is_gradient_checkpointing` is deprecated", FutureWarning,
@@ -42,10 +42,10 @@ def test_a_library_warning_during_a_narration_goes_to_the_log_and_ours_to_stderr
                                    module="torch.storage")
             logging.getLogger("bitsandbytes.backends.cpu.ops").warning(
                 "Failed to load CPU gemm_4bit_forward from kernels-community. Please `pip install kernels`")
-            logging.getLogger("narrator.repo").warning("Using the existing copy of the repository")
+            logging.getLogger("narrator.git.repo").warning("Using the existing copy of the repository")
             return answer(self, prompts, max_new_tokens)
 
-        narrator.backends.FakeBackend.generate = noisy
+        narrator.model.backends.FakeBackend.generate = noisy
         runpy.run_module("narrator", run_name="__main__")  # python -m narrator, with arguments from sys.argv
     ''')
     home = tmp_path / "home"

@@ -1,4 +1,4 @@
-"""A change's plain reading (``narrator.reading``): its impact and its area in words, from facts,
+"""A change's plain reading (``narrator.facts.reading``): its impact and its area in words, from facts,
 under the people's words in the briefing's lists, ``show``, the reports and the Changes page."""
 
 from __future__ import annotations
@@ -7,12 +7,13 @@ from datetime import timedelta
 
 import pytest
 
-from narrator import glossary, reports
-from narrator.impact import Impact
-from narrator.narrate import run_job
-from narrator.reading import LABEL, plain_reading
-from narrator.report import markdown
-from narrator.service import NarratorService
+from narrator.facts import glossary
+from narrator.facts.impact import Impact
+from narrator.facts.reading import LABEL, plain_reading
+from narrator.pipeline.narrate import run_job
+from narrator.render import exports as reports
+from narrator.render.show import markdown
+from narrator.service.core import NarratorService
 from tests.conftest import commit_files, unglossed
 from tests.helpers.dashboard import no_worker
 from tests.helpers.repos import NOW, release
@@ -51,7 +52,7 @@ def shop(tmp_path, settings, monkeypatch):
     """A released shop, then five changes waiting to ship: a fix in a folder with its own README, a
     test-only change, a dependency bump, a feature in the main code (described by the project) and a
     feature with more lines of tests than of code."""
-    from narrator import jobs
+    from narrator.pipeline import jobs
 
     monkeypatch.setattr(jobs, "spawn_worker", no_worker)
     repo = __import__("git").Repo.init(tmp_path / "shop")
@@ -154,7 +155,7 @@ def test_every_glossed_word_of_a_shown_headline_or_reading_is_explained_inline_o
 def test_the_main_code_reads_as_the_main_code_even_where_its_own_docstring_describes_it(tmp_path, settings, monkeypatch):
     """click's src/ is described by its package docstring ("A simple Python module inspired by the
     stdlib optparse…"): the Overview shows those words, but a reading says "the main code"."""
-    from narrator import jobs
+    from narrator.pipeline import jobs
 
     monkeypatch.setattr(jobs, "spawn_worker", no_worker)
     repo = __import__("git").Repo.init(tmp_path / "clicky")
@@ -174,7 +175,7 @@ def test_the_main_code_reads_as_the_main_code_even_where_its_own_docstring_descr
 
 
 def test_a_manifest_change_users_notice_is_read_where_it_is_not_where_its_tests_are(tmp_path, settings, monkeypatch):
-    from narrator import jobs
+    from narrator.pipeline import jobs
 
     monkeypatch.setattr(jobs, "spawn_worker", no_worker)
     repo = __import__("git").Repo.init(tmp_path / "web")
@@ -195,7 +196,7 @@ def test_a_manifest_change_users_notice_is_read_where_it_is_not_where_its_tests_
 def test_a_reading_is_printed_as_it_is_never_with_explanations_inside_its_brackets(tmp_path, settings, monkeypatch):
     """flask's 'in the written guides (docs (written explanations …))': a folder named like a glossary
     term ('docs') is a name, and a reading's words need no explanation."""
-    from narrator import jobs
+    from narrator.pipeline import jobs
 
     monkeypatch.setattr(jobs, "spawn_worker", no_worker)
     repo = __import__("git").Repo.init(tmp_path / "site")

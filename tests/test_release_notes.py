@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from narrator.facts import release_notes
-from narrator.project import readme_paragraph
+from narrator.facts.categories import release_notes
+from narrator.facts.project import readme_paragraph
 from narrator.text import link_text
 from tests.helpers.narration import diff_of
 

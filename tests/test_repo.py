@@ -1,4 +1,4 @@
-"""Behaviour of narrator.repo: source validation, opening/cloning, files at HEAD, commits, patch cutting."""
+"""Behaviour of narrator.git.repo: source validation, opening/cloning, files at HEAD, commits, patch cutting."""
 
 from __future__ import annotations
 
@@ -13,14 +13,20 @@ from pathlib import Path
 import git
 import pytest
 
-from narrator import repo as repo_mod
 from narrator.errors import RepoError
-from narrator.commits import approx_tokens, cut_patch, recent_commits
-from narrator.files import scan_source_files, skipped_summary, source_files
-from narrator.repo import open_repository, repository_name, validate_source
+from narrator.git import repo as repo_mod
+from narrator.git.commits import approx_tokens, cut_patch, recent_commits
+from narrator.git.files import scan_source_files, skipped_summary, source_files
+from narrator.git.repo import open_repository, repository_name, validate_source
 from tests.helpers.cli import assert_one_line_error, run_cli
-from tests.helpers.repos import AUTHOR, commit_all, make_repo, quiet_git_config, upstream, write  # noqa: F401  (fixtures)
-
+from tests.helpers.repos import (  # noqa: F401  (fixtures)
+    AUTHOR,
+    commit_all,
+    make_repo,
+    quiet_git_config,
+    upstream,
+    write,
+)
 
 # ---------------------------------------------------------------------------------------------
 # validate_source
@@ -482,9 +488,9 @@ def test_a_shallow_boundary_commit_is_never_sent_to_the_model(tmp_path, monkeypa
     subprocess.run(["git", "clone", "-q", "--depth", "3", f"file://{root}", str(clone)], check=True)
     boundary = git.Repo(clone).git.rev_parse("HEAD~2")  # "wip": uninformative, but with no diff to read
 
-    from narrator.backends import FakeBackend
-    from narrator.narrate import Budget, narrate_repository
-    from narrator.service import NarratorService
+    from narrator.model.backends import FakeBackend
+    from narrator.pipeline.narrate import Budget, narrate_repository
+    from narrator.service.core import NarratorService
     from narrator.settings import load_settings
 
     monkeypatch.setenv("CODE_NARRATOR_HOME", str(tmp_path / "home"))
@@ -514,7 +520,7 @@ def test_a_symlink_out_of_the_repository_is_skipped_never_read(tmp_path):
 def test_the_dashboard_says_a_shallow_history_is_partial_even_once_the_folder_is_gone(shallow, tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from narrator.service import SHALLOW_NOTE, NarratorService
+    from narrator.service.core import SHALLOW_NOTE, NarratorService
     from narrator.settings import load_settings
 
     clone, _ = shallow

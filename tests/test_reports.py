@@ -17,10 +17,11 @@ import git
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from narrator import charts, pdf, reports
 from narrator.__main__ import main
-from narrator.history import Point
-from narrator.service import NarratorService
+from narrator.insights.history import Point
+from narrator.render import charts, pdf
+from narrator.render import exports as reports
+from narrator.service.core import NarratorService
 from narrator.settings import load_settings
 from narrator.text import markdown_text
 from tests.conftest import START, commit_files, fake_home, make_sample_repo

@@ -10,9 +10,9 @@ from pathlib import Path
 import git
 from sqlalchemy import text
 
-from narrator import repo as repo_mod
-from narrator.backends import FakeBackend
-from narrator.report import markdown
+from narrator.git import repo as repo_mod
+from narrator.model.backends import FakeBackend
+from narrator.render.show import markdown
 from tests.conftest import START, commit_files
 from tests.helpers.narration import narrate_here
 from tests.helpers.repos import AUTHOR, commit_all, quiet_git_config, run_git, upstream, write  # noqa: F401  (fixtures)

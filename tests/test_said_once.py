@@ -9,11 +9,17 @@ import re
 
 import pytest
 
-from narrator import defaults, digest, facts, jobs, narrate, prefixes, project, report, reports, subjects
+from narrator import defaults
 from narrator.__main__ import main, parser
-from narrator.refresh import refresh_all
-from narrator.sentences import ANSWER, BODY, MESSAGE, PROSE, Rules, split_sentences
-from narrator.service import NarratorService, narration_request
+from narrator.facts import categories as facts
+from narrator.facts import prefixes, project, subjects
+from narrator.facts.sentences import ANSWER, BODY, MESSAGE, PROSE, Rules, split_sentences
+from narrator.insights import digest
+from narrator.pipeline import jobs, narrate
+from narrator.pipeline.refresh import refresh_all
+from narrator.render import exports as reports
+from narrator.render import show as report
+from narrator.service.core import NarratorService, narration_request
 from training import briefing_tasks
 
 # --- sentences ------------------------------------------------------------------------------------

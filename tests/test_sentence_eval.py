@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from narrator import prompts
-from narrator.commits import cut_patch
-from narrator.narrate import Budget
+from narrator.git.commits import cut_patch
+from narrator.model import prompts
+from narrator.pipeline.narrate import Budget
+from tests.helpers.tiny_model import blank_adapter  # noqa: F401  (fixtures)
+from tests.helpers.training import FIX_DIFF, conventional_row, csn_row, write_jsonl
 from training import model_tasks
 from training.__main__ import main
 from training.briefing_tasks import prepare_briefing
@@ -20,8 +22,6 @@ from training.errors import DataError
 from training.sentence_eval import explanation_cases, name_words, summary_cases, training_repositories
 from training.sources import SourceSpec
 from training.splits import SplitPlan
-from tests.helpers.tiny_model import blank_adapter  # noqa: F401  (fixtures)
-from tests.helpers.training import FIX_DIFF, conventional_row, csn_row, write_jsonl
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]  # see tests/conftest.py
 

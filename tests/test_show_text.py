@@ -10,9 +10,10 @@ from datetime import timedelta
 
 import pytest
 
-from narrator import report, reports
 from narrator.__main__ import main
-from narrator.service import NarratorService
+from narrator.render import exports as reports
+from narrator.render import show as report
+from narrator.service.core import NarratorService
 from narrator.text import plain, unmarked
 from tests.conftest import START, commit_files, make_sample_repo, unglossed
 from tests.helpers.pages import Tags, counted_sentences, pdf_text

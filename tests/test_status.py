@@ -1,4 +1,4 @@
-"""As of today (``narrator.status``): the status line, release status, waiting to ship, risks and
+"""As of today (``narrator.insights.status``): the status line, release status, waiting to ship, risks and
 delivery figures, on repositories built here and rendered by ``show`` and the reports."""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ from datetime import datetime, time, timedelta, timezone
 import git
 import pytest
 
-from narrator import reports, status
-from narrator.history import ReleasePoint
-from narrator.report import markdown
+from narrator.insights import status
+from narrator.insights.history import ReleasePoint
+from narrator.render import exports as reports
+from narrator.render.show import markdown
 from tests.conftest import TODAY
 from tests.helpers.repos import NOW, narrated  # noqa: F401  (fixtures)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from narrator.subjects import Subject, contradicts, find_refs, humanise_branch, read_subject, uninformative_reason
+from narrator.facts.subjects import Subject, contradicts, find_refs, humanise_branch, read_subject, uninformative_reason
 
 
 @pytest.mark.parametrize("raw,headline,kind,scope,breaking", [

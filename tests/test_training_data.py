@@ -9,8 +9,8 @@ from datetime import timedelta
 import git
 import pytest
 
-from narrator import prompts
-from narrator.commits import recent_commits
+from narrator.git.commits import recent_commits
+from narrator.model import prompts
 from tests.conftest import START, commit_files
 from tests.helpers.training import CODE, commit_row, csn_row, write_jsonl
 from training.cleaning import Filters, clean_docstring, explain_target, strip_python_docstring, summary_problem
@@ -18,8 +18,16 @@ from training.dataset import PrepareConfig, check_prompt_version, prepare
 from training.errors import DataError
 from training.examples import Example, read_examples
 from training.mining import mine_repository
-from training.sources import (RawRow, SourceSpec, code_example, commit_example, hub_files, read_hub, read_rows,
-                              unified_diff)
+from training.sources import (
+    RawRow,
+    SourceSpec,
+    code_example,
+    commit_example,
+    hub_files,
+    read_hub,
+    read_rows,
+    unified_diff,
+)
 from training.splits import SplitPlan, split_examples
 
 FILTERS = Filters()

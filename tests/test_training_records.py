@@ -12,11 +12,11 @@ import sqlalchemy as sa
 from alembic import command
 
 from db.store import Store, alembic_config
-from narrator import jobs
-from narrator.service import NarratorService
+from narrator.pipeline import jobs
+from narrator.service.core import NarratorService
 from narrator.settings import load_settings
-from training.runs import RunLog
 from tests.helpers.cli import ROOT
+from training.runs import RunLog
 
 
 def test_training_tables_and_sessions_live_in_db():

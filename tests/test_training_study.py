@@ -9,15 +9,23 @@ from pathlib import Path
 
 import pytest
 
-from narrator import prompts
+from narrator.model import prompts
 from training.__main__ import main
 from training.bootstrap import bootstrap_ci
 from training.config import ROOT, TrainConfig
 from training.errors import TrainingError
 from training.examples import Example, write_examples
 from training.study import GRID, StudyConfig, StudyRun, run_study, select, summarize, unique
-from training.study_report import (claims, claims_paragraph, compare, find, markdown_table, paired_difference,
-                                   shipping, verdict)
+from training.study_report import (
+    claims,
+    claims_paragraph,
+    compare,
+    find,
+    markdown_table,
+    paired_difference,
+    shipping,
+    verdict,
+)
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
 

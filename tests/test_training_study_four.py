@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from narrator import prompts
+from narrator.model import prompts
+from tests.helpers.training import code_example, commit_example, kind_example, note_example
 from training.__main__ import main
 from training.errors import TrainingError
 from training.examples import TASKS, write_examples
 from training.mixture import Mixture
 from training.study import FOUR_GRID, GRID, StudyConfig, run_study
 from training.study_report import claims, shipping, table_rows
-from tests.helpers.training import code_example, commit_example, kind_example, note_example
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
 

@@ -1,4 +1,4 @@
-"""Behaviour of narrator.units: functions, classes and methods cut out of six languages."""
+"""Behaviour of narrator.git.units: functions, classes and methods cut out of six languages."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from narrator.files import SourceFile, language_of
-from narrator.units import Unit, cut_units
+from narrator.git.files import SourceFile, language_of
+from narrator.git.units import Unit, cut_units
 
 
 def source(path: str, text: str) -> SourceFile:

@@ -18,10 +18,11 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.views import REPO_KEY, plain
 from db.store import Store
-from narrator import jobs, reports
 from narrator.errors import RepoError
-from narrator.repo import _clone_folder_name, open_repository, without_credentials
-from narrator.service import NarratorService
+from narrator.git.repo import _clone_folder_name, open_repository, without_credentials
+from narrator.pipeline import jobs
+from narrator.render import exports as reports
+from narrator.service.core import NarratorService
 from narrator.settings import load_settings
 from tests.conftest import START, commit_files, make_sample_repo
 from tests.helpers.cli import assert_one_line_error, run_cli

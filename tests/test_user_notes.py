@@ -8,10 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from narrator import report, reports
-from narrator.backends import FakeBackend
-from narrator.narrate import Budget, narrate_repository
-from narrator.service import NarratorService
+from narrator.model.backends import FakeBackend
+from narrator.pipeline.narrate import Budget, narrate_repository
+from narrator.render import exports as reports
+from narrator.render import show as report
+from narrator.service.core import NarratorService
 from tests.conftest import START, commit_files
 
 EXPORT = "You can now export reports as CSV files."

@@ -4,7 +4,7 @@ The stages, each in its own module:
 
 - ``sources`` / ``mining`` read raw rows (CodeSearchNet, CommitPackFT, local git repositories),
   ``cleaning`` applies the reference filters, ``splits`` deduplicates, splits and compacts, and
-  ``dataset`` writes ready prompt/target rows built with ``narrator.prompts`` (the run-time format);
+  ``dataset`` writes ready prompt/target rows built with ``narrator.model.prompts`` (the run-time format);
 - ``mixture`` draws the seeded cocktail of both tasks, ``batches`` tokenizes with the prompt masked;
 - ``trainer`` runs the LoRA fit (``config`` holds the typed settings and the factories), with
   ``checkpoints`` for resuming, ``runs`` for the recorded history, ``evaluate`` for cross-entropy;

@@ -17,10 +17,18 @@ from types import NoneType, UnionType
 from typing import Literal, get_args, get_origin, get_type_hints
 
 from narrator.errors import run_command
-from narrator.quiet import route_library_warnings
+from narrator.model.quiet import route_library_warnings
 from narrator.settings import home_dir
-from training.config import (LoraSettings, Quant, TrainConfig, check_device, check_threads, looks_like_path,
-                             require_path, require_writable_folder)
+from training.config import (
+    LoraSettings,
+    Quant,
+    TrainConfig,
+    check_device,
+    check_threads,
+    looks_like_path,
+    require_path,
+    require_writable_folder,
+)
 from training.errors import DataError, TrainingError
 
 _TRAIN_FLAGS = (
@@ -496,11 +504,11 @@ def cmd_explanations(args: argparse.Namespace) -> int:
 
 
 def cmd_kind_head(args: argparse.Namespace) -> int:
-    from training import model_tasks
-    from training.briefing_eval import kind_cases, load_model
     from tqdm import tqdm
 
-    from narrator.kind_model import FEATURES
+    from narrator.model.kind_model import FEATURES
+    from training import model_tasks
+    from training.briefing_eval import kind_cases, load_model
     from training.kind_head import case_features, choose_method, fit_head, measure, vocabulary_of
 
     groups = [group.strip() for group in args.features.split(",") if group.strip()]

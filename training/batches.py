@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
-from narrator.prompts import fit_prompt, prompt_token_ids
+from narrator.model.prompts import fit_prompt, prompt_token_ids
 from training.errors import TrainingError
 from training.examples import Example
 

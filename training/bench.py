@@ -39,7 +39,7 @@ _PATCH = "diff --git a/app/users.py b/app/users.py\n--- a/app/users.py\n+++ b/ap
 
 def sample_examples() -> list[Example]:
     """One code -> summary and one diff -> title example, built with the run-time prompts."""
-    from narrator import prompts
+    from narrator.model import prompts
 
     return [
         Example("codesearchnet", "python", prompts.unit_prompt(_CODE, "load_users", "function", "app/users.py", "python"),

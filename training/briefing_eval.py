@@ -20,9 +20,9 @@ Each method gets accuracy with a 95% bootstrap interval, per-kind precision/reca
 breaking flag's (``briefing_tasks.kinds_report``).
 
 Note for users (``notes``): the model's note for each held-out ``user_note`` example against the
-note its developer wrote: smoothed BLEU-4 (``narrator.metrics.smoothed_bleu4``, CodeXGLUE's) and
-ROUGE-L F1 (``narrator.metrics.rouge_l``), averaged over notes, and how many notes pass narration's
-checks for a model sentence (``narrator.changes.check_headline``: every specific must be in the
+note its developer wrote: smoothed BLEU-4 (``narrator.eval.metrics.smoothed_bleu4``, CodeXGLUE's) and
+ROUGE-L F1 (``narrator.eval.metrics.rouge_l``), averaged over notes, and how many notes pass narration's
+checks for a model sentence (``narrator.facts.changes.check_headline``: every specific must be in the
 prompt), base model vs adapter, beside the subject itself read as the note (the words a briefing shows
 without a model).
 """
@@ -34,7 +34,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from narrator import kind_model, prompts
+from narrator.model import kind_model, prompts
 from training.batches import fit_messages, pad_id_of
 from training.briefing_tasks import CONVENTIONAL, KindRow, change_kind_example, kind_rows, kinds_report, rules_kind
 from training.dataset import check_prompt_version, load_split
@@ -226,7 +226,7 @@ def load_model(adapter: Path | None, base: str | None = None, device: str | None
     """``(model, tokenizer)``: the base model with ``adapter`` (None: a base alone, still a peft-free model)."""
     import torch
 
-    from narrator.backends import pick_device
+    from narrator.model.backends import pick_device
     from training.config import resolve_quant
     from training.model import load_adapter, load_base, resolve_base
 
@@ -339,8 +339,8 @@ def _note_scores(examples: list[Example], notes: list[str], agree_at: float | No
     """BLEU-4 and ROUGE-L of ``notes`` against the examples' targets, how many pass narration's checks
     (``passed``, when the caller applied another task's check; else a headline's), and, with ``agree_at``,
     ``agrees``: the share that pass them with ROUGE-L F1 >= ``agree_at``."""
-    from narrator.changes import check_headline
-    from narrator.metrics import rouge_l, smoothed_bleu4
+    from narrator.eval.metrics import rouge_l, smoothed_bleu4
+    from narrator.facts.changes import check_headline
     from training.bootstrap import bootstrap_ci
 
     bleu = [smoothed_bleu4(e.target, note) for e, note in zip(examples, notes)]

@@ -1,7 +1,7 @@
 """The briefing's two model tasks, made from people's own labels in the shared data, split by repository.
 
 - ``change_kind``: a commit of ``conventional_commits/`` -> its kind and a breaking flag. The prompt
-  (``narrator.prompts.change_kind_prompt``) shows the subject as narration heads it (``headline``: its
+  (``narrator.model.prompts.change_kind_prompt``) shows the subject as narration heads it (``headline``: its
   ``type(scope)!:`` prefix and trailing refs removed),
   the changed paths and the diff cut to narration's budget; the target is ``change_kind_answer``'s short
   form ("fix", "feature, breaking"). The developer's conventional type becomes one of seven kinds
@@ -53,11 +53,13 @@ from pathlib import Path
 from typing import Iterator
 
 from db.files import write_atomic
-from narrator import facts, prefixes, prompts
-from narrator.commits import cut_patch
-from narrator.kind_model import RULE_KIND, rules_kind  # noqa: F401  (the rules the model is measured against)
-from narrator.metrics import read_jsonl
-from narrator.subjects import read_subject
+from narrator.eval.metrics import read_jsonl
+from narrator.facts import categories as facts
+from narrator.facts import prefixes
+from narrator.facts.subjects import read_subject
+from narrator.git.commits import cut_patch
+from narrator.model import prompts
+from narrator.model.kind_model import RULE_KIND, rules_kind  # noqa: F401  (the rules the model is measured against)
 from training.errors import DataError
 from training.examples import BRIEFING_TASKS, SPLITS, Example, write_examples
 from training.sources import PATCH_TOKENS

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from narrator.docstrings import clean_docstring, strip_python_docstring  # noqa: F401 (re-exported)
-from narrator.messages import message_body
-from narrator.sentences import BODY, split_sentences
+from narrator.facts.docstrings import clean_docstring, strip_python_docstring  # noqa: F401 (re-exported)
+from narrator.facts.messages import message_body
+from narrator.facts.sentences import BODY, split_sentences
 
 _GENERIC = re.compile(
     r"^(?:see|refer|please\s+(?:see|refer)|for\s+(?:more|details)|same\s+as|alias\s+(?:for|of)|"
@@ -56,7 +56,7 @@ class Filters:
 
 
 # --- code -> summary ------------------------------------------------------------------------------
-# The summary target itself is ``narrator.docstrings.clean_docstring``, shared with evaluation.
+# The summary target itself is ``narrator.facts.docstrings.clean_docstring``, shared with evaluation.
 
 
 def summary_problem(summary: str, filters: Filters) -> str | None:

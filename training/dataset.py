@@ -7,7 +7,7 @@ Output layout (``DIR``)::
     manifest.json                          counts per source, task, language and split, drop reasons,
                                            the repositories of each split and how each group was split
 
-Each line is an ``Example`` whose prompt comes from ``narrator.prompts`` (version recorded in the
+Each line is an ``Example`` whose prompt comes from ``narrator.model.prompts`` (version recorded in the
 manifest), so a change of prompt wording shows up as a stale data folder.
 """
 
@@ -20,13 +20,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from db.files import write_atomic
-from narrator.prompts import PROMPT_VERSION
+from narrator.model.prompts import PROMPT_VERSION
 from training.cleaning import Filters
 from training.errors import DataError
 from training.examples import PREPARED_TASKS, SPLITS, Example, read_examples, write_examples
 from training.mining import mine_repository
-from training.sources import (TASK_OF_KIND, SourceSpec, code_example, commit_example, mined_repository, partition_of,
-                              read_rows)
+from training.sources import (
+    TASK_OF_KIND,
+    SourceSpec,
+    code_example,
+    commit_example,
+    mined_repository,
+    partition_of,
+    read_rows,
+)
 from training.splits import Row, SplitPlan, dedupe, dedupe_key, repository_of, split_rows
 
 

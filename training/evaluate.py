@@ -18,6 +18,7 @@ from training.config import Quant, resolve_quant
 from training.errors import DataError, TrainingError
 from training.examples import BRIEFING_TASKS, Example, even_sample, read_examples
 
+
 def default_adapter() -> Path | None:
     """The adapter narration uses by default (see ``narrator.settings.load_settings``), or None."""
     from narrator.settings import load_settings
@@ -161,7 +162,7 @@ def evaluate_files(files: dict[str, Path], adapter: Path | None, base: str | Non
     of a briefing task's (``even_sample``). Returns ``{task: EvalResult-dict}``; with ``compare``, ``{"base": {...}, "adapter": {...}}``
     measured on the same examples (the adapter switched off for the base numbers).
     """
-    from narrator.backends import pick_device
+    from narrator.model.backends import pick_device
     from training.model import load_adapter, load_base, resolve_base
 
     if compare and adapter is None:

@@ -1,7 +1,7 @@
 """Ready training examples: chat prompt + target, and their JSON-lines files.
 
 One line of ``DIR/<task>/<split>.jsonl`` is one ``Example``. The prompt is already built with the
-run-time builders of ``narrator.prompts``, so training, evaluation and narration see the same text.
+run-time builders of ``narrator.model.prompts``, so training, evaluation and narration see the same text.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class Example:
     language: str
     """Programming language, one of ``LANGUAGES``."""
     messages: list[dict]
-    """Chat prompt from ``narrator.prompts`` (system + user)."""
+    """Chat prompt from ``narrator.model.prompts`` (system + user)."""
     target: str
     """The answer the model is trained to give (loss is computed on it only)."""
     source: str = ""
@@ -104,6 +104,6 @@ def even_sample(examples: list[Example], limit: int | None, seed: int = 0) -> li
     """
     if limit is None or limit >= len(examples):
         return list(examples)
-    from narrator.metrics import stratified_sample
+    from narrator.eval.metrics import stratified_sample
 
     return stratified_sample(examples, limit, seed, key=lambda example: example.source)

@@ -1,4 +1,4 @@
-"""Fit the change-kind head (``narrator.kind_model``) on the training repositories and tune it on the
+"""Fit the change-kind head (``narrator.model.kind_model``) on the training repositories and tune it on the
 validation ones.
 
 A multinomial logistic regression over the head's features, its L2 strength picked (of ``L2_GRID``)
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from narrator.kind_model import KINDS, LAYERS, MAX_LENGTH, KindHead
+from narrator.model.kind_model import KINDS, LAYERS, MAX_LENGTH, KindHead
 
 L2_GRID = (1e-4, 1e-3, 1e-2, 3e-2, 1e-1)
 
@@ -65,7 +65,7 @@ def vocabulary_of(cases, min_count: int = 3) -> list[str]:
     """The words-and-paths tokens (``kind_model.word_tokens``) met in at least ``min_count`` of ``cases``."""
     from collections import Counter
 
-    from narrator.kind_model import word_tokens
+    from narrator.model.kind_model import word_tokens
 
     counts = Counter(token for case in cases for token in word_tokens(case.row.subject, case.row.paths, case.row.patch))
     return sorted(token for token, n in counts.items() if n >= min_count)
@@ -75,7 +75,7 @@ def case_features(model, tokenizer, cases, meta: dict, batch_size: int = 8, prog
     """What the head and its measurement need of ``cases`` (``briefing_eval.KindCase``): the features
     ``meta`` names (``kind_model.head_features``), the rules' answers, the developers' labels and each
     case's repository."""
-    from narrator.kind_model import head_features, rules_kind, rules_sure
+    from narrator.model.kind_model import head_features, rules_kind, rules_sure
 
     items = [(case.row.subject, case.row.paths, case.row.patch) for case in cases]
     rules = [rules_kind(*item) for item in items]
@@ -94,7 +94,7 @@ BREAKING_METHODS = ("rules", "head", "either")
 def answers(head: KindHead, data: dict, method: str, breaking_method: str) -> list[tuple[str, bool]]:
     """``(kind, breaking)`` of every case of ``data`` by ``method`` and ``breaking_method``, as narration
     decides them (``kind_model.decide``)."""
-    from narrator.kind_model import decide
+    from narrator.model.kind_model import decide
 
     said = decide(head.predict(data["x"]), list(zip(data["rule_kinds"], data["rule_breaking"])), data["sure"],
                   method, breaking_method)

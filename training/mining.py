@@ -8,7 +8,7 @@
   each gives a title example and, when its body explains, an explain example
   (``training.sources.commit_examples``).
 
-Files and patches come from ``narrator.repo``, so mined prompts see exactly what narration sees.
+Files and patches come from ``narrator.git.repo``, so mined prompts see exactly what narration sees.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from narrator import prompts
 from narrator.errors import RepoError
-from narrator.commits import CommitInfo, recent_commits
-from narrator.files import SourceFile, language_of, source_files
-from narrator.repo import open_repository
-from narrator.docstrings import clean_docstring
+from narrator.facts.docstrings import clean_docstring
+from narrator.git.commits import CommitInfo, recent_commits
+from narrator.git.files import SourceFile, language_of, source_files
+from narrator.git.repo import open_repository
+from narrator.model import prompts
 from training.cleaning import Filters, code_problem, commit_problem, summary_problem
 from training.errors import DataError
 from training.examples import Example
@@ -56,7 +56,7 @@ class MinedFunction:
     path: str
     name: str
     kind: str
-    """``function`` or ``method`` (as ``narrator.units`` names them)."""
+    """``function`` or ``method`` (as ``narrator.git.units`` names them)."""
     language: str
     code: str
     """The function without its docstring/doc comment."""

@@ -2,7 +2,7 @@
 (train loss) and per evaluation (validation CE and perplexity per task).
 
 ``RunLog(url)`` writes to the project database through ``Store`` (tables and sessions in ``db/``),
-which the dashboard reads. A run's lifecycle is its job (``narrator.jobs``, statuses in
+which the dashboard reads. A run's lifecycle is its job (``narrator.pipeline.jobs``, statuses in
 ``db.models.JOB_STATUSES``): ``running`` until ``finish`` marks it ``done``, ``failed`` (with its
 error) or ``interrupted``; resuming a run sets it back to ``running``.
 """
@@ -21,7 +21,7 @@ from db.store import Store
 class RunSummary:
     id: int
     job_id: int
-    """The job that carries the run's lifecycle (``narrator.jobs``)."""
+    """The job that carries the run's lifecycle (``narrator.pipeline.jobs``)."""
     name: str
     status: str
     """The run's job status: one of ``db.models.JOB_STATUSES``."""

@@ -6,7 +6,7 @@ and say what people said (ROUGE-L F1 >= ``briefing_eval.AGREES``), base model vs
   prepared ``codesearchnet`` examples of a split, whose prompts are ``prompts.unit_prompt``'s (each is
   built again from its shared data row with ``sources.code_example`` and must come out the same),
   scored against the developer's own docstring, and checked as narration checks a unit's answer
-  (``narrator.faithful.check``, two sentences at most). Beside the models, a rule a reader can judge
+  (``narrator.checks.faithful.check``, two sentences at most). Beside the models, a rule a reader can judge
   the model by: the function's own name turned into words (``name_words``: ``parseConfig`` -> "Parse
   config."), scored the same way.
 - **Sentence under an informative subject** (``explanations``; narration's ``commit_task`` when a
@@ -27,11 +27,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from narrator import prompts
-from narrator.changes import check_explanation, repeats
-from narrator.faithful import check
-from narrator.metrics import stratified_sample
-from narrator.subjects import read_subject
+from narrator.checks.faithful import check
+from narrator.eval.metrics import stratified_sample
+from narrator.facts.changes import check_explanation, repeats
+from narrator.facts.subjects import read_subject
+from narrator.model import prompts
 from training.briefing_eval import AGREES, _models, _note_scores, briefing_manifest, first_sentence_line, generate
 from training.briefing_tasks import CONVENTIONAL, kind_row, language_of, read_folder, task_splits
 from training.cleaning import Filters, explain_target
@@ -87,7 +87,7 @@ def training_repositories(data: Path, shared: Path) -> set[str]:
     """Every repository a task of ``data`` trains or is tuned on: each ``prepare`` source's repositories
     when it gave training or validation rows (all of them: more than needed, never fewer), and the training
     and validation repositories of each ``prepare-briefing`` task."""
-    from training.sources import read_rows, SourceSpec
+    from training.sources import SourceSpec, read_rows
 
     repos: set[str] = set()
     prepared = _manifest(data) if (data / "manifest.json").is_file() else {}  # prepare-briefing's data alone has none

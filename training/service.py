@@ -1,16 +1,16 @@
 """What the Admin page calls for training: launch a run, watch it, cancel it, compare runs, and
 choose the adapter narration uses.
 
-A launch is a job of kind ``train`` in the one job system (``narrator.jobs``): its worker process,
+A launch is a job of kind ``train`` in the one job system (``narrator.pipeline.jobs``): its worker process,
 ``python -m training.service RUN_ID``, first prepares data into ``<home>/training/<name>/data`` and
 then trains into ``<home>/training/<name>/adapter``. The run and its job are written before the
 worker starts, so the page sees the run from its first second; the worker hands the trainer a run
-log whose ``create_run`` fills in that same row (``_LaunchLog``). ``narrator.jobs`` spawns the
+log whose ``create_run`` fills in that same row (``_LaunchLog``). ``narrator.pipeline.jobs`` spawns the
 worker in its own session, so the page returns at once and ``cancel`` can end the worker and
 everything it started as one process group.
 
 A run whose process died without finishing (killed, machine restarted) would stay ``running``
-forever; every read first turns such jobs into ``interrupted`` (``narrator.jobs.recover``).
+forever; every read first turns such jobs into ``interrupted`` (``narrator.pipeline.jobs.recover``).
 
 The page imports this module, so nothing here imports torch or transformers at module level: the
 worker imports the data pipeline and the trainer only when it starts them.
@@ -26,11 +26,11 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from db.models import ACTIVE_JOB_STATUSES, TrainingMetricRow
-from narrator import jobs
-from narrator.backends import adapter_id, adapter_weights
 from narrator.errors import ModelError, run_command
-from narrator.quiet import route_library_warnings
-from narrator.registry import kind_of
+from narrator.model.backends import adapter_id, adapter_weights
+from narrator.model.quiet import route_library_warnings
+from narrator.model.registry import kind_of
+from narrator.pipeline import jobs
 from narrator.settings import Settings, active_adapter_file, home_dir, load_settings, set_active_adapter
 from training.config import LoraSettings, TrainConfig
 from training.errors import DataError, TrainingError

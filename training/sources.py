@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import Iterator, Literal
 
 from db.errors import first_line
-from narrator import prompts
-from narrator.metrics import first_text, read_jsonl
-from narrator.narrate import Budget
-from narrator.commits import cut_patch
-from narrator.docstrings import clean_docstring, strip_python_docstring
+from narrator.eval.metrics import first_text, read_jsonl
+from narrator.facts.docstrings import clean_docstring, strip_python_docstring
+from narrator.git.commits import cut_patch
+from narrator.model import prompts
+from narrator.pipeline.narrate import Budget
 from training.cleaning import Filters, code_problem, commit_problem, explain_target, summary_problem
 from training.config import looks_like_path
 from training.errors import DataError
@@ -40,7 +40,7 @@ from training.examples import LANGUAGES, Example, normalize_language
 SourceKind = Literal["csn", "commitpackft", "mine"]
 TASK_OF_KIND = {"csn": "codesearchnet", "commitpackft": "commitpackft"}
 
-# Training shows the model no more code or diff than narration does (narrator.narrate.Budget).
+# Training shows the model no more code or diff than narration does (narrator.pipeline.narrate.Budget).
 UNIT_CHARS = Budget().unit_chars
 PATCH_TOKENS = Budget().patch_tokens
 
@@ -214,7 +214,7 @@ def partition_of(raw: RawRow) -> str | None:
 def mined_repository(location: str) -> str:
     """The repository a ``mine:`` source names, as data sets name theirs: ``owner/name`` for a URL
     (``https://github.com/psf/requests.git`` -> ``psf/requests``), a folder's name for a local path."""
-    from narrator.repo import repository_name
+    from narrator.git.repo import repository_name
 
     text = location.strip().rstrip("/")
     if "://" in text or (":" in text and not Path(text).expanduser().exists()):

@@ -28,8 +28,16 @@ from typing import Callable, Literal
 
 from db.files import write_atomic
 from training.bootstrap import bootstrap_ci
-from training.config import (OptimizerName, TrainConfig, check_device, check_threads, looks_like_path,
-                             require_path, require_writable_folder, shareable_path)
+from training.config import (
+    OptimizerName,
+    TrainConfig,
+    check_device,
+    check_threads,
+    looks_like_path,
+    require_path,
+    require_writable_folder,
+    shareable_path,
+)
 from training.errors import DataError, TrainingError
 from training.examples import BRIEFING_TASKS, PREPARED_TASKS, TASKS, Example, even_sample
 from training.study_rates import DEFAULT_LR, DEFAULT_OPTIMIZER, OTHER_LR, TRANSFER_LRS
@@ -268,7 +276,7 @@ def train_config(config: StudyConfig, run: StudyRun) -> TrainConfig:
 def evaluation_examples(config: StudyConfig) -> dict[str, list[Example]]:
     """The fixed examples every run is measured on: ``eval_examples`` per task, round-robin over languages
     (a briefing task's: over repositories, ``even_sample``). The four-task grid needs every task's examples."""
-    from narrator.metrics import stratified_sample
+    from narrator.eval.metrics import stratified_sample
     from training.dataset import check_prompt_version, load_split
 
     check_prompt_version(config.data)
@@ -312,7 +320,7 @@ def evaluate_model(config: StudyConfig, adapter: Path | None, sets: dict[str, li
     """``{task: summarize(...)}`` of the base model with ``adapter`` (None: the base alone)."""
     import torch
 
-    from narrator.backends import pick_device
+    from narrator.model.backends import pick_device
     from training.config import resolve_quant
     from training.evaluate import score_examples
     from training.model import load_adapter, load_base, resolve_base
@@ -335,7 +343,7 @@ def change_kind_accuracy(model, tokenizer, examples: list[Example], config: Stud
     """How often the model's likeliest kind (``training.briefing_eval.kind_answers``' scoring: no new weights, one
     pass over each prompt) is the developer's, with a 95% bootstrap interval; ``correct`` per example, in order,
     so two runs can be compared pairwise. The rules are compared with in ``python -m training kinds``."""
-    from narrator.prompts import read_change_kind
+    from narrator.model.prompts import read_change_kind
     from training.briefing_eval import kind_answers
 
     answers = kind_answers(model, tokenizer, examples, config.max_length)
@@ -346,11 +354,11 @@ def change_kind_accuracy(model, tokenizer, examples: list[Example], config: Stud
 
 
 def bleu(config: StudyConfig, adapter: Path | None) -> float | None:
-    """Smoothed BLEU-4 of unit summaries on ``config.csn`` (``narrator.metrics.summary_bleu``); None without it."""
+    """Smoothed BLEU-4 of unit summaries on ``config.csn`` (``narrator.eval.metrics.summary_bleu``); None without it."""
     if config.csn is None:
         return None
-    from narrator.backends import forget_backends, make_backend
-    from narrator.metrics import read_summary_rows, summary_bleu
+    from narrator.eval.metrics import read_summary_rows, summary_bleu
+    from narrator.model.backends import forget_backends, make_backend
     from narrator.settings import load_settings
 
     rows = read_summary_rows(config.csn, limit=config.bleu_examples, seed=config.seed)

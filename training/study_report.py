@@ -453,7 +453,7 @@ def readme(results: list[dict], settings: dict, sources: list[str] | None = None
 
 def write_report(out: Path, results: list[dict], settings: dict) -> None:
     """``out/results.json``, ``out/README.md`` (with ``out/NOTES.md`` when there is one) and ``out/ce.svg``."""
-    from narrator.charts import svg
+    from narrator.render.charts import svg
 
     data = Path(str(settings.get("data", "")))
     try:

@@ -26,11 +26,17 @@ from pathlib import Path
 from typing import Any, Callable
 
 from db.files import write_atomic
-from narrator.jobs import failure
+from narrator.pipeline.jobs import failure
 from training.batches import collate, encode, pad_id_of
-from training.checkpoints import TrainerState, checkpoints, latest_checkpoint, read_state, restore_checkpoint, save_checkpoint
-from training.config import (RESUME_KEYS, TrainConfig, make_optimizer, make_scheduler, resolve_quant,
-                             shareable_record)
+from training.checkpoints import (
+    TrainerState,
+    checkpoints,
+    latest_checkpoint,
+    read_state,
+    restore_checkpoint,
+    save_checkpoint,
+)
+from training.config import RESUME_KEYS, TrainConfig, make_optimizer, make_scheduler, resolve_quant, shareable_record
 from training.dataset import check_prompt_version, load_split
 from training.errors import TrainingError
 from training.evaluate import EvalResult, evaluate_tasks, summed_ce

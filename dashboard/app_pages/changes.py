@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import views
 from dashboard.views import plain
-from narrator.service import MAX_LINKED, PER_PAGE, SHALLOW_NOTE, ChangePage
+from narrator.service.core import MAX_LINKED, PER_PAGE, SHALLOW_NOTE, ChangePage
 
 PENDING = "changes_pending"
 

@@ -12,9 +12,9 @@ import streamlit as st
 
 from dashboard import charts, views
 from dashboard.views import plain, show_narrative
-from narrator.briefing import first_line
 from narrator.defaults import COMMITS, DIGEST_PERIOD
-from narrator.service import SHALLOW_NOTE, NarratorService
+from narrator.insights.briefing import first_line
+from narrator.service.core import SHALLOW_NOTE, NarratorService
 
 CHART = dict(on_select="rerun", selection_mode=("points", "box"), config={"displaylogo": False})
 SELECT_HINT = "Click a bar or a point, or drag a box across several, to see just those changes."

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from narrator import prompts
 from narrator.__main__ import main
-from narrator.backends import Backend, FakeBackend
-from narrator.narrate import Budget, RunReport, narrate_repository
-from narrator.service import NarratorService, RepoView
+from narrator.model import prompts
+from narrator.model.backends import Backend, FakeBackend
+from narrator.pipeline.narrate import Budget, RunReport, narrate_repository
+from narrator.service.core import NarratorService, RepoView
 from tests.conftest import START
 
 

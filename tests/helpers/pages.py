@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 from pypdf import PdfReader
 
-from narrator.briefing import Briefing
+from narrator.insights.briefing import Briefing
 
 
 class Tags(HTMLParser):

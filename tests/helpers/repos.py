@@ -12,9 +12,9 @@ from pathlib import Path
 import git
 import pytest
 
-from narrator import jobs
-from narrator.narrate import run_job
-from narrator.service import NarratorService
+from narrator.pipeline import jobs
+from narrator.pipeline.narrate import run_job
+from narrator.service.core import NarratorService
 from tests.conftest import START, TODAY, commit_files
 from tests.helpers.dashboard import no_worker
 

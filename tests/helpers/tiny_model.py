@@ -27,7 +27,7 @@ TRAINING_LINES = [
 
 def build_tiny_model(folder: Path, seed: int = 0, layers: int = 2) -> Path:
     """Save a random Llama of ``layers`` layers (hidden 32) and its tokenizer to ``folder``; return the
-    folder. The change-kind head reads layer 20 (``narrator.kind_model.LAYERS``): give it 20 or more."""
+    folder. The change-kind head reads layer 20 (``narrator.model.kind_model.LAYERS``): give it 20 or more."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast

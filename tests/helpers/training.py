@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from narrator import prompts
+from narrator.model import prompts
 from training.config import LoraSettings, TrainConfig
 from training.examples import Example
 

@@ -1,0 +1,1 @@
+"""Checks a model sentence must pass before it is shown."""

@@ -1,0 +1,1 @@
+"""Measuring the product: the evaluate command, the benchmark and its figures."""

@@ -1,0 +1,337 @@
+"""A commit told in people's words first: its headline, category, release, advisories and notes.
+
+Everything here is computed from git and from what developers wrote (the subject, the message body,
+a pull request's title, lines added to a changelog), never by the model. The model is asked only
+where these leave a gap (``needs_model``), and what it writes is checked against them
+(``check_explanation``) before it may be shown, always labelled as the model's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from narrator.checks.faithful import Checked, check
+from narrator.facts import categories as facts
+from narrator.facts import impact, project, subjects
+from narrator.facts.messages import first_sentences, message_body, split_first_sentence
+from narrator.git.commits import CommitInfo
+from narrator.limits import MESSAGE_CHARS, NAME_CHARS, SUBJECT_CHARS, cut
+from narrator.text import unmarked
+
+_WORD = re.compile(r"[a-z][a-z0-9]+")
+_STOP = frozenset("the a an and or of to in on for with from by is are be this that it its as at into when now so".split())
+
+
+def _body_after_title(message: str, subject: str, is_merge: bool) -> str:
+    """The body with a pull request's title line removed (a merge's body opens with the title)."""
+    body = message.split("\n", 1)[1] if "\n" in message else ""
+    if is_merge:
+        lines = body.strip().split("\n", 1)
+        body = lines[1] if len(lines) > 1 else ""
+    return body
+
+
+def within_limits(commit: CommitInfo) -> CommitInfo:
+    """``commit`` with its subject, message and author cut to ``narrator.limits`` (a marker says so).
+
+    Before anything reads them: a megabyte subject costs every pattern that reads it, and the
+    headline, explanation and category made from a cut text are as good as from the whole.
+    """
+    texts = dict(subject=cut(commit.subject, SUBJECT_CHARS), message=cut(commit.message, MESSAGE_CHARS),
+                 author=cut(commit.author, NAME_CHARS), email=cut(commit.email, NAME_CHARS))
+    if all(texts[name] is getattr(commit, name) for name in texts):
+        return commit
+    return replace(commit, **texts)
+
+
+def commit_details(commit: CommitInfo) -> tuple[str, str, dict]:
+    """``(headline, category, details)`` of a commit, from git and the developer's words only."""
+    body = commit.message.split("\n", 1)[1] if "\n" in commit.message else ""
+    said = subjects.read_subject(commit.subject, body, commit.is_merge)
+    paths = [c.path for c in commit.files]
+    version = facts.release_version(said.headline) or facts.version_change(commit.patch)
+    tag_version = next((t for t in commit.tags if re.search(r"\d", t)), None)
+    category = facts.categorize(said.headline, paths, body=body, conventional_type=said.conventional_type,
+                                scope=said.scope, author=commit.author, email=commit.email,
+                                tagged=bool(tag_version), version=version)
+    notes = facts.release_notes(commit.patch, limit=8)
+    words = peoples_words(said, message_body(_body_after_title(commit.message, commit.subject, commit.is_merge),
+                                             said.headline), notes, release=category == "release")
+    headline, source, explanation = words.headline, words.source, words.explanation
+    if category == "release":
+        version = version or (tag_version.removeprefix("v") if tag_version and tag_version[1:2].isdigit() else tag_version)
+        if not words.informative and version:
+            headline, source = f"Release {version}", "git"  # a release says what it is, whatever its subject
+    details = {
+        "headline_source": source,
+        "informative": words.informative,
+        "uninformative": None if words.informative else said.reason,
+        "subject_uninformative": said.reason,
+        "scope": said.scope,
+        "refs": list(said.refs),
+        # As of "subject\nbody" (no id spans lines); the body's first look is shared with categorize.
+        "advisories": list(dict.fromkeys(facts.advisories(commit.subject) + facts.advisories(body))),
+        "version": version if category == "release" else None,
+        "tags": list(commit.tags),
+        "release_notes": notes,
+        "explanation": explanation,
+        "ci": bool(paths) and all(facts.is_ci_path(p) for p in paths),
+        "breaking": said.breaking,
+    }
+    details["impact"] = impact.classify(
+        headline=said.headline, category=category, paths=paths, advisories=details["advisories"], is_merge=commit.is_merge,
+        ci=details["ci"], version=details["version"], breaking=said.breaking, conventional_type=said.conventional_type,
+        affecting_notes=facts.affecting_notes(commit.patch) if any(map(facts.is_release_notes_path, paths)) else (),
+        notes=notes).to_json()
+    if commit.date_note:  # a date that is not the author date as written (narrator.git.dates)
+        details["date_note"] = commit.date_note
+    return headline, category, details
+
+
+_BODY_HEADLINE_CHARS = 160
+"""Longest headline taken from a message body's first sentence; a longer one is cut with an ellipsis."""
+
+
+@dataclass(frozen=True)
+class Words:
+    """A change's headline and the sentence under it, in people's words, markup turned into text."""
+
+    headline: str
+    source: str
+    """Whose words the headline is: 'developer', 'pull request' or 'release notes'."""
+    explanation: str
+    """The developer's sentences under the headline ('' for none)."""
+    informative: bool
+    """Whether the headline tells a reader something; when not, the model may be asked for one."""
+
+
+def peoples_words(said: subjects.Subject, body: str, notes: list[str], release: bool = False) -> Words:
+    """The first informative words people wrote about a change, as its headline and explanation.
+
+    In this order: the subject (or, for a merge, the pull request's title), the first sentence of
+    the message body (``body``: ``message_body``'s paragraph), then a changelog line the commit added
+    (``notes``; not for a release, which its version heads). When none says anything the subject
+    stays, not informative, for the model or git facts to replace.
+    """
+    body = unmarked(body)
+    if said.informative:
+        return Words(unmarked(said.headline), said.source, _explanation(said.headline, body), True)
+    first, rest = split_first_sentence(body)
+    first = subjects.capitalise(first_sentences(first, limit=1, max_chars=_BODY_HEADLINE_CHARS).rstrip("."))
+    if first and subjects.uninformative_reason(first) is None:
+        return Words(first, "developer", first_sentences(rest) if rest else "", True)
+    for note in [] if release else notes:
+        if subjects.uninformative_reason(note) is None:
+            return Words(unmarked(note), "release notes", "", True)
+    return Words(unmarked(said.headline), said.source, _explanation(said.headline, body), False)
+
+
+def commit_words(subject: str, message: str, is_merge: bool, notes: list[str], release: bool = False) -> Words:
+    """:func:`peoples_words` of a commit as stored (its subject, message and release notes)."""
+    body = message.split("\n", 1)[1] if "\n" in message else ""
+    said = subjects.read_subject(subject, body, is_merge)
+    return peoples_words(said, message_body(_body_after_title(message, subject, is_merge), said.headline), notes, release)
+
+
+def stored_words(details: dict, headline: str, subject: str, message: str, is_merge: bool,
+                 notes: list[str], release: bool = False) -> tuple[Words, dict]:
+    """``(words, details)`` of a stored commit row as they are shown, ``details`` updated to match.
+
+    Markup is turned into text whatever the row's age. A row recorded before people's words were
+    read in :func:`peoples_words`' order (its details lack ``subject_uninformative``) and whose
+    subject says nothing is read again from its message, so its body or changelog line heads it
+    rather than the model.
+    """
+    if details and not details.get("informative", True) and "subject_uninformative" not in details:
+        words = commit_words(subject, message, is_merge, notes, release)
+        if words.informative:
+            return words, {**details, "informative": True, "uninformative": None, "headline_source": words.source,
+                           "explanation": words.explanation}
+    headline = unmarked(headline)
+    explanation = unmarked(details.get("explanation") or "")
+    return Words(headline, details.get("headline_source", "developer") if details else "developer",
+                 "" if explanation and repeats(headline, explanation) else explanation,
+                 details.get("informative", True)), details
+
+
+def _explanation(headline: str, body: str) -> str:
+    """The body's first sentences under ``headline``; '' when they only repeat it ("Bumps [qs](...)
+    from 6.11.0 to 6.14.1." under "Bump qs from 6.11.0 to 6.14.1")."""
+    return "" if repeats(headline, body) else first_sentences(body)
+
+
+def repeats(headline: str, sentence: str) -> bool:
+    """Whether ``sentence`` names nothing that ``headline`` does not already (a plural 's' aside)."""
+    said = _content_words(headline)
+    # Word by word: a long body usually names something new early, and is read no further.
+    return all(_content_word(w) in said for w in map(re.Match.group, _WORD.finditer(sentence.lower())) if w not in _STOP)
+
+
+def needs_model(category: str, details: dict) -> str | None:
+    """Which model task a commit needs: 'headline', 'commit' (one added sentence) or None.
+
+    The model writes the headline only when the developer's subject says nothing. It adds a sentence
+    only to an informative subject with no explanation of the developer's own, and never to a release
+    (its release notes tell it) or a dependency update (the subject is the whole story).
+    """
+    if category in ("release", "dependencies"):
+        return None
+    if not details.get("informative", True):
+        return "headline"
+    if details.get("explanation") or details.get("release_notes"):
+        return None
+    return "commit"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The model's sentence after every check: the text to show ('' for none) and why it went."""
+
+    text: str
+    dropped: str | None
+    """None when kept; else 'faithfulness', 'contradicts the subject', 'reads like a commit subject',
+    one of ``GIT_CHECKS`` or 'adds nothing to the subject'."""
+    checked: Checked
+
+
+def _content_words(text: str) -> set[str]:
+    """Lower-case words that carry meaning, a plural 's' removed ('carts' -> 'cart', 'class' stays)."""
+    return {_content_word(w) for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def _content_word(word: str) -> str:
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
+
+
+# Words that let a sentence sound informative while saying nothing about this change.
+_FILLER = frozenset("""new code change changed file good thing better easier simpler more less also make made
+readable understand understandable clear clearer format formatting style
+using used use work working correct correctly proper properly different update updated software user people
+project feature function method part version way thing some other now much very well help helps need needed
+read readable concise clean cleaner""".split())
+
+
+def adds_nothing(subject: str, sentence: str, source: str) -> bool:
+    """True when ``sentence`` names nothing from its input that the subject does not already say.
+
+    A sentence under a developer's subject must bring at least one content word of four letters or
+    more that the subject lacks and that occurs in what the model was shown (the diff, the file
+    names): "The new code is more concise and easier to read." brings only filler.
+    """
+    # Only what the change shows counts, not the words of the question around it.
+    shown = source[source.find("Files changed:"):].lower() if "Files changed:" in source else source.lower()
+    new = _content_words(sentence) - _content_words(subject) - _FILLER
+    return not any(len(word) >= 4 and word in shown for word in new)
+
+
+def restates(sentence: str, said: str) -> bool:
+    """True when ``sentence`` mostly repeats ``said`` (people's words shown above it): at least
+    three in four of its content words are theirs, or a longer form of theirs ('faster' of
+    'fast'). "Faster, unopinionated, minimalist web framework." under the package description
+    "Fast, unopinionated, minimalist web framework." adds nothing a reader needs."""
+    words = _content_words(sentence) - _FILLER
+    theirs = _content_words(said)
+    if not words or not theirs:
+        return False
+    same = sum(1 for w in words if w in theirs or any(len(t) >= 4 and w.startswith(t) for t in theirs))
+    return same >= 0.75 * len(words)
+
+
+_NEGATION = re.compile(r"\b(not|no longer|never|cannot)\b|n't\b", re.I)
+_MOVE = re.compile(r"\b(mov(e|es|ed|ing)|renam(e|es|ed|ing)|relocat\w*|different (directory|folder|location|place))\b", re.I)
+
+
+_TEST_CLAIM = re.compile(r"\b(?:unit |integration |regression )?tests?\b|\btest (?:case|suite)s?\b", re.I)
+
+GIT_CHECKS = ("contradicts git", "claims a test no test file changed", "claims an addition the diff does not make",
+              "claims a removal the diff does not make", "names a file not in the change")
+"""Why a model sentence that git denies is dropped, one reason per check (stored as its ``dropped`` flag)."""
+
+_FILE_TYPES = ("py pyi js jsx mjs cjs ts tsx go rs java kt kts rb php c h cc cpp hpp cs swift scala sh bash ps1 md rst "
+               "txt adoc html htm css scss sass less vue svelte json jsonl yml yaml toml ini cfg conf xml csv sql lock "
+               "gradle properties env proto graphql tf ipynb mod sum").split()
+# A file a sentence names: a path with an extension ("src/app.py", "docs/guide.adoc") or a name with a
+# file type's extension ("config.yml", "README.md", ".env"); not a call ("response.json()") or a URL.
+_FILE_NAME = re.compile(r"(?<![\w/.:-])(?:(?:[\w.-]+/)+[\w.-]*\.[A-Za-z]\w{0,7}|[\w.-]*\.(?:%s))(?![\w/(-])"
+                        % "|".join(_FILE_TYPES), re.I)
+
+
+def files_named(sentence: str) -> list[str]:
+    """The file names and paths ``sentence`` names (``_FILE_NAME``), without a closing full stop."""
+    return [m.group(0).rstrip(".") for m in _FILE_NAME.finditer(sentence) if m.group(0).rstrip(".") not in ("", ".")]
+
+
+def names_another_file(sentence: str, paths: list[str]) -> list[str]:
+    """The files ``sentence`` names that are not among the change's ``paths``: a name counts as the
+    change's when a changed path ends with it ("app.py", "src/app.py") or has its base name."""
+    changed = [p.lower() for p in paths]
+    bases = {p.rsplit("/", 1)[-1] for p in changed}
+    return [name for name in files_named(sentence)
+            if name.lower().rsplit("/", 1)[-1] not in bases and not any(p.endswith(name.lower()) for p in changed)]
+
+
+def contradicts_git(sentence: str, files: list[dict]) -> str | None:
+    """Which of ``GIT_CHECKS`` ``sentence`` fails against the commit's ``files`` (``{path, change,
+    added, removed}``), or None: a move or rename where no file was renamed ('contradicts git'); a
+    test where no test file changed, or an added test where test files only lost lines; an addition
+    ("Add", "Introduce", ...) where the diff only removes; a removal where it only adds; a file name
+    or path ("config.yml", "src/app.py") that is none of the changed files (``names_another_file``)."""
+    if _MOVE.search(sentence) and not any(f.get("change") == "renamed" for f in files):
+        return GIT_CHECKS[0]
+    action = subjects.action(sentence)
+    if _TEST_CLAIM.search(sentence):
+        tests = [f for f in files if facts.is_test_path(f.get("path", ""))]
+        if not tests or (action == "add" and not any(_added(f) for f in tests)):
+            return GIT_CHECKS[1]
+    if action == "add" and not any(_added(f) for f in files):
+        return GIT_CHECKS[2]
+    if action == "remove" and not any(_removed(f) for f in files):
+        return GIT_CHECKS[3]
+    if names_another_file(sentence, [f.get("path", "") for f in files]):
+        return GIT_CHECKS[4]
+    return None
+
+
+def _added(file: dict) -> bool:
+    return file.get("added", 0) > 0 or file.get("change") == "added"
+
+
+def _removed(file: dict) -> bool:
+    return file.get("removed", 0) > 0 or file.get("change") == "deleted"
+
+
+def check_explanation(answer: str, source: str, subject: str, files: list[dict] | None = None) -> Verdict:
+    """One model sentence under an informative subject: faithful, consistent with the subject and
+    with git, adding something. ``files`` are the commit's ``{path, change, added, removed}``."""
+    checked = check(answer, source, max_sentences=1)
+    if not checked.text:
+        return Verdict("", "faithfulness", checked)
+    if subjects.contradicts(subject, checked.text) or (_NEGATION.search(checked.text) and not _NEGATION.search(subject)):
+        # A negation the developer did not write ("The test is not supported") turns the change around.
+        return Verdict("", "contradicts the subject", checked)
+    if project.is_commit_style(checked.text):
+        # "Remove the use_git option." is a second, competing subject, not an explanation of the first.
+        return Verdict("", "reads like a commit subject", checked)
+    if files is not None and (denied := contradicts_git(checked.text, files)):
+        return Verdict("", denied, checked)
+    if adds_nothing(subject, checked.text, source):
+        return Verdict("", "adds nothing to the subject", checked)
+    return Verdict(checked.text, None, checked)
+
+
+def check_headline(answer: str, source: str, files: list[dict] | None = None) -> Verdict:
+    """A model headline for a change whose people's words say nothing: faithful, one sentence, and
+    claiming nothing that the commit's ``files`` deny (``contradicts_git``)."""
+    checked = check(answer, source, max_sentences=1)
+    if not checked.text:
+        return Verdict("", "faithfulness", checked)
+    if files is not None and (denied := contradicts_git(checked.text, files)):
+        return Verdict("", denied, checked)
+    return Verdict(checked.text, None, checked)
+
+
+def facts_headline(files: int, added: int, removed: int, area: str) -> str:
+    """A headline from git alone, for a change whose subject and model summary both say nothing."""
+    where = "" if area == facts.TOP_LEVEL else f" in {area}"
+    return f"Changed {facts.size_phrase(files, added, removed)}{where}."

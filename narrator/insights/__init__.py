@@ -1,0 +1,1 @@
+"""What a manager reads: periods and the digest, the briefing, history, the release forecast, status."""

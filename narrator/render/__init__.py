@@ -1,0 +1,1 @@
+"""Renderers of what the service says: the terminal `show`, Markdown/HTML/PDF exports, charts."""

@@ -1,0 +1,475 @@
+"""Reports to share: one repository (or several) over a period, as Markdown, HTML or PDF.
+
+A report is first built as a small document (:class:`Report`: headings, sentences with their source
+labels, lists, charts), from the service only, so the three formats say the same thing; then it is
+rendered. Sections: the status line (``narrator.insights.status``), what the software does, the release
+status (waiting to ship, risks, delivery figures), its main parts, the digest of the period, activity
+and releases charts, releases, security fixes, and every change of the period with its sources. Jargon
+in headlines and plain readings is explained inline at its first use in the report (``narrator.facts.glossary``).
+
+Text from the repository or the model is untrusted. Markdown escapes it like ``narrator show``
+(``narrator.render.show``), HTML with ``narrator.text.html_text``, and the PDF with the same escaping
+for ReportLab's paragraph markup (``narrator.render.pdf``). The HTML is one file that loads nothing: inline
+CSS, charts as ``data:`` SVG images, and a Content-Security-Policy that forbids scripts anyway.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timezone
+from functools import partial
+from pathlib import Path
+from typing import Literal
+
+from db.files import write_atomic
+from narrator.defaults import REPORT_PERIOD
+from narrator.errors import NarratorError
+from narrator.facts import glossary
+from narrator.facts.categories import size_phrase
+from narrator.facts.reading import LABEL as READING_LABEL
+from narrator.insights.briefing import NOTE_LABEL, NOTE_SOURCE, Briefing, figures
+from narrator.insights.digest import today
+from narrator.insights.status import HOTFIX_DAYS
+from narrator.render import charts
+from narrator.render.document import (
+    Block,
+    Bullet,
+    Bullets,
+    Chart,
+    Heading,
+    Paragraph,
+    Report,
+    Sentence,
+    Table,
+    tagged_html,
+)
+from narrator.render.show import marker, refs
+from narrator.service.core import SHALLOW_NOTE, CommitView, NarratorService
+from narrator.text import html_text, plain
+from narrator.text import markdown_text as md
+
+Format = Literal["md", "html", "pdf"]
+FORMATS: dict[str, tuple[str, str]] = {
+    "md": ("text/markdown", ".md"),
+    "html": ("text/html", ".html"),
+    "pdf": ("application/pdf", ".pdf"),
+}
+"""Each format's MIME type and file suffix."""
+
+CHANGES_LIMIT = 200
+"""At most this many changes of the period are listed one by one; a line counts the rest."""
+
+
+class ReportError(NarratorError):
+    """A report cannot be made (bad format, nothing narrated, the file cannot be written)."""
+
+
+def check_format(fmt: str) -> Format:
+    """``fmt`` if it is one of FORMATS, else a one-line ReportError naming them."""
+    if fmt not in FORMATS:
+        raise ReportError(f"Unknown report format {fmt!r}: use {', '.join(FORMATS)}.")
+    return fmt  # type: ignore[return-value]
+
+
+def format_of(out: str | Path) -> str:
+    """The format a file name asks for by its suffix ('report.pdf' -> 'pdf'); 'md' when it names none."""
+    suffix = Path(out).suffix.lower()
+    return next((fmt for fmt, (_, ending) in FORMATS.items() if ending == suffix), "md")
+
+
+def document(service: NarratorService, repo_ids: Sequence[int], period: str | tuple[date, date] = REPORT_PERIOD) -> Report:
+    """The report of ``repo_ids`` over ``period``: one repository, or a portfolio of several."""
+    if not repo_ids:
+        raise ReportError("No repository to report on: add and narrate one first.")
+    single = len(repo_ids) == 1
+    blocks: list[Block] = []
+    explained = glossary.Explained()  # jargon is explained inline at its first use in the whole report
+    repos = [service.repository(i) for i in repo_ids]
+    for repo in repos:
+        if repo.narrated_at is None and not service.store.count_commits(repo.id):
+            raise ReportError(f"{repo.source} has not been narrated yet: run 'python -m narrator narrate {repo.source}' first.")
+    chosen = service.period(period, repo_ids)  # one period: every repository over the same dates
+    briefs = {repo.id: service.briefing(repo.id, chosen) for repo in repos}
+    if not single:
+        blocks += [Heading(f"Comparison: {chosen.label}", 2), _comparison(repos, briefs),
+                   Paragraph((Sentence(COMPARISON_NOTE),), note=True)]
+    for repo in repos:
+        if not single:
+            blocks.append(Heading(repo.name, 2))
+        blocks += _repository(service, repo.id, briefs[repo.id], 2 if single else 3, explained)
+    made = datetime.now(timezone.utc)
+    if single:
+        repo = repos[0]
+        narrated = f", narrated {repo.narrated_at:%Y-%m-%d}" if repo.narrated_at else ""
+        return Report(repo.name, f"Report made {made:%Y-%m-%d} from {repo.source}{narrated}.", tuple(blocks), made)
+    return Report(f"Portfolio of {len(repos)} repositories",
+                  f"Report made {made:%Y-%m-%d}: {', '.join(r.name for r in repos)}.", tuple(blocks), made)
+
+
+COMPARISON = ("Repository", "Status", "Last change", "Changes", "Waiting to ship", "Risks", "Releases",
+              "Lead time", "Hotfix rate", "Trend")
+"""The columns of a portfolio report's comparison, one row per repository."""
+COMPARISON_NOTE = ("Every figure is the one in that repository's own section below, over the same days. "
+                   "Waiting to ship: every change since the last release, and of those, how many may affect "
+                   "users or fix a security problem. Releases: in the period, and per 30 days. Lead time: the "
+                   "median days a change waited for the release that shipped it. Hotfix rate: how many of the "
+                   f"period's releases were followed by a patch release within {HOTFIX_DAYS} days. Trend: "
+                   "against the period before, of the same length. A dash: no release to measure.")
+
+
+def _comparison(repos, briefs: dict[int, Briefing]) -> Table:
+    """One row per repository, all over the same period, read off its briefing (``narrator.insights.briefing.figures``)."""
+    rows = []
+    for repo in repos:
+        f = figures(briefs[repo.id])
+        rows.append((repo.name, f.status, f.last_change_words, str(f.changes.n), f.waiting_words, f.risk_words,
+                     f.release_rate or str(f.releases.n), f.lead_time or "\u2014", f.hotfix_rate or "\u2014",
+                     f.trend or "\u2014"))
+    return Table(COMPARISON, tuple(rows), "git facts")
+
+
+def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: int,
+                explained: glossary.Explained) -> list[Block]:
+    """One repository's sections; the jargon of its headlines and plain readings is explained inline
+    where ``explained`` (the whole report's) has not explained it yet."""
+    view = service.overview(repo_id, None)
+    blocks: list[Block] = [Paragraph((Sentence(brief.status.text, brief.status.source),)),
+                           Paragraph((Sentence(brief.looked),), note=True)]
+    if view.repo.folder_gone:
+        blocks.append(Paragraph((Sentence(f"The repository folder {view.repo.source} is gone; "
+                                          "this is what was narrated before."),), note=True))
+    if view.repo.shallow:
+        blocks.append(Paragraph((Sentence(SHALLOW_NOTE),), note=True))
+    blocks += _briefing(brief, level, explained)
+    blocks.append(Heading("What this software does", level))
+    described = [*view.descriptions, *([view.summary] if view.summary else [])]
+    blocks += [Paragraph((Sentence(d.text, d.label, d.stale),)) for d in described]
+    if not described:
+        blocks.append(Paragraph((Sentence("Not described yet: no package description or README, and nothing narrated."),), note=True))
+    blocks.append(Heading("Its main parts", level))
+    blocks.append(Bullets(tuple(
+        Bullet(f"{part.area} ({part.role}, {part.files} file{'s' if part.files != 1 else ''}):",
+               (Sentence(part.narrative.text, part.narrative.label, part.narrative.stale),) if part.narrative
+               else (Sentence("not described: no README or docstring of its own"),))
+        for part in view.parts)))
+    digest = brief.digest
+    if digest is None:
+        blocks += [Heading("What changed", level), Paragraph((Sentence("No changes have been read yet."),), note=True)]
+        return blocks
+    first, last = digest.period.first_day, digest.period.last_day
+    blocks.append(Heading(f"What changed: {digest.period.label}", level))
+    blocks.append(Paragraph(tuple(Sentence(line.text, line.source) for line in digest.summary)))
+    if brief.by_impact.lines:  # an empty period says so above: no empty heading
+        blocks += [Heading(brief.by_impact.heading, level + 1), _said(brief.by_impact.lines, explained)]
+    for title, lines in (("May affect existing users", digest.affects),
+                         ("New for users", digest.features), ("Fixed for users", digest.fixes),
+                         ("Behind the scenes", digest.internal),
+                         ("Areas that moved most", digest.areas)):
+        if lines:
+            blocks += [Heading(title, level + 1),
+                       _lines(lines, explained, *((brief.reading_of, brief.note_of) if lines is not digest.areas
+                                                  else (_no_reading, _no_reading)))]
+    blocks.append(Paragraph((Sentence(digest.comparison.text, digest.comparison.source),)))
+    blocks += _charts(service, repo_id, first, last, level)
+    blocks.append(Heading("Releases", level))
+    if digest.releases:
+        blocks.append(Bullets(tuple(
+            Bullet(f"{release.version} ({release.date:%Y-%m-%d}, {release.sha[:8]})",
+                   sub=tuple(Bullet(sentences=(Sentence(note, "release notes"),)) for note in release.notes)
+                   or (Bullet(sentences=(Sentence("No release notes in this commit: see the project's changelog."),)),))
+            for release in digest.releases)))
+    else:
+        blocks.append(Paragraph((Sentence("No release in this period.", "git facts"),), note=True))
+    blocks.append(Heading("Security fixes", level))
+    if digest.security:
+        blocks.append(_lines(digest.security, explained, brief.reading_of, brief.note_of))
+    else:
+        blocks.append(Paragraph((Sentence("No security fix in this period.", "git facts"),), note=True))
+    # The changes the briefing counts: merges bring in changes listed on their own.
+    counted = set(brief.changes.shas)
+    changes = [c for c in service.changes(repo_id, since=first, until=last) if c.sha in counted]
+    blocks.append(Heading(f"Every change in the period ({brief.changes.n})", level))
+    blocks.append(Bullets(tuple(_change(change, explained) for change in changes[:CHANGES_LIMIT])))
+    if len(changes) > CHANGES_LIMIT:
+        blocks.append(Paragraph((Sentence(f"And {len(changes) - CHANGES_LIMIT} older changes in the period, "
+                                          "listed on the dashboard's Changes page."),), note=True))
+    return blocks
+
+
+def _briefing(brief: Briefing, level: int, explained: glossary.Explained) -> list[Block]:
+    """The briefing (``narrator.insights.briefing``) laid out: what it does, the opening, then risks, waiting
+    to ship, what reached users and delivery figures, every sentence with its source and commits."""
+    blocks: list[Block] = []
+    if brief.description is not None:
+        blocks.append(Paragraph((Sentence("What it does: " + brief.description.text, brief.description.source,
+                                          brief.description.stale),)))
+    blocks += [Heading(f"In brief: {brief.period.label}", level), Paragraph(tuple(s for said in brief.opening for s in _with_commits(said)))]
+    for section in (brief.risks, brief.waiting, brief.reached, *([brief.delivery] if brief.delivery else [])):
+        if not section.lines and section is not brief.risks:
+            continue
+        blocks.append(Heading(section.heading, level + 1))
+        if section.lines:
+            blocks.append(_said(section.lines, explained))
+        else:
+            blocks.append(Paragraph((Sentence("No risk that git alone can show.", "git facts"),), note=True))
+        if section.detail:
+            blocks.append(Paragraph(tuple(Sentence(s.text, s.source) for s in section.detail), note=True))
+    return blocks
+
+
+def _with_commits(said) -> tuple[Sentence, ...]:
+    """A briefing sentence with its source, then the commits it stands on."""
+    return (Sentence(said.text, said.source, said.stale), *((Sentence(refs(said.shas).strip()),) if said.shas else ()))
+
+
+def _said(lines, explained: glossary.Explained) -> Bullets:
+    """Briefing sentences (``narrator.insights.briefing.Sentence``) as bullets: lead, text with source, commits.
+    A listed change (one with a plain reading) has the jargon of its headline and reading explained."""
+    items = []
+    for s in lines:
+        said = _with_commits(s)
+        if s.reading:
+            said = (_glossed(explained, s.text, s.source, s.stale), *said[1:])
+        items.append(Bullet(s.lead, said, _reading(s.reading) + _note(s.note)))
+    return Bullets(tuple(items))
+
+
+def _glossed(explained: glossary.Explained, text: str, label: str | None = None, stale: bool = False) -> Sentence:
+    """A sentence whose jargon the report has not explained yet is explained beside it."""
+    return Sentence(text, label, stale, explained.glosses(text))
+
+
+def _reading(text: str) -> tuple[Bullet, ...]:
+    """A listed change's plain reading (``narrator.facts.reading``) as its first sub-item, labelled git facts.
+    Its words are everyday ones already; its folder, in brackets, is a name: nothing is explained."""
+    return (Bullet(sentences=(Sentence(f"{READING_LABEL}: {text}", "git facts"),)),) if text else ()
+
+
+def _note(text: str) -> tuple[Bullet, ...]:
+    """A listed change's note for users by the model (``Briefing.notes``) as a sub-item, labelled the model's."""
+    return (Bullet(sentences=(Sentence(f"{NOTE_LABEL}: {text}", NOTE_SOURCE),)),) if text else ()
+
+
+def _no_reading(shas: Sequence[str]) -> str:
+    """No plain reading: an area's line counts changes, it heads none."""
+    return ""
+
+
+def _lines(lines, explained: glossary.Explained, reading_of: Callable[[Sequence[str]], str] = _no_reading,
+           note_of: Callable[[Sequence[str]], str] = _no_reading) -> Bullets:
+    """Digest lines (``narrator.insights.digest.Line``) with their source and the commits they stand on, and
+    under a listed headline its plain reading (``Briefing.reading_of``) and the model's note for users
+    (``Briefing.note_of``)."""
+    items = []
+    for line in lines:
+        commits = (Sentence(f"({', '.join(sha[:8] for sha in line.shas[:5])})"),) if line.shas else ()
+        items.append(Bullet(sentences=(_glossed(explained, line.text, line.source), *commits),
+                            sub=_reading(reading_of(line.shas)) + _note(note_of(line.shas))))
+    return Bullets(tuple(items))
+
+
+def _change(change: CommitView, explained: glossary.Explained) -> Bullet:
+    """A change as the report lists it: the facts, the headline, then explanation, notes, evidence."""
+    kind = change.category + (f" {change.version}" if change.version else "")
+    where = change.area + (f" \u00b7 {change.scope}" if change.scope and change.scope != change.area else "")
+    sub = []
+    if change.explanation is not None:
+        sub.append(Bullet(sentences=(Sentence(change.explanation.text, change.explanation.label, change.explanation.stale),)))
+    sub += [Bullet(sentences=(Sentence(note, "release notes"),)) for note in change.release_notes[:5]]
+    evidence = [size_phrase(len(change.files), change.added, change.removed)]
+    for name, values in (("advisories", change.advisories), ("references", change.refs), ("tags", change.tags)):
+        if values:
+            evidence.append(f"{name} {', '.join(values)}")
+    if change.headline.source == "model" or change.headline.text != change.subject:
+        evidence.append(f"developer's subject \u201c{change.subject}\u201d")
+    if change.date_note:
+        evidence.append(change.date_note)
+    headline = _glossed(explained, change.headline.text, change.headline.label, change.headline.stale)
+    sub += _reading(change.reading)
+    sub.append(Bullet(sentences=(Sentence("Evidence: " + "; ".join(evidence), "git facts"),)))
+    return Bullet(f"{change.date:%Y-%m-%d} {change.short_sha} [{kind}, {where}] {change.author}:", (headline,), tuple(sub))
+
+
+def _charts(service: NarratorService, repo_id: int, first: date, last: date, level: int) -> list[Block]:
+    """Activity per week by kind over the last 12 months (or the whole period, if longer), and releases.
+
+    The charts never reach past today: a period in the year 9999 would otherwise draw 96,000 empty months.
+    """
+    start, end = service.chart_range(repo_id) or (first, min(last, today()))
+    start, end = min(start, first), max(end, min(last, today()))
+    grain = "week" if (end - start).days <= 7 * 80 else "month"
+    points = service.activity(repo_id, "category", grain, start, end)
+    keys = [k for k in charts.LABELS if any(p.key == k for p in points)]
+    keys += sorted({p.key for p in points} - set(keys))
+    counts = {(p.period, p.key): p.changes for p in points}
+    periods = sorted({p.period for p in points if p.changes})
+    table = ((f"{grain.capitalize()} starting", *map(charts.label, keys), "Total"),
+             *((f"{day:%Y-%m-%d}", *(str(counts.get((day, k), 0)) for k in keys),
+                str(sum(counts.get((day, k), 0) for k in keys))) for day in periods))
+    released = [r for r in service.releases(repo_id) if start <= r.date.date() <= end]
+    return [
+        Heading("Activity", level),
+        Chart(f"Changes per {grain} by kind of change, {start:%Y-%m-%d} to {end:%Y-%m-%d}; "
+              "the shaded part is this report's period.",
+              partial(_activity_drawing, points, (first, last)), table),
+        Heading("Releases over time", level + 1),
+        Chart(f"Releases from {start:%Y-%m-%d} to {end:%Y-%m-%d} ({len(released)}).",
+              partial(_releases_drawing, released, start, end),
+              (("Version", "Date", "Commit"), *((r.version, f"{r.date:%Y-%m-%d}", r.sha[:8]) for r in released))),
+    ]
+
+
+def _activity_drawing(points, highlight, font: str):
+    return charts.activity(points, highlight, font=font)
+
+
+def _releases_drawing(released, start, end, font: str):
+    return charts.releases(released, start, end, font=font)
+
+
+# --- Markdown -------------------------------------------------------------------------------
+
+
+def _md_sentences(sentences: Sequence[Sentence]) -> str:
+    return " ".join(md(glossary.with_glosses(s.text, s.glosses)) + (marker(s.label, s.stale) if s.label else "")
+                    for s in sentences)
+
+
+def _md_bullet(bullet: Bullet, depth: int = 0) -> list[str]:
+    lead = f"**{md(bullet.lead)}** " if bullet.lead else ""
+    lines = [f"{'  ' * depth}- {lead}{_md_sentences(bullet.sentences)}".rstrip()]
+    for sub in bullet.sub:
+        lines += _md_bullet(sub, depth + 1)
+    return lines
+
+
+def markdown(report: Report) -> str:
+    """The report as Markdown, every untrusted string escaped and every sentence with its source."""
+    lines = [f"# {md(report.title)}", "", f"_{md(report.subtitle)}_"]
+    for block in report.blocks:
+        lines.append("")
+        if isinstance(block, Heading):
+            lines.append(f"{'#' * block.level} {md(block.text)}")
+        elif isinstance(block, Paragraph):
+            text = _md_sentences(block.sentences)
+            lines.append(f"_{text}_" if block.note else text)
+        elif isinstance(block, Bullets):
+            lines += [line for item in block.items for line in _md_bullet(item)] or ["- (none)"]
+        elif isinstance(block, Chart):
+            lines.append(f"_{md(block.caption)}_")
+            header, *rows = block.table
+            if rows:
+                lines += ["", "| " + " | ".join(map(md, header)) + " |", "|" + "---|" * len(header)]
+                lines += ["| " + " | ".join(map(md, row)) + " |" for row in rows]
+            else:
+                lines += ["", "_Nothing to chart in this range._"]
+        elif isinstance(block, Table):
+            lines += _md_table(block.header, block.rows)
+            if block.label:
+                lines += ["", marker(block.label, False).strip()]
+    return "\n".join(lines) + "\n"
+
+
+def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A Markdown table, every cell escaped (a '|' in a cell stays text)."""
+    return ["| " + " | ".join(map(md, header)) + " |", "|" + "---|" * len(header),
+            *("| " + " | ".join(map(md, row)) + " |" for row in rows)]
+
+
+# --- HTML -----------------------------------------------------------------------------------
+
+_CSS = """
+body{font-family:-apple-system,"Segoe UI",Roboto,"DejaVu Sans",Arial,sans-serif;color:#1f2328;max-width:52rem;
+margin:2rem auto;padding:0 1rem;line-height:1.5}
+h1{margin-bottom:.2rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
+.sub{color:#555;margin-top:0}.note{font-style:italic;color:#555}.src{color:#6a737d;font-size:.85em}
+.lead{font-weight:600}figure{margin:1rem 0}figure img{max-width:100%;height:auto}
+figcaption{color:#555;font-size:.9em}li{margin:.2rem 0}
+table{border-collapse:collapse;font-size:.9em;margin:1rem 0}th,td{border:1px solid #ddd;padding:.25rem .4rem;
+text-align:left;vertical-align:top}th{background:#f6f8fa}caption{caption-side:bottom;text-align:left}
+"""
+_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+
+def _html_sentences(sentences: Sequence[Sentence]) -> str:
+    return tagged_html(sentences, lambda label: f' <span class="src">{label}</span>')
+
+
+def _html_bullets(items: Sequence[Bullet]) -> str:
+    rows = []
+    for item in items:
+        lead = f'<span class="lead">{html_text(item.lead)}</span> ' if item.lead else ""
+        sub = _html_bullets(item.sub) if item.sub else ""
+        rows.append(f"<li>{lead}{_html_sentences(item.sentences)}{sub}</li>")
+    return "<ul>" + "".join(rows) + "</ul>"
+
+
+def html_document(report: Report) -> str:
+    """The report as one self-contained HTML page: no script, no external file, all text escaped."""
+    body = [f"<h1>{html_text(report.title)}</h1>", f'<p class="sub">{html_text(report.subtitle)}</p>']
+    for block in report.blocks:
+        if isinstance(block, Heading):
+            level = min(block.level, 6)
+            body.append(f"<h{level}>{html_text(block.text)}</h{level}>")
+        elif isinstance(block, Paragraph):
+            body.append(f'<p{" class=note" if block.note else ""}>{_html_sentences(block.sentences)}</p>')
+        elif isinstance(block, Bullets):
+            body.append(_html_bullets(block.items) if block.items else '<p class="note">(none)</p>')
+        elif isinstance(block, Chart):
+            image = base64.b64encode(charts.svg(block.draw("Helvetica")).encode("utf-8")).decode("ascii")
+            body.append(f'<figure><img alt="{html_text(block.caption)}" src="data:image/svg+xml;base64,{image}">'
+                        f"<figcaption>{html_text(block.caption)}</figcaption></figure>")
+        elif isinstance(block, Table):
+            head = "".join(f"<th>{html_text(cell)}</th>" for cell in block.header)
+            rows = "".join("<tr>" + "".join(f"<td>{html_text(cell)}</td>" for cell in row) + "</tr>" for row in block.rows)
+            label = f'<caption class="src">[{html_text(block.label)}]</caption>' if block.label else ""
+            body.append(f"<table>{label}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{html_text(report.title)}</title><style>{_CSS}</style></head>\n<body><main>\n"
+            + "\n".join(body) + "\n</main></body></html>\n")
+
+
+# --- building and writing -------------------------------------------------------------------
+
+
+def render(report: Report, fmt: str) -> bytes:
+    """The report in ``fmt`` ('md', 'html' or 'pdf') as the bytes of a file."""
+    fmt = check_format(fmt)
+    if fmt == "md":
+        return markdown(report).encode("utf-8")
+    if fmt == "html":
+        return html_document(report).encode("utf-8")
+    from narrator.render.pdf import pdf_document  # ReportLab's page layout is only loaded for a PDF
+
+    return pdf_document(report)
+
+
+def build(service: NarratorService, repo_ids: Sequence[int], period: str | tuple[date, date] = REPORT_PERIOD,
+          fmt: str = "md") -> bytes:
+    """The report of ``repo_ids`` over ``period`` in ``fmt``, as file bytes."""
+    return render(document(service, repo_ids, period), check_format(fmt))
+
+
+def write(data: bytes, out: str | Path) -> Path:
+    """Write a report to ``out``, replacing an old one only once the new one is whole.
+
+    A folder that is missing or not writable, or a disk that fills up, is a one-line ReportError
+    and leaves any report already at ``out`` as it was.
+    """
+    target = Path(out).expanduser()
+    try:
+        write_atomic(target, data)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise ReportError(f"Cannot write the report to {plain(str(target))}: {reason}.") from None
+    return target
+
+
+def file_name(name: str, fmt: str) -> str:
+    """A safe download name for a report of ``name`` ('shop-report.html')."""
+    stem = "".join(c if c.isalnum() or c in "-_." else "-" for c in plain(name)).strip("-.") or "report"
+    return f"{stem}-report{FORMATS[check_format(fmt)][1]}"
+

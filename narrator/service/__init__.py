@@ -1,0 +1,1 @@
+"""The one service object the dashboard and the command line ask."""

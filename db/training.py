@@ -18,18 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.errors import UserError
-from db.models import (
-    ACTIVE_JOB_STATUSES,
-    METRIC_KINDS,
-    Job,
-    JobRow,
-    TrainingMetric,
-    TrainingMetricRow,
-    TrainingRun,
-    TrainingRunRow,
-    to_row,
-    utc_now,
-)
+from db.models import ACTIVE_JOB_STATUSES, METRIC_KINDS, Job, TrainingMetric, TrainingRun, utc_now
+from db.rows import JobRow, TrainingMetricRow, TrainingRunRow, to_row
 
 TRAINING_RUN_FIELDS = frozenset({"config", "mix"})
 

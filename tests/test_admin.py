@@ -23,7 +23,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import auth, views
 from dashboard.views import STALE_NOTE, plain
-from db.store import pid_alive
+from db.jobs import pid_alive
 from narrator.model import prompts
 from narrator.model.backends import adapter_id, describe
 from narrator.pipeline import jobs

@@ -10,7 +10,8 @@ import git
 from alembic import command
 from sqlalchemy import create_engine, text
 
-from db.store import Store, alembic_config, cache_key
+from db.narratives import cache_key
+from db.store import Store, alembic_config
 from narrator.model.backends import FakeBackend
 from narrator.pipeline.narrate import Budget, narrate_repository
 from narrator.service.core import NarratorService

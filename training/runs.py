@@ -13,7 +13,8 @@ import os
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from db.models import FINISHED_JOB_STATUSES, TrainingMetricRow, TrainingRunRow
+from db.models import FINISHED_JOB_STATUSES
+from db.rows import TrainingMetricRow, TrainingRunRow
 from db.store import Store
 
 

@@ -25,7 +25,8 @@ import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from db.models import ACTIVE_JOB_STATUSES, TrainingMetricRow
+from db.models import ACTIVE_JOB_STATUSES
+from db.rows import TrainingMetricRow
 from narrator.errors import ModelError, run_command
 from narrator.model.backends import adapter_id, adapter_weights
 from narrator.model.quiet import route_library_warnings

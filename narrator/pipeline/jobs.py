@@ -25,8 +25,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from db.errors import UserError, first_line
-from db.models import JobRow
-from db.store import Store, pid_alive
+from db.jobs import pid_alive
+from db.rows import JobRow
+from db.store import Store
 from narrator.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

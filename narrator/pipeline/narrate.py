@@ -17,8 +17,9 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable
 
 from db.locks import file_lock
-from db.models import NarrativeRow
-from db.store import Store, cache_key
+from db.narratives import cache_key
+from db.rows import NarrativeRow
+from db.store import Store
 from narrator.checks.faithful import CHECK_VERSION, check
 from narrator.defaults import COMMITS
 from narrator.errors import NarratorError

@@ -21,13 +21,14 @@ def no_work(monkeypatch):
     import training.dataset
     import training.evaluate
     import training.study
+    import training.study_data
     import training.sweep
     import training.trainer
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("work started before the arguments were checked")
 
-    for module, name in ((training.dataset, "prepare"), (training.study, "prepare_study_data"),
+    for module, name in ((training.dataset, "prepare"), (training.study_data, "prepare_study_data"),
                          (training.study, "run_study"), (training.trainer, "train"), (training.sweep, "run_sweep"),
                          (training.evaluate, "evaluate_files"), (training.bench, "bench")):
         monkeypatch.setattr(module, name, must_not_run)

@@ -15,7 +15,9 @@ from training.bootstrap import bootstrap_ci
 from training.config import ROOT, TrainConfig
 from training.errors import TrainingError
 from training.examples import Example, write_examples
-from training.study import GRID, StudyConfig, StudyRun, run_study, select, summarize, unique
+from training.study import run_study
+from training.study_grid import GRID, StudyConfig, StudyRun, select, unique
+from training.study_measure import summarize
 from training.study_report import (
     claims,
     claims_paragraph,
@@ -261,7 +263,7 @@ def test_the_study_measures_the_compared_adapter_on_the_same_examples(tiny_base,
 
 def test_without_data_the_study_prepares_its_own_from_the_shared_folder_with_held_out_repositories(tmp_path, capsys):
     from training.examples import read_examples
-    from training.study import BLEU_SOURCE, prepare_study_data
+    from training.study_data import BLEU_SOURCE, prepare_study_data
 
     shared = tmp_path / "shared"
 

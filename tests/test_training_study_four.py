@@ -14,7 +14,8 @@ from training.__main__ import main
 from training.errors import TrainingError
 from training.examples import TASKS, write_examples
 from training.mixture import Mixture
-from training.study import FOUR_GRID, GRID, StudyConfig, run_study
+from training.study import run_study
+from training.study_grid import FOUR_GRID, GRID, StudyConfig
 from training.study_report import claims, shipping, table_rows
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py

@@ -18,16 +18,8 @@ from training.examples import Example, write_examples
 from training.study import run_study
 from training.study_grid import GRID, StudyConfig, StudyRun, select, unique
 from training.study_measure import summarize
-from training.study_report import (
-    claims,
-    claims_paragraph,
-    compare,
-    find,
-    markdown_table,
-    paired_difference,
-    shipping,
-    verdict,
-)
+from training.study_claims import claims, claims_paragraph, compare, find, paired_difference, shipping, verdict
+from training.study_report import markdown_table
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
 

@@ -16,7 +16,8 @@ from training.examples import TASKS, write_examples
 from training.mixture import Mixture
 from training.study import run_study
 from training.study_grid import FOUR_GRID, GRID, StudyConfig
-from training.study_report import claims, shipping, table_rows
+from training.study_claims import claims, shipping
+from training.study_report import table_rows
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
 

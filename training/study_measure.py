@@ -39,7 +39,7 @@ def summarize(examples: list[Example], scores: list[tuple[float, int]], seed: in
     """Pooled CE (``sum CE / target tokens``), PPL and a 95% bootstrap CI over examples, overall and per language.
 
     The per-example ``scores`` (summed CE, target tokens) are kept too, in example order, so two results
-    on the same examples can be compared pairwise (``training.study_report.compare``). ``scores`` are ``training.evaluate.score_examples`` of ``examples``, in the same order.
+    on the same examples can be compared pairwise (``training.study_claims.compare``). ``scores`` are ``training.evaluate.score_examples`` of ``examples``, in the same order.
     """
     def measure(pairs: list[tuple[float, int]]) -> dict:
         pairs = [(total, tokens) for total, tokens in pairs if tokens]

@@ -1,8 +1,8 @@
 """The optimizers and learning rates the cocktail study compares.
 
-Kept apart from ``training.study`` (which runs the grid) so that ``training.study_report`` (which
-states the study's claims) reads them without importing the runner: imports point one way,
-study -> study_report -> study_rates.
+Kept apart from ``training.study_grid`` (which builds the grid from them) so that ``training.study_claims``
+(which states the study's claims) reads them without importing the grid: imports point one way,
+study -> study_grid -> study_rates and study -> study_report -> study_claims -> study_rates.
 """
 
 from __future__ import annotations

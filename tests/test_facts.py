@@ -2,24 +2,19 @@
 
 import pytest
 
-from narrator.facts.categories import (
-    CATEGORIES,
+from narrator.facts.categories import CATEGORIES, categorize, is_bot, size_phrase
+from narrator.facts.paths import (
     TOP_LEVEL,
-    advisories,
     area_of,
-    categorize,
-    is_bot,
     is_ci_path,
     is_dependency_path,
     is_lock_path,
     is_release_notes_path,
-    is_security_text,
     module_of,
-    release_notes,
-    release_version,
-    size_phrase,
-    version_change,
 )
+from narrator.facts.release_notes import release_notes
+from narrator.facts.releases import release_version, version_change
+from narrator.facts.security import advisories, is_security_text
 from tests.helpers.narration import diff_of
 
 
@@ -268,7 +263,8 @@ def test_a_release_that_only_touches_its_changelog_is_a_release():
     ("3.1.3", False), ("2.0.0rc1", False), ("1.0.post1", False), ("0.9.devices", False),
 ])
 def test_a_bump_to_a_development_version_is_no_release(version, development):
-    from narrator.facts.categories import categorize, is_development_version
+    from narrator.facts.categories import categorize
+    from narrator.facts.releases import is_development_version
 
     assert is_development_version(version) is development
     category = categorize("Start version " + version, ["pyproject.toml"], version=version)

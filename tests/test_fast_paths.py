@@ -13,6 +13,23 @@ import re
 
 from narrator.facts import categories as facts
 from narrator.facts import subjects
+from narrator.facts.diffs import _patch_files
+from narrator.facts.paths import is_release_notes_path
+from narrator.facts.prefilter import _FOLDS_TO_ASCII
+from narrator.facts.release_notes import (
+    _AFFECTING_ENTRY,
+    _AFFECTING_HEADING,
+    _BULLET,
+    _HEADING,
+    _UNDERLINE,
+    _added_lines,
+    _edit_of,
+    _plain,
+    affecting_notes,
+)
+from narrator.facts.releases import _NOT_PACKAGE_SECTION, _RELEASE_FORMS, _VERSION_FIELDS, release_version, version_change
+from narrator.facts.security import _ADVISORY, _SECURITY, advisories, is_security_text
+from narrator.text import unmarked
 
 WORDS = """
 fix add the a of in to security secure insecure Security SECURITY vulnerability Vulnerable exploit exploits
@@ -38,8 +55,8 @@ def _texts(count: int, seed: int = 17) -> list[str]:
 
 def test_security_and_advisory_checks_decide_as_their_patterns():
     for text in _texts(4000):
-        assert facts.advisories(text) == list(dict.fromkeys(m.upper() for m in facts._ADVISORY.findall(text))), text
-        assert facts.is_security_text(text) == bool(facts._ADVISORY.search(text) or facts._SECURITY.search(text)), text
+        assert advisories(text) == list(dict.fromkeys(m.upper() for m in _ADVISORY.findall(text))), text
+        assert is_security_text(text) == bool(_ADVISORY.search(text) or _SECURITY.search(text)), text
 
 
 def _slow_refs(text: str) -> tuple[str, ...]:
@@ -68,7 +85,7 @@ def _slow_release_version(subject: str) -> str | None:
     text = re.sub(r"^[^\w\[]+", "", " ".join(subject.split()))
     text = _RELEASE_PREFIX.sub("", text)
     text = re.sub(r"\s*\((?:#\d+|[\w.-]+/[\w.-]+#\d+)\)\s*$|[.!\s]+$", "", text)
-    for form in facts._RELEASE_FORMS:
+    for form in _RELEASE_FORMS:
         if match := form.match(text):
             return next(g for g in match.groups() if g)
     return None
@@ -78,14 +95,14 @@ def test_subject_reading_decides_as_its_patterns():
     for text in _texts(4000, seed=18):
         assert subjects.find_refs(text) == _slow_refs(text), text
         assert subjects._clean(text) == _slow_clean(text), text
-        assert facts.release_version(text) == _slow_release_version(text), text
+        assert release_version(text) == _slow_release_version(text), text
 
 
 def test_edits_of_changelog_lines_are_found_as_difflib_finds_them():
     rng = random.Random(19)
     lines = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 12))) for _ in range(300)]
     for new in lines[:60]:
-        edited = facts._edit_of(new)
+        edited = _edit_of(new)
         for old in lines + [new[:-1], new + "s", new.upper()]:
             matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
             slow = matcher.real_quick_ratio() >= 0.6 and matcher.quick_ratio() >= 0.6 and matcher.ratio() >= 0.6
@@ -113,7 +130,7 @@ def test_edits_near_either_end_are_decided_as_difflib_decides():
     rng = random.Random(20)
     for _ in range(3000):
         new = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 14)))
-        edited = facts._edit_of(new)
+        edited = _edit_of(new)
         for old in (_mutated(new, rng), _mutated(new, rng)[::-1], new[: rng.randint(0, len(new))],
                     new[rng.randint(0, len(new)):], rng.choice(WORDS) + new):
             slow = bool(old) and difflib.SequenceMatcher(None, old, new, autojunk=False).ratio() >= 0.6
@@ -121,7 +138,7 @@ def test_edits_near_either_end_are_decided_as_difflib_decides():
 
 
 def _slow_added_lines(lines: tuple[str, ...]) -> tuple[str, ...]:
-    """``facts._added_lines`` as first written: every added line's text against every removed one."""
+    """``_added_lines`` as first written: every added line's text against every removed one."""
     hunks: list[list[str]] = []
     for line in lines:
         if line.startswith("@@") or not hunks:
@@ -130,9 +147,9 @@ def _slow_added_lines(lines: tuple[str, ...]) -> tuple[str, ...]:
     added: list[str] = []
     for hunk in hunks:
         plus = [line for line in hunk if line.startswith("+")]
-        removed = [facts.unmarked(line[1:]) for line in hunk if line.startswith("-")]
+        removed = [unmarked(line[1:]) for line in hunk if line.startswith("-")]
         for line in plus:
-            text = facts.unmarked(line[1:])
+            text = unmarked(line[1:])
             match = next((i for i, old in enumerate(removed) if old == text or text and
                           difflib.SequenceMatcher(None, old, text, autojunk=False).ratio() >= 0.6), None)
             if match is None:
@@ -155,7 +172,7 @@ def test_changelog_additions_are_told_from_edits_as_before():
             new += rng.sample(entries, rng.randint(0, 3))
             rng.shuffle(new)
             lines += [f"+{line}" for line in new]
-        assert facts._added_lines(tuple(lines)) == _slow_added_lines(tuple(lines)), lines
+        assert _added_lines(tuple(lines)) == _slow_added_lines(tuple(lines)), lines
 
 
 def test_dependency_subjects_and_body_refs_decide_as_their_patterns():
@@ -295,12 +312,12 @@ def test_markup_is_read_as_before():
 
 
 def _slow_affecting_notes(patch: str, limit: int = 3) -> list[tuple[str, str]]:
-    """``facts.affecting_notes`` as first written: every line of every notes file read to its end."""
+    """``affecting_notes`` as first written: every line of every notes file read to its end."""
     from collections import Counter
 
     found: list[tuple[str, str]] = []
-    for path, lines in facts._patch_files(patch):
-        if not facts.is_release_notes_path(path):
+    for path, lines in _patch_files(patch):
+        if not is_release_notes_path(path):
             continue
         added = Counter(_slow_added_lines(lines))
         heading = ""
@@ -308,16 +325,16 @@ def _slow_affecting_notes(patch: str, limit: int = 3) -> list[tuple[str, str]]:
             if line.startswith(("-", "@@")):
                 continue
             text, following = line[1:], lines[i + 1][1:] if i + 1 < len(lines) else ""
-            match = facts._HEADING.match(text)
-            if match or (text.strip() and facts._UNDERLINE.match(following) and not facts._UNDERLINE.match(text)):
-                heading = facts._plain(next(g for g in match.groups() if g) if match else text)
+            match = _HEADING.match(text)
+            if match or (text.strip() and _UNDERLINE.match(following) and not _UNDERLINE.match(text)):
+                heading = _plain(next(g for g in match.groups() if g) if match else text)
                 continue
-            if not line.startswith("+") or not added[line] or not re.search(r"[A-Za-z]", text) or facts._UNDERLINE.match(text):
+            if not line.startswith("+") or not added[line] or not re.search(r"[A-Za-z]", text) or _UNDERLINE.match(text):
                 continue
             added[line] -= 1
-            mark = facts._AFFECTING_ENTRY.match(text)
-            if facts._AFFECTING_HEADING.search(heading) or mark:
-                found.append((mark["mark"] if mark else heading, facts._plain(facts._BULLET.sub("", text))))
+            mark = _AFFECTING_ENTRY.match(text)
+            if _AFFECTING_HEADING.search(heading) or mark:
+                found.append((mark["mark"] if mark else heading, _plain(_BULLET.sub("", text))))
                 if len(found) >= limit:
                     return found
     return found
@@ -334,13 +351,13 @@ def test_changelog_warnings_and_version_fields_are_read_as_before():
     for _ in range(1500):
         patch = ""
         for path in rng.sample(paths, rng.randint(1, 3)):
-            pool = versions if not facts.is_release_notes_path(path) else notes
+            pool = versions if not is_release_notes_path(path) else notes
             body = [rng.choice(" +-") + rng.choice(pool) for _ in range(rng.randint(1, 12))]
             patch += f"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n@@ -1,3 +1,3 @@\n" + "\n".join(body) + "\n"
-        assert facts.affecting_notes(patch) == _slow_affecting_notes(patch), patch
+        assert affecting_notes(patch) == _slow_affecting_notes(patch), patch
         slow_version = None
-        for path, lines in facts._patch_files(patch):
-            for name, field in facts._VERSION_FIELDS:  # the first field whose file name fits, as before
+        for path, lines in _patch_files(patch):
+            for name, field in _VERSION_FIELDS:  # the first field whose file name fits, as before
                 if name.search(path):
                     old = new = None
                     skip = False
@@ -349,7 +366,7 @@ def test_changelog_warnings_and_version_fields_are_read_as_before():
                             skip = False
                             continue
                         if re.match(r"^\s*\[", line[1:]):
-                            skip = bool(facts._NOT_PACKAGE_SECTION.match(line[1:]))
+                            skip = bool(_NOT_PACKAGE_SECTION.match(line[1:]))
                         match = None if skip else field.search(line[1:])
                         if match and line.startswith("-"):
                             old = old or match.group(1)
@@ -362,7 +379,7 @@ def test_changelog_warnings_and_version_fields_are_read_as_before():
             if found:
                 slow_version = found
                 break
-        assert facts.version_change(patch) == slow_version, patch
+        assert version_change(patch) == slow_version, patch
 
 
 def test_security_words_common_in_code_talk_go_to_the_pattern_only_where_it_can_match():
@@ -377,14 +394,14 @@ def test_security_words_common_in_code_talk_go_to_the_pattern_only_where_it_can_
     rng = random.Random(24)
     for _ in range(8000):
         text = rng.choice([" ", "", "-", "\n", "_", "("]).join(rng.choice(words) for _ in range(rng.randint(1, 7)))
-        assert facts.is_security_text(text) == bool(facts._ADVISORY.search(text) or facts._SECURITY.search(text)), text
-        assert facts.advisories(text) == list(dict.fromkeys(m.upper() for m in facts._ADVISORY.findall(text))), text
+        assert is_security_text(text) == bool(_ADVISORY.search(text) or _SECURITY.search(text)), text
+        assert advisories(text) == list(dict.fromkeys(m.upper() for m in _ADVISORY.findall(text))), text
 
 
 def test_only_the_characters_named_fold_to_ascii_letters():
     # may_match lower-cases text beyond ASCII too: only these characters may match an ASCII letter under re.I.
     letter = re.compile("[a-z]", re.I)
-    assert {c for c in map(chr, range(128, 0x110000)) if letter.fullmatch(c)} == facts._FOLDS_TO_ASCII
+    assert {c for c in map(chr, range(128, 0x110000)) if letter.fullmatch(c)} == _FOLDS_TO_ASCII
 
 
 def test_sentence_ends_are_found_as_the_pattern_first_written_finds_them():

@@ -12,8 +12,8 @@ from pathlib import Path
 import git
 import pytest
 
-from narrator.facts import categories as facts
 from narrator.facts import changes
+from narrator.facts.paths import TOP_LEVEL
 from narrator.git.commits import recent_commits
 from narrator.git.repo import open_repository
 from narrator.model.backends import FakeBackend
@@ -58,7 +58,7 @@ def test_every_commit_gets_its_facts_beyond_the_narration_budget(settings, long_
     oldest = rows[long_repo.commit("HEAD~8").hexsha]
     assert (oldest.author, oldest.email, oldest.date) == ("Ada Lovelace", "ada@example.com", START)
     # The README's three lines outweigh the shelf's two.
-    assert oldest.area == facts.TOP_LEVEL and oldest.category and oldest.added == 5 and oldest.removed == 0
+    assert oldest.area == TOP_LEVEL and oldest.category and oldest.added == 5 and oldest.removed == 0
     assert {f["path"] for f in oldest.files} == {"README.md", "pantry/shelf.py"}
     assert oldest.headline == "Start the pantry" and oldest.input_hash is None  # read without its patch
     item = rows[long_repo.commit("HEAD~7").hexsha]

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Commit
-from narrator.facts import categories as facts
 from narrator.facts import impact
+from narrator.facts.release_notes import affecting_notes
 from narrator.model.backends import FakeBackend
 from narrator.pipeline.narrate import Budget, narrate_repository
 from narrator.service.core import NarratorService
@@ -187,9 +187,9 @@ def test_a_changelog_entry_under_a_removed_heading_may_affect_users():
     patch = ("diff --git a/CHANGELOG.md b/CHANGELOG.md\n--- a/CHANGELOG.md\n+++ b/CHANGELOG.md\n@@ -1,4 +1,8 @@\n"
              " # Changelog\n \n ## Unreleased\n+\n+### Removed\n+\n+- The `--legacy` flag.\n \n"
              "diff --git a/src/cli.py b/src/cli.py\n--- a/src/cli.py\n+++ b/src/cli.py\n@@ -1 +1 @@\n-a\n+b\n")
-    assert facts.affecting_notes(patch) == [("Removed", "The --legacy flag.")]
+    assert affecting_notes(patch) == [("Removed", "The --legacy flag.")]
     found = impact.of_commit(subject="Tidy the command line", message="Tidy the command line", category="maintenance",
                              paths=["CHANGELOG.md", "src/cli.py"], patch=patch)
     assert found.group == "affects" and "Removed" in found.why
     added_elsewhere = patch.replace("### Removed", "### Added")
-    assert facts.affecting_notes(added_elsewhere) == []
+    assert affecting_notes(added_elsewhere) == []

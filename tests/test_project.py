@@ -2,7 +2,7 @@
 
 import pytest
 
-from narrator.facts.categories import TOP_LEVEL
+from narrator.facts.paths import TOP_LEVEL
 from narrator.facts.project import (
     ROLES,
     Description,

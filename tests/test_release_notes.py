@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from narrator.facts.categories import release_notes
+from narrator.facts.release_notes import release_notes
 from narrator.facts.project import readme_paragraph
 from narrator.text import link_text
 from tests.helpers.narration import diff_of

@@ -11,8 +11,8 @@ import pytest
 
 from narrator import defaults
 from narrator.__main__ import main, parser
-from narrator.facts import categories as facts
 from narrator.facts import prefixes, project, subjects
+from narrator.facts.releases import _RELEASE_TAG, _RELEASE_TYPES
 from narrator.facts.sentences import ANSWER, BODY, MESSAGE, PROSE, Rules, split_sentences
 from narrator.insights import digest
 from narrator.pipeline import jobs, narrate
@@ -175,7 +175,7 @@ def test_each_reader_of_a_prefix_decides_as_before():
         assert briefing_tasks.note_target(text) == " ".join(old_note.sub("", briefing_tasks._BULLET.sub("", first)).split()), text
         released = old_release.sub("", text)
         found = prefixes.prefix(text)
-        ours = found.rest if found and found.type.lower() in facts._RELEASE_TYPES else facts._RELEASE_TAG.sub("", text)
+        ours = found.rest if found and found.type.lower() in _RELEASE_TYPES else _RELEASE_TAG.sub("", text)
         assert ours == released, text
 
 

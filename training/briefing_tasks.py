@@ -54,8 +54,8 @@ from typing import Iterator
 
 from db.files import write_atomic
 from narrator.eval.metrics import read_jsonl
-from narrator.facts import categories as facts
 from narrator.facts import prefixes
+from narrator.facts.releases import release_version
 from narrator.facts.subjects import read_subject
 from narrator.git.commits import cut_patch
 from narrator.model import prompts
@@ -169,7 +169,7 @@ def kind_row(row: dict, include_bots: bool = False) -> KindRow | str:
     subject = headline(row.get("subject"))
     if not subject:
         return "no subject"
-    if facts.release_version(subject):
+    if release_version(subject):
         return "release commit"
     patch = clean_diff(row.get("diff") or "")
     if not patch:

@@ -50,8 +50,8 @@ from narrator.eval.metrics import (
     sentence_measures,
     summary_bleu,
 )
-from narrator.facts import categories as facts
 from narrator.facts.changes import GIT_CHECKS
+from narrator.facts.releases import version_change
 from narrator.git.commits import recent_commits
 from narrator.git.repo import open_repository
 from narrator.insights.digest import PERIOD_NAMES
@@ -173,7 +173,7 @@ def conventional_accuracy(settings: Settings, source: str, history: int) -> dict
     for commit in recent_commits(repo, limit=history):
         body = commit.message.split("\n", 1)[1] if "\n" in commit.message else ""
         rows.append(PrefixedCommit(commit.subject, body, [f.path for f in commit.files], commit.author, commit.email,
-                            any(any(ch.isdigit() for ch in t) for t in commit.tags), facts.version_change(commit.patch)))
+                            any(any(ch.isdigit() for ch in t) for t in commit.tags), version_change(commit.patch)))
     return category_accuracy(rows)
 
 

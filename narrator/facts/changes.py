@@ -15,6 +15,10 @@ from narrator.checks.faithful import Checked, check
 from narrator.facts import categories as facts
 from narrator.facts import impact, project, subjects
 from narrator.facts.messages import first_sentences, message_body, split_first_sentence
+from narrator.facts.paths import TOP_LEVEL, is_ci_path, is_release_notes_path, is_test_path
+from narrator.facts.release_notes import affecting_notes, release_notes
+from narrator.facts.releases import release_version, version_change
+from narrator.facts.security import advisories
 from narrator.git.commits import CommitInfo
 from narrator.limits import MESSAGE_CHARS, NAME_CHARS, SUBJECT_CHARS, cut
 from narrator.text import unmarked
@@ -50,12 +54,12 @@ def commit_details(commit: CommitInfo) -> tuple[str, str, dict]:
     body = commit.message.split("\n", 1)[1] if "\n" in commit.message else ""
     said = subjects.read_subject(commit.subject, body, commit.is_merge)
     paths = [c.path for c in commit.files]
-    version = facts.release_version(said.headline) or facts.version_change(commit.patch)
+    version = release_version(said.headline) or version_change(commit.patch)
     tag_version = next((t for t in commit.tags if re.search(r"\d", t)), None)
     category = facts.categorize(said.headline, paths, body=body, conventional_type=said.conventional_type,
                                 scope=said.scope, author=commit.author, email=commit.email,
                                 tagged=bool(tag_version), version=version)
-    notes = facts.release_notes(commit.patch, limit=8)
+    notes = release_notes(commit.patch, limit=8)
     words = peoples_words(said, message_body(_body_after_title(commit.message, commit.subject, commit.is_merge),
                                              said.headline), notes, release=category == "release")
     headline, source, explanation = words.headline, words.source, words.explanation
@@ -71,18 +75,18 @@ def commit_details(commit: CommitInfo) -> tuple[str, str, dict]:
         "scope": said.scope,
         "refs": list(said.refs),
         # As of "subject\nbody" (no id spans lines); the body's first look is shared with categorize.
-        "advisories": list(dict.fromkeys(facts.advisories(commit.subject) + facts.advisories(body))),
+        "advisories": list(dict.fromkeys(advisories(commit.subject) + advisories(body))),
         "version": version if category == "release" else None,
         "tags": list(commit.tags),
         "release_notes": notes,
         "explanation": explanation,
-        "ci": bool(paths) and all(facts.is_ci_path(p) for p in paths),
+        "ci": bool(paths) and all(is_ci_path(p) for p in paths),
         "breaking": said.breaking,
     }
     details["impact"] = impact.classify(
         headline=said.headline, category=category, paths=paths, advisories=details["advisories"], is_merge=commit.is_merge,
         ci=details["ci"], version=details["version"], breaking=said.breaking, conventional_type=said.conventional_type,
-        affecting_notes=facts.affecting_notes(commit.patch) if any(map(facts.is_release_notes_path, paths)) else (),
+        affecting_notes=affecting_notes(commit.patch) if any(map(is_release_notes_path, paths)) else (),
         notes=notes).to_json()
     if commit.date_note:  # a date that is not the author date as written (narrator.git.dates)
         details["date_note"] = commit.date_note
@@ -281,7 +285,7 @@ def contradicts_git(sentence: str, files: list[dict]) -> str | None:
         return GIT_CHECKS[0]
     action = subjects.action(sentence)
     if _TEST_CLAIM.search(sentence):
-        tests = [f for f in files if facts.is_test_path(f.get("path", ""))]
+        tests = [f for f in files if is_test_path(f.get("path", ""))]
         if not tests or (action == "add" and not any(_added(f) for f in tests)):
             return GIT_CHECKS[1]
     if action == "add" and not any(_added(f) for f in files):
@@ -333,5 +337,5 @@ def check_headline(answer: str, source: str, files: list[dict] | None = None) ->
 
 def facts_headline(files: int, added: int, removed: int, area: str) -> str:
     """A headline from git alone, for a change whose subject and model summary both say nothing."""
-    where = "" if area == facts.TOP_LEVEL else f" in {area}"
+    where = "" if area == TOP_LEVEL else f" in {area}"
     return f"Changed {facts.size_phrase(files, added, removed)}{where}."

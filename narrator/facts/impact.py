@@ -37,8 +37,10 @@ import functools
 import re
 from dataclasses import dataclass
 
-from narrator.facts import categories as facts
 from narrator.facts import project
+from narrator.facts.paths import TOP_LEVEL, is_ci_path, is_doc_path, is_lock_path, is_test_path, module_of
+from narrator.facts.prefilter import may_match
+from narrator.facts.release_notes import affecting_notes
 from narrator.facts.subjects import read_subject
 
 GROUPS = ("affects", "security", "new", "fixed", "internal")
@@ -92,7 +94,7 @@ _MAY_AFFECT_HINTS = ("breaking", "incompatib", "deprecat", "support", "drop", "r
 """A cheap first look (substrings of the lower-cased headline): without one of these, none of the
 patterns above can match, and a long history is read without running them."""
 _WARNS_HINTS = _MAY_AFFECT_HINTS + ("should", "must", "need to")
-"""A cheap first look for ``_WARNS`` (``facts.may_match``): each of its matches holds one of these."""
+"""A cheap first look for ``_WARNS`` (``may_match``): each of its matches holds one of these."""
 _NOT_USER_FIX_HINTS = ("typo", "spel", "lint", "tid", "whitespace", "indent", "cosmetic", "nit", "flake8", "ruff", "mypy",
                        "pyright", "clippy", "prettier", "isort", "gofmt", "golangci", "rubocop", "style", "type ",
                        "warning", "format")
@@ -143,12 +145,12 @@ def _internal(kind: str, why: str) -> Impact:
 def is_shipped_path(path: str) -> bool:
     """Whether a file is part of what users get: not tests, documentation, CI, lock files, build or
     developer tooling, nor examples, judged by the file and by its top-level folder's role."""
-    if facts.is_test_path(path) or facts.is_doc_path(path) or facts.is_ci_path(path) or facts.is_lock_path(path):
+    if is_test_path(path) or is_doc_path(path) or is_ci_path(path) or is_lock_path(path):
         return False
-    area = facts.module_of(path)
+    area = module_of(path)
     role = project.area_role(area, [path])
     # A settings file inside the package ships with it; one at the top or in a dot-folder configures tools.
-    inside = area != facts.TOP_LEVEL and not area.startswith(".")
+    inside = area != TOP_LEVEL and not area.startswith(".")
     return role in ("source code", "dependencies") or (inside and role == "configuration")
 
 
@@ -167,9 +169,9 @@ def classify(*, headline: str, category: str, paths: list[str], advisories: list
 
     ``breaking`` is the developer's mark (``!`` or a ``BREAKING CHANGE:`` footer, from
     ``subjects.read_subject``); ``affecting_notes`` are ``(heading, entry)`` pairs from
-    ``facts.affecting_notes``. Both are read only where the developer's own words are: a
+    ``affecting_notes``. Both are read only where the developer's own words are: a
     dependency update's message quotes its upstream's changelog, not this project's. ``notes`` are
-    the changelog entries the commit added (``facts.release_notes``): one that says behaviour
+    the changelog entries the commit added (``release_notes``): one that says behaviour
     changes ("file names … are no longer wrapped in quotes") may affect users whatever its heading.
     """
     if is_merge:
@@ -188,18 +190,18 @@ def classify(*, headline: str, category: str, paths: list[str], advisories: list
         heading, entry = affecting_notes[0]
         return Impact("affects", None, f"its changelog entry \u201c{entry}\u201d is listed under \u201c{heading}\u201d")
     warning = None if category == "release" else next(
-        (note for note in notes if facts.may_match(note, _WARNS_HINTS) and _WARNS.search(note)), None)
+        (note for note in notes if may_match(note, _WARNS_HINTS) and _WARNS.search(note)), None)
     # Shipped code, or a manifest whose dependencies users get with it (not only tests, docs or CI).
-    if warning and any(not (facts.is_test_path(p) or facts.is_doc_path(p) or facts.is_ci_path(p)) for p in paths):
+    if warning and any(not (is_test_path(p) or is_doc_path(p) or is_ci_path(p)) for p in paths):
         return Impact("affects", None, f"its changelog entry says what changes for users: \u201c{warning}\u201d")
     if category == "release":
         if _major(version):
             return Impact("affects", None, f"a new major version ({version}) may not work as the last one did")
         return _internal("release", "it records a release (version and release notes)")
-    if ci or (paths and all(facts.is_ci_path(p) for p in paths)):
+    if ci or (paths and all(is_ci_path(p) for p in paths)):
         return _internal("ci", "it changes only CI and automation files")
     shipped = not paths or any(is_shipped_path(p) for p in paths)
-    product = not paths or any(not (facts.is_test_path(p) or facts.is_doc_path(p) or facts.is_ci_path(p)) for p in paths)
+    product = not paths or any(not (is_test_path(p) or is_doc_path(p) or is_ci_path(p)) for p in paths)
     lower = headline.lower()
     hinted = _mentions(lower, _MAY_AFFECT_HINTS)
     if hinted and product and _BREAKING_WORDS.search(headline):
@@ -266,13 +268,13 @@ def of_commit(*, subject: str, message: str, category: str, paths: list[str], ad
               ci: bool = False, version: str | None = None, headline: str | None = None, patch: str = "",
               notes: list[str] | tuple[str, ...] = ()) -> Impact:
     """``classify`` from what git records of a commit: the breaking mark from its subject and body
-    (``read_subject``), changelog warnings from its diff when given (``facts.affecting_notes``) and
+    (``read_subject``), changelog warnings from its diff when given (``affecting_notes``) and
     the changelog entries it added (``notes``, as stored)."""
     body = message.split("\n", 1)[1] if "\n" in message else ""
     said = read_subject(subject, body, is_merge)
     return classify(headline=headline or said.headline, category=category, paths=paths, advisories=list(advisories),
                     is_merge=is_merge, ci=ci, version=version, breaking=said.breaking,
-                    conventional_type=said.conventional_type, affecting_notes=facts.affecting_notes(patch) if patch else (),
+                    conventional_type=said.conventional_type, affecting_notes=affecting_notes(patch) if patch else (),
                     notes=notes)
 
 

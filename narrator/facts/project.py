@@ -23,7 +23,7 @@ from pathlib import PurePosixPath
 import tomllib
 
 from narrator.facts import prefixes
-from narrator.facts.categories import TOP_LEVEL, is_test_path
+from narrator.facts.paths import TOP_LEVEL, is_test_path
 from narrator.facts.sentences import PROSE, split_sentences
 from narrator.text import link_text
 

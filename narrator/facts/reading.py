@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import re
 
-from narrator.facts.categories import TOP_LEVEL
 from narrator.facts.impact import LABELS, Impact
+from narrator.facts.paths import TOP_LEVEL
 from narrator.facts.provenance import LABELS as SOURCES
 from narrator.insights.briefing import first_line
 

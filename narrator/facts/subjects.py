@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass
 
 from narrator.facts import prefixes
-from narrator.facts.categories import may_match, release_version
+from narrator.facts.prefilter import may_match
+from narrator.facts.releases import release_version
 
 CONVENTIONAL_TYPES = frozenset(
     {"feat", "fix", "docs", "style", "refactor", "perf", "test", "tests", "build", "ci", "chore", "revert", "deps", "security", "release"}

@@ -27,10 +27,12 @@ from typing import Iterable, Sequence
 
 from narrator.defaults import DIGEST_PERIOD
 from narrator.errors import NarratorError
-from narrator.facts.categories import CATEGORIES, TOP_LEVEL, is_development_version
+from narrator.facts.categories import CATEGORIES
 from narrator.facts.impact import GROUPS, MERGE, Impact, classify
 from narrator.facts.impact import LABELS as IMPACT_LABELS
+from narrator.facts.paths import TOP_LEVEL
 from narrator.facts.provenance import LABELS, MODEL_HEADLINE
+from narrator.facts.releases import is_development_version
 
 PERIODS = {"7d": 7, "30d": 30, "90d": 90}
 """The named periods: the N days ending today (UTC)."""

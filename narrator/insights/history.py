@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Literal, Protocol
 
-from narrator.facts.categories import is_development_version
+from narrator.facts.releases import is_development_version
 
 Grain = Literal["week", "month"]
 By = Literal["area", "category"]

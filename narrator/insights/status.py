@@ -45,6 +45,7 @@ from typing import Literal, Protocol
 
 from narrator.facts import categories as facts
 from narrator.facts import impact
+from narrator.facts.paths import is_release_notes_path, is_test_path
 from narrator.insights.digest import Period, changes_in, counted, day_range
 from narrator.insights.forecast import Forecast, how_sure, next_release
 from narrator.insights.history import ReleasePoint
@@ -349,13 +350,13 @@ def impact_of(commit: Fact) -> impact.Impact:
 
 def is_shipped_code(path: str) -> bool:
     """Code that reaches users (``narrator.facts.impact.is_shipped_path``), not its release notes."""
-    return impact.is_shipped_path(path) and not facts.is_release_notes_path(path)
+    return impact.is_shipped_path(path) and not is_release_notes_path(path)
 
 
 def untested_lines(commit: Fact) -> int:
     """Lines of shipped code a change added and removed, 0 when it also changed a test file."""
     files = commit.files or []
-    if any(facts.is_test_path(f.get("path", "")) for f in files):
+    if any(is_test_path(f.get("path", "")) for f in files):
         return 0
     return sum(int(f.get("added") or 0) + int(f.get("removed") or 0) for f in files if is_shipped_code(f.get("path", "")))
 

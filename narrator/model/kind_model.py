@@ -22,6 +22,8 @@ from pathlib import Path
 
 from narrator.facts import categories as facts
 from narrator.facts import impact
+from narrator.facts.paths import is_ci_path
+from narrator.facts.security import advisories
 from narrator.model import prompts
 
 RULE_KIND = {"feature": "feature", "fix": "fix", "security": "fix", "docs": "docs", "tests": "tests",
@@ -36,7 +38,7 @@ def rules_kind(subject: str, paths: list[str], patch: str = "") -> tuple[str, bo
     nor the body, which carry the label (a ``BREAKING CHANGE:`` footer is the breaking label)."""
     category = facts.categorize(subject, paths)
     said = impact.of_commit(subject=subject, message=subject, category=category, paths=paths,
-                            advisories=facts.advisories(subject), patch=patch)
+                            advisories=advisories(subject), patch=patch)
     kind = "ci" if said.kind == "ci" else RULE_KIND[category]
     return kind, said.group == "affects"
 
@@ -44,7 +46,7 @@ def rules_kind(subject: str, paths: list[str], patch: str = "") -> tuple[str, bo
 def rules_sure(paths: list[str]) -> bool:
     """Whether the rules decide the kind from ``paths`` alone (all documentation, tests, dependency
     files or CI configuration), not from the subject's words or by falling back to maintenance."""
-    if paths and all(facts.is_ci_path(path) for path in paths):
+    if paths and all(is_ci_path(path) for path in paths):
         return True
     return facts.categorize("", paths) in ("docs", "tests", "dependencies")
 

@@ -3,14 +3,14 @@
 ``narrator.git.commits`` reads a patch per commit, which a model prompt needs but which takes minutes
 over a long history. A commit's facts (date, author, files with their counts, tags, message) come
 from one ``git log --raw --numstat -z`` instead, parsed as git writes it. Only two of the facts read
-a diff: release notes and a changed version field (``facts.reads_diff``), so one ``git diff-tree
+a diff: release notes and a changed version field (``reads_diff``), so one ``git diff-tree
 --stdin`` reads the diffs of just those files, of just the commits that touched them.
 
 What this pass gives differs from ``narrator.git.commits`` in two ways, both on purpose:
 
 * a merge lists no files: what it brought is its branch's commits, read themselves (comparing it
   with its first parent as well would count every line twice and double git's time);
-* ``patch`` holds only the diffs of ``facts.reads_diff`` files, enough for ``changes.commit_details``
+* ``patch`` holds only the diffs of ``reads_diff`` files, enough for ``changes.commit_details``
   and nothing for a prompt: the commits a model explains are read again by ``narrator.git.commits``.
 
 Messages come re-encoded to UTF-8 by git (``--encoding=UTF-8``) from whatever their commit declares.
@@ -31,7 +31,8 @@ from typing import IO
 import git
 from git.exc import GitCommandError
 
-from narrator.facts import categories as facts
+from narrator.facts.paths import notes_folder
+from narrator.facts.releases import reads_diff
 from narrator.git import dates as gitdates
 from narrator.git.commits import CHANGE_BY_STATUS, SUBMODULES, CommitInfo, FileChange, tags_by_commit
 from narrator.git.repo import git_stream, read_object, reading, shallow_boundary
@@ -96,7 +97,7 @@ def read_history(repo: git.Repo, head: str, old_head: str | None = None,
             for commit in parse_log(_tokens(out), tags, boundary, known):
                 if commit.parent_missing:
                     commit = replace(commit, parents=_parents(repo, commit.sha))
-                if not any(facts.reads_diff(f.path) for f in commit.files):
+                if not any(reads_diff(f.path) for f in commit.files):
                     yield commit
                 else:
                     batch.append(commit)
@@ -118,12 +119,12 @@ def _with_patches(commits: list[CommitInfo], diffs: Future[dict[str, str]]) -> I
 
 
 def read_diffs(repo: git.Repo, commits: list[CommitInfo]) -> dict[str, str]:
-    """By sha, the diffs of the ``facts.reads_diff`` files of these (non-merge) commits.
+    """By sha, the diffs of the ``reads_diff`` files of these (non-merge) commits.
 
     A changelog folder is one pathspec, not a pathspec per note: git matches every path against
     every pathspec, and the facts look only at the files they read anyway.
     """
-    specs = sorted({facts.notes_folder(f.path) or f.path for c in commits for f in c.files if facts.reads_diff(f.path)})
+    specs = sorted({notes_folder(f.path) or f.path for c in commits for f in c.files if reads_diff(f.path)})
     shas = b"".join(c.sha.encode() + b"\n" for c in commits)
     with git_stream(repo, [*_DIFF_OPTIONS, "--", *specs], stdin=shas) as out:
         return split_diffs(out.read())

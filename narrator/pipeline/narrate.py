@@ -25,6 +25,7 @@ from narrator.defaults import COMMITS
 from narrator.errors import NarratorError
 from narrator.facts import categories as facts
 from narrator.facts import changes, impact, project, subjects
+from narrator.facts.paths import TOP_LEVEL, is_doc_path, is_release_notes_path, is_test_path, module_of
 from narrator.git.commits import CommitInfo, cut_patch, read_commits, without_files
 from narrator.git.files import SourceFile, skipped_summary
 from narrator.git.units import Unit
@@ -140,9 +141,9 @@ def rank_files(files: list[SourceFile], changed: Iterable[str]) -> list[SourceFi
             value += 4
         if PurePosixPath(f.path).stem.upper() == "README":
             value += 6
-        if facts.is_test_path(f.path):
+        if is_test_path(f.path):
             value *= 0.3
-        elif facts.is_doc_path(f.path) and PurePosixPath(f.path).stem.upper() != "README":
+        elif is_doc_path(f.path) and PurePosixPath(f.path).stem.upper() != "README":
             value *= 0.2  # changelogs are touched by every release but say little about the product
         return value
 
@@ -156,7 +157,7 @@ def spread_over_folders(ranked: list[SourceFile]) -> list[SourceFile]:
     """
     queues: dict[str, list[SourceFile]] = {}
     for f in ranked:
-        queues.setdefault(facts.module_of(f.path), []).append(f)
+        queues.setdefault(module_of(f.path), []).append(f)
     spread: list[SourceFile] = []
     while queues:
         for folder in list(queues):
@@ -213,13 +214,13 @@ def note_task(commit: CommitInfo, row: dict, budget: Budget) -> Task | None:
     if ((details.get("impact") or {}).get("group") not in NOTE_GROUPS or details.get("release_notes")
             or commit.parent_missing):
         return None
-    paths = [f.path for f in commit.files if not facts.is_release_notes_path(f.path)]
-    if not paths or all(facts.is_test_path(p) or facts.is_doc_path(p) for p in paths):
+    paths = [f.path for f in commit.files if not is_release_notes_path(f.path)]
+    if not paths or all(is_test_path(p) or is_doc_path(p) for p in paths):
         return None
-    patch = cut_patch(without_files(commit.patch, facts.is_release_notes_path), budget.patch_tokens)[0]
+    patch = cut_patch(without_files(commit.patch, is_release_notes_path), budget.patch_tokens)[0]
     return Task(kind="note", target=commit.sha, input_hash=commit_hash(commit), max_new_tokens=48, max_sentences=1,
                 messages=prompts.user_note_prompt(read_subject(commit.subject).headline, paths, patch),
-                files=[f for f in row["files"] if not facts.is_release_notes_path(f["path"])])
+                files=[f for f in row["files"] if not is_release_notes_path(f["path"])])
 
 
 def unit_task(unit: Unit, language: str | None, budget: Budget) -> Task:
@@ -282,7 +283,7 @@ def description_tasks(files: list[SourceFile]) -> list[Task]:
     found: list[tuple[str, project.Description]] = []
     for described in project.project_descriptions(texts):
         found.append(("project:" + ("readme" if described.source.startswith("README") else "package"), described))
-    for area in sorted({facts.module_of(p) for p in texts} - {facts.TOP_LEVEL}):
+    for area in sorted({module_of(p) for p in texts} - {TOP_LEVEL}):
         own = project.describe_area(area, texts)
         if own is not None:
             found.append((f"area:{area}", own))
@@ -557,7 +558,7 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
         chosen_files = [f.path for f in ranked] if budget.full else [f.path for f in ranked[: budget.files]]
     else:
         wanted = {t for k, t in only if k == "file"} | {t for k, t in only if k == "module"}
-        chosen_files = [f.path for f in files if f.path in wanted or facts.module_of(f.path) in wanted]
+        chosen_files = [f.path for f in files if f.path in wanted or module_of(f.path) in wanted]
     chosen_units: list[Unit] = []
     # Within the budget, a few units of many files say more about the product than every
     # method of one big file.
@@ -568,7 +569,7 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
         chosen_units = chosen_units[: budget.units]
     narration.report.units = len(chosen_units)
     covered = sorted({u.path for u in chosen_units}, key=chosen_files.index)
-    modules = sorted({facts.module_of(p) for p in covered})
+    modules = sorted({module_of(p) for p in covered})
 
     headlines, explanations, summaries = (settings.shows(task) for task in ("headline", "explanation", "code_summary"))
     commit_tasks = [task for c in wanted_commits
@@ -625,15 +626,15 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
     file_hashes = {p: file_hash(unit_hash(u, budget.unit_chars) for u in units) for p, units in units_by_file.items()}
     paths_by_area: dict[str, list[str]] = defaultdict(list)
     for f in files:
-        paths_by_area[facts.module_of(f.path)].append(f.path)
+        paths_by_area[module_of(f.path)].append(f.path)
     for module in modules:
         # Only source code needs a model's summary: a tests or docs folder is told by its role, and
         # an area that describes itself (its README, its package docstring) keeps its own words.
         if module in own_words or project.area_role(module, paths_by_area.get(module, [])) != "source code":
             continue
-        children = [(PurePosixPath(p).name, file_texts[p]) for p in covered if facts.module_of(p) == module and p in file_texts]
+        children = [(PurePosixPath(p).name, file_texts[p]) for p in covered if module_of(p) == module and p in file_texts]
         if children:
-            mhash = module_hash(h for p, h in file_hashes.items() if facts.module_of(p) == module)
+            mhash = module_hash(h for p, h in file_hashes.items() if module_of(p) == module)
             # No class's docstring speaks for a part ("base class for all tqdm warnings"): a part
             # without its own words gets a checked model summary or, failing that, its list of files.
             module_tasks.append(summary_task("module", module, module, children, mhash) if summaries

@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable
 
 from db.store import Store
-from narrator.facts import categories as facts
 from narrator.facts import changes
+from narrator.facts.paths import area_of, module_of
 from narrator.git.commits import CommitInfo, read_commits, recent_commits, tags_by_commit
 from narrator.git.files import SourceFile, scan_source_files
 from narrator.git.repo import is_shallow, open_repository, reading
@@ -31,7 +31,7 @@ HISTORY_CHUNK = 1000
 READING_HISTORY = "Reading the repository: the history"
 READING_CHANGES = "Reading the repository: latest changes and patches"
 Progress = Callable[[int, int, str], None]
-"""Told (done, total, message) as the repository is read, as ``narrator.pipeline.narrate.Progress``."""
+"""Told (done, total, message) as the repository is read, as ``narrator.pipeline.narration.Progress``."""
 
 
 
@@ -111,7 +111,7 @@ def _cut(files: list[SourceFile], unit_chars: int) -> tuple[dict[str, list[Unit]
     units_by_file = {f.path: cut_units(f) for f in files}
     return units_by_file, [
         dict(path=u.path, name=u.name, kind=u.kind, start_line=u.start_line, end_line=u.end_line,
-             module=facts.module_of(u.path), input_hash=unit_hash(u, unit_chars))
+             module=module_of(u.path), input_hash=unit_hash(u, unit_chars))
         for units in units_by_file.values() for u in units
     ]
 
@@ -197,7 +197,7 @@ def commit_row(commit: CommitInfo, full_patch: bool = True) -> dict:
     return dict(
         sha=commit.sha, subject=commit.subject, message=commit.message, author=commit.author,
         email=commit.email, date=commit.date,
-        area=facts.area_of([(c.path, c.added + c.removed) for c in commit.files]),
+        area=area_of([(c.path, c.added + c.removed) for c in commit.files]),
         category=category, headline=headline, details=details,
         files=[dict(path=c.path, change=c.change, added=c.added, removed=c.removed) for c in commit.files],
         added=commit.added, removed=commit.removed, is_merge=commit.is_merge,

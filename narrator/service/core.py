@@ -22,6 +22,7 @@ from narrator.defaults import COMMITS, DIGEST_PERIOD, REPORT_PERIOD
 from narrator.errors import NarratorError, RepoError
 from narrator.facts import categories as facts
 from narrator.facts import changes, glossary, impact, project, provenance, reading
+from narrator.facts.paths import TOP_LEVEL, area_of, is_ci_path, is_doc_path, is_test_path, module_of
 from narrator.facts.provenance import Said
 from narrator.git import dates as gitdates
 from narrator.git.repo import (
@@ -474,7 +475,7 @@ class NarratorService:
         files = {path: file_hash(u.input_hash for u in us) for path, us in by_file.items()}
         modules: dict[str, list[str]] = defaultdict(list)
         for path, h in files.items():
-            modules[facts.module_of(path)].append(h)
+            modules[module_of(path)].append(h)
         return units, by_file, files, {m: module_hash(hs) for m, hs in modules.items()}
 
     def overview(self, repo_id: int, period: str | tuple[date, date] | None = DIGEST_PERIOD) -> OverviewView:
@@ -526,7 +527,7 @@ class NarratorService:
             # The model's headlines are not measured to beat a line of git facts: that line instead
             # (a shallow clone's oldest commit lists no files: its subject stays).
             facts_line = changes.facts_headline(len(commit.files or []), commit.added, commit.removed,
-                                                commit.area or facts.TOP_LEVEL)
+                                                commit.area or TOP_LEVEL)
             if model_headline is not None and model_headline.source == "model":
                 model_headline = None
         if facts_line and (model_headline is None or not model_headline.text):
@@ -566,11 +567,11 @@ class NarratorService:
             sized = [(f["path"], f.get("added", 0) + f.get("removed", 0)) for f in commit.files or []]
             shipped = [s for s in sized if impact.is_shipped_path(s[0])]
             if not shipped:  # a manifest users notice ('Upgrade content-type'): where it is, not its tests
-                shipped = [s for s in sized if not (facts.is_test_path(s[0]) or facts.is_doc_path(s[0])
-                                                    or facts.is_ci_path(s[0]))]
-            area = facts.area_of(shipped) if shipped else area
+                shipped = [s for s in sized if not (is_test_path(s[0]) or is_doc_path(s[0])
+                                                    or is_ci_path(s[0]))]
+            area = area_of(shipped) if shipped else area
         own, main = areas.get(area, (None, False))
-        role = project.area_role(area, [f["path"] for f in commit.files or [] if facts.module_of(f["path"]) == area])
+        role = project.area_role(area, [f["path"] for f in commit.files or [] if module_of(f["path"]) == area])
         return dataclasses.replace(view, reading=reading.plain_reading(view.impact, area, own, role, main))
 
     def digest(self, repo_id: int, period: str | tuple[date, date] = DIGEST_PERIOD, commits=None) -> Digest | None:
@@ -595,7 +596,7 @@ class NarratorService:
         """``parts`` from what the Overview has already read (units by file, descriptions)."""
         paths_by_area: dict[str, list[str]] = defaultdict(list)
         for path in by_file:
-            paths_by_area[facts.module_of(path)].append(path)
+            paths_by_area[module_of(path)].append(path)
         parts = []
         for area, paths in paths_by_area.items():
             # Only people's words describe a part (its README, package or main module docstring, the
@@ -837,7 +838,7 @@ class NarratorService:
             unit_views = [UnitView(u.path, u.name, u.kind, u.start_line, u.end_line,
                                    self._view(unit_texts.get(f"{u.path}::{u.name}"), u.input_hash))
                           for u in sorted(by_file[path], key=lambda u: u.start_line)]
-            modules[facts.module_of(path)].append(FileView(path, self._view(file_texts.get(path), file_hashes[path]), unit_views))
+            modules[module_of(path)].append(FileView(path, self._view(file_texts.get(path), file_hashes[path]), unit_views))
         order = sorted(modules, key=lambda m: (m not in module_texts, m))
         return [ModuleView(m, self._view(module_texts.get(m), module_hashes[m]), modules[m]) for m in order]
 

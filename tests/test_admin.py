@@ -404,7 +404,7 @@ def test_a_cocktail_study_in_home_is_shown_as_a_table_and_grouped_bars(home):
                 "codesearchnet": task(3.0), "commitpackft": task(3.2), "bleu": None},
                {"name": EVIL, "ratio": 0.5, "optimizer": "adagrad", "lr": 2e-4, "steps": 2, "seconds": 1.0,
                 "codesearchnet": task(2.0), "commitpackft": task(2.4), "bleu": 11.5}]
-    committed = ROOT / "training" / "study" / "results.json"  # the study this checkout ships, until home has one
+    committed = ROOT / "training" / "study_results" / "results.json"  # the study this checkout ships, until home has one
     assert any(text.startswith(plain(f"From {committed}. On these numbers")) for text in shown(admin(PASSWORD)))
     (home / "study").mkdir(parents=True)
     (home / "study" / "results.json").write_text(json.dumps(results))

@@ -4,7 +4,7 @@ Locked: until this browser session enters the admin password (``dashboard.auth``
 the password box and nothing else. Everything else goes through ``training.service``, which starts
 training in a worker process, so this page never loads torch and returns at once. At the end it
 shows the cocktail study: ``<home>/study/results.json`` when a study was run there
-(``python -m training study --out <home>/study``), else the one committed in ``training/study``.
+(``python -m training study --out <home>/study``), else the one committed in ``training/study_results``.
 """
 
 from __future__ import annotations
@@ -355,7 +355,7 @@ with adapter_tab:
 # ---- the cocktail study (python -m training study --out <home>/study) -------------------------
 
 STUDY_RESULTS = next((path for path in (settings.home / "study" / "results.json",
-                                        ROOT / "training" / "study" / "results.json") if path.is_file()), None)
+                                        ROOT / "training" / "study_results" / "results.json") if path.is_file()), None)
 try:
     study = load_results(STUDY_RESULTS) if STUDY_RESULTS else []
 except ValueError as bad:

@@ -29,7 +29,7 @@ from narrator.facts.reading import GIT_FACTS
 from narrator.facts.reading import LABEL as READING_LABEL
 from narrator.facts.reading import source_of as reading_source
 from narrator.insights.briefing import RISK_NAMES, trend_words
-from narrator.insights.digest import FIRST_DAY, WITH_COMMITS, today
+from narrator.insights.periods import FIRST_DAY, WITH_COMMITS, today
 from narrator.insights.status import Status
 from narrator.render.charts import COLOURS as _CHART_COLOURS
 from narrator.render.charts import LABELS as CATEGORY_LABELS
@@ -413,7 +413,7 @@ def guarded(action: Callable[[], object], what: str) -> str | None:
 
 PERIOD_CHOICES = {"7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days", "range": "Chosen dates"}
 """The period lengths a page offers; the named ones end today, or with ``PERIOD_KEY + "_commits"`` on
-the latest commit's day (``digest.WITH_COMMITS``)."""
+the latest commit's day (``periods.WITH_COMMITS``)."""
 PERIOD_KEY = "app_period"
 """Session key of the period the digest pages share (Overview and Portfolio): changing it on one
 page changes it on the other. Set once in the entry point; ``PERIOD_KEY + "_dates"`` holds chosen dates,
@@ -438,7 +438,7 @@ def _shared_widget(widget_key: str, shared_key: str, default) -> dict:
 
 
 def period_picker(svc: NarratorService, repo_id: int | None, key: str):
-    """A period choice (a name of ``digest.PERIOD_NAMES`` or a (from, to) date pair), shared by the digest views.
+    """A period choice (a name of ``periods.PERIOD_NAMES`` or a (from, to) date pair), shared by the digest views.
 
     The named periods end today; a toggle ends them on the latest commit's day instead (a quiet
     repository's last active days). ``repo_id`` bounds the chosen dates to that repository's
@@ -606,7 +606,7 @@ def report_download(svc: NarratorService, repo_ids: int | Iterable[int], period,
     The report is built only when the button is pressed (Streamlit's deferred download), so the
     page never waits for it, and cached per repository, period, format and narration.
     """
-    from narrator.render import exports as reports
+    from narrator.render import renderers
 
     ids = (repo_ids,) if isinstance(repo_ids, int) else tuple(repo_ids)
     repos = [r for r in map(svc.repository, ids) if r.narrated_at is not None]  # the others have nothing yet
@@ -620,7 +620,7 @@ def report_download(svc: NarratorService, repo_ids: int | Iterable[int], period,
     right.download_button(
         "Download report", key=key, icon=":material/download:", on_click="ignore",
         data=lambda: _report_bytes(svc, svc.settings.db_url, ids, period, fmt, narrated, date.today()),
-        file_name=reports.file_name(name or (repos[0].name if len(repos) == 1 else "portfolio"), fmt),
-        mime=reports.FORMATS[fmt][0],
+        file_name=renderers.file_name(name or (repos[0].name if len(repos) == 1 else "portfolio"), fmt),
+        mime=renderers.FORMATS[fmt].mime,
         help="What the software does, what changed in the period, charts, releases and every change, "
              "each sentence with its source.")

@@ -76,13 +76,14 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from narrator.render import exports as reports
+    from narrator.render import renderers
     from narrator.service.core import NarratorService
 
     to_stdout = args.out == "-"
     # Before any work: a typo costs nothing. Standard output has no suffix to tell the format.
-    fmt = reports.check_format(args.format or ("md" if to_stdout else reports.format_of(args.out)))
+    fmt = renderers.check_format(args.format or ("md" if to_stdout else renderers.format_of(args.out)))
     if to_stdout and fmt == "pdf" and sys.stdout.isatty():
-        raise reports.ReportError("A PDF is not for a terminal: redirect it to a file (> report.pdf) or a program.")
+        raise renderers.ReportError("A PDF is not for a terminal: redirect it to a file (> report.pdf) or a program.")
     service = NarratorService(_settings(args))
     repo = service.find(args.repo)
     data = reports.build(service, [repo.id], args.period, fmt)
@@ -91,7 +92,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return 0
-    print(f"Wrote {reports.write(data, args.out)}", file=sys.stderr)
+    print(f"Wrote {renderers.write(data, args.out)}", file=sys.stderr)
     return 0
 
 
@@ -99,7 +100,7 @@ def period_arg(text: str):
     """A named period (``7d``, ``30d``, ``90d``, each also with ``-commits``), or ``YYYY-MM-DD..YYYY-MM-DD``."""
     from datetime import date
 
-    from narrator.insights.digest import PERIOD_NAMES, choose_period
+    from narrator.insights.periods import PERIOD_NAMES, choose_period
 
     if ".." not in text:
         if text not in PERIOD_NAMES:

@@ -14,6 +14,7 @@ from narrator.insights.briefing import Count, count
 from narrator.pipeline import jobs
 from narrator.pipeline.narrate import run_job
 from narrator.render import exports as reports
+from narrator.render import renderers
 from narrator.render.show import markdown, summary_text
 from narrator.service.core import NarratorService
 from narrator.text import markdown_text as md
@@ -112,7 +113,7 @@ def test_the_report_counts_and_lists_the_same_changes_of_the_period_merges_left_
     service, repo_id, shas = bumped
     b = service.briefing(repo_id, "30d")
     assert set(b.changes.shas) == {shas["bump"], shas["feature"]}  # the release is 30 days old: outside
-    report = reports.markdown(reports.document(service, [repo_id], "30d"))
+    report = renderers.markdown(reports.document(service, [repo_id], "30d"))
     assert "Every change in the period (2)" in report and "By impact (2 changes)" in report
     listed = re.findall(r"^- \*\*\d{4}-\d\d-\d\d ([0-9a-f]{8}) ", report.split("Every change in the period")[1], re.M)
     assert sorted(listed) == sorted(s[:8] for s in b.changes.shas) and shas["merge"][:8] not in listed
@@ -138,7 +139,7 @@ def test_show_and_the_report_print_the_briefing_s_numbers(narrated, name):
     service, ids, _ = narrated
     b = service.briefing(ids[name], "30d")
     show = markdown(service, ids[name], period="30d")
-    report = reports.markdown(reports.document(service, [ids[name]], "30d"))
+    report = renderers.markdown(reports.document(service, [ids[name]], "30d"))
     headings = [b.waiting.heading, b.reached.heading, b.by_impact.heading]
     assert b.waiting.heading.startswith("Waiting to ship (") and b.by_impact.heading.endswith(f"({b.changes.n} changes)")
     for text in (show, report):
@@ -164,7 +165,7 @@ def test_the_portfolio_report_opens_with_one_comparison_and_every_briefing_over_
     chosen = [ids["quiet"], ids["hotfixed"]]
     shared = service.period("7d-commits", chosen)
     assert shared.last_day == service.period("7d-commits", [ids["hotfixed"]]).last_day  # the latest of them
-    report = reports.markdown(reports.document(service, chosen, "7d-commits"))
+    report = renderers.markdown(reports.document(service, chosen, "7d-commits"))
     comparison = report.split(f"## {md('Comparison: ' + shared.label)}")[1].split("\n## ")[0]
     # One comparison table (issue 17: 'the portfolio report is one comparison table'), one row each.
     assert "| quiet | Quiet since 1 Dec 2025 | 1 Dec 2025, 1 year ago | 0 | no release recorded | 1: quiet |" in comparison
@@ -187,9 +188,9 @@ def test_the_html_and_pdf_reports_print_the_same_opening_and_numbers(narrated):
     b = service.briefing(ids["hotfixed"], "30d")
     document = reports.document(service, [ids["hotfixed"]], "30d")
     parsed = Tags()
-    parsed.feed(reports.render(document, "html").decode())
+    parsed.feed(renderers.render(document, "html").decode())
     page = " ".join(" ".join(parsed.text).split())
-    printed = pdf_text(reports.render(document, "pdf"))
+    printed = pdf_text(renderers.render(document, "pdf"))
     for text in (page, printed):
         for said in b.opening:
             assert said.text in text

@@ -7,7 +7,8 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from narrator.insights.digest import Period, Release, build_digest, choose_period
+from narrator.insights.digest import Release, build_digest
+from narrator.insights.periods import Period, choose_period
 
 
 @dataclass(frozen=True)
@@ -291,7 +292,7 @@ def test_named_periods_end_today_and_a_future_commit_moves_none():
 
 def test_today_is_the_clock_or_the_one_setting(monkeypatch):
     from narrator.errors import NarratorError
-    from narrator.insights.digest import TODAY_VARIABLE, today
+    from narrator.insights.periods import TODAY_VARIABLE, today
 
     monkeypatch.setenv(TODAY_VARIABLE, "2030-05-17")
     assert today() == date(2030, 5, 17)

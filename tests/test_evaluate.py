@@ -10,7 +10,7 @@ import git
 import pytest
 
 from narrator.eval.evaluate import main
-from narrator.eval.metrics import (
+from narrator.eval.page_sentences import (
     code_marks,
     count_mismatches,
     count_of,

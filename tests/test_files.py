@@ -59,7 +59,7 @@ def test_a_new_file_gets_the_permissions_asked_for_and_an_exclusive_write_never_
 
 # Each writer, called as its command or page calls it, to replace the file made before.
 WRITERS = {
-    "report": "from narrator import reports; reports.write(b'the new report ' * 1000, FILE)",
+    "report": "from narrator.render import renderers; renderers.write(b'the new report ' * 1000, FILE)",
     "active adapter": "from narrator.settings import set_active_adapter, active_adapter_file; "
                       "set_active_adapter(HOME, HOME / 'adapter-two')",
     "admin failures": "from dashboard import auth; auth.check(HOME, 'a wrong guess')",

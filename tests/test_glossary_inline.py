@@ -13,6 +13,7 @@ import pytest
 from narrator.__main__ import main
 from narrator.facts import glossary
 from narrator.render import exports as reports
+from narrator.render import renderers
 from narrator.render import show as report
 from narrator.service.core import NarratorService
 from tests.conftest import START, commit_files, make_sample_repo
@@ -83,10 +84,10 @@ def test_the_reports_explain_jargon_inline_once_and_html_escapes_the_explanation
     assert {SUBJECTS[10], SUBJECTS[12]} <= {s.text for s in sentences}
     assert [s for s in sentences if s.glosses] and not any(CI in s.text or FLAKY in s.text for s in sentences)
 
-    md = reports.markdown(document)
+    md = renderers.markdown(document)
     assert md.count(CI) == 1 and md.count(FLAKY) == 1 and CONTAINER not in md and "Words used above" not in md
 
-    page = reports.render(document, "html").decode()
+    page = renderers.render(document, "html").decode()
     assert "<b>" not in page and page.count(FLAKY) == 1
     assert f"&lt;b&gt;flaky {FLAKY}&lt;/b&gt;" in page  # the whole sentence, explanation too, is text
     parsed = Tags()
@@ -94,7 +95,7 @@ def test_the_reports_explain_jargon_inline_once_and_html_escapes_the_explanation
     words = " ".join(" ".join(parsed.text).split())
     assert words.count(CI) == 1 and f"CI {CI}" in words
 
-    printed = pdf_text(reports.render(document, "pdf"))
+    printed = pdf_text(renderers.render(document, "pdf"))
     assert printed.count(" ".join(CI.split())) == 1 and " ".join(FLAKY.split()) in printed
     assert re.search(r"flaky \(an automated test", printed) and CONTAINER not in printed
 

@@ -15,7 +15,7 @@ import pytest
 from narrator.__main__ import main
 from narrator.eval.bench import command_figures, history_figures
 from narrator.insights import history
-from narrator.insights.digest import today
+from narrator.insights.periods import today
 from narrator.pipeline import history_pass as gitlog
 from narrator.render.show import markdown
 from narrator.service.core import NarratorService

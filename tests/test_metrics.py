@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from narrator.eval import category_accuracy as accuracy
 from narrator.eval import metrics
+from narrator.eval.category_accuracy import category_accuracy
 from narrator.eval.metrics import (
     SummaryRow,
-    category_accuracy,
     clean_reference,
     corpus_smoothed_bleu4,
     read_summary_rows,
@@ -216,7 +217,7 @@ def test_category_accuracy_tallies_against_the_prefix(monkeypatch):
         seen.append((headline, context))
         return "fix" if "crash" in headline else "feature"
 
-    monkeypatch.setattr(metrics, "read_subject", _fake_read_subject)  # the counting, not the parsing
+    monkeypatch.setattr(accuracy, "read_subject", _fake_read_subject)  # the counting, not the parsing
     monkeypatch.setattr(facts, "categorize", categorize)
     commits = [FakeCommit("feat: add export"), FakeCommit("fix(ui): crash on start"),
                FakeCommit("fix: wrong total"), FakeCommit("chore(deps): bump requests", body="Bumps it."),
@@ -233,7 +234,7 @@ def test_category_accuracy_tallies_against_the_prefix(monkeypatch):
 
 
 def test_expected_categories_of_prefixes():
-    expect = metrics.expected_category
+    expect = accuracy.expected_category
     assert expect("build", "deps") == ("build(deps)", "dependencies")
     assert expect("chore", "deps-dev") == ("chore(deps-dev)", "dependencies")
     assert expect("chore", "release") == ("chore(release)", "release")

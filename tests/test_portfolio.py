@@ -10,7 +10,7 @@ import git
 import pytest
 
 from narrator.__main__ import main
-from narrator.insights.digest import day_range
+from narrator.insights.periods import day_range
 from narrator.pipeline import jobs
 from narrator.pipeline.narrate import run_job
 from narrator.render.show import markdown

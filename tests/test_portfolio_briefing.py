@@ -16,6 +16,7 @@ from narrator.insights.briefing import figures
 from narrator.pipeline import jobs
 from narrator.pipeline.narrate import run_job
 from narrator.render import exports as reports
+from narrator.render import renderers
 from narrator.service.core import NarratorService
 from narrator.text import markdown_text as md
 from tests.conftest import commit_files
@@ -131,7 +132,7 @@ def test_every_number_of_the_comparison_is_the_one_in_that_repositorys_own_secti
     service, ids, _ = narrated
     chosen = [ids["quiet"], ids["hotfixed"], ids["overdue"]]
     for choice in ("30d", "90d"):
-        text = reports.markdown(reports.document(service, chosen, choice))
+        text = renderers.markdown(reports.document(service, chosen, choice))
         table = _table(text)
         assert list(table) == ["quiet", "hotfixed", "overdue"]
         for name, row in table.items():
@@ -165,14 +166,14 @@ def test_every_number_of_the_comparison_is_the_one_in_that_repositorys_own_secti
 def test_the_comparison_table_is_escaped_in_markdown_html_and_pdf():
     table = reports.Table(("Repository", "Status"), (("<b>shop</b> | *x*", "Active & well"),), "git facts")
     report = reports.Report("Portfolio", "made today", (table,))
-    text = reports.markdown(report)
+    text = renderers.markdown(report)
     assert "| \\<b\\>shop\\</b\\> \\| \\*x\\* | Active & well |" in text and "[git facts]" in text
-    html = reports.render(report, "html").decode()
+    html = renderers.render(report, "html").decode()
     assert "<td>&lt;b&gt;shop&lt;/b&gt; | *x*</td>" in html and "<b>shop" not in html
     parsed = Tags()
     parsed.feed(html)
     assert "Active & well" in " ".join(parsed.text)
-    printed = pdf_text(reports.render(report, "pdf"))
+    printed = pdf_text(renderers.render(report, "pdf"))
     assert "<b>shop</b> | *x*" in printed and "Active & well" in printed
     with pytest.raises(ValueError):
         reports.Table(("a", "b"), (("only one",),))

@@ -14,7 +14,7 @@ from narrator.__main__ import main, parser
 from narrator.facts import prefixes, project, subjects
 from narrator.facts.releases import _RELEASE_TAG, _RELEASE_TYPES
 from narrator.facts.sentences import ANSWER, BODY, MESSAGE, PROSE, Rules, split_sentences
-from narrator.insights import digest
+from narrator.insights import periods
 from narrator.pipeline import jobs, narrate
 from narrator.pipeline.refresh import refresh_all
 from narrator.render import exports as reports
@@ -203,8 +203,8 @@ def test_library_functions_take_the_same_defaults():
     for function in (report.show_lines, report.markdown, report.text):
         assert default(function, "commits") == defaults.COMMITS
         assert default(function, "period") == defaults.DIGEST_PERIOD
-    for function in (NarratorService.overview, NarratorService.digest, NarratorService.portfolio, digest.choose_period):
-        assert default(function, "period" if function is not digest.choose_period else "choice") == defaults.DIGEST_PERIOD
+    for function in (NarratorService.overview, NarratorService.digest, NarratorService.portfolio, periods.choose_period):
+        assert default(function, "period" if function is not periods.choose_period else "choice") == defaults.DIGEST_PERIOD
     for function in (NarratorService.status, NarratorService.briefing, reports.document, reports.build):
         assert default(function, "period") == defaults.REPORT_PERIOD
 

@@ -12,6 +12,7 @@ import pytest
 
 from narrator.__main__ import main
 from narrator.render import exports as reports
+from narrator.render import renderers
 from narrator.render import show as report
 from narrator.service.core import NarratorService
 from narrator.text import plain, unmarked
@@ -107,10 +108,10 @@ def test_show_text_prints_the_same_numbers_as_the_markdown_html_and_pdf_reports(
         text = " ".join(report.text(service, ids[name], period="30d", width=80).split())
         document = reports.document(service, [ids[name]], "30d")
         parsed = Tags()
-        parsed.feed(reports.render(document, "html").decode())
+        parsed.feed(renderers.render(document, "html").decode())
         page = " ".join(" ".join(parsed.text).split())
-        printed = pdf_text(reports.render(document, "pdf"))
-        md = re.sub(r"\\(.)", r"\1", reports.markdown(document))  # as a Markdown viewer shows it
+        printed = pdf_text(renderers.render(document, "pdf"))
+        md = re.sub(r"\\(.)", r"\1", renderers.markdown(document))  # as a Markdown viewer shows it
         for shown in (text, page, printed, md):
             for s in counted_sentences(b):
                 assert s.text in unglossed(shown), (name, s.text)

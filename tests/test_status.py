@@ -11,6 +11,7 @@ import pytest
 from narrator.insights import status
 from narrator.insights.history import ReleasePoint
 from narrator.render import exports as reports
+from narrator.render import renderers
 from narrator.render.show import markdown
 from tests.conftest import TODAY
 from tests.helpers.repos import NOW, narrated  # noqa: F401  (fixtures)
@@ -67,7 +68,7 @@ def test_a_forecast_that_has_passed_says_overdue_since_in_show_and_reports(narra
     show = markdown(service, ids["overdue"])
     assert "The next release is overdue since" in show and "Next release: The next" not in show
     assert "How sure is this: Estimated from the gaps between the last 5 releases" in show
-    report = reports.markdown(reports.document(service, [ids["overdue"]]))
+    report = renderers.markdown(reports.document(service, [ids["overdue"]]))
     assert "overdue since" in report and "likely between" not in report
     assert "How sure is this" in report and "Waiting to ship (3)" in report
     # The report opens with the status line: changes came about daily, the last four weeks ago.

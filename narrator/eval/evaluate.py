@@ -7,11 +7,11 @@ It narrates REPO with the default budget (cached work is reused), then prints JS
   git facts, and where the sentence under each headline came from;
 * plain words: the share of the sentences a manager reads (the latest ``--commits`` headlines and
   the plain reading under each, the digest's lines, the status line, and the briefing's opening where ``NarratorService.briefing``
-  exists) whose every word is plain English, by ``metrics.uncommon_words``'s rule: common when it,
+  exists) whose every word is plain English, by ``page_sentences.uncommon_words``'s rule: common when it,
   or it without a plural, possessive, -ed or -ing ending, has Zipf >= 4 in ``wordfreq``'s English
   list (its data ships in the wheel); numbers, dates, versions, ids, the authors' names and the
   repository's name are fine, and so is every word of a term ``narrator.facts.glossary`` explains in that
-  sentence. Also the share of those sentences carrying code or markup (``metrics.code_marks``:
+  sentence. Also the share of those sentences carrying code or markup (``page_sentences.code_marks``:
   snake_case, camelCase, dotted.names, ``()``, backticks, ``{role}``, ``:role:``, file paths,
   ``#123``, links);
 * the model sentences shown among those headlines (as configured: by default only the model tasks
@@ -19,7 +19,7 @@ It narrates REPO with the default budget (cached work is reused), then prints JS
   how many model answers each check kept, edited or dropped (faithfulness, contradicting the
   developer's subject, only repeating it, reading like a commit subject, and each of
   ``changes.GIT_CHECKS``), every check listed even at 0;
-* whether every count matches its linked changes over ``--period`` (``metrics.count_mismatches``):
+* whether every count matches its linked changes over ``--period`` (``page_sentences.count_mismatches``):
   each line that states a count (the digest's impact groups, kinds of internal work and areas; the
   briefing's sentences and section titles) links to that many distinct changes, and the impact
   groups add up to the period's changes with none counted twice;
@@ -41,20 +41,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from narrator.errors import NarratorError, run_command
-from narrator.eval.metrics import (
-    PrefixedCommit,
-    category_accuracy,
-    count_mismatches,
-    fine_words,
-    read_summary_rows,
-    sentence_measures,
-    summary_bleu,
-)
+from narrator.eval.category_accuracy import PrefixedCommit, category_accuracy
+from narrator.eval.metrics import read_summary_rows, summary_bleu
+from narrator.eval.page_sentences import count_mismatches, fine_words, sentence_measures
 from narrator.facts.changes import GIT_CHECKS
 from narrator.facts.releases import version_change
 from narrator.git.commits import recent_commits
 from narrator.git.repo import open_repository
-from narrator.insights.digest import PERIOD_NAMES
+from narrator.insights.periods import PERIOD_NAMES
 from narrator.pipeline.narrate import Budget, narrate_repository
 from narrator.service.core import NarratorService
 from narrator.settings import SHOWN_FIELDS, Settings, check_model, load_settings
@@ -115,7 +109,7 @@ def _briefing(service: NarratorService, repo_id: int, period: str):
 
 
 def plain_words(service: NarratorService, repo_id: int, commits: int, period: str) -> dict:
-    """``metrics.sentence_measures`` of ``manager_sentences``, the authors', the repository's and its
+    """``page_sentences.sentence_measures`` of ``manager_sentences``, the authors', the repository's and its
     folders' names fine (a plain reading names its folder in brackets after the words: "in the main
     code (lib)")."""
     choices = service.change_filters(repo_id)
@@ -167,7 +161,7 @@ def count_checks(service: NarratorService, repo_id: int, period: str) -> dict:
 
 
 def conventional_accuracy(settings: Settings, source: str, history: int) -> dict:
-    """``metrics.category_accuracy`` over the latest ``history`` commits read from git."""
+    """``category_accuracy`` over the latest ``history`` commits read from git."""
     repo = open_repository(source, settings.clone_dir)
     rows = []
     for commit in recent_commits(repo, limit=history):

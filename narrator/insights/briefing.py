@@ -22,7 +22,8 @@ from typing import Protocol
 
 from narrator.facts.impact import LABELS as IMPACT_LABELS
 from narrator.facts.provenance import LABELS, Said
-from narrator.insights.digest import Digest, Period, Release, counted
+from narrator.insights.digest import Digest, Release, counted
+from narrator.insights.periods import Period
 from narrator.insights.status import WAITING_LISTED, Delivery, Status, ago, day, days_phrase, every
 
 GIT_FACTS = LABELS["git"]
@@ -276,7 +277,7 @@ def build(name: str, description: Said | None, period: Period, now: Status, dige
           waiting_listed: Sequence[Listed] = (), readings: Mapping[str, str] | None = None,
           notes: Mapping[str, str] | None = None) -> Briefing:
     """The briefing of one repository over ``period``, from its status and digest of that same
-    period, as of the day ``on`` (``narrator.insights.digest.today``).
+    period, as of the day ``on`` (``narrator.insights.periods.today``).
 
     ``waiting_listed``: the first ``WAITING_LISTED`` changes of ``now.release.waiting`` as the
     Changes page shows them (their headline from people's words first). ``readings``: the plain

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from narrator.insights.digest import day_range
+from narrator.insights.periods import day_range
 from narrator.insights.history import ReleasePoint
 
 MIN_RELEASES = 4

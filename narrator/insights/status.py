@@ -2,7 +2,7 @@
 
 Pure functions over stored commit facts (``db.models.CommitRow``: ``sha``, ``date``, ``author``,
 ``email``, ``subject``, ``message``, ``category``, ``files``, ``is_merge``, ``details``), the releases
-of ``narrator.insights.history.releases`` and the day taken as today (``narrator.insights.digest.today``). Nothing here
+of ``narrator.insights.history.releases`` and the day taken as today (``narrator.insights.periods.today``). Nothing here
 reads git, the database or a model. A "change" is a non-merge commit dated no later than today (a
 commit dated in the future, a wrong clock, never counts as the latest change).
 
@@ -46,7 +46,8 @@ from typing import Literal, Protocol
 from narrator.facts import categories as facts
 from narrator.facts import impact
 from narrator.facts.paths import is_release_notes_path, is_test_path
-from narrator.insights.digest import Period, changes_in, counted, day_range
+from narrator.insights.digest import changes_in, counted
+from narrator.insights.periods import Period, day_range
 from narrator.insights.forecast import Forecast, how_sure, next_release
 from narrator.insights.history import ReleasePoint
 

@@ -38,7 +38,8 @@ from narrator.git.repo import (
 from narrator.insights import forecast, history, status
 from narrator.insights.briefing import Briefing, Figures, figures, first_line
 from narrator.insights.briefing import build as build_briefing
-from narrator.insights.digest import WITH_COMMITS, CommitFacts, Digest, Period, build_digest, choose_period, today
+from narrator.insights.digest import CommitFacts, Digest, build_digest
+from narrator.insights.periods import WITH_COMMITS, Period, choose_period, today
 from narrator.limits import MESSAGE_CHARS, NAME_CHARS, SUBJECT_CHARS, cut
 from narrator.model import prompts
 from narrator.model.backends import describe
@@ -575,7 +576,7 @@ class NarratorService:
         return dataclasses.replace(view, reading=reading.plain_reading(view.impact, area, own, role, main))
 
     def digest(self, repo_id: int, period: str | tuple[date, date] = DIGEST_PERIOD, commits=None) -> Digest | None:
-        """What changed in ``period`` (a name of ``digest.PERIOD_NAMES`` or a date range), from facts and people's words."""
+        """What changed in ``period`` (a name of ``periods.PERIOD_NAMES`` or a date range), from facts and people's words."""
         if commits is None:
             commits, _, period = self._window(repo_id, period)
         if not commits:

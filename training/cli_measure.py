@@ -94,7 +94,7 @@ def _generated(args: argparse.Namespace, cases_of, evaluation) -> tuple[Path | N
 
 
 def cmd_notes(args: argparse.Namespace) -> int:
-    from training.briefing_eval import note_cases, notes_evaluation
+    from training.note_eval import note_cases, notes_evaluation
 
     adapter, report = _generated(args, note_cases, notes_evaluation)
     _record(args, adapter, "user_note", report)
@@ -134,7 +134,7 @@ def _record(args: argparse.Namespace, adapter: Path | None, task: str, report: d
 
 
 def cmd_headlines(args: argparse.Namespace) -> int:
-    from training.briefing_eval import headline_cases, headlines_evaluation
+    from training.note_eval import headline_cases, headlines_evaluation
 
     adapter, report = _generated(args, headline_cases, headlines_evaluation)
     if args.json:

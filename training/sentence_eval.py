@@ -32,7 +32,8 @@ from narrator.eval.metrics import stratified_sample
 from narrator.facts.changes import check_explanation, repeats
 from narrator.facts.subjects import read_subject
 from narrator.model import prompts
-from training.briefing_eval import AGREES, _models, _note_scores, briefing_manifest, first_sentence_line, generate
+from training.briefing_eval import _models, briefing_manifest, generate
+from training.note_eval import AGREES, _note_scores, first_sentence_line
 from training.briefing_tasks import CONVENTIONAL, kind_row, language_of, read_folder, task_splits
 from training.cleaning import Filters, explain_target
 from training.dataset import check_prompt_version, load_split

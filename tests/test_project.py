@@ -2,19 +2,12 @@
 
 import pytest
 
+from narrator.facts.area_roles import ROLES, area_role
+from narrator.facts.areas import area_own_words, describe_area, main_code_area
+from narrator.facts.commit_style import is_commit_style
+from narrator.facts.description import Description, package_description, project_descriptions
 from narrator.facts.paths import TOP_LEVEL
-from narrator.facts.project import (
-    ROLES,
-    Description,
-    area_own_words,
-    area_role,
-    describe_area,
-    is_commit_style,
-    main_code_area,
-    package_description,
-    project_descriptions,
-    readme_paragraph,
-)
+from narrator.facts.readme import readme_paragraph
 
 COOKIECUTTER = """<h1 align="center"><img src="logo.png"></h1>
 [![PyPI](https://img.shields.io/pypi/v/x.svg)](https://pypi.org/x) [![CI](https://github.com/x/y/badge.svg)](...)

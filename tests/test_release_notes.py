@@ -6,8 +6,8 @@ import time
 
 import pytest
 
+from narrator.facts.readme import readme_paragraph
 from narrator.facts.release_notes import release_notes
-from narrator.facts.project import readme_paragraph
 from narrator.text import link_text
 from tests.helpers.narration import diff_of
 

@@ -11,7 +11,8 @@ import pytest
 
 from narrator import defaults
 from narrator.__main__ import main, parser
-from narrator.facts import prefixes, project, subjects
+from narrator.facts import prefixes, subjects
+from narrator.facts.commit_style import _COMMIT_TYPES, _CONVENTIONAL_TYPE, _SCOPE
 from narrator.facts.releases import _RELEASE_TAG, _RELEASE_TYPES
 from narrator.facts.sentences import ANSWER, BODY, MESSAGE, PROSE, Rules, split_sentences
 from narrator.insights import periods
@@ -163,12 +164,12 @@ def test_each_reader_of_a_prefix_decides_as_before():
         said = text.strip()  # is_commit_style reads a stripped sentence
         found = prefixes.prefix(said)
         conventional = old_conventional.match(said)
-        assert (found is not None and bool(found.rest) and project._CONVENTIONAL_TYPE.fullmatch(found.type) is not None
-                and found.type.lower() in project._COMMIT_TYPES) == bool(
-                    conventional and conventional.group(1).lower() in project._COMMIT_TYPES), text
+        assert (found is not None and bool(found.rest) and _CONVENTIONAL_TYPE.fullmatch(found.type) is not None
+                and found.type.lower() in _COMMIT_TYPES) == bool(
+                    conventional and conventional.group(1).lower() in _COMMIT_TYPES), text
         scoped = old_scope.match(said)
         ours = (found.rest if found and found.spaced and found.rest and "\n" not in found.rest
-                and project._SCOPE.fullmatch(found.type) else None)
+                and _SCOPE.fullmatch(found.type) else None)
         assert ours == (scoped.group(2) if scoped else None), text
 
         first = text.strip().splitlines()[0] if text.strip() else ""

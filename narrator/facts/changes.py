@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 
 from narrator.checks.faithful import Checked, check
 from narrator.facts import categories as facts
-from narrator.facts import impact, project, subjects
+from narrator.facts import impact, subjects
+from narrator.facts.commit_style import is_commit_style
 from narrator.facts.messages import first_sentences, message_body, split_first_sentence
 from narrator.facts.paths import TOP_LEVEL, is_ci_path, is_release_notes_path, is_test_path
 from narrator.facts.release_notes import affecting_notes, release_notes
@@ -314,7 +315,7 @@ def check_explanation(answer: str, source: str, subject: str, files: list[dict] 
     if subjects.contradicts(subject, checked.text) or (_NEGATION.search(checked.text) and not _NEGATION.search(subject)):
         # A negation the developer did not write ("The test is not supported") turns the change around.
         return Verdict("", "contradicts the subject", checked)
-    if project.is_commit_style(checked.text):
+    if is_commit_style(checked.text):
         # "Remove the use_git option." is a second, competing subject, not an explanation of the first.
         return Verdict("", "reads like a commit subject", checked)
     if files is not None and (denied := contradicts_git(checked.text, files)):

@@ -37,7 +37,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from narrator.facts import project
+from narrator.facts.area_roles import area_role
 from narrator.facts.paths import TOP_LEVEL, is_ci_path, is_doc_path, is_lock_path, is_test_path, module_of
 from narrator.facts.prefilter import may_match
 from narrator.facts.release_notes import affecting_notes
@@ -148,7 +148,7 @@ def is_shipped_path(path: str) -> bool:
     if is_test_path(path) or is_doc_path(path) or is_ci_path(path) or is_lock_path(path):
         return False
     area = module_of(path)
-    role = project.area_role(area, [path])
+    role = area_role(area, [path])
     # A settings file inside the package ships with it; one at the top or in a dot-folder configures tools.
     inside = area != TOP_LEVEL and not area.startswith(".")
     return role in ("source code", "dependencies") or (inside and role == "configuration")

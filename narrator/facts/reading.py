@@ -35,7 +35,7 @@ ROLE_WORDS = {"tests": "the tests", "documentation": "the written guides",
               "build and packaging": "the files that build and package it", "examples": "the examples",
               "dependencies": "the list of software it uses", "release notes": "the release notes",
               "configuration": "the settings files"}
-"""How an undescribed area of each role (``narrator.facts.project.ROLES``) is named; source code has no
+"""How an undescribed area of each role (``narrator.facts.area_roles.ROLES``) is named; source code has no
 such words: an undescribed code folder is named by its folder alone."""
 DESCRIPTION_CHARS = 90
 """A description longer than this is cut at a word, so the reading stays one line."""
@@ -113,7 +113,7 @@ def plain_reading(impact: Impact | None, area: str, area_description: str | None
     web responses (lib).'
 
     ``area_description``: the area's own words (None: not described); ``role``: its role
-    (``narrator.facts.project.area_role``); ``main``: the area is the project's main code, described by
+    (``narrator.facts.area_roles.area_role``); ``main``: the area is the project's main code, described by
     the project's own description.
     """
     return f"{impact_words(impact)}{model_words(impact)}, {area_words(area, area_description, role, main)}."

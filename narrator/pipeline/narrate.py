@@ -24,7 +24,11 @@ from narrator.checks.faithful import CHECK_VERSION, check
 from narrator.defaults import COMMITS
 from narrator.errors import NarratorError
 from narrator.facts import categories as facts
-from narrator.facts import changes, impact, project, subjects
+from narrator.facts import changes, impact, subjects
+from narrator.facts.area_roles import area_role
+from narrator.facts.areas import MAIN_CODE_TARGET, describe_area, main_code_area
+from narrator.facts.commit_style import is_commit_style
+from narrator.facts.description import Description, project_descriptions
 from narrator.facts.paths import TOP_LEVEL, is_doc_path, is_release_notes_path, is_test_path, module_of
 from narrator.git.commits import CommitInfo, cut_patch, read_commits, without_files
 from narrator.git.files import SourceFile, skipped_summary
@@ -275,21 +279,21 @@ def summary_fallback(children: list[tuple[str, str]]) -> str:
 def description_tasks(files: list[SourceFile]) -> list[Task]:
     """The project's and each area's own description (package metadata, READMEs, docstrings): no model.
 
-    Targets are ``project:package``, ``project:readme``, ``area:<folder>`` and ``project.MAIN_CODE_TARGET``
+    Targets are ``project:package``, ``project:readme``, ``area:<folder>`` and ``MAIN_CODE_TARGET``
     (the main code's folder, a git fact).
     """
     texts = {f.path: f.text for f in files if f.text}
     readme = next((p for p in sorted(texts) if "/" not in p and p.upper().startswith("README")), "")
-    found: list[tuple[str, project.Description]] = []
-    for described in project.project_descriptions(texts):
+    found: list[tuple[str, Description]] = []
+    for described in project_descriptions(texts):
         found.append(("project:" + ("readme" if described.source.startswith("README") else "package"), described))
     for area in sorted({module_of(p) for p in texts} - {TOP_LEVEL}):
-        own = project.describe_area(area, texts)
+        own = describe_area(area, texts)
         if own is not None:
             found.append((f"area:{area}", own))
-    main = project.main_code_area(texts)
+    main = main_code_area(texts)
     if main is not None:  # a plain reading calls it "the main code", whatever describes it
-        found.append((project.MAIN_CODE_TARGET, project.Description(main, "git facts")))
+        found.append((MAIN_CODE_TARGET, Description(main, "git facts")))
     # The target is part of the cache key: the main code folder may say just what the project says.
     return [Task(kind="description", target=target, messages=[{"role": "user", "content": f"{target}\n{d.text}"}],
                  input_hash=digest(d.text), direct=d.text, direct_source=_source_of(d.source),
@@ -298,12 +302,12 @@ def description_tasks(files: list[SourceFile]) -> list[Task]:
 
 
 def _origin_of(label: str) -> str:
-    """The file a ``project.Description`` label names: 'package metadata (pyproject.toml)' -> 'pyproject.toml'."""
+    """The file a ``Description`` label names: 'package metadata (pyproject.toml)' -> 'pyproject.toml'."""
     return label[label.rfind("(") + 1 : -1] if label.endswith(")") else label
 
 
 def _source_of(label: str) -> str:
-    """The ``SOURCES`` value of a ``project.Description`` label."""
+    """The ``SOURCES`` value of a ``Description`` label."""
     lowered = label.lower()
     if lowered.startswith("package metadata"):
         return "package"
@@ -406,7 +410,7 @@ class Narration:
         checked = check(answer, shown, task.max_sentences)
         flags = {**checked.flags, **omitted}
         text = checked.text
-        if text and task.kind in ("module", "overview") and project.is_commit_style(text):
+        if text and task.kind in ("module", "overview") and is_commit_style(text):
             # "Remove the fake project directory." describes a change, not what a part is.
             flags["dropped"], text = "reads like a commit subject", ""
         if checked.dropped or not text:
@@ -630,7 +634,7 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
     for module in modules:
         # Only source code needs a model's summary: a tests or docs folder is told by its role, and
         # an area that describes itself (its README, its package docstring) keeps its own words.
-        if module in own_words or project.area_role(module, paths_by_area.get(module, [])) != "source code":
+        if module in own_words or area_role(module, paths_by_area.get(module, [])) != "source code":
             continue
         children = [(PurePosixPath(p).name, file_texts[p]) for p in covered if module_of(p) == module and p in file_texts]
         if children:

@@ -21,7 +21,9 @@ from db.store import Store
 from narrator.defaults import COMMITS, DIGEST_PERIOD, REPORT_PERIOD
 from narrator.errors import NarratorError, RepoError
 from narrator.facts import categories as facts
-from narrator.facts import changes, glossary, impact, project, provenance, reading
+from narrator.facts import changes, glossary, impact, provenance, reading
+from narrator.facts.area_roles import area_role
+from narrator.facts.areas import MAIN_CODE_TARGET
 from narrator.facts.paths import TOP_LEVEL, area_of, is_ci_path, is_doc_path, is_test_path, module_of
 from narrator.facts.provenance import Said
 from narrator.git import dates as gitdates
@@ -507,7 +509,7 @@ class NarratorService:
         (the area is its main code), for ``narrator.facts.reading``: one read of the stored descriptions."""
         described = self._latest(repo_id, "description")
         project_words = {row.text for t, row in described.items() if t in ("project:package", "project:readme") and row.text}
-        main = described[project.MAIN_CODE_TARGET].text if project.MAIN_CODE_TARGET in described else None
+        main = described[MAIN_CODE_TARGET].text if MAIN_CODE_TARGET in described else None
         areas = {t.removeprefix("area:"): (row.text, row.text in project_words or t == f"area:{main}")
                  for t, row in described.items() if t.startswith("area:") and row.text}
         if main and main not in areas:
@@ -572,7 +574,7 @@ class NarratorService:
                                                     or is_ci_path(s[0]))]
             area = area_of(shipped) if shipped else area
         own, main = areas.get(area, (None, False))
-        role = project.area_role(area, [f["path"] for f in commit.files or [] if module_of(f["path"]) == area])
+        role = area_role(area, [f["path"] for f in commit.files or [] if module_of(f["path"]) == area])
         return dataclasses.replace(view, reading=reading.plain_reading(view.impact, area, own, role, main))
 
     def digest(self, repo_id: int, period: str | tuple[date, date] = DIGEST_PERIOD, commits=None) -> Digest | None:
@@ -607,7 +609,7 @@ class NarratorService:
             narrative = self._view(own, None) if own is not None else None
             if narrative is not None and not narrative.text:
                 narrative = None
-            parts.append(PartView(area, len(paths), project.area_role(area, paths), narrative))
+            parts.append(PartView(area, len(paths), area_role(area, paths), narrative))
         parts.sort(key=lambda p: (p.role != "source code", p.narrative is None, -p.files, p.area))
         return parts
 

@@ -32,8 +32,9 @@ from narrator.settings import ROOT, load_settings
 from tests.helpers.dashboard import APP, no_worker
 from tests.helpers.tiny_model import build_tiny_model
 from training import service as training_service
+from training.run_views import total_steps
 from training.runs import RunLog
-from training.service import TrainingService, main, total_steps
+from training.service import TrainingService, main
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
 

@@ -20,7 +20,8 @@ from dashboard import auth, views
 from dashboard.views import plain
 from narrator.settings import MODEL_TASK_TITLES, MODEL_TASKS, ROOT, Settings, load_settings
 from training.config import OptimizerName, Quant, SchedulerName
-from training.service import TASK_NAMES, Progress, RunView, TrainingService, train_defaults
+from training.run_views import Progress, RunView
+from training.service import TASK_NAMES, TrainingService, train_defaults
 from training.study_claims import claims_paragraph, shipping
 from training.study_report import load_results, table_rows
 

@@ -25,7 +25,8 @@ from dashboard import auth, views
 from dashboard.views import STALE_NOTE, plain
 from db.jobs import pid_alive
 from narrator.model import prompts
-from narrator.model.backends import adapter_id, describe
+from narrator.model.backends import describe
+from narrator.model.transformers_backend import adapter_id
 from narrator.pipeline import jobs
 from narrator.service.core import NarratorService
 from narrator.settings import ROOT, load_settings

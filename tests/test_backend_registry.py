@@ -10,6 +10,7 @@ import pytest
 
 from narrator.errors import ModelError
 from narrator.model import backends, registry
+from narrator.model.embedded import EMBEDDED_NAME
 from narrator.pipeline.narrate import Budget, narrate_repository
 from narrator.service.core import NarratorService
 from narrator.settings import Settings
@@ -82,7 +83,7 @@ def test_without_the_mock_its_spec_falls_to_the_hugging_face_kind(settings, mock
     ("fake", "fake", "fake"), ("fake:0.5", "fake", "fake"), ("fake:wait:gate", "fake", "fake"),
     ("openai:http://127.0.0.1:8000/v1/", "openai", "openai:http://127.0.0.1:8000/v1#default"),
     ("openai:http://127.0.0.1:8000/v1#qwen", "openai", "openai:http://127.0.0.1:8000/v1#qwen"),
-    ("embedded", "embedded", backends.EMBEDDED_NAME),
+    ("embedded", "embedded", EMBEDDED_NAME),
     ("HuggingFaceTB/SmolLM2-135M-Instruct", "huggingface", "hf:HuggingFaceTB/SmolLM2-135M-Instruct"),
 ])
 def test_each_built_in_spec_finds_its_kind_and_keeps_its_cache_name(tmp_path: Path, spec, kind, name):

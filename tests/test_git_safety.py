@@ -1,4 +1,4 @@
-"""A narrated repository cannot make git run a command of its choosing (narrator.git.repo.git_safety_env).
+"""A narrated repository cannot make git run a command of its choosing (narrator.git.safety.git_safety_env).
 
 Each test writes a program that touches a marker file, names it in the repository's own config (or
 hooks, or a remote of a partial clone that git would fetch from lazily), reads the repository the
@@ -17,7 +17,7 @@ import git
 import pytest
 
 from narrator.errors import RepoError
-from narrator.git import repo as repo_mod
+from narrator.git import safety
 from narrator.git.commits import recent_commits
 from narrator.git.files import scan_source_files
 from narrator.git.repo import is_shallow, open_repository
@@ -194,7 +194,7 @@ def test_cloning_a_repository_runs_none_of_its_commands(evil, tmp_path, monkeypa
                         "core.alternateRefsCommand": str(program)})
     url = "https://git.example.test/team/app.git"
     (tmp_path / "no-global-gitconfig").write_text(f'[url "file://{tmp_path / "upstream"}"]\n\tinsteadOf = {url}\n')
-    monkeypatch.setattr(repo_mod, "CLONE_PROTOCOLS", ("https", "ssh", "file"))  # reach the local upstream
+    monkeypatch.setattr(safety, "CLONE_PROTOCOLS", ("https", "ssh", "file"))  # reach the local upstream
     read_like_the_narrator(url, tmp_path / "clones")
     read_like_the_narrator(url, tmp_path / "clones")  # the second time updates the clone
     assert not marker.exists()
@@ -204,11 +204,11 @@ def test_git_safety_env_keeps_the_callers_config_entries(monkeypatch):
     monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
     monkeypatch.setenv("GIT_CONFIG_KEY_0", "user.name")
     monkeypatch.setenv("GIT_CONFIG_VALUE_0", "Ada")
-    env = repo_mod.git_safety_env(network=True)
-    assert env["GIT_CONFIG_COUNT"] == str(1 + len(repo_mod.SAFE_GIT_CONFIG))
-    assert "GIT_CONFIG_KEY_0" not in env and env["GIT_CONFIG_KEY_1"] == repo_mod.SAFE_GIT_CONFIG[0][0]
+    env = safety.git_safety_env(network=True)
+    assert env["GIT_CONFIG_COUNT"] == str(1 + len(safety.SAFE_GIT_CONFIG))
+    assert "GIT_CONFIG_KEY_0" not in env and env["GIT_CONFIG_KEY_1"] == safety.SAFE_GIT_CONFIG[0][0]
     assert env["GIT_ALLOW_PROTOCOL"] == "https:ssh"
-    assert repo_mod.git_safety_env(network=False)["GIT_ALLOW_PROTOCOL"] == ""
+    assert safety.git_safety_env(network=False)["GIT_ALLOW_PROTOCOL"] == ""
 
 
 def test_narrate_command_runs_nothing_from_the_repository(evil, tmp_path):

@@ -16,7 +16,7 @@ from narrator.facts import changes
 from narrator.facts.paths import TOP_LEVEL
 from narrator.git.commits import recent_commits
 from narrator.git.repo import open_repository
-from narrator.model.backends import FakeBackend
+from narrator.model.fake import FakeBackend
 from narrator.pipeline import history_pass as gitlog
 from narrator.pipeline.narrate import FIRST_LOOK, run_job
 from narrator.service.core import NarratorService

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from db.models import Commit
 from narrator.facts import impact
 from narrator.facts.release_notes import affecting_notes
-from narrator.model.backends import FakeBackend
+from narrator.model.fake import FakeBackend
 from narrator.pipeline.narrate import Budget, narrate_repository
 from narrator.service.core import NarratorService
 from tests.conftest import START, TODAY, commit_files

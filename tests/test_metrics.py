@@ -25,7 +25,7 @@ from narrator.eval.metrics import (
 )
 from narrator.facts import categories as facts
 from narrator.model import prompts
-from narrator.model.backends import FakeBackend
+from narrator.model.fake import FakeBackend
 
 # --- smoothed BLEU-4 ----------------------------------------------------------------------------
 

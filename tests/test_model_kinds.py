@@ -13,7 +13,7 @@ import pytest
 
 from narrator.facts.reading import MODEL_SOURCE, source_of
 from narrator.model import kind_model
-from narrator.model.backends import TransformersBackend
+from narrator.model.transformers_backend import TransformersBackend
 from narrator.model.kind_model import KINDS, KindHead
 from narrator.pipeline.narrate import Budget, narrate_repository
 from narrator.service.core import NarratorService

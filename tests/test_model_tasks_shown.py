@@ -9,7 +9,7 @@ import dataclasses
 import pytest
 
 from narrator.errors import ModelError
-from narrator.model.backends import FakeBackend
+from narrator.model.fake import FakeBackend
 from narrator.pipeline.narrate import Budget, narrate_repository
 from narrator.service.core import NarratorService
 from narrator.settings import MODEL_TASKS, load_settings

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from narrator.errors import NarratorError
-from narrator.model.backends import FakeBackend
+from narrator.model.fake import FakeBackend
 from narrator.pipeline.narrate import run_job
 from narrator.service.core import NarratorService
 from tests.conftest import START, commit_files, model_sentences_on

@@ -31,9 +31,9 @@ def test_a_library_warning_during_a_narration_goes_to_the_log_and_ours_to_stderr
     # The fake model warns as transformers and bitsandbytes do, from their own modules, mid-narration.
     script = textwrap.dedent('''
         import logging, runpy, warnings
-        import narrator.model.backends
+        import narrator.model.fake
 
-        answer = narrator.model.backends.FakeBackend.generate
+        answer = narrator.model.fake.FakeBackend.generate
 
         def noisy(self, prompts, max_new_tokens=64):
             warnings.warn_explicit("`is_gradient_checkpointing` is deprecated", FutureWarning,
@@ -42,10 +42,10 @@ def test_a_library_warning_during_a_narration_goes_to_the_log_and_ours_to_stderr
                                    module="torch.storage")
             logging.getLogger("bitsandbytes.backends.cpu.ops").warning(
                 "Failed to load CPU gemm_4bit_forward from kernels-community. Please `pip install kernels`")
-            logging.getLogger("narrator.git.repo").warning("Using the existing copy of the repository")
+            logging.getLogger("narrator.git.clones").warning("Using the existing copy of the repository")
             return answer(self, prompts, max_new_tokens)
 
-        narrator.model.backends.FakeBackend.generate = noisy
+        narrator.model.fake.FakeBackend.generate = noisy
         runpy.run_module("narrator", run_name="__main__")  # python -m narrator, with arguments from sys.argv
     ''')
     home = tmp_path / "home"

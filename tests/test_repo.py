@@ -14,10 +14,11 @@ import git
 import pytest
 
 from narrator.errors import RepoError
-from narrator.git import repo as repo_mod
+from narrator.git import safety
 from narrator.git.commits import approx_tokens, cut_patch, recent_commits
 from narrator.git.files import scan_source_files, skipped_summary, source_files
-from narrator.git.repo import open_repository, repository_name, validate_source
+from narrator.git.repo import is_shallow, open_repository
+from narrator.git.sources import repository_name, validate_source
 from tests.helpers.cli import assert_one_line_error, run_cli
 from tests.helpers.repos import (  # noqa: F401  (fixtures)
     AUTHOR,
@@ -186,7 +187,7 @@ def test_clone_refuses_a_redirect_to_a_disallowed_protocol(upstream, tmp_path):
 
 def test_clone_then_update(upstream, tmp_path, monkeypatch):
     url, origin = upstream
-    monkeypatch.setattr(repo_mod, "CLONE_PROTOCOLS", ("https", "ssh", "file"))  # only for this test
+    monkeypatch.setattr(safety, "CLONE_PROTOCOLS", ("https", "ssh", "file"))  # only for this test
     clones = tmp_path / "clones"
     cloned = open_repository(url, clones)
     assert cloned.bare and Path(cloned.git_dir).parent == clones
@@ -204,10 +205,10 @@ def test_clone_then_update(upstream, tmp_path, monkeypatch):
 
 def test_existing_clone_is_used_when_update_fails(upstream, tmp_path, monkeypatch):
     url, origin = upstream
-    monkeypatch.setattr(repo_mod, "CLONE_PROTOCOLS", ("https", "ssh", "file"))
+    monkeypatch.setattr(safety, "CLONE_PROTOCOLS", ("https", "ssh", "file"))
     first = open_repository(url, tmp_path / "clones")
     head = first.head.commit.hexsha
-    monkeypatch.setattr(repo_mod, "CLONE_PROTOCOLS", ("https", "ssh"))  # now the fetch is refused
+    monkeypatch.setattr(safety, "CLONE_PROTOCOLS", ("https", "ssh"))  # now the fetch is refused
     again = open_repository(url, tmp_path / "clones")
     assert again.head.commit.hexsha == head
 
@@ -384,7 +385,7 @@ def shallow(tmp_path) -> tuple[Path, git.Repo]:
 def test_a_shallow_clone_keeps_its_boundary_commit_without_inventing_changes(shallow, tmp_path):
     clone, full = shallow
     repo = open_repository(str(clone), tmp_path / "clones")
-    assert repo_mod.is_shallow(repo) and not repo_mod.is_shallow(full)
+    assert is_shallow(repo) and not is_shallow(full)
     commits = recent_commits(repo)
     assert [c.subject for c in commits] == ["Add step 5", "Add step 4", "Add step 3"]
     newest, _, oldest = commits
@@ -488,7 +489,7 @@ def test_a_shallow_boundary_commit_is_never_sent_to_the_model(tmp_path, monkeypa
     subprocess.run(["git", "clone", "-q", "--depth", "3", f"file://{root}", str(clone)], check=True)
     boundary = git.Repo(clone).git.rev_parse("HEAD~2")  # "wip": uninformative, but with no diff to read
 
-    from narrator.model.backends import FakeBackend
+    from narrator.model.fake import FakeBackend
     from narrator.pipeline.narrate import Budget, narrate_repository
     from narrator.service.core import NarratorService
     from narrator.settings import load_settings

@@ -10,8 +10,8 @@ from pathlib import Path
 import git
 from sqlalchemy import text
 
-from narrator.git import repo as repo_mod
-from narrator.model.backends import FakeBackend
+from narrator.git import safety
+from narrator.model.fake import FakeBackend
 from narrator.render.show import markdown
 from tests.conftest import START, commit_files
 from tests.helpers.narration import narrate_here
@@ -122,7 +122,7 @@ def test_a_rebased_branch_counts_each_change_once(settings, tmp_path):
 
 def test_a_force_pushed_upstream_is_followed_by_its_clone(settings, upstream, tmp_path, monkeypatch):
     url, origin = upstream
-    monkeypatch.setattr(repo_mod, "CLONE_PROTOCOLS", ("https", "ssh", "file"))
+    monkeypatch.setattr(safety, "CLONE_PROTOCOLS", ("https", "ssh", "file"))
     for day in (2, 3):
         write(tmp_path / "upstream", "app.py", f"def main():\n    return {day}\n")
         commit_all(origin, f"Return {day}", day)

@@ -19,7 +19,8 @@ from streamlit.testing.v1 import AppTest
 from dashboard.views import REPO_KEY, plain
 from db.store import Store
 from narrator.errors import RepoError
-from narrator.git.repo import _clone_folder_name, open_repository, without_credentials
+from narrator.git.repo import open_repository
+from narrator.git.sources import _clone_folder_name, without_credentials
 from narrator.pipeline import jobs
 from narrator.render import exports as reports
 from narrator.service.core import NarratorService

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from narrator.model.backends import FakeBackend
+from narrator.model.fake import FakeBackend
 from narrator.pipeline.narrate import Budget, narrate_repository
 from narrator.render import exports as reports
 from narrator.render import show as report

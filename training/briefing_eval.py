@@ -208,7 +208,7 @@ def load_model(adapter: Path | None, base: str | None = None, device: str | None
     """``(model, tokenizer)``: the base model with ``adapter`` (None: a base alone, still a peft-free model)."""
     import torch
 
-    from narrator.model.backends import pick_device
+    from narrator.model.transformers_backend import pick_device
     from training.config import resolve_quant
     from training.model import load_adapter, load_base, resolve_base
 

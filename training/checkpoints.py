@@ -99,7 +99,7 @@ def restore_checkpoint(folder: Path, model, optimizer, scheduler) -> TrainerStat
     from peft import set_peft_model_state_dict
     from safetensors.torch import load_file
 
-    from narrator.model.backends import adapter_weights
+    from narrator.model.transformers_backend import adapter_weights
 
     state, payload = read_state(folder)
     weights = adapter_weights(folder)

@@ -220,8 +220,8 @@ def resolve_quant(quant: Quant, device: str) -> Literal["nf4", "none"]:
 
 
 def quantization_config(quant: Literal["nf4", "none"], device: str) -> BitsAndBytesConfig | None:
-    """The NF4 config narration uses (``narrator.model.backends``), computing in fp32 on CPU."""
-    from narrator.model.backends import quantization_config as narration_quantization
+    """The NF4 config narration uses (``narrator.model.transformers_backend``), computing in fp32 on CPU."""
+    from narrator.model.transformers_backend import quantization_config as narration_quantization
 
     config = narration_quantization(quant)
     if config is not None and not device.startswith("cuda"):

@@ -162,7 +162,7 @@ def evaluate_files(files: dict[str, Path], adapter: Path | None, base: str | Non
     of a briefing task's (``even_sample``). Returns ``{task: EvalResult-dict}``; with ``compare``, ``{"base": {...}, "adapter": {...}}``
     measured on the same examples (the adapter switched off for the base numbers).
     """
-    from narrator.model.backends import pick_device
+    from narrator.model.transformers_backend import pick_device
     from training.model import load_adapter, load_base, resolve_base
 
     if compare and adapter is None:

@@ -15,11 +15,11 @@ EMBEDDED = "embedded"
 def resolve_base(base: str | None) -> str:
     """A loadable model id or folder: ``None``/``embedded`` -> the converted fp32 SmolLM2 folder.
 
-    The embedded model ships as a GGUF file; ``narrator.model.backends.convert_embedded`` converts it
+    The embedded model ships as a GGUF file; ``narrator.model.embedded.convert_embedded`` converts it
     once into the settings' model folder and narration loads the same copy.
     """
     if base in (None, "", EMBEDDED):
-        from narrator.model.backends import convert_embedded
+        from narrator.model.embedded import convert_embedded
         from narrator.settings import load_settings
 
         return str(convert_embedded(load_settings().model_dir))

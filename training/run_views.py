@@ -9,7 +9,7 @@ from pathlib import Path
 
 from db.models import ACTIVE_JOB_STATUSES
 from narrator.errors import ModelError
-from narrator.model.backends import adapter_weights
+from narrator.model.transformers_backend import adapter_weights
 from training.runs import RunSummary
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from db.rows import TrainingMetricRow
 from narrator.errors import run_command
-from narrator.model.backends import adapter_id
+from narrator.model.transformers_backend import adapter_id
 from narrator.model.quiet import route_library_warnings
 from narrator.model.registry import kind_of
 from narrator.pipeline import jobs

@@ -214,7 +214,7 @@ def partition_of(raw: RawRow) -> str | None:
 def mined_repository(location: str) -> str:
     """The repository a ``mine:`` source names, as data sets name theirs: ``owner/name`` for a URL
     (``https://github.com/psf/requests.git`` -> ``psf/requests``), a folder's name for a local path."""
-    from narrator.git.repo import repository_name
+    from narrator.git.sources import repository_name
 
     text = location.strip().rstrip("/")
     if "://" in text or (":" in text and not Path(text).expanduser().exists()):

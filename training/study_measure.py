@@ -60,7 +60,7 @@ def evaluate_model(config: StudyConfig, adapter: Path | None, sets: dict[str, li
     """``{task: summarize(...)}`` of the base model with ``adapter`` (None: the base alone)."""
     import torch
 
-    from narrator.model.backends import pick_device
+    from narrator.model.transformers_backend import pick_device
     from training.config import resolve_quant
     from training.evaluate import score_examples
     from training.model import load_adapter, load_base, resolve_base

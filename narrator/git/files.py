@@ -13,7 +13,8 @@ from pathlib import PurePosixPath
 import git
 
 from narrator.errors import RepoError
-from narrator.git.repo import DAMAGED, printable, read_object, reading, repo_label
+from narrator.git.repo import DAMAGED, read_object, reading, repo_label
+from narrator.git.safety import printable
 
 LANGUAGES: dict[str, str] = {
     ".py": "python",

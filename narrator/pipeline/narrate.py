@@ -34,7 +34,8 @@ from narrator.git.commits import CommitInfo, cut_patch, read_commits, without_fi
 from narrator.git.files import SourceFile, skipped_summary
 from narrator.git.units import Unit
 from narrator.model import kind_model, prompts
-from narrator.model.backends import Backend, TransformersBackend, describe, make_backend
+from narrator.model.backends import Backend, describe, make_backend
+from narrator.model.transformers_backend import TransformersBackend
 from narrator.pipeline.scan import (
     UNIT_CHARS,
     commit_hash,

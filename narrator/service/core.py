@@ -27,11 +27,10 @@ from narrator.facts.areas import MAIN_CODE_TARGET
 from narrator.facts.paths import TOP_LEVEL, area_of, is_ci_path, is_doc_path, is_test_path, module_of
 from narrator.facts.provenance import Said
 from narrator.git import dates as gitdates
-from narrator.git.repo import (
-    is_shallow,
+from narrator.git.repo import is_shallow, open_repository
+from narrator.git.sources import (
     looks_like_url,
     names_git_folder,
-    open_repository,
     remember_credentials,
     repository_name,
     validate_source,
@@ -428,7 +427,7 @@ class NarratorService:
     def add_repository(self, source: str, visitor: bool = False) -> RepoView:
         """Validate, open (or clone) and record a repository; an existing one is returned as is.
 
-        A password in a URL is kept for git alone (``narrator.git.repo.remember_credentials``), also when
+        A password in a URL is kept for git alone (``narrator.git.sources.remember_credentials``), also when
         the repository was added before: the URL is recorded without it. ``visitor`` True (the
         dashboard): a local path that cannot be added gets one answer, ``NO_REPOSITORY_AT_PATH``,
         whatever the reason, so that a visitor cannot learn which paths exist on this computer.

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from narrator.__main__ import main
 from narrator.model import prompts
-from narrator.model.backends import Backend, FakeBackend
+from narrator.model.backends import Backend
+from narrator.model.fake import FakeBackend
 from narrator.pipeline.narrate import Budget, RunReport, narrate_repository
 from narrator.service.core import NarratorService, RepoView
 from tests.conftest import START

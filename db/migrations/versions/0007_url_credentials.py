@@ -4,7 +4,7 @@ Before this revision a repository added as ``https://alice:secret@host/x.git`` w
 reported with its password. The source (and name) of every repository loses the credentials of its
 URL; so do the parameters, messages and errors of jobs and the configurations of training runs,
 wherever a URL with credentials was written. git gets the password from a file of its own from now
-on (``narrator.git.repo``); a clone made before keeps working: the next run moves its password there.
+on (``narrator.git.sources``); a clone made before keeps working: the next run moves its password there.
 
 Two rows that become the same URL (``https://alice:secret@host/x.git`` and ``https://host/x.git``)
 are one repository: the one narrated last is kept, the other's jobs move to it, and its commits,
@@ -30,7 +30,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # user:password@ or a lone user@ (often a token) after an http(s) scheme; for ssh only a password
-# (the user is who ssh logs in as). The same rule as ``narrator.git.repo.without_credentials``.
+# (the user is who ssh logs in as). The same rule as ``narrator.git.sources.without_credentials``.
 _HTTP_USERINFO = re.compile(r"(?i)\b(https?://)[^/\s?#]*@")
 _SSH_PASSWORD = re.compile(r"(?i)\b(ssh://[^/\s:@?#]*):[^/\s?#]*@")
 

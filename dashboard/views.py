@@ -28,7 +28,7 @@ from narrator.facts.provenance import Said
 from narrator.facts.reading import GIT_FACTS
 from narrator.facts.reading import LABEL as READING_LABEL
 from narrator.facts.reading import source_of as reading_source
-from narrator.insights.briefing import RISK_NAMES, trend_words
+from narrator.insights.portfolio import RISK_NAMES, trend_words
 from narrator.insights.periods import FIRST_DAY, WITH_COMMITS, today
 from narrator.insights.status import Status
 from narrator.render.charts import COLOURS as _CHART_COLOURS
@@ -101,7 +101,7 @@ def portfolio_line(row: PortfolioRow) -> str:
 
 
 def delivery_trend(now: Status | None) -> str:
-    """The delivery figures against the period before, in a few words (``narrator.insights.briefing.trend_words``):
+    """The delivery figures against the period before, in a few words (``narrator.insights.portfolio.trend_words``):
     'releases up from 1 to 3; changes wait longer for a release (12 days, was 5)'; empty without both
     periods' figures."""
     return trend_words(now.delivery, now.before) if now is not None else ""
@@ -111,7 +111,7 @@ def portfolio_table(rows: Iterable[PortfolioRow]) -> list[dict]:
     """The Portfolio table: one row per repository, in reader's column names (plain values, no markup).
 
     Every figure is read off the repository's briefing over the row's period
-    (``narrator.insights.briefing.figures``): the numbers its Overview shows for the same days."""
+    (``narrator.insights.portfolio.figures``): the numbers its Overview shows for the same days."""
     table = []
     for row in rows:
         f = row.figures

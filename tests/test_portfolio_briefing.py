@@ -12,7 +12,7 @@ import git
 import pytest
 
 from dashboard import views
-from narrator.insights.briefing import figures
+from narrator.insights.portfolio import figures
 from narrator.pipeline import jobs
 from narrator.pipeline.narrate import run_job
 from narrator.render import exports as reports

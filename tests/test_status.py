@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta, timezone
 import git
 import pytest
 
-from narrator.insights import status
+from narrator.insights import activity, delivery
 from narrator.insights.history import ReleasePoint
 from narrator.render import exports as reports
 from narrator.render import renderers
@@ -63,7 +63,7 @@ def test_a_forecast_that_has_passed_says_overdue_since_in_show_and_reports(narra
     now = service.status(ids["overdue"], "30d")
     assert now.release.overdue_since is not None
     [line] = now.release.next
-    assert line.startswith(f"The next release is overdue since {status.day(now.release.overdue_since)}")
+    assert line.startswith(f"The next release is overdue since {activity.day(now.release.overdue_since)}")
     assert len(now.release.waiting) == 3
     show = markdown(service, ids["overdue"])
     assert "The next release is overdue since" in show and "Next release: The next" not in show
@@ -89,13 +89,13 @@ def test_the_portfolio_rows_carry_the_status(narrated):
     (28, 14.0, "active"), (40, 14.0, "slowing"), (43, 14.0, "quiet"), (13, None, "active"), (14, None, "quiet"), (30, 12.0, "slowing"),
 ])
 def test_active_slowing_and_quiet_follow_the_documented_thresholds(since, gap, state):
-    assert status.state_of(since, gap) == state
+    assert activity.state_of(since, gap) == state
 
 
 def test_ago_and_every_in_words():
-    assert [status.ago(d) for d in (0, 1, 5, 20, 132, 400, 800)] == [
+    assert [activity.ago(d) for d in (0, 1, 5, 20, 132, 400, 800)] == [
         "today", "yesterday", "5 days ago", "2 weeks ago", "4 months ago", "1 year ago", "2 years ago"]
-    assert [status.every(d) for d in (0.2, 1, 3, 21, 90)] == [
+    assert [activity.every(d) for d in (0.2, 1, 3, 21, 90)] == [
         "several times a day", "about every day", "about every 3 days", "about every 3 weeks", "about every 3 months"]
 
 
@@ -103,10 +103,10 @@ def test_a_hotfix_is_a_patch_of_the_same_minor_within_seven_days():
     def point(version, days):
         return ReleasePoint(version, version, NOW + timedelta(days=days))
 
-    assert status.is_hotfix(point("1.4.0", 0), point("1.4.1", 7))
-    assert not status.is_hotfix(point("1.4.0", 0), point("1.4.1", 8))
-    assert not status.is_hotfix(point("1.4.0", 0), point("1.5.0", 2))
-    assert status.is_hotfix(point("v2.0", 0), point("v2.0.1", 1))
+    assert delivery.is_hotfix(point("1.4.0", 0), point("1.4.1", 7))
+    assert not delivery.is_hotfix(point("1.4.0", 0), point("1.4.1", 8))
+    assert not delivery.is_hotfix(point("1.4.0", 0), point("1.5.0", 2))
+    assert delivery.is_hotfix(point("v2.0", 0), point("v2.0.1", 1))
 
 
 def test_the_usual_pace_counts_days_with_a_change_not_a_burst_of_merges_on_one_day():
@@ -117,6 +117,6 @@ def test_the_usual_pace_counts_days_with_a_change_not_a_burst_of_merges_on_one_d
     last = datetime.combine(TODAY - timedelta(days=2), time(12), timezone.utc)
     commits = [SimpleNamespace(sha=f"{week}{i}", date=last - timedelta(weeks=week, minutes=i), is_merge=False)
                for week in range(5) for i in range(10)]
-    now = status.activity(commits, TODAY)
+    now = activity.activity(commits, TODAY)
     assert now.usual_gap == 7 and now.state == "active"
     assert now.text.endswith("changes usually come about every 7 days.")

@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import views
 from dashboard.views import plain
 from narrator.defaults import DIGEST_PERIOD
-from narrator.insights.status import HOTFIX_DAYS
+from narrator.insights.delivery import HOTFIX_DAYS
 
 service = views.service()
 

@@ -18,9 +18,10 @@ from narrator.defaults import REPORT_PERIOD
 from narrator.facts import glossary
 from narrator.facts.categories import size_phrase
 from narrator.facts.reading import LABEL as READING_LABEL
-from narrator.insights.briefing import NOTE_LABEL, NOTE_SOURCE, Briefing, figures
+from narrator.insights.briefing import NOTE_LABEL, NOTE_SOURCE, Briefing
+from narrator.insights.delivery import HOTFIX_DAYS
 from narrator.insights.periods import today
-from narrator.insights.status import HOTFIX_DAYS
+from narrator.insights.portfolio import figures
 from narrator.render import charts
 from narrator.render.document import (
     Block,
@@ -82,7 +83,7 @@ COMPARISON_NOTE = ("Every figure is the one in that repository's own section bel
 
 
 def _comparison(repos, briefs: dict[int, Briefing]) -> Table:
-    """One row per repository, all over the same period, read off its briefing (``narrator.insights.briefing.figures``)."""
+    """One row per repository, all over the same period, read off its briefing (``narrator.insights.portfolio.figures``)."""
     rows = []
     for repo in repos:
         f = figures(briefs[repo.id])

@@ -37,9 +37,12 @@ from narrator.git.sources import (
     without_credentials,
 )
 from narrator.insights import forecast, history, status
-from narrator.insights.briefing import Briefing, Figures, figures, first_line
+from narrator.insights.activity import USUAL_CHANGES
+from narrator.insights.briefing import Briefing, first_line
 from narrator.insights.briefing import build as build_briefing
+from narrator.insights.delivery import WAITING_LISTED
 from narrator.insights.digest import CommitFacts, Digest, build_digest
+from narrator.insights.portfolio import Figures, figures
 from narrator.insights.periods import WITH_COMMITS, Period, choose_period, today
 from narrator.limits import MESSAGE_CHARS, NAME_CHARS, SUBJECT_CHARS, cut
 from narrator.model import prompts
@@ -135,7 +138,7 @@ class PortfolioRow:
     briefing: Briefing
     """The repository's briefing over ``period`` (``NarratorService.briefing``)."""
     figures: Figures
-    """Its line of the portfolio, read off ``briefing`` (``narrator.insights.briefing.figures``)."""
+    """Its line of the portfolio, read off ``briefing`` (``narrator.insights.portfolio.figures``)."""
     sparkline: tuple[int, ...]
     """Changes per week for the ``SPARK_WEEKS`` weeks up to the period's last day, oldest first."""
     busiest_area: str | None
@@ -355,7 +358,7 @@ class NarratorService:
         """
         releases = history.releases(self.store.release_candidates(repo_id))
         tomorrow = datetime.combine(today(), time.min, timezone.utc) + timedelta(days=1)
-        oldest = self.store.nth_change_date(repo_id, status.USUAL_CHANGES, tomorrow)
+        oldest = self.store.nth_change_date(repo_id, USUAL_CHANGES, tomorrow)
         shipped = [r for r in releases if r.date < tomorrow]
         if oldest is not None and shipped:
             oldest = min(oldest, shipped[-1].date)
@@ -692,7 +695,7 @@ class NarratorService:
         chosen = resolve_period(commits, period)
         now = self._status(repo_id, commits, releases, chosen)
         digest = self.digest(repo_id, chosen, commits)
-        waiting = self.changes_of(repo_id, now.release.waiting[:status.WAITING_LISTED]) if now.release.last else []
+        waiting = self.changes_of(repo_id, now.release.waiting[:WAITING_LISTED]) if now.release.last else []
         described = self._latest(repo_id, "description")
         views = [self._view(described[t], None) for t in ("project:package", "project:readme") if t in described]
         said = next((v.said for v in views if v is not None and v.text), None)

@@ -13,7 +13,7 @@ import streamlit as st
 
 # `streamlit run dashboard/app.py` puts only dashboard/ on sys.path: these come from the installed
 # package (scripts/setup.sh installs this checkout, editable), whatever the working folder.
-from dashboard import auth, views
+from dashboard import auth, shared, widgets, wording
 from narrator.defaults import DIGEST_PERIOD
 from narrator.errors import UserError, first_line
 from narrator.service.core import NarratorService
@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 st.set_page_config(page_title="Code Narrator", page_icon="📖", layout="wide")
 
 try:
-    service = views.service()
+    service = shared.service()
 except UserError as error:  # a setting that cannot work (CODE_NARRATOR_MODEL=fake:abc, ...): say which
-    st.error(views.plain(first_line(error)))
+    st.error(wording.plain(first_line(error)))
     st.stop()
 auth.prepare_password(service.settings.home)  # first start: make up the admin password, print it once
 
@@ -43,7 +43,7 @@ def add_default_repository(svc: NarratorService) -> None:
     except UserError as error:
         st.session_state["app_notice"] = ("info", f"Add a repository to begin ({error})")
         return
-    st.session_state[views.REPO_KEY] = repo.id
+    st.session_state[shared.REPO_KEY] = repo.id
     st.session_state["app_notice"] = ("success", f"Narrating {repo.name}, this project itself, as a first example.")
 
 
@@ -59,12 +59,12 @@ def add_repository() -> None:
         added["repo"] = service.add_repository(source, visitor=True)  # one answer for any path it cannot add
         service.start_narration(added["repo"].id)
 
-    error = views.guarded(add, "Adding the repository")
+    error = widgets.guarded(add, "Adding the repository")
     if error:
         st.session_state["app_notice"] = ("error", error)
         return
     repo = added["repo"]
-    st.session_state[views.REPO_KEY] = repo.id
+    st.session_state[shared.REPO_KEY] = repo.id
     st.session_state["app_add_source"] = ""
     st.session_state["app_notice"] = ("success", f"Added {repo.name}; narration has started.")
 
@@ -75,10 +75,10 @@ with st.sidebar:
     repos = service.repositories()
     if repos:
         ids = [r.id for r in repos]
-        if st.session_state.get(views.REPO_KEY) not in ids:
-            st.session_state[views.REPO_KEY] = ids[0]
+        if st.session_state.get(shared.REPO_KEY) not in ids:
+            st.session_state[shared.REPO_KEY] = ids[0]
         names = {r.id: r.name for r in repos}
-        st.selectbox("Repository", ids, key=views.REPO_KEY, format_func=lambda i: names.get(i, str(i)))
+        st.selectbox("Repository", ids, key=shared.REPO_KEY, format_func=lambda i: names.get(i, str(i)))
 
     with st.form("app_add_form", border=False):
         st.text_input(
@@ -92,9 +92,9 @@ with st.sidebar:
     notice = st.session_state.pop("app_notice", None)
     if notice:
         kind, text = notice
-        {"error": st.error, "success": st.success}.get(kind, st.info)(views.plain(text))
+        {"error": st.error, "success": st.success}.get(kind, st.info)(wording.plain(text))
 
-st.session_state.setdefault(views.PERIOD_KEY, DIGEST_PERIOD)  # the digest period Portfolio and Overview share
+st.session_state.setdefault(shared.PERIOD_KEY, DIGEST_PERIOD)  # the digest period Portfolio and Overview share
 
 # Sections group the pages, the Portfolio of every repository first; the Admin page asks for the
 # admin password first. The folder is not

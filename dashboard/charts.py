@@ -19,7 +19,7 @@ from datetime import date, timedelta, timezone
 
 import plotly.graph_objects as go
 
-from dashboard.views import CATEGORIES, category_label, chart_colour
+from dashboard.wording import CATEGORIES, category_label, chart_colour
 from narrator.insights.periods import day_range
 from narrator.insights.forecast import Forecast
 from narrator.insights.history import By, Grain, Point, ReleasePoint

@@ -22,7 +22,8 @@ def cmd_narrate(args: argparse.Namespace) -> int:
     from narrator.pipeline import jobs
     from narrator.pipeline.narrate import run_job
     from narrator.render.show import summary_text
-    from narrator.service.core import NarratorService, narration_request
+    from narrator.service.core import NarratorService
+    from narrator.service.narration import narration_request
 
     settings = _settings(args)
     if args.all:

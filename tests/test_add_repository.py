@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.views import plain
+from dashboard.wording import plain
 from narrator.errors import RepoError
-from narrator.service.core import NO_REPOSITORY_AT_PATH, NarratorService
+from narrator.service.core import NarratorService
+from narrator.service.repositories import NO_REPOSITORY_AT_PATH
 from tests.conftest import make_sample_repo
 from tests.helpers.dashboard import APP
 

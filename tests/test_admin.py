@@ -21,8 +21,8 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from dashboard import auth, views
-from dashboard.views import STALE_NOTE, plain
+from dashboard import auth, shared
+from dashboard.wording import STALE_NOTE, plain
 from db.jobs import pid_alive
 from narrator.model import prompts
 from narrator.model.backends import describe
@@ -476,8 +476,8 @@ def test_activating_an_adapter_makes_older_narratives_stale(home, tmp_path, monk
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("app_pages/overview.py").run()  # the Portfolio is the first page
     assert plain("A small web shop.") in [m.value for m in at.main.markdown] and STALE_NOTE not in shown(at)
-    before = views.service()
-    assert before is views.service() and before.adapter == adapter_id(old), "one service per settings"
+    before = shared.service()
+    assert before is shared.service() and before.adapter == adapter_id(old), "one service per settings"
     at.switch_page(ADMIN).run()
     at.text_input(key="admin_password").input(PASSWORD)
     at.main.form_submit_button[0].click().run()
@@ -492,7 +492,7 @@ def test_activating_an_adapter_makes_older_narratives_stale(home, tmp_path, monk
     assert (active.path, active.origin, active.run_id, active.applies) == (str(new.resolve()), "admin", run_id, True)
 
     # The dashboard's service is keyed by the settings, so the next page builds one with the new adapter.
-    after = views.service()
+    after = shared.service()
     assert after is not before and after.adapter == adapter_id(new) and after.overview(repo_id).summary.stale
     at.switch_page("app_pages/overview.py").run()
     assert STALE_NOTE in shown(at)

@@ -16,7 +16,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from narrator.__main__ import main
-from narrator.service.core import MAX_LINKED, MAX_PER_PAGE, NarratorService
+from narrator.service.changes import MAX_LINKED, MAX_PER_PAGE
+from narrator.service.core import NarratorService
 from narrator.settings import load_settings
 from tests.conftest import fake_home
 from tests.helpers.dashboard import APP

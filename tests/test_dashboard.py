@@ -15,12 +15,14 @@ import git
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import views
-from dashboard.views import PERIOD_KEY, STALE_NOTE, narrative_notes, plain
+from dashboard import shared, wording
+from dashboard.shared import PERIOD_KEY
+from dashboard.wording import STALE_NOTE, narrative_notes, plain
 from narrator.model import prompts
 from narrator.pipeline import jobs
 from narrator.pipeline.narrate import run_job
-from narrator.service.core import NarrativeView, NarratorService, RepoView
+from narrator.service.core import NarratorService
+from narrator.service.views import NarrativeView, RepoView
 from narrator.settings import Settings, load_settings
 from narrator.text import unmarked
 from tests.conftest import fake_home, make_sample_repo, model_sentences_on
@@ -339,16 +341,16 @@ def test_overview_blocks_carry_one_source_label_and_each_sentence_its_source_on_
         between = flat[at_line[0]:at_line[-1]]
         assert not any(kind == "Caption" for kind, _ in between), "no label under each sentence"
         after = [value for kind, value in flat[at_line[-1]:] if kind == "Caption"][0]
-        assert after == plain(views.block_label(line.source for line in block)), "one label under the block"
-    assert views.block_label(["git facts", "developer's message", "git facts"]) == "\u2714 git facts and developer's message"
-    assert views.block_label(["written by the model (checked)"]).startswith("\u2139")
-    assert views.line_help("Fix a deadlock", "developer's message").startswith("Source: developer's message.\n\nDeadlock: ")
+        assert after == plain(wording.block_label(line.source for line in block)), "one label under the block"
+    assert wording.block_label(["git facts", "developer's message", "git facts"]) == "\u2714 git facts and developer's message"
+    assert wording.block_label(["written by the model (checked)"]).startswith("\u2139")
+    assert wording.line_help("Fix a deadlock", "developer's message").startswith("Source: developer's message.\n\nDeadlock: ")
 
 
 def test_every_listed_change_shows_its_plain_reading_under_its_headline(narrated):
     """Issue 17: a labelled second line from git facts under people's words, on the Changes page
     and under the Overview's listed headlines (new for users, fixed for users...)."""
-    from dashboard.views import reading_caption
+    from dashboard.wording import reading_caption
 
     changes = narrated.service.changes(narrated.repo.id)
     assert all(c.reading for c in changes)
@@ -371,14 +373,14 @@ def test_what_depends_only_on_the_history_is_shared_and_read_again_once_commits_
     and day for every session (a long history costs each page nothing again), and again as soon as a
     narration records commits."""
     service, repo_id = narrated.service, narrated.repo.id
-    first = views.per_history(service, "change_filters", repo_id)
-    assert views.per_history(service, "change_filters", repo_id) is first
-    assert views.per_history(service, "chart_range", repo_id) == service.chart_range(repo_id)
+    first = shared.per_history(service, "change_filters", repo_id)
+    assert shared.per_history(service, "change_filters", repo_id) is first
+    assert shared.per_history(service, "chart_range", repo_id) == service.chart_range(repo_id)
     newest = service.changes(repo_id, limit=1)[0]
     missing = next(c for c in ("docs", "tests", "security", "dependencies") if c not in first["categories"])
     service.store.upsert_commits(repo_id, [{"sha": newest.sha, "category": missing}])
     try:
-        again = views.per_history(service, "change_filters", repo_id)
+        again = shared.per_history(service, "change_filters", repo_id)
         assert missing in again["categories"] and again == service.change_filters(repo_id)
     finally:
         service.store.upsert_commits(repo_id, [{"sha": newest.sha, "category": newest.category}])
@@ -386,20 +388,20 @@ def test_what_depends_only_on_the_history_is_shared_and_read_again_once_commits_
 
 def test_the_server_freezes_the_code_it_has_loaded_once_and_a_test_process_never(monkeypatch):
     """Streamlit's full collection after every page run walks only what runs made, not the objects of
-    the loaded code (``views.freeze_loaded``); only the dashboard's own server freezes."""
+    the loaded code (``shared.freeze_loaded``); only the dashboard's own server freezes."""
     import gc
     import sys
 
-    monkeypatch.setitem(views._frozen, "modules", 0)
+    monkeypatch.setitem(shared._frozen, "modules", 0)
     before = gc.get_freeze_count()
-    views.freeze_loaded()
+    shared.freeze_loaded()
     assert gc.get_freeze_count() == before, "not `streamlit run`: the collector is left as it is"
     monkeypatch.setitem(sys.modules, "streamlit.web.bootstrap", sys.modules["streamlit"])
     try:
-        views.freeze_loaded()
+        shared.freeze_loaded()
         frozen = gc.get_freeze_count()
         assert frozen > before
-        views.freeze_loaded()  # no module loaded since: not again
+        shared.freeze_loaded()  # no module loaded since: not again
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()

@@ -14,14 +14,16 @@ from urllib.parse import parse_qs
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import charts, views
-from dashboard.views import PERIOD_KEY, link_label, linked_range, plain
+from dashboard import charts, wording
+from dashboard.shared import PERIOD_KEY
+from dashboard.wording import link_label, linked_range, plain
 from narrator.insights import forecast
 from narrator.insights.briefing import first_line
 from narrator.insights.history import Point, ReleasePoint
 from narrator.pipeline import jobs
 from narrator.pipeline.narrate import run_job
-from narrator.service.core import BusyArea, NarratorService
+from narrator.service.core import NarratorService
+from narrator.service.views import BusyArea
 from narrator.settings import load_settings
 from tests.conftest import START, TODAY, fake_home, make_sample_repo, model_sentences_on
 from tests.helpers.dashboard import APP, EVIL, no_worker, shown
@@ -275,7 +277,7 @@ def test_the_portfolio_says_what_each_repository_does_its_risks_and_delivery_tre
     rows = {row.repo.name: row for row in service.portfolio("7d-commits")}
     assert rows["shop"].description == "A small web shop that lists products and takes orders."
     assert list(frame["What it does"]) == [rows["till"].description or "", rows["shop"].description]
-    assert list(frame["Delivery trend"]) == [views.delivery_trend(rows[n].status) for n in ("till", "shop")]
+    assert list(frame["Delivery trend"]) == [wording.delivery_trend(rows[n].status) for n in ("till", "shop")]
     text = shown(at)
     assert plain(rows["shop"].description) in text
     till = rows["till"].status
@@ -284,11 +286,11 @@ def test_the_portfolio_says_what_each_repository_does_its_risks_and_delivery_tre
     assert any(t.startswith(plain(f"Delivery, {till.delivery.period.label}: ")) for t in text)
     now = SimpleNamespace(delivery=SimpleNamespace(releases=3, lead_days=12.2, hotfixes=0),
                           before=SimpleNamespace(releases=1, lead_days=5.0, hotfixes=0))
-    assert views.delivery_trend(now) == "releases up from 1 to 3; changes wait longer for a release (12 days, was 5)"
+    assert wording.delivery_trend(now) == "releases up from 1 to 3; changes wait longer for a release (12 days, was 5)"
     now.delivery.hotfixes = 1  # the hotfix rate is a delivery figure too: its trend is said when it moves
-    assert views.delivery_trend(now) == ("releases up from 1 to 3; changes wait longer for a release (12 days, was 5); "
+    assert wording.delivery_trend(now) == ("releases up from 1 to 3; changes wait longer for a release (12 days, was 5); "
                                          "hotfixes 1 of 3, was 0 of 1")
-    assert views.delivery_trend(SimpleNamespace(delivery=None, before=None)) == ""
+    assert wording.delivery_trend(SimpleNamespace(delivery=None, before=None)) == ""
 
 
 def linked_counts(at) -> list[tuple[str, int, int]]:

@@ -14,7 +14,8 @@ from narrator.insights.periods import day_range
 from narrator.pipeline import jobs
 from narrator.pipeline.narrate import run_job
 from narrator.render.show import markdown
-from narrator.service.core import SPARK_WEEKS, NarratorService
+from narrator.service.core import NarratorService
+from narrator.service.views import SPARK_WEEKS
 from narrator.text import markdown_text as md
 from tests.conftest import START, TODAY, commit_files
 from tests.helpers.dashboard import no_worker

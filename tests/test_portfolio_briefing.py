@@ -11,7 +11,7 @@ from pathlib import Path
 import git
 import pytest
 
-from dashboard import views
+from dashboard import wording
 from narrator.insights.portfolio import figures
 from narrator.pipeline import jobs
 from narrator.pipeline.narrate import run_job
@@ -53,7 +53,7 @@ def test_each_row_is_its_repositorys_briefing_over_the_shared_days(narrated):
     assert (f.release_rate, f.hotfix_rate, f.trend) == ("2 (2.0 per 30 days)", "1 of 2", "releases up from 0 to 2")
     assert hot.releases == ("2.0.1", "2.0.0") and hot.security == 1
     # The dashboard's table says the same: read off the same figures.
-    table = {line["Repository"]: line for line in views.portfolio_table(week)}
+    table = {line["Repository"]: line for line in wording.portfolio_table(week)}
     assert table["hotfixed"]["Waiting to ship"] == 5 and table["hotfixed"]["Waiting: may affect users"] == 1
     assert table["hotfixed"]["Number of risks"] == 5 and table["hotfixed"]["Hotfix rate"] == 0.5
     assert table["quiet"]["Status"] == "Quiet since 1 Dec 2025" and table["quiet"]["How long ago"] == "1 year ago"

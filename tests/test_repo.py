@@ -521,7 +521,8 @@ def test_a_symlink_out_of_the_repository_is_skipped_never_read(tmp_path):
 def test_the_dashboard_says_a_shallow_history_is_partial_even_once_the_folder_is_gone(shallow, tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from narrator.service.core import SHALLOW_NOTE, NarratorService
+    from narrator.service.core import NarratorService
+    from narrator.service.views import SHALLOW_NOTE
     from narrator.settings import load_settings
 
     clone, _ = shallow

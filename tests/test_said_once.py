@@ -20,7 +20,8 @@ from narrator.pipeline import jobs, narrate
 from narrator.pipeline.refresh import refresh_all
 from narrator.render import exports as reports
 from narrator.render import show as report
-from narrator.service.core import NarratorService, narration_request
+from narrator.service.core import NarratorService
+from narrator.service.narration import narration_request
 from training import briefing_tasks
 
 # --- sentences ------------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ import pytest
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
-from dashboard.views import REPO_KEY, plain
+from dashboard.shared import REPO_KEY
+from dashboard.wording import plain
 from db.store import Store
 from narrator.errors import RepoError
 from narrator.git.repo import open_repository

@@ -16,8 +16,8 @@ from typing import get_args
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import auth, views
-from dashboard.views import plain
+from dashboard import auth, shared, widgets
+from dashboard.wording import plain
 from narrator.settings import MODEL_TASK_TITLES, MODEL_TASKS, ROOT, Settings, load_settings
 from training.config import OptimizerName, Quant, SchedulerName
 from training.run_views import Progress, RunView
@@ -25,7 +25,7 @@ from training.service import TASK_NAMES, TrainingService, train_defaults
 from training.study_claims import claims_paragraph, shipping
 from training.study_report import load_results, table_rows
 
-settings = views.service().settings
+settings = shared.service().settings
 
 
 # ---- the lock ------------------------------------------------------------------------------
@@ -144,7 +144,7 @@ def launch() -> None:
     options["max_steps"] = options["max_steps"] or None  # 0 in the form: no limit
     started = {}
     name = state.get("admin_run_name", "")
-    error = views.guarded(lambda: started.update(run=training.start(name, sources, options)), "Starting training")
+    error = widgets.guarded(lambda: started.update(run=training.start(name, sources, options)), "Starting training")
     if error:
         notice("error", error)
         return
@@ -153,7 +153,7 @@ def launch() -> None:
 
 
 def cancel(run_id: int) -> None:
-    error = views.guarded(lambda: training.cancel(run_id), "Cancelling")
+    error = widgets.guarded(lambda: training.cancel(run_id), "Cancelling")
     if error:
         notice("error", error)
     else:
@@ -161,7 +161,7 @@ def cancel(run_id: int) -> None:
 
 
 def activate(which: int | None) -> None:
-    error = views.guarded(lambda: training.activate(which), "Changing the adapter")
+    error = widgets.guarded(lambda: training.activate(which), "Changing the adapter")
     if error:
         notice("error", error)
     else:

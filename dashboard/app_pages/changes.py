@@ -6,17 +6,18 @@ import math
 
 import streamlit as st
 
-from dashboard import views
-from dashboard.views import plain
-from narrator.service.core import MAX_LINKED, PER_PAGE, SHALLOW_NOTE, ChangePage
+from dashboard import shared, widgets, wording
+from dashboard.wording import plain
+from narrator.service.changes import MAX_LINKED, PER_PAGE
+from narrator.service.views import SHALLOW_NOTE, ChangePage
 
 PENDING = "changes_pending"
 
-service = views.service()
-repo = views.require_repo(service)
+service = shared.service()
+repo = shared.require_repo(service)
 
 st.title("Changes")
-filters = views.per_history(service, "change_filters", repo.id)
+filters = shared.per_history(service, "change_filters", repo.id)
 if filters["first"] is None:
     st.info("No changes have been read yet. Press Narrate on the Overview page.")
     st.stop()
@@ -32,14 +33,14 @@ author = author_col.selectbox("Author", [None, *filters["authors"]], key=f"{key}
 folder = folder_col.selectbox("Folder", [None, *filters["folders"]], key=f"{key}_folder",
                               format_func=lambda v: everyone["folder"] if v is None else v)
 category = category_col.selectbox("Kind of change", [None, *filters["categories"]], key=f"{key}_category",
-                                  format_func=lambda v: everyone["category"] if v is None else views.category_label(v))
+                                  format_func=lambda v: everyone["category"] if v is None else wording.category_label(v))
 
 # While a range is being picked the widget holds only its first day.
 since = dates[0] if len(dates) > 0 else None
 until = dates[1] if len(dates) > 1 else None
 # A digest line links here with the commits it stands on; an Overview chart with the days it shows.
 linked = [s for s in st.query_params.get("commits", "").split(",") if s]
-charted = views.linked_range(st.query_params) if not linked else None
+charted = wording.linked_range(st.query_params) if not linked else None
 # The page asked for, back to the first whenever what is listed changes. A long history is read
 # one page at a time: counted in the database, never loaded whole.
 listing = (repo.id, since, until, author, folder, category, tuple(linked), charted)
@@ -58,7 +59,7 @@ if linked:
 elif charted:
     shown = service.change_page(repo.id, since=charted[0], until=charted[1], page=wanted)
     st.info(f"Showing the {shown.total:,} change{'s' if shown.total != 1 else ''} "
-            f"from {views.when(charted[0])} to {views.when(charted[1])}, as charted.")
+            f"from {wording.when(charted[0])} to {wording.when(charted[1])}, as charted.")
 else:
     shown = service.change_page(repo.id, since=since, until=until, author=author, folder=folder, category=category,
                                 page=wanted)
@@ -85,33 +86,33 @@ if repo.shallow:
 first = (shown.page - 1) * PER_PAGE + 1
 st.caption(f"{shown.total:,} change{'s' if shown.total != 1 else ''}"
            + (f", showing {first:,} to {first + len(shown.changes) - 1:,}" if shown.pages > 1 else ""))
-views.watch_jobs(service, PENDING)
+widgets.watch_jobs(service, PENDING)
 page_buttons("top")
 
 for commit in shown.changes:
     with st.container(border=True, key=f"changes_commit_{commit.sha}"):
         head, badge = st.columns([5, 1])
         where = plain(commit.area) + (f" · {plain(commit.scope)}" if commit.scope and commit.scope != commit.area else "")
-        head.markdown(f"**{views.when(commit.date)}** · {plain(commit.author)} · in {where}")
+        head.markdown(f"**{wording.when(commit.date)}** · {plain(commit.author)} · in {where}")
         if commit.future_note:
             head.warning(plain(commit.future_note))
-        badge.badge(views.category_label(commit.category) + (f" {commit.version}" if commit.version else ""),
-                    color=views.category_colour(commit.category))
-        views.show_said(commit.headline, help=views.glossary_help(commit.glossary), bold=True)
+        badge.badge(wording.category_label(commit.category) + (f" {commit.version}" if commit.version else ""),
+                    color=wording.category_colour(commit.category))
+        widgets.show_said(commit.headline, help=wording.glossary_help(commit.glossary), bold=True)
         if commit.reading:
-            st.caption(plain(views.reading_caption(commit.reading)), help=views.line_help(commit.reading, "git facts"))
+            st.caption(plain(wording.reading_caption(commit.reading)), help=wording.line_help(commit.reading, "git facts"))
         if commit.explanation is not None:
-            views.show_said(commit.explanation)
+            widgets.show_said(commit.explanation)
         if commit.release_notes:
             st.markdown("\n".join(f"- {plain(note)}" for note in commit.release_notes[:5]))
-            st.caption(plain(views.source_caption("release notes", False)))
+            st.caption(plain(wording.source_caption("release notes", False)))
         elif commit.category == "release":
             st.caption("This release added no notes of its own: see the project's changelog or release page.")
         if commit.narrative is not None:
-            for note in views.narrative_notes(commit.narrative):
+            for note in wording.narrative_notes(commit.narrative):
                 st.caption(note)
         if commit.needs_model:
-            views.narrate_control(service, PENDING, "commit", commit.sha, repo.id, commit.narrative,
+            widgets.narrate_control(service, PENDING, "commit", commit.sha, repo.id, commit.narrative,
                                   key=f"changes_narrate_{commit.sha}", help="Explain this change in plain words.")
         with st.expander("Evidence"):
             st.markdown(f"{len(commit.files)} file{'s' if len(commit.files) != 1 else ''} · "
@@ -123,6 +124,6 @@ for commit in shown.changes:
                 if values:
                     st.markdown(f"{name}: {plain(', '.join(values))}")
             if commit.files:
-                st.dataframe(views.evidence_rows(commit.files), hide_index=True, key=f"changes_files_{commit.sha}")
+                st.dataframe(wording.evidence_rows(commit.files), hide_index=True, key=f"changes_files_{commit.sha}")
 
 page_buttons("bottom")

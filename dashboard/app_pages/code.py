@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import views
-from dashboard.views import plain, show_narrative
+from dashboard import shared, widgets
+from dashboard.widgets import show_narrative
+from dashboard.wording import plain
 
 PENDING = "code_pending"
 
-service = views.service()
-repo = views.require_repo(service)
+service = shared.service()
+repo = shared.require_repo(service)
 
 st.title("Code")
 modules = service.code(repo.id)
@@ -24,7 +25,7 @@ folders = [m.folder for m in modules]
 folder = pick_col.selectbox("Folder", [None, *folders], key=f"{key}_folder",
                             format_func=lambda v: "All folders" if v is None else v)
 needle = find_col.text_input("Find a file", key=f"{key}_find", placeholder="part of a file name").strip().lower()
-views.watch_jobs(service, PENDING)
+widgets.watch_jobs(service, PENDING)
 
 for module in modules:
     if folder is not None and module.folder != folder:
@@ -38,9 +39,9 @@ for module in modules:
         with st.expander(plain(file.path)):
             if file.narrative is not None:
                 show_narrative(file.narrative)
-            elif not views.is_pending(PENDING, file.path):
+            elif not widgets.is_pending(PENDING, file.path):
                 st.caption("This file has not been narrated yet.")
-            views.narrate_control(service, PENDING, "file", file.path, repo.id, file.narrative,
+            widgets.narrate_control(service, PENDING, "file", file.path, repo.id, file.narrative,
                                   key=f"code_narrate_{file.path}", help="Explain this file in plain words.")
             for unit in file.units:
                 if unit.kind == "file" and file.narrative is not None:

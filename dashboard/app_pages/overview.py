@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, views
-from dashboard.views import plain, show_narrative
+from dashboard import charts, shared, widgets, wording
+from dashboard.widgets import show_narrative
+from dashboard.wording import plain
 from narrator.defaults import COMMITS, DIGEST_PERIOD
 from narrator.insights.briefing import first_line
-from narrator.service.core import SHALLOW_NOTE, NarratorService
+from narrator.service.core import NarratorService
+from narrator.service.views import SHALLOW_NOTE
 
 CHART = dict(on_select="rerun", selection_mode=("points", "box"), config={"displaylogo": False})
 SELECT_HINT = "Click a bar or a point, or drag a box across several, to see just those changes."
 
-service = views.service()
-repo = views.require_repo(service)
+service = shared.service()
+repo = shared.require_repo(service)
 overview = service.overview(repo.id, period=None)  # the digest follows the period the pages share
-chosen = views.shared_period()  # drawn as a picker further down; read here for the blocks above it
-bounds = views.per_history(service, "chart_range", repo.id)  # None: no change read yet (up to today)
+chosen = shared.shared_period()  # drawn as a picker further down; read here for the blocks above it
+bounds = shared.per_history(service, "chart_range", repo.id)  # None: no change read yet (up to today)
 brief = service.briefing(repo.id, chosen) if bounds is not None else None
 digest = brief.digest if brief is not None else None
 
@@ -38,24 +40,24 @@ else:
 if brief is None:
     st.caption("No changes have been read yet.")
 else:
-    st.markdown(f"**{plain(brief.status.text)}**", help=views.line_help(brief.status.text, brief.status.source))
-st.caption(plain(views.refreshed(repo)) + " (when Code Narrator read it, not the project's activity).")
+    st.markdown(f"**{plain(brief.status.text)}**", help=wording.line_help(brief.status.text, brief.status.source))
+st.caption(plain(wording.refreshed(repo)) + " (when Code Narrator read it, not the project's activity).")
 
 # --- The opening, then risks, waiting to ship, what reached users ---------------------------------
 if brief is not None:
     with st.container(key="overview_opening"):
         st.caption(plain(f"Over {brief.period.label}:"))
-        views.sentences(brief.opening)
+        widgets.sentences(brief.opening)
 
-period = views.period_picker(service, repo.id, key="overview_period")
+period = shared.period_picker(service, repo.id, key="overview_period")
 
 if brief is not None:
     with st.container(border=True, key="overview_status"):
-        views.section(brief.risks, empty="None that git alone can show.")
-        views.section(brief.waiting, empty="No release is recorded, so nothing can be said to wait for one.")
-        views.section(brief.reached)
+        widgets.section(brief.risks, empty="None that git alone can show.")
+        widgets.section(brief.waiting, empty="No release is recorded, so nothing can be said to wait for one.")
+        widgets.section(brief.reached)
         if brief.delivery is not None:
-            views.section(brief.delivery, small=True)
+            widgets.section(brief.delivery, small=True)
 
 # --- What changed, by impact ---------------------------------------------------------------------
 st.header("What changed, by impact")
@@ -63,18 +65,18 @@ if digest is None:
     st.caption("No changes have been read yet.")
 else:
     st.caption(plain(digest.period.label))
-    views.said_lines(digest.summary)
-    views.section(brief.by_impact)
+    widgets.said_lines(digest.summary)
+    widgets.section(brief.by_impact)
     for title, lines in (("May affect existing users", digest.affects), ("Security fixes", digest.security),
                          ("New for users", digest.features), ("Fixed for users", digest.fixes),
                          ("Behind the scenes", digest.internal)):
         if lines:
             st.subheader(title)
-            views.said_lines(lines, reading_of=brief.reading_of)
+            widgets.said_lines(lines, reading_of=brief.reading_of)
     columns = st.columns(3)
     for column, (name, value) in zip(columns, digest.counts.items()):
         column.metric(name.capitalize(), value)
-    views.said_lines([digest.comparison])
+    widgets.said_lines([digest.comparison])
 
 # --- Charts --------------------------------------------------------------------------------------
 if digest is not None:
@@ -84,7 +86,7 @@ if digest is not None:
         chart = charts.busiest_chart(busy, digest.period.name)
         event = st.plotly_chart(chart.figure, key="overview_busiest", **CHART)
         st.caption(chart.caption + " " + SELECT_HINT)
-        views.chart_links(chart, event, lambda: views.commit_link(chart.every))
+        widgets.chart_links(chart, event, lambda: widgets.commit_link(chart.every))
         for area in busy:
             role = plain(area.part.role) if area.part else "no longer in the code"
             st.markdown(f"**{plain(area.area)}** · {role} · {area.changes} change{'s' if area.changes != 1 else ''}")
@@ -95,7 +97,7 @@ st.header("Activity over time")
 if bounds is None:
     st.caption("No changes have been read yet.")
 else:
-    first, last = views.per_history(service, "change_filters", repo.id)["first"], bounds[1]
+    first, last = shared.per_history(service, "change_filters", repo.id)["first"], bounds[1]
     by_col, grain_col, dates_col = st.columns([2, 2, 3])
     by = by_col.segmented_control("By", ["category", "area"], default="category", key="overview_chart_by",
                                   format_func={"category": "Kind of change", "area": "Area"}.get) or "category"
@@ -105,22 +107,22 @@ else:
     picked = dates_col.date_input("Between", value=bounds, min_value=first, max_value=last,
                                   key=f"overview_{repo.id}_chart_dates")
     start, end = (picked[0], picked[1]) if len(picked) == 2 else bounds
-    chart = charts.activity_chart(views.per_history(service, "activity", repo.id, by, grain, start, end),
+    chart = charts.activity_chart(shared.per_history(service, "activity", repo.id, by, grain, start, end),
                                   by, grain, start, end)
     event = st.plotly_chart(chart.figure, key="overview_activity", **CHART)
     st.caption(chart.caption + " " + SELECT_HINT)
-    views.chart_links(chart, event, lambda: views.range_link(start, end, len(chart.every)))
+    widgets.chart_links(chart, event, lambda: widgets.range_link(start, end, len(chart.every)))
     if repo.shallow:
         st.caption(SHALLOW_NOTE)
 
     st.header("Releases")
-    releases = views.per_history(service, "releases", repo.id)
+    releases = shared.per_history(service, "releases", repo.id)
     forecast = service.forecast(repo.id, releases)
     chart = charts.releases_chart(releases, forecast)
     if releases:
         event = st.plotly_chart(chart.figure, key="overview_releases", **CHART)
         st.caption(chart.caption + " " + SELECT_HINT)
-        views.chart_links(chart, event, lambda: views.commit_link(chart.every))
+        widgets.chart_links(chart, event, lambda: widgets.commit_link(chart.every))
     else:
         st.caption(chart.caption)
 
@@ -144,7 +146,7 @@ for part in overview.parts:
 
 st.header("Report to share")
 st.caption("The overview, what changed in the period chosen above, charts, releases and every change of the period.")
-views.report_download(service, repo.id, period or DIGEST_PERIOD, key=f"overview_report_{repo.id}")
+widgets.report_download(service, repo.id, period or DIGEST_PERIOD, key=f"overview_report_{repo.id}")
 
 
 # --- For the team running Code Narrator ----------------------------------------------------------
@@ -157,16 +159,16 @@ def narration_progress(svc: NarratorService, repo_id: int) -> None:
         return
     if job.active:
         st.session_state["overview_watching"] = job.id
-        st.progress(views.progress_fraction(job), text=plain(views.job_summary(job)))
+        st.progress(wording.progress_fraction(job), text=plain(wording.job_summary(job)))
         return
     if st.session_state.get("overview_watching") == job.id:
         # The job we were watching just ended: rerun the whole page so its narratives show.
         del st.session_state["overview_watching"]
         st.rerun()
     if job.status == "failed":
-        st.error(plain(views.job_summary(job) + " " + (job.error or job.message)))
+        st.error(plain(wording.job_summary(job) + " " + (job.error or job.message)))
     else:
-        st.caption(plain(views.job_summary(job)))
+        st.caption(plain(wording.job_summary(job)))
 
 
 latest = service.latest_job(repo.id)
@@ -174,7 +176,7 @@ live = latest is not None and latest.active
 # Open by itself while a narration runs or has failed, so its progress or its error is in sight.
 with st.expander("Details for the team running Code Narrator", icon=":material/settings:",
                  expanded=live or (latest is not None and latest.status == "failed")):
-    st.caption(plain(repo.source) + " · " + plain(views.refreshed(repo)))
+    st.caption(plain(repo.source) + " · " + plain(wording.refreshed(repo)))
     labels = {"files": "Files read", "units": "Pieces of code", "commits": "Changes read", "narratives": "Narratives"}
     columns = st.columns(max(1, len(overview.counts)))
     for column, (name, value) in zip(columns, overview.counts.items()):
@@ -185,7 +187,7 @@ with st.expander("Details for the team running Code Narrator", icon=":material/s
                                   key="overview_commits")
         if st.button("Narrate", key="overview_narrate", type="primary",
                      help="Read the repository again and narrate what is new; finished narratives are reused."):
-            error = views.guarded(lambda: service.start_narration(repo.id, commits=int(commits)), "Starting narration")
+            error = widgets.guarded(lambda: service.start_narration(repo.id, commits=int(commits)), "Starting narration")
             if error:
                 st.error(plain(error))
     with right:

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import views
-from dashboard.views import plain
+from dashboard import shared, widgets, wording
+from dashboard.wording import plain
 from narrator.defaults import DIGEST_PERIOD
 from narrator.insights.delivery import HOTFIX_DAYS
 
-service = views.service()
+service = shared.service()
 
 st.title("Portfolio")
 if not service.repositories():
     st.info("No repository yet. Add one in the sidebar: a folder on this computer or a repository address.")
     st.stop()
 
-period = views.period_picker(service, None, key="portfolio_period")
+period = shared.period_picker(service, None, key="portfolio_period")
 rows = service.portfolio(period or DIGEST_PERIOD)
 chosen = rows[0].period if rows else None
 order = "busiest first" if any(row.changes for row in rows) else "none with a change in these days"
@@ -27,7 +27,7 @@ st.caption((f"Every repository over the same days, {plain(chosen.label)}, {order
            f" over the {len(rows[0].sparkline)} weeks up to the period's end.")
 
 with st.expander("Report to share: every repository, one section each", icon=":material/download:"):
-    views.report_download(service, [row.repo.id for row in rows], period or DIGEST_PERIOD, key="portfolio_report")
+    widgets.report_download(service, [row.repo.id for row in rows], period or DIGEST_PERIOD, key="portfolio_report")
 
 ids = [row.repo.id for row in rows]
 
@@ -37,12 +37,12 @@ def open_picked() -> None:
     because the sidebar's selectbox owns the chosen repository once it is drawn)."""
     picked = st.session_state["portfolio_table"]["selection"]["rows"]
     if picked and 0 <= picked[0] < len(ids):
-        views.choose_repo(ids[picked[0]])
+        shared.choose_repo(ids[picked[0]])
         st.session_state["portfolio_open"] = True
 
 
 st.dataframe(
-    views.portfolio_table(rows),
+    wording.portfolio_table(rows),
     hide_index=True,
     key="portfolio_table",
     on_select=open_picked,
@@ -88,9 +88,9 @@ for row in rows:
         name, facts, action = st.columns([3, 5, 2], vertical_alignment="center")
         name.markdown(f"**{plain(row.repo.name)}**")
         name.caption(plain(row.description) if row.description else "Not described yet.")
-        name.caption(plain(views.refreshed(row.repo)))
+        name.caption(plain(wording.refreshed(row.repo)))
         facts.markdown(plain(row.briefing.status.text))
-        facts.markdown(plain(views.portfolio_line(row)))
+        facts.markdown(plain(wording.portfolio_line(row)))
         if row.status is not None and row.status.release.last is not None:
             facts.markdown(plain(row.status.release.waiting_text))
         if row.status is not None and row.status.risks:
@@ -100,5 +100,5 @@ for row in rows:
         if row.last_error:
             facts.error(plain("The last refresh failed: " + row.last_error))
         if action.button("Open its Overview", key=f"portfolio_open_{row.repo.id}",
-                         on_click=views.choose_repo, args=(row.repo.id,)):
+                         on_click=shared.choose_repo, args=(row.repo.id,)):
             st.switch_page("app_pages/overview.py")

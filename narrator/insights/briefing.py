@@ -164,7 +164,7 @@ class Briefing:
 
 
 class Listed(Protocol):
-    """What a listed waiting change shows (``narrator.service.core.CommitView``)."""
+    """What a listed waiting change shows (``narrator.service.views.CommitView``)."""
 
     sha: str
     short_sha: str

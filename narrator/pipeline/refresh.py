@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from narrator.errors import UserError, first_line
 from narrator.pipeline import jobs
 from narrator.pipeline.narrate import Budget, RunReport, run_job
-from narrator.service.core import NarratorService, RepoView, narration_request
+from narrator.service.core import NarratorService
+from narrator.service.narration import narration_request
+from narrator.service.views import RepoView
 from narrator.settings import Settings
 from narrator.text import plain
 

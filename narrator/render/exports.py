@@ -36,7 +36,8 @@ from narrator.render.document import (
 )
 from narrator.render.renderers import ReportError, check_format, render
 from narrator.render.show import refs
-from narrator.service.core import SHALLOW_NOTE, CommitView, NarratorService
+from narrator.service.core import NarratorService
+from narrator.service.views import SHALLOW_NOTE, CommitView
 
 CHANGES_LIMIT = 200
 """At most this many changes of the period are listed one by one; a line counts the rest."""

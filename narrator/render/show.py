@@ -30,7 +30,8 @@ from narrator.facts.provenance import Said
 from narrator.facts.reading import LABEL as READING_LABEL
 from narrator.insights.briefing import GIT_FACTS, NOTE_LABEL, NOTE_SOURCE, Briefing, Sentence
 from narrator.insights.digest import counted
-from narrator.service.core import SHALLOW_NOTE, CommitView, NarratorService
+from narrator.service.core import NarratorService
+from narrator.service.views import SHALLOW_NOTE, CommitView
 from narrator.text import markdown_text as md
 from narrator.text import plain
 

@@ -9,7 +9,8 @@ from narrator.model import prompts
 from narrator.model.backends import Backend
 from narrator.model.fake import FakeBackend
 from narrator.pipeline.narrate import Budget, RunReport, narrate_repository
-from narrator.service.core import NarratorService, RepoView
+from narrator.service.core import NarratorService
+from narrator.service.views import RepoView
 from tests.conftest import START
 
 

@@ -2,7 +2,7 @@
 
 Function defaults, command-line flags (and their help), the dashboard's widgets and the narration
 job all read these; text caps live in :mod:`narrator.limits`, a run's other budgets in
-``narrator.pipeline.narrate.Budget``.
+``narrator.pipeline.tasks.Budget``.
 """
 
 from __future__ import annotations

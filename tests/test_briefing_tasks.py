@@ -13,7 +13,7 @@ import pytest
 from narrator.facts.subjects import read_subject
 from narrator.git.commits import cut_patch, recent_commits
 from narrator.model import prompts
-from narrator.pipeline.narrate import Budget
+from narrator.pipeline.tasks import Budget
 from tests.conftest import START, commit_files
 from tests.helpers.training import DOCS_DIFF, FIX_DIFF, conventional_row, note_row, write_shared
 from training.__main__ import main

@@ -13,7 +13,8 @@ from sqlalchemy import create_engine, text
 from db.narratives import cache_key
 from db.store import Store, alembic_config
 from narrator.model.fake import FakeBackend
-from narrator.pipeline.narrate import Budget, narrate_repository
+from narrator.pipeline.narrate import narrate_repository
+from narrator.pipeline.tasks import Budget
 from narrator.service.core import NarratorService
 from tests.conftest import START, commit_files, model_headlines_on, model_sentences_on
 from tests.helpers.narration import narrate_here

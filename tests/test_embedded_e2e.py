@@ -7,7 +7,8 @@ import importlib.util
 import pytest
 
 from narrator.model.backends import forget_backends, make_backend
-from narrator.pipeline.narrate import Budget, narrate_repository
+from narrator.pipeline.narrate import narrate_repository
+from narrator.pipeline.tasks import Budget
 from narrator.service.core import NarratorService
 from narrator.settings import load_settings, shipped_adapter
 from tests.conftest import make_sample_repo, model_sentences_on

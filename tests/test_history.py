@@ -93,7 +93,8 @@ def test_busiest_areas_and_sparkline():
 
 def test_the_service_charts_every_recorded_commit(settings, sample_repo):
     from narrator.model.fake import FakeBackend
-    from narrator.pipeline.narrate import Budget, narrate_repository
+    from narrator.pipeline.narrate import narrate_repository
+    from narrator.pipeline.tasks import Budget
     from narrator.service.core import NarratorService
     from tests.conftest import commit_files
 
@@ -114,7 +115,8 @@ def test_the_service_charts_every_recorded_commit(settings, sample_repo):
 
 def test_the_service_reads_a_long_history_once_until_it_changes(settings, sample_repo, monkeypatch):
     from narrator.model.fake import FakeBackend
-    from narrator.pipeline.narrate import Budget, narrate_repository
+    from narrator.pipeline.narrate import narrate_repository
+    from narrator.pipeline.tasks import Budget
     from narrator.service.core import NarratorService
 
     service = NarratorService(settings)

@@ -14,7 +14,8 @@ from db.models import Commit
 from narrator.facts import impact
 from narrator.facts.release_notes import affecting_notes
 from narrator.model.fake import FakeBackend
-from narrator.pipeline.narrate import Budget, narrate_repository
+from narrator.pipeline.narrate import narrate_repository
+from narrator.pipeline.tasks import Budget
 from narrator.service.core import NarratorService
 from tests.conftest import START, TODAY, commit_files
 

@@ -15,7 +15,8 @@ from narrator.facts.reading import MODEL_SOURCE, source_of
 from narrator.model import kind_model
 from narrator.model.transformers_backend import TransformersBackend
 from narrator.model.kind_model import KINDS, KindHead
-from narrator.pipeline.narrate import Budget, narrate_repository
+from narrator.pipeline.narrate import narrate_repository
+from narrator.pipeline.tasks import Budget
 from narrator.service.core import NarratorService
 from tests.conftest import START, commit_files
 from tests.helpers.tiny_model import build_tiny_model

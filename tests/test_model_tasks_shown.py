@@ -10,7 +10,8 @@ import pytest
 
 from narrator.errors import ModelError
 from narrator.model.fake import FakeBackend
-from narrator.pipeline.narrate import Budget, narrate_repository
+from narrator.pipeline.narrate import narrate_repository
+from narrator.pipeline.tasks import Budget
 from narrator.service.core import NarratorService
 from narrator.settings import MODEL_TASKS, load_settings
 from tests.conftest import START, commit_files

@@ -17,7 +17,7 @@ from narrator.__main__ import main
 from narrator.facts import provenance
 from narrator.git.commits import cut_patch, recent_commits
 from narrator.model import prompts
-from narrator.pipeline.narrate import Budget
+from narrator.pipeline.tasks import Budget
 from narrator.text import markdown_text as md  # show escapes what it quotes as Markdown
 from tests.conftest import commit_files, model_headlines_on, model_sentences_on, unglossed
 from tests.helpers.narration import Scripted, change_block, day, narrate_here, show_markdown

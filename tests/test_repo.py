@@ -490,7 +490,8 @@ def test_a_shallow_boundary_commit_is_never_sent_to_the_model(tmp_path, monkeypa
     boundary = git.Repo(clone).git.rev_parse("HEAD~2")  # "wip": uninformative, but with no diff to read
 
     from narrator.model.fake import FakeBackend
-    from narrator.pipeline.narrate import Budget, narrate_repository
+    from narrator.pipeline.narrate import narrate_repository
+    from narrator.pipeline.tasks import Budget
     from narrator.service.core import NarratorService
     from narrator.settings import load_settings
 

@@ -16,7 +16,7 @@ from narrator.facts.commit_style import _COMMIT_TYPES, _CONVENTIONAL_TYPE, _SCOP
 from narrator.facts.releases import _RELEASE_TAG, _RELEASE_TYPES
 from narrator.facts.sentences import ANSWER, BODY, MESSAGE, PROSE, Rules, split_sentences
 from narrator.insights import periods
-from narrator.pipeline import jobs, narrate
+from narrator.pipeline import jobs, tasks
 from narrator.pipeline.refresh import refresh_all
 from narrator.render import exports as reports
 from narrator.render import show as report
@@ -200,7 +200,7 @@ def test_library_functions_take_the_same_defaults():
     def default(function, name):
         return inspect.signature(function).parameters[name].default
 
-    assert narrate.Budget().commits == defaults.COMMITS
+    assert tasks.Budget().commits == defaults.COMMITS
     assert default(NarratorService.start_narration, "commits") == defaults.COMMITS
     for function in (report.show_lines, report.markdown, report.text):
         assert default(function, "commits") == defaults.COMMITS

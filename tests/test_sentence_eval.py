@@ -11,7 +11,7 @@ import pytest
 
 from narrator.git.commits import cut_patch
 from narrator.model import prompts
-from narrator.pipeline.narrate import Budget
+from narrator.pipeline.tasks import Budget
 from tests.helpers.tiny_model import blank_adapter  # noqa: F401  (fixtures)
 from tests.helpers.training import FIX_DIFF, conventional_row, csn_row, write_jsonl
 from training import model_tasks

@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 
 from narrator.model.fake import FakeBackend
-from narrator.pipeline.narrate import Budget, narrate_repository
+from narrator.pipeline.narrate import narrate_repository
+from narrator.pipeline.tasks import Budget
 from narrator.render import exports as reports
 from narrator.render import show as report
 from narrator.service.core import NarratorService

@@ -42,11 +42,11 @@ from training.examples import Example
 from training.splits import repository_of
 
 UNIT_TOKENS = 40
-"""New tokens a unit's summary may take (``narrate.unit_task``)."""
+"""New tokens a unit's summary may take (``narrator.pipeline.tasks.unit_task``)."""
 UNIT_SENTENCES = 2
-"""Sentences of a unit's answer narration keeps (``narrate.unit_task``)."""
+"""Sentences of a unit's answer narration keeps (``narrator.pipeline.tasks.unit_task``)."""
 EXPLAIN_TOKENS = 40
-"""New tokens a sentence under a subject may take (``narrate.commit_task``)."""
+"""New tokens a sentence under a subject may take (``narrator.pipeline.tasks.commit_task``)."""
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from narrator.eval.metrics import first_text, read_jsonl
 from narrator.facts.docstrings import clean_docstring, strip_python_docstring
 from narrator.git.commits import cut_patch
 from narrator.model import prompts
-from narrator.pipeline.narrate import Budget
+from narrator.pipeline.tasks import Budget
 from training.cleaning import Filters, code_problem, commit_problem, explain_target, summary_problem
 from training.config import looks_like_path
 from training.errors import DataError
@@ -40,7 +40,7 @@ from training.examples import LANGUAGES, Example, normalize_language
 SourceKind = Literal["csn", "commitpackft", "mine"]
 TASK_OF_KIND = {"csn": "codesearchnet", "commitpackft": "commitpackft"}
 
-# Training shows the model no more code or diff than narration does (narrator.pipeline.narrate.Budget).
+# Training shows the model no more code or diff than narration does (narrator.pipeline.tasks.Budget).
 UNIT_CHARS = Budget().unit_chars
 PATCH_TOKENS = Budget().patch_tokens
 

@@ -49,7 +49,8 @@ from narrator.facts.releases import version_change
 from narrator.git.commits import recent_commits
 from narrator.git.repo import open_repository
 from narrator.insights.periods import PERIOD_NAMES
-from narrator.pipeline.narrate import Budget, narrate_repository
+from narrator.pipeline.narrate import narrate_repository
+from narrator.pipeline.tasks import Budget
 from narrator.service.core import NarratorService
 from narrator.settings import SHOWN_FIELDS, Settings, check_model, load_settings
 

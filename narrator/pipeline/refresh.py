@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from narrator.errors import UserError, first_line
 from narrator.pipeline import jobs
-from narrator.pipeline.narrate import Budget, RunReport, run_job
+from narrator.pipeline.narrate import run_job
+from narrator.pipeline.tasks import Budget, RunReport
 from narrator.service.core import NarratorService
 from narrator.service.narration import narration_request
 from narrator.service.views import RepoView

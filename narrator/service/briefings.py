@@ -143,7 +143,7 @@ class BriefingReads:
                               self._readings(repo_id, digest, commits), self._notes(repo_id, digest, commits, waiting))
 
     def _notes(self, repo_id: int, digest: Digest | None, commits, waiting) -> dict[str, str]:
-        """The model's checked note for users (``narrator.pipeline.narrate.note_task``) of each listed change that has
+        """The model's checked note for users (``narrator.pipeline.tasks.note_task``) of each listed change that has
         one for its current diff, by sha; none unless the note setting shows them (``Settings.shows``)."""
         if not self.settings.shows("user_note"):
             return {}

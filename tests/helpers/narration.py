@@ -8,7 +8,8 @@ from narrator.__main__ import main
 from narrator.model import prompts
 from narrator.model.backends import Backend
 from narrator.model.fake import FakeBackend
-from narrator.pipeline.narrate import Budget, RunReport, narrate_repository
+from narrator.pipeline.narrate import narrate_repository
+from narrator.pipeline.tasks import Budget, RunReport
 from narrator.service.core import NarratorService
 from narrator.service.views import RepoView
 from tests.conftest import START

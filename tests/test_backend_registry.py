@@ -11,7 +11,6 @@ import pytest
 from narrator.errors import ModelError
 from narrator.model import backends, registry
 from narrator.model.embedded import EMBEDDED_NAME
-from narrator.model.embedded import EMBEDDED_NAME
 from narrator.pipeline.narrate import narrate_repository
 from narrator.pipeline.tasks import Budget
 from narrator.service.core import NarratorService

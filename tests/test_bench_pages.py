@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from narrator.eval.bench import PAGE_TIMEOUT, PAGES, main, page_figures
+from narrator.eval.bench import main
+from narrator.eval.bench_pages import PAGE_TIMEOUT, PAGES, page_figures
 from tests.helpers.repos import fast_import_history
 
 pytestmark = pytest.mark.slow  # starts the dashboard server for every page

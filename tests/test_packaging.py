@@ -127,7 +127,7 @@ def free_port() -> int:
 
 def test_the_dashboard_serves_its_pages_from_any_folder(home, tmp_path, monkeypatch):
     """No sys.path edit in dashboard/app.py: the installed package is what it imports."""
-    from narrator.eval.bench import visit
+    from narrator.eval.bench_pages import visit
 
     monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.streamlit of the machine
     monkeypatch.delenv("PYTHONPATH", raising=False)

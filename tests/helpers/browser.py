@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from narrator.eval.bench import dashboard_server
+from narrator.eval.bench_pages import dashboard_server
 from tests.helpers.cli import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")

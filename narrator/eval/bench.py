@@ -38,8 +38,9 @@ from narrator.eval.bench_pages import page_figures
 from narrator.eval.timed_cli import _cli
 from narrator.git.repo import open_repository
 from narrator.model.backends import make_backend
-from narrator.pipeline.narrate import FIRST_LOOK, Budget, narrate_repository
+from narrator.pipeline.narrate import FIRST_LOOK, narrate_repository
 from narrator.pipeline.scan import record_history
+from narrator.pipeline.tasks import Budget
 from narrator.render.show import markdown
 from narrator.service.core import NarratorService
 from narrator.settings import load_settings

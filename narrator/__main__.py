@@ -50,7 +50,7 @@ def cmd_narrate(args: argparse.Namespace) -> int:
 
 def cmd_narrate_all(settings, args: argparse.Namespace) -> int:
     """Refresh every added repository: one line each on stdout (failures on stderr), exit 1 if any failed."""
-    from narrator.pipeline.refresh import refresh_all
+    from narrator.service.refresh import refresh_all
 
     failed = refreshed = 0
     for outcome in refresh_all(settings, commits=args.commits, full=args.full):

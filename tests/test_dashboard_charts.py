@@ -17,8 +17,8 @@ from streamlit.testing.v1 import AppTest
 from dashboard import charts, wording
 from dashboard.shared import PERIOD_KEY
 from dashboard.wording import link_label, linked_range, plain
+from narrator.facts.description import first_line
 from narrator.insights import forecast
-from narrator.insights.briefing import first_line
 from narrator.insights.history import Point, ReleasePoint
 from narrator.pipeline import jobs
 from narrator.pipeline.narrate import run_job

@@ -9,6 +9,7 @@ from datetime import timedelta
 import git
 import pytest
 
+from narrator.checks.headlines import GIT_CHECKS
 from narrator.eval.evaluate import main
 from narrator.eval.page_sentences import (
     code_marks,
@@ -19,7 +20,6 @@ from narrator.eval.page_sentences import (
     sentence_measures,
     uncommon_words,
 )
-from narrator.facts.changes import GIT_CHECKS
 from tests.conftest import START, commit_files, make_sample_repo
 from tests.helpers.tiny_model import tiny_model  # noqa: F401  (a fixture)
 

@@ -112,3 +112,46 @@ def test_a_cycle_is_found_through_function_level_and_relative_imports(tmp_path: 
     assert find_cycle(graph) == ["narrator.a", "narrator.b", "narrator.c", "narrator.a"]
     (package / "c.py").write_text("thing = 1\n")
     assert find_cycle(import_graph(tmp_path)) is None
+
+
+LAYERS = ("git", "facts", "checks", "model", "pipeline", "insights", "service", "render", "eval")
+"""narrator's subpackages in the order the README's tree draws them: each imports only those before it
+(and narrator's shared top-level modules), never one after it."""
+ENTRY_POINTS = {"narrator.__main__", "narrator.cli"}
+"""The commands: they start everything, so they may import any package."""
+SETTINGS_READS = {("narrator.settings", "model")}
+"""The one shared module that reads a package: settings checks a model spec against the backend registry."""
+
+
+def upward_imports(root: Path = ROOT) -> list[tuple[str, str]]:
+    """(module, imported module) pairs where a narrator module imports a later layer than its own."""
+    def layer(module: str) -> int:
+        parts = module.split(".")
+        return LAYERS.index(parts[1]) + 1 if len(parts) > 2 and parts[1] in LAYERS else 0
+
+    found = []
+    for module, imported in import_graph(root).items():
+        if not module.startswith("narrator.") or module in ENTRY_POINTS:
+            continue
+        for other in imported:
+            if other.startswith("narrator.") and layer(other) > layer(module) and \
+                    (module, other.split(".")[1]) not in SETTINGS_READS:
+                found.append((module, other))
+    return sorted(found)
+
+
+def test_narrator_packages_import_only_the_packages_before_them():
+    assert upward_imports() == [], "an import points back up the pipeline: " + ", ".join(
+        f"{module} -> {other}" for module, other in upward_imports())
+
+
+def test_an_import_up_the_pipeline_is_found(tmp_path):
+    for package in PACKAGES:
+        (tmp_path / package).mkdir()
+    for layer in ("facts", "insights"):
+        (tmp_path / "narrator" / layer).mkdir()
+        (tmp_path / "narrator" / layer / "__init__.py").write_text("")
+    (tmp_path / "narrator" / "__init__.py").write_text("")
+    (tmp_path / "narrator" / "insights" / "digest.py").write_text("X = 1\n")
+    (tmp_path / "narrator" / "facts" / "reading.py").write_text("def f():\n    from narrator.insights.digest import X\n")
+    assert upward_imports(tmp_path) == [("narrator.facts.reading", "narrator.insights.digest")]

@@ -373,7 +373,7 @@ def test_a_json_file_is_not_described_by_a_comment_marker_inside_a_string(settin
 
 
 def test_a_model_overview_that_repeats_the_project_description_is_not_shown(settings, sample_repo):
-    from narrator.facts.changes import restates
+    from narrator.checks.headlines import restates
 
     # The model said again, a little differently, what the README says of the project.
     service, repo, _ = narrate_here(settings, sample_repo.working_tree_dir,

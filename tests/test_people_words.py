@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from narrator.checks.headlines import GIT_CHECKS, check_headline, contradicts_git
 from narrator.facts import provenance
-from narrator.facts.changes import GIT_CHECKS, check_explanation, check_headline, contradicts_git
 from narrator.facts.subjects import uninformative_reason
 from narrator.text import markdown_text, unmarked
 from tests.conftest import START, commit_files, model_headlines_on, unglossed

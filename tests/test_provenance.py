@@ -475,7 +475,7 @@ def test_a_message_body_explains_the_change_and_the_model_is_not_asked(project, 
 
 
 def test_a_sentence_of_filler_under_a_subject_adds_nothing_and_is_dropped():
-    from narrator.facts.changes import adds_nothing, check_explanation
+    from narrator.checks.headlines import adds_nothing, check_explanation
 
     shown = "Files changed: AUTHORS.md\n\nDiff:\n+* Audrey M. Roy Greenfeld (lead)\n-* Audrey Roy Greenfeld"
     subject = "Update with current lead status"
@@ -485,7 +485,7 @@ def test_a_sentence_of_filler_under_a_subject_adds_nothing_and_is_dropped():
 
 
 def test_a_sentence_that_claims_what_git_denies_is_dropped():
-    from narrator.facts.changes import check_explanation, contradicts_git
+    from narrator.checks.headlines import check_explanation, contradicts_git
 
     edited = [{"path": "docs/tutorials/tutorial1.rst", "change": "modified", "added": 4, "removed": 4}]
     shown = "Files changed: docs/tutorials/tutorial1.rst\n\nDiff:\n-Audrey Roy\n+Audrey M. Roy Greenfeld"
@@ -510,7 +510,7 @@ def test_a_release_whose_subject_says_little_is_headed_by_its_version_and_never_
 
 
 def test_model_sentences_that_negate_or_read_like_another_subject_are_dropped():
-    from narrator.facts.changes import check_explanation
+    from narrator.checks.headlines import check_explanation
 
     shown = "Files changed: lib/branches/expand.js\n\nDiff:\n+const isSameChannel = (a, b) => a === b;\n+test('isSameChannel')"
     subject = "Prevent template evaluation syntax in branch expansion"

@@ -17,11 +17,11 @@ from narrator.facts.releases import _RELEASE_TAG, _RELEASE_TYPES
 from narrator.facts.sentences import ANSWER, BODY, MESSAGE, PROSE, Rules, split_sentences
 from narrator.insights import periods
 from narrator.pipeline import jobs, tasks
-from narrator.pipeline.refresh import refresh_all
 from narrator.render import exports as reports
 from narrator.render import show as report
 from narrator.service.core import NarratorService
 from narrator.service.narration import narration_request
+from narrator.service.refresh import refresh_all
 from training import briefing_tasks
 
 # --- sentences ------------------------------------------------------------------------------------

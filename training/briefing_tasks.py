@@ -87,7 +87,7 @@ NOT_FOR_USERS = frozenset({"vendor", "contrib", "process", "misc"})
 
 PINNED_SOURCES = {"csn_style_extracted_more": "train", "commitpack_style_mined_more": "train",
                   "csn_style_extracted": "test", "commitpack_style_mined": "test"}
-"""Shared folders the study (``training.study.STUDY_SOURCES``) trains on or tests on whole: their
+"""Shared folders the study (``training.study_data.STUDY_SOURCES``) trains on or tests on whole: their
 repositories keep that split in the briefing tasks."""
 
 _DATASET_MARKS = re.compile(r"^\[\.\.\. diff (?:truncated|cut) at [\d,]+ characters \.\.\.\]$|^\[large file not available", re.M)

@@ -47,7 +47,7 @@ def kind_entry(report: dict, command: str) -> dict:
 
 
 def note_entry(report: dict, command: str) -> dict:
-    """``user_note``'s entry from ``briefing_eval.notes_evaluation``: ROUGE-L against the people's notes,
+    """``user_note``'s entry from ``note_eval.notes_evaluation``: ROUGE-L against the people's notes,
     shown by default when the adapter's lower 95% bound is above the subject's own score."""
     mine, subject = report["adapter"], report["subject"]
     return {"title": "Note for users", "metric": f"ROUGE-L F1 against the developers' own notes on {report['notes']} "
@@ -59,7 +59,7 @@ def note_entry(report: dict, command: str) -> dict:
 
 
 def headline_entry(report: dict, command: str) -> dict:
-    """``headline``'s entry from ``briefing_eval.headlines_evaluation``: the share of model headlines that
+    """``headline``'s entry from ``note_eval.headlines_evaluation``: the share of model headlines that
     pass the checks and say what the developer said. What they replace, a line of git facts (which files
     changed where), states only facts, so it is right every time: the model is shown by default only
     when every one of its headlines was right."""

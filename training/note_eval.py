@@ -4,7 +4,7 @@ the people's own notes, and the headline from a diff against the developer's own
 Note for users (``notes``): the model's note for each held-out ``user_note`` example against the
 note its developer wrote: smoothed BLEU-4 (``narrator.eval.metrics.smoothed_bleu4``, CodeXGLUE's) and
 ROUGE-L F1 (``narrator.eval.metrics.rouge_l``), averaged over notes, and how many notes pass narration's
-checks for a model sentence (``narrator.facts.changes.check_headline``: every specific must be in the
+checks for a model sentence (``narrator.checks.headlines.check_headline``: every specific must be in the
 prompt), base model vs adapter, beside the subject itself read as the note (the words a briefing shows
 without a model).
 
@@ -60,8 +60,8 @@ def _note_scores(examples: list[Example], notes: list[str], agree_at: float | No
     """BLEU-4 and ROUGE-L of ``notes`` against the examples' targets, how many pass narration's checks
     (``passed``, when the caller applied another task's check; else a headline's), and, with ``agree_at``,
     ``agrees``: the share that pass them with ROUGE-L F1 >= ``agree_at``."""
+    from narrator.checks.headlines import check_headline
     from narrator.eval.metrics import rouge_l, smoothed_bleu4
-    from narrator.facts.changes import check_headline
     from training.bootstrap import bootstrap_ci
 
     bleu = [smoothed_bleu4(e.target, note) for e, note in zip(examples, notes)]

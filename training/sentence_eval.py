@@ -1,6 +1,6 @@
 """Two more of narration's model sentences measured on held-out repositories, as the briefing's are
 (``training.briefing_eval``): the share of the model's sentences that pass the check narration applies
-and say what people said (ROUGE-L F1 >= ``briefing_eval.AGREES``), base model vs adapter.
+and say what people said (ROUGE-L F1 >= ``note_eval.AGREES``), base model vs adapter.
 
 - **Summary of code without its own description** (``summaries``; narration's ``unit_task``): the
   prepared ``codesearchnet`` examples of a split, whose prompts are ``prompts.unit_prompt``'s (each is
@@ -14,7 +14,7 @@ and say what people said (ROUGE-L F1 >= ``briefing_eval.AGREES``), base model vs
   is informative and whose body opens with an explanation (the first sentence, read as training reads
   explain targets, ``cleaning.explain_target``). The prompt is ``prompts.explain_prompt`` of the subject
   as narration heads it, the paths and the diff cut to narration's budget; the check is narration's for
-  a commit sentence (``changes.check_explanation``, with the changed files read from the diff when it
+  a commit sentence (``headlines.check_explanation``, with the changed files read from the diff when it
   shows every path). Dependency updates and releases are left out: narration never asks for them.
 
 No repository any task of DATA trains or is tuned on is measured (``training_repositories``).
@@ -28,17 +28,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from narrator.checks.faithful import check
+from narrator.checks.headlines import check_explanation
 from narrator.eval.metrics import stratified_sample
-from narrator.facts.changes import check_explanation, repeats
+from narrator.facts.changes import repeats
 from narrator.facts.subjects import read_subject
 from narrator.model import prompts
 from training.briefing_eval import _models, briefing_manifest, generate
-from training.note_eval import AGREES, _note_scores, first_sentence_line
 from training.briefing_tasks import CONVENTIONAL, kind_row, language_of, read_folder, task_splits
 from training.cleaning import Filters, explain_target
 from training.dataset import check_prompt_version, load_split
 from training.errors import DataError
 from training.examples import Example
+from training.note_eval import AGREES, _note_scores, first_sentence_line
 from training.splits import repository_of
 
 UNIT_TOKENS = 40
@@ -259,7 +260,7 @@ def explanation_cases(data: Path, shared: Path, split: str = "test", limit: int 
 
 
 def explanation_passes(answer: str, case: Case) -> str:
-    """What narration keeps of a sentence under ``case``'s subject (``changes.check_explanation``), '' for none."""
+    """What narration keeps of a sentence under ``case``'s subject (``headlines.check_explanation``), '' for none."""
     shown = "\n".join(m["content"] for m in case.example.messages)
     files = list(case.files) if case.files is not None else None
     return check_explanation(answer, shown, case.subject, files).text

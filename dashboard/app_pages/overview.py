@@ -14,7 +14,7 @@ from dashboard import charts, shared, widgets, wording
 from dashboard.widgets import show_narrative
 from dashboard.wording import plain
 from narrator.defaults import COMMITS, DIGEST_PERIOD
-from narrator.insights.briefing import first_line
+from narrator.facts.description import first_line
 from narrator.service.core import NarratorService
 from narrator.service.views import SHALLOW_NOTE
 

@@ -18,7 +18,7 @@ It narrates REPO with the default budget (cached work is reused), then prints JS
   measured to beat what they replace; ``--model-text`` asks the model for every task, to judge a model) (as headline or as the sentence under one), and
   how many model answers each check kept, edited or dropped (faithfulness, contradicting the
   developer's subject, only repeating it, reading like a commit subject, and each of
-  ``changes.GIT_CHECKS``), every check listed even at 0;
+  ``headlines.GIT_CHECKS``), every check listed even at 0;
 * whether every count matches its linked changes over ``--period`` (``page_sentences.count_mismatches``):
   each line that states a count (the digest's impact groups, kinds of internal work and areas; the
   briefing's sentences and section titles) links to that many distinct changes, and the impact
@@ -40,11 +40,11 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+from narrator.checks.headlines import GIT_CHECKS
 from narrator.errors import NarratorError, run_command
 from narrator.eval.category_accuracy import PrefixedCommit, category_accuracy
 from narrator.eval.metrics import read_summary_rows, summary_bleu
 from narrator.eval.page_sentences import count_mismatches, fine_words, sentence_measures
-from narrator.facts.changes import GIT_CHECKS
 from narrator.facts.releases import version_change
 from narrator.git.commits import recent_commits
 from narrator.git.repo import open_repository
@@ -58,7 +58,7 @@ NOT_PEOPLE = ("model", "git")
 """Headline sources that are not people's words."""
 MODEL_CHECKS = ("faithfulness", "contradicts the subject", "reads like a commit subject", *GIT_CHECKS,
                 "adds nothing to the subject")
-"""Every check a model sentence can be dropped by (``changes.Verdict.dropped``), listed even at 0."""
+"""Every check a model sentence can be dropped by (``headlines.Verdict.dropped``), listed even at 0."""
 PERIOD = "90d-commits"
 """The period whose digest and briefing are measured: the last 90 days with commits, so a quiet
 repository still has lines to measure."""

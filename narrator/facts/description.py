@@ -229,3 +229,10 @@ def project_name(files: Mapping[str, str]) -> str | None:
     ("@acme/shop", "acme/shop" -> "shop"), or None."""
     names = _project_names(files)
     return names[0].rsplit("/", 1)[-1] if names else None
+
+
+def first_line(text: str) -> str:
+    """The first sentence of a description, for the one-line 'what it does'."""
+    text = " ".join(text.split())
+    cuts = [i for i in (text.find(end) for end in (". ", "! ", "? ")) if i > 0]
+    return text[:min(cuts) + 1] if cuts else text

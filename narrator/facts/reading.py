@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import re
 
+from narrator.facts.description import first_line
 from narrator.facts.impact import LABELS, Impact
 from narrator.facts.paths import TOP_LEVEL
 from narrator.facts.provenance import LABELS as SOURCES
-from narrator.insights.briefing import first_line
 
 GIT_FACTS = SOURCES["git"]
 

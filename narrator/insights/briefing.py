@@ -336,10 +336,3 @@ def build(name: str, description: Said | None, period: Period, now: Status, dige
                     opening(now, period, changes, period_releases, waiting, affects, security, on),
                     risks, waiting_section, reached, by_impact, delivery, changes, releases, affects, security, digest,
                     dict(readings or {}), now, dict(notes or {}))
-
-
-def first_line(text: str) -> str:
-    """The first sentence of a description, for the one-line 'what it does'."""
-    text = " ".join(text.split())
-    cuts = [i for i in (text.find(end) for end in (". ", "! ", "? ")) if i > 0]
-    return text[:min(cuts) + 1] if cuts else text

@@ -1,6 +1,6 @@
 """The whole history as a manager charts it: activity over time, releases, busiest areas.
 
-Pure functions over stored commit facts (``db.models.CommitRow``: ``sha``, ``date``, ``area``,
+Pure functions over stored commit facts (``db.rows.CommitRow``: ``sha``, ``date``, ``area``,
 ``category``, ``added``, ``removed``, ``details`` with ``version`` and ``tags``), so the dashboard,
 reports and the release forecast draw the same numbers, and tests need no database. Nothing here
 reads git or asks the model.

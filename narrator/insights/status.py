@@ -2,7 +2,7 @@
 
 Built from the status line (``narrator.insights.activity``), the release status and delivery figures
 (``narrator.insights.delivery``) and the risks (``narrator.insights.risks``): pure functions over stored
-commit facts (``db.models.CommitRow``: ``sha``, ``date``, ``author``, ``email``, ``subject``, ``message``,
+commit facts (``db.rows.CommitRow``: ``sha``, ``date``, ``author``, ``email``, ``subject``, ``message``,
 ``category``, ``files``, ``is_merge``, ``details``), the releases of ``narrator.insights.history.releases``
 and the day taken as today (``narrator.insights.periods.today``). Nothing here reads git, the database or a model. A "change" is a non-merge commit dated no later than today (a
 commit dated in the future, a wrong clock, never counts as the latest change).

@@ -1,1 +1,1 @@
-"""Narration as it runs: the scan, the whole-history pass, the narration plan and run, jobs and refresh."""
+"""Narration as it runs: the scan, the whole-history pass, the tasks a narration plans, running them, and jobs."""

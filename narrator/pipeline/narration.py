@@ -12,8 +12,9 @@ from typing import Callable
 from db.narratives import cache_key
 from db.rows import NarrativeRow
 from db.store import Store
+from narrator.checks import headlines
 from narrator.checks.faithful import CHECK_VERSION, check
-from narrator.facts import changes, impact, subjects
+from narrator.facts import impact, subjects
 from narrator.facts.commit_style import is_commit_style
 from narrator.git.commits import CommitInfo, cut_patch
 from narrator.model import kind_model, prompts
@@ -21,7 +22,6 @@ from narrator.model.backends import Backend, describe, make_backend
 from narrator.model.transformers_backend import TransformersBackend
 from narrator.pipeline.tasks import Budget, RunReport, Task
 from narrator.settings import Settings
-
 
 Progress = Callable[[int, int, str], None]
 """Called as progress(done, total, message) after every batch."""
@@ -105,8 +105,8 @@ class Narration:
         shown = "\n".join(m["content"] for m in task.messages)
         omitted = {"omitted": task.suffix.strip()} if task.suffix else {}
         if task.kind in ("commit", "headline", "note"):  # a note for users gets the headline checks
-            verdict = (changes.check_explanation(answer, shown, task.subject, task.files) if task.kind == "commit"
-                       else changes.check_headline(answer, shown, task.files))
+            verdict = (headlines.check_explanation(answer, shown, task.subject, task.files) if task.kind == "commit"
+                       else headlines.check_headline(answer, shown, task.files))
             flags = {**verdict.checked.flags, **omitted}
             if verdict.dropped:
                 flags.update(dropped=verdict.dropped, raw=answer[:500])

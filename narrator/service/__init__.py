@@ -1,2 +1,2 @@
-"""The one service object the dashboard and the command line ask (``core.NarratorService``) and the
-views it hands back (``views``)."""
+"""The one service object the dashboard and the command line ask (``core.NarratorService``, its methods grouped
+by concern in this package), the views it hands back, and refreshing every repository (``refresh``, ``narrate --all``)."""

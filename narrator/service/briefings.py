@@ -7,10 +7,11 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 
 from narrator.defaults import DIGEST_PERIOD, REPORT_PERIOD
+from narrator.facts.description import first_line
 from narrator.facts.provenance import Said
 from narrator.insights import history, status
 from narrator.insights.activity import USUAL_CHANGES
-from narrator.insights.briefing import Briefing, first_line
+from narrator.insights.briefing import Briefing
 from narrator.insights.briefing import build as build_briefing
 from narrator.insights.delivery import WAITING_LISTED
 from narrator.insights.digest import CommitFacts, Digest, build_digest

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date
 
+from narrator.checks import headlines
 from narrator.defaults import DIGEST_PERIOD
-from narrator.facts import changes
 from narrator.facts.area_roles import area_role
 from narrator.facts.paths import module_of
 from narrator.model import prompts
@@ -58,7 +58,7 @@ class NarrativeReads:
             summary = None  # the model's sentences failed the checks: nothing to add
         described = self._latest(repo_id, "description")
         descriptions = [self._view(described[t], None) for t in ("project:package", "project:readme") if t in described]
-        if summary is not None and any(d is not None and changes.restates(summary.text, d.text or "") for d in descriptions):
+        if summary is not None and any(d is not None and headlines.restates(summary.text, d.text or "") for d in descriptions):
             summary = None  # the model only said again what the project says of itself
         parts = self._parts(by_file, described)
         # Counted by the database: without a period the Overview never loads the whole history.

@@ -8,7 +8,7 @@ Adding a backend is one call, made when its module is imported::
 ``narrator.model.backends`` registers the built-in kinds (``fake``, ``openai:URL#MODEL``, ``embedded``, and a
 Hugging Face id or folder, which takes every spec no other kind claims); ``narrator.settings`` checks a
 spec, and ``narrator.model.backends`` names and loads its model, only by looking its kind up here. Tests register
-a mock through the same call (``tests/test_backend_registry.py``).
+a mock through the same call (``tests/model/test_backend_registry.py``).
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ def day(n: int, hours: int = 0):
 
 def show_markdown(settings, path, capsys, *extra: str) -> str:
     """``show`` as Markdown, one line per sentence with its source (the terminal text wraps lines and
-    leaves git facts unlabelled: tests/test_show_text.py)."""
+    leaves git facts unlabelled: tests/render/test_show_text.py)."""
     assert main(["show", str(path), "--db", settings.db_url, "--format", "markdown", *extra]) == 0
     return capsys.readouterr().out
 

@@ -230,7 +230,7 @@ def test_every_entry_point_makes_its_job_through_the_service(settings, sample_re
         return queue(self, repo_id, request)
 
     monkeypatch.setattr(NarratorService, "queue_narration", spy)
-    monkeypatch.setattr(jobs, "spawn_worker", lambda *args: 0)  # the worker itself is tests/test_jobs.py's
+    monkeypatch.setattr(jobs, "spawn_worker", lambda *args: 0)  # the worker itself is tests/pipeline/test_jobs.py's
     assert main(["narrate", sample_repo.working_tree_dir, "--commits", "3"]) == 0  # the command line
     assert [r.error for r in refresh_all(settings, commits=2)] == [None]          # narrate --all
     service = NarratorService(settings)

@@ -19,7 +19,7 @@ import tomllib
 from narrator import cli
 from tests.conftest import fake_home
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COMMAND = Path(sys.executable).parent / "code-narrator"
 """The console script pip wrote beside the venv's python (the tests run with that python)."""
 

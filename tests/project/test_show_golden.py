@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import MODEL_SENTENCES_ON, make_sample_repo
 from tests.helpers.cli import run_cli
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 
 
 def shown(tmp_path: Path, **env: str) -> str:

@@ -26,7 +26,7 @@ def test_narrate_then_show(sample_repo, tmp_path):
     assert "new narratives" in result.stdout and "What this software does" in result.stdout
     shown = run_cli("show", sample_repo.working_tree_dir, home=home)
     assert shown.returncode == 0, shown.stderr
-    # Terminal text: underlined headings, no Markdown (tests/test_show_text.py for the details).
+    # Terminal text: underlined headings, no Markdown (tests/render/test_show_text.py for the details).
     assert shown.stdout.startswith("shop\n====\n") and "\nIts main parts\n--------------\n" in shown.stdout
     # The fix is headed by the developer's subject, filed under its kind and area, and explained by
     # the (fake) model's checked sentence about the file it changed.

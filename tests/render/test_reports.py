@@ -64,7 +64,7 @@ def test_markdown_report_has_every_section_with_sources(narrated):
                     "## Activity", "### Releases over time", "## Releases", "## Security fixes",
                     "## Every change in the period (7)"):
         assert "\n" + heading in readable
-    assert "Words used above" not in text  # jargon is explained inline (tests/test_glossary_inline.py)
+    assert "Words used above" not in text  # jargon is explained inline (tests/render/test_glossary_inline.py)
     assert markdown_text(HEADLINE) + " [README (README.md)]" in text
     assert "Fix crash when adding an empty item [developer's message]" in text
     assert "First release of the shop [release notes]" in text

@@ -534,7 +534,7 @@ def test_the_dashboard_says_a_shallow_history_is_partial_even_once_the_folder_is
     monkeypatch.setenv("CODE_NARRATOR_MODEL", "fake")
     shutil.rmtree(clone)  # the flag was recorded by the scan: no git is needed to show it
     assert NarratorService(load_settings()).repositories()[0].shallow
-    app = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+    app = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
     for page, kind in (("app_pages/changes.py", "info"), ("app_pages/overview.py", "caption")):
         at = AppTest.from_file(app, default_timeout=60).run()
         at.switch_page(page).run()

@@ -123,7 +123,7 @@ def test_markup_and_bot_boilerplate_become_text_in_headlines_explanations_and_sh
     shown = show_markdown(settings, worded["repo"].working_tree_dir, capsys)
     for raw in ("{func}", ":meth:", "`", "](", "Dependabot", "updated-dependencies", "Bumps"):
         assert raw not in shown, raw
-    # ('Bump' is explained inline at its first use: tests/test_glossary_inline.py)
+    # ('Bump' is explained inline at its first use: tests/render/test_glossary_inline.py)
     assert unglossed(change_block(shown, bot.short_sha)[0]).endswith(f"Bump qs from 6.11.0 to 6.14.1 [{markdown_text(DEV)}]")
 
 

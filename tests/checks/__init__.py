@@ -1,0 +1,1 @@
+"""Tests of narrator/checks: what a model sentence must pass."""

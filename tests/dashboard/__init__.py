@@ -1,0 +1,1 @@
+"""Tests of dashboard/: the Streamlit pages run in-process."""

@@ -1,0 +1,1 @@
+"""Tests of db/: the store, its migrations and faults, files written whole."""

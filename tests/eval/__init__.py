@@ -1,0 +1,1 @@
+"""Tests of narrator/eval: the evaluation measures, metrics and the benches."""

@@ -1,0 +1,1 @@
+"""Tests of narrator/facts: what git facts and people's words say, without a model."""

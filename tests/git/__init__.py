@@ -1,0 +1,1 @@
+"""Tests of narrator/git: reading repositories safely, sources and clones, files, commits, dates, units."""

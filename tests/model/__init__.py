@@ -1,0 +1,1 @@
+"""Tests of narrator/model: the backend registry, the backends, the change-kind head, a quiet console."""

@@ -1,0 +1,1 @@
+"""Tests of narrator/service: what the dashboard and the command line ask of NarratorService."""

@@ -13,7 +13,7 @@ def bootstrap_ci(values: Sequence[float], confidence: float = 0.95, resamples: i
     Each resample draws ``len(values)`` examples with replacement (seeded: the same input gives the
     same interval). With ``weights`` the statistic is the weighted mean ``sum(w*v) / sum(w)``: with
     per-example mean CE as values and target tokens as weights that is the token-pooled CE of
-    ``training.evaluate.mean_ce``, so the interval is over examples, as the data was sampled.
+    ``training.cross_entropy.mean_ce``, so the interval is over examples, as the data was sampled.
     """
     if not values:
         raise ValueError("bootstrap_ci needs at least one value")

@@ -15,7 +15,7 @@ from training.errors import DataError, TrainingError
 
 def _eval_adapter(text: str | None) -> Path | None:
     """``--adapter DIR|none`` of ``kinds``/``notes`` (default: the adapter narration uses), checked before any work."""
-    from training.evaluate import default_adapter
+    from training.cross_entropy import default_adapter
 
     if text is None:
         adapter = default_adapter()

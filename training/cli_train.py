@@ -110,7 +110,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from training.dataset import split_file
-    from training.evaluate import default_adapter, evaluate_files
+    from training.cross_entropy import default_adapter, evaluate_files
     from training.examples import TASKS
 
     for flag in ("limit", "per_language", "batch_size"):
@@ -178,7 +178,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from training.bench import bench
+    from training.throughput import bench
     from training.model import resolve_base
 
     quants = tuple(q.strip() for q in args.quant.split(",") if q.strip())

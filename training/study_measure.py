@@ -39,7 +39,7 @@ def summarize(examples: list[Example], scores: list[tuple[float, int]], seed: in
     """Pooled CE (``sum CE / target tokens``), PPL and a 95% bootstrap CI over examples, overall and per language.
 
     The per-example ``scores`` (summed CE, target tokens) are kept too, in example order, so two results
-    on the same examples can be compared pairwise (``training.study_claims.compare``). ``scores`` are ``training.evaluate.score_examples`` of ``examples``, in the same order.
+    on the same examples can be compared pairwise (``training.study_claims.compare``). ``scores`` are ``training.cross_entropy.score_examples`` of ``examples``, in the same order.
     """
     def measure(pairs: list[tuple[float, int]]) -> dict:
         pairs = [(total, tokens) for total, tokens in pairs if tokens]
@@ -62,7 +62,7 @@ def evaluate_model(config: StudyConfig, adapter: Path | None, sets: dict[str, li
 
     from narrator.model.transformers_backend import pick_device
     from training.config import resolve_quant
-    from training.evaluate import score_examples
+    from training.cross_entropy import score_examples
     from training.model import load_adapter, load_base, resolve_base
 
     if config.threads:

@@ -39,7 +39,7 @@ from training.checkpoints import (
 from training.config import RESUME_KEYS, TrainConfig, make_optimizer, make_scheduler, resolve_quant, shareable_record
 from training.dataset import check_prompt_version, load_split
 from training.errors import TrainingError
-from training.evaluate import EvalResult, evaluate_tasks, summed_ce
+from training.cross_entropy import EvalResult, evaluate_tasks, summed_ce
 from training.examples import BRIEFING_TASKS, PREPARED_TASKS, Example, even_sample
 from training.mixture import Mixture
 from training.model import attach_lora, load_base, resolve_base

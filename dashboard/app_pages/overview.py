@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, shared, widgets, wording
+from dashboard import figures, shared, widgets, wording
 from dashboard.widgets import show_narrative
 from dashboard.wording import plain
 from narrator.defaults import COMMITS, DIGEST_PERIOD
@@ -83,7 +83,7 @@ if digest is not None:
     busy = service.busiest_areas(repo.id, digest.period.first_day, digest.period.last_day)
     if busy:
         st.header("The areas changed most")
-        chart = charts.busiest_chart(busy, digest.period.name)
+        chart = figures.busiest_chart(busy, digest.period.name)
         event = st.plotly_chart(chart.figure, key="overview_busiest", **CHART)
         st.caption(chart.caption + " " + SELECT_HINT)
         widgets.chart_links(chart, event, lambda: widgets.commit_link(chart.every))
@@ -107,7 +107,7 @@ else:
     picked = dates_col.date_input("Between", value=bounds, min_value=first, max_value=last,
                                   key=f"overview_{repo.id}_chart_dates")
     start, end = (picked[0], picked[1]) if len(picked) == 2 else bounds
-    chart = charts.activity_chart(shared.per_history(service, "activity", repo.id, by, grain, start, end),
+    chart = figures.activity_chart(shared.per_history(service, "activity", repo.id, by, grain, start, end),
                                   by, grain, start, end)
     event = st.plotly_chart(chart.figure, key="overview_activity", **CHART)
     st.caption(chart.caption + " " + SELECT_HINT)
@@ -118,7 +118,7 @@ else:
     st.header("Releases")
     releases = shared.per_history(service, "releases", repo.id)
     forecast = service.forecast(repo.id, releases)
-    chart = charts.releases_chart(releases, forecast)
+    chart = figures.releases_chart(releases, forecast)
     if releases:
         event = st.plotly_chart(chart.figure, key="overview_releases", **CHART)
         st.caption(chart.caption + " " + SELECT_HINT)

@@ -30,7 +30,7 @@ from narrator.git.units import Unit
 from narrator.model import kind_model
 from narrator.model.backends import Backend, describe
 from narrator.pipeline.narration import Narration, Progress
-from narrator.pipeline.scan import commit_row, digest, file_hash, module_hash, scan, unit_hash, unit_target
+from narrator.pipeline.scan import commit_row, content_hash, file_hash, module_hash, scan, unit_hash, unit_target
 from narrator.pipeline.tasks import (
     Budget,
     RunReport,
@@ -44,7 +44,6 @@ from narrator.pipeline.tasks import (
     unit_task,
 )
 from narrator.settings import Settings
-
 
 README_CHILD = "its README says"
 """How the README's opening appears among the parts of the project overview prompt."""
@@ -201,7 +200,7 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
         readme = stored.get("project:readme") or stored.get("project:package")
         if readme is not None:
             children.insert(0, (README_CHILD, readme.text))
-        overview = summary_task("overview", "", repo_row.name, children, digest(sorted(file_hashes.values())))
+        overview = summary_task("overview", "", repo_row.name, children, content_hash(sorted(file_hashes.values())))
         narration.run([overview], "Writing the project overview")
     store.mark_narrated(repo_id)
     progress(narration.total, narration.total, "Done")

@@ -35,14 +35,14 @@ Progress = Callable[[int, int, str], None]
 
 
 
-def digest(value: object) -> str:
+def content_hash(value: object) -> str:
     """A short stable hash of any JSON-able value."""
     return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
 
 
 def commit_hash(commit: CommitInfo) -> str:
     """A commit's input hash (the same for its fact row and its narrative, so staleness compares)."""
-    return digest([commit.sha, commit.patch])
+    return content_hash([commit.sha, commit.patch])
 
 
 def unit_hash(unit: Unit, unit_chars: int) -> str:
@@ -52,12 +52,12 @@ def unit_hash(unit: Unit, unit_chars: int) -> str:
     edited past the cut as out of date for good: narrating it again sends the same prompt, gets
     the cached answer, and stores nothing new.
     """
-    return digest(unit.code[:unit_chars])
+    return content_hash(unit.code[:unit_chars])
 
 
 def module_hash(file_hashes: Iterable[str]) -> str:
     """A folder's input hash: the hashes of all its files, narrated or not."""
-    return digest(sorted(file_hashes))
+    return content_hash(sorted(file_hashes))
 
 
 def unit_target(unit: Unit) -> str:
@@ -66,7 +66,7 @@ def unit_target(unit: Unit) -> str:
 
 def file_hash(unit_hashes: Iterable[str]) -> str:
     """A file's input hash: its units' hashes, so stale detection needs no git."""
-    return digest(sorted(unit_hashes))
+    return content_hash(sorted(unit_hashes))
 
 
 # --- planning -----------------------------------------------------------------------------------

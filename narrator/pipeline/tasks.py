@@ -22,7 +22,7 @@ from narrator.git.commits import CommitInfo, cut_patch, without_files
 from narrator.git.files import SourceFile
 from narrator.git.units import Unit
 from narrator.model import prompts
-from narrator.pipeline.scan import UNIT_CHARS, commit_hash, digest, unit_hash, unit_target
+from narrator.pipeline.scan import UNIT_CHARS, commit_hash, content_hash, unit_hash, unit_target
 
 
 @dataclass(frozen=True)
@@ -264,7 +264,7 @@ def description_tasks(files: list[SourceFile]) -> list[Task]:
         found.append((MAIN_CODE_TARGET, Description(main, "git facts")))
     # The target is part of the cache key: the main code folder may say just what the project says.
     return [Task(kind="description", target=target, messages=[{"role": "user", "content": f"{target}\n{d.text}"}],
-                 input_hash=digest(d.text), direct=d.text, direct_source=_source_of(d.source),
+                 input_hash=content_hash(d.text), direct=d.text, direct_source=_source_of(d.source),
                  origin=readme if d.source == "README" else _origin_of(d.source))
             for target, d in found]
 

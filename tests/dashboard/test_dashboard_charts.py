@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import charts, wording
+from dashboard import figures, wording
 from dashboard.shared import PERIOD_KEY
 from dashboard.wording import link_label, linked_range, plain
 from narrator.facts.description import first_line
@@ -41,7 +41,7 @@ def test_activity_chart_stacks_series_and_keeps_the_commits_of_each_bar():
     weeks = [date(2026, 11, 2), date(2026, 11, 9)]
     points = [Point(weeks[0], "fix", 2, ("a", "b")), Point(weeks[1], "fix", 0, ()),
               Point(weeks[0], "feature", 1, ("c",)), Point(weeks[1], "feature", 3, ("d", "e", "f"))]
-    chart = charts.activity_chart(points, "category", "week", weeks[0], date(2026, 11, 15))
+    chart = figures.activity_chart(points, "category", "week", weeks[0], date(2026, 11, 15))
     assert chart.figure.layout.barmode == "stack"
     assert [t.name for t in chart.figure.data] == ["New feature", "Fix"]  # the readers' order of kinds
     assert [list(t.y) for t in chart.figure.data] == [[1, 3], [2, 0]]
@@ -55,33 +55,33 @@ def test_activity_chart_stacks_series_and_keeps_the_commits_of_each_bar():
 
 def test_names_from_the_repository_cannot_become_plotly_markup():
     points = [Point(date(2026, 11, 2), EVIL, 1, ("a",)), Point(date(2026, 11, 2), "%{y}<br>", 1, ("b",))]
-    chart = charts.activity_chart(points, "area", "month", date(2026, 11, 1), date(2026, 11, 30))
+    chart = figures.activity_chart(points, "area", "month", date(2026, 11, 1), date(2026, 11, 30))
     names = [t.name for t in chart.figure.data]
     assert not any("<" in n for n in names) and "&lt;script&gt;" in names[0]
     assert all("%{fullData.name}" in t.hovertemplate and "%{y}<br>" not in t.hovertemplate for t in chart.figure.data)
     assert chart.caption == "Changes per month by area, 1 - 30 Nov 2026."
-    timeline = charts.releases_chart([ReleasePoint('<a href="javascript:x">1.0</a>', "s", day(0))])
+    timeline = figures.releases_chart([ReleasePoint('<a href="javascript:x">1.0</a>', "s", day(0))])
     assert "<a" not in timeline.figure.data[0].text[0] and "&lt;a href=" in timeline.figure.data[0].text[0]
 
 
 def test_releases_timeline_labels_versions_and_shades_the_forecast():
     history = [ReleasePoint(f"1.{i}", f"s{i}", day(14 * i)) for i in range(6)]
     result = forecast.forecast(history)
-    chart = charts.releases_chart(history, result)
+    chart = figures.releases_chart(history, result)
     [trace] = chart.figure.data
     assert list(trace.text) == [f"1.{i}" for i in range(6)]
     [band] = chart.figure.layout.shapes
     assert band.x0 == result.earliest.isoformat()
     assert chart.caption.startswith("6 releases, 2 Nov 2026 - 11 Jan 2027, each labelled with its version; the shaded band")
     assert chart.selected({"points": [{"curve_number": 0, "point_index": 2}]}) == ["s2"]
-    assert charts.releases_chart([]).caption.startswith("No releases are recorded")
+    assert figures.releases_chart([]).caption.startswith("No releases are recorded")
 
 
 def drawn_labels(chart) -> list[tuple[float, float, float]]:
     """(left px, right px, row) of every version label the release timeline draws."""
     [trace] = chart.figure.data
     start, end = (date.fromisoformat(str(x)[:10]) for x in chart.figure.layout.xaxis.range)
-    return [(*charts.label_box(x.astimezone(timezone.utc).date(), text, (start, end)), row)
+    return [(*figures.label_box(x.astimezone(timezone.utc).date(), text, (start, end)), row)
             for x, text, row in zip(trace.x, trace.text, trace.y) if text]
 
 
@@ -94,14 +94,14 @@ def test_release_labels_never_sit_on_each_other():
     version is labelled, staggered over rows so that no two labels' boxes overlap."""
     days = [d for minor in range(15) for d in (24 * minor, 24 * minor + 2)]
     year = [ReleasePoint(f"5.{i // 2}.{i % 2}", f"s{i}", day(d)) for i, d in enumerate(days)]
-    chart = charts.releases_chart(year)
+    chart = figures.releases_chart(year)
     boxes = drawn_labels(chart)
     assert len(boxes) == 30 and overlapping(boxes) == []
     assert len(set(chart.figure.data[0].y)) > 1, "neighbours are staggered over several rows"
     assert "each labelled with its version" in chart.caption
     # Too many to label (a release a day): the newest keep their labels, the rest show on hover only.
     daily = [ReleasePoint(f"0.{i}", f"m{i}", day(i)) for i in range(60)]
-    chart = charts.releases_chart(daily)
+    chart = figures.releases_chart(daily)
     labels, boxes = list(chart.figure.data[0].text), drawn_labels(chart)
     assert overlapping(boxes) == [] and labels[-1] == "0.59" and "" in labels
     assert all(t.startswith("0.") for t in chart.figure.data[0].hovertext), "every version is on hover"
@@ -110,7 +110,7 @@ def test_release_labels_never_sit_on_each_other():
 
 def test_busiest_chart_puts_the_busiest_area_on_top():
     areas = [BusyArea("src", 5, 50, ("a",), None), BusyArea("docs", 2, 9, ("b", "c"), None)]
-    chart = charts.busiest_chart(areas, "the last 7 days with commits")
+    chart = figures.busiest_chart(areas, "the last 7 days with commits")
     [bars] = chart.figure.data
     assert list(bars.y) == ["docs", "src"] and list(bars.x) == [2, 5]  # Plotly draws the first bar lowest
     assert chart.selected({"points": [{"curve_number": 0, "point_index": 1}]}) == ["a"]

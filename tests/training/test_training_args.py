@@ -17,9 +17,9 @@ MISSING = "/no/such/path"
 @pytest.fixture
 def no_work(monkeypatch):
     """Data preparation, training, evaluation and benchmarking fail the test if they start."""
-    import training.bench
+    import training.throughput
     import training.dataset
-    import training.evaluate
+    import training.cross_entropy
     import training.study
     import training.study_data
     import training.sweep
@@ -30,7 +30,7 @@ def no_work(monkeypatch):
 
     for module, name in ((training.dataset, "prepare"), (training.study_data, "prepare_study_data"),
                          (training.study, "run_study"), (training.trainer, "train"), (training.sweep, "run_sweep"),
-                         (training.evaluate, "evaluate_files"), (training.bench, "bench")):
+                         (training.cross_entropy, "evaluate_files"), (training.throughput, "bench")):
         monkeypatch.setattr(module, name, must_not_run)
 
 

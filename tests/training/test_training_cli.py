@@ -14,7 +14,7 @@ from narrator.model import prompts
 from tests.helpers.cli import ROOT
 from tests.helpers.tiny_model import build_wide_tiny_model
 from training.__main__ import main
-from training.bench import bench_mode
+from training.throughput import bench_mode
 from training.config import TrainConfig
 from training.examples import Example, write_examples
 from training.sweep import grid, parse_axis, run_sweep

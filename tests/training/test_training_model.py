@@ -13,7 +13,7 @@ from tests.helpers.tiny_model import wide_tiny_base  # noqa: F401  (fixtures)
 from tests.helpers.training import MESSAGES, SUMMARIES, code_example, commit_example, config
 from training.batches import IGNORE_INDEX, collate, encode, pad_id_of
 from training.config import LoraSettings, TrainConfig, make_optimizer, make_scheduler, quantization_config
-from training.evaluate import evaluate_examples, summed_ce
+from training.cross_entropy import evaluate_examples, summed_ce
 from training.examples import Example, write_examples
 from training.model import attach_lora, load_base
 from training.runs import RunLog

@@ -329,7 +329,7 @@ def test_the_study_readme_names_paths_relative_to_the_repository():
 
 def test_per_example_scores_pool_to_the_one_mean_ce(tiny_base, data_dir):
     from training.dataset import load_split
-    from training.evaluate import evaluate_examples, score_examples
+    from training.cross_entropy import evaluate_examples, score_examples
     from training.model import load_base
 
     model, tokenizer = load_base(tiny_base, "none", "cpu")

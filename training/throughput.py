@@ -79,7 +79,7 @@ def bench_mode(base: str, quant: str, steps: int, batch_size: int, max_length: i
     if threads:
         torch.set_num_threads(threads)
 
-    from training.evaluate import summed_ce
+    from training.cross_entropy import summed_ce
     from training.model import attach_lora, load_base
 
     started = time.perf_counter()

@@ -137,16 +137,8 @@ def cmd_headlines(args: argparse.Namespace) -> int:
     from training.note_eval import headline_cases, headlines_evaluation
 
     adapter, report = _generated(args, headline_cases, headlines_evaluation)
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print(f"Headlines from a diff vs the developer's own subject: {report['headlines']} changes of the {args.split} "
-              f"split's repositories")
-        for label in ("base", "adapter"):
-            if isinstance(report.get(label), dict):  # "adapter" is the folder when none was measured
-                m = report[label]
-                print(f"  {label:8} agrees {_share(m['agrees'])} ({_share(m['agrees_ci95'][0])}-{_share(m['agrees_ci95'][1])})  "
-                      f"BLEU-4 {m['bleu4']:5.2f}  ROUGE-L {m['rouge_l']:5.2f}  pass the checks {m['passes_checks']}/{report['headlines']}")
+    _print_agreement(args, report, f"Headlines from a diff vs the developer's own subject: {report['headlines']} "
+                                   f"changes of the {args.split} split's repositories", report["headlines"])
     _record(args, adapter, "headline", report)
     return 0
 
@@ -157,23 +149,29 @@ def _sentences(args: argparse.Namespace, cases_of, evaluation) -> tuple[Path | N
     return _generated(args, lambda data, split, limit, seed: cases_of(data, shared, split, limit, seed), evaluation)
 
 
-def _sentence_line(label: str, m: dict, count: int) -> str:
-    return (f"  {label:9} agrees {_share(m['agrees'])} ({_share(m['agrees_ci95'][0])}-{_share(m['agrees_ci95'][1])})  "
-            f"BLEU-4 {m['bleu4']:5.2f}  ROUGE-L {m['rouge_l']:5.2f}  pass the checks {m['passes_checks']}/{count}")
+def _print_agreement(args: argparse.Namespace, report: dict, title: str, count: int,
+                     labels: tuple[str, ...] = ("base", "adapter")) -> None:
+    """``report`` as JSON (``--json``), else ``title`` and one line per measured label: how often it agrees
+    with people's words, BLEU-4, ROUGE-L and how many of ``count`` pass the checks."""
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(title)
+    for label in labels:
+        m = report.get(label)
+        if isinstance(m, dict):  # "adapter" is the folder when none was measured
+            print(f"  {label.replace('_', ' '):9} agrees {_share(m['agrees'])} ({_share(m['agrees_ci95'][0])}-"
+                  f"{_share(m['agrees_ci95'][1])})  BLEU-4 {m['bleu4']:5.2f}  ROUGE-L {m['rouge_l']:5.2f}  "
+                  f"pass the checks {m['passes_checks']}/{count}")
 
 
 def cmd_summaries(args: argparse.Namespace) -> int:
     from training.sentence_eval import summaries_evaluation, summary_cases
 
     adapter, report = _sentences(args, summary_cases, summaries_evaluation)
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print(f"Summaries of code vs the developer's own docstring: {report['summaries']} functions of "
-              f"{report['repositories']} {args.split} repositories")
-        for label in ("name_rule", "base", "adapter"):
-            if isinstance(report.get(label), dict):  # "adapter" is the folder when none was measured
-                print(_sentence_line(label.replace("_", " "), report[label], report["summaries"]))
+    _print_agreement(args, report, f"Summaries of code vs the developer's own docstring: {report['summaries']} "
+                                   f"functions of {report['repositories']} {args.split} repositories",
+                     report["summaries"], ("name_rule", "base", "adapter"))
     _record(args, adapter, "code_summary", report)
     return 0
 
@@ -182,14 +180,9 @@ def cmd_explanations(args: argparse.Namespace) -> int:
     from training.sentence_eval import explanation_cases, explanations_evaluation
 
     adapter, report = _sentences(args, explanation_cases, explanations_evaluation)
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print(f"Sentences under an informative subject vs the developer's own first sentence: {report['explanations']} "
-              f"commits of {report['repositories']} {args.split} repositories")
-        for label in ("base", "adapter"):
-            if isinstance(report.get(label), dict):
-                print(_sentence_line(label, report[label], report["explanations"]))
+    _print_agreement(args, report, f"Sentences under an informative subject vs the developer's own first sentence: "
+                                   f"{report['explanations']} commits of {report['repositories']} {args.split} "
+                                   f"repositories", report["explanations"])
     _record(args, adapter, "explanation", report)
     return 0
 

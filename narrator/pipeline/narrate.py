@@ -37,7 +37,7 @@ from narrator.pipeline.tasks import (
     commit_task,
     description_tasks,
     note_task,
-    parts_task,
+    part_task,
     rank_files,
     spread_over_folders,
     summary_task,
@@ -163,7 +163,7 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
             continue
         parts = [(name, row.text) for name, row in rows]
         hashed = file_hash(unit_hash(u, budget.unit_chars) for u in units)
-        task = summary_task("file", path, path, parts, hashed) if summaries else parts_task("file", path, parts, hashed)
+        task = part_task("file", path, parts, hashed, summaries)
         if len(units) == 1:
             # A file with one unit says what that unit says: no second model call.
             only_row = rows[0][1]
@@ -190,8 +190,7 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
             mhash = module_hash(h for p, h in file_hashes.items() if module_of(p) == module)
             # No class's docstring speaks for a part ("base class for all tqdm warnings"): a part
             # without its own words gets a checked model summary or, failing that, its list of files.
-            module_tasks.append(summary_task("module", module, module, children, mhash) if summaries
-                                else parts_task("module", module, children, mhash))
+            module_tasks.append(part_task("module", module, children, mhash, summaries))
     module_texts = {t: row.text for t, row in narration.run(module_tasks, "Summarising folders").items() if row.text}
     module_texts.update((area, row.text) for area, row in own_words.items())
 

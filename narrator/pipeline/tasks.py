@@ -227,9 +227,11 @@ def summary_task(kind: str, target: str, name: str, children: list[tuple[str, st
     )
 
 
-def parts_task(kind: str, target: str, children: list[tuple[str, str]], input_hash: str) -> Task:
-    """A file or folder described by its list of parts (``summary_fallback``), no model: what it gets
-    when the model's code summaries are not shown (``Settings.shows("code_summary")``)."""
+def part_task(kind: str, target: str, children: list[tuple[str, str]], input_hash: str, summaries: bool) -> Task:
+    """A file's or folder's narrative: the model's summary of its parts where code summaries are shown
+    (``Settings.shows("code_summary")``), else its list of parts (``summary_fallback``), no model."""
+    if summaries:
+        return summary_task(kind, target, target, children, input_hash)
     text = summary_fallback(children)
     return Task(kind=kind, target=target, messages=[{"role": "user", "content": f"parts of {target}\n{text}"}],
                 input_hash=input_hash, direct=text, direct_source="git")

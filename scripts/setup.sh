@@ -8,6 +8,7 @@
 #   bash scripts/setup.sh --browser   # also install /usr/bin/chromium with apt-get when missing
 #   bash scripts/setup.sh --postgres  # also install Debian's PostgreSQL server when missing (tests)
 #   bash scripts/setup.sh --openssl   # also install openssl when missing (the https git server of the tests)
+#   bash scripts/setup.sh --redis     # also install Debian's redis-server when missing (the task queue's tests)
 #
 # Only PyPI and Debian's archive are reached. Playwright's own browser download is never used
 # (it cannot be reached); the tests drive Debian's chromium instead.
@@ -18,12 +19,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 want_browser=0
 want_postgres=0
 want_openssl=0
+want_redis=0
 for arg in "$@"; do
     case "$arg" in
         --browser) want_browser=1 ;;
         --postgres) want_postgres=1 ;;
         --openssl) want_openssl=1 ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        --redis) want_redis=1 ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *) echo "setup: unknown option $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -115,5 +118,16 @@ if [[ "$want_openssl" == 1 ]]; then
         say "installing openssl with apt-get"
         apt_install openssl
         say "openssl installed"
+    fi
+fi
+
+if [[ "$want_redis" == 1 ]]; then
+    # The task queue's tests start throw-away servers from this binary; the package's own service is not used.
+    if command -v redis-server >/dev/null 2>&1; then
+        say "redis-server is present"
+    else
+        say "installing redis-server with apt-get"
+        apt_install redis-server
+        say "redis-server installed"
     fi
 fi

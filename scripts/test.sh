@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Set up (with the browser the dashboard test drives, the PostgreSQL server the database tests
-# start and the openssl the https git server of the tests needs) and run the test suite offline.
+# Set up (with the browser the dashboard test drives, the PostgreSQL and Redis servers the database
+# and queue tests start and the openssl the https git server of the tests needs) and run the test suite offline.
 # Extra arguments go to pytest, e.g.
 # `bash scripts/test.sh -k dashboard -x`.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/setup.sh --browser --postgres --openssl
+bash scripts/setup.sh --browser --postgres --openssl --redis
 
 # Installed above, so a PostgreSQL test that cannot start its server fails instead of skipping.
 export CODE_NARRATOR_REQUIRE_POSTGRES=1

@@ -44,7 +44,7 @@ _WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight"
 
 
 @dataclass(frozen=True)
-class CommitFacts:
+class DigestCommit:
     """What the digest reads from a commit (any object with these attributes will do)."""
 
     sha: str
@@ -128,7 +128,7 @@ class Digest:
     """{group: changes} for every group of ``narrator.facts.impact.GROUPS``; they add up to counts['changes']."""
 
 
-def build_digest(commits: Sequence[CommitFacts], period: Period) -> Digest:
+def build_digest(commits: Sequence[DigestCommit], period: Period) -> Digest:
     """The digest of ``period`` from ``commits``, which may span more: it keeps what falls in the
     period, and counts what falls in ``period.previous()`` for the comparison.
 
@@ -191,7 +191,7 @@ def build_digest(commits: Sequence[CommitFacts], period: Period) -> Digest:
                   empty=False, affects=affects, by_impact=by_impact, impact_counts=impact_counts)
 
 
-def _check(c: CommitFacts) -> None:
+def _check(c: DigestCommit) -> None:
     if c.category not in CATEGORIES:
         raise ValueError(f"commit {c.sha[:12]} has unknown category {c.category!r}; "
                          f"expected one of {', '.join(CATEGORIES)}")
@@ -200,7 +200,7 @@ def _check(c: CommitFacts) -> None:
                          f"expected one of {', '.join(HEADLINE_SOURCES)}")
 
 
-def _impact(c: CommitFacts) -> Impact:
+def _impact(c: DigestCommit) -> Impact:
     """The commit's impact as recorded, else worked out from the facts the digest has (no breaking
     mark or changelog headings: those need the message and the diff, which the recorder reads)."""
     recorded = getattr(c, "impact", None)
@@ -252,7 +252,7 @@ def _listed(grouped: dict[str, list], merges: list) -> dict[str, list[list]]:
             for group in _LISTED}
 
 
-def _own_words(merge: CommitFacts) -> Impact:
+def _own_words(merge: DigestCommit) -> Impact:
     """What a merge's own words say, read as if it were a change."""
     return classify(headline=merge.headline, category=merge.category, paths=list(merge.paths),
                     advisories=list(merge.advisories), ci=merge.ci, version=merge.version)
@@ -272,7 +272,7 @@ def _words(headline: str) -> str:
     return " ".join(_PULL_REQUEST_REFS.sub("", headline).casefold().split())
 
 
-def _best_worded(group: list) -> CommitFacts:
+def _best_worded(group: list) -> DigestCommit:
     """The commit whose headline comes from the most trusted source (people before the model)."""
     order = list(HEADLINE_SOURCES)
     return min(group, key=lambda c: order.index(c.headline_source))

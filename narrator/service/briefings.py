@@ -14,16 +14,16 @@ from narrator.insights.activity import USUAL_CHANGES
 from narrator.insights.briefing import Briefing
 from narrator.insights.briefing import build as build_briefing
 from narrator.insights.delivery import WAITING_LISTED
-from narrator.insights.digest import CommitFacts, Digest, build_digest
+from narrator.insights.digest import Digest, DigestCommit, build_digest
 from narrator.insights.periods import WITH_COMMITS, Period, choose_period, today
 from narrator.insights.portfolio import figures
 from narrator.pipeline import jobs
 from narrator.service.views import SPARK_WEEKS, CommitView, PortfolioRow, RepoView
 
 
-def _facts_of(view: CommitView) -> CommitFacts:
+def _digest_commit(view: CommitView) -> DigestCommit:
     """A change as ``narrator.insights.digest`` reads it."""
-    return CommitFacts(view.sha, view.date, view.author, view.area, view.category, view.headline.text,
+    return DigestCommit(view.sha, view.date, view.author, view.area, view.category, view.headline.text,
                        view.headline.source, view.version, list(view.advisories), list(view.release_notes),
                        [f["path"] for f in view.files], view.is_merge, view.ci, view.impact)
 
@@ -96,7 +96,7 @@ class BriefingReads:
         wanted = [c for c in commits if earlier.contains(c.date) or chosen.contains(c.date)]
         headlines, explanations = self._headlines(repo_id, wanted)
         views = [self._commit_view(c, headlines, explanations) for c in wanted]
-        return build_digest([_facts_of(v) for v in views], chosen)
+        return build_digest([_digest_commit(v) for v in views], chosen)
 
     def status(self, repo_id: int, period: str | tuple[date, date] | None = REPORT_PERIOD, commits=None) -> status.Status:
         """The repository as of today (``narrator.insights.status``): status line, release status, waiting to

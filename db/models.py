@@ -42,6 +42,10 @@ ACTIVE_JOB_STATUSES = ("queued", "running")
 FINISHED_JOB_STATUSES = ("done", "failed", "interrupted", "cancelled")
 JOB_KINDS = ("narrate", "train")
 METRIC_KINDS = ("train", "eval")
+CHANNELS = ("email", "slack", "teams", "mattermost")
+"""Where a subscription's briefing goes: an e-mail address, or a chat's incoming webhook."""
+DELIVERY_STATUSES = ("sending", "sent", "failed")
+"""A delivery of one period to one subscription: being sent, sent, or failed (retried by the next run)."""
 ACTIVE_TRAIN_WHERE = "kind = 'train' AND status IN ('queued', 'running')"
 """The training jobs of which at most one may exist (a partial unique index)."""
 
@@ -230,3 +234,34 @@ class TrainingMetric(Base):
     examples: Mapped[int | None] = mapped_column(Integer)
     seconds: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Subscription(Base):
+    """Who gets the portfolio briefing: a channel, its address, the repositories (None: all), active or not."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(Text)
+    """An e-mail address, or an incoming-webhook URL (a secret: shown masked)."""
+    repo_ids: Mapped[list | None] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Delivery(Base):
+    """One period's briefing to one subscription: at most one row each, so nothing is sent twice."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("subscription_id", "period_key", name="uq_deliveries_subscription_period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    period_key: Mapped[str] = mapped_column(String(50))
+    """The period's first and last day, ``YYYY-MM-DD..YYYY-MM-DD``."""
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now)
+    sent_at: Mapped[datetime | None]

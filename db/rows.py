@@ -186,6 +186,33 @@ class TrainingRunRow:
     """The run's lifecycle: status, pid, error, start and end."""
 
 
+@dataclass(frozen=True)
+class SubscriptionRow:
+    id: int
+    channel: str
+    """One of ``CHANNELS``."""
+    address: str
+    """An e-mail address or a webhook URL (a secret: shown masked)."""
+    repo_ids: list | None
+    """The repositories whose briefing it gets; None for every repository."""
+    active: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    id: int
+    subscription_id: int
+    period_key: str
+    """``YYYY-MM-DD..YYYY-MM-DD``: the period's first and last day."""
+    status: str
+    """One of ``DELIVERY_STATUSES``."""
+    attempts: int
+    error: str | None
+    updated_at: datetime
+    sent_at: datetime | None
+
+
 RowT = TypeVar("RowT")
 
 

@@ -41,6 +41,7 @@ from db.jobs import JobRecords
 from db.locks import file_lock
 from db.narratives import NarrativeRecords
 from db.repositories import RepositoryRecords
+from db.subscriptions import SubscriptionRecords
 from db.training import TrainingRecords
 from db.units import UnitRecords
 
@@ -167,7 +168,8 @@ def _creation_lock(url: URL) -> Iterator[None]:
         yield
 
 
-class Store(RepositoryRecords, NarrativeRecords, CommitRecords, UnitRecords, JobRecords, TrainingRecords):
+class Store(RepositoryRecords, NarrativeRecords, CommitRecords, UnitRecords, JobRecords, TrainingRecords,
+            SubscriptionRecords):
     """The narrative cache behind one database URL; schema migrated to head on open.
 
     Its methods live by table, one module each (``db/repositories.py``, ``db/narratives.py``,

@@ -78,7 +78,20 @@ class Table:
             raise ValueError(f"every row of a table needs {len(self.header)} cells, one per column")
 
 
-Block = Union[Heading, Paragraph, Bullets, Chart, Table]
+@dataclass(frozen=True)
+class Link:
+    """A link into the dashboard, on a line of its own (an e-mailed briefing's): its address comes from
+    the settings (``CODE_NARRATOR_DASHBOARD_URL``), never from a repository; its text is escaped."""
+
+    text: str
+    url: str
+
+    def __post_init__(self) -> None:
+        if not self.url.startswith(("https://", "http://")) or any(c in self.url for c in ' <>"\'\n\r'):
+            raise ValueError(f"a link must be a plain http(s) URL, not {self.url!r}")
+
+
+Block = Union[Heading, Paragraph, Bullets, Chart, Table, Link]
 
 
 @dataclass(frozen=True)

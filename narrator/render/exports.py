@@ -20,7 +20,7 @@ from narrator.facts.categories import size_phrase
 from narrator.facts.reading import LABEL as READING_LABEL
 from narrator.insights.briefing import NOTE_LABEL, NOTE_SOURCE, Briefing
 from narrator.insights.delivery import HOTFIX_DAYS
-from narrator.insights.periods import today
+from narrator.insights.periods import Period, today
 from narrator.insights.portfolio import figures
 from narrator.render import charts
 from narrator.render.document import (
@@ -37,14 +37,24 @@ from narrator.render.document import (
 from narrator.render.renderers import ReportError, check_format, render
 from narrator.render.show import refs
 from narrator.service.core import NarratorService
-from narrator.service.views import SHALLOW_NOTE, CommitView
+from narrator.service.views import SHALLOW_NOTE, CommitView, RepoView
 
 CHANGES_LIMIT = 200
 """At most this many changes of the period are listed one by one; a line counts the rest."""
 
 
-def document(service: NarratorService, repo_ids: Sequence[int], period: str | tuple[date, date] = REPORT_PERIOD) -> Report:
-    """The report of ``repo_ids`` over ``period``: one repository, or a portfolio of several."""
+Links = Callable[[RepoView | None, Period], Sequence[Block]]
+"""The links (``Link`` blocks) a report shows for one repository, or for the whole portfolio (None)."""
+
+
+def _no_links(repo: RepoView | None, period: Period) -> Sequence[Block]:
+    return ()
+
+
+def document(service: NarratorService, repo_ids: Sequence[int], period: str | tuple[date, date] = REPORT_PERIOD,
+             links: Links = _no_links) -> Report:
+    """The report of ``repo_ids`` over ``period``: one repository, or a portfolio of several; ``links``
+    adds links into the dashboard (an e-mailed briefing's), at the top and under each repository's name."""
     if not repo_ids:
         raise ReportError("No repository to report on: add and narrate one first.")
     single = len(repo_ids) == 1
@@ -56,12 +66,13 @@ def document(service: NarratorService, repo_ids: Sequence[int], period: str | tu
             raise ReportError(f"{repo.source} has not been narrated yet: run 'python -m narrator narrate {repo.source}' first.")
     chosen = service.period(period, repo_ids)  # one period: every repository over the same dates
     briefs = {repo.id: service.briefing(repo.id, chosen) for repo in repos}
+    blocks += links(repos[0] if single else None, chosen)
     if not single:
         blocks += [Heading(f"Comparison: {chosen.label}", 2), _comparison(repos, briefs),
                    Paragraph((Sentence(COMPARISON_NOTE),), note=True)]
     for repo in repos:
         if not single:
-            blocks.append(Heading(repo.name, 2))
+            blocks += [Heading(repo.name, 2), *links(repo, chosen)]
         blocks += _repository(service, repo.id, briefs[repo.id], 2 if single else 3, explained)
     made = datetime.now(timezone.utc)
     if single:

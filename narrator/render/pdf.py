@@ -24,7 +24,7 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 from reportlab.platypus import Table as Grid
 
 from narrator.limits import PARAGRAPH_CHARS, cut
-from narrator.render.document import Bullet, Bullets, Chart, Heading, Report, Sentence, Table, tagged_html
+from narrator.render.document import Bullet, Bullets, Chart, Heading, Link, Report, Sentence, Table, tagged_html
 from narrator.render.document import Paragraph as TextBlock
 from narrator.text import html_text, plain
 
@@ -126,6 +126,8 @@ def pdf_document(report: Report) -> bytes:
                                        Spacer(1, 6)]))
         elif isinstance(block, Table):
             story += _table(block, styles, width)
+        elif isinstance(block, Link):
+            story.append(Paragraph(f'<a href="{html_text(block.url)}" color="#1a5fb4">{html_text(block.text)}</a>', styles["body"]))
 
     def footer(canvas, doc) -> None:
         canvas.saveState()

@@ -14,11 +14,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal, NamedTuple
 
+from db.errors import NarratorError
 from db.files import write_atomic
-from narrator.errors import NarratorError
 from narrator.facts import glossary
 from narrator.render import charts
-from narrator.render.document import Bullet, Bullets, Chart, Heading, Paragraph, Report, Sentence, Table, tagged_html
+from narrator.render.document import Bullet, Bullets, Chart, Heading, Link, Paragraph, Report, Sentence, Table, tagged_html
 from narrator.render.show import marker
 from narrator.text import html_text, plain
 from narrator.text import markdown_text as md
@@ -70,6 +70,8 @@ def markdown(report: Report) -> str:
             lines += _md_table(block.header, block.rows)
             if block.label:
                 lines += ["", marker(block.label, False).strip()]
+        elif isinstance(block, Link):
+            lines.append(f"[{md(block.text)}](<{block.url}>)")
     return "\n".join(lines) + "\n"
 
 
@@ -91,7 +93,8 @@ figcaption{color:#555;font-size:.9em}li{margin:.2rem 0}
 table{border-collapse:collapse;font-size:.9em;margin:1rem 0}th,td{border:1px solid #ddd;padding:.25rem .4rem;
 text-align:left;vertical-align:top}th{background:#f6f8fa}caption{caption-side:bottom;text-align:left}
 """
-_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+_CSP = "default-src 'none'; img-src data: cid:; style-src 'unsafe-inline'"
+"""No script, nothing fetched: images are inline (``data:``, or an e-mail's own parts, ``cid:``)."""
 
 
 def _html_sentences(sentences: Sequence[Sentence]) -> str:
@@ -107,8 +110,15 @@ def _html_bullets(items: Sequence[Bullet]) -> str:
     return "<ul>" + "".join(rows) + "</ul>"
 
 
-def html_document(report: Report) -> str:
-    """The report as one self-contained HTML page: no script, no external file, all text escaped."""
+def svg_source(chart: Chart) -> str:
+    """A chart as an ``img`` source: its SVG picture inline, as a ``data:`` URL."""
+    return "data:image/svg+xml;base64," + base64.b64encode(charts.svg(chart.draw("Helvetica")).encode("utf-8")).decode("ascii")
+
+
+def html_document(report: Report, image: Callable[[Chart], str] = svg_source) -> str:
+    """The report as one self-contained HTML page: no script, no external file, all text escaped.
+
+    ``image`` gives each chart's ``img`` source: inline SVG, or (an e-mail) a ``cid:`` of its PNG part."""
     body = [f"<h1>{html_text(report.title)}</h1>", f'<p class="sub">{html_text(report.subtitle)}</p>']
     for block in report.blocks:
         if isinstance(block, Heading):
@@ -119,14 +129,15 @@ def html_document(report: Report) -> str:
         elif isinstance(block, Bullets):
             body.append(_html_bullets(block.items) if block.items else '<p class="note">(none)</p>')
         elif isinstance(block, Chart):
-            image = base64.b64encode(charts.svg(block.draw("Helvetica")).encode("utf-8")).decode("ascii")
-            body.append(f'<figure><img alt="{html_text(block.caption)}" src="data:image/svg+xml;base64,{image}">'
+            body.append(f'<figure><img alt="{html_text(block.caption)}" src="{html_text(image(block))}">'
                         f"<figcaption>{html_text(block.caption)}</figcaption></figure>")
         elif isinstance(block, Table):
             head = "".join(f"<th>{html_text(cell)}</th>" for cell in block.header)
             rows = "".join("<tr>" + "".join(f"<td>{html_text(cell)}</td>" for cell in row) + "</tr>" for row in block.rows)
             label = f'<caption class="src">[{html_text(block.label)}]</caption>' if block.label else ""
             body.append(f"<table>{label}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+        elif isinstance(block, Link):
+            body.append(f'<p><a href="{html_text(block.url)}">{html_text(block.text)}</a></p>')
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -16,11 +16,13 @@ from narrator.service.changes import ChangeReads
 from narrator.service.narration import NarrationJobs
 from narrator.service.narratives import NarrativeReads
 from narrator.service.repositories import Repositories
+from narrator.service.subscriptions import Subscriptions
 from narrator.service.timeline import TimelineReads
 from narrator.settings import Settings
 
 
-class NarratorService(Repositories, NarrativeReads, ChangeReads, BriefingReads, TimelineReads, NarrationJobs):
+class NarratorService(Repositories, NarrativeReads, ChangeReads, BriefingReads, TimelineReads, NarrationJobs,
+                      Subscriptions):
     """Reads narratives and facts from the cache; starts narration in worker processes."""
 
     def __init__(self, settings: Settings) -> None:

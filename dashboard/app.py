@@ -14,8 +14,8 @@ import streamlit as st
 # `streamlit run dashboard/app.py` puts only dashboard/ on sys.path: these come from the installed
 # package (scripts/setup.sh installs this checkout, editable), whatever the working folder.
 from dashboard import auth, shared, widgets, wording
+from db.errors import UserError, first_line
 from narrator.defaults import DIGEST_PERIOD
-from narrator.errors import UserError, first_line
 from narrator.service.core import NarratorService
 
 # This project's checkout, narrated as a first example on a fresh install. (A comment: Streamlit would

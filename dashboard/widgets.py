@@ -23,7 +23,7 @@ from dashboard.wording import (
     source_caption,
     when,
 )
-from narrator.errors import UserError, first_line
+from db.errors import UserError, first_line
 from narrator.facts.provenance import Said
 from narrator.facts.reading import GIT_FACTS
 from narrator.service.core import NarratorService

@@ -1,9 +1,12 @@
-"""Errors a user can act on, and the one way to turn any exception into one line.
+"""Every error a user can act on, and the one way to turn any exception into one line.
 
-This is the lowest layer: ``db`` imports nothing from ``narrator`` or ``training``, so the base
-class every user-facing error derives from lives here. ``narrator.errors.NarratorError`` and
-``StoreError`` both derive from ``UserError``; the command line prints any ``UserError`` as one
-``error:`` line and the dashboard shows it in an error box.
+This is the lowest layer (``db`` imports nothing from ``narrator`` or ``training``), so every
+user-facing error class lives here, all deriving from ``UserError``: the database's
+(``StoreError``), the narrator's (``NarratorError``: ``RepoError``, ``ModelError``) and training's
+(``DataError``, ``TrainingError``). A failure caused by input (a bad path, a refused URL, a model
+that will not load, missing training data) is raised as one of them, its message one plain line:
+the command line prints it as one ``error:`` line and exits non-zero (``narrator.entry.run_command``),
+the dashboard shows it in an error box. Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -17,6 +20,30 @@ class UserError(Exception):
 
 class StoreError(UserError):
     """The database cannot be opened, migrated, read or written."""
+
+
+class QueueError(UserError):
+    """The task queue (``CODE_NARRATOR_QUEUE``) is not a Redis URL, or cannot be reached."""
+
+
+class NarratorError(UserError):
+    """A repository, period, format or narration request the narrator cannot act on."""
+
+
+class RepoError(NarratorError):
+    """The repository cannot be opened, cloned or read."""
+
+
+class ModelError(NarratorError):
+    """The model cannot be loaded or cannot generate."""
+
+
+class DataError(NarratorError):
+    """Training input data is missing, empty or unreadable."""
+
+
+class TrainingError(NarratorError):
+    """A training run cannot start or resume with the given settings."""
 
 
 def first_line(reason: object, limit: int = LINE_LIMIT, with_type: bool = False) -> str:

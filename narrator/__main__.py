@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from narrator.defaults import COMMITS, DIGEST_PERIOD, REPORT_PERIOD
-from narrator.errors import run_command
+from narrator.entry import run_command
 from narrator.model.quiet import route_library_warnings
 from narrator.settings import home_dir, load_settings
 

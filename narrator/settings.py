@@ -4,6 +4,11 @@ Every field can be overridden by an environment variable so tests (and admins) p
 another folder: ``CODE_NARRATOR_HOME``, ``CODE_NARRATOR_DB``, ``CODE_NARRATOR_MODEL``,
 ``CODE_NARRATOR_ADAPTER``.
 
+``CODE_NARRATOR_QUEUE`` (a ``redis://`` URL) sends narration jobs to a task queue whose workers
+(``code-narrator worker``) may run on other machines; unset, jobs run in local worker processes as
+before. ``CODE_NARRATOR_QUEUE_HEARTBEAT`` is how many seconds a queue worker may be silent before
+the others take back its unfinished jobs (``narrator.pipeline.task_queue``).
+
 The adapter a local model narrates with is, in order: ``CODE_NARRATOR_ADAPTER`` (a folder, or
 ``none``); the one an admin made active (``<home>/active_adapter``); the adapter shipped in this
 repository (``adapters/smollm2-cocktail``), for the embedded model.
@@ -25,16 +30,18 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
+from urllib.parse import urlsplit
 
 import platformdirs
 
+from db.errors import ModelError, QueueError
 import narrator.model.backends  # noqa: F401  (registers the built-in kinds of model)
 from db.files import write_atomic
-from narrator.errors import ModelError
 from narrator.model.registry import kind_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +77,33 @@ def check_model(spec: str) -> None:
     kind_of(spec).check(spec)
 
 
+QUEUE_SCHEMES = ("redis", "rediss", "unix")
+
+
+def check_queue(url: str) -> None:
+    """Raise ``QueueError`` for a ``CODE_NARRATOR_QUEUE`` that is set but is no Redis URL (whether a
+    server answers there is found out when a job is sent or a worker starts)."""
+    if not url:
+        return
+    parts = urlsplit(url)
+    where = parts.path if parts.scheme == "unix" else parts.hostname
+    try:
+        parts.port  # raises for a port that is not a number
+    except ValueError:
+        where = None
+    if parts.scheme not in QUEUE_SCHEMES or not where:
+        raise QueueError(f"CODE_NARRATOR_QUEUE must be a Redis URL such as redis://host:6379/0, not {without_password(url)!r}")
+
+
+def without_password(url: str) -> str:
+    """``url`` with the password of its user part, if any, replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -97,6 +131,11 @@ class Settings:
     model_explanations: Shown = "auto"
     """Whether a change whose subject says something gets the model's sentence under it
     (``CODE_NARRATOR_MODEL_EXPLANATIONS``)."""
+    queue: str = ""
+    """Redis URL of the task queue narration jobs are sent to (``CODE_NARRATOR_QUEUE``); empty: local workers."""
+    queue_heartbeat: float = 60.0
+    """Seconds without a sign of life after which a queue worker counts as dead and its unfinished jobs
+    go to the others (``CODE_NARRATOR_QUEUE_HEARTBEAT``)."""
 
     def __post_init__(self) -> None:
         if self.quant not in get_args(Quant):
@@ -106,6 +145,9 @@ class Settings:
             if self.shown(task) not in get_args(Shown):
                 raise ModelError(f"Unknown value {self.shown(task)!r} for {variable}: use auto, on or off")
         check_model(self.model)
+        check_queue(self.queue)
+        if not (math.isfinite(self.queue_heartbeat) and self.queue_heartbeat > 0):
+            raise QueueError(f"CODE_NARRATOR_QUEUE_HEARTBEAT must be a number of seconds above 0, not {self.queue_heartbeat!r}")
         if not self.db_url:
             object.__setattr__(self, "db_url", f"sqlite:///{self.home / 'narrator.db'}")
 
@@ -200,6 +242,17 @@ def home_dir() -> Path:
     return Path(os.environ.get("CODE_NARRATOR_HOME") or platformdirs.user_data_dir("code-narrator"))
 
 
+def _seconds(variable: str, default: float) -> float:
+    """A number of seconds from the environment (``default`` when unset); ``QueueError`` when it is none."""
+    given = os.environ.get(variable, "").strip()
+    if not given:
+        return default
+    try:
+        return float(given)
+    except ValueError:
+        raise QueueError(f"{variable} must be a number of seconds, not {given!r}") from None
+
+
 def load_settings(**overrides) -> Settings:
     """Settings from the environment, then ``overrides`` (ignored when None).
 
@@ -215,6 +268,8 @@ def load_settings(**overrides) -> Settings:
         model=model,
         adapter=_adapter(home, model, given.pop("adapter", None)),
         quant=given.pop("quant", None) or env.get("CODE_NARRATOR_QUANT") or "none",
+        queue=given.pop("queue", None) or env.get("CODE_NARRATOR_QUEUE", "").strip(),
+        queue_heartbeat=given.pop("queue_heartbeat", None) or _seconds("CODE_NARRATOR_QUEUE_HEARTBEAT", 60.0),
         **{field: given.pop(field, None) or env.get(MODEL_TASKS[task], "").strip().lower() or "auto"
            for task, field in SHOWN_FIELDS.items()},
         **given,

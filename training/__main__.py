@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from narrator.errors import run_command
+from narrator.entry import run_command
 from narrator.model.quiet import route_library_warnings
 from narrator.settings import home_dir
 from training import cli_data, cli_measure, cli_study, cli_train

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
+from db.errors import TrainingError
 from narrator.model.prompts import fit_prompt, prompt_token_ids
-from training.errors import TrainingError
 from training.examples import Example
 
 IGNORE_INDEX = -100

@@ -27,11 +27,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from db.errors import DataError, TrainingError
 from narrator.model import kind_model, prompts
 from training.batches import fit_messages, pad_id_of
 from training.briefing_tasks import CONVENTIONAL, KindRow, change_kind_example, kind_rows, kinds_report, rules_kind
 from training.dataset import check_prompt_version
-from training.errors import DataError, TrainingError
 from training.examples import Example, even_sample
 
 UNREADABLE = "unreadable"

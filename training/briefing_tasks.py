@@ -52,6 +52,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from db.errors import DataError
 from db.files import write_atomic
 from narrator.eval.metrics import read_jsonl
 from narrator.facts import prefixes
@@ -60,7 +61,6 @@ from narrator.facts.subjects import read_subject
 from narrator.git.commits import cut_patch
 from narrator.model import prompts
 from narrator.model.kind_model import RULE_KIND, rules_kind  # noqa: F401  (the rules the model is measured against)
-from training.errors import DataError
 from training.examples import BRIEFING_TASKS, SPLITS, Example, write_examples
 from training.sources import PATCH_TOKENS
 from training.splits import DEFAULT_FRACTIONS, assign_splits, repository_of

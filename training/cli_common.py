@@ -9,8 +9,8 @@ from pathlib import Path
 from types import NoneType, UnionType
 from typing import Literal, get_args, get_origin, get_type_hints
 
+from db.errors import TrainingError
 from training.config import check_device, check_threads, looks_like_path, require_path
-from training.errors import TrainingError
 
 
 def _check_model(args: argparse.Namespace) -> None:

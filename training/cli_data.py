@@ -6,9 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
+from db.errors import DataError
 from training.cli_common import _share, _shared_folder
 from training.config import require_writable_folder
-from training.errors import DataError
 
 
 def _floats(text: str, count: int, flag: str) -> tuple[float, ...]:

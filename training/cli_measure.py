@@ -8,9 +8,9 @@ import json
 import sys
 from pathlib import Path
 
+from db.errors import DataError, TrainingError
 from training.cli_common import _check_model, _share, _shared_folder
 from training.config import require_path
-from training.errors import DataError, TrainingError
 
 
 def _eval_adapter(text: str | None) -> Path | None:

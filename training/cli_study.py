@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from db.errors import TrainingError
 from training.cli_common import _field_flag
 from training.config import require_path
-from training.errors import TrainingError
 
 
 _STUDY_FLAGS = (

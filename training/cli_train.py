@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import get_args
 
+from db.errors import DataError, TrainingError
 from training.cli_common import _check_model, _field_flag
 from training.config import LoraSettings, Quant, TrainConfig, require_path
-from training.errors import DataError, TrainingError
 
 
 _TRAIN_FLAGS = (

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
 
-from training.errors import DataError
+from db.errors import DataError
 
 ROOT = Path(__file__).resolve().parents[1]
 """The repository's root: what committed records name their paths relative to."""

@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
 
+from db.errors import DataError, TrainingError
 from training.batches import IGNORE_INDEX, batched, collate, encode, pad_id_of
 from training.config import Quant, resolve_quant
-from training.errors import DataError, TrainingError
 from training.examples import BRIEFING_TASKS, Example, even_sample, read_examples
 
 

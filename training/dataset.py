@@ -19,10 +19,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from db.errors import DataError
 from db.files import write_atomic
 from narrator.model.prompts import PROMPT_VERSION
 from training.cleaning import Filters
-from training.errors import DataError
 from training.examples import PREPARED_TASKS, SPLITS, Example, read_examples, write_examples
 from training.mining import mine_repository
 from training.sources import (

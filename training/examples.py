@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable, Literal
 
+from db.errors import DataError
 from db.files import atomic_writer
-from training.errors import DataError
 
 Task = Literal["codesearchnet", "commitpackft", "change_kind", "user_note"]
 PREPARED_TASKS: tuple[Task, ...] = ("codesearchnet", "commitpackft")

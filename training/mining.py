@@ -20,14 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from narrator.errors import RepoError
+from db.errors import RepoError, DataError
 from narrator.facts.docstrings import clean_docstring
 from narrator.git.commits import CommitInfo, recent_commits
 from narrator.git.files import SourceFile, language_of, source_files
 from narrator.git.repo import open_repository
 from narrator.model import prompts
 from training.cleaning import Filters, code_problem, commit_problem, summary_problem
-from training.errors import DataError
 from training.examples import Example
 from training.sources import UNIT_CHARS, commit_examples
 

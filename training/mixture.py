@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass
 from typing import Sequence, TypeVar
 
-from training.errors import DataError
+from db.errors import DataError
 from training.examples import TASKS
 
 T = TypeVar("T")

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from db.errors import first_line
-from narrator.errors import ModelError
+from db.errors import ModelError, first_line
 
 EMBEDDED = "embedded"
 """``--base`` value (and the default) for the embedded SmolLM2-135M-Instruct."""

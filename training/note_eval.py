@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from db.errors import DataError
 from narrator.model import prompts
 from training.briefing_eval import _models, briefing_manifest, generate
 from training.dataset import check_prompt_version, load_split
-from training.errors import DataError
 from training.examples import Example, even_sample
 
 NOTE_TOKENS = 48

@@ -7,8 +7,8 @@ import math
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from db.errors import ModelError
 from db.models import ACTIVE_JOB_STATUSES
-from narrator.errors import ModelError
 from narrator.model.transformers_backend import adapter_weights
 from training.runs import RunSummary
 

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from db.errors import DataError
 from narrator.checks.faithful import check
 from narrator.checks.headlines import check_explanation
 from narrator.eval.metrics import stratified_sample
@@ -37,7 +38,6 @@ from training.briefing_eval import _models, briefing_manifest, generate
 from training.briefing_tasks import CONVENTIONAL, kind_row, language_of, read_folder, task_splits
 from training.cleaning import Filters, explain_target
 from training.dataset import check_prompt_version, load_split
-from training.errors import DataError
 from training.examples import Example
 from training.note_eval import AGREES, _note_scores, first_sentence_line
 from training.splits import repository_of

@@ -26,7 +26,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Iterator, Literal
 
-from db.errors import first_line
+from db.errors import DataError, first_line
 from narrator.eval.metrics import first_text, read_jsonl
 from narrator.facts.docstrings import clean_docstring, strip_python_docstring
 from narrator.git.commits import cut_patch
@@ -34,7 +34,6 @@ from narrator.model import prompts
 from narrator.pipeline.tasks import Budget
 from training.cleaning import Filters, code_problem, commit_problem, explain_target, summary_problem
 from training.config import looks_like_path
-from training.errors import DataError
 from training.examples import LANGUAGES, Example, normalize_language
 
 SourceKind = Literal["csn", "commitpackft", "mine"]

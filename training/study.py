@@ -24,9 +24,9 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Callable
 
+from db.errors import TrainingError
 from db.files import write_atomic
 from training.config import TrainConfig, shareable_path
-from training.errors import TrainingError
 from training.examples import Example
 from training.study_grid import StudyConfig, StudyRun, _require_adapter, select, train_config
 from training.study_measure import bleu, evaluate_model, evaluation_examples

@@ -19,7 +19,7 @@ from training.study_rates import DEFAULT_LR, DEFAULT_OPTIMIZER, OTHER_LR, TRANSF
 
 TASK_LABELS = {"codesearchnet": "CodeSearchNet", "commitpackft": "CommitPackFT", "change_kind": "change kind",
                "user_note": "note for users"}
-"""How the write-up's Table 1 names each task (as ``training.service.TASK_NAMES``)."""
+"""How the write-up's Table 1 names each task (as ``training.launch.TASK_NAMES``)."""
 TASK_SHORT = {"codesearchnet": "CSN", "commitpackft": "CPFT", "change_kind": "Kind", "user_note": "Note"}
 """Each task's name in table headers."""
 CONTROLS = {"codesearchnet": 1.0, "commitpackft": 0.0}

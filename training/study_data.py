@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from training.errors import DataError
+from db.errors import DataError
 
 
 STUDY_SOURCES = (

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
 
+from db.errors import TrainingError
 from training.config import (
     OptimizerName,
     TrainConfig,
@@ -16,7 +17,6 @@ from training.config import (
     require_path,
     require_writable_folder,
 )
-from training.errors import TrainingError
 from training.examples import PREPARED_TASKS, TASKS
 from training.study_rates import DEFAULT_LR, DEFAULT_OPTIMIZER, OTHER_LR, TRANSFER_LRS
 

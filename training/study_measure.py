@@ -7,8 +7,8 @@ import math
 from collections import defaultdict
 from pathlib import Path
 
+from db.errors import DataError
 from training.bootstrap import bootstrap_ci
-from training.errors import DataError
 from training.examples import BRIEFING_TASKS, PREPARED_TASKS, Example, even_sample
 from training.study_grid import StudyConfig
 

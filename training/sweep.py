@@ -12,10 +12,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Callable
 
-from db.errors import first_line
-from narrator.errors import NarratorError
+from db.errors import NarratorError, TrainingError, first_line
 from training.config import LoraSettings, TrainConfig
-from training.errors import TrainingError
 
 # Axes a sweep may vary: TrainConfig fields plus the LoRA shape.
 _LORA_AXES = {"lora_r": "r", "lora_alpha": "alpha", "lora_dropout": "dropout"}

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from db.errors import TrainingError
 from db.files import write_atomic
 from narrator.pipeline.jobs import failure
 from training.batches import collate, encode, pad_id_of
@@ -38,7 +39,6 @@ from training.checkpoints import (
 )
 from training.config import RESUME_KEYS, TrainConfig, make_optimizer, make_scheduler, resolve_quant, shareable_record
 from training.dataset import check_prompt_version, load_split
-from training.errors import TrainingError
 from training.cross_entropy import EvalResult, evaluate_tasks, summed_ce
 from training.examples import BRIEFING_TASKS, PREPARED_TASKS, Example, even_sample
 from training.mixture import Mixture

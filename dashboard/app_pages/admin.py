@@ -1,7 +1,7 @@
 """Admin page: train adapters, watch and compare runs, and choose the adapter narration uses.
 
 Locked: until this browser session enters the admin password (``dashboard.auth``) the page shows
-the password box and nothing else. Everything else goes through ``training.service``, which starts
+the password box and nothing else. Everything else goes through ``training.launch``, which starts
 training in a worker process, so this page never loads torch and returns at once. At the end it
 shows the cocktail study: ``<home>/study/results.json`` when a study was run there
 (``python -m training study --out <home>/study``), else the one committed in ``training/study_results``.
@@ -21,7 +21,7 @@ from dashboard.wording import plain
 from narrator.settings import MODEL_TASK_TITLES, MODEL_TASKS, ROOT, Settings, load_settings
 from training.config import OptimizerName, Quant, SchedulerName
 from training.run_views import Progress, RunView
-from training.service import TASK_NAMES, TrainingService, train_defaults
+from training.launch import TASK_NAMES, TrainingService, train_defaults
 from training.study_claims import claims_paragraph, shipping
 from training.study_report import load_results, table_rows
 

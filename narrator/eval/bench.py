@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 from narrator.defaults import COMMITS
-from narrator.errors import run_command
+from narrator.entry import run_command
 from narrator.eval.bench_kinds import model_clock
 from narrator.eval.bench_pages import page_figures
 from narrator.eval.timed_cli import _cli

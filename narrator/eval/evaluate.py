@@ -40,8 +40,9 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+from db.errors import NarratorError
 from narrator.checks.headlines import GIT_CHECKS
-from narrator.errors import NarratorError, run_command
+from narrator.entry import run_command
 from narrator.eval.category_accuracy import PrefixedCommit, category_accuracy
 from narrator.eval.metrics import read_summary_rows, summary_bleu
 from narrator.eval.page_sentences import count_mismatches, fine_words, sentence_measures

@@ -18,7 +18,7 @@ from pathlib import Path
 import git
 from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 
-from narrator.errors import RepoError
+from db.errors import RepoError
 from narrator.git.safety import _harden, _redact, _short_reason
 from narrator.git.sources import (
     _clone_folder_name,

@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 
 import git
 
-from narrator.errors import RepoError
+from db.errors import RepoError
 from narrator.git.repo import DAMAGED, read_object, reading, repo_label
 from narrator.git.safety import printable
 

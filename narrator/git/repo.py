@@ -19,7 +19,7 @@ from typing import IO
 import git
 from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 
-from narrator.errors import RepoError
+from db.errors import RepoError
 from narrator.git.clones import _clone_or_update
 from narrator.git.safety import _harden, _redact, _short_reason
 from narrator.git.sources import _is_url, remember_credentials, validate_source

@@ -27,8 +27,8 @@ import unicodedata
 import urllib.parse
 from pathlib import Path, PurePosixPath
 
+from db.errors import RepoError
 from db.files import write_atomic
-from narrator.errors import RepoError
 from narrator.git.safety import CLONE_PROTOCOLS, printable
 
 

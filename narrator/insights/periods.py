@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Sequence
 
+from db.errors import NarratorError
 from narrator.defaults import DIGEST_PERIOD
-from narrator.errors import NarratorError
 
 PERIODS = {"7d": 7, "30d": 30, "90d": 90}
 """The named periods: the N days ending today (UTC)."""

@@ -14,7 +14,7 @@ import time
 import uuid
 from pathlib import Path
 
-from narrator.errors import ModelError, first_line
+from db.errors import ModelError, first_line
 from narrator.model.transformers_backend import DEFAULT_BATCH_SIZE, TransformersBackend
 
 EMBEDDED_NAME = "embedded:SmolLM2-135M-Instruct-Q4_1"

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from narrator.errors import ModelError
+from db.errors import ModelError
 
 if TYPE_CHECKING:
     from narrator.model.backends import Messages  # the interface imports this module to register it

@@ -13,7 +13,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from narrator.errors import ModelError, first_line
+from db.errors import ModelError, first_line
 
 if TYPE_CHECKING:
     from narrator.model.backends import Messages  # the interface imports this module to register it

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from narrator.errors import ModelError, first_line
+from db.errors import ModelError, first_line
 
 if TYPE_CHECKING:  # importing torch/transformers costs seconds; only backends that run a model pay it
     import torch

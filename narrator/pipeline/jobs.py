@@ -4,7 +4,7 @@ Every long piece of work is a ``jobs`` row with one set of statuses (``db.models
 queued, running, done, failed, interrupted, cancelled) and its progress (``done`` of ``total``). The
 dashboard never narrates or trains in its own script thread: it queues a job and ``spawn``s a
 worker process for it (``python -m narrator worker JOB_ID`` for narration, ``python -m
-training.service RUN_ID`` for training) in a session of its own, so the page returns at once and
+training.launch RUN_ID`` for training) in a session of its own, so the page returns at once and
 ``cancel`` can end the worker and everything it started (git, tokenizer threads) as one process
 group. The worker marks the job running with its pid, writes progress, and ends it with
 ``Store.finish_job``; the page polls the row.
@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from db.errors import UserError, first_line
-from db.jobs import pid_alive
+from db.jobs import pid_alive, this_host
 from db.rows import JobRow
 from db.store import Store
 from narrator.settings import Settings
@@ -56,7 +56,7 @@ def spawn(settings: Settings, store: Store, job_id: int, command: list[str], log
     with open(logs / f"{log_name}.log", "ab") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=worker_env(settings), stdout=log,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-    store.update_job(job_id, pid=process.pid)
+    store.update_job(job_id, pid=process.pid, host=this_host())
     return process.pid
 
 
@@ -110,7 +110,7 @@ def cancel(store: Store, job_id: int, reason: Callable[[JobRow], str] = lambda j
         raise LookupError(f"No job with id {job_id}")
     if not job.is_active:
         return False
-    if job.pid is not None:
+    if job.pid is not None and job.host in (None, this_host()):  # a pid elsewhere names another process
         terminate(job.pid)
     return store.finish_job(job_id, "cancelled", reason(store.get_job(job_id)))
 

@@ -18,11 +18,13 @@ import os
 from collections import defaultdict
 from pathlib import Path, PurePosixPath
 
-from db.locks import file_lock
+from db.errors import NarratorError
+from db.jobs import this_host
+from db.locks import repository_lock
 from db.store import Store
 from narrator.defaults import COMMITS
-from narrator.errors import NarratorError
 from narrator.facts.area_roles import area_role
+from narrator.facts.commit_facts import CommitFacts
 from narrator.facts.paths import module_of
 from narrator.git.commits import read_commits
 from narrator.git.files import skipped_summary
@@ -59,13 +61,14 @@ def narrate_repository(settings: Settings, store: Store, repo_id: int, budget: B
     """Narrate one repository within ``budget``; ``only`` limits it to (kind, target) pairs.
 
     One narration of a repository at a time per cache: a second run (another terminal, the
-    dashboard) waits for the first, then finds its narratives in the cache instead of asking the
-    model for each of them again.
+    dashboard, a queue worker on another machine) waits for the first, then finds its narratives in
+    the cache instead of asking the model for each of them again. The lock is the database's where
+    it is shared (PostgreSQL), else a lock file (``db.locks.repository_lock``).
     """
     repo_row = store.get_repository(repo_id)
     progress = progress or (lambda done, total, message: None)
-    with file_lock(_lock_path(settings, repo_row.source),
-                   on_wait=lambda: progress(0, 0, "Waiting for another narration of this repository to finish")):
+    with repository_lock(store.engine, f"narrate\n{repo_row.source}", _lock_path(settings, repo_row.source),
+                         on_wait=lambda: progress(0, 0, "Waiting for another narration of this repository to finish")):
         return _narrate(settings, store, repo_row, budget, backend, progress, only)
 
 
@@ -83,7 +86,7 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
     if settings.shown("change_kind") != "off":
         head = kind_model.head_for(settings, lambda: (backend.name, backend.adapter) if backend else describe(settings))
     earlier = {} if head is None else {
-        c.sha: (c.details or {}).get(kind_model.DETAILS_KEY)
+        c.sha: CommitFacts.from_json(c.details).model_kind
         for c in [*store.list_commits(repo_id, limit=budget.commits),
                   *store.commits_by_prefix(repo_id, [t for k, t in only or [] if k == "commit"])]}
     repo, files, scanned, commits, rows, units_by_file = scan(settings, store, repo_id, budget.commits, budget.unit_chars,
@@ -217,7 +220,7 @@ def run_job(settings: Settings, job_id: int, backend: Backend | None = None, pro
     )
 
     store = Store(settings.db_url)
-    store.update_job(job_id, status="running", pid=os.getpid(), error=None)
+    store.update_job(job_id, status="running", pid=os.getpid(), host=this_host(), error=None)
 
     def record(done: int, total: int, message: str) -> None:
         store.update_job(job_id, done=done, total=total, message=message)
@@ -237,5 +240,6 @@ def run_job(settings: Settings, job_id: int, backend: Backend | None = None, pro
     except BaseException as error:
         store.finish_job(job_id, "failed", failure(error))
         raise
+    store.update_job(job_id, result={"narrated": report.narrated, "cached": report.cached, "model_calls": report.model_calls})
     store.finish_job(job_id, "done", message=f"Done: {report.narrated} new narratives, {report.cached} from the cache")
     return report

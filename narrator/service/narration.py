@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from db.errors import NarratorError
 from narrator.defaults import COMMITS
-from narrator.errors import NarratorError
 from narrator.pipeline import jobs
 from narrator.service.views import JobView, _job_view
 

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from narrator.errors import UserError, first_line
+from db.errors import UserError, first_line
 from narrator.pipeline import jobs
 from narrator.pipeline.narrate import run_job
 from narrator.pipeline.tasks import Budget, RunReport

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from narrator.errors import NarratorError, RepoError
+from db.errors import NarratorError, RepoError
 from narrator.git.repo import is_shallow, open_repository
 from narrator.git.sources import (
     looks_like_url,

@@ -1,4 +1,4 @@
-"""The Admin page and ``training.service``: the password lock, launching, watching and cancelling a
+"""The Admin page and ``training.launch``: the password lock, launching, watching and cancelling a
 run, Table 1 and the charts, comparing runs, and making an adapter the one narration uses.
 
 The dashboard runs in-process with Streamlit's AppTest (fake model unless a test needs adapters to
@@ -32,10 +32,10 @@ from narrator.service.core import NarratorService
 from narrator.settings import ROOT, load_settings
 from tests.helpers.dashboard import APP, no_worker
 from tests.helpers.tiny_model import build_tiny_model
-from training import service as training_service
+from training import launch as training_launch
 from training.run_views import total_steps
 from training.runs import RunLog
-from training.service import TrainingService, main
+from training.launch import TrainingService, main
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
 
@@ -253,13 +253,13 @@ def test_the_admin_page_says_when_it_is_locked(home):
 
 
 def test_launch_records_the_run_and_cancel_ends_its_process_group(home, tmp_path, monkeypatch):
-    commands, real_command = [], training_service.worker_command
+    commands, real_command = [], training_launch.worker_command
 
     def sleeper(run_id: int) -> list[str]:
         commands.append(real_command(run_id))
         return ["sleep", "60"]  # started by the real jobs.spawn: own session, log file, pid recorded
 
-    monkeypatch.setattr(training_service, "worker_command", sleeper)
+    monkeypatch.setattr(training_launch, "worker_command", sleeper)
     csn = tmp_path / "csn" / "python.jsonl"
     csn.parent.mkdir()
     csn.write_text("{}\n")
@@ -281,7 +281,7 @@ def test_launch_records_the_run_and_cancel_ends_its_process_group(home, tmp_path
     [run] = training.runs()
     assert run.name == "ratio-70" and run.status == "queued" and run.active, "queued until the worker starts"
     folder = home / "training" / "ratio-70"
-    assert commands == [[sys.executable, "-m", "training.service", str(run.id)]]
+    assert commands == [[sys.executable, "-m", "training.launch", str(run.id)]]
     assert {k: run.config[k] for k in ("optimizer", "learning_rate", "batch_size", "max_steps", "ratio")} \
         == {"optimizer": "adamw", "learning_rate": 1e-3, "batch_size": 2, "max_steps": 30, "ratio": 0.7}
     assert run.config["data"] == str(folder / "data") and run.config["out"] == str(folder / "adapter")
@@ -522,7 +522,7 @@ def test_worker_prepares_and_trains_a_tiny_model_end_to_end(home, tmp_path, monk
     run = training.start("tiny", [f"csn:{rows / 'python.jsonl'}", f"commitpackft:{rows / 'commits.jsonl'}"],
                          {"base": str(base), "max_steps": 2, "batch_size": 2, "eval_every": 0, "eval_examples": 2,
                           "save_every": 0, "quant": "none", "max_length": 128, "threads": 1, "device": "cpu"})
-    assert main([str(run.id)]) == 0  # what `python -m training.service RUN_ID` does, in this process
+    assert main([str(run.id)]) == 0  # what `python -m training.launch RUN_ID` does, in this process
 
     done = training.run(run.id)
     assert done.status == "done" and done.step == 2 and done.name == "tiny", done.error

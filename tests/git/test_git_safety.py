@@ -16,7 +16,7 @@ from pathlib import Path
 import git
 import pytest
 
-from narrator.errors import RepoError
+from db.errors import RepoError
 from narrator.git import safety
 from narrator.git.commits import recent_commits
 from narrator.git.files import scan_source_files

@@ -13,7 +13,7 @@ from pathlib import Path
 import git
 import pytest
 
-from narrator.errors import RepoError
+from db.errors import RepoError
 from narrator.git import safety
 from narrator.git.commits import approx_tokens, cut_patch, recent_commits
 from narrator.git.files import scan_source_files, skipped_summary, source_files

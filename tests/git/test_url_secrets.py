@@ -18,8 +18,8 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.shared import REPO_KEY
 from dashboard.wording import plain
+from db.errors import RepoError
 from db.store import Store
-from narrator.errors import RepoError
 from narrator.git.repo import open_repository
 from narrator.git.sources import _clone_folder_name, without_credentials
 from narrator.pipeline import jobs

@@ -291,7 +291,7 @@ def test_named_periods_end_today_and_a_future_commit_moves_none():
 
 
 def test_today_is_the_clock_or_the_one_setting(monkeypatch):
-    from narrator.errors import NarratorError
+    from db.errors import NarratorError
     from narrator.insights.periods import TODAY_VARIABLE, today
 
     monkeypatch.setenv(TODAY_VARIABLE, "2030-05-17")

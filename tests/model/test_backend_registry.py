@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from narrator.errors import ModelError
+from db.errors import ModelError
 from narrator.model import backends, registry
 from narrator.model.embedded import EMBEDDED_NAME
 from narrator.pipeline.narrate import narrate_repository

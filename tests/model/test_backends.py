@@ -13,7 +13,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 import pytest
 import torch
 
-from narrator.errors import ModelError  # noqa: E402
+from db.errors import ModelError  # noqa: E402
 from narrator.model import backends, embedded  # noqa: E402
 from narrator.model.backends import forget_backends, make_backend  # noqa: E402
 from narrator.model.embedded import EMBEDDED_FOLDER, EMBEDDED_NAME, EmbeddedBackend  # noqa: E402

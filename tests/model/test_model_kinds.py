@@ -11,6 +11,7 @@ import math
 
 import pytest
 
+from narrator.facts.commit_facts import CommitFacts
 from narrator.facts.reading import MODEL_SOURCE, source_of
 from narrator.model import kind_model
 from narrator.model.transformers_backend import TransformersBackend
@@ -104,11 +105,11 @@ def test_the_head_decides_a_commits_impact_where_the_setting_shows_it(settings, 
         assert source_of(fix.reading) == MODEL_SOURCE
         # Only tests changed: the rules are sure, so they decide ('rules+head').
         assert (tests.impact.group, tests.impact.kind, tests.impact.model) == ("internal", "tests", None)
-        stored = {c.sha: c.details for c in service.store.list_commits(handle.id)}
-        entry = stored[fix.sha][kind_model.DETAILS_KEY]
-        assert (entry["kind"], entry["decided"], entry["method"]) == ("docs", "model", "rules+head")
-        assert stored[fix.sha]["rules_impact"]["group"] == "fixed"
-        assert stored[tests.sha][kind_model.DETAILS_KEY]["decided"] == "rules"
+        stored = {c.sha: CommitFacts.from_json(c.details) for c in service.store.list_commits(handle.id)}
+        entry = stored[fix.sha].model_kind
+        assert (entry.kind, entry.decided, entry.method) == ("docs", "model", "rules+head")
+        assert stored[fix.sha].rules_impact.group == "fixed"
+        assert stored[tests.sha].model_kind.decided == "rules"
 
         # A re-run reuses the recorded kinds: the model is not asked again.
         monkeypatch.setattr(kind_model, "commit_kinds", lambda *a, **k: pytest.fail("judged again"))
@@ -166,7 +167,7 @@ def test_a_server_or_the_fake_model_never_reads_a_head(settings, tmp_path):
 
 
 def test_auto_shows_a_model_task_only_where_its_evaluation_says_so(settings, tmp_path, monkeypatch):
-    from narrator.errors import ModelError
+    from db.errors import ModelError
     from narrator.settings import load_settings
 
     adapter = tmp_path / "adapter"

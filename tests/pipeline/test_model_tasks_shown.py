@@ -8,7 +8,7 @@ import dataclasses
 
 import pytest
 
-from narrator.errors import ModelError
+from db.errors import ModelError
 from narrator.model.fake import FakeBackend
 from narrator.pipeline.narrate import narrate_repository
 from narrator.pipeline.tasks import Budget

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from narrator.errors import NarratorError
+from db.errors import NarratorError
 from narrator.model.fake import FakeBackend
 from narrator.pipeline.narrate import run_job
 from narrator.service.core import NarratorService

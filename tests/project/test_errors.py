@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from db.errors import StoreError, first_line
-from narrator.errors import NarratorError, run_command
+from db.errors import StoreError, NarratorError, first_line
+from narrator.entry import run_command
 from tests.helpers.cli import ROOT
 
 
@@ -33,7 +33,7 @@ def test_every_user_error_becomes_one_line_and_exit_1(capsys):
 def test_a_closed_pipe_ends_quietly():
     # `show | head -1`: the reader leaves early; no BrokenPipeError traceback.
     code = ("import sys; sys.path.insert(0, '.');\n"
-            "from narrator.errors import run_command\n"
+            "from narrator.entry import run_command\n"
             "def command():\n"
             "    for _ in range(100000):\n"
             "        print('line of output')\n"

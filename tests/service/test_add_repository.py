@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.wording import plain
-from narrator.errors import RepoError
+from db.errors import RepoError
 from narrator.service.core import NarratorService
 from narrator.service.repositories import NO_REPOSITORY_AT_PATH
 from tests.conftest import make_sample_repo

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from db.errors import DataError
 from narrator.git.commits import cut_patch
 from narrator.model import prompts
 from narrator.pipeline.tasks import Budget
@@ -18,7 +19,6 @@ from training import model_tasks
 from training.__main__ import main
 from training.briefing_tasks import prepare_briefing
 from training.dataset import PrepareConfig, prepare
-from training.errors import DataError
 from training.sentence_eval import explanation_cases, name_words, summary_cases, training_repositories
 from training.sources import SourceSpec
 from training.splits import SplitPlan

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from db.errors import DataError
 from narrator.model import prompts
 from tests.helpers.tiny_model import wide_tiny_base  # noqa: F401  (fixtures)
 from tests.helpers.training import code_example, commit_example, config, kind_example, note_example
 from training.dataset import check_prompt_version
-from training.errors import DataError
 from training.examples import even_sample, write_examples
 from training.mixture import Mixture
 from training.trainer import train

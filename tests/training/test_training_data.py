@@ -9,13 +9,13 @@ from datetime import timedelta
 import git
 import pytest
 
+from db.errors import DataError
 from narrator.git.commits import recent_commits
 from narrator.model import prompts
 from tests.conftest import START, commit_files
 from tests.helpers.training import CODE, commit_row, csn_row, write_jsonl
 from training.cleaning import Filters, clean_docstring, explain_target, strip_python_docstring, summary_problem
 from training.dataset import PrepareConfig, check_prompt_version, prepare
-from training.errors import DataError
 from training.examples import Example, read_examples
 from training.mining import mine_repository
 from training.sources import (

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from training.errors import DataError
+from db.errors import DataError
 from training.mixture import Mixture
 
 POOLS = {"codesearchnet": [f"csn{i}" for i in range(1000)], "commitpackft": [f"cpf{i}" for i in range(300)]}

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from db.errors import TrainingError
 from narrator.model import prompts
 from training.__main__ import main
 from training.bootstrap import bootstrap_ci
 from training.config import ROOT, TrainConfig
-from training.errors import TrainingError
 from training.examples import Example, write_examples
 from training.study import run_study
 from training.study_grid import GRID, StudyConfig, StudyRun, select, unique

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from db.errors import TrainingError
 from narrator.model import prompts
 from tests.helpers.training import code_example, commit_example, kind_example, note_example
 from training.__main__ import main
-from training.errors import TrainingError
 from training.examples import TASKS, write_examples
 from training.mixture import Mixture
 from training.study import run_study

@@ -2,7 +2,7 @@
 choose the adapter narration uses.
 
 A launch is a job of kind ``train`` in the one job system (``narrator.pipeline.jobs``): its worker process,
-``python -m training.service RUN_ID``, first prepares data into ``<home>/training/<name>/data`` and
+``python -m training.launch RUN_ID``, first prepares data into ``<home>/training/<name>/data`` and
 then trains into ``<home>/training/<name>/adapter``. The run and its job are written before the
 worker starts, so the page sees the run from its first second; the worker hands the trainer a run
 log whose ``create_run`` fills in that same row (``_LaunchLog``). ``narrator.pipeline.jobs`` spawns the
@@ -24,15 +24,15 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
+from db.errors import DataError, TrainingError
 from db.rows import TrainingMetricRow
-from narrator.errors import run_command
+from narrator.entry import run_command
 from narrator.model.transformers_backend import adapter_id
 from narrator.model.quiet import route_library_warnings
 from narrator.model.registry import kind_of
 from narrator.pipeline import jobs
 from narrator.settings import Settings, active_adapter_file, home_dir, load_settings, set_active_adapter
 from training.config import LoraSettings, TrainConfig
-from training.errors import DataError, TrainingError
 from training.run_views import ActiveAdapter, Progress, RunView, _view, total_steps
 from training.runs import RunLog
 
@@ -65,7 +65,7 @@ def train_config(record: dict, db_url: str | None = None) -> TrainConfig:
 
 def worker_command(run_id: int) -> list[str]:
     """The worker process of launch ``run_id`` (tests swap it for a harmless command)."""
-    return [sys.executable, "-m", "training.service", str(run_id)]
+    return [sys.executable, "-m", "training.launch", str(run_id)]
 
 
 class _LaunchLog(RunLog):
@@ -305,10 +305,10 @@ class TrainingService:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m training.service RUN_ID``: the worker process a launch starts."""
+    """``python -m training.launch RUN_ID``: the worker process a launch starts."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1 or not args[0].isdigit():
-        print("usage: python -m training.service RUN_ID", file=sys.stderr)
+        print("usage: python -m training.launch RUN_ID", file=sys.stderr)
         return 2
     return run_command(lambda: work(load_settings(), int(args[0])) or 0)
 

@@ -1,27 +1,14 @@
-"""Errors a user can act on.
+"""How every command-line entry point runs (``python -m narrator``, ``python -m training``, the
+training worker, the evaluation tools): a user error is one ``error:`` line and a non-zero exit.
 
-Every failure caused by input (a bad path, a refused URL, a model that will not load) is raised as
-a ``NarratorError`` whose message is one plain line. The CLI prints it and exits non-zero; the
-dashboard shows it in an error box. Anything else is a bug and keeps its traceback.
+The errors themselves live in ``db.errors``; everything else is a bug and keeps its traceback.
 """
 
 import os
 import sys
 from typing import Callable
 
-from db.errors import UserError, first_line  # noqa: F401  (first_line: the one helper, re-exported)
-
-
-class NarratorError(UserError):
-    """A problem with the user's input or environment, explained in one line."""
-
-
-class RepoError(NarratorError):
-    """The repository cannot be opened, cloned or read."""
-
-
-class ModelError(NarratorError):
-    """The model cannot be loaded or cannot generate."""
+from db.errors import UserError, first_line
 
 
 def run_command(command: Callable[[], int], interrupted: str = "interrupted") -> int:

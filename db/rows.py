@@ -78,28 +78,12 @@ class CommitRow:
     headline: str = ""
     """The developer's own subject without its conventional prefix, or a merge's pull request title."""
     details: dict = field(default_factory=dict)
-    """Facts from the message and the diff (see ``narrator.insights.history.commit_details``)."""
+    """Facts from the message and the diff, as stored: ``narrator.facts.commit_facts.CommitFacts.to_json()``
+    (``CommitFacts.from_json`` reads them; ``db`` imports nothing from ``narrator``)."""
     reachable: bool = True
     """Whether the narrated branch still reaches it; unreachable rows only serve the cache."""
     seq: int = 0
     """Its place in git's topological order, larger is newer."""
-
-    @property
-    def headline_source(self) -> str:
-        """'developer' or 'pull request': whose words the headline is."""
-        return (self.details or {}).get("headline_source", "developer")
-
-    @property
-    def version(self) -> str | None:
-        return (self.details or {}).get("version")
-
-    @property
-    def advisories(self) -> list[str]:
-        return list((self.details or {}).get("advisories", []))
-
-    @property
-    def release_notes(self) -> list[str]:
-        return list((self.details or {}).get("release_notes", []))
 
     @property
     def paths(self) -> list[str]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from narrator.facts import categories as facts
+from narrator.facts import categories
 from narrator.facts import impact, subjects
+from narrator.facts.commit_facts import CommitFacts
 from narrator.facts.messages import first_sentences, message_body, split_first_sentence
 from narrator.facts.paths import TOP_LEVEL, is_ci_path, is_release_notes_path
 from narrator.facts.release_notes import affecting_notes, release_notes
@@ -48,16 +49,16 @@ def within_limits(commit: CommitInfo) -> CommitInfo:
     return replace(commit, **texts)
 
 
-def commit_details(commit: CommitInfo) -> tuple[str, str, dict]:
-    """``(headline, category, details)`` of a commit, from git and the developer's words only."""
+def commit_details(commit: CommitInfo) -> tuple[str, str, CommitFacts]:
+    """``(headline, category, facts)`` of a commit, from git and the developer's words only."""
     body = commit.message.split("\n", 1)[1] if "\n" in commit.message else ""
     said = subjects.read_subject(commit.subject, body, commit.is_merge)
     paths = [c.path for c in commit.files]
     version = release_version(said.headline) or version_change(commit.patch)
     tag_version = next((t for t in commit.tags if re.search(r"\d", t)), None)
-    category = facts.categorize(said.headline, paths, body=body, conventional_type=said.conventional_type,
-                                scope=said.scope, author=commit.author, email=commit.email,
-                                tagged=bool(tag_version), version=version)
+    category = categories.categorize(said.headline, paths, body=body, conventional_type=said.conventional_type,
+                                     scope=said.scope, author=commit.author, email=commit.email,
+                                     tagged=bool(tag_version), version=version)
     notes = release_notes(commit.patch, limit=8)
     words = peoples_words(said, message_body(_body_after_title(commit.message, commit.subject, commit.is_merge),
                                              said.headline), notes, release=category == "release")
@@ -66,30 +67,21 @@ def commit_details(commit: CommitInfo) -> tuple[str, str, dict]:
         version = version or (tag_version.removeprefix("v") if tag_version and tag_version[1:2].isdigit() else tag_version)
         if not words.informative and version:
             headline, source = f"Release {version}", "git"  # a release says what it is, whatever its subject
-    details = {
-        "headline_source": source,
-        "informative": words.informative,
-        "uninformative": None if words.informative else said.reason,
-        "subject_uninformative": said.reason,
-        "scope": said.scope,
-        "refs": list(said.refs),
-        # As of "subject\nbody" (no id spans lines); the body's first look is shared with categorize.
-        "advisories": list(dict.fromkeys(advisories(commit.subject) + advisories(body))),
-        "version": version if category == "release" else None,
-        "tags": list(commit.tags),
-        "release_notes": notes,
-        "explanation": explanation,
-        "ci": bool(paths) and all(is_ci_path(p) for p in paths),
-        "breaking": said.breaking,
-    }
-    details["impact"] = impact.classify(
-        headline=said.headline, category=category, paths=paths, advisories=details["advisories"], is_merge=commit.is_merge,
-        ci=details["ci"], version=details["version"], breaking=said.breaking, conventional_type=said.conventional_type,
-        affecting_notes=affecting_notes(commit.patch) if any(map(is_release_notes_path, paths)) else (),
-        notes=notes).to_json()
-    if commit.date_note:  # a date that is not the author date as written (narrator.git.dates)
-        details["date_note"] = commit.date_note
-    return headline, category, details
+    # As of "subject\nbody" (no id spans lines); the body's first look is shared with categorize.
+    found = tuple(dict.fromkeys(advisories(commit.subject) + advisories(body)))
+    version = version if category == "release" else None
+    ci = bool(paths) and all(is_ci_path(p) for p in paths)
+    return headline, category, CommitFacts(
+        headline_source=source, informative=words.informative, uninformative=None if words.informative else said.reason,
+        subject_uninformative=said.reason, scope=said.scope, refs=tuple(said.refs), advisories=found, version=version,
+        tags=tuple(commit.tags), release_notes=tuple(notes), explanation=explanation, ci=ci, breaking=said.breaking,
+        impact=impact.classify(
+            headline=said.headline, category=category, paths=paths, advisories=list(found), is_merge=commit.is_merge,
+            ci=ci, version=version, breaking=said.breaking, conventional_type=said.conventional_type,
+            affecting_notes=affecting_notes(commit.patch) if any(map(is_release_notes_path, paths)) else (),
+            notes=notes),
+        # A date that is not the author date as written (narrator.git.dates).
+        date_note=commit.date_note or None)
 
 
 _BODY_HEADLINE_CHARS = 160
@@ -137,25 +129,23 @@ def commit_words(subject: str, message: str, is_merge: bool, notes: list[str], r
     return peoples_words(said, message_body(_body_after_title(message, subject, is_merge), said.headline), notes, release)
 
 
-def stored_words(details: dict, headline: str, subject: str, message: str, is_merge: bool,
-                 notes: list[str], release: bool = False) -> tuple[Words, dict]:
-    """``(words, details)`` of a stored commit row as they are shown, ``details`` updated to match.
+def stored_words(facts: CommitFacts, headline: str, subject: str, message: str, is_merge: bool,
+                 notes: list[str], release: bool = False) -> tuple[Words, CommitFacts]:
+    """``(words, facts)`` of a stored commit row as they are shown, ``facts`` updated to match.
 
     Markup is turned into text whatever the row's age. A row recorded before people's words were
-    read in :func:`peoples_words`' order (its details lack ``subject_uninformative``) and whose
-    subject says nothing is read again from its message, so its body or changelog line heads it
-    rather than the model.
+    read in :func:`peoples_words`' order (``facts.words_in_order`` False) and whose subject says
+    nothing is read again from its message, so its body or changelog line heads it rather than the model.
     """
-    if details and not details.get("informative", True) and "subject_uninformative" not in details:
+    if facts.recorded and not facts.informative and not facts.words_in_order:
         words = commit_words(subject, message, is_merge, notes, release)
         if words.informative:
-            return words, {**details, "informative": True, "uninformative": None, "headline_source": words.source,
-                           "explanation": words.explanation}
+            return words, replace(facts, informative=True, uninformative=None, headline_source=words.source,
+                                  explanation=words.explanation)
     headline = unmarked(headline)
-    explanation = unmarked(details.get("explanation") or "")
-    return Words(headline, details.get("headline_source", "developer") if details else "developer",
-                 "" if explanation and repeats(headline, explanation) else explanation,
-                 details.get("informative", True)), details
+    explanation = unmarked(facts.explanation)
+    return Words(headline, facts.headline_source, "" if explanation and repeats(headline, explanation) else explanation,
+                 facts.informative), facts
 
 
 def _explanation(headline: str, body: str) -> str:
@@ -171,7 +161,7 @@ def repeats(headline: str, sentence: str) -> bool:
     return all(_content_word(w) in said for w in map(re.Match.group, _WORD.finditer(sentence.lower())) if w not in _STOP)
 
 
-def needs_model(category: str, details: dict) -> str | None:
+def needs_model(category: str, facts: CommitFacts) -> str | None:
     """Which model task a commit needs: 'headline', 'commit' (one added sentence) or None.
 
     The model writes the headline only when the developer's subject says nothing. It adds a sentence
@@ -180,9 +170,9 @@ def needs_model(category: str, details: dict) -> str | None:
     """
     if category in ("release", "dependencies"):
         return None
-    if not details.get("informative", True):
+    if not facts.informative:
         return "headline"
-    if details.get("explanation") or details.get("release_notes"):
+    if facts.explanation or facts.release_notes:
         return None
     return "commit"
 
@@ -199,4 +189,4 @@ def _content_word(word: str) -> str:
 def facts_headline(files: int, added: int, removed: int, area: str) -> str:
     """A headline from git alone, for a change whose subject and model summary both say nothing."""
     where = "" if area == TOP_LEVEL else f" in {area}"
-    return f"Changed {facts.size_phrase(files, added, removed)}{where}."
+    return f"Changed {categories.size_phrase(files, added, removed)}{where}."

@@ -278,13 +278,8 @@ def of_commit(*, subject: str, message: str, category: str, paths: list[str], ad
                     notes=notes)
 
 
-def stored(details: dict | None, **commit) -> Impact:
-    """The impact recorded in a commit's ``details``, or (a row recorded before impacts were)
-    ``of_commit(**commit)`` from its stored subject, message, category and paths."""
-    recorded = (details or {}).get("impact")
-    if recorded:
-        try:
-            return Impact.from_json(recorded)
-        except (KeyError, TypeError, ValueError):
-            pass  # recorded by another version: read it again from the commit
-    return of_commit(**commit)
+def stored(recorded: Impact | None, **commit) -> Impact:
+    """The impact recorded in a commit's facts (``CommitFacts.impact``), or (a row recorded before
+    impacts were, or by a version whose impact cannot be read) ``of_commit(**commit)`` from its
+    stored subject, message, category and paths."""
+    return recorded if recorded is not None else of_commit(**commit)

@@ -38,6 +38,7 @@ class Fact(Protocol):
     files: list
     is_merge: bool
     details: dict | None
+    """Its ``narrator.facts.commit_facts.CommitFacts`` as stored (``to_json``)."""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The whole history as a manager charts it: activity over time, releases, busiest areas.
 
 Pure functions over stored commit facts (``db.rows.CommitRow``: ``sha``, ``date``, ``area``,
-``category``, ``added``, ``removed``, ``details`` with ``version`` and ``tags``), so the dashboard,
+``category``, ``added``, ``removed``, ``details``: its ``CommitFacts`` as stored), so the dashboard,
 reports and the release forecast draw the same numbers, and tests need no database. Nothing here
 reads git or asks the model.
 """
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Literal, Protocol
 
+from narrator.facts.commit_facts import CommitFacts
 from narrator.facts.releases import is_development_version
 
 Grain = Literal["week", "month"]
@@ -34,6 +35,7 @@ class Fact(Protocol):
     added: int
     removed: int
     details: dict | None
+    """Its ``narrator.facts.commit_facts.CommitFacts`` as stored (``to_json``)."""
 
 
 @dataclass(frozen=True)
@@ -158,10 +160,10 @@ def releases(commits: Iterable[Fact]) -> list[ReleasePoint]:
 def release_version(commit: Fact) -> str | None:
     """The version a commit released, from its facts: the version it names, else a version tag. A
     bump to a development version ('Start version 3.1.3.dev') released nothing."""
-    details = commit.details or {}
-    if details.get("version") and not is_development_version(str(details["version"])):
-        return str(details["version"])
-    for tag in details.get("tags") or ():
+    stored = CommitFacts.from_json(commit.details)
+    if stored.version and not is_development_version(str(stored.version)):
+        return str(stored.version)
+    for tag in stored.tags:
         if any(ch.isdigit() for ch in tag):
             return tag[1:] if tag[:1] in "vV" and tag[1:2].isdigit() else tag
     return None

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from narrator.facts import categories as facts
 from narrator.facts import impact
+from narrator.facts.commit_facts import CommitFacts
 from narrator.facts.paths import is_release_notes_path, is_test_path
 from narrator.insights.activity import QUIET_TIMES, Activity, Fact, days_phrase, every
 from narrator.insights.delivery import ReleaseStatus, hotfixes
@@ -36,11 +37,10 @@ class Risk:
 
 def impact_of(commit: Fact) -> impact.Impact:
     """The change's impact group (``narrator.facts.impact``): recorded with the commit, else read again."""
-    details = commit.details or {}
-    return impact.stored(details, subject=commit.subject, message=commit.message,
+    stored = CommitFacts.from_json(commit.details)
+    return impact.stored(stored.impact, subject=commit.subject, message=commit.message,
                          category=commit.category or "maintenance", paths=[f.get("path", "") for f in commit.files or []],
-                         advisories=tuple(details.get("advisories") or ()), is_merge=commit.is_merge,
-                         ci=bool(details.get("ci")), version=details.get("version"))
+                         advisories=stored.advisories, is_merge=commit.is_merge, ci=stored.ci, version=stored.version)
 
 
 def is_shipped_code(path: str) -> bool:

@@ -230,11 +230,6 @@ def head_features(meta: dict, model, tokenizer, items: list[tuple[str, list[str]
 
 # --- at narration time ------------------------------------------------------------------------------
 
-DETAILS_KEY = "model_kind"
-"""Where a commit's facts (its ``details``) keep the head's answer (``commit_kinds``), with ``head``
-(``Head.id``) and ``input`` (the commit's input hash), so a re-run with the same head reuses it."""
-
-
 @dataclass(frozen=True)
 class Head:
     """A fitted head as narration uses it: how its answer is taken (``method``) and its id."""
@@ -268,7 +263,9 @@ def head_for(settings, identity) -> Head | None:
 def commit_kinds(model, tokenizer, head: Head, items: list[tuple[str, list[str], str]], batch_size: int = 8) -> list[dict]:
     """The kind of each ``(subject without its prefix, paths, patch)``: ``{kind, breaking, probability,
     method, decided}``, ``decided`` 'model' (the head's answer; ``probability`` is its own) or 'rules'
-    (method 'rules+head' and the rules were sure: ``probability`` None). The head reads ``change_kind_prompt``."""
+    (method 'rules+head' and the rules were sure: ``probability`` None). The head reads ``change_kind_prompt``.
+    Narration keeps each answer in the commit's facts (``narrator.facts.commit_facts.ModelKind``), so a
+    re-run with the same head of the same input reuses it."""
     if not items:
         return []
     rules = [rules_kind(subject, paths, patch) for subject, paths, patch in items]

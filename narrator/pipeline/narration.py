@@ -7,6 +7,7 @@ answers are already stored and are skipped. The model is loaded only when someth
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable
 
 from db.narratives import cache_key
@@ -15,6 +16,7 @@ from db.store import Store
 from narrator.checks import headlines
 from narrator.checks.faithful import CHECK_VERSION, check
 from narrator.facts import impact, subjects
+from narrator.facts.commit_facts import CommitFacts, ModelKind
 from narrator.facts.commit_style import is_commit_style
 from narrator.git.commits import CommitInfo, cut_patch
 from narrator.model import kind_model, prompts
@@ -126,7 +128,7 @@ class Narration:
             return task.fallback, task.fallback_source if task.fallback else "model", flags
         return text + task.suffix, "model", flags
 
-    def judge_kinds(self, commits: list[CommitInfo], rows: dict[str, dict], earlier: dict[str, dict],
+    def judge_kinds(self, commits: list[CommitInfo], rows: dict[str, dict], earlier: dict[str, ModelKind | None],
                     head: kind_model.Head) -> int:
         """Record the change-kind head's answer (``kind_model.commit_kinds``) in each commit's facts, and,
         where the model-kind setting shows it, the impact group it gives (``impact.with_model_kind``; the
@@ -134,8 +136,8 @@ class Narration:
         rewrote them, reused when judged by the same head of the same input. Returns how many the
         model judged now."""
         entries = {c.sha: found for c in commits
-                   if (found := earlier.get(c.sha)) and found.get("head") == head.id
-                   and found.get("input") == rows[c.sha].get("input_hash")}
+                   if (found := earlier.get(c.sha)) and found.head == head.id
+                   and found.input == rows[c.sha].get("input_hash")}
         todo = [c for c in commits if c.sha not in entries and not c.parent_missing]
         if todo and isinstance(self.backend, TransformersBackend):
             self.progress(self.done, self.total, f"Judging the kind of {len(todo)} change{'s' if len(todo) != 1 else ''}")
@@ -145,24 +147,25 @@ class Narration:
             with backend._lock:  # the model is shared with generation
                 said = kind_model.commit_kinds(backend.model, backend.tokenizer, head, items, self.budget.batch_size)
             for commit, entry in zip(todo, said):
-                entries[commit.sha] = {**entry, "head": head.id, "input": rows[commit.sha].get("input_hash")}
+                entries[commit.sha] = ModelKind(entry["kind"], bool(entry["breaking"]), entry["probability"],
+                                                entry["decided"], entry["method"], head.id,
+                                                rows[commit.sha].get("input_hash"))
         else:
             todo = []
         shown = self.settings.shows("change_kind")
         changed = []
         for commit in commits:
-            entry, details = entries.get(commit.sha), dict(rows[commit.sha].get("details") or {})
+            entry = entries.get(commit.sha)
             if entry is None:
                 continue
-            details[kind_model.DETAILS_KEY] = entry
-            rules = impact.Impact.from_json(details["impact"]) if details.get("impact") else None
-            if shown and rules is not None and entry.get("decided") == "model":
-                details["rules_impact"] = rules.to_json()
-                details["impact"] = impact.with_model_kind(
-                    rules, entry["kind"], bool(entry["breaking"]), float(entry["probability"]),
-                    headline=rows[commit.sha].get("headline") or commit.subject, paths=[f.path for f in commit.files]).to_json()
-            rows[commit.sha]["details"] = details
-            changed.append({"sha": commit.sha, "details": details})
+            facts = replace(CommitFacts.from_json(rows[commit.sha].get("details")), model_kind=entry)
+            rules = facts.impact
+            if shown and rules is not None and entry.decided == "model":
+                facts = replace(facts, rules_impact=rules, impact=impact.with_model_kind(
+                    rules, entry.kind, entry.breaking, float(entry.probability),
+                    headline=rows[commit.sha].get("headline") or commit.subject, paths=[f.path for f in commit.files]))
+            rows[commit.sha]["details"] = facts.to_json()
+            changed.append({"sha": commit.sha, "details": rows[commit.sha]["details"]})
         if changed:
             self.store.upsert_commits(self.repo_id, changed)
         return len(todo)

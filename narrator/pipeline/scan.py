@@ -193,12 +193,12 @@ def commit_row(commit: CommitInfo, full_patch: bool = True) -> dict:
     ``narrator.limits`` allows are stored cut, with a marker.
     """
     commit = changes.within_limits(commit)
-    headline, category, details = changes.commit_details(commit)
+    headline, category, facts = changes.commit_details(commit)
     return dict(
         sha=commit.sha, subject=commit.subject, message=commit.message, author=commit.author,
         email=commit.email, date=commit.date,
         area=area_of([(c.path, c.added + c.removed) for c in commit.files]),
-        category=category, headline=headline, details=details,
+        category=category, headline=headline, details=facts.to_json(),
         files=[dict(path=c.path, change=c.change, added=c.added, removed=c.removed) for c in commit.files],
         added=commit.added, removed=commit.removed, is_merge=commit.is_merge,
         input_hash=commit_hash(commit) if full_patch else None,

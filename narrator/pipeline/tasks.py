@@ -16,6 +16,7 @@ from narrator.defaults import COMMITS
 from narrator.facts import categories as facts
 from narrator.facts import changes
 from narrator.facts.areas import MAIN_CODE_TARGET, describe_area, main_code_area
+from narrator.facts.commit_facts import CommitFacts
 from narrator.facts.description import Description, project_descriptions
 from narrator.facts.paths import TOP_LEVEL, is_doc_path, is_release_notes_path, is_test_path, module_of
 from narrator.git.commits import CommitInfo, cut_patch, without_files
@@ -148,7 +149,7 @@ def commit_task(commit: CommitInfo, row: dict, budget: Budget, model_headline: b
     of git facts); an informative one without an explanation may get one sentence under it, when
     ``explanation`` (``Settings.shows("explanation")``).
     """
-    headline, need = row["headline"], changes.needs_model(row["category"], row["details"])
+    headline, need = row["headline"], changes.needs_model(row["category"], CommitFacts.from_json(row["details"]))
     if (need is None or commit.parent_missing or (need == "headline" and not model_headline)
             or (need == "commit" and not explanation)):
         # A shallow clone's oldest commit has no diff to read: the model would only make one up.
@@ -182,9 +183,8 @@ def note_task(commit: CommitInfo, row: dict, budget: Budget) -> Task | None:
     """
     from narrator.facts.subjects import read_subject
 
-    details = row.get("details") or {}
-    if ((details.get("impact") or {}).get("group") not in NOTE_GROUPS or details.get("release_notes")
-            or commit.parent_missing):
+    stored = CommitFacts.from_json(row.get("details"))
+    if stored.impact is None or stored.impact.group not in NOTE_GROUPS or stored.release_notes or commit.parent_missing:
         return None
     paths = [f.path for f in commit.files if not is_release_notes_path(f.path)]
     if not paths or all(is_test_path(p) or is_doc_path(p) for p in paths):

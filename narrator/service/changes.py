@@ -13,6 +13,7 @@ from narrator.facts import categories as facts
 from narrator.facts import changes, glossary, impact, provenance, reading
 from narrator.facts.area_roles import area_role
 from narrator.facts.areas import MAIN_CODE_TARGET
+from narrator.facts.commit_facts import CommitFacts
 from narrator.facts.paths import TOP_LEVEL, area_of, is_ci_path, is_doc_path, is_test_path, module_of
 from narrator.facts.provenance import Said
 from narrator.git import dates as gitdates
@@ -65,9 +66,10 @@ class ChangeReads:
         model_sentence = self._view(explanations.get(commit.sha), commit.input_hash)
         # People's words first, markup turned into text; cut again when shown: rows recorded before
         # narrator.limits may hold a megabyte.
-        words, details = changes.stored_words(
-            commit.details or {}, cut(commit.headline or commit.subject, SUBJECT_CHARS), cut(commit.subject, SUBJECT_CHARS),
-            cut(commit.message or "", MESSAGE_CHARS), commit.is_merge, list(commit.release_notes or []),
+        stored = CommitFacts.from_json(commit.details)
+        words, stored = changes.stored_words(
+            stored, cut(commit.headline or commit.subject, SUBJECT_CHARS), cut(commit.subject, SUBJECT_CHARS),
+            cut(commit.message or "", MESSAGE_CHARS), commit.is_merge, list(stored.release_notes),
             commit.category == "release")
         facts_line = None
         if not words.informative and commit.files and not self.settings.shows("headline"):
@@ -96,15 +98,14 @@ class ChangeReads:
             commit.date, commit.area,
             commit.category, list(commit.files or []), commit.added, commit.removed, narrative,
             headline=headline, explanation=explanation, message=cut(commit.message, MESSAGE_CHARS),
-            scope=details.get("scope"), version=commit.version, advisories=tuple(commit.advisories),
-            refs=tuple(details.get("refs", [])), tags=tuple(details.get("tags", [])),
-            release_notes=tuple(commit.release_notes), glossary=tuple(glossary.terms_in(headline.text)),
-            is_merge=commit.is_merge, ci=bool(details.get("ci")), needs_model=changes.needs_model(commit.category, details) if details else None,
-            date_note=" ".join(filter(None, [details.get("date_note"), future])) or None, future_note=future,
-            impact=impact.stored(details, subject=commit.subject, message=commit.message or "", category=commit.category,
-                                 paths=[f["path"] for f in commit.files or []], advisories=list(commit.advisories or []),
-                                 is_merge=commit.is_merge, ci=bool(details.get("ci")), version=commit.version,
-                                 headline=commit.headline or None, notes=tuple(commit.release_notes)),
+            scope=stored.scope, version=stored.version, advisories=stored.advisories, refs=stored.refs, tags=stored.tags,
+            release_notes=stored.release_notes, glossary=tuple(glossary.terms_in(headline.text)), is_merge=commit.is_merge,
+            ci=stored.ci, needs_model=changes.needs_model(commit.category, stored) if stored.recorded else None,
+            date_note=" ".join(filter(None, [stored.date_note, future])) or None, future_note=future,
+            impact=impact.stored(stored.impact, subject=commit.subject, message=commit.message or "", category=commit.category,
+                                 paths=[f["path"] for f in commit.files or []], advisories=list(stored.advisories),
+                                 is_merge=commit.is_merge, ci=stored.ci, version=stored.version,
+                                 headline=commit.headline or None, notes=stored.release_notes),
         )
         if areas is None:
             return view

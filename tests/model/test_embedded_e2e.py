@@ -6,6 +6,7 @@ import importlib.util
 
 import pytest
 
+from narrator.facts.commit_facts import CommitFacts
 from narrator.model.backends import forget_backends, make_backend
 from narrator.pipeline.narrate import narrate_repository
 from narrator.pipeline.tasks import Budget
@@ -49,9 +50,7 @@ def test_real_model_narrates_and_second_run_is_fully_cached(tmp_path, monkeypatc
     assert overview.descriptions and overview.descriptions[0].source == "readme"
 
     if shipped_adapter() is not None:  # its change-kind head judged every commit, on the same model
-        from narrator.model import kind_model
-
-        assert all(kind_model.DETAILS_KEY in (c.details or {}) for c in service.store.list_commits(handle.id, limit=3))
+        assert all(CommitFacts.from_json(c.details).model_kind for c in service.store.list_commits(handle.id, limit=3))
 
     calls = backend.calls
     second = narrate_repository(settings, service.store, handle.id, budget, backend)

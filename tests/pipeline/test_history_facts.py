@@ -75,7 +75,7 @@ def test_old_commits_get_the_same_facts_as_when_read_with_their_patch(long_repo)
         assert changes.commit_details(read[full.sha]) == changes.commit_details(full)
         assert [astuple(f) for f in read[full.sha].files] == [astuple(f) for f in full.files]
     release = changes.commit_details(read[long_repo.head.commit.hexsha])
-    assert release[2]["release_notes"] == ["Shelves can be counted."] and release[2]["version"] == "1.1.0"
+    assert release[2].release_notes == ("Shelves can be counted.",) and release[2].version == "1.1.0"
 
 
 def test_a_second_run_reads_only_the_new_commits(settings, long_repo, monkeypatch):

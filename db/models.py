@@ -236,6 +236,38 @@ class TrainingMetric(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
+ACCOUNT_ROLES = ("admin", "viewer")
+"""Who may do what on a shared dashboard (``narrator.service.access``): admins everything, viewers read."""
+
+
+class Account(Base):
+    """One person who signs in: by name and password, or by e-mail through an OpenID Connect provider."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("name", name="uq_accounts_name"),
+                      UniqueConstraint("email", name="uq_accounts_email"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(320))
+    """Lower-case; the provider's e-mail of whoever signs in through it."""
+    role: Mapped[str] = mapped_column(String(10))
+    password: Mapped[dict | None] = mapped_column(JSON)
+    """The salted scrypt record (``narrator.service.passwords``); None: the provider only."""
+    every_repository: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    """False: the account reads only the repositories of ``account_repositories``."""
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class AccountRepository(Base):
+    """One repository a limited account may read."""
+
+    __tablename__ = "account_repositories"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True)
+
+
 class Subscription(Base):
     """Who gets the portfolio briefing: a channel, its address, the repositories (None: all), active or not."""
 

@@ -35,6 +35,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemy
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
+from db.accounts import AccountRecords
 from db.commits import CommitRecords
 from db.errors import StoreError, first_line
 from db.jobs import JobRecords
@@ -169,7 +170,7 @@ def _creation_lock(url: URL) -> Iterator[None]:
 
 
 class Store(RepositoryRecords, NarrativeRecords, CommitRecords, UnitRecords, JobRecords, TrainingRecords,
-            SubscriptionRecords):
+            SubscriptionRecords, AccountRecords):
     """The narrative cache behind one database URL; schema migrated to head on open.
 
     Its methods live by table, one module each (``db/repositories.py``, ``db/narratives.py``,

@@ -63,6 +63,12 @@ def dashboard_command(argv: list[str]) -> list[str]:
     return [sys.executable, "-m", "streamlit", "run", str(package / "app.py"), *flags, *argv]
 
 
+def _accounts(argv: list[str]) -> int:
+    from narrator.service import accounts_cli
+
+    return accounts_cli.main(argv, prog=f"{PROG} accounts")
+
+
 def _dashboard(argv: list[str]) -> int:
     command = dashboard_command(argv)
     os.execv(command[0], command)  # Streamlit takes this process over: Ctrl+C and signals reach it directly
@@ -75,6 +81,7 @@ MORE = {
     "bench": Command("print measured narration figures as JSON (python -m narrator.eval.bench)", _bench),
     "dashboard": Command("start the dashboard on this computer (Streamlit flags may follow, e.g. --server.port 8600)",
                          _dashboard),
+    "accounts": Command("add, list or remove who may sign in to a shared dashboard, or set a password", _accounts),
 }
 COMMANDS = (*narrator_main.COMMANDS, *MORE)
 """Every command a user runs, in the order the help lists them."""

@@ -131,6 +131,13 @@ class Settings:
     model_explanations: Shown = "auto"
     """Whether a change whose subject says something gets the model's sentence under it
     (``CODE_NARRATOR_MODEL_EXPLANATIONS``)."""
+    allowed_roots: tuple[Path, ...] = ()
+    """The folders local repositories may be added from, resolved (``CODE_NARRATOR_ALLOWED_ROOTS``,
+    ``os.pathsep``-separated); empty: any, except on a dashboard bound beyond this computer
+    (``narrator.service.admission``)."""
+    allowed_hosts: frozenset[str] = frozenset()
+    """The hosts repositories may be cloned from, lower-case (``CODE_NARRATOR_ALLOWED_HOSTS``,
+    comma-separated); empty: any."""
     queue: str = ""
     """Redis URL of the task queue narration jobs are sent to (``CODE_NARRATOR_QUEUE``); empty: local workers."""
     queue_heartbeat: float = 60.0
@@ -272,5 +279,8 @@ def load_settings(**overrides) -> Settings:
         queue_heartbeat=given.pop("queue_heartbeat", None) or _seconds("CODE_NARRATOR_QUEUE_HEARTBEAT", 60.0),
         **{field: given.pop(field, None) or env.get(MODEL_TASKS[task], "").strip().lower() or "auto"
            for task, field in SHOWN_FIELDS.items()},
+        allowed_roots=tuple(Path(part).expanduser().resolve()
+                            for part in env.get("CODE_NARRATOR_ALLOWED_ROOTS", "").split(os.pathsep) if part.strip()),
+        allowed_hosts=frozenset(env.get("CODE_NARRATOR_ALLOWED_HOSTS", "").lower().replace(",", " ").split()),
         **given,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from db.store import Store
 from narrator.model.backends import describe
+from narrator.service.accounts import AccountAdmin
 from narrator.service.briefings import BriefingReads
 from narrator.service.changes import ChangeReads
 from narrator.service.narration import NarrationJobs
@@ -22,7 +23,7 @@ from narrator.settings import Settings
 
 
 class NarratorService(Repositories, NarrativeReads, ChangeReads, BriefingReads, TimelineReads, NarrationJobs,
-                      Subscriptions):
+                      Subscriptions, AccountAdmin):
     """Reads narratives and facts from the cache; starts narration in worker processes."""
 
     def __init__(self, settings: Settings) -> None:

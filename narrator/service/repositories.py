@@ -7,6 +7,7 @@ from pathlib import Path
 
 from db.errors import NarratorError, RepoError
 from narrator.git.repo import is_shallow, open_repository
+from narrator.service.admission import check_source_allowed
 from narrator.git.sources import (
     looks_like_url,
     names_git_folder,
@@ -24,6 +25,9 @@ NO_REPOSITORY_AT_PATH = "No git repository at that path."
 
 class Repositories:
     """``NarratorService``'s repositories (uses ``self.store`` and ``self.settings``)."""
+
+    exposed: bool = False
+    """Whether the asker is a dashboard bound beyond this computer (``narrator.service.access.ScopedService``)."""
 
     def repositories(self) -> list[RepoView]:
         return [_repo_view(r) for r in self.store.list_repositories()]
@@ -75,7 +79,10 @@ class Repositories:
         the repository was added before: the URL is recorded without it. ``visitor`` True (the
         dashboard): a local path that cannot be added gets one answer, ``NO_REPOSITORY_AT_PATH``,
         whatever the reason, so that a visitor cannot learn which paths exist on this computer.
+        A folder outside the configured roots, or a URL to a host not configured, is refused first
+        (``narrator.service.admission``; ``exposed``: a dashboard bound beyond this computer).
         """
+        check_source_allowed(source, self.settings, self.exposed)
         try:
             canonical = self.canonical_source(source)
             if looks_like_url(canonical):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import socket
+
 import psutil
 from sqlalchemy import select
 
@@ -12,7 +14,12 @@ from db.models import ACTIVE_JOB_STATUSES, FINISHED_JOB_STATUSES, JOB_STATUSES, 
 from db.records import Records, _check_fields
 from db.rows import JobRow, to_row
 
-JOB_UPDATE_FIELDS = frozenset({"status", "params", "done", "total", "message", "error", "pid"})
+JOB_UPDATE_FIELDS = frozenset({"status", "params", "done", "total", "message", "error", "pid", "host", "result"})
+
+
+def this_host() -> str:
+    """This machine's name, recorded beside a job's pid: a pid names a process on one machine only."""
+    return socket.gethostname()
 
 
 def pid_alive(pid: int) -> bool:
@@ -37,7 +44,8 @@ class JobRecords(Records):
             return job.id
 
     def update_job(self, job_id: int, **fields: Any) -> JobRow:
-        """Change ``status``, ``params``, ``done``, ``total``, ``message``, ``error`` or ``pid``.
+        """Change ``status``, ``params``, ``done``, ``total``, ``message``, ``error``, ``pid`` (with the
+        ``host`` it runs on) or ``result``.
 
         ``started_at`` is set when the job first turns 'running', ``finished_at`` when it turns
         'done', 'failed', 'interrupted' or 'cancelled'; ``updated_at`` on every call. Returns the job as stored.
@@ -115,10 +123,15 @@ class JobRecords(Records):
 
         Called at start-up and before reads so a crashed worker's job can be resumed (the cache and
         checkpoints keep its work). A running job without a pid has no process to wait for and
-        counts as gone; a queued job with a pid is one whose worker died before it started.
+        counts as gone; a queued job with a pid is one whose worker died before it started. Only
+        this machine's jobs are judged (``host``; rows without one are taken as this machine's, as
+        before migration 0008): a job a queue worker runs on another machine has a pid this one
+        cannot see, and the task queue, not this check, recovers it when that worker dies.
         """
+        host = this_host()
         with self.session(write=True) as s:
-            active = s.scalars(select(Job).where(Job.status.in_(ACTIVE_JOB_STATUSES))).all()
+            active = [job for job in s.scalars(select(Job).where(Job.status.in_(ACTIVE_JOB_STATUSES))).all()
+                      if job.host in (None, host)]
             stale = [job for job in active if (job.status == "running" and job.pid is None)
                      or (job.pid is not None and not is_alive(job.pid))]
             now = utc_now()

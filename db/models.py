@@ -198,6 +198,10 @@ class Job(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str | None] = mapped_column(Text)
     pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(255))
+    """The machine whose process ``pid`` is (migration 0008); None on rows written before."""
+    result: Mapped[dict | None] = mapped_column(JSON)
+    """What the finished work did (a narration's ``RunReport`` figures), for whoever waits on it."""
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     started_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -124,6 +124,10 @@ class JobRow:
     error: str | None
     pid: int | None
     """Process running the job (set together with ``status='running'``)."""
+    host: str | None
+    """The machine whose process ``pid`` is; None on rows written before migration 0008."""
+    result: dict | None
+    """What the finished work did (a narration's ``RunReport`` figures)."""
     created_at: datetime
     started_at: datetime | None
     updated_at: datetime

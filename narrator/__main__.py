@@ -53,10 +53,29 @@ def cmd_narrate_all(settings, args: argparse.Namespace) -> int:
     from narrator.service.refresh import refresh_all
 
     failed = refreshed = 0
-    for outcome in refresh_all(settings, commits=args.commits, full=args.full):
-        refreshed += 1
-        failed += outcome.error is not None
-        print(outcome.line(), file=sys.stderr if outcome.error else sys.stdout, flush=True)
+    bar = progress = None
+    if settings.queue:  # the workers narrate; this waits, with one bar over every job once all are sent
+        from tqdm import tqdm
+
+        def progress(done: int, total: int, message: str) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = tqdm(total=0, unit="narrative", file=sys.stderr, dynamic_ncols=True)
+            bar.total, bar.n = max(total, done), done
+            bar.set_description_str(message[:60])
+            bar.refresh()
+
+    try:
+        for outcome in refresh_all(settings, commits=args.commits, full=args.full, progress=progress):
+            refreshed += 1
+            failed += outcome.error is not None
+            out = sys.stderr if outcome.error else sys.stdout
+            if bar is not None:
+                bar.clear()
+            print(outcome.line(), file=out, flush=True)
+    finally:
+        if bar is not None:
+            bar.close()
     if not refreshed:
         # Said, so that a timer's log shows it ran: nothing to do is not an error.
         print("No repository has been added yet: add one with 'python -m narrator narrate REPO' "
@@ -123,6 +142,15 @@ def period_arg(text: str):
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    """``worker JOB_ID``: run that job (the dashboard starts it so); ``worker``: a task queue worker."""
+    if args.job_id is None:
+        import logging
+
+        from narrator.pipeline.task_queue import run_worker
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        run_worker(load_settings(), threads=args.threads, ready=lambda line: print(line, flush=True))
+        return 0
     from narrator.pipeline.jobs import work
     from narrator.pipeline.narrate import run_job
 
@@ -180,8 +208,10 @@ def parser(prog: str = "python -m narrator", more: dict[str, str] | None = None)
     r.add_argument("--adapter", help="the adapter whose narratives count as fresh")
     r.set_defaults(func=cmd_report)
 
-    w = sub.add_parser("worker")
-    w.add_argument("job_id", type=int)
+    w = sub.add_parser("worker", description="Without JOB_ID: take narration jobs from the task queue "
+                                             "(CODE_NARRATOR_QUEUE) until stopped. With it: run that job.")
+    w.add_argument("job_id", type=int, nargs="?")
+    w.add_argument("--threads", type=int, default=1, help="jobs run at once, sharing one loaded model (default 1)")
     w.set_defaults(func=cmd_worker)
     for name, text in (more or {}).items():
         sub.add_parser(name, help=text, add_help=False)

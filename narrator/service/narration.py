@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from db.errors import NarratorError
 from narrator.defaults import COMMITS
-from narrator.pipeline import jobs
+from narrator.pipeline import jobs, task_queue
 from narrator.service.views import JobView, _job_view
 
 
@@ -24,10 +24,11 @@ class NarrationJobs:
     """``NarratorService``'s narration jobs (uses ``self.store``, ``self.settings`` and ``self.repository``)."""
 
     def _start(self, repo_id: int, params: dict) -> JobView:
-        """Queue a job; start a worker unless one is already running for this repository.
+        """Queue a job; send it to the task queue when one is configured, else start a worker unless
+        one is already running for this repository.
 
-        A running worker takes queued jobs of its repository one after another, so an on-demand
-        request made during a long run is narrated right after it instead of being dropped.
+        A running local worker takes queued jobs of its repository one after another, so an
+        on-demand request made during a long run is narrated right after it instead of being dropped.
         """
         self.repository(repo_id)
         jobs.recover(self.store)
@@ -37,7 +38,9 @@ class NarrationJobs:
         if same:
             return _job_view(same[0])  # the very same request is already queued or running
         job_id = self.queue_narration(repo_id, params)
-        if not running:
+        if self.settings.queue:
+            task_queue.send(self.settings, self.store, job_id)
+        elif not running:
             jobs.spawn_worker(self.settings, self.store, job_id)
         return self.job(job_id)
 
@@ -71,7 +74,10 @@ class NarrationJobs:
             seen.add(row.repo_id)
             if row.status == "interrupted":
                 self.store.update_job(row.id, status="queued", error=None)
-                jobs.spawn_worker(self.settings, self.store, row.id)
+                if self.settings.queue:
+                    task_queue.send(self.settings, self.store, row.id)
+                else:
+                    jobs.spawn_worker(self.settings, self.store, row.id)
                 resumed.append(self.job(row.id))
         return resumed
 

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
-import pwd
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from glob import glob
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 import db.store
@@ -31,6 +24,7 @@ from db.models import Base, Commit, Narrative
 from db.store import alembic_config
 from db.training import TrainingBusy
 from db.errors import StoreError
+from tests.helpers.postgres import running_postgres
 
 TABLES = {"repositories", "narratives", "commits", "units", "jobs", "alembic_version"}
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
@@ -451,93 +445,11 @@ def test_threads_write_through_one_store(store, repo_id):
 # --- PostgreSQL ------------------------------------------------------------------------------------
 
 
-def _postgres_bin() -> Path | None:
-    candidates = sorted(glob("/usr/lib/postgresql/*/bin"), key=lambda d: int(Path(d).parent.name), reverse=True)
-    for folder in [*candidates, str(Path(shutil.which("initdb") or "/nonexistent").resolve().parent)]:
-        if (Path(folder) / "initdb").exists() and (Path(folder) / "postgres").exists():
-            return Path(folder)
-    return None
-
-
-def _as_server_user(uid: int | None, gid: int | None):
-    """preexec_fn for server processes: drop root (initdb and postgres refuse it), and have the
-    kernel stop the server if pytest dies, so a killed test run leaves no cluster behind."""
-
-    def preexec() -> None:
-        if uid is not None:
-            os.setgroups([])
-            os.setgid(gid)
-            os.setuid(uid)
-        # After setuid: changing credentials clears the parent-death signal. 1 = PR_SET_PDEATHSIG.
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGQUIT)
-
-    return preexec
-
-
-def _unavailable(reason: str):
-    """Skip, except under scripts/test.sh, which installs the server: there a missing one fails."""
-    if os.environ.get("CODE_NARRATOR_REQUIRE_POSTGRES") == "1":
-        pytest.fail(f"{reason} (scripts/test.sh installs PostgreSQL; see scripts/setup.sh --postgres)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def postgres_server():
-    """A throw-away PostgreSQL cluster on a Unix socket; yields a URL factory ``url(dbname)``."""
-    import psycopg2
-    bin_dir = _postgres_bin()
-    if bin_dir is None or not sys.platform.startswith("linux"):
-        _unavailable("PostgreSQL server binaries (initdb, postgres) are not installed")
-    uid = gid = None
-    if os.geteuid() == 0:
-        try:
-            account = pwd.getpwnam("postgres")
-        except KeyError:
-            _unavailable("running as root and there is no 'postgres' user to run the server")
-        uid, gid = account.pw_uid, account.pw_gid
-    folder = Path(tempfile.mkdtemp(prefix="narrator-pg-"))
-    if uid is not None:
-        os.chown(folder, uid, gid)
-    data = folder / "data"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = None
-    try:
-        subprocess.run([bin_dir / "initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"],
-                       check=True, capture_output=True, preexec_fn=_as_server_user(uid, gid))
-        server = subprocess.Popen(
-            [bin_dir / "postgres", "-D", data, "-k", folder, "-p", str(port), "-c", "listen_addresses=", "-c", "fsync=off"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_as_server_user(uid, gid),
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                psycopg2.connect(host=str(folder), port=port, user="postgres", dbname="postgres").close()
-                break
-            except psycopg2.OperationalError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    _unavailable("the temporary PostgreSQL server did not start")
-                time.sleep(0.1)
-        admin = create_engine(f"postgresql+psycopg2://postgres@/postgres?host={folder}&port={port}",
-                              isolation_level="AUTOCOMMIT")
-
-        def url(name: str) -> str:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-            return f"postgresql+psycopg2://postgres@/{name}?host={folder}&port={port}"
-
+    """A throw-away PostgreSQL cluster on a Unix socket (tests/helpers/postgres.py); yields ``url(dbname)``."""
+    with running_postgres() as url:
         yield url
-        admin.dispose()
-    finally:
-        if server is not None:
-            server.send_signal(signal.SIGINT)  # "fast" shutdown: disconnect clients, stop
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_postgresql_migrates_and_behaves_like_sqlite(postgres_server):

@@ -1,0 +1,189 @@
+"""The task queue (narrator/pipeline/task_queue.py): real redis-server and PostgreSQL, workers as processes.
+
+Nothing here waits on how fast the machine is: the worker to kill narrates with a fake model that
+waits for a file never created (``fake:wait:PATH``), and is killed once the database says it runs a
+job; the others narrate with the plain fake model.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from db.store import Store
+from narrator.__main__ import main
+from narrator.pipeline.narrate import run_job
+from narrator.service.core import NarratorService
+from narrator.settings import load_settings
+from tests.conftest import MODEL_SENTENCES_ON, commit_files, make_sample_repo, START
+from tests.helpers.cli import ROOT, cli_env
+from tests.helpers.postgres import free_port, running_postgres
+from tests.helpers.redis_server import running_redis
+
+REPOSITORIES = 8
+
+
+@pytest.fixture(scope="module")
+def postgres_server():
+    with running_postgres() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    with running_redis() as url:
+        yield url
+
+
+def wait_for(condition, timeout: float = 120.0, every: float = 0.2):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("timed out waiting")
+
+
+def build_repositories(folder: Path, count: int) -> list[Path]:
+    """``count`` small repositories, each with code of its own besides the shared sample."""
+    paths = []
+    for i in range(count):
+        repo = make_sample_repo(folder / f"team{i}")
+        commit_files(repo, {f"team{i}/handler_{i}.py": f"def handle_{i}(event):\n    return event['n{i}']\n\n\n"
+                                                       f"def retry_{i}(event):\n    return handle_{i}(event)\n"},
+                     f"Add the handler of team {i}", START.replace(day=20))
+        paths.append(Path(repo.working_tree_dir))
+    return paths
+
+
+def narratives(store: Store, repo_id: int) -> list[tuple[str, str, str]]:
+    """Every narrative row of a repository as (kind, target, text), sorted; a duplicate shows twice."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT kind, target, text FROM narratives WHERE repo_id = :r"), {"r": repo_id}).all()
+    return sorted(tuple(row) for row in rows)
+
+
+def queue_env(home: Path, model: str, db: str, queue: str) -> dict[str, str]:
+    return {**cli_env(home, model), "CODE_NARRATOR_DB": db, "CODE_NARRATOR_QUEUE": queue,
+            "CODE_NARRATOR_QUEUE_HEARTBEAT": "2"}
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
+    with open(log, "ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "narrator", "worker"], cwd=ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.slow
+def test_three_workers_one_killed_mid_job_end_like_one_process(postgres_server, redis_url, tmp_path, monkeypatch):
+    for variable, value in MODEL_SENTENCES_ON.items():
+        monkeypatch.setenv(variable, value)
+    db = postgres_server("queue_run")
+    paths = build_repositories(tmp_path / "repos", REPOSITORIES)
+    service = NarratorService(load_settings(home=tmp_path / "home", db_url=db, model="fake", adapter="none"))
+    repos = {path.name: service.add_repository(str(path)) for path in paths}
+
+    refresh = subprocess.Popen([sys.executable, "-m", "narrator", "narrate", "--all"], cwd=ROOT,
+                               env=queue_env(tmp_path / "home", "fake", db, redis_url),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    workers = []
+    try:
+        wait_for(lambda: len(service.store.list_jobs(kind="narrate")) == REPOSITORIES)
+        # The worker to kill: its model waits for a file never created, so it stops inside a job.
+        victim = start_worker(queue_env(tmp_path / "w0", f"fake:wait:{tmp_path / 'never'}", db, redis_url),
+                              tmp_path / "w0.log")
+        workers.append(victim)
+        taken = wait_for(lambda: next((j for j in service.store.list_jobs(kind="narrate")
+                                       if j.status == "running" and j.pid == victim.pid), None))
+        for i in (1, 2):
+            workers.append(start_worker(queue_env(tmp_path / f"w{i}", "fake", db, redis_url), tmp_path / f"w{i}.log"))
+        wait_for(lambda: any(j.pid in (workers[1].pid, workers[2].pid) for j in service.store.list_jobs(kind="narrate")))
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=30)
+
+        stdout, stderr = refresh.communicate(timeout=600)
+    finally:
+        refresh.kill()
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            try:
+                worker.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+    assert refresh.returncode == 0, stderr
+    lines = stdout.splitlines()
+    assert sorted(line.split(":")[0] for line in lines) == sorted(repos), stdout
+    assert all("new narratives" in line and "model calls" in line for line in lines), stdout
+
+    rows = service.store.list_jobs(kind="narrate")
+    assert [j.status for j in rows] == ["done"] * REPOSITORIES, [(j.id, j.status, j.error) for j in rows]
+    retaken = service.store.get_job(taken.id)
+    assert retaken.pid in (workers[1].pid, workers[2].pid), "another worker ran the killed worker's job"
+    assert retaken.host == socket.gethostname()
+    for worker in workers[1:]:
+        assert worker.returncode == 0, "SIGTERM stops a worker cleanly"
+
+    # The same repositories narrated one after another in one process, into a database of their own.
+    clean = NarratorService(load_settings(home=tmp_path / "clean", model="fake", adapter="none"))
+    for path in paths:
+        repo = clean.add_repository(str(path))
+        run_job(clean.settings, clean.store.create_job(repo.id, "narrate", {"commits": 30, "full": False}))
+        expected = narratives(clean.store, repo.id)
+        assert len(expected) > 10
+        assert narratives(service.store, repos[path.name].id) == expected, path.name
+
+
+def test_a_bad_queue_setting_is_one_line(sample_repo, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CODE_NARRATOR_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CODE_NARRATOR_QUEUE", "http://cache:6379")
+    assert main(["narrate", "--all", "--model", "fake"]) == 1
+    err = capsys.readouterr().err
+    assert err == "error: CODE_NARRATOR_QUEUE must be a Redis URL such as redis://host:6379/0, not 'http://cache:6379'\n"
+    monkeypatch.setenv("CODE_NARRATOR_QUEUE", "redis://alice:secret@cache:port/0")
+    assert main(["worker"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "must be a Redis URL" in err and "secret" not in err
+
+
+def test_a_worker_without_a_queue_says_how_to_set_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CODE_NARRATOR_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("CODE_NARRATOR_QUEUE", raising=False)
+    assert main(["worker"]) == 1
+    assert capsys.readouterr().err == ("error: No task queue is configured: set CODE_NARRATOR_QUEUE to a Redis URL such as "
+                                       "redis://host:6379/0 (without it, narration runs in local worker processes).\n")
+
+
+def test_redis_down_fails_the_job_with_one_line(sample_repo, tmp_path, monkeypatch, capsys):
+    port = free_port()  # nothing listens there
+    monkeypatch.setenv("CODE_NARRATOR_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CODE_NARRATOR_QUEUE", f"redis://127.0.0.1:{port}/0")
+    settings = load_settings(model="fake", adapter="none")
+    service = NarratorService(settings)
+    repo = service.add_repository(str(sample_repo.working_tree_dir))
+
+    assert main(["narrate", "--all", "--model", "fake"]) == 1
+    err = capsys.readouterr().err
+    expected = f"The task queue at redis://127.0.0.1:{port}/0 cannot be reached: "
+    assert err.startswith(f"error: {expected}") and err.count("\n") == 1, err
+    (job,) = service.store.list_jobs(repo.id)
+    assert job.status == "failed" and job.error.startswith(expected), "the job says what happened; nothing waits forever"
+
+    # The dashboard's narrate action: an error box with the same line, and the job failed, not lost.
+    from db.errors import QueueError
+
+    with pytest.raises(QueueError, match="cannot be reached"):
+        service.start_narration(repo.id)
+    assert [j.status for j in service.store.list_jobs(repo.id)] == ["failed", "failed"]
+
+    assert main(["worker"]) == 1
+    assert capsys.readouterr().err.startswith(f"error: {expected}")

@@ -353,6 +353,19 @@ def test_running_jobs_of_dead_processes_become_interrupted(store, repo_id):
     zombie.wait()
 
 
+def test_a_job_run_on_another_machine_is_never_judged_by_this_one(store, repo_id):
+    from db.jobs import this_host
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    elsewhere = store.create_job(repo_id, "narrate", {})
+    here = store.create_job(repo_id, "narrate", {})
+    store.update_job(elsewhere, status="running", pid=gone.pid, host="worker-7.internal")  # a queue worker elsewhere
+    store.update_job(here, status="running", pid=gone.pid, host=this_host())
+    assert store.mark_stale_jobs() == [here]
+    assert store.get_job(elsewhere).status == "running" and store.get_job(elsewhere).host == "worker-7.internal"
+
+
 def _is_zombie(pid: int) -> bool:
     # The child has exited but nobody waited for it; pid_alive must not count it as running.
     return not pid_alive(pid)

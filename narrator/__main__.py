@@ -116,6 +116,45 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_send(args: argparse.Namespace) -> int:
+    """Send the period's briefing to every active subscriber: a line each as it goes, a summary last;
+    exit 1 when any failed (a later run for the same period tries those again, and only those)."""
+    from narrator.send.config import load_send_config
+    from narrator.send.run import send_briefings, send_period, summary
+    from narrator.service.core import NarratorService
+
+    config = load_send_config()
+    service = NarratorService(_settings(args))
+    chosen = send_period(service, args.period)
+    outcomes = []
+    for outcome in send_briefings(service, config, chosen):
+        outcomes.append(outcome)
+        print(outcome.line(), file=sys.stderr if outcome.status == "failed" else sys.stdout, flush=True)
+    failed = any(o.status == "failed" for o in outcomes)
+    print(("error: " if failed else "") + summary(outcomes, chosen), file=sys.stderr if failed else sys.stdout)
+    return 1 if failed else 0
+
+
+def cmd_subscriptions(args: argparse.Namespace) -> int:
+    from narrator.service.core import NarratorService
+
+    service = NarratorService(_settings(args))
+    if args.action == "add":
+        repo_ids = [service.find(source).id for source in args.repo] if args.repo else None
+        print("Added " + service.subscribe(args.channel, args.to, repo_ids).line())
+    elif args.action == "list":
+        views = service.subscriptions()
+        print("\n".join(view.line() for view in views) if views else
+              "No subscription yet: add one with 'subscriptions add --to name@example.com'.")
+    elif args.action == "remove":
+        service.unsubscribe(args.id)
+        print(f"Removed subscription #{args.id}.")
+    else:
+        service.set_subscribed(args.id, args.action == "resume")
+        print(f"Subscription #{args.id} {'resumed' if args.action == 'resume' else 'paused'}.")
+    return 0
+
+
 def period_arg(text: str):
     """A named period (``7d``, ``30d``, ``90d``, each also with ``-commits``), or ``YYYY-MM-DD..YYYY-MM-DD``."""
     from datetime import date
@@ -208,6 +247,26 @@ def parser(prog: str = "python -m narrator", more: dict[str, str] | None = None)
     r.add_argument("--adapter", help="the adapter whose narratives count as fresh")
     r.set_defaults(func=cmd_report)
 
+    d = sub.add_parser("send", help="send each subscriber the briefing of their repositories (for cron or a systemd timer)")
+    d.add_argument("--period", type=period_arg, default=DIGEST_PERIOD,
+                   help="7d (the 7 days up to today, default), 30d, 90d, or FROM..TO; each period is sent once")
+    d.add_argument("--db", help="SQLAlchemy URL of the cache")
+    d.set_defaults(func=cmd_send)
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", help="SQLAlchemy URL of the cache")
+    u = sub.add_parser("subscriptions", help="add, list, pause, resume or remove who gets the briefing")
+    actions = u.add_subparsers(dest="action", required=True, metavar="{add,list,pause,resume,remove}")
+    a = actions.add_parser("add", parents=[common], help="subscribe an e-mail address or a chat webhook")
+    a.add_argument("--channel", default="email", help="email (default), slack, teams or mattermost")
+    a.add_argument("--to", required=True, help="an e-mail address, or the channel's incoming-webhook URL (https)")
+    a.add_argument("--repo", action="append", help="a repository, by the path or URL it was added with "
+                                                   "(repeat for several; default: every repository)")
+    actions.add_parser("list", parents=[common], help="every subscription and its last delivery")
+    for action in ("pause", "resume", "remove"):
+        actions.add_parser(action, parents=[common], help=f"{action} a subscription").add_argument("id", type=int)
+    u.set_defaults(func=cmd_subscriptions)
+
     w = sub.add_parser("worker", description="Without JOB_ID: take narration jobs from the task queue "
                                              "(CODE_NARRATOR_QUEUE) until stopped. With it: run that job.")
     w.add_argument("job_id", type=int, nargs="?")
@@ -218,7 +277,7 @@ def parser(prog: str = "python -m narrator", more: dict[str, str] | None = None)
     return p
 
 
-COMMANDS = ("narrate", "show", "report")
+COMMANDS = ("narrate", "show", "report", "send", "subscriptions")
 """The commands a user runs; ``worker`` (started by the dashboard) is not offered."""
 
 

@@ -47,6 +47,14 @@ class SubscriptionView:
     last_status: str | None
     last_error: str | None
 
+    def line(self) -> str:
+        """'#3 email alice@example.com: shop, api (active; 2026-11-30..2026-12-06 sent)', for the command line."""
+        repos = "every repository" if self.repositories is None else ", ".join(self.repositories) or "no repository left"
+        state = "active" if self.active else "paused"
+        if self.last_status:
+            state += f"; {self.last_period} {self.last_status}" + (f": {self.last_error}" if self.last_error else "")
+        return f"#{self.id} {self.channel} {self.shown}: {plain(repos)} ({state})"
+
 
 def check_address(channel: str, address: str) -> str:
     """``address`` stripped, if ``channel`` can send to it; else a one-line ``SubscriptionError``."""

@@ -114,7 +114,7 @@ def test_a_cycle_is_found_through_function_level_and_relative_imports(tmp_path: 
     assert find_cycle(import_graph(tmp_path)) is None
 
 
-LAYERS = ("git", "facts", "checks", "model", "pipeline", "insights", "service", "render", "eval")
+LAYERS = ("git", "facts", "checks", "model", "pipeline", "insights", "service", "render", "send", "eval")
 """narrator's subpackages in the order the README's tree draws them: each imports only those before it
 (and narrator's shared top-level modules), never one after it."""
 ENTRY_POINTS = {"narrator.__main__", "narrator.cli"}

@@ -1,0 +1,206 @@
+"""What a subscriber receives, built from the briefing the reports already print, never a second text.
+
+An e-mail is the portfolio report of ``narrator.render.exports`` (one repository's report for one):
+its Markdown as the plain-text part, its HTML as the other part of a ``multipart/alternative``, with
+the charts as PNG parts of a ``multipart/related`` (``cid:`` images, which mail programs show; SVG and
+``data:`` images they do not). A chat message is each repository's briefing opening (``Briefing.opening``)
+in the incoming-webhook format of Slack, Microsoft Teams (an Adaptive Card) or Mattermost.
+
+Every link points into the dashboard (``CODE_NARRATOR_DASHBOARD_URL``): the Portfolio page, a
+repository's Overview (``?repo=ID``) and its changes of the period; without that address there are no
+links. Text from repositories is untrusted: HTML and Markdown escape it as the reports do, Slack gets
+its three control characters (``&``, ``<``, ``>``) escaped, so no text can make a link or a mention.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from narrator.insights.periods import Period
+from narrator.render.document import Block, Chart, Link, Report
+from narrator.render.exports import document
+from narrator.render.png import png
+from narrator.render.renderers import html_document, markdown
+from narrator.service.core import NarratorService
+from narrator.service.views import RepoView
+from narrator.text import markdown_text, plain
+
+TITLE = "Code Narrator briefing"
+CHAT_HIGHLIGHTS = 3
+"""Headlines of a repository's digest a chat message lists under its opening."""
+
+
+def dashboard_links(base: str):
+    """The links a report shows for the dashboard at ``base`` (none without one): the Portfolio page at
+    the top; under each repository its Overview and its changes of the period."""
+    def links(repo: RepoView | None, period: Period) -> Sequence[Block]:
+        if not base:
+            return ()
+        if repo is None:
+            return (Link("Open the portfolio on the dashboard", f"{base}/"),)
+        return (Link(f"Open {repo.name} on the dashboard", overview_url(base, repo.id)),
+                Link(f"Every change of {repo.name} in the period", changes_url(base, repo.id, period)))
+    return links
+
+
+def overview_url(base: str, repo_id: int) -> str:
+    return f"{base}/overview?{urllib.parse.urlencode({'repo': repo_id})}"
+
+
+def changes_url(base: str, repo_id: int, period: Period) -> str:
+    query = {"repo": repo_id, "since": period.first_day.isoformat(), "until": period.last_day.isoformat()}
+    return f"{base}/changes?{urllib.parse.urlencode(query)}"
+
+
+@dataclass(frozen=True)
+class Mail:
+    """A briefing rendered once for every subscriber of the same repositories."""
+
+    subject: str
+    text: str
+    html: str
+    images: tuple[tuple[str, bytes], ...]
+    """(Content-ID without brackets, PNG bytes), in the order the HTML shows them."""
+
+
+def subject(title: str, period: Period) -> str:
+    """'Code Narrator briefing: Portfolio of 3 repositories, the last 7 days (30 Nov – 6 Dec 2026)', on one line."""
+    return " ".join(plain(f"{TITLE}: {title}, {period.label}").split())
+
+
+def briefing_mail(service: NarratorService, repo_ids: Sequence[int], period: Period, dashboard: str) -> Mail:
+    """The briefing of ``repo_ids`` over ``period`` as an e-mail's parts."""
+    report: Report = document(service, repo_ids, period, dashboard_links(dashboard))
+    images: list[tuple[str, bytes]] = []
+
+    def inline(chart: Chart) -> str:
+        cid = make_msgid(domain="code-narrator.invalid")[1:-1]
+        images.append((cid, png(chart.draw("Helvetica"))))
+        return f"cid:{cid}"
+
+    html = html_document(report, image=inline)
+    return Mail(subject(report.title, period), markdown(report), html, tuple(images))
+
+
+def email_message(mail: Mail, sender: str, recipient: str) -> EmailMessage:
+    """``multipart/alternative``: the plain text, then the HTML with its charts (``multipart/related``)."""
+    message = EmailMessage()
+    message["Subject"] = mail.subject
+    message["From"] = sender
+    message["To"] = recipient
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: out-of-office replies are not sent back
+    message.set_content(mail.text, subtype="plain", charset="utf-8")
+    message.add_alternative(mail.html, subtype="html", charset="utf-8")
+    html_part = message.get_payload()[1]
+    for cid, data in mail.images:
+        html_part.add_related(data, maintype="image", subtype="png", cid=f"<{cid}>", disposition="inline",
+                              filename=f"{cid.split('@')[0]}.png")
+    return message
+
+
+# --- chat -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChatRepo:
+    name: str
+    status: str
+    opening: tuple[str, ...]
+    """The briefing's opening sentences (``Briefing.opening``)."""
+    highlights: tuple[str, ...]
+    """The digest's first headlines that reach users (may affect them, security, new, fixed), at most
+    ``CHAT_HIGHLIGHTS``."""
+    url: str | None
+    """Its Overview on the dashboard; None without a dashboard address."""
+
+
+@dataclass(frozen=True)
+class ChatBriefing:
+    title: str
+    period: Period
+    repos: tuple[ChatRepo, ...]
+    url: str | None
+    """The dashboard's Portfolio page; None without a dashboard address."""
+
+
+def chat_briefing(service: NarratorService, repo_ids: Sequence[int], period: Period, dashboard: str) -> ChatBriefing:
+    """Each repository's briefing opening over ``period``, for a chat message."""
+    repos = []
+    for repo_id in repo_ids:
+        repo = service.repository(repo_id)
+        brief = service.briefing(repo_id, period)
+        repos.append(ChatRepo(repo.name, brief.status.text, tuple(s.text for s in brief.opening),
+                              _highlights(brief.digest),
+                              overview_url(dashboard, repo_id) if dashboard else None))
+    title = repos[0].name if len(repos) == 1 else f"Portfolio of {len(repos)} repositories"
+    return ChatBriefing(subject(title, period), period, tuple(repos), f"{dashboard}/" if dashboard else None)
+
+
+def _highlights(digest) -> tuple[str, ...]:
+    if digest is None:
+        return ()
+    lines = [*digest.affects, *digest.security, *digest.features, *digest.fixes]
+    return tuple(line.text for line in lines[:CHAT_HIGHLIGHTS])
+
+
+def slack_text(text: str) -> str:
+    """Untrusted text for Slack's mrkdwn: its control characters escaped, so no link, mention or channel
+    reference can be made (``<!channel>``, ``<https://x|y>``)."""
+    return plain(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _repo_lines(briefing: ChatBriefing, name, text) -> list[str]:
+    """A paragraph per repository: its name (a link), its opening, its first changes by impact as a list."""
+    return ["\n".join([name(repo), text(" ".join(repo.opening) or repo.status),
+                       *(f"\u2022 {text(line)}" for line in repo.highlights)]) for repo in briefing.repos]
+
+
+def slack(briefing: ChatBriefing) -> dict:
+    """A Slack incoming-webhook message: a header, then one mrkdwn section per repository."""
+    def name(repo: ChatRepo) -> str:
+        label = slack_text(repo.name).replace("|", "\u00a6")  # a '|' would end a link's address
+        return f"*<{repo.url}|{label}>*" if repo.url else f"*{label}*"
+
+    blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text", "text": plain(briefing.title)[:150]}}]
+    blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": line[:3000]}}
+               for line in _repo_lines(briefing, name, slack_text)[:45]]  # Slack takes 50 blocks a message
+    if briefing.url:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"<{briefing.url}|Open the portfolio on the dashboard>"}})
+    return {"text": slack_text(briefing.title), "blocks": blocks}
+
+
+def _markdown_name(repo: ChatRepo) -> str:
+    label = markdown_text(repo.name)
+    return f"**[{label}]({repo.url})**" if repo.url else f"**{label}**"
+
+
+def mattermost(briefing: ChatBriefing) -> dict:
+    """A Mattermost incoming-webhook message: Markdown text, every untrusted string escaped."""
+    lines = [f"#### {markdown_text(briefing.title)}", *_repo_lines(briefing, _markdown_name, markdown_text)]
+    if briefing.url:
+        lines.append(f"[Open the portfolio on the dashboard]({briefing.url})")
+    return {"text": "\n\n".join(lines)}
+
+
+def teams(briefing: ChatBriefing) -> dict:
+    """A Microsoft Teams incoming-webhook (or Workflows) message: an Adaptive Card, Markdown escaped."""
+    body: list[dict] = [{"type": "TextBlock", "text": markdown_text(briefing.title), "weight": "Bolder",
+                         "size": "Medium", "wrap": True}]
+    for line in _repo_lines(briefing, _markdown_name, markdown_text):
+        body.append({"type": "TextBlock", "text": line, "wrap": True, "separator": True})
+    card = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",
+            "version": "1.4", "body": body}
+    if briefing.url:
+        card["actions"] = [{"type": "Action.OpenUrl", "title": "Open the portfolio on the dashboard", "url": briefing.url}]
+    return {"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive",
+                                                "contentUrl": None, "content": card}]}
+
+
+CHAT_FORMATS = {"slack": slack, "teams": teams, "mattermost": mattermost}
+"""Each chat channel's incoming-webhook payload: adding a chat is one function and one row here."""

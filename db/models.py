@@ -176,6 +176,7 @@ class Unit(Base):
     start_line: Mapped[int] = mapped_column(Integer)
     end_line: Mapped[int] = mapped_column(Integer)
     module: Mapped[str] = mapped_column(String(1000), default="")
+    """The unit's area (top-level folder, ``narrator.facts.paths.area_of``); the column keeps its first name."""
     input_hash: Mapped[str | None] = mapped_column(String(100))
 
 

@@ -14,27 +14,27 @@ service = shared.service()
 repo = shared.require_repo(service)
 
 st.title("Code")
-modules = service.code(repo.id)
-if not modules:
+areas = service.code(repo.id)
+if not areas:
     st.info("The code has not been read yet. Press Narrate on the Overview page.")
     st.stop()
 
 key = f"code_{repo.id}"
 pick_col, find_col = st.columns(2)
-folders = [m.folder for m in modules]
+folders = [a.area for a in areas]
 folder = pick_col.selectbox("Folder", [None, *folders], key=f"{key}_folder",
                             format_func=lambda v: "All folders" if v is None else v)
 needle = find_col.text_input("Find a file", key=f"{key}_find", placeholder="part of a file name").strip().lower()
 widgets.watch_jobs(service, PENDING)
 
-for module in modules:
-    if folder is not None and module.folder != folder:
+for area in areas:
+    if folder is not None and area.area != folder:
         continue
-    files = [f for f in module.files if needle in f.path.lower()]
+    files = [f for f in area.files if needle in f.path.lower()]
     if needle and not files:
         continue
-    st.header(plain(module.folder))
-    show_narrative(module.narrative, missing="This folder has not been summarised yet.")
+    st.header(plain(area.area))
+    show_narrative(area.narrative, missing="This folder has not been summarised yet.")
     for file in files:
         with st.expander(plain(file.path)):
             if file.narrative is not None:

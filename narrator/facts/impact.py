@@ -38,7 +38,7 @@ import re
 from dataclasses import dataclass
 
 from narrator.facts.area_roles import area_role
-from narrator.facts.paths import TOP_LEVEL, is_ci_path, is_doc_path, is_lock_path, is_test_path, module_of
+from narrator.facts.paths import TOP_LEVEL, area_of, is_ci_path, is_doc_path, is_lock_path, is_test_path
 from narrator.facts.prefilter import may_match
 from narrator.facts.release_notes import affecting_notes
 from narrator.facts.subjects import read_subject
@@ -147,7 +147,7 @@ def is_shipped_path(path: str) -> bool:
     developer tooling, nor examples, judged by the file and by its top-level folder's role."""
     if is_test_path(path) or is_doc_path(path) or is_ci_path(path) or is_lock_path(path):
         return False
-    area = module_of(path)
+    area = area_of(path)
     role = area_role(area, [path])
     # A settings file inside the package ships with it; one at the top or in a dot-folder configures tools.
     inside = area != TOP_LEVEL and not area.startswith(".")

@@ -1,5 +1,5 @@
 """What a file's path says it is: documentation, tests, lock files and manifests, CI, release notes,
-and the module (top-level folder) it belongs to. Pure functions of the path, computed from git, never
+and the area (top-level folder) it belongs to. Pure functions of the path, computed from git, never
 generated.
 """
 
@@ -133,19 +133,19 @@ def is_release_notes_path(path: str) -> bool:
 # --- paths: modules ---------------------------------------------------------------------------
 
 @_per_path
-def module_of(path: str) -> str:
-    """The folder a file belongs to for the module level: its first folder, or TOP_LEVEL."""
+def area_of(path: str) -> str:
+    """The area a file belongs to: its top-level folder, or TOP_LEVEL."""
     parts = PurePosixPath(path).parts
     return parts[0] if len(parts) > 1 else TOP_LEVEL
 
 
-def area_of(changes: list[tuple[str, int]]) -> str:
-    """The module that most changed lines of a commit fall in (ties: first seen)."""
+def busiest_area(changes: list[tuple[str, int]]) -> str:
+    """The area that most changed lines of a commit fall in (ties: first seen)."""
     if not changes:
         return TOP_LEVEL
     if len(changes) == 1:
-        return module_of(changes[0][0])
+        return area_of(changes[0][0])
     weight: Counter[str] = Counter()
     for path, lines in changes:
-        weight[module_of(path)] += max(lines, 1)
+        weight[area_of(path)] += max(lines, 1)
     return weight.most_common(1)[0][0]

@@ -25,14 +25,14 @@ from db.store import Store
 from narrator.defaults import COMMITS
 from narrator.facts.area_roles import area_role
 from narrator.facts.commit_facts import CommitFacts
-from narrator.facts.paths import module_of
+from narrator.facts.paths import area_of
 from narrator.git.commits import read_commits
 from narrator.git.files import skipped_summary
 from narrator.git.units import Unit
 from narrator.model import kind_model
 from narrator.model.backends import Backend, describe
 from narrator.pipeline.narration import Narration, Progress
-from narrator.pipeline.scan import commit_row, content_hash, file_hash, module_hash, scan, unit_hash, unit_target
+from narrator.pipeline.scan import area_hash, commit_row, content_hash, file_hash, scan, unit_hash, unit_target
 from narrator.pipeline.tasks import (
     Budget,
     RunReport,
@@ -114,7 +114,7 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
         chosen_files = [f.path for f in ranked] if budget.full else [f.path for f in ranked[: budget.files]]
     else:
         wanted = {t for k, t in only if k == "file"} | {t for k, t in only if k == "module"}
-        chosen_files = [f.path for f in files if f.path in wanted or module_of(f.path) in wanted]
+        chosen_files = [f.path for f in files if f.path in wanted or area_of(f.path) in wanted]
     chosen_units: list[Unit] = []
     # Within the budget, a few units of many files say more about the product than every
     # method of one big file.
@@ -125,7 +125,7 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
         chosen_units = chosen_units[: budget.units]
     narration.report.units = len(chosen_units)
     covered = sorted({u.path for u in chosen_units}, key=chosen_files.index)
-    modules = sorted({module_of(p) for p in covered})
+    areas = sorted({area_of(p) for p in covered})
 
     headlines, explanations, summaries = (settings.shows(task) for task in ("headline", "explanation", "code_summary"))
     commit_tasks = [task for c in wanted_commits
@@ -137,7 +137,7 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
         stage1 += description_tasks(files)
     # Upper bound for the progress bar; later stages shrink it as cached answers are found.
     todo = narration.pending(stage1)
-    narration.total = len(todo) + len(covered) + len(modules) + (1 if only is None and summaries else 0)
+    narration.total = len(todo) + len(covered) + len(areas) + (1 if only is None and summaries else 0)
     todo = narration.store_direct(todo)
     if only is None:
         # Every fact (commits, units) and people's words (descriptions, docstrings) are stored: the
@@ -178,27 +178,27 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
             file_tasks.append(task)
     file_texts.update((t, row.text) for t, row in narration.run(file_tasks, "Summarising files").items())
 
-    module_tasks = []
+    area_tasks = []
     file_hashes = {p: file_hash(unit_hash(u, budget.unit_chars) for u in units) for p, units in units_by_file.items()}
     paths_by_area: dict[str, list[str]] = defaultdict(list)
     for f in files:
-        paths_by_area[module_of(f.path)].append(f.path)
-    for module in modules:
+        paths_by_area[area_of(f.path)].append(f.path)
+    for area in areas:
         # Only source code needs a model's summary: a tests or docs folder is told by its role, and
         # an area that describes itself (its README, its package docstring) keeps its own words.
-        if module in own_words or area_role(module, paths_by_area.get(module, [])) != "source code":
+        if area in own_words or area_role(area, paths_by_area.get(area, [])) != "source code":
             continue
-        children = [(PurePosixPath(p).name, file_texts[p]) for p in covered if module_of(p) == module and p in file_texts]
+        children = [(PurePosixPath(p).name, file_texts[p]) for p in covered if area_of(p) == area and p in file_texts]
         if children:
-            mhash = module_hash(h for p, h in file_hashes.items() if module_of(p) == module)
+            hashed = area_hash(h for p, h in file_hashes.items() if area_of(p) == area)
             # No class's docstring speaks for a part ("base class for all tqdm warnings"): a part
             # without its own words gets a checked model summary or, failing that, its list of files.
-            module_tasks.append(part_task("module", module, children, mhash, summaries))
-    module_texts = {t: row.text for t, row in narration.run(module_tasks, "Summarising folders").items() if row.text}
-    module_texts.update((area, row.text) for area, row in own_words.items())
+            area_tasks.append(part_task("module", area, children, hashed, summaries))
+    area_texts = {t: row.text for t, row in narration.run(area_tasks, "Summarising folders").items() if row.text}
+    area_texts.update((area, row.text) for area, row in own_words.items())
 
-    if only is None and module_texts and summaries:
-        children = sorted(module_texts.items())
+    if only is None and area_texts and summaries:
+        children = sorted(area_texts.items())
         readme = stored.get("project:readme") or stored.get("project:package")
         if readme is not None:
             children.insert(0, (README_CHILD, readme.text))

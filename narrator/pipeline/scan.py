@@ -15,7 +15,7 @@ from typing import Iterable
 
 from db.store import Store
 from narrator.facts import changes
-from narrator.facts.paths import area_of, module_of
+from narrator.facts.paths import area_of, busiest_area
 from narrator.git.commits import CommitInfo, read_commits, recent_commits, tags_by_commit
 from narrator.git.files import SourceFile, scan_source_files
 from narrator.git.repo import is_shallow, open_repository, reading
@@ -55,8 +55,8 @@ def unit_hash(unit: Unit, unit_chars: int) -> str:
     return content_hash(unit.code[:unit_chars])
 
 
-def module_hash(file_hashes: Iterable[str]) -> str:
-    """A folder's input hash: the hashes of all its files, narrated or not."""
+def area_hash(file_hashes: Iterable[str]) -> str:
+    """An area's input hash: the hashes of all its files, narrated or not."""
     return content_hash(sorted(file_hashes))
 
 
@@ -111,7 +111,7 @@ def _cut(files: list[SourceFile], unit_chars: int) -> tuple[dict[str, list[Unit]
     units_by_file = {f.path: cut_units(f) for f in files}
     return units_by_file, [
         dict(path=u.path, name=u.name, kind=u.kind, start_line=u.start_line, end_line=u.end_line,
-             module=module_of(u.path), input_hash=unit_hash(u, unit_chars))
+             module=area_of(u.path), input_hash=unit_hash(u, unit_chars))
         for units in units_by_file.values() for u in units
     ]
 
@@ -197,7 +197,7 @@ def commit_row(commit: CommitInfo, full_patch: bool = True) -> dict:
     return dict(
         sha=commit.sha, subject=commit.subject, message=commit.message, author=commit.author,
         email=commit.email, date=commit.date,
-        area=area_of([(c.path, c.added + c.removed) for c in commit.files]),
+        area=busiest_area([(c.path, c.added + c.removed) for c in commit.files]),
         category=category, headline=headline, details=facts.to_json(),
         files=[dict(path=c.path, change=c.change, added=c.added, removed=c.removed) for c in commit.files],
         added=commit.added, removed=commit.removed, is_merge=commit.is_merge,

@@ -18,7 +18,7 @@ from narrator.facts import changes
 from narrator.facts.areas import MAIN_CODE_TARGET, describe_area, main_code_area
 from narrator.facts.commit_facts import CommitFacts
 from narrator.facts.description import Description, project_descriptions
-from narrator.facts.paths import TOP_LEVEL, is_doc_path, is_release_notes_path, is_test_path, module_of
+from narrator.facts.paths import TOP_LEVEL, area_of, is_doc_path, is_release_notes_path, is_test_path
 from narrator.git.commits import CommitInfo, cut_patch, without_files
 from narrator.git.files import SourceFile
 from narrator.git.units import Unit
@@ -130,7 +130,7 @@ def spread_over_folders(ranked: list[SourceFile]) -> list[SourceFile]:
     """
     queues: dict[str, list[SourceFile]] = {}
     for f in ranked:
-        queues.setdefault(module_of(f.path), []).append(f)
+        queues.setdefault(area_of(f.path), []).append(f)
     spread: list[SourceFile] = []
     while queues:
         for folder in list(queues):
@@ -257,7 +257,7 @@ def description_tasks(files: list[SourceFile]) -> list[Task]:
     found: list[tuple[str, Description]] = []
     for described in project_descriptions(texts):
         found.append(("project:" + ("readme" if described.source.startswith("README") else "package"), described))
-    for area in sorted({module_of(p) for p in texts} - {TOP_LEVEL}):
+    for area in sorted({area_of(p) for p in texts} - {TOP_LEVEL}):
         own = describe_area(area, texts)
         if own is not None:
             found.append((f"area:{area}", own))

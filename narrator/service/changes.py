@@ -14,7 +14,7 @@ from narrator.facts import changes, glossary, impact, provenance, reading
 from narrator.facts.area_roles import area_role
 from narrator.facts.areas import MAIN_CODE_TARGET
 from narrator.facts.commit_facts import CommitFacts
-from narrator.facts.paths import TOP_LEVEL, area_of, is_ci_path, is_doc_path, is_test_path, module_of
+from narrator.facts.paths import TOP_LEVEL, area_of, busiest_area, is_ci_path, is_doc_path, is_test_path
 from narrator.facts.provenance import Said
 from narrator.git import dates as gitdates
 from narrator.insights.periods import today
@@ -117,9 +117,9 @@ class ChangeReads:
             if not shipped:  # a manifest users notice ('Upgrade content-type'): where it is, not its tests
                 shipped = [s for s in sized if not (is_test_path(s[0]) or is_doc_path(s[0])
                                                     or is_ci_path(s[0]))]
-            area = area_of(shipped) if shipped else area
+            area = busiest_area(shipped) if shipped else area
         own, main = areas.get(area, (None, False))
-        role = area_role(area, [f["path"] for f in commit.files or [] if module_of(f["path"]) == area])
+        role = area_role(area, [f["path"] for f in commit.files or [] if area_of(f["path"]) == area])
         return dataclasses.replace(view, reading=reading.plain_reading(view.impact, area, own, role, main))
 
     def change_filters(self, repo_id: int) -> dict:

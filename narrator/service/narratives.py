@@ -10,10 +10,10 @@ from datetime import date
 from narrator.checks import headlines
 from narrator.defaults import DIGEST_PERIOD
 from narrator.facts.area_roles import area_role
-from narrator.facts.paths import module_of
+from narrator.facts.paths import area_of
 from narrator.model import prompts
-from narrator.pipeline.scan import file_hash, module_hash
-from narrator.service.views import FileView, ModuleView, NarrativeView, OverviewView, PartView, UnitView
+from narrator.pipeline.scan import area_hash, file_hash
+from narrator.service.views import AreaView, FileView, NarrativeView, OverviewView, PartView, UnitView
 
 
 class NarrativeReads:
@@ -44,10 +44,10 @@ class NarrativeReads:
         for unit in units:
             by_file[unit.path].append(unit)
         files = {path: file_hash(u.input_hash for u in us) for path, us in by_file.items()}
-        modules: dict[str, list[str]] = defaultdict(list)
+        areas: dict[str, list[str]] = defaultdict(list)
         for path, h in files.items():
-            modules[module_of(path)].append(h)
-        return units, by_file, files, {m: module_hash(hs) for m, hs in modules.items()}
+            areas[area_of(path)].append(h)
+        return units, by_file, files, {m: area_hash(hs) for m, hs in areas.items()}
 
     def overview(self, repo_id: int, period: str | tuple[date, date] | None = DIGEST_PERIOD) -> OverviewView:
         """The Overview; ``period=None`` leaves the digest out (a page that builds its own)."""
@@ -76,7 +76,7 @@ class NarrativeReads:
         """``parts`` from what the Overview has already read (units by file, descriptions)."""
         paths_by_area: dict[str, list[str]] = defaultdict(list)
         for path in by_file:
-            paths_by_area[module_of(path)].append(path)
+            paths_by_area[area_of(path)].append(path)
         parts = []
         for area, paths in paths_by_area.items():
             # Only people's words describe a part (its README, package or main module docstring, the
@@ -90,19 +90,19 @@ class NarrativeReads:
         parts.sort(key=lambda p: (p.role != "source code", p.narrative is None, -p.files, p.area))
         return parts
 
-    def code(self, repo_id: int) -> list[ModuleView]:
-        units, by_file, file_hashes, module_hashes = self._hashes(repo_id)
+    def code(self, repo_id: int) -> list[AreaView]:
+        units, by_file, file_hashes, area_hashes = self._hashes(repo_id)
         unit_texts = self._latest(repo_id, "unit")
         file_texts = self._latest(repo_id, "file")
-        module_texts = self._latest(repo_id, "module")
-        modules: dict[str, list[FileView]] = defaultdict(list)
+        area_texts = self._latest(repo_id, "module")
+        areas: dict[str, list[FileView]] = defaultdict(list)
         for path in sorted(by_file):
             unit_views = [UnitView(u.path, u.name, u.kind, u.start_line, u.end_line,
                                    self._view(unit_texts.get(f"{u.path}::{u.name}"), u.input_hash))
                           for u in sorted(by_file[path], key=lambda u: u.start_line)]
-            modules[module_of(path)].append(FileView(path, self._view(file_texts.get(path), file_hashes[path]), unit_views))
-        order = sorted(modules, key=lambda m: (m not in module_texts, m))
-        return [ModuleView(m, self._view(module_texts.get(m), module_hashes[m]), modules[m]) for m in order]
+            areas[area_of(path)].append(FileView(path, self._view(file_texts.get(path), file_hashes[path]), unit_views))
+        order = sorted(areas, key=lambda m: (m not in area_texts, m))
+        return [AreaView(m, self._view(area_texts.get(m), area_hashes[m]), areas[m]) for m in order]
 
     def check_outcomes(self, repo_id: int) -> dict:
         """Per model-written kind: how many current answers were kept, edited, or dropped and why."""

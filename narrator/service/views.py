@@ -216,8 +216,8 @@ class FileView:
 
 
 @dataclass(frozen=True)
-class ModuleView:
-    folder: str
+class AreaView:
+    area: str
     narrative: NarrativeView | None
     files: list[FileView]
 

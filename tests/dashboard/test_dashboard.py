@@ -178,7 +178,7 @@ def test_code_page_lists_folders_files_and_units(narrated):
     modules = narrated.service.code(narrated.repo.id)
     at = app("app_pages/code.py")
     headers = [h.value for h in at.header]
-    assert [plain(m.folder) for m in modules] == headers
+    assert [plain(m.area) for m in modules] == headers
     labels = {e.label for e in at.expander}
     assert plain("shop/cart.py") in labels
     unit = next(u for m in modules for f in m.files for u in f.units if u.narrative)

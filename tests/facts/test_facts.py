@@ -6,11 +6,11 @@ from narrator.facts.categories import CATEGORIES, categorize, is_bot, size_phras
 from narrator.facts.paths import (
     TOP_LEVEL,
     area_of,
+    busiest_area,
     is_ci_path,
     is_dependency_path,
     is_lock_path,
     is_release_notes_path,
-    module_of,
 )
 from narrator.facts.release_notes import release_notes
 from narrator.facts.releases import release_version, version_change
@@ -191,10 +191,10 @@ def test_release_notes_paths(path, expected):
 
 
 def test_module_and_area():
-    assert module_of("shop/cart.py") == "shop"
-    assert module_of("setup.py") == TOP_LEVEL
-    assert area_of([("shop/cart.py", 3), ("docs/a.md", 40), ("docs/b.md", 1)]) == "docs"
-    assert area_of([]) == TOP_LEVEL
+    assert area_of("shop/cart.py") == "shop"
+    assert area_of("setup.py") == TOP_LEVEL
+    assert busiest_area([("shop/cart.py", 3), ("docs/a.md", 40), ("docs/b.md", 1)]) == "docs"
+    assert busiest_area([]) == TOP_LEVEL
 
 
 def test_size_phrase():

@@ -69,7 +69,7 @@ def test_a_registered_backend_is_checked_named_built_and_narrates(settings, samp
     repo = service.add_repository(sample_repo.working_tree_dir)
     narrate_repository(mocked, service.store, repo.id, Budget(batch_size=4))  # no backend given: the registry's
     assert len(mock_kind) == 1 and mock_kind[0].calls > 0
-    code = {m.folder: m for m in service.code(repo.id)}
+    code = {m.area: m for m in service.code(repo.id)}
     total = next(u for f in code["shop"].files if f.path == "shop/cart.py" for u in f.units if u.name == "total")
     assert (total.narrative.text, total.narrative.source) == ("The calm mock describes this part.", "model")
 

@@ -87,7 +87,7 @@ def test_narrates_commits_units_files_folders_and_overview(settings, sample_repo
     assert all(c.explanation and c.explanation.source == "model" for c in changes)
     fix = next(c for c in changes if c.subject.startswith("Fix crash"))
     assert fix.category == "fix" and fix.area == "shop" and fix.added == 2 and fix.removed == 0
-    code = {m.folder: m for m in service.code(repo.id)}
+    code = {m.area: m for m in service.code(repo.id)}
     cart = next(f for f in code["shop"].files if f.path == "shop/cart.py")
     assert [u.name for u in cart.units] == ["add_item", "total"]
     assert all(u.narrative and u.narrative.text for u in cart.units)
@@ -252,7 +252,7 @@ def test_nothing_is_stale_right_after_narration_and_a_code_change_makes_it_stale
     from narrator.pipeline.scan import scan
 
     scan(settings, service.store, repo.id, 200)
-    shop = next(m for m in service.code(repo.id) if m.folder == "shop")
+    shop = next(m for m in service.code(repo.id) if m.area == "shop")
     assert shop.narrative.stale
     cart = next(f for f in shop.files if f.path == "shop/cart.py")
     assert [u.name for u in cart.units] == ["add_item"]

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import auth, shared, widgets
+from dashboard.app_pages import admin_subscriptions
 from dashboard.wording import plain
 from narrator.settings import MODEL_TASK_TITLES, MODEL_TASKS, ROOT, Settings, load_settings
 from training.config import OptimizerName, Quant, SchedulerName
@@ -368,3 +369,7 @@ if study:
     st.plotly_chart(study_figure(study), key="admin_study_chart")
     st.caption(plain(f"From {STUDY_RESULTS}. " + claims_paragraph(study)))
     st.caption(plain("Ship the winner: " + shipping(study)))
+
+# ---- who gets the briefing (code-narrator send) --------------------------------------------------
+
+admin_subscriptions.section(shared.service())

@@ -13,7 +13,7 @@ import streamlit as st
 
 # `streamlit run dashboard/app.py` puts only dashboard/ on sys.path: these come from the installed
 # package (scripts/setup.sh installs this checkout, editable), whatever the working folder.
-from dashboard import auth, shared, widgets, wording
+from dashboard import auth, shared, signin, widgets, wording
 from db.errors import UserError, first_line
 from narrator.defaults import DIGEST_PERIOD
 from narrator.service.core import NarratorService
@@ -30,6 +30,9 @@ except UserError as error:  # a setting that cannot work (CODE_NARRATOR_MODEL=fa
     st.error(wording.plain(first_line(error)))
     st.stop()
 auth.prepare_password(service.settings.home)  # first start: make up the admin password, print it once
+who, signed_in = signin.require_sign_in(service)  # bound beyond this computer, or accounts: nothing until signed in
+st.session_state[shared.WHO_KEY] = who
+service = shared.session_service()  # from here on, every action and read is checked for who
 
 
 def add_default_repository(svc: NarratorService) -> None:
@@ -92,6 +95,9 @@ with st.sidebar:
             help="A git folder on this computer, or an https:// or ssh address to clone.",
         )
         st.form_submit_button("Add and narrate", on_click=add_repository)
+
+    if signed_in:
+        signin.signed_in_box(who)
 
     notice = st.session_state.pop("app_notice", None)
     if notice:

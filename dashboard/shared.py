@@ -13,7 +13,10 @@ import streamlit as st
 
 from narrator.defaults import DIGEST_PERIOD
 from narrator.insights.periods import FIRST_DAY, WITH_COMMITS, today
+from dashboard import signin
+from narrator.service.access import ScopedService
 from narrator.service.core import NarratorService
+from narrator.service.roles import Principal
 from narrator.service.views import RepoView
 from narrator.settings import Settings, load_settings
 
@@ -36,6 +39,18 @@ def service() -> NarratorService:
     settings = load_settings()
     freeze_loaded()
     return _service_for(repr(settings), settings)
+
+
+WHO_KEY = "app_signed_in"
+"""Session-state key of who this session is (a ``Principal``), set by the entry point on every run."""
+NOBODY = Principal("nobody", "viewer", frozenset())
+"""Who a session is before the entry point said: reads nothing, does nothing."""
+
+
+def session_service() -> ScopedService:
+    """The service as this session's signed-in person may use it (``narrator.service.access``): what
+    pages call, so every admin action and every read of a repository is checked in one place."""
+    return ScopedService(service(), st.session_state.get(WHO_KEY, NOBODY), signin.exposed())
 
 
 _frozen = {"modules": 0}
@@ -86,6 +101,8 @@ def per_history(svc: NarratorService, what: str, repo_id: int, *args):
     ``change_filters``, ``releases``, ``activity``), asked again only when a narration records
     commits (the store's ``history_version``) or the day changes. The result is shared: read it,
     never change it."""
+    if isinstance(svc, ScopedService):  # the cache is every session's: ask it only for a reader's own
+        svc.require_readable(repo_id)
     cached = _charted if what == "activity" else _per_history
     return cached(svc, svc.settings.db_url, repo_id, svc.store.history_version(repo_id), today(), what, args)
 

@@ -16,7 +16,8 @@ from typing import get_args
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import auth, shared, widgets
+from dashboard import auth, shared, signin, widgets
+from dashboard.app_pages import admin_accounts
 from dashboard.app_pages import admin_subscriptions
 from dashboard.wording import plain
 from narrator.settings import MODEL_TASK_TITLES, MODEL_TASKS, ROOT, Settings, load_settings
@@ -48,7 +49,8 @@ def unlock() -> None:
 
 
 st.title("Admin")
-if not auth.unlocked():
+# Signed in (a shared dashboard, or accounts exist): an admin account opens the page, a viewer is refused.
+if not signin.admin_gate(st.session_state.get(shared.WHO_KEY, shared.NOBODY)) and not auth.unlocked():
     with st.form("admin_login"):
         st.text_input("Admin password", type="password", key="admin_password")
         st.form_submit_button("Unlock", on_click=unlock)
@@ -353,6 +355,8 @@ with adapter_tab:
                           disabled=is_active, on_click=activate, args=(run.id,))
     if active.path:
         st.button("Use the plain model (no adapter)", key="admin_activate_none", on_click=activate, args=(None,))
+
+admin_accounts.section(shared.session_service())
 
 # ---- the cocktail study (python -m training study --out <home>/study) -------------------------
 

@@ -13,7 +13,7 @@ from narrator.service.views import SHALLOW_NOTE, ChangePage
 
 PENDING = "changes_pending"
 
-service = shared.service()
+service = shared.session_service()
 repo = shared.require_repo(service)
 
 st.title("Changes")

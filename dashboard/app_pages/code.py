@@ -10,7 +10,7 @@ from dashboard.wording import plain
 
 PENDING = "code_pending"
 
-service = shared.service()
+service = shared.session_service()
 repo = shared.require_repo(service)
 
 st.title("Code")

@@ -21,7 +21,7 @@ from narrator.service.views import SHALLOW_NOTE
 CHART = dict(on_select="rerun", selection_mode=("points", "box"), config={"displaylogo": False})
 SELECT_HINT = "Click a bar or a point, or drag a box across several, to see just those changes."
 
-service = shared.service()
+service = shared.session_service()
 repo = shared.require_repo(service)
 overview = service.overview(repo.id, period=None)  # the digest follows the period the pages share
 chosen = shared.shared_period()  # drawn as a picker further down; read here for the blocks above it

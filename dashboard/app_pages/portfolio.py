@@ -9,7 +9,7 @@ from dashboard.wording import plain
 from narrator.defaults import DIGEST_PERIOD
 from narrator.insights.delivery import HOTFIX_DAYS
 
-service = shared.service()
+service = shared.session_service()
 
 st.title("Portfolio")
 if not service.repositories():

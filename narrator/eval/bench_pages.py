@@ -47,14 +47,16 @@ def _rss_mb(pid: int) -> float:
 
 
 @contextmanager
-def dashboard_server(app: Path, env: Mapping[str, str], log: Path) -> Iterator[tuple[int, int]]:
+def dashboard_server(app: Path, env: Mapping[str, str], log: Path,
+                     address: str = "127.0.0.1") -> Iterator[tuple[int, int]]:
     """``streamlit run APP`` headless on a free local port, started from the project's root (its
-    ``.streamlit/config.toml``); yields the port and the server's process id once it answers."""
+    ``.streamlit/config.toml``); yields the port and the server's process id once it answers (on
+    127.0.0.1, also when ``address`` is every address, 0.0.0.0)."""
     port = _free_port()
     with open(log, "ab") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+             "--server.port", str(port), "--server.address", address, "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none"],
             cwd=APP.parents[1], env=dict(env), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:

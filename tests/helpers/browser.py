@@ -17,8 +17,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @contextmanager
-def streamlit_server(env: dict, log: Path) -> Iterator[str]:
-    """``streamlit run dashboard/app.py`` on a free local port with ``env`` (the bench's own way of
-    starting it); yields its URL."""
-    with dashboard_server(ROOT / "dashboard" / "app.py", env, log) as (port, _):
+def streamlit_server(env: dict, log: Path, address: str = "127.0.0.1") -> Iterator[str]:
+    """``streamlit run dashboard/app.py`` on a free port bound to ``address`` with ``env`` (the bench's
+    own way of starting it); yields its URL on 127.0.0.1."""
+    with dashboard_server(ROOT / "dashboard" / "app.py", env, log, address) as (port, _):
         yield f"http://127.0.0.1:{port}"

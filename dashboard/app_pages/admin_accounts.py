@@ -1,0 +1,64 @@
+"""The Admin page's "Accounts" section: who may sign in, their role and the repositories a viewer reads.
+
+Every change goes through the session's service (``shared.session_service``), whose one guard
+refuses a viewer; the command line (``code-narrator accounts``) does the same from the server.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import widgets
+from dashboard.wording import plain
+from narrator.service.access import ScopedService
+
+
+def _add(svc: ScopedService) -> None:
+    """Form callback: add the typed account; the password never stays in the session."""
+    state = st.session_state
+    repos = state.get("accounts_add_repos") or None
+    email = (state.get("accounts_add_email") or "").strip() or None
+    password = state.get("accounts_add_password") or None
+    name = (state.get("accounts_add_name") or "").strip()
+    error = widgets.guarded(lambda: svc.add_account(name, state.get("accounts_add_role") or "viewer", password, email,
+                                                    [str(i) for i in repos] if repos else None), "Adding the account")
+    state["accounts_add_password"] = ""
+    state["accounts_notice"] = ("error", error) if error else ("success", f"Added {name}.")
+
+
+def _remove(svc: ScopedService, name: str) -> None:
+    error = widgets.guarded(lambda: svc.remove_account(name), "Removing the account")
+    st.session_state["accounts_notice"] = ("error", error) if error else ("success", f"Removed {name}.")
+
+
+def section(svc: ScopedService) -> None:
+    """The Accounts section: the list, a remove button each, and a form to add one."""
+    st.subheader("Accounts")
+    st.caption("Who may sign in when the dashboard is shared: viewers read briefings (of every repository or "
+               "of those chosen), admins also add and remove repositories, narrate, train and manage accounts.")
+    rows = []
+    error = widgets.guarded(lambda: rows.extend(svc.accounts()), "Listing accounts")
+    if error:
+        st.error(plain(error))
+        return
+    repos = {r.id: r.name for r in svc.repositories()}
+    for row in rows:
+        reads = "every repository" if row.repo_ids is None else \
+            ", ".join(repos.get(i, str(i)) for i in sorted(row.repo_ids)) or "no repository"
+        how = " and ".join(filter(None, ("password" if row.password else None, row.email)))
+        text_col, button_col = st.columns([5, 1], vertical_alignment="center")
+        text_col.markdown(plain(f"{row.name} · {row.role} · {how} · reads {reads}"))
+        button_col.button("Remove", key=f"accounts_remove_{row.id}", on_click=_remove, args=(svc, row.name))
+    with st.form("accounts_add", clear_on_submit=False):
+        st.text_input("Name", key="accounts_add_name")
+        st.selectbox("Role", ["viewer", "admin"], key="accounts_add_role")
+        st.text_input("Password (8 characters or more; empty: the sign-in provider only)", type="password",
+                      key="accounts_add_password")
+        st.text_input("E-mail for the sign-in provider (optional)", key="accounts_add_email")
+        st.multiselect("Repositories a viewer reads (none chosen: every one)", list(repos), key="accounts_add_repos",
+                       format_func=lambda i: repos.get(i, str(i)))
+        st.form_submit_button("Add the account", on_click=_add, args=(svc,))
+    notice = st.session_state.pop("accounts_notice", None)
+    if notice:
+        kind, text = notice
+        (st.error if kind == "error" else st.success)(plain(text))

@@ -187,3 +187,36 @@ def test_redis_down_fails_the_job_with_one_line(sample_repo, tmp_path, monkeypat
 
     assert main(["worker"]) == 1
     assert capsys.readouterr().err.startswith(f"error: {expected}")
+
+
+@pytest.mark.slow
+def test_sigterm_puts_the_running_job_back_on_the_queue(sample_repo, redis_url, tmp_path, monkeypatch):
+    for variable, value in MODEL_SENTENCES_ON.items():
+        monkeypatch.setenv(variable, value)
+    db = f"sqlite:///{tmp_path / 'cache.db'}"  # one machine: a SQLite file and its lock file serve too
+    settings = load_settings(home=tmp_path / "home", db_url=db, model="fake", adapter="none", queue=redis_url)
+    service = NarratorService(settings)
+    repo = service.add_repository(str(sample_repo.working_tree_dir))
+    gate = tmp_path / "gate"
+    worker = start_worker(queue_env(tmp_path / "home", f"fake:wait:{gate}", db, redis_url), tmp_path / "w.log")
+    workers = [worker]
+    try:
+        job = service.start_narration(repo.id)
+        wait_for(lambda: service.store.get_job(job.id).status == "running")
+        worker.send_signal(signal.SIGTERM)
+        gate.touch()  # the model's batch ends; the job stops at its next step
+        assert worker.wait(timeout=120) == 0
+        stopped = service.store.get_job(job.id)
+        assert (stopped.status, stopped.message) == ("queued", "Its worker stopped; it waits for another worker.")
+
+        again = start_worker(queue_env(tmp_path / "home", "fake", db, redis_url), tmp_path / "w2.log")
+        workers.append(again)
+        wait_for(lambda: service.store.get_job(job.id).status == "done")
+        assert service.store.get_job(job.id).pid == again.pid
+    finally:
+        for process in workers:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()

@@ -91,7 +91,8 @@ def check_queue(url: str) -> None:
         parts.port  # raises for a port that is not a number
     except ValueError:
         where = None
-    if parts.scheme not in QUEUE_SCHEMES or not where:
+    database = parts.path.strip("/") if parts.scheme != "unix" else "0"
+    if parts.scheme not in QUEUE_SCHEMES or not where or not (database == "" or database.isdigit()):
         raise QueueError(f"CODE_NARRATOR_QUEUE must be a Redis URL such as redis://host:6379/0, not {without_password(url)!r}")
 
 

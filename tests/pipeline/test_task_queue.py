@@ -149,6 +149,9 @@ def test_a_bad_queue_setting_is_one_line(sample_repo, tmp_path, monkeypatch, cap
     assert main(["narrate", "--all", "--model", "fake"]) == 1
     err = capsys.readouterr().err
     assert err == "error: CODE_NARRATOR_QUEUE must be a Redis URL such as redis://host:6379/0, not 'http://cache:6379'\n"
+    monkeypatch.setenv("CODE_NARRATOR_QUEUE", "redis://cache:6379/zero")
+    assert main(["worker"]) == 1
+    assert "must be a Redis URL" in capsys.readouterr().err
     monkeypatch.setenv("CODE_NARRATOR_QUEUE", "redis://alice:secret@cache:port/0")
     assert main(["worker"]) == 1
     err = capsys.readouterr().err

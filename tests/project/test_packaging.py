@@ -74,7 +74,8 @@ def test_help_lists_every_command(home):
     result = run("--help")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: code-narrator ")
-    assert "{narrate,show,report,evaluate,bench,dashboard}" in result.stdout
+    assert {"narrate", "show", "report", "send", "subscriptions", "evaluate", "bench", "dashboard"} <= set(cli.COMMANDS)
+    assert "{" + ",".join(cli.COMMANDS) + "}" in result.stdout
     assert "worker" not in result.stdout
 
 
@@ -107,7 +108,7 @@ def test_an_unknown_command_is_one_line(home):
     result = run("bogus")
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [
-        "error: unknown command 'bogus' (choose from narrate, show, report, evaluate, bench, dashboard)"]
+        f"error: unknown command 'bogus' (choose from {', '.join(cli.COMMANDS)})"]
 
 
 def test_the_dashboard_command_is_streamlit_on_this_computer_only():

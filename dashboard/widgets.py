@@ -24,6 +24,7 @@ from dashboard.wording import (
     when,
 )
 from db.errors import UserError, first_line
+from narrator.facts import provenance
 from narrator.facts.provenance import Said
 from narrator.facts.reading import GIT_FACTS
 from narrator.service.core import NarratorService
@@ -40,7 +41,7 @@ def show_narrative(narrative: NarrativeView | None, missing: str = "Not narrated
         return
     if narrative.text.strip():
         st.markdown(plain(narrative.text))
-        st.caption(plain(source_caption(narrative.label, narrative.source == "model")))
+        st.caption(plain(source_caption(provenance.label(narrative.provenance), narrative.source == "model")))
     for note in narrative_notes(narrative):
         st.caption(note)
 
@@ -49,7 +50,8 @@ def show_said(item: Said, help: str | None = None, bold: bool = False) -> None:
     """A sentence with its source label (``narrator.facts.provenance.Said``), as literal text."""
     text = plain(item.text)
     st.markdown(f"**{text}**" if bold and text else text, help=help)
-    st.caption(plain(source_caption(item.label, item.by_model)) + (f" {STALE_NOTE}" if item.stale else ""))
+    caption = source_caption(provenance.label(item.provenance), item.by_model)
+    st.caption(plain(caption) + (f" {STALE_NOTE}" if item.stale else ""))
 
 
 def start_on_demand(svc: NarratorService, pending_key: str, kind: str, target: str, repo_id: int) -> None:

@@ -14,6 +14,7 @@ from dashboard import figures, shared, widgets, wording
 from dashboard.widgets import show_narrative
 from dashboard.wording import plain
 from narrator.defaults import COMMITS, DIGEST_PERIOD
+from narrator.facts import provenance
 from narrator.facts.description import first_line
 from narrator.service.core import NarratorService
 from narrator.service.views import SHALLOW_NOTE
@@ -34,7 +35,7 @@ st.title(plain(repo.name))
 if brief is not None and brief.description is not None:
     st.markdown(plain(brief.description.text), help=f"Source: {brief.description.source}.")
 elif overview.summary is not None and overview.summary.text.strip():
-    st.markdown(plain(first_line(overview.summary.text)), help=f"Source: {overview.summary.label}.")
+    st.markdown(plain(first_line(overview.summary.text)), help=f"Source: {provenance.label(overview.summary.provenance)}.")
 else:
     st.caption("Not described yet: the project has no package description or README.")
 if brief is None:

@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 from narrator.facts.area_roles import _kind, _name_role, area_role
 from narrator.facts.description import Description, _json, _walk, project_descriptions, project_name
 from narrator.facts.paths import TOP_LEVEL
+from narrator.facts.provenance import Source
 from narrator.facts.readme import _MIN_DOC_WORDS, _as_sentence, _first_paragraph, _readme_path, readme_paragraph
 
 # --- an area's own words --------------------------------------------------------------------------
@@ -149,25 +150,24 @@ def area_own_words(area: str, files: Mapping[str, str]) -> Description | None:
     if readme:
         paragraph = readme_paragraph(files[readme], readme)
         if paragraph:
-            return Description(paragraph, readme)
+            return Description(paragraph, Source.README, readme)
     inits = ["__init__.py"] if top else [f"{p}/__init__.py" for p in _python_packages(area, files)]
     for path in inits:
         if path in files and (text := _python_docstring(files[path])):
-            return Description(_as_sentence(text), f"package docstring ({path})")
+            return Description(_as_sentence(text), Source.DOCSTRING, path)
     go_files = sorted((p for p in files if p.startswith(prefix) and "/" not in p[len(prefix):]
                        and p.endswith(".go") and not p.endswith("_test.go")),
                       key=lambda p: (not p.endswith("/doc.go") and p != "doc.go", p))
     for path in go_files:
         if text := _go_package_comment(files[path], any_comment=PurePosixPath(path).name == "doc.go"):
-            return Description(_as_sentence(text), f"package comment ({path})")
+            return Description(_as_sentence(text), Source.DOCSTRING, path)
     if top:
         mains = [n for n in _JS_INDEX if n in files]
     else:
         mains = _main_modules(area, files)
     for path in mains:
         if text := _main_module_words(path, files[path]):
-            kind = {".py": "main module docstring", ".go": "package comment"}.get(PurePosixPath(path).suffix, "module comment")
-            return Description(_as_sentence(text), f"{kind} ({path})")
+            return Description(_as_sentence(text), Source.DOCSTRING, path)
     return None
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import tomllib
 
 from narrator.facts.area_roles import _name_role
+from narrator.facts.provenance import Source
 from narrator.facts.readme import _as_sentence, _readme_path, _squash, readme_paragraph
 
 
@@ -27,8 +28,12 @@ from narrator.facts.readme import _as_sentence, _readme_path, _squash, readme_pa
 class Description:
     """A description in the project's own words and where it came from."""
 
-    text: str  # plain text, one or a few sentences, no markup
-    source: str  # a label for the reader: "package metadata (pyproject.toml)", "README", ...
+    text: str
+    """Plain text, one or a few sentences, no markup."""
+    source: Source
+    """Package metadata, a README or a docstring (``Source.GIT`` for the main code's folder, a git fact)."""
+    origin: str = ""
+    """The file it was read from: 'pyproject.toml', 'shop/README.md', 'shop/__init__.py'."""
 
 
 _PLACEHOLDER = re.compile(
@@ -164,7 +169,7 @@ def _metadata_in(folder: str, files: Mapping[str, str]) -> Description | None:
         for path in paths:
             value = read(files[path])
             if value and not _is_placeholder(value):
-                return Description(_as_sentence(value), f"package metadata ({path})")
+                return Description(_as_sentence(value), Source.PACKAGE, path)
     return None
 
 
@@ -201,7 +206,7 @@ def project_descriptions(files: Mapping[str, str]) -> list[Description]:
     if paragraph:
         a, b = _norm(paragraph), _norm(package.text) if package else ""
         if not b or (a not in b and b not in a):
-            out.append(Description(paragraph, "README"))
+            out.append(Description(paragraph, Source.README, path))
     return out
 
 

@@ -1,32 +1,74 @@
-"""Where a sentence comes from, in the words a reader sees.
+"""Where a sentence comes from: a typed value carried from the facts to the page, and the one function
+that turns it into the reader's words.
 
-Provenance is data on every narrative (``db.models.SOURCES``); pages and exports turn it into a label
-here, so the dashboard, ``show`` and every report say the same thing.
+Provenance is data on every narrative (``Source``, whose values are the stored ``db.models.SOURCES``,
+plus the file it was read from); only renderers (``narrator.render``, the dashboard's widgets) call
+``label``, so the dashboard, ``show`` and every report say the same thing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Source(StrEnum):
+    """Whose words a sentence is, most trusted first; each value is what the database stores."""
+
+    GIT = "git"
+    DEVELOPER = "developer"
+    PULL_REQUEST = "pull request"
+    RELEASE_NOTES = "release notes"
+    README = "readme"
+    PACKAGE = "package"
+    DOCSTRING = "docstring"
+    MODEL = "model"
+    """Model text that passed the checks."""
+
 
 LABELS = {
-    "git": "git facts",
-    "developer": "developer's message",
-    "pull request": "pull request title",
-    "release notes": "release notes",
-    "readme": "README",
-    "package": "package description",
-    "docstring": "docstring",
-    "model": "written by the model (checked)",
+    Source.GIT: "git facts",
+    Source.DEVELOPER: "developer's message",
+    Source.PULL_REQUEST: "pull request title",
+    Source.RELEASE_NOTES: "release notes",
+    Source.README: "README",
+    Source.PACKAGE: "package description",
+    Source.DOCSTRING: "docstring",
+    Source.MODEL: "written by the model (checked)",
 }
 
 MODEL_HEADLINE = "summary written by the model from the diff"
 """The label of a headline the model wrote because the developer's subject said nothing."""
 
+_FROM_A_FILE = (Source.README, Source.PACKAGE, Source.DOCSTRING)
 
-def label(source: str, origin: str = "") -> str:
-    """The reader's label of ``source``; ``origin`` (a file) is added for READMEs and metadata."""
-    text = LABELS.get(source, source)
-    return f"{text} ({origin})" if origin and source in ("readme", "package", "docstring") else text
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where one text came from."""
+
+    source: Source
+    origin: str = ""
+    """The file a README, package description or docstring was read from ('pyproject.toml'); else empty."""
+    headline: bool = False
+    """Model text standing in, as a change's headline, for a developer's subject that said nothing."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "source", Source(self.source))  # a stored string becomes its Source
+
+
+def label(provenance: Provenance | Source | str) -> str:
+    """The reader's words for where a text came from: the one place provenance becomes a label.
+
+    The file is named for READMEs, package metadata and docstrings ("package description (pyproject.toml)");
+    a model headline says it summarises the diff.
+    """
+    if not isinstance(provenance, Provenance):
+        provenance = Provenance(provenance)
+    if provenance.source is Source.MODEL and provenance.headline:
+        return MODEL_HEADLINE
+    text = LABELS[provenance.source]
+    return f"{text} ({provenance.origin})" if provenance.origin and provenance.source in _FROM_A_FILE else text
 
 
 @dataclass(frozen=True)
@@ -34,14 +76,15 @@ class Said:
     """One piece of text with where it came from."""
 
     text: str
-    source: str
-    """A ``db.models.SOURCES`` value."""
-    label: str
-    """What the reader is shown next to it."""
+    provenance: Provenance
     stale: bool = False
     """Model text written by another model, adapter or prompt, or for code that changed since."""
     flags: dict = field(default_factory=dict)
 
     @property
+    def source(self) -> Source:
+        return self.provenance.source
+
+    @property
     def by_model(self) -> bool:
-        return self.source == "model"
+        return self.provenance.source is Source.MODEL

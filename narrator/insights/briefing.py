@@ -22,6 +22,7 @@ from datetime import date, datetime, timezone
 from typing import Protocol
 
 from narrator.facts.impact import LABELS as IMPACT_LABELS
+from narrator.facts import provenance
 from narrator.facts.provenance import LABELS, Said
 from narrator.insights.activity import ago, day, every
 from narrator.insights.delivery import WAITING_LISTED
@@ -305,7 +306,7 @@ def build(name: str, description: Said | None, period: Period, now: Status, dige
     waiting_lines = []
     if release.last is not None:
         waiting_lines.append(Sentence(release.waiting_text, shas=waiting.shas, counts=(waiting,) if waiting.n else ()))
-    waiting_lines += [Sentence(c.headline.text, c.headline.label, (c.sha,), stale=c.headline.stale,
+    waiting_lines += [Sentence(c.headline.text, provenance.label(c.headline.provenance), (c.sha,), stale=c.headline.stale,
                                lead=f"{c.date:%Y-%m-%d} {c.short_sha} {c.author}:", reading=c.reading,
                                note=(notes or {}).get(c.sha, "")) for c in listed]
     if waiting.n > len(listed) and listed:
@@ -331,7 +332,8 @@ def build(name: str, description: Said | None, period: Period, now: Status, dige
     if now.delivery is not None:
         delivery = Section(f"Delivery: {now.delivery.period.label}", GIT_FACTS,
                            tuple(Sentence(line, shas=now.delivery.shas) for line in now.trend))
-    about = None if description is None else Sentence(description.text, description.label, stale=description.stale)
+    about = None if description is None else Sentence(description.text, provenance.label(description.provenance),
+                                                      stale=description.stale)
     return Briefing(name, about, period, Sentence(now.activity.text, shas=now.activity.shas), now.looked,
                     opening(now, period, changes, period_releases, waiting, affects, security, on),
                     risks, waiting_section, reached, by_impact, delivery, changes, releases, affects, security, digest,

@@ -19,6 +19,7 @@ from narrator.facts.areas import MAIN_CODE_TARGET, describe_area, main_code_area
 from narrator.facts.commit_facts import CommitFacts
 from narrator.facts.description import Description, project_descriptions
 from narrator.facts.paths import TOP_LEVEL, area_of, is_doc_path, is_release_notes_path, is_test_path
+from narrator.facts.provenance import Source
 from narrator.git.commits import CommitInfo, cut_patch, without_files
 from narrator.git.files import SourceFile
 from narrator.git.units import Unit
@@ -72,11 +73,11 @@ class Task:
     suffix: str = ""
     """Computed text appended to the answer (e.g. what a cut diff left out)."""
     key: str = ""
-    fallback_source: str = "git"
-    """Whose words ``fallback`` is (a ``db.models.SOURCES`` value)."""
+    fallback_source: Source = Source.GIT
+    """Whose words ``fallback`` is."""
     direct: str = ""
     """Text that needs no model (a docstring, a README paragraph): stored as it is, as ``direct_source``."""
-    direct_source: str = "docstring"
+    direct_source: Source = Source.DOCSTRING
     origin: str = ""
     """For ``direct`` text: the file it was read from, shown with its label."""
     subject: str = ""
@@ -161,7 +162,7 @@ def commit_task(commit: CommitInfo, row: dict, budget: Budget, model_headline: b
             kind="headline", target=commit.sha, messages=prompts.commit_prompt(paths, patch),
             input_hash=commit_hash(commit), max_new_tokens=32, max_sentences=1,
             fallback=changes.facts_headline(len(commit.files), commit.added, commit.removed, row["area"]),
-            fallback_source="git", suffix=f" ({omitted})" if omitted else "", files=row["files"],
+            fallback_source=Source.GIT, suffix=f" ({omitted})" if omitted else "", files=row["files"],
         )
     return Task(
         kind="commit", target=commit.sha, messages=prompts.explain_prompt(headline, paths, patch),
@@ -207,7 +208,7 @@ def unit_task(unit: Unit, language: str | None, budget: Budget) -> Task:
         max_sentences=2,
         # Only code has docstrings: a "/**" inside a JSON string is not one.
         direct=facts.doc_sentence(unit.code) if language else "",
-        direct_source="docstring",
+        direct_source=Source.DOCSTRING,
     )
 
 
@@ -234,7 +235,7 @@ def part_task(kind: str, target: str, children: list[tuple[str, str]], input_has
         return summary_task(kind, target, target, children, input_hash)
     text = summary_fallback(children)
     return Task(kind=kind, target=target, messages=[{"role": "user", "content": f"parts of {target}\n{text}"}],
-                input_hash=input_hash, direct=text, direct_source="git")
+                input_hash=input_hash, direct=text, direct_source=Source.GIT)
 
 
 def summary_fallback(children: list[tuple[str, str]]) -> str:
@@ -253,36 +254,17 @@ def description_tasks(files: list[SourceFile]) -> list[Task]:
     (the main code's folder, a git fact).
     """
     texts = {f.path: f.text for f in files if f.text}
-    readme = next((p for p in sorted(texts) if "/" not in p and p.upper().startswith("README")), "")
     found: list[tuple[str, Description]] = []
     for described in project_descriptions(texts):
-        found.append(("project:" + ("readme" if described.source.startswith("README") else "package"), described))
+        found.append(("project:" + ("readme" if described.source is Source.README else "package"), described))
     for area in sorted({area_of(p) for p in texts} - {TOP_LEVEL}):
         own = describe_area(area, texts)
         if own is not None:
             found.append((f"area:{area}", own))
     main = main_code_area(texts)
     if main is not None:  # a plain reading calls it "the main code", whatever describes it
-        found.append((MAIN_CODE_TARGET, Description(main, "git facts")))
+        found.append((MAIN_CODE_TARGET, Description(main, Source.GIT)))
     # The target is part of the cache key: the main code folder may say just what the project says.
     return [Task(kind="description", target=target, messages=[{"role": "user", "content": f"{target}\n{d.text}"}],
-                 input_hash=content_hash(d.text), direct=d.text, direct_source=_source_of(d.source),
-                 origin=readme if d.source == "README" else _origin_of(d.source))
+                 input_hash=content_hash(d.text), direct=d.text, direct_source=d.source, origin=d.origin)
             for target, d in found]
-
-
-def _origin_of(label: str) -> str:
-    """The file a ``Description`` label names: 'package metadata (pyproject.toml)' -> 'pyproject.toml'."""
-    return label[label.rfind("(") + 1 : -1] if label.endswith(")") else label
-
-
-def _source_of(label: str) -> str:
-    """The ``SOURCES`` value of a ``Description`` label."""
-    lowered = label.lower()
-    if lowered.startswith("package metadata"):
-        return "package"
-    if lowered == "git facts":
-        return "git"
-    if "readme" in lowered:
-        return "readme"
-    return "docstring"

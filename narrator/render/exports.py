@@ -15,7 +15,7 @@ from datetime import date, datetime, timezone
 from functools import partial
 
 from narrator.defaults import REPORT_PERIOD
-from narrator.facts import glossary
+from narrator.facts import glossary, provenance
 from narrator.facts.categories import size_phrase
 from narrator.facts.reading import LABEL as READING_LABEL
 from narrator.insights.briefing import NOTE_LABEL, NOTE_SOURCE, Briefing
@@ -120,13 +120,14 @@ def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: 
     blocks += _briefing(brief, level, explained)
     blocks.append(Heading("What this software does", level))
     described = [*view.descriptions, *([view.summary] if view.summary else [])]
-    blocks += [Paragraph((Sentence(d.text, d.label, d.stale),)) for d in described]
+    blocks += [Paragraph((Sentence(d.text, provenance.label(d.provenance), d.stale),)) for d in described]
     if not described:
         blocks.append(Paragraph((Sentence("Not described yet: no package description or README, and nothing narrated."),), note=True))
     blocks.append(Heading("Its main parts", level))
     blocks.append(Bullets(tuple(
         Bullet(f"{part.area} ({part.role}, {part.files} file{'s' if part.files != 1 else ''}):",
-               (Sentence(part.narrative.text, part.narrative.label, part.narrative.stale),) if part.narrative
+               (Sentence(part.narrative.text, provenance.label(part.narrative.provenance), part.narrative.stale),)
+               if part.narrative
                else (Sentence("not described: no README or docstring of its own"),))
         for part in view.parts)))
     digest = brief.digest
@@ -251,7 +252,8 @@ def _change(change: CommitView, explained: glossary.Explained) -> Bullet:
     where = change.area + (f" \u00b7 {change.scope}" if change.scope and change.scope != change.area else "")
     sub = []
     if change.explanation is not None:
-        sub.append(Bullet(sentences=(Sentence(change.explanation.text, change.explanation.label, change.explanation.stale),)))
+        explanation = change.explanation
+        sub.append(Bullet(sentences=(Sentence(explanation.text, provenance.label(explanation.provenance), explanation.stale),)))
     sub += [Bullet(sentences=(Sentence(note, "release notes"),)) for note in change.release_notes[:5]]
     evidence = [size_phrase(len(change.files), change.added, change.removed)]
     for name, values in (("advisories", change.advisories), ("references", change.refs), ("tags", change.tags)):
@@ -261,7 +263,8 @@ def _change(change: CommitView, explained: glossary.Explained) -> Bullet:
         evidence.append(f"developer's subject \u201c{change.subject}\u201d")
     if change.date_note:
         evidence.append(change.date_note)
-    headline = _glossed(explained, change.headline.text, change.headline.label, change.headline.stale)
+    headline = _glossed(explained, change.headline.text, provenance.label(change.headline.provenance),
+                        change.headline.stale)
     sub += _reading(change.reading)
     sub.append(Bullet(sentences=(Sentence("Evidence: " + "; ".join(evidence), "git facts"),)))
     return Bullet(f"{change.date:%Y-%m-%d} {change.short_sha} [{kind}, {where}] {change.author}:", (headline,), tuple(sub))

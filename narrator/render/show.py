@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from narrator.defaults import COMMITS, DIGEST_PERIOD
 from narrator.facts import glossary
 from narrator.facts.categories import size_phrase
+from narrator.facts import provenance
 from narrator.facts.provenance import Said
 from narrator.facts.reading import LABEL as READING_LABEL
 from narrator.insights.briefing import GIT_FACTS, NOTE_LABEL, NOTE_SOURCE, Briefing, Sentence
@@ -83,16 +84,16 @@ TEXT = Style(plain, str, str, _underlined, _text_label,
 def said(item: Said, style: Style = MARKDOWN, explained: glossary.Explained | None = None) -> str:
     """People's or the model's words with their source; jargon explained where ``explained`` asks."""
     text = explained.explain(item.text) if explained is not None else item.text
-    return style.text(text) + style.label(item.label, item.stale)
+    return style.text(text) + style.label(provenance.label(item.provenance), item.stale)
 
 
 def _narrative(view, style: Style) -> str:
-    return style.text(view.text) + style.label(view.label, view.stale)
+    return style.text(view.text) + style.label(provenance.label(view.provenance), view.stale)
 
 
 def _plain_narrative(view) -> str:
     """A narrative and its source as one line of plain text, for the terminal summary."""
-    return f"{plain(view.text)} [{plain(view.label)}{', out of date' if view.stale else ''}]"
+    return f"{plain(view.text)} [{plain(provenance.label(view.provenance))}{', out of date' if view.stale else ''}]"
 
 
 def gone_note(folder: str, style: Style = MARKDOWN) -> str:

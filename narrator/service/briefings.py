@@ -3,12 +3,12 @@ status as of today, the shared period, and the portfolio's rows."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 
 from narrator.defaults import DIGEST_PERIOD, REPORT_PERIOD
 from narrator.facts.description import first_line
-from narrator.facts.provenance import Said
 from narrator.insights import history, status
 from narrator.insights.activity import USUAL_CHANGES
 from narrator.insights.briefing import Briefing
@@ -139,7 +139,7 @@ class BriefingReads:
         views = [self._view(described[t], None) for t in ("project:package", "project:readme") if t in described]
         said = next((v.said for v in views if v is not None and v.text), None)
         if said is not None:
-            said = Said(first_line(said.text), said.source, said.label, said.stale, said.flags)
+            said = dataclasses.replace(said, text=first_line(said.text))
         return build_briefing(self.repository(repo_id).name, said, chosen, now, digest, today(), waiting,
                               self._readings(repo_id, digest, commits), self._notes(repo_id, digest, commits, waiting))
 

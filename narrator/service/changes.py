@@ -10,12 +10,12 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timezone
 
 from narrator.facts import categories as facts
-from narrator.facts import changes, glossary, impact, provenance, reading
+from narrator.facts import changes, glossary, impact, reading
 from narrator.facts.area_roles import area_role
 from narrator.facts.areas import MAIN_CODE_TARGET
 from narrator.facts.commit_facts import CommitFacts
 from narrator.facts.paths import TOP_LEVEL, area_of, busiest_area, is_ci_path, is_doc_path, is_test_path
-from narrator.facts.provenance import Said
+from narrator.facts.provenance import Provenance, Said, Source
 from narrator.git import dates as gitdates
 from narrator.insights.periods import today
 from narrator.limits import MESSAGE_CHARS, NAME_CHARS, SUBJECT_CHARS, cut
@@ -80,16 +80,16 @@ class ChangeReads:
             if model_headline is not None and model_headline.source == "model":
                 model_headline = None
         if facts_line and (model_headline is None or not model_headline.text):
-            headline = Said(facts_line, "git", provenance.label("git"))
+            headline = Said(facts_line, Provenance(Source.GIT))
         elif words.informative or model_headline is None or not model_headline.text:
-            headline = Said(words.headline, words.source, provenance.label(words.source))
+            headline = Said(words.headline, Provenance(words.source))
         else:
-            label = provenance.MODEL_HEADLINE if model_headline.source == "model" else model_headline.label
-            headline = Said(model_headline.text, model_headline.source, label, model_headline.stale, model_headline.flags)
+            stands_in = dataclasses.replace(model_headline.provenance, headline=model_headline.source == Source.MODEL)
+            headline = Said(model_headline.text, stands_in, model_headline.stale, model_headline.flags)
         future = gitdates.future_note(commit.date, today())
         explanation = None
         if words.explanation:
-            explanation = Said(words.explanation, "developer", provenance.label("developer"))
+            explanation = Said(words.explanation, Provenance(Source.DEVELOPER))
         elif model_sentence is not None and model_sentence.text:
             explanation = model_sentence.said
         narrative = model_sentence if model_headline is None else model_headline

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from narrator.facts import impact, provenance
-from narrator.facts.provenance import Said
+from narrator.facts import impact
+from narrator.facts.provenance import Provenance, Said
 from narrator.insights import status
 from narrator.insights.briefing import Briefing
 from narrator.insights.digest import Digest
@@ -49,12 +49,13 @@ class NarrativeView:
     """Whose words the text is (``db.models.SOURCES``)."""
 
     @property
-    def label(self) -> str:
-        return provenance.label(self.source, self.flags.get("origin", ""))
+    def provenance(self) -> Provenance:
+        """Its source and, for a README, package description or docstring, the file it was read from."""
+        return Provenance(self.source, self.flags.get("origin", ""))
 
     @property
     def said(self) -> Said:
-        return Said(self.text, self.source, self.label, self.stale, self.flags)
+        return Said(self.text, self.provenance, self.stale, self.flags)
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,14 @@ import pytest
 
 from narrator.checks.headlines import GIT_CHECKS, check_headline, contradicts_git
 from narrator.facts import provenance
+from narrator.facts.provenance import Provenance, Source
 from narrator.facts.subjects import uninformative_reason
 from narrator.text import markdown_text, unmarked
 from tests.conftest import START, commit_files, model_headlines_on, unglossed
 from tests.helpers.narration import Scripted, change_block, day, narrate_here, show_markdown
 from tests.helpers.repos import make_repo
 
-DEV, NOTES = provenance.label("developer"), provenance.label("release notes")
+DEV, NOTES = Provenance(Source.DEVELOPER), Provenance(Source.RELEASE_NOTES)
 
 # --- markup in people's words -----------------------------------------------------------------
 
@@ -104,10 +105,10 @@ def worded(settings, tmp_path):
 def test_an_uninformative_subject_is_headed_by_the_body_then_a_changelog_line_never_the_model(worded):
     changes, sha = worded["changes"], worded["sha"]
     body = changes[sha["body"]]
-    assert body.headline == provenance.Said("Fix spelling in the help output", "developer", DEV)
+    assert body.headline == provenance.Said("Fix spelling in the help output", DEV)
     assert body.explanation.text == "The word 'recieve' was wrong." and body.needs_model != "headline"
     notes = changes[sha["notes"]]
-    assert notes.headline == provenance.Said("Show an empty cart as empty", "release notes", NOTES)
+    assert notes.headline == provenance.Said("Show an empty cart as empty", NOTES)
     assert MODEL_HEADLINE not in {c.headline.text for c in changes.values()}
     # No headline was asked of the model for either: its prompt asks for one from the diff alone.
     assert not any(f"{sha[k][:8]}" in text for k in ("body", "notes") for text in worded["backend"].texts())
@@ -124,7 +125,7 @@ def test_markup_and_bot_boilerplate_become_text_in_headlines_explanations_and_sh
     for raw in ("{func}", ":meth:", "`", "](", "Dependabot", "updated-dependencies", "Bumps"):
         assert raw not in shown, raw
     # ('Bump' is explained inline at its first use: tests/render/test_glossary_inline.py)
-    assert unglossed(change_block(shown, bot.short_sha)[0]).endswith(f"Bump qs from 6.11.0 to 6.14.1 [{markdown_text(DEV)}]")
+    assert unglossed(change_block(shown, bot.short_sha)[0]).endswith(f"Bump qs from 6.11.0 to 6.14.1 [{markdown_text(provenance.label(DEV))}]")
 
 
 def test_rows_recorded_before_are_shown_in_peoples_words_too(worded):
@@ -136,7 +137,7 @@ def test_rows_recorded_before_are_shown_in_peoples_words_too(worded):
          "details": {**old, "informative": True, "explanation": "See [the guide](https://example.com/guide)."}},
     ])
     changes = {c.sha: c for c in service.changes(handle.id)}
-    assert changes[sha["body"]].headline == provenance.Said("Fix spelling in the help output", "developer", DEV)
+    assert changes[sha["body"]].headline == provenance.Said("Fix spelling in the help output", DEV)
     assert changes[sha["roles"]].headline.text == "Deprecate edit (2869)"
     assert changes[sha["roles"]].explanation.text == "See the guide."
 

@@ -7,6 +7,7 @@ from narrator.facts.areas import area_own_words, describe_area, main_code_area
 from narrator.facts.commit_style import is_commit_style
 from narrator.facts.description import Description, package_description, project_descriptions
 from narrator.facts.paths import TOP_LEVEL
+from narrator.facts.provenance import Source
 from narrator.facts.readme import readme_paragraph
 
 COOKIECUTTER = """<h1 align="center"><img src="logo.png"></h1>
@@ -38,7 +39,7 @@ COOKIECUTTER_TEXT = ("Create projects swiftly from cookiecutters (project templa
                 "<description>\n   A tiny shop\n</description></project>"),
 ])
 def test_package_description_from_each_format(path, text):
-    assert package_description({path: text}) == Description("A tiny shop.", f"package metadata ({path})")
+    assert package_description({path: text}) == Description("A tiny shop.", Source.PACKAGE, path)
 
 
 @pytest.mark.parametrize("path,text", [
@@ -67,10 +68,10 @@ def test_placeholders_and_broken_metadata_give_nothing(path, text):
 
 def test_first_real_description_wins_and_monorepos_look_one_level_down():
     files = {"pyproject.toml": '[project]\ndescription = "TODO"\n', "package.json": '{"description": "Web shop"}'}
-    assert package_description(files) == Description("Web shop.", "package metadata (package.json)")
+    assert package_description(files) == Description("Web shop.", Source.PACKAGE, "package.json")
     monorepo = {"package.json": '{"private": true}', "docs/package.json": '{"description": "Docs website"}',
                 "shop/package.json": '{"description": "The shop"}'}
-    assert package_description(monorepo) == Description("The shop.", "package metadata (shop/package.json)")
+    assert package_description(monorepo) == Description("The shop.", Source.PACKAGE, "shop/package.json")
     deep = {"shop/package.json": '{"description": "Deep shop"}', "package.json": '{"description": "Top shop"}'}
     assert package_description(deep).text == "Top shop."
     assert package_description({"a/b/package.json": '{"description": "Too deep"}'}) is None
@@ -227,22 +228,23 @@ def test_readme_paragraph_without_prose_is_empty():
 def test_project_descriptions_metadata_then_readme():
     files = {"pyproject.toml": '[project]\ndescription = "A cookiecutter runner"\n', "README.md": COOKIECUTTER}
     assert project_descriptions(files) == [
-        Description("A cookiecutter runner.", "package metadata (pyproject.toml)"),
-        Description(COOKIECUTTER_TEXT, "README"),
+        Description("A cookiecutter runner.", Source.PACKAGE, "pyproject.toml"),
+        Description(COOKIECUTTER_TEXT, Source.README, "README.md"),
     ]
 
 
 def test_project_descriptions_leave_out_a_readme_saying_the_same():
     files = {"package.json": '{"description": "Create projects swiftly from cookiecutters"}', "README.md": COOKIECUTTER}
-    assert [d.source for d in project_descriptions(files)] == ["package metadata (package.json)"]
+    assert [(d.source, d.origin) for d in project_descriptions(files)] == [(Source.PACKAGE, "package.json")]
     files = {"setup.py": f"setup(description={COOKIECUTTER_TEXT!r} + '')", "readme.rst": COOKIECUTTER_TEXT}
-    assert [d.source for d in project_descriptions(files)] == ["README"]  # non-literal description ignored
+    # a non-literal description is ignored
+    assert [(d.source, d.origin) for d in project_descriptions(files)] == [(Source.README, "readme.rst")]
 
 
 def test_project_descriptions_readme_only_and_nothing():
     files = {"go.mod": "module github.com/acme/shop\n", "Readme.md": "# shop\n\nShop is a web shop in Go.\n",
              "docs/README.md": "Not the top README at all."}
-    assert project_descriptions(files) == [Description("Shop is a web shop in Go.", "README")]
+    assert project_descriptions(files) == [Description("Shop is a web shop in Go.", Source.README, "Readme.md")]
     assert project_descriptions({"main.go": "package main"}) == []
 
 
@@ -310,7 +312,7 @@ def test_top_level_role(paths, role):
 def test_area_own_words_prefers_the_area_readme():
     files = {"shop/README.md": "# Shop\n\n[![x](y)](z)\n\nCarts and orders for the web shop.\n",
              "shop/__init__.py": '"""Not this one."""'}
-    assert area_own_words("shop", files) == Description("Carts and orders for the web shop.", "shop/README.md")
+    assert area_own_words("shop", files) == Description("Carts and orders for the web shop.", Source.README, "shop/README.md")
 
 
 def test_area_own_words_python_docstring_skips_licence_and_headings():
@@ -330,20 +332,20 @@ More detail here.
 """
 '''
     assert area_own_words("shop", {"shop/__init__.py": init}) == Description(
-        "Carts and orders for the web shop.", "package docstring (shop/__init__.py)")
+        "Carts and orders for the web shop.", Source.DOCSTRING, "shop/__init__.py")
     src = {"src/shop/__init__.py": '"""Cart totals."""', "src/shop/cart.py": '"""Not a package."""'}
-    assert area_own_words("src", src) == Description("Cart totals.", "package docstring (src/shop/__init__.py)")
+    assert area_own_words("src", src) == Description("Cart totals.", Source.DOCSTRING, "src/shop/__init__.py")
 
 
 def test_area_own_words_go_package_comment():
     cart = "// Copyright 2024 Acme. All rights reserved.\n\n// Package cart keeps carts.\n//\n// More.\npackage cart\n"
     assert area_own_words("cart", {"cart/cart.go": cart}) == Description(
-        "Package cart keeps carts.", "package comment (cart/cart.go)")
+        "Package cart keeps carts.", Source.DOCSTRING, "cart/cart.go")
     doc = "//go:build linux\n\n/*\nCommand shop serves the shop\non the web.\n*/\npackage main\n"
     files = {"cmd/a.go": "// Helper for things.\npackage main\n", "cmd/doc.go": doc,
              "cmd/a_test.go": "// Package main tests.\npackage main"}
     assert area_own_words("cmd", files) == Description("Command shop serves the shop on the web.",
-                                                       "package comment (cmd/doc.go)")
+                                                       Source.DOCSTRING, "cmd/doc.go")
     assert area_own_words("util", {"util/a.go": "// Helper for things.\npackage util\n"}) is None
 
 
@@ -351,14 +353,14 @@ def test_area_own_words_js_index_comment():
     index = ('#!/usr/bin/env node\n/*! shop v1 | (c) Acme | MIT license */\n"use strict";\n'
              "/**\n * @fileoverview Carts and orders\n * for the web shop.\n * @module shop\n */\nexport {}\n")
     assert area_own_words("web", {"web/index.js": index}) == Description(
-        "Carts and orders for the web shop.", "module comment (web/index.js)")
+        "Carts and orders for the web shop.", Source.DOCSTRING, "web/index.js")
     assert area_own_words("web", {"web/index.ts": "export const x = 1;\n/** Too late. */"}) is None
 
 
 def test_area_own_words_none_and_top_level():
     assert area_own_words("shop", {"shop/cart.py": "x = 1", "shop/README.md": "# Shop\n"}) is None
     files = {"README.md": "A web shop for bakeries.", "shop/__init__.py": '"""Shop package."""'}
-    assert area_own_words(TOP_LEVEL, files) == Description("A web shop for bakeries.", "README.md")
+    assert area_own_words(TOP_LEVEL, files) == Description("A web shop for bakeries.", Source.README, "README.md")
     assert area_own_words(TOP_LEVEL, {"shop/__init__.py": '"""Shop package."""'}) is None
 
 
@@ -393,11 +395,16 @@ def test_is_commit_style(sentence, expected):
     assert is_commit_style(sentence) is expected
 
 
+def _where(described: Description) -> tuple[Source, str]:
+    """Whose words a description is and the file it was read from."""
+    return described.source, described.origin
+
+
 def test_area_own_words_reads_subpackages_only_in_a_src_layout():
     flat = {"shop/__init__.py": "VERSION = 1\n", "shop/ext/__init__.py": '"""Optional extras for shops."""'}
     assert area_own_words("shop", flat) is None
     src = {"src/tests/__init__.py": '"""Tests of the shop."""', "src/shop/__init__.py": '"""The shop itself."""'}
-    assert area_own_words("src", src).source == "package docstring (src/shop/__init__.py)"
+    assert _where(area_own_words("src", src)) == (Source.DOCSTRING, "src/shop/__init__.py")
 
 
 def test_area_role_words_in_a_python_package_name_do_not_count():
@@ -430,7 +437,7 @@ def test_a_class_docstring_never_describes_the_main_package_the_project_descript
     assert area_own_words("tqdm", TQDM) is None   # not "base class for all tqdm warnings", nor how it is started
     assert main_code_area(TQDM) == "tqdm"
     assert describe_area("tqdm", TQDM) == Description("Fast, Extensible Progress Meter.",
-                                                      "package metadata (pyproject.toml)")
+                                                      Source.PACKAGE, "pyproject.toml")
     assert describe_area("tests", TQDM) is None
 
 
@@ -438,30 +445,31 @@ def test_the_whole_framework_folder_is_described_by_the_project_not_by_one_file(
     assert area_own_words("lib", EXPRESS) is None  # "Module dependencies." labels require() lines
     assert main_code_area(EXPRESS) == "lib"
     assert describe_area("lib", EXPRESS) == Description("Fast, unopinionated, minimalist web framework.",
-                                                        "package metadata (package.json)")
+                                                        Source.PACKAGE, "package.json")
     assert describe_area("examples", EXPRESS) is None
     readme_only = {**{k: v for k, v in EXPRESS.items() if k != "package.json"},
                    "README.md": "# Express\n\nA small and fast framework for web servers in Node.\n"}
     assert describe_area("lib", readme_only) == Description("A small and fast framework for web servers in Node.",
-                                                            "README")
+                                                            Source.README, "README.md")
 
 
 def test_a_folder_with_its_own_readme_is_described_by_it():
     files = {**EXPRESS, "lib/README.md": "# lib\n\nThe router, the request and the response objects.\n\nMore.\n"}
     assert describe_area("lib", files) == Description("The router, the request and the response objects.",
-                                                      "lib/README.md")
+                                                      Source.README, "lib/README.md")
 
 
 def test_main_modules_describe_their_part():
     assert area_own_words("shop", {"shop/__init__.py": "", "shop/shop.py": '"""Carts and orders."""'}) == Description(
-        "Carts and orders.", "main module docstring (shop/shop.py)")
-    assert area_own_words("src", {"src/shop/__init__.py": "", "src/shop/__main__.py": '"""Serves the shop."""'}
-                          ).source == "main module docstring (src/shop/__main__.py)"
+        "Carts and orders.", Source.DOCSTRING, "shop/shop.py")
+    assert _where(area_own_words("src", {"src/shop/__init__.py": "", "src/shop/__main__.py": '"""Serves the shop."""'}
+                          )) == (Source.DOCSTRING, "src/shop/__main__.py")
     assert area_own_words("cmd", {"cmd/main.go": "// Shop serves the web shop.\npackage main\n"}) == Description(
-        "Shop serves the web shop.", "package comment (cmd/main.go)")
-    assert area_own_words("pkg", {"pkg/lib/index.js": "/** Carts for the web. */\n"}).source == "module comment (pkg/lib/index.js)"
+        "Shop serves the web shop.", Source.DOCSTRING, "cmd/main.go")
+    pkg = {"pkg/lib/index.js": "/** Carts for the web. */\n"}
+    assert _where(area_own_words("pkg", pkg)) == (Source.DOCSTRING, "pkg/lib/index.js")
     entry = {"package.json": '{"main": "./server/app"}', "server/app.js": "/** The shop's web server. */\n"}
-    assert area_own_words("server", entry).source == "module comment (server/app.js)"
+    assert _where(area_own_words("server", entry)) == (Source.DOCSTRING, "server/app.js")
     # any other module says what it does, not what its folder is for
     assert area_own_words("shop", {"shop/__init__.py": "", "shop/cart.py": '"""Carts and orders."""'}) is None
 

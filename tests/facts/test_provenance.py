@@ -15,6 +15,7 @@ import pytest
 
 from narrator.__main__ import main
 from narrator.facts import provenance
+from narrator.facts.provenance import Provenance, Source
 from narrator.git.commits import cut_patch, recent_commits
 from narrator.model import prompts
 from narrator.pipeline.tasks import Budget
@@ -127,7 +128,7 @@ def test_a_release_is_told_by_its_version_tag_and_changelog_lines_without_the_mo
     release = project["changes"][sha["release"]]
     assert (release.category, release.version) == ("release", "2.7.1")
     assert release.release_notes == NOTES and "v2.7.1" in release.tags
-    assert release.headline == provenance.Said("Release 2.7.1", "developer", "developer's message")
+    assert release.headline == provenance.Said("Release 2.7.1", Provenance(Source.DEVELOPER))
     # The model is not asked: nothing stored for it, and no prompt carries its diff.
     assert release.needs_model is None and release.narrative is None and release.explanation is None
     assert not any('+version = "2.7.1"' in text for text in project["backend"].texts())
@@ -186,7 +187,7 @@ def test_conventional_prefixes_become_the_category_and_scope_not_the_headline(pr
 
 def test_a_short_conventional_subject_keeps_the_developers_words(project):
     docs = project["changes"][project["sha"]["docs"]]
-    assert docs.headline == provenance.Said("Explain hooks", "developer", "developer's message")
+    assert docs.headline == provenance.Said("Explain hooks", Provenance(Source.DEVELOPER))
     assert docs.needs_model != "headline"
 
 
@@ -243,7 +244,7 @@ def test_a_pull_request_merge_is_headed_by_its_title_and_a_bare_merge_says_nothi
     changes = {c.sha: c for c in service.changes(handle.id)}
     merged = changes[pr]
     assert merged.is_merge and merged.subject == "Merge pull request #42 from alice/fix-login-timeout"
-    assert merged.headline == provenance.Said("Fix the login timeout on slow networks", "pull request", "pull request title")
+    assert merged.headline == provenance.Said("Fix the login timeout on slow networks", Provenance(Source.PULL_REQUEST))
     assert "#42" in merged.refs and merged.category == "fix"
     # The title heads the change; it is not repeated as the developer's explanation: the model was
     # asked for a sentence (the fake's says nothing new, so none is shown).
@@ -265,7 +266,7 @@ def test_a_pull_request_merge_is_headed_by_its_title_and_a_bare_merge_says_nothi
 def test_an_uninformative_subject_is_headed_by_the_models_diff_summary_labelled_as_such(project, settings, capsys):
     wip = project["changes"][project["sha"]["wip"]]
     assert wip.subject == "wip" and wip.needs_model == "headline"
-    assert wip.headline == provenance.Said(WIP_ANSWER, "model", provenance.MODEL_HEADLINE)
+    assert wip.headline == provenance.Said(WIP_ANSWER, Provenance(Source.MODEL, headline=True))
     assert provenance.MODEL_HEADLINE == "summary written by the model from the diff"
     assert wip.explanation is None
     # The model saw exactly the diff-only prompt (the one it was trained on), never the subject.
@@ -289,7 +290,8 @@ def test_a_model_headline_that_fails_the_check_falls_back_to_git_facts(settings,
     fix = next(c for c in service.changes(handle.id) if c.sha == sha["fix"])
     assert fix.subject == "fix" and fix.needs_model == "headline"
     assert fix.headline.text == "Changed 1 file, +3/-0 lines in src."
-    assert (fix.headline.source, fix.headline.label) == ("git", "git facts")
+    assert fix.headline.provenance == Provenance(Source.GIT)
+    assert provenance.label(fix.headline.provenance) == "git facts"
     assert fix.narrative.flags["dropped"] == "faithfulness" and "500" in fix.narrative.flags["unsupported"]
 
 
@@ -315,9 +317,10 @@ def test_model_headlines_are_shown_only_where_measured_to_beat_git_facts(setting
         asked = any("this change" in text and "log_page" in text and "titled" not in text for text in backend.texts())
         assert (asked, wip.headline.source == "model") == (shown, shown), (setting, entry)
         if shown:
-            assert (wip.headline.text, wip.headline.label) == (WIP_ANSWER, provenance.MODEL_HEADLINE)
+            assert wip.headline.text == WIP_ANSWER
+            assert provenance.label(wip.headline.provenance) == provenance.MODEL_HEADLINE
         else:
-            assert wip.headline == provenance.Said("Changed 1 file, +5/-0 lines in src.", "git", "git facts"), wip.headline
+            assert wip.headline == provenance.Said("Changed 1 file, +5/-0 lines in src.", Provenance(Source.GIT)), wip.headline
 
 
 def test_a_git_facts_headline_does_not_break_the_digest_or_show(settings, tmp_path, capsys):
@@ -337,8 +340,8 @@ def test_package_metadata_then_the_readme_prose_describe_the_project(project, se
     descriptions = project["service"].overview(project["handle"].id).descriptions
     assert [(d.text, d.source) for d in descriptions] == [
         ("Static site builder for small teams.", "package"), (README_PROSE, "readme")]
-    assert "pyproject.toml" in descriptions[0].label and descriptions[0].label.startswith("package description")
-    assert descriptions[1].label.startswith("README")
+    assert provenance.label(descriptions[0].provenance) == "package description (pyproject.toml)"
+    assert provenance.label(descriptions[1].provenance).startswith("README")
     assert not any(bit in descriptions[1].text for bit in ("shields.io", "<", "[!", "logo"))
 
     shown = show_markdown(settings, project["path"], capsys)
@@ -361,7 +364,7 @@ def test_a_package_json_description_comes_before_the_readme(settings, tmp_path, 
     assert [(d.text, d.source) for d in descriptions] == [
         ("Renames holiday photos by the date they were taken.", "package"),
         ("A command line tool that sorts a folder of photos into one folder per day.", "readme")]
-    assert "package.json" in descriptions[0].label
+    assert "package.json" in provenance.label(descriptions[0].provenance)
     shown = show_markdown(settings, Path(repo.working_tree_dir), capsys)
     assert md("Renames holiday photos by the date they were taken.") + " [package description (" in shown
     assert md("A command line tool that sorts a folder of photos into one folder per day.") + " [README" in shown
@@ -369,7 +372,8 @@ def test_a_package_json_description_comes_before_the_readme(settings, tmp_path, 
 
 def test_description_labels_name_the_file_they_were_read_from(project):
     package, readme = project["service"].overview(project["handle"].id).descriptions
-    assert (package.label, readme.label) == ("package description (pyproject.toml)", "README (README.md)")
+    labels = (provenance.label(package.provenance), provenance.label(readme.provenance))
+    assert labels == ("package description (pyproject.toml)", "README (README.md)")
 
 
 # --- 7. model sentences checked against the subject ---------------------------------------------
@@ -391,7 +395,7 @@ def test_a_model_sentence_that_contradicts_the_subject_is_dropped(settings, tmp_
     assert change.explanation is None
     assert change.narrative.flags["dropped"] == "contradicts the subject"
     assert change.narrative.flags["raw"] == CONTRADICTING and change.narrative.text == ""
-    assert change.headline == provenance.Said(DROP_SUBJECT, "developer", "developer's message")
+    assert change.headline == provenance.Said(DROP_SUBJECT, Provenance(Source.DEVELOPER))
     shown = show_markdown(settings, Path(repo.working_tree_dir), capsys)
     assert "release drafter branch" not in shown.lower()
     block = change_block(shown, drop[:8])
@@ -402,9 +406,9 @@ def test_a_model_sentence_that_contradicts_the_subject_is_dropped(settings, tmp_
 
 def test_a_model_sentence_that_agrees_is_kept_and_labelled(project, settings, capsys):
     drop = project["changes"][project["sha"]["drop"]]
-    assert drop.headline == provenance.Said(DROP_SUBJECT, "developer", "developer's message")
+    assert drop.headline == provenance.Said(DROP_SUBJECT, Provenance(Source.DEVELOPER))
     assert (drop.explanation.text, drop.explanation.source) == (AGREEING, "model")
-    assert drop.explanation.label == "written by the model (checked)"
+    assert provenance.label(drop.explanation.provenance) == "written by the model (checked)"
     shown = show_markdown(settings, project["path"], capsys)
     assert change_block(shown, drop.short_sha)[1] == f"  - {md(AGREEING)} [{md('written by the model (checked)')}]"
 
@@ -464,9 +468,9 @@ def test_show_refuses_a_bad_period_in_one_line(project, settings, capsys, period
 
 def test_a_message_body_explains_the_change_and_the_model_is_not_asked(project, settings, capsys):
     speed = project["changes"][project["sha"]["speed"]]
-    assert speed.headline == provenance.Said("Speed up page rendering", "developer", "developer's message")
+    assert speed.headline == provenance.Said("Speed up page rendering", Provenance(Source.DEVELOPER))
     assert speed.explanation == provenance.Said(
-        "Pages are now cached between builds, so a site rebuilds in half the time.", "developer", "developer's message")
+        "Pages are now cached between builds, so a site rebuilds in half the time.", Provenance(Source.DEVELOPER))
     assert speed.needs_model is None and speed.narrative is None
     assert not any("Speed up page rendering" in text for text in project["backend"].texts())
     shown = show_markdown(settings, project["path"], capsys)

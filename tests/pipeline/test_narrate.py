@@ -346,7 +346,7 @@ def test_a_part_is_never_described_by_a_class_docstring(settings, tmp_path):
     # The package is the project's main code: the project's own description speaks for it.
     assert (parts["tqdm"].narrative.text, parts["tqdm"].narrative.source) == ("Fast, Extensible Progress Meter.",
                                                                               "package")
-    assert "pyproject.toml" in parts["tqdm"].narrative.label
+    assert parts["tqdm"].narrative.provenance.origin == "pyproject.toml"
     # Another folder with no words of its own is not described: never by a model's guess (the Code
     # page keeps that), never by a class's docstring.
     assert parts["stock"].narrative is None

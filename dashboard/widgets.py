@@ -25,7 +25,7 @@ from dashboard.wording import (
 )
 from db.errors import UserError, first_line
 from narrator.facts import provenance
-from narrator.facts.provenance import Said
+from narrator.facts.provenance import Said, Source
 from narrator.facts.reading import GIT_FACTS
 from narrator.service.core import NarratorService
 from narrator.service.views import NarrativeView
@@ -163,7 +163,7 @@ def chart_links(chart, event, default: Callable[[], None]) -> None:
 def digest_line(line) -> None:
     """One digest line (``narrator.insights.digest.Line``): its text, its source, and a link to its commits."""
     st.markdown(plain(line.text))
-    st.caption(plain(source_caption(line.source, "by the model" in line.source)))
+    st.caption(plain(source_caption(provenance.label(line.provenance), line.provenance.source is Source.MODEL)))
     commit_link(line.shas)
 
 
@@ -173,11 +173,11 @@ def said_lines(lines: Iterable, key: str | None = None, reading_of: Callable | N
     commits, then one source label for the whole block."""
     lines = list(lines)
     for line in lines:
-        st.markdown(plain(line.text), help=line_help(line.text, line.source))
+        st.markdown(plain(line.text), help=line_help(line.text, provenance.label(line.provenance)))
         if reading_of is not None and reading_of(line.shas):
             st.caption(plain(reading_caption(reading_of(line.shas))), help=line_help(reading_of(line.shas), GIT_FACTS))
         commit_link(line.shas)
-    label = block_label(line.source for line in lines)
+    label = block_label(provenance.label(line.provenance) for line in lines)
     if label:
         st.caption(plain(label))
 
@@ -191,13 +191,13 @@ def sentences(said: Iterable, link: bool = True) -> None:
     before: tuple[str, ...] = ()
     for line in said:
         text = plain(line.text) + (f" {STALE_NOTE}" if line.stale else "")
-        st.markdown(f"{plain(line.lead)} {text}" if line.lead else text, help=line_help(line.text, line.source))
+        st.markdown(f"{plain(line.lead)} {text}" if line.lead else text, help=line_help(line.text, provenance.label(line.provenance)))
         if getattr(line, "reading", ""):  # a listed change's plain reading, from git facts
             st.caption(plain(reading_caption(line.reading)), help=line_help(line.reading, GIT_FACTS))
         if link and not (line.lead and len(line.shas) == 1 and not line.counts) and tuple(line.shas) != before:
             commit_link(line.shas)
         before = tuple(line.shas)
-    label = block_label(line.source for line in said)
+    label = block_label(provenance.label(line.provenance) for line in said)
     if label:
         st.caption(plain(label))
 
@@ -208,7 +208,7 @@ def section(part, empty: str | None = None, small: bool = False) -> None:
     (st.markdown(f"**{plain(part.heading)}**") if small else st.subheader(plain(part.heading), anchor=False))
     if not part.lines and empty:
         st.markdown(plain(empty))
-        st.caption(plain(source_caption(part.source, False)))
+        st.caption(plain(source_caption(provenance.label(part.provenance), False)))
     sentences(part.lines)
     if part.detail:
         with st.expander("How sure is this"):

@@ -33,7 +33,7 @@ digest = brief.digest if brief is not None else None
 # --- Name, what it does, and the status line -----------------------------------------------------
 st.title(plain(repo.name))
 if brief is not None and brief.description is not None:
-    st.markdown(plain(brief.description.text), help=f"Source: {brief.description.source}.")
+    st.markdown(plain(brief.description.text), help=f"Source: {provenance.label(brief.description.provenance)}.")
 elif overview.summary is not None and overview.summary.text.strip():
     st.markdown(plain(first_line(overview.summary.text)), help=f"Source: {provenance.label(overview.summary.provenance)}.")
 else:
@@ -41,7 +41,7 @@ else:
 if brief is None:
     st.caption("No changes have been read yet.")
 else:
-    st.markdown(f"**{plain(brief.status.text)}**", help=wording.line_help(brief.status.text, brief.status.source))
+    st.markdown(f"**{plain(brief.status.text)}**", help=wording.line_help(brief.status.text, provenance.label(brief.status.provenance)))
 st.caption(plain(wording.refreshed(repo)) + " (when Code Narrator read it, not the project's activity).")
 
 # --- The opening, then risks, waiting to ship, what reached users ---------------------------------

@@ -8,7 +8,7 @@ dashboard print the same numbers: each renderer only lays out a :class:`Briefing
 
 Every number shown is a :class:`Count`: how many, and exactly the commits counted, so a page can link
 a number to the list of its changes (``NarratorService.changes_of``) and a test can check that the
-list has that many. Every sentence carries the commits it stands on and its source label.
+list has that many. Every sentence carries the commits it stands on and its provenance.
 A portfolio's line of figures read off a briefing is ``narrator.insights.portfolio``.
 
 Pure: nothing here reads git, the database or a model.
@@ -22,19 +22,18 @@ from datetime import date, datetime, timezone
 from typing import Protocol
 
 from narrator.facts.impact import LABELS as IMPACT_LABELS
-from narrator.facts import provenance
-from narrator.facts.provenance import LABELS, Said
+from narrator.facts.provenance import Provenance, Said, Source
 from narrator.insights.activity import ago, day, every
 from narrator.insights.delivery import WAITING_LISTED
 from narrator.insights.digest import Digest, Release, counted
 from narrator.insights.periods import Period
 from narrator.insights.status import Status
 
-GIT_FACTS = LABELS["git"]
+GIT_FACTS = Provenance(Source.GIT)
 NOTE_LABEL = "Suggested note (model)"
 """How a listed change's note for users by the model is introduced: never people's words, never in their place."""
-NOTE_SOURCE = LABELS["model"]
-"""The note's source label: written by the model (checked)."""
+NOTE_SOURCE = Provenance(Source.MODEL)
+"""Where a note for users comes from: written by the model (checked)."""
 _WORDS = ("No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten")
 
 
@@ -58,11 +57,12 @@ def count(shas: Iterable[str]) -> Count:
 
 @dataclass(frozen=True)
 class Sentence:
-    """One sentence (or list item) of a briefing, with its source label and the commits it stands on."""
+    """One sentence (or list item) of a briefing, with its provenance and the commits it stands on."""
 
     text: str
-    source: str = GIT_FACTS
-    """What the reader is shown as its source: 'git facts', "developer's message", ..."""
+    provenance: Provenance = GIT_FACTS
+    """Where it comes from (git facts, the developer's message, ...); renderers word it
+    (``narrator.facts.provenance.label``)."""
     shas: tuple[str, ...] = ()
     """The commits it stands on, newest first (empty for a sentence of absence: 'No release is recorded')."""
     counts: tuple[Count, ...] = ()
@@ -81,10 +81,10 @@ class Sentence:
 
 @dataclass(frozen=True)
 class Section:
-    """A block of the briefing: a title, the one source label of the block, its sentences."""
+    """A block of the briefing: a title, the one provenance of the block, its sentences."""
 
     title: str
-    source: str
+    provenance: Provenance
     lines: tuple[Sentence, ...]
     count: Count | None = None
     """The number the title shows ('Waiting to ship (5)'); None when the title shows none."""
@@ -306,7 +306,7 @@ def build(name: str, description: Said | None, period: Period, now: Status, dige
     waiting_lines = []
     if release.last is not None:
         waiting_lines.append(Sentence(release.waiting_text, shas=waiting.shas, counts=(waiting,) if waiting.n else ()))
-    waiting_lines += [Sentence(c.headline.text, provenance.label(c.headline.provenance), (c.sha,), stale=c.headline.stale,
+    waiting_lines += [Sentence(c.headline.text, c.headline.provenance, (c.sha,), stale=c.headline.stale,
                                lead=f"{c.date:%Y-%m-%d} {c.short_sha} {c.author}:", reading=c.reading,
                                note=(notes or {}).get(c.sha, "")) for c in listed]
     if waiting.n > len(listed) and listed:
@@ -324,7 +324,7 @@ def build(name: str, description: Said | None, period: Period, now: Status, dige
     reached = Section("What reached users", GIT_FACTS, tuple(reached_lines), releases, detail=sure,
                       counted="release in the period" if releases.n == 1 else "releases in the period")
 
-    impact_lines = tuple(Sentence(line.text, line.source, line.shas, _impact_counts(line, digest))
+    impact_lines = tuple(Sentence(line.text, line.provenance, line.shas, _impact_counts(line, digest))
                          for line in (digest.by_impact if digest else ()))
     by_impact = Section("By impact", GIT_FACTS, impact_lines, changes,
                         counted="change" if changes.n == 1 else "changes")
@@ -332,8 +332,7 @@ def build(name: str, description: Said | None, period: Period, now: Status, dige
     if now.delivery is not None:
         delivery = Section(f"Delivery: {now.delivery.period.label}", GIT_FACTS,
                            tuple(Sentence(line, shas=now.delivery.shas) for line in now.trend))
-    about = None if description is None else Sentence(description.text, provenance.label(description.provenance),
-                                                      stale=description.stale)
+    about = None if description is None else Sentence(description.text, description.provenance, stale=description.stale)
     return Briefing(name, about, period, Sentence(now.activity.text, shas=now.activity.shas), now.looked,
                     opening(now, period, changes, period_releases, waiting, affects, security, on),
                     risks, waiting_section, reached, by_impact, delivery, changes, releases, affects, security, digest,

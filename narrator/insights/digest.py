@@ -19,14 +19,14 @@ from narrator.facts.categories import CATEGORIES
 from narrator.facts.impact import GROUPS, MERGE, Impact, classify
 from narrator.facts.impact import LABELS as IMPACT_LABELS
 from narrator.facts.paths import TOP_LEVEL
-from narrator.facts.provenance import LABELS, MODEL_HEADLINE
+from narrator.facts.provenance import Provenance, Source
 from narrator.facts.releases import is_development_version
 from narrator.insights.periods import Period, _utc
 
-GIT_FACTS = LABELS["git"]
-HEADLINE_SOURCES = {**{source: LABELS[source] for source in ("developer", "pull request", "release notes")},
-                    "model": MODEL_HEADLINE, "git": LABELS["git"]}
-"""A commit's ``headline_source`` -> the provenance its Line shows. Earlier entries win a tie."""
+GIT_FACTS = Provenance(Source.GIT)
+HEADLINE_SOURCES = {**{source: Provenance(source) for source in (Source.DEVELOPER, Source.PULL_REQUEST, Source.RELEASE_NOTES)},
+                    Source.MODEL: Provenance(Source.MODEL, headline=True), Source.GIT: GIT_FACTS}
+"""A commit's ``headline_source`` -> the provenance its Line carries. Earlier entries win a tie."""
 
 TOP_AREAS = 5
 TOP_NOTES = 5
@@ -79,8 +79,9 @@ class Line:
     text: str
     shas: tuple[str, ...]
     """The commits it stands on, newest first; empty only for the 'no changes' line of an empty period."""
-    source: str
-    """Provenance: 'git facts', "developer's message", 'pull request title' or 'written by the model (checked)'."""
+    provenance: Provenance
+    """Where it comes from: git facts, the developer's message, a pull request title, release notes or the
+    model (a headline standing in for a subject); ``narrator.facts.provenance.label`` words it."""
 
 
 @dataclass(frozen=True)

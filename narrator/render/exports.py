@@ -17,6 +17,7 @@ from functools import partial
 from narrator.defaults import REPORT_PERIOD
 from narrator.facts import glossary, provenance
 from narrator.facts.categories import size_phrase
+from narrator.facts.provenance import Source
 from narrator.facts.reading import LABEL as READING_LABEL
 from narrator.insights.briefing import NOTE_LABEL, NOTE_SOURCE, Briefing
 from narrator.insights.delivery import HOTFIX_DAYS
@@ -45,6 +46,9 @@ CHANGES_LIMIT = 200
 
 Links = Callable[[RepoView | None, Period], Sequence[Block]]
 """The links (``Link`` blocks) a report shows for one repository, or for the whole portfolio (None)."""
+
+GIT_FACTS, RELEASE_NOTES = provenance.label(Source.GIT), provenance.label(Source.RELEASE_NOTES)
+"""The labels of the report's template sentences and of release notes quoted."""
 
 
 def _no_links(repo: RepoView | None, period: Period) -> Sequence[Block]:
@@ -102,7 +106,7 @@ def _comparison(repos, briefs: dict[int, Briefing]) -> Table:
         rows.append((repo.name, f.status, f.last_change_words, str(f.changes.n), f.waiting_words, f.risk_words,
                      f.release_rate or str(f.releases.n), f.lead_time or "\u2014", f.hotfix_rate or "\u2014",
                      f.trend or "\u2014"))
-    return Table(COMPARISON, tuple(rows), "git facts")
+    return Table(COMPARISON, tuple(rows), GIT_FACTS)
 
 
 def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: int,
@@ -110,7 +114,7 @@ def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: 
     """One repository's sections; the jargon of its headlines and plain readings is explained inline
     where ``explained`` (the whole report's) has not explained it yet."""
     view = service.overview(repo_id, None)
-    blocks: list[Block] = [Paragraph((Sentence(brief.status.text, brief.status.source),)),
+    blocks: list[Block] = [Paragraph((Sentence(brief.status.text, provenance.label(brief.status.provenance)),)),
                            Paragraph((Sentence(brief.looked),), note=True)]
     if view.repo.folder_gone:
         blocks.append(Paragraph((Sentence(f"The repository folder {view.repo.source} is gone; "
@@ -136,7 +140,7 @@ def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: 
         return blocks
     first, last = digest.period.first_day, digest.period.last_day
     blocks.append(Heading(f"What changed: {digest.period.label}", level))
-    blocks.append(Paragraph(tuple(Sentence(line.text, line.source) for line in digest.summary)))
+    blocks.append(Paragraph(tuple(Sentence(line.text, provenance.label(line.provenance)) for line in digest.summary)))
     if brief.by_impact.lines:  # an empty period says so above: no empty heading
         blocks += [Heading(brief.by_impact.heading, level + 1), _said(brief.by_impact.lines, explained)]
     for title, lines in (("May affect existing users", digest.affects),
@@ -147,22 +151,22 @@ def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: 
             blocks += [Heading(title, level + 1),
                        _lines(lines, explained, *((brief.reading_of, brief.note_of) if lines is not digest.areas
                                                   else (_no_reading, _no_reading)))]
-    blocks.append(Paragraph((Sentence(digest.comparison.text, digest.comparison.source),)))
+    blocks.append(Paragraph((Sentence(digest.comparison.text, provenance.label(digest.comparison.provenance)),)))
     blocks += _charts(service, repo_id, first, last, level)
     blocks.append(Heading("Releases", level))
     if digest.releases:
         blocks.append(Bullets(tuple(
             Bullet(f"{release.version} ({release.date:%Y-%m-%d}, {release.sha[:8]})",
-                   sub=tuple(Bullet(sentences=(Sentence(note, "release notes"),)) for note in release.notes)
+                   sub=tuple(Bullet(sentences=(Sentence(note, RELEASE_NOTES),)) for note in release.notes)
                    or (Bullet(sentences=(Sentence("No release notes in this commit: see the project's changelog."),)),))
             for release in digest.releases)))
     else:
-        blocks.append(Paragraph((Sentence("No release in this period.", "git facts"),), note=True))
+        blocks.append(Paragraph((Sentence("No release in this period.", GIT_FACTS),), note=True))
     blocks.append(Heading("Security fixes", level))
     if digest.security:
         blocks.append(_lines(digest.security, explained, brief.reading_of, brief.note_of))
     else:
-        blocks.append(Paragraph((Sentence("No security fix in this period.", "git facts"),), note=True))
+        blocks.append(Paragraph((Sentence("No security fix in this period.", GIT_FACTS),), note=True))
     # The changes the briefing counts: merges bring in changes listed on their own.
     counted = set(brief.changes.shas)
     changes = [c for c in service.changes(repo_id, since=first, until=last) if c.sha in counted]
@@ -179,8 +183,8 @@ def _briefing(brief: Briefing, level: int, explained: glossary.Explained) -> lis
     to ship, what reached users and delivery figures, every sentence with its source and commits."""
     blocks: list[Block] = []
     if brief.description is not None:
-        blocks.append(Paragraph((Sentence("What it does: " + brief.description.text, brief.description.source,
-                                          brief.description.stale),)))
+        about = brief.description
+        blocks.append(Paragraph((Sentence("What it does: " + about.text, provenance.label(about.provenance), about.stale),)))
     blocks += [Heading(f"In brief: {brief.period.label}", level), Paragraph(tuple(s for said in brief.opening for s in _with_commits(said)))]
     for section in (brief.risks, brief.waiting, brief.reached, *([brief.delivery] if brief.delivery else [])):
         if not section.lines and section is not brief.risks:
@@ -189,15 +193,15 @@ def _briefing(brief: Briefing, level: int, explained: glossary.Explained) -> lis
         if section.lines:
             blocks.append(_said(section.lines, explained))
         else:
-            blocks.append(Paragraph((Sentence("No risk that git alone can show.", "git facts"),), note=True))
+            blocks.append(Paragraph((Sentence("No risk that git alone can show.", GIT_FACTS),), note=True))
         if section.detail:
-            blocks.append(Paragraph(tuple(Sentence(s.text, s.source) for s in section.detail), note=True))
+            blocks.append(Paragraph(tuple(Sentence(s.text, provenance.label(s.provenance)) for s in section.detail), note=True))
     return blocks
 
 
 def _with_commits(said) -> tuple[Sentence, ...]:
     """A briefing sentence with its source, then the commits it stands on."""
-    return (Sentence(said.text, said.source, said.stale), *((Sentence(refs(said.shas).strip()),) if said.shas else ()))
+    return (Sentence(said.text, provenance.label(said.provenance), said.stale), *((Sentence(refs(said.shas).strip()),) if said.shas else ()))
 
 
 def _said(lines, explained: glossary.Explained) -> Bullets:
@@ -207,7 +211,7 @@ def _said(lines, explained: glossary.Explained) -> Bullets:
     for s in lines:
         said = _with_commits(s)
         if s.reading:
-            said = (_glossed(explained, s.text, s.source, s.stale), *said[1:])
+            said = (_glossed(explained, s.text, provenance.label(s.provenance), s.stale), *said[1:])
         items.append(Bullet(s.lead, said, _reading(s.reading) + _note(s.note)))
     return Bullets(tuple(items))
 
@@ -220,12 +224,12 @@ def _glossed(explained: glossary.Explained, text: str, label: str | None = None,
 def _reading(text: str) -> tuple[Bullet, ...]:
     """A listed change's plain reading (``narrator.facts.reading``) as its first sub-item, labelled git facts.
     Its words are everyday ones already; its folder, in brackets, is a name: nothing is explained."""
-    return (Bullet(sentences=(Sentence(f"{READING_LABEL}: {text}", "git facts"),)),) if text else ()
+    return (Bullet(sentences=(Sentence(f"{READING_LABEL}: {text}", GIT_FACTS),)),) if text else ()
 
 
 def _note(text: str) -> tuple[Bullet, ...]:
     """A listed change's note for users by the model (``Briefing.notes``) as a sub-item, labelled the model's."""
-    return (Bullet(sentences=(Sentence(f"{NOTE_LABEL}: {text}", NOTE_SOURCE),)),) if text else ()
+    return (Bullet(sentences=(Sentence(f"{NOTE_LABEL}: {text}", provenance.label(NOTE_SOURCE)),)),) if text else ()
 
 
 def _no_reading(shas: Sequence[str]) -> str:
@@ -241,7 +245,7 @@ def _lines(lines, explained: glossary.Explained, reading_of: Callable[[Sequence[
     items = []
     for line in lines:
         commits = (Sentence(f"({', '.join(sha[:8] for sha in line.shas[:5])})"),) if line.shas else ()
-        items.append(Bullet(sentences=(_glossed(explained, line.text, line.source), *commits),
+        items.append(Bullet(sentences=(_glossed(explained, line.text, provenance.label(line.provenance)), *commits),
                             sub=_reading(reading_of(line.shas)) + _note(note_of(line.shas))))
     return Bullets(tuple(items))
 
@@ -254,7 +258,7 @@ def _change(change: CommitView, explained: glossary.Explained) -> Bullet:
     if change.explanation is not None:
         explanation = change.explanation
         sub.append(Bullet(sentences=(Sentence(explanation.text, provenance.label(explanation.provenance), explanation.stale),)))
-    sub += [Bullet(sentences=(Sentence(note, "release notes"),)) for note in change.release_notes[:5]]
+    sub += [Bullet(sentences=(Sentence(note, RELEASE_NOTES),)) for note in change.release_notes[:5]]
     evidence = [size_phrase(len(change.files), change.added, change.removed)]
     for name, values in (("advisories", change.advisories), ("references", change.refs), ("tags", change.tags)):
         if values:
@@ -266,7 +270,7 @@ def _change(change: CommitView, explained: glossary.Explained) -> Bullet:
     headline = _glossed(explained, change.headline.text, provenance.label(change.headline.provenance),
                         change.headline.stale)
     sub += _reading(change.reading)
-    sub.append(Bullet(sentences=(Sentence("Evidence: " + "; ".join(evidence), "git facts"),)))
+    sub.append(Bullet(sentences=(Sentence("Evidence: " + "; ".join(evidence), GIT_FACTS),)))
     return Bullet(f"{change.date:%Y-%m-%d} {change.short_sha} [{kind}, {where}] {change.author}:", (headline,), tuple(sub))
 
 

@@ -27,7 +27,7 @@ from narrator.defaults import COMMITS, DIGEST_PERIOD
 from narrator.facts import glossary
 from narrator.facts.categories import size_phrase
 from narrator.facts import provenance
-from narrator.facts.provenance import Said
+from narrator.facts.provenance import Provenance, Said, Source
 from narrator.facts.reading import LABEL as READING_LABEL
 from narrator.insights.briefing import GIT_FACTS, NOTE_LABEL, NOTE_SOURCE, Briefing, Sentence
 from narrator.insights.digest import counted
@@ -53,8 +53,8 @@ class Style:
     note: Callable[[str], str]
     """An aside (a partial history, a folder that is gone, an empty section)."""
     heading: Callable[[str, int], list[str]]
-    label: Callable[[str, bool], str]
-    """A sentence's source label (and whether it is out of date), written after it."""
+    label: Callable[[Provenance, bool], str]
+    """A sentence's provenance in words (and whether it is out of date), written after it."""
     legend: str = ""
     """A line under the title saying how sources are shown."""
 
@@ -64,31 +64,39 @@ def marker(label: str, stale: bool = False) -> str:
     return f" [{md(label)}{', out of date' if stale else ''}]"
 
 
-def _text_label(label: str, stale: bool = False) -> str:
+def _markdown_label(said: Provenance, stale: bool = False) -> str:
+    """Markdown's marker: the label in brackets after every sentence."""
+    return marker(provenance.label(said), stale)
+
+
+def _text_label(said: Provenance, stale: bool = False) -> str:
     """The text's marker: none for git facts (the legend says so), else the label in brackets."""
-    if label == GIT_FACTS and not stale:
+    if said.source is Source.GIT and not stale:
         return ""
-    return f" [{plain(label)}{', out of date' if stale else ''}]"
+    return f" [{plain(provenance.label(said))}{', out of date' if stale else ''}]"
+
+
+RELEASE_NOTES = Provenance(Source.RELEASE_NOTES)
 
 
 def _underlined(text: str, level: int) -> list[str]:
     return [text, _UNDERLINES.get(level, "~") * len(text)]
 
 
-MARKDOWN = Style(md, lambda t: f"**{t}**", lambda t: f"_{t}_", lambda t, level: [f"{'#' * level} {t}"], marker)
+MARKDOWN = Style(md, lambda t: f"**{t}**", lambda t: f"_{t}_", lambda t, level: [f"{'#' * level} {t}"], _markdown_label)
 TEXT = Style(plain, str, str, _underlined, _text_label,
              legend=f"A source in brackets follows a sentence taken from people's words or a model; "
-                    f"every other line is {GIT_FACTS}.")
+                    f"every other line is {provenance.label(GIT_FACTS)}.")
 
 
 def said(item: Said, style: Style = MARKDOWN, explained: glossary.Explained | None = None) -> str:
     """People's or the model's words with their source; jargon explained where ``explained`` asks."""
     text = explained.explain(item.text) if explained is not None else item.text
-    return style.text(text) + style.label(provenance.label(item.provenance), item.stale)
+    return style.text(text) + style.label(item.provenance, item.stale)
 
 
 def _narrative(view, style: Style) -> str:
-    return style.text(view.text) + style.label(provenance.label(view.provenance), view.stale)
+    return style.text(view.text) + style.label(view.provenance, view.stale)
 
 
 def _plain_narrative(view) -> str:
@@ -114,7 +122,7 @@ def change_lines(change: CommitView, style: Style = MARKDOWN, explained: glossar
     if change.explanation is not None:
         lines.append(f"  - {said(change.explanation, style)}")
     for note in change.release_notes[:5]:
-        lines.append(f"  - {esc(note)}{label('release notes', False)}")
+        lines.append(f"  - {esc(note)}{label(RELEASE_NOTES, False)}")
     if change.category == "release" and not change.release_notes:
         lines.append("  - This release added no notes of its own: see the project's changelog or release page.")
     evidence = [size]
@@ -150,7 +158,7 @@ def _sentence(s: Sentence, style: Style = MARKDOWN, explained: glossary.Explaine
     """A briefing sentence; a listed change's headline (one with a plain reading) has its jargon explained."""
     lead = f"{style.text(s.lead)} " if s.lead else ""
     text = _explained(s.text, style, explained if s.reading else None)
-    return f"{lead}{text}{style.label(s.source, s.stale)}{refs(s.shas)}"
+    return f"{lead}{text}{style.label(s.provenance, s.stale)}{refs(s.shas)}"
 
 
 def briefing_lines(b: Briefing, style: Style = MARKDOWN, explained: glossary.Explained | None = None) -> list[str]:
@@ -158,9 +166,9 @@ def briefing_lines(b: Briefing, style: Style = MARKDOWN, explained: glossary.Exp
     the opening, then risks, waiting to ship, what reached users and delivery figures, every sentence
     with its source and the commits it stands on. Lays out ``b`` only: no number is worked out here."""
     esc, label = style.text, style.label
-    lines = [f"{style.strong(esc(b.status.text))}{label(b.status.source, False)}", "", esc(b.looked), ""]
+    lines = [f"{style.strong(esc(b.status.text))}{label(b.status.provenance, False)}", "", esc(b.looked), ""]
     if b.description is not None:
-        lines += [f"What it does: {esc(b.description.text)}{label(b.description.source, b.description.stale)}", ""]
+        lines += [f"What it does: {esc(b.description.text)}{label(b.description.provenance, b.description.stale)}", ""]
     lines += [*style.heading(f"In brief: {esc(b.period.label)}", 2), "",
               " ".join(f"{esc(s.text)}{refs(s.shas)}" for s in b.opening) + label(GIT_FACTS, False)]
     for section in (b.risks, b.waiting, b.reached, *([b.delivery] if b.delivery else [])):
@@ -207,7 +215,7 @@ def show_lines(service: NarratorService, repo_id: int, commits: int = COMMITS, p
     if brief.digest is not None:
         digest = brief.digest
         out += ["", *style.heading(f"What changed lately: {esc(digest.period.label)}", 2), ""]
-        out += [f"{esc(line.text)}{label(line.source, False)}" for line in digest.summary]
+        out += [f"{esc(line.text)}{label(line.provenance, False)}" for line in digest.summary]
         if brief.by_impact.lines:  # an empty period says so above: no empty heading
             out += ["", *style.heading(esc(brief.by_impact.heading), 3), ""]
             out += [f"- {_sentence(s, style)}" for s in brief.by_impact.lines]
@@ -219,14 +227,14 @@ def show_lines(service: NarratorService, repo_id: int, commits: int = COMMITS, p
             out += ["", *style.heading("Releases", 3), ""]
             for release in digest.releases:
                 out.append(f"- {style.strong(esc(release.version))} ({release.date:%Y-%m-%d}, {release.sha[:8]})")
-                out += [f"  - {esc(note)}{label('release notes', False)}" for note in release.notes]
+                out += [f"  - {esc(note)}{label(RELEASE_NOTES, False)}" for note in release.notes]
                 if release.notes_missing:
                     out.append("  - No release notes in this commit: see the project's changelog.")
         for title, items in sections:
             if items:
                 out += ["", *style.heading(title, 3), ""]
                 for item in items:
-                    out.append(f"- {_explained(item.text, style, explained)}{label(item.source, False)}"
+                    out.append(f"- {_explained(item.text, style, explained)}{label(item.provenance, False)}"
                                f" ({', '.join(s[:8] for s in item.shas[:5])})")
                     reading = brief.reading_of(item.shas) if items is not digest.areas else ""
                     if reading:  # a listed headline
@@ -234,7 +242,7 @@ def show_lines(service: NarratorService, repo_id: int, commits: int = COMMITS, p
                     note = brief.note_of(item.shas) if items is not digest.areas else ""
                     if note:
                         out.append(f"  - {NOTE_LABEL}: {style.text(note)}{label(NOTE_SOURCE, False)}")
-        out += ["", f"{esc(digest.comparison.text)}{label(digest.comparison.source, False)}"]
+        out += ["", f"{esc(digest.comparison.text)}{label(digest.comparison.provenance, False)}"]
     out += ["", *style.heading("Recent changes", 2), ""]
     for change in service.changes(repo_id, limit=max(0, commits)):
         out += change_lines(change, style, explained)

@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import shared, wording
 from dashboard.shared import PERIOD_KEY
 from dashboard.wording import STALE_NOTE, narrative_notes, plain
+from narrator.facts.provenance import label
 from narrator.model import prompts
 from narrator.pipeline import jobs
 from narrator.pipeline.narrate import run_job
@@ -319,7 +320,7 @@ def test_overview_blocks_carry_one_source_label_and_each_sentence_its_source_on_
     lines = [*digest.summary, *digest.by_impact]
     helps = {m.value: m.proto.help for m in at.markdown}
     for line in lines:
-        assert helps[plain(line.text)].startswith(f"Source: {line.source}.")
+        assert helps[plain(line.text)].startswith(f"Source: {label(line.provenance)}.")
     flat = []
 
     def walk(node):
@@ -333,7 +334,7 @@ def test_overview_blocks_carry_one_source_label_and_each_sentence_its_source_on_
     at_status = flat.index(("Markdown", f"**{plain(brief.status.text)}**"))
     at_opening = [flat.index(("Markdown", plain(line.text))) for line in brief.opening]
     assert at_status < min(at_opening) and max(at_opening) < flat.index(("Markdown", plain(brief.risks.lines[0].text)))
-    assert all(helps[plain(line.text)].startswith(f"Source: {line.source}.") for line in brief.opening)
+    assert all(helps[plain(line.text)].startswith(f"Source: {label(line.provenance)}.") for line in brief.opening)
     blocks = [b for b in (digest.summary, digest.internal, brief.opening) if len(b) > 1]
     assert blocks, "the sample's week has blocks of several sentences"
     for block in blocks:
@@ -341,7 +342,7 @@ def test_overview_blocks_carry_one_source_label_and_each_sentence_its_source_on_
         between = flat[at_line[0]:at_line[-1]]
         assert not any(kind == "Caption" for kind, _ in between), "no label under each sentence"
         after = [value for kind, value in flat[at_line[-1]:] if kind == "Caption"][0]
-        assert after == plain(wording.block_label(line.source for line in block)), "one label under the block"
+        assert after == plain(wording.block_label(label(line.provenance) for line in block)), "one label under the block"
     assert wording.block_label(["git facts", "developer's message", "git facts"]) == "\u2714 git facts and developer's message"
     assert wording.block_label(["written by the model (checked)"]).startswith("\u2139")
     assert wording.line_help("Fix a deadlock", "developer's message").startswith("Source: developer's message.\n\nDeadlock: ")

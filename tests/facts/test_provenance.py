@@ -257,7 +257,7 @@ def test_a_pull_request_merge_is_headed_by_its_title_and_a_bare_merge_says_nothi
     # The digest lists the pull request by its title, once.
     digest = service.digest(handle.id, "30d")
     assert [line.text for line in digest.fixes] == ["Fix the login timeout on slow networks"]
-    assert digest.fixes[0].source == "pull request title"
+    assert provenance.label(digest.fixes[0].provenance) == "pull request title"
 
 
 # --- 5. subjects that say nothing ---------------------------------------------------------------

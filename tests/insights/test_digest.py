@@ -7,6 +7,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from narrator.facts.provenance import label
 from narrator.insights.digest import Release, build_digest
 from narrator.insights.periods import Period, choose_period
 
@@ -135,7 +136,7 @@ def test_counts_leave_out_merges_and_fold_name_case(digest):
 
 
 def test_a_merged_branch_is_listed_once(digest):
-    assert [(f.text, f.shas, f.source) for f in digest.features] == [
+    assert [(f.text, f.shas, label(f.provenance)) for f in digest.features] == [
         ("Add dark mode", ("a05",), "summary written by the model from the diff"),
         ("Add CSV export", ("m01", "a01"), "developer's message"),
     ]
@@ -166,7 +167,7 @@ def test_a_development_version_recorded_as_a_release_is_not_listed_as_one():
 
 
 def test_security_lines_keep_ids_without_repeating_them(digest):
-    assert [(s.text, s.shas, s.source) for s in digest.security] == [
+    assert [(s.text, s.shas, label(s.provenance)) for s in digest.security] == [
         ("Reject oversized tokens (CVE-2026-2222)", ("a12",), "summary written by the model from the diff"),
         ("Fix CVE-2026-1111: escape file names in uploads (GHSA-2x3c-4v5b-6n7m)", ("a08",), "developer's message"),
         ("Fix decompression bomb vulnerability in urllib3 (CVE-2025-66471)", ("a04",), "developer's message"),
@@ -220,8 +221,8 @@ def test_every_line_stands_on_commits_from_the_period(digest):
     in_period = {c.sha for c in IN_PERIOD}
     for line in lines:
         assert line.shas and set(line.shas) <= in_period, line
-        assert line.source in ("git facts", "developer's message", "pull request title",
-                               "summary written by the model from the diff")
+        assert label(line.provenance) in ("git facts", "developer's message", "pull request title",
+                                          "summary written by the model from the diff")
     assert digest.comparison.shas
 
 

@@ -41,7 +41,7 @@ from narrator.pipeline.tasks import (
     note_task,
     part_task,
     rank_files,
-    spread_over_folders,
+    spread_over_areas,
     summary_task,
     unit_task,
 )
@@ -110,7 +110,7 @@ def _narrate(settings: Settings, store: Store, repo_row, budget: Budget, backend
         wanted_commits += older
     if only is None:
         recent = store.list_commits(repo_id, limit=budget.history)
-        ranked = spread_over_folders(rank_files(files, (f["path"] for c in recent for f in c.files or [])))
+        ranked = spread_over_areas(rank_files(files, (f["path"] for c in recent for f in c.files or [])))
         chosen_files = [f.path for f in ranked] if budget.full else [f.path for f in ranked[: budget.files]]
     else:
         wanted = {t for k, t in only if k == "file"} | {t for k, t in only if k == "module"}

@@ -124,8 +124,8 @@ def rank_files(files: list[SourceFile], changed: Iterable[str]) -> list[SourceFi
     return sorted(files, key=lambda f: (-score(f), f.path))
 
 
-def spread_over_folders(ranked: list[SourceFile]) -> list[SourceFile]:
-    """Interleave folders, each in its own order: the best file of every folder, then the second...
+def spread_over_areas(ranked: list[SourceFile]) -> list[SourceFile]:
+    """Interleave areas, each in its own order: the best file of every area, then the second...
 
     So a first run with a small budget gives every main part of the project a summary.
     """
@@ -134,10 +134,10 @@ def spread_over_folders(ranked: list[SourceFile]) -> list[SourceFile]:
         queues.setdefault(area_of(f.path), []).append(f)
     spread: list[SourceFile] = []
     while queues:
-        for folder in list(queues):
-            spread.append(queues[folder].pop(0))
-            if not queues[folder]:
-                del queues[folder]
+        for area in list(queues):
+            spread.append(queues[area].pop(0))
+            if not queues[area]:
+                del queues[area]
     return spread
 
 

@@ -8,8 +8,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh --browser --postgres --openssl --redis
 
-# Installed above, so a PostgreSQL test that cannot start its server fails instead of skipping.
-export CODE_NARRATOR_REQUIRE_POSTGRES=1
+# Installed above, so a test that cannot start its PostgreSQL or Redis server fails instead of skipping.
+export CODE_NARRATOR_REQUIRE_SERVERS=1
 
 # The Hugging Face Hub cannot be reached; offline mode makes any accidental download fail fast
 # instead of hanging on retries.

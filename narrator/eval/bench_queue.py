@@ -1,5 +1,11 @@
-"""Queue benchmark: ``python -m narrator.eval.bench_queue --queue REDIS_URL --db POSTGRES_URL`` prints, as
-JSON, the repositories refreshed per minute with 1, 2 and 3 queue workers (``--workers``).
+"""Queue benchmark: ``python -m narrator.eval.bench_queue`` prints, as JSON, the repositories refreshed
+per minute with 1, 2 and 3 queue workers (``--workers``).
+
+The queue and the database are ``--queue REDIS_URL`` and ``--db POSTGRES_URL`` (or ``CODE_NARRATOR_QUEUE``
+and ``CODE_NARRATOR_DB``); where one is not given the benchmark starts a throw-away server of its own for
+the run (``narrator.eval.local_servers``: Debian's redis-server and PostgreSQL, which
+``bash scripts/setup.sh --redis --postgres`` installs) and stops it at the end, however the run ends.
+Which servers it used is said on stderr, passwords hidden.
 
 For each number of workers it builds ``--repos`` small repositories of its own (code no earlier round
 narrated, so nothing comes from the cache), starts that many ``python -m narrator worker`` processes
@@ -20,12 +26,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import git
+from sqlalchemy.engine import make_url
 
 from narrator.entry import run_command
+from narrator.eval import local_servers
 from narrator.pipeline import task_queue
 from narrator.pipeline.jobs import ROOT, worker_env
 from narrator.service.core import NarratorService
@@ -110,21 +121,52 @@ def wait_ready(folder: Path, tag: str, workers: int, timeout: float = 300.0) -> 
     raise RuntimeError(f"the workers did not start: see {folder}")
 
 
+def shown_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``, to be printed."""
+    if "://" in url and not url.startswith(("redis", "unix")):
+        return make_url(url).render_as_string(hide_password=True)
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@contextmanager
+def servers(queue: str | None, db: str | None) -> Iterator[tuple[str, str]]:
+    """Yields ``(queue URL, database URL)``: the given ones, and for each one missing a throw-away server
+    started here and stopped when the block ends (``local_servers.ServerUnavailable`` if it cannot start).
+    Says on stderr which it used."""
+    with ExitStack() as stack:
+        if not queue:
+            queue = stack.enter_context(local_servers.running_redis())
+            print(f"queue: a throw-away redis-server for this run, {queue}", file=sys.stderr)
+        else:
+            print(f"queue: {shown_url(queue)}", file=sys.stderr)
+        if not db:
+            db = stack.enter_context(local_servers.running_postgres())("bench_queue")
+            print(f"database: a throw-away PostgreSQL server for this run, {db}", file=sys.stderr)
+        else:
+            print(f"database: {shown_url(db)}", file=sys.stderr)
+        yield queue, db
+
+
 def main(argv: list[str] | None = None, prog: str = "python -m narrator.eval.bench_queue") -> int:
     p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
-    p.add_argument("--queue", default=os.environ.get("CODE_NARRATOR_QUEUE"), help="Redis URL (default: CODE_NARRATOR_QUEUE)")
-    p.add_argument("--db", default=os.environ.get("CODE_NARRATOR_DB"), help="database URL shared by the workers "
-                                                                             "(PostgreSQL; default: CODE_NARRATOR_DB)")
+    p.add_argument("--queue", default=os.environ.get("CODE_NARRATOR_QUEUE"),
+                   help="Redis URL (default: CODE_NARRATOR_QUEUE, else a throw-away redis-server for the run)")
+    p.add_argument("--db", default=os.environ.get("CODE_NARRATOR_DB"),
+                   help="database URL shared by the workers (PostgreSQL; default: CODE_NARRATOR_DB, "
+                        "else a throw-away PostgreSQL server for the run)")
     p.add_argument("--repos", type=int, default=8, help="repositories per round (default 8)")
     p.add_argument("--workers", default="1,2,3", help="worker counts, one round each (default 1,2,3)")
     p.add_argument("--model", default="fake:0.05", help="the workers' model (default fake:0.05)")
     args = p.parse_args(argv)
-    if not args.queue or not args.db:
-        p.error("--queue and --db (or CODE_NARRATOR_QUEUE and CODE_NARRATOR_DB) are required")
 
     def run() -> int:
-        with tempfile.TemporaryDirectory(prefix="narrator-bench-queue-") as tmp:
-            rounds = [one_round(int(w), args.repos, args.model, args.queue, args.db, Path(tmp))
+        with servers(args.queue, args.db) as (queue, db), \
+                tempfile.TemporaryDirectory(prefix="narrator-bench-queue-") as tmp:
+            rounds = [one_round(int(w), args.repos, args.model, queue, db, Path(tmp))
                       for w in args.workers.split(",")]
         print(json.dumps({"model": args.model, "rounds": rounds}, indent=2))
         return 1 if any(r["failed"] for r in rounds) else 0

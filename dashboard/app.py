@@ -37,7 +37,7 @@ service = shared.session_service()  # from here on, every action and read is che
 
 def add_default_repository(svc: NarratorService) -> None:
     """On a fresh install, narrate this project's own checkout so the first visit shows something."""
-    if svc.repositories() or st.session_state.get("app_default_tried"):
+    if not widgets.may_act(svc) or svc.repositories() or st.session_state.get("app_default_tried"):
         return
     st.session_state["app_default_tried"] = True
     try:
@@ -87,14 +87,17 @@ with st.sidebar:
         names = {r.id: r.name for r in repos}
         st.selectbox("Repository", ids, key=shared.REPO_KEY, format_func=lambda i: names.get(i, str(i)))
 
-    with st.form("app_add_form", border=False):
-        st.text_input(
-            "Add a repository",
-            key="app_add_source",
-            placeholder="/path/to/folder or https://host/owner/project.git",
-            help="A git folder on this computer, or an https:// or ssh address to clone.",
-        )
-        st.form_submit_button("Add and narrate", on_click=add_repository)
+    if widgets.may_act(service):  # a viewer reads only: no form to add (the service would refuse it too)
+        with st.form("app_add_form", border=False):
+            st.text_input(
+                "Add a repository",
+                key="app_add_source",
+                placeholder="/path/to/folder or https://host/owner/project.git",
+                help="A git folder on this computer, or an https:// or ssh address to clone.",
+            )
+            st.form_submit_button("Add and narrate", on_click=add_repository)
+    elif not repos:
+        st.info("No repository to read yet: an admin adds them.")
 
     if signed_in:
         signin.signed_in_box(who)

@@ -75,13 +75,20 @@ def failure(pending_key: str, target: str) -> str | None:
     return st.session_state.get(pending_key + "_failed", {}).get(target)
 
 
+def may_act(svc: NarratorService) -> bool:
+    """Whether the session may use admin controls (narrate, add, remove): a viewer is shown none (the
+    service's guard would refuse them anyway). A service not scoped to anyone is the operator's."""
+    who = getattr(svc, "who", None)
+    return who is None or who.is_admin
+
+
 def narrate_control(svc: NarratorService, pending_key: str, kind: str, target: str, repo_id: int,
                     narrative: NarrativeView | None, key: str, help: str) -> None:
-    """What an item offers when its narrative is missing or out of date: a Narrate (again) button,
-    "Being narrated…" while its on-demand job runs, and the error of a failed attempt."""
+    """What an item offers when its narrative is missing or out of date: a Narrate (again) button (to an
+    admin), "Being narrated…" while its on-demand job runs, and the error of a failed attempt."""
     if is_pending(pending_key, target):
         st.caption("Being narrated…")
-    elif narrative is None or narrative.stale:
+    elif (narrative is None or narrative.stale) and may_act(svc):
         if st.button("Narrate" if narrative is None else "Narrate again", key=key, help=help):
             start_on_demand(svc, pending_key, kind, target, repo_id)
             st.rerun()

@@ -155,6 +155,15 @@ def cmd_subscriptions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_remove(args: argparse.Namespace) -> int:
+    """Forget a repository: every row of it, and the narrator's own clone of a URL (never a folder of yours)."""
+    from narrator.service.core import NarratorService
+
+    service = NarratorService(_settings(args))
+    print(service.remove_repository(service.find(args.repo).id).line())
+    return 0
+
+
 def period_arg(text: str):
     """A named period (``7d``, ``30d``, ``90d``, each also with ``-commits``), or ``YYYY-MM-DD..YYYY-MM-DD``."""
     from datetime import date
@@ -267,6 +276,12 @@ def parser(prog: str = "python -m narrator", more: dict[str, str] | None = None)
         actions.add_parser(action, parents=[common], help=f"{action} a subscription").add_argument("id", type=int)
     u.set_defaults(func=cmd_subscriptions)
 
+    x = sub.add_parser("remove", help="forget a repository: its narratives, history and jobs, and the narrator's "
+                                      "own clone of a URL (a folder on this computer is left as it is)")
+    x.add_argument("repo", help="the path or URL it was added with")
+    x.add_argument("--db", help="SQLAlchemy URL of the cache")
+    x.set_defaults(func=cmd_remove)
+
     w = sub.add_parser("worker", description="Without JOB_ID: take narration jobs from the task queue "
                                              "(CODE_NARRATOR_QUEUE) until stopped. With it: run that job.")
     w.add_argument("job_id", type=int, nargs="?")
@@ -277,7 +292,7 @@ def parser(prog: str = "python -m narrator", more: dict[str, str] | None = None)
     return p
 
 
-COMMANDS = ("narrate", "show", "report", "send", "subscriptions")
+COMMANDS = ("narrate", "show", "report", "send", "subscriptions", "remove")
 """The commands a user runs; ``worker`` (started by the dashboard) is not offered."""
 
 

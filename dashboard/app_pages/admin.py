@@ -18,6 +18,7 @@ import streamlit as st
 
 from dashboard import auth, shared, signin, widgets
 from dashboard.app_pages import admin_accounts
+from dashboard.app_pages import admin_repositories
 from dashboard.app_pages import admin_subscriptions
 from dashboard.wording import plain
 from narrator.settings import MODEL_TASK_TITLES, MODEL_TASKS, ROOT, Settings, load_settings
@@ -356,6 +357,7 @@ with adapter_tab:
     if active.path:
         st.button("Use the plain model (no adapter)", key="admin_activate_none", on_click=activate, args=(None,))
 
+admin_repositories.section(shared.session_service())
 admin_accounts.section(shared.session_service())
 
 # ---- the cocktail study (python -m training study --out <home>/study) -------------------------

@@ -1,4 +1,5 @@
-"""The Admin page's "Accounts" section: who may sign in, their role and the repositories a viewer reads.
+"""The Admin page's "Accounts" section: who may sign in, their role and the repositories a viewer reads
+(chosen when the account is added, changed later).
 
 Every change goes through the session's service (``shared.session_service``), whose one guard
 refuses a viewer; the command line (``code-narrator accounts``) does the same from the server.
@@ -31,6 +32,16 @@ def _remove(svc: ScopedService, name: str) -> None:
     st.session_state["accounts_notice"] = ("error", error) if error else ("success", f"Removed {name}.")
 
 
+def _set_repos(svc: ScopedService) -> None:
+    """Form callback: give the chosen viewer the chosen repositories (none chosen: every one)."""
+    state = st.session_state
+    name = state.get("accounts_repos_name") or ""
+    repos = state.get("accounts_repos_ids") or None
+    error = widgets.guarded(lambda: svc.set_account_repositories(name, [str(i) for i in repos] if repos else None),
+                            "Changing the repositories")
+    state["accounts_notice"] = ("error", error) if error else ("success", f"Changed what {name} reads.")
+
+
 def section(svc: ScopedService) -> None:
     """The Accounts section: the list, a remove button each, and a form to add one."""
     st.subheader("Accounts")
@@ -49,6 +60,13 @@ def section(svc: ScopedService) -> None:
         text_col, button_col = st.columns([5, 1], vertical_alignment="center")
         text_col.markdown(plain(f"{row.name} · {row.role} · {how} · reads {reads}"))
         button_col.button("Remove", key=f"accounts_remove_{row.id}", on_click=_remove, args=(svc, row.name))
+    viewers = [row.name for row in rows if row.role == "viewer"]
+    if viewers:
+        with st.form("accounts_repos"):
+            st.selectbox("Viewer", viewers, key="accounts_repos_name")
+            st.multiselect("Reads (none chosen: every repository)", list(repos), key="accounts_repos_ids",
+                           format_func=lambda i: repos.get(i, str(i)))
+            st.form_submit_button("Change what the viewer reads", on_click=_set_repos, args=(svc,))
     with st.form("accounts_add", clear_on_submit=False):
         st.text_input("Name", key="accounts_add_name")
         st.selectbox("Role", ["viewer", "admin"], key="accounts_add_role")

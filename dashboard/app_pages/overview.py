@@ -183,14 +183,16 @@ with st.expander("Details for the team running Code Narrator", icon=":material/s
     for column, (name, value) in zip(columns, overview.counts.items()):
         column.metric(labels.get(name, name.replace("_", " ").capitalize()), value)
     left, right = st.columns([1, 3], vertical_alignment="center")
-    with left:
-        commits = st.number_input("Recent changes to read", min_value=1, max_value=1000, value=COMMITS, step=10,
-                                  key="overview_commits")
-        if st.button("Narrate", key="overview_narrate", type="primary",
-                     help="Read the repository again and narrate what is new; finished narratives are reused."):
-            error = widgets.guarded(lambda: service.start_narration(repo.id, commits=int(commits)), "Starting narration")
-            if error:
-                st.error(plain(error))
+    if widgets.may_act(service):  # a viewer sees the progress, not the Narrate control
+        with left:
+            commits = st.number_input("Recent changes to read", min_value=1, max_value=1000, value=COMMITS, step=10,
+                                      key="overview_commits")
+            if st.button("Narrate", key="overview_narrate", type="primary",
+                         help="Read the repository again and narrate what is new; finished narratives are reused."):
+                error = widgets.guarded(lambda: service.start_narration(repo.id, commits=int(commits)),
+                                        "Starting narration")
+                if error:
+                    st.error(plain(error))
     with right:
         # Poll every two seconds only while a job runs; when it ends the fragment reruns the page.
         st.fragment(narration_progress, run_every=2 if live else None)(service, repo.id)

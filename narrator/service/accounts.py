@@ -90,6 +90,12 @@ class AccountAdmin:
         return self.store.update_account(name, password=hash_password(password))
 
     def set_account_repositories(self, name: str, repositories: Iterable[str] | None) -> AccountRow:
+        """The repositories (names, sources or ids) a viewer reads from now on; None: every one."""
+        row = self.store.get_account(name)
+        if row is None:
+            raise AccountError(f"No account named {name!r}.")
+        if repositories is not None and row.role == "admin":
+            raise AccountError("Admins read every repository: limit viewers only.")
         return self.store.update_account(name, repo_ids=self._repo_ids(repositories))
 
     def remove_account(self, name: str) -> None:

@@ -1,4 +1,4 @@
-"""``code-narrator accounts add|list|remove|passwd``: the sign-in accounts of a shared dashboard.
+"""``code-narrator accounts add|list|remove|passwd|repos``: the sign-in accounts of a shared dashboard.
 
 Made here, on the server, so the first admin exists before the dashboard is exposed. A password is
 never an argument (it would show in ``ps`` and the shell's history): it is asked twice without echo
@@ -49,6 +49,12 @@ def parser(prog: str) -> argparse.ArgumentParser:
     remove.add_argument("name")
     passwd = sub.add_parser("passwd", help="set an account's password (asked, or read from standard input)")
     passwd.add_argument("name")
+    repos = sub.add_parser("repos", help="change the repositories a viewer reads")
+    repos.add_argument("name")
+    which = repos.add_mutually_exclusive_group(required=True)
+    which.add_argument("--repo", action="append", dest="repos", metavar="REPO",
+                       help="a repository (name, source or id) the viewer reads; repeat it")
+    which.add_argument("--all", action="store_true", help="every repository")
     return p
 
 
@@ -68,6 +74,12 @@ def run(args: argparse.Namespace) -> int:
     elif args.action == "remove":
         service.remove_account(args.name)
         print(f"Removed {args.name}.")
+    elif args.action == "repos":
+        row = service.set_account_repositories(args.name, None if args.all else args.repos)
+        names = {r.id: r.name for r in service.repositories()}
+        reads = "every repository" if row.repo_ids is None else ", ".join(
+            plain(names.get(i, str(i))) for i in sorted(row.repo_ids))
+        print(f"{row.name} reads {reads}.")
     else:
         if service.store.get_account(args.name) is None:
             raise AccountError(f"No account named {args.name!r}.")

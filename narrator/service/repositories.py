@@ -1,14 +1,19 @@
-"""The repositories the service knows: listing, finding by path or URL, and adding (validating,
-opening or cloning) one; the only git the service runs."""
+"""The repositories the service knows: listing, finding by path or URL, adding (validating, opening
+or cloning) one, and removing one (with its clone, never a folder of the user's); the only git the
+service runs."""
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 from pathlib import Path
 
 from db.errors import NarratorError, RepoError
+from db.repositories import RemovedRepository
 from narrator.git.repo import is_shallow, open_repository
 from narrator.service.admission import check_source_allowed
 from narrator.git.sources import (
+    _credential_file,
     looks_like_url,
     names_git_folder,
     remember_credentials,
@@ -21,6 +26,28 @@ from narrator.service.views import RepoView, _repo_view
 
 NO_REPOSITORY_AT_PATH = "No git repository at that path."
 """The dashboard's one answer for a local path it cannot add (missing, a file, not a repository...)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Removal(RemovedRepository):
+    """What removing a repository deleted: its rows (``RemovedRepository``) and its clone folder, if the
+    narrator had cloned it (``clone``: the folder deleted; None: a folder of the user's, left as it is)."""
+
+    clone: str | None = None
+
+    def line(self) -> str:
+        """What was removed, in one line for the command line and the dashboard."""
+        parts = [f"{self.commits} commits, {self.units} code units, {self.narratives} narratives, {self.jobs} jobs"]
+        if self.accounts:
+            parts.append(f"{self.accounts} account(s) no longer read it")
+        if self.subscriptions_changed:
+            parts.append("taken off subscription(s) " + ", ".join(f"#{i}" for i in self.subscriptions_changed))
+        if self.subscriptions_removed:
+            parts.append("removed subscription(s) " + ", ".join(f"#{i}" for i in self.subscriptions_removed)
+                         + " (they named only this repository)")
+        parts.append(f"deleted its clone {self.clone}" if self.clone else
+                     f"left the folder {self.repo.local_path} as it is")
+        return f"Removed {self.repo.name} ({self.repo.source}): " + "; ".join(parts) + "."
 
 
 class Repositories:
@@ -99,3 +126,26 @@ class Repositories:
                                                str(repo.working_tree_dir or repo.git_dir), repo.head.commit.hexsha,
                                                shallow=is_shallow(repo))
         return self.repository(repo_id)
+
+    def remove_repository(self, repo_id: int) -> Removal:
+        """Forget a repository: every row of it (``Store.remove_repository``; refused while a job of it is
+        queued or running), then its clone folder when the narrator cloned it from a URL into its own
+        ``clone_dir``. A local folder that was added is the user's own: it is never touched."""
+        removed = self.store.remove_repository(repo_id)
+        if removed is None:
+            raise NarratorError(f"No repository with id {repo_id}.")
+        self._commit_cache.pop(repo_id, None)
+        clone = self._clone_folder(removed.repo.source, removed.repo.local_path)
+        if clone is not None:
+            shutil.rmtree(clone, ignore_errors=True)
+            _credential_file(removed.repo.source, self.settings.clone_dir).unlink(missing_ok=True)
+        return Removal(**{f.name: getattr(removed, f.name) for f in dataclasses.fields(removed)},
+                       clone=None if clone is None else str(clone))
+
+    def _clone_folder(self, source: str, local_path: str) -> Path | None:
+        """The narrator's own clone of ``source``: a URL's folder directly inside ``clone_dir``; else None."""
+        if not looks_like_url(source):
+            return None
+        clones = Path(self.settings.clone_dir).resolve()
+        folder = Path(local_path).resolve()
+        return folder if folder.parent == clones and folder.name not in ("", ".credentials") else None

@@ -1,5 +1,5 @@
-"""The dashboard under test: its app file, hostile text to render, the text a page shows, and a job
-worker that never starts."""
+"""The dashboard under test: its app file, hostile text to render, the text a page shows, a job
+worker that never starts, and signing in."""
 
 from __future__ import annotations
 
@@ -22,3 +22,10 @@ def no_worker(settings, store, job_id: int) -> int:
 def shown(at: AppTest) -> list[str]:
     """The Markdown source of every text element on the page (captions and errors included)."""
     return [e.value for kind in ("markdown", "caption", "error", "info", "success") for e in getattr(at, kind)]
+
+
+def sign_in(at: AppTest, name: str, password: str) -> AppTest:
+    """Fill in and send the sign-in form of a page that asks for it."""
+    at.text_input(key="signin_form_name").input(name)
+    at.text_input(key="signin_form_password").input(password)
+    return at.button[0].click().run()

@@ -74,7 +74,7 @@ def test_help_lists_every_command(home):
     result = run("--help")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: code-narrator ")
-    assert {"narrate", "show", "report", "send", "subscriptions", "evaluate", "bench", "dashboard"} <= set(cli.COMMANDS)
+    assert {"narrate", "show", "report", "send", "subscriptions", "remove", "evaluate", "bench", "dashboard"} <= set(cli.COMMANDS)
     assert "{" + ",".join(cli.COMMANDS) + "}" in result.stdout
     assert "worker" not in result.stdout
 

@@ -157,10 +157,15 @@ def cmd_subscriptions(args: argparse.Namespace) -> int:
 
 def cmd_remove(args: argparse.Namespace) -> int:
     """Forget a repository: every row of it, and the narrator's own clone of a URL (never a folder of yours)."""
+    from db.errors import NarratorError
     from narrator.service.core import NarratorService
 
     service = NarratorService(_settings(args))
-    print(service.remove_repository(service.find(args.repo).id).line())
+    try:
+        repo = service.find(args.repo)
+    except NarratorError:  # find's advice ("narrate it first") is not for someone removing it
+        raise NarratorError(f"No repository was added as {args.repo}: nothing removed.") from None
+    print(service.remove_repository(repo.id).line())
     return 0
 
 

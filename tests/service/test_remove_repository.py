@@ -104,7 +104,7 @@ def test_the_remove_command_prints_what_it_removed_and_one_line_for_an_unknown_r
     for unknown in (shop.source, str(make_sample_repo(tmp_path / "never").working_tree_dir), str(tmp_path / "nowhere")):
         assert main(["remove", unknown]) == 1
         err = capsys.readouterr().err.strip().splitlines()
-        assert len(err) == 1 and err[0].startswith("error: "), err
+        assert err == [f"error: No repository was added as {unknown}: nothing removed."]
     assert [r.id for r in service.repositories()] == [till.id]
 
 

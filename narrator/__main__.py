@@ -1,4 +1,4 @@
-"""Command line: ``python -m narrator narrate|show|report|worker``. Parses arguments, calls the library."""
+"""Command line: ``python -m narrator narrate|show|report|send|subscriptions|remove|worker``. Parses arguments, calls the library."""
 
 from __future__ import annotations
 
@@ -219,7 +219,6 @@ def parser(prog: str = "python -m narrator", more: dict[str, str] | None = None)
     listed in the help here; their arguments are theirs.
     """
     p = argparse.ArgumentParser(prog=prog, description="Tell non-technical readers what a repository does and what changed.")
-    # The worker (started by the dashboard) is left out of the help: no metavar entry, no help line.
     sub = p.add_subparsers(dest="command", required=True, metavar="{" + ",".join((*COMMANDS, *(more or {}))) + "}")
 
     n = sub.add_parser("narrate", help="narrate a repository (a local path or an https/ssh URL)")
@@ -287,7 +286,8 @@ def parser(prog: str = "python -m narrator", more: dict[str, str] | None = None)
     x.add_argument("--db", help="SQLAlchemy URL of the cache")
     x.set_defaults(func=cmd_remove)
 
-    w = sub.add_parser("worker", description="Without JOB_ID: take narration jobs from the task queue "
+    w = sub.add_parser("worker", help="take narration jobs from the task queue (CODE_NARRATOR_QUEUE) until stopped",
+                       description="Without JOB_ID: take narration jobs from the task queue "
                                              "(CODE_NARRATOR_QUEUE) until stopped. With it: run that job.")
     w.add_argument("job_id", type=int, nargs="?")
     w.add_argument("--threads", type=int, default=1, help="jobs run at once, sharing one loaded model (default 1)")
@@ -297,15 +297,15 @@ def parser(prog: str = "python -m narrator", more: dict[str, str] | None = None)
     return p
 
 
-COMMANDS = ("narrate", "show", "report", "send", "subscriptions", "remove")
-"""The commands a user runs; ``worker`` (started by the dashboard) is not offered."""
+COMMANDS = ("narrate", "show", "report", "send", "subscriptions", "remove", "worker")
+"""The commands a user runs (``worker JOB_ID`` is also how the dashboard runs one job)."""
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m narrator") -> int:
     given = sys.argv[1:] if argv is None else argv
     command = next((a for a in given if not a.startswith("-")), None)
     p = parser(prog)
-    if command is not None and command not in (*COMMANDS, "worker"):
+    if command is not None and command not in COMMANDS:
         p.error(f"unknown command {command!r} (choose from {', '.join(COMMANDS)})")
     args = p.parse_args(argv)
     if getattr(args, "commits", 1) < 0:

@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if command in MORE:
         return MORE[command].run(given[1:])
-    if command not in (*narrator_main.COMMANDS, "worker"):
+    if command not in narrator_main.COMMANDS:
         print(f"error: unknown command {command!r} (choose from {', '.join(COMMANDS)})", file=sys.stderr)
         return 2
     from narrator.model.quiet import route_library_warnings

@@ -97,16 +97,16 @@ def test_binary_and_non_utf8_files_are_skipped(tmp_path):
     assert "Skipped 2 files" in result.stdout, result.stdout
 
 
-def test_help_lists_only_the_commands_a_user_runs(tmp_path):
-    """The dashboard's internal worker command is not offered, nor shown as '==SUPPRESS=='."""
+def test_help_lists_every_command_a_user_runs(tmp_path):
+    """The queue worker is a command users start (on each machine), so it is listed; nothing shows as '==SUPPRESS=='."""
     result = run_cli("--help", home=tmp_path / "home")
     assert result.returncode == 0, result.stderr
-    assert "{narrate,show,report,send,subscriptions,remove}" in result.stdout
-    assert "worker" not in result.stdout and "SUPPRESS" not in result.stdout, result.stdout
+    assert "{narrate,show,report,send,subscriptions,remove,worker}" in result.stdout
+    assert "take narration jobs from the task queue" in result.stdout and "SUPPRESS" not in result.stdout, result.stdout
 
 
-def test_an_unknown_command_names_only_the_commands_a_user_runs(tmp_path):
+def test_an_unknown_command_names_the_commands_a_user_runs(tmp_path):
     result = run_cli("bogus", home=tmp_path / "home")
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines()[-1].endswith("unknown command 'bogus' (choose from narrate, show, report, send, subscriptions, remove)")
-    assert "worker" not in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines()[-1].endswith(
+        "unknown command 'bogus' (choose from narrate, show, report, send, subscriptions, remove, worker)")

@@ -74,9 +74,9 @@ def test_help_lists_every_command(home):
     result = run("--help")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: code-narrator ")
-    assert {"narrate", "show", "report", "send", "subscriptions", "remove", "evaluate", "bench", "dashboard"} <= set(cli.COMMANDS)
+    assert {"narrate", "show", "report", "send", "subscriptions", "remove", "worker", "evaluate", "bench", "dashboard"} <= set(cli.COMMANDS)
     assert "{" + ",".join(cli.COMMANDS) + "}" in result.stdout
-    assert "worker" not in result.stdout
+    assert "take narration jobs from the task queue" in result.stdout
 
 
 def test_show_prints_what_python_m_narrator_prints(home, sample_repo, tmp_path):

@@ -20,13 +20,13 @@ from dashboard.wording import (
     narrative_notes,
     plain,
     reading_caption,
+    reading_help,
     source_caption,
     when,
 )
 from db.errors import UserError, first_line
 from narrator.facts import provenance
 from narrator.facts.provenance import Said, Source
-from narrator.facts.reading import GIT_FACTS
 from narrator.service.core import NarratorService
 from narrator.service.views import NarrativeView
 
@@ -182,7 +182,7 @@ def said_lines(lines: Iterable, key: str | None = None, reading_of: Callable | N
     for line in lines:
         st.markdown(plain(line.text), help=line_help(line.text, provenance.label(line.provenance)))
         if reading_of is not None and reading_of(line.shas):
-            st.caption(plain(reading_caption(reading_of(line.shas))), help=line_help(reading_of(line.shas), GIT_FACTS))
+            st.caption(plain(reading_caption(reading_of(line.shas))), help=reading_help(reading_of(line.shas)))
         commit_link(line.shas)
     label = block_label(provenance.label(line.provenance) for line in lines)
     if label:
@@ -200,7 +200,7 @@ def sentences(said: Iterable, link: bool = True) -> None:
         text = plain(line.text) + (f" {STALE_NOTE}" if line.stale else "")
         st.markdown(f"{plain(line.lead)} {text}" if line.lead else text, help=line_help(line.text, provenance.label(line.provenance)))
         if getattr(line, "reading", ""):  # a listed change's plain reading, from git facts
-            st.caption(plain(reading_caption(line.reading)), help=line_help(line.reading, GIT_FACTS))
+            st.caption(plain(reading_caption(line.reading)), help=reading_help(line.reading))
         if link and not (line.lead and len(line.shas) == 1 and not line.counts) and tuple(line.shas) != before:
             commit_link(line.shas)
         before = tuple(line.shas)

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
-from narrator.facts import glossary
+from narrator.facts import glossary, provenance
 from narrator.facts.reading import GIT_FACTS
 from narrator.facts.reading import LABEL as READING_LABEL
-from narrator.facts.reading import source_of as reading_source
+from narrator.facts.reading import provenance_of as reading_provenance
 from narrator.insights.portfolio import RISK_NAMES, trend_words
 from narrator.insights.status import Status
 from narrator.render.charts import COLOURS as _CHART_COLOURS
@@ -152,7 +152,7 @@ def source_caption(label: str, by_model: bool) -> str:
 
 def reading_caption(text: str) -> str:
     """A change's plain reading (``narrator.facts.reading``) as the labelled second line under its headline."""
-    return f"{READING_LABEL}: {text} (source: {GIT_FACTS})"
+    return f"{READING_LABEL}: {text} (source: {provenance.label(GIT_FACTS)})"
 
 
 def glossary_help(terms: Iterable[tuple[str, str]]) -> str | None:
@@ -204,9 +204,12 @@ def evidence_rows(files: Iterable[dict]) -> list[dict]:
 def line_help(text: str, source: str) -> str:
     """A sentence's tooltip: where it comes from, then the jargon in it explained (``narrator.facts.glossary``)."""
     terms = glossary_help(glossary.terms_in(text))
-    if source == GIT_FACTS:  # a plain reading whose kind of change the model judged says so
-        source = reading_source(text)
     return f"Source: {source}." + (f"\n\n{terms}" if terms else "")
+
+
+def reading_help(text: str) -> str:
+    """A plain reading's tooltip: git facts, and the model's kind of change when it decided the reading's group."""
+    return line_help(text, provenance.label(reading_provenance(text)))
 
 
 def block_label(sources: Iterable[str]) -> str | None:

@@ -39,6 +39,9 @@ LABELS = {
 
 MODEL_HEADLINE = "summary written by the model from the diff"
 """The label of a headline the model wrote because the developer's subject said nothing."""
+MODEL_KIND = "kind of change judged by the model"
+"""How a plain reading whose impact group the model's kind of change decided says so, in its text
+(``narrator.facts.reading.model_words``) and in its label ('git facts; the kind of change judged by the model')."""
 
 _FROM_A_FILE = (Source.README, Source.PACKAGE, Source.DOCSTRING)
 
@@ -52,6 +55,9 @@ class Provenance:
     """The file a README, package description or docstring was read from ('pyproject.toml'); else empty."""
     headline: bool = False
     """Model text standing in, as a change's headline, for a developer's subject that said nothing."""
+    model_kind: bool = False
+    """Git facts whose impact group the model's kind of change decided (a plain reading,
+    ``narrator.facts.impact.with_model_kind``)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "source", Source(self.source))  # a stored string becomes its Source
@@ -61,12 +67,14 @@ def label(provenance: Provenance | Source | str) -> str:
     """The reader's words for where a text came from: the one place provenance becomes a label.
 
     The file is named for READMEs, package metadata and docstrings ("package description (pyproject.toml)");
-    a model headline says it summarises the diff.
+    a model headline says it summarises the diff; git facts whose kind of change the model judged say so.
     """
     if not isinstance(provenance, Provenance):
         provenance = Provenance(provenance)
     if provenance.source is Source.MODEL and provenance.headline:
         return MODEL_HEADLINE
+    if provenance.source is Source.GIT and provenance.model_kind:
+        return f"{LABELS[Source.GIT]}; the {MODEL_KIND}"
     text = LABELS[provenance.source]
     return f"{text} ({provenance.origin})" if provenance.origin and provenance.source in _FROM_A_FILE else text
 

@@ -22,9 +22,10 @@ import re
 from narrator.facts.description import first_line
 from narrator.facts.impact import LABELS, Impact
 from narrator.facts.paths import TOP_LEVEL
-from narrator.facts.provenance import LABELS as SOURCES
+from narrator.facts.provenance import MODEL_KIND, Provenance, Source
 
-GIT_FACTS = SOURCES["git"]
+GIT_FACTS = Provenance(Source.GIT)
+"""Where a plain reading comes from: git facts (``provenance_of`` when the model judged its kind of change)."""
 
 KIND_WORDS = {"docs": "an update to the written guides", "tests": "a change to the tests",
               "ci": "a change to the automatic checks", "dependencies": "an update of software it uses",
@@ -41,7 +42,7 @@ DESCRIPTION_CHARS = 90
 """A description longer than this is cut at a word, so the reading stays one line."""
 MAIN_CODE = "the main code"
 LABEL = "In plain words"
-"""How every page heads a change's plain reading (its source label is git facts)."""
+"""How every page heads a change's plain reading (its source is git facts, ``GIT_FACTS``)."""
 
 _IS = re.compile(r"^(?:[\w.@/-]+\s+){1,2}(?:is|are)\s+(?=(?:an?|the|one|our|its)\s)", re.I)
 """'Express is the most used toolkit...', 'The router is a...': a name, then what it is."""
@@ -119,10 +120,9 @@ def plain_reading(impact: Impact | None, area: str, area_description: str | None
     return f"{impact_words(impact)}{model_words(impact)}, {area_words(area, area_description, role, main)}."
 
 
-MODEL_KIND = "kind of change judged by the model"
-"""What a reading says when the model's kind of change decided its group (``impact.with_model_kind``)."""
-MODEL_SOURCE = f"{GIT_FACTS}; the {MODEL_KIND}"
-"""A reading's source label when the model's kind decided its group: its tooltip and exports say so."""
+MODEL_SOURCE = Provenance(Source.GIT, model_kind=True)
+"""Where a reading comes from when the model's kind of change decided its group (``impact.with_model_kind``):
+its tooltip says so (``narrator.facts.provenance.label``)."""
 
 
 def model_words(impact: Impact | None) -> str:
@@ -132,6 +132,7 @@ def model_words(impact: Impact | None) -> str:
     return f" ({MODEL_KIND}, {round(impact.model * 100)}% sure)"
 
 
-def source_of(reading: str | None) -> str:
-    """The source label of a plain reading: git facts, or with the model's kind of change (``MODEL_SOURCE``)."""
+def provenance_of(reading: str | None) -> Provenance:
+    """Where a plain reading comes from: git facts, or git facts with the model's kind of change
+    (``MODEL_SOURCE``) when ``model_words`` is in it."""
     return MODEL_SOURCE if reading and f"({MODEL_KIND}, " in reading else GIT_FACTS

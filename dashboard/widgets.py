@@ -41,7 +41,7 @@ def show_narrative(narrative: NarrativeView | None, missing: str = "Not narrated
         return
     if narrative.text.strip():
         st.markdown(plain(narrative.text))
-        st.caption(plain(source_caption(provenance.label(narrative.provenance), narrative.source == "model")))
+        st.caption(plain(source_caption(provenance.label(narrative.provenance), narrative.by_model)))
     for note in narrative_notes(narrative):
         st.caption(note)
 

@@ -8,6 +8,8 @@ import streamlit as st
 
 from dashboard import shared, widgets, wording
 from dashboard.wording import plain
+from narrator.facts import provenance
+from narrator.facts.provenance import Source
 from narrator.service.changes import MAX_LINKED, PER_PAGE
 from narrator.service.views import SHALLOW_NOTE, ChangePage
 
@@ -105,7 +107,7 @@ for commit in shown.changes:
             widgets.show_said(commit.explanation)
         if commit.release_notes:
             st.markdown("\n".join(f"- {plain(note)}" for note in commit.release_notes[:5]))
-            st.caption(plain(wording.source_caption("release notes", False)))
+            st.caption(plain(wording.source_caption(provenance.label(Source.RELEASE_NOTES), False)))
         elif commit.category == "release":
             st.caption("This release added no notes of its own: see the project's changelog or release page.")
         if commit.narrative is not None:

@@ -46,6 +46,7 @@ from narrator.entry import run_command
 from narrator.eval.category_accuracy import PrefixedCommit, category_accuracy
 from narrator.eval.metrics import read_summary_rows, summary_bleu
 from narrator.eval.page_sentences import count_mismatches, fine_words, sentence_measures
+from narrator.facts.provenance import Source
 from narrator.facts.releases import version_change
 from narrator.git.commits import recent_commits
 from narrator.git.repo import open_repository
@@ -55,7 +56,7 @@ from narrator.pipeline.tasks import Budget
 from narrator.service.core import NarratorService
 from narrator.settings import SHOWN_FIELDS, Settings, check_model, load_settings
 
-NOT_PEOPLE = ("model", "git")
+NOT_PEOPLE = (Source.MODEL, Source.GIT)
 """Headline sources that are not people's words."""
 MODEL_CHECKS = ("faithfulness", "contradicts the subject", "reads like a commit subject", *GIT_CHECKS,
                 "adds nothing to the subject")
@@ -77,7 +78,7 @@ def headline_shares(service: NarratorService, repo_id: int, commits: int) -> dic
         "commits": total,
         "headline_sources": dict(heads),
         "people_share": sum(n for s, n in heads.items() if s not in NOT_PEOPLE) / total if total else None,
-        "model_share": heads["model"] / total if total else None,
+        "model_share": heads[Source.MODEL] / total if total else None,
         "explanation_sources": dict(under),
     }
 
@@ -128,8 +129,8 @@ def model_sentences(service: NarratorService, repo_id: int, commits: int, checks
         for reason, n in checks.get(kind, {}).get("dropped", {}).items():
             dropped[reason] = dropped.get(reason, 0) + n
     return {
-        "shown": {"headline": sum(1 for c in changes if c.headline.source == "model"),
-                  "under a headline": sum(1 for c in changes if c.explanation and c.explanation.source == "model")},
+        "shown": {"headline": sum(1 for c in changes if c.headline.by_model),
+                  "under a headline": sum(1 for c in changes if c.explanation and c.explanation.by_model)},
         "dropped": dropped,
     }
 

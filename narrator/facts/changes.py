@@ -16,6 +16,7 @@ from narrator.facts import impact, subjects
 from narrator.facts.commit_facts import CommitFacts
 from narrator.facts.messages import first_sentences, message_body, split_first_sentence
 from narrator.facts.paths import TOP_LEVEL, is_ci_path, is_release_notes_path
+from narrator.facts.provenance import Source
 from narrator.facts.release_notes import affecting_notes, release_notes
 from narrator.facts.releases import release_version, version_change
 from narrator.facts.security import advisories
@@ -66,7 +67,7 @@ def commit_details(commit: CommitInfo) -> tuple[str, str, CommitFacts]:
     if category == "release":
         version = version or (tag_version.removeprefix("v") if tag_version and tag_version[1:2].isdigit() else tag_version)
         if not words.informative and version:
-            headline, source = f"Release {version}", "git"  # a release says what it is, whatever its subject
+            headline, source = f"Release {version}", Source.GIT  # a release says what it is, whatever its subject
     # As of "subject\nbody" (no id spans lines); the body's first look is shared with categorize.
     found = tuple(dict.fromkeys(advisories(commit.subject) + advisories(body)))
     version = version if category == "release" else None
@@ -93,8 +94,8 @@ class Words:
     """A change's headline and the sentence under it, in people's words, markup turned into text."""
 
     headline: str
-    source: str
-    """Whose words the headline is: 'developer', 'pull request' or 'release notes'."""
+    source: Source
+    """Whose words the headline is: the developer, a pull request or release notes."""
     explanation: str
     """The developer's sentences under the headline ('' for none)."""
     informative: bool
@@ -115,10 +116,10 @@ def peoples_words(said: subjects.Subject, body: str, notes: list[str], release: 
     first, rest = split_first_sentence(body)
     first = subjects.capitalise(first_sentences(first, limit=1, max_chars=_BODY_HEADLINE_CHARS).rstrip("."))
     if first and subjects.uninformative_reason(first) is None:
-        return Words(first, "developer", first_sentences(rest) if rest else "", True)
+        return Words(first, Source.DEVELOPER, first_sentences(rest) if rest else "", True)
     for note in [] if release else notes:
         if subjects.uninformative_reason(note) is None:
-            return Words(unmarked(note), "release notes", "", True)
+            return Words(unmarked(note), Source.RELEASE_NOTES, "", True)
     return Words(unmarked(said.headline), said.source, _explanation(said.headline, body), False)
 
 

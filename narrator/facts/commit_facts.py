@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from narrator.facts.impact import Impact
+from narrator.facts.provenance import Source
 
 MODEL_KIND_KEY = "model_kind"
 """Where the stored facts keep the change-kind head's answer (``CommitFacts.model_kind``)."""
@@ -65,8 +66,8 @@ def _texts(value: Any) -> tuple[str, ...]:
 class CommitFacts:
     """What git and the developer's words say of a commit, and what narration added."""
 
-    headline_source: str = "developer"
-    """Whose words the headline is: 'developer', 'pull request', 'release notes' or 'git'."""
+    headline_source: Source = Source.DEVELOPER
+    """Whose words the headline is: the developer, a pull request, release notes or git (a release)."""
     informative: bool = True
     """Whether the headline tells a reader something; when not, the model may be asked for one."""
     uninformative: str | None = None
@@ -109,7 +110,7 @@ class CommitFacts:
         """The stored form (``commits.details``); ``from_json(to_json())`` gives the same facts."""
         data: dict[str, Any] = {}
         if self.recorded:
-            data = {"headline_source": self.headline_source, "informative": self.informative,
+            data = {"headline_source": str(self.headline_source), "informative": self.informative,
                     "uninformative": self.uninformative}
             if self.words_in_order:
                 data["subject_uninformative"] = self.subject_uninformative
@@ -131,7 +132,7 @@ class CommitFacts:
         """The facts stored as ``data``; keys an earlier version did not record take their defaults."""
         data = data or {}
         return cls(
-            headline_source=data.get("headline_source") or "developer", informative=data.get("informative", True),
+            headline_source=Source(data.get("headline_source") or Source.DEVELOPER), informative=data.get("informative", True),
             uninformative=data.get("uninformative"), subject_uninformative=data.get("subject_uninformative"),
             scope=data.get("scope"), refs=_texts(data.get("refs")), advisories=_texts(data.get("advisories")),
             version=data.get("version"), tags=_texts(data.get("tags")), release_notes=_texts(data.get("release_notes")),

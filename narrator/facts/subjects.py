@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from narrator.facts import prefixes
 from narrator.facts.prefilter import may_match
+from narrator.facts.provenance import Source
 from narrator.facts.releases import release_version
 
 CONVENTIONAL_TYPES = frozenset(
@@ -29,8 +30,8 @@ class Subject:
 
     headline: str
     """The developer's words: conventional prefix and trailing "(#123)" refs removed, first letter capitalised."""
-    source: str
-    """"developer", or "pull request" when a merge is headed by its pull/merge request title."""
+    source: Source
+    """Source.DEVELOPER, or Source.PULL_REQUEST when a merge is headed by its pull/merge request title."""
     conventional_type: str | None
     """"feat", "fix", ... lowercased as written (so "tests" stays "tests"), from ``type(scope)!:``."""
     scope: str | None
@@ -228,21 +229,21 @@ def _merge(subject: str, body: str) -> tuple[str, str, tuple[str, ...], str | No
     title = _body_title(body)
     title_refs = find_refs(title)
     if match := _AZURE_PR.match(subject):
-        return match["title"], "pull request", (f"!{match['num']}",), None
+        return match["title"], Source.PULL_REQUEST, (f"!{match['num']}",), None
     github = _GITHUB_PR.match(subject)
     match = github or _BITBUCKET_PR.match(subject)
     if match:
         branch = match["branch"].split("/", 1)[1] if github and "/" in match["branch"] else match["branch"]
         refs = _unique((match["ref"], *find_refs(branch), *title_refs))
         if title and uninformative_reason(title) is None:
-            return title, "pull request", refs, None
+            return title, Source.PULL_REQUEST, refs, None
         human = humanise_branch(branch)  # only when the title says nothing
         if human and uninformative_reason(human) is None:
-            return human, "pull request", refs, None
-        return subject, "pull request", refs, "bare merge"
+            return human, Source.PULL_REQUEST, refs, None
+        return subject, Source.PULL_REQUEST, refs, "bare merge"
     mr = _MR_LINE.search(body)
     refs = _unique((*find_refs(subject), *title_refs, *((mr["ref"],) if mr else ())))
-    source = "pull request" if mr else "developer"
+    source = Source.PULL_REQUEST if mr else Source.DEVELOPER
     if title and uninformative_reason(title) is None:
         return title, source, refs, None
     if match := _BRANCH_MERGE.match(subject):
@@ -281,11 +282,12 @@ def read_subject(subject: str, body: str = "", is_merge: bool = False) -> Subjec
     merged = _merge(first, body) if (is_merge or _BARE_MERGE.match(first)) else None
     if merged is None and is_merge and uninformative_reason(first) is None:
         # Not git's merge wording: the developer titled it ('Add PowerShell completion (#3637)').
-        merged = (first, "developer", find_refs(first), None)
+        merged = (first, Source.DEVELOPER, find_refs(first), None)
     elif merged is None and is_merge:
         title = _body_title(body)
         usable = bool(title) and uninformative_reason(title) is None
-        merged = (title, "developer", find_refs(first + "\n" + title), None) if usable else (first, "developer", find_refs(first), "bare merge")
+        merged = (title, Source.DEVELOPER, find_refs(first + "\n" + title), None) if usable else (
+            first, Source.DEVELOPER, find_refs(first), "bare merge")
     if merged is not None:
         text, source, refs, reason = merged
         kind, scope, bang, headline = _clean(text) if reason is None else (None, None, False, text)
@@ -296,7 +298,7 @@ def read_subject(subject: str, body: str = "", is_merge: bool = False) -> Subjec
         _may_refer(body) and may_match(body, _BODY_REF_HINTS)) else ()
     refs = _unique((*find_refs(first), *body_refs))
     reason = uninformative_reason(first)
-    return Subject(headline, "developer", kind, scope, breaking or bang, refs, reason is None, reason)
+    return Subject(headline, Source.DEVELOPER, kind, scope, breaking or bang, refs, reason is None, reason)
 
 
 # --- contradictions ---------------------------------------------------------------------------

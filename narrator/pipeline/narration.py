@@ -18,6 +18,7 @@ from narrator.checks.faithful import CHECK_VERSION, check
 from narrator.facts import impact, subjects
 from narrator.facts.commit_facts import CommitFacts, ModelKind
 from narrator.facts.commit_style import is_commit_style
+from narrator.facts.provenance import Source
 from narrator.git.commits import CommitInfo, cut_patch
 from narrator.model import kind_model, prompts
 from narrator.model.backends import Backend, describe, make_backend
@@ -102,7 +103,7 @@ class Narration:
         )
         self.report.narrated += 1
 
-    def _judge(self, task: Task, answer: str) -> tuple[str, str, dict]:
+    def _judge(self, task: Task, answer: str) -> tuple[str, Source, dict]:
         """``(text, source, flags)`` to store for a model answer, after the checks of its kind."""
         shown = "\n".join(m["content"] for m in task.messages)
         omitted = {"omitted": task.suffix.strip()} if task.suffix else {}
@@ -112,9 +113,9 @@ class Narration:
             flags = {**verdict.checked.flags, **omitted}
             if verdict.dropped:
                 flags.update(dropped=verdict.dropped, raw=answer[:500])
-                return task.fallback, task.fallback_source if task.fallback else "model", flags
+                return task.fallback, task.fallback_source if task.fallback else Source.MODEL, flags
             # A headline stays one line: what the cut diff left out is in its flags, not in its text.
-            return verdict.text + (task.suffix if task.kind == "commit" else ""), "model", flags
+            return verdict.text + (task.suffix if task.kind == "commit" else ""), Source.MODEL, flags
         checked = check(answer, shown, task.max_sentences)
         flags = {**checked.flags, **omitted}
         text = checked.text
@@ -125,8 +126,8 @@ class Narration:
             flags["raw"] = answer[:500]
         if not text:
             flags.setdefault("dropped", "faithfulness")
-            return task.fallback, task.fallback_source if task.fallback else "model", flags
-        return text + task.suffix, "model", flags
+            return task.fallback, task.fallback_source if task.fallback else Source.MODEL, flags
+        return text + task.suffix, Source.MODEL, flags
 
     def judge_kinds(self, commits: list[CommitInfo], rows: dict[str, dict], earlier: dict[str, ModelKind | None],
                     head: kind_model.Head) -> int:

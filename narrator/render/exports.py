@@ -263,7 +263,7 @@ def _change(change: CommitView, explained: glossary.Explained) -> Bullet:
     for name, values in (("advisories", change.advisories), ("references", change.refs), ("tags", change.tags)):
         if values:
             evidence.append(f"{name} {', '.join(values)}")
-    if change.headline.source == "model" or change.headline.text != change.subject:
+    if change.headline.by_model or change.headline.text != change.subject:
         evidence.append(f"developer's subject \u201c{change.subject}\u201d")
     if change.date_note:
         evidence.append(change.date_note)

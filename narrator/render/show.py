@@ -132,7 +132,7 @@ def change_lines(change: CommitView, style: Style = MARKDOWN, explained: glossar
         evidence.append("references " + ", ".join(map(esc, change.refs)))
     if change.tags:
         evidence.append("tags " + ", ".join(map(esc, change.tags)))
-    if change.headline.source == "model" or change.headline.text != change.subject:
+    if change.headline.by_model or change.headline.text != change.subject:
         evidence.append(f"developer's subject \u201c{esc(change.subject)}\u201d")
     if change.date_note:
         evidence.append(esc(change.date_note))

@@ -154,7 +154,7 @@ class BriefingReads:
         notes = {}
         for sha, row in self._latest(repo_id, "note", sorted(listed)).items():
             view = self._view(row, hashes.get(sha))
-            if view is not None and view.text and view.source == "model" and not view.stale:
+            if view is not None and view.text and view.by_model and not view.stale:
                 notes[sha] = view.text
         return notes
 

@@ -77,14 +77,14 @@ class ChangeReads:
             # (a shallow clone's oldest commit lists no files: its subject stays).
             facts_line = changes.facts_headline(len(commit.files or []), commit.added, commit.removed,
                                                 commit.area or TOP_LEVEL)
-            if model_headline is not None and model_headline.source == "model":
+            if model_headline is not None and model_headline.by_model:
                 model_headline = None
         if facts_line and (model_headline is None or not model_headline.text):
             headline = Said(facts_line, Provenance(Source.GIT))
         elif words.informative or model_headline is None or not model_headline.text:
             headline = Said(words.headline, Provenance(words.source))
         else:
-            stands_in = dataclasses.replace(model_headline.provenance, headline=model_headline.source == Source.MODEL)
+            stands_in = dataclasses.replace(model_headline.provenance, headline=model_headline.by_model)
             headline = Said(model_headline.text, stands_in, model_headline.stale, model_headline.flags)
         future = gitdates.future_note(commit.date, today())
         explanation = None

@@ -11,6 +11,7 @@ from narrator.checks import headlines
 from narrator.defaults import DIGEST_PERIOD
 from narrator.facts.area_roles import area_role
 from narrator.facts.paths import area_of
+from narrator.facts.provenance import Source
 from narrator.model import prompts
 from narrator.pipeline.scan import area_hash, file_hash
 from narrator.service.views import AreaView, FileView, NarrativeView, OverviewView, PartView, UnitView
@@ -31,7 +32,7 @@ class NarrativeReads:
         stale = (row.model != self.model or row.adapter != self.adapter
                  or row.prompt_version != prompts.PROMPT_VERSION
                  or (current_hash is not None and row.input_hash != current_hash))
-        if row.source != "model" and not (row.flags or {}).get("dropped"):
+        if row.source != Source.MODEL and not (row.flags or {}).get("dropped"):
             # People's words and git facts do not go out of date with the model or the prompts
             # (a fallback for a dropped model answer does: another model may do better).
             stale = current_hash is not None and row.input_hash != current_hash
@@ -114,10 +115,10 @@ class NarrativeReads:
             rows = [r for r in self._latest(repo_id, kind).values()
                     if (kind not in ("headline", "commit") or r.target in shas)
                     and r.model == self.model and r.adapter == self.adapter and r.prompt_version == prompts.PROMPT_VERSION]
-            asked = [r for r in rows if (r.source == "model" and not (r.flags or {}).get("copied_from_unit"))
+            asked = [r for r in rows if (r.source == Source.MODEL and not (r.flags or {}).get("copied_from_unit"))
                      or (r.flags or {}).get("dropped")]
             dropped = Counter((r.flags or {}).get("dropped") for r in asked if (r.flags or {}).get("dropped"))
-            edited = sum(1 for r in asked if r.source == "model" and (r.flags or {}).get("dropped_sentences"))
+            edited = sum(1 for r in asked if r.source == Source.MODEL and (r.flags or {}).get("dropped_sentences"))
             outcomes[kind] = {"answers": len(asked), "kept": len(asked) - sum(dropped.values()),
                               "edited": edited, "dropped": dict(dropped),
                               "people_or_facts": len(rows) - len(asked)}

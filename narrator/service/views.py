@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from narrator.facts import impact
-from narrator.facts.provenance import Provenance, Said
+from narrator.facts.provenance import Provenance, Said, Source
 from narrator.insights import status
 from narrator.insights.briefing import Briefing
 from narrator.insights.digest import Digest
@@ -45,8 +45,13 @@ class NarrativeView:
     created_at: datetime
     model: str
     flags: dict
-    source: str = "model"
-    """Whose words the text is (``db.models.SOURCES``)."""
+    source: str = Source.MODEL
+    """Whose words the text is (``db.models.SOURCES``: a ``Source`` value)."""
+
+    @property
+    def by_model(self) -> bool:
+        """Model text (that passed the checks), not people's words or git facts."""
+        return self.source == Source.MODEL
 
     @property
     def provenance(self) -> Provenance:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
-from narrator.facts import changes, impact
+from narrator.facts import changes, impact, subjects
 from narrator.facts.commit_facts import CommitFacts, ModelKind
 from narrator.facts.impact import Impact
+from narrator.facts.provenance import Source
 from narrator.git.commits import read_commits
 from tests.conftest import START, commit_files
 from tests.helpers.repos import make_repo
@@ -77,3 +78,15 @@ def test_rows_recorded_by_earlier_versions_read_with_todays_defaults():
     assert odd.impact is None and odd.model_kind is None and odd.tags == ()
     again = impact.stored(odd.impact, subject="Fix crash", message="Fix crash", category="fix", paths=["shop/cart.py"])
     assert again.group == "fixed"
+
+
+def test_whose_words_a_headline_is_is_a_typed_source_from_the_subject_to_the_stored_row_and_back():
+    """Issue 19: the history pass carries a ``Source``, never a bare string, and the row stores its value."""
+    merged = subjects.read_subject("Merge pull request #7 from ada/empty-cart", "Stop the crash on an empty cart",
+                                   is_merge=True)
+    assert merged.source is Source.PULL_REQUEST
+    assert subjects.read_subject("Stop the crash on an empty cart").source is Source.DEVELOPER
+    facts = CommitFacts(headline_source=Source.RELEASE_NOTES)
+    assert facts.to_json()["headline_source"] == "release notes" and type(facts.to_json()["headline_source"]) is str
+    assert CommitFacts.from_json(facts.to_json()).headline_source is Source.RELEASE_NOTES
+    assert CommitFacts.from_json({"informative": True}).headline_source is Source.DEVELOPER

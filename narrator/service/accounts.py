@@ -3,13 +3,15 @@
 An account has a name, a role (``admin`` or ``viewer``), a local password (kept as a salted scrypt
 hash, ``narrator.service.passwords``) and/or an e-mail that an OpenID Connect provider vouches for,
 and for a viewer optionally the repositories it reads. Wrong passwords are counted per account in
-``<home>/signin_attempts/`` and lock that account as wrong Admin passwords lock the Admin page (one
-shared count for names that have no account). ``code-narrator accounts`` and the Admin page call these.
+``<home>/signin_attempts/`` and lock that account as wrong Admin passwords lock the Admin page (a
+name that has no account is counted and locked alike, so the answers never tell which names exist).
+``code-narrator accounts`` and the Admin page call these.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import secrets
 from collections.abc import Iterable
@@ -116,13 +118,17 @@ class AccountAdmin:
     def sign_in(self, name: str, password: str, now: float | None = None) -> Principal:
         """The account ``name`` if ``password`` is its own; else ``SignInFailed``. ``LockedOut`` while
         too many wrong passwords in a row lock that name."""
-        row = self.store.get_account(name.strip()) if name and name.strip() else None
-        # An unknown name costs the same scrypt as a known one, so timing does not tell names apart.
-        record = row.password if row is not None else _unknown()
+        name = (name or "").strip()
+        row = self.store.get_account(name) if name else None
+        # An unknown name (or an account of the provider alone) costs the same scrypt as a password
+        # does, so timing does not tell names apart.
+        record = row.password if row is not None and row.password else _unknown()
         folder = Path(self.settings.home) / ATTEMPTS_FOLDER
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / (f"{row.id}.json" if row is not None else "unknown.json")
-        if not attempt(path, lambda: matches(password, record) if password else None, now,
+        # Counted per name typed, known or not: one count shared by unknown names would lock them all
+        # while a real name still said "wrong", and so tell which names exist.
+        path = folder / f"{hashlib.sha256(name.encode()).hexdigest()[:32]}.json"
+        if not attempt(path, lambda: (matches(password, record) and row is not None) if password else None, now,
                        what="signing in to this account"):
             raise SignInFailed("Wrong name or password.")
         return principal(row)

@@ -99,3 +99,23 @@ def test_the_accounts_command_reads_the_password_from_stdin_never_argv(settings)
     assert changed.returncode == 0 and NarratorService(settings).sign_in("ada", "a new long password")
     gone = accounts_cli(settings, "remove", "nobody")
     assert gone.returncode == 1 and gone.stderr.strip() == "error: No account named 'nobody'."
+
+
+def test_locked_and_wrong_answers_never_tell_which_names_exist(service):
+    service.add_account("ada", "admin", PASSWORD)
+    service.add_account("carol", "viewer", email="carol@example.org")  # the provider's alone: no password
+    start = 1_000_000.0
+    for i in range(MAX_FAILURES):  # many unknown names, one wrong guess each
+        with pytest.raises(SignInFailed):
+            service.sign_in(f"ghost{i}", "wrong password", now=start + i)
+    # A further unknown name is answered as a real one is: wrong, not locked.
+    for name in ("ghost-next", "ada", "carol"):
+        with pytest.raises(SignInFailed, match="^Wrong name or password.$"):
+            service.sign_in(name, "wrong password", now=start + 20)
+    # and an unknown name guessed over and over locks as a real one does
+    for name in ("ghost-next", "ada"):
+        for i in range(MAX_FAILURES - 1):
+            with pytest.raises(SignInFailed):
+                service.sign_in(name, f"guess {i}", now=start + 30 + i)
+        with pytest.raises(LockedOut, match="signing in to this account is locked"):
+            service.sign_in(name, PASSWORD, now=start + 40)

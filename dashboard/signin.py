@@ -9,7 +9,8 @@ password are checked against the local accounts (salted hashes; wrong ones lock 
 Admin passwords lock the Admin page). Otherwise (this computer, no accounts) everyone is the
 operator, as before, and the Admin page keeps its own password.
 
-The account is read again on every page run, so a removed account or a changed role counts at once.
+The account is read again on every page run, so a removed account or a changed role counts at once,
+and a changed password signs out every session signed in with the old one.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from narrator.service.roles import OPERATOR, NotAllowed, Principal, require_admi
 
 NAME_KEY = "signin_name"
 """Session key: the name of the account signed in with a password."""
+STAMP_KEY = "signin_stamp"
+"""Session key: the account's ``session_stamp`` at sign-in; a new password (or a new account of that
+name) no longer matches it, and the session is signed out."""
 PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
 
 
@@ -80,11 +84,13 @@ def _sign_in(svc: NarratorService) -> None:
         st.session_state["signin_wrong"] = str(refused)
     else:
         st.session_state[NAME_KEY] = name
+        st.session_state[STAMP_KEY] = svc.session_stamp(name)
     st.session_state["signin_form_password"] = ""
 
 
 def sign_out() -> None:
     st.session_state.pop(NAME_KEY, None)
+    st.session_state.pop(STAMP_KEY, None)
 
 
 def require_sign_in(svc: NarratorService) -> tuple[Principal, bool]:
@@ -107,7 +113,8 @@ def require_sign_in(svc: NarratorService) -> tuple[Principal, bool]:
             st.button("Sign out", on_click=st.logout)
             st.stop()
         return who, True
-    who = svc.account_principal(st.session_state[NAME_KEY]) if st.session_state.get(NAME_KEY) else None
+    who = (svc.account_principal(st.session_state[NAME_KEY], st.session_state.get(STAMP_KEY) or "")
+           if st.session_state.get(NAME_KEY) else None)
     if who is not None:
         return who, True
     st.title("Code Narrator")

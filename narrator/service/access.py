@@ -19,7 +19,7 @@ REPO_READS = frozenset({
     "busiest_areas", "forecast", "latest_job"})
 """Reads of one repository, its id the first argument."""
 OPEN_READS = frozenset({"repositories", "portfolio", "period", "canonical_source", "require_readable",
-                        "has_accounts", "sign_in", "account_principal", "principal_for_email"})
+                        "has_accounts", "sign_in", "account_principal", "session_stamp", "principal_for_email"})
 """Reads of no repository in particular, or of the repositories listed for the reader."""
 RESULT_READS = frozenset({"job", "find"})
 """Reads whose answer names its repository (``repo_id`` or ``id``), checked after."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import re
 import secrets
 from collections.abc import Iterable
@@ -43,6 +44,11 @@ def principal(row: AccountRow) -> Principal:
 @functools.cache
 def _unknown() -> dict:
     return hash_password(secrets.token_urlsafe(16))
+
+
+def _stamp(row: AccountRow) -> str:
+    """A digest of the account's id and password hash: it changes with a new password (a new salt)."""
+    return hashlib.sha256(f"{row.id}:{(row.password or {}).get('hash', '')}".encode()).hexdigest()
 
 
 def check_password(password: str) -> None:
@@ -133,10 +139,19 @@ class AccountAdmin:
             raise SignInFailed("Wrong name or password.")
         return principal(row)
 
-    def account_principal(self, name: str) -> Principal | None:
-        """The account ``name`` as it is now (a removed one: None), re-read on every page run."""
+    def account_principal(self, name: str, stamp: str | None = None) -> Principal | None:
+        """The account ``name`` as it is now (a removed one: None), re-read on every page run; with the
+        ``stamp`` a session kept from signing in (``session_stamp``), None too once the account's
+        password was changed or the account removed and added again: the session must sign in anew."""
         row = self.store.get_account(name)
-        return None if row is None else principal(row)
+        if row is None or (stamp is not None and not hmac.compare_digest(stamp, _stamp(row))):
+            return None
+        return principal(row)
+
+    def session_stamp(self, name: str) -> str | None:
+        """What a session signed in as ``name`` keeps, to notice a new password or a new account of that name."""
+        row = self.store.get_account(name)
+        return None if row is None else _stamp(row)
 
     def principal_for_email(self, email: str | None) -> Principal | None:
         """The account the sign-in provider's verified ``email`` belongs to (None: no account)."""

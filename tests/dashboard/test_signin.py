@@ -102,3 +102,22 @@ def test_an_auth_section_in_the_secrets_is_detected_and_asks_the_provider(servic
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert [b.label for b in at.button] == ["Sign in"] and not at.selectbox  # st.login's provider is not reachable here
+
+
+def test_a_new_password_or_a_new_account_of_the_same_name_signs_the_session_out(service):
+    service.add_account("vera", "viewer", PASSWORD, repositories=["till"])
+    with bound_to("0.0.0.0"):
+        at = sign_in(AppTest.from_file(APP, default_timeout=60).run(), "vera", PASSWORD)
+        assert at.selectbox(key=shared.REPO_KEY).options == ["till"]
+        service.set_account_repositories("vera", ["shop"])  # a changed set counts at once, signed in still
+        at.run()
+        assert at.selectbox(key=shared.REPO_KEY).options == ["shop"]
+        service.set_account_password("vera", "a new password")  # e.g. the old one leaked
+        at.run()
+        assert [t.label for t in at.text_input] == ["Name", "Password"] and not at.selectbox
+        at = sign_in(at, "vera", "a new password")
+        assert at.selectbox(key=shared.REPO_KEY).options == ["shop"]
+        service.remove_account("vera")  # and someone else is given the name
+        service.add_account("vera", "admin", "another person's")
+        at.run()
+        assert [t.label for t in at.text_input] == ["Name", "Password"] and not at.selectbox

@@ -65,8 +65,13 @@ def cmd_narrate_all(settings, args: argparse.Namespace) -> int:
             bar.set_description_str(message[:60])
             bar.refresh()
 
+    def notice(line: str) -> None:  # something happened to a job on the way (its worker died, the queue lost it)
+        if bar is not None:
+            bar.clear()
+        print(line, file=sys.stderr, flush=True)
+
     try:
-        for outcome in refresh_all(settings, commits=args.commits, full=args.full, progress=progress):
+        for outcome in refresh_all(settings, commits=args.commits, full=args.full, progress=progress, notice=notice):
             refreshed += 1
             failed += outcome.error is not None
             out = sys.stderr if outcome.error else sys.stdout

@@ -22,6 +22,9 @@ What holds when something fails:
   on the queue as 'queued' for another worker (or itself, started again), and exits.
 * Redis unreachable when a job is sent: the job ends 'failed' saying so, and the caller gets one
   ``QueueError`` line; a worker that cannot reach Redis does not start.
+* Redis restarted without its data (or flushed) while jobs waited: their messages are gone. Whoever
+  waits for the jobs (``narrate --all``) asks ``job_ids_on_queue`` which jobs the queue still holds,
+  and sends a waiting job it no longer holds again.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from collections.abc import Callable
 import dramatiq
 import redis
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.common import dq_name
+from dramatiq.errors import DecodeError
 from dramatiq.middleware import CurrentMessage, Retries
 
 from db.errors import QueueError, UserError, first_line
@@ -95,6 +100,27 @@ def send(settings: Settings, store: Store, job_id: int) -> None:
         line = unreachable(settings, error)
         store.finish_job(job_id, "failed", line)
         raise QueueError(line) from None
+
+
+def job_ids_on_queue(settings: Settings) -> set[int]:
+    """The ids of the jobs the queue holds a message for: waiting, delayed for a retry, or taken by a
+    worker and not yet acknowledged (a dead worker's, until it is put back). ``QueueError`` when Redis
+    does not answer."""
+    broker = _sending_broker(settings)
+    try:
+        held = [data for queue in (QUEUE_NAME, dq_name(QUEUE_NAME))
+                for data in broker.client.hvals(f"{broker.namespace}:{queue}.msgs")]
+    except redis.RedisError as error:
+        raise QueueError(unreachable(settings, error)) from None
+    ids = set()
+    for data in held:
+        try:
+            message = dramatiq.Message.decode(data)
+        except DecodeError:
+            continue  # not one of ours
+        if message.actor_name == ACTOR_NAME and message.args:
+            ids.add(message.args[0])
+    return ids
 
 
 def run_queued(settings: Settings, store: Store, job_id: int, stopping: threading.Event,

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from db.errors import UserError, first_line
+from db.errors import QueueError, UserError, first_line
 from narrator.pipeline import jobs, task_queue
 from narrator.pipeline.narrate import run_job
 from narrator.pipeline.tasks import Budget, RunReport
@@ -48,19 +48,25 @@ class Refreshed:
 
 POLL_SECONDS = 0.5
 """How often the jobs sent to the task queue are read while ``refresh_all`` waits for them."""
+CHECK_SECONDS = 5.0
+"""How often the task queue is asked which of the waiting jobs it still holds."""
+WAITING = ("queued", "interrupted")
+"""A job's statuses while no worker runs it."""
 Progress = Callable[[int, int, str], None]
 
 
 def refresh_all(settings: Settings, commits: int = Budget.commits, full: bool = False,
-                progress: Progress | None = None) -> Iterator[Refreshed]:
+                progress: Progress | None = None, notice: Callable[[str], None] = log.warning) -> Iterator[Refreshed]:
     """Narrate every repository in the cache again (new commits, changed code), yielding each outcome.
 
-    With a task queue, ``progress(done, total, message)`` is told the sum over all jobs as they run.
+    With a task queue, ``progress(done, total, message)`` is told the sum over all jobs as they run,
+    and ``notice`` one line for each thing that happened to a job on the way (its worker died, the
+    queue lost it).
     """
     service = NarratorService(settings)
     jobs.recover(service.store)  # a run killed earlier (kill -9) left its job 'running'
     if settings.queue:
-        yield from _through_queue(service, narration_request(commits, full), progress or (lambda *_: None))
+        yield from _through_queue(service, narration_request(commits, full), progress or (lambda *_: None), notice)
         return
     for repo in service.repositories():
         job_id = service.queue_narration(repo.id, narration_request(commits, full))
@@ -75,19 +81,29 @@ def refresh_all(settings: Settings, commits: int = Budget.commits, full: bool = 
             yield Refreshed(service.repository(repo.id), report, None)
 
 
-def _through_queue(service: NarratorService, request: dict, progress: Progress) -> Iterator[Refreshed]:
+def _through_queue(service: NarratorService, request: dict, progress: Progress,
+                   notice: Callable[[str], None]) -> Iterator[Refreshed]:
     """Send one job per repository to the task queue, then yield each outcome as its job ends.
 
     'interrupted' is not an end here: the queue gives a job whose worker died to another worker.
+    Every ``CHECK_SECONDS`` the queue is asked which jobs it still holds: a waiting job it lost (Redis
+    restarted without its data) is sent again; when Redis has not answered for
+    ``Settings.queue_heartbeat`` seconds, the jobs no worker runs end 'failed' saying so (those running
+    are still waited for: their workers write to the database, not to Redis).
     """
+    settings, store = service.settings, service.store
     waiting: dict[int, RepoView] = {}
     for repo in service.repositories():
         job_id = service.queue_narration(repo.id, request)
-        task_queue.send(service.settings, service.store, job_id)  # QueueError: Redis is down, said at once
+        task_queue.send(settings, store, job_id)  # QueueError: Redis is down, said at once
         waiting[job_id] = repo
     count, rows = len(waiting), {}
+    ran_by: dict[int, tuple] = {}  # the worker last seen running each job
+    next_check, silent_since = time.monotonic() + CHECK_SECONDS, None
     while waiting:
-        rows.update((job_id, service.store.get_job(job_id)) for job_id in waiting)  # ended ones keep their last row
+        rows.update((job_id, store.get_job(job_id)) for job_id in waiting)  # ended ones keep their last row
+        for job_id in waiting:
+            _told_of_worker(waiting[job_id], rows[job_id], ran_by, notice)
         ended = [job_id for job_id in waiting if rows[job_id].status in ("done", "failed", "cancelled")]
         for job_id in ended:
             row, repo = rows[job_id], waiting.pop(job_id)
@@ -99,5 +115,47 @@ def _through_queue(service: NarratorService, request: dict, progress: Progress) 
         running = sum(row.status == "running" for row in rows.values())
         progress(sum(row.done for row in rows.values()), sum(row.total for row in rows.values()),
                  f"{count - len(waiting)} of {count} repositories done, {running} running")
+        if waiting and time.monotonic() >= next_check:
+            next_check = time.monotonic() + CHECK_SECONDS
+            silent_since = _check_queue(service, waiting, silent_since, notice)
         if waiting:
             time.sleep(POLL_SECONDS)
+
+
+def _told_of_worker(repo: RepoView, row, ran_by: dict[int, tuple], notice: Callable[[str], None]) -> None:
+    """Tell ``notice`` when a job's worker let it go: it went back to waiting, or another worker runs it."""
+    before = ran_by.get(row.id)
+    now = (row.host, row.pid) if row.status == "running" and row.pid is not None else None
+    if before and (row.status in WAITING or (now and now != before)):
+        del ran_by[row.id]
+        if row.status == "queued" and row.message:  # the worker said why: it stopped, or a failure retried
+            notice(f"{plain(repo.name)}: {plain(row.message)}")
+        else:
+            notice(f"{plain(repo.name)}: its worker (pid {before[1]} on {plain(before[0] or 'this machine')}) "
+                   "ended without finishing it; another worker takes it again.")
+    if now:
+        ran_by[row.id] = now
+
+
+def _check_queue(service: NarratorService, waiting: dict[int, RepoView], silent_since: float | None,
+                 notice: Callable[[str], None]) -> float | None:
+    """Send again each waiting job the queue lost, or fail them once Redis has been silent too long;
+    returns since when Redis has not answered (None: it answers)."""
+    settings, store = service.settings, service.store
+    try:
+        held = task_queue.job_ids_on_queue(settings)
+    except QueueError as silent:
+        silent_since = silent_since or time.monotonic()
+        if time.monotonic() - silent_since < settings.queue_heartbeat:
+            return silent_since
+        for job_id in waiting:
+            if store.get_job(job_id).status in WAITING:
+                store.finish_job(job_id, "failed", f"{silent}; no worker took this job before it stopped answering.")
+        return silent_since
+    for job_id, repo in waiting.items():
+        # Read after the queue was, so a job that ended meanwhile (its message gone) is not taken as lost.
+        if job_id not in held and store.get_job(job_id).status in WAITING:
+            notice(f"{plain(repo.name)}: the task queue no longer held its job (was Redis restarted without "
+                   "its data?); sent again.")
+            task_queue.send(settings, store, job_id)
+    return None

@@ -223,3 +223,61 @@ def test_sigterm_puts_the_running_job_back_on_the_queue(sample_repo, redis_url, 
                 process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@pytest.mark.slow
+def test_jobs_lost_by_a_restarted_redis_are_sent_again(postgres_server, redis_url, tmp_path, monkeypatch):
+    """Redis restarted without its data while jobs waited (here: FLUSHALL on the real server): narrate
+    --all sends them again, says so, and ends with every repository done instead of waiting forever."""
+    import redis
+
+    db = postgres_server("queue_lost")
+    paths = build_repositories(tmp_path / "repos", 2)
+    service = NarratorService(load_settings(home=tmp_path / "home", db_url=db, model="fake", adapter="none"))
+    for path in paths:
+        service.add_repository(str(path))
+    env = queue_env(tmp_path / "home", "fake", db, redis_url)
+    refresh = subprocess.Popen([sys.executable, "-m", "narrator", "narrate", "--all"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    worker = None
+    try:
+        wait_for(lambda: len(service.store.list_jobs(kind="narrate")) == 2)
+        client = redis.Redis.from_url(redis_url)
+        wait_for(lambda: client.hlen("dramatiq:narrate.msgs") == 2)  # both sent, no worker yet
+        client.flushall()
+        worker = start_worker(queue_env(tmp_path / "w", "fake", db, redis_url), tmp_path / "w.log")
+        stdout, stderr = refresh.communicate(timeout=180)
+    finally:
+        refresh.kill()
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=60)
+    assert refresh.returncode == 0, stderr
+    assert sorted(line.split(":")[0] for line in stdout.splitlines()) == sorted(p.name for p in paths), stdout
+    assert stderr.count("the task queue no longer held its job") == 2, stderr
+    assert [j.status for j in service.store.list_jobs(kind="narrate")] == ["done", "done"]
+
+
+@pytest.mark.slow
+def test_redis_gone_while_jobs_wait_ends_them_failed(postgres_server, tmp_path, monkeypatch):
+    """Redis stops for good while jobs wait for a worker: narrate --all ends within about the heartbeat,
+    each waiting job failed with the line saying the queue stopped answering."""
+    db = postgres_server("queue_gone")
+    paths = build_repositories(tmp_path / "repos", 2)
+    service = NarratorService(load_settings(home=tmp_path / "home", db_url=db, model="fake", adapter="none"))
+    for path in paths:
+        service.add_repository(str(path))
+    with running_redis() as url:
+        refresh = subprocess.Popen([sys.executable, "-m", "narrator", "narrate", "--all"], cwd=ROOT,
+                                   env=queue_env(tmp_path / "home", "fake", db, url), stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+        wait_for(lambda: len(service.store.list_jobs(kind="narrate")) == 2)
+    try:
+        stdout, stderr = refresh.communicate(timeout=120)  # the server stopped with the block; no worker ever ran
+    finally:
+        refresh.kill()
+    assert refresh.returncode == 1 and stdout == "", stdout
+    lines = stderr.splitlines()
+    failed = [line for line in lines if "failed:" in line]
+    assert len(failed) == 2 and all(f"The task queue at {url} cannot be reached" in line for line in failed), stderr
+    assert all(j.status == "failed" and "no worker took this job" in j.error for j in service.store.list_jobs(kind="narrate"))

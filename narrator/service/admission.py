@@ -42,15 +42,14 @@ def check_source_allowed(source: str, settings: Settings, exposed: bool) -> None
     hosts are set. The answer never says whether a folder exists.
     """
     text = source.strip()
-    if SCHEME.match(text):
+    # 'host:path' is a folder when one of that name exists (as validate_source reads it), else a URL:
+    # decided first, for such a URL also resolves as a folder below the working folder, maybe in a root.
+    if SCHEME.match(text) or (looks_like_url(text) and not os.path.lexists(Path(text).expanduser())):
         return _check_host(text, settings)
     roots = settings.allowed_roots
     real = _real_path(text)
     if real is not None and any(real == root or real.is_relative_to(root) for root in roots):
         return
-    # 'host:path' is a folder when one of that name exists (as validate_source reads it), else a URL.
-    if looks_like_url(text) and not os.path.lexists(Path(text).expanduser()):
-        return _check_host(text, settings)
     if roots:
         raise NotAllowed(f"Refused source: that folder is outside the folders repositories may be added from "
                          f"({ALLOWED_ROOTS_ENV}).")

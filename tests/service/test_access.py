@@ -147,3 +147,14 @@ def test_a_viewer_reads_only_the_repositories_of_their_set(two_repos, settings):
     assert "shop" in exports.build(viewer, [shop.id], "90d-commits", "md").decode()
     admin = ScopedService(service, Principal("ada", "admin", frozenset({shop.id})))  # admins read everything
     assert {r.id for r in admin.repositories()} == {shop.id, till.id}
+
+
+def test_an_scp_like_url_is_checked_against_the_hosts_even_when_run_from_inside_a_root(settings, tmp_path, monkeypatch):
+    root = tmp_path / "root"
+    root.mkdir()
+    monkeypatch.chdir(root)  # 'host:path' also reads as a folder below here, which is in the root
+    service = NarratorService(rooted(settings, root, hosts=("git.example.org",)))
+    for url in ("git@evil.example.com:team/app.git", "evil.example.com:team/app.git"):
+        with pytest.raises(NotAllowed, match="'evil.example.com' is not among the hosts"):
+            service.add_repository(url, visitor=True)
+    assert service.repositories() == []

@@ -32,6 +32,9 @@ from narrator.text import markdown_text, plain
 TITLE = "Code Narrator briefing"
 CHAT_HIGHLIGHTS = 3
 """Headlines of a repository's digest a chat message lists under its opening."""
+CHAT_REPOS = 20
+"""Repositories a chat message tells of, the busiest of the period first; the rest are counted in one
+line (a chat message stays short, and within Mattermost's 16,383 and Slack's 50 blocks)."""
 
 
 def dashboard_links(base: str):
@@ -118,6 +121,8 @@ class ChatRepo:
     ``CHAT_HIGHLIGHTS``."""
     url: str | None
     """Its Overview on the dashboard; None without a dashboard address."""
+    changes: int = 0
+    """Its changes in the period: the busiest repositories come first."""
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,8 @@ def chat_briefing(service: NarratorService, repo_ids: Sequence[int], period: Per
         brief = service.briefing(repo_id, period)
         repos.append(ChatRepo(repo.name, brief.status.text, tuple(s.text for s in brief.opening),
                               _highlights(brief.digest),
-                              overview_url(dashboard, repo_id) if dashboard else None))
+                              overview_url(dashboard, repo_id) if dashboard else None, brief.changes.n))
+    repos.sort(key=lambda repo: -repo.changes)  # stable: repositories as busy keep their order
     title = repos[0].name if len(repos) == 1 else f"Portfolio of {len(repos)} repositories"
     return ChatBriefing(subject(title, period), period, tuple(repos), f"{dashboard}/" if dashboard else None)
 
@@ -156,9 +162,16 @@ def slack_text(text: str) -> str:
 
 
 def _repo_lines(briefing: ChatBriefing, name, text) -> list[str]:
-    """A paragraph per repository: its name (a link), its opening, its first changes by impact as a list."""
-    return ["\n".join([name(repo), text(" ".join(repo.opening) or repo.status),
-                       *(f"\u2022 {text(line)}" for line in repo.highlights)]) for repo in briefing.repos]
+    """A paragraph per repository: its name (a link), its opening, its first changes by impact as a list;
+    past ``CHAT_REPOS``, one line counting the others."""
+    lines = ["\n".join([name(repo), text(" ".join(repo.opening) or repo.status),
+                        *(f"\u2022 {text(line)}" for line in repo.highlights)]) for repo in briefing.repos[:CHAT_REPOS]]
+    more = len(briefing.repos) - CHAT_REPOS
+    if more > 0:
+        where = "on the dashboard" if briefing.url else "in the e-mail briefing"
+        lines.append(text(f"And {more} more repositor{'y' if more == 1 else 'ies'} with fewer changes in the "
+                          f"period: see them {where}."))
+    return lines
 
 
 def slack(briefing: ChatBriefing) -> dict:

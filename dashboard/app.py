@@ -30,7 +30,25 @@ except UserError as error:  # a setting that cannot work (CODE_NARRATOR_MODEL=fa
     st.error(wording.plain(first_line(error)))
     st.stop()
 auth.prepare_password(service.settings.home)  # first start: make up the admin password, print it once
-who, signed_in = signin.require_sign_in(service)  # bound beyond this computer, or accounts: nothing until signed in
+# Sections group the pages, the Portfolio of every repository first; the Admin page asks for the
+# admin password first. The folder is not
+# called `pages/` on purpose: Streamlit treats a `pages/` folder next to the entry point as an old-style
+# multipage app and, until some session has run st.navigation, serves e.g. /changes by running that
+# file alone, without this entry point (no sidebar, no shared set-up).
+pages = {
+    "Read": [
+        st.Page("app_pages/portfolio.py", title="Portfolio", icon=":material/dashboard:", default=True),
+        st.Page("app_pages/overview.py", title="Overview", icon=":material/menu_book:"),
+        st.Page("app_pages/changes.py", title="Changes", icon=":material/history:"),
+        st.Page("app_pages/code.py", title="Code", icon=":material/code:"),
+    ],
+    "Admin": [
+        st.Page("app_pages/admin.py", title="Training and adapters", icon=":material/admin_panel_settings:"),
+    ],
+}
+# Bound beyond this computer, or accounts: nothing until signed in. The sign-in box keeps the page
+# asked for (a link of an e-mailed briefing: /overview?repo=ID), which shows once signed in.
+who, signed_in = signin.require_sign_in(service, keep_page=lambda: st.navigation(pages, position="hidden"))
 st.session_state[shared.WHO_KEY] = who
 service = shared.session_service()  # from here on, every action and read is checked for who
 
@@ -109,20 +127,4 @@ with st.sidebar:
 
 st.session_state.setdefault(shared.PERIOD_KEY, DIGEST_PERIOD)  # the digest period Portfolio and Overview share
 
-# Sections group the pages, the Portfolio of every repository first; the Admin page asks for the
-# admin password first. The folder is not
-# called `pages/` on purpose: Streamlit treats a `pages/` folder next to the entry point as an old-style
-# multipage app and, until some session has run st.navigation, serves e.g. /changes by running that
-# file alone, without this entry point (no sidebar, no shared set-up).
-pages = {
-    "Read": [
-        st.Page("app_pages/portfolio.py", title="Portfolio", icon=":material/dashboard:", default=True),
-        st.Page("app_pages/overview.py", title="Overview", icon=":material/menu_book:"),
-        st.Page("app_pages/changes.py", title="Changes", icon=":material/history:"),
-        st.Page("app_pages/code.py", title="Code", icon=":material/code:"),
-    ],
-    "Admin": [
-        st.Page("app_pages/admin.py", title="Training and adapters", icon=":material/admin_panel_settings:"),
-    ],
-}
 st.navigation(pages).run()

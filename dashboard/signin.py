@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import streamlit as st
 
@@ -93,15 +93,17 @@ def sign_out() -> None:
     st.session_state.pop(STAMP_KEY, None)
 
 
-def require_sign_in(svc: NarratorService) -> tuple[Principal, bool]:
+def require_sign_in(svc: NarratorService, keep_page: Callable[[], object] = lambda: None) -> tuple[Principal, bool]:
     """Who this browser session is, and whether sign-in is in force; draws the sign-in box and stops
-    the page while nobody is signed in."""
+    the page while nobody is signed in. ``keep_page`` is called first then (the entry point's hidden
+    ``st.navigation``), so the page in the address is the one shown once signed in."""
     oidc = oidc_configured(st.secrets)
     is_exposed = exposed()
     if not oidc and not is_exposed and not svc.has_accounts():
         return OPERATOR, False
     if oidc:
         if not st.user.get("is_logged_in"):
+            keep_page()
             st.title("Code Narrator")
             st.button("Sign in", type="primary", on_click=st.login, args=(provider_name(st.secrets),) if
                       provider_name(st.secrets) else ())
@@ -117,6 +119,7 @@ def require_sign_in(svc: NarratorService) -> tuple[Principal, bool]:
            if st.session_state.get(NAME_KEY) else None)
     if who is not None:
         return who, True
+    keep_page()
     st.title("Code Narrator")
     if not svc.has_accounts():
         st.error("This dashboard is reachable beyond this computer and has no accounts yet. On the server, "

@@ -64,3 +64,39 @@ def test_a_shared_dashboard_shows_nothing_before_sign_in(tmp_path, monkeypatch):
                 page.get_by_text("The Admin page is for admins").wait_for(timeout=60_000)
             finally:
                 browser.close()
+
+
+def test_an_emailed_link_opens_its_page_once_signed_in_and_never_another_readers_repository(tmp_path, monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    home = tmp_path / "home"
+    env = dict(os.environ, CODE_NARRATOR_HOME=str(home), CODE_NARRATOR_MODEL="fake", HF_HUB_OFFLINE="1",
+               PYTHONPATH=str(ROOT))
+    for name in ("CODE_NARRATOR_DB", "CODE_NARRATOR_ADAPTER", "CODE_NARRATOR_ALLOWED_ROOTS"):
+        env.pop(name, None)
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CODE_NARRATOR_HOME", str(home))
+    monkeypatch.setenv("CODE_NARRATOR_MODEL", "fake")
+    service = NarratorService(load_settings())
+    shop, secret = (service.add_repository(make_sample_repo(tmp_path / name).working_tree_dir)
+                    for name in ("shop", "secret-project"))
+    service.add_account("vera", "viewer", PASSWORD, repositories=["shop"])
+
+    with streamlit_server(env, tmp_path / "streamlit.log", address="0.0.0.0") as url:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                for link, heading in ((f"/changes?repo={shop.id}", "Changes"), (f"/changes?repo={secret.id}", "Changes"),
+                                      (f"/code?repo={secret.id}", "Code")):
+                    page = browser.new_page(viewport={"width": 1280, "height": 1200})
+                    page.goto(url + link, wait_until="domcontentloaded")
+                    page.locator("input[type=password]").wait_for(timeout=60_000)
+                    page.get_by_label("Name", exact=True).fill("vera")
+                    page.locator("input[type=password]").fill(PASSWORD)
+                    page.get_by_role("button", name="Sign in").click()
+                    page.get_by_text("Signed in as vera (viewer)").wait_for(timeout=60_000)
+                    page.get_by_role("heading", name=heading, exact=True).wait_for(timeout=60_000)  # not the Portfolio
+                    assert "secret-project" not in page.locator("body").inner_text()
+                    page.close()
+            finally:
+                browser.close()

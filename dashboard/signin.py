@@ -4,7 +4,8 @@ Sign-in is required when the dashboard is bound beyond this computer (Streamlit'
 is not ``localhost``, ``127.0.0.1`` or ``::1``; unset means every address), when accounts exist, or
 when Streamlit's secrets configure an OpenID Connect provider (an ``[auth]`` section,
 ``oidc_configured``). With a provider, ``st.login`` signs the person in and the e-mail it vouches
-for is mapped to an account (``NarratorService.principal_for_email``); without one, a name and a
+for is mapped to an account (``NarratorService.principal_for_email``; an address the provider marks
+unverified, ``email_verified`` false, maps to none); without one, a name and a
 password are checked against the local accounts (salted hashes; wrong ones lock the account as wrong
 Admin passwords lock the Admin page). Otherwise (this computer, no accounts) everyone is the
 operator, as before, and the Admin page keeps its own password.
@@ -21,6 +22,7 @@ from collections.abc import Callable, Mapping
 
 import streamlit as st
 
+from dashboard.wording import plain
 from db.errors import UserError
 from narrator.service.core import NarratorService
 from narrator.service.passwords import WRONG_PASSWORD_DELAY
@@ -108,10 +110,14 @@ def require_sign_in(svc: NarratorService, keep_page: Callable[[], object] = lamb
             st.button("Sign in", type="primary", on_click=st.login, args=(provider_name(st.secrets),) if
                       provider_name(st.secrets) else ())
             st.stop()
-        who = svc.principal_for_email(st.user.get("email"))
+        email = st.user.get("email")
+        # An address the provider says it has not verified is anyone's to type: it maps to no account.
+        who = svc.principal_for_email(email) if st.user.get("email_verified") is not False else None
         if who is None:
-            st.error(f"No account for {st.user.get('email') or 'this sign-in'}: ask an admin to add one "
-                     "(code-narrator accounts add NAME --email ADDRESS).")
+            st.error(plain(f"No account for {email or 'this sign-in'}"
+                           + (" (the sign-in provider has not verified that address)"
+                              if email and st.user.get("email_verified") is False else "")
+                           + ": ask an admin to add one (code-narrator accounts add NAME --email ADDRESS)."))
             st.button("Sign out", on_click=st.logout)
             st.stop()
         return who, True

@@ -121,3 +121,17 @@ def test_a_new_password_or_a_new_account_of_the_same_name_signs_the_session_out(
         service.add_account("vera", "admin", "another person's")
         at.run()
         assert [t.label for t in at.text_input] == ["Name", "Password"] and not at.selectbox
+
+
+def test_the_providers_address_maps_to_its_account_unless_the_provider_says_it_is_unverified(service):
+    service.add_account("ada", "admin", email="ada@example.org")
+    for verified, admitted in ((True, True), (None, True), (False, False)):
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.secrets["auth"] = OIDC
+        at.user = {"is_logged_in": True, "email": "ada@example.org"} | (
+            {} if verified is None else {"email_verified": verified})
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert bool(at.selectbox) == admitted
+        assert any("Signed in as ada (admin)" in text for text in shown(at)) == admitted
+        assert any("has not verified that address" in text for text in shown(at)) == (not admitted)

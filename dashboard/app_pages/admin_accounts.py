@@ -1,5 +1,6 @@
 """The Admin page's "Accounts" section: who may sign in, their role and the repositories a viewer reads
-(chosen when the account is added, changed later).
+(chosen when the account is added, changed later; "every repository" is ticked, never read from
+an empty choice).
 
 Every change goes through the session's service (``shared.session_service``), whose one guard
 refuses a viewer; the command line (``code-narrator accounts``) does the same from the server.
@@ -12,17 +13,33 @@ import streamlit as st
 from dashboard import widgets
 from dashboard.wording import plain
 from narrator.service.access import ScopedService
+from narrator.service.accounts import AccountError
+
+
+NONE_CHOSEN = "Choose the repositories the viewer reads, or tick Every repository."
+
+
+def _chosen(key: str) -> list[str] | None:
+    """The repositories chosen in the form (ids as text), None for "Every repository" ticked; choosing
+    none is refused (``NONE_CHOSEN``), never read as every one: forgetting to choose gives nothing away."""
+    if st.session_state.get(key + "_all"):
+        return None
+    chosen = st.session_state.get(key) or []
+    if not chosen:
+        raise AccountError(NONE_CHOSEN)
+    return [str(i) for i in chosen]
 
 
 def _add(svc: ScopedService) -> None:
     """Form callback: add the typed account; the password never stays in the session."""
     state = st.session_state
-    repos = state.get("accounts_add_repos") or None
     email = (state.get("accounts_add_email") or "").strip() or None
     password = state.get("accounts_add_password") or None
     name = (state.get("accounts_add_name") or "").strip()
-    error = widgets.guarded(lambda: svc.add_account(name, state.get("accounts_add_role") or "viewer", password, email,
-                                                    [str(i) for i in repos] if repos else None), "Adding the account")
+    role = state.get("accounts_add_role") or "viewer"
+    error = widgets.guarded(lambda: svc.add_account(name, role, password, email,
+                                                    _chosen("accounts_add_repos") if role == "viewer" else None),
+                            "Adding the account")
     state["accounts_add_password"] = ""
     state["accounts_notice"] = ("error", error) if error else ("success", f"Added {name}.")
 
@@ -33,11 +50,10 @@ def _remove(svc: ScopedService, name: str) -> None:
 
 
 def _set_repos(svc: ScopedService) -> None:
-    """Form callback: give the chosen viewer the chosen repositories (none chosen: every one)."""
+    """Form callback: give the chosen viewer the chosen repositories (or every one, ticked)."""
     state = st.session_state
     name = state.get("accounts_repos_name") or ""
-    repos = state.get("accounts_repos_ids") or None
-    error = widgets.guarded(lambda: svc.set_account_repositories(name, [str(i) for i in repos] if repos else None),
+    error = widgets.guarded(lambda: svc.set_account_repositories(name, _chosen("accounts_repos_ids")),
                             "Changing the repositories")
     state["accounts_notice"] = ("error", error) if error else ("success", f"Changed what {name} reads.")
 
@@ -64,8 +80,8 @@ def section(svc: ScopedService) -> None:
     if viewers:
         with st.form("accounts_repos"):
             st.selectbox("Viewer", viewers, key="accounts_repos_name")
-            st.multiselect("Reads (none chosen: every repository)", list(repos), key="accounts_repos_ids",
-                           format_func=lambda i: repos.get(i, str(i)))
+            st.multiselect("Reads", list(repos), key="accounts_repos_ids", format_func=lambda i: repos.get(i, str(i)))
+            st.checkbox("Every repository", key="accounts_repos_ids_all")
             st.form_submit_button("Change what the viewer reads", on_click=_set_repos, args=(svc,))
     with st.form("accounts_add", clear_on_submit=False):
         st.text_input("Name", key="accounts_add_name")
@@ -73,8 +89,9 @@ def section(svc: ScopedService) -> None:
         st.text_input("Password (8 characters or more; empty: the sign-in provider only)", type="password",
                       key="accounts_add_password")
         st.text_input("E-mail for the sign-in provider (optional)", key="accounts_add_email")
-        st.multiselect("Repositories a viewer reads (none chosen: every one)", list(repos), key="accounts_add_repos",
+        st.multiselect("Repositories a viewer reads", list(repos), key="accounts_add_repos",
                        format_func=lambda i: repos.get(i, str(i)))
+        st.checkbox("A viewer reads every repository", key="accounts_add_repos_all")
         st.form_submit_button("Add the account", on_click=_add, args=(svc,))
     notice = st.session_state.pop("accounts_notice", None)
     if notice:

@@ -65,6 +65,22 @@ def test_changing_what_a_viewer_reads_on_the_admin_page(service):
     assert [r.name for r in ScopedService(service, service.account_principal("vera")).repositories()] == ["till"]
 
 
+def test_a_viewer_is_given_every_repository_only_when_ticked_never_by_choosing_none(service):
+    at = admin_page("ada")
+    at.selectbox(key="accounts_repos_name").select("vera")  # and nothing chosen: a slip, not "every one"
+    next(b for b in at.button if b.label == "Change what the viewer reads").click().run()
+    assert "Choose the repositories the viewer reads, or tick Every repository." in shown(at)
+    assert [r.name for r in ScopedService(service, service.account_principal("vera")).repositories()] == ["shop"]
+    at.text_input(key="accounts_add_name").input("victor")
+    at.text_input(key="accounts_add_password").input(PASSWORD)
+    next(b for b in at.button if b.label == "Add the account").click().run()
+    assert "Choose the repositories the viewer reads, or tick Every repository." in shown(at)
+    assert service.account_principal("victor") is None
+    at.checkbox(key="accounts_repos_ids_all").check()
+    next(b for b in at.button if b.label == "Change what the viewer reads").click().run()
+    assert service.account_principal("vera").repo_ids is None
+
+
 def test_a_viewer_is_shown_no_control_to_add_or_narrate(service):
     for name, admin in (("ada", True), ("vera", False)):
         at = sign_in(AppTest.from_file(APP, default_timeout=60).run(), name, PASSWORD)

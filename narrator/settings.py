@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
-from db.errors import ModelError, QueueError
+from db.errors import ModelError, QueueError, UserError
 import narrator.model.backends  # noqa: F401  (registers the built-in kinds of model)
 from db.files import write_atomic
 from narrator.model.registry import kind_of
@@ -261,6 +261,18 @@ def _seconds(variable: str, default: float) -> float:
         raise QueueError(f"{variable} must be a number of seconds, not {given!r}") from None
 
 
+def _allowed_roots(text: str) -> tuple[Path, ...]:
+    """``CODE_NARRATOR_ALLOWED_ROOTS``'s folders, resolved. A relative one is refused: it would name one
+    folder for the command line and another for a dashboard (scripts/launch.sh runs from the checkout)."""
+    roots = []
+    for part in filter(None, (p.strip() for p in text.split(os.pathsep))):
+        if not Path(part).expanduser().is_absolute():
+            raise UserError(f"CODE_NARRATOR_ALLOWED_ROOTS names the relative folder {part!r}: "
+                            "give absolute paths (or ~/...).")
+        roots.append(Path(part).expanduser().resolve())
+    return tuple(roots)
+
+
 def load_settings(**overrides) -> Settings:
     """Settings from the environment, then ``overrides`` (ignored when None).
 
@@ -280,8 +292,7 @@ def load_settings(**overrides) -> Settings:
         queue_heartbeat=given.pop("queue_heartbeat", None) or _seconds("CODE_NARRATOR_QUEUE_HEARTBEAT", 60.0),
         **{field: given.pop(field, None) or env.get(MODEL_TASKS[task], "").strip().lower() or "auto"
            for task, field in SHOWN_FIELDS.items()},
-        allowed_roots=tuple(Path(part).expanduser().resolve()
-                            for part in env.get("CODE_NARRATOR_ALLOWED_ROOTS", "").split(os.pathsep) if part.strip()),
+        allowed_roots=_allowed_roots(env.get("CODE_NARRATOR_ALLOWED_ROOTS", "")),
         allowed_hosts=frozenset(env.get("CODE_NARRATOR_ALLOWED_HOSTS", "").lower().replace(",", " ").split()),
         **given,
     )

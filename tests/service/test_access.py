@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from pathlib import Path
 
 import pytest
 
+from db.errors import UserError
 from narrator.pipeline import jobs
 from narrator.pipeline.narrate import run_job
 from narrator.render import exports
@@ -16,6 +18,7 @@ from narrator.service.access import ACTIONS, OPEN_READS, REPO_READS, RESULT_READ
 from narrator.service.core import NarratorService
 from narrator.service.roles import OPERATOR, NotAllowed, Principal
 from tests.conftest import make_sample_repo
+from tests.helpers.cli import assert_one_line_error, run_cli
 from tests.helpers.dashboard import no_worker
 
 
@@ -74,6 +77,20 @@ def test_roots_come_from_the_environment_separated_by_pathsep(settings, tmp_path
     loaded = load_settings()
     assert loaded.allowed_roots == ((tmp_path / "a").resolve(), tmp_path.resolve())
     assert loaded.allowed_hosts == {"github.com", "git.example.org"}
+
+
+def test_a_relative_root_is_refused_in_one_line_and_spaces_and_a_linked_root_are_read_as_meant(tmp_path, monkeypatch):
+    from narrator.settings import load_settings
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real", target_is_directory=True)
+    monkeypatch.setenv("CODE_NARRATOR_ALLOWED_ROOTS", f" {tmp_path / 'link'}/ {os.pathsep}~")
+    assert load_settings().allowed_roots == ((tmp_path / "real").resolve(), Path.home().resolve())
+    monkeypatch.setenv("CODE_NARRATOR_ALLOWED_ROOTS", "repos")  # the dashboard's working folder is not yours
+    with pytest.raises(UserError, match="names the relative folder 'repos': give absolute paths"):
+        load_settings()
+    result = run_cli("show", str(tmp_path), home=tmp_path / "home", CODE_NARRATOR_ALLOWED_ROOTS="repos")
+    assert_one_line_error(result, "relative folder 'repos'")
 
 
 def test_a_url_to_an_unlisted_host_is_refused_and_a_listed_one_goes_on(settings, tmp_path):

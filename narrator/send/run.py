@@ -6,7 +6,9 @@ The period ends today (``7d``: the 7 days up to today) and is the same for every
 delivery (or one left half-way by a run that died) is tried again. Within a run a delivery is tried
 ``SendConfig.attempts`` times, waiting ``backoff_s``, then twice as long, between tries, as long as
 the failure is one that may pass (a refused connection, a 4xx SMTP answer, HTTP 5xx or 429). One
-subscriber's failure is recorded and the run goes on to the next.
+subscriber's failure is recorded and the run goes on to the next; once the mail server refuses the
+login, the run's other e-mails fail with that line without logging in again (a locked account helps
+no one), and the next run tries them all.
 """
 
 from __future__ import annotations
@@ -79,12 +81,14 @@ def send_briefings(service: NarratorService, config: SendConfig, chosen: Period,
     key = period_key(chosen)
     mails: dict[tuple[int, ...], Mail] = {}  # one rendering per set of repositories
     chats: dict[tuple[int, ...], object] = {}
+    refused: list[str] = []  # the mail server refused the login: no further e-mail tries it again this run
     for subscription in subscriptions:
-        yield _deliver(service, config, subscription, readable, chosen, key, mails, chats, sleep)
+        yield _deliver(service, config, subscription, readable, chosen, key, mails, chats, sleep, refused)
 
 
 def _deliver(service: NarratorService, config: SendConfig, subscription: SubscriptionRow, readable: list[int],
-             chosen: Period, key: str, mails: dict, chats: dict, sleep: Callable[[float], None]) -> Outcome:
+             chosen: Period, key: str, mails: dict, chats: dict, sleep: Callable[[float], None],
+             refused: list[str]) -> Outcome:
     shown = shown_address(subscription.channel, subscription.address)
     base = dict(subscription=subscription.id, channel=subscription.channel, shown=shown)
     wanted = readable if subscription.repo_ids is None else [i for i in subscription.repo_ids if i in readable]
@@ -98,6 +102,8 @@ def _deliver(service: NarratorService, config: SendConfig, subscription: Subscri
     try:
         if subscription.channel == "email":
             server = config.server()
+            if refused:  # logging in again and again could lock the account: fail as the first did
+                raise DeliveryFailed(f"not tried: {refused[0]}", retry=False)
             if ids not in mails:
                 mails[ids] = briefing_mail(service, ids, chosen, config.dashboard_url)
             message = email_message(mails[ids], config.sender, subscription.address)
@@ -118,6 +124,8 @@ def _deliver(service: NarratorService, config: SendConfig, subscription: Subscri
                 sleep(config.backoff_s * 2 ** (attempts - 1))
     except (DeliveryFailed, UserError) as failed:
         error = plain(first_line(failed))
+        if getattr(failed, "server_wide", False):
+            refused.append(error)
     except Exception as bug:  # a bug: this subscriber fails, the others still get theirs; the log keeps the trace
         log.exception("sending to subscription %s failed", subscription.id)
         error = plain(first_line(bug, with_type=True))

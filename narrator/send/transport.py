@@ -18,11 +18,13 @@ from narrator.send.config import SmtpServer
 
 
 class DeliveryFailed(Exception):
-    """One attempt failed: ``str()`` is its one line; ``retry`` says whether another attempt may succeed."""
+    """One attempt failed: ``str()`` is its one line; ``retry`` says whether another attempt may succeed;
+    ``server_wide``, that every delivery through the same server would fail the same way (a refused login)."""
 
-    def __init__(self, reason: str, retry: bool) -> None:
+    def __init__(self, reason: str, retry: bool, server_wide: bool = False) -> None:
         super().__init__(reason)
         self.retry = retry
+        self.server_wide = server_wide
 
 
 def _why(error: BaseException) -> str:
@@ -47,8 +49,8 @@ def send_mail(server: SmtpServer, message: EmailMessage, timeout: float) -> None
         raise DeliveryFailed(f"the mail server refused the address (SMTP {', '.join(map(str, codes))})",
                              retry=any(400 <= c < 500 for c in codes)) from None
     except smtplib.SMTPAuthenticationError as refused:
-        raise DeliveryFailed(f"the mail server {server.shown} refused the login (SMTP {refused.smtp_code})",
-                             retry=False) from None
+        raise DeliveryFailed(f"the mail server {server.shown} refused the login (SMTP {refused.smtp_code}): "
+                             "check the user and password of CODE_NARRATOR_SMTP_URL", retry=False, server_wide=True) from None
     except smtplib.SMTPResponseException as refused:
         said = first_line(refused.smtp_error.decode("utf-8", "replace") if isinstance(refused.smtp_error, bytes)
                           else refused.smtp_error, limit=160)

@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 def free_port() -> int:
@@ -33,6 +34,8 @@ class Inbox:
     messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
     """Recipients answered '550 no such user'."""
+    logins: list[str] = field(default_factory=list)
+    """The user names that tried to log in (a server started with a password)."""
 
     def wait(self, count: int, deadline_s: float = 30) -> None:
         end = time.monotonic() + deadline_s
@@ -58,10 +61,19 @@ class _Handler:
 
 
 @contextmanager
-def smtp_server(port: int | None = None) -> Iterator[Inbox]:
-    """A real SMTP server on 127.0.0.1 (``port``, else a free one), no TLS, no login."""
+def smtp_server(port: int | None = None, password: str | None = None) -> Iterator[Inbox]:
+    """A real SMTP server on 127.0.0.1 (``port``, else a free one), no TLS; with ``password``, a login is
+    required and only that password is taken (any other gets '535 Authentication credentials invalid')."""
     inbox = Inbox(port or free_port())
-    controller = Controller(_Handler(inbox), hostname="127.0.0.1", port=inbox.port)
+
+    def authenticator(server, session, envelope, mechanism, auth_data) -> AuthResult:
+        inbox.logins.append(auth_data.login.decode())
+        return AuthResult(success=auth_data.password.decode() == password, handled=False)  # handled=False: 535 is sent
+
+    # PLAIN only, so each login of a client is one entry of ``logins`` (smtplib tries every mechanism offered).
+    login = dict(auth_required=True, auth_require_tls=False, authenticator=authenticator,
+                 auth_exclude_mechanism=["LOGIN"]) if password else {}
+    controller = Controller(_Handler(inbox), hostname="127.0.0.1", port=inbox.port, **login)
     controller.start()
     try:
         yield inbox

@@ -182,3 +182,26 @@ def test_a_webhook_that_fails_for_a_moment_is_tried_again_within_the_run(portfol
         service.subscribe("mattermost", f"{hooks.url}/mattermost/x")
         sent, = _send(service, _config(free_port()))
         assert sent.status == "sent" and sent.attempts == 3 and len(hooks.bodies("/mattermost/x")) == 3
+
+
+def test_a_refused_login_is_tried_once_per_run_and_every_e_mail_waits_for_the_next(portfolio):
+    """535 from the mail server: the first e-mail fails saying what to check, the others fail with the
+    same line without logging in again (many failed logins can lock the account), a chat is still sent,
+    and once the password is right the next run sends every e-mail."""
+    service, _ = portfolio
+    with smtp_server(password="right") as inbox, webhook_server() as hooks:
+        for address in ("ada@example.com", "bob@example.com", "cy@example.com"):
+            service.subscribe("email", address)
+        service.subscribe("mattermost", f"{hooks.url}/mattermost/x")
+        wrong = SendConfig(smtp_url=f"smtp://narrator:wrong@127.0.0.1:{inbox.port}", smtp_tls="none",
+                           mail_from="narrator@example.com", backoff_s=0)
+        outcomes = _send(service, wrong)
+        assert [o.status for o in outcomes] == ["failed", "failed", "failed", "sent"]
+        assert inbox.logins == ["narrator"], "one login refused, not one per subscriber"
+        assert "refused the login (SMTP 535): check the user and password of CODE_NARRATOR_SMTP_URL" in outcomes[0].error
+        assert all(o.error == f"not tried: {outcomes[0].error}" for o in outcomes[1:3])
+        assert "wrong" not in " ".join(o.error for o in outcomes[:3])
+        right = SendConfig(smtp_url=f"smtp://narrator:right@127.0.0.1:{inbox.port}", smtp_tls="none",
+                           mail_from="narrator@example.com", backoff_s=0)
+        assert [o.status for o in _send(service, right)] == ["sent", "sent", "sent", "already sent"]
+        inbox.wait(3)

@@ -378,4 +378,4 @@ if study:
 
 # ---- who gets the briefing (code-narrator send) --------------------------------------------------
 
-admin_subscriptions.section(shared.service())
+admin_subscriptions.section(shared.session_service())

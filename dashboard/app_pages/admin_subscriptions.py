@@ -13,13 +13,14 @@ import streamlit as st
 from dashboard import widgets
 from dashboard.wording import plain
 from db.models import CHANNELS
+from narrator.service.access import ScopedService
 from narrator.service.core import NarratorService
 
 CHANNEL_TITLES = {"email": "E-mail", "slack": "Slack webhook", "teams": "Microsoft Teams webhook",
                   "mattermost": "Mattermost webhook"}
 
 
-def _add(svc: NarratorService) -> None:
+def _add(svc: NarratorService | ScopedService) -> None:
     """Form callback: subscribe the typed address; the webhook URL does not stay in the session."""
     state = st.session_state
     repos = state.get("admin_subs_repos") or None
@@ -31,7 +32,7 @@ def _add(svc: NarratorService) -> None:
     state["admin_subs_notice"] = ("error", error) if error else ("success", "Subscription added.")
 
 
-def _change(svc: NarratorService, subscription_id: int, action: str) -> None:
+def _change(svc: NarratorService | ScopedService, subscription_id: int, action: str) -> None:
     if action == "remove":
         error = widgets.guarded(lambda: svc.unsubscribe(subscription_id), "Removing the subscription")
     else:
@@ -40,7 +41,7 @@ def _change(svc: NarratorService, subscription_id: int, action: str) -> None:
         st.session_state["admin_subs_notice"] = ("error", error)
 
 
-def section(svc: NarratorService) -> None:
+def section(svc: NarratorService | ScopedService) -> None:
     """The section, drawn where the Admin page calls it."""
     st.subheader("Briefing subscriptions")
     st.caption("Who gets the portfolio briefing when `code-narrator send --period 7d` runs (cron or a systemd "

@@ -14,8 +14,10 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from db.errors import QueueError, UserError, first_line
+from db.models import as_utc
 from narrator.pipeline import jobs, task_queue
 from narrator.pipeline.narrate import run_job
 from narrator.pipeline.tasks import Budget, RunReport
@@ -92,6 +94,7 @@ def _through_queue(service: NarratorService, request: dict, progress: Progress,
     are still waited for: their workers write to the database, not to Redis).
     """
     settings, store = service.settings, service.store
+    _end_lost_jobs(service, notice)
     waiting: dict[int, RepoView] = {}
     for repo in service.repositories():
         job_id = service.queue_narration(repo.id, request)
@@ -120,6 +123,27 @@ def _through_queue(service: NarratorService, request: dict, progress: Progress,
             silent_since = _check_queue(service, waiting, silent_since, notice)
         if waiting:
             time.sleep(POLL_SECONDS)
+
+
+def _end_lost_jobs(service: NarratorService, notice: Callable[[str], None]) -> None:
+    """End 'failed' the narration jobs an earlier run left waiting that the queue no longer holds (Redis
+    restarted without its data while nobody waited for them): else they would wait forever and keep
+    their repository from being removed. A job sent less than ``Settings.queue_heartbeat`` seconds ago
+    is left alone (whoever made it may be sending it now)."""
+    store = service.store
+    try:
+        held = task_queue.job_ids_on_queue(service.settings)
+    except QueueError:
+        return  # sending the first job says so, and records it on that job
+    oldest = datetime.now(timezone.utc) - timedelta(seconds=service.settings.queue_heartbeat)
+    for row in store.list_jobs(kind="narrate"):
+        if row.status == "queued" and row.pid is None and row.id not in held and as_utc(row.updated_at) < oldest:
+            if store.get_job(row.id).status != "queued":
+                continue  # a worker took it meanwhile
+            store.finish_job(row.id, "failed", "The task queue lost this job before a worker took it (Redis "
+                                               "restarted without its data?); narrate again.")
+            notice(f"Job #{row.id} had waited since {row.updated_at:%Y-%m-%d %H:%M} UTC, but the task queue no "
+                   "longer held it: ended as failed (this run sends a new one for every repository).")
 
 
 def _told_of_worker(repo: RepoView, row, ran_by: dict[int, tuple], notice: Callable[[str], None]) -> None:

@@ -281,3 +281,28 @@ def test_redis_gone_while_jobs_wait_ends_them_failed(postgres_server, tmp_path, 
     failed = [line for line in lines if "failed:" in line]
     assert len(failed) == 2 and all(f"The task queue at {url} cannot be reached" in line for line in failed), stderr
     assert all(j.status == "failed" and "no worker took this job" in j.error for j in service.store.list_jobs(kind="narrate"))
+
+
+@pytest.mark.slow
+def test_a_job_the_queue_lost_earlier_is_ended_not_left_waiting(sample_repo, redis_url, tmp_path, monkeypatch):
+    """A job left 'queued' by an earlier run whose message Redis lost (restarted without its data, nobody
+    waiting): the next narrate --all ends it 'failed' saying so, instead of it waiting forever and
+    keeping its repository from being removed."""
+    db = f"sqlite:///{tmp_path / 'cache.db'}"
+    service = NarratorService(load_settings(home=tmp_path / "home", db_url=db, model="fake", adapter="none"))
+    repo = service.add_repository(str(sample_repo.working_tree_dir))
+    lost = service.queue_narration(repo.id, {"commits": 30, "full": False})  # never reached Redis
+    time.sleep(2.5)  # older than the heartbeat (2 s in queue_env)
+    worker = start_worker(queue_env(tmp_path / "w", "fake", db, redis_url), tmp_path / "w.log")
+    try:
+        refresh = subprocess.run([sys.executable, "-m", "narrator", "narrate", "--all"], cwd=ROOT,
+                                 env=queue_env(tmp_path / "home", "fake", db, redis_url), capture_output=True,
+                                 text=True, stdin=subprocess.DEVNULL, timeout=180)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+    assert refresh.returncode == 0, refresh.stderr
+    assert f"Job #{lost} had waited since" in refresh.stderr and "no longer held it" in refresh.stderr
+    ended = service.store.get_job(lost)
+    assert ended.status == "failed" and ended.error.startswith("The task queue lost this job")
+    assert [j.status for j in service.store.list_jobs(repo.id)] == ["done", "failed"]

@@ -5,7 +5,8 @@ on its job row (the dashboard shows it) and the next repository still runs. With
 they run one after another in this process (``run_job``), sharing its loaded model
 (``backends.make_backend`` keeps one per process). With one (``CODE_NARRATOR_QUEUE``) every job is
 sent to the queue at once and this process waits for the workers, reading the rows: its progress
-is the sum over all jobs, and each repository's outcome comes as its job ends.
+counts repositories (a running one by how far its current step got), and each repository's outcome
+comes as its job ends.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ CHECK_SECONDS = 5.0
 """How often the task queue is asked which of the waiting jobs it still holds."""
 WAITING = ("queued", "interrupted")
 """A job's statuses while no worker runs it."""
+SHARE = 1000
+"""With a task queue, progress counts in thousandths of a repository."""
 Progress = Callable[[int, int, str], None]
 
 
@@ -61,7 +64,8 @@ def refresh_all(settings: Settings, commits: int = Budget.commits, full: bool = 
                 progress: Progress | None = None, notice: Callable[[str], None] = log.warning) -> Iterator[Refreshed]:
     """Narrate every repository in the cache again (new commits, changed code), yielding each outcome.
 
-    With a task queue, ``progress(done, total, message)`` is told the sum over all jobs as they run,
+    With a task queue, ``progress(done, total, message)`` is told how far the run is in ``SHARE``s of a
+    repository (never less than it said before),
     and ``notice`` one line for each thing that happened to a job on the way (its worker died, the
     queue lost it).
     """
@@ -100,7 +104,7 @@ def _through_queue(service: NarratorService, request: dict, progress: Progress,
         job_id = service.queue_narration(repo.id, request)
         task_queue.send(settings, store, job_id)  # QueueError: Redis is down, said at once
         waiting[job_id] = repo
-    count, rows = len(waiting), {}
+    count, rows, shown = len(waiting), {}, 0
     ran_by: dict[int, tuple] = {}  # the worker last seen running each job
     next_check, silent_since = time.monotonic() + CHECK_SECONDS, None
     while waiting:
@@ -116,13 +120,20 @@ def _through_queue(service: NarratorService, request: dict, progress: Progress,
             else:
                 yield Refreshed(repo, None, row.error or row.status)
         running = sum(row.status == "running" for row in rows.values())
-        progress(sum(row.done for row in rows.values()), sum(row.total for row in rows.values()),
-                 f"{count - len(waiting)} of {count} repositories done, {running} running")
+        shown = max(shown, _share_done(rows, waiting))
+        progress(shown, SHARE * count, f"{count - len(waiting)} of {count} repositories done, {running} running")
         if waiting and time.monotonic() >= next_check:
             next_check = time.monotonic() + CHECK_SECONDS
             silent_since = _check_queue(service, waiting, silent_since, notice)
         if waiting:
             time.sleep(POLL_SECONDS)
+
+
+def _share_done(rows: dict, waiting: dict[int, RepoView]) -> int:
+    """How much of the run is done, in ``SHARE``s of a repository: an ended job counts whole, a running
+    one by how far its current step got (its steps count different things, so the sum never adds them)."""
+    return sum(SHARE if job_id not in waiting else SHARE * min(row.done, row.total) // row.total if row.total else 0
+               for job_id, row in rows.items())
 
 
 def _end_lost_jobs(service: NarratorService, notice: Callable[[str], None]) -> None:

@@ -306,3 +306,28 @@ def test_a_job_the_queue_lost_earlier_is_ended_not_left_waiting(sample_repo, red
     ended = service.store.get_job(lost)
     assert ended.status == "failed" and ended.error.startswith("The task queue lost this job")
     assert [j.status for j in service.store.list_jobs(repo.id)] == ["done", "failed"]
+
+
+@pytest.mark.slow
+def test_narrate_all_progress_counts_repositories_and_never_goes_back(redis_url, tmp_path, monkeypatch):
+    """The one bar over every job: a fixed total (the repositories), never moving backwards when a job
+    goes from reading commits to narrating (steps that count different things)."""
+    from narrator.service.refresh import SHARE, refresh_all
+
+    db = f"sqlite:///{tmp_path / 'cache.db'}"
+    settings = load_settings(home=tmp_path / "home", db_url=db, model="fake", adapter="none", queue=redis_url)
+    service = NarratorService(settings)
+    for path in build_repositories(tmp_path / "repos", 3):
+        service.add_repository(str(path))
+    worker = start_worker(queue_env(tmp_path / "w", "fake", db, redis_url), tmp_path / "w.log")
+    told = []
+    try:
+        outcomes = list(refresh_all(settings, progress=lambda done, total, message: told.append((done, total, message))))
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+    assert [o.error for o in outcomes] == [None] * 3
+    assert {total for _, total, _ in told} == {3 * SHARE}
+    done = [d for d, _, _ in told]
+    assert done == sorted(done) and done[-1] == 3 * SHARE, done
+    assert told[-1][2] == "3 of 3 repositories done, 0 running"

@@ -60,7 +60,7 @@ def cmd_narrate_all(settings, args: argparse.Namespace) -> int:
         def progress(done: int, total: int, message: str) -> None:
             nonlocal bar
             if bar is None:  # counted in parts of a repository (refresh.SHARE): only the percentage is shown
-                bar = tqdm(total=0, file=sys.stderr, dynamic_ncols=True,
+                bar = tqdm(total=0, desc=message[:60], file=sys.stderr, dynamic_ncols=True,
                            bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} elapsed, {remaining} left")
             bar.total, bar.n = max(total, done), done
             bar.set_description_str(message[:60])

@@ -1,8 +1,8 @@
 """What a subscriber receives, built from the briefing the reports already print, never a second text.
 
-An e-mail is the portfolio report of ``narrator.render.exports`` (one repository's report for one):
-its Markdown as the plain-text part, its HTML as the other part of a ``multipart/alternative``, with
-the charts as PNG parts of a ``multipart/related`` (``cid:`` images, which mail programs show; SVG and
+An e-mail is the portfolio report of ``narrator.render.exports`` (one repository's report for one),
+each list cut to its first ``EMAIL_LIST_ITEMS`` items: its Markdown as the plain-text part, its HTML
+as the other part of a ``multipart/alternative``, with the charts as PNG parts of a ``multipart/related`` (``cid:`` images, which mail programs show; SVG and
 ``data:`` images they do not). A chat message is each repository's briefing opening (``Briefing.opening``)
 in the incoming-webhook format of Slack, Microsoft Teams (an Adaptive Card) or Mattermost.
 
@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from narrator.insights.periods import Period
-from narrator.render.document import Block, Chart, Link, Report
+from narrator.render.document import Block, Bullets, Chart, Link, Paragraph, Report, Sentence
 from narrator.render.exports import document
 from narrator.render.png import png
 from narrator.render.renderers import html_document, markdown
@@ -32,6 +32,10 @@ from narrator.text import markdown_text, plain
 TITLE = "Code Narrator briefing"
 CHAT_HIGHLIGHTS = 3
 """Headlines of a repository's digest a chat message lists under its opening."""
+EMAIL_LIST_ITEMS = 5
+"""Items each list of an e-mailed briefing shows (changes waiting to ship, every change of the period...);
+the rest are counted in a line pointing to the dashboard. A whole report of many repositories is too long
+to read in a mail program, and some clip it (Gmail past 102 KB of HTML)."""
 CHAT_REPOS = 20
 """Repositories a chat message tells of, the busiest of the period first; the rest are counted in one
 line (a chat message stays short, and within Mattermost's 16,383 and Slack's 50 blocks)."""
@@ -77,7 +81,7 @@ def subject(title: str, period: Period) -> str:
 
 def briefing_mail(service: NarratorService, repo_ids: Sequence[int], period: Period, dashboard: str) -> Mail:
     """The briefing of ``repo_ids`` over ``period`` as an e-mail's parts."""
-    report: Report = document(service, repo_ids, period, dashboard_links(dashboard))
+    report: Report = shortened(document(service, repo_ids, period, dashboard_links(dashboard)), bool(dashboard))
     images: list[tuple[str, bytes]] = []
 
     def inline(chart: Chart) -> str:
@@ -87,6 +91,20 @@ def briefing_mail(service: NarratorService, repo_ids: Sequence[int], period: Per
 
     html = html_document(report, image=inline)
     return Mail(subject(report.title, period), markdown(report), html, tuple(images))
+
+
+def shortened(report: Report, with_dashboard: bool) -> Report:
+    """``report`` with each list cut to ``EMAIL_LIST_ITEMS`` items and a line counting the others."""
+    blocks: list[Block] = []
+    for block in report.blocks:
+        if isinstance(block, Bullets) and len(block.items) > EMAIL_LIST_ITEMS:
+            more = len(block.items) - EMAIL_LIST_ITEMS
+            where = "on the dashboard" if with_dashboard else "in the full report"
+            blocks += [Bullets(block.items[:EMAIL_LIST_ITEMS]),
+                       Paragraph((Sentence(f"And {more} more, listed {where}."),), note=True)]
+        else:
+            blocks.append(block)
+    return replace(report, blocks=tuple(blocks))
 
 
 def email_message(mail: Mail, sender: str, recipient: str) -> EmailMessage:

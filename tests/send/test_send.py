@@ -205,3 +205,22 @@ def test_a_refused_login_is_tried_once_per_run_and_every_e_mail_waits_for_the_ne
                            mail_from="narrator@example.com", backoff_s=0)
         assert [o.status for o in _send(service, right)] == ["sent", "sent", "sent", "already sent"]
         inbox.wait(3)
+
+
+def test_an_email_lists_the_first_changes_and_counts_the_rest(portfolio, tmp_path):
+    """A busy repository's long lists (every change of the period) are cut in the e-mail, the rest counted."""
+    service, ids = portfolio
+    repo = git.Repo(service.repository(ids["api"]).source)
+    for i in range(8):
+        commit_files(repo, {f"src/step{i}.py": f"STEP = {i}\n"}, f"Add step number {i}", _day(1))
+    run_job(service.settings, service.start_narration(ids["api"], commits=12).id)
+    service.subscribe("email", "ada@example.com", [ids["api"]])
+    with smtp_server() as inbox:
+        assert [o.status for o in _send(service, _config(inbox.port))] == ["sent"]
+        inbox.wait(1)
+    message = inbox.messages[0][1]
+    text, html = (message.get_body((kind,)).get_content() for kind in ("plain", "html"))
+    assert "Add step number 7" in text and "Add step number 1" not in text, "the first changes of each list only"
+    counted = re.findall(r"And (\d+) more, listed on the dashboard\.", text)
+    assert counted and counted == re.findall(r"And (\d+) more, listed on the dashboard\.", html)
+    assert all(int(n) >= 1 for n in counted)

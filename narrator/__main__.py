@@ -231,7 +231,8 @@ def parser(prog: str = "python -m narrator", more: dict[str, str] | None = None)
     which = n.add_mutually_exclusive_group(required=True)
     which.add_argument("repo", nargs="?")
     which.add_argument("--all", action="store_true",
-                       help="refresh every added repository, one after another (for cron or a systemd timer)")
+                       help="refresh every added repository, one after another, or through the task queue's workers "
+                            "when CODE_NARRATOR_QUEUE is set (for cron or a systemd timer)")
     n.add_argument("--commits", type=int, default=COMMITS, help=f"latest commits to explain (default {COMMITS})")
     n.add_argument("--full", action="store_true", help="narrate every file, not only the most important")
     n.add_argument("--db", help="SQLAlchemy URL of the cache (default: a SQLite file in the user data folder)")

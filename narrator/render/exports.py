@@ -10,7 +10,7 @@ in headlines and plain readings is explained inline at its first use in the repo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timezone
 from functools import partial
 
@@ -56,9 +56,10 @@ def _no_links(repo: RepoView | None, period: Period) -> Sequence[Block]:
 
 
 def document(service: NarratorService, repo_ids: Sequence[int], period: str | tuple[date, date] = REPORT_PERIOD,
-             links: Links = _no_links) -> Report:
+             links: Links = _no_links, briefs: Mapping[int, Briefing] | None = None) -> Report:
     """The report of ``repo_ids`` over ``period``: one repository, or a portfolio of several; ``links``
-    adds links into the dashboard (an e-mailed briefing's), at the top and under each repository's name."""
+    adds links into the dashboard (an e-mailed briefing's), at the top and under each repository's name.
+    ``briefs``: their briefings over that period when already built (an e-mail's subject is read off them)."""
     if not repo_ids:
         raise ReportError("No repository to report on: add and narrate one first.")
     single = len(repo_ids) == 1
@@ -69,7 +70,7 @@ def document(service: NarratorService, repo_ids: Sequence[int], period: str | tu
         if repo.narrated_at is None and not service.store.count_commits(repo.id):
             raise ReportError(f"{repo.source} has not been narrated yet: run 'python -m narrator narrate {repo.source}' first.")
     chosen = service.period(period, repo_ids)  # one period: every repository over the same dates
-    briefs = {repo.id: service.briefing(repo.id, chosen) for repo in repos}
+    briefs = dict(briefs) if briefs is not None else {repo.id: service.briefing(repo.id, chosen) for repo in repos}
     blocks += links(repos[0] if single else None, chosen)
     if not single:
         blocks += [Heading(f"Comparison: {chosen.label}", 2), _comparison(repos, briefs),

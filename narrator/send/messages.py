@@ -20,7 +20,10 @@ from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from narrator.insights.periods import Period
+from narrator.insights.briefing import Briefing
+from narrator.insights.digest import counted
+from narrator.insights.periods import Period, day_range
+from narrator.insights.portfolio import figures
 from narrator.render.document import Block, Bullets, Chart, Link, Paragraph, Report, Sentence
 from narrator.render.exports import document
 from narrator.render.png import png
@@ -29,7 +32,8 @@ from narrator.service.core import NarratorService
 from narrator.service.views import RepoView
 from narrator.text import markdown_text, plain
 
-TITLE = "Code Narrator briefing"
+TITLE = "Code Narrator"
+"""How a subject and a chat message's title sign a briefing, after what matters."""
 CHAT_HIGHLIGHTS = 3
 """Headlines of a repository's digest a chat message lists under its opening."""
 EMAIL_LIST_ITEMS = 5
@@ -74,14 +78,71 @@ class Mail:
     """(Content-ID without brackets, PNG bytes), in the order the HTML shows them."""
 
 
-def subject(title: str, period: Period) -> str:
-    """'Code Narrator briefing: Portfolio of 3 repositories, the last 7 days (30 Nov – 6 Dec 2026)', on one line."""
-    return " ".join(plain(f"{TITLE}: {title}, {period.label}").split())
+SUBJECT_LENGTH = 110
+"""Characters a subject keeps at most: its least important parts are left out first (mail programs cut
+a long one in the inbox's list)."""
+SUBJECT_NAMES = 30
+"""Characters of a repository's name a subject shows at most (a folder name can be any length)."""
+
+
+def subject(briefs: Sequence[Briefing], period: Period) -> str:
+    """What matters first, from the briefings the message shows, on one plain line: '2 risks (1 security fix
+    waiting to ship), 9 changes, none in docs, 1 release (Code Narrator, 30 Nov - 6 Dec 2026)'; '1 security
+    fix waiting to ship, ...' when it is the only risk; 'All quiet: no change in 4 repositories (...)'; one
+    repository's name leads: 'flask: ...'.
+
+    Every number is one the message prints: the risks listed, the security fixes waiting to ship, the
+    changes and releases of the period (``narrator.insights.portfolio.figures``). Past ``SUBJECT_LENGTH``
+    characters the releases go first, then the names of repositories without change ('9 changes in 3 of 4
+    repositories'), then all but the first part."""
+    tail = f" ({TITLE}, {day_range(period.first_day, period.last_day)})"  # ASCII: Python folds a dash badly
+    for parts in _news(briefs):
+        line = " ".join(plain(", ".join(parts) + tail).split())
+        if len(line) <= SUBJECT_LENGTH:
+            break
+    return line
+
+
+def _short(name: str) -> str:
+    name = " ".join(plain(name).split())
+    return name if len(name) <= SUBJECT_NAMES else name[:SUBJECT_NAMES - 3] + "..."
+
+
+def _news(briefs: Sequence[Briefing]) -> list[list[str]]:
+    """The subject's parts, the most important first, then shorter forms of them (``subject``)."""
+    found = [figures(brief) for brief in briefs]
+    risks = sum(len(f.risks) for f in found)
+    security = sum(f.waiting_security.n for f in found)
+    changes = sum(f.changes.n for f in found)
+    releases = sum(f.releases.n for f in found)
+    changed = sum(1 for f in found if f.changes.n)
+    single = len(briefs) == 1
+    where = _short(briefs[0].name) if single else f"{len(briefs)} repositories"
+    lead = f"{_short(briefs[0].name)}: " if single else ""
+    if not changes and all(kind == "quiet" for f in found for kind in f.risks):  # work stopped: said by 'no change'
+        return [[f"All quiet: no change in {where}"]]
+    waiting = f"{counted(security, 'security fix', 'security fixes')} waiting to ship"
+    alone = sum(kind == "security" for f in found for kind in f.risks) == risks  # no other risk to count
+    risk = waiting if security and alone else counted(risks, "risk") + (f" ({waiting})" if security else "")
+    moved = short = counted(changes, "change") + ("" if single else f" in all {len(briefs)} repositories")
+    if not changes:
+        moved = short = f"no change in {where}" if not single else "no change"
+    elif changed < len(briefs):
+        unchanged = ", ".join(_short(b.name) for b, f in zip(briefs, found) if not f.changes.n)
+        moved, short = (f"{counted(changes, 'change')}, none in {unchanged}",
+                        f"{counted(changes, 'change')} in {changed} of {len(briefs)} repositories")
+    first, rest = (risk, []) if risks else (moved, ["no risk"])
+    shown = [lead + first, *([moved] if risks else []), *rest]
+    counted_only = [lead + first, *([short] if risks else []), *rest] if risks else [lead + short, *rest]
+    released = [[*shown, counted(releases, "release")]] if releases else []
+    return [*released, shown, counted_only, counted_only[:1]]
 
 
 def briefing_mail(service: NarratorService, repo_ids: Sequence[int], period: Period, dashboard: str) -> Mail:
     """The briefing of ``repo_ids`` over ``period`` as an e-mail's parts."""
-    report: Report = shortened(document(service, repo_ids, period, dashboard_links(dashboard)), bool(dashboard))
+    briefs = {repo_id: service.briefing(repo_id, period) for repo_id in repo_ids}
+    report: Report = shortened(document(service, repo_ids, period, dashboard_links(dashboard), briefs),
+                               bool(dashboard))
     images: list[tuple[str, bytes]] = []
 
     def inline(chart: Chart) -> str:
@@ -90,7 +151,7 @@ def briefing_mail(service: NarratorService, repo_ids: Sequence[int], period: Per
         return f"cid:{cid}"
 
     html = html_document(report, image=inline)
-    return Mail(subject(report.title, period), markdown(report), html, tuple(images))
+    return Mail(subject(list(briefs.values()), period), markdown(report), html, tuple(images))
 
 
 def shortened(report: Report, with_dashboard: bool) -> Report:
@@ -154,16 +215,16 @@ class ChatBriefing:
 
 def chat_briefing(service: NarratorService, repo_ids: Sequence[int], period: Period, dashboard: str) -> ChatBriefing:
     """Each repository's briefing opening over ``period``, for a chat message."""
-    repos = []
+    repos, briefs = [], []
     for repo_id in repo_ids:
         repo = service.repository(repo_id)
         brief = service.briefing(repo_id, period)
+        briefs.append(brief)
         repos.append(ChatRepo(repo.name, brief.status.text, tuple(s.text for s in brief.opening),
                               _highlights(brief.digest),
                               overview_url(dashboard, repo_id) if dashboard else None, brief.changes.n))
     repos.sort(key=lambda repo: -repo.changes)  # stable: repositories as busy keep their order
-    title = repos[0].name if len(repos) == 1 else f"Portfolio of {len(repos)} repositories"
-    return ChatBriefing(subject(title, period), period, tuple(repos), f"{dashboard}/" if dashboard else None)
+    return ChatBriefing(subject(briefs, period), period, tuple(repos), f"{dashboard}/" if dashboard else None)
 
 
 def _highlights(digest) -> tuple[str, ...]:

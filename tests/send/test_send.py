@@ -3,6 +3,8 @@ server; each period once per subscriber, failures retried and recorded, one fail
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import re
 from datetime import datetime, time, timedelta, timezone
 
@@ -13,6 +15,7 @@ from narrator.__main__ import main
 from narrator.pipeline import jobs
 from narrator.pipeline.narrate import run_job
 from narrator.send.config import SendConfig
+from narrator.send.messages import subject
 from narrator.send.run import send_briefings, send_period
 from narrator.service.core import NarratorService
 from tests.conftest import TODAY, commit_files
@@ -66,7 +69,7 @@ def test_an_email_briefing_has_both_parts_inline_charts_escaped_text_and_dashboa
     (recipients, message), = inbox.messages
     assert recipients == ["ada@example.com"] and message["To"] == "ada@example.com"
     period = send_period(service, "7d")
-    assert message["Subject"] == f"Code Narrator briefing: Portfolio of 2 repositories, {period.label}"
+    assert message["Subject"].strip() == f"2 changes in all 2 repositories, no risk (Code Narrator, {period.label.split('(')[1]}"
     assert message.get_content_type() == "multipart/alternative"
     text_part, related = message.get_payload()
     assert text_part.get_content_type() == "text/plain" and related.get_content_type() == "multipart/related"
@@ -224,3 +227,49 @@ def test_an_email_lists_the_first_changes_and_counts_the_rest(portfolio, tmp_pat
     counted = re.findall(r"And (\d+) more, listed on the dashboard\.", text)
     assert counted and counted == re.findall(r"And (\d+) more, listed on the dashboard\.", html)
     assert all(int(n) >= 1 for n in counted)
+
+
+def _table(text: str) -> dict[str, dict[str, str]]:
+    """The e-mail's comparison table (its Markdown), by repository name: column title -> cell."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    first = itertools.takewhile(lambda line: line.startswith("|"), lines[start:])  # the comparison
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in first if "---" not in line]
+    head, *body = rows
+    return {row[0]: dict(zip(head, row)) for row in body}
+
+
+def test_a_subject_says_what_matters_first_with_the_figures_of_the_mail(portfolio, tmp_path):
+    """A security fix waiting to ship and a repository without change are named in the subject, with the
+    same numbers as the e-mail's comparison table; a portfolio without change or risk is 'All quiet'."""
+    service, ids = portfolio
+    repo = git.Repo(service.repository(ids["api"]).source)
+    repo.create_tag("v1.0.0", ref=repo.head.commit)
+    commit_files(repo, {"src/app.py": "def app():\n    return 3\n"},
+                 "Fix CVE-2026-4242: escape file names in uploads", _day(1))
+    quiet = git.Repo.init(tmp_path / "docs")
+    commit_files(quiet, {"README.md": "# Docs\n"}, "Write the docs", _day(40))
+    added = service.add_repository(quiet.working_tree_dir)
+    run_job(service.settings, service.start_narration(added.id, commits=3).id)
+    run_job(service.settings, service.start_narration(ids["api"], commits=5).id)
+    service.subscribe("email", "ada@example.com")
+    service.subscribe("email", "bob@example.com", [added.id])
+    with smtp_server() as inbox:
+        assert [o.status for o in _send(service, _config(inbox.port))] == ["sent", "sent"]
+        inbox.wait(2)
+    mails = {recipients[0]: message for recipients, message in inbox.messages}
+    period = send_period(service, "7d")
+    dates = period.label.split("(")[1].rstrip(")")
+    whole = mails["ada@example.com"]
+    text = whole.get_body(("plain",)).get_content()
+    table = _table(text)
+    assert set(table) == {"shop \\<b\\>&", "api", "docs"}
+    risks = sum(int(row["Risks"].split(":")[0]) for row in table.values() if row["Risks"] != "none")
+    security = sum(int(m) for row in table.values() for m in re.findall(r"(\d+) security fix", row["Waiting to ship"]))
+    changes = sum(int(row["Changes"]) for row in table.values())
+    assert security == 1 and changes == 3 and table["docs"]["Changes"] == "0"
+    assert risks == 1, "the security fix waiting is the one risk"
+    assert whole["Subject"].strip() == f"1 security fix waiting to ship, 3 changes, none in docs, 1 release (Code Narrator, {dates})"
+    assert "\n" not in whole["Subject"] and len(whole["Subject"]) <= 110
+    assert mails["bob@example.com"]["Subject"].strip() == f"All quiet: no change in docs (Code Narrator, {dates})"
+

@@ -19,6 +19,7 @@ from narrator.facts import glossary, provenance
 from narrator.facts.categories import size_phrase
 from narrator.facts.provenance import Source
 from narrator.facts.reading import LABEL as READING_LABEL
+from narrator.git.sources import looks_like_url, without_credentials
 from narrator.insights.briefing import NOTE_LABEL, NOTE_SOURCE, Briefing
 from narrator.insights.delivery import HOTFIX_DAYS
 from narrator.insights.periods import Period, today
@@ -56,10 +57,11 @@ def _no_links(repo: RepoView | None, period: Period) -> Sequence[Block]:
 
 
 def document(service: NarratorService, repo_ids: Sequence[int], period: str | tuple[date, date] = REPORT_PERIOD,
-             links: Links = _no_links, briefs: Mapping[int, Briefing] | None = None) -> Report:
+             links: Links = _no_links, briefs: Mapping[int, Briefing] | None = None, emailed: bool = False) -> Report:
     """The report of ``repo_ids`` over ``period``: one repository, or a portfolio of several; ``links``
     adds links into the dashboard (an e-mailed briefing's), at the top and under each repository's name.
-    ``briefs``: their briefings over that period when already built (an e-mail's subject is read off them)."""
+    ``briefs``: their briefings over that period when already built (an e-mail's subject is read off them).
+    ``emailed``: for readers away from the server, so no folder of the server is named (``shown_source``)."""
     if not repo_ids:
         raise ReportError("No repository to report on: add and narrate one first.")
     single = len(repo_ids) == 1
@@ -78,14 +80,21 @@ def document(service: NarratorService, repo_ids: Sequence[int], period: str | tu
     for repo in repos:
         if not single:
             blocks += [Heading(repo.name, 2), *links(repo, chosen)]
-        blocks += _repository(service, repo.id, briefs[repo.id], 2 if single else 3, explained)
+        blocks += _repository(service, repo.id, briefs[repo.id], 2 if single else 3, explained, emailed)
     made = datetime.now(timezone.utc)
     if single:
         repo = repos[0]
         narrated = f", narrated {repo.narrated_at:%Y-%m-%d}" if repo.narrated_at else ""
-        return Report(repo.name, f"Report made {made:%Y-%m-%d} from {repo.source}{narrated}.", tuple(blocks), made)
+        source = shown_source(repo) if emailed else repo.source
+        return Report(repo.name, f"Report made {made:%Y-%m-%d} from {source}{narrated}.", tuple(blocks), made)
     return Report(f"Portfolio of {len(repos)} repositories",
                   f"Report made {made:%Y-%m-%d}: {', '.join(r.name for r in repos)}.", tuple(blocks), made)
+
+
+def shown_source(repo: RepoView) -> str:
+    """How a report read away from the server names a repository: its clone URL without credentials (public),
+    else its name, never a folder of the server."""
+    return without_credentials(repo.source) if looks_like_url(repo.source) else repo.name
 
 
 COMPARISON = ("Repository", "Status", "Last change", "Changes", "Waiting to ship", "Risks", "Releases",
@@ -111,14 +120,15 @@ def _comparison(repos, briefs: dict[int, Briefing]) -> Table:
 
 
 def _repository(service: NarratorService, repo_id: int, brief: Briefing, level: int,
-                explained: glossary.Explained) -> list[Block]:
-    """One repository's sections; the jargon of its headlines and plain readings is explained inline
+                explained: glossary.Explained, emailed: bool = False) -> list[Block]:
+    """One repository's sections (``emailed``: naming no folder of the server); the jargon of its headlines and plain readings is explained inline
     where ``explained`` (the whole report's) has not explained it yet."""
     view = service.overview(repo_id, None)
     blocks: list[Block] = [Paragraph((Sentence(brief.status.text, provenance.label(brief.status.provenance)),)),
                            Paragraph((Sentence(brief.looked),), note=True)]
     if view.repo.folder_gone:
-        blocks.append(Paragraph((Sentence(f"The repository folder {view.repo.source} is gone; "
+        folder = "'s folder" if emailed else f" folder {view.repo.source}"
+        blocks.append(Paragraph((Sentence(f"The repository{folder} is gone; "
                                           "this is what was narrated before."),), note=True))
     if view.repo.shallow:
         blocks.append(Paragraph((Sentence(SHALLOW_NOTE),), note=True))

@@ -141,7 +141,7 @@ def _news(briefs: Sequence[Briefing]) -> list[list[str]]:
 def briefing_mail(service: NarratorService, repo_ids: Sequence[int], period: Period, dashboard: str) -> Mail:
     """The briefing of ``repo_ids`` over ``period`` as an e-mail's parts."""
     briefs = {repo_id: service.briefing(repo_id, period) for repo_id in repo_ids}
-    report: Report = shortened(document(service, repo_ids, period, dashboard_links(dashboard), briefs),
+    report: Report = shortened(document(service, repo_ids, period, dashboard_links(dashboard), briefs, emailed=True),
                                bool(dashboard))
     images: list[tuple[str, bytes]] = []
 

@@ -273,3 +273,35 @@ def test_a_subject_says_what_matters_first_with_the_figures_of_the_mail(portfoli
     assert "\n" not in whole["Subject"] and len(whole["Subject"]) <= 110
     assert mails["bob@example.com"]["Subject"].strip() == f"All quiet: no change in docs (Code Narrator, {dates})"
 
+
+def test_a_single_repository_email_names_no_folder_of_the_server(portfolio):
+    """One repository's e-mail says it was made from the repository (its name), not the server's folder."""
+    service, ids = portfolio
+    folder = service.repository(ids["api"]).source
+    service.subscribe("email", "ada@example.com", [ids["api"]])
+    with smtp_server() as inbox:
+        assert [o.status for o in _send(service, _config(inbox.port))] == ["sent"]
+        inbox.wait(1)
+    message = inbox.messages[0][1]
+    for kind in ("plain", "html"):
+        body = message.get_body((kind,)).get_content()
+        assert folder not in body and "Report made" in body and " from api" in body
+
+
+def test_an_all_quiet_portfolio_says_so_and_a_long_subject_keeps_what_matters(settings, tmp_path, monkeypatch):
+    monkeypatch.setattr(jobs, "spawn_worker", no_worker)
+    service = NarratorService(settings)
+    ids = []
+    for name in ("docs", "notes"):
+        repo = git.Repo.init(tmp_path / name)
+        commit_files(repo, {"README.md": "# Docs\n"}, "Write the docs", _day(40))
+        ids.append(service.add_repository(repo.working_tree_dir).id)
+        run_job(settings, service.start_narration(ids[-1], commits=3).id)
+    period = send_period(service, "7d")
+    briefs = [service.briefing(i, period) for i in ids]
+    assert subject(briefs, period) == f"All quiet: no change in 2 repositories (Code Narrator, {period.label.split('(')[1]}"
+    # An untrusted name cannot add a header line, and a long one is cut: the subject stays one short line.
+    hostile = dataclasses.replace(briefs[1], name="x" * 80 + "\r\nBcc: eve@evil.example")
+    one = subject([hostile], period)
+    assert one.startswith("All quiet: no change in xxxx") and "x..." in one and "Bcc" not in one
+    assert "\n" not in one and "\r" not in one and len(one) <= 110

@@ -162,6 +162,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m narrator.eval.ben
     p.add_argument("--workers", default="1,2,3", help="worker counts, one round each (default 1,2,3)")
     p.add_argument("--model", default="fake:0.05", help="the workers' model (default fake:0.05)")
     args = p.parse_args(argv)
+    # SIGTERM (timeout, kill) ends the bench as Ctrl+C does: its workers and servers are stopped, not left behind.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
     def run() -> int:
         with servers(args.queue, args.db) as (queue, db), \

@@ -72,3 +72,20 @@ def change_block(text: str, short_sha: str) -> list[str]:
 def diff_of(path, *lines, start=1):
     """A one-hunk diff of ``path`` whose hunk is ``lines``."""
     return f"diff --git a/{path} b/{path}\nindex 1111111..2222222 100644\n--- a/{path}\n+++ b/{path}\n@@ -{start},4 +{start},4 @@\n" + "\n".join(lines) + "\n"
+
+
+def narrated_shop_and_till(settings, tmp_path, monkeypatch) -> tuple[NarratorService, list[RepoView]]:
+    """Two sample repositories, 'shop' and 'till', added and narrated (2 commits each) in-process."""
+    from narrator.pipeline import jobs
+    from narrator.pipeline.narrate import run_job
+    from tests.conftest import make_sample_repo
+    from tests.helpers.dashboard import no_worker
+
+    monkeypatch.setattr(jobs, "spawn_worker", no_worker)
+    service = NarratorService(settings)
+    repos = []
+    for name in ("shop", "till"):
+        repo = service.add_repository(make_sample_repo(tmp_path / name).working_tree_dir)
+        run_job(settings, service.start_narration(repo.id, commits=2).id)
+        repos.append(repo)
+    return service, repos

@@ -22,18 +22,9 @@ from narrator.service.core import NarratorService
 from narrator.settings import load_settings
 from tests.conftest import MODEL_SENTENCES_ON
 from tests.helpers.cli import ROOT, cli_env
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.slow  # workers and commands run, killed and resumed as processes
-
-
-def wait_for(condition, timeout: float = 60.0, every: float = 0.2):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("timed out waiting")
 
 
 def gated_model(tmp_path: Path) -> tuple[str, Path]:

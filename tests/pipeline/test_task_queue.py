@@ -7,7 +7,6 @@ job; the others narrate with the plain fake model.
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -23,10 +22,11 @@ from narrator.__main__ import main
 from narrator.pipeline.narrate import run_job
 from narrator.service.core import NarratorService
 from narrator.settings import load_settings
-from tests.conftest import MODEL_SENTENCES_ON, commit_files, make_sample_repo, START
+from tests.conftest import MODEL_SENTENCES_ON, START, commit_files, make_sample_repo
 from tests.helpers.cli import ROOT, cli_env
 from tests.helpers.postgres import free_port, running_postgres
 from tests.helpers.redis_server import running_redis
+from tests.helpers.waiting import wait_for
 
 REPOSITORIES = 8
 
@@ -41,16 +41,6 @@ def postgres_server():
 def redis_url():
     with running_redis() as url:
         yield url
-
-
-def wait_for(condition, timeout: float = 120.0, every: float = 0.2):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("timed out waiting")
 
 
 def build_repositories(folder: Path, count: int) -> list[Path]:

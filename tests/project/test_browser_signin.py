@@ -21,9 +21,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(
 )]
 
 
-def test_a_shared_dashboard_shows_nothing_before_sign_in(tmp_path, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
+def shared_home(tmp_path, monkeypatch) -> tuple[dict[str, str], NarratorService]:
+    """The environment of a dashboard server over a fresh home with the fake model, and a service on that home."""
     home = tmp_path / "home"
     env = dict(os.environ, CODE_NARRATOR_HOME=str(home), CODE_NARRATOR_MODEL="fake", HF_HUB_OFFLINE="1",
                PYTHONPATH=str(ROOT))
@@ -32,7 +31,13 @@ def test_a_shared_dashboard_shows_nothing_before_sign_in(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CODE_NARRATOR_HOME", str(home))
     monkeypatch.setenv("CODE_NARRATOR_MODEL", "fake")
-    service = NarratorService(load_settings())
+    return env, NarratorService(load_settings())
+
+
+def test_a_shared_dashboard_shows_nothing_before_sign_in(tmp_path, monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    env, service = shared_home(tmp_path, monkeypatch)
     for name in ("shop", "secret-project"):
         service.add_repository(make_sample_repo(tmp_path / name).working_tree_dir)
     service.add_account("vera", "viewer", PASSWORD, repositories=["shop"])
@@ -69,15 +74,7 @@ def test_a_shared_dashboard_shows_nothing_before_sign_in(tmp_path, monkeypatch):
 def test_an_emailed_link_opens_its_page_once_signed_in_and_never_another_readers_repository(tmp_path, monkeypatch):
     from playwright.sync_api import sync_playwright
 
-    home = tmp_path / "home"
-    env = dict(os.environ, CODE_NARRATOR_HOME=str(home), CODE_NARRATOR_MODEL="fake", HF_HUB_OFFLINE="1",
-               PYTHONPATH=str(ROOT))
-    for name in ("CODE_NARRATOR_DB", "CODE_NARRATOR_ADAPTER", "CODE_NARRATOR_ALLOWED_ROOTS"):
-        env.pop(name, None)
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("CODE_NARRATOR_HOME", str(home))
-    monkeypatch.setenv("CODE_NARRATOR_MODEL", "fake")
-    service = NarratorService(load_settings())
+    env, service = shared_home(tmp_path, monkeypatch)
     shop, secret = (service.add_repository(make_sample_repo(tmp_path / name).working_tree_dir)
                     for name in ("shop", "secret-project"))
     service.add_account("vera", "viewer", PASSWORD, repositories=["shop"])

@@ -11,15 +11,13 @@ from pathlib import Path
 import pytest
 
 from db.errors import UserError
-from narrator.pipeline import jobs
-from narrator.pipeline.narrate import run_job
 from narrator.render import exports
 from narrator.service.access import ACTIONS, OPEN_READS, REPO_READS, RESULT_READS, ScopedService
 from narrator.service.core import NarratorService
 from narrator.service.roles import OPERATOR, NotAllowed, Principal
 from tests.conftest import make_sample_repo
 from tests.helpers.cli import assert_one_line_error, run_cli
-from tests.helpers.dashboard import no_worker
+from tests.helpers.narration import narrated_shop_and_till
 
 
 def rooted(settings, *roots, hosts=()):
@@ -115,14 +113,7 @@ def test_with_no_roots_the_command_line_adds_any_folder_and_a_shared_dashboard_n
 
 @pytest.fixture
 def two_repos(settings, tmp_path, monkeypatch):
-    monkeypatch.setattr(jobs, "spawn_worker", no_worker)
-    service = NarratorService(settings)
-    repos = []
-    for name in ("shop", "till"):
-        repo = service.add_repository(make_sample_repo(tmp_path / name).working_tree_dir)
-        run_job(settings, service.start_narration(repo.id, commits=2).id)
-        repos.append(repo)
-    return service, repos
+    return narrated_shop_and_till(settings, tmp_path, monkeypatch)
 
 
 def test_a_viewer_calling_each_admin_action_is_refused(two_repos):

@@ -13,14 +13,12 @@ from db.models import AccountRepository, Commit, Job, Narrative, Unit
 from db.repositories import RepositoryBusy
 from narrator.__main__ import main
 from narrator.git import safety
-from narrator.pipeline import jobs
-from narrator.pipeline.narrate import run_job
 from narrator.service import accounts_cli
 from narrator.service.access import ScopedService
 from narrator.service.core import NarratorService
 from narrator.service.roles import NotAllowed, Principal
 from tests.conftest import make_sample_repo
-from tests.helpers.dashboard import no_worker
+from tests.helpers.narration import narrated_shop_and_till
 from tests.helpers.repos import quiet_git_config, upstream  # noqa: F401  (fixtures)
 
 PASSWORD = "correct horse"
@@ -28,14 +26,7 @@ PASSWORD = "correct horse"
 
 @pytest.fixture
 def two_narrated(settings, tmp_path, monkeypatch):
-    monkeypatch.setattr(jobs, "spawn_worker", no_worker)
-    service = NarratorService(settings)
-    repos = []
-    for name in ("shop", "till"):
-        repo = service.add_repository(make_sample_repo(tmp_path / name).working_tree_dir)
-        run_job(settings, service.start_narration(repo.id, commits=2).id)
-        repos.append(repo)
-    return service, repos
+    return narrated_shop_and_till(settings, tmp_path, monkeypatch)
 
 
 def rows_of(service: NarratorService, repo_id: int) -> dict[str, int]:

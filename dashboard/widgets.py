@@ -174,7 +174,8 @@ def digest_line(line) -> None:
     commit_link(line.shas)
 
 
-def said_lines(lines: Iterable, key: str | None = None, reading_of: Callable | None = None) -> None:
+def said_lines(lines: Iterable, key: str | None = None, reading_of: Callable | None = None,
+               reading_provenance_of: Callable | None = None) -> None:
     """A block of digest lines (``narrator.insights.digest.Line``): each sentence with its source and jargon
     on hover, its plain reading under a listed headline (``Briefing.reading_of``) and a link to its
     commits, then one source label for the whole block."""
@@ -182,7 +183,8 @@ def said_lines(lines: Iterable, key: str | None = None, reading_of: Callable | N
     for line in lines:
         st.markdown(plain(line.text), help=line_help(line.text, provenance.label(line.provenance)))
         if reading_of is not None and reading_of(line.shas):
-            st.caption(plain(reading_caption(reading_of(line.shas))), help=reading_help(reading_of(line.shas)))
+            st.caption(plain(reading_caption(reading_of(line.shas))),
+                       help=reading_help(reading_of(line.shas), reading_provenance_of(line.shas)))
         commit_link(line.shas)
     label = block_label(provenance.label(line.provenance) for line in lines)
     if label:
@@ -200,7 +202,7 @@ def sentences(said: Iterable, link: bool = True) -> None:
         text = plain(line.text) + (f" {STALE_NOTE}" if line.stale else "")
         st.markdown(f"{plain(line.lead)} {text}" if line.lead else text, help=line_help(line.text, provenance.label(line.provenance)))
         if getattr(line, "reading", ""):  # a listed change's plain reading, from git facts
-            st.caption(plain(reading_caption(line.reading)), help=reading_help(line.reading))
+            st.caption(plain(reading_caption(line.reading)), help=reading_help(line.reading, line.reading_provenance))
         if link and not (line.lead and len(line.shas) == 1 and not line.counts) and tuple(line.shas) != before:
             commit_link(line.shas)
         before = tuple(line.shas)

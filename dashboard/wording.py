@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
 from narrator.facts import glossary, provenance
+from narrator.facts.provenance import Provenance
 from narrator.facts.reading import GIT_FACTS
 from narrator.facts.reading import LABEL as READING_LABEL
-from narrator.facts.reading import provenance_of as reading_provenance
 from narrator.insights.portfolio import RISK_NAMES, trend_words
 from narrator.insights.status import Status
 from narrator.render.charts import COLOURS as _CHART_COLOURS
@@ -207,9 +207,9 @@ def line_help(text: str, source: str) -> str:
     return f"Source: {source}." + (f"\n\n{terms}" if terms else "")
 
 
-def reading_help(text: str) -> str:
+def reading_help(text: str, source: Provenance) -> str:
     """A plain reading's tooltip: git facts, and the model's kind of change when it decided the reading's group."""
-    return line_help(text, provenance.label(reading_provenance(text)))
+    return line_help(text, provenance.label(source))
 
 
 def block_label(sources: Iterable[str]) -> str | None:

@@ -102,7 +102,7 @@ for commit in shown.changes:
                     color=wording.category_colour(commit.category))
         widgets.show_said(commit.headline, help=wording.glossary_help(commit.glossary), bold=True)
         if commit.reading:
-            st.caption(plain(wording.reading_caption(commit.reading)), help=wording.reading_help(commit.reading))
+            st.caption(plain(wording.reading_caption(commit.reading)), help=wording.reading_help(commit.reading, commit.reading_provenance))
         if commit.explanation is not None:
             widgets.show_said(commit.explanation)
         if commit.release_notes:

@@ -73,7 +73,7 @@ else:
                          ("Behind the scenes", digest.internal)):
         if lines:
             st.subheader(title)
-            widgets.said_lines(lines, reading_of=brief.reading_of)
+            widgets.said_lines(lines, reading_of=brief.reading_of, reading_provenance_of=brief.reading_provenance_of)
     columns = st.columns(3)
     for column, (name, value) in zip(columns, digest.counts.items()):
         column.metric(name.capitalize(), value)

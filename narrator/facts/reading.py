@@ -18,6 +18,7 @@ Pure: nothing here reads git, the database or a model.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from narrator.facts.description import first_line
 from narrator.facts.impact import LABELS, Impact
@@ -25,7 +26,7 @@ from narrator.facts.paths import TOP_LEVEL
 from narrator.facts.provenance import MODEL_KIND, Provenance, Source
 
 GIT_FACTS = Provenance(Source.GIT)
-"""Where a plain reading comes from: git facts (``provenance_of`` when the model judged its kind of change)."""
+"""Where a plain reading comes from: git facts (``provenance_for`` when the model judged its kind of change)."""
 
 KIND_WORDS = {"docs": "an update to the written guides", "tests": "a change to the tests",
               "ci": "a change to the automatic checks", "dependencies": "an update of software it uses",
@@ -132,7 +133,15 @@ def model_words(impact: Impact | None) -> str:
     return f" ({MODEL_KIND}, {round(impact.model * 100)}% sure)"
 
 
-def provenance_of(reading: str | None) -> Provenance:
-    """Where a plain reading comes from: git facts, or git facts with the model's kind of change
-    (``MODEL_SOURCE``) when ``model_words`` is in it."""
-    return MODEL_SOURCE if reading and f"({MODEL_KIND}, " in reading else GIT_FACTS
+def provenance_for(impact: Impact | None) -> Provenance:
+    """Where the plain reading of ``impact`` comes from: git facts, or git facts with the model's kind of
+    change (``MODEL_SOURCE``) when the model decided its group."""
+    return MODEL_SOURCE if impact is not None and impact.model is not None else GIT_FACTS
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A change's plain reading with where it comes from, as a briefing carries it by sha."""
+
+    text: str
+    provenance: Provenance = GIT_FACTS

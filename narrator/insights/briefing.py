@@ -23,6 +23,7 @@ from typing import Protocol
 
 from narrator.facts.impact import LABELS as IMPACT_LABELS
 from narrator.facts.provenance import Provenance, Said, Source
+from narrator.facts.reading import Reading
 from narrator.insights.activity import ago, day, every
 from narrator.insights.delivery import WAITING_LISTED
 from narrator.insights.digest import Digest, Release, counted
@@ -74,6 +75,8 @@ class Sentence:
     reading: str = ""
     """A listed change's plain reading from git facts (``narrator.facts.reading``), shown as a second,
     labelled line under its people's words; empty for other sentences."""
+    reading_provenance: Provenance = GIT_FACTS
+    """Where ``reading`` comes from (``narrator.facts.reading.provenance_for``)."""
     note: str = ""
     """A listed change's note for users written by the model (checked), shown under it as
     ``NOTE_LABEL``; empty unless the note setting shows it (``Briefing.notes``)."""
@@ -136,7 +139,7 @@ class Briefing:
     digest: Digest | None = None
     """The period's digest the briefing was built from (its other sections: headlines by impact,
     busiest areas, the comparison), so a page shows them without building it again."""
-    readings: Mapping[str, str] = field(default_factory=dict)
+    readings: Mapping[str, Reading] = field(default_factory=dict)
     """The plain reading (``narrator.facts.reading``) of each change the digest lists by headline, by sha."""
     now: Status | None = None
     """The status the briefing was built from (``narrator.insights.status``): the numbers behind its status
@@ -147,7 +150,14 @@ class Briefing:
 
     def reading_of(self, shas: Sequence[str]) -> str:
         """The plain reading of a listed headline: its newest change's ('' when none is known)."""
-        return next((self.readings[s] for s in shas if self.readings.get(s)), "")
+        return self._reading(shas).text
+
+    def reading_provenance_of(self, shas: Sequence[str]) -> Provenance:
+        """Where the plain reading of a listed headline comes from (``reading_of``'s)."""
+        return self._reading(shas).provenance
+
+    def _reading(self, shas: Sequence[str]) -> Reading:
+        return next((self.readings[s] for s in shas if s in self.readings and self.readings[s].text), Reading(""))
 
     def note_of(self, shas: Sequence[str]) -> str:
         """The model's note for users of a listed headline: its newest change's ('' when none is shown)."""
@@ -173,6 +183,7 @@ class Listed(Protocol):
     author: str
     headline: Said
     reading: str
+    reading_provenance: Provenance
 
 
 def day_of(moment: datetime) -> date:
@@ -278,7 +289,7 @@ def _impact_counts(line, digest: Digest) -> tuple[Count, ...]:
 
 
 def build(name: str, description: Said | None, period: Period, now: Status, digest: Digest | None, on: date,
-          waiting_listed: Sequence[Listed] = (), readings: Mapping[str, str] | None = None,
+          waiting_listed: Sequence[Listed] = (), readings: Mapping[str, Reading] | None = None,
           notes: Mapping[str, str] | None = None) -> Briefing:
     """The briefing of one repository over ``period``, from its status and digest of that same
     period, as of the day ``on`` (``narrator.insights.periods.today``).
@@ -308,6 +319,7 @@ def build(name: str, description: Said | None, period: Period, now: Status, dige
         waiting_lines.append(Sentence(release.waiting_text, shas=waiting.shas, counts=(waiting,) if waiting.n else ()))
     waiting_lines += [Sentence(c.headline.text, c.headline.provenance, (c.sha,), stale=c.headline.stale,
                                lead=f"{c.date:%Y-%m-%d} {c.short_sha} {c.author}:", reading=c.reading,
+                               reading_provenance=c.reading_provenance,
                                note=(notes or {}).get(c.sha, "")) for c in listed]
     if waiting.n > len(listed) and listed:
         rest = count(release.waiting[len(listed):])

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from narrator.defaults import DIGEST_PERIOD, REPORT_PERIOD
 from narrator.facts.description import first_line
+from narrator.facts.reading import Reading
 from narrator.insights import history, status
 from narrator.insights.activity import USUAL_CHANGES
 from narrator.insights.briefing import Briefing
@@ -158,7 +159,7 @@ class BriefingReads:
                 notes[sha] = view.text
         return notes
 
-    def _readings(self, repo_id: int, digest: Digest | None, commits) -> dict[str, str]:
+    def _readings(self, repo_id: int, digest: Digest | None, commits) -> dict[str, Reading]:
         """The plain reading (``narrator.facts.reading``) of each change the digest lists by headline
         (may affect users, security, new, fixed), by sha, from the commits already read."""
         if digest is None:
@@ -166,8 +167,8 @@ class BriefingReads:
         listed = {s for lines in (digest.affects, digest.security, digest.features, digest.fixes)
                   for line in lines for s in line.shas}
         areas = self._areas(repo_id)
-        return {c.sha: self._commit_view(c, {}, {}, areas).reading for c in commits
-                if c.sha in listed and not c.is_merge}
+        views = (self._commit_view(c, {}, {}, areas) for c in commits if c.sha in listed and not c.is_merge)
+        return {view.sha: Reading(view.reading, view.reading_provenance) for view in views}
 
     def portfolio(self, period: str | tuple[date, date] = DIGEST_PERIOD) -> list[PortfolioRow]:
         """Every repository's briefing over ``period``, as a portfolio row each, busiest first.

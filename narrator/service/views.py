@@ -9,6 +9,7 @@ from pathlib import Path
 
 from narrator.facts import impact
 from narrator.facts.provenance import Provenance, Said, Source
+from narrator.facts.reading import provenance_for
 from narrator.insights import status
 from narrator.insights.briefing import Briefing
 from narrator.insights.digest import Digest
@@ -190,6 +191,11 @@ class CommitView:
     reading: str = ""
     """Its plain reading from git facts (``narrator.facts.reading``): 'Fixed for users, in the part that
     sends web responses (lib).'; empty where a page did not ask for it (the digest's whole period)."""
+
+    @property
+    def reading_provenance(self) -> Provenance:
+        """Where ``reading`` comes from: git facts, with the model's kind of change when it decided the group."""
+        return provenance_for(self.impact)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from dashboard import shared, wording
 from dashboard.shared import PERIOD_KEY
 from dashboard.wording import STALE_NOTE, narrative_notes, plain
 from narrator.facts.provenance import label
+from narrator.facts.reading import GIT_FACTS, MODEL_SOURCE
 from narrator.model import prompts
 from narrator.pipeline import jobs
 from narrator.pipeline.narrate import run_job
@@ -347,8 +348,8 @@ def test_overview_blocks_carry_one_source_label_and_each_sentence_its_source_on_
     assert wording.block_label(["written by the model (checked)"]).startswith("\u2139")
     assert wording.line_help("Fix a deadlock", "developer's message").startswith("Source: developer's message.\n\nDeadlock: ")
     judged = "Behind the scenes (a change to the tests) (kind of change judged by the model, 90% sure), in lib."
-    assert wording.reading_help(judged) == "Source: git facts; the kind of change judged by the model."
-    assert wording.reading_help("Fixed for users, in lib.") == "Source: git facts."
+    assert wording.reading_help(judged, MODEL_SOURCE) == "Source: git facts; the kind of change judged by the model."
+    assert wording.reading_help("Fixed for users, in lib.", GIT_FACTS) == "Source: git facts."
 
 
 def test_every_listed_change_shows_its_plain_reading_under_its_headline(narrated):

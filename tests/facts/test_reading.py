@@ -10,7 +10,7 @@ import pytest
 from narrator.facts import glossary
 from narrator.facts.impact import Impact
 from narrator.facts.provenance import Provenance, Source, label
-from narrator.facts.reading import LABEL, plain_reading, provenance_of
+from narrator.facts.reading import LABEL, plain_reading, provenance_for
 from narrator.pipeline.narrate import run_job
 from narrator.render import exports as reports
 from narrator.render.show import markdown
@@ -50,13 +50,14 @@ def test_the_reading_says_the_impact_and_the_area_from_its_own_words_else_its_ro
 
 def test_a_readings_provenance_is_typed_and_worded_only_by_the_label():
     """Issue 19: git facts, or git facts whose kind of change the model judged, as a Provenance."""
-    by_rules = plain_reading(Impact("internal", "docs", ""), "lib", None, "source code")
-    by_model = plain_reading(Impact("internal", "docs", "", 0.9), "lib", None, "source code")
-    assert by_model == "Behind the scenes (an update to the written guides) (kind of change judged by the model, " \
-        "90% sure), in lib."
-    assert provenance_of(by_rules) == Provenance(Source.GIT) and label(provenance_of(by_rules)) == "git facts"
-    assert provenance_of(by_model) == Provenance(Source.GIT, model_kind=True)
-    assert label(provenance_of(by_model)) == "git facts; the kind of change judged by the model"
+    rules, model = Impact("internal", "docs", ""), Impact("internal", "docs", "", 0.9)
+    assert plain_reading(model, "lib", None, "source code") == "Behind the scenes (an update to the written guides) " \
+        "(kind of change judged by the model, 90% sure), in lib."
+    # From the impact, never read back from the sentence's words.
+    assert provenance_for(rules) == Provenance(Source.GIT) and label(provenance_for(rules)) == "git facts"
+    assert provenance_for(None) == Provenance(Source.GIT)
+    assert provenance_for(model) == Provenance(Source.GIT, model_kind=True)
+    assert label(provenance_for(model)) == "git facts; the kind of change judged by the model"
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 
 from narrator.facts.commit_facts import CommitFacts
 from narrator.facts.provenance import label
-from narrator.facts.reading import MODEL_SOURCE, provenance_of
+from narrator.facts.reading import MODEL_SOURCE
 from narrator.model import kind_model
 from narrator.model.transformers_backend import TransformersBackend
 from narrator.model.kind_model import KINDS, KindHead
@@ -92,7 +92,7 @@ def test_the_head_decides_a_commits_impact_where_the_setting_shows_it(settings, 
     # No head beside the model: the rules, and no model kind recorded.
     _, _, _, changes = narrate(settings, folder, repo, backend, "no-head", model_kinds="on")
     fix = changes["Fix crash on an empty cart"]
-    assert (fix.impact.group, fix.impact.model) == ("fixed", None) and provenance_of(fix.reading) != MODEL_SOURCE
+    assert (fix.impact.group, fix.impact.model) == ("fixed", None) and fix.reading_provenance != MODEL_SOURCE
 
     docs_head("rules+head").save(folder)
     try:
@@ -103,7 +103,7 @@ def test_the_head_decides_a_commits_impact_where_the_setting_shows_it(settings, 
         assert fix.impact.model == pytest.approx(0.9, abs=0.01)
         assert "the model judged it documentation work (90% sure)" == fix.impact.why
         assert "(kind of change judged by the model, 90% sure)" in fix.reading
-        assert label(provenance_of(fix.reading)) == "git facts; the kind of change judged by the model"
+        assert label(fix.reading_provenance) == "git facts; the kind of change judged by the model"
         # Only tests changed: the rules are sure, so they decide ('rules+head').
         assert (tests.impact.group, tests.impact.kind, tests.impact.model) == ("internal", "tests", None)
         stored = {c.sha: CommitFacts.from_json(c.details) for c in service.store.list_commits(handle.id)}

@@ -30,10 +30,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import git
-from sqlalchemy.engine import make_url
 
 from narrator.entry import run_command
 from narrator.eval import local_servers
@@ -41,7 +39,7 @@ from narrator.pipeline import task_queue
 from narrator.pipeline.jobs import ROOT, worker_env
 from narrator.service.core import NarratorService
 from narrator.service.narration import narration_request
-from narrator.settings import MODEL_TASKS, load_settings
+from narrator.settings import MODEL_TASKS, load_settings, without_password
 
 MODEL_WORK_ON = {MODEL_TASKS["code_summary"]: "on", MODEL_TASKS["explanation"]: "on"}
 """Model work for every repository: code summaries and a sentence under each change."""
@@ -121,17 +119,6 @@ def wait_ready(folder: Path, tag: str, workers: int, timeout: float = 300.0) -> 
     raise RuntimeError(f"the workers did not start: see {folder}")
 
 
-def shown_url(url: str) -> str:
-    """``url`` with any password replaced by ``***``, to be printed."""
-    if "://" in url and not url.startswith(("redis", "unix")):
-        return make_url(url).render_as_string(hide_password=True)
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 @contextmanager
 def servers(queue: str | None, db: str | None) -> Iterator[tuple[str, str]]:
     """Yields ``(queue URL, database URL)``: the given ones, and for each one missing a throw-away server
@@ -142,12 +129,12 @@ def servers(queue: str | None, db: str | None) -> Iterator[tuple[str, str]]:
             queue = stack.enter_context(local_servers.running_redis())
             print(f"queue: a throw-away redis-server for this run, {queue}", file=sys.stderr)
         else:
-            print(f"queue: {shown_url(queue)}", file=sys.stderr)
+            print(f"queue: {without_password(queue)}", file=sys.stderr)
         if not db:
             db = stack.enter_context(local_servers.running_postgres())("bench_queue")
             print(f"database: a throw-away PostgreSQL server for this run, {db}", file=sys.stderr)
         else:
-            print(f"database: {shown_url(db)}", file=sys.stderr)
+            print(f"database: {without_password(db)}", file=sys.stderr)
         yield queue, db
 
 

@@ -12,6 +12,7 @@ import pytest
 import redis
 
 from narrator.eval import bench_queue, local_servers
+from narrator.settings import without_password
 from tests.helpers.postgres import unavailable
 
 
@@ -50,7 +51,8 @@ def test_a_missing_server_binary_is_one_error_line_naming_the_setup_command(monk
 
 
 def test_given_servers_are_named_without_their_passwords():
-    assert bench_queue.shown_url("redis://:s3cret@queue.internal:6379/0") == "redis://:***@queue.internal:6379/0"
-    assert bench_queue.shown_url("postgresql://narrator:s3cret@db.internal/narrator") == \
+    """The bench names its servers through ``settings.without_password``, as the worker names its queue."""
+    assert without_password("redis://:s3cret@queue.internal:6379/0") == "redis://:***@queue.internal:6379/0"
+    assert without_password("postgresql://narrator:s3cret@db.internal/narrator") == \
         "postgresql://narrator:***@db.internal/narrator"
-    assert bench_queue.shown_url("redis://queue.internal:6379/0") == "redis://queue.internal:6379/0"
+    assert without_password("redis://queue.internal:6379/0") == "redis://queue.internal:6379/0"

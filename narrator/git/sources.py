@@ -97,14 +97,23 @@ def looks_like_url(source: str) -> bool:
     By its shape alone: whether a local file of that name exists plays no part.
     """
     text = source.strip()
-    return bool(re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text) or _SCP_LIKE.fullmatch(text))
+    return bool(_SCHEME.match(text) or _SCP_LIKE.fullmatch(text))
+
+
+def reads_as_url(source: str) -> bool:
+    """True when ``validate_source`` reads ``source`` as a clone URL: ``scheme://``, or scp-like
+    ``host:path`` where no folder of that name exists (one that does is a folder)."""
+    text = source.strip()
+    # os.path.exists: a name too long or with a NUL byte is no folder (Path.exists raises for some).
+    return bool(_SCHEME.match(text) or (_SCP_LIKE.fullmatch(text) and not os.path.exists(os.path.expanduser(text))))
 
 
 def names_git_folder(source: str) -> bool:
     """True when ``source``, as typed, names a ``.git`` folder or a path inside one."""
-    return not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", source.strip()) and GIT_FOLDER in Path(source.strip()).parts
+    return not _SCHEME.match(source.strip()) and GIT_FOLDER in Path(source.strip()).parts
 
 
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 # user@host:path, git's scp-like ssh syntax. A colon before any slash is what makes git read it as ssh.
 _SCP_LIKE = re.compile(r"(?:[A-Za-z0-9._~+-]+@)?(?:[A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\]):[^:].*")
 
@@ -214,9 +223,9 @@ def _credential_config(clean_url: str, clone_dir: Path) -> tuple[tuple[str, str]
 def repository_name(source: str) -> str:
     """A short display name: 'requests' for .../psf/requests.git, or a folder's name."""
     text = source.strip()
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text):
+    if _SCHEME.match(text):
         tail = urllib.parse.urlsplit(text).path
-    elif _SCP_LIKE.fullmatch(text) and not Path(text).expanduser().exists():
+    elif reads_as_url(text):
         tail = text.split(":", 1)[1]
     else:
         tail = str(Path(text).expanduser().resolve()) if text else ""

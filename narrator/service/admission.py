@@ -7,13 +7,11 @@ dashboard), before anything reads the source.
 
 from __future__ import annotations
 
-import os
-import re
 import urllib.parse
 from pathlib import Path
 
 from narrator.git.safety import printable
-from narrator.git.sources import looks_like_url
+from narrator.git.sources import reads_as_url
 from narrator.service.roles import NotAllowed
 from narrator.settings import Settings
 
@@ -42,9 +40,9 @@ def check_source_allowed(source: str, settings: Settings, exposed: bool) -> None
     hosts are set. The answer never says whether a folder exists.
     """
     text = source.strip()
-    # 'host:path' is a folder when one of that name exists (as validate_source reads it), else a URL:
-    # decided first, for such a URL also resolves as a folder below the working folder, maybe in a root.
-    if SCHEME.match(text) or (looks_like_url(text) and not os.path.lexists(Path(text).expanduser())):
+    # Decided as validate_source decides it, first: a 'host:path' URL also resolves as a folder below
+    # the working folder, maybe in a root.
+    if reads_as_url(text):
         return _check_host(text, settings)
     roots = settings.allowed_roots
     real = _real_path(text)
@@ -56,9 +54,6 @@ def check_source_allowed(source: str, settings: Settings, exposed: bool) -> None
     if exposed:
         raise NotAllowed(f"Local folders cannot be added on a shared dashboard until {ALLOWED_ROOTS_ENV} "
                          "names the folders they may come from.")
-
-
-SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def _real_path(text: str) -> Path | None:

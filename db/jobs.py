@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import socket
@@ -72,6 +72,11 @@ class JobRecords(Records):
         with self.session() as s:
             job = s.get(Job, job_id)
             return None if job is None else to_row(JobRow, job)
+
+    def get_jobs(self, job_ids: Collection[int]) -> dict[int, JobRow]:
+        """The jobs of ``job_ids`` that exist, by id, read in one query (a caller waiting on hundreds polls this)."""
+        with self.session() as s:
+            return {j.id: to_row(JobRow, j) for j in s.scalars(select(Job).where(Job.id.in_(list(job_ids))))}
 
     def active_job(self, repo_id: int | None) -> JobRow | None:
         """The newest 'queued' or 'running' job of the repository, if any."""

@@ -108,7 +108,7 @@ def _through_queue(service: NarratorService, request: dict, progress: Progress,
     ran_by: dict[int, tuple] = {}  # the worker last seen running each job
     next_check, silent_since = time.monotonic() + CHECK_SECONDS, None
     while waiting:
-        rows.update((job_id, store.get_job(job_id)) for job_id in waiting)  # ended ones keep their last row
+        rows.update(store.get_jobs(waiting))  # one query a poll; ended ones keep their last row
         for job_id in waiting:
             _told_of_worker(waiting[job_id], rows[job_id], ran_by, notice)
         ended = [job_id for job_id in waiting if rows[job_id].status in ("done", "failed", "cancelled")]
@@ -183,13 +183,14 @@ def _check_queue(service: NarratorService, waiting: dict[int, RepoView], silent_
         silent_since = silent_since or time.monotonic()
         if time.monotonic() - silent_since < settings.queue_heartbeat:
             return silent_since
-        for job_id in waiting:
-            if store.get_job(job_id).status in WAITING:
+        for job_id, row in store.get_jobs(waiting).items():
+            if row.status in WAITING:
                 store.finish_job(job_id, "failed", f"{silent}; no worker took this job before it stopped answering.")
         return silent_since
+    # Read after the queue was, so a job that ended meanwhile (its message gone) is not taken as lost.
+    rows = store.get_jobs(waiting)
     for job_id, repo in waiting.items():
-        # Read after the queue was, so a job that ended meanwhile (its message gone) is not taken as lost.
-        if job_id not in held and store.get_job(job_id).status in WAITING:
+        if job_id not in held and rows[job_id].status in WAITING:
             notice(f"{plain(repo.name)}: the task queue no longer held its job (was Redis restarted without "
                    "its data?); sent again.")
             task_queue.send(settings, store, job_id)

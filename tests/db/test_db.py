@@ -330,6 +330,14 @@ def test_job_lifecycle(store, repo_id):
         store.update_job(12345, done=1)
 
 
+def test_many_jobs_are_read_in_one_call_and_unknown_ids_are_left_out(store, repo_id):
+    first, second = store.create_job(repo_id, "narrate"), store.create_job(repo_id, "narrate")
+    store.update_job(second, status="running", done=2, total=5)
+    rows = store.get_jobs([first, second, 999])
+    assert set(rows) == {first, second}
+    assert rows[second] == store.get_job(second) and rows[first].status == "queued"
+
+
 def test_running_jobs_of_dead_processes_become_interrupted(store, repo_id):
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()

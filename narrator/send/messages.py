@@ -138,9 +138,21 @@ def _news(briefs: Sequence[Briefing]) -> list[list[str]]:
     return [*released, shown, counted_only, counted_only[:1]]
 
 
-def briefing_mail(service: NarratorService, repo_ids: Sequence[int], period: Period, dashboard: str) -> Mail:
-    """The briefing of ``repo_ids`` over ``period`` as an e-mail's parts."""
-    briefs = {repo_id: service.briefing(repo_id, period) for repo_id in repo_ids}
+def briefings_of(service: NarratorService, repo_ids: Sequence[int], period: Period,
+                 built: dict[int, Briefing] | None = None) -> dict[int, Briefing]:
+    """The briefings of ``repo_ids`` over ``period``, taken from ``built`` (a run's briefings so far, filled in
+    here) where there: a run builds each repository's briefing once, whoever it goes to and by what channel."""
+    built = {} if built is None else built
+    for repo_id in repo_ids:
+        if repo_id not in built:
+            built[repo_id] = service.briefing(repo_id, period)
+    return {repo_id: built[repo_id] for repo_id in repo_ids}
+
+
+def briefing_mail(service: NarratorService, repo_ids: Sequence[int], period: Period, dashboard: str,
+                  built: dict[int, Briefing] | None = None) -> Mail:
+    """The briefing of ``repo_ids`` over ``period`` as an e-mail's parts (``built``: see ``briefings_of``)."""
+    briefs = briefings_of(service, repo_ids, period, built)
     report: Report = shortened(document(service, repo_ids, period, dashboard_links(dashboard), briefs, emailed=True),
                                bool(dashboard))
     images: list[tuple[str, bytes]] = []
@@ -213,13 +225,12 @@ class ChatBriefing:
     """The dashboard's Portfolio page; None without a dashboard address."""
 
 
-def chat_briefing(service: NarratorService, repo_ids: Sequence[int], period: Period, dashboard: str) -> ChatBriefing:
-    """Each repository's briefing opening over ``period``, for a chat message."""
-    repos, briefs = [], []
-    for repo_id in repo_ids:
+def chat_briefing(service: NarratorService, repo_ids: Sequence[int], period: Period, dashboard: str,
+                  built: dict[int, Briefing] | None = None) -> ChatBriefing:
+    """Each repository's briefing opening over ``period``, for a chat message (``built``: see ``briefings_of``)."""
+    repos, briefs = [], list(briefings_of(service, repo_ids, period, built).values())
+    for repo_id, brief in zip(repo_ids, briefs, strict=True):
         repo = service.repository(repo_id)
-        brief = service.briefing(repo_id, period)
-        briefs.append(brief)
         repos.append(ChatRepo(repo.name, brief.status.text, tuple(s.text for s in brief.opening),
                               _highlights(brief.digest),
                               overview_url(dashboard, repo_id) if dashboard else None, brief.changes.n))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from db.errors import UserError, first_line
 from db.rows import SubscriptionRow
+from narrator.insights.briefing import Briefing
 from narrator.insights.periods import WITH_COMMITS, Period
 from narrator.send.config import SendConfig, SendError
 from narrator.send.messages import CHAT_FORMATS, Mail, briefing_mail, chat_briefing, email_message
@@ -81,13 +82,14 @@ def send_briefings(service: NarratorService, config: SendConfig, chosen: Period,
     key = period_key(chosen)
     mails: dict[tuple[int, ...], Mail] = {}  # one rendering per set of repositories
     chats: dict[tuple[int, ...], object] = {}
+    briefs: dict[int, Briefing] = {}  # one briefing per repository, whatever sets and channels it is sent in
     refused: list[str] = []  # the mail server refused the login: no further e-mail tries it again this run
     for subscription in subscriptions:
-        yield _deliver(service, config, subscription, readable, chosen, key, mails, chats, sleep, refused)
+        yield _deliver(service, config, subscription, readable, chosen, key, mails, chats, briefs, sleep, refused)
 
 
 def _deliver(service: NarratorService, config: SendConfig, subscription: SubscriptionRow, readable: list[int],
-             chosen: Period, key: str, mails: dict, chats: dict, sleep: Callable[[float], None],
+             chosen: Period, key: str, mails: dict, chats: dict, briefs: dict, sleep: Callable[[float], None],
              refused: list[str]) -> Outcome:
     shown = shown_address(subscription.channel, subscription.address)
     base = dict(subscription=subscription.id, channel=subscription.channel, shown=shown)
@@ -105,12 +107,12 @@ def _deliver(service: NarratorService, config: SendConfig, subscription: Subscri
             if refused:  # logging in again and again could lock the account: fail as the first did
                 raise DeliveryFailed(f"not tried: {refused[0]}", retry=False)
             if ids not in mails:
-                mails[ids] = briefing_mail(service, ids, chosen, config.dashboard_url)
+                mails[ids] = briefing_mail(service, ids, chosen, config.dashboard_url, briefs)
             message = email_message(mails[ids], config.sender, subscription.address)
             deliver = lambda: send_mail(server, message, config.timeout_s)  # noqa: E731
         else:
             if ids not in chats:
-                chats[ids] = chat_briefing(service, ids, chosen, config.dashboard_url)
+                chats[ids] = chat_briefing(service, ids, chosen, config.dashboard_url, briefs)
             payload = CHAT_FORMATS[subscription.channel](chats[ids])
             deliver = lambda: post_json(subscription.address, payload, config.timeout_s)  # noqa: E731
         while True:

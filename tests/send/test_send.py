@@ -305,3 +305,18 @@ def test_an_all_quiet_portfolio_says_so_and_a_long_subject_keeps_what_matters(se
     one = subject([hostile], period)
     assert one.startswith("All quiet: no change in xxxx") and "x..." in one and "Bcc" not in one
     assert "\n" not in one and "\r" not in one and len(one) <= 110
+
+
+def test_a_run_builds_each_repositorys_briefing_once_whatever_sets_and_channels_it_goes_in(portfolio, monkeypatch):
+    service, ids = portfolio
+    built = []
+    briefing = service.briefing
+    monkeypatch.setattr(service, "briefing", lambda repo_id, *rest, **more: built.append(repo_id) or
+                        briefing(repo_id, *rest, **more))
+    with smtp_server() as smtp, webhook_server() as hooks:
+        service.subscribe("email", "ada@example.com", None)
+        service.subscribe("slack", f"{hooks.url}/slack/T0KEN", None)
+        service.subscribe("email", "bob@example.com", [ids["shop"]])
+        outcomes = _send(service, _config(smtp.port))
+    assert [o.status for o in outcomes] == ["sent"] * 3
+    assert sorted(built) == sorted(ids.values())

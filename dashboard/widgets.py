@@ -26,7 +26,7 @@ from dashboard.wording import (
 )
 from db.errors import UserError, first_line
 from narrator.facts import provenance
-from narrator.facts.provenance import Said, Source
+from narrator.facts.provenance import Said
 from narrator.service.core import NarratorService
 from narrator.service.views import NarrativeView
 
@@ -165,13 +165,6 @@ def chart_links(chart, event, default: Callable[[], None]) -> None:
         commit_link(chosen)
     else:
         default()
-
-
-def digest_line(line) -> None:
-    """One digest line (``narrator.insights.digest.Line``): its text, its source, and a link to its commits."""
-    st.markdown(plain(line.text))
-    st.caption(plain(source_caption(provenance.label(line.provenance), line.provenance.source is Source.MODEL)))
-    commit_link(line.shas)
 
 
 def said_lines(lines: Iterable, key: str | None = None, reading_of: Callable | None = None,
